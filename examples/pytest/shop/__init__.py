@@ -1,0 +1,1 @@
+"""A tiny shop used as bktec's example project."""

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Creates the Python environments the tests and the demo use, under target/py:
+#   target/py/collector     pytest + buildkite-test-collector (JSON results)
+#   target/py/no-collector  pytest only (JUnit XML results)
+# Re-running is cheap: an environment that already has its packages is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="target/py"
+mkdir -p "$root"
+
+make_env() {
+    local name=$1
+    shift
+    local env="$root/$name"
+    local stamp="$env/.bktec-installed"
+    local want="$*"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        return
+    fi
+    rm -rf "$env"
+    python3 -m venv "$env"
+    "$env/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+    echo "$want" >"$stamp"
+}
+
+make_env collector "pytest>=8,<10" "buildkite-test-collector>=1.2"
+make_env no-collector "pytest>=8,<10"
+echo "python environments ready in $root"

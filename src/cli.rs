@@ -1,0 +1,407 @@
+//! The command line. The command tree is clap derive; the setting flags of
+//! `run`, `plan`, `list` and `config` are generated from the settings registry
+//! (so their help names each flag's environment variable and `bktec.toml` key
+//! from the same source as the loader), and are collected as [`CliOverrides`],
+//! the top configuration layer. Clap never reads the environment for settings:
+//! figment does, so that origins are right (S4).
+
+use std::ffi::OsString;
+use std::marker::PhantomData;
+use std::path::PathBuf;
+
+use clap::parser::ValueSource;
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+
+use crate::config::registry::{CommandKind, SETTINGS, Setting, SettingKind};
+use crate::config::{CliOverrides, RawValue};
+
+/// The key of the `debug` setting, whose flag is global.
+const DEBUG_KEY: &str = "debug";
+
+/// Buildkite Test Engine Client: runs this parallel job's share of a test suite.
+///
+/// With no command, bktec runs the tests (`bktec run`).
+#[derive(Debug, Parser)]
+#[command(name = "bktec", version = crate::VERSION, about, long_about = None)]
+#[command(
+    after_help = "Configuration layers, lowest to highest: built-in defaults, bktec.toml, \
+BUILDKITE_TEST_ENGINE_* environment variables, flags. `bktec config` shows each value's origin."
+)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// A word that is not a command (reported as `invalid command`).
+    #[arg(hide = true)]
+    pub stray: Option<String>,
+
+    /// Read this configuration file instead of ./bktec.toml; it must exist.
+    /// [env: BUILDKITE_TEST_ENGINE_CONFIG=]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any bktec.toml.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub no_config: bool,
+
+    /// Print debug output. [env: BUILDKITE_TEST_ENGINE_DEBUG_ENABLED=] [bktec.toml: debug]
+    #[arg(long, global = true, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_name = "BOOL")]
+    pub debug: Option<String>,
+}
+
+/// bktec's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the tests assigned to this job (the default command).
+    Run(RunCmd),
+    /// Create a test plan without running tests.
+    Plan(PlanCmd),
+    /// List the test files `run` would plan, one per line, in the order they would be sent.
+    List(ListCmd),
+    /// Show every resolved setting with its value and origin.
+    Config(ConfigCmd),
+}
+
+/// `bktec run`.
+#[derive(Debug, Args)]
+pub struct RunCmd {
+    /// The setting flags.
+    #[command(flatten)]
+    pub settings: SettingArgs<RunScope>,
+}
+
+/// `bktec plan`.
+#[derive(Debug, Args)]
+pub struct PlanCmd {
+    /// The setting flags.
+    #[command(flatten)]
+    pub settings: SettingArgs<PlanScope>,
+    /// Print the plan identifier and parallelism as JSON, for `buildkite-agent env set`.
+    #[arg(long, help_heading = "Plan output")]
+    pub json: bool,
+    /// Write the plan to PATH (`-` for stdout).
+    #[arg(long, value_name = "PATH", help_heading = "Plan output")]
+    pub plan_out: Option<String>,
+    /// Upload this pipeline template with the plan's identifier and parallelism.
+    #[arg(long, value_name = "TEMPLATE", help_heading = "Plan output")]
+    pub pipeline_upload: Option<String>,
+}
+
+/// `bktec list`.
+#[derive(Debug, Args)]
+pub struct ListCmd {
+    /// The setting flags.
+    #[command(flatten)]
+    pub settings: SettingArgs<ListScope>,
+    /// Print JSON with the patterns and their origins.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `bktec config`.
+#[derive(Debug, Args)]
+pub struct ConfigCmd {
+    /// The setting flags.
+    #[command(flatten)]
+    pub settings: SettingArgs<ConfigScope>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which command a [`SettingArgs`] belongs to.
+pub trait CommandScope {
+    /// The command.
+    const KIND: CommandKind;
+}
+
+/// Marker for `run`.
+#[derive(Debug)]
+pub struct RunScope;
+/// Marker for `plan`.
+#[derive(Debug)]
+pub struct PlanScope;
+/// Marker for `list`.
+#[derive(Debug)]
+pub struct ListScope;
+/// Marker for `config`.
+#[derive(Debug)]
+pub struct ConfigScope;
+
+impl CommandScope for RunScope {
+    const KIND: CommandKind = CommandKind::Run;
+}
+impl CommandScope for PlanScope {
+    const KIND: CommandKind = CommandKind::Plan;
+}
+impl CommandScope for ListScope {
+    const KIND: CommandKind = CommandKind::List;
+}
+impl CommandScope for ConfigScope {
+    const KIND: CommandKind = CommandKind::Config;
+}
+
+/// The setting flags a command accepts, generated from the registry.
+#[derive(Debug)]
+pub struct SettingArgs<S> {
+    /// The flags that were given.
+    pub overrides: CliOverrides,
+    scope: PhantomData<S>,
+}
+
+impl<S> Default for SettingArgs<S> {
+    fn default() -> Self {
+        SettingArgs {
+            overrides: CliOverrides::default(),
+            scope: PhantomData,
+        }
+    }
+}
+
+fn flag_settings(kind: CommandKind) -> impl Iterator<Item = &'static Setting> {
+    SETTINGS
+        .iter()
+        .filter(move |s| s.flag.is_some() && s.key != DEBUG_KEY && s.accepted_by(kind))
+}
+
+/// The id of a boolean setting's `--no-` flag.
+fn negation_id(setting: &Setting) -> String {
+    format!("no:{}", setting.key)
+}
+
+/// The help line of a setting's flag.
+fn help_text(s: &Setting) -> String {
+    let mut help = s.doc.to_string();
+    if !s.env.is_empty() {
+        help.push_str(&format!(" [env: {}=]", s.env.join(", ")));
+    }
+    if s.in_file() {
+        help.push_str(&format!(" [bktec.toml: {}]", s.key));
+    }
+    if let Some(default) = s.default {
+        help.push_str(&format!(" [default: {default}]"));
+    }
+    help
+}
+
+impl<S: CommandScope> Args for SettingArgs<S> {
+    fn augment_args(mut cmd: clap::Command) -> clap::Command {
+        for s in flag_settings(S::KIND) {
+            let flag = s.flag.expect("filtered on flag");
+            let mut arg = Arg::new(s.key)
+                .long(flag)
+                .help(help_text(s))
+                .help_heading(s.group.heading())
+                .hide(s.hidden)
+                .value_name(match s.kind {
+                    SettingKind::Text => "TEXT",
+                    SettingKind::Path => "PATH",
+                    SettingKind::Bool => "BOOL",
+                    SettingKind::Int => "N",
+                    SettingKind::Duration => "DURATION",
+                    SettingKind::KeyValues => "KEY=VALUE",
+                });
+            arg = match s.kind {
+                SettingKind::Bool => arg
+                    .num_args(0..=1)
+                    .require_equals(true)
+                    .default_missing_value("true")
+                    .action(ArgAction::Set),
+                SettingKind::KeyValues => arg.action(ArgAction::Append),
+                SettingKind::Text
+                | SettingKind::Path
+                | SettingKind::Int
+                | SettingKind::Duration => arg.action(ArgAction::Set).allow_hyphen_values(true),
+            };
+            cmd = cmd.arg(arg);
+            if s.kind == SettingKind::Bool {
+                // Three-state booleans (S4): `--no-oidc` is the Go client's; the
+                // others are ours, hidden to keep help short.
+                cmd = cmd.arg(
+                    Arg::new(negation_id(s))
+                        .long(format!("no-{flag}"))
+                        .help(format!("Turn off --{flag}"))
+                        .help_heading(s.group.heading())
+                        .hide(s.hidden || flag != "oidc")
+                        .action(ArgAction::SetTrue),
+                );
+            }
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl<S: CommandScope> FromArgMatches for SettingArgs<S> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = SettingArgs::default();
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for s in flag_settings(S::KIND) {
+            let flag = s.flag_text().expect("filtered on flag");
+            let given = matches.value_source(s.key) == Some(ValueSource::CommandLine);
+            let negated = s.kind == SettingKind::Bool
+                && matches.get_flag(&negation_id(s))
+                && matches.value_source(&negation_id(s)) == Some(ValueSource::CommandLine);
+            // When both `--x` and `--no-x` are given, the later one wins.
+            let negation_last =
+                negated && (!given || matches.index_of(&negation_id(s)) > matches.index_of(s.key));
+            if negation_last {
+                let no_flag = format!("--no-{}", s.flag.expect("filtered on flag"));
+                self.overrides
+                    .push(s, no_flag, RawValue::One("false".to_string()));
+            } else if given {
+                let value = match s.kind {
+                    SettingKind::KeyValues => RawValue::Many(
+                        matches
+                            .get_many::<String>(s.key)
+                            .into_iter()
+                            .flatten()
+                            .cloned()
+                            .collect(),
+                    ),
+                    SettingKind::Text
+                    | SettingKind::Path
+                    | SettingKind::Bool
+                    | SettingKind::Int
+                    | SettingKind::Duration => RawValue::One(
+                        matches
+                            .get_one::<String>(s.key)
+                            .cloned()
+                            .unwrap_or_default(),
+                    ),
+                };
+                self.overrides.push(s, flag, value);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What parsing the command line decided.
+#[derive(Debug)]
+pub enum Parsed {
+    /// A command to run.
+    Cli(Box<Cli>),
+    /// Help or version was printed, or usage was wrong: exit with this status
+    /// after printing `message` (to stdout when the status is 0).
+    Exit {
+        /// The exit status.
+        status: u8,
+        /// The rendered message.
+        message: String,
+    },
+}
+
+/// Parses `args` (including the program name). Bare `bktec` with setting flags
+/// but no command is `bktec run` with those flags (D1).
+pub fn parse(args: Vec<OsString>) -> Parsed {
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => Parsed::Cli(Box::new(cli)),
+        Err(err) => {
+            if matches!(err.kind(), clap::error::ErrorKind::UnknownArgument) && args.len() > 1 {
+                let mut with_run = args.clone();
+                with_run.insert(1, OsString::from("run"));
+                if let Ok(cli) = Cli::try_parse_from(&with_run) {
+                    return Parsed::Cli(Box::new(cli));
+                }
+            }
+            let status = match err.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => crate::exit_code::CONFIG_ERROR,
+            };
+            Parsed::Exit {
+                status,
+                message: err.render().to_string(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse_ok(args: &[&str]) -> Cli {
+        match parse(args.iter().map(OsString::from).collect()) {
+            Parsed::Cli(cli) => *cli,
+            Parsed::Exit { message, .. } => panic!("{args:?} failed: {message}"),
+        }
+    }
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bare_flags_mean_run() {
+        let cli = parse_ok(&["bktec", "--parallelism", "3"]);
+        assert!(matches!(cli.command, Some(Command::Run(_))));
+        let cli = parse_ok(&["bktec"]);
+        assert!(cli.command.is_none() && cli.stray.is_none());
+    }
+
+    #[test]
+    fn debug_is_global() {
+        assert_eq!(
+            parse_ok(&["bktec", "--debug", "run"]).debug.as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            parse_ok(&["bktec", "run", "--debug"]).debug.as_deref(),
+            Some("true")
+        );
+    }
+
+    #[test]
+    fn no_flag_wins_when_last() {
+        let cli = parse_ok(&["bktec", "run", "--oidc", "--no-oidc"]);
+        let Some(Command::Run(run)) = cli.command else {
+            panic!("expected run");
+        };
+        let debug = format!("{:?}", run.settings.overrides);
+        assert!(debug.contains("--no-oidc"), "{debug}");
+    }
+
+    #[test]
+    fn every_visible_flag_names_its_env_var_and_key_in_help() {
+        for (name, kind) in [("run", CommandKind::Run), ("plan", CommandKind::Plan)] {
+            let mut cmd = Cli::command();
+            let help = cmd
+                .find_subcommand_mut(name)
+                .expect("subcommand exists")
+                .render_help()
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            for s in flag_settings(kind).filter(|s| !s.hidden) {
+                let flag = s.flag_text().unwrap();
+                assert!(help.contains(&flag), "{name} help lacks {flag}");
+                for env in s.env {
+                    assert!(help.contains(env), "{name} help lacks {env}");
+                }
+                if s.in_file() {
+                    assert!(
+                        help.contains(&format!("bktec.toml: {}", s.key)),
+                        "{name} help lacks {}",
+                        s.key
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Reading `bktec.toml`: syntax errors with line and column, unknown keys with a
+//! suggestion, secrets and job context refused (D2-D4), and the line of every
+//! key, so that origins can say `bktec.toml:LINE`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use figment::value::{Dict, Value};
+use toml_edit::{Document, Item, TableLike};
+
+use crate::config::error::{ConfigError, Problem};
+use crate::config::registry::{Placement, SETTINGS};
+
+/// A parsed configuration file.
+#[derive(Debug)]
+pub struct ConfigFile {
+    /// The path as the user named it (for messages).
+    pub display: String,
+    /// The directory relative paths in the file resolve against.
+    pub dir: PathBuf,
+    /// The file's values, as a figment dictionary.
+    pub dict: Dict,
+    /// The 1-based line of each dotted key path.
+    lines: BTreeMap<String, usize>,
+}
+
+impl ConfigFile {
+    /// The line where `key` is set, if it is.
+    pub fn line_of(&self, key: &str) -> Option<usize> {
+        self.lines.get(key).copied()
+    }
+
+    /// Reads and checks the file at `path`, shown in messages as `display`.
+    /// `cwd` anchors relative paths.
+    pub fn read(path: &Path, display: String, cwd: &Path) -> Result<ConfigFile, ConfigError> {
+        let content = fs::read_to_string(path).map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => ConfigError::MissingFile {
+                path: display.clone(),
+            },
+            _ => ConfigError::ReadFile {
+                path: display.clone(),
+                source,
+            },
+        })?;
+        let absolute = cwd.join(path);
+        let dir = absolute
+            .parent()
+            .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
+        Self::parse(&content, display, dir)
+    }
+
+    /// Parses and checks file content.
+    pub fn parse(content: &str, display: String, dir: PathBuf) -> Result<ConfigFile, ConfigError> {
+        let doc = Document::parse(content).map_err(|err| {
+            let (line, column) = err
+                .span()
+                .map_or((1, 1), |span| line_col(content, span.start));
+            ConfigError::Syntax {
+                path: display.clone(),
+                line,
+                column,
+                message: err.message().trim().to_string(),
+            }
+        })?;
+        let mut file = ConfigFile {
+            display,
+            dir,
+            dict: Dict::new(),
+            lines: BTreeMap::new(),
+        };
+        let mut problems = Vec::new();
+        let root = doc.as_table();
+        file.dict = file.walk(content, root, "", &mut problems);
+        if problems.is_empty() {
+            Ok(file)
+        } else {
+            Err(ConfigError::Invalid { problems })
+        }
+    }
+
+    /// Checks every key of `table` (at dotted `prefix`) against the registry,
+    /// records key lines, and converts the values.
+    fn walk(
+        &mut self,
+        content: &str,
+        table: &dyn TableLike,
+        prefix: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Dict {
+        let mut dict = Dict::new();
+        for (name, item) in table.iter() {
+            let key = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            let (line, column) = table
+                .key(name)
+                .and_then(|k| k.span())
+                .or_else(|| item.span())
+                .map_or((0, 0), |span| line_col(content, span.start));
+            let at = format!("{}:{line}:{column}", self.display);
+            match classify(&key) {
+                KeyClass::Setting => {
+                    self.lines.insert(key.clone(), line);
+                    dict.insert(name.to_string(), item_value(item));
+                }
+                KeyClass::Section => match item.as_table_like() {
+                    Some(inner) => {
+                        let inner = self.walk(content, inner, &key, problems);
+                        dict.insert(name.to_string(), Value::from(inner));
+                    }
+                    None => problems.push(Problem::file(
+                        &at,
+                        format!("`{key}` must be a table (such as `[{key}]`)"),
+                    )),
+                },
+                KeyClass::Secret { env, flag } => problems.push(Problem::file(
+                    &at,
+                    format!(
+                        "`{key}` is a secret and is not read from files; set {env} or {flag} instead"
+                    ),
+                )),
+                KeyClass::JobContext { env, flag } => problems.push(Problem::file(
+                    &at,
+                    format!(
+                        "`{key}` is Buildkite job context, not a file setting; set {env} or {flag} instead"
+                    ),
+                )),
+                KeyClass::Unknown => {
+                    let hint = suggest(&key)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    problems.push(Problem::file(&at, format!("unknown key `{key}`{hint}")));
+                }
+            }
+        }
+        dict
+    }
+}
+
+enum KeyClass {
+    Setting,
+    Section,
+    Secret { env: String, flag: String },
+    JobContext { env: String, flag: String },
+    Unknown,
+}
+
+fn classify(key: &str) -> KeyClass {
+    if let Some(s) = SETTINGS.iter().find(|s| s.key == key) {
+        let env = s.primary_env().unwrap_or("the environment").to_string();
+        let flag = s.flag_text().unwrap_or_default();
+        return match s.placement {
+            Placement::Everywhere => KeyClass::Setting,
+            Placement::Secret => KeyClass::Secret { env, flag },
+            Placement::JobContext => KeyClass::JobContext { env, flag },
+        };
+    }
+    let section = format!("{key}.");
+    if SETTINGS.iter().any(|s| s.key.starts_with(&section)) {
+        // Sections that only hold job context (`[buildkite]`) are walked too,
+        // so each key is refused with its own variable and flag.
+        return KeyClass::Section;
+    }
+    KeyClass::Unknown
+}
+
+/// The closest file key to an unknown `key`, by the whole path or by its last part.
+fn suggest(key: &str) -> Option<&'static str> {
+    let leaf = key.rsplit('.').next().unwrap_or(key);
+    SETTINGS
+        .iter()
+        .filter(|s| s.in_file())
+        .map(|s| {
+            let s_leaf = s.key.rsplit('.').next().unwrap_or(s.key);
+            let score = strsim::jaro_winkler(key, s.key).max(strsim::jaro_winkler(leaf, s_leaf));
+            (score, s.key)
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, key)| key)
+}
+
+fn item_value(item: &Item) -> Value {
+    match item {
+        Item::None => Value::from(Dict::new()),
+        Item::Value(v) => toml_value(v),
+        Item::Table(t) => table_value(t),
+        Item::ArrayOfTables(a) => Value::from(
+            a.iter()
+                .map(|t| table_value(t as &dyn TableLike))
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+fn table_value(t: &dyn TableLike) -> Value {
+    Value::from(
+        t.iter()
+            .map(|(k, v)| (k.to_string(), item_value(v)))
+            .collect::<Dict>(),
+    )
+}
+
+fn toml_value(v: &toml_edit::Value) -> Value {
+    match v {
+        toml_edit::Value::String(s) => Value::from(s.value().clone()),
+        toml_edit::Value::Integer(i) => Value::from(*i.value()),
+        toml_edit::Value::Float(f) => Value::from(*f.value()),
+        toml_edit::Value::Boolean(b) => Value::from(*b.value()),
+        toml_edit::Value::Datetime(d) => Value::from(d.value().to_string()),
+        toml_edit::Value::Array(a) => Value::from(a.iter().map(toml_value).collect::<Vec<_>>()),
+        toml_edit::Value::InlineTable(t) => table_value(t),
+    }
+}
+
+/// The 1-based line and column of byte `offset` in `content`.
+fn line_col(content: &str, offset: usize) -> (usize, usize) {
+    let before = &content[..offset.min(content.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(content: &str) -> Result<ConfigFile, ConfigError> {
+        ConfigFile::parse(content, "bktec.toml".into(), PathBuf::from("/repo"))
+    }
+
+    fn problems(content: &str) -> Vec<String> {
+        match parse(content) {
+            Err(ConfigError::Invalid { problems }) => {
+                problems.iter().map(ToString::to_string).collect()
+            }
+            other => panic!("expected problems, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn records_key_lines() {
+        let file = parse("# comment\n[runner]\nname = \"pytest\"\n\n[retry]\ncount = 2\n").unwrap();
+        assert_eq!(file.line_of("runner.name"), Some(3));
+        assert_eq!(file.line_of("retry.count"), Some(6));
+        let dotted = parse("runner.name = \"pytest\"\n").unwrap();
+        assert_eq!(dotted.line_of("runner.name"), Some(1));
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_closest_key() {
+        assert_eq!(
+            problems("[runner]\ntest-comand = \"pytest\"\n"),
+            [
+                "bktec.toml:2:1: unknown key `runner.test-comand` (did you mean `runner.test-command`?)"
+            ]
+        );
+        assert_eq!(
+            problems("[retyr]\ncount = 1\n"),
+            ["bktec.toml:1:2: unknown key `retyr` (did you mean `retry.count`?)"]
+        );
+        assert_eq!(problems("zzz = 1\n"), ["bktec.toml:1:1: unknown key `zzz`"]);
+    }
+
+    #[test]
+    fn secrets_and_job_context_are_refused() {
+        // D3: a token key in bktec.toml is an error that says why.
+        let p = problems("[test-engine]\naccess-token = \"x\"\n");
+        assert_eq!(p.len(), 1);
+        assert!(p[0].contains("is a secret"), "{p:?}");
+        assert!(
+            p[0].contains("BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN"),
+            "{p:?}"
+        );
+        // D2: job context is not a file setting.
+        let p = problems("[buildkite]\nparallelism = 3\n");
+        assert!(p[0].contains("job context"), "{p:?}");
+    }
+
+    #[test]
+    fn syntax_errors_have_line_and_column() {
+        let err = parse("[runner]\nname = \"pytest\nx = 1\n").unwrap_err();
+        let ConfigError::Syntax { line, column, .. } = err else {
+            panic!("expected a syntax error, got {err:?}");
+        };
+        assert_eq!((line, column), (2, 15));
+    }
+}

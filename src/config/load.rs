@@ -1,0 +1,457 @@
+//! Layered loading (D2): built-in defaults < `bktec.toml` < environment <
+//! flags, merged by figment, with the origin of every value kept (D4).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::value::{Dict, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde_json::json;
+
+use crate::config::elements::{Flag, GoDuration, Int, KeyValues};
+use crate::config::env_vars::{EnvSnapshot, EnvVars};
+use crate::config::error::{ConfigError, Problem};
+use crate::config::file::ConfigFile;
+use crate::config::options::BktecOptions;
+use crate::config::origin::Origin;
+use crate::config::registry::{SETTINGS, Setting, SettingKind};
+
+const DEFAULTS_LAYER: &str = "built-in defaults";
+const FILE_LAYER: &str = "bktec.toml";
+const ENV_LAYER: &str = "environment";
+const CLI_LAYER: &str = "command line";
+
+/// A raw value given on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawValue {
+    /// A single value.
+    One(String),
+    /// A repeated flag's values.
+    Many(Vec<String>),
+}
+
+/// The setting flags given on the command line: the top layer.
+#[derive(Clone, Debug, Default)]
+pub struct CliOverrides {
+    values: Vec<(&'static Setting, String, RawValue)>,
+}
+
+impl CliOverrides {
+    /// Records `value` for `setting`, given as `flag` (with dashes).
+    pub fn push(&mut self, setting: &'static Setting, flag: String, value: RawValue) {
+        self.values.retain(|(s, _, _)| s.key != setting.key);
+        self.values.push((setting, flag, value));
+    }
+}
+
+/// Which configuration file to read.
+#[derive(Clone, Debug)]
+pub enum FileChoice {
+    /// `./bktec.toml` if it exists.
+    Auto,
+    /// A file named by `--config` or `BUILDKITE_TEST_ENGINE_CONFIG`; it must exist.
+    Explicit(PathBuf),
+    /// `--no-config`: no file.
+    Disabled,
+}
+
+impl FileChoice {
+    /// The choice made by the flags, falling back to the environment.
+    pub fn from_flags(config: Option<PathBuf>, no_config: bool, env: &EnvSnapshot) -> FileChoice {
+        if no_config {
+            FileChoice::Disabled
+        } else if let Some(path) = config {
+            FileChoice::Explicit(path)
+        } else if let Some(path) = env.non_empty(EnvVars::BUILDKITE_TEST_ENGINE_CONFIG) {
+            FileChoice::Explicit(PathBuf::from(path))
+        } else {
+            FileChoice::Auto
+        }
+    }
+}
+
+/// A typed setting value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettingValue {
+    /// Text or a path.
+    Text(String),
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A duration.
+    Duration(GoDuration),
+    /// `key=value` pairs.
+    KeyValues(KeyValues),
+}
+
+impl SettingValue {
+    /// The value as JSON, for `bktec config --json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            SettingValue::Text(s) => json!(s),
+            SettingValue::Bool(b) => json!(b),
+            SettingValue::Int(i) => json!(i),
+            SettingValue::Duration(d) => json!(d.to_string()),
+            SettingValue::KeyValues(kv) => json!(
+                kv.0.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+            ),
+        }
+    }
+
+    /// The value as text, for `bktec config`.
+    pub fn to_text(&self) -> String {
+        match self {
+            SettingValue::Text(s) => format!("{s:?}"),
+            SettingValue::Bool(b) => b.to_string(),
+            SettingValue::Int(i) => i.to_string(),
+            SettingValue::Duration(d) => d.to_string(),
+            SettingValue::KeyValues(kv) => format!("{:?}", kv.to_string()),
+        }
+    }
+}
+
+/// The merged configuration with the origin of each value.
+#[derive(Debug)]
+pub struct LoadedConfig {
+    figment: Figment,
+    file: Option<ConfigFile>,
+    env_used: BTreeMap<&'static str, &'static str>,
+    cli_used: BTreeMap<&'static str, String>,
+    values: BTreeMap<&'static str, SettingValue>,
+    /// The merged options.
+    pub options: BktecOptions,
+}
+
+impl LoadedConfig {
+    /// The typed value of setting `key`, if any layer set it.
+    pub fn value(&self, key: &str) -> Option<&SettingValue> {
+        self.values.get(key)
+    }
+
+    /// Where the value of setting `key` came from.
+    pub fn origin(&self, key: &str) -> Origin {
+        let Some(metadata) = self.figment.find_metadata(key) else {
+            return Origin::Unset;
+        };
+        match metadata.name.as_ref() {
+            DEFAULTS_LAYER => Origin::BuiltIn,
+            FILE_LAYER => {
+                let file = self.file.as_ref().expect("file layer has a file");
+                Origin::File {
+                    path: file.display.clone(),
+                    line: file.line_of(key).unwrap_or(0),
+                    key: key.to_string(),
+                }
+            }
+            ENV_LAYER => Origin::Env(self.env_used.get(key).copied().unwrap_or("")),
+            CLI_LAYER => Origin::Flag(self.cli_used.get(key).cloned().unwrap_or_default()),
+            other => unreachable!("unknown configuration layer `{other}`"),
+        }
+    }
+
+    /// The directory relative paths from `origin` resolve against: the
+    /// configuration file's directory for file values, else `cwd`.
+    pub fn base_dir<'a>(&'a self, origin: &Origin, cwd: &'a Path) -> &'a Path {
+        match (origin, &self.file) {
+            (Origin::File { .. }, Some(file)) => &file.dir,
+            _ => cwd,
+        }
+    }
+}
+
+/// Loads the configuration layers and extracts every setting, collecting every
+/// unparsable value into one error.
+pub fn load(
+    env: &EnvSnapshot,
+    cli: &CliOverrides,
+    choice: &FileChoice,
+    cwd: &Path,
+) -> Result<LoadedConfig, ConfigError> {
+    let file = match choice {
+        FileChoice::Disabled => None,
+        FileChoice::Explicit(path) => {
+            Some(ConfigFile::read(path, path.display().to_string(), cwd)?)
+        }
+        FileChoice::Auto => {
+            let path = cwd.join("bktec.toml");
+            if path.is_file() {
+                Some(ConfigFile::read(&path, "bktec.toml".to_string(), cwd)?)
+            } else {
+                None
+            }
+        }
+    };
+
+    let (env_dict, env_used) = env_layer(env);
+    let (cli_dict, cli_used) = cli_layer(cli);
+    let mut figment = Figment::new().merge(Layer::new(DEFAULTS_LAYER, defaults_layer()));
+    if let Some(file) = &file {
+        figment = figment.merge(Layer::new(FILE_LAYER, file.dict.clone()));
+    }
+    let figment = figment
+        .merge(Layer::new(ENV_LAYER, env_dict))
+        .merge(Layer::new(CLI_LAYER, cli_dict));
+
+    let mut loaded = LoadedConfig {
+        figment,
+        file,
+        env_used,
+        cli_used,
+        values: BTreeMap::new(),
+        options: BktecOptions::default(),
+    };
+    let mut problems = Vec::new();
+    for setting in SETTINGS {
+        match extract(&loaded.figment, setting) {
+            Ok(Some(value)) => {
+                loaded.values.insert(setting.key, value);
+            }
+            Ok(None) => {}
+            Err(message) => {
+                problems.push(Problem::setting(
+                    setting,
+                    format!("is invalid: {message}"),
+                    &loaded.origin(setting.key),
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid { problems });
+    }
+    loaded.options = loaded
+        .figment
+        .extract()
+        .map_err(|err| ConfigError::Invalid {
+            problems: err
+                .into_iter()
+                .map(|e| Problem::other(format!("`{}` is invalid: {}", e.path.join("."), e.kind)))
+                .collect(),
+        })?;
+    Ok(loaded)
+}
+
+fn extract(figment: &Figment, setting: &Setting) -> Result<Option<SettingValue>, String> {
+    let Ok(value) = figment.find_value(setting.key) else {
+        return Ok(None);
+    };
+    let kind = |e: figment::Error| e.kind.to_string();
+    let typed = match setting.kind {
+        SettingKind::Text | SettingKind::Path => {
+            SettingValue::Text(value.deserialize::<String>().map_err(kind)?)
+        }
+        SettingKind::Bool => SettingValue::Bool(value.deserialize::<Flag>().map_err(kind)?.0),
+        SettingKind::Int => SettingValue::Int(value.deserialize::<Int>().map_err(kind)?.0),
+        SettingKind::Duration => {
+            SettingValue::Duration(value.deserialize::<GoDuration>().map_err(kind)?)
+        }
+        SettingKind::KeyValues => {
+            SettingValue::KeyValues(value.deserialize::<KeyValues>().map_err(kind)?)
+        }
+    };
+    Ok(Some(typed))
+}
+
+/// One configuration layer as a figment provider.
+struct Layer {
+    name: &'static str,
+    dict: Dict,
+}
+
+impl Layer {
+    fn new(name: &'static str, dict: Dict) -> Layer {
+        Layer { name, dict }
+    }
+}
+
+impl Provider for Layer {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(self.name)
+    }
+
+    fn data(&self) -> Result<figment::value::Map<Profile, Dict>, figment::Error> {
+        Ok(Profile::Default.collect(self.dict.clone()))
+    }
+}
+
+fn insert_path(dict: &mut Dict, key: &str, value: Value) {
+    match key.split_once('.') {
+        None => {
+            dict.insert(key.to_string(), value);
+        }
+        Some((head, rest)) => {
+            let entry = dict
+                .entry(head.to_string())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if let Value::Dict(_, inner) = entry {
+                insert_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+fn defaults_layer() -> Dict {
+    let mut dict = Dict::new();
+    for setting in SETTINGS {
+        if let Some(default) = setting.default {
+            insert_path(&mut dict, setting.key, Value::from(default.to_string()));
+        }
+    }
+    dict
+}
+
+/// The environment layer: for each setting, the first of its variables that is
+/// set. As in the Go client, a variable set to the empty string counts as set,
+/// except for integers and durations, where it is ignored (behaviour document 1.3).
+fn env_layer(env: &EnvSnapshot) -> (Dict, BTreeMap<&'static str, &'static str>) {
+    let mut dict = Dict::new();
+    let mut used = BTreeMap::new();
+    for setting in SETTINGS {
+        let Some((name, value)) = setting
+            .env
+            .iter()
+            .find_map(|name| env.get(name).map(|v| (*name, v)))
+        else {
+            continue;
+        };
+        let ignored_when_empty = matches!(setting.kind, SettingKind::Int | SettingKind::Duration);
+        if value.trim().is_empty() && ignored_when_empty {
+            continue;
+        }
+        insert_path(&mut dict, setting.key, Value::from(value.to_string()));
+        used.insert(setting.key, name);
+    }
+    (dict, used)
+}
+
+fn cli_layer(cli: &CliOverrides) -> (Dict, BTreeMap<&'static str, String>) {
+    let mut dict = Dict::new();
+    let mut used = BTreeMap::new();
+    for (setting, flag, raw) in &cli.values {
+        let value = match raw {
+            RawValue::One(v) => Value::from(v.clone()),
+            RawValue::Many(vs) => Value::from(vs.clone()),
+        };
+        insert_path(&mut dict, setting.key, value);
+        used.insert(setting.key, flag.clone());
+    }
+    (dict, used)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::registry::setting;
+
+    fn load_with(
+        file: Option<&str>,
+        env: &[(&str, &str)],
+        cli: &[(&str, &str)],
+    ) -> Result<LoadedConfig, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(content) = file {
+            std::fs::write(dir.path().join("bktec.toml"), content).unwrap();
+        }
+        let mut overrides = CliOverrides::default();
+        for (key, v) in cli {
+            let s = setting(key);
+            overrides.push(s, s.flag_text().unwrap(), RawValue::One(v.to_string()));
+        }
+        load(
+            &EnvSnapshot::from_pairs(env.iter().copied()),
+            &overrides,
+            &FileChoice::Auto,
+            dir.path(),
+        )
+    }
+
+    #[test]
+    fn highest_layer_wins_and_reports_its_origin() {
+        let file = "[retry]\ncount = 2\n";
+        let env = [("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "3")];
+        let cli = [("retry.count", "4")];
+
+        let c = load_with(None, &[], &[]).unwrap();
+        assert_eq!(c.value("retry.count"), Some(&SettingValue::Int(0)));
+        assert_eq!(c.origin("retry.count"), Origin::BuiltIn);
+
+        let c = load_with(Some(file), &[], &[]).unwrap();
+        assert_eq!(c.value("retry.count"), Some(&SettingValue::Int(2)));
+        assert_eq!(c.origin("retry.count").to_string(), "bktec.toml:2");
+
+        let c = load_with(Some(file), &env, &[]).unwrap();
+        assert_eq!(c.value("retry.count"), Some(&SettingValue::Int(3)));
+        assert_eq!(
+            c.origin("retry.count").to_string(),
+            "env BUILDKITE_TEST_ENGINE_RETRY_COUNT"
+        );
+
+        let c = load_with(Some(file), &env, &cli).unwrap();
+        assert_eq!(c.value("retry.count"), Some(&SettingValue::Int(4)));
+        assert_eq!(
+            c.origin("retry.count").to_string(),
+            "--test-engine-retry-count"
+        );
+    }
+
+    #[test]
+    fn empty_env_values_follow_go_rules() {
+        let env = [
+            ("BUILDKITE_TEST_ENGINE_RETRY_COUNT", ""),
+            ("BUILDKITE_TEST_ENGINE_OIDC", ""),
+            ("BUILDKITE_TEST_ENGINE_TEST_CMD", ""),
+        ];
+        let c = load_with(Some("[runner]\ntest-command = \"x\"\n"), &env, &[]).unwrap();
+        assert_eq!(c.value("retry.count"), Some(&SettingValue::Int(0)));
+        assert_eq!(c.origin("retry.count"), Origin::BuiltIn);
+        assert_eq!(
+            c.value("test-engine.oidc"),
+            Some(&SettingValue::Bool(false))
+        );
+        assert_eq!(
+            c.value("runner.test-command"),
+            Some(&SettingValue::Text(String::new()))
+        );
+    }
+
+    #[test]
+    fn second_env_var_is_used_when_the_first_is_unset() {
+        let env = [("BUILDKITE_ANALYTICS_LOCATION_PREFIX", "app")];
+        let c = load_with(None, &env, &[]).unwrap();
+        assert_eq!(
+            c.origin("test-engine.location-prefix"),
+            Origin::Env("BUILDKITE_ANALYTICS_LOCATION_PREFIX")
+        );
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_with_its_origin() {
+        let err = load_with(
+            Some("[retry]\ncount = \"two\"\n"),
+            &[("BUILDKITE_PARALLEL_JOB_COUNT", "0x10")],
+            &[("test-engine.oidc", "maybe")],
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("BUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: `two` is not a decimal integer (from `retry.count` at bktec.toml:2)"), "{text}");
+        assert!(text.contains("BUILDKITE_PARALLEL_JOB_COUNT is invalid: `0x10` is not a decimal integer (from env BUILDKITE_PARALLEL_JOB_COUNT)"), "{text}");
+        assert!(text.contains("BUILDKITE_TEST_ENGINE_OIDC is invalid: `maybe` is not a boolean (use true or false) (from --oidc)"), "{text}");
+    }
+
+    #[test]
+    fn wrong_toml_types_name_the_key() {
+        let err = load_with(Some("[test-engine]\nsuite-slug = 5\n"), &[], &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("BUILDKITE_TEST_ENGINE_SUITE_SLUG is invalid"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`test-engine.suite-slug` at bktec.toml:2"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,500 @@
+//! `LoadedConfig` -> `RunSettings`: validation of behaviour document 2.2-2.5
+//! (every problem collected, then reported together; D4), local mode (D6), and
+//! per-runner defaults with honest origins.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::elements::{GoDuration, KeyValues, Secret};
+use crate::config::error::{ConfigError, Problem};
+use crate::config::load::{LoadedConfig, SettingValue};
+use crate::config::origin::Origin;
+use crate::config::registry::{CommandKind, Setting, setting};
+use crate::runner::RunnerKind;
+
+/// A value with where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sourced<T> {
+    /// The value.
+    pub value: T,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// How failed tests are retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The maximum number of retries after the first attempt.
+    pub count: u32,
+    /// Whether failed muted tests are retried too (D16: yes by default).
+    pub retry_muted: bool,
+}
+
+/// Whether bktec talks to Test Engine (D6).
+#[derive(Clone, Debug)]
+pub enum PlanMode {
+    /// No suite slug: plan locally, never call the API.
+    Local,
+    /// A suite slug is configured: the API rules apply in full.
+    TestEngine(Box<ApiSettings>),
+}
+
+/// Everything needed to talk to the Test Engine API.
+#[derive(Clone, Debug)]
+pub struct ApiSettings {
+    /// The API base URL.
+    pub base_url: String,
+    /// The organization slug.
+    pub organization_slug: String,
+    /// The suite slug.
+    pub suite_slug: String,
+    /// The access token, if configured (else OIDC is used).
+    pub access_token: Option<Secret>,
+    /// Whether OIDC tokens may be requested.
+    pub oidc: bool,
+    /// The lifetime of OIDC tokens.
+    pub oidc_lifetime: GoDuration,
+    /// The plan identifier (2.2).
+    pub plan_identifier: String,
+    /// Whether slow files may be split into examples.
+    pub split_by_example: bool,
+}
+
+/// Buildkite job context.
+#[derive(Clone, Debug, Default)]
+pub struct JobContext {
+    /// BUILDKITE_BUILD_ID.
+    pub build_id: String,
+    /// BUILDKITE_JOB_ID.
+    pub job_id: String,
+    /// BUILDKITE_STEP_ID.
+    pub step_id: String,
+    /// BUILDKITE_BRANCH.
+    pub branch: String,
+    /// BUILDKITE_RETRY_COUNT.
+    pub job_retry_count: i64,
+}
+
+/// The resolved, validated settings. Only [`resolve`] builds one.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    /// The command being run.
+    pub command: CommandKind,
+    /// The test runner.
+    pub runner: RunnerKind,
+    /// The test command template; `None` means the runner's default.
+    pub test_command: Option<Sourced<String>>,
+    /// The retry command template; `None` means the test command.
+    pub retry_command: Option<Sourced<String>>,
+    /// The result path; `None` means the runner's default.
+    pub result_path: Option<Sourced<PathBuf>>,
+    /// The include pattern; `None` for runners that do not walk files.
+    pub include_pattern: Option<Sourced<String>>,
+    /// The exclude pattern (empty excludes nothing).
+    pub exclude_pattern: Sourced<String>,
+    /// A row file of test files (`--files`).
+    pub files_list: Option<Sourced<PathBuf>>,
+    /// A row file of selectors (`--selector-file`).
+    pub selector_file: Option<Sourced<PathBuf>>,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// The number of parallel jobs.
+    pub parallelism: u32,
+    /// This job's index.
+    pub node_index: u32,
+    /// Fail when this job has no tests.
+    pub fail_on_no_tests: bool,
+    /// Debug output.
+    pub debug: bool,
+    /// Local or Test Engine planning.
+    pub mode: PlanMode,
+    /// Job context.
+    pub job: JobContext,
+    /// pytest tag filters.
+    pub tag_filters: Option<String>,
+    /// The configured location prefix.
+    pub location_prefix: Option<String>,
+    /// Built-in result upload.
+    pub upload_results: bool,
+    /// Upload tags.
+    pub upload_tags: KeyValues,
+    /// The upload token, if configured.
+    pub upload_token: Option<Secret>,
+    /// The upload base URL.
+    pub upload_base_url: String,
+    /// Declare early failure to the agent.
+    pub promise_failure: bool,
+    /// The buildkite-agent executable.
+    pub agent_command: String,
+    /// `plan`: the maximum parallelism (0 = off).
+    pub max_parallelism: i64,
+    /// `plan`: the target time (0 = off).
+    pub target_time: GoDuration,
+}
+
+/// Typed access to the loaded values, recording problems as it goes.
+struct Reader<'a> {
+    loaded: &'a LoadedConfig,
+    problems: Vec<Problem>,
+}
+
+impl Reader<'_> {
+    fn origin(&self, key: &str) -> Origin {
+        self.loaded.origin(key)
+    }
+
+    fn text(&self, key: &str) -> String {
+        match self.loaded.value(key) {
+            Some(SettingValue::Text(s)) => s.clone(),
+            Some(other) => unreachable!("`{key}` is text, not {other:?}"),
+            None => String::new(),
+        }
+    }
+
+    /// Text that counts as absent when empty.
+    fn non_empty(&self, key: &str) -> Option<Sourced<String>> {
+        let value = self.text(key);
+        (!value.is_empty()).then(|| Sourced {
+            value,
+            origin: self.origin(key),
+        })
+    }
+
+    fn bool(&self, key: &str) -> bool {
+        match self.loaded.value(key) {
+            Some(SettingValue::Bool(b)) => *b,
+            Some(other) => unreachable!("`{key}` is a boolean, not {other:?}"),
+            None => false,
+        }
+    }
+
+    fn int(&self, key: &str) -> i64 {
+        match self.loaded.value(key) {
+            Some(SettingValue::Int(i)) => *i,
+            Some(other) => unreachable!("`{key}` is an integer, not {other:?}"),
+            None => 0,
+        }
+    }
+
+    fn duration(&self, key: &str) -> GoDuration {
+        match self.loaded.value(key) {
+            Some(SettingValue::Duration(d)) => *d,
+            Some(other) => unreachable!("`{key}` is a duration, not {other:?}"),
+            None => GoDuration::from_secs(0),
+        }
+    }
+
+    fn key_values(&self, key: &str) -> KeyValues {
+        match self.loaded.value(key) {
+            Some(SettingValue::KeyValues(kv)) => kv.clone(),
+            Some(other) => unreachable!("`{key}` is a key=value list, not {other:?}"),
+            None => KeyValues::default(),
+        }
+    }
+
+    fn path(&self, key: &str, cwd: &Path) -> Option<Sourced<PathBuf>> {
+        let Sourced { value, origin } = self.non_empty(key)?;
+        let value = self.loaded.base_dir(&origin, cwd).join(value);
+        Some(Sourced { value, origin })
+    }
+
+    fn problem(&mut self, key: &str, message: impl Into<String>) {
+        let s: &Setting = setting(key);
+        let origin = self.origin(key);
+        self.problems
+            .push(Problem::setting(s, message.into(), &origin));
+    }
+}
+
+/// Validates `loaded` for `command` and builds the settings.
+pub fn resolve(
+    loaded: &LoadedConfig,
+    command: CommandKind,
+    cwd: &Path,
+) -> Result<RunSettings, ConfigError> {
+    let mut r = Reader {
+        loaded,
+        problems: Vec::new(),
+    };
+
+    // 2.3 rule 1.
+    let retry_count = r.int("retry.count");
+    if retry_count < 0 {
+        r.problem(
+            "retry.count",
+            format!("was {retry_count}, must be greater than or equal to 0"),
+        );
+    }
+
+    let job = JobContext {
+        build_id: r.text("buildkite.build-id"),
+        job_id: r.text("buildkite.job-id"),
+        step_id: r.text("buildkite.step-id"),
+        branch: r.text("buildkite.branch"),
+        job_retry_count: r.int("buildkite.retry-count"),
+    };
+
+    // D6: without a suite slug, plan locally and skip the API-only rules.
+    let talks_to_api = matches!(command, CommandKind::Run | CommandKind::Plan);
+    let mode = match r.non_empty("test-engine.suite-slug") {
+        Some(suite) if talks_to_api => {
+            PlanMode::TestEngine(Box::new(api_settings(&mut r, suite.value, &job)))
+        }
+        Some(_) | None => PlanMode::Local,
+    };
+
+    // 2.3 rules 8-11.
+    let runner_text = r.text("runner.name");
+    let runner = if runner_text.is_empty() {
+        r.problem("runner.name", "must not be blank");
+        None
+    } else {
+        match runner_text.parse::<RunnerKind>() {
+            Ok(runner) => Some(runner),
+            Err(err) => {
+                r.problem("runner.name", format!("is unsupported: {err}"));
+                None
+            }
+        }
+    };
+    let test_command = r.non_empty("runner.test-command");
+    let selector_file = r.path("files.selector-file", cwd);
+    let tag_filters = r.non_empty("test-engine.tag-filters").map(|s| s.value);
+    if runner == Some(RunnerKind::Custom) {
+        if test_command.is_none() {
+            r.problem(
+                "runner.test-command",
+                "must not be blank when using the custom test runner",
+            );
+        }
+        if r.non_empty("files.pattern").is_none() && selector_file.is_none() {
+            r.problem(
+                "files.pattern",
+                "must not be blank when using the custom test runner",
+            );
+        }
+    }
+    if tag_filters.is_some() && runner.is_some_and(|r| r != RunnerKind::Pytest) {
+        r.problem(
+            "test-engine.tag-filters",
+            "tag filtering is only supported for the pytest test runner",
+        );
+    }
+
+    let result_path = r.path("runner.result-path", cwd);
+    let parallelism = r.int("buildkite.parallelism");
+    let node_index = r.int("buildkite.parallel-job");
+    match command {
+        CommandKind::Run => {
+            // 2.4.
+            if result_path.is_none() && runner.is_some_and(RunnerKind::requires_result_path) {
+                r.problem("runner.result-path", "must not be blank");
+            }
+            if node_index < 0 {
+                r.problem(
+                    "buildkite.parallel-job",
+                    format!("was {node_index}, must be greater than or equal to 0"),
+                );
+            }
+            if node_index > parallelism - 1 {
+                r.problem(
+                    "buildkite.parallel-job",
+                    format!(
+                        "was {node_index}, must not be greater than {}",
+                        parallelism - 1
+                    ),
+                );
+            }
+            check_parallelism(&mut r, parallelism);
+        }
+        CommandKind::List => check_parallelism(&mut r, parallelism),
+        CommandKind::Plan => check_plan_rules(&mut r, parallelism),
+        CommandKind::Config => {}
+    }
+
+    let include_pattern = match runner {
+        Some(runner) => r.non_empty("files.pattern").or_else(|| {
+            runner.default_pattern().map(|p| Sourced {
+                value: p.to_string(),
+                origin: Origin::RunnerDefault(runner),
+            })
+        }),
+        None => None,
+    };
+    let exclude_pattern = Sourced {
+        value: r.text("files.exclude-pattern"),
+        origin: r.origin("files.exclude-pattern"),
+    };
+
+    let Some(runner) = runner else {
+        return Err(ConfigError::Invalid {
+            problems: r.problems,
+        });
+    };
+    if !r.problems.is_empty() {
+        return Err(ConfigError::Invalid {
+            problems: r.problems,
+        });
+    }
+    let upload_token = r
+        .non_empty("test-engine.upload-token")
+        .map(|s| Secret::new(s.value));
+    Ok(RunSettings {
+        command,
+        runner,
+        retry_command: r.non_empty("runner.retry-command"),
+        test_command,
+        result_path,
+        include_pattern,
+        exclude_pattern,
+        files_list: r.path("files.list", cwd),
+        selector_file,
+        retry: RetryPolicy {
+            count: u32::try_from(retry_count).expect("validated non-negative"),
+            retry_muted: !r.bool("retry.disable-for-muted"),
+        },
+        parallelism: u32::try_from(parallelism).unwrap_or(1),
+        node_index: u32::try_from(node_index).unwrap_or(0),
+        fail_on_no_tests: r.bool("runner.fail-on-no-tests"),
+        debug: r.bool("debug"),
+        mode,
+        job,
+        tag_filters,
+        location_prefix: r.non_empty("test-engine.location-prefix").map(|s| s.value),
+        upload_results: r.bool("test-engine.upload-results"),
+        upload_tags: r.key_values("test-engine.upload-tags"),
+        upload_token,
+        upload_base_url: r.text("test-engine.upload-base-url"),
+        promise_failure: r.bool("test-engine.promise-failure"),
+        agent_command: r.text("buildkite.agent-command"),
+        max_parallelism: r.int("test-engine.max-parallelism"),
+        target_time: r.duration("test-engine.target-time"),
+    })
+}
+
+/// The Test Engine settings and the API-only rules (2.2, 2.3 rules 2-7).
+fn api_settings(r: &mut Reader<'_>, suite_slug: String, job: &JobContext) -> ApiSettings {
+    let plan_identifier = match r.non_empty("test-engine.plan-identifier") {
+        Some(id) => id.value,
+        None => {
+            if job.build_id.is_empty() {
+                r.problem("buildkite.build-id", "must not be blank");
+            }
+            if job.step_id.is_empty() {
+                r.problem("buildkite.step-id", "must not be blank");
+            }
+            format!("{}/{}", job.build_id, job.step_id)
+        }
+    };
+    let mut base_url = r.text("test-engine.base-url");
+    if base_url.is_empty() {
+        base_url = setting("test-engine.base-url")
+            .default
+            .expect("base URL has a default")
+            .to_string();
+    } else if !is_request_uri(&base_url) {
+        r.problem("test-engine.base-url", "must be a valid URL");
+    }
+    let access_token = r
+        .non_empty("test-engine.access-token")
+        .map(|s| Secret::new(s.value));
+    let oidc = r.bool("test-engine.oidc");
+    if access_token.is_none() && !oidc {
+        r.problem("test-engine.access-token", "must not be blank");
+    }
+    let organization_slug = r.text("buildkite.organization-slug");
+    if organization_slug.is_empty() {
+        r.problem("buildkite.organization-slug", "must not be blank");
+    }
+    ApiSettings {
+        base_url,
+        organization_slug,
+        suite_slug,
+        access_token,
+        oidc,
+        oidc_lifetime: r.duration("test-engine.oidc-lifetime"),
+        plan_identifier,
+        split_by_example: r.bool("test-engine.split-by-example"),
+    }
+}
+
+fn check_parallelism(r: &mut Reader<'_>, parallelism: i64) {
+    if parallelism < 1 {
+        r.problem(
+            "buildkite.parallelism",
+            format!("was {parallelism}, must be greater than or equal to 1"),
+        );
+    }
+    if parallelism > 1000 {
+        r.problem(
+            "buildkite.parallelism",
+            format!("was {parallelism}, must not be greater than 1000"),
+        );
+    }
+}
+
+/// Behaviour document 2.5.
+fn check_plan_rules(r: &mut Reader<'_>, parallelism: i64) {
+    let target = r.duration("test-engine.target-time");
+    let max = r.int("test-engine.max-parallelism");
+    if target.is_negative() {
+        r.problem(
+            "test-engine.target-time",
+            format!("was {target}, must be greater than 0"),
+        );
+    }
+    if target > GoDuration::from_secs(24 * 3600) {
+        r.problem(
+            "test-engine.target-time",
+            format!("was {target}, must be less than or equal to 24 hours"),
+        );
+    }
+    if !target.is_zero() && max == 0 {
+        r.problem(
+            "test-engine.max-parallelism",
+            "must be set when target-time is set",
+        );
+    }
+    if max != 0 && !(0..=1000).contains(&max) {
+        r.problem(
+            "test-engine.max-parallelism",
+            format!("was {max}, must be between 0 and 1000"),
+        );
+    }
+    if max == 0 && parallelism <= 0 {
+        r.problem(
+            "buildkite.parallelism",
+            "parallelism must be greater than 0; set --max-parallelism or BUILDKITE_PARALLEL_JOB_COUNT",
+        );
+    }
+}
+
+/// Go's `url.ParseRequestURI` acceptance: an absolute URI with a scheme, or an
+/// absolute path.
+fn is_request_uri(s: &str) -> bool {
+    if s.starts_with('/') {
+        return true;
+    }
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+        && !s.contains(' ')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_uri_rules_follow_go() {
+        assert!(is_request_uri("https://api.buildkite.com"));
+        assert!(is_request_uri("http://127.0.0.1:8080"));
+        assert!(is_request_uri("/relative/root"));
+        assert!(!is_request_uri("example.com"));
+        assert!(!is_request_uri(""));
+        assert!(!is_request_uri("1http://x"));
+    }
+}

@@ -1,0 +1,61 @@
+//! The top-level error and its exit status.
+
+use crate::config::ConfigError;
+use crate::config::registry::CommandKind;
+use crate::exit_code;
+
+/// An error that ends a bktec command.
+#[derive(Debug, thiserror::Error)]
+pub enum BktecError {
+    /// Configuration could not be loaded or is invalid.
+    #[error("bktec {}: {source}", command.name())]
+    Config {
+        /// The command being run.
+        command: CommandKind,
+        /// What is wrong.
+        #[source]
+        source: ConfigError,
+    },
+    /// A word that is not a command (D1).
+    #[error("invalid command: \"{0}\"")]
+    InvalidCommand(String),
+    /// A command-line usage error found after parsing.
+    #[error("{0}")]
+    Usage(String),
+    /// A part of bktec that is not built yet. Never pretends to have run tests.
+    #[error("bktec {}: {what} is not implemented yet", command.name())]
+    NotImplemented {
+        /// The command being run.
+        command: CommandKind,
+        /// What is missing.
+        what: &'static str,
+    },
+    /// The working directory could not be determined.
+    #[error("failed to determine the working directory")]
+    CurrentDir(#[source] std::io::Error),
+}
+
+impl BktecError {
+    /// The exit status for this error (D22).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            BktecError::Config { .. }
+            | BktecError::InvalidCommand(_)
+            | BktecError::Usage(_)
+            | BktecError::NotImplemented { .. }
+            | BktecError::CurrentDir(_) => exit_code::CONFIG_ERROR,
+        }
+    }
+
+    /// Whether the error's own text already includes its cause, so the
+    /// renderer must not print the `#[source]` chain again.
+    pub fn includes_source(&self) -> bool {
+        match self {
+            BktecError::Config { .. } => true,
+            BktecError::InvalidCommand(_)
+            | BktecError::Usage(_)
+            | BktecError::NotImplemented { .. }
+            | BktecError::CurrentDir(_) => false,
+        }
+    }
+}

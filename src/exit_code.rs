@@ -1,0 +1,17 @@
+//! bktec's exit statuses (D22). These are an API: CI pipelines branch on them.
+//!
+//! | Status | Meaning |
+//! |---|---|
+//! | 0 | success (including muted-only failures and an empty node without `--fail-on-no-tests`) |
+//! | the runner's own status | the last test attempt exited with it |
+//! | 16 | configuration, usage or tool error (compatible with the Go client) |
+//! | 128 + n | the test runner was killed by signal n |
+
+/// Success.
+pub const SUCCESS: u8 = 0;
+
+/// A configuration, usage or tool error (behaviour document 2.7).
+pub const CONFIG_ERROR: u8 = 16;
+
+/// The base of "killed by signal n" statuses.
+pub const SIGNAL_BASE: u8 = 128;

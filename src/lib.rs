@@ -1,0 +1,13 @@
+//! bktec, the Buildkite Test Engine Client: runs one parallel CI job's share
+//! of a test suite.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod exit_code;
+pub mod runner;
+pub mod shell;
+
+/// bktec's version as it prints it (`v0.1.0`).
+pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));

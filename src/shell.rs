@@ -1,0 +1,73 @@
+//! All writing to stdout and stderr goes through [`Shell`] (S11).
+
+use std::error::Error;
+use std::io::{self, Write};
+
+use crate::config::{EnvSnapshot, EnvVars};
+
+/// Where output goes, and whether it may be coloured.
+pub struct Shell {
+    out: Box<dyn Write>,
+    err: Box<dyn Write>,
+    color: bool,
+}
+
+impl Shell {
+    /// The process's stdout and stderr. Colour is off when `NO_COLOR` is non-empty.
+    pub fn stdio(env: &EnvSnapshot) -> Shell {
+        Shell {
+            out: Box::new(io::stdout()),
+            err: Box::new(io::stderr()),
+            color: env.non_empty(EnvVars::NO_COLOR).is_none(),
+        }
+    }
+
+    /// A shell over the given writers, without colour (for tests).
+    pub fn from_writers(out: Box<dyn Write>, err: Box<dyn Write>) -> Shell {
+        Shell {
+            out,
+            err,
+            color: false,
+        }
+    }
+
+    /// Whether ANSI colour may be used.
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
+    /// Writes `text` to stdout as is. A closed stdout (a pipe into `head`) is
+    /// not an error worth reporting.
+    pub fn out(&mut self, text: &str) {
+        let _ = self.out.write_all(text.as_bytes());
+        let _ = self.out.flush();
+    }
+
+    /// Writes `text` to stderr as is.
+    pub fn err(&mut self, text: &str) {
+        let _ = self.err.write_all(text.as_bytes());
+        let _ = self.err.flush();
+    }
+
+    /// Writes a warning line to stderr (yellow, bold, with ⚠️).
+    pub fn warn(&mut self, message: &str) {
+        let line = if self.color {
+            format!("\x1b[33m\x1b[1m⚠️ {message}\x1b[0m\n")
+        } else {
+            format!("⚠️ {message}\n")
+        };
+        self.err(&line);
+    }
+
+    /// Writes an error and its causes to stderr: `error: ...` then one
+    /// `  caused by: ...` line per source.
+    pub fn error(&mut self, error: &dyn Error, with_sources: bool) {
+        let mut text = format!("{error}\n");
+        let mut source = if with_sources { error.source() } else { None };
+        while let Some(cause) = source {
+            text.push_str(&format!("  caused by: {cause}\n"));
+            source = cause.source();
+        }
+        self.err(&text);
+    }
+}

@@ -1,0 +1,14 @@
+//! bktec's integration tests: one binary (S16).
+#![expect(
+    unreachable_pub,
+    reason = "test helpers are shared between modules of one binary"
+)]
+#![expect(
+    clippy::disallowed_methods,
+    reason = "the harness passes its own PATH and HOME to bktec and reads BKTEC_BLESS"
+)]
+
+mod config_errors;
+mod config_precedence;
+mod schema;
+mod support;

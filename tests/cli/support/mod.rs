@@ -1,0 +1,172 @@
+//! The `BktecCmd` builder and test directories.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A temporary directory with helpers to write files into it.
+pub struct TestDir {
+    dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> TestDir {
+        TestDir {
+            dir: tempfile::Builder::new()
+                .prefix("bktec-test-")
+                .tempdir()
+                .expect("create temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `content` to `rel`, creating parent directories.
+    pub fn write(&self, rel: &str, content: &str) -> PathBuf {
+        let path = self.dir.path().join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("create parent dirs");
+        }
+        fs::write(&path, content).expect("write file");
+        path
+    }
+
+    /// A `bktec` command running in this directory.
+    pub fn bktec(&self) -> BktecCmd {
+        BktecCmd::new(self.path())
+    }
+}
+
+/// A `bktec` invocation with a clean environment: no ambient `BUILDKITE_*`
+/// variable from the developer's shell or CI leaks in.
+pub struct BktecCmd {
+    args: Vec<OsString>,
+    env: BTreeMap<String, String>,
+    cwd: PathBuf,
+}
+
+impl BktecCmd {
+    pub fn new(cwd: &Path) -> BktecCmd {
+        let mut env = BTreeMap::new();
+        for key in ["PATH", "HOME", "TMPDIR", "LANG"] {
+            if let Some(v) = std::env::var_os(key).and_then(|v| v.into_string().ok()) {
+                env.insert(key.to_string(), v);
+            }
+        }
+        BktecCmd {
+            args: Vec::new(),
+            env,
+            cwd: cwd.to_path_buf(),
+        }
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> BktecCmd {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> BktecCmd {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> BktecCmd {
+        self.env.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bktec"));
+        cmd.args(&self.args)
+            .env_clear()
+            .envs(&self.env)
+            .current_dir(&self.cwd)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn output(&self) -> RunOutput {
+        let output = self.command().output().expect("run bktec");
+        RunOutput { output }
+    }
+}
+
+/// The output of a finished `bktec`.
+pub struct RunOutput {
+    pub output: Output,
+}
+
+impl RunOutput {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    pub fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "status: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.output.status,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+
+    #[track_caller]
+    pub fn assert_exit(&self, code: i32) -> &RunOutput {
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "unexpected exit status\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_success(&self) -> &RunOutput {
+        self.assert_exit(0)
+    }
+
+    #[track_caller]
+    pub fn assert_stderr_contains(&self, needle: &str) -> &RunOutput {
+        assert!(
+            self.stderr().contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_stdout_contains(&self, needle: &str) -> &RunOutput {
+        assert!(
+            self.stdout().contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// stdout parsed as JSON.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout())
+            .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", self.describe()))
+    }
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
