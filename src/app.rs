@@ -4,11 +4,13 @@
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, ConfigCmd, ListCmd, PlanCmd, RunCmd};
+use crate::config::EnvVars;
 use crate::config::registry::{CommandKind, setting};
 use crate::config::show::{render_json, render_text, shown_settings};
 use crate::config::{
     CliOverrides, EnvSnapshot, FileChoice, LoadedConfig, RawValue, RunSettings, load, resolve,
 };
+use crate::discover::{Discovery, TargetSource, discover};
 use crate::error::BktecError;
 use crate::exit_code;
 use crate::shell::Shell;
@@ -40,13 +42,9 @@ pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecErr
             let overrides = with_debug(cmd.settings.overrides.clone());
             plan(&context, overrides, &cmd)
         }
-        Some(Command::List(ListCmd { settings, json: _ })) => {
+        Some(Command::List(ListCmd { settings, json })) => {
             let settings = context.settings(with_debug(settings.overrides), CommandKind::List)?;
-            drop(settings);
-            Err(BktecError::NotImplemented {
-                command: CommandKind::List,
-                what: "test discovery",
-            })
+            list(&context, &settings, json, shell)
         }
         Some(Command::Config(ConfigCmd { settings, json })) => {
             show_config(&context, with_debug(settings.overrides), json, shell)
@@ -71,14 +69,27 @@ impl Context {
             .map_err(|source| BktecError::Config { command, source })
     }
 
+    fn discover(&self, settings: &RunSettings, shell: &mut Shell) -> Result<Discovery, BktecError> {
+        let discovery =
+            discover(settings, &self.cwd, self.env.non_empty(EnvVars::HOME)).map_err(|source| {
+                BktecError::Discover {
+                    command: settings.command,
+                    source: Box::new(source),
+                }
+            })?;
+        for warning in &discovery.warnings {
+            shell.err(&format!("{warning}\n"));
+        }
+        Ok(discovery)
+    }
+
     fn settings(
         &self,
         overrides: CliOverrides,
         command: CommandKind,
     ) -> Result<RunSettings, BktecError> {
         let loaded = self.load(&overrides, command)?;
-        resolve(&loaded, command, &self.cwd)
-            .map_err(|source| BktecError::Config { command, source })
+        resolve(&loaded, command).map_err(|source| BktecError::Config { command, source })
     }
 }
 
@@ -143,11 +154,52 @@ fn show_config(
     }
     // The values are shown either way; problems that would stop `run` are
     // reported after them, and make the status say so.
-    match resolve(&loaded, CommandKind::Run, &context.cwd) {
+    match resolve(&loaded, CommandKind::Run) {
         Ok(_) => Ok(exit_code::SUCCESS),
         Err(source) => Err(BktecError::Config {
             command: CommandKind::Run,
             source,
         }),
     }
+}
+
+/// `bktec list`: the targets `run` would plan, in the order it would send them.
+fn list(
+    context: &Context,
+    settings: &RunSettings,
+    json: bool,
+    shell: &mut Shell,
+) -> Result<u8, BktecError> {
+    let discovery = context.discover(settings, shell)?;
+    if !json {
+        let mut text = String::new();
+        for target in &discovery.targets {
+            text.push_str(target);
+            text.push('\n');
+        }
+        shell.out(&text);
+        return Ok(exit_code::SUCCESS);
+    }
+    let sourced = |value: &str, origin: &crate::config::Origin| serde_json::json!({ "value": value, "origin": origin.to_string() });
+    let mut doc = serde_json::json!({ "targets": discovery.targets });
+    match &discovery.source {
+        TargetSource::Walk { pattern, exclude } => {
+            doc["source"] = "discovery".into();
+            doc["pattern"] = sourced(&pattern.value, &pattern.origin);
+            doc["exclude_pattern"] = sourced(&exclude.value, &exclude.origin);
+        }
+        TargetSource::FilesList(file) => {
+            doc["source"] = "files".into();
+            doc["file"] = sourced(&file.value.display().to_string(), &file.origin);
+        }
+        TargetSource::SelectorFile(file) => {
+            doc["source"] = "selector-file".into();
+            doc["file"] = sourced(&file.value.display().to_string(), &file.origin);
+        }
+        TargetSource::GoList => doc["source"] = "go-list".into(),
+    }
+    let mut text = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+    text.push('\n');
+    shell.out(&text);
+    Ok(exit_code::SUCCESS)
 }

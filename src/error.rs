@@ -2,6 +2,7 @@
 
 use crate::config::ConfigError;
 use crate::config::registry::CommandKind;
+use crate::discover::DiscoverError;
 use crate::exit_code;
 
 /// An error that ends a bktec command.
@@ -15,6 +16,15 @@ pub enum BktecError {
         /// What is wrong.
         #[source]
         source: ConfigError,
+    },
+    /// Test discovery failed.
+    #[error("bktec {}: {source}", command.name())]
+    Discover {
+        /// The command being run.
+        command: CommandKind,
+        /// What went wrong.
+        #[source]
+        source: Box<DiscoverError>,
     },
     /// A word that is not a command (D1).
     #[error("invalid command: \"{0}\"")]
@@ -40,6 +50,7 @@ impl BktecError {
     pub fn exit_code(&self) -> u8 {
         match self {
             BktecError::Config { .. }
+            | BktecError::Discover { .. }
             | BktecError::InvalidCommand(_)
             | BktecError::Usage(_)
             | BktecError::NotImplemented { .. }
@@ -52,7 +63,8 @@ impl BktecError {
     pub fn includes_source(&self) -> bool {
         match self {
             BktecError::Config { .. } => true,
-            BktecError::InvalidCommand(_)
+            BktecError::Discover { .. }
+            | BktecError::InvalidCommand(_)
             | BktecError::Usage(_)
             | BktecError::NotImplemented { .. }
             | BktecError::CurrentDir(_) => false,

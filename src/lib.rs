@@ -4,8 +4,10 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod discover;
 pub mod error;
 pub mod exit_code;
+pub mod glob;
 pub mod runner;
 pub mod shell;
 

@@ -152,12 +152,12 @@ impl LoadedConfig {
         }
     }
 
-    /// The directory relative paths from `origin` resolve against: the
-    /// configuration file's directory for file values, else `cwd`.
-    pub fn base_dir<'a>(&'a self, origin: &Origin, cwd: &'a Path) -> &'a Path {
+    /// The directory relative paths from `origin` resolve against, when
+    /// `origin` is the configuration file.
+    pub fn file_dir(&self, origin: &Origin) -> Option<&Path> {
         match (origin, &self.file) {
-            (Origin::File { .. }, Some(file)) => &file.dir,
-            _ => cwd,
+            (Origin::File { .. }, Some(file)) => Some(&file.dir),
+            _ => None,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! (every problem collected, then reported together; D4), local mode (D6), and
 //! per-runner defaults with honest origins.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::config::elements::{GoDuration, KeyValues, Secret};
 use crate::config::error::{ConfigError, Problem};
@@ -191,9 +191,14 @@ impl Reader<'_> {
         }
     }
 
-    fn path(&self, key: &str, cwd: &Path) -> Option<Sourced<PathBuf>> {
+    /// A path setting. Relative paths from a file resolve against the file's
+    /// directory; others are kept as given (relative to the working directory).
+    fn path(&self, key: &str) -> Option<Sourced<PathBuf>> {
         let Sourced { value, origin } = self.non_empty(key)?;
-        let value = self.loaded.base_dir(&origin, cwd).join(value);
+        let value = match self.loaded.file_dir(&origin) {
+            Some(dir) => dir.join(value),
+            None => PathBuf::from(value),
+        };
         Some(Sourced { value, origin })
     }
 
@@ -206,11 +211,7 @@ impl Reader<'_> {
 }
 
 /// Validates `loaded` for `command` and builds the settings.
-pub fn resolve(
-    loaded: &LoadedConfig,
-    command: CommandKind,
-    cwd: &Path,
-) -> Result<RunSettings, ConfigError> {
+pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSettings, ConfigError> {
     let mut r = Reader {
         loaded,
         problems: Vec::new(),
@@ -257,7 +258,7 @@ pub fn resolve(
         }
     };
     let test_command = r.non_empty("runner.test-command");
-    let selector_file = r.path("files.selector-file", cwd);
+    let selector_file = r.path("files.selector-file");
     let tag_filters = r.non_empty("test-engine.tag-filters").map(|s| s.value);
     if runner == Some(RunnerKind::Custom) {
         if test_command.is_none() {
@@ -280,7 +281,7 @@ pub fn resolve(
         );
     }
 
-    let result_path = r.path("runner.result-path", cwd);
+    let result_path = r.path("runner.result-path");
     let parallelism = r.int("buildkite.parallelism");
     let node_index = r.int("buildkite.parallel-job");
     match command {
@@ -346,7 +347,7 @@ pub fn resolve(
         result_path,
         include_pattern,
         exclude_pattern,
-        files_list: r.path("files.list", cwd),
+        files_list: r.path("files.list"),
         selector_file,
         retry: RetryPolicy {
             count: u32::try_from(retry_count).expect("validated non-negative"),

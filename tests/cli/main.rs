@@ -10,5 +10,6 @@
 
 mod config_errors;
 mod config_precedence;
+mod discovery;
 mod schema;
 mod support;
