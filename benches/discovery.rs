@@ -7,6 +7,7 @@
 //! also times matching alone on pathological patterns.
 //!
 //! Run with `cargo bench --bench discovery`.
+#![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
 use std::fs;
 use std::hint::black_box;

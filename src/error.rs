@@ -4,6 +4,8 @@ use crate::config::ConfigError;
 use crate::config::registry::CommandKind;
 use crate::discover::DiscoverError;
 use crate::exit_code;
+use crate::plan::PlanFileError;
+use crate::runner::RunnerError;
 
 /// An error that ends a bktec command.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,18 @@ pub enum BktecError {
         #[source]
         source: Box<DiscoverError>,
     },
+    /// The runner could not be set up.
+    #[error("bktec run: {0}")]
+    Runner(#[source] RunnerError),
+    /// The plan file is unusable.
+    #[error("bktec run: {0}")]
+    PlanFile(#[source] PlanFileError),
+    /// `--fail-on-no-tests` and this node has no tests.
+    #[error("no tests assigned to this node")]
+    NoTestsAssigned,
+    /// The async runtime or the signal handlers could not be set up.
+    #[error("failed to set up process and signal handling")]
+    Runtime(#[source] std::io::Error),
     /// A word that is not a command (D1).
     #[error("invalid command: \"{0}\"")]
     InvalidCommand(String),
@@ -51,6 +65,10 @@ impl BktecError {
         match self {
             BktecError::Config { .. }
             | BktecError::Discover { .. }
+            | BktecError::Runner(_)
+            | BktecError::PlanFile(_)
+            | BktecError::NoTestsAssigned
+            | BktecError::Runtime(_)
             | BktecError::InvalidCommand(_)
             | BktecError::Usage(_)
             | BktecError::NotImplemented { .. }
@@ -64,6 +82,10 @@ impl BktecError {
         match self {
             BktecError::Config { .. } => true,
             BktecError::Discover { .. }
+            | BktecError::Runner(_)
+            | BktecError::PlanFile(_)
+            | BktecError::NoTestsAssigned
+            | BktecError::Runtime(_)
             | BktecError::InvalidCommand(_)
             | BktecError::Usage(_)
             | BktecError::NotImplemented { .. }

@@ -6,8 +6,13 @@ pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod error;
+pub mod execute;
 pub mod exit_code;
 pub mod glob;
+pub mod plan;
+pub mod process;
+pub mod report;
+pub mod results;
 pub mod runner;
 pub mod shell;
 

@@ -68,6 +68,9 @@ impl EnvVars {
     pub const BUILDKITE_TEST_ENGINE_DEBUG_ENABLED: &'static str =
         "BUILDKITE_TEST_ENGINE_DEBUG_ENABLED";
     pub const BUILDKITE_TEST_ENGINE_CONFIG: &'static str = "BUILDKITE_TEST_ENGINE_CONFIG";
+    pub const BUILDKITE_TEST_ENGINE_PLAN_FILE: &'static str = "BUILDKITE_TEST_ENGINE_PLAN_FILE";
+    pub const BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD: &'static str =
+        "BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD";
     pub const NO_COLOR: &'static str = "NO_COLOR";
     pub const HOME: &'static str = "HOME";
     pub const TMPDIR: &'static str = "TMPDIR";

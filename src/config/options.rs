@@ -57,6 +57,11 @@ pub struct RunnerOptions {
     /// directory. Env: BUILDKITE_TEST_ENGINE_RESULT_PATH. Flag: --result-path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result_path: Option<String>,
+    /// How long the test command gets to stop after bktec forwards SIGINT or
+    /// SIGTERM, before its process group is killed, such as "10s".
+    /// Env: BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD. Flag: --cancel-grace-period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_grace_period: Option<GoDuration>,
     /// Fail when no tests are assigned to this job.
     /// Env: BUILDKITE_TEST_ENGINE_FAIL_ON_NO_TESTS. Flag: --fail-on-no-tests.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -168,6 +173,11 @@ pub struct TestEngineOptions {
     /// after retries. Env: BUILDKITE_TEST_ENGINE_PROMISE_FAILURE. Flag: --promise-failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promise_failure: Option<Flag>,
+    /// Run the split stored in this file (Test Engine plan JSON with `tasks`,
+    /// `muted_tests` and `skipped_tests`) instead of planning; relative to this
+    /// file's directory. Env: BUILDKITE_TEST_ENGINE_PLAN_FILE. Flag: --plan-file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_file: Option<String>,
     /// `bktec plan`: let Test Engine choose a parallelism up to this value (0 = off).
     /// Env: BUILDKITE_TEST_ENGINE_MAX_PARALLELISM. Flag: --max-parallelism.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -545,6 +545,18 @@ pub static SETTINGS: &[Setting] = &[
         hidden = false,
         "The build duration to aim for when choosing parallelism (needs max-parallelism)."
     ),
+    setting!(
+        "test-engine.plan-file",
+        [EnvVars::BUILDKITE_TEST_ENGINE_PLAN_FILE],
+        Some("plan-file"),
+        Path,
+        None,
+        Everywhere,
+        RunOnly,
+        TestEngine,
+        hidden = false,
+        "Run the split stored in this file (Test Engine plan JSON: tasks, muted_tests, skipped_tests) instead of planning."
+    ),
     // Test runner.
     setting!(
         "runner.name",
@@ -605,6 +617,18 @@ pub static SETTINGS: &[Setting] = &[
         Runner,
         hidden = false,
         "Fail when no tests are assigned to this job."
+    ),
+    setting!(
+        "runner.cancel-grace-period",
+        [EnvVars::BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD],
+        Some("cancel-grace-period"),
+        Duration,
+        Some("10s"),
+        Everywhere,
+        RunOnly,
+        Runner,
+        hidden = false,
+        "How long the test command gets to stop after bktec forwards SIGINT or SIGTERM, before it is killed."
     ),
     // Test files.
     setting!(

@@ -10,6 +10,7 @@ use crate::config::load::{LoadedConfig, SettingValue};
 use crate::config::origin::Origin;
 use crate::config::registry::{CommandKind, Setting, setting};
 use crate::runner::RunnerKind;
+use crate::runner::template::CommandTemplate;
 
 /// A value with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,6 +126,10 @@ pub struct RunSettings {
     pub promise_failure: bool,
     /// The buildkite-agent executable.
     pub agent_command: String,
+    /// A plan to run instead of planning (`--plan-file`).
+    pub plan_file: Option<Sourced<PathBuf>>,
+    /// How long a cancelled test command gets before it is killed (D15).
+    pub cancel_grace_period: std::time::Duration,
     /// `plan`: the maximum parallelism (0 = off).
     pub max_parallelism: i64,
     /// `plan`: the target time (0 = off).
@@ -258,6 +263,13 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
         }
     };
     let test_command = r.non_empty("runner.test-command");
+    for key in ["runner.test-command", "runner.retry-command"] {
+        if let Some(template) = r.non_empty(key)
+            && let Err(err) = CommandTemplate::parse(&template.value)
+        {
+            r.problem(key, format!("is invalid: {err} in `{}`", template.value));
+        }
+    }
     let selector_file = r.path("files.selector-file");
     let tag_filters = r.non_empty("test-engine.tag-filters").map(|s| s.value);
     if runner == Some(RunnerKind::Custom) {
@@ -367,6 +379,8 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
         upload_base_url: r.text("test-engine.upload-base-url"),
         promise_failure: r.bool("test-engine.promise-failure"),
         agent_command: r.text("buildkite.agent-command"),
+        plan_file: r.path("test-engine.plan-file"),
+        cancel_grace_period: r.duration("runner.cancel-grace-period").to_std(),
         max_parallelism: r.int("test-engine.max-parallelism"),
         target_time: r.duration("test-engine.target-time"),
     })

@@ -1,8 +1,19 @@
 //! Test framework adapters ("runners", as in `BUILDKITE_TEST_ENGINE_TEST_RUNNER`):
-//! what each runner defaults to and how it is named in messages.
+//! what each runner defaults to, how an attempt's command is built, where its
+//! results go and what its exit codes mean. Adding a runner is one file that
+//! builds a [`Runner`].
+
+mod custom;
+mod pytest;
+mod setup;
+pub mod template;
 
 use std::fmt;
 use std::str::FromStr;
+
+pub use custom::custom;
+pub use pytest::{collector_installed, pytest};
+pub use setup::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerError, RunnerInputs, build};
 
 /// A test runner bktec knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,0 +1,187 @@
+//! Attempts as real processes: build the command, keep earlier result files,
+//! run the child, and read its results as the runner's exit rules say.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{AttemptExit, AttemptReport, AttemptResults, AttemptRunner, RetryData, RunEvent};
+use crate::config::EnvVars;
+use crate::process::{ChildExit, ChildSpec, Signals, run_child};
+use crate::results::{Mapping, ParsedResults, ResultsError, parse_collector_json, parse_junit};
+use crate::runner::template::shell_quote;
+use crate::runner::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerKind};
+
+/// Runs attempts of `runner` as child processes.
+pub struct ProcessAttempts<'a> {
+    runner: &'a Runner,
+    signals: Signals,
+    env: Vec<(String, String)>,
+    grace: Duration,
+}
+
+impl<'a> ProcessAttempts<'a> {
+    /// Attempts of `runner`, with `upload_token` injected as
+    /// `BUILDKITE_ANALYTICS_TOKEN` (7.4) and `grace` before a cancelled
+    /// command is killed.
+    pub fn new(
+        runner: &'a Runner,
+        signals: Signals,
+        upload_token: &str,
+        grace: Duration,
+    ) -> ProcessAttempts<'a> {
+        ProcessAttempts {
+            runner,
+            signals,
+            env: vec![(
+                EnvVars::BUILDKITE_ANALYTICS_TOKEN.to_string(),
+                upload_token.to_string(),
+            )],
+            grace,
+        }
+    }
+}
+
+impl AttemptRunner for ProcessAttempts<'_> {
+    async fn run_attempt(
+        &mut self,
+        tests: &[String],
+        retry: RetryData,
+        events: &mut dyn FnMut(RunEvent),
+    ) -> AttemptReport {
+        if let Some(file) = self.runner.result_file()
+            && let Err(err) = set_aside(&file.path, retry.attempt)
+        {
+            events(RunEvent::ResultsUnreadable(format!(
+                "could not move the earlier result file `{}` aside: {err}",
+                file.path.display()
+            )));
+        }
+        let argv = self.runner.argv(tests, retry.attempt);
+        events(RunEvent::Command(shell_quote(&argv)));
+        let spec = ChildSpec {
+            argv,
+            env: self.env.clone(),
+            grace: self.grace,
+        };
+        let outcome = match run_child(&spec, &mut self.signals).await {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                return AttemptReport {
+                    exit: AttemptExit::StartFailed(error_chain(&err)),
+                    results: AttemptResults::NotRead,
+                    run_error: None,
+                };
+            }
+        };
+        let code = match outcome.exit {
+            ChildExit::Code(code) => Some(code),
+            ChildExit::Signal(_) => None,
+        };
+        let (read, run_error) = match self.runner.exit_handling(code) {
+            ExitHandling::Parse => (true, None),
+            ExitHandling::ParseThenError(message) => (true, Some(message)),
+            ExitHandling::Skip => (false, None),
+        };
+        let results = match (read, self.runner.result_file()) {
+            (true, Some(file)) => match read_results(file, self.runner.kind) {
+                Ok(parsed) => AttemptResults::Parsed(parsed),
+                Err(err) => AttemptResults::Unreadable(error_chain(&err)),
+            },
+            (true, None) | (false, _) => AttemptResults::NotRead,
+        };
+        let exit = match (outcome.cancelled_by, outcome.exit) {
+            (Some(signal), _) => AttemptExit::Cancelled(signal),
+            (None, ChildExit::Code(code)) => AttemptExit::Exited(code),
+            (None, ChildExit::Signal(signal)) => AttemptExit::Signaled(signal),
+        };
+        AttemptReport {
+            exit,
+            results,
+            run_error,
+        }
+    }
+
+    fn cancelled(&mut self) -> Option<i32> {
+        self.signals.pending()
+    }
+}
+
+/// Before the first attempt a leftover file at the result path is removed,
+/// so stale results can never be read as this run's. Before a retry, the
+/// previous attempt's file is kept as `<stem>.attempt-<n>.<ext>`, so no
+/// attempt's results are lost.
+fn set_aside(path: &Path, attempt: u32) -> io::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    if attempt == 0 {
+        return fs::remove_file(path);
+    }
+    fs::rename(path, kept_path(path, attempt - 1))
+}
+
+/// Where the results of attempt `n` are kept once a later attempt runs.
+pub(crate) fn kept_path(path: &Path, n: u32) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.attempt-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.attempt-{n}"),
+    };
+    path.with_file_name(name)
+}
+
+fn read_results(file: &ResultFile, kind: RunnerKind) -> Result<ParsedResults, ResultsError> {
+    let bytes = fs::read(&file.path).map_err(|source| ResultsError::Read {
+        path: file.path.clone(),
+        source,
+    })?;
+    let mapping = match kind {
+        RunnerKind::Custom => Mapping::Custom,
+        RunnerKind::Pytest
+        | RunnerKind::Rspec
+        | RunnerKind::Jest
+        | RunnerKind::Vitest
+        | RunnerKind::Cypress
+        | RunnerKind::Playwright
+        | RunnerKind::Gotest
+        | RunnerKind::Cucumber => Mapping::Pytest,
+    };
+    match file.format {
+        ResultFormat::CollectorJson => parse_collector_json(&bytes, &file.path, mapping),
+        ResultFormat::JUnitXml => parse_junit(&bytes, &file.path, mapping),
+    }
+}
+
+/// `error: cause: cause`, on one line.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_paths() {
+        assert_eq!(
+            kept_path(Path::new("out/results.json"), 0),
+            Path::new("out/results.attempt-0.json")
+        );
+        assert_eq!(
+            kept_path(Path::new("junit"), 2),
+            Path::new("junit.attempt-2")
+        );
+    }
+}

@@ -1,0 +1,280 @@
+//! The retry state machine, driven by a scripted runner (no processes).
+
+use std::collections::VecDeque;
+
+use super::*;
+use crate::results::{Outcome, ParsedResults, TestResult};
+
+/// Replays scripted attempts and records what it was asked to run.
+struct Scripted {
+    script: VecDeque<AttemptReport>,
+    asked: Vec<Vec<String>>,
+    cancel_between: Option<i32>,
+}
+
+impl Scripted {
+    fn new(script: Vec<AttemptReport>) -> Scripted {
+        Scripted {
+            script: script.into(),
+            asked: Vec::new(),
+            cancel_between: None,
+        }
+    }
+}
+
+impl AttemptRunner for Scripted {
+    async fn run_attempt(
+        &mut self,
+        tests: &[String],
+        _retry: RetryData,
+        _events: &mut dyn FnMut(RunEvent),
+    ) -> AttemptReport {
+        self.asked.push(tests.to_vec());
+        self.script
+            .pop_front()
+            .expect("the script has another attempt")
+    }
+
+    fn cancelled(&mut self) -> Option<i32> {
+        self.cancel_between.take()
+    }
+}
+
+fn test(name: &str, outcome: Outcome) -> TestResult {
+    TestResult {
+        scope: "t.py".into(),
+        name: name.into(),
+        path: format!("t.py::{name}"),
+        identifier: format!("t.py::{name}"),
+        outcome,
+    }
+}
+
+fn exited(code: i32, tests: Vec<TestResult>) -> AttemptReport {
+    AttemptReport {
+        exit: AttemptExit::Exited(code),
+        results: AttemptResults::Parsed(ParsedResults {
+            tests,
+            run_error: None,
+        }),
+        run_error: None,
+    }
+}
+
+fn files() -> Vec<TestCase> {
+    vec![TestCase::for_path("t.py"), TestCase::for_path("u.py")]
+}
+
+fn policy(max_retries: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_retries,
+        retry_muted: true,
+    }
+}
+
+fn run(script: &mut Scripted, muted: &[TestCase], policy: RetryPolicy) -> RunOutcome {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(execute(&files(), muted, policy, script, &mut |_| {}))
+}
+
+use Outcome::{Failed, Passed};
+
+#[test]
+fn passing_first_time_stops() {
+    let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed)])]);
+    let out = run(&mut s, &[], policy(2));
+    assert_eq!(out.stop, StopReason::NothingToRetry);
+    assert_eq!(exit_status(&out, "pytest"), (0, None));
+    assert_eq!(s.asked, [vec!["t.py".to_string(), "u.py".to_string()]]);
+}
+
+#[test]
+fn flaky_tests_are_retried_by_node_id_and_pass_on_retry() {
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("a", Passed), test("b", Failed)]),
+        exited(0, vec![test("b", Passed)]),
+    ]);
+    let out = run(&mut s, &[], policy(2));
+    assert_eq!(s.asked[1], ["t.py::b"]);
+    assert_eq!(out.attempts, 2);
+    assert_eq!(out.record.statistics().passed_on_retry, 1);
+    assert_eq!(exit_status(&out, "pytest"), (0, None));
+}
+
+#[test]
+fn retry_count_zero_never_retries() {
+    let mut s = Scripted::new(vec![exited(1, vec![test("b", Failed)])]);
+    let out = run(&mut s, &[], policy(0));
+    assert_eq!(out.stop, StopReason::RetriesExhausted);
+    assert_eq!(exit_status(&out, "pytest").0, 1);
+}
+
+#[test]
+fn persistent_failures_use_every_retry() {
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("b", Failed)]),
+        exited(1, vec![test("b", Failed)]),
+        exited(1, vec![test("b", Failed)]),
+    ]);
+    let out = run(&mut s, &[], policy(2));
+    assert_eq!(
+        (out.attempts, out.stop.clone()),
+        (3, StopReason::RetriesExhausted)
+    );
+    assert_eq!(
+        exit_status(&out, "pytest"),
+        (
+            1,
+            Some("pytest exited with error: exit status 1".to_string())
+        )
+    );
+}
+
+#[test]
+fn collection_errors_are_terminal_even_with_retries_left() {
+    let mut report = exited(1, vec![test("b", Failed)]);
+    if let AttemptResults::Parsed(p) = &mut report.results {
+        p.run_error = Some("pytest collection failed: t.py".into());
+    }
+    let mut s = Scripted::new(vec![report]);
+    let out = run(&mut s, &[], policy(3));
+    assert_eq!(out.stop, StopReason::RunError);
+    assert_eq!(s.asked.len(), 1);
+    assert_eq!(exit_status(&out, "pytest").0, 1);
+}
+
+#[test]
+fn an_exit_code_error_is_terminal() {
+    let mut report = exited(2, vec![test("b", Failed)]);
+    report.run_error = Some("pytest exited with status 2".into());
+    let mut s = Scripted::new(vec![report]);
+    let out = run(&mut s, &[], policy(3));
+    assert_eq!(out.stop, StopReason::RunError);
+    assert_eq!(exit_status(&out, "pytest").0, 2);
+}
+
+#[test]
+fn unread_results_stop_the_loop_and_keep_the_exit_code() {
+    let mut s = Scripted::new(vec![AttemptReport {
+        exit: AttemptExit::Exited(5),
+        results: AttemptResults::NotRead,
+        run_error: None,
+    }]);
+    let out = run(&mut s, &[], policy(3));
+    assert_eq!(out.stop, StopReason::ResultsUnavailable);
+    assert_eq!(exit_status(&out, "pytest").0, 5);
+}
+
+#[test]
+fn a_retry_whose_results_cannot_be_read_is_not_retried_again() {
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("b", Failed)]),
+        AttemptReport {
+            exit: AttemptExit::Exited(1),
+            results: AttemptResults::Unreadable("missing".into()),
+            run_error: None,
+        },
+    ]);
+    let out = run(&mut s, &[], policy(5));
+    assert_eq!(
+        (out.attempts, out.stop.clone()),
+        (2, StopReason::ResultsUnavailable)
+    );
+    assert_eq!(exit_status(&out, "pytest").0, 1);
+}
+
+fn muted_b() -> Vec<TestCase> {
+    vec![TestCase {
+        scope: "t.py".into(),
+        name: "b".into(),
+        ..TestCase::default()
+    }]
+}
+
+#[test]
+fn muted_failures_are_retried_by_default_and_exit_0() {
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("a", Passed), test("b", Failed)]),
+        exited(1, vec![test("b", Failed)]),
+    ]);
+    let out = run(&mut s, &muted_b(), policy(1));
+    assert_eq!(s.asked[1], ["t.py::b"], "D16: muted failures are retried");
+    assert_eq!(exit_status(&out, "pytest"), (0, None));
+}
+
+#[test]
+fn muted_retries_can_be_disabled() {
+    let mut s = Scripted::new(vec![exited(1, vec![test("a", Passed), test("b", Failed)])]);
+    let out = run(
+        &mut s,
+        &muted_b(),
+        RetryPolicy {
+            max_retries: 3,
+            retry_muted: false,
+        },
+    );
+    assert_eq!(out.stop, StopReason::NothingToRetry);
+    assert_eq!(exit_status(&out, "pytest"), (0, None));
+}
+
+#[test]
+fn muted_only_is_not_green_when_the_last_results_were_unreadable() {
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("b", Failed)]),
+        AttemptReport {
+            exit: AttemptExit::Exited(1),
+            results: AttemptResults::Unreadable("malformed".into()),
+            run_error: None,
+        },
+    ]);
+    let out = run(&mut s, &muted_b(), policy(1));
+    assert_eq!(exit_status(&out, "pytest").0, 1);
+}
+
+#[test]
+fn signals_end_the_run_without_retries() {
+    for exit in [
+        AttemptExit::Signaled(libc::SIGSEGV),
+        AttemptExit::Cancelled(libc::SIGTERM),
+    ] {
+        let mut s = Scripted::new(vec![AttemptReport {
+            exit: exit.clone(),
+            results: AttemptResults::Parsed(ParsedResults {
+                tests: vec![test("b", Failed)],
+                run_error: None,
+            }),
+            run_error: None,
+        }]);
+        let out = run(&mut s, &[], policy(3));
+        assert_eq!(out.stop, StopReason::Signal);
+        let want = match exit {
+            AttemptExit::Signaled(_) => 139,
+            _ => 143,
+        };
+        assert_eq!(exit_status(&out, "pytest").0, want);
+    }
+}
+
+#[test]
+fn a_signal_between_attempts_stops_before_the_retry() {
+    let mut s = Scripted::new(vec![exited(1, vec![test("b", Failed)])]);
+    s.cancel_between = Some(libc::SIGINT);
+    let out = run(&mut s, &[], policy(3));
+    assert_eq!(out.stop, StopReason::Signal);
+    assert_eq!(s.asked.len(), 1);
+    assert_eq!(exit_status(&out, "pytest").0, 130);
+}
+
+#[test]
+fn a_command_that_cannot_start_exits_16() {
+    let mut s = Scripted::new(vec![AttemptReport {
+        exit: AttemptExit::StartFailed("failed to start `nope`".into()),
+        results: AttemptResults::NotRead,
+        run_error: None,
+    }]);
+    let out = run(&mut s, &[], policy(3));
+    assert_eq!(out.stop, StopReason::StartFailed);
+    assert_eq!(exit_status(&out, "pytest").0, 16);
+}

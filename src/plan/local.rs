@@ -1,0 +1,67 @@
+use std::collections::BTreeMap;
+
+use super::model::{Task, TestCase, TestPlan};
+
+/// The local plan (behaviour document 12.1, D20): targets sorted byte-wise
+/// (duplicates kept) and dealt round-robin over `parallelism` nodes. Every
+/// node computes the same plan from the same targets.
+pub fn local_plan(targets: &[String], parallelism: u32) -> TestPlan {
+    let parallelism = parallelism.max(1);
+    let mut sorted: Vec<&String> = targets.iter().collect();
+    sorted.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let mut tasks: BTreeMap<String, Task> = (0..parallelism)
+        .map(|i| {
+            (
+                i.to_string(),
+                Task {
+                    node_number: i,
+                    tests: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    for (i, target) in sorted.into_iter().enumerate() {
+        let node = u32::try_from(i).expect("fewer targets than u32::MAX") % parallelism;
+        tasks
+            .get_mut(&node.to_string())
+            .expect("every node has a task")
+            .tests
+            .push(TestCase::for_path(target.clone()));
+    }
+    TestPlan {
+        identifier: String::new(),
+        parallelism,
+        tasks,
+        muted_tests: Vec::new(),
+        skipped_tests: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(plan: &TestPlan, i: u32) -> Vec<&str> {
+        plan.task_tests(i)
+            .unwrap()
+            .iter()
+            .map(TestCase::runnable)
+            .collect()
+    }
+
+    #[test]
+    fn sorted_round_robin() {
+        let targets: Vec<String> = ["a", "c", "b", "e", "d"].map(String::from).to_vec();
+        let plan = local_plan(&targets, 3);
+        assert_eq!(node(&plan, 0), ["a", "d"]);
+        assert_eq!(node(&plan, 1), ["b", "e"]);
+        assert_eq!(node(&plan, 2), ["c"]);
+    }
+
+    #[test]
+    fn more_nodes_than_targets_leaves_some_empty() {
+        let plan = local_plan(&["x".to_string()], 3);
+        assert_eq!(node(&plan, 0), ["x"]);
+        assert!(node(&plan, 2).is_empty());
+    }
+}

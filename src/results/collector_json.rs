@@ -1,0 +1,129 @@
+//! buildkite-test-collector JSON (behaviour document 8.1): an array of tests.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{Mapping, Outcome, ParsedResults, ResultsError, TestResult};
+
+const COLLECTION_ERROR_TAG: &str = "test.pytest_collection_error";
+
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    file_name: String,
+    #[serde(default)]
+    result: Option<String>,
+    #[serde(default)]
+    tags: Option<HashMap<String, serde_json::Value>>,
+}
+
+/// Parses collector JSON from `bytes` (read from `path`, for messages).
+pub fn parse_collector_json(
+    bytes: &[u8],
+    path: &Path,
+    mapping: Mapping,
+) -> Result<ParsedResults, ResultsError> {
+    let entries: Vec<Entry> =
+        serde_json::from_slice(bytes).map_err(|source| ResultsError::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let mut parsed = ParsedResults {
+        tests: Vec::with_capacity(entries.len()),
+        run_error: None,
+    };
+    for e in entries {
+        let test_path = match mapping {
+            Mapping::Pytest if e.scope.is_empty() => e.name.clone(),
+            Mapping::Pytest => format!("{}::{}", e.scope, e.name),
+            Mapping::Custom => format!("{}:{}", e.file_name, e.location),
+        };
+        let collection_error = e
+            .tags
+            .as_ref()
+            .and_then(|t| t.get(COLLECTION_ERROR_TAG))
+            .is_some_and(|v| v == "true");
+        if mapping == Mapping::Pytest && collection_error {
+            parsed.run_error = Some(format!("pytest collection failed: {test_path}"));
+        }
+        parsed.tests.push(TestResult {
+            scope: e.scope,
+            name: e.name,
+            path: test_path,
+            identifier: e.id,
+            outcome: Outcome::from_result(e.result.as_deref()),
+        });
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"[
+      {"id":"5a0","scope":"tests/test_cart.py::TestCart","name":"test_total","location":"tests/test_cart.py:12",
+       "file_name":"tests/test_cart.py","result":"failed","failure_reason":"assert 3 == 4",
+       "history":{"section":"top","start_at":0.01,"end_at":0.05,"duration":0.04,"children":[]}},
+      {"id":"7c1","scope":"","name":"tests/test_broken.py","location":"tests/test_broken.py",
+       "file_name":"tests/test_broken.py","result":"failed","tags":{"test.pytest_collection_error":"true"},
+       "history":{"section":"top","children":[]}},
+      {"id":"9","scope":"t.py","name":"test_x[a b]","result":"passed"},
+      {"id":"10","scope":"t.py","name":"test_odd"}
+    ]"#;
+
+    #[test]
+    fn maps_pytest_node_ids_and_collection_errors() {
+        let parsed =
+            parse_collector_json(SAMPLE.as_bytes(), Path::new("r.json"), Mapping::Pytest).unwrap();
+        let paths: Vec<&str> = parsed.tests.iter().map(|t| t.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "tests/test_cart.py::TestCart::test_total",
+                "tests/test_broken.py",
+                "t.py::test_x[a b]",
+                "t.py::test_odd"
+            ]
+        );
+        assert_eq!(parsed.tests[0].outcome, Outcome::Failed);
+        assert_eq!(parsed.tests[3].outcome, Outcome::Other(String::new()));
+        assert_eq!(
+            parsed.run_error.as_deref(),
+            Some("pytest collection failed: tests/test_broken.py")
+        );
+    }
+
+    #[test]
+    fn maps_custom_paths() {
+        let parsed =
+            parse_collector_json(SAMPLE.as_bytes(), Path::new("r.json"), Mapping::Custom).unwrap();
+        assert_eq!(
+            parsed.tests[0].path,
+            "tests/test_cart.py:tests/test_cart.py:12"
+        );
+        assert_eq!(parsed.run_error, None);
+    }
+
+    #[test]
+    fn malformed_json_names_the_file_and_position() {
+        let err = parse_collector_json(b"[{\"id\": 1,", Path::new("out/r.json"), Mapping::Pytest)
+            .unwrap_err();
+        let text = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+        assert!(
+            text.starts_with("result file `out/r.json` is not valid test collector JSON: "),
+            "{text}"
+        );
+        assert!(text.contains("line 1"), "{text}");
+    }
+}

@@ -1,0 +1,246 @@
+//! JUnit XML (behaviour document 8.2). A `<failure>` or `<error>` child means
+//! failed, else `<skipped>` means skipped, else passed. The root may be
+//! `<testsuites>` or a bare `<testsuite>`, and suites may nest.
+
+use std::path::Path;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::{Mapping, Outcome, ParsedResults, ResultsError, TestResult};
+
+struct Case {
+    classname: String,
+    name: String,
+    outcome: Outcome,
+}
+
+/// Parses JUnit XML from `bytes` (read from `path`, for messages).
+pub fn parse_junit(
+    bytes: &[u8],
+    path: &Path,
+    mapping: Mapping,
+) -> Result<ParsedResults, ResultsError> {
+    let error = |message: String| ResultsError::Xml {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| error(format!("not UTF-8: {e}")))?;
+    let mut reader = Reader::from_str(text);
+    let mut parsed = ParsedResults::default();
+    let mut seen_root = false;
+    let mut current: Option<Case> = None;
+    loop {
+        let position = reader.buffer_position();
+        let event = reader
+            .read_event()
+            .map_err(|e| error(format!("{e} (at byte {position})")))?;
+        let (element, is_empty) = match &event {
+            Event::Start(e) => (Some(e.clone()), false),
+            Event::Empty(e) => (Some(e.clone()), true),
+            Event::End(e) => {
+                if e.name().as_ref() == b"testcase" {
+                    if let Some(case) = current.take() {
+                        parsed.tests.push(to_result(case, mapping));
+                    }
+                }
+                continue;
+            }
+            Event::Eof => break,
+            Event::Text(_)
+            | Event::CData(_)
+            | Event::Comment(_)
+            | Event::Decl(_)
+            | Event::PI(_)
+            | Event::DocType(_)
+            | Event::GeneralRef(_) => continue,
+        };
+        let Some(element) = element else { continue };
+        let name = element.name().as_ref().to_vec();
+        if !seen_root {
+            seen_root = true;
+            if name != b"testsuites" && name != b"testsuite" {
+                return Err(error(format!(
+                    "the root element is <{}>, not <testsuites> or <testsuite>",
+                    String::from_utf8_lossy(&name)
+                )));
+            }
+            continue;
+        }
+        match name.as_slice() {
+            b"testcase" => {
+                let case = Case {
+                    classname: attribute(&element, b"classname").map_err(&error)?,
+                    name: attribute(&element, b"name").map_err(&error)?,
+                    outcome: Outcome::Passed,
+                };
+                if is_empty {
+                    parsed.tests.push(to_result(case, mapping));
+                } else {
+                    current = Some(case);
+                }
+            }
+            b"failure" | b"error" => {
+                if let Some(case) = &mut current {
+                    case.outcome = Outcome::Failed;
+                }
+            }
+            b"skipped" => {
+                if let Some(case) = current.as_mut().filter(|c| c.outcome != Outcome::Failed) {
+                    case.outcome = Outcome::Skipped;
+                }
+            }
+            _ => {}
+        }
+    }
+    if !seen_root {
+        return Err(error("the file has no root element".to_string()));
+    }
+    Ok(parsed)
+}
+
+fn attribute(element: &BytesStart<'_>, key: &[u8]) -> Result<String, String> {
+    for attr in element.attributes() {
+        let attr = attr.map_err(|e| e.to_string())?;
+        if attr.key.as_ref() == key {
+            return attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map(|v| v.into_owned())
+                .map_err(|e| e.to_string());
+        }
+    }
+    Ok(String::new())
+}
+
+fn to_result(case: Case, mapping: Mapping) -> TestResult {
+    match mapping {
+        Mapping::Pytest => {
+            let node_id = pytest_node_id(&case.classname, &case.name);
+            TestResult {
+                scope: case.classname,
+                name: case.name,
+                path: node_id.clone(),
+                identifier: node_id,
+                outcome: case.outcome,
+            }
+        }
+        Mapping::Custom => TestResult {
+            path: case.classname.clone(),
+            identifier: String::new(),
+            scope: case.classname,
+            name: case.name,
+            outcome: case.outcome,
+        },
+    }
+}
+
+/// Rebuilds a pytest node id from a JUnit classname and name (8.2).
+fn pytest_node_id(classname: &str, name: &str) -> String {
+    if classname.is_empty() {
+        return name.to_string();
+    }
+    let parts: Vec<&str> = classname.split('.').collect();
+    let module_end = parts
+        .iter()
+        .rposition(|p| p.starts_with("test_") || p.ends_with("_test"))
+        .map(|i| i + 1)
+        .or_else(|| {
+            parts
+                .iter()
+                .position(|p| p.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+        })
+        .unwrap_or(parts.len());
+    let mut id = format!("{}.py", parts[..module_end].join("/"));
+    for class in &parts[module_end..] {
+        id.push_str("::");
+        id.push_str(class);
+    }
+    id.push_str("::");
+    id.push_str(name);
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_ids_follow_the_spec_table() {
+        for (classname, name, want) in [
+            ("test_sample", "test_happy", "test_sample.py::test_happy"),
+            (
+                "tests.test_auth.TestLogin",
+                "test_success",
+                "tests/test_auth.py::TestLogin::test_success",
+            ),
+            (
+                "tests.MyTest.test_subtract.TestSubtract",
+                "test_positive",
+                "tests/MyTest/test_subtract.py::TestSubtract::test_positive",
+            ),
+            (
+                "tests.failed_test",
+                "test_failed",
+                "tests/failed_test.py::test_failed",
+            ),
+            ("", "test_something", "test_something"),
+            ("pkg.mod.Klass", "test_k", "pkg/mod.py::Klass::test_k"),
+            ("pkg.mod", "test_m", "pkg/mod.py::test_m"),
+        ] {
+            assert_eq!(pytest_node_id(classname, name), want);
+        }
+    }
+
+    #[test]
+    fn statuses_and_roots() {
+        let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest">
+  <testcase classname="tests.test_a" name="test_pass" time="0.1"/>
+  <testcase classname="tests.test_a" name="test_fail"><failure message="boom">trace</failure></testcase>
+  <testcase classname="tests.test_a" name="test_err"><error message="x"/></testcase>
+  <testcase classname="tests.test_a" name="test_skip"><skipped message="later"/></testcase>
+  <testsuite name="nested"><testcase classname="tests.test_b.TestB" name="test_q&amp;a[1]"/></testsuite>
+</testsuite></testsuites>"#;
+        let parsed = parse_junit(xml.as_bytes(), Path::new("r.xml"), Mapping::Pytest).unwrap();
+        let got: Vec<(&str, &str)> = parsed
+            .tests
+            .iter()
+            .map(|t| (t.path.as_str(), t.outcome.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("tests/test_a.py::test_pass", "passed"),
+                ("tests/test_a.py::test_fail", "failed"),
+                ("tests/test_a.py::test_err", "failed"),
+                ("tests/test_a.py::test_skip", "skipped"),
+                ("tests/test_b.py::TestB::test_q&a[1]", "passed"),
+            ]
+        );
+        let bare = r#"<testsuite name="x"><testcase classname="c" name="n"><failure/></testcase></testsuite>"#;
+        let parsed = parse_junit(bare.as_bytes(), Path::new("r.xml"), Mapping::Custom).unwrap();
+        assert_eq!(parsed.tests[0].path, "c");
+        assert_eq!(parsed.tests[0].outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn malformed_xml_is_an_error_naming_the_file() {
+        let err = parse_junit(b"<html></html>", Path::new("r.xml"), Mapping::Pytest).unwrap_err();
+        assert!(
+            err.to_string().contains("the root element is <html>"),
+            "{err}"
+        );
+        let err = parse_junit(
+            b"<testsuites><testcase name='a'></testsuites>",
+            Path::new("r.xml"),
+            Mapping::Pytest,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("result file `r.xml` is not valid JUnit XML"),
+            "{err}"
+        );
+        assert!(parse_junit(b"", Path::new("r.xml"), Mapping::Pytest).is_err());
+    }
+}

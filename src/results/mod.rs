@@ -1,0 +1,114 @@
+//! Test results: the one type the retry logic and the report see
+//! ([`TestResult`]), the parsers of each result format, and the record of a
+//! run across attempts ([`RunResult`], behaviour document 8.4).
+
+mod collector_json;
+mod junit;
+mod record;
+
+use std::path::PathBuf;
+
+pub use collector_json::parse_collector_json;
+pub use junit::parse_junit;
+pub use record::{RunResult, RunStatus, Statistics};
+
+/// The outcome of one test.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// It passed.
+    Passed,
+    /// It failed (JUnit `<error>` counts too).
+    Failed,
+    /// It was skipped.
+    Skipped,
+    /// Anything else the result file said, or nothing (`""`).
+    Other(String),
+}
+
+impl Outcome {
+    /// Maps a collector `result` value.
+    pub fn from_result(result: Option<&str>) -> Outcome {
+        match result {
+            Some("passed") => Outcome::Passed,
+            Some("failed") => Outcome::Failed,
+            Some("skipped") => Outcome::Skipped,
+            Some(other) => Outcome::Other(other.to_string()),
+            None => Outcome::Other(String::new()),
+        }
+    }
+
+    /// The outcome as a word, for the report.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+            Outcome::Other(s) => s,
+        }
+    }
+}
+
+/// One test's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestResult {
+    /// The scope (pytest: the node id without its last part).
+    pub scope: String,
+    /// The name (pytest: the last node-id part).
+    pub name: String,
+    /// What a retry runs (pytest: the node id).
+    pub path: String,
+    /// The identifier.
+    pub identifier: String,
+    /// The outcome.
+    pub outcome: Outcome,
+}
+
+/// A parsed result file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParsedResults {
+    /// The tests, in file order.
+    pub tests: Vec<TestResult>,
+    /// A run-level error (such as a pytest collection error), which ends the
+    /// run without retries.
+    pub run_error: Option<String>,
+}
+
+/// Which runner's conventions map result entries to tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mapping {
+    /// pytest: node ids.
+    Pytest,
+    /// The custom runner.
+    Custom,
+}
+
+/// Why a result file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// The file is missing or unreadable.
+    #[error("failed to read result file `{path}`")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid collector JSON.
+    #[error("result file `{path}` is not valid test collector JSON")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The error, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file is not valid JUnit XML.
+    #[error("result file `{path}` is not valid JUnit XML: {message}")]
+    Xml {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the byte position.
+        message: String,
+    },
+}

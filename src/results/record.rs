@@ -1,0 +1,245 @@
+//! Recording results across attempts (behaviour document 8.4) and the
+//! statistics of 10.2.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::{Outcome, TestResult};
+
+/// A test as recorded across attempts.
+#[derive(Clone, Debug)]
+struct Recorded {
+    result: TestResult,
+    executions: u32,
+    muted: bool,
+}
+
+/// The overall status of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Everything passed, was skipped, or failed while muted.
+    Passed,
+    /// At least one unmuted test failed.
+    Failed,
+    /// A run-level error (such as a collection error).
+    Error(String),
+    /// No tests were recorded, or some had an unknown status.
+    Unknown,
+}
+
+/// The statistics of 10.2.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Statistics {
+    /// Recorded tests.
+    pub total: usize,
+    /// Not muted, passed the first time.
+    pub passed_on_first_run: usize,
+    /// Not muted, passed after a retry.
+    pub passed_on_retry: usize,
+    /// Muted and passed.
+    pub muted_passed: usize,
+    /// Muted and failed.
+    pub muted_failed: usize,
+    /// Not muted and failed.
+    pub failed: usize,
+    /// Not muted and skipped.
+    pub skipped: usize,
+}
+
+/// Every test recorded so far, in first-seen order.
+#[derive(Clone, Debug, Default)]
+pub struct RunResult {
+    tests: Vec<Recorded>,
+    index: HashMap<String, usize>,
+    muted: HashSet<String>,
+    error: Option<String>,
+}
+
+impl RunResult {
+    /// A record whose muted tests are `muted` (scope and name pairs).
+    pub fn new<'a>(muted: impl IntoIterator<Item = (&'a str, &'a str)>) -> RunResult {
+        RunResult {
+            muted: muted
+                .into_iter()
+                .map(|(scope, name)| format!("{scope}/{name}"))
+                .collect(),
+            ..RunResult::default()
+        }
+    }
+
+    /// Records an attempt's results: a known test is overwritten and its
+    /// execution count goes up; a new one is added.
+    pub fn record(&mut self, results: Vec<TestResult>) {
+        for result in results {
+            let key = format!("{}/{}/{}", result.scope, result.name, result.path);
+            match self.index.get(&key) {
+                Some(&i) => {
+                    let entry = &mut self.tests[i];
+                    entry.result = result;
+                    entry.executions += 1;
+                }
+                None => {
+                    let muted = self
+                        .muted
+                        .contains(&format!("{}/{}", result.scope, result.name));
+                    self.index.insert(key, self.tests.len());
+                    self.tests.push(Recorded {
+                        result,
+                        executions: 1,
+                        muted,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Puts the run into the error state; the last error wins.
+    pub fn set_error(&mut self, message: String) {
+        self.error = Some(message);
+    }
+
+    /// The run-level error, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The run's status.
+    pub fn status(&self) -> RunStatus {
+        if let Some(error) = &self.error {
+            return RunStatus::Error(error.clone());
+        }
+        if self.tests.is_empty() {
+            return RunStatus::Unknown;
+        }
+        if !self.failed().is_empty() {
+            return RunStatus::Failed;
+        }
+        let settled = self
+            .tests
+            .iter()
+            .filter(|t| match t.result.outcome {
+                Outcome::Passed | Outcome::Skipped => true,
+                Outcome::Failed => t.muted,
+                Outcome::Other(_) => false,
+            })
+            .count();
+        if settled == self.tests.len() {
+            RunStatus::Passed
+        } else {
+            RunStatus::Unknown
+        }
+    }
+
+    fn select(&self, pick: impl Fn(&Recorded) -> bool) -> Vec<&TestResult> {
+        self.tests
+            .iter()
+            .filter(|t| pick(t))
+            .map(|t| &t.result)
+            .collect()
+    }
+
+    /// Failed tests that are not muted.
+    pub fn failed(&self) -> Vec<&TestResult> {
+        self.select(|t| t.result.outcome == Outcome::Failed && !t.muted)
+    }
+
+    /// Failed tests that are muted.
+    pub fn failed_muted(&self) -> Vec<&TestResult> {
+        self.select(|t| t.result.outcome == Outcome::Failed && t.muted)
+    }
+
+    /// Skipped tests, muted or not.
+    pub fn skipped(&self) -> Vec<&TestResult> {
+        self.select(|t| t.result.outcome == Outcome::Skipped)
+    }
+
+    /// Muted tests, whatever their outcome.
+    pub fn muted(&self) -> Vec<&TestResult> {
+        self.select(|t| t.muted)
+    }
+
+    /// Whether the only failures are muted ones (9.5).
+    pub fn only_muted_failures(&self) -> bool {
+        matches!(self.status(), RunStatus::Passed | RunStatus::Failed)
+            && self
+                .tests
+                .iter()
+                .any(|t| t.result.outcome == Outcome::Failed)
+            && self
+                .tests
+                .iter()
+                .filter(|t| t.result.outcome == Outcome::Failed)
+                .all(|t| t.muted)
+    }
+
+    /// The statistics of 10.2.
+    pub fn statistics(&self) -> Statistics {
+        let mut s = Statistics {
+            total: self.tests.len(),
+            ..Statistics::default()
+        };
+        for t in &self.tests {
+            match (&t.result.outcome, t.muted) {
+                (Outcome::Passed, false) if t.executions == 1 => s.passed_on_first_run += 1,
+                (Outcome::Passed, false) => s.passed_on_retry += 1,
+                (Outcome::Passed, true) => s.muted_passed += 1,
+                (Outcome::Failed, true) => s.muted_failed += 1,
+                (Outcome::Failed, false) => s.failed += 1,
+                (Outcome::Skipped, false) => s.skipped += 1,
+                (Outcome::Skipped, true) | (Outcome::Other(_), _) => {}
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str, outcome: Outcome) -> TestResult {
+        TestResult {
+            scope: "f.py".into(),
+            name: name.into(),
+            path: format!("f.py::{name}"),
+            identifier: String::new(),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn a_retry_that_passes_overwrites_the_failure() {
+        let mut r = RunResult::new([]);
+        r.record(vec![t("a", Outcome::Passed), t("b", Outcome::Failed)]);
+        assert_eq!(r.status(), RunStatus::Failed);
+        r.record(vec![t("b", Outcome::Passed)]);
+        assert_eq!(r.status(), RunStatus::Passed);
+        let s = r.statistics();
+        assert_eq!(
+            (s.total, s.passed_on_first_run, s.passed_on_retry),
+            (2, 1, 1)
+        );
+    }
+
+    #[test]
+    fn muted_failures_do_not_fail_the_run() {
+        let mut r = RunResult::new([("f.py", "m")]);
+        r.record(vec![t("a", Outcome::Passed), t("m", Outcome::Failed)]);
+        assert_eq!(r.status(), RunStatus::Passed);
+        assert!(r.only_muted_failures());
+        assert_eq!(r.failed_muted().len(), 1);
+        assert_eq!(r.statistics().muted_failed, 1);
+    }
+
+    #[test]
+    fn unknown_outcomes_and_errors() {
+        let mut r = RunResult::new([]);
+        assert_eq!(r.status(), RunStatus::Unknown);
+        r.record(vec![t("a", Outcome::Other("xfail".into()))]);
+        assert_eq!(r.status(), RunStatus::Unknown);
+        r.set_error("boom".into());
+        assert_eq!(r.status(), RunStatus::Error("boom".into()));
+        assert!(!r.only_muted_failures());
+    }
+}

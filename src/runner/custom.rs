@@ -1,0 +1,42 @@
+//! The custom runner (behaviour document 7.2, 8.1, 8.2; D12): any command.
+//! Tests replace `{{testExamples}}` (one argument each) and are not appended
+//! when it is absent. Unlike the Go client, `{{resultPath}}` is substituted
+//! too. With a result path, `.xml` means JUnit and anything else collector
+//! JSON; without one, only the exit code counts.
+
+use super::RunnerKind;
+use super::setup::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerError, RunnerInputs};
+use super::template::MissingTests;
+
+/// Builds the custom runner. Validation has made sure a test command exists.
+pub fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
+    let test = Runner::parse_template("test command", inputs.test_command.unwrap_or_default())?;
+    let retry = match inputs.retry_command.filter(|c| !c.trim().is_empty()) {
+        Some(text) => Runner::parse_template("retry command", text)?,
+        None => test.clone(),
+    };
+    let result = inputs.result_path.map(|path| ResultFile {
+        path: path.to_path_buf(),
+        format: if path.extension().is_some_and(|e| e == "xml") {
+            ResultFormat::JUnitXml
+        } else {
+            ResultFormat::CollectorJson
+        },
+    });
+    Ok(Runner {
+        kind: RunnerKind::Custom,
+        test,
+        retry,
+        result,
+        missing_tests: MissingTests::Omit,
+        exit_rules: |runner, _code| {
+            if runner.result.is_some() {
+                ExitHandling::Parse
+            } else {
+                ExitHandling::Skip
+            }
+        },
+        notice: None,
+        temp_dir: None,
+    })
+}

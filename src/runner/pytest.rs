@@ -1,0 +1,162 @@
+//! pytest (behaviour document 7.2, 7.3, 7.6; D13, D14, D18).
+
+use std::process::{Command, Stdio};
+
+use super::RunnerKind;
+use super::setup::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerError, RunnerInputs};
+use super::template::MissingTests;
+
+const JSON_COMMAND: &str = "pytest {{testExamples}} --json={{resultPath}}";
+const JUNIT_COMMAND: &str = "pytest {{testExamples}} --junit-xml={{resultPath}}";
+
+/// Whether `buildkite_test_collector` can be imported, asking `python3`, then
+/// `python` (D14). A missing interpreter means "not installed".
+pub fn collector_installed() -> bool {
+    const PROBE: &str =
+        "import importlib.util, sys; print(importlib.util.find_spec(sys.argv[1]) is not None)";
+    ["python3", "python"].iter().any(|python| {
+        Command::new(python)
+            .args(["-c", PROBE, "buildkite_test_collector"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .is_ok_and(|out| {
+                out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "True"
+            })
+    })
+}
+
+/// Builds the pytest runner. The format is decided by the test command when
+/// it names `--junit-xml` or `--json=`, else by the collector probe.
+pub fn pytest(
+    inputs: RunnerInputs<'_>,
+    probe: impl FnOnce() -> bool,
+) -> Result<Runner, RunnerError> {
+    let configured = inputs.test_command.filter(|c| !c.trim().is_empty());
+    let format = match configured {
+        Some(c) if c.contains("--junit-xml") => ResultFormat::JUnitXml,
+        Some(c) if c.contains("--json=") => ResultFormat::CollectorJson,
+        Some(_) | None => {
+            if probe() {
+                ResultFormat::CollectorJson
+            } else {
+                ResultFormat::JUnitXml
+            }
+        }
+    };
+    let (default_command, file_name, notice) = match format {
+        ResultFormat::CollectorJson => (
+            JSON_COMMAND,
+            "pytest-results.json",
+            "Buildkite Test Engine Client: Using JSON output for pytest results.",
+        ),
+        ResultFormat::JUnitXml => (
+            JUNIT_COMMAND,
+            "pytest-results.xml",
+            "Buildkite Test Engine Client: Using JUnit XML output for pytest results.",
+        ),
+    };
+    let test_text = configured.unwrap_or(default_command);
+    let test = Runner::parse_template("test command", test_text)?;
+    let retry = match inputs.retry_command.filter(|c| !c.trim().is_empty()) {
+        Some(text) => Runner::parse_template("retry command", text)?,
+        None => test.clone(),
+    };
+    let (path, temp_dir) = match inputs.result_path {
+        Some(path) => (path.to_path_buf(), None),
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("bktec-pytest-")
+                .tempdir()
+                .map_err(RunnerError::TempDir)?;
+            (dir.path().join(file_name), Some(dir))
+        }
+    };
+    Ok(Runner {
+        kind: RunnerKind::Pytest,
+        test,
+        retry,
+        result: Some(ResultFile { path, format }),
+        missing_tests: MissingTests::Append,
+        exit_rules: pytest_exit_rules,
+        notice: Some(notice.to_string()),
+        temp_dir,
+    })
+}
+
+/// Behaviour document 7.6: 0 and 1 are test outcomes; 2 (interrupted or
+/// collection errors) is read in JSON mode but ends the run; anything else
+/// is not read. A signalled attempt is read (the file may be stale or absent).
+fn pytest_exit_rules(runner: &Runner, code: Option<i32>) -> ExitHandling {
+    let json = runner
+        .result
+        .as_ref()
+        .is_some_and(|r| r.format == ResultFormat::CollectorJson);
+    match code {
+        None | Some(0 | 1) => ExitHandling::Parse,
+        Some(2) if json => ExitHandling::ParseThenError(
+            "pytest exited with status 2 (interrupted, or errors during collection)".to_string(),
+        ),
+        Some(_) => ExitHandling::Skip,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn the_command_decides_the_format_before_the_probe() {
+        let junit = RunnerInputs {
+            test_command: Some("python -m pytest --junit-xml={{resultPath}}"),
+            ..RunnerInputs::default()
+        };
+        let r = pytest(junit, || panic!("no probe when the command decides (D14)")).unwrap();
+        assert_eq!(r.result_file().unwrap().format, ResultFormat::JUnitXml);
+        let r = pytest(RunnerInputs::default(), || true).unwrap();
+        assert_eq!(r.result_file().unwrap().format, ResultFormat::CollectorJson);
+        assert!(
+            r.result_file()
+                .unwrap()
+                .path
+                .ends_with("pytest-results.json")
+        );
+        assert!(r.owns_result_path());
+        let r = pytest(RunnerInputs::default(), || false).unwrap();
+        assert_eq!(
+            r.argv(&["a.py".into()], 0)[2],
+            format!("--junit-xml={}", r.result_file().unwrap().path.display())
+        );
+    }
+
+    #[test]
+    fn retries_use_the_retry_command_or_the_test_command() {
+        let inputs = RunnerInputs {
+            test_command: Some("pytest -x {{testExamples}} --json={{resultPath}}"),
+            retry_command: None,
+            result_path: Some(Path::new("out/r.json")),
+        };
+        let r = pytest(inputs, || true).unwrap();
+        assert_eq!(
+            r.argv(&["t.py::a".into()], 1),
+            ["pytest", "-x", "t.py::a", "--json=out/r.json"]
+        );
+        assert!(!r.owns_result_path());
+    }
+
+    #[test]
+    fn exit_codes() {
+        let json = pytest(RunnerInputs::default(), || true).unwrap();
+        let junit = pytest(RunnerInputs::default(), || false).unwrap();
+        assert_eq!(json.exit_handling(Some(1)), ExitHandling::Parse);
+        assert!(matches!(
+            json.exit_handling(Some(2)),
+            ExitHandling::ParseThenError(_)
+        ));
+        assert_eq!(junit.exit_handling(Some(2)), ExitHandling::Skip);
+        assert_eq!(json.exit_handling(Some(5)), ExitHandling::Skip);
+        assert_eq!(json.exit_handling(None), ExitHandling::Parse);
+    }
+}

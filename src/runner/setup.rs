@@ -1,0 +1,155 @@
+//! The runner of a run: its command templates, result file and exit-code
+//! rules, built once from the settings.
+
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+use super::template::{CommandTemplate, MissingTests, TemplateError};
+use super::{RunnerKind, custom, pytest};
+
+/// What the settings say about the runner.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunnerInputs<'a> {
+    /// The configured test command, if any.
+    pub test_command: Option<&'a str>,
+    /// The configured retry command, if any.
+    pub retry_command: Option<&'a str>,
+    /// The configured result path, if any.
+    pub result_path: Option<&'a Path>,
+}
+
+/// The format of a result file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultFormat {
+    /// buildkite-test-collector JSON.
+    CollectorJson,
+    /// JUnit XML.
+    JUnitXml,
+}
+
+/// Where an attempt's results are written, and in which format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultFile {
+    /// The path.
+    pub path: PathBuf,
+    /// The format.
+    pub format: ResultFormat,
+}
+
+/// What an attempt's exit code means for its results.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExitHandling {
+    /// Read the results.
+    Parse,
+    /// Read the results, then end the run with this error (no retries).
+    ParseThenError(String),
+    /// Do not read the results.
+    Skip,
+}
+
+/// Why a runner could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// A runner this bktec does not run yet.
+    #[error(
+        "the {0} runner is not supported by this version of bktec yet (supported: pytest, custom)"
+    )]
+    Unsupported(RunnerKind),
+    /// A command template does not split into words.
+    #[error("invalid {which} `{template}`")]
+    Template {
+        /// `test command` or `retry command`.
+        which: &'static str,
+        /// The template.
+        template: String,
+        /// Why.
+        #[source]
+        source: TemplateError,
+    },
+    /// The temporary result directory could not be created.
+    #[error("failed to create a temporary directory for test results")]
+    TempDir(#[source] std::io::Error),
+    /// The `--json` pre-flight check of behaviour document 7.6.
+    #[error("{0}")]
+    Preflight(String),
+}
+
+/// A runner, ready to build attempts.
+#[derive(Debug)]
+pub struct Runner {
+    /// Which runner.
+    pub kind: RunnerKind,
+    pub(super) test: CommandTemplate,
+    pub(super) retry: CommandTemplate,
+    pub(super) result: Option<ResultFile>,
+    pub(super) missing_tests: MissingTests,
+    pub(super) exit_rules: fn(&Runner, Option<i32>) -> ExitHandling,
+    /// A line to print when the runner is set up (pytest's mode line).
+    pub notice: Option<String>,
+    /// A directory bktec made for results, removed with the runner (D18).
+    pub(super) temp_dir: Option<TempDir>,
+}
+
+/// Builds the runner for `kind`. `probe` answers whether the pytest collector
+/// is installed; it is only asked when the command does not decide (D14).
+pub fn build(
+    kind: RunnerKind,
+    inputs: RunnerInputs<'_>,
+    probe: impl FnOnce() -> bool,
+) -> Result<Runner, RunnerError> {
+    match kind {
+        RunnerKind::Pytest => pytest(inputs, probe),
+        RunnerKind::Custom => custom(inputs),
+        RunnerKind::Rspec
+        | RunnerKind::Jest
+        | RunnerKind::Vitest
+        | RunnerKind::Cypress
+        | RunnerKind::Playwright
+        | RunnerKind::Gotest
+        | RunnerKind::Cucumber => Err(RunnerError::Unsupported(kind)),
+    }
+}
+
+impl Runner {
+    /// The argv of attempt `attempt` (0 is the first run) for `tests`.
+    pub fn argv(&self, tests: &[String], attempt: u32) -> Vec<String> {
+        let template = if attempt == 0 {
+            &self.test
+        } else {
+            &self.retry
+        };
+        let result = self
+            .result
+            .as_ref()
+            .map(|r| r.path.display().to_string())
+            .unwrap_or_default();
+        template.render(tests, &result, self.missing_tests)
+    }
+
+    /// Where results are written, if the runner has a result file.
+    pub fn result_file(&self) -> Option<&ResultFile> {
+        self.result.as_ref()
+    }
+
+    /// What exit code `code` means (`None`: killed by a signal).
+    pub fn exit_handling(&self, code: Option<i32>) -> ExitHandling {
+        (self.exit_rules)(self, code)
+    }
+
+    /// Whether the result path is bktec's own temporary file.
+    pub fn owns_result_path(&self) -> bool {
+        self.temp_dir.is_some()
+    }
+
+    pub(super) fn parse_template(
+        which: &'static str,
+        text: &str,
+    ) -> Result<CommandTemplate, RunnerError> {
+        CommandTemplate::parse(text).map_err(|source| RunnerError::Template {
+            which,
+            template: text.to_string(),
+            source,
+        })
+    }
+}
