@@ -54,7 +54,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
             && let Err(err) = set_aside(&file.path, retry.attempt)
         {
             events(RunEvent::ResultsUnreadable(format!(
-                "could not move the earlier result file `{}` aside: {err}",
+                "could not prepare the result path `{}`: {err}",
                 file.path.display()
             )));
         }
@@ -108,11 +108,15 @@ impl AttemptRunner for ProcessAttempts<'_> {
     }
 }
 
-/// Before the first attempt a leftover file at the result path is removed,
-/// so stale results can never be read as this run's. Before a retry, the
-/// previous attempt's file is kept as `<stem>.attempt-<n>.<ext>`, so no
-/// attempt's results are lost.
+/// Prepares the result path for an attempt. Its directory is created (test
+/// reporters do not all create it). Before the first attempt a leftover file
+/// is removed, so stale results can never be read as this run's. Before a
+/// retry, the previous attempt's file is kept as `<stem>.attempt-<n>.<ext>`,
+/// so no attempt's results are lost.
 fn set_aside(path: &Path, attempt: u32) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
     if !path.exists() {
         return Ok(());
     }

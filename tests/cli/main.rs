@@ -11,5 +11,8 @@
 mod config_errors;
 mod config_precedence;
 mod discovery;
+mod parallel;
+mod run;
 mod schema;
+mod signals;
 mod support;

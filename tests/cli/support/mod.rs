@@ -74,6 +74,14 @@ impl BktecCmd {
         self
     }
 
+    /// Puts `dir` first on PATH (a venv's `bin`).
+    pub fn path_prepend(mut self, dir: &Path) -> BktecCmd {
+        let old = self.env.get("PATH").cloned().unwrap_or_default();
+        self.env
+            .insert("PATH".to_string(), format!("{}:{old}", dir.display()));
+        self
+    }
+
     pub fn env(mut self, key: &str, value: impl Into<String>) -> BktecCmd {
         self.env.insert(key.to_string(), value.into());
         self
@@ -169,4 +177,56 @@ impl RunOutput {
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Which Python environment a test runs pytest from.
+#[derive(Clone, Copy, Debug)]
+pub enum Venv {
+    /// pytest and buildkite-test-collector.
+    Collector,
+    /// pytest only.
+    NoCollector,
+}
+
+/// The `bin` directory of a Python environment, created on first use by
+/// `scripts/python-env.sh` (real pytest and collector from PyPI).
+pub fn venv(which: Venv) -> PathBuf {
+    static READY: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let ready = READY.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(repo_root().join("scripts/python-env.sh"))
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    });
+    if let Err(err) = ready {
+        panic!("could not create the Python environments: {err}");
+    }
+    let name = match which {
+        Venv::Collector => "collector",
+        Venv::NoCollector => "no-collector",
+    };
+    repo_root().join("target/py").join(name).join("bin")
+}
+
+/// Copies the directory tree `from` into `to`, leaving out caches.
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create copy target");
+    for entry in fs::read_dir(from).expect("read source dir") {
+        let entry = entry.expect("dir entry");
+        let name = entry.file_name();
+        if name == "__pycache__" || name == ".pytest_cache" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
 }

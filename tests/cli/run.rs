@@ -1,0 +1,354 @@
+//! `bktec run` against real pytest and the real buildkite-test-collector
+//! (behaviour document 7-10; D6, D12-D20).
+
+use std::fs;
+
+use serde_json::{Value, json};
+
+use crate::support::{BktecCmd, TestDir, Venv, venv};
+
+const PASSING: &str =
+    "def test_one():\n    assert True\n\ndef test_two():\n    assert 1 + 1 == 2\n";
+const FAILING: &str = "def test_ok():\n    assert True\n\ndef test_broken():\n    assert 1 == 2\n";
+/// Fails on its first run and passes afterwards, counting runs in a file.
+const FLAKY: &str = r#"
+import pathlib
+
+COUNTER = pathlib.Path(__file__).with_name("flaky-runs.txt")
+
+def test_flaky():
+    runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
+    COUNTER.write_text(str(runs + 1))
+    assert runs >= 1
+
+def test_steady():
+    assert True
+"#;
+
+fn pytest_project(files: &[(&str, &str)]) -> TestDir {
+    let dir = TestDir::new();
+    for (path, content) in files {
+        dir.write(path, content);
+    }
+    dir
+}
+
+fn bktec(dir: &TestDir, which: Venv) -> BktecCmd {
+    dir.bktec()
+        .path_prepend(&venv(which))
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+}
+
+#[test]
+fn passing_tests_exit_0_with_a_report() {
+    let dir = pytest_project(&[("tests/test_pass.py", PASSING)]);
+    let out = bktec(&dir, Venv::Collector).output();
+    out.assert_success()
+        .assert_stdout_contains("Using JSON output for pytest results.")
+        .assert_stdout_contains("splitting 1 test files locally across 1 node")
+        .assert_stdout_contains("✅ All tests passed.")
+        .assert_stdout_contains("| Total   |           | 2 |");
+    assert!(
+        out.stdout()
+            .contains("\npytest tests/test_pass.py --json=/"),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn failing_tests_exit_with_pytest_status_and_are_listed() {
+    let dir = pytest_project(&[("tests/test_fail.py", FAILING)]);
+    let out = bktec(&dir, Venv::Collector).output();
+    out.assert_exit(1)
+        .assert_stdout_contains("❌ Some tests failed.")
+        .assert_stdout_contains("+++ Failed Tests:\n- tests/test_fail.py test_broken\n")
+        .assert_stderr_contains("pytest exited with error: exit status 1");
+    assert!(
+        !out.stdout().contains("Attempt 1"),
+        "retry count 0 never retries"
+    );
+}
+
+#[test]
+fn flaky_tests_are_retried_by_node_id_and_pass_on_retry() {
+    let dir = pytest_project(&[("tests/test_flaky.py", FLAKY)]);
+    let out = bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
+        .args(["run", "--result-path", "out/results.json"])
+        .output();
+    out.assert_success()
+        .assert_stdout_contains("♻️ Attempt 1 of 2 to retry failing tests")
+        .assert_stdout_contains(
+            "\npytest tests/test_flaky.py::test_flaky --json=out/results.json\n",
+        )
+        .assert_stdout_contains("|         | on retry  | 1 |")
+        .assert_stdout_contains("✅ All tests passed.");
+    assert!(!out.stdout().contains("Attempt 2"), "{}", out.stdout());
+    // Each attempt's results are kept: the first run beside the last.
+    let first: Value = serde_json::from_str(
+        &fs::read_to_string(dir.path().join("out/results.attempt-0.json")).unwrap(),
+    )
+    .unwrap();
+    let last: Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("out/results.json")).unwrap())
+            .unwrap();
+    assert_eq!(first.as_array().unwrap().len(), 2);
+    assert_eq!(last.as_array().unwrap().len(), 1);
+    assert_eq!(last[0]["result"], "passed");
+}
+
+#[test]
+fn retries_are_used_up_on_persistent_failures() {
+    let dir = pytest_project(&[("tests/test_fail.py", FAILING)]);
+    let out = bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("Attempt 2 of 2")
+        .assert_stdout_contains("\npytest tests/test_fail.py::test_broken --json=");
+}
+
+#[test]
+fn collection_errors_are_terminal_even_with_retries_left() {
+    let dir = pytest_project(&[
+        ("tests/test_broken.py", "def test_x(:\n    pass\n"),
+        ("tests/test_fail.py", FAILING),
+    ]);
+    let out = bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "3")
+        .output();
+    out.assert_exit(2)
+        .assert_stdout_contains("🚨 pytest collection failed: tests/test_broken.py");
+    assert!(!out.stdout().contains("Attempt 1"), "{}", out.stdout());
+}
+
+#[test]
+fn pytest_exit_5_and_4_pass_through() {
+    let dir = pytest_project(&[("tests/test_empty.py", "# no tests here\n")]);
+    bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
+        .output()
+        .assert_exit(5)
+        .assert_stderr_contains("pytest exited with error: exit status 5");
+    let dir = pytest_project(&[("tests/test_pass.py", PASSING)]);
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--test-command",
+            "pytest {{testExamples}} --no-such-option --json={{resultPath}}",
+        ])
+        .output()
+        .assert_exit(4)
+        .assert_stderr_contains("pytest exited with error: exit status 4");
+}
+
+fn write_plan(dir: &TestDir, plan: &Value) {
+    dir.write("plan.json", &serde_json::to_string_pretty(plan).unwrap());
+}
+
+#[test]
+fn muted_only_failures_exit_0_via_plan_file() {
+    let dir = pytest_project(&[("tests/test_fail.py", FAILING)]);
+    write_plan(
+        &dir,
+        &json!({
+            "tasks": {"0": {"node_number": 0, "tests": [{"path": "tests/test_fail.py"}]}},
+            "muted_tests": [{"scope": "tests/test_fail.py", "name": "test_broken"}],
+            "skipped_tests": [{"scope": "tests/test_old.py", "name": "test_gone"}]
+        }),
+    );
+    let out = bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--plan-file",
+            "plan.json",
+            "--test-engine-retry-count",
+            "1",
+        ])
+        .output();
+    out.assert_success()
+        .assert_stdout_contains("✅ Build passed. Some muted tests failed.")
+        .assert_stdout_contains("+++ Muted Tests:\n- tests/test_fail.py test_broken (failed)\n")
+        .assert_stdout_contains("+++ Skipped by Test Engine:\n- tests/test_old.py test_gone\n")
+        // D16: muted failures are retried by default.
+        .assert_stdout_contains("\npytest tests/test_fail.py::test_broken --json=");
+    // With muted retries off, the muted failure is not retried.
+    let out = bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--plan-file",
+            "plan.json",
+            "--test-engine-retry-count",
+            "1",
+            "--disable-retry-muted",
+        ])
+        .output();
+    out.assert_success();
+    assert!(!out.stdout().contains("Attempt 1"), "{}", out.stdout());
+}
+
+#[test]
+fn a_plan_without_this_node_runs_nothing() {
+    let dir = pytest_project(&[("tests/test_pass.py", PASSING)]);
+    write_plan(
+        &dir,
+        &json!({"tasks": {"0": {"node_number": 0, "tests": [{"path": "tests/test_pass.py"}]}}}),
+    );
+    let out = bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--plan-file",
+            "plan.json",
+            "--parallelism",
+            "2",
+            "--parallel-job",
+            "1",
+        ])
+        .output();
+    // D17: a warning, no tests, exit 0; with --fail-on-no-tests, exit 16.
+    out.assert_success()
+        .assert_stderr_contains("The plan has no task for node 1.")
+        .assert_stdout_contains("No tests to run on this node");
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--plan-file",
+            "plan.json",
+            "--parallelism",
+            "2",
+            "--parallel-job",
+            "1",
+            "--fail-on-no-tests",
+        ])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("no tests assigned to this node");
+}
+
+#[test]
+fn file_names_with_shell_characters_run_and_inject_nothing() {
+    let name = "tests/test_we ird'q\"$(touch INJECTED);x.py";
+    let dir = pytest_project(&[(name, PASSING)]);
+    let out = bktec(&dir, Venv::Collector).output();
+    out.assert_success()
+        .assert_stdout_contains("| Total   |           | 2 |");
+    assert!(!dir.path().join("INJECTED").exists());
+    // The printed command is shell-quoted, so it can be pasted.
+    out.assert_stdout_contains("'tests/test_we ird'\\''q\"$(touch INJECTED);x.py'");
+}
+
+#[test]
+fn junit_in_the_test_command_wins_over_the_collector() {
+    let dir = pytest_project(&[("tests/test_fail.py", FAILING)]);
+    let out = bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .args([
+            "run",
+            "--test-command",
+            "pytest {{testExamples}} -q --junit-xml={{resultPath}}",
+        ])
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("Using JUnit XML output for pytest results.")
+        .assert_stdout_contains("--junit-xml=")
+        .assert_stdout_contains("\npytest tests/test_fail.py::test_broken -q --junit-xml=");
+}
+
+#[test]
+fn without_the_collector_junit_is_used_and_retries_work() {
+    let dir = pytest_project(&[("tests/test_flaky.py", FLAKY)]);
+    let out = bktec(&dir, Venv::NoCollector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .output();
+    out.assert_success()
+        .assert_stdout_contains("Using JUnit XML output for pytest results.")
+        .assert_stdout_contains("\npytest tests/test_flaky.py::test_flaky --junit-xml=")
+        .assert_stdout_contains("|         | on retry  | 1 |");
+}
+
+#[test]
+fn a_missing_result_file_never_turns_a_failure_green() {
+    let dir = pytest_project(&[("tests/test_fail.py", FAILING)]);
+    // The command ignores {{resultPath}}, so no result file is written.
+    let out = bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--test-command",
+            "pytest {{testExamples}}",
+            "--test-engine-retry-count",
+            "2",
+        ])
+        .env("BUILDKITE_TEST_ENGINE_RESULT_PATH", "out/r.json")
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("Failed to read test output, failed tests will not be retried: failed to read result file `out/r.json`");
+}
+
+#[test]
+fn the_same_run_from_bktec_toml() {
+    let dir = pytest_project(&[("tests/test_flaky.py", FLAKY)]);
+    dir.write(
+        "bktec.toml",
+        "[runner]\nname = \"pytest\"\n[retry]\ncount = 2\n",
+    );
+    let out = dir.bktec().path_prepend(&venv(Venv::Collector)).output();
+    out.assert_success()
+        .assert_stdout_contains("♻️ Attempt 1 of 2");
+}
+
+#[test]
+fn the_temporary_result_directory_is_removed() {
+    let dir = pytest_project(&[("tests/test_pass.py", PASSING)]);
+    let tmp = dir.path().join("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    bktec(&dir, Venv::Collector)
+        .env("TMPDIR", tmp.display().to_string())
+        .output()
+        .assert_success();
+    // D18: bktec-pytest-* is gone once bktec exits.
+    let left: Vec<_> = fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn custom_runner_substitutes_every_test_as_one_argument() {
+    let dir = pytest_project(&[("a b.txt", ""), ("c;d.txt", "")]);
+    let out = dir
+        .bktec()
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "custom")
+        .env("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN", "*.txt")
+        .args([
+            "run",
+            "--test-command",
+            "sh -c 'printf \"<%s>\\n\" \"$@\"' sh {{testExamples}}",
+        ])
+        .output();
+    out.assert_success()
+        .assert_stdout_contains("<a b.txt>\n<c;d.txt>\n")
+        .assert_stderr_contains("is not set for the custom runner");
+}
+
+#[test]
+fn a_command_that_cannot_start_exits_16() {
+    let dir = pytest_project(&[("tests/test_pass.py", PASSING)]);
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--test-command",
+            "no-such-program-xyz {{testExamples}} --json={{resultPath}}",
+        ])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("failed to start `no-such-program-xyz`");
+}
+
+#[test]
+fn template_errors_name_their_origin() {
+    let dir = pytest_project(&[("tests/test_pass.py", PASSING)]);
+    bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_TEST_CMD", "pytest '{{testExamples}}")
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("BUILDKITE_TEST_ENGINE_TEST_CMD is invalid: Unterminated single-quoted string in `pytest '{{testExamples}}` (from env BUILDKITE_TEST_ENGINE_TEST_CMD)");
+}
