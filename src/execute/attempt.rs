@@ -140,10 +140,10 @@ pub(crate) fn kept_path(path: &Path, n: u32) -> PathBuf {
 }
 
 fn read_results(file: &ResultFile, kind: RunnerKind) -> Result<ParsedResults, ResultsError> {
-    let bytes = fs::read(&file.path).map_err(|source| ResultsError::Read {
+    let read_error = |source| ResultsError::Read {
         path: file.path.clone(),
         source,
-    })?;
+    };
     let mapping = match kind {
         RunnerKind::Custom => Mapping::Custom,
         RunnerKind::Pytest
@@ -156,8 +156,14 @@ fn read_results(file: &ResultFile, kind: RunnerKind) -> Result<ParsedResults, Re
         | RunnerKind::Cucumber => Mapping::Pytest,
     };
     match file.format {
-        ResultFormat::CollectorJson => parse_collector_json(&bytes, &file.path, mapping),
-        ResultFormat::JUnitXml => parse_junit(&bytes, &file.path, mapping),
+        ResultFormat::CollectorJson => {
+            let bytes = fs::read(&file.path).map_err(read_error)?;
+            parse_collector_json(&bytes, &file.path, mapping)
+        }
+        ResultFormat::JUnitXml => {
+            let input = fs::File::open(&file.path).map_err(read_error)?;
+            parse_junit(io::BufReader::new(input), &file.path, mapping)
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! failed, else `<skipped>` means skipped, else passed. The root may be
 //! `<testsuites>` or a bare `<testsuite>`, and suites may nest.
 
+use std::io::BufRead;
 use std::path::Path;
 
 use quick_xml::Reader;
@@ -15,9 +16,10 @@ struct Case {
     outcome: Outcome,
 }
 
-/// Parses JUnit XML from `bytes` (read from `path`, for messages).
+/// Parses JUnit XML streamed from `input` (read from `path`, for messages).
+/// The file is never held in memory whole.
 pub fn parse_junit(
-    bytes: &[u8],
+    input: impl BufRead,
     path: &Path,
     mapping: Mapping,
 ) -> Result<ParsedResults, ResultsError> {
@@ -25,15 +27,16 @@ pub fn parse_junit(
         path: path.to_path_buf(),
         message,
     };
-    let text = std::str::from_utf8(bytes).map_err(|e| error(format!("not UTF-8: {e}")))?;
-    let mut reader = Reader::from_str(text);
+    let mut reader = Reader::from_reader(input);
+    let mut buf = Vec::with_capacity(8192);
     let mut parsed = ParsedResults::default();
     let mut seen_root = false;
     let mut current: Option<Case> = None;
     loop {
+        buf.clear();
         let position = reader.buffer_position();
         let event = reader
-            .read_event()
+            .read_event_into(&mut buf)
             .map_err(|e| error(format!("{e} (at byte {position})")))?;
         let (element, is_empty) = match &event {
             Event::Start(e) => (Some(e.clone()), false),
@@ -114,16 +117,15 @@ fn attribute(element: &BytesStart<'_>, key: &[u8]) -> Result<String, String> {
 
 fn to_result(case: Case, mapping: Mapping) -> TestResult {
     match mapping {
-        Mapping::Pytest => {
-            let node_id = pytest_node_id(&case.classname, &case.name);
-            TestResult {
-                scope: case.classname,
-                name: case.name,
-                path: node_id.clone(),
-                identifier: node_id,
-                outcome: case.outcome,
-            }
-        }
+        // The identifier is the node id, which is already the path: it is not
+        // stored twice, so large reports stay small in memory.
+        Mapping::Pytest => TestResult {
+            path: pytest_node_id(&case.classname, &case.name),
+            scope: case.classname,
+            name: case.name,
+            identifier: String::new(),
+            outcome: case.outcome,
+        },
         Mapping::Custom => TestResult {
             path: case.classname.clone(),
             identifier: String::new(),
@@ -150,7 +152,9 @@ fn pytest_node_id(classname: &str, name: &str) -> String {
                 .position(|p| p.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
         })
         .unwrap_or(parts.len());
-    let mut id = format!("{}.py", parts[..module_end].join("/"));
+    let mut id = String::with_capacity(classname.len() + name.len() + 8);
+    id.push_str(&parts[..module_end].join("/"));
+    id.push_str(".py");
     for class in &parts[module_end..] {
         id.push_str("::");
         id.push_str(class);
@@ -225,13 +229,14 @@ mod tests {
 
     #[test]
     fn malformed_xml_is_an_error_naming_the_file() {
-        let err = parse_junit(b"<html></html>", Path::new("r.xml"), Mapping::Pytest).unwrap_err();
+        let err =
+            parse_junit(&b"<html></html>"[..], Path::new("r.xml"), Mapping::Pytest).unwrap_err();
         assert!(
             err.to_string().contains("the root element is <html>"),
             "{err}"
         );
         let err = parse_junit(
-            b"<testsuites><testcase name='a'></testsuites>",
+            &b"<testsuites><testcase name='a'></testsuites>"[..],
             Path::new("r.xml"),
             Mapping::Pytest,
         )
@@ -241,6 +246,6 @@ mod tests {
                 .starts_with("result file `r.xml` is not valid JUnit XML"),
             "{err}"
         );
-        assert!(parse_junit(b"", Path::new("r.xml"), Mapping::Pytest).is_err());
+        assert!(parse_junit(&b""[..], Path::new("r.xml"), Mapping::Pytest).is_err());
     }
 }

@@ -57,7 +57,8 @@ pub struct TestResult {
     pub name: String,
     /// What a retry runs (pytest: the node id).
     pub path: String,
-    /// The identifier.
+    /// The identifier (the collector's UUID; empty for JUnit, where the path
+    /// is the identifier).
     pub identifier: String,
     /// The outcome.
     pub outcome: Outcome,
