@@ -34,6 +34,9 @@ pub enum BktecError {
     /// The plan file is unusable.
     #[error("bktec run: {0}")]
     PlanFile(#[source] PlanFileError),
+    /// A fatal Test Engine API error (4.2), as its message.
+    #[error("{0}")]
+    Api(String),
     /// `--fail-on-no-tests` and this node has no tests.
     #[error("no tests assigned to this node")]
     NoTestsAssigned,
@@ -67,6 +70,7 @@ impl BktecError {
             | BktecError::Discover { .. }
             | BktecError::Runner(_)
             | BktecError::PlanFile(_)
+            | BktecError::Api(_)
             | BktecError::NoTestsAssigned
             | BktecError::Runtime(_)
             | BktecError::InvalidCommand(_)
@@ -84,6 +88,7 @@ impl BktecError {
             BktecError::Discover { .. }
             | BktecError::Runner(_)
             | BktecError::PlanFile(_)
+            | BktecError::Api(_)
             | BktecError::NoTestsAssigned
             | BktecError::Runtime(_)
             | BktecError::InvalidCommand(_)

@@ -2,6 +2,7 @@
 //! of a test suite.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod discover;

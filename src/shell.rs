@@ -31,6 +31,16 @@ impl Shell {
         }
     }
 
+    /// A shell that writes only to stderr (for notices from inside a stage
+    /// that has no access to the main shell); stdout is discarded.
+    pub fn stderr_only(color: bool) -> Shell {
+        Shell {
+            out: Box::new(io::sink()),
+            err: Box::new(io::stderr()),
+            color,
+        }
+    }
+
     /// Whether ANSI colour may be used.
     pub fn color(&self) -> bool {
         self.color
@@ -55,6 +65,26 @@ impl Shell {
             format!("\x1b[33m\x1b[1m⚠️ {message}\x1b[0m\n")
         } else {
             format!("⚠️ {message}\n")
+        };
+        self.err(&line);
+    }
+
+    /// Writes a further warning line to stderr (yellow).
+    pub fn warn_more(&mut self, message: &str) {
+        let line = if self.color {
+            format!("\x1b[33m{message}\x1b[0m\n")
+        } else {
+            format!("{message}\n")
+        };
+        self.err(&line);
+    }
+
+    /// Writes a fatal message to stderr (red and bold).
+    pub fn fatal(&mut self, message: &str) {
+        let line = if self.color {
+            format!("\x1b[31m\x1b[1m{message}\x1b[0m\n")
+        } else {
+            format!("{message}\n")
         };
         self.err(&line);
     }

@@ -173,6 +173,19 @@ pub struct TestEngineOptions {
     /// after retries. Env: BUILDKITE_TEST_ENGINE_PROMISE_FAILURE. Flag: --promise-failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promise_failure: Option<Flag>,
+    /// How long one Test Engine API request may take, such as "15s".
+    /// Env: BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT. Flag: --api-attempt-timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_attempt_timeout: Option<GoDuration>,
+    /// How long a failing Test Engine API request is retried before bktec
+    /// falls back to local planning, such as "130s".
+    /// Env: BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET. Flag: --api-retry-budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_retry_budget: Option<GoDuration>,
+    /// The first delay between API retries, such as "3s"; later ones grow from it.
+    /// Env: BUILDKITE_TEST_ENGINE_API_RETRY_DELAY. Flag: --api-retry-delay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_retry_delay: Option<GoDuration>,
     /// Run the split stored in this file (Test Engine plan JSON with `tasks`,
     /// `muted_tests` and `skipped_tests`) instead of planning; relative to this
     /// file's directory. Env: BUILDKITE_TEST_ENGINE_PLAN_FILE. Flag: --plan-file.

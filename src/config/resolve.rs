@@ -56,6 +56,8 @@ pub struct ApiSettings {
     pub oidc_lifetime: GoDuration,
     /// The plan identifier (2.2).
     pub plan_identifier: String,
+    /// How requests are retried (4.1).
+    pub retry: crate::plan::api::RetryConfig,
     /// Whether slow files may be split into examples.
     pub split_by_example: bool,
 }
@@ -428,6 +430,11 @@ fn api_settings(r: &mut Reader<'_>, suite_slug: String, job: &JobContext) -> Api
         oidc,
         oidc_lifetime: r.duration("test-engine.oidc-lifetime"),
         plan_identifier,
+        retry: crate::plan::api::RetryConfig {
+            attempt_timeout: r.duration("test-engine.api-attempt-timeout").to_std(),
+            budget: r.duration("test-engine.api-retry-budget").to_std(),
+            base_delay: r.duration("test-engine.api-retry-delay").to_std(),
+        },
         split_by_example: r.bool("test-engine.split-by-example"),
     }
 }

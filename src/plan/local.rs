@@ -34,6 +34,7 @@ pub fn local_plan(targets: &[String], parallelism: u32) -> TestPlan {
         tasks,
         muted_tests: Vec::new(),
         skipped_tests: Vec::new(),
+        timing_metadata: None,
     }
 }
 

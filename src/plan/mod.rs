@@ -1,10 +1,18 @@
-//! Test plans: the Test Engine plan format (behaviour document 4.4), the local
-//! plan (12.1, D20), and plans read from a file (`--plan-file`).
+//! Test plans: the Test Engine plan format (behaviour document 4.4), the API
+//! that serves them (4), the local plan (12.1, D20), plans read from a file
+//! (`--plan-file`), location prefixes (5.6) and the split summary (10.3).
 
+mod acquire;
+pub mod api;
 mod file;
 mod local;
 mod model;
+mod prefix;
+mod summary;
 
+pub use acquire::{FallbackReason, PlanSource, fatal_text, fetch_plan, server_or_error_plan};
 pub use file::{PlanFileError, read_plan_file};
 pub use local::local_plan;
-pub use model::{Task, TestCase, TestFormat, TestPlan};
+pub use model::{FormatTiming, Task, TestCase, TestFormat, TestPlan, TimingMetadata};
+pub use prefix::{TrimError, trim};
+pub use summary::split_summary;

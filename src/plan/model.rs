@@ -21,6 +21,34 @@ pub struct TestPlan {
     /// Tests Test Engine removed from the tasks; listed in the report.
     #[serde(default, deserialize_with = "null_as_default")]
     pub skipped_tests: Vec<TestCase>,
+    /// Timing statistics per format, for the split summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing_metadata: Option<TimingMetadata>,
+}
+
+/// Timing statistics per test format (10.3).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct TimingMetadata {
+    /// For `file` tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FormatTiming>,
+    /// For `example` tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<FormatTiming>,
+    /// For `selector` tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<FormatTiming>,
+}
+
+/// The durations a format's estimates fall back to, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct FormatTiming {
+    /// The median of known durations, if any.
+    #[serde(default)]
+    pub median_duration: Option<f64>,
+    /// The default duration.
+    #[serde(default)]
+    pub default_duration: f64,
 }
 
 /// One node's work.

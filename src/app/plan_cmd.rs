@@ -1,0 +1,222 @@
+//! `bktec plan` (behaviour document 11; D19: stdout carries only the output).
+
+use std::fs::File;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use super::Context;
+use super::run_cmd::{api_client, create_request, tokens, warn_lines};
+use crate::cli::PlanCmd;
+use crate::config::registry::CommandKind;
+use crate::config::resolve::PlanMode;
+use crate::config::{CliOverrides, EnvVars};
+use crate::error::BktecError;
+use crate::exit_code;
+use crate::plan::{
+    FallbackReason, PlanSource, fatal_text, local_plan, server_or_error_plan, split_summary,
+};
+use crate::shell::Shell;
+
+/// What the plan command produced.
+struct Planned {
+    identifier: String,
+    parallelism: i64,
+    /// What `--plan-out` writes.
+    document: serde_json::Value,
+}
+
+/// Which output the command writes.
+enum Output<'a> {
+    Json,
+    PlanOut(&'a str),
+    PipelineUpload(&'a str),
+}
+
+/// Runs `bktec plan`.
+pub(super) fn plan(
+    context: &Context,
+    overrides: CliOverrides,
+    cmd: &PlanCmd,
+    shell: &mut Shell,
+) -> Result<u8, BktecError> {
+    let output = match (
+        cmd.json,
+        cmd.plan_out.as_deref(),
+        cmd.pipeline_upload.as_deref(),
+    ) {
+        (true, None, None) => Output::Json,
+        (false, Some(path), None) => Output::PlanOut(path),
+        (false, None, Some(template)) => Output::PipelineUpload(template),
+        (false, None, None) => {
+            return Err(BktecError::Usage(
+                "one of these flags needs to be provided: json, plan-out, pipeline-upload"
+                    .to_string(),
+            ));
+        }
+        (json, plan_out, _) => {
+            let given: Vec<&str> = [
+                json.then_some("json"),
+                plan_out.map(|_| "plan-out"),
+                cmd.pipeline_upload.as_ref().map(|_| "pipeline-upload"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            return Err(BktecError::Usage(format!(
+                "option {} cannot be set along with option {}",
+                given[0], given[1]
+            )));
+        }
+    };
+    let settings = context.settings(overrides, CommandKind::Plan)?;
+    shell.err(&format!(
+        "+++ Buildkite Test Engine Client: bktec {}\n\n",
+        crate::VERSION
+    ));
+    // The destination is opened first, so a bad path fails before any API call (11.3).
+    let mut destination: Option<Box<dyn Write>> = match output {
+        Output::PlanOut("-") => Some(Box::new(std::io::stdout())),
+        Output::PlanOut(path) => {
+            Some(Box::new(File::create(path).map_err(|e| {
+                BktecError::Usage(format!("opening --plan-out file: {e}"))
+            })?))
+        }
+        Output::Json | Output::PipelineUpload(_) => None,
+    };
+    let discovery = context.discover(&settings, shell)?;
+    let fallback_parallelism = if settings.max_parallelism > 0 {
+        settings.max_parallelism
+    } else {
+        i64::from(settings.parallelism)
+    };
+    let planned = match &settings.mode {
+        PlanMode::Local => {
+            shell.err("Buildkite Test Engine Client: No Test Engine suite is configured; planning locally.\n");
+            let plan = local_plan(&discovery.targets, settings.parallelism);
+            Planned {
+                identifier: String::new(),
+                parallelism: i64::from(settings.parallelism),
+                document: serde_json::to_value(&plan).expect("a plan serializes"),
+            }
+        }
+        PlanMode::TestEngine(api) => {
+            let tokens = tokens(&settings, api)?;
+            let mut request = create_request(&settings, api, &discovery.targets);
+            request.max_parallelism = settings.max_parallelism;
+            request.target_time = settings.target_time.to_std().as_secs_f64();
+            let mut client = api_client(api, tokens.access, shell)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(BktecError::Runtime)?;
+            let fallback = |_reason: FallbackReason| Planned {
+                identifier: api.plan_identifier.clone(),
+                parallelism: fallback_parallelism,
+                document: serde_json::json!({
+                    "identifier": api.plan_identifier,
+                    "parallelism": fallback_parallelism,
+                    "tasks": {},
+                }),
+            };
+            match runtime.block_on(client.create_plan(&request)) {
+                Ok((plan, raw)) => {
+                    let source = server_or_error_plan(plan.clone());
+                    let document: serde_json::Value =
+                        serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
+                    match (source, &output) {
+                        (PlanSource::Server(plan), _) => {
+                            if let Some(summary) = split_summary(&plan) {
+                                shell.err(&summary);
+                            }
+                            Planned {
+                                identifier: plan.identifier.clone(),
+                                parallelism: i64::from(plan.parallelism),
+                                document,
+                            }
+                        }
+                        // --plan-out passes an error plan through as it came (11.3).
+                        (PlanSource::Fallback { .. }, Output::PlanOut(_)) => {
+                            shell.warn("The Test Engine API returned an empty plan.");
+                            Planned {
+                                identifier: plan.identifier.clone(),
+                                parallelism: i64::from(plan.parallelism),
+                                document,
+                            }
+                        }
+                        (
+                            PlanSource::Fallback { reason },
+                            Output::Json | Output::PipelineUpload(_),
+                        ) => {
+                            warn_lines(shell, &reason.warning_lines());
+                            fallback(reason)
+                        }
+                    }
+                }
+                Err(err) => match FallbackReason::from_error(err) {
+                    Ok(reason) => {
+                        warn_lines(shell, &reason.warning_lines());
+                        if matches!(output, Output::PlanOut(_)) {
+                            shell.warn("This is a locally-computed fallback plan, not a plan from the server.");
+                        }
+                        fallback(reason)
+                    }
+                    Err(fatal) => return Err(BktecError::Api(fatal_text(&fatal))),
+                },
+            }
+        }
+    };
+    if planned.parallelism == 0 {
+        shell.warn("Parallelism is 0, there is nothing to run.");
+    }
+    match output {
+        Output::Json => {
+            let line = serde_json::json!({
+                EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER: planned.identifier,
+                EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM: planned.parallelism.to_string(),
+            });
+            shell.out(&format!("{line}\n"));
+            Ok(exit_code::SUCCESS)
+        }
+        Output::PlanOut(_) => {
+            let mut text =
+                serde_json::to_string_pretty(&planned.document).expect("JSON serializes");
+            text.push('\n');
+            let out = destination.as_mut().expect("opened above");
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| BktecError::Usage(format!("writing --plan-out: {e}")))?;
+            Ok(exit_code::SUCCESS)
+        }
+        Output::PipelineUpload(template) => {
+            if planned.parallelism == 0 {
+                return Ok(exit_code::SUCCESS);
+            }
+            shell.out(&format!(
+                "Executing buildkite-agent pipeline upload with BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER={} BUILDKITE_TEST_ENGINE_PARALLELISM={}\n",
+                planned.identifier, planned.parallelism
+            ));
+            let status = Command::new(&settings.agent_command)
+                .args(["pipeline", "upload", template])
+                .env(
+                    EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER,
+                    &planned.identifier,
+                )
+                .env(
+                    EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM,
+                    planned.parallelism.to_string(),
+                )
+                .stdin(Stdio::null())
+                .status()
+                .map_err(|e| {
+                    BktecError::Usage(format!(
+                        "failed to start `{} pipeline upload`: {e}",
+                        settings.agent_command
+                    ))
+                })?;
+            Ok(status
+                .code()
+                .and_then(|c| u8::try_from(c).ok())
+                .unwrap_or(exit_code::CONFIG_ERROR))
+        }
+    }
+}

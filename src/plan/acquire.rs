@@ -1,0 +1,127 @@
+//! Getting a plan from Test Engine, or falling back to the local plan
+//! (behaviour document 4.2, 4.5; D17, D21).
+
+use super::api::{ApiClient, ApiError, CreatePlanRequest};
+use super::model::TestPlan;
+
+/// Where this run's plan came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlanSource {
+    /// Test Engine.
+    Server(TestPlan),
+    /// A local plan, because the API could not give one.
+    Fallback {
+        /// Why.
+        reason: FallbackReason,
+    },
+}
+
+/// Why bktec fell back to local planning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FallbackReason {
+    /// The retry budget ran out.
+    Timeout(String),
+    /// A billing error.
+    Billing(String),
+    /// The API is disabled for the organization (422).
+    Unavailable(String),
+    /// Organization or suite not found (404).
+    NotFound(String),
+    /// The server answered with a plan without tasks.
+    ErrorPlan,
+}
+
+const FALLBACK_NOTICE: &str =
+    "⚠️ Falling back to non-intelligent splitting. Your build may take longer than usual.";
+
+impl FallbackReason {
+    /// The warning lines (4.2), the first one emphasised.
+    pub fn warning_lines(&self) -> Vec<String> {
+        let mut lines = match self {
+            FallbackReason::Timeout(last) => vec![
+                "Timeout: Test Engine API timed out".to_string(),
+                format!("Last request error: {last}"),
+            ],
+            FallbackReason::Billing(message) => vec![format!("Billing Error: {message}")],
+            FallbackReason::Unavailable(message) => vec![format!("Unavailable: {message}")],
+            FallbackReason::NotFound(message) => vec![
+                format!("Not Found: {message}"),
+                "Check BUILDKITE_ORGANIZATION_SLUG and BUILDKITE_TEST_ENGINE_SUITE_SLUG are correct."
+                    .to_string(),
+            ],
+            FallbackReason::ErrorPlan => {
+                vec!["Error Plan: The Test Engine API failed to generate a plan.".to_string()]
+            }
+        };
+        lines.push(FALLBACK_NOTICE.to_string());
+        lines
+    }
+
+    /// The fallback for a recoverable error, or the error back when it is fatal.
+    pub fn from_error(err: ApiError) -> Result<FallbackReason, ApiError> {
+        match err {
+            ApiError::Timeout { last } => Ok(FallbackReason::Timeout(last)),
+            ApiError::Billing(message) => Ok(FallbackReason::Billing(message)),
+            ApiError::Unprocessable(message) => Ok(FallbackReason::Unavailable(message)),
+            ApiError::NotFound(message) => Ok(FallbackReason::NotFound(message)),
+            ApiError::Auth(_)
+            | ApiError::Forbidden(_)
+            | ApiError::BadRequest(_)
+            | ApiError::Status(_)
+            | ApiError::Decode(_)
+            | ApiError::Request(_) => Err(err),
+        }
+    }
+}
+
+/// The text of a fatal API error (4.2).
+pub fn fatal_text(err: &ApiError) -> String {
+    match err {
+        ApiError::Auth(message) => format!("❌ Authentication Failed: {message}"),
+        ApiError::Forbidden(message) => format!("❌ Access Denied: {message}"),
+        ApiError::BadRequest(message) => format!("❌ Invalid Request: {message}"),
+        ApiError::Timeout { .. }
+        | ApiError::Billing(_)
+        | ApiError::NotFound(_)
+        | ApiError::Unprocessable(_)
+        | ApiError::Status(_)
+        | ApiError::Decode(_)
+        | ApiError::Request(_) => format!("❌ Unexpected error: {err}"),
+    }
+}
+
+/// `run`'s flow (4.5): the cached plan by identifier, else a new plan; an
+/// error plan or a recoverable error falls back; a fatal error is returned.
+pub async fn fetch_plan(
+    client: &mut ApiClient,
+    request: &CreatePlanRequest,
+    job_retry_count: i64,
+) -> Result<PlanSource, ApiError> {
+    let fallback = |err: ApiError| {
+        FallbackReason::from_error(err).map(|reason| PlanSource::Fallback { reason })
+    };
+    match client
+        .cached_plan(&request.identifier, job_retry_count)
+        .await
+    {
+        Ok(Some(plan)) => return Ok(server_or_error_plan(plan)),
+        Ok(None) => {}
+        Err(err) => return fallback(err),
+    }
+    match client.create_plan(request).await {
+        Ok((plan, _raw)) => Ok(server_or_error_plan(plan)),
+        Err(err) => fallback(err),
+    }
+}
+
+/// The error-plan convention (4.4): a plan without tasks means the server
+/// could not build one.
+pub fn server_or_error_plan(plan: TestPlan) -> PlanSource {
+    if plan.tasks.is_empty() {
+        PlanSource::Fallback {
+            reason: FallbackReason::ErrorPlan,
+        }
+    } else {
+        PlanSource::Server(plan)
+    }
+}

@@ -1,0 +1,464 @@
+//! The Test Engine API client (behaviour document 3.4, 4.1-4.4; D21): one
+//! reqwest client with rustls, the retry engine, and the plan endpoints.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, USER_AGENT};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::model::TestPlan;
+use crate::config::elements::Secret;
+
+/// How API requests are retried (4.1). The defaults are the spec's; tests
+/// shrink them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// The timeout of one attempt, body included.
+    pub attempt_timeout: Duration,
+    /// The total budget, checked between attempts.
+    pub budget: Duration,
+    /// The first delay; later delays grow as `base * 3000^(k/16)`, plus up to
+    /// a third of `base` of jitter.
+    pub base_delay: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> RetryConfig {
+        RetryConfig {
+            attempt_timeout: Duration::from_secs(15),
+            budget: Duration::from_secs(130),
+            base_delay: Duration::from_secs(3),
+        }
+    }
+}
+
+/// What went wrong with an API call (4.2).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// The retry budget ran out.
+    #[error("request retry timeout: {last}")]
+    Timeout {
+        /// The last failure.
+        last: String,
+    },
+    /// 401.
+    #[error("{0}")]
+    Auth(String),
+    /// 403 with a `Billing Error` message.
+    #[error("{0}")]
+    Billing(String),
+    /// Any other 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// 400.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 422: the API is disabled for the organization.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Any other status.
+    #[error("{0}")]
+    Status(String),
+    /// A body that is not what the endpoint returns.
+    #[error("parsing response: {0}")]
+    Decode(String),
+    /// The request could not be built.
+    #[error("{0}")]
+    Request(String),
+}
+
+/// A Test Engine API client for one suite.
+pub struct ApiClient {
+    http: reqwest::Client,
+    base_url: String,
+    organization: String,
+    suite: String,
+    token: Secret,
+    retry: RetryConfig,
+    notify: Box<dyn FnMut(String)>,
+}
+
+/// A create-plan request (4.3 C).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CreatePlanRequest {
+    /// The runner name.
+    pub runner: String,
+    /// The plan identifier.
+    pub identifier: String,
+    /// The parallelism.
+    pub parallelism: u32,
+    /// Omitted when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub max_parallelism: i64,
+    /// Seconds; omitted when 0.
+    #[serde(skip_serializing_if = "is_zero_f64")]
+    pub target_time: f64,
+    /// The branch (may be empty).
+    pub branch: String,
+    /// The configured location prefix; omitted when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub location_prefix: String,
+    /// The tests.
+    pub tests: TestsPayload,
+}
+
+/// The `tests` object of a create-plan request.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TestsPayload {
+    /// Targets sent whole.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub selectors: Vec<Selector>,
+}
+
+/// One selector.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Selector {
+    /// The target.
+    pub value: String,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+fn is_zero_f64(n: &f64) -> bool {
+    *n == 0.0
+}
+
+/// A raw response: status and body.
+struct Response {
+    status: StatusCode,
+    body: Vec<u8>,
+}
+
+#[derive(serde::Deserialize)]
+struct MessageBody {
+    message: String,
+}
+
+impl ApiClient {
+    /// A client for `organization`/`suite` at `base_url`. `notify` receives
+    /// the per-attempt failure and retry lines (4.1), for stderr.
+    pub fn new(
+        base_url: &str,
+        organization: &str,
+        suite: &str,
+        token: Secret,
+        retry: RetryConfig,
+        notify: Box<dyn FnMut(String)>,
+    ) -> Result<ApiClient, ApiError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(retry.attempt_timeout)
+            .build()
+            .map_err(|e| ApiError::Request(format!("failed to set up the HTTP client: {e}")))?;
+        Ok(ApiClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            organization: organization.to_string(),
+            suite: suite.to_string(),
+            token,
+            retry,
+            notify,
+        })
+    }
+
+    fn suite_url(&self, rest: &str) -> String {
+        format!(
+            "{}/v2/analytics/organizations/{}/suites/{}{rest}",
+            self.base_url,
+            encode(&self.organization),
+            encode(&self.suite)
+        )
+    }
+
+    /// The cached plan for `identifier` (4.3 A): `Ok(None)` on a 404 whose body
+    /// is a JSON message (a cache miss).
+    pub async fn cached_plan(
+        &mut self,
+        identifier: &str,
+        job_retry_count: i64,
+    ) -> Result<Option<TestPlan>, ApiError> {
+        let url = self.suite_url(&format!(
+            "/test_plan?identifier={}&job_retry_count={}",
+            encode(identifier),
+            job_retry_count
+        ));
+        let response = self.send(Method::GET, &url, None).await?;
+        if response.status == StatusCode::NOT_FOUND {
+            serde_json::from_slice::<MessageBody>(&response.body)
+                .map_err(|e| ApiError::Decode(e.to_string()))?;
+            return Ok(None);
+        }
+        decode(response).map(Some)
+    }
+
+    /// Creates a plan (4.3 C). 409 is retried: another node may be creating
+    /// the same plan.
+    pub async fn create_plan(
+        &mut self,
+        request: &CreatePlanRequest,
+    ) -> Result<(TestPlan, Vec<u8>), ApiError> {
+        let url = self.suite_url("/test_plan");
+        let body = serde_json::to_vec(request).map_err(|e| ApiError::Request(e.to_string()))?;
+        let response = self.send(Method::POST, &url, Some(body)).await?;
+        let raw = response.body.clone();
+        Ok((decode(response)?, raw))
+    }
+
+    /// Sends a request with the retry engine of 4.1; any response that is not
+    /// retried is returned for classification.
+    async fn send(
+        &mut self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, ApiError> {
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            if attempt > 0 {
+                (self.notify)(format!(
+                    "bktec: Retrying API request (attempt {})",
+                    attempt + 1
+                ));
+            }
+            let (reason, reset) = match tokio::time::timeout(
+                self.retry.attempt_timeout,
+                self.attempt(method.clone(), url, body.clone()),
+            )
+            .await
+            {
+                Ok(Ok((response, reset))) => {
+                    let status = response.status;
+                    let retried = status == StatusCode::TOO_MANY_REQUESTS
+                        || status == StatusCode::CONFLICT
+                        || status.is_server_error();
+                    if !retried {
+                        return Ok(response);
+                    }
+                    (format!("response code: {}", status.as_u16()), reset)
+                }
+                Ok(Err(err)) => (transport_text(&err), None),
+                Err(_) => (
+                    format!("request timed out after {:?}", self.retry.attempt_timeout),
+                    None,
+                ),
+            };
+            (self.notify)(format!("bktec: API request failed: {reason}"));
+            let delay = reset.unwrap_or_else(|| self.delay(attempt));
+            if started.elapsed() + delay > self.retry.budget {
+                return Err(ApiError::Timeout { last: reason });
+            }
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: the response and, for a 429, its `RateLimit-Reset` delay.
+    async fn attempt(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(Response, Option<Duration>), reqwest::Error> {
+        let mut headers = HeaderMap::new();
+        let bearer = format!("Bearer {}", self.token.expose());
+        if let Ok(value) = bearer.parse() {
+            headers.insert(AUTHORIZATION, value);
+        }
+        headers.insert(
+            USER_AGENT,
+            user_agent().parse().expect("the user agent is ASCII"),
+        );
+        headers.insert(
+            CONTENT_TYPE,
+            "application/json".parse().expect("a valid header"),
+        );
+        let mut request = self.http.request(method, url).headers(headers);
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let reset = (status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| {
+                response
+                    .headers()
+                    .get("RateLimit-Reset")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs)
+            })
+            .flatten();
+        let body = response.bytes().await?.to_vec();
+        Ok((Response { status, body }, reset))
+    }
+
+    /// The delay after failed attempt `k` (0-based): `base * 3000^(k/16)` plus
+    /// jitter in `[0, base/3)`.
+    fn delay(&self, k: u32) -> Duration {
+        let growth = 3000f64.powf(f64::from(k) / 16.0);
+        let base = self.retry.base_delay.as_secs_f64();
+        let jitter = (base / 3.0) * random_unit();
+        Duration::from_secs_f64(base * growth + jitter)
+    }
+}
+
+/// A uniform random number in `[0, 1)`.
+fn random_unit() -> f64 {
+    let bits = RandomState::new().build_hasher().finish() >> 11;
+    bits as f64 / (1u64 << 53) as f64
+}
+
+fn transport_text(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Classifies a non-retried response (4.2): only 200 is success.
+fn decode<T: DeserializeOwned + Default>(response: Response) -> Result<T, ApiError> {
+    if response.status == StatusCode::OK {
+        if response.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        return serde_json::from_slice(&response.body).map_err(|e| ApiError::Decode(e.to_string()));
+    }
+    let message = serde_json::from_slice::<MessageBody>(&response.body)
+        .map_err(|e| ApiError::Decode(e.to_string()))?
+        .message;
+    Err(match response.status.as_u16() {
+        401 => ApiError::Auth(message),
+        403 if message.starts_with("Billing Error") => ApiError::Billing(message),
+        403 => ApiError::Forbidden(message),
+        404 => ApiError::NotFound(message),
+        400 => ApiError::BadRequest(message),
+        422 => ApiError::Unprocessable(message),
+        _ => ApiError::Status(message),
+    })
+}
+
+/// `Buildkite Test Engine Client/<version> (<os>/<arch>)`, in Go's names.
+pub fn user_agent() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    };
+    format!(
+        "Buildkite Test Engine Client/{} ({os}/{arch})",
+        crate::VERSION
+    )
+}
+
+/// Percent-encodes everything but unreserved characters (D21).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_path_segments_and_query_values() {
+        assert_eq!(encode("build/step"), "build%2Fstep");
+        assert_eq!(encode("a b&c#d"), "a%20b%26c%23d");
+        assert_eq!(encode("web-1.x_y~"), "web-1.x_y~");
+    }
+
+    #[test]
+    fn classification() {
+        let r = |status: u16, body: &str| Response {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: body.as_bytes().to_vec(),
+        };
+        let plan: Result<TestPlan, _> = decode(r(200, ""));
+        assert_eq!(plan.unwrap(), TestPlan::default());
+        let err = |status, body| decode::<TestPlan>(r(status, body)).unwrap_err();
+        assert_eq!(
+            err(401, r#"{"message":"bad token"}"#),
+            ApiError::Auth("bad token".into())
+        );
+        assert_eq!(
+            err(403, r#"{"message":"Billing Error: pay"}"#),
+            ApiError::Billing("Billing Error: pay".into())
+        );
+        assert_eq!(
+            err(403, r#"{"message":"no"}"#),
+            ApiError::Forbidden("no".into())
+        );
+        assert_eq!(
+            err(404, r#"{"message":"gone"}"#),
+            ApiError::NotFound("gone".into())
+        );
+        assert_eq!(
+            err(400, r#"{"message":"bad"}"#),
+            ApiError::BadRequest("bad".into())
+        );
+        assert_eq!(
+            err(422, r#"{"message":"off"}"#),
+            ApiError::Unprocessable("off".into())
+        );
+        assert_eq!(
+            err(201, r#"{"message":"odd"}"#),
+            ApiError::Status("odd".into())
+        );
+        assert!(matches!(err(500, "<html>"), ApiError::Decode(_)));
+        assert!(matches!(err(200, "{not json"), ApiError::Decode(_)));
+    }
+
+    #[test]
+    fn delays_grow_as_documented() {
+        let client = ApiClient::new(
+            "http://127.0.0.1:1",
+            "o",
+            "s",
+            Secret::new("t".into()),
+            RetryConfig::default(),
+            Box::new(|_| {}),
+        )
+        .unwrap();
+        let want: [u32; 7] = [3000, 4948, 8161, 13461, 22202, 36620, 60401];
+        for (k, ms) in want.iter().enumerate() {
+            let d = client.delay(u32::try_from(k).unwrap()).as_millis();
+            let ms = u128::from(*ms);
+            assert!(
+                d >= ms - 1 && d < ms + 1000,
+                "delay {k}: {d} ms, want {ms} ms plus jitter"
+            );
+        }
+    }
+
+    #[test]
+    fn user_agent_uses_go_names() {
+        let ua = user_agent();
+        assert!(ua.starts_with("Buildkite Test Engine Client/v"), "{ua}");
+        assert!(!ua.contains("x86_64") && !ua.contains("macos"), "{ua}");
+    }
+}
