@@ -104,7 +104,7 @@ pub(super) fn plan(
             let mut request = create_request(&settings, api, &discovery.targets);
             request.max_parallelism = settings.max_parallelism;
             request.target_time = settings.target_time.to_std().as_secs_f64();
-            let mut client = api_client(api, tokens.access, shell)?;
+            let mut client = api_client(api, tokens.access, settings.debug, shell)?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

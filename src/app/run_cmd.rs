@@ -71,7 +71,7 @@ pub(super) fn run_tests(
                     let tokens = tokens(&settings, api)?;
                     upload_token = tokens.upload.or(upload_token);
                     let request = create_request(&settings, api, &discovery.targets);
-                    let mut client = api_client(api, tokens.access, shell)?;
+                    let mut client = api_client(api, tokens.access, settings.debug, shell)?;
                     let source = runtime
                         .block_on(fetch_plan(
                             &mut client,
@@ -203,14 +203,16 @@ pub(super) fn tokens(settings: &RunSettings, api: &ApiSettings) -> Result<Tokens
     Ok(Tokens { access, upload })
 }
 
-/// The API client, whose retry lines go to stderr.
+/// The API client, whose retry lines (and, with `debug`, request lines) go
+/// to stderr.
 pub(super) fn api_client(
     api: &ApiSettings,
     token: Secret,
+    debug: bool,
     shell: &Shell,
 ) -> Result<ApiClient, BktecError> {
     let color = shell.color();
-    ApiClient::new(
+    let client = ApiClient::new(
         &api.base_url,
         &api.organization_slug,
         &api.suite_slug,
@@ -221,7 +223,14 @@ pub(super) fn api_client(
             err.err(&format!("{line}\n"));
         }),
     )
-    .map_err(|err| BktecError::Api(fatal_text(&err)))
+    .map_err(|err| BktecError::Api(fatal_text(&err)))?;
+    Ok(if debug {
+        client.with_debug(Box::new(move |line| {
+            Shell::stderr_only(color).err(&crate::shell::debug_line(&line));
+        }))
+    } else {
+        client
+    })
 }
 
 /// The create-plan request of v3 (4.3 C, 6.2): every target as a selector.

@@ -546,6 +546,42 @@ pub static SETTINGS: &[Setting] = &[
         "The build duration to aim for when choosing parallelism (needs max-parallelism)."
     ),
     setting!(
+        "test-engine.api-attempt-timeout",
+        [EnvVars::BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT],
+        Some("api-attempt-timeout"),
+        Duration,
+        Some("15s"),
+        Everywhere,
+        All,
+        TestEngine,
+        hidden = true,
+        "How long one Test Engine API request may take, its response included."
+    ),
+    setting!(
+        "test-engine.api-retry-budget",
+        [EnvVars::BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET],
+        Some("api-retry-budget"),
+        Duration,
+        Some("130s"),
+        Everywhere,
+        All,
+        TestEngine,
+        hidden = true,
+        "How long bktec keeps retrying a failing Test Engine API request before falling back."
+    ),
+    setting!(
+        "test-engine.api-retry-delay",
+        [EnvVars::BUILDKITE_TEST_ENGINE_API_RETRY_DELAY],
+        Some("api-retry-delay"),
+        Duration,
+        Some("3s"),
+        Everywhere,
+        All,
+        TestEngine,
+        hidden = true,
+        "The first delay between API retries; later delays grow from it."
+    ),
+    setting!(
         "test-engine.plan-file",
         [EnvVars::BUILDKITE_TEST_ENGINE_PLAN_FILE],
         Some("plan-file"),

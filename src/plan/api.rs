@@ -83,6 +83,7 @@ pub struct ApiClient {
     token: Secret,
     retry: RetryConfig,
     notify: Box<dyn FnMut(String)>,
+    debug: Option<Box<dyn FnMut(String)>>,
 }
 
 /// A create-plan request (4.3 C).
@@ -166,7 +167,14 @@ impl ApiClient {
             token,
             retry,
             notify,
+            debug: None,
         })
+    }
+
+    /// Sends debug lines (requests and response codes, never tokens) to `debug`.
+    pub fn with_debug(mut self, debug: Box<dyn FnMut(String)>) -> ApiClient {
+        self.debug = Some(debug);
+        self
     }
 
     fn suite_url(&self, rest: &str) -> String {
@@ -229,6 +237,9 @@ impl ApiClient {
                     attempt + 1
                 ));
             }
+            if let Some(debug) = &mut self.debug {
+                debug(format!("Sending request {method} {url}"));
+            }
             let (reason, reset) = match tokio::time::timeout(
                 self.retry.attempt_timeout,
                 self.attempt(method.clone(), url, body.clone()),
@@ -237,6 +248,9 @@ impl ApiClient {
             {
                 Ok(Ok((response, reset))) => {
                     let status = response.status;
+                    if let Some(debug) = &mut self.debug {
+                        debug(format!("Response code {}", status.as_u16()));
+                    }
                     let retried = status == StatusCode::TOO_MANY_REQUESTS
                         || status == StatusCode::CONFLICT
                         || status.is_server_error();

@@ -8,6 +8,7 @@
     reason = "the harness passes its own PATH and HOME to bktec and reads BKTEC_BLESS"
 )]
 
+mod api;
 mod config_errors;
 mod config_precedence;
 mod discovery;

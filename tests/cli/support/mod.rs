@@ -1,4 +1,7 @@
-//! The `BktecCmd` builder and test directories.
+//! The `BktecCmd` builder, test directories, Python environments and the
+//! Test Engine stand-in.
+
+pub mod stand_in;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
