@@ -2,6 +2,7 @@
 # Creates the Python environments the tests and the demo use, under target/py:
 #   target/py/collector     pytest + buildkite-test-collector (JSON results)
 #   target/py/no-collector  pytest only (JUnit XML results)
+#   target/py/old-collector pytest + buildkite-test-collector 1.2.0 (too old for tag filters)
 # Re-running is cheap: an environment that already has its packages is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +26,5 @@ make_env() {
 
 make_env collector "pytest>=8,<10" "buildkite-test-collector>=1.2"
 make_env no-collector "pytest>=8,<10"
+make_env old-collector "pytest>=8,<10" "buildkite-test-collector==1.2.0"
 echo "python environments ready in $root"

@@ -2,6 +2,7 @@
 //! and running meet (S9). `run` and `plan` have a file each.
 
 mod plan_cmd;
+mod request;
 mod run_cmd;
 
 use std::path::PathBuf;
@@ -57,9 +58,9 @@ pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecErr
 
 /// What every command needs to load configuration.
 pub(crate) struct Context {
-    env: EnvSnapshot,
+    pub(crate) env: EnvSnapshot,
     choice: FileChoice,
-    cwd: PathBuf,
+    pub(crate) cwd: PathBuf,
 }
 
 impl Context {

@@ -34,6 +34,9 @@ pub enum BktecError {
     /// The plan file is unusable.
     #[error("bktec run: {0}")]
     PlanFile(#[source] PlanFileError),
+    /// A pytest pre-flight check failed (7.6); exits 1 as the Go client does.
+    #[error("{}", .0.join("\n"))]
+    Preflight(Vec<String>),
     /// A fatal Test Engine API error (4.2), as its message.
     #[error("{0}")]
     Api(String),
@@ -66,6 +69,7 @@ impl BktecError {
     /// The exit status for this error (D22).
     pub fn exit_code(&self) -> u8 {
         match self {
+            BktecError::Preflight(_) => exit_code::PREFLIGHT_FAILED,
             BktecError::Config { .. }
             | BktecError::Discover { .. }
             | BktecError::Runner(_)
@@ -84,6 +88,7 @@ impl BktecError {
     /// renderer must not print the `#[source]` chain again.
     pub fn includes_source(&self) -> bool {
         match self {
+            BktecError::Preflight(_) => true,
             BktecError::Config { .. } => true,
             BktecError::Discover { .. }
             | BktecError::Runner(_)

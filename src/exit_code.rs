@@ -4,11 +4,15 @@
 //! |---|---|
 //! | 0 | success (including muted-only failures and an empty node without `--fail-on-no-tests`) |
 //! | the runner's own status | the last test attempt exited with it |
+//! | 1 | a pytest pre-flight check failed (tag filters without a new enough collector; behaviour document 7.6) |
 //! | 16 | configuration, usage or tool error (compatible with the Go client) |
 //! | 128 + n | the test runner was killed by signal n |
 
 /// Success.
 pub const SUCCESS: u8 = 0;
+
+/// A pytest pre-flight check failed (behaviour document 2.7, 7.6).
+pub const PREFLIGHT_FAILED: u8 = 1;
 
 /// A configuration, usage or tool error (behaviour document 2.7).
 pub const CONFIG_ERROR: u8 = 16;

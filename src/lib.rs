@@ -16,6 +16,7 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod shell;
+pub mod upload;
 
 /// bktec's version as it prints it (`v0.1.0`).
 pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));

@@ -102,14 +102,13 @@ impl Shell {
     }
 }
 
-/// A debug line, `YYYY/MM/DD HH:MM:SS DEBUG: <message>` (UTC), as `--debug`
-/// prints them (behaviour document 10.4).
-pub fn debug_line(message: &str) -> String {
-    let secs = std::time::SystemTime::now()
+/// Seconds since the epoch as a UTC civil date and time.
+fn utc_now() -> (i64, i64, i64, u64, u32) {
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+        .unwrap_or_default();
+    let secs = now.as_secs();
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -120,8 +119,29 @@ pub fn debug_line(message: &str) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, secs % 86_400, now.subsec_nanos())
+}
+
+/// A debug line, `YYYY/MM/DD HH:MM:SS DEBUG: <message>` (UTC), as `--debug`
+/// prints them (behaviour document 10.4).
+pub fn debug_line(message: &str) -> String {
+    let (year, month, day, rem, _) = utc_now();
     format!(
         "{year:04}/{month:02}/{day:02} {:02}:{:02}:{:02} DEBUG: {message}\n",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Now in RFC 3339 with nanoseconds, trailing zeros trimmed (10.5), in UTC.
+pub fn rfc3339_now() -> String {
+    let (year, month, day, rem, nanos) = utc_now();
+    let fraction = format!("{nanos:09}");
+    let fraction = fraction.trim_end_matches('0');
+    let dot = if fraction.is_empty() { "" } else { "." };
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{dot}{fraction}Z",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60

@@ -5,7 +5,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use super::Context;
-use super::run_cmd::{api_client, create_request, tokens, warn_lines};
+use super::request::build_request;
+use super::run_cmd::{api_client, build_runner, tokens, warn_lines};
 use crate::cli::PlanCmd;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
@@ -15,6 +16,7 @@ use crate::exit_code;
 use crate::plan::{
     FallbackReason, PlanSource, fatal_text, local_plan, server_or_error_plan, split_summary,
 };
+use crate::runner::RunnerKind;
 use crate::shell::Shell;
 
 /// What the plan command produced.
@@ -101,10 +103,33 @@ pub(super) fn plan(
         }
         PlanMode::TestEngine(api) => {
             let tokens = tokens(&settings, api)?;
-            let mut request = create_request(&settings, api, &discovery.targets);
-            request.max_parallelism = settings.max_parallelism;
-            request.target_time = settings.target_time.to_std().as_secs_f64();
-            let mut client = api_client(api, tokens.access, settings.debug, shell)?;
+            // pytest needs its runner to collect examples; the others send
+            // selectors only, so planning works for every runner.
+            let runner = match settings.runner {
+                RunnerKind::Pytest => {
+                    let runner = build_runner(&settings)?;
+                    if let Some(notice) = &runner.notice {
+                        // D19: stdout carries only the plan output.
+                        shell.err(&format!("{notice}\n"));
+                    }
+                    Some(runner)
+                }
+                RunnerKind::Rspec
+                | RunnerKind::Jest
+                | RunnerKind::Vitest
+                | RunnerKind::Cypress
+                | RunnerKind::Playwright
+                | RunnerKind::Gotest
+                | RunnerKind::Cucumber
+                | RunnerKind::Custom => None,
+            };
+            let mut client = api_client(
+                api,
+                settings.api_retry,
+                tokens.access,
+                settings.debug,
+                shell,
+            )?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -118,7 +143,20 @@ pub(super) fn plan(
                     "tasks": {},
                 }),
             };
-            match runtime.block_on(client.create_plan(&request)) {
+            let created = runtime.block_on(async {
+                let mut request = build_request(
+                    &mut client,
+                    &settings,
+                    api,
+                    runner.as_ref(),
+                    &discovery.targets,
+                )
+                .await?;
+                request.max_parallelism = settings.max_parallelism;
+                request.target_time = settings.target_time.to_std().as_secs_f64();
+                client.create_plan(&request).await
+            });
+            match created {
                 Ok((plan, raw)) => {
                     let source = server_or_error_plan(plan.clone());
                     let document: serde_json::Value =

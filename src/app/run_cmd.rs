@@ -1,24 +1,47 @@
 //! `bktec run` (and bare `bktec`): discover, plan, run with retries, report,
 //! and exit with a status CI can trust (behaviour document 7.1, 9.5).
 
+use std::cell::RefCell;
+use std::time::Duration;
+
 use super::Context;
+use super::request::{build_request, env_payload};
 use crate::auth::mint_oidc_token;
-use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::{ApiSettings, PlanMode};
+use crate::config::{EnvVars, RunSettings};
 use crate::error::BktecError;
-use crate::execute::{AttemptExit, ProcessAttempts, RetryPolicy, RunEvent, execute, exit_status};
+use crate::execute::{
+    AttemptExit, ProcessAttempts, RetryPolicy, RunEvent, RunOutcome, execute, exit_status,
+};
 use crate::exit_code;
-use crate::plan::api::{ApiClient, CreatePlanRequest, Selector, TestsPayload};
+use crate::plan::api::{ApiClient, MetadataRequest, RetryConfig, TimelineEvent};
 use crate::plan::{
     PlanSource, TestFormat, TestPlan, fatal_text, fetch_plan, local_plan, read_plan_file,
     split_summary, trim,
 };
 use crate::process::Signals;
 use crate::report;
-use crate::runner::{self, RunnerInputs};
-use crate::shell::Shell;
+use crate::runner::{self, ResultFormat, Runner, RunnerError, RunnerInputs, RunnerKind};
+use crate::shell::{Shell, rfc3339_now};
+use crate::upload::Uploader;
+
+/// Where the plan came from, for what happens after the run.
+enum Planned {
+    /// Test Engine's plan: metadata is posted at the end.
+    Server(TestPlan, Box<ApiClient>, Box<ApiSettings>),
+    /// A local, fallback or file plan.
+    Local(TestPlan),
+}
+
+impl Planned {
+    fn plan(&self) -> &TestPlan {
+        match self {
+            Planned::Server(plan, _, _) | Planned::Local(plan) => plan,
+        }
+    }
+}
 
 /// Runs this node's share of the tests.
 pub(super) fn run_tests(
@@ -31,16 +54,7 @@ pub(super) fn run_tests(
         "+++ Buildkite Test Engine Client: bktec {}\n\n",
         crate::VERSION
     ));
-    let runner = runner::build(
-        settings.runner,
-        RunnerInputs {
-            test_command: settings.test_command.as_ref().map(|c| c.value.as_str()),
-            retry_command: settings.retry_command.as_ref().map(|c| c.value.as_str()),
-            result_path: settings.result_path.as_ref().map(|p| p.value.as_path()),
-        },
-        runner::collector_installed,
-    )
-    .map_err(BktecError::Runner)?;
+    let runner = build_runner(&settings)?;
     if let Some(notice) = &runner.notice {
         shell.out(&format!("{notice}\n"));
     }
@@ -49,10 +63,10 @@ pub(super) fn run_tests(
         .build()
         .map_err(BktecError::Runtime)?;
     let mut upload_token = settings.upload_token.clone();
-    let plan = match &settings.plan_file {
-        Some(file) => {
-            read_plan_file(&file.value, file.origin.describe()).map_err(BktecError::PlanFile)?
-        }
+    let planned = match &settings.plan_file {
+        Some(file) => Planned::Local(
+            read_plan_file(&file.value, file.origin.describe()).map_err(BktecError::PlanFile)?,
+        ),
         None => {
             let discovery = context.discover(&settings, shell)?;
             match &settings.mode {
@@ -65,18 +79,27 @@ pub(super) fn run_tests(
                         if settings.parallelism == 1 { "node" } else { "nodes" },
                         settings.node_index
                     ));
-                    local_plan(&discovery.targets, settings.parallelism)
+                    Planned::Local(local_plan(&discovery.targets, settings.parallelism))
                 }
                 PlanMode::TestEngine(api) => {
                     let tokens = tokens(&settings, api)?;
-                    upload_token = tokens.upload.or(upload_token);
-                    let request = create_request(&settings, api, &discovery.targets);
-                    let mut client = api_client(api, tokens.access, settings.debug, shell)?;
+                    upload_token = upload_token.or(tokens.upload);
+                    let mut client = api_client(
+                        api,
+                        settings.api_retry,
+                        tokens.access,
+                        settings.debug,
+                        shell,
+                    )?;
+                    let targets = &discovery.targets;
                     let source = runtime
                         .block_on(fetch_plan(
                             &mut client,
-                            &request,
+                            &api.plan_identifier,
                             settings.job.job_retry_count,
+                            async |client: &mut ApiClient| {
+                                build_request(client, &settings, api, Some(&runner), targets).await
+                            },
                         ))
                         .map_err(|err| BktecError::Api(fatal_text(&err)))?;
                     match source {
@@ -84,17 +107,19 @@ pub(super) fn run_tests(
                             if let Some(summary) = split_summary(&plan) {
                                 shell.out(&summary);
                             }
-                            trim_prefix(plan, settings.location_prefix.as_deref())?
+                            let plan = trim_prefix(plan, settings.location_prefix.as_deref())?;
+                            Planned::Server(plan, Box::new(client), api.clone())
                         }
                         PlanSource::Fallback { reason } => {
                             warn_lines(shell, &reason.warning_lines());
-                            local_plan(&discovery.targets, settings.parallelism)
+                            Planned::Local(local_plan(targets, settings.parallelism))
                         }
                     }
                 }
             }
         }
     };
+    let plan = planned.plan();
     let tests = match plan.task_tests(settings.node_index) {
         Some(tests) => tests.to_vec(),
         None => {
@@ -111,52 +136,249 @@ pub(super) fn run_tests(
             return Err(BktecError::NoTestsAssigned);
         }
         shell.out("+++ Buildkite Test Engine Client: No tests to run on this node\n");
+        post_metadata(&runtime, planned, &settings, None, shell);
         return Ok(exit_code::SUCCESS);
     }
-    let policy = RetryPolicy {
-        max_retries: settings.retry.count,
-        retry_muted: settings.retry.retry_muted,
-    };
+    let uploader = uploader(context, &settings, &runner, upload_token.as_ref(), shell);
     let token = upload_token
         .as_ref()
         .map(|t| t.expose().to_string())
         .unwrap_or_default();
+    let policy = RetryPolicy {
+        max_retries: settings.retry.count,
+        retry_muted: settings.retry.retry_muted,
+    };
+    let timeline = RefCell::new(Vec::new());
     let outcome = runtime.block_on(async {
         let signals = Signals::install().map_err(BktecError::Runtime)?;
         let mut attempts =
-            ProcessAttempts::new(&runner, signals, &token, settings.cancel_grace_period);
+            ProcessAttempts::new(&runner, signals, &token, settings.cancel_grace_period)
+                .with_uploader(uploader);
         let mut report_event = |event: RunEvent| match event {
-            RunEvent::AttemptStarted { retry, tests: _ } => shell.out(&report::attempt_header(retry)),
+            RunEvent::AttemptStarted { retry, tests: _ } => {
+                timeline.borrow_mut().push(timeline_event(retry.attempt, "start"));
+                shell.out(&report::attempt_header(retry));
+            }
             RunEvent::Command(command) => shell.out(&format!("{command}\n\n")),
+            RunEvent::Notice(line) => shell.out(&format!("{line}\n")),
             RunEvent::ResultsUnreadable(message) => shell.out(&format!(
                 "Buildkite Test Engine Client: Failed to read test output, failed tests will not be retried: {message}\n"
             )),
-            RunEvent::AttemptFinished { retry: _, exit: _ } => {}
+            RunEvent::AttemptFinished { retry, exit: _ } => {
+                timeline.borrow_mut().push(timeline_event(retry.attempt, "end"));
+            }
         };
         Ok::<_, BktecError>(
             execute(&tests, &plan.muted_tests, policy, &mut attempts, &mut report_event).await,
         )
     })?;
-    drop(runtime);
     let runner_name = runner.kind.display_name();
     let (status, message) = exit_status(&outcome, runner_name);
     if matches!(
         outcome.last_exit,
         AttemptExit::Cancelled(_) | AttemptExit::Signaled(_)
     ) {
-        // 9.5 rule 1: no report after a signal.
+        // 9.5 rule 1: no promise, report or metadata after a signal.
         if let Some(message) = message {
             shell.out(&format!("{message}\n"));
         }
         return Ok(status);
     }
+    if settings.promise_failure {
+        runtime.block_on(promise_failure(&settings, &outcome, shell));
+    }
     if let Some(text) = report::render_report(&outcome.record, &plan.skipped_tests, runner_name) {
         shell.out(&text);
     }
+    post_metadata(
+        &runtime,
+        planned,
+        &settings,
+        Some((timeline.into_inner(), &outcome)),
+        shell,
+    );
     if let Some(message) = message {
         shell.err(&format!("{message}\n"));
     }
     Ok(status)
+}
+
+pub(super) fn build_runner(settings: &RunSettings) -> Result<Runner, BktecError> {
+    runner::build(
+        settings.runner,
+        RunnerInputs {
+            test_command: settings.test_command.as_ref().map(|c| c.value.as_str()),
+            retry_command: settings.retry_command.as_ref().map(|c| c.value.as_str()),
+            result_path: settings.result_path.as_ref().map(|p| p.value.as_path()),
+            tag_filters: settings.tag_filters.as_deref(),
+        },
+        runner::collector_installed,
+    )
+    .map_err(|err| match err {
+        RunnerError::Preflight(lines) => BktecError::Preflight(lines),
+        other => BktecError::Runner(other),
+    })
+}
+
+/// `test_start`, `test_end`, `retry_<k>_start`, `retry_<k>_end` (10.5).
+fn timeline_event(attempt: u32, edge: &str) -> TimelineEvent {
+    let event = if attempt == 0 {
+        format!("test_{edge}")
+    } else {
+        format!("retry_{attempt}_{edge}")
+    };
+    TimelineEvent {
+        timestamp: rfc3339_now(),
+        event,
+    }
+}
+
+/// Posts the run's metadata for a server plan (4.3 D); failures only print.
+fn post_metadata(
+    runtime: &tokio::runtime::Runtime,
+    planned: Planned,
+    settings: &RunSettings,
+    run: Option<(Vec<TimelineEvent>, &RunOutcome)>,
+    shell: &mut Shell,
+) {
+    let Planned::Server(_, mut client, api) = planned else {
+        return;
+    };
+    let (timeline, statistics) = match run {
+        Some((timeline, outcome)) => (Some(timeline), outcome.record.statistics()),
+        None => (None, crate::results::Statistics::default()),
+    };
+    let request = MetadataRequest {
+        version: crate::VERSION.to_string(),
+        env: env_payload(settings, &api),
+        timeline,
+        statistics,
+    };
+    if let Err(err) = runtime.block_on(client.post_metadata(&request)) {
+        shell.out(&format!("Failed to send metadata to Test Engine: {err}\n"));
+    }
+}
+
+/// The uploader of 13.1, when uploads are on and possible.
+fn uploader(
+    context: &Context,
+    settings: &RunSettings,
+    runner: &Runner,
+    token: Option<&Secret>,
+    shell: &mut Shell,
+) -> Option<Uploader> {
+    if !settings.upload_results {
+        return None;
+    }
+    let Some(token) = token.filter(|t| !t.expose().is_empty()) else {
+        shell.out("Buildkite Test Engine Client: Warning: upload-results is enabled but no upload token was provided. Test results will not be uploaded.\n");
+        return None;
+    };
+    let file = runner.result_file()?;
+    let format = match (runner.kind, file.format) {
+        // The collector uploads its own results.
+        (RunnerKind::Pytest, ResultFormat::CollectorJson) => return None,
+        (_, ResultFormat::JUnitXml) => "junit",
+        (_, ResultFormat::CollectorJson) => "json",
+    };
+    let env = |name: &str| context.env.get(name).unwrap_or_default().to_string();
+    let build_id = env(EnvVars::BUILDKITE_BUILD_ID);
+    let mut fields = vec![
+        ("format".to_string(), format.to_string()),
+        ("run_env[CI]".to_string(), "buildkite".to_string()),
+        ("run_env[key]".to_string(), build_id.clone()),
+        (
+            "run_env[branch]".to_string(),
+            env(EnvVars::BUILDKITE_BRANCH),
+        ),
+        (
+            "run_env[commit_sha]".to_string(),
+            env(EnvVars::BUILDKITE_COMMIT),
+        ),
+        (
+            "run_env[number]".to_string(),
+            env(EnvVars::BUILDKITE_BUILD_NUMBER),
+        ),
+        (
+            "run_env[url]".to_string(),
+            env(EnvVars::BUILDKITE_BUILD_URL),
+        ),
+        (
+            "run_env[job_id]".to_string(),
+            env(EnvVars::BUILDKITE_JOB_ID),
+        ),
+        (
+            "run_env[message]".to_string(),
+            env(EnvVars::BUILDKITE_MESSAGE),
+        ),
+        (
+            "run_env[location_prefix]".to_string(),
+            settings.location_prefix.clone().unwrap_or_default(),
+        ),
+        ("run_env[collector]".to_string(), "bktec".to_string()),
+        (
+            "run_env[test_runner]".to_string(),
+            settings.runner.as_str().to_string(),
+        ),
+        ("run_env[version]".to_string(), crate::VERSION.to_string()),
+    ];
+    if !build_id.is_empty() {
+        fields.push((
+            "run_env[cwd]".to_string(),
+            context.cwd.display().to_string(),
+        ));
+    }
+    fields.extend(
+        settings
+            .upload_tags
+            .0
+            .iter()
+            .map(|(k, v)| (format!("tags[{k}]"), v.clone())),
+    );
+    match Uploader::new(
+        &settings.upload_base_url,
+        token.clone(),
+        fields,
+        settings.api_retry,
+    ) {
+        Ok(uploader) => Some(uploader),
+        Err(err) => {
+            shell.out(&format!(
+                "Buildkite Test Engine Client: Failed to upload test results to Test Engine: {err}\n"
+            ));
+            None
+        }
+    }
+}
+
+/// Tells the agent early that the job will fail (13.2). Never changes the
+/// exit status.
+async fn promise_failure(settings: &RunSettings, outcome: &RunOutcome, shell: &mut Shell) {
+    let failed = outcome.record.failed().len();
+    if failed == 0 {
+        return;
+    }
+    shell.out(&format!(
+        "+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: {failed} hard test failure(s) remain after retries\n"
+    ));
+    let reason = format!("test_failure ({failed} failed after retries)");
+    let child = tokio::process::Command::new(&settings.agent_command)
+        .args(["job", "promise-failure", "1", "--reason", &reason])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .status();
+    let result = match tokio::time::timeout(Duration::from_secs(5), child).await {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err(status.to_string()),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err("timed out after 5s".to_string()),
+    };
+    match result {
+        Ok(()) => shell.out("Buildkite Test Engine Client: promise-failure command completed (see agent output above for the result).\n"),
+        Err(err) => shell.out(&format!(
+            "Buildkite Test Engine Client: Warning: failed to run promise-failure command: {err}\n"
+        )),
+    }
 }
 
 /// The tokens of an API run.
@@ -207,6 +429,7 @@ pub(super) fn tokens(settings: &RunSettings, api: &ApiSettings) -> Result<Tokens
 /// to stderr.
 pub(super) fn api_client(
     api: &ApiSettings,
+    retry: RetryConfig,
     token: Secret,
     debug: bool,
     shell: &Shell,
@@ -217,10 +440,9 @@ pub(super) fn api_client(
         &api.organization_slug,
         &api.suite_slug,
         token,
-        api.retry,
+        retry,
         Box::new(move |line| {
-            let mut err = Shell::stderr_only(color);
-            err.err(&format!("{line}\n"));
+            Shell::stderr_only(color).err(&format!("{line}\n"));
         }),
     )
     .map_err(|err| BktecError::Api(fatal_text(&err)))?;
@@ -231,29 +453,6 @@ pub(super) fn api_client(
     } else {
         client
     })
-}
-
-/// The create-plan request of v3 (4.3 C, 6.2): every target as a selector.
-pub(super) fn create_request(
-    settings: &RunSettings,
-    api: &ApiSettings,
-    targets: &[String],
-) -> CreatePlanRequest {
-    CreatePlanRequest {
-        runner: settings.runner.as_str().to_string(),
-        identifier: api.plan_identifier.clone(),
-        parallelism: settings.parallelism,
-        max_parallelism: 0,
-        target_time: 0.0,
-        branch: settings.job.branch.clone(),
-        location_prefix: settings.location_prefix.clone().unwrap_or_default(),
-        tests: TestsPayload {
-            selectors: targets
-                .iter()
-                .map(|t| Selector { value: t.clone() })
-                .collect(),
-        },
-    }
 }
 
 /// Trims the location prefix from a server plan's non-selector tests (5.6).

@@ -78,6 +78,10 @@ impl EnvVars {
     pub const BUILDKITE_TEST_ENGINE_PLAN_FILE: &'static str = "BUILDKITE_TEST_ENGINE_PLAN_FILE";
     pub const BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD: &'static str =
         "BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD";
+    pub const BUILDKITE_COMMIT: &'static str = "BUILDKITE_COMMIT";
+    pub const BUILDKITE_BUILD_NUMBER: &'static str = "BUILDKITE_BUILD_NUMBER";
+    pub const BUILDKITE_BUILD_URL: &'static str = "BUILDKITE_BUILD_URL";
+    pub const BUILDKITE_MESSAGE: &'static str = "BUILDKITE_MESSAGE";
     pub const NO_COLOR: &'static str = "NO_COLOR";
     pub const HOME: &'static str = "HOME";
     pub const TMPDIR: &'static str = "TMPDIR";

@@ -56,8 +56,7 @@ pub struct ApiSettings {
     pub oidc_lifetime: GoDuration,
     /// The plan identifier (2.2).
     pub plan_identifier: String,
-    /// How requests are retried (4.1).
-    pub retry: crate::plan::api::RetryConfig,
+
     /// Whether slow files may be split into examples.
     pub split_by_example: bool,
 }
@@ -128,6 +127,8 @@ pub struct RunSettings {
     pub promise_failure: bool,
     /// The buildkite-agent executable.
     pub agent_command: String,
+    /// How Test Engine API requests and uploads are retried (4.1).
+    pub api_retry: crate::plan::api::RetryConfig,
     /// A plan to run instead of planning (`--plan-file`).
     pub plan_file: Option<Sourced<PathBuf>>,
     /// How long a cancelled test command gets before it is killed (D15).
@@ -381,6 +382,11 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
         upload_base_url: r.text("test-engine.upload-base-url"),
         promise_failure: r.bool("test-engine.promise-failure"),
         agent_command: r.text("buildkite.agent-command"),
+        api_retry: crate::plan::api::RetryConfig {
+            attempt_timeout: r.duration("test-engine.api-attempt-timeout").to_std(),
+            budget: r.duration("test-engine.api-retry-budget").to_std(),
+            base_delay: r.duration("test-engine.api-retry-delay").to_std(),
+        },
         plan_file: r.path("test-engine.plan-file"),
         cancel_grace_period: r.duration("runner.cancel-grace-period").to_std(),
         max_parallelism: r.int("test-engine.max-parallelism"),
@@ -430,11 +436,6 @@ fn api_settings(r: &mut Reader<'_>, suite_slug: String, job: &JobContext) -> Api
         oidc,
         oidc_lifetime: r.duration("test-engine.oidc-lifetime"),
         plan_identifier,
-        retry: crate::plan::api::RetryConfig {
-            attempt_timeout: r.duration("test-engine.api-attempt-timeout").to_std(),
-            budget: r.duration("test-engine.api-retry-budget").to_std(),
-            base_delay: r.duration("test-engine.api-retry-delay").to_std(),
-        },
         split_by_example: r.bool("test-engine.split-by-example"),
     }
 }

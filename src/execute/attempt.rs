@@ -12,6 +12,7 @@ use crate::process::{ChildExit, ChildSpec, Signals, run_child};
 use crate::results::{Mapping, ParsedResults, ResultsError, parse_collector_json, parse_junit};
 use crate::runner::template::shell_quote;
 use crate::runner::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerKind};
+use crate::upload::Uploader;
 
 /// Runs attempts of `runner` as child processes.
 pub struct ProcessAttempts<'a> {
@@ -19,6 +20,7 @@ pub struct ProcessAttempts<'a> {
     signals: Signals,
     env: Vec<(String, String)>,
     grace: Duration,
+    uploader: Option<Uploader>,
 }
 
 impl<'a> ProcessAttempts<'a> {
@@ -39,7 +41,14 @@ impl<'a> ProcessAttempts<'a> {
                 upload_token.to_string(),
             )],
             grace,
+            uploader: None,
         }
+    }
+
+    /// Uploads each attempt's result file with `uploader` (13.1).
+    pub fn with_uploader(mut self, uploader: Option<Uploader>) -> ProcessAttempts<'a> {
+        self.uploader = uploader;
+        self
     }
 }
 
@@ -91,6 +100,18 @@ impl AttemptRunner for ProcessAttempts<'_> {
             },
             (true, None) | (false, _) => AttemptResults::NotRead,
         };
+        if let (Some(uploader), Some(file)) = (&mut self.uploader, self.runner.result_file())
+            && file.path.exists()
+        {
+            events(RunEvent::Notice(
+                "Buildkite Test Engine Client: Uploading test results to Test Engine".to_string(),
+            ));
+            if let Err(err) = uploader.upload(&file.path).await {
+                events(RunEvent::Notice(format!(
+                    "Buildkite Test Engine Client: Failed to upload test results to Test Engine: {err}"
+                )));
+            }
+        }
         let exit = match (outcome.cancelled_by, outcome.exit) {
             (Some(signal), _) => AttemptExit::Cancelled(signal),
             (None, ChildExit::Code(code)) => AttemptExit::Exited(code),

@@ -69,6 +69,8 @@ pub enum RunEvent {
     Command(String),
     /// The result file of an attempt could not be used.
     ResultsUnreadable(String),
+    /// A line for the user (uploads and the like).
+    Notice(String),
     /// An attempt finished.
     AttemptFinished {
         /// Which attempt.

@@ -90,25 +90,29 @@ pub fn fatal_text(err: &ApiError) -> String {
     }
 }
 
-/// `run`'s flow (4.5): the cached plan by identifier, else a new plan; an
-/// error plan or a recoverable error falls back; a fatal error is returned.
+/// `run`'s flow (4.5): the cached plan by identifier, else a new plan built
+/// by `build_request` (only on a cache miss, since building it may collect
+/// examples); an error plan or a recoverable error falls back; a fatal error
+/// is returned.
 pub async fn fetch_plan(
     client: &mut ApiClient,
-    request: &CreatePlanRequest,
+    identifier: &str,
     job_retry_count: i64,
+    build_request: impl AsyncFnOnce(&mut ApiClient) -> Result<CreatePlanRequest, ApiError>,
 ) -> Result<PlanSource, ApiError> {
     let fallback = |err: ApiError| {
         FallbackReason::from_error(err).map(|reason| PlanSource::Fallback { reason })
     };
-    match client
-        .cached_plan(&request.identifier, job_retry_count)
-        .await
-    {
+    match client.cached_plan(identifier, job_retry_count).await {
         Ok(Some(plan)) => return Ok(server_or_error_plan(plan)),
         Ok(None) => {}
         Err(err) => return fallback(err),
     }
-    match client.create_plan(request).await {
+    let request = match build_request(client).await {
+        Ok(request) => request,
+        Err(err) => return fallback(err),
+    };
+    match client.create_plan(&request).await {
         Ok((plan, _raw)) => Ok(server_or_error_plan(plan)),
         Err(err) => fallback(err),
     }

@@ -81,9 +81,7 @@ pub struct ApiClient {
     organization: String,
     suite: String,
     token: Secret,
-    retry: RetryConfig,
-    notify: Box<dyn FnMut(String)>,
-    debug: Option<Box<dyn FnMut(String)>>,
+    retrier: Retrier,
 }
 
 /// A create-plan request (4.3 C).
@@ -113,9 +111,119 @@ pub struct CreatePlanRequest {
 /// The `tests` object of a create-plan request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TestsPayload {
+    /// Individual tests of files Test Engine asked to split.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<Example>,
     /// Targets sent whole.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub selectors: Vec<Selector>,
+}
+
+/// One test of a split file (4.3 C).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Example {
+    /// The node id, with the location prefix.
+    pub path: String,
+    /// Always `example`.
+    pub format: &'static str,
+    /// The node id.
+    pub identifier: String,
+    /// The last node-id part.
+    pub name: String,
+    /// The node id without its last part.
+    pub scope: String,
+}
+
+/// The `env` object of filter_tests and metadata requests (10.5): raw
+/// configuration values, empty when defaults are in use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EnvPayload {
+    #[serde(rename = "BUILDKITE_BUILD_ID")]
+    pub build_id: String,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_DEBUG_ENABLED")]
+    pub debug: bool,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_IDENTIFIER")]
+    pub identifier: String,
+    #[serde(rename = "BUILDKITE_JOB_ID")]
+    pub job_id: String,
+    #[serde(rename = "BUILDKITE_RETRY_COUNT")]
+    pub job_retry_count: i64,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_RETRY_COUNT")]
+    pub max_retries: u32,
+    #[serde(rename = "BUILDKITE_PARALLEL_JOB")]
+    pub node_index: u32,
+    #[serde(rename = "BUILDKITE_ORGANIZATION_SLUG")]
+    pub organization_slug: String,
+    #[serde(rename = "BUILDKITE_PARALLEL_JOB_COUNT")]
+    pub parallelism: u32,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_RETRY_CMD")]
+    pub retry_command: String,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_SPLIT_BY_EXAMPLE")]
+    pub split_by_example: bool,
+    #[serde(rename = "BUILDKITE_STEP_ID")]
+    pub step_id: String,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_SUITE_SLUG")]
+    pub suite_slug: String,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_TAG_FILTERS")]
+    pub tag_filters: String,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_TEST_CMD")]
+    pub test_command: String,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN")]
+    pub exclude_pattern: String,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN")]
+    pub include_pattern: String,
+    #[serde(rename = "BUILDKITE_TEST_ENGINE_TEST_RUNNER")]
+    pub runner: String,
+}
+
+/// A filter_tests request (4.3 B).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FilterTestsRequest {
+    /// Every target, with the location prefix.
+    pub files: Vec<FilePath>,
+    /// The configuration.
+    pub env: EnvPayload,
+    /// Omitted when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub max_parallelism: i64,
+    /// Seconds; omitted when 0.
+    #[serde(skip_serializing_if = "is_zero_f64")]
+    pub target_time: f64,
+}
+
+/// `{"path": ...}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FilePath {
+    /// The path.
+    pub path: String,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct FilterTestsResponse {
+    #[serde(default)]
+    tests: Vec<FilePath>,
+}
+
+/// One timeline event (10.5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimelineEvent {
+    /// RFC 3339 with nanoseconds.
+    pub timestamp: String,
+    /// `test_start`, `test_end`, `retry_<k>_start`, `retry_<k>_end`.
+    pub event: String,
+}
+
+/// A plan metadata request (4.3 D).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetadataRequest {
+    /// bktec's version.
+    pub version: String,
+    /// The configuration.
+    pub env: EnvPayload,
+    /// The attempts' events, or null when no attempt ran.
+    pub timeline: Option<Vec<TimelineEvent>>,
+    /// The run's statistics.
+    pub statistics: crate::results::Statistics,
 }
 
 /// One selector.
@@ -134,9 +242,11 @@ fn is_zero_f64(n: &f64) -> bool {
 }
 
 /// A raw response: status and body.
-struct Response {
-    status: StatusCode,
-    body: Vec<u8>,
+pub struct Response {
+    /// The status.
+    pub status: StatusCode,
+    /// The body.
+    pub body: Vec<u8>,
 }
 
 #[derive(serde::Deserialize)]
@@ -165,15 +275,17 @@ impl ApiClient {
             organization: organization.to_string(),
             suite: suite.to_string(),
             token,
-            retry,
-            notify,
-            debug: None,
+            retrier: Retrier {
+                config: retry,
+                notify,
+                debug: None,
+            },
         })
     }
 
     /// Sends debug lines (requests and response codes, never tokens) to `debug`.
     pub fn with_debug(mut self, debug: Box<dyn FnMut(String)>) -> ApiClient {
-        self.debug = Some(debug);
+        self.retrier.debug = Some(debug);
         self
     }
 
@@ -220,13 +332,84 @@ impl ApiClient {
         Ok((decode(response)?, raw))
     }
 
-    /// Sends a request with the retry engine of 4.1; any response that is not
-    /// retried is returned for classification.
+    /// Which of `request.files` Test Engine wants split into examples, or
+    /// has tests to skip in (4.3 B).
+    pub async fn filter_tests(
+        &mut self,
+        request: &FilterTestsRequest,
+    ) -> Result<Vec<String>, ApiError> {
+        let url = self.suite_url("/test_plan/filter_tests");
+        let body = serde_json::to_vec(request).map_err(|e| ApiError::Request(e.to_string()))?;
+        let response = self.send(Method::POST, &url, Some(body)).await;
+        let response: FilterTestsResponse = response.and_then(decode).map_err(|err| match err {
+            ApiError::Decode(m) => ApiError::Decode(format!("filter tests: {m}")),
+            ApiError::Status(m) => ApiError::Status(format!("filter tests: {m}")),
+            other => other,
+        })?;
+        Ok(response.tests.into_iter().map(|t| t.path).collect())
+    }
+
+    /// Posts the run's metadata (4.3 D). The response body is ignored.
+    pub async fn post_metadata(&mut self, request: &MetadataRequest) -> Result<(), ApiError> {
+        let url = self.suite_url("/test_plan_metadata");
+        let body = serde_json::to_vec(request).map_err(|e| ApiError::Request(e.to_string()))?;
+        let response = self.send(Method::POST, &url, Some(body)).await?;
+        if response.status == StatusCode::OK {
+            return Ok(());
+        }
+        decode::<serde_json::Value>(response).map(|_| ())
+    }
+
+    /// Sends a JSON API request with the retry engine of 4.1; any response
+    /// that is not retried is returned for classification.
     async fn send(
         &mut self,
         method: Method,
         url: &str,
         body: Option<Vec<u8>>,
+    ) -> Result<Response, ApiError> {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = format!("Bearer {}", self.token.expose()).parse() {
+            headers.insert(AUTHORIZATION, value);
+        }
+        headers.insert(
+            USER_AGENT,
+            user_agent().parse().expect("the user agent is ASCII"),
+        );
+        headers.insert(
+            CONTENT_TYPE,
+            "application/json".parse().expect("a valid header"),
+        );
+        let http = self.http.clone();
+        let build = || {
+            let request = http.request(method.clone(), url).headers(headers.clone());
+            match &body {
+                Some(body) => request.body(body.clone()),
+                None => request,
+            }
+        };
+        self.retrier.send(&method, url, build).await
+    }
+}
+
+/// The retry engine of 4.1, shared by API calls and uploads.
+pub struct Retrier {
+    /// Budgets and delays.
+    pub config: RetryConfig,
+    /// Where per-attempt failure and retry lines go.
+    pub notify: Box<dyn FnMut(String)>,
+    /// Where debug lines go, with `--debug`.
+    pub debug: Option<Box<dyn FnMut(String)>>,
+}
+
+impl Retrier {
+    /// Sends the request `build` makes, again after transport errors, 409,
+    /// 429 and 5xx, until the budget runs out.
+    pub async fn send(
+        &mut self,
+        method: &Method,
+        url: &str,
+        build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Response, ApiError> {
         let started = Instant::now();
         let mut attempt: u32 = 0;
@@ -241,8 +424,8 @@ impl ApiClient {
                 debug(format!("Sending request {method} {url}"));
             }
             let (reason, reset) = match tokio::time::timeout(
-                self.retry.attempt_timeout,
-                self.attempt(method.clone(), url, body.clone()),
+                self.config.attempt_timeout,
+                attempt_once(build()),
             )
             .await
             {
@@ -261,13 +444,13 @@ impl ApiClient {
                 }
                 Ok(Err(err)) => (transport_text(&err), None),
                 Err(_) => (
-                    format!("request timed out after {:?}", self.retry.attempt_timeout),
+                    format!("request timed out after {:?}", self.config.attempt_timeout),
                     None,
                 ),
             };
             (self.notify)(format!("bktec: API request failed: {reason}"));
             let delay = reset.unwrap_or_else(|| self.delay(attempt));
-            if started.elapsed() + delay > self.retry.budget {
+            if started.elapsed() + delay > self.config.budget {
                 return Err(ApiError::Timeout { last: reason });
             }
             tokio::time::sleep(delay).await;
@@ -275,54 +458,34 @@ impl ApiClient {
         }
     }
 
-    /// One attempt: the response and, for a 429, its `RateLimit-Reset` delay.
-    async fn attempt(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<(Response, Option<Duration>), reqwest::Error> {
-        let mut headers = HeaderMap::new();
-        let bearer = format!("Bearer {}", self.token.expose());
-        if let Ok(value) = bearer.parse() {
-            headers.insert(AUTHORIZATION, value);
-        }
-        headers.insert(
-            USER_AGENT,
-            user_agent().parse().expect("the user agent is ASCII"),
-        );
-        headers.insert(
-            CONTENT_TYPE,
-            "application/json".parse().expect("a valid header"),
-        );
-        let mut request = self.http.request(method, url).headers(headers);
-        if let Some(body) = body {
-            request = request.body(body);
-        }
-        let response = request.send().await?;
-        let status = response.status();
-        let reset = (status == StatusCode::TOO_MANY_REQUESTS)
-            .then(|| {
-                response
-                    .headers()
-                    .get("RateLimit-Reset")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs)
-            })
-            .flatten();
-        let body = response.bytes().await?.to_vec();
-        Ok((Response { status, body }, reset))
-    }
-
     /// The delay after failed attempt `k` (0-based): `base * 3000^(k/16)` plus
     /// jitter in `[0, base/3)`.
     fn delay(&self, k: u32) -> Duration {
         let growth = 3000f64.powf(f64::from(k) / 16.0);
-        let base = self.retry.base_delay.as_secs_f64();
+        let base = self.config.base_delay.as_secs_f64();
         let jitter = (base / 3.0) * random_unit();
         Duration::from_secs_f64(base * growth + jitter)
     }
+}
+
+/// One attempt: the response and, for a 429, its `RateLimit-Reset` delay.
+async fn attempt_once(
+    request: reqwest::RequestBuilder,
+) -> Result<(Response, Option<Duration>), reqwest::Error> {
+    let response = request.send().await?;
+    let status = response.status();
+    let reset = (status == StatusCode::TOO_MANY_REQUESTS)
+        .then(|| {
+            response
+                .headers()
+                .get("RateLimit-Reset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs)
+        })
+        .flatten();
+    let body = response.bytes().await?.to_vec();
+    Ok((Response { status, body }, reset))
 }
 
 /// A uniform random number in `[0, 1)`.
@@ -449,15 +612,11 @@ mod tests {
 
     #[test]
     fn delays_grow_as_documented() {
-        let client = ApiClient::new(
-            "http://127.0.0.1:1",
-            "o",
-            "s",
-            Secret::new("t".into()),
-            RetryConfig::default(),
-            Box::new(|_| {}),
-        )
-        .unwrap();
+        let client = Retrier {
+            config: RetryConfig::default(),
+            notify: Box::new(|_| {}),
+            debug: None,
+        };
         let want: [u32; 7] = [3000, 4948, 8161, 13461, 22202, 36620, 60401];
         for (k, ms) in want.iter().enumerate() {
             let d = client.delay(u32::try_from(k).unwrap()).as_millis();

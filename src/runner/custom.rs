@@ -29,6 +29,7 @@ pub fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         retry,
         result,
         missing_tests: MissingTests::Omit,
+        extra_args: Vec::new(),
         exit_rules: |runner, _code| {
             if runner.result.is_some() {
                 ExitHandling::Parse

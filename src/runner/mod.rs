@@ -5,6 +5,7 @@
 
 mod custom;
 mod pytest;
+pub mod pytest_collect;
 mod setup;
 pub mod template;
 

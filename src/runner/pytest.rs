@@ -3,6 +3,7 @@
 use std::process::{Command, Stdio};
 
 use super::RunnerKind;
+use super::pytest_collect::{check_tag_filter_support, collector_version};
 use super::setup::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerError, RunnerInputs};
 use super::template::MissingTests;
 
@@ -32,12 +33,28 @@ pub fn pytest(
     inputs: RunnerInputs<'_>,
     probe: impl FnOnce() -> bool,
 ) -> Result<Runner, RunnerError> {
+    pytest_with(inputs, probe, collector_version)
+}
+
+/// [`pytest`], with the collector's version query injectable for tests.
+pub(super) fn pytest_with(
+    inputs: RunnerInputs<'_>,
+    probe: impl FnOnce() -> bool,
+    version: impl FnOnce() -> Result<String, String>,
+) -> Result<Runner, RunnerError> {
+    let mut probe = Some(probe);
+    let mut installed: Option<bool> = None;
+    let mut is_installed =
+        || *installed.get_or_insert_with(|| (probe.take().expect("probed once"))());
+    if inputs.tag_filters.is_some() {
+        check_tag_filter_support(is_installed(), version).map_err(RunnerError::Preflight)?;
+    }
     let configured = inputs.test_command.filter(|c| !c.trim().is_empty());
     let format = match configured {
         Some(c) if c.contains("--junit-xml") => ResultFormat::JUnitXml,
         Some(c) if c.contains("--json=") => ResultFormat::CollectorJson,
         Some(_) | None => {
-            if probe() {
+            if is_installed() {
                 ResultFormat::CollectorJson
             } else {
                 ResultFormat::JUnitXml
@@ -78,6 +95,12 @@ pub fn pytest(
         retry,
         result: Some(ResultFile { path, format }),
         missing_tests: MissingTests::Append,
+        // Tag filters also apply when running, so a local or fallback plan
+        // runs only the tagged tests too.
+        extra_args: inputs
+            .tag_filters
+            .map(|f| vec!["--tag-filters".to_string(), f.to_string()])
+            .unwrap_or_default(),
         exit_rules: pytest_exit_rules,
         notice: Some(notice.to_string()),
         temp_dir,
@@ -137,6 +160,7 @@ mod tests {
             test_command: Some("pytest -x {{testExamples}} --json={{resultPath}}"),
             retry_command: None,
             result_path: Some(Path::new("out/r.json")),
+            tag_filters: None,
         };
         let r = pytest(inputs, || true).unwrap();
         assert_eq!(

@@ -17,6 +17,8 @@ pub struct RunnerInputs<'a> {
     pub retry_command: Option<&'a str>,
     /// The configured result path, if any.
     pub result_path: Option<&'a Path>,
+    /// pytest tag filters (`key:value`), if any.
+    pub tag_filters: Option<&'a str>,
 }
 
 /// The format of a result file.
@@ -70,9 +72,10 @@ pub enum RunnerError {
     /// The temporary result directory could not be created.
     #[error("failed to create a temporary directory for test results")]
     TempDir(#[source] std::io::Error),
-    /// The `--json` pre-flight check of behaviour document 7.6.
-    #[error("{0}")]
-    Preflight(String),
+    /// A pre-flight check of behaviour document 7.6 failed; the lines to
+    /// print (bktec exits 1).
+    #[error("{}", .0.join("\n"))]
+    Preflight(Vec<String>),
 }
 
 /// A runner, ready to build attempts.
@@ -84,6 +87,8 @@ pub struct Runner {
     pub(super) retry: CommandTemplate,
     pub(super) result: Option<ResultFile>,
     pub(super) missing_tests: MissingTests,
+    /// Arguments added after the rendered template (pytest's `--tag-filters`).
+    pub(super) extra_args: Vec<String>,
     pub(super) exit_rules: fn(&Runner, Option<i32>) -> ExitHandling,
     /// A line to print when the runner is set up (pytest's mode line).
     pub notice: Option<String>,
@@ -124,7 +129,14 @@ impl Runner {
             .as_ref()
             .map(|r| r.path.display().to_string())
             .unwrap_or_default();
-        template.render(tests, &result, self.missing_tests)
+        let mut argv = template.render(tests, &result, self.missing_tests);
+        argv.extend(self.extra_args.iter().cloned());
+        argv
+    }
+
+    /// The test command template.
+    pub fn test_template(&self) -> &CommandTemplate {
+        &self.test
     }
 
     /// Where results are written, if the runner has a result file.

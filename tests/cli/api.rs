@@ -52,16 +52,30 @@ fn plan_of(tests: &[&str]) -> Value {
 #[test]
 fn requests_are_exact_and_a_cache_miss_creates_the_plan() {
     let dir = project();
-    let stand_in = StandIn::start(|req| match req.method.as_str() {
-        "GET" => Reply::message(404, "no cached plan"),
+    let stand_in = StandIn::start(|req| match (req.method.as_str(), req.url.as_str()) {
+        ("GET", _) => Reply::message(404, "no cached plan"),
+        (_, url) if url.ends_with("/filter_tests") => Reply::json(200, json!({"tests": []})),
         _ => Reply::json(200, plan_of(&["tests/test_a.py", "tests/test_c.py"])),
     });
     let out = api_bktec(&dir, &stand_in.url).output();
     out.assert_success()
         .assert_stdout_contains("| Total   |           | 2 |");
     let reqs = stand_in.requests();
-    assert_eq!(reqs.len(), 2, "{reqs:?}");
-    let (get, post) = (&reqs[0], &reqs[1]);
+    let paths: Vec<String> = reqs
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.split('?').next().unwrap()))
+        .collect();
+    let base = "/v2/analytics/organizations/acme/suites/my%20suite";
+    assert_eq!(
+        paths,
+        [
+            format!("GET {base}/test_plan"),
+            format!("POST {base}/test_plan/filter_tests"),
+            format!("POST {base}/test_plan"),
+            format!("POST {base}/test_plan_metadata"),
+        ]
+    );
+    let (get, post) = (&reqs[0], &reqs[2]);
     // D21: path segments and query values are percent-encoded.
     assert_eq!(get.method, "GET");
     assert_eq!(
@@ -111,7 +125,12 @@ fn a_cached_plan_is_used_without_creating_one() {
     out.assert_success()
         .assert_stdout_contains("\npytest tests/test_b.py --json=")
         .assert_stdout_contains("| Total   |           | 1 |");
-    assert_eq!(stand_in.requests().len(), 1);
+    assert_eq!(
+        stand_in.requests_to("/test_plan").len(),
+        1,
+        "only the cached plan is fetched"
+    );
+    assert!(stand_in.requests_to("/filter_tests").is_empty());
 }
 
 #[test]
@@ -198,7 +217,7 @@ fn server_errors_are_retried_until_they_pass() {
         .assert_stderr_contains("bktec: API request failed: response code: 503")
         .assert_stderr_contains("bktec: Retrying API request (attempt 4)")
         .assert_stdout_contains("| Total   |           | 1 |");
-    assert_eq!(stand_in.requests().len(), 4);
+    assert_eq!(stand_in.requests_to("/test_plan").len(), 4);
 }
 
 #[test]
@@ -221,13 +240,14 @@ fn rate_limits_wait_for_the_reset() {
         started.elapsed().as_millis() >= 1000,
         "waited for RateLimit-Reset"
     );
-    assert_eq!(stand_in.requests().len(), 2);
+    assert_eq!(stand_in.requests_to("/test_plan").len(), 2);
 }
 
 #[test]
 fn conflicts_are_retried() {
     let (stand_in, dir) = scripted(vec![
         Reply::message(404, "miss"),
+        Reply::json(200, json!({"tests": []})),
         Reply::message(409, "being created"),
         Reply::json(200, plan_of(&["tests/test_a.py"])),
     ]);
@@ -236,7 +256,7 @@ fn conflicts_are_retried() {
         .assert_success()
         .assert_stderr_contains("response code: 409");
     let methods: Vec<String> = stand_in
-        .requests()
+        .requests_to("/test_plan")
         .iter()
         .map(|r| r.method.clone())
         .collect();
@@ -425,8 +445,12 @@ fn plan_json_prints_only_json() {
         out.stdout(),
         "{\"BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER\":\"plan-xyz\",\"BUILDKITE_TEST_ENGINE_PARALLELISM\":\"6\"}\n"
     );
-    let reqs = stand_in.requests();
-    assert_eq!(reqs.len(), 1, "plan never reads the cache");
+    assert!(
+        stand_in.requests().iter().all(|r| r.method == "POST"),
+        "plan never reads the cache"
+    );
+    let reqs = stand_in.requests_to("/test_plan");
+    assert_eq!(reqs.len(), 1);
     let body = reqs[0].json();
     assert_eq!(
         (body["max_parallelism"].clone(), body["target_time"].clone()),

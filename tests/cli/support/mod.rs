@@ -189,6 +189,8 @@ pub enum Venv {
     Collector,
     /// pytest only.
     NoCollector,
+    /// pytest and buildkite-test-collector 1.2.0.
+    OldCollector,
 }
 
 /// The `bin` directory of a Python environment, created on first use by
@@ -212,6 +214,7 @@ pub fn venv(which: Venv) -> PathBuf {
     let name = match which {
         Venv::Collector => "collector",
         Venv::NoCollector => "no-collector",
+        Venv::OldCollector => "old-collector",
     };
     repo_root().join("target/py").join(name).join("bin")
 }

@@ -167,6 +167,12 @@ impl StandIn {
                 });
                 return Reply::json(200, plan.clone());
             }
+            if req.method == "POST" && path.ends_with("/test_plan/filter_tests") {
+                return Reply::json(200, json!({ "tests": [] }));
+            }
+            if req.method == "POST" && path.ends_with("/test_plan_metadata") {
+                return Reply::json(200, json!({}));
+            }
             Reply::message(404, "Not Found")
         })
     }
@@ -174,6 +180,20 @@ impl StandIn {
     /// Every request so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().expect("lock").clone()
+    }
+
+    /// The requests whose path (without the query) ends with `suffix`.
+    pub fn requests_to(&self, suffix: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| {
+                r.url
+                    .split('?')
+                    .next()
+                    .unwrap_or_default()
+                    .ends_with(suffix)
+            })
+            .collect()
     }
 }
 

@@ -1,0 +1,173 @@
+//! Building create-plan requests (behaviour document 6.1-6.3, 5.6, 10.5).
+
+use std::collections::HashSet;
+
+use crate::config::Origin;
+use crate::config::RunSettings;
+use crate::config::resolve::ApiSettings;
+use crate::discover::clean;
+use crate::plan::api::{
+    ApiClient, ApiError, CreatePlanRequest, EnvPayload, Example, FilePath, FilterTestsRequest,
+    Selector, TestsPayload,
+};
+use crate::plan::trim;
+use crate::runner::pytest_collect::{collect_examples, program_prefix};
+use crate::runner::{ResultFormat, Runner, RunnerKind};
+
+/// The `env` payload (10.5): raw configuration, empty where defaults apply.
+pub(super) fn env_payload(settings: &RunSettings, api: &ApiSettings) -> EnvPayload {
+    let raw = |value: Option<&crate::config::resolve::Sourced<String>>| match value {
+        Some(s) if !matches!(s.origin, Origin::RunnerDefault(_)) => s.value.clone(),
+        Some(_) | None => String::new(),
+    };
+    EnvPayload {
+        build_id: settings.job.build_id.clone(),
+        debug: settings.debug,
+        identifier: api.plan_identifier.clone(),
+        job_id: settings.job.job_id.clone(),
+        job_retry_count: settings.job.job_retry_count,
+        max_retries: settings.retry.count,
+        node_index: settings.node_index,
+        organization_slug: api.organization_slug.clone(),
+        parallelism: settings.parallelism,
+        retry_command: raw(settings.retry_command.as_ref()),
+        split_by_example: api.split_by_example,
+        step_id: settings.job.step_id.clone(),
+        suite_slug: api.suite_slug.clone(),
+        tag_filters: settings.tag_filters.clone().unwrap_or_default(),
+        test_command: raw(settings.test_command.as_ref()),
+        exclude_pattern: settings.exclude_pattern.value.clone(),
+        include_pattern: raw(settings.include_pattern.as_ref()),
+        runner: settings.runner.as_str().to_string(),
+    }
+}
+
+/// `prefix(path, p)` of 5.6.
+pub(super) fn with_prefix(path: &str, prefix: &str) -> String {
+    match prefix {
+        "" => path.to_string(),
+        "./" if path.starts_with("./") => path.to_string(),
+        "./" => format!("./{path}"),
+        _ => clean(&format!("{prefix}/{path}")),
+    }
+}
+
+/// The create-plan request (6.2). For pytest, Test Engine's filter_tests
+/// answer decides which files are sent as individual tests; with tag filters
+/// every file is. Other runners send every target as a selector.
+pub(super) async fn build_request(
+    client: &mut ApiClient,
+    settings: &RunSettings,
+    api: &ApiSettings,
+    runner: Option<&Runner>,
+    targets: &[String],
+) -> Result<CreatePlanRequest, ApiError> {
+    let prefix = settings.location_prefix.clone().unwrap_or_default();
+    let selectors_of = |targets: &[String]| -> Vec<Selector> {
+        targets
+            .iter()
+            .map(|t| Selector { value: t.clone() })
+            .collect()
+    };
+    let tests = match runner.filter(|r| r.kind == RunnerKind::Pytest) {
+        None => TestsPayload {
+            examples: Vec::new(),
+            selectors: selectors_of(targets),
+        },
+        Some(runner) => {
+            if let Some(filters) = &settings.tag_filters {
+                TestsPayload {
+                    examples: examples(runner, targets, Some(filters), &prefix)?,
+                    selectors: Vec::new(),
+                }
+            } else {
+                let filter = FilterTestsRequest {
+                    files: targets
+                        .iter()
+                        .map(|t| FilePath {
+                            path: with_prefix(t, &prefix),
+                        })
+                        .collect(),
+                    env: env_payload(settings, api),
+                    max_parallelism: settings.max_parallelism,
+                    target_time: settings.target_time.to_std().as_secs_f64(),
+                };
+                let split = client.filter_tests(&filter).await?;
+                if split.is_empty() {
+                    TestsPayload {
+                        examples: Vec::new(),
+                        selectors: selectors_of(targets),
+                    }
+                } else {
+                    let split_set: HashSet<&str> = split.iter().map(String::as_str).collect();
+                    let files: Vec<String> = split
+                        .iter()
+                        .map(|p| trim(p, &prefix).map_err(|e| ApiError::Request(e.to_string())))
+                        .collect::<Result<_, _>>()?;
+                    let kept: Vec<String> = targets
+                        .iter()
+                        .filter(|t| !split_set.contains(with_prefix(t, &prefix).as_str()))
+                        .cloned()
+                        .collect();
+                    TestsPayload {
+                        examples: examples(runner, &files, None, &prefix)?,
+                        selectors: selectors_of(&kept),
+                    }
+                }
+            }
+        }
+    };
+    Ok(CreatePlanRequest {
+        runner: settings.runner.as_str().to_string(),
+        identifier: api.plan_identifier.clone(),
+        parallelism: settings.parallelism,
+        max_parallelism: 0,
+        target_time: 0.0,
+        branch: settings.job.branch.clone(),
+        location_prefix: prefix,
+        tests,
+    })
+}
+
+/// The tests of `files`, collected with the test command's pytest (D13).
+fn examples(
+    runner: &Runner,
+    files: &[String],
+    tag_filters: Option<&str>,
+    prefix: &str,
+) -> Result<Vec<Example>, ApiError> {
+    let junit = runner
+        .result_file()
+        .is_some_and(|f| f.format == ResultFormat::JUnitXml);
+    let collected = collect_examples(
+        &program_prefix(runner.test_template()),
+        files,
+        tag_filters,
+        junit,
+    )
+    .map_err(|message| ApiError::Request(format!("get examples: {message}")))?;
+    Ok(collected
+        .into_iter()
+        .map(|e| Example {
+            path: with_prefix(&e.node_id, prefix),
+            format: "example",
+            identifier: e.node_id,
+            name: e.name,
+            scope: e.scope,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(with_prefix("spec/a.rb", ""), "spec/a.rb");
+        assert_eq!(with_prefix("spec/a.rb", "./"), "./spec/a.rb");
+        assert_eq!(with_prefix("./spec/a.rb", "./"), "./spec/a.rb");
+        assert_eq!(with_prefix("spec/a.rb", "app"), "app/spec/a.rb");
+        assert_eq!(with_prefix("./x", "app/"), "app/x");
+    }
+}

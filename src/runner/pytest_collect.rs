@@ -1,0 +1,346 @@
+//! pytest example discovery (behaviour document 6.3, D13) and the collector
+//! checks for tag filters (7.6, D14).
+
+use std::cmp::Ordering;
+use std::process::{Command, Stdio};
+
+use super::template::{CommandTemplate, RESULT_PATH, TEST_EXAMPLES};
+
+/// One collected test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectedExample {
+    /// The node id.
+    pub node_id: String,
+    /// The node id without its last part (in JUnit classname form in JUnit mode).
+    pub scope: String,
+    /// The last node-id part.
+    pub name: String,
+}
+
+/// The program part of a pytest command (D13): the words up to and including
+/// the first whose file name is `pytest` or `py.test` (`uv run pytest`,
+/// `python -m pytest`, `.venv/bin/pytest`); otherwise the words before the
+/// first placeholder or option; otherwise `pytest`.
+pub fn program_prefix(template: &CommandTemplate) -> Vec<String> {
+    let words = template.words();
+    let is_pytest = |w: &String| {
+        let name = w.rsplit('/').next().unwrap_or(w);
+        name == "pytest" || name == "py.test"
+    };
+    if let Some(i) = words.iter().position(is_pytest) {
+        return words[..=i].to_vec();
+    }
+    let prefix: Vec<String> = words
+        .iter()
+        .take_while(|w| {
+            !w.starts_with('-') && !w.contains(TEST_EXAMPLES) && !w.contains(RESULT_PATH)
+        })
+        .cloned()
+        .collect();
+    if prefix.is_empty() {
+        vec!["pytest".to_string()]
+    } else {
+        prefix
+    }
+}
+
+/// Runs `<prefix> --collect-only -q [--tag-filters F] <files>` and returns
+/// the node ids it prints. A non-zero exit is `pytest collection failed: <stderr>`.
+pub fn collect_examples(
+    prefix: &[String],
+    files: &[String],
+    tag_filters: Option<&str>,
+    junit: bool,
+) -> Result<Vec<CollectedExample>, String> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (program, args) = prefix.split_first().expect("a prefix has a program");
+    let mut command = Command::new(program);
+    command.args(args).args(["--collect-only", "-q"]);
+    if let Some(filters) = tag_filters {
+        command.args(["--tag-filters", filters]);
+    }
+    let output = command
+        .args(files)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("pytest collection failed: failed to start `{program}`: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "pytest collection failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains("::"))
+        .map(|node_id| {
+            let (scope, name) = node_id.rsplit_once("::").expect("contains ::");
+            CollectedExample {
+                node_id: node_id.to_string(),
+                scope: if junit {
+                    junit_classname(scope)
+                } else {
+                    scope.to_string()
+                },
+                name: name.to_string(),
+            }
+        })
+        .collect())
+}
+
+/// A scope in JUnit classname form: `tests/test_auth.py::TestLogin` ->
+/// `tests.test_auth.TestLogin` (6.3).
+fn junit_classname(scope: &str) -> String {
+    let (file, rest) = match scope.split_once("::") {
+        Some((file, rest)) => (file, Some(rest)),
+        None => (scope, None),
+    };
+    let file = file.strip_suffix(".py").unwrap_or(file);
+    let joined = match rest {
+        Some(rest) => format!("{file}::{rest}"),
+        None => file.to_string(),
+    };
+    joined.replace("::", ".").replace('/', ".")
+}
+
+/// The installed buildkite-test-collector version, asking `python3`, then `python`.
+pub fn collector_version() -> Result<String, String> {
+    const QUERY: &str =
+        "import importlib.metadata, sys; print(importlib.metadata.version(sys.argv[1]))";
+    let mut last = String::from("no python3 or python found");
+    for python in ["python3", "python"] {
+        match Command::new(python)
+            .args(["-c", QUERY, "buildkite-test-collector"])
+            .stdin(Stdio::null())
+            .output()
+        {
+            Ok(out) if out.status.success() => {
+                return Ok(String::from_utf8_lossy(&out.stdout).trim().to_string());
+            }
+            Ok(out) => last = String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            Err(err) => last = err.to_string(),
+        }
+    }
+    Err(last)
+}
+
+/// The pre-flight check of `--tag-filters` (7.6): the collector must be
+/// installed and newer than 1.2.0 (PEP 440, D14). The error is the lines to
+/// print; bktec then exits 1.
+pub fn check_tag_filter_support(
+    installed: bool,
+    version: impl FnOnce() -> Result<String, String>,
+) -> Result<(), Vec<String>> {
+    if !installed {
+        return Err(vec![
+            "Error: --tag-filters requires the 'buildkite-test-collector' package.".to_string(),
+            "Please install it with: pip install buildkite-test-collector.".to_string(),
+        ]);
+    }
+    let upgrade = "Please upgrade with: pip install --upgrade buildkite-test-collector".to_string();
+    let version = version().map_err(|err| {
+        vec![
+            format!("Error: could not determine buildkite-test-collector version: {err}"),
+            upgrade.clone(),
+        ]
+    })?;
+    let Some(parsed) = Pep440::parse(&version) else {
+        return Err(vec![
+            format!(
+                "Error: could not parse installed buildkite-test-collector version \"{version}\""
+            ),
+            upgrade,
+        ]);
+    };
+    let minimum = Pep440::parse("1.2.0").expect("a valid version");
+    if parsed.cmp(&minimum) != Ordering::Greater {
+        return Err(vec![
+            format!(
+                "Error: buildkite-test-collector version {version} is installed, but version >1.2.0 is required for --tag-filters support"
+            ),
+            upgrade,
+        ]);
+    }
+    Ok(())
+}
+
+/// A PEP 440 version, enough to order releases, pre-, post- and dev-releases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Pep440 {
+    release: Vec<u64>,
+    /// (phase, number): a=0, b=1, rc=2; `None` sorts after any pre-release.
+    pre: Option<(u8, u64)>,
+    post: Option<u64>,
+    dev: Option<u64>,
+}
+
+impl Pep440 {
+    fn parse(text: &str) -> Option<Pep440> {
+        let s = text.trim().to_ascii_lowercase();
+        let s = s.strip_prefix('v').unwrap_or(&s);
+        let s = s.split('+').next()?;
+        let release_len = s
+            .char_indices()
+            .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+            .map_or(s.len(), |(i, _)| i);
+        let release: Vec<u64> = s[..release_len]
+            .trim_end_matches('.')
+            .split('.')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        let mut rest = &s[release_len..];
+        let number = |r: &mut &str| -> u64 {
+            let r2 = r.trim_start_matches(['.', '-', '_']);
+            let len = r2.chars().take_while(char::is_ascii_digit).count();
+            let n = r2[..len].parse().unwrap_or(0);
+            *r = &r2[len..];
+            n
+        };
+        let mut pre = None;
+        for (tag, phase) in [
+            ("alpha", 0),
+            ("beta", 1),
+            ("rc", 2),
+            ("c", 2),
+            ("a", 0),
+            ("b", 1),
+        ] {
+            let trimmed = rest.trim_start_matches(['.', '-', '_']);
+            if let Some(after) = trimmed.strip_prefix(tag) {
+                rest = after;
+                pre = Some((phase, number(&mut rest)));
+                break;
+            }
+        }
+        let mut post = None;
+        let trimmed = rest.trim_start_matches(['.', '-', '_']);
+        if let Some(after) = trimmed.strip_prefix("post") {
+            rest = after;
+            post = Some(number(&mut rest));
+        }
+        let mut dev = None;
+        let trimmed = rest.trim_start_matches(['.', '-', '_']);
+        if let Some(after) = trimmed.strip_prefix("dev") {
+            rest = after;
+            dev = Some(number(&mut rest));
+        }
+        rest.is_empty().then_some(Pep440 {
+            release,
+            pre,
+            post,
+            dev,
+        })
+    }
+}
+
+impl Ord for Pep440 {
+    fn cmp(&self, other: &Pep440) -> Ordering {
+        let len = self.release.len().max(other.release.len());
+        let pad = |r: &[u64]| {
+            (0..len)
+                .map(|i| r.get(i).copied().unwrap_or(0))
+                .collect::<Vec<_>>()
+        };
+        // A dev release of a final version sorts before its pre-releases.
+        let pre_key = |v: &Pep440| match (v.pre, v.post, v.dev) {
+            (Some(p), _, _) => (1, p.0, p.1),
+            (None, None, Some(_)) => (0, 0, 0),
+            (None, _, _) => (2, 0, 0),
+        };
+        pad(&self.release)
+            .cmp(&pad(&other.release))
+            .then_with(|| pre_key(self).cmp(&pre_key(other)))
+            .then_with(|| {
+                self.post
+                    .map_or(-1, |p| p as i128)
+                    .cmp(&other.post.map_or(-1, |p| p as i128))
+            })
+            .then_with(|| {
+                self.dev
+                    .map_or(i128::MAX, i128::from)
+                    .cmp(&other.dev.map_or(i128::MAX, i128::from))
+            })
+    }
+}
+
+impl PartialOrd for Pep440 {
+    fn partial_cmp(&self, other: &Pep440) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Pep440 {
+        Pep440::parse(s).unwrap_or_else(|| panic!("{s}"))
+    }
+
+    #[test]
+    fn pep440_ordering() {
+        assert!(v("1.3.0rc1") > v("1.2.0"));
+        assert!(v("1.2.1") > v("1.2.0"));
+        assert!(v("1.2") == v("1.2.0") || v("1.2").cmp(&v("1.2.0")) == Ordering::Equal);
+        assert!(v("1.2.0") < v("1.2.0.post1"));
+        assert!(v("1.2.0.dev1") < v("1.2.0a1"));
+        assert!(
+            v("1.2.0a1") < v("1.2.0b1")
+                && v("1.2.0b1") < v("1.2.0rc1")
+                && v("1.2.0rc1") < v("1.2.0")
+        );
+        assert!(v("v1.10.0") > v("1.9.1"));
+        assert!(Pep440::parse("banana").is_none());
+    }
+
+    #[test]
+    fn tag_filter_checks() {
+        assert!(check_tag_filter_support(true, || Ok("1.9.1".into())).is_ok());
+        assert!(check_tag_filter_support(true, || Ok("1.3.0rc1".into())).is_ok());
+        let err = check_tag_filter_support(true, || Ok("1.2.0".into())).unwrap_err();
+        assert!(
+            err[0].contains("version 1.2.0 is installed, but version >1.2.0 is required"),
+            "{err:?}"
+        );
+        let err = check_tag_filter_support(false, || unreachable!()).unwrap_err();
+        assert_eq!(
+            err[0],
+            "Error: --tag-filters requires the 'buildkite-test-collector' package."
+        );
+    }
+
+    #[test]
+    fn program_prefixes() {
+        let p = |t: &str| program_prefix(&CommandTemplate::parse(t).unwrap());
+        assert_eq!(
+            p("pytest {{testExamples}} --json={{resultPath}}"),
+            ["pytest"]
+        );
+        assert_eq!(
+            p("uv run pytest -x {{testExamples}}"),
+            ["uv", "run", "pytest"]
+        );
+        assert_eq!(
+            p("python -m pytest {{testExamples}}"),
+            ["python", "-m", "pytest"]
+        );
+        assert_eq!(p(".venv/bin/pytest -q"), [".venv/bin/pytest"]);
+        assert_eq!(p("tox -- {{testExamples}}"), ["tox"]);
+    }
+
+    #[test]
+    fn junit_classnames() {
+        assert_eq!(
+            junit_classname("tests/test_auth.py::TestLogin"),
+            "tests.test_auth.TestLogin"
+        );
+        assert_eq!(junit_classname("test_sample.py"), "test_sample");
+        assert_eq!(
+            junit_classname("tests/pkg.py/test_auth.py::TestLogin"),
+            "tests.pkg.py.test_auth.TestLogin"
+        );
+    }
+}

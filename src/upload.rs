@@ -1,0 +1,95 @@
+//! Built-in result upload (behaviour document 13.1): a multipart
+//! `POST /v1/uploads` after every attempt, with its own retry budget.
+//! Failures only warn.
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, USER_AGENT};
+use reqwest::multipart::{Form, Part};
+
+use crate::config::elements::Secret;
+use crate::plan::api::{Retrier, RetryConfig, user_agent};
+
+/// Uploads result files of one run.
+pub struct Uploader {
+    http: reqwest::Client,
+    url: String,
+    token: Secret,
+    /// `format`, `run_env[...]` and `tags[...]`, in order.
+    fields: Vec<(String, String)>,
+    retrier: Retrier,
+}
+
+impl Uploader {
+    /// An uploader to `<base_url>/v1/uploads` with `fields` before the file.
+    /// Attempts take at most 5 s and retries 30 s in all (13.1), or less when
+    /// the API settings say so.
+    pub fn new(
+        base_url: &str,
+        token: Secret,
+        fields: Vec<(String, String)>,
+        api: RetryConfig,
+    ) -> Result<Uploader, String> {
+        let config = RetryConfig {
+            attempt_timeout: api.attempt_timeout.min(Duration::from_secs(5)),
+            budget: api.budget.min(Duration::from_secs(30)),
+            base_delay: api.base_delay,
+        };
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.attempt_timeout)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Uploader {
+            http,
+            url: format!("{}/v1/uploads", base_url.trim_end_matches('/')),
+            token,
+            fields,
+            retrier: Retrier {
+                config,
+                notify: Box::new(|_| {}),
+                debug: None,
+            },
+        })
+    }
+
+    /// Uploads the file at `path`. Success is any 2xx.
+    pub async fn upload(&mut self, path: &Path) -> Result<(), String> {
+        let data =
+            std::fs::read(path).map_err(|e| format!("failed to read `{}`: {e}", path.display()))?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "results".to_string());
+        let (http, url, token, fields) = (&self.http, &self.url, &self.token, &self.fields);
+        let build = || {
+            let mut form = Form::new();
+            for (name, value) in fields {
+                form = form.text(name.clone(), value.clone());
+            }
+            form = form.part(
+                "data",
+                Part::bytes(data.clone()).file_name(file_name.clone()),
+            );
+            http.request(Method::POST, url)
+                .header(AUTHORIZATION, format!("Token token={}", token.expose()))
+                .header(USER_AGENT, user_agent())
+                .multipart(form)
+        };
+        let response = self
+            .retrier
+            .send(&Method::POST, url, build)
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status.is_success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "upload failed with status {}: {}",
+                response.status.as_u16(),
+                String::from_utf8_lossy(&response.body).trim()
+            ))
+        }
+    }
+}
