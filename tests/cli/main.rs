@@ -9,6 +9,7 @@
 )]
 
 mod api;
+mod api_extras;
 mod config_errors;
 mod config_precedence;
 mod discovery;
