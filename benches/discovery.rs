@@ -13,7 +13,11 @@ use std::fs;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+mod common;
+
+use common::{median, ms, time};
 
 use bktec::glob::Pattern;
 
@@ -193,21 +197,4 @@ fn lines(mut cmd: Command) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
-}
-
-fn time(mut cmd: Command) -> Duration {
-    let started = Instant::now();
-    let status = cmd.stdout(Stdio::null()).status().expect("run command");
-    let elapsed = started.elapsed();
-    assert!(status.success());
-    elapsed
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

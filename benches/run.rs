@@ -13,9 +13,13 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{median, ms, time};
 
 use bktec::results::{Mapping, parse_collector_json, parse_junit};
 
@@ -201,25 +205,4 @@ fn junit_xml() -> String {
     }
     out.push_str("</testsuite></testsuites>\n");
     out
-}
-
-fn time(mut cmd: Command) -> Duration {
-    let started = Instant::now();
-    let status = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run command");
-    let elapsed = started.elapsed();
-    assert!(status.success(), "{cmd:?} failed");
-    elapsed
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

@@ -105,23 +105,15 @@ pub(super) fn plan(
             let tokens = tokens(&settings, api)?;
             // pytest needs its runner to collect examples; the others send
             // selectors only, so planning works for every runner.
-            let runner = match settings.runner {
-                RunnerKind::Pytest => {
-                    let runner = build_runner(&settings)?;
-                    if let Some(notice) = &runner.notice {
-                        // D19: stdout carries only the plan output.
-                        shell.err(&format!("{notice}\n"));
-                    }
-                    Some(runner)
+            let runner = if settings.runner == RunnerKind::Pytest {
+                let runner = build_runner(&settings)?;
+                if let Some(notice) = &runner.notice {
+                    // D19: stdout carries only the plan output.
+                    shell.err(&format!("{notice}\n"));
                 }
-                RunnerKind::Rspec
-                | RunnerKind::Jest
-                | RunnerKind::Vitest
-                | RunnerKind::Cypress
-                | RunnerKind::Playwright
-                | RunnerKind::Gotest
-                | RunnerKind::Cucumber
-                | RunnerKind::Custom => None,
+                Some(runner)
+            } else {
+                None
             };
             let mut client = api_client(
                 api,

@@ -107,24 +107,22 @@ fn sigint_reaches_the_process_group_and_exits_130() {
     signal_run(libc::SIGINT, 130);
 }
 
-#[test]
-fn a_second_sigint_kills_a_command_that_ignores_the_first() {
-    let dir = TestDir::new();
+/// Starts bktec with a custom command that ignores `traps` and records its
+/// pid; returns bktec and the command's pid once it runs.
+fn start_stubborn(dir: &TestDir, traps: &str, grace: &str) -> (Child, i32) {
     let marker = dir.path().join("pid.txt");
-    // A command that ignores SIGINT and SIGTERM, with a long grace period.
     let script = format!(
-        "trap '' INT TERM; echo $$ > '{}'; while true; do sleep 0.1; done",
+        "trap '' {traps}; echo $$ > '{}'; while true; do sleep 0.1; done",
         marker.display()
     );
-    let mut cmd = dir
+    dir.write("selectors.txt", "all\n");
+    let child = dir
         .bktec()
         .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "custom")
         .env("BUILDKITE_TEST_ENGINE_SELECTOR_FILE", "selectors.txt")
-        .env("BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD", "60s")
+        .env("BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD", grace)
         .args(["run", "--test-command", &format!("sh -c \"{script}\"")])
-        .command();
-    dir.write("selectors.txt", "all\n");
-    let mut child = cmd
+        .command()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -132,14 +130,24 @@ fn a_second_sigint_kills_a_command_that_ignores_the_first() {
     wait_for("the command to start", Duration::from_secs(30), || {
         fs::read_to_string(&marker).is_ok_and(|s| s.trim().parse::<i32>().is_ok())
     });
-    let shell: i32 = fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
+    let pid = fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
+    (child, pid)
+}
+
+fn send(child: &Child, signal: i32) {
     let pid = i32::try_from(child.id()).unwrap();
     // SAFETY: kill has no memory-safety preconditions.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+#[test]
+fn a_second_sigint_kills_a_command_that_ignores_the_first() {
+    let dir = TestDir::new();
+    let (mut child, shell) = start_stubborn(&dir, "INT TERM", "60s");
+    send(&child, libc::SIGINT);
     sleep(Duration::from_millis(300));
     assert!(alive(shell), "the command ignores the first SIGINT");
-    // SAFETY: as above.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    send(&child, libc::SIGINT);
     let status = wait_exit(&mut child, Duration::from_secs(20));
     assert_eq!(status.code(), Some(130));
     wait_for("the command to be killed", Duration::from_secs(10), || {
@@ -150,35 +158,8 @@ fn a_second_sigint_kills_a_command_that_ignores_the_first() {
 #[test]
 fn a_grace_period_ends_in_a_kill() {
     let dir = TestDir::new();
-    let marker = dir.path().join("pid.txt");
-    let script = format!(
-        "trap '' TERM; echo $$ > '{}'; while true; do sleep 0.1; done",
-        marker.display()
-    );
-    dir.write("selectors.txt", "all\n");
-    let mut child = dir
-        .bktec()
-        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "custom")
-        .env("BUILDKITE_TEST_ENGINE_SELECTOR_FILE", "selectors.txt")
-        .args([
-            "run",
-            "--cancel-grace-period",
-            "500ms",
-            "--test-command",
-            &format!("sh -c \"{script}\""),
-        ])
-        .command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start bktec");
-    wait_for("the command to start", Duration::from_secs(30), || {
-        fs::read_to_string(&marker).is_ok_and(|s| s.trim().parse::<i32>().is_ok())
-    });
-    let shell: i32 = fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: kill has no memory-safety preconditions.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let (mut child, shell) = start_stubborn(&dir, "TERM", "500ms");
+    send(&child, libc::SIGTERM);
     let status = wait_exit(&mut child, Duration::from_secs(20));
     assert_eq!(status.code(), Some(143));
     wait_for("the command to be killed", Duration::from_secs(10), || {
