@@ -72,9 +72,10 @@ pub(super) fn run_tests(
             match &settings.mode {
                 PlanMode::Local => {
                     // D6, D20: no suite slug, so every node computes the same split.
+                    let files = discovery.targets.len();
                     shell.out(&format!(
-                        "Buildkite Test Engine Client: No Test Engine suite is configured; splitting {} test files locally across {} {} (this is node {}).\n",
-                        discovery.targets.len(),
+                        "Buildkite Test Engine Client: No Test Engine suite is configured; splitting {files} test {} locally across {} {} (this is node {}).\n",
+                        if files == 1 { "file" } else { "files" },
                         settings.parallelism,
                         if settings.parallelism == 1 { "node" } else { "nodes" },
                         settings.node_index

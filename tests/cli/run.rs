@@ -45,7 +45,7 @@ fn passing_tests_exit_0_with_a_report() {
     let out = bktec(&dir, Venv::Collector).output();
     out.assert_success()
         .assert_stdout_contains("Using JSON output for pytest results.")
-        .assert_stdout_contains("splitting 1 test files locally across 1 node")
+        .assert_stdout_contains("splitting 1 test file locally across 1 node")
         .assert_stdout_contains("✅ All tests passed.")
         .assert_stdout_contains("| Total   |           | 2 |");
     assert!(
