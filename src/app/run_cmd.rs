@@ -137,7 +137,7 @@ pub(super) fn run_tests(
             return Err(BktecError::NoTestsAssigned);
         }
         shell.out("+++ Buildkite Test Engine Client: No tests to run on this node\n");
-        post_metadata(&runtime, planned, &settings, None, shell);
+        runtime.block_on(post_metadata(planned, &settings, None, shell));
         return Ok(exit_code::SUCCESS);
     }
     let uploader = uploader(context, &settings, &runner, upload_token.as_ref(), shell);
@@ -150,7 +150,7 @@ pub(super) fn run_tests(
         retry_muted: settings.retry.retry_muted,
     };
     let timeline = RefCell::new(Vec::new());
-    let outcome = runtime.block_on(async {
+    let (outcome, mut signals) = runtime.block_on(async {
         let signals = Signals::install().map_err(BktecError::Runtime)?;
         let mut attempts =
             ProcessAttempts::new(&runner, signals, &token, settings.cancel_grace_period)
@@ -169,9 +169,9 @@ pub(super) fn run_tests(
                 timeline.borrow_mut().push(timeline_event(retry.attempt, "end"));
             }
         };
-        Ok::<_, BktecError>(
-            execute(&tests, &plan.muted_tests, policy, &mut attempts, &mut report_event).await,
-        )
+        let outcome =
+            execute(&tests, &plan.muted_tests, policy, &mut attempts, &mut report_event).await;
+        Ok::<_, BktecError>((outcome, attempts.into_signals()))
     })?;
     let runner_name = runner.kind.display_name();
     let (status, message) = exit_status(&outcome, runner_name);
@@ -191,13 +191,18 @@ pub(super) fn run_tests(
     if let Some(text) = report::render_report(&outcome.record, &plan.skipped_tests, runner_name) {
         shell.out(&text);
     }
-    post_metadata(
-        &runtime,
-        planned,
-        &settings,
-        Some((timeline.into_inner(), &outcome)),
-        shell,
-    );
+    // The handlers installed for the attempts stay: a SIGINT or SIGTERM while
+    // the metadata is sent ends bktec at once rather than after the retries.
+    let timeline = timeline.into_inner();
+    let interrupted = runtime.block_on(async {
+        tokio::select! {
+            () = post_metadata(planned, &settings, Some((timeline, &outcome)), shell) => None,
+            signal = signals.next_cancel() => Some(signal),
+        }
+    });
+    if let Some(signal) = interrupted {
+        return Ok(exit_code::SIGNAL_BASE.saturating_add(u8::try_from(signal).unwrap_or(0)));
+    }
     if let Some(message) = message {
         shell.err(&format!("{message}\n"));
     }
@@ -235,8 +240,7 @@ fn timeline_event(attempt: u32, edge: &str) -> TimelineEvent {
 }
 
 /// Posts the run's metadata for a server plan (4.3 D); failures only print.
-fn post_metadata(
-    runtime: &tokio::runtime::Runtime,
+async fn post_metadata(
     planned: Planned,
     settings: &RunSettings,
     run: Option<(Vec<TimelineEvent>, &RunOutcome)>,
@@ -255,7 +259,7 @@ fn post_metadata(
         timeline,
         statistics,
     };
-    if let Err(err) = runtime.block_on(client.post_metadata(&request)) {
+    if let Err(err) = client.post_metadata(&request).await {
         shell.out(&format!("Failed to send metadata to Test Engine: {err}\n"));
     }
 }

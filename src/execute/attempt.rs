@@ -45,6 +45,11 @@ impl<'a> ProcessAttempts<'a> {
         }
     }
 
+    /// The signal handlers, for what runs after the attempts.
+    pub fn into_signals(self) -> Signals {
+        self.signals
+    }
+
     /// Uploads each attempt's result file with `uploader` (13.1).
     pub fn with_uploader(mut self, uploader: Option<Uploader>) -> ProcessAttempts<'a> {
         self.uploader = uploader;

@@ -46,6 +46,18 @@ impl Signals {
         Ok(Signals { receiver })
     }
 
+    /// Waits for the next SIGINT or SIGTERM (other signals are dropped, as
+    /// no child is running to forward them to).
+    pub async fn next_cancel(&mut self) -> i32 {
+        loop {
+            match self.receiver.recv().await {
+                Some(number) if is_cancel(number) => return number,
+                Some(_) => {}
+                None => std::future::pending::<()>().await,
+            }
+        }
+    }
+
     /// A SIGINT or SIGTERM received while no child was running, if any.
     pub fn pending(&mut self) -> Option<i32> {
         let mut cancel = None;

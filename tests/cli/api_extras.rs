@@ -522,3 +522,58 @@ fn promise_failure_calls_the_agent_only_when_hard_failures_remain() {
         .assert_success();
     assert!(!log.exists(), "no promise without hard failures");
 }
+
+#[test]
+fn a_signal_while_metadata_is_sent_ends_bktec_at_once() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let dir = TestDir::new();
+    dir.write("tests/test_fast.py", FAST);
+    let reached = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&reached);
+    let stand_in = StandIn::start(move |req| {
+        let path = path_of(req).to_string();
+        if path.ends_with("/test_plan_metadata") {
+            seen.store(true, Ordering::SeqCst);
+            Reply::Hang
+        } else if path.ends_with("/filter_tests") {
+            Reply::json(200, json!({"tests": []}))
+        } else {
+            Reply::json(
+                200,
+                json!({"tasks": {"0": {"node_number": 0, "tests": [{"format": "selector", "value": "tests/test_fast.py"}]}}}),
+            )
+        }
+    });
+    let mut child = api_bktec(&dir, &stand_in.url, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT", "20s")
+        .env("BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET", "60s")
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !reached.load(Ordering::SeqCst) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "metadata was never sent"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(10),
+            "bktec kept waiting for the metadata"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(143));
+}
