@@ -52,14 +52,6 @@ pub enum BktecError {
     /// A command-line usage error found after parsing.
     #[error("{0}")]
     Usage(String),
-    /// A part of bktec that is not built yet. Never pretends to have run tests.
-    #[error("bktec {}: {what} is not implemented yet", command.name())]
-    NotImplemented {
-        /// The command being run.
-        command: CommandKind,
-        /// What is missing.
-        what: &'static str,
-    },
     /// The working directory could not be determined.
     #[error("failed to determine the working directory")]
     CurrentDir(#[source] std::io::Error),
@@ -79,7 +71,6 @@ impl BktecError {
             | BktecError::Runtime(_)
             | BktecError::InvalidCommand(_)
             | BktecError::Usage(_)
-            | BktecError::NotImplemented { .. }
             | BktecError::CurrentDir(_) => exit_code::CONFIG_ERROR,
         }
     }
@@ -98,7 +89,6 @@ impl BktecError {
             | BktecError::Runtime(_)
             | BktecError::InvalidCommand(_)
             | BktecError::Usage(_)
-            | BktecError::NotImplemented { .. }
             | BktecError::CurrentDir(_) => false,
         }
     }
