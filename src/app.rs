@@ -88,6 +88,12 @@ impl Context {
         for warning in &discovery.warnings {
             shell.err(&format!("{warning}\n"));
         }
+        if settings.debug {
+            shell.err(&crate::shell::debug_line(&format!(
+                "Discovered {} test targets",
+                discovery.targets.len()
+            )));
+        }
         Ok(discovery)
     }
 

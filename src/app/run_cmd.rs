@@ -121,6 +121,16 @@ pub(super) fn run_tests(
         }
     };
     let plan = planned.plan();
+    if settings.debug {
+        let source = match &planned {
+            Planned::Server(plan, _, _) => format!("Test Engine plan `{}`", plan.identifier),
+            Planned::Local(_) => "local plan".to_string(),
+        };
+        shell.err(&crate::shell::debug_line(&format!(
+            "Running node {} of {} from the {source}",
+            settings.node_index, settings.parallelism
+        )));
+    }
     let tests = match plan.task_tests(settings.node_index) {
         Some(tests) => tests.to_vec(),
         None => {
