@@ -354,3 +354,73 @@ fn row_files_replace_discovery_and_resolve_against_the_config_file() {
             "`bin.txt` is not a text file: it holds a NUL byte at offset 1 (from --selector-file)",
         );
 }
+
+mod walk_property {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Paths of up to three levels over a small alphabet, so patterns hit.
+    fn tree() -> impl Strategy<Value = Vec<String>> {
+        let part = prop_oneof![
+            Just("a"),
+            Just("b"),
+            Just("ab"),
+            Just("test_a.py"),
+            Just("b_test.py"),
+            Just("x.py")
+        ];
+        prop::collection::vec(
+            prop::collection::vec(part, 1..4).prop_map(|p| p.join("/")),
+            1..12,
+        )
+    }
+
+    fn pattern() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("**/*.py".to_string()),
+            Just("**/{*_test,test_*}.py".to_string()),
+            Just("a/**/*.py".to_string()),
+            Just("*/test_*.py".to_string()),
+            Just("a**py".to_string()),
+            Just("{a,b}/*".to_string()),
+            Just("**/b/**".to_string()),
+            Just("[ab]/[^x]*".to_string()),
+            Just("a/?/*.py".to_string()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The walk finds exactly the files the pattern matches, in sorted
+        /// pre-order: pruning never hides a match and nothing else slips in.
+        #[test]
+        fn walk_finds_exactly_the_matching_files(paths in tree(), include in pattern()) {
+            let dir = TestDir::new();
+            let mut files: Vec<String> = Vec::new();
+            for p in &paths {
+                // A path that is a prefix directory of another cannot also be a file.
+                if paths.iter().any(|q| q.starts_with(&format!("{p}/"))) || files.iter().any(|f| p.starts_with(&format!("{f}/"))) {
+                    continue;
+                }
+                if !files.contains(p) {
+                    dir.write(p, "");
+                    files.push(p.clone());
+                }
+            }
+            let pattern = Pattern::parse(&include, None).unwrap();
+            let mut want: Vec<String> = files.iter().filter(|f| pattern.matches(f)).cloned().collect();
+            // Pre-order with byte-sorted entries: compare path components.
+            want.sort_by(|a, b| a.split('/').collect::<Vec<_>>().cmp(&b.split('/').collect::<Vec<_>>()));
+            // (A root that is a file, such as `a` for `a/**/*.py`, is a walk
+            // warning, not a failure.)
+            let (got, _warnings) = files_found(dir.path(), &include);
+            prop_assert_eq!(got, want, "pattern {}", include);
+        }
+    }
+
+    fn files_found(base: &Path, include: &str) -> (Vec<String>, Vec<String>) {
+        super::files(base, include, "", false)
+    }
+}
