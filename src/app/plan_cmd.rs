@@ -94,9 +94,10 @@ pub(super) fn plan(
     let planned = match &settings.mode {
         PlanMode::Local => {
             shell.err("Buildkite Test Engine Client: No Test Engine suite is configured; planning locally.\n");
-            let plan = local_plan(&discovery.targets, settings.parallelism);
+            let mut plan = local_plan(&discovery.targets, settings.parallelism);
+            plan.identifier = settings.plan_identifier.clone();
             Planned {
-                identifier: String::new(),
+                identifier: settings.plan_identifier.clone(),
                 parallelism: i64::from(settings.parallelism),
                 document: serde_json::to_value(&plan).expect("a plan serializes"),
             }

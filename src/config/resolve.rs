@@ -111,6 +111,9 @@ pub struct RunSettings {
     pub mode: PlanMode,
     /// Job context.
     pub job: JobContext,
+    /// The plan identifier: configured, else `<build id>/<step id>` when both
+    /// are known, else empty (only Test Engine mode requires one).
+    pub plan_identifier: String,
     /// pytest tag filters.
     pub tag_filters: Option<String>,
     /// The configured location prefix.
@@ -373,6 +376,16 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
         fail_on_no_tests: r.bool("runner.fail-on-no-tests"),
         debug: r.bool("debug"),
         mode,
+        plan_identifier: r
+            .non_empty("test-engine.plan-identifier")
+            .map(|s| s.value)
+            .unwrap_or_else(|| {
+                if job.build_id.is_empty() || job.step_id.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}/{}", job.build_id, job.step_id)
+                }
+            }),
         job,
         tag_filters,
         location_prefix: r.non_empty("test-engine.location-prefix").map(|s| s.value),

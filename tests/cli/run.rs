@@ -352,3 +352,53 @@ fn template_errors_name_their_origin() {
         .assert_exit(16)
         .assert_stderr_contains("BUILDKITE_TEST_ENGINE_TEST_CMD is invalid: Unterminated single-quoted string in `pytest '{{testExamples}}` (from env BUILDKITE_TEST_ENGINE_TEST_CMD)");
 }
+
+#[test]
+fn a_local_plan_written_by_plan_replays_with_plan_file() {
+    let dir = pytest_project(&[
+        ("tests/test_a.py", PASSING),
+        ("tests/test_b.py", PASSING),
+        ("tests/test_c.py", PASSING),
+    ]);
+    let out = bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_BUILD_ID", "b1")
+        .env("BUILDKITE_STEP_ID", "s1")
+        .args(["plan", "--plan-out", "-", "--parallelism", "2"])
+        .output();
+    out.assert_success()
+        .assert_stderr_contains("planning locally");
+    let plan: Value = serde_json::from_str(&out.stdout()).expect("stdout is only the plan (D19)");
+    assert_eq!(plan["identifier"], "b1/s1");
+    assert_eq!(
+        plan["tasks"]["1"]["tests"],
+        json!([{"path": "tests/test_b.py"}])
+    );
+    dir.write("plan.json", &out.stdout());
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--plan-file",
+            "plan.json",
+            "--parallelism",
+            "2",
+            "--parallel-job",
+            "1",
+        ])
+        .output()
+        .assert_success()
+        .assert_stdout_contains("\npytest tests/test_b.py --json=");
+    let json_line = bktec(&dir, Venv::Collector)
+        .args([
+            "plan",
+            "--json",
+            "--parallelism",
+            "2",
+            "--plan-identifier",
+            "mine",
+        ])
+        .output();
+    assert_eq!(
+        json_line.stdout(),
+        "{\"BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER\":\"mine\",\"BUILDKITE_TEST_ENGINE_PARALLELISM\":\"2\"}\n"
+    );
+}
