@@ -127,7 +127,7 @@ pub(super) fn plan(
                 .enable_all()
                 .build()
                 .map_err(BktecError::Runtime)?;
-            let fallback = |_reason: FallbackReason| Planned {
+            let fallback = || Planned {
                 identifier: api.plan_identifier.clone(),
                 parallelism: fallback_parallelism,
                 document: serde_json::json!({
@@ -179,7 +179,7 @@ pub(super) fn plan(
                             Output::Json | Output::PipelineUpload(_),
                         ) => {
                             warn_lines(shell, &reason.warning_lines());
-                            fallback(reason)
+                            fallback()
                         }
                     }
                 }
@@ -189,7 +189,7 @@ pub(super) fn plan(
                         if matches!(output, Output::PlanOut(_)) {
                             shell.warn("This is a locally-computed fallback plan, not a plan from the server.");
                         }
-                        fallback(reason)
+                        fallback()
                     }
                     Err(fatal) => return Err(BktecError::Api(fatal_text(&fatal))),
                 },
