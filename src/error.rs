@@ -75,15 +75,15 @@ impl BktecError {
         }
     }
 
-    /// Whether the error's own text already includes its cause, so the
-    /// renderer must not print the `#[source]` chain again.
-    pub fn includes_source(&self) -> bool {
+    /// Whether the error's own text already includes its direct cause, so
+    /// the renderer starts the `caused by` lines one level further down.
+    pub fn repeats_source(&self) -> bool {
         match self {
-            BktecError::Preflight(_) => true,
-            BktecError::Config { .. } => true,
-            BktecError::Discover { .. }
+            BktecError::Config { .. }
+            | BktecError::Discover { .. }
             | BktecError::Runner(_)
-            | BktecError::PlanFile(_)
+            | BktecError::PlanFile(_) => true,
+            BktecError::Preflight(_)
             | BktecError::Api(_)
             | BktecError::NoTestsAssigned
             | BktecError::Runtime(_)

@@ -89,11 +89,15 @@ impl Shell {
         self.err(&line);
     }
 
-    /// Writes an error and its causes to stderr: `error: ...` then one
-    /// `  caused by: ...` line per source.
-    pub fn error(&mut self, error: &dyn Error, with_sources: bool) {
+    /// Writes an error and its causes to stderr: the message, then one
+    /// `  caused by: ...` line per source. `skip_first` leaves out a direct
+    /// source that the message already shows.
+    pub fn error(&mut self, error: &dyn Error, skip_first: bool) {
         let mut text = format!("{error}\n");
-        let mut source = if with_sources { error.source() } else { None };
+        let mut source = error.source();
+        if skip_first {
+            source = source.and_then(Error::source);
+        }
         while let Some(cause) = source {
             text.push_str(&format!("  caused by: {cause}\n"));
             source = cause.source();
