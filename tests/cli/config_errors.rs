@@ -446,3 +446,21 @@ fn help_and_version_exit_0() {
             .assert_stdout_contains("Usage:");
     }
 }
+
+#[test]
+fn an_error_names_its_cause_once() {
+    let dir = TestDir::new();
+    let stderr = fails(
+        &dir,
+        &["run", "--plan-file", "missing.json"],
+        &[PYTEST],
+        &[
+            "bktec run: failed to read plan file `missing.json` (from --plan-file)\n  caused by: No such file or directory",
+        ],
+    );
+    assert_eq!(
+        stderr.matches("failed to read plan file").count(),
+        1,
+        "{stderr}"
+    );
+}
