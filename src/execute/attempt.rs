@@ -6,7 +6,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{AttemptExit, AttemptReport, AttemptResults, AttemptRunner, RetryData, RunEvent};
+use super::retry_loop::{
+    AttemptExit, AttemptReport, AttemptResults, AttemptRunner, RetryData, RunEvent,
+};
 use crate::config::EnvVars;
 use crate::process::{ChildExit, ChildSpec, Signals, run_child};
 use crate::results::{Mapping, ParsedResults, ResultsError, parse_collector_json, parse_junit};

@@ -1,0 +1,204 @@
+//! Where a run's targets come from (behaviour document 5.1).
+
+use std::path::{Path, PathBuf};
+
+use super::rows::{RowFileError, read_rows};
+use super::walk::{WalkOptions, walk};
+use crate::config::resolve::{RunSettings, Sourced};
+use crate::glob::{GlobError, Pattern};
+use crate::runner::RunnerKind;
+
+/// Where the targets came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetSource {
+    /// `--selector-file`.
+    SelectorFile(Sourced<PathBuf>),
+    /// `--files`.
+    FilesList(Sourced<PathBuf>),
+    /// `go list`, for gotest.
+    GoList,
+    /// The zzglob walk.
+    Walk {
+        /// The include pattern.
+        pattern: Sourced<String>,
+        /// The exclude pattern.
+        exclude: Sourced<String>,
+    },
+}
+
+/// The discovered targets.
+#[derive(Clone, Debug)]
+pub struct Discovery {
+    /// The targets, in the order they are sent for planning.
+    pub targets: Vec<String>,
+    /// Where they came from.
+    pub source: TargetSource,
+    /// Notices and walk problems; discovery went on after each.
+    pub warnings: Vec<String>,
+}
+
+/// Why discovery failed. Every variant exits 16.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    /// The include or exclude pattern does not parse.
+    #[error("error parsing test file {which} \"{pattern}\" (from {origin})")]
+    Pattern {
+        /// `pattern` or `exclude pattern`.
+        which: &'static str,
+        /// The pattern.
+        pattern: String,
+        /// Where it came from, described.
+        origin: String,
+        /// The parse error.
+        #[source]
+        source: GlobError,
+    },
+    /// The walk found nothing.
+    #[error(
+        "no files found with pattern \"{pattern}\" ({pattern_origin}) and exclude pattern \"{exclude}\" ({exclude_origin})"
+    )]
+    NoFiles {
+        /// The include pattern.
+        pattern: String,
+        /// Where it came from, described.
+        pattern_origin: String,
+        /// The exclude pattern.
+        exclude: String,
+        /// Where it came from, described.
+        exclude_origin: String,
+    },
+    /// A row file is unusable.
+    #[error(transparent)]
+    Rows(#[from] RowFileError),
+    /// `go list` failed.
+    #[error("go list failed: {message}")]
+    GoList {
+        /// What went wrong, with go's stderr.
+        message: String,
+    },
+    /// `go list` found no package with tests.
+    #[error("no Go packages with tests found using `go list`")]
+    NoGoPackages,
+    /// The runner has no include pattern and no row file was given.
+    #[error(
+        "the {runner} runner has no test file pattern; set one, or a files list or selector file"
+    )]
+    NoPattern {
+        /// The runner.
+        runner: RunnerKind,
+    },
+}
+
+/// Finds this run's targets. `base` is the working directory; `home` expands
+/// a leading `~/` in patterns.
+pub fn discover(
+    settings: &RunSettings,
+    base: &Path,
+    home: Option<&str>,
+) -> Result<Discovery, DiscoverError> {
+    if let Some(file) = &settings.selector_file {
+        return Ok(Discovery {
+            targets: read_rows(file)?,
+            source: TargetSource::SelectorFile(file.clone()),
+            warnings: Vec::new(),
+        });
+    }
+    if let Some(file) = &settings.files_list {
+        return Ok(Discovery {
+            targets: read_rows(file)?,
+            source: TargetSource::FilesList(file.clone()),
+            warnings: Vec::new(),
+        });
+    }
+    if settings.runner == RunnerKind::Gotest {
+        return go_list(base);
+    }
+    let mut warnings = Vec::new();
+    if settings.runner == RunnerKind::Custom {
+        warnings.push(
+            "Buildkite Test Engine Client: --selector-file (or BUILDKITE_TEST_ENGINE_SELECTOR_FILE) is not set for the custom runner. Discovering selector values with the configured test file pattern.".to_string(),
+        );
+    }
+    let Some(pattern) = &settings.include_pattern else {
+        return Err(DiscoverError::NoPattern {
+            runner: settings.runner,
+        });
+    };
+    let exclude = &settings.exclude_pattern;
+    let include = parse(pattern, "pattern", home)?;
+    let excluded = parse(exclude, "exclude pattern", home)?;
+    let options = WalkOptions {
+        skip_hidden_and_venvs: settings.runner.skips_hidden_and_venv_dirs(),
+    };
+    let output = walk(base, &include, &excluded, options);
+    warnings.extend(output.warnings);
+    if output.files.is_empty() {
+        return Err(DiscoverError::NoFiles {
+            pattern: pattern.value.clone(),
+            pattern_origin: pattern.origin.describe(),
+            exclude: exclude.value.clone(),
+            exclude_origin: exclude.origin.describe(),
+        });
+    }
+    Ok(Discovery {
+        targets: output.files,
+        source: TargetSource::Walk {
+            pattern: pattern.clone(),
+            exclude: exclude.clone(),
+        },
+        warnings,
+    })
+}
+
+fn parse(
+    pattern: &Sourced<String>,
+    which: &'static str,
+    home: Option<&str>,
+) -> Result<Pattern, DiscoverError> {
+    Pattern::parse(&pattern.value, home).map_err(|source| DiscoverError::Pattern {
+        which,
+        pattern: pattern.value.clone(),
+        origin: pattern.origin.describe(),
+        source,
+    })
+}
+
+/// gotest targets are the packages with tests, from `go list` (5.1).
+fn go_list(base: &Path) -> Result<Discovery, DiscoverError> {
+    let output = std::process::Command::new("go")
+        .args([
+            "list",
+            "-f",
+            "{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}",
+            "./...",
+        ])
+        .current_dir(base)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|err| DiscoverError::GoList {
+            message: err.to_string(),
+        })?;
+    if !output.status.success() {
+        return Err(DiscoverError::GoList {
+            message: format!(
+                "{}\nstderr:\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        });
+    }
+    let targets: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    if targets.is_empty() {
+        return Err(DiscoverError::NoGoPackages);
+    }
+    Ok(Discovery {
+        targets,
+        source: TargetSource::GoList,
+        warnings: Vec::new(),
+    })
+}

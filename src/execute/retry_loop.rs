@@ -1,0 +1,252 @@
+//! The retry loop and the final exit status (behaviour document 9).
+
+use crate::exit_code;
+use crate::plan::TestCase;
+use crate::results::{ParsedResults, RunResult};
+
+/// How an attempt's process ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptExit {
+    /// The command exited with this code.
+    Exited(i32),
+    /// The command was killed by this signal.
+    Signaled(i32),
+    /// bktec received this SIGINT or SIGTERM and ended the attempt (D15).
+    Cancelled(i32),
+    /// The command could not be started.
+    StartFailed(String),
+}
+
+/// What became of an attempt's result file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptResults {
+    /// It was read.
+    Parsed(ParsedResults),
+    /// The runner has no result file, or the exit code says not to read it.
+    NotRead,
+    /// It was missing or malformed.
+    Unreadable(String),
+}
+
+/// One finished attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptReport {
+    /// How the process ended.
+    pub exit: AttemptExit,
+    /// Its results.
+    pub results: AttemptResults,
+    /// A run-level error implied by the exit code (pytest's status 2 in JSON mode).
+    pub run_error: Option<String>,
+}
+
+/// Which attempt this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryData {
+    /// 0 for the first run, k for the k-th retry.
+    pub attempt: u32,
+    /// The most retries allowed.
+    pub max_retries: u32,
+}
+
+/// What the loop tells the reporter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunEvent {
+    /// An attempt is about to run these tests.
+    AttemptStarted {
+        /// Which attempt.
+        retry: RetryData,
+        /// How many tests.
+        tests: usize,
+    },
+    /// The command line of an attempt, shell-quoted.
+    Command(String),
+    /// The result file of an attempt could not be used.
+    ResultsUnreadable(String),
+    /// A line for the user (uploads and the like).
+    Notice(String),
+    /// An attempt finished.
+    AttemptFinished {
+        /// Which attempt.
+        retry: RetryData,
+        /// How it ended.
+        exit: AttemptExit,
+    },
+}
+
+/// Runs one attempt.
+pub trait AttemptRunner {
+    /// Runs `tests` as attempt `retry.attempt`, sending events to `events`.
+    fn run_attempt(
+        &mut self,
+        tests: &[String],
+        retry: RetryData,
+        events: &mut dyn FnMut(RunEvent),
+    ) -> impl Future<Output = AttemptReport>;
+
+    /// A SIGINT or SIGTERM received between attempts, if any.
+    fn cancelled(&mut self) -> Option<i32>;
+}
+
+/// Why the loop stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// Nothing failed (or only muted tests, with muted retries off).
+    NothingToRetry,
+    /// The retries are used up.
+    RetriesExhausted,
+    /// The run is in the error state (9.3).
+    RunError,
+    /// The attempt's results were not read or could not be, so its failures are unknown.
+    ResultsUnavailable,
+    /// A signal ended an attempt or arrived between attempts (D15).
+    Signal,
+    /// The command could not be started.
+    StartFailed,
+}
+
+/// How the whole run went.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// Every recorded test.
+    pub record: RunResult,
+    /// The last attempt's exit.
+    pub last_exit: AttemptExit,
+    /// Whether the last attempt's results were read.
+    pub last_results_read: bool,
+    /// How many attempts ran.
+    pub attempts: u32,
+    /// Why the loop stopped.
+    pub stop: StopReason,
+}
+
+/// The retry policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The most retries after the first attempt.
+    pub max_retries: u32,
+    /// Whether failed muted tests are retried too (D16).
+    pub retry_muted: bool,
+}
+
+/// Runs `tests` with retries (9.1) and returns the outcome.
+pub async fn execute(
+    tests: &[TestCase],
+    muted: &[TestCase],
+    policy: RetryPolicy,
+    runner: &mut impl AttemptRunner,
+    events: &mut dyn FnMut(RunEvent),
+) -> RunOutcome {
+    let mut record = RunResult::new(muted.iter().map(|t| (t.scope.as_str(), t.name.as_str())));
+    let mut to_run: Vec<String> = tests.iter().map(|t| t.runnable().to_string()).collect();
+    let mut attempt = 0;
+    loop {
+        let retry = RetryData {
+            attempt,
+            max_retries: policy.max_retries,
+        };
+        events(RunEvent::AttemptStarted {
+            retry,
+            tests: to_run.len(),
+        });
+        let report = runner.run_attempt(&to_run, retry, events).await;
+        let mut results_read = false;
+        match report.results {
+            AttemptResults::Parsed(parsed) => {
+                results_read = true;
+                record.record(parsed.tests);
+                if let Some(error) = parsed.run_error {
+                    record.set_error(error);
+                }
+            }
+            AttemptResults::NotRead => {}
+            AttemptResults::Unreadable(message) => events(RunEvent::ResultsUnreadable(message)),
+        }
+        if let Some(error) = report.run_error
+            && record.error().is_none()
+        {
+            record.set_error(error);
+        }
+        events(RunEvent::AttemptFinished {
+            retry,
+            exit: report.exit.clone(),
+        });
+        let stop = match &report.exit {
+            AttemptExit::Cancelled(_) | AttemptExit::Signaled(_) => Some(StopReason::Signal),
+            AttemptExit::StartFailed(_) => Some(StopReason::StartFailed),
+            AttemptExit::Exited(_) if record.error().is_some() => Some(StopReason::RunError),
+            AttemptExit::Exited(_) if attempt == policy.max_retries => {
+                Some(StopReason::RetriesExhausted)
+            }
+            // Without this attempt's results, its failures are unknown, and
+            // the exit code alone never triggers a retry (9.3).
+            AttemptExit::Exited(_) if !results_read => Some(StopReason::ResultsUnavailable),
+            AttemptExit::Exited(_) => None,
+        };
+        let next = match stop {
+            Some(_) => Vec::new(),
+            None => {
+                let mut next: Vec<String> =
+                    record.failed().iter().map(|t| t.path.clone()).collect();
+                if policy.retry_muted {
+                    next.extend(record.failed_muted().iter().map(|t| t.path.clone()));
+                }
+                next
+            }
+        };
+        // A SIGINT or SIGTERM that arrived while results were read ends the
+        // run before the next attempt, as if it had ended that attempt (D15).
+        let pending = match stop {
+            None if !next.is_empty() => runner.cancelled(),
+            Some(_) | None => None,
+        };
+        let stop = match (stop, pending) {
+            (Some(stop), _) => Some(stop),
+            (None, Some(_)) => Some(StopReason::Signal),
+            (None, None) if next.is_empty() => Some(StopReason::NothingToRetry),
+            (None, None) => None,
+        };
+        if let Some(stop) = stop {
+            return RunOutcome {
+                record,
+                last_exit: pending.map_or(report.exit, AttemptExit::Cancelled),
+                last_results_read: results_read,
+                attempts: attempt + 1,
+                stop,
+            };
+        }
+        to_run = next;
+        attempt += 1;
+    }
+}
+
+/// The exit status of `run` for `outcome` (9.5, D15, D22), and the message to
+/// print with it, if any.
+pub fn exit_status(outcome: &RunOutcome, runner_name: &str) -> (u8, Option<String>) {
+    match &outcome.last_exit {
+        AttemptExit::Cancelled(signal) | AttemptExit::Signaled(signal) => (
+            exit_code::SIGNAL_BASE.saturating_add(u8::try_from(*signal).unwrap_or(u8::MAX - 128)),
+            Some(format!(
+                "Buildkite Test Engine Client: {runner_name} was terminated with signal: {}",
+                crate::process::signal_name(*signal)
+            )),
+        ),
+        AttemptExit::StartFailed(message) => (exit_code::CONFIG_ERROR, Some(message.clone())),
+        AttemptExit::Exited(0) => (exit_code::SUCCESS, None),
+        // Only muted tests failed: green, but only when the last attempt's
+        // results were read, so unreadable results never turn a run green.
+        AttemptExit::Exited(1)
+            if outcome.last_results_read && outcome.record.only_muted_failures() =>
+        {
+            (exit_code::SUCCESS, None)
+        }
+        AttemptExit::Exited(code) => (
+            u8::try_from(*code).unwrap_or(1).max(1),
+            Some(format!(
+                "{runner_name} exited with error: exit status {code}"
+            )),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;
