@@ -12,7 +12,6 @@ use crate::config::elements::{Flag, GoDuration, Int, KeyValues};
 use crate::config::env_vars::{EnvSnapshot, EnvVars};
 use crate::config::error::{ConfigError, Problem};
 use crate::config::file::ConfigFile;
-use crate::config::options::BktecOptions;
 use crate::config::origin::Origin;
 use crate::config::registry::{SETTINGS, Setting, SettingKind};
 
@@ -121,8 +120,6 @@ pub struct LoadedConfig {
     env_used: BTreeMap<&'static str, &'static str>,
     cli_used: BTreeMap<&'static str, String>,
     values: BTreeMap<&'static str, SettingValue>,
-    /// The merged options.
-    pub options: BktecOptions,
 }
 
 impl LoadedConfig {
@@ -201,7 +198,6 @@ pub fn load(
         env_used,
         cli_used,
         values: BTreeMap::new(),
-        options: BktecOptions::default(),
     };
     let mut problems = Vec::new();
     for setting in SETTINGS {
@@ -222,15 +218,6 @@ pub fn load(
     if !problems.is_empty() {
         return Err(ConfigError::Invalid { problems });
     }
-    loaded.options = loaded
-        .figment
-        .extract()
-        .map_err(|err| ConfigError::Invalid {
-            problems: err
-                .into_iter()
-                .map(|e| Problem::other(format!("`{}` is invalid: {}", e.path.join("."), e.kind)))
-                .collect(),
-        })?;
     Ok(loaded)
 }
 
@@ -439,6 +426,40 @@ mod tests {
         assert!(text.contains("BUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: `two` is not a decimal integer (from `retry.count` at bktec.toml:2)"), "{text}");
         assert!(text.contains("BUILDKITE_PARALLEL_JOB_COUNT is invalid: `0x10` is not a decimal integer (from env BUILDKITE_PARALLEL_JOB_COUNT)"), "{text}");
         assert!(text.contains("BUILDKITE_TEST_ENGINE_OIDC is invalid: `maybe` is not a boolean (use true or false) (from --oidc)"), "{text}");
+    }
+
+    #[test]
+    fn the_options_struct_and_the_registry_agree() {
+        // Every registry key, set from a flag, deserializes into BktecOptions,
+        // whose unknown-field checks would reject a key it does not have.
+        let mut overrides = CliOverrides::default();
+        for s in SETTINGS {
+            let value = match (s.kind, s.default) {
+                (SettingKind::KeyValues, _) => RawValue::Many(vec!["k=v".to_string()]),
+                (_, Some(default)) => RawValue::One(default.to_string()),
+                (SettingKind::Text | SettingKind::Path, None) => RawValue::One("x".to_string()),
+                (SettingKind::Bool | SettingKind::Int | SettingKind::Duration, None) => {
+                    unreachable!("typed settings have defaults")
+                }
+            };
+            overrides.push(s, format!("--{}", s.key), value);
+        }
+        let loaded = load(
+            &EnvSnapshot::default(),
+            &overrides,
+            &FileChoice::Disabled,
+            Path::new("/"),
+        )
+        .unwrap();
+        let options: crate::config::options::BktecOptions = loaded.figment.extract().unwrap();
+        let tree = serde_json::to_value(&options).unwrap();
+        for s in SETTINGS {
+            let mut node = &tree;
+            for part in s.path() {
+                node = &node[part];
+            }
+            assert!(!node.is_null(), "BktecOptions has no field for `{}`", s.key);
+        }
     }
 
     #[test]

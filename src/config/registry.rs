@@ -23,20 +23,6 @@ pub enum SettingKind {
     KeyValues,
 }
 
-impl SettingKind {
-    /// A short type name for documentation and `bktec config`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SettingKind::Text => "string",
-            SettingKind::Path => "path",
-            SettingKind::Bool => "boolean",
-            SettingKind::Int => "integer",
-            SettingKind::Duration => "duration",
-            SettingKind::KeyValues => "key=value list",
-        }
-    }
-}
-
 /// Where a setting may be written by the user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Placement {
