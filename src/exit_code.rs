@@ -6,6 +6,7 @@
 //! | the runner's own status | the last test attempt exited with it |
 //! | 1 | a pytest pre-flight check failed (tag filters without a new enough collector; behaviour document 7.6) |
 //! | 16 | configuration, usage or tool error (compatible with the Go client) |
+//! | 17 | the test command exited 0, but its results do not prove that every assigned test ran and passed (D23) |
 //! | 128 + n | the test runner was killed by signal n |
 
 /// Success.
@@ -16,6 +17,10 @@ pub const PREFLIGHT_FAILED: u8 = 1;
 
 /// A configuration, usage or tool error (behaviour document 2.7).
 pub const CONFIG_ERROR: u8 = 16;
+
+/// The test command exited 0, but its results do not prove success (D23):
+/// unread results, failures that remain, a retry without results.
+pub const NOT_PROVEN: u8 = 17;
 
 /// The base of "killed by signal n" statuses.
 pub const SIGNAL_BASE: u8 = 128;

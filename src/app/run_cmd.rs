@@ -13,7 +13,7 @@ use crate::config::resolve::{ApiSettings, PlanMode};
 use crate::config::{EnvVars, RunSettings};
 use crate::error::BktecError;
 use crate::execute::{
-    AttemptExit, ProcessAttempts, RetryPolicy, RunEvent, RunOutcome, execute, exit_status,
+    ProcessAttempts, RetryPolicy, RunEvent, RunOutcome, Verdict, execute, verdict,
 };
 use crate::exit_code;
 use crate::plan::api::{ApiClient, MetadataRequest, RetryConfig, TimelineEvent};
@@ -184,23 +184,39 @@ pub(super) fn run_tests(
         Ok::<_, BktecError>((outcome, attempts.into_signals()))
     })?;
     let runner_name = runner.kind.display_name();
-    let (status, message) = exit_status(&outcome, runner_name);
-    if matches!(
-        outcome.last_exit,
-        AttemptExit::Cancelled(_) | AttemptExit::Signaled(_)
-    ) {
-        // 9.5 rule 1: no promise, report or metadata after a signal.
-        if let Some(message) = message {
-            shell.out(&format!("{message}\n"));
+    // D23: the one decision of how the run ends.
+    let verdict = verdict(&outcome);
+    let status = verdict.status();
+    match &verdict {
+        Verdict::Signal(signal) => {
+            // 9.5 rule 1: no promise, report or metadata after a signal.
+            shell.out(&format!(
+                "Buildkite Test Engine Client: {runner_name} was terminated with signal: {}\n",
+                crate::process::signal_name(*signal)
+            ));
+            return Ok(status);
         }
-        return Ok(status);
+        Verdict::NoTests if settings.fail_on_no_tests => {
+            return Err(BktecError::NoTestsAssigned);
+        }
+        Verdict::Passed { muted_failures: _ }
+        | Verdict::NoTests
+        | Verdict::Failed { .. }
+        | Verdict::Unproven(_)
+        | Verdict::StartFailed(_) => {}
     }
     if settings.promise_failure {
-        runtime.block_on(promise_failure(&settings, &outcome, shell));
+        runtime.block_on(promise_failure(&settings, &outcome, &verdict, shell));
     }
     if let Some(text) = report::render_report(&outcome.record, &plan.skipped_tests, runner_name) {
         shell.out(&text);
     }
+    shell.out(&report::render_verdict(
+        &verdict,
+        &outcome.silent_targets,
+        runner_name,
+        settings.debug,
+    ));
     // The handlers installed for the attempts stay: a SIGINT or SIGTERM while
     // the metadata is sent ends bktec at once rather than after the retries.
     let timeline = timeline.into_inner();
@@ -213,8 +229,19 @@ pub(super) fn run_tests(
     if let Some(signal) = interrupted {
         return Ok(exit_code::SIGNAL_BASE.saturating_add(u8::try_from(signal).unwrap_or(0)));
     }
-    if let Some(message) = message {
-        shell.err(&format!("{message}\n"));
+    match &verdict {
+        Verdict::Failed {
+            status: _,
+            code,
+            refused: _,
+        } => shell.err(&format!(
+            "{runner_name} exited with error: exit status {code}\n"
+        )),
+        Verdict::StartFailed(message) => shell.err(&format!("{message}\n")),
+        Verdict::Unproven(_) => shell.err(&format!(
+            "bktec run: the tests did not prove success (exit status {status})\n"
+        )),
+        Verdict::Passed { muted_failures: _ } | Verdict::NoTests | Verdict::Signal(_) => {}
     }
     Ok(status)
 }
@@ -368,15 +395,32 @@ fn uploader(
 
 /// Tells the agent early that the job will fail (13.2). Never changes the
 /// exit status.
-async fn promise_failure(settings: &RunSettings, outcome: &RunOutcome, shell: &mut Shell) {
+async fn promise_failure(
+    settings: &RunSettings,
+    outcome: &RunOutcome,
+    verdict: &Verdict,
+    shell: &mut Shell,
+) {
     let failed = outcome.record.failed().len();
-    if failed == 0 {
-        return;
-    }
-    shell.out(&format!(
-        "+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: {failed} hard test failure(s) remain after retries\n"
-    ));
-    let reason = format!("test_failure ({failed} failed after retries)");
+    let reason = match verdict {
+        Verdict::Unproven(_) => {
+            shell.out("+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: the tests did not prove success\n");
+            "tests_not_proven".to_string()
+        }
+        Verdict::Passed { .. }
+        | Verdict::NoTests
+        | Verdict::Failed { .. }
+        | Verdict::Signal(_)
+        | Verdict::StartFailed(_) => {
+            if failed == 0 {
+                return;
+            }
+            shell.out(&format!(
+                "+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: {failed} hard test failure(s) remain after retries\n"
+            ));
+            format!("test_failure ({failed} failed after retries)")
+        }
+    };
     let child = tokio::process::Command::new(&settings.agent_command)
         .args(["job", "promise-failure", "1", "--reason", &reason])
         .stdin(std::process::Stdio::null())

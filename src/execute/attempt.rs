@@ -88,6 +88,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
                     exit: AttemptExit::StartFailed(error_chain(&err)),
                     results: AttemptResults::NotRead,
                     run_error: None,
+                    collected_nothing: false,
                 };
             }
         };
@@ -95,17 +96,23 @@ impl AttemptRunner for ProcessAttempts<'_> {
             ChildExit::Code(code) => Some(code),
             ChildExit::Signal(_) => None,
         };
-        let (read, run_error) = match self.runner.exit_handling(code) {
-            ExitHandling::Parse => (true, None),
+        let handling = self.runner.exit_handling(code);
+        let collected_nothing = handling == ExitHandling::NoTests;
+        let (read, run_error) = match handling {
+            ExitHandling::Parse | ExitHandling::NoTests => (true, None),
             ExitHandling::ParseThenError(message) => (true, Some(message)),
             ExitHandling::Skip => (false, None),
         };
         let results = match (read, self.runner.result_file()) {
+            (_, None) => AttemptResults::NoResultFile,
+            (true, Some(file)) if collected_nothing && !file.path.exists() => {
+                AttemptResults::Parsed(ParsedResults::default())
+            }
             (true, Some(file)) => match read_results(file, self.runner.kind) {
                 Ok(parsed) => AttemptResults::Parsed(parsed),
                 Err(err) => AttemptResults::Unreadable(error_chain(&err)),
             },
-            (true, None) | (false, _) => AttemptResults::NotRead,
+            (false, Some(_)) => AttemptResults::NotRead,
         };
         if let (Some(uploader), Some(file)) = (&mut self.uploader, self.runner.result_file())
             && file.path.exists()
@@ -128,6 +135,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
             exit,
             results,
             run_error,
+            collected_nothing,
         }
     }
 

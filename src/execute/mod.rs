@@ -5,9 +5,11 @@
 
 mod attempt;
 mod retry_loop;
+mod verdict;
 
 pub use attempt::ProcessAttempts;
 pub use retry_loop::{
-    AttemptExit, AttemptReport, AttemptResults, AttemptRunner, RetryData, RetryPolicy, RunEvent,
-    RunOutcome, StopReason, execute, exit_status,
+    AttemptExit, AttemptFacts, AttemptReport, AttemptResults, AttemptRunner, ResultsFact,
+    RetryData, RetryPolicy, RunEvent, RunOutcome, StopReason, execute,
 };
+pub use verdict::{Unproven, Verdict, verdict};

@@ -1,8 +1,7 @@
 //! The retry loop and the final exit status (behaviour document 9).
 
-use crate::exit_code;
 use crate::plan::TestCase;
-use crate::results::{ParsedResults, RunResult};
+use crate::results::{ParsedResults, RunResult, uncovered};
 
 /// How an attempt's process ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +21,9 @@ pub enum AttemptExit {
 pub enum AttemptResults {
     /// It was read.
     Parsed(ParsedResults),
-    /// The runner has no result file, or the exit code says not to read it.
+    /// The runner writes no result file, so only the exit status counts.
+    NoResultFile,
+    /// The exit status says the file is not to be read.
     NotRead,
     /// It was missing or malformed.
     Unreadable(String),
@@ -37,6 +38,37 @@ pub struct AttemptReport {
     pub results: AttemptResults,
     /// A run-level error implied by the exit code (pytest's status 2 in JSON mode).
     pub run_error: Option<String>,
+    /// The runner said it collected no tests at all (pytest's status 5).
+    pub collected_nothing: bool,
+}
+
+/// What became of an attempt's results, as the verdict sees it (D23).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResultsFact {
+    /// The file was read and held this many results.
+    Read(usize),
+    /// The runner writes no result file.
+    NoResultFile,
+    /// The exit status said not to read the file.
+    NotRead,
+    /// The file was missing or malformed, for this reason.
+    Unreadable(String),
+}
+
+/// The facts of one finished attempt that the verdict is computed from (D23).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptFacts {
+    /// 0 for the first run, k for the k-th retry.
+    pub attempt: u32,
+    /// How the process ended.
+    pub exit: AttemptExit,
+    /// What became of its results.
+    pub results: ResultsFact,
+    /// For a retry: the tests it was asked to run that have no result in it.
+    /// (The first attempt's targets are checked across the whole run.)
+    pub asked_without_result: Vec<String>,
+    /// The runner said it collected no tests at all.
+    pub collected_nothing: bool,
 }
 
 /// Which attempt this is.
@@ -109,14 +141,17 @@ pub enum StopReason {
 pub struct RunOutcome {
     /// Every recorded test.
     pub record: RunResult,
-    /// The last attempt's exit.
+    /// The last attempt's exit (a signal that arrived after it counts as
+    /// having ended it, D15).
     pub last_exit: AttemptExit,
-    /// Whether the last attempt's results were read.
-    pub last_results_read: bool,
     /// How many attempts ran.
     pub attempts: u32,
     /// Why the loop stopped.
     pub stop: StopReason,
+    /// Every attempt's facts, in order.
+    pub history: Vec<AttemptFacts>,
+    /// The assigned targets that no attempt produced a result for, in plan order.
+    pub silent_targets: Vec<String>,
 }
 
 /// The retry policy.
@@ -137,7 +172,9 @@ pub async fn execute(
     events: &mut dyn FnMut(RunEvent),
 ) -> RunOutcome {
     let mut record = RunResult::new(muted.iter().map(|t| (t.scope.as_str(), t.name.as_str())));
-    let mut to_run: Vec<String> = tests.iter().map(|t| t.runnable().to_string()).collect();
+    let targets: Vec<String> = tests.iter().map(|t| t.runnable().to_string()).collect();
+    let mut to_run = targets.clone();
+    let mut history = Vec::new();
     let mut attempt = 0;
     loop {
         let retry = RetryData {
@@ -150,17 +187,39 @@ pub async fn execute(
         });
         let report = runner.run_attempt(&to_run, retry, events).await;
         let mut results_read = false;
-        match report.results {
+        let mut asked_without_result = Vec::new();
+        let results = match report.results {
             AttemptResults::Parsed(parsed) => {
                 results_read = true;
+                if attempt > 0 {
+                    // D23 (c): a retry must answer for every test it was asked to run.
+                    asked_without_result =
+                        uncovered(&to_run, parsed.tests.iter().map(|t| t.path.as_str()))
+                            .into_iter()
+                            .map(String::from)
+                            .collect();
+                }
+                let count = parsed.tests.len();
                 record.record(parsed.tests);
                 if let Some(error) = parsed.run_error {
                     record.set_error(error);
                 }
+                ResultsFact::Read(count)
             }
-            AttemptResults::NotRead => {}
-            AttemptResults::Unreadable(message) => events(RunEvent::ResultsUnreadable(message)),
-        }
+            AttemptResults::NoResultFile => ResultsFact::NoResultFile,
+            AttemptResults::NotRead => ResultsFact::NotRead,
+            AttemptResults::Unreadable(message) => {
+                events(RunEvent::ResultsUnreadable(message.clone()));
+                ResultsFact::Unreadable(message)
+            }
+        };
+        history.push(AttemptFacts {
+            attempt,
+            exit: report.exit.clone(),
+            results,
+            asked_without_result,
+            collected_nothing: report.collected_nothing,
+        });
         if let Some(error) = report.run_error
             && record.error().is_none()
         {
@@ -206,45 +265,21 @@ pub async fn execute(
             (None, None) => None,
         };
         if let Some(stop) = stop {
+            let silent_targets = uncovered(&targets, record.results().map(|t| t.path.as_str()))
+                .into_iter()
+                .map(String::from)
+                .collect();
             return RunOutcome {
                 record,
                 last_exit: pending.map_or(report.exit, AttemptExit::Cancelled),
-                last_results_read: results_read,
                 attempts: attempt + 1,
                 stop,
+                history,
+                silent_targets,
             };
         }
         to_run = next;
         attempt += 1;
-    }
-}
-
-/// The exit status of `run` for `outcome` (9.5, D15, D22), and the message to
-/// print with it, if any.
-pub fn exit_status(outcome: &RunOutcome, runner_name: &str) -> (u8, Option<String>) {
-    match &outcome.last_exit {
-        AttemptExit::Cancelled(signal) | AttemptExit::Signaled(signal) => (
-            exit_code::SIGNAL_BASE.saturating_add(u8::try_from(*signal).unwrap_or(u8::MAX - 128)),
-            Some(format!(
-                "Buildkite Test Engine Client: {runner_name} was terminated with signal: {}",
-                crate::process::signal_name(*signal)
-            )),
-        ),
-        AttemptExit::StartFailed(message) => (exit_code::CONFIG_ERROR, Some(message.clone())),
-        AttemptExit::Exited(0) => (exit_code::SUCCESS, None),
-        // Only muted tests failed: green, but only when the last attempt's
-        // results were read, so unreadable results never turn a run green.
-        AttemptExit::Exited(1)
-            if outcome.last_results_read && outcome.record.only_muted_failures() =>
-        {
-            (exit_code::SUCCESS, None)
-        }
-        AttemptExit::Exited(code) => (
-            u8::try_from(*code).unwrap_or(1).max(1),
-            Some(format!(
-                "{runner_name} exited with error: exit status {code}"
-            )),
-        ),
     }
 }
 

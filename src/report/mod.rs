@@ -1,10 +1,14 @@
 //! The end-of-run report (behaviour document 10.1, 10.2; lists sorted, D19).
 
+mod verdict;
+
 use std::fmt::Write;
 
 use crate::execute::RetryData;
 use crate::plan::TestCase;
 use crate::results::{RunResult, RunStatus, Statistics, TestResult};
+
+pub use verdict::render_verdict;
 
 /// The header printed before each attempt (9.1).
 pub fn attempt_header(retry: RetryData) -> String {

@@ -3,12 +3,14 @@
 //! run across attempts ([`RunResult`], behaviour document 8.4).
 
 mod collector_json;
+mod coverage;
 mod junit;
 mod record;
 
 use std::path::PathBuf;
 
 pub use collector_json::parse_collector_json;
+pub use coverage::uncovered;
 pub use junit::parse_junit;
 pub use record::{RunResult, RunStatus, Statistics};
 

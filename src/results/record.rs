@@ -139,6 +139,18 @@ impl RunResult {
             .collect()
     }
 
+    /// Every recorded test, with its latest result, in first-seen order.
+    pub fn results(&self) -> impl Iterator<Item = &TestResult> {
+        self.tests.iter().map(|t| &t.result)
+    }
+
+    /// Whether any test ran: passed or failed (skips do not count).
+    pub fn any_ran(&self) -> bool {
+        self.tests
+            .iter()
+            .any(|t| matches!(t.result.outcome, Outcome::Passed | Outcome::Failed))
+    }
+
     /// Failed tests that are not muted.
     pub fn failed(&self) -> Vec<&TestResult> {
         self.select(|t| t.result.outcome == Outcome::Failed && !t.muted)

@@ -108,8 +108,9 @@ pub(super) fn pytest_with(
 }
 
 /// Behaviour document 7.6: 0 and 1 are test outcomes; 2 (interrupted or
-/// collection errors) is read in JSON mode but ends the run; anything else
-/// is not read. A signalled attempt is read (the file may be stale or absent).
+/// collection errors) is read in JSON mode but ends the run; 5 means no
+/// tests were collected (D23: no tests on this node); anything else is not
+/// read. A signalled attempt is read (the file may be stale or absent).
 fn pytest_exit_rules(runner: &Runner, code: Option<i32>) -> ExitHandling {
     let json = runner
         .result
@@ -120,6 +121,7 @@ fn pytest_exit_rules(runner: &Runner, code: Option<i32>) -> ExitHandling {
         Some(2) if json => ExitHandling::ParseThenError(
             "pytest exited with status 2 (interrupted, or errors during collection)".to_string(),
         ),
+        Some(5) => ExitHandling::NoTests,
         Some(_) => ExitHandling::Skip,
     }
 }
@@ -180,7 +182,8 @@ mod tests {
             ExitHandling::ParseThenError(_)
         ));
         assert_eq!(junit.exit_handling(Some(2)), ExitHandling::Skip);
-        assert_eq!(json.exit_handling(Some(5)), ExitHandling::Skip);
+        assert_eq!(json.exit_handling(Some(5)), ExitHandling::NoTests);
+        assert_eq!(junit.exit_handling(Some(4)), ExitHandling::Skip);
         assert_eq!(json.exit_handling(None), ExitHandling::Parse);
     }
 }

@@ -46,6 +46,9 @@ pub enum ExitHandling {
     Parse,
     /// Read the results, then end the run with this error (no retries).
     ParseThenError(String),
+    /// The runner collected no tests at all (pytest's status 5): read the
+    /// results if the file exists, and a missing file means none (D23).
+    NoTests,
     /// Do not read the results.
     Skip,
 }

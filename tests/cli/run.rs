@@ -124,13 +124,19 @@ fn collection_errors_are_terminal_even_with_retries_left() {
 }
 
 #[test]
-fn pytest_exit_5_and_4_pass_through() {
+fn pytest_exit_5_is_no_tests_and_4_passes_through() {
+    // D23: a node whose files collect no tests has no tests to run.
     let dir = pytest_project(&[("tests/test_empty.py", "# no tests here\n")]);
     bktec(&dir, Venv::Collector)
         .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
         .output()
-        .assert_exit(5)
-        .assert_stderr_contains("pytest exited with error: exit status 5");
+        .assert_success()
+        .assert_stdout_contains("No tests to run on this node (pytest collected no tests");
+    bktec(&dir, Venv::Collector)
+        .args(["run", "--fail-on-no-tests"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("no tests assigned to this node");
     let dir = pytest_project(&[("tests/test_pass.py", PASSING)]);
     bktec(&dir, Venv::Collector)
         .args([

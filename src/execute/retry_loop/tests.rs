@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 
 use super::*;
+use crate::execute::verdict::{Unproven, Verdict, verdict};
 use crate::results::{Outcome, ParsedResults, TestResult};
 
 /// Replays scripted attempts and records what it was asked to run.
@@ -41,13 +42,22 @@ impl AttemptRunner for Scripted {
 }
 
 fn test(name: &str, outcome: Outcome) -> TestResult {
+    test_in("t.py", name, outcome)
+}
+
+fn test_in(file: &str, name: &str, outcome: Outcome) -> TestResult {
     TestResult {
-        scope: "t.py".into(),
+        scope: file.into(),
         name: name.into(),
-        path: format!("t.py::{name}"),
-        identifier: format!("t.py::{name}"),
+        path: format!("{file}::{name}"),
+        identifier: format!("{file}::{name}"),
         outcome,
     }
+}
+
+/// The passing test of `u.py`, the second assigned file.
+fn u_ok() -> TestResult {
+    test_in("u.py", "c", Outcome::Passed)
 }
 
 fn exited(code: i32, tests: Vec<TestResult>) -> AttemptReport {
@@ -58,6 +68,7 @@ fn exited(code: i32, tests: Vec<TestResult>) -> AttemptReport {
             run_error: None,
         }),
         run_error: None,
+        collected_nothing: false,
     }
 }
 
@@ -86,7 +97,7 @@ fn passing_first_time_stops() {
     let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed)])]);
     let out = run(&mut s, &[], policy(2));
     assert_eq!(out.stop, StopReason::NothingToRetry);
-    assert_eq!(exit_status(&out, "pytest"), (0, None));
+    assert_eq!(verdict(&out).status(), 0);
     assert_eq!(s.asked, [vec!["t.py".to_string(), "u.py".to_string()]]);
 }
 
@@ -100,7 +111,7 @@ fn flaky_tests_are_retried_by_node_id_and_pass_on_retry() {
     assert_eq!(s.asked[1], ["t.py::b"]);
     assert_eq!(out.attempts, 2);
     assert_eq!(out.record.statistics().passed_on_retry, 1);
-    assert_eq!(exit_status(&out, "pytest"), (0, None));
+    assert_eq!(verdict(&out).status(), 0);
 }
 
 #[test]
@@ -108,7 +119,7 @@ fn retry_count_zero_never_retries() {
     let mut s = Scripted::new(vec![exited(1, vec![test("b", Failed)])]);
     let out = run(&mut s, &[], policy(0));
     assert_eq!(out.stop, StopReason::RetriesExhausted);
-    assert_eq!(exit_status(&out, "pytest").0, 1);
+    assert_eq!(verdict(&out).status(), 1);
 }
 
 #[test]
@@ -124,11 +135,12 @@ fn persistent_failures_use_every_retry() {
         (3, StopReason::RetriesExhausted)
     );
     assert_eq!(
-        exit_status(&out, "pytest"),
-        (
-            1,
-            Some("pytest exited with error: exit status 1".to_string())
-        )
+        verdict(&out),
+        Verdict::Failed {
+            status: 1,
+            code: 1,
+            refused: Vec::new()
+        }
     );
 }
 
@@ -142,7 +154,7 @@ fn collection_errors_are_terminal_even_with_retries_left() {
     let out = run(&mut s, &[], policy(3));
     assert_eq!(out.stop, StopReason::RunError);
     assert_eq!(s.asked.len(), 1);
-    assert_eq!(exit_status(&out, "pytest").0, 1);
+    assert_eq!(verdict(&out).status(), 1);
 }
 
 #[test]
@@ -152,7 +164,7 @@ fn an_exit_code_error_is_terminal() {
     let mut s = Scripted::new(vec![report]);
     let out = run(&mut s, &[], policy(3));
     assert_eq!(out.stop, StopReason::RunError);
-    assert_eq!(exit_status(&out, "pytest").0, 2);
+    assert_eq!(verdict(&out).status(), 2);
 }
 
 #[test]
@@ -161,10 +173,11 @@ fn unread_results_stop_the_loop_and_keep_the_exit_code() {
         exit: AttemptExit::Exited(5),
         results: AttemptResults::NotRead,
         run_error: None,
+        collected_nothing: false,
     }]);
     let out = run(&mut s, &[], policy(3));
     assert_eq!(out.stop, StopReason::ResultsUnavailable);
-    assert_eq!(exit_status(&out, "pytest").0, 5);
+    assert_eq!(verdict(&out).status(), 5);
 }
 
 #[test]
@@ -175,6 +188,7 @@ fn a_retry_whose_results_cannot_be_read_is_not_retried_again() {
             exit: AttemptExit::Exited(1),
             results: AttemptResults::Unreadable("missing".into()),
             run_error: None,
+            collected_nothing: false,
         },
     ]);
     let out = run(&mut s, &[], policy(5));
@@ -182,7 +196,7 @@ fn a_retry_whose_results_cannot_be_read_is_not_retried_again() {
         (out.attempts, out.stop.clone()),
         (2, StopReason::ResultsUnavailable)
     );
-    assert_eq!(exit_status(&out, "pytest").0, 1);
+    assert_eq!(verdict(&out).status(), 1);
 }
 
 fn muted_b() -> Vec<TestCase> {
@@ -196,17 +210,20 @@ fn muted_b() -> Vec<TestCase> {
 #[test]
 fn muted_failures_are_retried_by_default_and_exit_0() {
     let mut s = Scripted::new(vec![
-        exited(1, vec![test("a", Passed), test("b", Failed)]),
+        exited(1, vec![test("a", Passed), test("b", Failed), u_ok()]),
         exited(1, vec![test("b", Failed)]),
     ]);
     let out = run(&mut s, &muted_b(), policy(1));
     assert_eq!(s.asked[1], ["t.py::b"], "D16: muted failures are retried");
-    assert_eq!(exit_status(&out, "pytest"), (0, None));
+    assert_eq!(verdict(&out).status(), 0);
 }
 
 #[test]
 fn muted_retries_can_be_disabled() {
-    let mut s = Scripted::new(vec![exited(1, vec![test("a", Passed), test("b", Failed)])]);
+    let mut s = Scripted::new(vec![exited(
+        1,
+        vec![test("a", Passed), test("b", Failed), u_ok()],
+    )]);
     let out = run(
         &mut s,
         &muted_b(),
@@ -216,7 +233,7 @@ fn muted_retries_can_be_disabled() {
         },
     );
     assert_eq!(out.stop, StopReason::NothingToRetry);
-    assert_eq!(exit_status(&out, "pytest"), (0, None));
+    assert_eq!(verdict(&out).status(), 0);
 }
 
 #[test]
@@ -227,10 +244,11 @@ fn muted_only_is_not_green_when_the_last_results_were_unreadable() {
             exit: AttemptExit::Exited(1),
             results: AttemptResults::Unreadable("malformed".into()),
             run_error: None,
+            collected_nothing: false,
         },
     ]);
     let out = run(&mut s, &muted_b(), policy(1));
-    assert_eq!(exit_status(&out, "pytest").0, 1);
+    assert_eq!(verdict(&out).status(), 1);
 }
 
 #[test]
@@ -246,6 +264,7 @@ fn signals_end_the_run_without_retries() {
                 run_error: None,
             }),
             run_error: None,
+            collected_nothing: false,
         }]);
         let out = run(&mut s, &[], policy(3));
         assert_eq!(out.stop, StopReason::Signal);
@@ -253,7 +272,7 @@ fn signals_end_the_run_without_retries() {
             AttemptExit::Signaled(_) => 139,
             _ => 143,
         };
-        assert_eq!(exit_status(&out, "pytest").0, want);
+        assert_eq!(verdict(&out).status(), want);
     }
 }
 
@@ -264,7 +283,7 @@ fn a_signal_between_attempts_stops_before_the_retry() {
     let out = run(&mut s, &[], policy(3));
     assert_eq!(out.stop, StopReason::Signal);
     assert_eq!(s.asked.len(), 1);
-    assert_eq!(exit_status(&out, "pytest").0, 130);
+    assert_eq!(verdict(&out).status(), 130);
 }
 
 #[test]
@@ -273,8 +292,147 @@ fn a_command_that_cannot_start_exits_16() {
         exit: AttemptExit::StartFailed("failed to start `nope`".into()),
         results: AttemptResults::NotRead,
         run_error: None,
+        collected_nothing: false,
     }]);
     let out = run(&mut s, &[], policy(3));
     assert_eq!(out.stop, StopReason::StartFailed);
-    assert_eq!(exit_status(&out, "pytest").0, 16);
+    assert_eq!(verdict(&out).status(), 16);
+}
+
+// D23: green means proven. Each case below exited 0 before the verdict.
+
+fn unreadable(code: i32) -> AttemptReport {
+    AttemptReport {
+        exit: AttemptExit::Exited(code),
+        results: AttemptResults::Unreadable("failed to read result file `r.json`".into()),
+        run_error: None,
+        collected_nothing: false,
+    }
+}
+
+#[test]
+fn exit_0_without_readable_results_is_not_proven() {
+    let mut s = Scripted::new(vec![unreadable(0)]);
+    let out = run(&mut s, &[], policy(2));
+    assert_eq!(
+        verdict(&out),
+        Verdict::Unproven(vec![Unproven::ResultsUnread {
+            attempt: 0,
+            reason: Some("failed to read result file `r.json`".into())
+        }])
+    );
+    assert_eq!(verdict(&out).status(), 17);
+}
+
+#[test]
+fn exit_0_with_a_recorded_failure_is_not_proven() {
+    let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed), test("b", Failed)])]);
+    let out = run(&mut s, &[], policy(0));
+    assert_eq!(
+        verdict(&out),
+        Verdict::Unproven(vec![Unproven::FailuresRemain(1)])
+    );
+}
+
+#[test]
+fn a_retry_that_runs_nothing_is_not_proven() {
+    // `true ...` or `pytest --co ...` as the retry command: exit 0, no results.
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("a", Passed), test("b", Failed), u_ok()]),
+        exited(0, Vec::new()),
+    ]);
+    let out = run(&mut s, &[], policy(1));
+    assert_eq!(
+        verdict(&out),
+        Verdict::Unproven(vec![
+            Unproven::RetryWithoutResults {
+                attempt: 1,
+                tests: vec!["t.py::b".into()]
+            },
+            Unproven::FailuresRemain(1)
+        ])
+    );
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("b", Failed), u_ok()]),
+        unreadable(0),
+    ]);
+    let out = run(&mut s, &[], policy(1));
+    assert_eq!(verdict(&out).status(), 17);
+}
+
+#[test]
+fn a_retry_that_answers_for_every_asked_test_is_proven() {
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("a", Passed), test("b", Failed), u_ok()]),
+        exited(0, vec![test("b", Passed)]),
+    ]);
+    let out = run(&mut s, &[], policy(1));
+    assert_eq!(verdict(&out), Verdict::Passed { muted_failures: 0 });
+    assert!(out.history[1].asked_without_result.is_empty());
+}
+
+#[test]
+fn muted_only_failures_stay_red_when_assigned_targets_never_ran() {
+    // `pytest -x`: the muted test fails first and u.py never runs.
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("b", Failed)]),
+        exited(1, vec![test("b", Failed)]),
+    ]);
+    let out = run(&mut s, &muted_b(), policy(1));
+    assert_eq!(out.silent_targets, ["u.py"]);
+    assert_eq!(
+        verdict(&out),
+        Verdict::Failed {
+            status: 1,
+            code: 1,
+            refused: vec![Unproven::SilentTargets(1)]
+        }
+    );
+}
+
+#[test]
+fn silent_targets_are_listed_but_do_not_fail_a_passing_run() {
+    // A helper module that matches the pattern but defines no tests.
+    let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed)])]);
+    let out = run(&mut s, &[], policy(1));
+    assert_eq!(out.silent_targets, ["u.py"]);
+    assert_eq!(verdict(&out), Verdict::Passed { muted_failures: 0 });
+}
+
+#[test]
+fn nothing_collected_on_the_first_run_means_no_tests() {
+    let mut report = exited(5, Vec::new());
+    report.collected_nothing = true;
+    let mut s = Scripted::new(vec![report]);
+    let out = run(&mut s, &[], policy(2));
+    assert_eq!(verdict(&out), Verdict::NoTests);
+    assert_eq!(verdict(&out).status(), 0);
+    // Module-level skips are still nothing run.
+    let mut report = exited(5, vec![test("mod", Outcome::Skipped)]);
+    report.collected_nothing = true;
+    let out = run(&mut Scripted::new(vec![report]), &[], policy(2));
+    assert_eq!(verdict(&out), Verdict::NoTests);
+}
+
+#[test]
+fn nothing_collected_on_a_retry_is_a_failure() {
+    let mut retry = exited(5, Vec::new());
+    retry.collected_nothing = true;
+    let mut s = Scripted::new(vec![exited(1, vec![test("b", Failed), u_ok()]), retry]);
+    let out = run(&mut s, &[], policy(1));
+    assert_eq!(verdict(&out).status(), 5);
+}
+
+#[test]
+fn without_a_result_file_the_exit_status_is_the_only_evidence() {
+    for (code, want) in [(0, 0), (3, 3)] {
+        let mut s = Scripted::new(vec![AttemptReport {
+            exit: AttemptExit::Exited(code),
+            results: AttemptResults::NoResultFile,
+            run_error: None,
+            collected_nothing: false,
+        }]);
+        let out = run(&mut s, &[], policy(2));
+        assert_eq!(verdict(&out).status(), want);
+    }
 }

@@ -1,0 +1,158 @@
+//! The verdict (D23): the one place where the exit status of a run is
+//! decided, from the typed facts the retry loop recorded. A green exit is a
+//! claim that every assigned test provably ran and passed; when the facts do
+//! not prove it, the run is not green, whatever the test command said.
+
+use super::retry_loop::{AttemptExit, ResultsFact, RunOutcome};
+use crate::exit_code;
+
+/// How a run ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every assigned test provably ran and passed, or failed only while muted.
+    Passed {
+        /// How many muted tests failed.
+        muted_failures: usize,
+    },
+    /// The node's targets collected no tests at all (pytest's status 5
+    /// without a collection error): no tests on this node.
+    NoTests,
+    /// The test command failed: bktec exits with its status.
+    Failed {
+        /// The status bktec exits with.
+        status: u8,
+        /// The command's own exit code.
+        code: i32,
+        /// Why a failure of muted tests only was not turned into success
+        /// (empty when no such conversion was possible).
+        refused: Vec<Unproven>,
+    },
+    /// The test command said 0, but its results do not prove success: 17.
+    Unproven(Vec<Unproven>),
+    /// The test command was killed by, or cancelled with, this signal (D15).
+    Signal(i32),
+    /// The test command could not be started.
+    StartFailed(String),
+}
+
+/// A rule of D23 that a run did not satisfy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unproven {
+    /// (a) An attempt's results were not read.
+    ResultsUnread {
+        /// Which attempt (0 is the first run).
+        attempt: u32,
+        /// Why, when the file was missing or malformed.
+        reason: Option<String>,
+    },
+    /// A run-level error was recorded (a collection error).
+    RunError(String),
+    /// (b) Tests failed and neither passed later nor are muted.
+    FailuresRemain(usize),
+    /// (c) A retry produced no result for tests it was asked to run.
+    RetryWithoutResults {
+        /// Which retry.
+        attempt: u32,
+        /// The tests without a result.
+        tests: Vec<String>,
+    },
+    /// (d) Only muted tests failed, but assigned targets produced no result,
+    /// so the tests in them may never have run.
+    SilentTargets(usize),
+}
+
+impl Verdict {
+    /// The exit status of this verdict (D22, D23). [`Verdict::NoTests`] is
+    /// 0 here; `--fail-on-no-tests` turns it into an error before this.
+    pub fn status(&self) -> u8 {
+        match self {
+            Verdict::Passed { muted_failures: _ } | Verdict::NoTests => exit_code::SUCCESS,
+            Verdict::Failed {
+                status,
+                code: _,
+                refused: _,
+            } => *status,
+            Verdict::Unproven(_) => exit_code::NOT_PROVEN,
+            Verdict::Signal(signal) => {
+                exit_code::SIGNAL_BASE.saturating_add(u8::try_from(*signal).unwrap_or(u8::MAX))
+            }
+            Verdict::StartFailed(_) => exit_code::CONFIG_ERROR,
+        }
+    }
+}
+
+/// Decides how `outcome` ends (D23).
+pub fn verdict(outcome: &RunOutcome) -> Verdict {
+    let code = match &outcome.last_exit {
+        AttemptExit::Cancelled(signal) | AttemptExit::Signaled(signal) => {
+            return Verdict::Signal(*signal);
+        }
+        AttemptExit::StartFailed(message) => return Verdict::StartFailed(message.clone()),
+        AttemptExit::Exited(code) => *code,
+    };
+    let record = &outcome.record;
+    if let [first] = outcome.history.as_slice()
+        && first.collected_nothing
+        && record.error().is_none()
+        && !record.any_ran()
+    {
+        return Verdict::NoTests;
+    }
+    let mut unproven = Vec::new();
+    for facts in &outcome.history {
+        match &facts.results {
+            ResultsFact::Read(_) | ResultsFact::NoResultFile => {}
+            ResultsFact::NotRead => unproven.push(Unproven::ResultsUnread {
+                attempt: facts.attempt,
+                reason: None,
+            }),
+            ResultsFact::Unreadable(reason) => unproven.push(Unproven::ResultsUnread {
+                attempt: facts.attempt,
+                reason: Some(reason.clone()),
+            }),
+        }
+        if !facts.asked_without_result.is_empty() {
+            unproven.push(Unproven::RetryWithoutResults {
+                attempt: facts.attempt,
+                tests: facts.asked_without_result.clone(),
+            });
+        }
+    }
+    if let Some(error) = record.error() {
+        unproven.push(Unproven::RunError(error.to_string()));
+    }
+    let failed = record.failed().len();
+    if failed > 0 {
+        unproven.push(Unproven::FailuresRemain(failed));
+    }
+    let muted_failures = record.failed_muted().len();
+    if code == 0 {
+        return if unproven.is_empty() {
+            Verdict::Passed { muted_failures }
+        } else {
+            Verdict::Unproven(unproven)
+        };
+    }
+    let status = u8::try_from(code).unwrap_or(1).max(1);
+    // 9.5: a status of 1 with only muted failures is success, but only when
+    // every assigned target answered (d): under `pytest -x` a muted failure
+    // can stop the run before the other targets ever ran.
+    if code == 1 && record.only_muted_failures() {
+        if !outcome.silent_targets.is_empty() {
+            unproven.push(Unproven::SilentTargets(outcome.silent_targets.len()));
+        }
+        if unproven.is_empty() {
+            return Verdict::Passed { muted_failures };
+        }
+        return Verdict::Failed {
+            status,
+            code,
+            refused: unproven,
+        };
+    }
+    Verdict::Failed {
+        status,
+        code,
+        refused: Vec::new(),
+    }
+}

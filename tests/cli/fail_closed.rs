@@ -1,0 +1,292 @@
+//! Green means proven (D23): with real pytest and the real collector, every
+//! way a run used to exit 0 without proof now exits non-zero, and the quiet
+//! cases (skipped modules, helper modules, nodes without tests) stay green.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+
+use crate::support::{BktecCmd, TestDir, Venv, venv};
+
+const PASSING: &str = "def test_one():\n    assert True\n\ndef test_two():\n    assert True\n";
+const FAILING: &str = "def test_ok():\n    assert True\n\ndef test_broken():\n    assert 1 == 2\n";
+const HELPER: &str = "def helper():\n    return 42\n";
+const MODULE_SKIP: &str = "import pytest\npytest.skip('not on this platform', allow_module_level=True)\n\ndef test_never():\n    assert False\n";
+const SOME_SKIPPED: &str = "import pytest\n\n@pytest.mark.skip(reason='later')\ndef test_later():\n    assert False\n\ndef test_now():\n    assert True\n";
+
+fn project(files: &[(&str, &str)]) -> TestDir {
+    let dir = TestDir::new();
+    for (path, content) in files {
+        dir.write(path, content);
+    }
+    dir
+}
+
+fn bktec(dir: &TestDir, which: Venv) -> BktecCmd {
+    dir.bktec()
+        .path_prepend(&venv(which))
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+}
+
+#[test]
+fn exit_0_without_a_result_file_is_not_proven() {
+    // The command forgot `--json={{resultPath}}`: pytest passes, nothing is written.
+    let dir = project(&[("tests/test_pass.py", PASSING)]);
+    bktec(&dir, Venv::Collector)
+        .args(["run", "--test-command", "pytest {{testExamples}}"])
+        .output()
+        .assert_exit(17)
+        .assert_stdout_contains("pytest exited with status 0, but the tests did not prove success:\n- the results of the first run could not be read: failed to read result file")
+        .assert_stderr_contains("bktec run: the tests did not prove success (exit status 17)");
+}
+
+#[test]
+fn exit_0_with_a_garbage_result_file_is_not_proven() {
+    let dir = project(&[("tests/test_pass.py", PASSING)]);
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--result-path",
+            "out/r.json",
+            "--test-command",
+            "sh -c 'pytest \"$@\" --json=out/r.json; echo garbage > out/r.json' sh {{testExamples}}",
+        ])
+        .output()
+        .assert_exit(17)
+        .assert_stdout_contains("is not valid test collector JSON");
+}
+
+#[test]
+fn exit_0_with_a_junit_failure_is_not_proven() {
+    // `|| true` hides pytest's status; the JUnit file still records the failure.
+    let dir = project(&[("tests/test_fail.py", FAILING)]);
+    for retries in ["0", "1"] {
+        bktec(&dir, Venv::NoCollector)
+            .args([
+                "run",
+                "--result-path",
+                "out/r.xml",
+                "--test-engine-retry-count",
+                retries,
+                "--test-command",
+                "sh -c 'pytest \"$@\" --junit-xml=out/r.xml || true' sh {{testExamples}}",
+            ])
+            .output()
+            .assert_exit(17)
+            .assert_stdout_contains("❌ Some tests failed.")
+            .assert_stdout_contains("- 1 test failed and did not pass on a retry\n");
+    }
+}
+
+#[test]
+fn a_retry_command_that_runs_nothing_is_not_proven() {
+    let dir = project(&[("tests/test_fail.py", FAILING)]);
+    for retry in [
+        "true {{testExamples}}",
+        "pytest --co {{testExamples}} --json={{resultPath}}",
+    ] {
+        let out = bktec(&dir, Venv::Collector)
+            .args([
+                "run",
+                "--test-engine-retry-count",
+                "1",
+                "--retry-command",
+                retry,
+            ])
+            .output();
+        out.assert_exit(17)
+            .assert_stdout_contains("❌ Some tests failed.")
+            .assert_stdout_contains("- 1 test failed and did not pass on a retry\n");
+        if retry.starts_with("pytest") {
+            out.assert_stdout_contains(
+                "- retry 1 reported no result for 1 test it was asked to run: tests/test_fail.py::test_broken\n",
+            );
+        } else {
+            out.assert_stdout_contains("- the results of retry 1 could not be read");
+        }
+    }
+}
+
+#[test]
+fn a_muted_failure_under_x_does_not_hide_files_that_never_ran() {
+    // `pytest -x` stops at the muted failure in a_test.py, so b_test.py,
+    // which fails for real, never runs. 9.5 alone would turn pytest's 1 into 0.
+    let dir = project(&[
+        ("tests/a_test.py", "def test_muted():\n    assert False\n"),
+        ("tests/b_test.py", FAILING),
+    ]);
+    dir.write(
+        "plan.json",
+        &json!({
+            "tasks": {"0": {"node_number": 0, "tests": [
+                {"path": "tests/a_test.py"}, {"path": "tests/b_test.py"}
+            ]}},
+            "muted_tests": [{"scope": "tests/a_test.py", "name": "test_muted"}]
+        })
+        .to_string(),
+    );
+    for retries in ["0", "2"] {
+        bktec(&dir, Venv::Collector)
+            .args([
+                "run",
+                "--plan-file",
+                "plan.json",
+                "--test-engine-retry-count",
+                retries,
+                "--test-command",
+                "pytest -x {{testExamples}} --json={{resultPath}}",
+            ])
+            .output()
+            .assert_exit(1)
+            .assert_stdout_contains("1 assigned target produced no result:\n- tests/b_test.py\n")
+            .assert_stdout_contains("Only muted tests failed, but the run cannot be passed:\n- 1 assigned target produced no result, so its tests may never have run\n")
+            .assert_stderr_contains("pytest exited with error: exit status 1");
+    }
+    // Without -x every file answers, and the muted-only rule holds.
+    bktec(&dir, Venv::Collector)
+        .args(["run", "--plan-file", "plan.json"])
+        .output()
+        .assert_exit(1)
+        .assert_stdout_contains("+++ Failed Tests:\n- tests/b_test.py test_broken\n");
+}
+
+#[test]
+fn quiet_cases_stay_green_and_are_listed() {
+    let dir = project(&[
+        ("tests/test_pass.py", PASSING),
+        ("tests/test_helpers.py", HELPER),
+        ("tests/test_platform.py", MODULE_SKIP),
+        ("tests/test_some_skipped.py", SOME_SKIPPED),
+    ]);
+    for which in [Venv::Collector, Venv::NoCollector] {
+        // A module-level skip has no result in collector JSON, and in JUnit
+        // one named after the module, not the file: either way the file is
+        // listed, and the run stays green.
+        bktec(&dir, which)
+            .output()
+            .assert_success()
+            .assert_stdout_contains(
+                "2 assigned targets produced no result:\n- tests/test_helpers.py\n- tests/test_platform.py\n",
+            );
+    }
+}
+
+#[test]
+fn a_node_of_test_less_and_skipped_files_has_no_tests() {
+    let dir = project(&[
+        ("tests/test_helpers.py", HELPER),
+        ("tests/test_platform.py", MODULE_SKIP),
+    ]);
+    for which in [Venv::Collector, Venv::NoCollector] {
+        bktec(&dir, which)
+            .output()
+            .assert_success()
+            .assert_stdout_contains("No tests to run on this node (pytest collected no tests from the 2 targets assigned to it)");
+    }
+}
+
+#[test]
+fn a_collection_error_is_never_no_tests() {
+    let dir = project(&[
+        ("tests/test_helpers.py", HELPER),
+        ("tests/test_broken.py", "import does_not_exist\n"),
+    ]);
+    let out = bktec(&dir, Venv::Collector).output();
+    out.assert_exit(2);
+    assert!(
+        !out.stdout().contains("No tests to run"),
+        "{}",
+        out.stdout()
+    );
+}
+
+/// The node ids real pytest collects in `dir`.
+fn collected(dir: &TestDir) -> BTreeSet<String> {
+    let out = std::process::Command::new(venv(Venv::Collector).join("pytest"))
+        .args(["--collect-only", "-q", "-p", "no:cacheprovider"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run pytest --collect-only");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("::"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn three_jobs_cover_every_test_once_and_only_jobs_with_failures_are_red() {
+    let mut files: Vec<(String, &str)> = Vec::new();
+    for i in 0..5 {
+        files.push((format!("tests/test_pass_{i}.py"), PASSING));
+    }
+    files.push(("tests/test_fail_a.py".into(), FAILING));
+    files.push(("tests/test_fail_b.py".into(), FAILING));
+    files.push(("tests/test_some_skipped.py".into(), SOME_SKIPPED));
+    files.push(("tests/test_platform.py".into(), MODULE_SKIP));
+    files.push(("tests/test_helpers.py".into(), HELPER));
+    let dir = TestDir::new();
+    for (path, content) in &files {
+        dir.write(path, content);
+    }
+    let n = 3;
+    let plan_out = bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_PARALLEL_JOB_COUNT", n.to_string())
+        .args(["plan", "--plan-out", "plan.json"])
+        .output();
+    plan_out.assert_success();
+    let plan: Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("plan.json")).unwrap()).unwrap();
+    let children: Vec<_> = (0..n)
+        .map(|i| {
+            bktec(&dir, Venv::Collector)
+                .env("BUILDKITE_PARALLEL_JOB_COUNT", n.to_string())
+                .env("BUILDKITE_PARALLEL_JOB", i.to_string())
+                .args(["run", "--result-path", &format!("results/node-{i}.json")])
+                .command()
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start bktec")
+        })
+        .collect();
+    let mut runs: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().expect("wait for bktec");
+        let assigned: Vec<&str> = plan["tasks"][i.to_string()]["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["path"].as_str().unwrap())
+            .collect();
+        let holds_failure = assigned.iter().any(|p| p.contains("test_fail_"));
+        let want = if holds_failure { 1 } else { 0 };
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "node {i} with {assigned:?}\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = dir.path().join(format!("results/node-{i}.json"));
+        let results: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        for t in results.as_array().unwrap() {
+            let id = format!(
+                "{}::{}",
+                t["scope"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            );
+            *runs.entry(id).or_default() += 1;
+        }
+    }
+    let all = collected(&dir);
+    assert_eq!(all.len(), 5 * 2 + 2 * 2 + 2, "{all:?}");
+    let ran: BTreeSet<String> = runs.keys().cloned().collect();
+    assert_eq!(ran, all, "the jobs together run every collected test");
+    assert!(
+        runs.values().all(|&c| c == 1),
+        "no test runs twice: {runs:?}"
+    );
+}
