@@ -62,6 +62,12 @@ pub(super) fn run_tests(
         .enable_all()
         .build()
         .map_err(BktecError::Runtime)?;
+    // From here a SIGINT or SIGTERM no longer ends bktec outright: it is
+    // seen, and bktec returns, so the temporary result directory is removed
+    // (D18) even when the signal comes while the plan is fetched.
+    let mut signals = runtime
+        .block_on(async { Signals::install() })
+        .map_err(BktecError::Runtime)?;
     let mut upload_token = settings.upload_token.clone();
     let planned = match &settings.plan_file {
         Some(file) => Planned::Local(
@@ -93,16 +99,24 @@ pub(super) fn run_tests(
                         shell,
                     )?;
                     let targets = &discovery.targets;
-                    let source = runtime
-                        .block_on(fetch_plan(
-                            &mut client,
-                            &api.plan_identifier,
-                            settings.job.job_retry_count,
-                            async |client: &mut ApiClient| {
-                                build_request(client, &settings, api, Some(&runner), targets).await
-                            },
-                        ))
-                        .map_err(|err| BktecError::Api(fatal_text(&err)))?;
+                    let fetched = runtime.block_on(async {
+                        tokio::select! {
+                            source = fetch_plan(
+                                &mut client,
+                                &api.plan_identifier,
+                                settings.job.job_retry_count,
+                                async |client: &mut ApiClient| {
+                                    build_request(client, &settings, api, Some(&runner), targets)
+                                        .await
+                                },
+                            ) => Ok(source),
+                            signal = signals.next_cancel() => Err(signal),
+                        }
+                    });
+                    let source = match fetched {
+                        Ok(source) => source.map_err(|err| BktecError::Api(fatal_text(&err)))?,
+                        Err(signal) => return Ok(signal_status(signal)),
+                    };
                     match source {
                         PlanSource::Server(plan) => {
                             if let Some(summary) = split_summary(&plan) {
@@ -120,6 +134,9 @@ pub(super) fn run_tests(
             }
         }
     };
+    if let Some(signal) = signals.pending() {
+        return Ok(signal_status(signal));
+    }
     let plan = planned.plan();
     if settings.debug {
         let source = match &planned {
@@ -161,7 +178,6 @@ pub(super) fn run_tests(
     };
     let timeline = RefCell::new(Vec::new());
     let (outcome, mut signals) = runtime.block_on(async {
-        let signals = Signals::install().map_err(BktecError::Runtime)?;
         let mut attempts =
             ProcessAttempts::new(&runner, signals, &token, settings.cancel_grace_period)
                 .with_uploader(uploader);
@@ -227,7 +243,7 @@ pub(super) fn run_tests(
         }
     });
     if let Some(signal) = interrupted {
-        return Ok(exit_code::SIGNAL_BASE.saturating_add(u8::try_from(signal).unwrap_or(0)));
+        return Ok(signal_status(signal));
     }
     match &verdict {
         Verdict::Failed {
@@ -244,6 +260,11 @@ pub(super) fn run_tests(
         Verdict::Passed { muted_failures: _ } | Verdict::NoTests | Verdict::Signal(_) => {}
     }
     Ok(status)
+}
+
+/// The exit status of a run that a signal ended outside an attempt (D15).
+fn signal_status(signal: i32) -> u8 {
+    exit_code::SIGNAL_BASE.saturating_add(u8::try_from(signal).unwrap_or(0))
 }
 
 pub(super) fn build_runner(settings: &RunSettings) -> Result<Runner, BktecError> {
