@@ -142,6 +142,10 @@ impl AttemptRunner for ProcessAttempts<'_> {
     fn cancelled(&mut self) -> Option<i32> {
         self.signals.pending()
     }
+
+    async fn hold_no_tests(&mut self, targets: &[String]) -> bool {
+        self.runner.hold_no_tests(targets)
+    }
 }
 
 /// Prepares the result path for an attempt. Its directory is created (test

@@ -117,6 +117,11 @@ pub trait AttemptRunner {
 
     /// A SIGINT or SIGTERM received between attempts, if any.
     fn cancelled(&mut self) -> Option<i32>;
+
+    /// Whether the runner proves that `targets` hold no tests at all (pytest
+    /// collects nothing from them). Asked only when the answer decides the
+    /// verdict (D23 (d)); `false` when it cannot tell.
+    fn hold_no_tests(&mut self, targets: &[String]) -> impl Future<Output = bool>;
 }
 
 /// Why the loop stopped.
@@ -152,6 +157,10 @@ pub struct RunOutcome {
     pub history: Vec<AttemptFacts>,
     /// The assigned targets that no attempt produced a result for, in plan order.
     pub silent_targets: Vec<String>,
+    /// Whether the runner proved that the silent targets hold no tests (helper
+    /// modules, modules skipped as a whole). Only asked when only muted tests
+    /// failed, where it decides the verdict (D23 (d)).
+    pub silent_targets_hold_no_tests: bool,
 }
 
 /// The retry policy.
@@ -265,10 +274,16 @@ pub async fn execute(
             (None, None) => None,
         };
         if let Some(stop) = stop {
-            let silent_targets = uncovered(&targets, record.results().map(|t| t.path.as_str()))
-                .into_iter()
-                .map(String::from)
-                .collect();
+            let silent_targets: Vec<String> =
+                uncovered(&targets, record.results().map(|t| t.path.as_str()))
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+            let muted_only = report.exit == AttemptExit::Exited(1) && record.only_muted_failures();
+            let silent_targets_hold_no_tests = pending.is_none()
+                && muted_only
+                && !silent_targets.is_empty()
+                && runner.hold_no_tests(&silent_targets).await;
             return RunOutcome {
                 record,
                 last_exit: pending.map_or(report.exit, AttemptExit::Cancelled),
@@ -276,6 +291,7 @@ pub async fn execute(
                 stop,
                 history,
                 silent_targets,
+                silent_targets_hold_no_tests,
             };
         }
         to_run = next;

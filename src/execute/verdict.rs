@@ -45,6 +45,9 @@ pub enum Unproven {
         /// Why, when the file was missing or malformed.
         reason: Option<String>,
     },
+    /// The results were read, but not one test of any assigned target was
+    /// in them (`pytest --co` as the test command): nothing provably ran.
+    NothingReported(usize),
     /// A run-level error was recorded (a collection error).
     RunError(String),
     /// (b) Tests failed and neither passed later nor are muted.
@@ -118,6 +121,13 @@ pub fn verdict(outcome: &RunOutcome) -> Verdict {
             });
         }
     }
+    let all_read = outcome
+        .history
+        .iter()
+        .all(|facts| matches!(facts.results, ResultsFact::Read(_)));
+    if all_read && record.results().next().is_none() && !outcome.silent_targets.is_empty() {
+        unproven.push(Unproven::NothingReported(outcome.silent_targets.len()));
+    }
     if let Some(error) = record.error() {
         unproven.push(Unproven::RunError(error.to_string()));
     }
@@ -136,9 +146,10 @@ pub fn verdict(outcome: &RunOutcome) -> Verdict {
     let status = u8::try_from(code).unwrap_or(1).max(1);
     // 9.5: a status of 1 with only muted failures is success, but only when
     // every assigned target answered (d): under `pytest -x` a muted failure
-    // can stop the run before the other targets ever ran.
+    // can stop the run before the other targets ever ran. Targets that the
+    // runner proved to hold no tests (helper modules) need not answer.
     if code == 1 && record.only_muted_failures() {
-        if !outcome.silent_targets.is_empty() {
+        if !outcome.silent_targets.is_empty() && !outcome.silent_targets_hold_no_tests {
             unproven.push(Unproven::SilentTargets(outcome.silent_targets.len()));
         }
         if unproven.is_empty() {

@@ -104,6 +104,10 @@ fn rule_text(rule: &Unproven) -> String {
             "the results of {} were not read, as its exit status says they are not to be trusted",
             attempt_name(*attempt)
         ),
+        Unproven::NothingReported(n) => format!(
+            "the results report no test at all for the {}",
+            count(*n, "assigned target", "assigned targets")
+        ),
         Unproven::RunError(message) => message.clone(),
         Unproven::FailuresRemain(n) => format!(
             "{} failed and did not pass on a retry",

@@ -91,6 +91,33 @@ pub fn collect_examples(
         .collect())
 }
 
+/// Whether pytest, run with the test command's own program (D13), collects
+/// no tests at all from `targets`: its status 5. Anything else, including a
+/// failure to start, is "cannot tell" (`false`), so the caller stays red.
+pub fn collects_nothing(template: &CommandTemplate, targets: &[String]) -> bool {
+    let prefix = program_prefix(template);
+    let (program, args) = prefix.split_first().expect("a prefix has a program");
+    Command::new(program)
+        .args(args)
+        .args(["--collect-only", "-q", "-p", "no:cacheprovider"])
+        .args(targets.iter().map(|t| as_positional(t)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.code() == Some(5))
+}
+
+/// `target` so that pytest reads it as a path, never as an option or an
+/// argument file (D24).
+fn as_positional(target: &str) -> String {
+    if target.starts_with('-') || target.starts_with('@') {
+        format!("./{target}")
+    } else {
+        target.to_string()
+    }
+}
+
 /// A scope in JUnit classname form: `tests/test_auth.py::TestLogin` ->
 /// `tests.test_auth.TestLogin` (6.3).
 fn junit_classname(scope: &str) -> String {

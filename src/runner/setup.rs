@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
+use super::pytest_collect::collects_nothing;
 use super::template::{CommandTemplate, MissingTests, TemplateError};
 use super::{RunnerKind, custom, pytest};
 
@@ -150,6 +151,22 @@ impl Runner {
     /// What exit code `code` means (`None`: killed by a signal).
     pub fn exit_handling(&self, code: Option<i32>) -> ExitHandling {
         (self.exit_rules)(self, code)
+    }
+
+    /// Whether the runner proves that `targets` hold no tests at all (D23
+    /// (d)): pytest collects nothing from them. Other runners cannot tell.
+    pub fn hold_no_tests(&self, targets: &[String]) -> bool {
+        match self.kind {
+            RunnerKind::Pytest => collects_nothing(&self.test, targets),
+            RunnerKind::Rspec
+            | RunnerKind::Jest
+            | RunnerKind::Vitest
+            | RunnerKind::Cypress
+            | RunnerKind::Playwright
+            | RunnerKind::Gotest
+            | RunnerKind::Cucumber
+            | RunnerKind::Custom => false,
+        }
     }
 
     /// Whether the result path is bktec's own temporary file.

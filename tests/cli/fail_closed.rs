@@ -59,6 +59,23 @@ fn exit_0_with_a_garbage_result_file_is_not_proven() {
 }
 
 #[test]
+fn exit_0_with_no_result_for_any_target_is_not_proven() {
+    let dir = project(&[("tests/test_pass.py", PASSING)]);
+    for command in [
+        "pytest --co {{testExamples}} --json={{resultPath}}",
+        "pytest --co {{testExamples}} --junit-xml={{resultPath}}",
+    ] {
+        bktec(&dir, Venv::Collector)
+            .args(["run", "--test-command", command])
+            .output()
+            .assert_exit(17)
+            .assert_stdout_contains(
+                "- the results report no test at all for the 1 assigned target\n",
+            );
+    }
+}
+
+#[test]
 fn exit_0_with_a_junit_failure_is_not_proven() {
     // `|| true` hides pytest's status; the JUnit file still records the failure.
     let dir = project(&[("tests/test_fail.py", FAILING)]);
@@ -150,6 +167,35 @@ fn a_muted_failure_under_x_does_not_hide_files_that_never_ran() {
         .output()
         .assert_exit(1)
         .assert_stdout_contains("+++ Failed Tests:\n- tests/b_test.py test_broken\n");
+}
+
+#[test]
+fn a_muted_failure_beside_helper_modules_stays_green() {
+    // The helper and the wholly skipped module produce no result, but pytest
+    // proves they hold no tests, so nothing was missed.
+    let dir = project(&[
+        ("tests/a_test.py", "def test_muted():\n    assert False\n"),
+        ("tests/test_helpers.py", HELPER),
+        ("tests/test_platform.py", MODULE_SKIP),
+    ]);
+    dir.write(
+        "plan.json",
+        &json!({
+            "tasks": {"0": {"node_number": 0, "tests": [
+                {"path": "tests/a_test.py"},
+                {"path": "tests/test_helpers.py"},
+                {"path": "tests/test_platform.py"}
+            ]}},
+            "muted_tests": [{"scope": "tests/a_test.py", "name": "test_muted"}]
+        })
+        .to_string(),
+    );
+    bktec(&dir, Venv::Collector)
+        .args(["run", "--plan-file", "plan.json"])
+        .output()
+        .assert_success()
+        .assert_stdout_contains("✅ Build passed. Some muted tests failed.")
+        .assert_stdout_contains("2 assigned targets produced no result:\n- tests/test_helpers.py\n- tests/test_platform.py\n");
 }
 
 #[test]

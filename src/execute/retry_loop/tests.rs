@@ -11,6 +11,10 @@ struct Scripted {
     script: VecDeque<AttemptReport>,
     asked: Vec<Vec<String>>,
     cancel_between: Option<i32>,
+    /// The targets that collect no tests.
+    empty_targets: Vec<String>,
+    /// What `hold_no_tests` was asked about.
+    asked_empty: Vec<Vec<String>>,
 }
 
 impl Scripted {
@@ -19,6 +23,8 @@ impl Scripted {
             script: script.into(),
             asked: Vec::new(),
             cancel_between: None,
+            empty_targets: Vec::new(),
+            asked_empty: Vec::new(),
         }
     }
 }
@@ -38,6 +44,11 @@ impl AttemptRunner for Scripted {
 
     fn cancelled(&mut self) -> Option<i32> {
         self.cancel_between.take()
+    }
+
+    async fn hold_no_tests(&mut self, targets: &[String]) -> bool {
+        self.asked_empty.push(targets.to_vec());
+        targets.iter().all(|t| self.empty_targets.contains(t))
     }
 }
 
@@ -380,6 +391,7 @@ fn muted_only_failures_stay_red_when_assigned_targets_never_ran() {
     ]);
     let out = run(&mut s, &muted_b(), policy(1));
     assert_eq!(out.silent_targets, ["u.py"]);
+    assert_eq!(s.asked_empty, [vec!["u.py".to_string()]]);
     assert_eq!(
         verdict(&out),
         Verdict::Failed {
@@ -391,12 +403,26 @@ fn muted_only_failures_stay_red_when_assigned_targets_never_ran() {
 }
 
 #[test]
+fn muted_only_failures_pass_when_the_silent_targets_hold_no_tests() {
+    // u.py is a helper module that matches the pattern: pytest collects
+    // nothing from it, so its silence proves nothing was missed.
+    let mut s = Scripted::new(vec![exited(1, vec![test("b", Failed)])]);
+    s.empty_targets = vec!["u.py".to_string()];
+    let out = run(&mut s, &muted_b(), policy(0));
+    assert_eq!(verdict(&out), Verdict::Passed { muted_failures: 1 });
+}
+
+#[test]
 fn silent_targets_are_listed_but_do_not_fail_a_passing_run() {
     // A helper module that matches the pattern but defines no tests.
     let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed)])]);
     let out = run(&mut s, &[], policy(1));
     assert_eq!(out.silent_targets, ["u.py"]);
     assert_eq!(verdict(&out), Verdict::Passed { muted_failures: 0 });
+    assert!(
+        s.asked_empty.is_empty(),
+        "collection only runs when it decides"
+    );
 }
 
 #[test]
@@ -435,4 +461,15 @@ fn without_a_result_file_the_exit_status_is_the_only_evidence() {
         let out = run(&mut s, &[], policy(2));
         assert_eq!(verdict(&out).status(), want);
     }
+}
+
+#[test]
+fn exit_0_with_no_result_for_any_target_is_not_proven() {
+    // `pytest --co` as the test command: the file is read, and empty.
+    let mut s = Scripted::new(vec![exited(0, Vec::new())]);
+    let out = run(&mut s, &[], policy(1));
+    assert_eq!(
+        verdict(&out),
+        Verdict::Unproven(vec![Unproven::NothingReported(2)])
+    );
 }
