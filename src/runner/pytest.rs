@@ -149,7 +149,7 @@ mod tests {
         assert!(r.owns_result_path());
         let r = pytest(RunnerInputs::default(), || false).unwrap();
         assert_eq!(
-            r.argv(&["a.py".into()], 0)[2],
+            r.argv(&["a.py".into()], 0).unwrap()[2],
             format!("--junit-xml={}", r.result_file().unwrap().path.display())
         );
     }
@@ -164,7 +164,7 @@ mod tests {
         };
         let r = pytest(inputs, || true).unwrap();
         assert_eq!(
-            r.argv(&["t.py::a".into()], 1),
+            r.argv(&["t.py::a".into()], 1).unwrap(),
             ["pytest", "-x", "t.py::a", "--json=out/r.json"]
         );
         assert!(!r.owns_result_path());

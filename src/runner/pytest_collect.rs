@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 use std::process::{Command, Stdio};
 
+use super::target::{TargetOrigin, target_args};
 use super::template::{CommandTemplate, RESULT_PATH, TEST_EXAMPLES};
 
 /// One collected test.
@@ -61,6 +62,9 @@ pub fn collect_examples(
     if let Some(filters) = tag_filters {
         command.args(["--tag-filters", filters]);
     }
+    // D24: a file named like an option is still a file to collect.
+    let files = target_args(files, &TargetOrigin::Discovery)
+        .map_err(|err| format!("pytest collection failed: {err}"))?;
     let output = command
         .args(files)
         .stdin(Stdio::null())
