@@ -13,6 +13,7 @@ mod api_extras;
 mod config_errors;
 mod config_precedence;
 mod discovery;
+mod injection;
 mod parallel;
 mod run;
 mod schema;
