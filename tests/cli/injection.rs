@@ -217,3 +217,51 @@ fn retries_of_an_option_like_file_match_its_normalised_node_id() {
             .assert_stdout_contains("|         | on retry  | 1 |");
     }
 }
+
+// D25: placeholders in `sh -c` scripts are shell-quoted.
+
+#[test]
+fn a_test_file_name_cannot_run_code_through_an_sh_c_template() {
+    let dir = project(&[("tests/test_$(touch PWNED).py", FLAKY)]);
+    let out = bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .args([
+            "run",
+            "--test-command",
+            "sh -c 'pytest {{testExamples}} --json={{resultPath}}'",
+        ])
+        .output();
+    // The test in that file runs, fails once, and is retried by node id.
+    out.assert_success()
+        .assert_stdout_contains("|         | on retry  | 1 |")
+        .assert_stdout_contains("pytest '\\''tests/test_$(touch PWNED).py'\\''")
+        .assert_stdout_contains("pytest '\\''tests/test_$(touch PWNED).py::test_flaky'\\''");
+    assert!(!dir.path().join("PWNED").exists());
+    assert!(!dir.path().join("tests/PWNED").exists());
+}
+
+#[test]
+fn a_plan_entry_cannot_run_code_through_env_and_bash() {
+    let dir = project(&[("tests/test_a.py", PASSING)]);
+    write_plan(
+        &dir,
+        &[
+            json!({"path": "tests/test_a.py"}),
+            json!({"path": "x; touch PWNED; #"}),
+            json!({"path": "-k'$(touch PWNED)'"}),
+        ],
+    );
+    let out = bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--plan-file",
+            "plan.json",
+            "--test-command",
+            "env LC_ALL=C /bin/bash -ec \"pytest {{testExamples}} --json='{{resultPath}}'\"",
+        ])
+        .output();
+    // pytest is handed three paths, two of which do not exist: exit 4.
+    out.assert_exit(4)
+        .assert_stderr_contains("file or directory not found: x; touch PWNED; #");
+    assert!(!dir.path().join("PWNED").exists());
+}
