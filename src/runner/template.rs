@@ -10,6 +10,8 @@
 
 use std::fmt;
 
+use super::setup::ResultFormat;
+
 /// `{{testExamples}}`: the tests to run.
 pub const TEST_EXAMPLES: &str = "{{testExamples}}";
 /// `{{resultPath}}`: the result file.
@@ -123,6 +125,23 @@ impl CommandTemplate {
         self.words.iter().any(|w| w.contains(placeholder))
     }
 
+    /// The result format named by the option that holds the (first)
+    /// `{{resultPath}}`: `--json=P` or `--json P` is collector JSON,
+    /// `--junit-xml`/`--junitxml` (either form) is JUnit (D30), also inside
+    /// a `sh -c` script. Other `--json`/`--junit-xml` options are the user's
+    /// own extra outputs. `None` when no such option holds it.
+    pub fn result_format(&self) -> Option<ResultFormat> {
+        let index = self.words.iter().position(|w| w.contains(RESULT_PATH))?;
+        match &self.script {
+            // The script's words, split as the shell would split plain words
+            // and quotes; enough to find an option and its value.
+            Some(script) if script.index == index => {
+                format_of_option_holding(&split_words(&self.words[index]).ok()?)
+            }
+            Some(_) | None => format_of_option_holding(&self.words),
+        }
+    }
+
     /// The argv for `tests` and `result_path`. The first `{{testExamples}}`
     /// becomes one argument per test (text around the placeholder sticks to the
     /// first and last test); the first `{{resultPath}}` is replaced inside its
@@ -218,6 +237,22 @@ impl Script {
         }
         out.push_str(&script[from..]);
         out
+    }
+}
+
+/// The format named by the option holding the first `{{resultPath}}` of
+/// `words`: in the same word (`--json={{resultPath}}`) or as the word before
+/// it (`--json {{resultPath}}`).
+fn format_of_option_holding(words: &[String]) -> Option<ResultFormat> {
+    let index = words.iter().position(|w| w.contains(RESULT_PATH))?;
+    let option = match words[index].split_once('=') {
+        Some((option, value)) if option.starts_with("--") && value.contains(RESULT_PATH) => option,
+        Some(_) | None => words.get(index.checked_sub(1)?)?.as_str(),
+    };
+    match option {
+        "--json" => Some(ResultFormat::CollectorJson),
+        "--junit-xml" | "--junitxml" => Some(ResultFormat::JUnitXml),
+        _ => None,
     }
 }
 
@@ -775,5 +810,55 @@ mod tests {
         assert!(CommandTemplate::parse("pytest '`{{testExamples}}`'").is_ok());
         // A `#` inside a word is no comment.
         assert!(CommandTemplate::parse("sh -c 'pytest a#{{testExamples}}'").is_ok());
+    }
+
+    #[test]
+    fn the_option_holding_the_result_path_names_the_format() {
+        use ResultFormat::{CollectorJson, JUnitXml};
+        // D30: the user's own extra outputs change nothing, in either order.
+        for (template, format) in [
+            (
+                "pytest {{testExamples}} --json={{resultPath}} --junit-xml=junit.xml",
+                Some(CollectorJson),
+            ),
+            (
+                "pytest --junit-xml=junit.xml {{testExamples}} --json={{resultPath}}",
+                Some(CollectorJson),
+            ),
+            (
+                "pytest {{testExamples}} --json {{resultPath}} --junit-xml junit.xml",
+                Some(CollectorJson),
+            ),
+            (
+                "pytest --json=out.json --junit-xml={{resultPath}}",
+                Some(JUnitXml),
+            ),
+            (
+                "pytest --junit-xml {{resultPath}} --json=x.json",
+                Some(JUnitXml),
+            ),
+            ("pytest --junitxml={{resultPath}}", Some(JUnitXml)),
+            ("pytest --json=out/{{resultPath}}", Some(CollectorJson)),
+            (
+                "sh -c 'pytest {{testExamples}} --json={{resultPath}} --junit-xml=j.xml'",
+                Some(CollectorJson),
+            ),
+            (
+                "bash -ec \"pytest --junit-xml='{{resultPath}}' --json=x.json\"",
+                Some(JUnitXml),
+            ),
+            (
+                "sh -c 'pytest --json x.json --junit-xml \"{{resultPath}}\" && true'",
+                Some(JUnitXml),
+            ),
+            // No option holds it: the caller keeps the older rule (D14).
+            ("pytest {{testExamples}} --junit-xml=j.xml", None),
+            ("pytest --result-log={{resultPath}} --json=x.json", None),
+            ("pytest {{resultPath}}", None),
+            ("sh -c 'pytest --json=x.json' sh {{resultPath}}", None),
+        ] {
+            let t = CommandTemplate::parse(template).unwrap();
+            assert_eq!(t.result_format(), format, "{template}");
+        }
     }
 }

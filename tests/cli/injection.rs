@@ -265,3 +265,46 @@ fn a_plan_entry_cannot_run_code_through_env_and_bash() {
         .assert_stderr_contains("file or directory not found: x; touch PWNED; #");
     assert!(!dir.path().join("PWNED").exists());
 }
+
+// D30: the result format follows `{{resultPath}}`.
+
+#[test]
+fn the_option_holding_the_result_path_decides_the_format_and_retries_work() {
+    for (command, mode) in [
+        (
+            "pytest {{testExamples}} --json={{resultPath}} --junit-xml=junit.xml",
+            "JSON",
+        ),
+        (
+            "pytest --junit-xml=junit.xml {{testExamples}} --json={{resultPath}}",
+            "JSON",
+        ),
+        (
+            "pytest {{testExamples}} --junit-xml={{resultPath}} --json=extra.json",
+            "JUnit XML",
+        ),
+        (
+            "pytest --json extra.json {{testExamples}} --junit-xml {{resultPath}}",
+            "JUnit XML",
+        ),
+        (
+            "sh -c 'pytest {{testExamples}} --json={{resultPath}} --junit-xml=junit.xml'",
+            "JSON",
+        ),
+    ] {
+        let dir = project(&[("tests/test_flaky.py", FLAKY)]);
+        let out = bktec(&dir, Venv::Collector)
+            .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+            .args(["run", "--test-command", command])
+            .output();
+        out.assert_success()
+            .assert_stdout_contains(&format!("Using {mode} output for pytest results."))
+            .assert_stdout_contains("tests/test_flaky.py::test_flaky")
+            .assert_stdout_contains("|         | on retry  | 1 |");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("tests/flaky-runs.txt")).unwrap(),
+            "2",
+            "{command}"
+        );
+    }
+}
