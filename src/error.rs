@@ -5,7 +5,7 @@ use crate::config::registry::CommandKind;
 use crate::discover::DiscoverError;
 use crate::exit_code;
 use crate::plan::PlanFileError;
-use crate::runner::RunnerError;
+use crate::runner::{RunnerError, TargetError};
 
 /// An error that ends a bktec command.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,9 @@ pub enum BktecError {
     /// The plan file is unusable.
     #[error("bktec run: {0}")]
     PlanFile(#[source] PlanFileError),
+    /// A test target that no argument can carry unambiguously (D24).
+    #[error("bktec run: {0}")]
+    Target(#[source] TargetError),
     /// A pytest pre-flight check failed (7.6); exits 1 as the Go client does.
     #[error("{}", .0.join("\n"))]
     Preflight(Vec<String>),
@@ -66,6 +69,7 @@ impl BktecError {
             | BktecError::Discover { .. }
             | BktecError::Runner(_)
             | BktecError::PlanFile(_)
+            | BktecError::Target(_)
             | BktecError::Api(_)
             | BktecError::NoTestsAssigned
             | BktecError::Runtime(_)
@@ -82,7 +86,8 @@ impl BktecError {
             BktecError::Config { .. }
             | BktecError::Discover { .. }
             | BktecError::Runner(_)
-            | BktecError::PlanFile(_) => true,
+            | BktecError::PlanFile(_)
+            | BktecError::Target(_) => true,
             BktecError::Preflight(_)
             | BktecError::Api(_)
             | BktecError::NoTestsAssigned

@@ -18,12 +18,14 @@ use crate::execute::{
 use crate::exit_code;
 use crate::plan::api::{ApiClient, MetadataRequest, RetryConfig, TimelineEvent};
 use crate::plan::{
-    PlanSource, TestFormat, TestPlan, fatal_text, fetch_plan, local_plan, read_plan_file,
+    PlanSource, TestCase, TestFormat, TestPlan, fatal_text, fetch_plan, local_plan, read_plan_file,
     split_summary, trim,
 };
 use crate::process::Signals;
 use crate::report;
-use crate::runner::{self, ResultFormat, Runner, RunnerError, RunnerInputs, RunnerKind};
+use crate::runner::{
+    self, ResultFormat, Runner, RunnerError, RunnerInputs, RunnerKind, TargetOrigin,
+};
 use crate::shell::{Shell, rfc3339_now};
 use crate::upload::Uploader;
 
@@ -159,6 +161,13 @@ pub(super) fn run_tests(
             Vec::new()
         }
     };
+    // D24: a target that no argument can carry is refused before anything
+    // runs, naming where it came from.
+    runner::check_targets(
+        tests.iter().map(TestCase::runnable),
+        &target_origin(&planned, &settings),
+    )
+    .map_err(BktecError::Target)?;
     if tests.is_empty() {
         if settings.fail_on_no_tests {
             return Err(BktecError::NoTestsAssigned);
@@ -265,6 +274,21 @@ pub(super) fn run_tests(
 /// The exit status of a run that a signal ended outside an attempt (D15).
 fn signal_status(signal: i32) -> u8 {
     exit_code::SIGNAL_BASE.saturating_add(u8::try_from(signal).unwrap_or(0))
+}
+
+/// Where this node's targets came from (D24).
+fn target_origin(planned: &Planned, settings: &RunSettings) -> TargetOrigin {
+    match (planned, &settings.plan_file) {
+        (Planned::Server(plan, _, _), _) => TargetOrigin::TestEngine {
+            identifier: plan.identifier.clone(),
+        },
+        (Planned::Local(_), Some(file)) => TargetOrigin::PlanFile(file.value.clone()),
+        (Planned::Local(_), None) => match (&settings.selector_file, &settings.files_list) {
+            (Some(file), _) => TargetOrigin::SelectorFile(file.value.clone()),
+            (None, Some(file)) => TargetOrigin::FilesList(file.value.clone()),
+            (None, None) => TargetOrigin::Discovery,
+        },
+    }
 }
 
 pub(super) fn build_runner(settings: &RunSettings) -> Result<Runner, BktecError> {

@@ -74,7 +74,19 @@ impl AttemptRunner for ProcessAttempts<'_> {
                 file.path.display()
             )));
         }
-        let argv = self.runner.argv(tests, retry.attempt);
+        let argv = match self.runner.argv(tests, retry.attempt) {
+            Ok(argv) => argv,
+            // D24: a target that cannot be passed as one never runs; the
+            // attempt fails to start, which ends the run with status 16.
+            Err(err) => {
+                return AttemptReport {
+                    exit: AttemptExit::StartFailed(err.to_string()),
+                    results: AttemptResults::NotRead,
+                    run_error: None,
+                    collected_nothing: false,
+                };
+            }
+        };
         events(RunEvent::Command(shell_quote(&argv)));
         let spec = ChildSpec {
             argv,

@@ -8,9 +8,13 @@ mod kind;
 mod pytest;
 pub mod pytest_collect;
 mod setup;
+mod target;
 pub mod template;
 
 pub use custom::custom;
 pub use kind::{RunnerKind, UnknownRunner};
 pub use pytest::{collector_installed, pytest};
 pub use setup::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerError, RunnerInputs, build};
+pub use target::{
+    TargetError, TargetOrigin, TargetProblem, check_targets, target_arg, target_args,
+};

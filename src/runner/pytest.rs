@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use super::RunnerKind;
 use super::pytest_collect::{check_tag_filter_support, collector_version};
 use super::setup::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerError, RunnerInputs};
-use super::template::MissingTests;
+use super::template::{CommandTemplate, MissingTests};
 
 const JSON_COMMAND: &str = "pytest {{testExamples}} --json={{resultPath}}";
 const JUNIT_COMMAND: &str = "pytest {{testExamples}} --junit-xml={{resultPath}}";
@@ -50,10 +50,19 @@ pub(super) fn pytest_with(
         check_tag_filter_support(is_installed(), version).map_err(RunnerError::Preflight)?;
     }
     let configured = inputs.test_command.filter(|c| !c.trim().is_empty());
-    let format = match configured {
-        Some(c) if c.contains("--junit-xml") => ResultFormat::JUnitXml,
-        Some(c) if c.contains("--json=") => ResultFormat::CollectorJson,
-        Some(_) | None => {
+    let configured_template = configured
+        .map(|text| Runner::parse_template("test command", text))
+        .transpose()?;
+    // D30: the option holding `{{resultPath}}` decides; without one, the
+    // command's options, then the collector probe (D14).
+    let held = configured_template
+        .as_ref()
+        .and_then(CommandTemplate::result_format);
+    let format = match (held, configured) {
+        (Some(format), _) => format,
+        (None, Some(c)) if c.contains("--junit-xml") => ResultFormat::JUnitXml,
+        (None, Some(c)) if c.contains("--json=") => ResultFormat::CollectorJson,
+        (None, Some(_) | None) => {
             if is_installed() {
                 ResultFormat::CollectorJson
             } else {
@@ -73,8 +82,10 @@ pub(super) fn pytest_with(
             "Buildkite Test Engine Client: Using JUnit XML output for pytest results.",
         ),
     };
-    let test_text = configured.unwrap_or(default_command);
-    let test = Runner::parse_template("test command", test_text)?;
+    let test = match configured_template {
+        Some(template) => template,
+        None => Runner::parse_template("test command", default_command)?,
+    };
     let retry = match inputs.retry_command.filter(|c| !c.trim().is_empty()) {
         Some(text) => Runner::parse_template("retry command", text)?,
         None => test.clone(),
@@ -151,9 +162,33 @@ mod tests {
         assert!(r.owns_result_path());
         let r = pytest(RunnerInputs::default(), || false).unwrap();
         assert_eq!(
-            r.argv(&["a.py".into()], 0)[2],
+            r.argv(&["a.py".into()], 0).unwrap()[2],
             format!("--junit-xml={}", r.result_file().unwrap().path.display())
         );
+    }
+
+    #[test]
+    fn the_option_holding_the_result_path_decides_the_format() {
+        // D30: the extra JUnit file of an annotation step changes nothing.
+        let both = RunnerInputs {
+            test_command: Some("pytest {{testExamples}} --json={{resultPath}} --junit-xml=j.xml"),
+            ..RunnerInputs::default()
+        };
+        let r = pytest(both, || panic!("no probe when an option holds the path")).unwrap();
+        assert_eq!(r.result_file().unwrap().format, ResultFormat::CollectorJson);
+        assert!(
+            r.result_file()
+                .unwrap()
+                .path
+                .ends_with("pytest-results.json")
+        );
+        // No option holds it: the older rule (D14).
+        let neither = RunnerInputs {
+            test_command: Some("pytest {{testExamples}} --junit-xml=j.xml"),
+            ..RunnerInputs::default()
+        };
+        let r = pytest(neither, || panic!("no probe")).unwrap();
+        assert_eq!(r.result_file().unwrap().format, ResultFormat::JUnitXml);
     }
 
     #[test]
@@ -166,7 +201,7 @@ mod tests {
         };
         let r = pytest(inputs, || true).unwrap();
         assert_eq!(
-            r.argv(&["t.py::a".into()], 1),
+            r.argv(&["t.py::a".into()], 1).unwrap(),
             ["pytest", "-x", "t.py::a", "--json=out/r.json"]
         );
         assert!(!r.owns_result_path());

@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 use std::process::{Command, Stdio};
 
+use super::target::{TargetOrigin, target_args};
 use super::template::{CommandTemplate, RESULT_PATH, TEST_EXAMPLES};
 
 /// One collected test.
@@ -61,6 +62,9 @@ pub fn collect_examples(
     if let Some(filters) = tag_filters {
         command.args(["--tag-filters", filters]);
     }
+    // D24: a file named like an option is still a file to collect.
+    let files = target_args(files, &TargetOrigin::Discovery)
+        .map_err(|err| format!("pytest collection failed: {err}"))?;
     let output = command
         .args(files)
         .stdin(Stdio::null())
@@ -97,25 +101,19 @@ pub fn collect_examples(
 pub fn collects_nothing(template: &CommandTemplate, targets: &[String]) -> bool {
     let prefix = program_prefix(template);
     let (program, args) = prefix.split_first().expect("a prefix has a program");
+    // D24: a target is never an option; one that cannot be passed proves nothing.
+    let Ok(targets) = target_args(targets, &TargetOrigin::Discovery) else {
+        return false;
+    };
     Command::new(program)
         .args(args)
         .args(["--collect-only", "-q", "-p", "no:cacheprovider"])
-        .args(targets.iter().map(|t| as_positional(t)))
+        .args(targets)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|status| status.code() == Some(5))
-}
-
-/// `target` so that pytest reads it as a path, never as an option or an
-/// argument file (D24).
-fn as_positional(target: &str) -> String {
-    if target.starts_with('-') || target.starts_with('@') {
-        format!("./{target}")
-    } else {
-        target.to_string()
-    }
 }
 
 /// A scope in JUnit classname form: `tests/test_auth.py::TestLogin` ->

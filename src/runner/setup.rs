@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use super::pytest_collect::collects_nothing;
+use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{CommandTemplate, MissingTests, TemplateError};
 use super::{RunnerKind, custom, pytest};
 
@@ -122,20 +123,31 @@ pub fn build(
 
 impl Runner {
     /// The argv of attempt `attempt` (0 is the first run) for `tests`.
-    pub fn argv(&self, tests: &[String], attempt: u32) -> Vec<String> {
+    /// Every test passes through [`target_args`] here, the one place all
+    /// attempts meet, so no test can be read as an option (D24), retries
+    /// included: their node ids come from the previous attempt's result file.
+    pub fn argv(&self, tests: &[String], attempt: u32) -> Result<Vec<String>, TargetError> {
         let template = if attempt == 0 {
             &self.test
         } else {
             &self.retry
         };
+        let origin = match (attempt.checked_sub(1), &self.result) {
+            (Some(previous), Some(file)) => TargetOrigin::Results {
+                path: file.path.clone(),
+                attempt: previous,
+            },
+            (Some(_), None) | (None, _) => TargetOrigin::Plan,
+        };
+        let tests = target_args(tests, &origin)?;
         let result = self
             .result
             .as_ref()
             .map(|r| r.path.display().to_string())
             .unwrap_or_default();
-        let mut argv = template.render(tests, &result, self.missing_tests);
+        let mut argv = template.render(&tests, &result, self.missing_tests);
         argv.extend(self.extra_args.iter().cloned());
-        argv
+        Ok(argv)
     }
 
     /// The test command template.

@@ -2,8 +2,15 @@
 //! words first, with shell-words rules (quotes and backslashes, no expansion),
 //! and placeholders are substituted into the words afterwards, so every
 //! substituted value is exactly one argument whatever characters it holds.
+//!
+//! One word is different: the script of a POSIX shell run with `-c` (D25).
+//! The shell parses it again, so a value substituted there raw would be
+//! shell code. There each value is shell-quoted for the place it stands in
+//! (plain, inside `'…'`, inside `"…"`) and becomes one word of the script.
 
 use std::fmt;
+
+use super::setup::ResultFormat;
 
 /// `{{testExamples}}`: the tests to run.
 pub const TEST_EXAMPLES: &str = "{{testExamples}}";
@@ -22,6 +29,17 @@ pub enum TemplateError {
     /// A trailing `\`.
     #[error("Unterminated backslash-escape")]
     Backslash,
+    /// A placeholder in a `sh -c` script where no quoting is known to make
+    /// its value one word (D25).
+    #[error(
+        "`{placeholder}` is {context} of the shell script, where bktec cannot quote it safely; move it out of there (D25)"
+    )]
+    UnquotableInScript {
+        /// The placeholder.
+        placeholder: &'static str,
+        /// Where it is.
+        context: &'static str,
+    },
 }
 
 /// A parsed command template.
@@ -29,6 +47,40 @@ pub enum TemplateError {
 pub struct CommandTemplate {
     source: String,
     words: Vec<String>,
+    /// The `sh -c` script word, if the program is a POSIX shell (D25).
+    script: Option<Script>,
+}
+
+/// A shell script word and where its placeholders stand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Script {
+    /// Which word.
+    index: usize,
+    /// The placeholders, in order.
+    slots: Vec<Slot>,
+}
+
+/// One placeholder in a script.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    /// Its byte offset in the script.
+    at: usize,
+    /// `{{testExamples}}` or `{{resultPath}}`.
+    placeholder: &'static str,
+    /// The quotes it stands in.
+    quoting: Quoting,
+}
+
+/// The quotes a script placeholder stands in, which decide how a value is
+/// quoted to stay one word there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quoting {
+    /// None (also at the top of a `$(…)`, where quoting starts afresh).
+    Plain,
+    /// Inside `'…'`: close, add the quoted value, reopen.
+    Single,
+    /// Inside `"…"`: close, add the quoted value, reopen.
+    Double,
 }
 
 /// Whether tests are appended when the template has no `{{testExamples}}`.
@@ -43,9 +95,18 @@ pub enum MissingTests {
 impl CommandTemplate {
     /// Splits `source` into words.
     pub fn parse(source: &str) -> Result<CommandTemplate, TemplateError> {
+        let words = split_words(source)?;
+        let script = match shell_script_index(&words) {
+            Some(index) => Some(Script {
+                index,
+                slots: script_slots(&words[index])?,
+            }),
+            None => None,
+        };
         Ok(CommandTemplate {
             source: source.to_string(),
-            words: split_words(source)?,
+            words,
+            script,
         })
     }
 
@@ -64,6 +125,23 @@ impl CommandTemplate {
         self.words.iter().any(|w| w.contains(placeholder))
     }
 
+    /// The result format named by the option that holds the (first)
+    /// `{{resultPath}}`: `--json=P` or `--json P` is collector JSON,
+    /// `--junit-xml`/`--junitxml` (either form) is JUnit (D30), also inside
+    /// a `sh -c` script. Other `--json`/`--junit-xml` options are the user's
+    /// own extra outputs. `None` when no such option holds it.
+    pub fn result_format(&self) -> Option<ResultFormat> {
+        let index = self.words.iter().position(|w| w.contains(RESULT_PATH))?;
+        match &self.script {
+            // The script's words, split as the shell would split plain words
+            // and quotes; enough to find an option and its value.
+            Some(script) if script.index == index => {
+                format_of_option_holding(&split_words(&self.words[index]).ok()?)
+            }
+            Some(_) | None => format_of_option_holding(&self.words),
+        }
+    }
+
     /// The argv for `tests` and `result_path`. The first `{{testExamples}}`
     /// becomes one argument per test (text around the placeholder sticks to the
     /// first and last test); the first `{{resultPath}}` is replaced inside its
@@ -77,7 +155,17 @@ impl CommandTemplate {
         let mut argv = Vec::with_capacity(self.words.len() + tests.len());
         let mut tests_placed = false;
         let mut result_placed = false;
-        for word in &self.words {
+        for (index, word) in self.words.iter().enumerate() {
+            if let Some(script) = self.script.as_ref().filter(|s| s.index == index) {
+                argv.push(script.render(
+                    word,
+                    tests,
+                    result_path,
+                    &mut tests_placed,
+                    &mut result_placed,
+                ));
+                continue;
+            }
             let word = if !result_placed && word.contains(RESULT_PATH) {
                 result_placed = true;
                 word.replacen(RESULT_PATH, result_path, 1)
@@ -109,6 +197,314 @@ impl CommandTemplate {
             argv.extend(tests.iter().cloned());
         }
         argv
+    }
+}
+
+impl Script {
+    /// The script with `{{testExamples}}` and `{{resultPath}}` substituted
+    /// where the template has not placed them yet (only the first of each
+    /// is), each value quoted as one script word for where it stands (D25).
+    fn render(
+        &self,
+        script: &str,
+        tests: &[String],
+        result: &str,
+        tests_placed: &mut bool,
+        result_placed: &mut bool,
+    ) -> String {
+        let mut out = String::with_capacity(script.len());
+        let mut from = 0;
+        for slot in &self.slots {
+            let words: Vec<String> = match slot.placeholder {
+                TEST_EXAMPLES if !*tests_placed => {
+                    *tests_placed = true;
+                    tests.iter().map(|t| sh_quote(t)).collect()
+                }
+                RESULT_PATH if !*result_placed => {
+                    *result_placed = true;
+                    vec![sh_quote(result)]
+                }
+                _ => continue,
+            };
+            let joined = words.join(" ");
+            out.push_str(&script[from..slot.at]);
+            match slot.quoting {
+                Quoting::Plain => out.push_str(&joined),
+                Quoting::Single => out.push_str(&format!("'{joined}'")),
+                Quoting::Double => out.push_str(&format!("\"{joined}\"")),
+            }
+            from = slot.at + slot.placeholder.len();
+        }
+        out.push_str(&script[from..]);
+        out
+    }
+}
+
+/// The format named by the option holding the first `{{resultPath}}` of
+/// `words`: in the same word (`--json={{resultPath}}`) or as the word before
+/// it (`--json {{resultPath}}`).
+fn format_of_option_holding(words: &[String]) -> Option<ResultFormat> {
+    let index = words.iter().position(|w| w.contains(RESULT_PATH))?;
+    let option = match words[index].split_once('=') {
+        Some((option, value)) if option.starts_with("--") && value.contains(RESULT_PATH) => option,
+        Some(_) | None => words.get(index.checked_sub(1)?)?.as_str(),
+    };
+    match option {
+        "--json" => Some(ResultFormat::CollectorJson),
+        "--junit-xml" | "--junitxml" => Some(ResultFormat::JUnitXml),
+        _ => None,
+    }
+}
+
+/// The POSIX shells whose `-c` scripts D25 quotes for: single quotes and
+/// `'\''` mean the same in all of them.
+const POSIX_SHELLS: [&str; 9] = [
+    "sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "ksh93", "yash",
+];
+
+/// The index of the script word when `words` runs a POSIX shell with `-c`
+/// (directly, by path, or through `env` with its assignments and options).
+fn shell_script_index(words: &[String]) -> Option<usize> {
+    let file_name = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
+    let mut i = 0;
+    if file_name(words.first()?) == "env" {
+        i = 1;
+        while let Some(word) = words.get(i) {
+            let word = word.as_str();
+            match word {
+                "-i" | "--ignore-environment" | "-0" | "--null" | "-v" | "--debug" => i += 1,
+                "-u" | "--unset" | "-C" | "--chdir" => i += 2,
+                "--" => {
+                    i += 1;
+                    break;
+                }
+                _ if word.starts_with("--unset=") || word.starts_with("--chdir=") => i += 1,
+                _ if (word.starts_with("-u") || word.starts_with("-C")) && word.len() > 2 => {
+                    i += 1;
+                }
+                _ if is_assignment(word) => i += 1,
+                _ => break,
+            }
+        }
+        // `env VAR=x -- VAR2=y sh` is not a thing; after `--` come assignments only.
+        while words.get(i).is_some_and(|w| is_assignment(w)) {
+            i += 1;
+        }
+    }
+    if !POSIX_SHELLS.contains(&file_name(words.get(i)?).as_str()) {
+        return None;
+    }
+    i += 1;
+    let mut command_mode = false;
+    while let Some(word) = words.get(i) {
+        if word == "--" || word == "-" {
+            i += 1;
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            // bash's long options; two take a file.
+            i += if matches!(long, "rcfile" | "init-file") {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        let flags = match (word.strip_prefix('-'), word.strip_prefix('+')) {
+            (Some(flags), _) if !flags.is_empty() => {
+                command_mode |= flags.contains('c');
+                flags
+            }
+            (_, Some(flags)) if !flags.is_empty() => flags,
+            _ => break,
+        };
+        // `-o pipefail`, `-O extglob`: each `o` or `O` takes the next word.
+        let arguments = flags.chars().filter(|c| matches!(c, 'o' | 'O')).count();
+        i += 1 + arguments;
+    }
+    (command_mode && i < words.len()).then_some(i)
+}
+
+/// `NAME=value`, as `env` takes it.
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// The placeholders of a shell script and the quotes each stands in. A
+/// placeholder where bktec does not know a quoting that keeps a value one
+/// word (backquotes, `${…}`, `$'…'`, a comment, a here-document, unbalanced
+/// quotes) is refused: failing closed beats guessing (D25).
+fn script_slots(script: &str) -> Result<Vec<Slot>, TemplateError> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Frame {
+        Top,
+        /// `$(…)` with its open parentheses.
+        Subst(u32),
+        Single,
+        Double,
+        Backquote,
+        Brace,
+        AnsiC,
+        Comment,
+    }
+    let refuse = |placeholder: &'static str, context: &'static str| {
+        Err(TemplateError::UnquotableInScript {
+            placeholder,
+            context,
+        })
+    };
+    let mut stack = vec![Frame::Top];
+    let mut slots = Vec::new();
+    let mut heredoc = false;
+    let bytes = script.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &script[i..];
+        if let Some(placeholder) = [TEST_EXAMPLES, RESULT_PATH]
+            .into_iter()
+            .find(|p| rest.starts_with(p))
+        {
+            let frame = *stack.last().expect("the stack keeps its Top frame");
+            let quoting = match frame {
+                _ if heredoc => return refuse(placeholder, "after a here-document (`<<`)"),
+                Frame::Top | Frame::Subst(_) => Quoting::Plain,
+                Frame::Single => Quoting::Single,
+                Frame::Double => Quoting::Double,
+                Frame::Backquote => return refuse(placeholder, "inside backquotes"),
+                Frame::Brace => return refuse(placeholder, "inside `${…}`"),
+                Frame::AnsiC => return refuse(placeholder, "inside `$'…'`"),
+                Frame::Comment => return refuse(placeholder, "in a comment"),
+            };
+            slots.push(Slot {
+                at: i,
+                placeholder,
+                quoting,
+            });
+            i += placeholder.len();
+            continue;
+        }
+        let c = bytes[i];
+        let next = bytes.get(i + 1).copied();
+        let frame = stack.last_mut().expect("the stack keeps its Top frame");
+        // Steps keep `i` on a character boundary: one character, or a
+        // backslash and the character it escapes.
+        let char_len = |at: usize| script[at..].chars().next().map_or(1, char::len_utf8);
+        let mut step = char_len(i);
+        let escape = 1 + if i + 1 < bytes.len() {
+            char_len(i + 1)
+        } else {
+            0
+        };
+        match *frame {
+            Frame::Top | Frame::Subst(_) => match (c, next) {
+                (b'\\', _) => step = escape,
+                (b'\'', _) => stack.push(Frame::Single),
+                (b'"', _) => stack.push(Frame::Double),
+                (b'`', _) => stack.push(Frame::Backquote),
+                (b'$', Some(b'\'')) => {
+                    stack.push(Frame::AnsiC);
+                    step = 2;
+                }
+                (b'$', Some(b'{')) => {
+                    stack.push(Frame::Brace);
+                    step = 2;
+                }
+                (b'$', Some(b'(')) => {
+                    stack.push(Frame::Subst(1));
+                    step = 2;
+                }
+                (b'<', Some(b'<')) => {
+                    heredoc = true;
+                    step = 2;
+                }
+                (b'#', _) if i == 0 || b" \t\n;&|()<>".contains(&bytes[i - 1]) => {
+                    stack.push(Frame::Comment);
+                }
+                (b'(', _) => {
+                    if let Frame::Subst(depth) = frame {
+                        *depth += 1;
+                    }
+                }
+                (b')', _) => {
+                    if let Frame::Subst(depth) = frame {
+                        *depth -= 1;
+                        if *depth == 0 {
+                            stack.pop();
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Frame::Single => {
+                if c == b'\'' {
+                    stack.pop();
+                }
+            }
+            Frame::Double => match (c, next) {
+                (b'\\', _) => step = escape,
+                (b'"', _) => {
+                    stack.pop();
+                }
+                (b'`', _) => stack.push(Frame::Backquote),
+                (b'$', Some(b'{')) => {
+                    stack.push(Frame::Brace);
+                    step = 2;
+                }
+                (b'$', Some(b'(')) => {
+                    stack.push(Frame::Subst(1));
+                    step = 2;
+                }
+                _ => {}
+            },
+            Frame::Backquote | Frame::AnsiC => match c {
+                b'\\' => step = escape,
+                b'`' if *frame == Frame::Backquote => {
+                    stack.pop();
+                }
+                b'\'' if *frame == Frame::AnsiC => {
+                    stack.pop();
+                }
+                _ => {}
+            },
+            Frame::Brace => match c {
+                b'}' => {
+                    stack.pop();
+                }
+                b'\'' => stack.push(Frame::Single),
+                b'"' => stack.push(Frame::Double),
+                _ => {}
+            },
+            Frame::Comment => {
+                if c == b'\n' {
+                    stack.pop();
+                }
+            }
+        }
+        i += step;
+    }
+    let balanced = matches!(
+        stack.as_slice(),
+        [Frame::Top] | [Frame::Top, Frame::Comment]
+    );
+    match slots.first() {
+        Some(slot) if !balanced => refuse(slot.placeholder, "in a script with unbalanced quotes"),
+        Some(_) | None => Ok(slots),
+    }
+}
+
+/// `value` as one word of a POSIX shell script.
+fn sh_quote(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:,+@%".contains(c));
+    if plain {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
     }
 }
 
@@ -287,5 +683,182 @@ mod tests {
             r#"pytest 'a b.py' 'it'\''s' '' 'x;y' --json=/tmp/r.json"#
         );
         assert_eq!(words(&shown), argv);
+    }
+
+    fn script_of(template: &str) -> Option<String> {
+        let t = CommandTemplate::parse(template).unwrap();
+        t.script.map(|s| t.words[s.index].clone())
+    }
+
+    #[test]
+    fn posix_shells_with_dash_c_are_recognised() {
+        // D25: directly, by path, through env, with combined flags.
+        for template in [
+            "sh -c 'S'",
+            "/bin/sh -c 'S' sh arg",
+            "bash -ec 'S'",
+            "bash -xc 'S'",
+            "bash -lc S",
+            "dash -e -c S",
+            "zsh -c -- S",
+            "ksh +x -c S",
+            "bash -o pipefail -c S",
+            "bash -euo pipefail -c S",
+            "bash --norc -c S",
+            "env sh -c S",
+            "env VAR=x sh -c S",
+            "/usr/bin/env -i PATH=/bin -u HOME bash -c S",
+            "env -- A=1 sh -c S",
+        ] {
+            assert_eq!(script_of(template).as_deref(), Some("S"), "{template}");
+        }
+        for template in [
+            "sh script.sh {{testExamples}}",
+            "sh -e script.sh",
+            "sh -c",
+            "pytest -c conf.ini {{testExamples}}",
+            "shellcheck -c x",
+            "env pytest -c x",
+            "fish -c S",
+        ] {
+            assert_eq!(script_of(template), None, "{template}");
+        }
+    }
+
+    /// Runs `template` rendered for `tests` with the real `sh`, and returns
+    /// what it printed.
+    fn run_sh(template: &str, tests: &[String], dir: &std::path::Path) -> String {
+        let argv = CommandTemplate::parse(template).unwrap().render(
+            tests,
+            "/tmp/r s.json",
+            MissingTests::Append,
+        );
+        let out = std::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .current_dir(dir)
+            .output()
+            .expect("run sh");
+        assert!(out.status.success(), "{argv:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn script_values_are_one_word_each_in_every_quoting() {
+        // D25 with the real sh: no value splits, expands or runs.
+        let tests: Vec<String> = [
+            "test_$(touch PWNED_D25).py",
+            "a b.py",
+            "it's.py",
+            "q\"uote`x`.py",
+            "back\\slash;|&<>*?~#.py",
+            "new\nline.py",
+            "${HOME}.py",
+            "'",
+            "\"",
+        ]
+        .map(String::from)
+        .to_vec();
+        let expected: String = tests.iter().map(|t| format!("<{t}>\n")).collect();
+        let dir = tempfile::tempdir().unwrap();
+        for template in [
+            r#"sh -c 'printf "<%s>\n" {{testExamples}}'"#,
+            r#"sh -c "printf '<%s>\\n' '{{testExamples}}'""#,
+            r#"sh -c 'printf "<%s>\n" "{{testExamples}}"'"#,
+            r#"bash -ec 'echo "$(printf "<%s>\n" {{testExamples}})"'"#,
+        ] {
+            assert_eq!(run_sh(template, &tests, dir.path()), expected, "{template}");
+        }
+        // Text around the placeholder sticks to the first and last test.
+        let shown = run_sh(
+            r#"env X=1 sh -c 'printf "<%s>\n" x{{testExamples}}y'"#,
+            &tests[..2],
+            dir.path(),
+        );
+        assert_eq!(shown, "<xtest_$(touch PWNED_D25).py>\n<a b.pyy>\n");
+        assert!(!dir.path().join("PWNED_D25").exists());
+        let result = run_sh(
+            r#"sh -c 'printf "<%s>\n" --json={{resultPath}}'"#,
+            &[],
+            dir.path(),
+        );
+        assert_eq!(result, "<--json=/tmp/r s.json>\n");
+    }
+
+    #[test]
+    fn script_placeholders_bktec_cannot_quote_are_refused() {
+        for (template, context) in [
+            ("sh -c 'echo `ls {{testExamples}}`'", "inside backquotes"),
+            ("sh -c 'echo ${X:-{{resultPath}}}'", "inside `${…}`"),
+            ("bash -c \"echo $'{{testExamples}}'\"", "inside `$'…'`"),
+            ("sh -c 'pytest # {{testExamples}}'", "in a comment"),
+            (
+                "sh -c 'cat <<EOF\n{{testExamples}}\nEOF'",
+                "after a here-document (`<<`)",
+            ),
+            (
+                "sh -c 'echo \"{{testExamples}}'",
+                "in a script with unbalanced quotes",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::UnquotableInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+        // Outside a shell script these are ordinary words.
+        assert!(CommandTemplate::parse("pytest '`{{testExamples}}`'").is_ok());
+        // A `#` inside a word is no comment.
+        assert!(CommandTemplate::parse("sh -c 'pytest a#{{testExamples}}'").is_ok());
+    }
+
+    #[test]
+    fn the_option_holding_the_result_path_names_the_format() {
+        use ResultFormat::{CollectorJson, JUnitXml};
+        // D30: the user's own extra outputs change nothing, in either order.
+        for (template, format) in [
+            (
+                "pytest {{testExamples}} --json={{resultPath}} --junit-xml=junit.xml",
+                Some(CollectorJson),
+            ),
+            (
+                "pytest --junit-xml=junit.xml {{testExamples}} --json={{resultPath}}",
+                Some(CollectorJson),
+            ),
+            (
+                "pytest {{testExamples}} --json {{resultPath}} --junit-xml junit.xml",
+                Some(CollectorJson),
+            ),
+            (
+                "pytest --json=out.json --junit-xml={{resultPath}}",
+                Some(JUnitXml),
+            ),
+            (
+                "pytest --junit-xml {{resultPath}} --json=x.json",
+                Some(JUnitXml),
+            ),
+            ("pytest --junitxml={{resultPath}}", Some(JUnitXml)),
+            ("pytest --json=out/{{resultPath}}", Some(CollectorJson)),
+            (
+                "sh -c 'pytest {{testExamples}} --json={{resultPath}} --junit-xml=j.xml'",
+                Some(CollectorJson),
+            ),
+            (
+                "bash -ec \"pytest --junit-xml='{{resultPath}}' --json=x.json\"",
+                Some(JUnitXml),
+            ),
+            (
+                "sh -c 'pytest --json x.json --junit-xml \"{{resultPath}}\" && true'",
+                Some(JUnitXml),
+            ),
+            // No option holds it: the caller keeps the older rule (D14).
+            ("pytest {{testExamples}} --junit-xml=j.xml", None),
+            ("pytest --result-log={{resultPath}} --json=x.json", None),
+            ("pytest {{resultPath}}", None),
+            ("sh -c 'pytest --json=x.json' sh {{resultPath}}", None),
+        ] {
+            let t = CommandTemplate::parse(template).unwrap();
+            assert_eq!(t.result_format(), format, "{template}");
+        }
     }
 }

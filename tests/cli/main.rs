@@ -14,6 +14,7 @@ mod config_errors;
 mod config_precedence;
 mod discovery;
 mod fail_closed;
+mod injection;
 mod parallel;
 mod run;
 mod schema;

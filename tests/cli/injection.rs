@@ -1,0 +1,310 @@
+//! Fail closed against hostile test names, plan entries and templates, with
+//! real pytest, the real collector, real sh and the Test Engine stand-in
+//! (issue #9; D24 targets are never options, D25 shell scripts are quoted,
+//! D30 the result format follows `{{resultPath}}`).
+
+use std::fs;
+
+use serde_json::{Value, json};
+
+use crate::support::stand_in::{Reply, StandIn};
+use crate::support::{BktecCmd, TestDir, Venv, venv};
+
+const PASSING: &str = "def test_ok():\n    assert True\n";
+const FAILING: &str = "def test_ok():\n    assert True\n\ndef test_broken():\n    assert 1 == 2\n";
+/// Fails on its first run and passes afterwards, counting runs in a file.
+const FLAKY: &str = r#"
+import pathlib
+
+COUNTER = pathlib.Path(__file__).with_name("flaky-runs.txt")
+
+def test_flaky():
+    runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
+    COUNTER.write_text(str(runs + 1))
+    assert runs >= 1
+
+def test_steady():
+    assert True
+"#;
+
+fn project(files: &[(&str, &str)]) -> TestDir {
+    let dir = TestDir::new();
+    for (path, content) in files {
+        dir.write(path, content);
+    }
+    dir
+}
+
+fn bktec(dir: &TestDir, which: Venv) -> BktecCmd {
+    dir.bktec()
+        .path_prepend(&venv(which))
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+}
+
+fn write_plan(dir: &TestDir, tests: &[Value]) {
+    dir.write(
+        "plan.json",
+        &json!({"tasks": {"0": {"node_number": 0, "tests": tests}}}).to_string(),
+    );
+}
+
+// D24: targets are never options, whatever their source.
+
+#[test]
+fn a_discovered_file_named_like_an_option_is_run_not_obeyed() {
+    // Sorted first, this name used to reach pytest as `--deselect=b_test.py`,
+    // deselecting the failing file: "1 passed, 1 deselected", exit 0.
+    let dir = project(&[
+        ("--deselect=b_test.py", PASSING),
+        ("a_test.py", PASSING),
+        ("b_test.py", FAILING),
+    ]);
+    let out = bktec(&dir, Venv::Collector).output();
+    out.assert_exit(1)
+        .assert_stdout_contains("\npytest ./--deselect=b_test.py a_test.py b_test.py --json=")
+        .assert_stdout_contains("- b_test.py test_broken");
+    assert!(!out.stdout().contains("deselected"), "{}", out.stdout());
+}
+
+#[test]
+fn a_files_list_row_named_like_an_option_is_run_not_obeyed() {
+    let dir = project(&[
+        ("--deselect=test_fail.py", PASSING),
+        ("test_fail.py", FAILING),
+    ]);
+    dir.write("files.txt", "--deselect=test_fail.py\ntest_fail.py\n");
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--files", "files.txt"])
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("\npytest ./--deselect=test_fail.py test_fail.py --json=")
+        .assert_stdout_contains("- test_fail.py test_broken");
+}
+
+#[test]
+fn a_selector_file_row_is_never_an_argument_file() {
+    // pytest >= 8.2 reads `@FILE` as more arguments (argparse fromfile).
+    let dir = project(&[("test_fail.py", FAILING)]);
+    dir.write("@args.txt", "--deselect=test_fail.py::test_broken\n");
+    dir.write("selectors.txt", "@args.txt\ntest_fail.py\n");
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--selector-file", "selectors.txt"])
+        .output();
+    // `./@args.txt` is a file with nothing to collect; test_broken runs.
+    out.assert_exit(1)
+        .assert_stdout_contains("\npytest ./@args.txt test_fail.py --json=")
+        .assert_stdout_contains("- test_fail.py test_broken");
+}
+
+#[test]
+fn a_plan_file_entry_named_like_an_option_is_run_not_obeyed() {
+    let dir = project(&[
+        ("--deselect=test_fail.py", PASSING),
+        ("test_fail.py", FAILING),
+    ]);
+    write_plan(
+        &dir,
+        &[
+            json!({"path": "--deselect=test_fail.py"}),
+            json!({"path": "test_fail.py"}),
+        ],
+    );
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--plan-file", "plan.json"])
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("\npytest ./--deselect=test_fail.py test_fail.py --json=")
+        .assert_stdout_contains("- test_fail.py test_broken");
+}
+
+#[test]
+fn a_plan_file_entry_no_argument_can_carry_is_refused_naming_the_file() {
+    let dir = project(&[("test_fail.py", FAILING)]);
+    // An empty path is the working directory to pytest: every test.
+    write_plan(
+        &dir,
+        &[json!({"path": "test_fail.py"}), json!({"path": ""})],
+    );
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--plan-file", "plan.json"])
+        .output();
+    out.assert_exit(16).assert_stderr_contains(
+        "refusing test target `` from the plan file `plan.json`: it is empty, which would run every test (D24)",
+    );
+    assert!(!out.stdout().contains("\npytest "), "nothing ran");
+}
+
+/// A stand-in that serves `tests` as this node's plan.
+fn serving(tests: Vec<Value>) -> StandIn {
+    StandIn::start(move |req| match req.method.as_str() {
+        "GET" => Reply::message(404, "no cached plan"),
+        _ if req.url.contains("/filter_tests") => Reply::json(200, json!({"tests": []})),
+        _ if req.url.contains("/test_plan_metadata") => Reply::json(200, json!({})),
+        _ => Reply::json(
+            200,
+            json!({
+                "identifier": "build-1/step-1",
+                "parallelism": 1,
+                "tasks": {"0": {"node_number": 0, "tests": tests.clone()}},
+            }),
+        ),
+    })
+}
+
+fn api_bktec(dir: &TestDir, url: &str) -> BktecCmd {
+    bktec(dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_SUITE_SLUG", "suite")
+        .env("BUILDKITE_ORGANIZATION_SLUG", "acme")
+        .env("BUILDKITE_BUILD_ID", "build-1")
+        .env("BUILDKITE_STEP_ID", "step-1")
+        .env("BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", "token")
+        .env("BUILDKITE_TEST_ENGINE_OIDC", "false")
+        .env("BUILDKITE_TEST_ENGINE_BASE_URL", url)
+        .env("BUILDKITE_TEST_ENGINE_API_RETRY_DELAY", "10ms")
+        .env("BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET", "2s")
+}
+
+#[test]
+fn a_test_engine_plan_entry_cannot_make_pytest_wipe_a_directory() {
+    // `--basetemp=DIR` makes pytest delete DIR when a test uses tmp_path.
+    let dir = project(&[(
+        "tests/test_tmp.py",
+        "def test_tmp(tmp_path):\n    assert True\n",
+    )]);
+    let precious = dir.path().join("precious");
+    dir.write("precious/keep.txt", "do not delete");
+    let stand_in = serving(vec![
+        json!({"format": "selector", "value": format!("--basetemp={}", precious.display())}),
+        json!({"format": "selector", "value": "tests/test_tmp.py"}),
+    ]);
+    let out = api_bktec(&dir, &stand_in.url).output();
+    assert_ne!(out.code(), Some(0), "{}", out.stdout());
+    out.assert_stdout_contains(&format!("\npytest ./--basetemp={}", precious.display()));
+    assert_eq!(
+        fs::read_to_string(precious.join("keep.txt")).unwrap(),
+        "do not delete"
+    );
+}
+
+#[test]
+fn a_test_engine_plan_entry_no_argument_can_carry_is_refused_naming_the_plan() {
+    let dir = project(&[("tests/test_a.py", PASSING)]);
+    let stand_in = serving(vec![
+        json!({"format": "selector", "value": "tests/test_a.py"}),
+        json!({"format": "example", "path": "tests/test_a.py\u{0}::test_ok"}),
+    ]);
+    let out = api_bktec(&dir, &stand_in.url).output();
+    out.assert_exit(16).assert_stderr_contains(
+        "refusing test target `tests/test_a.py\\0::test_ok` from the Test Engine plan `build-1/step-1`: it holds a NUL byte",
+    );
+}
+
+#[test]
+fn retries_of_an_option_like_file_match_its_normalised_node_id() {
+    // The retry ids come from the result file and pass through D24 again;
+    // pytest reports `--flaky_test.py::test_flaky` for `./--flaky_test.py`.
+    for (venv_kind, mode) in [
+        (Venv::Collector, "--json="),
+        (Venv::NoCollector, "--junit-xml="),
+    ] {
+        let dir = project(&[("--flaky_test.py", FLAKY)]);
+        let out = bktec(&dir, venv_kind)
+            .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+            .output();
+        out.assert_success()
+            .assert_stdout_contains(&format!("\npytest ./--flaky_test.py {mode}"))
+            .assert_stdout_contains(&format!("\npytest ./--flaky_test.py::test_flaky {mode}"))
+            .assert_stdout_contains("|         | on retry  | 1 |");
+    }
+}
+
+// D25: placeholders in `sh -c` scripts are shell-quoted.
+
+#[test]
+fn a_test_file_name_cannot_run_code_through_an_sh_c_template() {
+    let dir = project(&[("tests/test_$(touch PWNED).py", FLAKY)]);
+    let out = bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .args([
+            "run",
+            "--test-command",
+            "sh -c 'pytest {{testExamples}} --json={{resultPath}}'",
+        ])
+        .output();
+    // The test in that file runs, fails once, and is retried by node id.
+    out.assert_success()
+        .assert_stdout_contains("|         | on retry  | 1 |")
+        .assert_stdout_contains("pytest '\\''tests/test_$(touch PWNED).py'\\''")
+        .assert_stdout_contains("pytest '\\''tests/test_$(touch PWNED).py::test_flaky'\\''");
+    assert!(!dir.path().join("PWNED").exists());
+    assert!(!dir.path().join("tests/PWNED").exists());
+}
+
+#[test]
+fn a_plan_entry_cannot_run_code_through_env_and_bash() {
+    let dir = project(&[("tests/test_a.py", PASSING)]);
+    write_plan(
+        &dir,
+        &[
+            json!({"path": "tests/test_a.py"}),
+            json!({"path": "x; touch PWNED; #"}),
+            json!({"path": "-k'$(touch PWNED)'"}),
+        ],
+    );
+    let out = bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--plan-file",
+            "plan.json",
+            "--test-command",
+            "env LC_ALL=C /bin/bash -ec \"pytest {{testExamples}} --json='{{resultPath}}'\"",
+        ])
+        .output();
+    // pytest is handed three paths, two of which do not exist: exit 4.
+    out.assert_exit(4)
+        .assert_stderr_contains("file or directory not found: x; touch PWNED; #");
+    assert!(!dir.path().join("PWNED").exists());
+}
+
+// D30: the result format follows `{{resultPath}}`.
+
+#[test]
+fn the_option_holding_the_result_path_decides_the_format_and_retries_work() {
+    for (command, mode) in [
+        (
+            "pytest {{testExamples}} --json={{resultPath}} --junit-xml=junit.xml",
+            "JSON",
+        ),
+        (
+            "pytest --junit-xml=junit.xml {{testExamples}} --json={{resultPath}}",
+            "JSON",
+        ),
+        (
+            "pytest {{testExamples}} --junit-xml={{resultPath}} --json=extra.json",
+            "JUnit XML",
+        ),
+        (
+            "pytest --json extra.json {{testExamples}} --junit-xml {{resultPath}}",
+            "JUnit XML",
+        ),
+        (
+            "sh -c 'pytest {{testExamples}} --json={{resultPath}} --junit-xml=junit.xml'",
+            "JSON",
+        ),
+    ] {
+        let dir = project(&[("tests/test_flaky.py", FLAKY)]);
+        let out = bktec(&dir, Venv::Collector)
+            .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+            .args(["run", "--test-command", command])
+            .output();
+        out.assert_success()
+            .assert_stdout_contains(&format!("Using {mode} output for pytest results."))
+            .assert_stdout_contains("tests/test_flaky.py::test_flaky")
+            .assert_stdout_contains("|         | on retry  | 1 |");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("tests/flaky-runs.txt")).unwrap(),
+            "2",
+            "{command}"
+        );
+    }
+}
