@@ -226,6 +226,8 @@ pub(super) fn plan(
         Output::PlanOut(_) => {
             if planned.runs_nothing {
                 // D26: every job would read it as "no tests here" and pass.
+                // Discovery refuses an empty set of targets first, so this
+                // only guards against a change there.
                 return Err(BktecError::Usage(
                     "no test files were found, and --plan-out does not write a plan that runs no tests"
                         .to_string(),

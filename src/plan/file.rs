@@ -171,7 +171,10 @@ fn check_shape(
     debug_assert_eq!(seen.len(), tasks.len(), "the same keys, read twice");
     match top.get("parallelism") {
         None => Err(PlanProblem::MissingParallelism),
-        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n >= 1 && n <= u64::from(u32::MAX)) => {
+        Some(Value::Number(n))
+            if n.as_u64()
+                .is_some_and(|n| n >= 1 && n <= u64::from(u32::MAX)) =>
+        {
             Ok(n.as_u64().expect("checked above"))
         }
         Some(other) => Err(PlanProblem::BadParallelism(other.to_string())),
@@ -193,7 +196,10 @@ fn check_plan(plan: &TestPlan, parallelism: u64, jobs: u32) -> Result<(), PlanPr
         });
     }
     for key in plan.tasks.keys() {
-        if key.parse::<u64>().map_or(true, |index| index >= parallelism) {
+        if key
+            .parse::<u64>()
+            .map_or(true, |index| index >= parallelism)
+        {
             return Err(PlanProblem::TaskOutOfRange {
                 key: key.clone(),
                 parallelism,
@@ -457,7 +463,10 @@ mod tests {
     #[test]
     fn keys_are_spelt_exactly() {
         assert_eq!(
-            problem(&format!(r#"{{"parallelism": 1, "Tasks": {{"0": {TASK}}}}}"#), 1),
+            problem(
+                &format!(r#"{{"parallelism": 1, "Tasks": {{"0": {TASK}}}}}"#),
+                1
+            ),
             "key `Tasks` at the top level must be spelt `tasks` (keys are case-sensitive)"
         );
         assert_eq!(

@@ -14,6 +14,7 @@ mod config_errors;
 mod config_precedence;
 mod discovery;
 mod parallel;
+mod plan_files;
 mod reaping;
 mod run;
 mod schema;
