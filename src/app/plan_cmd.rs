@@ -25,6 +25,8 @@ struct Planned {
     parallelism: i64,
     /// What `--plan-out` writes.
     document: serde_json::Value,
+    /// Whether the plan has no test for any job (D26).
+    runs_nothing: bool,
 }
 
 /// Which output the command writes.
@@ -100,6 +102,7 @@ pub(super) fn plan(
                 identifier: settings.plan_identifier.clone(),
                 parallelism: i64::from(settings.parallelism),
                 document: serde_json::to_value(&plan).expect("a plan serializes"),
+                runs_nothing: plan.runs_nothing(),
             }
         }
         PlanMode::TestEngine(api) => {
@@ -127,14 +130,27 @@ pub(super) fn plan(
                 .enable_all()
                 .build()
                 .map_err(BktecError::Runtime)?;
-            let fallback = || Planned {
-                identifier: api.plan_identifier.clone(),
-                parallelism: fallback_parallelism,
-                document: serde_json::json!({
-                    "identifier": api.plan_identifier,
-                    "parallelism": fallback_parallelism,
-                    "tasks": {},
-                }),
+            // The fallback (11.1): the configured identifier and parallelism.
+            // `--plan-out` writes the local plan over them, not an error
+            // plan, which every job would take for "no tests here" (D26).
+            let fallback = || {
+                let jobs = u32::try_from(fallback_parallelism)
+                    .expect("parallelism and max-parallelism validated to 1..=1000");
+                let mut plan = local_plan(&discovery.targets, jobs);
+                plan.identifier = api.plan_identifier.clone();
+                Planned {
+                    identifier: api.plan_identifier.clone(),
+                    parallelism: fallback_parallelism,
+                    document: serde_json::to_value(&plan).expect("a plan serializes"),
+                    runs_nothing: plan.runs_nothing(),
+                }
+            };
+            let plan_out_notice = |shell: &mut Shell| {
+                if matches!(output, Output::PlanOut(_)) {
+                    shell.warn(
+                        "This is a locally-computed fallback plan, not a plan from the server.",
+                    );
+                }
             };
             let created = runtime.block_on(async {
                 let mut request = build_request(
@@ -154,8 +170,12 @@ pub(super) fn plan(
                     let source = server_or_error_plan(plan.clone());
                     let document: serde_json::Value =
                         serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
-                    match (source, &output) {
-                        (PlanSource::Server(plan), _) => {
+                    match source {
+                        // D26: nor is a plan whose tasks are all empty
+                        // written; --json and --pipeline-upload pass it on.
+                        PlanSource::Server(plan)
+                            if !(plan.runs_nothing() && matches!(output, Output::PlanOut(_))) =>
+                        {
                             if let Some(summary) = split_summary(&plan) {
                                 shell.err(&summary);
                             }
@@ -163,22 +183,19 @@ pub(super) fn plan(
                                 identifier: plan.identifier.clone(),
                                 parallelism: i64::from(plan.parallelism),
                                 document,
+                                runs_nothing: plan.runs_nothing(),
                             }
                         }
-                        // --plan-out passes an error plan through as it came (11.3).
-                        (PlanSource::Fallback { .. }, Output::PlanOut(_)) => {
-                            shell.warn("The Test Engine API returned an empty plan.");
-                            Planned {
-                                identifier: plan.identifier.clone(),
-                                parallelism: i64::from(plan.parallelism),
-                                document,
-                            }
+                        PlanSource::Server(_) => {
+                            warn_lines(shell, &FallbackReason::ErrorPlan.warning_lines());
+                            plan_out_notice(shell);
+                            fallback()
                         }
-                        (
-                            PlanSource::Fallback { reason },
-                            Output::Json | Output::PipelineUpload(_),
-                        ) => {
+                        // An error plan falls back for every output; --plan-out
+                        // no longer passes it through (D26 replaces 11.3).
+                        PlanSource::Fallback { reason } => {
                             warn_lines(shell, &reason.warning_lines());
+                            plan_out_notice(shell);
                             fallback()
                         }
                     }
@@ -186,9 +203,7 @@ pub(super) fn plan(
                 Err(err) => match FallbackReason::from_error(err) {
                     Ok(reason) => {
                         warn_lines(shell, &reason.warning_lines());
-                        if matches!(output, Output::PlanOut(_)) {
-                            shell.warn("This is a locally-computed fallback plan, not a plan from the server.");
-                        }
+                        plan_out_notice(shell);
                         fallback()
                     }
                     Err(fatal) => return Err(BktecError::Api(fatal_text(&fatal))),
@@ -209,6 +224,15 @@ pub(super) fn plan(
             Ok(exit_code::SUCCESS)
         }
         Output::PlanOut(_) => {
+            if planned.runs_nothing {
+                // D26: every job would read it as "no tests here" and pass.
+                // Discovery refuses an empty set of targets first, so this
+                // only guards against a change there.
+                return Err(BktecError::Usage(
+                    "no test files were found, and --plan-out does not write a plan that runs no tests"
+                        .to_string(),
+                ));
+            }
             let mut text =
                 serde_json::to_string_pretty(&planned.document).expect("JSON serializes");
             text.push('\n');

@@ -73,7 +73,8 @@ pub(super) fn run_tests(
     let mut upload_token = settings.upload_token.clone();
     let planned = match &settings.plan_file {
         Some(file) => Planned::Local(
-            read_plan_file(&file.value, file.origin.describe()).map_err(BktecError::PlanFile)?,
+            read_plan_file(&file.value, file.origin.describe(), settings.parallelism)
+                .map_err(BktecError::PlanFile)?,
         ),
         None => {
             let discovery = context.discover(&settings, shell)?;

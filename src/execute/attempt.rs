@@ -104,6 +104,15 @@ impl AttemptRunner for ProcessAttempts<'_> {
                 };
             }
         };
+        if outcome.left_running > 0 {
+            // D28: whatever the command left running has been ended; say so.
+            let n = outcome.left_running;
+            events(RunEvent::Notice(format!(
+                "Buildkite Test Engine Client: Warning: the test command left {n} {} running after it exited; {} terminated",
+                if n == 1 { "process" } else { "processes" },
+                if n == 1 { "it was" } else { "they were" },
+            )));
+        }
         let code = match outcome.exit {
             ChildExit::Code(code) => Some(code),
             ChildExit::Signal(_) => None,

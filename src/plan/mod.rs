@@ -11,7 +11,7 @@ mod prefix;
 mod summary;
 
 pub use acquire::{FallbackReason, PlanSource, fatal_text, fetch_plan, server_or_error_plan};
-pub use file::{PlanFileError, read_plan_file};
+pub use file::{PlanFileError, PlanProblem, read_plan_file};
 pub use local::local_plan;
 pub use model::{FormatTiming, Task, TestCase, TestFormat, TestPlan, TimingMetadata};
 pub use prefix::{TrimError, trim};

@@ -129,6 +129,12 @@ impl TestPlan {
             .get(&index.to_string())
             .map(|t| t.tests.as_slice())
     }
+
+    /// Whether no job has a test to run: no tasks, or only empty ones. Test
+    /// Engine's error plan is one; a plan file must not be (D26).
+    pub fn runs_nothing(&self) -> bool {
+        self.tasks.values().all(|task| task.tests.is_empty())
+    }
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>

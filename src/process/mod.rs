@@ -1,5 +1,5 @@
 //! Child processes: spawn a test command in its own process group, forward
-//! signals to the group, escalate, and leave nothing running (S10, D15).
+//! signals to the group, escalate, and leave nothing running (S10, D15, D28).
 
 mod unix;
 
@@ -34,6 +34,10 @@ pub struct ChildOutcome {
     pub exit: ChildExit,
     /// The SIGINT or SIGTERM that bktec received while the child ran, if any.
     pub cancelled_by: Option<i32>,
+    /// How many descendants were still running when the child had exited;
+    /// they have been ended (D28). Always 0 where descendants that left the
+    /// process group cannot be found (anywhere but Linux).
+    pub left_running: usize,
 }
 
 /// Why a child could not be run.

@@ -1,5 +1,6 @@
 //! Unix process groups and signals.
 
+use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::Duration;
@@ -79,10 +80,16 @@ fn signal_group(pgid: i32, signal: i32) -> bool {
     unsafe { libc::killpg(pgid, signal) == 0 }
 }
 
+fn signal_pid(pid: i32, signal: i32) -> bool {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid, signal) == 0 }
+}
+
 /// Runs `spec` in a new process group with stdin from /dev/null and inherited
 /// stdout and stderr. Signals received meanwhile are forwarded to the group; a
 /// second SIGINT or SIGTERM, or the end of the grace period after the first,
-/// kills it. When the child has exited, anything left in its group is ended.
+/// kills it. When the child has exited, every descendant it left behind, in
+/// its group or not, is ended (D15, D28) and counted in the outcome.
 pub async fn run_child(
     spec: &ChildSpec,
     signals: &mut Signals,
@@ -96,6 +103,9 @@ pub async fn run_child(
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .process_group(0);
+    // D28: before the first descendant can be orphaned, so that daemons that
+    // leave the group are re-parented to bktec and can still be found.
+    os::become_subreaper();
     let mut child = command.spawn().map_err(|source| ProcessError::Spawn {
         program: program.clone(),
         source,
@@ -103,6 +113,7 @@ pub async fn run_child(
     let pgid = i32::try_from(child.id().expect("a running child has a pid")).expect("pids fit i32");
     let mut cancelled_by = None;
     let mut kill_at: Option<Instant> = None;
+    let mut grace_ends: Option<Instant> = None;
     let status = loop {
         tokio::select! {
             status = child.wait() => {
@@ -114,8 +125,10 @@ pub async fn run_child(
                     if cancelled_by.is_none() {
                         cancelled_by = Some(number);
                         kill_at = Some(Instant::now() + spec.grace);
+                        grace_ends = kill_at;
                     } else {
                         signal_group(pgid, libc::SIGKILL);
+                        grace_ends = Some(Instant::now());
                     }
                 }
             }
@@ -125,27 +138,244 @@ pub async fn run_child(
             }
         }
     };
-    end_group(pgid).await;
+    // After a cancel, the leftovers get what remains of the grace period the
+    // signal started (none after a second signal), so that bktec still ends
+    // within it; otherwise they get a grace period of their own.
+    let deadline = grace_ends.unwrap_or_else(|| Instant::now() + spec.grace);
+    let left_running = end_leftovers(pgid, deadline, signals, &mut cancelled_by).await;
     let exit = match (status.code(), status.signal()) {
         (Some(code), _) => ChildExit::Code(code),
         (None, Some(signal)) => ChildExit::Signal(signal),
         (None, None) => ChildExit::Code(-1),
     };
-    Ok(ChildOutcome { exit, cancelled_by })
+    Ok(ChildOutcome {
+        exit,
+        cancelled_by,
+        left_running,
+    })
 }
 
-/// Ends whatever is left in the group once its leader has exited: SIGTERM,
-/// a short wait, then SIGKILL. No grandchild outlives the attempt (D15).
-async fn end_group(pgid: i32) {
-    if !signal_group(pgid, 0) {
-        return;
-    }
-    signal_group(pgid, libc::SIGTERM);
-    for _ in 0..20 {
-        sleep(Duration::from_millis(25)).await;
-        if !signal_group(pgid, 0) {
-            return;
+/// How long SIGKILL is repeated before bktec gives up on a process that
+/// will not die (one stuck in uninterruptible sleep, say).
+const KILL_LIMIT: Duration = Duration::from_secs(5);
+
+/// How often the leftovers are looked for again while they are ended.
+const POLL: Duration = Duration::from_millis(25);
+
+/// Ends whatever the test command left once it has exited (D15, D28): its
+/// process group, and on Linux every other descendant of bktec, which as the
+/// subreaper is the parent of every orphan. Each gets SIGTERM, then SIGKILL
+/// at `deadline` or when a SIGINT or SIGTERM arrives (which also marks the
+/// attempt cancelled); a deadline already past means SIGKILL at once.
+/// Zombies are reaped. Returns how many live descendants were found (always
+/// 0 where they cannot be listed).
+async fn end_leftovers(
+    pgid: i32,
+    deadline: Instant,
+    signals: &mut Signals,
+    cancelled_by: &mut Option<i32>,
+) -> usize {
+    let mut found = BTreeSet::new();
+    let mut group_signalled = false;
+    let mut kill = Instant::now() >= deadline;
+    let mut give_up_at: Option<Instant> = None;
+    loop {
+        let live = os::live_descendants();
+        let group_alive = signal_group(pgid, 0);
+        if live.is_empty() && !group_alive {
+            break;
+        }
+        if kill {
+            let give_up_at = *give_up_at.get_or_insert_with(|| Instant::now() + KILL_LIMIT);
+            if Instant::now() >= give_up_at {
+                break;
+            }
+            signal_group(pgid, libc::SIGKILL);
+            for &pid in &live {
+                signal_pid(pid, libc::SIGKILL);
+            }
+            found.extend(live);
+        } else {
+            if group_alive && !group_signalled {
+                signal_group(pgid, libc::SIGTERM);
+                group_signalled = true;
+            }
+            for pid in live {
+                // Once each: a process that traps SIGTERM to clean up gets
+                // one, not one per poll.
+                if found.insert(pid) {
+                    signal_pid(pid, libc::SIGTERM);
+                }
+            }
+        }
+        tokio::select! {
+            () = sleep(POLL) => {}
+            () = sleep_until(deadline), if !kill => kill = true,
+            Some(number) = signals.receiver.recv() => {
+                if is_cancel(number) {
+                    cancelled_by.get_or_insert(number);
+                    kill = true;
+                }
+            }
         }
     }
-    signal_group(pgid, libc::SIGKILL);
+    found.len()
+}
+
+/// Subreaper and descendant listing on Linux (D28).
+#[cfg(target_os = "linux")]
+mod os {
+    use std::collections::BTreeMap;
+    use std::fs;
+
+    /// Makes bktec a child subreaper: an orphaned descendant (a daemon that
+    /// double-forked or called `setsid`) becomes bktec's child rather than
+    /// init's, so it can still be found and ended.
+    pub(super) fn become_subreaper() {
+        // SAFETY: PR_SET_CHILD_SUBREAPER takes integer arguments only. It
+        // cannot fail on a kernel since 3.4; if it did, the descendants that
+        // stay below bktec would still be ended.
+        unsafe {
+            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        }
+    }
+
+    /// The state letter and the parent pid from a `/proc/<pid>/stat` line.
+    /// The command name is in parentheses and may itself hold spaces and
+    /// parentheses, so the fields are read after the last `)`.
+    pub(super) fn parse_stat(stat: &str) -> Option<(char, i32)> {
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let mut fields = rest.split_whitespace();
+        let state = fields.next()?.chars().next()?;
+        let parent = fields.next()?.parse().ok()?;
+        Some((state, parent))
+    }
+
+    /// Every process, with its state and parent.
+    fn processes() -> BTreeMap<i32, (char, i32)> {
+        let Ok(entries) = fs::read_dir("/proc") else {
+            return BTreeMap::new();
+        };
+        entries
+            .filter_map(|entry| {
+                let pid: i32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+                let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                Some((pid, parse_stat(&stat)?))
+            })
+            .collect()
+    }
+
+    /// The live descendants of bktec. Zombies that are bktec's own children
+    /// are reaped on the way (orphans re-parented to the subreaper have no
+    /// one else to reap them); deeper zombies are reaped once their parent
+    /// is gone and they are re-parented here.
+    pub(super) fn live_descendants() -> Vec<i32> {
+        let me = i32::try_from(std::process::id()).expect("pids fit i32");
+        let (live, zombie_children) = descendants(&processes(), me);
+        for pid in zombie_children {
+            reap(pid);
+        }
+        live
+    }
+
+    /// The live descendants of `root` in `table`, and the zombies that are
+    /// its direct children.
+    fn descendants(table: &BTreeMap<i32, (char, i32)>, root: i32) -> (Vec<i32>, Vec<i32>) {
+        let mut live = Vec::new();
+        let mut zombie_children = Vec::new();
+        for (&pid, &(state, parent)) in table {
+            if state == 'Z' {
+                if parent == root {
+                    zombie_children.push(pid);
+                }
+                continue;
+            }
+            let mut ancestor = parent;
+            // Bounded: a parent chain read from a changing /proc may loop.
+            for _ in 0..table.len() {
+                if ancestor == root {
+                    live.push(pid);
+                    break;
+                }
+                match table.get(&ancestor) {
+                    Some(&(_, next)) if ancestor > 1 => ancestor = next,
+                    _ => break,
+                }
+            }
+        }
+        (live, zombie_children)
+    }
+
+    fn reap(pid: i32) {
+        let mut status = 0;
+        // SAFETY: waitpid writes only to `status`. Only a zombie child is
+        // waited for, by its pid, so no child that tokio waits for is taken.
+        unsafe {
+            libc::waitpid(pid, &mut status, libc::WNOHANG);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn descendants_follow_the_parent_chain() {
+            let table = BTreeMap::from([
+                (1, ('S', 0)),
+                (10, ('S', 1)),
+                (11, ('S', 10)),
+                (12, ('S', 11)),
+                (13, ('Z', 10)),
+                (14, ('Z', 11)),
+                (20, ('S', 1)),
+            ]);
+            assert_eq!(descendants(&table, 10), (vec![11, 12], vec![13]));
+        }
+
+        #[test]
+        fn stat_lines_with_awkward_names() {
+            assert_eq!(parse_stat("42 (sleep) S 7 42 42 0"), Some(('S', 7)));
+            assert_eq!(parse_stat("42 (a) b) (c) Z 1 42"), Some(('Z', 1)));
+            assert_eq!(parse_stat("42 (x y"), None);
+        }
+
+        #[test]
+        fn a_grandchild_is_a_live_descendant() {
+            // A real shell whose background `sleep` is bktec's grandchild.
+            let mut shell = std::process::Command::new("sh")
+                .args(["-c", "sleep 30 & echo $!; wait"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("start sh");
+            let mut line = String::new();
+            std::io::BufRead::read_line(
+                &mut std::io::BufReader::new(shell.stdout.take().expect("piped")),
+                &mut line,
+            )
+            .expect("read pid");
+            let sleeper: i32 = line.trim().parse().expect("a pid");
+            let shell_pid = i32::try_from(shell.id()).expect("pids fit i32");
+            // Without reaping: other tests of this binary wait for their own children.
+            let me = i32::try_from(std::process::id()).expect("pids fit i32");
+            let (live, _) = descendants(&processes(), me);
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(sleeper, libc::SIGKILL) };
+            shell.wait().expect("wait for sh");
+            assert!(live.contains(&shell_pid), "{live:?}");
+            assert!(live.contains(&sleeper), "{live:?}");
+        }
+    }
+}
+
+/// Where there is no subreaper (every Unix but Linux), only the process
+/// group is ended: a descendant that left it (`setsid`, `setpgid`) is not
+/// found and may outlive bktec (D28; the README says so).
+#[cfg(not(target_os = "linux"))]
+mod os {
+    pub(super) fn become_subreaper() {}
+
+    pub(super) fn live_descendants() -> Vec<i32> {
+        Vec::new()
+    }
 }

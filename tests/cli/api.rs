@@ -484,9 +484,10 @@ fn plan_out_writes_the_raw_plan_reindented() {
         "key order and unknown fields kept: {}",
         out.stdout()
     );
-    // The written plan replays with --plan-file.
+    // The written plan replays with --plan-file, on a build of its 2 jobs (D26).
     dir.write("plan.json", &out.stdout());
     api_bktec(&dir, &stand_in.url)
+        .env("BUILDKITE_PARALLEL_JOB_COUNT", "2")
         .args(["run", "--plan-file", "plan.json"])
         .output()
         .assert_success()

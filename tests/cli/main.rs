@@ -16,6 +16,8 @@ mod discovery;
 mod fail_closed;
 mod injection;
 mod parallel;
+mod plan_files;
+mod reaping;
 mod run;
 mod schema;
 mod signals;

@@ -159,6 +159,7 @@ fn muted_only_failures_exit_0_via_plan_file() {
     write_plan(
         &dir,
         &json!({
+            "parallelism": 1,
             "tasks": {"0": {"node_number": 0, "tests": [{"path": "tests/test_fail.py"}]}},
             "muted_tests": [{"scope": "tests/test_fail.py", "name": "test_broken"}],
             "skipped_tests": [{"scope": "tests/test_old.py", "name": "test_gone"}]
@@ -199,7 +200,7 @@ fn a_plan_without_this_node_runs_nothing() {
     let dir = pytest_project(&[("tests/test_pass.py", PASSING)]);
     write_plan(
         &dir,
-        &json!({"tasks": {"0": {"node_number": 0, "tests": [{"path": "tests/test_pass.py"}]}}}),
+        &json!({"parallelism": 2, "tasks": {"0": {"node_number": 0, "tests": [{"path": "tests/test_pass.py"}]}}}),
     );
     let out = bktec(&dir, Venv::Collector)
         .args([

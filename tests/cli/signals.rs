@@ -22,7 +22,7 @@ def test_waits():
 "#;
 
 /// Whether `pid` is a live process (a zombie counts as gone).
-fn alive(pid: i32) -> bool {
+pub fn alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => false,
         Ok(stat) => {
@@ -35,7 +35,7 @@ fn alive(pid: i32) -> bool {
     }
 }
 
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+pub fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
         assert!(started.elapsed() < limit, "timed out waiting for {what}");
@@ -43,7 +43,7 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+pub fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("try_wait") {
@@ -134,7 +134,7 @@ fn start_stubborn(dir: &TestDir, traps: &str, grace: &str) -> (Child, i32) {
     (child, pid)
 }
 
-fn send(child: &Child, signal: i32) {
+pub fn send(child: &Child, signal: i32) {
     let pid = i32::try_from(child.id()).unwrap();
     // SAFETY: kill has no memory-safety preconditions.
     assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
