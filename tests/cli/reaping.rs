@@ -172,7 +172,6 @@ fn bktec_entries(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "D18: the temporary result directory is left when SIGTERM arrives while bktec waits for Test Engine (issue #9; fixed in run_cmd.rs on another branch)"]
 fn sigterm_while_waiting_for_the_plan_leaves_no_temporary_directory() {
     let dir = TestDir::new();
     dir.write("tests/test_ok.py", "def test_ok():\n    assert True\n");
