@@ -8,27 +8,12 @@ use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use crate::support::{BktecCmd, TestDir, Venv, venv};
+use crate::support::pytest::{FAILING, PASSING, bktec, project};
+use crate::support::{TestDir, Venv, venv};
 
-const PASSING: &str = "def test_one():\n    assert True\n\ndef test_two():\n    assert True\n";
-const FAILING: &str = "def test_ok():\n    assert True\n\ndef test_broken():\n    assert 1 == 2\n";
 const HELPER: &str = "def helper():\n    return 42\n";
 const MODULE_SKIP: &str = "import pytest\npytest.skip('not on this platform', allow_module_level=True)\n\ndef test_never():\n    assert False\n";
 const SOME_SKIPPED: &str = "import pytest\n\n@pytest.mark.skip(reason='later')\ndef test_later():\n    assert False\n\ndef test_now():\n    assert True\n";
-
-fn project(files: &[(&str, &str)]) -> TestDir {
-    let dir = TestDir::new();
-    for (path, content) in files {
-        dir.write(path, content);
-    }
-    dir
-}
-
-fn bktec(dir: &TestDir, which: Venv) -> BktecCmd {
-    dir.bktec()
-        .path_prepend(&venv(which))
-        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
-}
 
 #[test]
 fn exit_0_without_a_result_file_is_not_proven() {
@@ -137,6 +122,7 @@ fn a_muted_failure_under_x_does_not_hide_files_that_never_ran() {
     dir.write(
         "plan.json",
         &json!({
+            "parallelism": 1,
             "tasks": {"0": {"node_number": 0, "tests": [
                 {"path": "tests/a_test.py"}, {"path": "tests/b_test.py"}
             ]}},
@@ -181,6 +167,7 @@ fn a_muted_failure_beside_helper_modules_stays_green() {
     dir.write(
         "plan.json",
         &json!({
+            "parallelism": 1,
             "tasks": {"0": {"node_number": 0, "tests": [
                 {"path": "tests/a_test.py"},
                 {"path": "tests/test_helpers.py"},

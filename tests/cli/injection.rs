@@ -7,44 +7,14 @@ use std::fs;
 
 use serde_json::{Value, json};
 
+use crate::support::pytest::{FAILING, FLAKY, PASSING, bktec, project};
 use crate::support::stand_in::{Reply, StandIn};
-use crate::support::{BktecCmd, TestDir, Venv, venv};
-
-const PASSING: &str = "def test_ok():\n    assert True\n";
-const FAILING: &str = "def test_ok():\n    assert True\n\ndef test_broken():\n    assert 1 == 2\n";
-/// Fails on its first run and passes afterwards, counting runs in a file.
-const FLAKY: &str = r#"
-import pathlib
-
-COUNTER = pathlib.Path(__file__).with_name("flaky-runs.txt")
-
-def test_flaky():
-    runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
-    COUNTER.write_text(str(runs + 1))
-    assert runs >= 1
-
-def test_steady():
-    assert True
-"#;
-
-fn project(files: &[(&str, &str)]) -> TestDir {
-    let dir = TestDir::new();
-    for (path, content) in files {
-        dir.write(path, content);
-    }
-    dir
-}
-
-fn bktec(dir: &TestDir, which: Venv) -> BktecCmd {
-    dir.bktec()
-        .path_prepend(&venv(which))
-        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
-}
+use crate::support::{BktecCmd, TestDir, Venv};
 
 fn write_plan(dir: &TestDir, tests: &[Value]) {
     dir.write(
         "plan.json",
-        &json!({"tasks": {"0": {"node_number": 0, "tests": tests}}}).to_string(),
+        &json!({"parallelism": 1, "tasks": {"0": {"node_number": 0, "tests": tests}}}).to_string(),
     );
 }
 
@@ -153,13 +123,7 @@ fn serving(tests: Vec<Value>) -> StandIn {
 
 fn api_bktec(dir: &TestDir, url: &str) -> BktecCmd {
     bktec(dir, Venv::Collector)
-        .env("BUILDKITE_TEST_ENGINE_SUITE_SLUG", "suite")
-        .env("BUILDKITE_ORGANIZATION_SLUG", "acme")
-        .env("BUILDKITE_BUILD_ID", "build-1")
-        .env("BUILDKITE_STEP_ID", "step-1")
-        .env("BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", "token")
-        .env("BUILDKITE_TEST_ENGINE_OIDC", "false")
-        .env("BUILDKITE_TEST_ENGINE_BASE_URL", url)
+        .test_engine(url)
         .env("BUILDKITE_TEST_ENGINE_API_RETRY_DELAY", "10ms")
         .env("BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET", "2s")
 }

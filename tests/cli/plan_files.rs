@@ -7,16 +7,16 @@ use std::fs;
 
 use serde_json::{Value, json};
 
+use crate::support::pytest::PASSING;
 use crate::support::stand_in::{Reply, StandIn, refused_url};
 use crate::support::{BktecCmd, TestDir, Venv, venv};
 
-const PASS: &str = "def test_ok():\n    assert True\n";
 const FILES: [&str; 3] = ["tests/test_a.py", "tests/test_b.py", "tests/test_c.py"];
 
 fn project() -> TestDir {
     let dir = TestDir::new();
     for f in FILES {
-        dir.write(f, PASS);
+        dir.write(f, PASSING);
     }
     dir
 }
@@ -133,7 +133,7 @@ fn a_good_plan_still_runs() {
         .output()
         .assert_success()
         .assert_stdout_contains("\npytest tests/test_b.py tests/test_c.py --json=")
-        .assert_stdout_contains("| Total   |           | 2 |");
+        .assert_stdout_contains("| Total   |           | 4 |");
 }
 
 /// `bktec plan --plan-out plan.json` for 2 jobs against `url`.
@@ -141,13 +141,7 @@ fn plan_out(dir: &TestDir, url: &str) -> BktecCmd {
     dir.bktec()
         .path_prepend(&venv(Venv::Collector))
         .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
-        .env("BUILDKITE_TEST_ENGINE_SUITE_SLUG", "suite")
-        .env("BUILDKITE_ORGANIZATION_SLUG", "acme")
-        .env("BUILDKITE_BUILD_ID", "build-1")
-        .env("BUILDKITE_STEP_ID", "step-1")
-        .env("BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", "token")
-        .env("BUILDKITE_TEST_ENGINE_OIDC", "false")
-        .env("BUILDKITE_TEST_ENGINE_BASE_URL", url)
+        .test_engine(url)
         .env("BUILDKITE_TEST_ENGINE_API_RETRY_DELAY", "10ms")
         .env("BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET", "200ms")
         .env("BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT", "1s")

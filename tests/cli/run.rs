@@ -5,39 +5,8 @@ use std::fs;
 
 use serde_json::{Value, json};
 
-use crate::support::{BktecCmd, TestDir, Venv, venv};
-
-const PASSING: &str =
-    "def test_one():\n    assert True\n\ndef test_two():\n    assert 1 + 1 == 2\n";
-const FAILING: &str = "def test_ok():\n    assert True\n\ndef test_broken():\n    assert 1 == 2\n";
-/// Fails on its first run and passes afterwards, counting runs in a file.
-const FLAKY: &str = r#"
-import pathlib
-
-COUNTER = pathlib.Path(__file__).with_name("flaky-runs.txt")
-
-def test_flaky():
-    runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
-    COUNTER.write_text(str(runs + 1))
-    assert runs >= 1
-
-def test_steady():
-    assert True
-"#;
-
-fn pytest_project(files: &[(&str, &str)]) -> TestDir {
-    let dir = TestDir::new();
-    for (path, content) in files {
-        dir.write(path, content);
-    }
-    dir
-}
-
-fn bktec(dir: &TestDir, which: Venv) -> BktecCmd {
-    dir.bktec()
-        .path_prepend(&venv(which))
-        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
-}
+use crate::support::pytest::{FAILING, FLAKY, PASSING, bktec, project as pytest_project};
+use crate::support::{TestDir, Venv, venv};
 
 #[test]
 fn passing_tests_exit_0_with_a_report() {

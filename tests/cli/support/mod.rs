@@ -1,6 +1,7 @@
 //! The `BktecCmd` builder, test directories, Python environments and the
 //! Test Engine stand-in.
 
+pub mod pytest;
 pub mod stand_in;
 
 use std::collections::BTreeMap;
@@ -83,6 +84,18 @@ impl BktecCmd {
         self.env
             .insert("PATH".to_string(), format!("{}:{old}", dir.display()));
         self
+    }
+
+    /// Test Engine mode against the stand-in at `url`: a suite, a build, a
+    /// step and an access token (no OIDC).
+    pub fn test_engine(self, url: &str) -> BktecCmd {
+        self.env("BUILDKITE_TEST_ENGINE_SUITE_SLUG", "suite")
+            .env("BUILDKITE_ORGANIZATION_SLUG", "acme")
+            .env("BUILDKITE_BUILD_ID", "build-1")
+            .env("BUILDKITE_STEP_ID", "step-1")
+            .env("BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", "token")
+            .env("BUILDKITE_TEST_ENGINE_OIDC", "false")
+            .env("BUILDKITE_TEST_ENGINE_BASE_URL", url)
     }
 
     pub fn env(mut self, key: &str, value: impl Into<String>) -> BktecCmd {

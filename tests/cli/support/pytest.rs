@@ -1,0 +1,42 @@
+//! pytest projects for the tests: test files that pass, fail or are flaky,
+//! and `bktec` set up to run them with real pytest.
+
+use super::{BktecCmd, TestDir, Venv, venv};
+
+/// Two passing tests.
+pub const PASSING: &str =
+    "def test_one():\n    assert True\n\ndef test_two():\n    assert 1 + 1 == 2\n";
+/// One passing and one failing test.
+pub const FAILING: &str =
+    "def test_ok():\n    assert True\n\ndef test_broken():\n    assert 1 == 2\n";
+/// Fails on its first run and passes afterwards, counting runs in a file;
+/// beside it a test that always passes.
+pub const FLAKY: &str = r#"
+import pathlib
+
+COUNTER = pathlib.Path(__file__).with_name("flaky-runs.txt")
+
+def test_flaky():
+    runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
+    COUNTER.write_text(str(runs + 1))
+    assert runs >= 1
+
+def test_steady():
+    assert True
+"#;
+
+/// A directory holding `files` (path, content).
+pub fn project(files: &[(&str, &str)]) -> TestDir {
+    let dir = TestDir::new();
+    for (path, content) in files {
+        dir.write(path, content);
+    }
+    dir
+}
+
+/// `bktec` in `dir` with the pytest runner and pytest from `which`.
+pub fn bktec(dir: &TestDir, which: Venv) -> BktecCmd {
+    dir.bktec()
+        .path_prepend(&venv(which))
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+}
