@@ -120,12 +120,13 @@ fn show_config(
     } else {
         shell.out(&render_text(&rows));
     }
-    // The values are shown either way; problems that would stop `run` are
-    // reported after them, and make the status say so.
+    // The values are shown either way (the table is how one finds a bad
+    // value's origin); every problem that would stop `run` is reported after
+    // them, as `bktec config`'s own error, and exits 16 (issue #9).
     match resolve(&loaded, CommandKind::Run) {
         Ok(_) => Ok(exit_code::SUCCESS),
         Err(source) => Err(BktecError::Config {
-            command: CommandKind::Run,
+            command: CommandKind::Config,
             source,
         }),
     }
