@@ -24,6 +24,11 @@ pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecErr
     if let Some(word) = cli.stray {
         return Err(BktecError::InvalidCommand(word));
     }
+    // D29: every command loads configuration, so each reports, once, the
+    // Test Engine variables it does not know; they are ignored, not errors.
+    for unknown in env.unknown_test_engine_vars() {
+        shell.warn(&unknown.to_string());
+    }
     let cwd = std::env::current_dir().map_err(BktecError::CurrentDir)?;
     let choice = FileChoice::from_flags(cli.config, cli.no_config, &env);
     let with_debug = |mut overrides: CliOverrides| {

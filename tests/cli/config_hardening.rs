@@ -181,3 +181,40 @@ fn config_reports_problems_as_its_own() {
         out.stdout()
     );
 }
+
+#[test]
+fn misspelt_variables_are_warned_about_once_by_every_command() {
+    // D29: BUILDKITE_TEST_ENGINE_RETRY_COUNTS=2 was ignored without a word.
+    let dir = TestDir::new();
+    dir.write("test_a.py", "def test_a():\n    pass\n");
+    dir.write("bktec.toml", "");
+    let warning = "BUILDKITE_TEST_ENGINE_RETRY_COUNTS is not a variable bktec knows and is ignored (did you mean BUILDKITE_TEST_ENGINE_RETRY_COUNT?)";
+    for args in [
+        &["config"][..],
+        &["list"],
+        &["plan", "--json"],
+        &["run", "--test-command", "true"],
+        &["--debug", "config"],
+    ] {
+        let out = dir
+            .bktec()
+            .args(args.iter().copied())
+            .env(PYTEST.0, PYTEST.1)
+            .env("BUILDKITE_TEST_ENGINE_RETRY_COUNTS", "2")
+            // Set by the agent or by `bktec plan --pipeline-upload`, or read by
+            // the Go client: known, so not warned about.
+            .env("BUILDKITE_TEST_ENGINE_PARALLELISM", "2")
+            .env("BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY", "none")
+            .env("BUILDKITE_TEST_ENGINE_CONFIG", "bktec.toml")
+            .output();
+        // A warning, not an error.
+        assert_ne!(out.code(), Some(16), "{args:?}\n{}", out.stderr());
+        let stderr = out.stderr();
+        assert_eq!(stderr.matches(warning).count(), 1, "{args:?}\n{stderr}");
+        assert_eq!(
+            stderr.matches("not a variable bktec knows").count(),
+            1,
+            "{args:?}\n{stderr}"
+        );
+    }
+}
