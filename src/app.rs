@@ -24,6 +24,11 @@ pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecErr
     if let Some(word) = cli.stray {
         return Err(BktecError::InvalidCommand(word));
     }
+    // D29: every command loads configuration, so each reports, once, the
+    // Test Engine variables it does not know; they are ignored, not errors.
+    for unknown in env.unknown_test_engine_vars() {
+        shell.warn(&unknown.to_string());
+    }
     let cwd = std::env::current_dir().map_err(BktecError::CurrentDir)?;
     let choice = FileChoice::from_flags(cli.config, cli.no_config, &env);
     let with_debug = |mut overrides: CliOverrides| {
@@ -120,12 +125,13 @@ fn show_config(
     } else {
         shell.out(&render_text(&rows));
     }
-    // The values are shown either way; problems that would stop `run` are
-    // reported after them, and make the status say so.
+    // The values are shown either way (the table is how one finds a bad
+    // value's origin); every problem that would stop `run` is reported after
+    // them, as `bktec config`'s own error, and exits 16 (issue #9).
     match resolve(&loaded, CommandKind::Run) {
         Ok(_) => Ok(exit_code::SUCCESS),
         Err(source) => Err(BktecError::Config {
-            command: CommandKind::Run,
+            command: CommandKind::Config,
             source,
         }),
     }

@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::marker::PhantomData;
 use std::path::PathBuf;
 
+use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
@@ -23,6 +24,8 @@ const DEBUG_KEY: &str = "debug";
 /// With no command, bktec runs the tests (`bktec run`).
 #[derive(Debug, Parser)]
 #[command(name = "bktec", version = crate::VERSION, about, long_about = None)]
+// `--version` works on every command (behaviour document 1.1), as in the Go client.
+#[command(propagate_version = true)]
 #[command(
     after_help = "Configuration layers, lowest to highest: built-in defaults, bktec.toml, \
 BUILDKITE_TEST_ENGINE_* environment variables, flags. `bktec config` shows each value's origin."
@@ -304,28 +307,48 @@ pub enum Parsed {
 /// Parses `args` (including the program name). Bare `bktec` with setting flags
 /// but no command is `bktec run` with those flags (D1).
 pub fn parse(args: Vec<OsString>) -> Parsed {
-    match Cli::try_parse_from(&args) {
-        Ok(cli) => Parsed::Cli(Box::new(cli)),
-        Err(err) => {
-            if matches!(err.kind(), clap::error::ErrorKind::UnknownArgument) && args.len() > 1 {
-                let mut with_run = args.clone();
-                with_run.insert(1, OsString::from("run"));
-                if let Ok(cli) = Cli::try_parse_from(&with_run) {
-                    return Parsed::Cli(Box::new(cli));
-                }
-            }
-            let status = match err.kind() {
-                clap::error::ErrorKind::DisplayHelp
-                | clap::error::ErrorKind::DisplayVersion
-                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
-                _ => crate::exit_code::CONFIG_ERROR,
-            };
-            Parsed::Exit {
-                status,
-                message: err.render().to_string(),
-            }
+    let err = match Cli::try_parse_from(&args) {
+        Ok(cli) => return Parsed::Cli(Box::new(cli)),
+        Err(err) => err,
+    };
+    let err = if matches!(err.kind(), ErrorKind::UnknownArgument) && args.len() > 1 {
+        let mut with_run = args.clone();
+        with_run.insert(1, OsString::from("run"));
+        match Cli::try_parse_from(&with_run) {
+            Ok(cli) => return Parsed::Cli(Box::new(cli)),
+            // `bktec --parallelism 3 --version` is `bktec run ... --version`.
+            Err(run_err) if exits_zero(&run_err) => run_err,
+            Err(_) => err,
         }
+    } else {
+        err
+    };
+    if matches!(err.kind(), ErrorKind::DisplayVersion) {
+        // Every command prints the same line as `bktec --version` (behaviour
+        // document 1.1), not clap's `bktec-run v…`.
+        return Parsed::Exit {
+            status: 0,
+            message: format!("bktec {}\n", crate::VERSION),
+        };
     }
+    Parsed::Exit {
+        status: if exits_zero(&err) {
+            0
+        } else {
+            crate::exit_code::CONFIG_ERROR
+        },
+        message: err.render().to_string(),
+    }
+}
+
+/// Whether clap's "error" is help or version output, which exits 0.
+fn exits_zero(err: &clap::Error) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    )
 }
 
 #[cfg(test)]
@@ -364,6 +387,34 @@ mod tests {
             parse_ok(&["bktec", "run", "--debug"]).debug.as_deref(),
             Some("true")
         );
+    }
+
+    #[test]
+    fn version_works_on_every_command_and_prints_the_same_line() {
+        // Behaviour document 1.1: `--version` works even on a sub-command.
+        let expected = format!("bktec {}\n", crate::VERSION);
+        for args in [
+            &["bktec", "--version"][..],
+            &["bktec", "-V"],
+            &["bktec", "run", "--version"],
+            &["bktec", "run", "--test-runner", "pytest", "--version"],
+            &["bktec", "plan", "--version"],
+            &["bktec", "list", "--version"],
+            &["bktec", "config", "-V"],
+            &["bktec", "--debug", "run", "--version"],
+            &["bktec", "--parallelism", "3", "--version"],
+        ] {
+            match parse(args.iter().map(OsString::from).collect()) {
+                Parsed::Exit { status, message } => {
+                    assert_eq!(
+                        (status, message.as_str()),
+                        (0, expected.as_str()),
+                        "{args:?}"
+                    );
+                }
+                Parsed::Cli(cli) => panic!("{args:?} parsed as {cli:?}"),
+            }
+        }
     }
 
     #[test]

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::fmt;
+
+use crate::config::registry::SETTINGS;
 
 /// The environment variables bktec reads. Spelled exactly as the variable.
 pub struct EnvVars;
@@ -78,6 +81,18 @@ impl EnvVars {
     pub const BUILDKITE_TEST_ENGINE_PLAN_FILE: &'static str = "BUILDKITE_TEST_ENGINE_PLAN_FILE";
     pub const BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD: &'static str =
         "BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD";
+    pub const BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY: &'static str =
+        "BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY";
+    pub const BUILDKITE_TEST_ENGINE_REMOTE: &'static str = "BUILDKITE_TEST_ENGINE_REMOTE";
+    pub const BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA: &'static str =
+        "BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA";
+    pub const BUILDKITE_TEST_ENGINE_SKIP_DIFFS: &'static str = "BUILDKITE_TEST_ENGINE_SKIP_DIFFS";
+    pub const BUILDKITE_TEST_ENGINE_BACKFILL_DAYS: &'static str =
+        "BUILDKITE_TEST_ENGINE_BACKFILL_DAYS";
+    pub const BUILDKITE_TEST_ENGINE_BACKFILL_REMOTE: &'static str =
+        "BUILDKITE_TEST_ENGINE_BACKFILL_REMOTE";
+    pub const BUILDKITE_TEST_ENGINE_BACKFILL_CONCURRENCY: &'static str =
+        "BUILDKITE_TEST_ENGINE_BACKFILL_CONCURRENCY";
     pub const BUILDKITE_COMMIT: &'static str = "BUILDKITE_COMMIT";
     pub const BUILDKITE_BUILD_NUMBER: &'static str = "BUILDKITE_BUILD_NUMBER";
     pub const BUILDKITE_BUILD_URL: &'static str = "BUILDKITE_BUILD_URL";
@@ -85,6 +100,68 @@ impl EnvVars {
     pub const NO_COLOR: &'static str = "NO_COLOR";
     pub const HOME: &'static str = "HOME";
     pub const TMPDIR: &'static str = "TMPDIR";
+}
+
+/// The prefix of the Test Engine client's variables (D29).
+const TEST_ENGINE_PREFIX: &str = "BUILDKITE_TEST_ENGINE_";
+
+/// `BUILDKITE_TEST_ENGINE_*` variables that are not settings but are
+/// legitimately set in pipelines, so they must not be reported as misspelt.
+const NOT_SETTINGS: &[&str] = &[
+    // Names the configuration file (`--config`).
+    EnvVars::BUILDKITE_TEST_ENGINE_CONFIG,
+    // Set by `bktec plan --pipeline-upload` for the pipeline it uploads, so the
+    // `run` steps of that pipeline see it (behaviour document 11.4).
+    EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM,
+    // Read by the Go client v3 (test selection preview and `tools
+    // backfill-commit-metadata`, behaviour document 1.4), not by this bktec.
+    EnvVars::BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY,
+    EnvVars::BUILDKITE_TEST_ENGINE_REMOTE,
+    EnvVars::BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA,
+    EnvVars::BUILDKITE_TEST_ENGINE_SKIP_DIFFS,
+    EnvVars::BUILDKITE_TEST_ENGINE_BACKFILL_DAYS,
+    EnvVars::BUILDKITE_TEST_ENGINE_BACKFILL_REMOTE,
+    EnvVars::BUILDKITE_TEST_ENGINE_BACKFILL_CONCURRENCY,
+];
+
+/// A `BUILDKITE_TEST_ENGINE_*` variable bktec does not know (D29).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownVariable {
+    /// The variable's name.
+    pub name: String,
+    /// The known variable it is closest to.
+    pub closest: &'static str,
+}
+
+impl fmt::Display for UnknownVariable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is not a variable bktec knows and is ignored (did you mean {}?)",
+            self.name, self.closest
+        )
+    }
+}
+
+/// The variables bktec reads whose names start with [`TEST_ENGINE_PREFIX`]:
+/// the candidates for "did you mean".
+fn test_engine_settings_vars() -> impl Iterator<Item = &'static str> {
+    SETTINGS
+        .iter()
+        .flat_map(|s| s.env.iter().copied())
+        .chain([EnvVars::BUILDKITE_TEST_ENGINE_CONFIG])
+        .filter(|name| name.starts_with(TEST_ENGINE_PREFIX))
+}
+
+/// The known variable closest to `name`, comparing what follows the prefix.
+fn closest_known(name: &str) -> &'static str {
+    let rest = |n: &str| n.strip_prefix(TEST_ENGINE_PREFIX).unwrap_or(n).to_string();
+    let wanted = rest(name);
+    test_engine_settings_vars()
+        .map(|known| (strsim::jaro_winkler(&wanted, &rest(known)), known))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, known)| known)
+        .expect("the registry has Test Engine variables")
 }
 
 /// The process environment, read once. Tests build one from a map.
@@ -126,8 +203,72 @@ impl EnvSnapshot {
         self.vars.get(name).map(String::as_str)
     }
 
+    /// Every `BUILDKITE_TEST_ENGINE_*` variable that is set but that bktec does
+    /// not know, once each, in name order, with the closest known name (D29).
+    /// Pipelines may set variables of newer clients, so these are warnings.
+    pub fn unknown_test_engine_vars(&self) -> Vec<UnknownVariable> {
+        self.vars
+            .keys()
+            .filter(|name| name.starts_with(TEST_ENGINE_PREFIX))
+            .filter(|name| {
+                !NOT_SETTINGS.contains(&name.as_str())
+                    && !test_engine_settings_vars().any(|known| known == name.as_str())
+            })
+            .map(|name| UnknownVariable {
+                name: name.clone(),
+                closest: closest_known(name),
+            })
+            .collect()
+    }
+
     /// The value of `name` if it is set and not empty.
     pub fn non_empty(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_test_engine_variables_name_the_closest_known_one() {
+        // D29: a misspelt variable was silently ignored.
+        let env = EnvSnapshot::from_pairs([
+            ("BUILDKITE_TEST_ENGINE_RETRY_COUNTS", "2"),
+            ("BUILDKITE_TEST_ENGINE_TEST_RUNER", "pytest"),
+            ("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1"),
+            ("BUILDKITE_TEST_ENGINE_CONFIG", "ci.toml"),
+            ("BUILDKITE_TEST_ENGINE_PARALLELISM", "4"),
+            ("BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY", "none"),
+            ("BUILDKITE_PARALLEL_JOB", "0"),
+            ("BUILDKITE_ANALYTICS_TOKEN", "x"),
+            ("HOME", "/root"),
+        ]);
+        assert_eq!(
+            env.unknown_test_engine_vars(),
+            [
+                UnknownVariable {
+                    name: "BUILDKITE_TEST_ENGINE_RETRY_COUNTS".into(),
+                    closest: "BUILDKITE_TEST_ENGINE_RETRY_COUNT",
+                },
+                UnknownVariable {
+                    name: "BUILDKITE_TEST_ENGINE_TEST_RUNER".into(),
+                    closest: "BUILDKITE_TEST_ENGINE_TEST_RUNNER",
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn every_variable_bktec_reads_is_known() {
+        let env = EnvSnapshot::from_pairs(
+            SETTINGS
+                .iter()
+                .flat_map(|s| s.env.iter())
+                .chain(NOT_SETTINGS)
+                .map(|name| (*name, "")),
+        );
+        assert_eq!(env.unknown_test_engine_vars(), []);
     }
 }

@@ -24,6 +24,9 @@ pub struct ConfigFile {
     pub dict: Dict,
     /// The 1-based line of each dotted key path.
     lines: BTreeMap<String, usize>,
+    /// Keys that are unknown or not allowed in a file. They are reported with
+    /// every other configuration problem, not on their own (issue #9).
+    pub problems: Vec<Problem>,
 }
 
 impl ConfigFile {
@@ -51,7 +54,8 @@ impl ConfigFile {
         Self::parse(&content, display, dir)
     }
 
-    /// Parses and checks file content.
+    /// Parses and checks file content. Only a syntax error is an error here;
+    /// key problems are kept in [`ConfigFile::problems`].
     pub fn parse(content: &str, display: String, dir: PathBuf) -> Result<ConfigFile, ConfigError> {
         let doc = Document::parse(content).map_err(|err| {
             let (line, column) = err
@@ -69,15 +73,13 @@ impl ConfigFile {
             dir,
             dict: Dict::new(),
             lines: BTreeMap::new(),
+            problems: Vec::new(),
         };
         let mut problems = Vec::new();
         let root = doc.as_table();
         file.dict = file.walk(content, root, "", &mut problems);
-        if problems.is_empty() {
-            Ok(file)
-        } else {
-            Err(ConfigError::Invalid { problems })
-        }
+        file.problems = problems;
+        Ok(file)
     }
 
     /// Checks every key of `table` (at dotted `prefix`) against the registry,
@@ -234,12 +236,12 @@ mod tests {
     }
 
     fn problems(content: &str) -> Vec<String> {
-        match parse(content) {
-            Err(ConfigError::Invalid { problems }) => {
-                problems.iter().map(ToString::to_string).collect()
-            }
-            other => panic!("expected problems, got {other:?}"),
-        }
+        let file = parse(content).expect("no syntax error");
+        assert!(
+            !file.problems.is_empty(),
+            "expected problems in {content:?}"
+        );
+        file.problems.iter().map(ToString::to_string).collect()
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Layered loading (D2): built-in defaults < `bktec.toml` < environment <
 //! flags, merged by figment, with the origin of every value kept (D4).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use figment::value::{Dict, Value};
@@ -40,6 +40,12 @@ impl CliOverrides {
     pub fn push(&mut self, setting: &'static Setting, flag: String, value: RawValue) {
         self.values.retain(|(s, _, _)| s.key != setting.key);
         self.values.push((setting, flag, value));
+    }
+
+    /// The recorded flags, in order.
+    #[cfg(test)]
+    pub(crate) fn entries(&self) -> &[(&'static Setting, String, RawValue)] {
+        &self.values
     }
 }
 
@@ -116,13 +122,32 @@ impl SettingValue {
 #[derive(Debug)]
 pub struct LoadedConfig {
     figment: Figment,
+    /// The merged values, computed once: figment's `find_value` merges the
+    /// layers again on every call.
+    merged: Value,
     file: Option<ConfigFile>,
     env_used: BTreeMap<&'static str, &'static str>,
     cli_used: BTreeMap<&'static str, String>,
     values: BTreeMap<&'static str, SettingValue>,
+    /// Problems found while loading: keys the file may not have, and values
+    /// that do not parse. `resolve` reports them with its own, all at once.
+    problems: Vec<Problem>,
+    /// Settings whose value did not parse; validation leaves them alone, so
+    /// that a bad value is reported once, as itself.
+    broken: BTreeSet<&'static str>,
 }
 
 impl LoadedConfig {
+    /// The problems found while loading (empty when every value parsed).
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// Whether setting `key` was given a value that does not parse.
+    pub fn is_broken(&self, key: &str) -> bool {
+        self.broken.contains(key)
+    }
+
     /// The typed value of setting `key`, if any layer set it.
     pub fn value(&self, key: &str) -> Option<&SettingValue> {
         self.values.get(key)
@@ -130,7 +155,11 @@ impl LoadedConfig {
 
     /// Where the value of setting `key` came from.
     pub fn origin(&self, key: &str) -> Origin {
-        let Some(metadata) = self.figment.find_metadata(key) else {
+        let Some(metadata) = self
+            .merged
+            .find_ref(key)
+            .and_then(|value| self.figment.get_metadata(value.tag()))
+        else {
             return Origin::Unset;
         };
         match metadata.name.as_ref() {
@@ -159,8 +188,10 @@ impl LoadedConfig {
     }
 }
 
-/// Loads the configuration layers and extracts every setting, collecting every
-/// unparsable value into one error.
+/// Loads the configuration layers and extracts every setting. Only a file that
+/// cannot be read or is not TOML is an error here: every other problem (a key
+/// the file may not have, a value that does not parse) is collected in
+/// [`LoadedConfig::problems`], for `resolve` to report with its own (issue #9).
 pub fn load(
     env: &EnvSnapshot,
     cli: &CliOverrides,
@@ -192,16 +223,29 @@ pub fn load(
         .merge(Layer::new(ENV_LAYER, env_dict))
         .merge(Layer::new(CLI_LAYER, cli_dict));
 
+    let problems = file
+        .as_ref()
+        .map(|f| f.problems.clone())
+        .unwrap_or_default();
+    // Every layer is a plain dictionary, so merging cannot fail.
+    let merged = figment
+        .data()
+        .ok()
+        .and_then(|mut profiles| profiles.remove(&Profile::Default))
+        .map_or_else(|| Value::from(Dict::new()), Value::from);
     let mut loaded = LoadedConfig {
         figment,
+        merged,
         file,
         env_used,
         cli_used,
         values: BTreeMap::new(),
+        problems: Vec::new(),
+        broken: BTreeSet::new(),
     };
-    let mut problems = Vec::new();
+    let mut problems = problems;
     for setting in SETTINGS {
-        match extract(&loaded.figment, setting) {
+        match extract(&loaded.merged, setting) {
             Ok(Some(value)) => {
                 loaded.values.insert(setting.key, value);
             }
@@ -212,17 +256,16 @@ pub fn load(
                     format!("is invalid: {message}"),
                     &loaded.origin(setting.key),
                 ));
+                loaded.broken.insert(setting.key);
             }
         }
     }
-    if !problems.is_empty() {
-        return Err(ConfigError::Invalid { problems });
-    }
+    loaded.problems = problems;
     Ok(loaded)
 }
 
-fn extract(figment: &Figment, setting: &Setting) -> Result<Option<SettingValue>, String> {
-    let Ok(value) = figment.find_value(setting.key) else {
+fn extract(merged: &Value, setting: &Setting) -> Result<Option<SettingValue>, String> {
+    let Some(value) = merged.find_ref(setting.key) else {
         return Ok(None);
     };
     let kind = |e: figment::Error| e.kind.to_string();
@@ -414,15 +457,20 @@ mod tests {
         );
     }
 
+    fn problems(loaded: &LoadedConfig) -> String {
+        let lines: Vec<String> = loaded.problems().iter().map(ToString::to_string).collect();
+        lines.join("\n")
+    }
+
     #[test]
     fn every_bad_value_is_reported_with_its_origin() {
-        let err = load_with(
+        let loaded = load_with(
             Some("[retry]\ncount = \"two\"\n"),
             &[("BUILDKITE_PARALLEL_JOB_COUNT", "0x10")],
             &[("test-engine.oidc", "maybe")],
         )
-        .unwrap_err();
-        let text = err.to_string();
+        .unwrap();
+        let text = problems(&loaded);
         assert!(text.contains("BUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: `two` is not a decimal integer (from `retry.count` at bktec.toml:2)"), "{text}");
         assert!(text.contains("BUILDKITE_PARALLEL_JOB_COUNT is invalid: `0x10` is not a decimal integer (from env BUILDKITE_PARALLEL_JOB_COUNT)"), "{text}");
         assert!(text.contains("BUILDKITE_TEST_ENGINE_OIDC is invalid: `maybe` is not a boolean (use true or false) (from --oidc)"), "{text}");
@@ -464,8 +512,9 @@ mod tests {
 
     #[test]
     fn wrong_toml_types_name_the_key() {
-        let err = load_with(Some("[test-engine]\nsuite-slug = 5\n"), &[], &[]).unwrap_err();
-        let text = err.to_string();
+        let loaded = load_with(Some("[test-engine]\nsuite-slug = 5\n"), &[], &[]).unwrap();
+        assert!(loaded.is_broken("test-engine.suite-slug"));
+        let text = problems(&loaded);
         assert!(
             text.contains("BUILDKITE_TEST_ENGINE_SUITE_SLUG is invalid"),
             "{text}"

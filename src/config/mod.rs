@@ -8,6 +8,8 @@ pub mod file;
 pub mod load;
 pub mod options;
 pub mod origin;
+#[cfg(test)]
+mod pipeline_tests;
 pub mod registry;
 pub mod resolve;
 pub mod schema;

@@ -4,6 +4,7 @@
 //! defaults, `bktec config` and the documentation tables are all generated from
 //! [`SETTINGS`]; `BktecOptions` (the file schema) is checked against it by a test.
 
+use crate::config::elements::GoDuration;
 use crate::config::env_vars::EnvVars;
 
 /// The value type of a setting, which decides how raw text is parsed.
@@ -22,6 +23,51 @@ pub enum SettingKind {
     /// `key=value` pairs (a comma-separated string, or an array in `bktec.toml`).
     KeyValues,
 }
+
+/// The values a numeric setting accepts (D27: every number has a range).
+/// `resolve` checks every value against its setting's range, whatever layer
+/// it came from, so that no later stage sees a nonsense number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Range {
+    /// Not a number: text, a boolean or `key=value` pairs.
+    NotNumeric,
+    /// An integer from `min` to `max`, both included.
+    Count {
+        /// The smallest value.
+        min: i64,
+        /// The largest value.
+        max: i64,
+    },
+    /// `0` (off) or an integer from 1 to `max`.
+    CountOrOff {
+        /// The largest value.
+        max: i64,
+    },
+    /// A positive duration from `min` to `max`, both included.
+    Duration {
+        /// The shortest value; above zero.
+        min: GoDuration,
+        /// The longest value.
+        max: GoDuration,
+    },
+    /// Zero, which means `zero`, or a positive duration up to `max`.
+    DurationOrZero {
+        /// The longest value.
+        max: GoDuration,
+        /// What zero means, as it reads after "or 0" (`to kill at once`).
+        zero: &'static str,
+    },
+}
+
+/// The longest duration a setting accepts: no wait, timeout or lifetime of a
+/// CI job needs more than a day (D27).
+const A_DAY: GoDuration = GoDuration::from_secs(24 * 3600);
+
+/// The largest parallelism (behaviour document 2.4).
+pub const MAX_PARALLELISM: i64 = 1000;
+
+/// The smallest positive duration.
+const A_NANOSECOND: GoDuration = GoDuration::from_nanos(1);
 
 /// Where a setting may be written by the user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +168,8 @@ pub struct Setting {
     pub group: Group,
     /// Hidden from `--help` (as in the Go client).
     pub hidden: bool,
+    /// The values a number accepts (D27); [`Range::NotNumeric`] for the rest.
+    pub range: Range,
     /// One or two sentences of documentation.
     pub doc: &'static str,
 }
@@ -197,6 +245,11 @@ impl Setting {
 macro_rules! setting {
     ($key:literal, [$($env:expr),*], $flag:expr, $kind:ident, $default:expr, $placement:ident,
      $scope:ident, $group:ident, hidden = $hidden:literal, $doc:literal) => {
+        setting!($key, [$($env),*], $flag, $kind, $default, $placement, $scope, $group,
+                 hidden = $hidden, range = Range::NotNumeric, $doc)
+    };
+    ($key:literal, [$($env:expr),*], $flag:expr, $kind:ident, $default:expr, $placement:ident,
+     $scope:ident, $group:ident, hidden = $hidden:literal, range = $range:expr, $doc:literal) => {
         Setting {
             key: $key,
             env: &[$($env),*],
@@ -207,6 +260,7 @@ macro_rules! setting {
             scope: Scope::$scope,
             group: Group::$group,
             hidden: $hidden,
+            range: $range,
             doc: $doc,
         }
     };
@@ -285,6 +339,10 @@ pub static SETTINGS: &[Setting] = &[
         All,
         Build,
         hidden = true,
+        range = Range::Count {
+            min: 0,
+            max: u32::MAX as i64
+        },
         "How many times Buildkite has retried this job (not a test retry count)."
     ),
     setting!(
@@ -297,6 +355,10 @@ pub static SETTINGS: &[Setting] = &[
         All,
         Build,
         hidden = true,
+        range = Range::Count {
+            min: 0,
+            max: MAX_PARALLELISM - 1
+        },
         "This job's 0-based index among the parallel jobs of the step."
     ),
     setting!(
@@ -309,6 +371,10 @@ pub static SETTINGS: &[Setting] = &[
         All,
         Build,
         hidden = false,
+        range = Range::Count {
+            min: 1,
+            max: MAX_PARALLELISM
+        },
         "The number of parallel jobs the suite is split across."
     ),
     setting!(
@@ -418,6 +484,10 @@ pub static SETTINGS: &[Setting] = &[
         All,
         TestEngine,
         hidden = false,
+        range = Range::Duration {
+            min: GoDuration::from_secs(1),
+            max: A_DAY
+        },
         "The lifetime of requested OIDC tokens."
     ),
     setting!(
@@ -517,6 +587,9 @@ pub static SETTINGS: &[Setting] = &[
         PlanOnly,
         TestEngine,
         hidden = false,
+        range = Range::CountOrOff {
+            max: MAX_PARALLELISM
+        },
         "Let Test Engine choose a parallelism up to this value (0 = off)."
     ),
     setting!(
@@ -529,6 +602,10 @@ pub static SETTINGS: &[Setting] = &[
         PlanOnly,
         TestEngine,
         hidden = false,
+        range = Range::DurationOrZero {
+            max: A_DAY,
+            zero: "to turn it off"
+        },
         "The build duration to aim for when choosing parallelism (needs max-parallelism)."
     ),
     setting!(
@@ -541,6 +618,10 @@ pub static SETTINGS: &[Setting] = &[
         All,
         TestEngine,
         hidden = true,
+        range = Range::Duration {
+            min: A_NANOSECOND,
+            max: A_DAY
+        },
         "How long one Test Engine API request may take, its response included."
     ),
     setting!(
@@ -553,6 +634,10 @@ pub static SETTINGS: &[Setting] = &[
         All,
         TestEngine,
         hidden = true,
+        range = Range::Duration {
+            min: A_NANOSECOND,
+            max: A_DAY
+        },
         "How long bktec keeps retrying a failing Test Engine API request before falling back."
     ),
     setting!(
@@ -565,6 +650,10 @@ pub static SETTINGS: &[Setting] = &[
         All,
         TestEngine,
         hidden = true,
+        range = Range::Duration {
+            min: A_NANOSECOND,
+            max: A_DAY
+        },
         "The first delay between API retries; later delays grow from it."
     ),
     setting!(
@@ -650,6 +739,10 @@ pub static SETTINGS: &[Setting] = &[
         RunOnly,
         Runner,
         hidden = false,
+        range = Range::DurationOrZero {
+            max: A_DAY,
+            zero: "to kill at once"
+        },
         "How long the test command gets to stop after bktec forwards SIGINT or SIGTERM, before it is killed."
     ),
     // Test files.
@@ -712,6 +805,10 @@ pub static SETTINGS: &[Setting] = &[
         All,
         Retry,
         hidden = false,
+        range = Range::Count {
+            min: 0,
+            max: u32::MAX as i64
+        },
         "How many times failed tests are retried (0 = no retries)."
     ),
     setting!(
@@ -787,6 +884,40 @@ mod tests {
             {
                 assert!(s.in_file() || s.is_secret(), "{} needs a file key", s.key);
             }
+        }
+    }
+
+    #[test]
+    fn every_number_has_a_range_of_its_kind() {
+        // D27: counts and durations are range-checked; nothing else is.
+        for s in SETTINGS {
+            let fits = match (s.kind, s.range) {
+                (SettingKind::Int, Range::Count { min, max }) => min <= max,
+                (SettingKind::Int, Range::CountOrOff { max }) => max > 0,
+                (SettingKind::Duration, Range::Duration { min, max }) => {
+                    !min.is_negative() && !min.is_zero() && min <= max
+                }
+                (SettingKind::Duration, Range::DurationOrZero { max, zero: _ }) => {
+                    !max.is_negative() && !max.is_zero()
+                }
+                (
+                    SettingKind::Text
+                    | SettingKind::Path
+                    | SettingKind::Bool
+                    | SettingKind::KeyValues,
+                    Range::NotNumeric,
+                ) => true,
+                (
+                    SettingKind::Text
+                    | SettingKind::Path
+                    | SettingKind::Bool
+                    | SettingKind::KeyValues
+                    | SettingKind::Int
+                    | SettingKind::Duration,
+                    _,
+                ) => false,
+            };
+            assert!(fits, "`{}` has range {:?} for {:?}", s.key, s.range, s.kind);
         }
     }
 

@@ -2,13 +2,14 @@
 //! (every problem collected, then reported together; D4), local mode (D6), and
 //! per-runner defaults with honest origins.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::config::elements::{GoDuration, KeyValues, Secret};
 use crate::config::error::{ConfigError, Problem};
 use crate::config::load::{LoadedConfig, SettingValue};
 use crate::config::origin::Origin;
-use crate::config::registry::{CommandKind, Setting, setting};
+use crate::config::registry::{CommandKind, Range, SETTINGS, Setting, setting};
 use crate::runner::RunnerKind;
 use crate::runner::template::CommandTemplate;
 
@@ -146,9 +147,23 @@ pub struct RunSettings {
 struct Reader<'a> {
     loaded: &'a LoadedConfig,
     problems: Vec<Problem>,
+    /// Settings whose value is outside its range (D27).
+    out_of_range: BTreeSet<&'static str>,
 }
 
 impl Reader<'_> {
+    /// Whether `key` was given a value that does not parse. Such a value was
+    /// reported by `load`, and rules that read it are skipped, so that it is
+    /// not reported again as if it were unset.
+    fn broken(&self, key: &str) -> bool {
+        self.loaded.is_broken(key)
+    }
+
+    /// Whether `key` holds a value that parsed and is within its range.
+    fn usable(&self, key: &str) -> bool {
+        !self.broken(key) && !self.out_of_range.contains(key)
+    }
+
     fn origin(&self, key: &str) -> Origin {
         self.loaded.origin(key)
     }
@@ -214,6 +229,9 @@ impl Reader<'_> {
     }
 
     fn problem(&mut self, key: &str, message: impl Into<String>) {
+        if self.broken(key) {
+            return;
+        }
         let s: &Setting = setting(key);
         let origin = self.origin(key);
         self.problems
@@ -221,21 +239,19 @@ impl Reader<'_> {
     }
 }
 
-/// Validates `loaded` for `command` and builds the settings.
+/// Validates `loaded` for `command` and builds the settings. Every problem,
+/// from loading (unknown keys, values that do not parse) and from validation
+/// (ranges, rules), is reported together in one error (issue #9).
 pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSettings, ConfigError> {
     let mut r = Reader {
         loaded,
-        problems: Vec::new(),
+        problems: loaded.problems().to_vec(),
+        out_of_range: BTreeSet::new(),
     };
 
-    // 2.3 rule 1.
+    // D27, and 2.3 rule 1 (a negative retry count) among them.
+    check_ranges(&mut r, command);
     let retry_count = r.int("retry.count");
-    if retry_count < 0 {
-        r.problem(
-            "retry.count",
-            format!("was {retry_count}, must be greater than or equal to 0"),
-        );
-    }
 
     let job = JobContext {
         build_id: r.text("buildkite.build-id"),
@@ -285,7 +301,10 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
                 "must not be blank when using the custom test runner",
             );
         }
-        if r.non_empty("files.pattern").is_none() && selector_file.is_none() {
+        if r.non_empty("files.pattern").is_none()
+            && selector_file.is_none()
+            && !r.broken("files.selector-file")
+        {
             r.problem(
                 "files.pattern",
                 "must not be blank when using the custom test runner",
@@ -304,30 +323,27 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
     let node_index = r.int("buildkite.parallel-job");
     match command {
         CommandKind::Run => {
-            // 2.4.
+            // 2.4. Parallelism's own bounds are its range (D27).
             if result_path.is_none() && runner.is_some_and(RunnerKind::requires_result_path) {
                 r.problem("runner.result-path", "must not be blank");
             }
-            if node_index < 0 {
-                r.problem(
-                    "buildkite.parallel-job",
-                    format!("was {node_index}, must be greater than or equal to 0"),
-                );
-            }
-            if node_index > parallelism - 1 {
+            // As in the Go client, this runs even when parallelism is itself
+            // out of range (parallelism 0 reports both).
+            if r.usable("buildkite.parallel-job")
+                && !r.broken("buildkite.parallelism")
+                && node_index > parallelism.saturating_sub(1)
+            {
                 r.problem(
                     "buildkite.parallel-job",
                     format!(
                         "was {node_index}, must not be greater than {}",
-                        parallelism - 1
+                        parallelism.saturating_sub(1)
                     ),
                 );
             }
-            check_parallelism(&mut r, parallelism);
         }
-        CommandKind::List => check_parallelism(&mut r, parallelism),
         CommandKind::Plan => check_plan_rules(&mut r, parallelism),
-        CommandKind::Config => {}
+        CommandKind::List | CommandKind::Config => {}
     }
 
     let include_pattern = match runner {
@@ -368,11 +384,13 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
         files_list: r.path("files.list"),
         selector_file,
         retry: RetryPolicy {
-            count: u32::try_from(retry_count).expect("validated non-negative"),
+            count: u32::try_from(retry_count).expect("retry.count is range-checked (D27)"),
             retry_muted: !r.bool("retry.disable-for-muted"),
         },
-        parallelism: u32::try_from(parallelism).unwrap_or(1),
-        node_index: u32::try_from(node_index).unwrap_or(0),
+        parallelism: u32::try_from(parallelism)
+            .expect("buildkite.parallelism is range-checked (D27)"),
+        node_index: u32::try_from(node_index)
+            .expect("buildkite.parallel-job is range-checked (D27)"),
         fail_on_no_tests: r.bool("runner.fail-on-no-tests"),
         debug: r.bool("debug"),
         mode,
@@ -434,7 +452,7 @@ fn api_settings(r: &mut Reader<'_>, suite_slug: String, job: &JobContext) -> Api
         .non_empty("test-engine.access-token")
         .map(|s| Secret::new(s.value));
     let oidc = r.bool("test-engine.oidc");
-    if access_token.is_none() && !oidc {
+    if access_token.is_none() && !oidc && !r.broken("test-engine.oidc") {
         r.problem("test-engine.access-token", "must not be blank");
     }
     let organization_slug = r.text("buildkite.organization-slug");
@@ -453,50 +471,94 @@ fn api_settings(r: &mut Reader<'_>, suite_slug: String, job: &JobContext) -> Api
     }
 }
 
-fn check_parallelism(r: &mut Reader<'_>, parallelism: i64) {
-    if parallelism < 1 {
-        r.problem(
-            "buildkite.parallelism",
-            format!("was {parallelism}, must be greater than or equal to 1"),
-        );
-    }
-    if parallelism > 1000 {
-        r.problem(
-            "buildkite.parallelism",
-            format!("was {parallelism}, must not be greater than 1000"),
-        );
+/// D27: every number is within its setting's range, for every command and
+/// whatever layer it came from, so no later stage sees a nonsense number.
+fn check_ranges(r: &mut Reader<'_>, command: CommandKind) {
+    for s in SETTINGS {
+        let Some(value) = r.loaded.value(s.key) else {
+            continue;
+        };
+        // `plan` may leave parallelism at 0 when Test Engine chooses it; its
+        // own rule (2.5) decides.
+        if command == CommandKind::Plan
+            && s.key == "buildkite.parallelism"
+            && *value == SettingValue::Int(0)
+        {
+            continue;
+        }
+        if let Some(message) = out_of_range(s.range, value) {
+            r.problem(s.key, message);
+            r.out_of_range.insert(s.key);
+        }
     }
 }
 
-/// Behaviour document 2.5.
+/// Why `value` is outside `range`, if it is. The wording of the bounds that
+/// the Go client checks is the Go client's (behaviour document 2.3-2.5).
+fn out_of_range(range: Range, value: &SettingValue) -> Option<String> {
+    match (range, value) {
+        (Range::NotNumeric, _) => None,
+        (Range::Count { min, max }, SettingValue::Int(v)) => {
+            if *v < min {
+                Some(format!("was {v}, must be greater than or equal to {min}"))
+            } else if *v > max {
+                Some(format!("was {v}, must not be greater than {max}"))
+            } else {
+                None
+            }
+        }
+        (Range::CountOrOff { max }, SettingValue::Int(v)) => {
+            (!(0..=max).contains(v)).then(|| format!("was {v}, must be between 0 and {max}"))
+        }
+        (Range::Duration { min, max }, SettingValue::Duration(d)) => {
+            if d.is_negative() || d.is_zero() {
+                Some(format!("was {d}, must be greater than 0"))
+            } else if *d < min {
+                Some(format!("was {d}, must be at least {}", min.in_words()))
+            } else if *d > max {
+                Some(format!(
+                    "was {d}, must be less than or equal to {}",
+                    max.in_words()
+                ))
+            } else {
+                None
+            }
+        }
+        (Range::DurationOrZero { max, zero }, SettingValue::Duration(d)) => {
+            if d.is_negative() {
+                Some(format!("was {d}, must be greater than 0, or 0 {zero}"))
+            } else if *d > max {
+                Some(format!(
+                    "was {d}, must be less than or equal to {}",
+                    max.in_words()
+                ))
+            } else {
+                None
+            }
+        }
+        (
+            Range::Count { .. }
+            | Range::CountOrOff { .. }
+            | Range::Duration { .. }
+            | Range::DurationOrZero { .. },
+            other,
+        ) => unreachable!("a numeric range for {other:?}; the registry test checks kinds"),
+    }
+}
+
+/// Behaviour document 2.5, except the bounds of target time and maximum
+/// parallelism, which are their ranges (D27).
 fn check_plan_rules(r: &mut Reader<'_>, parallelism: i64) {
     let target = r.duration("test-engine.target-time");
     let max = r.int("test-engine.max-parallelism");
-    if target.is_negative() {
-        r.problem(
-            "test-engine.target-time",
-            format!("was {target}, must be greater than 0"),
-        );
-    }
-    if target > GoDuration::from_secs(24 * 3600) {
-        r.problem(
-            "test-engine.target-time",
-            format!("was {target}, must be less than or equal to 24 hours"),
-        );
-    }
-    if !target.is_zero() && max == 0 {
+    let max_known = !r.broken("test-engine.max-parallelism");
+    if !target.is_zero() && max == 0 && max_known {
         r.problem(
             "test-engine.max-parallelism",
             "must be set when target-time is set",
         );
     }
-    if max != 0 && !(0..=1000).contains(&max) {
-        r.problem(
-            "test-engine.max-parallelism",
-            format!("was {max}, must be between 0 and 1000"),
-        );
-    }
-    if max == 0 && parallelism <= 0 {
+    if max == 0 && parallelism <= 0 && max_known {
         r.problem(
             "buildkite.parallelism",
             "parallelism must be greater than 0; set --max-parallelism or BUILDKITE_PARALLEL_JOB_COUNT",
@@ -522,7 +584,149 @@ fn is_request_uri(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::config::env_vars::EnvSnapshot;
+    use crate::config::load::{CliOverrides, FileChoice, load};
+
+    /// The problems of resolving `env` (with the pytest runner) for `command`.
+    fn problems(env: &[(&str, &str)], command: CommandKind) -> Vec<String> {
+        let mut pairs = vec![("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")];
+        pairs.extend_from_slice(env);
+        let loaded = load(
+            &EnvSnapshot::from_pairs(pairs),
+            &CliOverrides::default(),
+            &FileChoice::Disabled,
+            Path::new("/"),
+        )
+        .unwrap();
+        match resolve(&loaded, command) {
+            Ok(_) => Vec::new(),
+            Err(ConfigError::Invalid { problems }) => {
+                let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                lines.sort();
+                lines
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_built_in_defaults_are_in_range() {
+        for command in [
+            CommandKind::Run,
+            CommandKind::Plan,
+            CommandKind::List,
+            CommandKind::Config,
+        ] {
+            assert_eq!(problems(&[], command), Vec::<String>::new(), "{command:?}");
+        }
+    }
+
+    #[test]
+    fn counts_fit_their_type() {
+        // D27: 2^32 retries panicked (exit 101) before.
+        assert_eq!(
+            problems(
+                &[("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "4294967296")],
+                CommandKind::Run
+            ),
+            [
+                "BUILDKITE_TEST_ENGINE_RETRY_COUNT was 4294967296, must not be greater than 4294967295 (from env BUILDKITE_TEST_ENGINE_RETRY_COUNT)"
+            ]
+        );
+        assert_eq!(
+            problems(&[("BUILDKITE_RETRY_COUNT", "-1")], CommandKind::Plan),
+            [
+                "BUILDKITE_RETRY_COUNT was -1, must be greater than or equal to 0 (from env BUILDKITE_RETRY_COUNT)"
+            ]
+        );
+        // A negative node index was silently 0 for `plan`.
+        assert_eq!(
+            problems(&[("BUILDKITE_PARALLEL_JOB", "-1")], CommandKind::Plan),
+            [
+                "BUILDKITE_PARALLEL_JOB was -1, must be greater than or equal to 0 (from env BUILDKITE_PARALLEL_JOB)"
+            ]
+        );
+        // Overflowing parallelism no longer reaches `parallelism - 1`.
+        let p = problems(
+            &[("BUILDKITE_PARALLEL_JOB_COUNT", "-9223372036854775808")],
+            CommandKind::Run,
+        );
+        assert!(
+            p.iter()
+                .any(|l| l.starts_with("BUILDKITE_PARALLEL_JOB_COUNT was -9223372036854775808")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn durations_are_positive() {
+        // D27: a retry delay of -1s sent 183 requests in 8 s; a 0s timeout
+        // made every request time out.
+        assert_eq!(
+            problems(
+                &[
+                    ("BUILDKITE_TEST_ENGINE_API_RETRY_DELAY", "-1s"),
+                    ("BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT", "0s"),
+                    ("BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET", "0"),
+                    ("BUILDKITE_TEST_ENGINE_OIDC_LIFETIME", "500ms"),
+                ],
+                CommandKind::Run
+            ),
+            [
+                "BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT was 0s, must be greater than 0 (from env BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT)",
+                "BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET was 0s, must be greater than 0 (from env BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET)",
+                "BUILDKITE_TEST_ENGINE_API_RETRY_DELAY was -1s, must be greater than 0 (from env BUILDKITE_TEST_ENGINE_API_RETRY_DELAY)",
+                "BUILDKITE_TEST_ENGINE_OIDC_LIFETIME was 500ms, must be at least 1 second (from env BUILDKITE_TEST_ENGINE_OIDC_LIFETIME)",
+            ]
+        );
+        assert_eq!(
+            problems(
+                &[("BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET", "24h0m1s")],
+                CommandKind::Run
+            ),
+            [
+                "BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET was 24h0m1s, must be less than or equal to 24 hours (from env BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_zero_cancel_grace_period_is_the_only_zero_allowed() {
+        // D27: zero means "kill at once".
+        let grace = "BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD";
+        assert!(problems(&[(grace, "0")], CommandKind::Run).is_empty());
+        assert!(problems(&[(grace, "0s")], CommandKind::Run).is_empty());
+        assert_eq!(
+            problems(&[(grace, "-1s")], CommandKind::Run),
+            [
+                "BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD was -1s, must be greater than 0, or 0 to kill at once (from env BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_value_is_reported_once_as_itself() {
+        // An unparsable parallelism is not also "0, must be ... 1", and the
+        // node index is not compared with it.
+        assert_eq!(
+            problems(
+                &[
+                    ("BUILDKITE_PARALLEL_JOB_COUNT", "x"),
+                    ("BUILDKITE_PARALLEL_JOB", "3")
+                ],
+                CommandKind::Run
+            ),
+            [
+                "BUILDKITE_PARALLEL_JOB_COUNT is invalid: `x` is not a decimal integer (from env BUILDKITE_PARALLEL_JOB_COUNT)"
+            ]
+        );
+        // An unparsable runner is not also "must not be blank".
+        let p = problems(&[("BUILDKITE_TEST_ENGINE_OIDC", "maybe")], CommandKind::Run);
+        assert_eq!(p.len(), 1, "{p:?}");
+    }
 
     #[test]
     fn request_uri_rules_follow_go() {

@@ -50,6 +50,11 @@ pub fn shown_settings(loaded: &LoadedConfig) -> Vec<ShownSetting> {
                 }
             }
             let (json, text) = match &value {
+                // A value that does not parse is shown as such; the error
+                // after the table says why.
+                None if loaded.is_broken(s.key) => {
+                    (serde_json::Value::Null, "(invalid)".to_string())
+                }
                 None => (serde_json::Value::Null, "(unset)".to_string()),
                 Some(_) if s.is_secret() => (json!(REDACTED), REDACTED.to_string()),
                 Some(v) => (v.to_json(), v.to_text()),

@@ -11,6 +11,7 @@
 mod api;
 mod api_extras;
 mod config_errors;
+mod config_hardening;
 mod config_precedence;
 mod discovery;
 mod fail_closed;

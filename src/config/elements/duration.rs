@@ -16,8 +16,14 @@ pub struct GoDuration {
 
 /// Why a string is not a duration.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{0}` is not a duration (use a number with a unit, such as 90s, 4m30s or 2h)")]
-pub struct DurationError(pub String);
+pub enum DurationError {
+    /// Not Go duration syntax.
+    #[error("`{0}` is not a duration (use a number with a unit, such as 90s, 4m30s or 2h)")]
+    Syntax(String),
+    /// Longer than Go's limit of about 292 years (D27: an error, never a wrap or a panic).
+    #[error("`{0}` is out of range for a duration")]
+    OutOfRange(String),
+}
 
 const UNITS: &[(&str, i128)] = &[
     ("ns", 1),
@@ -32,9 +38,17 @@ const UNITS: &[(&str, i128)] = &[
 
 impl GoDuration {
     /// A duration of `secs` whole seconds.
-    pub fn from_secs(secs: i64) -> GoDuration {
+    pub const fn from_secs(secs: i64) -> GoDuration {
         GoDuration {
-            nanos: i128::from(secs) * 1_000_000_000,
+            // Lossless: `as` because `From` is not const.
+            nanos: secs as i128 * 1_000_000_000,
+        }
+    }
+
+    /// A duration of `nanos` nanoseconds.
+    pub const fn from_nanos(nanos: i64) -> GoDuration {
+        GoDuration {
+            nanos: nanos as i128,
         }
     }
 
@@ -46,6 +60,24 @@ impl GoDuration {
     /// Whether the duration is below zero.
     pub fn is_negative(self) -> bool {
         self.nanos < 0
+    }
+
+    /// The duration in words when it is a whole number of hours, minutes or
+    /// seconds (`24 hours`, `1 second`), else in Go's form.
+    pub fn in_words(self) -> String {
+        const UNITS_IN_WORDS: [(i128, &str); 3] = [
+            (3_600_000_000_000, "hour"),
+            (60_000_000_000, "minute"),
+            (1_000_000_000, "second"),
+        ];
+        for (scale, unit) in UNITS_IN_WORDS {
+            if self.nanos != 0 && self.nanos % scale == 0 {
+                let n = self.nanos / scale;
+                let plural = if n.abs() == 1 { "" } else { "s" };
+                return format!("{n} {unit}{plural}");
+            }
+        }
+        self.to_string()
     }
 
     /// Whole seconds, truncated toward zero.
@@ -64,7 +96,8 @@ impl FromStr for GoDuration {
     type Err = DurationError;
 
     fn from_str(s: &str) -> Result<GoDuration, DurationError> {
-        let err = || DurationError(s.to_string());
+        let err = || DurationError::Syntax(s.to_string());
+        let too_long = || DurationError::OutOfRange(s.to_string());
         let (negative, mut rest) = match s.as_bytes().first() {
             Some(b'-') => (true, &s[1..]),
             Some(b'+') => (false, &s[1..]),
@@ -104,9 +137,9 @@ impl FromStr for GoDuration {
             let whole: i128 = if int_part.is_empty() {
                 0
             } else {
-                int_part.parse().map_err(|_| err())?
+                int_part.parse().map_err(|_| too_long())?
             };
-            let mut value = whole.checked_mul(scale).ok_or_else(err)?;
+            let mut value = whole.checked_mul(scale).ok_or_else(too_long)?;
             let mut divisor = 1i128;
             let mut frac_value = 0i128;
             for digit in frac_part.bytes().take(18) {
@@ -114,9 +147,9 @@ impl FromStr for GoDuration {
                 frac_value = frac_value * 10 + i128::from(digit - b'0');
             }
             value += frac_value * scale / divisor;
-            total = total.checked_add(value).ok_or_else(err)?;
+            total = total.checked_add(value).ok_or_else(too_long)?;
             if total > i128::from(i64::MAX) {
-                return Err(err());
+                return Err(too_long());
             }
         }
         Ok(GoDuration {
@@ -227,6 +260,26 @@ mod tests {
         assert_eq!(round_trip("1500us"), "1.5ms");
         assert_eq!(round_trip("3ns"), "3ns");
         assert_eq!("2h".parse::<GoDuration>().unwrap().whole_secs(), 7200);
+        assert_eq!(GoDuration::from_secs(24 * 3600).in_words(), "24 hours");
+        assert_eq!(GoDuration::from_secs(1).in_words(), "1 second");
+        assert_eq!(GoDuration::from_nanos(1).in_words(), "1ns");
+    }
+
+    #[test]
+    fn overflow_is_an_error_naming_the_value() {
+        // D27: Go's limit is i64 nanoseconds; beyond it is an error, not a wrap.
+        for long in [
+            "2562048h",
+            "9223372036854775808ns",
+            "99999999999999999999999999999999999999999h",
+        ] {
+            assert_eq!(
+                long.parse::<GoDuration>(),
+                Err(DurationError::OutOfRange(long.to_string())),
+                "{long}"
+            );
+        }
+        assert!("2562047h".parse::<GoDuration>().is_ok());
     }
 
     #[test]

@@ -13,8 +13,14 @@ pub struct Int(pub i64);
 
 /// Why a string is not a decimal integer.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{0}` is not a decimal integer")]
-pub struct IntError(pub String);
+pub enum IntError {
+    /// Not digits with an optional sign.
+    #[error("`{0}` is not a decimal integer")]
+    NotDecimal(String),
+    /// Digits, but too many of them (D27: an overflow is an error, never a wrap or a panic).
+    #[error("`{0}` is out of range for an integer")]
+    OutOfRange(String),
+}
 
 impl FromStr for Int {
     type Err = IntError;
@@ -23,11 +29,11 @@ impl FromStr for Int {
         let t = s.trim();
         let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(IntError(s.to_string()));
+            return Err(IntError::NotDecimal(s.to_string()));
         }
         t.parse::<i64>()
             .map(Int)
-            .map_err(|_| IntError(s.to_string()))
+            .map_err(|_| IntError::OutOfRange(s.to_string()))
     }
 }
 
@@ -57,7 +63,7 @@ impl<'de> Deserialize<'de> for Int {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
                 i64::try_from(v)
                     .map(Int)
-                    .map_err(|_| E::custom(format!("`{v}` is too large")))
+                    .map_err(|_| E::custom(IntError::OutOfRange(v.to_string())))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Int, E> {
                 v.parse().map_err(E::custom)
@@ -94,6 +100,14 @@ mod tests {
         assert!("1_000".parse::<Int>().is_err());
         assert!("abc".parse::<Int>().is_err());
         assert!("".parse::<Int>().is_err());
-        assert!("99999999999999999999".parse::<Int>().is_err());
+        // D27: an overflow says so, naming the value.
+        assert_eq!(
+            "99999999999999999999".parse::<Int>(),
+            Err(IntError::OutOfRange("99999999999999999999".into()))
+        );
+        assert_eq!(
+            IntError::OutOfRange("-99999999999999999999".into()).to_string(),
+            "`-99999999999999999999` is out of range for an integer"
+        );
     }
 }

@@ -1,0 +1,220 @@
+//! Configuration fails closed (issue #9): `--version` on every command,
+//! numbers with ranges and no panics (D27), every problem reported at once,
+//! and misspelt variables warned about (D29).
+
+use crate::support::TestDir;
+
+const PYTEST: (&str, &str) = ("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest");
+
+#[test]
+fn version_works_on_every_command() {
+    // Behaviour document 1.1: `--version` is accepted on sub-commands too, and
+    // prints the same line as `bktec --version`.
+    let dir = TestDir::new();
+    let expected = format!("bktec v{}\n", env!("CARGO_PKG_VERSION"));
+    for args in [
+        &["--version"][..],
+        &["run", "--version"],
+        &["plan", "--version"],
+        &["list", "--version"],
+        &["config", "--version"],
+        &["run", "--parallelism", "3", "--version"],
+    ] {
+        let out = dir
+            .bktec()
+            .args(args.iter().copied())
+            .env(PYTEST.0, PYTEST.1)
+            .output();
+        out.assert_success();
+        assert_eq!(out.stdout(), expected, "{args:?}");
+    }
+}
+
+/// Runs `bktec <args>` in `dir` with `env`, asserting exit 16 (never a panic's
+/// 101) and that stderr holds each of `needles`; returns stderr.
+#[track_caller]
+fn fails(dir: &TestDir, args: &[&str], env: &[(&str, &str)], needles: &[&str]) -> String {
+    let mut cmd = dir.bktec().args(args.iter().copied());
+    for (k, v) in env {
+        cmd = cmd.env(k, *v);
+    }
+    let out = cmd.output();
+    out.assert_exit(16);
+    for n in needles {
+        out.assert_stderr_contains(n);
+    }
+    assert!(!out.stderr().contains("panicked"), "{}", out.stderr());
+    out.stderr()
+}
+
+#[test]
+fn an_overflowing_count_is_exit_16_from_every_layer() {
+    // D27: 2^32 retries panicked (exit 101) from env, flag and bktec.toml alike.
+    let dir = TestDir::new();
+    let limit = "must not be greater than 4294967295";
+    fails(
+        &dir,
+        &["run"],
+        &[PYTEST, ("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "4294967296")],
+        &[&format!(
+            "BUILDKITE_TEST_ENGINE_RETRY_COUNT was 4294967296, {limit} (from env BUILDKITE_TEST_ENGINE_RETRY_COUNT)"
+        )],
+    );
+    fails(
+        &dir,
+        &["run", "--test-engine-retry-count", "4294967296"],
+        &[PYTEST],
+        &[&format!(
+            "was 4294967296, {limit} (from --test-engine-retry-count)"
+        )],
+    );
+    dir.write("bktec.toml", "[retry]\ncount = 4294967296\n");
+    fails(
+        &dir,
+        &["run"],
+        &[PYTEST],
+        &[&format!(
+            "was 4294967296, {limit} (from `retry.count` at bktec.toml:2)"
+        )],
+    );
+    // Beyond 64 bits the value is named as out of range, not as "not a number".
+    fails(
+        &dir,
+        &["plan", "--json"],
+        &[PYTEST, ("BUILDKITE_RETRY_COUNT", "99999999999999999999")],
+        &[
+            "BUILDKITE_RETRY_COUNT is invalid: `99999999999999999999` is out of range for an integer (from env BUILDKITE_RETRY_COUNT)",
+        ],
+    );
+}
+
+#[test]
+fn negative_and_zero_durations_are_exit_16() {
+    // D27: a retry delay of -1s sent 183 requests in 8 s against a failing
+    // server; an attempt timeout of 0s timed every request out.
+    let dir = TestDir::new();
+    fails(
+        &dir,
+        &["run"],
+        &[PYTEST, ("BUILDKITE_TEST_ENGINE_API_RETRY_DELAY", "-1s")],
+        &[
+            "BUILDKITE_TEST_ENGINE_API_RETRY_DELAY was -1s, must be greater than 0 (from env BUILDKITE_TEST_ENGINE_API_RETRY_DELAY)",
+        ],
+    );
+    fails(
+        &dir,
+        &["run", "--api-attempt-timeout", "0s"],
+        &[PYTEST],
+        &[
+            "BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT was 0s, must be greater than 0 (from --api-attempt-timeout)",
+        ],
+    );
+    dir.write("bktec.toml", "[runner]\ncancel-grace-period = \"-1s\"\n");
+    fails(
+        &dir,
+        &["run"],
+        &[PYTEST],
+        &[
+            "BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD was -1s, must be greater than 0, or 0 to kill at once (from `runner.cancel-grace-period` at bktec.toml:2)",
+        ],
+    );
+    // A zero grace period is allowed: it means "kill at once".
+    dir.write("bktec.toml", "[runner]\ncancel-grace-period = \"0s\"\n");
+    let out = dir
+        .bktec()
+        .args(["config", "--json"])
+        .env(PYTEST.0, PYTEST.1)
+        .output();
+    out.assert_success();
+}
+
+#[test]
+fn every_problem_of_a_file_is_reported_at_once() {
+    // Issue #9: an unknown key, a negative count and a bad boolean took three
+    // runs to show; now one run shows all three, sorted, each with its origin.
+    let dir = TestDir::new();
+    dir.write(
+        "bktec.toml",
+        "[runner]\nname = \"pytest\"\ntest-comand = \"pytest\"\n\n[retry]\ncount = -2\n\n[test-engine]\noidc = \"maybe\"\n",
+    );
+    let stderr = fails(&dir, &["run"], &[], &[]);
+    assert_eq!(
+        stderr,
+        "bktec run: invalid configuration:\n\
+BUILDKITE_TEST_ENGINE_OIDC is invalid: `maybe` is not a boolean (use true or false) (from `test-engine.oidc` at bktec.toml:9)\n\
+BUILDKITE_TEST_ENGINE_RETRY_COUNT was -2, must be greater than or equal to 0 (from `retry.count` at bktec.toml:6)\n\
+bktec.toml:3:1: unknown key `runner.test-comand` (did you mean `runner.test-command`?)\n"
+    );
+    // Problems from other layers join them.
+    let stderr = fails(
+        &dir,
+        &["run", "--parallelism", "0"],
+        &[("BUILDKITE_TEST_ENGINE_API_RETRY_DELAY", "-1s")],
+        &[
+            "BUILDKITE_PARALLEL_JOB_COUNT was 0, must be greater than or equal to 1 (from --parallelism)",
+            "BUILDKITE_TEST_ENGINE_API_RETRY_DELAY was -1s",
+            "unknown key `runner.test-comand`",
+        ],
+    );
+    assert_eq!(stderr.lines().count(), 7, "{stderr}");
+}
+
+#[test]
+fn config_reports_problems_as_its_own() {
+    // Issue #9: `bktec config` labelled its error `bktec run:`. It still shows
+    // the values (a bad one as `(invalid)`), then every problem, and exits 16.
+    let dir = TestDir::new();
+    dir.write("bktec.toml", "[retry]\ncount = \"many\"\n");
+    let out = dir.bktec().arg("config").env(PYTEST.0, PYTEST.1).output();
+    out.assert_exit(16);
+    out.assert_stderr_contains("bktec config: invalid configuration:\nBUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: `many` is not a decimal integer (from `retry.count` at bktec.toml:2)");
+    assert!(!out.stderr().contains("bktec run"), "{}", out.stderr());
+    let row = out
+        .stdout()
+        .lines()
+        .find(|l| l.starts_with("retry.count "))
+        .map(str::to_string)
+        .unwrap_or_default();
+    assert!(
+        row.contains("(invalid)") && row.contains("bktec.toml:2"),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn misspelt_variables_are_warned_about_once_by_every_command() {
+    // D29: BUILDKITE_TEST_ENGINE_RETRY_COUNTS=2 was ignored without a word.
+    let dir = TestDir::new();
+    dir.write("test_a.py", "def test_a():\n    pass\n");
+    dir.write("bktec.toml", "");
+    let warning = "BUILDKITE_TEST_ENGINE_RETRY_COUNTS is not a variable bktec knows and is ignored (did you mean BUILDKITE_TEST_ENGINE_RETRY_COUNT?)";
+    for args in [
+        &["config"][..],
+        &["list"],
+        &["plan", "--json"],
+        &["run", "--test-command", "true"],
+        &["--debug", "config"],
+    ] {
+        let out = dir
+            .bktec()
+            .args(args.iter().copied())
+            .env(PYTEST.0, PYTEST.1)
+            .env("BUILDKITE_TEST_ENGINE_RETRY_COUNTS", "2")
+            // Set by the agent or by `bktec plan --pipeline-upload`, or read by
+            // the Go client: known, so not warned about.
+            .env("BUILDKITE_TEST_ENGINE_PARALLELISM", "2")
+            .env("BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY", "none")
+            .env("BUILDKITE_TEST_ENGINE_CONFIG", "bktec.toml")
+            .output();
+        // A warning, not an error.
+        assert_ne!(out.code(), Some(16), "{args:?}\n{}", out.stderr());
+        let stderr = out.stderr();
+        assert_eq!(stderr.matches(warning).count(), 1, "{args:?}\n{stderr}");
+        assert_eq!(
+            stderr.matches("not a variable bktec knows").count(),
+            1,
+            "{args:?}\n{stderr}"
+        );
+    }
+}
