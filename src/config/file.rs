@@ -104,6 +104,27 @@ impl ConfigFile {
                 .or_else(|| item.span())
                 .map_or((0, 0), |span| line_col(content, span.start));
             let at = format!("{}:{line}:{column}", self.display);
+            if name.contains('.') {
+                // `"runner.name" = ...` is one key whose name holds a dot,
+                // not `runner.name`: no setting is named so, and reading it
+                // as one would silently change nothing (D4).
+                let hint = match classify(&key) {
+                    KeyClass::Setting => format!(" (did you mean `{key}` without quotes?)"),
+                    KeyClass::Section
+                    | KeyClass::Secret { .. }
+                    | KeyClass::JobContext { .. }
+                    | KeyClass::Unknown => suggest(&key)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default(),
+                };
+                problems.push(Problem::file(
+                    &at,
+                    format!(
+                        "unknown key `\"{name}\"`: the quotes make the dots part of one name{hint}"
+                    ),
+                ));
+                continue;
+            }
             match classify(&key) {
                 KeyClass::Setting => {
                     self.lines.insert(key.clone(), line);
@@ -251,6 +272,18 @@ mod tests {
         assert_eq!(file.line_of("retry.count"), Some(6));
         let dotted = parse("runner.name = \"pytest\"\n").unwrap();
         assert_eq!(dotted.line_of("runner.name"), Some(1));
+    }
+
+    #[test]
+    fn quoted_dotted_keys_are_not_settings() {
+        let file = parse("\"runner.name\" = \"custom\"\n[runner]\n\"retry.x\" = 1\n").unwrap();
+        let text: Vec<String> = file.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(
+            text[0].contains("unknown key `\"runner.name\"`: the quotes make the dots part of one name (did you mean `runner.name` without quotes?)"),
+            "{text:?}"
+        );
+        assert!(text[1].contains("unknown key `\"retry.x\"`"), "{text:?}");
     }
 
     #[test]
