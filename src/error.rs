@@ -55,6 +55,9 @@ pub enum BktecError {
     /// A command-line usage error found after parsing.
     #[error("{0}")]
     Usage(String),
+    /// Something other than a result file is at the result path.
+    #[error("bktec run: unusable result path")]
+    ResultPath(#[source] std::io::Error),
     /// The working directory could not be determined.
     #[error("failed to determine the working directory")]
     CurrentDir(#[source] std::io::Error),
@@ -75,6 +78,7 @@ impl BktecError {
             | BktecError::Runtime(_)
             | BktecError::InvalidCommand(_)
             | BktecError::Usage(_)
+            | BktecError::ResultPath(_)
             | BktecError::CurrentDir(_) => exit_code::CONFIG_ERROR,
         }
     }
@@ -94,6 +98,7 @@ impl BktecError {
             | BktecError::Runtime(_)
             | BktecError::InvalidCommand(_)
             | BktecError::Usage(_)
+            | BktecError::ResultPath(_)
             | BktecError::CurrentDir(_) => false,
         }
     }

@@ -13,7 +13,8 @@ use crate::config::resolve::{ApiSettings, PlanMode};
 use crate::config::{EnvVars, RunSettings};
 use crate::error::BktecError;
 use crate::execute::{
-    ProcessAttempts, RetryPolicy, RunEvent, RunOutcome, Verdict, execute, verdict,
+    ProcessAttempts, RetryPolicy, RunEvent, RunOutcome, Verdict, check_result_path, execute,
+    verdict,
 };
 use crate::exit_code;
 use crate::plan::api::{ApiClient, MetadataRequest, RetryConfig, TimelineEvent};
@@ -57,6 +58,9 @@ pub(super) fn run_tests(
         crate::VERSION
     ));
     let runner = build_runner(&settings)?;
+    if let Some(file) = runner.result_file() {
+        check_result_path(&file.path).map_err(BktecError::ResultPath)?;
+    }
     if let Some(notice) = &runner.notice {
         shell.out(&format!("{notice}\n"));
     }
@@ -234,7 +238,9 @@ pub(super) fn run_tests(
     if settings.promise_failure {
         runtime.block_on(promise_failure(&settings, &outcome, &verdict, shell));
     }
-    if let Some(text) = report::render_report(&outcome.record, &plan.skipped_tests, runner_name) {
+    if let Some(text) =
+        report::render_report(&outcome.record, &plan.skipped_tests, runner_name, &verdict)
+    {
         shell.out(&text);
     }
     shell.out(&report::render_verdict(
@@ -447,7 +453,7 @@ async fn promise_failure(
     verdict: &Verdict,
     shell: &mut Shell,
 ) {
-    let failed = outcome.record.failed().len();
+    let failed = outcome.record.unresolved().len();
     let reason = match verdict {
         Verdict::Unproven(_) => {
             shell.out("+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: the tests did not prove success\n");

@@ -66,13 +66,20 @@ impl AttemptRunner for ProcessAttempts<'_> {
         retry: RetryData,
         events: &mut dyn FnMut(RunEvent),
     ) -> AttemptReport {
+        // A result path that cannot be cleared would let an earlier file be
+        // read as this attempt's results: the attempt does not run (D23).
         if let Some(file) = self.runner.result_file()
             && let Err(err) = set_aside(&file.path, retry.attempt)
         {
-            events(RunEvent::ResultsUnreadable(format!(
-                "could not prepare the result path `{}`: {err}",
-                file.path.display()
-            )));
+            return AttemptReport {
+                exit: AttemptExit::StartFailed(format!(
+                    "failed to prepare the result path `{}`: {err}",
+                    file.path.display()
+                )),
+                results: AttemptResults::NotRead,
+                run_error: None,
+                collected_nothing: false,
+            };
         }
         let argv = match self.runner.argv(tests, retry.attempt) {
             Ok(argv) => argv,
@@ -178,13 +185,37 @@ fn set_aside(path: &Path, attempt: u32) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
-    if !path.exists() {
+    if fs::symlink_metadata(path).is_err() {
         return Ok(());
     }
+    check_result_path(path)?;
     if attempt == 0 {
         return fs::remove_file(path);
     }
     fs::rename(path, kept_path(path, attempt - 1))
+}
+
+/// Checks that whatever is at the result path may be moved or removed: only
+/// a regular file or a symbolic link (which is removed, not followed). A
+/// directory, a device, a FIFO or a socket there is refused, so that
+/// `--result-path /dev/null` can never delete `/dev/null`.
+pub fn check_result_path(path: &Path) -> io::Result<()> {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let kind = meta.file_type();
+    if kind.is_file() || kind.is_symlink() {
+        return Ok(());
+    }
+    let what = if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    };
+    Err(io::Error::other(format!(
+        "`{}` is {what}; bktec replaces a stale result file before each attempt and will not remove it",
+        path.display()
+    )))
 }
 
 /// Where the results of attempt `n` are kept once a later attempt runs.
@@ -243,6 +274,27 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_files_and_links_at_the_result_path_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.json");
+        assert!(check_result_path(&file).is_ok(), "nothing there yet");
+        fs::write(&file, "[]").unwrap();
+        assert!(check_result_path(&file).is_ok());
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        assert!(
+            check_result_path(&link).is_ok(),
+            "a link is removed, not followed"
+        );
+        let err = check_result_path(dir.path()).unwrap_err().to_string();
+        assert!(err.ends_with("is a directory; bktec replaces a stale result file before each attempt and will not remove it"), "{err}");
+        let err = check_result_path(Path::new("/dev/null"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is not a regular file"), "{err}");
+    }
 
     #[test]
     fn kept_paths() {

@@ -7,7 +7,7 @@ mod attempt;
 mod retry_loop;
 mod verdict;
 
-pub use attempt::ProcessAttempts;
+pub use attempt::{ProcessAttempts, check_result_path};
 pub use retry_loop::{
     AttemptExit, AttemptFacts, AttemptReport, AttemptResults, AttemptRunner, ResultsFact,
     RetryData, RetryPolicy, RunEvent, RunOutcome, StopReason, execute,

@@ -50,7 +50,8 @@ pub enum Unproven {
     NothingReported(usize),
     /// A run-level error was recorded (a collection error).
     RunError(String),
-    /// (b) Tests failed and neither passed later nor are muted.
+    /// (b) Tests failed and neither passed later (a skip does not count) nor
+    /// are muted.
     FailuresRemain(usize),
     /// (c) A retry produced no result for tests it was asked to run.
     RetryWithoutResults {
@@ -131,7 +132,7 @@ pub fn verdict(outcome: &RunOutcome) -> Verdict {
     if let Some(error) = record.error() {
         unproven.push(Unproven::RunError(error.to_string()));
     }
-    let failed = record.failed().len();
+    let failed = record.unresolved().len();
     if failed > 0 {
         unproven.push(Unproven::FailuresRemain(failed));
     }

@@ -4,7 +4,7 @@ mod verdict;
 
 use std::fmt::Write;
 
-use crate::execute::RetryData;
+use crate::execute::{RetryData, Verdict};
 use crate::plan::TestCase;
 use crate::results::{RunResult, RunStatus, Statistics, TestResult};
 
@@ -22,18 +22,35 @@ pub fn attempt_header(retry: RetryData) -> String {
     }
 }
 
-/// The report, or `None` when the run's status is unknown (10.1).
+/// The report, or `None` when the run's status is unknown (10.1). Its
+/// headline follows the verdict, so it never calls a run passed that exits
+/// non-zero (D23).
 pub fn render_report(
     record: &RunResult,
     skipped_by_test_engine: &[TestCase],
     runner_name: &str,
+    verdict: &Verdict,
 ) -> Option<String> {
-    let status = match record.status() {
-        RunStatus::Unknown => return None,
-        RunStatus::Passed if record.failed_muted().is_empty() => "✅ All tests passed.".to_string(),
-        RunStatus::Passed => "✅ Build passed. Some muted tests failed.".to_string(),
-        RunStatus::Failed => "❌ Some tests failed.".to_string(),
-        RunStatus::Error(message) => format!("🚨 {message}"),
+    let overruled = match verdict {
+        Verdict::Unproven(_) => Some("🚨 The tests did not prove success."),
+        Verdict::Failed { refused, .. } if !refused.is_empty() => {
+            Some("❌ Only muted tests failed, but the run cannot be passed.")
+        }
+        Verdict::Passed { .. }
+        | Verdict::NoTests
+        | Verdict::Failed { .. }
+        | Verdict::Signal(_)
+        | Verdict::StartFailed(_) => None,
+    };
+    let status = match (record.status(), overruled) {
+        (RunStatus::Unknown, _) => return None,
+        (_, Some(headline)) => headline.to_string(),
+        (RunStatus::Passed, None) if record.failed_muted().is_empty() => {
+            "✅ All tests passed.".to_string()
+        }
+        (RunStatus::Passed, None) => "✅ Build passed. Some muted tests failed.".to_string(),
+        (RunStatus::Failed, None) => "❌ Some tests failed.".to_string(),
+        (RunStatus::Error(message), None) => format!("🚨 {message}"),
     };
     let mut out = String::from("+++ ========== Buildkite Test Engine Report  ==========\n");
     out.push_str(&status);
@@ -52,7 +69,7 @@ pub fn render_report(
     list(
         &mut out,
         "+++ Failed Tests:",
-        record.failed().iter().map(|t| label(t)).collect(),
+        record.unresolved().iter().map(|t| label(t)).collect(),
     );
     list(
         &mut out,
@@ -155,7 +172,17 @@ mod tests {
             name: "test_old".into(),
             ..TestCase::default()
         }];
-        let report = render_report(&record, &skipped, "pytest").unwrap();
+        let report = render_report(
+            &record,
+            &skipped,
+            "pytest",
+            &Verdict::Failed {
+                status: 1,
+                code: 1,
+                refused: Vec::new(),
+            },
+        )
+        .unwrap();
         let want = "\
 +++ ========== Buildkite Test Engine Report  ==========
 ❌ Some tests failed.
@@ -193,7 +220,15 @@ mod tests {
 
     #[test]
     fn unknown_status_has_no_report() {
-        assert_eq!(render_report(&RunResult::new([]), &[], "pytest"), None);
+        assert_eq!(
+            render_report(
+                &RunResult::new([]),
+                &[],
+                "pytest",
+                &Verdict::Passed { muted_failures: 0 }
+            ),
+            None
+        );
     }
 
     #[test]

@@ -13,6 +13,9 @@ struct Recorded {
     result: TestResult,
     executions: u32,
     muted: bool,
+    /// Whether any attempt recorded it as failed (D23 (b): only a later
+    /// pass settles a failure; a later skip does not).
+    ever_failed: bool,
 }
 
 /// The overall status of a run.
@@ -76,6 +79,7 @@ impl RunResult {
             match self.index.get(&key) {
                 Some(&i) => {
                     let entry = &mut self.tests[i];
+                    entry.ever_failed |= result.outcome == Outcome::Failed;
                     entry.result = result;
                     entry.executions += 1;
                 }
@@ -85,6 +89,7 @@ impl RunResult {
                         .contains(&format!("{}/{}", result.scope, result.name));
                     self.index.insert(key, self.tests.len());
                     self.tests.push(Recorded {
+                        ever_failed: result.outcome == Outcome::Failed,
                         result,
                         executions: 1,
                         muted,
@@ -112,7 +117,7 @@ impl RunResult {
         if self.tests.is_empty() {
             return RunStatus::Unknown;
         }
-        if !self.failed().is_empty() {
+        if !self.unresolved().is_empty() {
             return RunStatus::Failed;
         }
         let settled = self
@@ -156,6 +161,12 @@ impl RunResult {
         self.select(|t| t.result.outcome == Outcome::Failed && !t.muted)
     }
 
+    /// Tests that are not muted, failed in some attempt and did not pass in a
+    /// later one (D23 (b)): failed last, or failed and then were skipped.
+    pub fn unresolved(&self) -> Vec<&TestResult> {
+        self.select(|t| !t.muted && t.ever_failed && t.result.outcome != Outcome::Passed)
+    }
+
     /// Failed tests that are muted.
     pub fn failed_muted(&self) -> Vec<&TestResult> {
         self.select(|t| t.result.outcome == Outcome::Failed && t.muted)
@@ -174,6 +185,7 @@ impl RunResult {
     /// Whether the only failures are muted ones (9.5).
     pub fn only_muted_failures(&self) -> bool {
         matches!(self.status(), RunStatus::Passed | RunStatus::Failed)
+            && self.unresolved().is_empty()
             && self
                 .tests
                 .iter()
@@ -242,6 +254,20 @@ mod tests {
         assert!(r.only_muted_failures());
         assert_eq!(r.failed_muted().len(), 1);
         assert_eq!(r.statistics().muted_failed, 1);
+    }
+
+    #[test]
+    fn a_failure_then_a_skip_stays_unresolved() {
+        // D23 (b): a failure is settled only by a later pass.
+        let mut r = RunResult::new([]);
+        r.record(vec![t("a", Outcome::Failed)]);
+        r.record(vec![t("a", Outcome::Skipped)]);
+        assert!(r.failed().is_empty(), "nothing left to retry");
+        assert_eq!(r.unresolved().len(), 1);
+        assert_eq!(r.status(), RunStatus::Failed);
+        assert!(!r.only_muted_failures());
+        r.record(vec![t("a", Outcome::Passed)]);
+        assert!(r.unresolved().is_empty());
     }
 
     #[test]

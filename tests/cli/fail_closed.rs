@@ -77,7 +77,7 @@ fn exit_0_with_a_junit_failure_is_not_proven() {
             ])
             .output()
             .assert_exit(17)
-            .assert_stdout_contains("❌ Some tests failed.")
+            .assert_stdout_contains("🚨 The tests did not prove success.")
             .assert_stdout_contains("- 1 test failed and did not pass on a retry\n");
     }
 }
@@ -99,7 +99,7 @@ fn a_retry_command_that_runs_nothing_is_not_proven() {
             ])
             .output();
         out.assert_exit(17)
-            .assert_stdout_contains("❌ Some tests failed.")
+            .assert_stdout_contains("🚨 The tests did not prove success.")
             .assert_stdout_contains("- 1 test failed and did not pass on a retry\n");
         if retry.starts_with("pytest") {
             out.assert_stdout_contains(
@@ -321,5 +321,54 @@ fn three_jobs_cover_every_test_once_and_only_jobs_with_failures_are_red() {
     assert!(
         runs.values().all(|&c| c == 1),
         "no test runs twice: {runs:?}"
+    );
+}
+
+#[test]
+fn a_failure_that_is_skipped_on_retry_is_not_settled() {
+    // D23 (b): only a later pass settles a failure.
+    let dir = project(&[(
+        "tests/test_skip_on_retry.py",
+        "import pathlib, pytest\n\nMARK = pathlib.Path(__file__).with_name('ran')\n\ndef test_fail_then_skip():\n    if MARK.exists():\n        pytest.skip('flaky infrastructure')\n    MARK.write_text('1')\n    assert False\n",
+    )]);
+    for which in [Venv::Collector, Venv::NoCollector] {
+        let _ = fs::remove_file(dir.path().join("tests/ran"));
+        bktec(&dir, which)
+            .args(["run", "--test-engine-retry-count", "1"])
+            .output()
+            .assert_exit(17)
+            // (JUnit names the scope by its classname: `tests.test_skip_on_retry`.)
+            .assert_stdout_contains("+++ Failed Tests:\n- tests")
+            .assert_stdout_contains("test_skip_on_retry")
+            .assert_stdout_contains("- 1 test failed and did not pass on a retry\n");
+    }
+}
+
+#[test]
+fn a_result_path_that_is_not_a_file_is_refused_and_kept() {
+    let dir = project(&[("tests/test_pass.py", PASSING)]);
+    fs::create_dir(dir.path().join("results")).unwrap();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    for path in ["results", "pipe"] {
+        let out = bktec(&dir, Venv::Collector)
+            .args(["run", "--result-path", path])
+            .output();
+        out.assert_exit(16)
+            .assert_stderr_contains("bktec run: unusable result path")
+            .assert_stderr_contains(
+                "bktec replaces a stale result file before each attempt and will not remove it",
+            );
+        assert!(!out.stdout().contains("Running tests"), "{}", out.stdout());
+    }
+    assert!(dir.path().join("results").is_dir());
+    let kind = fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+        "the FIFO is kept"
     );
 }
