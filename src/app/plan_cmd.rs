@@ -110,7 +110,7 @@ pub(super) fn plan(
             // pytest needs its runner to collect examples; the others send
             // selectors only, so planning works for every runner.
             let runner = if settings.runner == RunnerKind::Pytest {
-                let runner = build_runner(&settings)?;
+                let runner = build_runner(&settings, context.env.get(EnvVars::PYTHONPATH))?;
                 if let Some(notice) = &runner.notice {
                     // D19: stdout carries only the plan output.
                     shell.err(&format!("{notice}\n"));

@@ -11,7 +11,6 @@ use crate::plan::api::{
     Selector, TestsPayload,
 };
 use crate::plan::trim;
-use crate::runner::pytest_collect::{collect_examples, program_prefix};
 use crate::runner::{ResultFormat, Runner, RunnerKind};
 
 /// The `env` payload (10.5): raw configuration, empty where defaults apply.
@@ -139,13 +138,9 @@ fn examples(
     let junit = runner
         .result_file()
         .is_some_and(|f| f.format == ResultFormat::JUnitXml);
-    let collected = collect_examples(
-        &program_prefix(runner.test_template()),
-        files,
-        tag_filters,
-        junit,
-    )
-    .map_err(|message| ApiError::Request(format!("get examples: {message}")))?;
+    let collected = runner
+        .collect_examples(files, tag_filters, junit)
+        .map_err(|message| ApiError::Request(format!("get examples: {message}")))?;
     Ok(collected
         .into_iter()
         .map(|e| Example {

@@ -57,7 +57,7 @@ pub(super) fn run_tests(
         "+++ Buildkite Test Engine Client: bktec {}\n\n",
         crate::VERSION
     ));
-    let runner = build_runner(&settings)?;
+    let runner = build_runner(&settings, context.env.get(EnvVars::PYTHONPATH))?;
     if let Some(file) = runner.result_file() {
         check_result_path(&file.path).map_err(BktecError::ResultPath)?;
     }
@@ -298,7 +298,10 @@ fn target_origin(planned: &Planned, settings: &RunSettings) -> TargetOrigin {
     }
 }
 
-pub(super) fn build_runner(settings: &RunSettings) -> Result<Runner, BktecError> {
+pub(super) fn build_runner(
+    settings: &RunSettings,
+    python_path: Option<&str>,
+) -> Result<Runner, BktecError> {
     runner::build(
         settings.runner,
         RunnerInputs {
@@ -306,6 +309,7 @@ pub(super) fn build_runner(settings: &RunSettings) -> Result<Runner, BktecError>
             retry_command: settings.retry_command.as_ref().map(|c| c.value.as_str()),
             result_path: settings.result_path.as_ref().map(|p| p.value.as_path()),
             tag_filters: settings.tag_filters.as_deref(),
+            python_path,
         },
         runner::collector_installed,
     )

@@ -100,6 +100,9 @@ impl EnvVars {
     pub const NO_COLOR: &'static str = "NO_COLOR";
     pub const HOME: &'static str = "HOME";
     pub const TMPDIR: &'static str = "TMPDIR";
+    /// Kept behind the witness plugin's directory in the test command's
+    /// environment (D23).
+    pub const PYTHONPATH: &'static str = "PYTHONPATH";
 }
 
 /// The prefix of the Test Engine client's variables (D29).

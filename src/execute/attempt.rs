@@ -71,44 +71,31 @@ impl AttemptRunner for ProcessAttempts<'_> {
         if let Some(file) = self.runner.result_file()
             && let Err(err) = set_aside(&file.path, retry.attempt)
         {
-            return AttemptReport {
-                exit: AttemptExit::StartFailed(format!(
-                    "failed to prepare the result path `{}`: {err}",
-                    file.path.display()
-                )),
-                results: AttemptResults::NotRead,
-                run_error: None,
-                collected_nothing: false,
-            };
+            return start_failed(format!(
+                "failed to prepare the result path `{}`: {err}",
+                file.path.display()
+            ));
         }
         let argv = match self.runner.argv(tests, retry.attempt) {
             Ok(argv) => argv,
             // D24: a target that cannot be passed as one never runs; the
             // attempt fails to start, which ends the run with status 16.
             Err(err) => {
-                return AttemptReport {
-                    exit: AttemptExit::StartFailed(err.to_string()),
-                    results: AttemptResults::NotRead,
-                    run_error: None,
-                    collected_nothing: false,
-                };
+                return start_failed(err.to_string());
             }
         };
         events(RunEvent::Command(shell_quote(&argv)));
+        let mut env = self.env.clone();
+        env.extend(self.runner.attempt_env(retry.attempt));
         let spec = ChildSpec {
             argv,
-            env: self.env.clone(),
+            env,
             grace: self.grace,
         };
         let outcome = match run_child(&spec, &mut self.signals).await {
             Ok(outcome) => outcome,
             Err(err) => {
-                return AttemptReport {
-                    exit: AttemptExit::StartFailed(error_chain(&err)),
-                    results: AttemptResults::NotRead,
-                    run_error: None,
-                    collected_nothing: false,
-                };
+                return start_failed(error_chain(&err));
             }
         };
         if outcome.left_running > 0 {
@@ -164,6 +151,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
             results,
             run_error,
             collected_nothing,
+            witness: self.runner.take_witness(retry.attempt),
         }
     }
 
@@ -173,6 +161,17 @@ impl AttemptRunner for ProcessAttempts<'_> {
 
     async fn hold_no_tests(&mut self, targets: &[String]) -> bool {
         self.runner.hold_no_tests(targets)
+    }
+}
+
+/// An attempt that never started, with why.
+fn start_failed(message: String) -> AttemptReport {
+    AttemptReport {
+        exit: AttemptExit::StartFailed(message),
+        results: AttemptResults::NotRead,
+        run_error: None,
+        collected_nothing: false,
+        witness: None,
     }
 }
 

@@ -4,6 +4,7 @@
 //! the state machine is tested with a scripted one.
 
 mod attempt;
+mod evidence;
 mod retry_loop;
 mod verdict;
 

@@ -1,7 +1,8 @@
 //! The retry loop and the final exit status (behaviour document 9).
 
+use super::evidence::{apply_witness, silent_targets_quiet};
 use crate::plan::TestCase;
-use crate::results::{ParsedResults, RunResult, uncovered};
+use crate::results::{ParsedResults, PathOffset, RunResult, Witness, uncovered};
 
 /// How an attempt's process ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +41,8 @@ pub struct AttemptReport {
     pub run_error: Option<String>,
     /// The runner said it collected no tests at all (pytest's status 5).
     pub collected_nothing: bool,
+    /// What bktec's witness plugin saw, when it loaded (D23).
+    pub witness: Option<Witness>,
 }
 
 /// What became of an attempt's results, as the verdict sees it (D23).
@@ -67,8 +70,12 @@ pub struct AttemptFacts {
     /// For a retry: the tests it was asked to run that have no result in it.
     /// (The first attempt's targets are checked across the whole run.)
     pub asked_without_result: Vec<String>,
-    /// The runner said it collected no tests at all.
+    /// The runner said it collected no tests at all, and nothing was
+    /// deselected either.
     pub collected_nothing: bool,
+    /// The tests that were selected but never reported: the run stopped
+    /// before them (`pytest -x`, `pytest.exit`). Known only from the witness.
+    pub never_ran: Vec<String>,
 }
 
 /// Which attempt this is.
@@ -120,7 +127,8 @@ pub trait AttemptRunner {
 
     /// Whether the runner proves that `targets` hold no tests at all (pytest
     /// collects nothing from them). Asked only when the answer decides the
-    /// verdict (D23 (d)); `false` when it cannot tell.
+    /// verdict and the witness cannot tell (D23); `false` when it cannot
+    /// tell either.
     fn hold_no_tests(&mut self, targets: &[String]) -> impl Future<Output = bool>;
 }
 
@@ -157,10 +165,11 @@ pub struct RunOutcome {
     pub history: Vec<AttemptFacts>,
     /// The assigned targets that no attempt produced a result for, in plan order.
     pub silent_targets: Vec<String>,
-    /// Whether the runner proved that the silent targets hold no tests (helper
-    /// modules, modules skipped as a whole). Only asked when only muted tests
-    /// failed, where it decides the verdict (D23 (d)).
-    pub silent_targets_hold_no_tests: bool,
+    /// Whether the silent targets provably hold no tests (helper modules,
+    /// modules skipped as a whole): by the witness, or else by asking the
+    /// runner to collect them. Only established when it decides the verdict
+    /// (a last status of 0, or of 1 with only muted failures).
+    pub silent_targets_quiet: bool,
 }
 
 /// The retry policy.
@@ -184,6 +193,8 @@ pub async fn execute(
     let targets: Vec<String> = tests.iter().map(|t| t.runnable().to_string()).collect();
     let mut to_run = targets.clone();
     let mut history = Vec::new();
+    let mut first_witness: Option<Witness> = None;
+    let mut offset = PathOffset::Same;
     let mut attempt = 0;
     loop {
         let retry = RetryData {
@@ -194,19 +205,31 @@ pub async fn execute(
             retry,
             tests: to_run.len(),
         });
-        let report = runner.run_attempt(&to_run, retry, events).await;
+        let mut report = runner.run_attempt(&to_run, retry, events).await;
+        let witness = report.witness.take();
+        if attempt == 0
+            && let Some(w) = &witness
+        {
+            offset = w.offset();
+        }
         let mut results_read = false;
         let mut asked_without_result = Vec::new();
         let results = match report.results {
-            AttemptResults::Parsed(parsed) => {
+            AttemptResults::Parsed(mut parsed) => {
                 results_read = true;
+                if let Some(w) = &witness {
+                    apply_witness(&mut parsed.tests, w);
+                }
                 if attempt > 0 {
                     // D23 (c): a retry must answer for every test it was asked to run.
-                    asked_without_result =
-                        uncovered(&to_run, parsed.tests.iter().map(|t| t.path.as_str()))
-                            .into_iter()
-                            .map(String::from)
-                            .collect();
+                    asked_without_result = uncovered(
+                        &to_run,
+                        parsed.tests.iter().map(|t| t.path.as_str()),
+                        &PathOffset::Same,
+                    )
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
                 }
                 let count = parsed.tests.len();
                 record.record(parsed.tests);
@@ -222,13 +245,22 @@ pub async fn execute(
                 ResultsFact::Unreadable(message)
             }
         };
+        // Deselected tests are tests: a run that deselected them all did not
+        // collect nothing (D23).
+        let deselected = witness.as_ref().is_some_and(|w| {
+            w.deselected > 0 || w.selected.as_ref().is_some_and(|s| !s.is_empty())
+        });
         history.push(AttemptFacts {
             attempt,
             exit: report.exit.clone(),
             results,
             asked_without_result,
-            collected_nothing: report.collected_nothing,
+            collected_nothing: report.collected_nothing && !deselected,
+            never_ran: witness.as_ref().map(Witness::never_ran).unwrap_or_default(),
         });
+        if attempt == 0 {
+            first_witness = witness;
+        }
         if let Some(error) = report.run_error
             && record.error().is_none()
         {
@@ -275,15 +307,28 @@ pub async fn execute(
         };
         if let Some(stop) = stop {
             let silent_targets: Vec<String> =
-                uncovered(&targets, record.results().map(|t| t.path.as_str()))
+                uncovered(&targets, record.results().map(|t| t.path.as_str()), &offset)
                     .into_iter()
                     .map(String::from)
                     .collect();
-            let muted_only = report.exit == AttemptExit::Exited(1) && record.only_muted_failures();
-            let silent_targets_hold_no_tests = pending.is_none()
-                && muted_only
-                && !silent_targets.is_empty()
-                && runner.hold_no_tests(&silent_targets).await;
+            let decides = match &report.exit {
+                AttemptExit::Exited(0) => true,
+                AttemptExit::Exited(1) => record.only_muted_failures(),
+                AttemptExit::Exited(_)
+                | AttemptExit::Signaled(_)
+                | AttemptExit::Cancelled(_)
+                | AttemptExit::StartFailed(_) => false,
+            };
+            let silent_targets_quiet = if silent_targets.is_empty() {
+                true
+            } else if !decides || pending.is_some() {
+                false
+            } else {
+                match silent_targets_quiet(&silent_targets, first_witness.as_ref(), &offset) {
+                    Some(quiet) => quiet,
+                    None => runner.hold_no_tests(&silent_targets).await,
+                }
+            };
             return RunOutcome {
                 record,
                 last_exit: pending.map_or(report.exit, AttemptExit::Cancelled),
@@ -291,7 +336,7 @@ pub async fn execute(
                 stop,
                 history,
                 silent_targets,
-                silent_targets_hold_no_tests,
+                silent_targets_quiet,
             };
         }
         to_run = next;

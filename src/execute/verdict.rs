@@ -60,9 +60,16 @@ pub enum Unproven {
         /// The tests without a result.
         tests: Vec<String>,
     },
-    /// (d) Only muted tests failed, but assigned targets produced no result,
-    /// so the tests in them may never have run.
+    /// (d) Assigned targets produced no result and are not proven to hold no
+    /// tests, so the tests in them may never have run.
     SilentTargets(usize),
+    /// Selected tests never reported: the run stopped before them.
+    NeverRan {
+        /// Which attempt.
+        attempt: u32,
+        /// The tests.
+        tests: Vec<String>,
+    },
 }
 
 impl Verdict {
@@ -115,6 +122,12 @@ pub fn verdict(outcome: &RunOutcome) -> Verdict {
                 reason: Some(reason.clone()),
             }),
         }
+        if !facts.never_ran.is_empty() {
+            unproven.push(Unproven::NeverRan {
+                attempt: facts.attempt,
+                tests: facts.never_ran.clone(),
+            });
+        }
         if !facts.asked_without_result.is_empty() {
             unproven.push(Unproven::RetryWithoutResults {
                 attempt: facts.attempt,
@@ -122,11 +135,15 @@ pub fn verdict(outcome: &RunOutcome) -> Verdict {
             });
         }
     }
+    // Silence means something only where every result file was read: a
+    // runner without one has its exit status as its only evidence, and an
+    // unread file is reported above.
     let all_read = outcome
         .history
         .iter()
         .all(|facts| matches!(facts.results, ResultsFact::Read(_)));
-    if all_read && record.results().next().is_none() && !outcome.silent_targets.is_empty() {
+    let nothing_reported = all_read && record.results().next().is_none();
+    if nothing_reported && !outcome.silent_targets.is_empty() {
         unproven.push(Unproven::NothingReported(outcome.silent_targets.len()));
     }
     if let Some(error) = record.error() {
@@ -137,7 +154,16 @@ pub fn verdict(outcome: &RunOutcome) -> Verdict {
         unproven.push(Unproven::FailuresRemain(failed));
     }
     let muted_failures = record.failed_muted().len();
+    let silent = all_read
+        && !nothing_reported
+        && !outcome.silent_targets.is_empty()
+        && !outcome.silent_targets_quiet;
     if code == 0 {
+        // A target that produced no result and may hold tests is no proof
+        // that they passed (D23).
+        if silent {
+            unproven.push(Unproven::SilentTargets(outcome.silent_targets.len()));
+        }
         return if unproven.is_empty() {
             Verdict::Passed { muted_failures }
         } else {
@@ -150,7 +176,7 @@ pub fn verdict(outcome: &RunOutcome) -> Verdict {
     // can stop the run before the other targets ever ran. Targets that the
     // runner proved to hold no tests (helper modules) need not answer.
     if code == 1 && record.only_muted_failures() {
-        if !outcome.silent_targets.is_empty() && !outcome.silent_targets_hold_no_tests {
+        if silent {
             unproven.push(Unproven::SilentTargets(outcome.silent_targets.len()));
         }
         if unproven.is_empty() {

@@ -124,6 +124,18 @@ fn rule_text(rule: &Unproven) -> String {
             }
             text
         }
+        Unproven::NeverRan { attempt, tests } => {
+            let mut text = format!(
+                "{} of {} never ran: ",
+                count(tests.len(), "selected test", "selected tests"),
+                attempt_name(*attempt)
+            );
+            text.push_str(&tests.iter().take(3).cloned().collect::<Vec<_>>().join(", "));
+            if tests.len() > 3 {
+                let _ = write!(text, " and {} more", tests.len() - 3);
+            }
+            text
+        }
         Unproven::SilentTargets(n) => format!(
             "{} produced no result, so {} may never have run",
             count(*n, "assigned target", "assigned targets"),

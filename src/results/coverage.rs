@@ -6,29 +6,25 @@
 //! parameters.
 //!
 //! pytest names results relative to its rootdir, which need not be the
-//! working directory that targets are relative to. So a result also covers a
-//! target when the two agree after dropping leading directories from either
-//! side (`sub/tests/a.py::t` covers `tests/a.py`, and `tests/a.py::t` covers
-//! `sub/tests/a.py`). Two files of the same name in different directories can
-//! then cover each other only when rootdir and working directory differ, and
-//! only where nothing finer tells them apart; the check errs towards
-//! "covered" there, never towards a false "no result".
+//! working directory that targets are relative to. The witness (D23) says
+//! how the two relate ([`PathOffset`]); without it they are taken to be the
+//! same. Matching is exact after that: a result never covers a target of
+//! another directory, so a file that never ran cannot hide behind a file of
+//! the same name.
 
 use std::collections::HashMap;
+
+use super::witness::PathOffset;
 
 /// The targets, in their order, that no result in `result_ids` covers.
 pub fn uncovered<'t, 'r>(
     targets: &'t [String],
     result_ids: impl IntoIterator<Item = &'r str>,
+    offset: &PathOffset,
 ) -> Vec<&'t str> {
-    // Every key a target answers to: itself and its tails after a `/`.
     let mut keys: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, target) in targets.iter().enumerate() {
-        let target = normalise(target);
-        let file_end = target.find("::").unwrap_or(target.len());
-        for tail in tails(target, file_end) {
-            keys.entry(tail).or_default().push(i);
-        }
+        keys.entry(normalise(target)).or_default().push(i);
     }
     let mut covered = vec![false; targets.len()];
     let mut left = targets.len();
@@ -36,18 +32,15 @@ pub fn uncovered<'t, 'r>(
         if left == 0 {
             break;
         }
-        let id = normalise(id);
-        // Directories are only those before the first `::`: a `/` inside a
-        // test name or parameter is not a path separator.
-        let file_end = id.find("::").unwrap_or(id.len());
-        for tail in tails(id, file_end) {
-            for key in prefixes(tail) {
-                if let Some(hits) = keys.get(key) {
-                    for &i in hits {
-                        if !covered[i] {
-                            covered[i] = true;
-                            left -= 1;
-                        }
+        let Some(id) = offset.apply(normalise(id)) else {
+            continue;
+        };
+        for key in prefixes(&id) {
+            if let Some(hits) = keys.get(key) {
+                for &i in hits {
+                    if !covered[i] {
+                        covered[i] = true;
+                        left -= 1;
                     }
                 }
             }
@@ -61,8 +54,8 @@ pub fn uncovered<'t, 'r>(
         .collect()
 }
 
-/// `./a/./b.py` -> `a/./b.py`, `tests/` -> `tests`: the spellings that name
-/// the same target as the result files do.
+/// `./a/b.py` -> `a/b.py`, `tests/` -> `tests`: the spellings that name the
+/// same target as the result files do.
 fn normalise(value: &str) -> &str {
     let mut value = value;
     while let Some(rest) = value.strip_prefix("./") {
@@ -70,15 +63,6 @@ fn normalise(value: &str) -> &str {
     }
     let trimmed = value.trim_end_matches('/');
     if trimmed.is_empty() { value } else { trimmed }
-}
-
-/// `value` and every tail of it that starts after a `/` in `value[..end]`.
-fn tails(value: &str, end: usize) -> impl Iterator<Item = &str> {
-    let starts = value[..end]
-        .match_indices('/')
-        .map(|(i, _)| i + 1)
-        .filter(move |&i| i < value.len());
-    std::iter::once(value).chain(starts.map(move |i| &value[i..]))
 }
 
 /// `value` and every prefix of it that ends before a `/`, `:` or `[`: its
@@ -95,12 +79,16 @@ fn prefixes(value: &str) -> impl Iterator<Item = &str> {
 mod tests {
     use super::*;
 
-    fn missing(targets: &[&str], ids: &[&str]) -> Vec<String> {
+    fn missing_with(targets: &[&str], ids: &[&str], offset: &PathOffset) -> Vec<String> {
         let targets: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
-        uncovered(&targets, ids.iter().copied())
+        uncovered(&targets, ids.iter().copied(), offset)
             .into_iter()
             .map(String::from)
             .collect()
+    }
+
+    fn missing(targets: &[&str], ids: &[&str]) -> Vec<String> {
+        missing_with(targets, ids, &PathOffset::Same)
     }
 
     #[test]
@@ -142,17 +130,34 @@ mod tests {
     }
 
     #[test]
-    fn rootdir_above_or_below_the_working_directory() {
-        // pytest's rootdir is above the working directory.
-        assert!(missing(&["tests/a_test.py"], &["sub/tests/a_test.py::t"]).is_empty());
-        // ... or below it.
-        assert!(missing(&["py/tests/a_test.py"], &["tests/a_test.py::t"]).is_empty());
-        // A `/` in a parameter is not a directory.
+    fn files_of_the_same_name_never_cover_each_other() {
         assert_eq!(
-            missing(&["b.py"], &["a.py::t[x/b.py]"]),
-            ["b.py"],
-            "a parameter never covers a file"
+            missing(&["a/test_x.py", "b/test_x.py"], &["a/test_x.py::t"]),
+            ["b/test_x.py"]
         );
+        assert_eq!(
+            missing(&["tests/a.py"], &["sub/tests/a.py::t"]),
+            ["tests/a.py"]
+        );
+    }
+
+    #[test]
+    fn the_rootdir_offset_maps_node_ids_to_targets() {
+        // pytest's rootdir is below the working directory...
+        let below = PathOffset::Prepend("py".into());
+        assert!(missing_with(&["py/tests/a.py"], &["tests/a.py::t"], &below).is_empty());
+        // ... or above it: ids outside the working directory cover nothing.
+        let above = PathOffset::Strip("proj".into());
+        assert!(missing_with(&["tests/a.py"], &["proj/tests/a.py::t"], &above).is_empty());
+        assert_eq!(
+            missing_with(&["tests/a.py"], &["other/tests/a.py::t"], &above),
+            ["tests/a.py"]
+        );
+    }
+
+    #[test]
+    fn a_slash_in_a_parameter_is_not_a_directory() {
+        assert_eq!(missing(&["b.py"], &["a.py::t[x/b.py]"]), ["b.py"]);
     }
 
     #[test]

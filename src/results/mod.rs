@@ -6,6 +6,7 @@ mod collector_json;
 mod coverage;
 mod junit;
 mod record;
+mod witness;
 
 use std::path::PathBuf;
 
@@ -13,6 +14,7 @@ pub use collector_json::parse_collector_json;
 pub use coverage::uncovered;
 pub use junit::parse_junit;
 pub use record::{RunResult, RunStatus, Statistics};
+pub use witness::{PathOffset, Witness, WitnessOutcome};
 
 /// The outcome of one test.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

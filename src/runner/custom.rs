@@ -39,5 +39,6 @@ pub fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         },
         notice: None,
         temp_dir: None,
+        witness: None,
     })
 }

@@ -10,6 +10,7 @@ pub mod pytest_collect;
 mod setup;
 mod target;
 pub mod template;
+mod witness;
 
 pub use custom::custom;
 pub use kind::{RunnerKind, UnknownRunner};

@@ -6,6 +6,7 @@ use super::RunnerKind;
 use super::pytest_collect::{check_tag_filter_support, collector_version};
 use super::setup::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerError, RunnerInputs};
 use super::template::{CommandTemplate, MissingTests};
+use super::witness::WitnessSite;
 
 const JSON_COMMAND: &str = "pytest {{testExamples}} --json={{resultPath}}";
 const JUNIT_COMMAND: &str = "pytest {{testExamples}} --junit-xml={{resultPath}}";
@@ -115,6 +116,7 @@ pub(super) fn pytest_with(
         exit_rules: pytest_exit_rules,
         notice: Some(notice.to_string()),
         temp_dir,
+        witness: Some(WitnessSite::create(inputs.python_path).map_err(RunnerError::TempDir)?),
     })
 }
 
@@ -198,6 +200,7 @@ mod tests {
             retry_command: None,
             result_path: Some(Path::new("out/r.json")),
             tag_filters: None,
+            python_path: None,
         };
         let r = pytest(inputs, || true).unwrap();
         assert_eq!(

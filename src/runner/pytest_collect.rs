@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 
 use super::target::{TargetOrigin, target_args};
 use super::template::{CommandTemplate, RESULT_PATH, TEST_EXAMPLES};
+use crate::results::Witness;
 
 /// One collected test.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,13 +46,19 @@ pub fn program_prefix(template: &CommandTemplate) -> Vec<String> {
     }
 }
 
-/// Runs `<prefix> --collect-only -q [--tag-filters F] <files>` and returns
-/// the node ids it prints. A non-zero exit is `pytest collection failed: <stderr>`.
+/// Runs `<prefix> --collect-only -q [--tag-filters F] <files>` with `env`
+/// and returns the node ids it selected: from the witness (D23) when it
+/// loaded, else as printed. A non-zero exit is `pytest collection failed:
+/// <stderr>`; a collection whose node ids cannot be read (an `addopts` of
+/// `-q` or `-v` changes what pytest prints) is an error too, never an empty
+/// list, so no file is dropped from the plan.
 pub fn collect_examples(
     prefix: &[String],
     files: &[String],
     tag_filters: Option<&str>,
     junit: bool,
+    env: &[(String, String)],
+    witness: impl FnOnce() -> Option<Witness>,
 ) -> Result<Vec<CollectedExample>, String> {
     if files.is_empty() {
         return Ok(Vec::new());
@@ -67,23 +74,40 @@ pub fn collect_examples(
         .map_err(|err| format!("pytest collection failed: {err}"))?;
     let output = command
         .args(files)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("pytest collection failed: failed to start `{program}`: {e}"))?;
+    let selected = witness().and_then(|w| w.selected);
     if !output.status.success() {
         return Err(format!(
             "pytest collection failed: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::trim)
+    let node_ids: Vec<String> = match selected {
+        Some(ids) => ids,
+        None => String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.contains("::"))
+            .map(String::from)
+            .collect(),
+    };
+    // pytest exits 0 only when it collected something.
+    if node_ids.is_empty() {
+        return Err(
+            "pytest collection failed: pytest collected tests, but bktec could not read their node ids from its output (does `addopts` add -q or -v?)"
+                .to_string(),
+        );
+    }
+    Ok(node_ids
+        .into_iter()
         .filter(|l| l.contains("::"))
         .map(|node_id| {
             let (scope, name) = node_id.rsplit_once("::").expect("contains ::");
             CollectedExample {
-                node_id: node_id.to_string(),
+                node_id: node_id.clone(),
                 scope: if junit {
                     junit_classname(scope)
                 } else {
@@ -98,7 +122,11 @@ pub fn collect_examples(
 /// Whether pytest, run with the test command's own program (D13), collects
 /// no tests at all from `targets`: its status 5. Anything else, including a
 /// failure to start, is "cannot tell" (`false`), so the caller stays red.
-pub fn collects_nothing(template: &CommandTemplate, targets: &[String]) -> bool {
+pub fn collects_nothing(
+    template: &CommandTemplate,
+    targets: &[String],
+    env: &[(String, String)],
+) -> bool {
     let prefix = program_prefix(template);
     let (program, args) = prefix.split_first().expect("a prefix has a program");
     // D24: a target is never an option; one that cannot be passed proves nothing.
@@ -109,6 +137,7 @@ pub fn collects_nothing(template: &CommandTemplate, targets: &[String]) -> bool 
         .args(args)
         .args(["--collect-only", "-q", "-p", "no:cacheprovider"])
         .args(targets)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

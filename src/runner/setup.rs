@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use super::pytest_collect::collects_nothing;
+use super::pytest_collect::{CollectedExample, collect_examples, collects_nothing, program_prefix};
 use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{CommandTemplate, MissingTests, TemplateError};
+use super::witness::WitnessSite;
 use super::{RunnerKind, custom, pytest};
+use crate::results::Witness;
 
 /// What the settings say about the runner.
 #[derive(Clone, Copy, Debug, Default)]
@@ -21,6 +23,9 @@ pub struct RunnerInputs<'a> {
     pub result_path: Option<&'a Path>,
     /// pytest tag filters (`key:value`), if any.
     pub tag_filters: Option<&'a str>,
+    /// `PYTHONPATH` as bktec found it, kept behind the witness plugin's
+    /// directory (D23).
+    pub python_path: Option<&'a str>,
 }
 
 /// The format of a result file.
@@ -99,6 +104,8 @@ pub struct Runner {
     pub notice: Option<String>,
     /// A directory bktec made for results, removed with the runner (D18).
     pub(super) temp_dir: Option<TempDir>,
+    /// The witness plugin's directory, for runners that have one (D23).
+    pub(super) witness: Option<WitnessSite>,
 }
 
 /// Builds the runner for `kind`. `probe` answers whether the pytest collector
@@ -169,7 +176,22 @@ impl Runner {
     /// (d)): pytest collects nothing from them. Other runners cannot tell.
     pub fn hold_no_tests(&self, targets: &[String]) -> bool {
         match self.kind {
-            RunnerKind::Pytest => collects_nothing(&self.test, targets),
+            RunnerKind::Pytest => {
+                let env = self
+                    .witness
+                    .as_ref()
+                    .map(|w| w.env("collect"))
+                    .unwrap_or_default();
+                let nothing = collects_nothing(&self.test, targets, &env);
+                // Deselected tests are tests: only a collection that found
+                // none at all proves the targets empty.
+                let deselected = self
+                    .witness
+                    .as_ref()
+                    .and_then(|w| w.take("collect"))
+                    .is_some_and(|w| w.deselected > 0 || w.selected.is_some_and(|s| !s.is_empty()));
+                nothing && !deselected
+            }
             RunnerKind::Rspec
             | RunnerKind::Jest
             | RunnerKind::Vitest
@@ -179,6 +201,45 @@ impl Runner {
             | RunnerKind::Cucumber
             | RunnerKind::Custom => false,
         }
+    }
+
+    /// The tests of `files`, collected with the test command's own pytest
+    /// (D13) and read from the witness where it loads (D23).
+    pub fn collect_examples(
+        &self,
+        files: &[String],
+        tag_filters: Option<&str>,
+        junit: bool,
+    ) -> Result<Vec<CollectedExample>, String> {
+        let env = self
+            .witness
+            .as_ref()
+            .map(|w| w.env("examples"))
+            .unwrap_or_default();
+        collect_examples(
+            &program_prefix(&self.test),
+            files,
+            tag_filters,
+            junit,
+            &env,
+            || self.witness.as_ref().and_then(|w| w.take("examples")),
+        )
+    }
+
+    /// Variables added to attempt `attempt`'s environment: those that load
+    /// the witness plugin (D23), for runners that have one.
+    pub fn attempt_env(&self, attempt: u32) -> Vec<(String, String)> {
+        self.witness
+            .as_ref()
+            .map(|w| w.env(&format!("attempt-{attempt}")))
+            .unwrap_or_default()
+    }
+
+    /// What the witness plugin saw in attempt `attempt`, if it loaded.
+    pub fn take_witness(&self, attempt: u32) -> Option<Witness> {
+        self.witness
+            .as_ref()
+            .and_then(|w| w.take(&format!("attempt-{attempt}")))
     }
 
     /// Whether the result path is bktec's own temporary file.

@@ -111,6 +111,36 @@ fn splitting_stand_in(split: &'static [&'static str]) -> StandIn {
 }
 
 #[test]
+fn a_split_file_keeps_its_tests_whatever_addopts_does_to_the_output() {
+    // `-q` in addopts makes `--collect-only -q` print `file: N`, and `-v` a
+    // tree: the node ids come from the witness, never from scraping.
+    for addopts in ["-q", "-v", "-qq"] {
+        let dir = TestDir::new();
+        dir.write("tests/test_slow.py", SLOW);
+        dir.write("tests/test_fast.py", FAST);
+        dir.write("pytest.ini", &format!("[pytest]\naddopts = {addopts}\n"));
+        let stand_in = splitting_stand_in(&["tests/test_slow.py"]);
+        api_bktec(&dir, &stand_in.url, Venv::Collector)
+            .env("BUILDKITE_PARALLEL_JOB_COUNT", "2")
+            .env("BUILDKITE_TEST_ENGINE_SPLIT_BY_EXAMPLE", "true")
+            .output()
+            .assert_success()
+            .assert_stdout_contains("| Total   |           | 3 |");
+        let create = stand_in
+            .requests_to("/test_plan")
+            .into_iter()
+            .find(|r| r.method == "POST")
+            .unwrap()
+            .json();
+        assert_eq!(
+            create["tests"]["examples"].as_array().map(Vec::len),
+            Some(3),
+            "addopts {addopts}: {create}"
+        );
+    }
+}
+
+#[test]
 fn slow_files_are_sent_as_pytest_node_ids_and_run_one_by_one() {
     let dir = TestDir::new();
     dir.write("tests/test_slow.py", SLOW);

@@ -144,7 +144,9 @@ fn a_muted_failure_under_x_does_not_hide_files_that_never_ran() {
             .output()
             .assert_exit(1)
             .assert_stdout_contains("1 assigned target produced no result:\n- tests/b_test.py\n")
-            .assert_stdout_contains("Only muted tests failed, but the run cannot be passed:\n- 1 assigned target produced no result, so its tests may never have run\n")
+            .assert_stdout_contains("Only muted tests failed, but the run cannot be passed:\n")
+            .assert_stdout_contains("- 2 selected tests of the first run never ran: tests/b_test.py::test_ok, tests/b_test.py::test_broken\n")
+            .assert_stdout_contains("- 1 assigned target produced no result, so its tests may never have run\n")
             .assert_stderr_contains("pytest exited with error: exit status 1");
     }
     // Without -x every file answers, and the muted-only rule holds.

@@ -23,3 +23,4 @@ mod run;
 mod schema;
 mod signals;
 mod support;
+mod witness;

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use super::*;
 use crate::execute::verdict::{Unproven, Verdict, verdict};
-use crate::results::{Outcome, ParsedResults, TestResult};
+use crate::results::{Outcome, ParsedResults, TestResult, Witness};
 
 /// Replays scripted attempts and records what it was asked to run.
 struct Scripted {
@@ -80,6 +80,7 @@ fn exited(code: i32, tests: Vec<TestResult>) -> AttemptReport {
         }),
         run_error: None,
         collected_nothing: false,
+        witness: None,
     }
 }
 
@@ -105,7 +106,7 @@ use Outcome::{Failed, Passed};
 
 #[test]
 fn passing_first_time_stops() {
-    let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed)])]);
+    let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed), u_ok()])]);
     let out = run(&mut s, &[], policy(2));
     assert_eq!(out.stop, StopReason::NothingToRetry);
     assert_eq!(verdict(&out).status(), 0);
@@ -115,7 +116,7 @@ fn passing_first_time_stops() {
 #[test]
 fn flaky_tests_are_retried_by_node_id_and_pass_on_retry() {
     let mut s = Scripted::new(vec![
-        exited(1, vec![test("a", Passed), test("b", Failed)]),
+        exited(1, vec![test("a", Passed), test("b", Failed), u_ok()]),
         exited(0, vec![test("b", Passed)]),
     ]);
     let out = run(&mut s, &[], policy(2));
@@ -185,6 +186,7 @@ fn unread_results_stop_the_loop_and_keep_the_exit_code() {
         results: AttemptResults::NotRead,
         run_error: None,
         collected_nothing: false,
+        witness: None,
     }]);
     let out = run(&mut s, &[], policy(3));
     assert_eq!(out.stop, StopReason::ResultsUnavailable);
@@ -200,6 +202,7 @@ fn a_retry_whose_results_cannot_be_read_is_not_retried_again() {
             results: AttemptResults::Unreadable("missing".into()),
             run_error: None,
             collected_nothing: false,
+            witness: None,
         },
     ]);
     let out = run(&mut s, &[], policy(5));
@@ -256,6 +259,7 @@ fn muted_only_is_not_green_when_the_last_results_were_unreadable() {
             results: AttemptResults::Unreadable("malformed".into()),
             run_error: None,
             collected_nothing: false,
+            witness: None,
         },
     ]);
     let out = run(&mut s, &muted_b(), policy(1));
@@ -276,6 +280,7 @@ fn signals_end_the_run_without_retries() {
             }),
             run_error: None,
             collected_nothing: false,
+            witness: None,
         }]);
         let out = run(&mut s, &[], policy(3));
         assert_eq!(out.stop, StopReason::Signal);
@@ -304,6 +309,7 @@ fn a_command_that_cannot_start_exits_16() {
         results: AttemptResults::NotRead,
         run_error: None,
         collected_nothing: false,
+        witness: None,
     }]);
     let out = run(&mut s, &[], policy(3));
     assert_eq!(out.stop, StopReason::StartFailed);
@@ -318,6 +324,7 @@ fn unreadable(code: i32) -> AttemptReport {
         results: AttemptResults::Unreadable("failed to read result file `r.json`".into()),
         run_error: None,
         collected_nothing: false,
+        witness: None,
     }
 }
 
@@ -337,7 +344,10 @@ fn exit_0_without_readable_results_is_not_proven() {
 
 #[test]
 fn exit_0_with_a_recorded_failure_is_not_proven() {
-    let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed), test("b", Failed)])]);
+    let mut s = Scripted::new(vec![exited(
+        0,
+        vec![test("a", Passed), test("b", Failed), u_ok()],
+    )]);
     let out = run(&mut s, &[], policy(0));
     assert_eq!(
         verdict(&out),
@@ -416,13 +426,33 @@ fn muted_only_failures_pass_when_the_silent_targets_hold_no_tests() {
 fn silent_targets_are_listed_but_do_not_fail_a_passing_run() {
     // A helper module that matches the pattern but defines no tests.
     let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed)])]);
+    s.empty_targets = vec!["u.py".to_string()];
     let out = run(&mut s, &[], policy(1));
     assert_eq!(out.silent_targets, ["u.py"]);
+    assert_eq!(s.asked_empty, [vec!["u.py".to_string()]]);
     assert_eq!(verdict(&out), Verdict::Passed { muted_failures: 0 });
+}
+
+#[test]
+fn a_silent_target_that_holds_tests_is_not_proven() {
+    // `pytest.exit(returncode=0)` in t.py: u.py never runs, and pytest says 0.
+    let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed)])]);
+    let out = run(&mut s, &[], policy(1));
+    assert_eq!(
+        verdict(&out),
+        Verdict::Unproven(vec![Unproven::SilentTargets(1)])
+    );
+}
+
+#[test]
+fn a_failing_run_never_asks_about_silent_targets() {
+    let mut s = Scripted::new(vec![exited(1, vec![test("a", Failed)])]);
+    let out = run(&mut s, &[], policy(0));
     assert!(
         s.asked_empty.is_empty(),
         "collection only runs when it decides"
     );
+    assert_eq!(verdict(&out).status(), 1);
 }
 
 #[test]
@@ -457,6 +487,7 @@ fn without_a_result_file_the_exit_status_is_the_only_evidence() {
             results: AttemptResults::NoResultFile,
             run_error: None,
             collected_nothing: false,
+            witness: None,
         }]);
         let out = run(&mut s, &[], policy(2));
         assert_eq!(verdict(&out).status(), want);
@@ -472,4 +503,81 @@ fn exit_0_with_no_result_for_any_target_is_not_proven() {
         verdict(&out),
         Verdict::Unproven(vec![Unproven::NothingReported(2)])
     );
+}
+
+/// A witness that selected `selected` and saw `outcomes` (D23).
+fn witness(selected: &[&str], deselected: usize, outcomes: &[(&str, &str)]) -> Witness {
+    let outcomes: serde_json::Map<String, serde_json::Value> = outcomes
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "rootdir_from_cwd": ".", "cwd_from_rootdir": ".",
+        "selected": selected, "deselected": deselected, "outcomes": outcomes,
+    }))
+    .unwrap()
+}
+
+#[test]
+fn selected_tests_that_never_reported_keep_a_muted_only_run_red() {
+    // `pytest -x` stops at the muted failure; t.py::c in the same file never runs.
+    let mut report = exited(1, vec![test("b", Failed), u_ok()]);
+    report.witness = Some(witness(
+        &["t.py::b", "t.py::c", "u.py::c"],
+        0,
+        &[("t.py::b", "failed"), ("u.py::c", "passed")],
+    ));
+    let out = run(&mut Scripted::new(vec![report]), &muted_b(), policy(0));
+    assert_eq!(
+        verdict(&out),
+        Verdict::Failed {
+            status: 1,
+            code: 1,
+            refused: vec![Unproven::NeverRan {
+                attempt: 0,
+                tests: vec!["t.py::c".into()]
+            }]
+        }
+    );
+}
+
+#[test]
+fn a_teardown_error_the_result_file_calls_a_pass_is_retried() {
+    let mut first = exited(0, vec![test("a", Passed), u_ok()]);
+    first.witness = Some(witness(
+        &["t.py::a", "u.py::c"],
+        0,
+        &[("t.py::a", "failed"), ("u.py::c", "passed")],
+    ));
+    let mut s = Scripted::new(vec![first, exited(0, vec![test("a", Passed)])]);
+    let out = run(&mut s, &[], policy(1));
+    assert_eq!(s.asked[1], ["t.py::a"]);
+    assert_eq!(verdict(&out), Verdict::Passed { muted_failures: 0 });
+    // Without a retry it stays a failure, whatever pytest said.
+    let mut first = exited(0, vec![test("a", Passed), u_ok()]);
+    first.witness = Some(witness(&["t.py::a"], 0, &[("t.py::a", "failed")]));
+    let out = run(&mut Scripted::new(vec![first]), &[], policy(0));
+    assert_eq!(
+        verdict(&out),
+        Verdict::Unproven(vec![Unproven::FailuresRemain(1)])
+    );
+}
+
+#[test]
+fn deselecting_every_test_is_not_no_tests() {
+    let mut report = exited(5, Vec::new());
+    report.collected_nothing = true;
+    report.witness = Some(witness(&[], 2, &[]));
+    let out = run(&mut Scripted::new(vec![report]), &[], policy(0));
+    assert_eq!(verdict(&out).status(), 5);
+}
+
+#[test]
+fn the_witness_proves_silent_targets_quiet_without_a_collection() {
+    let mut report = exited(0, vec![test("a", Passed)]);
+    report.witness = Some(witness(&["t.py::a"], 0, &[("t.py::a", "passed")]));
+    let mut s = Scripted::new(vec![report]);
+    let out = run(&mut s, &[], policy(0));
+    assert!(s.asked_empty.is_empty());
+    assert_eq!(verdict(&out), Verdict::Passed { muted_failures: 0 });
 }

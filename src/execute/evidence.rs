@@ -1,0 +1,137 @@
+//! What the witness (D23) adds to an attempt's result file: failures the
+//! result file does not show (collector JSON reports a test whose fixture
+//! teardown failed as passed), and which silent targets provably held no
+//! tests.
+
+use std::collections::HashSet;
+
+use crate::results::{Outcome, PathOffset, TestResult, Witness, WitnessOutcome, uncovered};
+
+/// Marks as failed every result that the witness saw fail, and adds the
+/// failures the result file left out. A failure whose test name the result
+/// file already records as failed is the same test under another spelling
+/// of its id (JUnit rebuilds ids from class names) and is not added twice.
+pub(super) fn apply_witness(tests: &mut Vec<TestResult>, witness: &Witness) {
+    let failed = |id: &str| witness.outcomes.get(id) == Some(&WitnessOutcome::Failed);
+    for test in tests.iter_mut() {
+        if failed(&test.path) {
+            test.outcome = Outcome::Failed;
+        }
+    }
+    let known: HashSet<&str> = tests.iter().map(|t| t.path.as_str()).collect();
+    let failed_names: HashSet<&str> = tests
+        .iter()
+        .filter(|t| t.outcome == Outcome::Failed)
+        .map(|t| t.name.as_str())
+        .collect();
+    let missing: Vec<TestResult> = witness
+        .outcomes
+        .iter()
+        .filter(|(id, outcome)| **outcome == WitnessOutcome::Failed && !known.contains(id.as_str()))
+        .filter_map(|(id, _)| {
+            let (scope, name) = id.rsplit_once("::").unwrap_or(("", id.as_str()));
+            (!failed_names.contains(name)).then(|| TestResult {
+                scope: scope.to_string(),
+                name: name.to_string(),
+                path: id.clone(),
+                identifier: String::new(),
+                outcome: Outcome::Failed,
+            })
+        })
+        .collect();
+    tests.extend(missing);
+}
+
+/// Whether the silent targets provably held no tests, by the first run's
+/// witness: none of the tests it selected lies in one of them. `None` when
+/// the witness cannot say (it did not load, or did not see the selection).
+pub(super) fn silent_targets_quiet(
+    silent: &[String],
+    first: Option<&Witness>,
+    offset: &PathOffset,
+) -> Option<bool> {
+    let selected = first?.selected.as_ref()?;
+    let still_silent = uncovered(silent, selected.iter().map(String::as_str), offset);
+    Some(still_silent.len() == silent.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: &str, outcome: Outcome) -> TestResult {
+        let (scope, name) = id.rsplit_once("::").unwrap();
+        TestResult {
+            scope: scope.into(),
+            name: name.into(),
+            path: id.into(),
+            identifier: String::new(),
+            outcome,
+        }
+    }
+
+    fn witness(selected: &[&str], outcomes: &[(&str, &str)]) -> Witness {
+        let outcomes: serde_json::Map<String, serde_json::Value> = outcomes
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "rootdir_from_cwd": ".", "cwd_from_rootdir": ".",
+            "selected": selected, "deselected": 0, "outcomes": outcomes,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn teardown_errors_the_collector_calls_passes_are_failures() {
+        let mut tests = vec![
+            result("t.py::td", Outcome::Passed),
+            result("t.py::ok", Outcome::Passed),
+        ];
+        let w = witness(
+            &["t.py::td", "t.py::ok", "t.py::gone"],
+            &[
+                ("t.py::td", "failed"),
+                ("t.py::ok", "passed"),
+                ("t.py::gone", "failed"),
+            ],
+        );
+        apply_witness(&mut tests, &w);
+        let outcomes: Vec<(&str, &Outcome)> = tests
+            .iter()
+            .map(|t| (t.path.as_str(), &t.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("t.py::td", &Outcome::Failed),
+                ("t.py::ok", &Outcome::Passed),
+                ("t.py::gone", &Outcome::Failed)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failure_already_recorded_under_another_id_is_not_added_twice() {
+        let mut tests = vec![result("pkg/check.py::TestA::test_x", Outcome::Failed)];
+        let w = witness(&[], &[("pkg/check_a.py::TestA::test_x", "failed")]);
+        apply_witness(&mut tests, &w);
+        assert_eq!(tests.len(), 1);
+    }
+
+    #[test]
+    fn silent_targets_are_quiet_only_when_nothing_in_them_was_selected() {
+        let silent = vec!["tests/helpers.py".to_string(), "tests/b.py".to_string()];
+        let w = witness(&["tests/a.py::t"], &[]);
+        assert_eq!(
+            silent_targets_quiet(&silent, Some(&w), &PathOffset::Same),
+            Some(true)
+        );
+        let w = witness(&["tests/a.py::t", "tests/b.py::t"], &[]);
+        assert_eq!(
+            silent_targets_quiet(&silent, Some(&w), &PathOffset::Same),
+            Some(false)
+        );
+        assert_eq!(silent_targets_quiet(&silent, None, &PathOffset::Same), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! The witness file (D23): what bktec's own pytest plugin saw in an attempt,
+//! as evidence beside the result file. It knows what the collector does not
+//! report: errors in fixture teardown, the selected tests that never
+//! reported (`pytest -x`, `pytest.exit`), and deselected tests.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// How one test ended, by its worst phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WitnessOutcome {
+    /// Every phase passed.
+    Passed,
+    /// It was skipped.
+    Skipped,
+    /// A phase failed: setup, the test itself, or teardown.
+    Failed,
+}
+
+/// What the witness plugin recorded in one attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Witness {
+    /// pytest's rootdir, relative to the directory pytest ran in.
+    rootdir_from_cwd: String,
+    /// The directory pytest ran in, relative to its rootdir.
+    cwd_from_rootdir: String,
+    /// The node ids pytest selected to run, in order; `None` when unknown
+    /// (collection did not finish, or pytest-xdist collected in workers).
+    pub selected: Option<Vec<String>>,
+    /// How many collected tests were deselected (`-k`, `-m`, plugins).
+    pub deselected: usize,
+    /// How every test that reported ended.
+    pub outcomes: BTreeMap<String, WitnessOutcome>,
+    /// Collectors that failed.
+    #[serde(default)]
+    pub collect_errors: Vec<String>,
+}
+
+/// How a node id's path (relative to pytest's rootdir) becomes a path
+/// relative to the working directory that targets are relative to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum PathOffset {
+    /// They are the same directory, or nothing says otherwise.
+    #[default]
+    Same,
+    /// The rootdir is this directory below the working directory.
+    Prepend(String),
+    /// The working directory is this directory below the rootdir: node ids
+    /// outside it name no target.
+    Strip(String),
+}
+
+impl Witness {
+    /// Reads the witness file at `path`: `None` when it is missing or not a
+    /// witness (the plugin did not load, or pytest died before writing).
+    pub fn read(path: &Path) -> Option<Witness> {
+        let bytes = std::fs::read(path).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// How this attempt's node ids map to target paths.
+    pub fn offset(&self) -> PathOffset {
+        let clean = |p: &str| p.trim_end_matches('/').to_string();
+        if self.rootdir_from_cwd == "." {
+            PathOffset::Same
+        } else if !self.rootdir_from_cwd.starts_with("..") {
+            PathOffset::Prepend(clean(&self.rootdir_from_cwd))
+        } else if !self.cwd_from_rootdir.starts_with("..") {
+            PathOffset::Strip(clean(&self.cwd_from_rootdir))
+        } else {
+            PathOffset::Same
+        }
+    }
+
+    /// The selected tests that never reported: the run stopped before them.
+    pub fn never_ran(&self) -> Vec<String> {
+        self.selected
+            .iter()
+            .flatten()
+            .filter(|id| !self.outcomes.contains_key(*id))
+            .cloned()
+            .collect()
+    }
+}
+
+impl PathOffset {
+    /// `id` (relative to the rootdir) relative to the working directory, or
+    /// `None` when it lies outside it.
+    pub fn apply<'a>(&self, id: &'a str) -> Option<std::borrow::Cow<'a, str>> {
+        use std::borrow::Cow;
+        match self {
+            PathOffset::Same => Some(Cow::Borrowed(id)),
+            PathOffset::Prepend(dir) => Some(Cow::Owned(format!("{dir}/{id}"))),
+            PathOffset::Strip(dir) => id
+                .strip_prefix(dir.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+                .map(Cow::Borrowed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn witness(json: &str) -> Witness {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn reads_what_the_plugin_writes() {
+        let w = witness(
+            r#"{"version": 1, "rootdir_from_cwd": ".", "cwd_from_rootdir": ".",
+                "selected": ["t.py::a", "t.py::b", "t.py::c"], "deselected": 2,
+                "outcomes": {"t.py::a": "failed", "t.py::b": "passed"},
+                "collect_errors": [], "exitstatus": 1}"#,
+        );
+        assert_eq!(w.never_ran(), ["t.py::c"]);
+        assert_eq!(w.outcomes["t.py::a"], WitnessOutcome::Failed);
+        assert_eq!(w.deselected, 2);
+        assert_eq!(w.offset(), PathOffset::Same);
+    }
+
+    #[test]
+    fn offsets_between_rootdir_and_the_working_directory() {
+        let w = |root: &str, cwd: &str| {
+            witness(&format!(
+                r#"{{"rootdir_from_cwd": "{root}", "cwd_from_rootdir": "{cwd}", "selected": null,
+                    "deselected": 0, "outcomes": {{}}}}"#
+            ))
+            .offset()
+        };
+        assert_eq!(w("py", "../.."), PathOffset::Prepend("py".into()));
+        assert_eq!(w("..", "proj"), PathOffset::Strip("proj".into()));
+        assert_eq!(
+            PathOffset::Prepend("py".into())
+                .apply("tests/a.py::t")
+                .unwrap(),
+            "py/tests/a.py::t"
+        );
+        assert_eq!(
+            PathOffset::Strip("proj".into())
+                .apply("proj/tests/a.py::t")
+                .unwrap(),
+            "tests/a.py::t"
+        );
+        assert_eq!(
+            PathOffset::Strip("proj".into()).apply("other/a.py::t"),
+            None
+        );
+        assert_eq!(
+            PathOffset::Strip("proj".into()).apply("project/a.py::t"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_missing_or_foreign_file_is_no_witness() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Witness::read(&dir.path().join("none.json")), None);
+        std::fs::write(dir.path().join("w.json"), "{\"other\": 1}").unwrap();
+        assert_eq!(Witness::read(&dir.path().join("w.json")), None);
+    }
+}
