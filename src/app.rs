@@ -1,7 +1,9 @@
 //! The orchestrator: the only place where configuration, discovery, planning
 //! and running meet (S9). `run` and `plan` have a file each.
 
+mod connect;
 mod plan_cmd;
+mod report_back;
 mod request;
 mod run_cmd;
 

@@ -5,17 +5,19 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use super::Context;
+use super::connect::{api_client, build_runner, tokens};
 use super::request::build_request;
-use super::run_cmd::{api_client, build_runner, tokens, warn_lines};
 use crate::cli::PlanCmd;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::config::{CliOverrides, EnvVars};
 use crate::error::BktecError;
 use crate::exit_code;
+use crate::plan::api::ApiClient;
 use crate::plan::{
-    FallbackReason, PlanSource, fatal_text, local_plan, server_or_error_plan, split_summary,
+    FallbackReason, PlanLookup, PlanSource, acquire_plan, fatal_text, local_plan, split_summary,
 };
+use crate::report::{Reporter, RunEvent};
 use crate::runner::RunnerKind;
 use crate::shell::Shell;
 
@@ -109,12 +111,16 @@ pub(super) fn plan(
             let tokens = tokens(&settings, api)?;
             // pytest needs its runner to collect examples; the others send
             // selectors only, so planning works for every runner.
+            let mut reporter = Reporter::new(settings.runner, settings.debug).notices_to_stderr();
             let runner = if settings.runner == RunnerKind::Pytest {
-                let runner = build_runner(&settings, context.env.get(EnvVars::PYTHONPATH))?;
-                if let Some(notice) = &runner.notice {
-                    // D19: stdout carries only the plan output.
-                    shell.err(&format!("{notice}\n"));
-                }
+                let runner = build_runner(context, &settings)?;
+                reporter.report(
+                    shell,
+                    RunEvent::RunnerReady {
+                        kind: runner.kind,
+                        format: runner.result_file().map(|f| f.format),
+                    },
+                );
                 Some(runner)
             } else {
                 None
@@ -133,7 +139,13 @@ pub(super) fn plan(
             // The fallback (11.1): the configured identifier and parallelism.
             // `--plan-out` writes the local plan over them, not an error
             // plan, which every job would take for "no tests here" (D26).
-            let fallback = || {
+            let fallback = |reason: &FallbackReason, reporter: &mut Reporter, shell: &mut Shell| {
+                reporter.report(shell, RunEvent::Fallback(reason));
+                if matches!(output, Output::PlanOut(_)) {
+                    shell.warn(
+                        "This is a locally-computed fallback plan, not a plan from the server.",
+                    );
+                }
                 let jobs = u32::try_from(fallback_parallelism)
                     .expect("parallelism and max-parallelism validated to 1..=1000");
                 let mut plan = local_plan(&discovery.targets, jobs);
@@ -145,69 +157,53 @@ pub(super) fn plan(
                     runs_nothing: plan.runs_nothing(),
                 }
             };
-            let plan_out_notice = |shell: &mut Shell| {
-                if matches!(output, Output::PlanOut(_)) {
-                    shell.warn(
-                        "This is a locally-computed fallback plan, not a plan from the server.",
-                    );
-                }
-            };
-            let created = runtime.block_on(async {
-                let mut request = build_request(
+            // The same acquisition as `run`, without the cache lookup (11.1).
+            let acquired = runtime
+                .block_on(acquire_plan(
                     &mut client,
-                    &settings,
-                    api,
-                    runner.as_ref(),
-                    &discovery.targets,
-                )
-                .await?;
-                request.max_parallelism = settings.max_parallelism;
-                request.target_time = settings.target_time.to_std().as_secs_f64();
-                client.create_plan(&request).await
-            });
-            match created {
-                Ok((plan, raw)) => {
-                    let source = server_or_error_plan(plan.clone());
-                    let document: serde_json::Value =
-                        serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
-                    match source {
-                        // D26: nor is a plan whose tasks are all empty
-                        // written; --json and --pipeline-upload pass it on.
-                        PlanSource::Server(plan)
-                            if !(plan.runs_nothing() && matches!(output, Output::PlanOut(_))) =>
-                        {
-                            if let Some(summary) = split_summary(&plan) {
-                                shell.err(&summary);
-                            }
-                            Planned {
-                                identifier: plan.identifier.clone(),
-                                parallelism: i64::from(plan.parallelism),
-                                document,
-                                runs_nothing: plan.runs_nothing(),
-                            }
-                        }
-                        PlanSource::Server(_) => {
-                            warn_lines(shell, &FallbackReason::ErrorPlan.warning_lines());
-                            plan_out_notice(shell);
-                            fallback()
-                        }
-                        // An error plan falls back for every output; --plan-out
-                        // no longer passes it through (D26 replaces 11.3).
-                        PlanSource::Fallback { reason } => {
-                            warn_lines(shell, &reason.warning_lines());
-                            plan_out_notice(shell);
-                            fallback()
-                        }
+                    PlanLookup::CreateOnly,
+                    async |client: &mut ApiClient| {
+                        let mut request = build_request(
+                            client,
+                            &settings,
+                            api,
+                            runner.as_ref(),
+                            &discovery.targets,
+                        )
+                        .await?;
+                        request.max_parallelism = settings.max_parallelism;
+                        request.target_time = settings.target_time.to_std().as_secs_f64();
+                        Ok(request)
+                    },
+                ))
+                .map_err(|fatal| BktecError::Api(fatal_text(&fatal)))?;
+            match acquired.source {
+                // D26: a plan whose tasks are all empty is not written by
+                // --plan-out; --json and --pipeline-upload pass it on.
+                PlanSource::Server(plan)
+                    if plan.runs_nothing() && matches!(output, Output::PlanOut(_)) =>
+                {
+                    fallback(&FallbackReason::ErrorPlan, &mut reporter, shell)
+                }
+                PlanSource::Server(plan) => {
+                    if let Some(summary) = split_summary(&plan) {
+                        shell.err(&summary);
+                    }
+                    let document = acquired
+                        .raw
+                        .as_deref()
+                        .and_then(|raw| serde_json::from_slice(raw).ok())
+                        .unwrap_or(serde_json::Value::Null);
+                    Planned {
+                        identifier: plan.identifier.clone(),
+                        parallelism: i64::from(plan.parallelism),
+                        document,
+                        runs_nothing: plan.runs_nothing(),
                     }
                 }
-                Err(err) => match FallbackReason::from_error(err) {
-                    Ok(reason) => {
-                        warn_lines(shell, &reason.warning_lines());
-                        plan_out_notice(shell);
-                        fallback()
-                    }
-                    Err(fatal) => return Err(BktecError::Api(fatal_text(&fatal))),
-                },
+                // An error plan falls back for every output; --plan-out no
+                // longer passes it through (D26 replaces 11.3).
+                PlanSource::Fallback { reason } => fallback(&reason, &mut reporter, shell),
             }
         }
     };

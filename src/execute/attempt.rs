@@ -7,12 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::retry_loop::{
-    AttemptExit, AttemptReport, AttemptResults, AttemptRunner, RetryData, RunEvent,
+    AttemptEvent, AttemptExit, AttemptReport, AttemptResults, AttemptRunner, RetryData,
 };
 use crate::config::EnvVars;
 use crate::process::{ChildExit, ChildSpec, Signals, run_child};
 use crate::results::{Mapping, ParsedResults, ResultsError, parse_collector_json, parse_junit};
-use crate::runner::template::shell_quote;
 use crate::runner::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerKind};
 use crate::upload::Uploader;
 
@@ -64,7 +63,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
         &mut self,
         tests: &[String],
         retry: RetryData,
-        events: &mut dyn FnMut(RunEvent),
+        events: &mut dyn FnMut(AttemptEvent),
     ) -> AttemptReport {
         // A result path that cannot be cleared would let an earlier file be
         // read as this attempt's results: the attempt does not run (D23).
@@ -84,7 +83,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
                 return start_failed(err.to_string());
             }
         };
-        events(RunEvent::Command(shell_quote(&argv)));
+        events(AttemptEvent::Command { argv: argv.clone() });
         let mut env = self.env.clone();
         env.extend(self.runner.attempt_env(retry.attempt));
         let spec = ChildSpec {
@@ -100,12 +99,9 @@ impl AttemptRunner for ProcessAttempts<'_> {
         };
         if outcome.left_running > 0 {
             // D28: whatever the command left running has been ended; say so.
-            let n = outcome.left_running;
-            events(RunEvent::Notice(format!(
-                "Buildkite Test Engine Client: Warning: the test command left {n} {} running after it exited; {} terminated",
-                if n == 1 { "process" } else { "processes" },
-                if n == 1 { "it was" } else { "they were" },
-            )));
+            events(AttemptEvent::ProcessesLeft {
+                count: outcome.left_running,
+            });
         }
         let code = match outcome.exit {
             ChildExit::Code(code) => Some(code),
@@ -132,13 +128,11 @@ impl AttemptRunner for ProcessAttempts<'_> {
         if let (Some(uploader), Some(file)) = (&mut self.uploader, self.runner.result_file())
             && file.path.exists()
         {
-            events(RunEvent::Notice(
-                "Buildkite Test Engine Client: Uploading test results to Test Engine".to_string(),
-            ));
+            events(AttemptEvent::Uploading);
             if let Err(err) = uploader.upload(&file.path).await {
-                events(RunEvent::Notice(format!(
-                    "Buildkite Test Engine Client: Failed to upload test results to Test Engine: {err}"
-                )));
+                events(AttemptEvent::UploadFailed {
+                    error: err.to_string(),
+                });
             }
         }
         let exit = match (outcome.cancelled_by, outcome.exit) {

@@ -10,7 +10,7 @@ mod verdict;
 
 pub use attempt::{ProcessAttempts, check_result_path};
 pub use retry_loop::{
-    AttemptExit, AttemptFacts, AttemptReport, AttemptResults, AttemptRunner, ResultsFact,
-    RetryData, RetryPolicy, RunEvent, RunOutcome, StopReason, execute,
+    AttemptEvent, AttemptExit, AttemptFacts, AttemptReport, AttemptResults, AttemptRunner,
+    ResultsFact, RetryData, RetryPolicy, RunOutcome, StopReason, execute,
 };
 pub use verdict::{Unproven, Verdict, verdict};

@@ -87,24 +87,41 @@ pub struct RetryData {
     pub max_retries: u32,
 }
 
-/// What the loop tells the reporter.
+/// What happens in an attempt, for the reporter (S11). Wording is the
+/// reporter's; these are the facts.
 #[derive(Clone, Debug, PartialEq)]
-pub enum RunEvent {
+pub enum AttemptEvent {
     /// An attempt is about to run these tests.
-    AttemptStarted {
+    Started {
         /// Which attempt.
         retry: RetryData,
         /// How many tests.
         tests: usize,
     },
-    /// The command line of an attempt, shell-quoted.
-    Command(String),
+    /// The command line of an attempt.
+    Command {
+        /// The program and its arguments.
+        argv: Vec<String>,
+    },
+    /// The command left processes running, which were ended (D28).
+    ProcessesLeft {
+        /// How many.
+        count: usize,
+    },
+    /// The result file is being uploaded (13.1).
+    Uploading,
+    /// The upload failed; the run goes on.
+    UploadFailed {
+        /// Why.
+        error: String,
+    },
     /// The result file of an attempt could not be used.
-    ResultsUnreadable(String),
-    /// A line for the user (uploads and the like).
-    Notice(String),
+    ResultsUnreadable {
+        /// Why.
+        message: String,
+    },
     /// An attempt finished.
-    AttemptFinished {
+    Finished {
         /// Which attempt.
         retry: RetryData,
         /// How it ended.
@@ -119,7 +136,7 @@ pub trait AttemptRunner {
         &mut self,
         tests: &[String],
         retry: RetryData,
-        events: &mut dyn FnMut(RunEvent),
+        events: &mut dyn FnMut(AttemptEvent),
     ) -> impl Future<Output = AttemptReport>;
 
     /// A SIGINT or SIGTERM received between attempts, if any.
@@ -187,7 +204,7 @@ pub async fn execute(
     muted: &[TestCase],
     policy: RetryPolicy,
     runner: &mut impl AttemptRunner,
-    events: &mut dyn FnMut(RunEvent),
+    events: &mut dyn FnMut(AttemptEvent),
 ) -> RunOutcome {
     let mut record = RunResult::new(muted.iter().map(|t| (t.scope.as_str(), t.name.as_str())));
     let targets: Vec<String> = tests.iter().map(|t| t.runnable().to_string()).collect();
@@ -201,7 +218,7 @@ pub async fn execute(
             attempt,
             max_retries: policy.max_retries,
         };
-        events(RunEvent::AttemptStarted {
+        events(AttemptEvent::Started {
             retry,
             tests: to_run.len(),
         });
@@ -241,7 +258,9 @@ pub async fn execute(
             AttemptResults::NoResultFile => ResultsFact::NoResultFile,
             AttemptResults::NotRead => ResultsFact::NotRead,
             AttemptResults::Unreadable(message) => {
-                events(RunEvent::ResultsUnreadable(message.clone()));
+                events(AttemptEvent::ResultsUnreadable {
+                    message: message.clone(),
+                });
                 ResultsFact::Unreadable(message)
             }
         };
@@ -266,7 +285,7 @@ pub async fn execute(
         {
             record.set_error(error);
         }
-        events(RunEvent::AttemptFinished {
+        events(AttemptEvent::Finished {
             retry,
             exit: report.exit.clone(),
         });

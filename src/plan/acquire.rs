@@ -90,30 +90,70 @@ pub fn fatal_text(err: &ApiError) -> String {
     }
 }
 
-/// `run`'s flow (4.5): the cached plan by identifier, else a new plan built
-/// by `build_request` (only on a cache miss, since building it may collect
-/// examples); an error plan or a recoverable error falls back; a fatal error
-/// is returned.
-pub async fn fetch_plan(
+/// Whether a cached plan is looked up before one is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanLookup<'a> {
+    /// `run` (4.5): the cached plan of `identifier` first.
+    CachedFirst {
+        /// The plan identifier.
+        identifier: &'a str,
+        /// BUILDKITE_RETRY_COUNT, sent with the lookup.
+        job_retry_count: i64,
+    },
+    /// `plan` (11.1): always create.
+    CreateOnly,
+}
+
+/// A plan from Test Engine, or why there is none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Acquired {
+    /// The plan, or the reason to fall back.
+    pub source: PlanSource,
+    /// The body of a create-plan answer, as the server sent it.
+    pub raw: Option<Vec<u8>>,
+}
+
+/// The one flow that gets a plan from Test Engine, for `run` and `plan`:
+/// look up the cached plan when `lookup` says so, else build a request with
+/// `build_request` (only then, since building it may collect examples) and
+/// create the plan. An error plan or a recoverable error is a fallback with
+/// its reason (4.2, 4.4); a fatal error is returned.
+pub async fn acquire_plan(
     client: &mut ApiClient,
-    identifier: &str,
-    job_retry_count: i64,
+    lookup: PlanLookup<'_>,
     build_request: impl AsyncFnOnce(&mut ApiClient) -> Result<CreatePlanRequest, ApiError>,
-) -> Result<PlanSource, ApiError> {
+) -> Result<Acquired, ApiError> {
     let fallback = |err: ApiError| {
-        FallbackReason::from_error(err).map(|reason| PlanSource::Fallback { reason })
+        FallbackReason::from_error(err).map(|reason| Acquired {
+            source: PlanSource::Fallback { reason },
+            raw: None,
+        })
     };
-    match client.cached_plan(identifier, job_retry_count).await {
-        Ok(Some(plan)) => return Ok(server_or_error_plan(plan)),
-        Ok(None) => {}
-        Err(err) => return fallback(err),
+    if let PlanLookup::CachedFirst {
+        identifier,
+        job_retry_count,
+    } = lookup
+    {
+        match client.cached_plan(identifier, job_retry_count).await {
+            Ok(Some(plan)) => {
+                return Ok(Acquired {
+                    source: server_or_error_plan(plan),
+                    raw: None,
+                });
+            }
+            Ok(None) => {}
+            Err(err) => return fallback(err),
+        }
     }
     let request = match build_request(client).await {
         Ok(request) => request,
         Err(err) => return fallback(err),
     };
     match client.create_plan(&request).await {
-        Ok((plan, _raw)) => Ok(server_or_error_plan(plan)),
+        Ok((plan, raw)) => Ok(Acquired {
+            source: server_or_error_plan(plan),
+            raw: Some(raw),
+        }),
         Err(err) => fallback(err),
     }
 }

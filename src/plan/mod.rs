@@ -10,7 +10,10 @@ mod model;
 mod prefix;
 mod summary;
 
-pub use acquire::{FallbackReason, PlanSource, fatal_text, fetch_plan, server_or_error_plan};
+pub use acquire::{
+    Acquired, FallbackReason, PlanLookup, PlanSource, acquire_plan, fatal_text,
+    server_or_error_plan,
+};
 pub use file::{PlanFileError, PlanProblem, read_plan_file};
 pub use local::local_plan;
 pub use model::{FormatTiming, Task, TestCase, TestFormat, TestPlan, TimingMetadata};

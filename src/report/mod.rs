@@ -1,5 +1,7 @@
 //! The end-of-run report (behaviour document 10.1, 10.2; lists sorted, D19).
 
+mod events;
+mod human;
 mod verdict;
 
 use std::fmt::Write;
@@ -8,6 +10,8 @@ use crate::execute::{RetryData, Verdict};
 use crate::plan::TestCase;
 use crate::results::{RunResult, RunStatus, Statistics, TestResult};
 
+pub use events::{PlanOrigin, RunEvent};
+pub use human::Reporter;
 pub use verdict::render_verdict;
 
 /// The header printed before each attempt (9.1).

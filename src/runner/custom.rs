@@ -37,7 +37,6 @@ pub fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
                 ExitHandling::Skip
             }
         },
-        notice: None,
         temp_dir: None,
         witness: None,
     })

@@ -71,17 +71,9 @@ pub(super) fn pytest_with(
             }
         }
     };
-    let (default_command, file_name, notice) = match format {
-        ResultFormat::CollectorJson => (
-            JSON_COMMAND,
-            "pytest-results.json",
-            "Buildkite Test Engine Client: Using JSON output for pytest results.",
-        ),
-        ResultFormat::JUnitXml => (
-            JUNIT_COMMAND,
-            "pytest-results.xml",
-            "Buildkite Test Engine Client: Using JUnit XML output for pytest results.",
-        ),
+    let (default_command, file_name) = match format {
+        ResultFormat::CollectorJson => (JSON_COMMAND, "pytest-results.json"),
+        ResultFormat::JUnitXml => (JUNIT_COMMAND, "pytest-results.xml"),
     };
     let test = match configured_template {
         Some(template) => template,
@@ -114,7 +106,6 @@ pub(super) fn pytest_with(
             .map(|f| vec!["--tag-filters".to_string(), f.to_string()])
             .unwrap_or_default(),
         exit_rules: pytest_exit_rules,
-        notice: Some(notice.to_string()),
         temp_dir,
         witness: Some(WitnessSite::create(inputs.python_path).map_err(RunnerError::TempDir)?),
     })

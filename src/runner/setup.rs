@@ -100,8 +100,6 @@ pub struct Runner {
     /// Arguments added after the rendered template (pytest's `--tag-filters`).
     pub(super) extra_args: Vec<String>,
     pub(super) exit_rules: fn(&Runner, Option<i32>) -> ExitHandling,
-    /// A line to print when the runner is set up (pytest's mode line).
-    pub notice: Option<String>,
     /// A directory bktec made for results, removed with the runner (D18).
     pub(super) temp_dir: Option<TempDir>,
     /// The witness plugin's directory, for runners that have one (D23).

@@ -34,7 +34,7 @@ impl AttemptRunner for Scripted {
         &mut self,
         tests: &[String],
         _retry: RetryData,
-        _events: &mut dyn FnMut(RunEvent),
+        _events: &mut dyn FnMut(AttemptEvent),
     ) -> AttemptReport {
         self.asked.push(tests.to_vec());
         self.script

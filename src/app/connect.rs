@@ -1,0 +1,112 @@
+//! The connect stage, shared by `run` and `plan`: the tokens of an API run
+//! and the Test Engine API client (behaviour document 3, 4.1).
+
+use super::Context;
+use crate::auth::mint_oidc_token;
+use crate::config::elements::Secret;
+use crate::config::registry::CommandKind;
+use crate::config::resolve::ApiSettings;
+use crate::config::{EnvVars, RunSettings};
+use crate::error::BktecError;
+use crate::plan::api::{ApiClient, RetryConfig};
+use crate::plan::fatal_text;
+use crate::runner::{self, Runner, RunnerError, RunnerInputs};
+use crate::shell::Shell;
+
+/// The tokens of an API run.
+pub(super) struct Tokens {
+    /// The API access token.
+    pub(super) access: Secret,
+    /// An upload token minted here, if one was needed.
+    pub(super) upload: Option<Secret>,
+}
+
+/// The access token (3.1, 3.2) and, for `run`, the upload token (3.3). A
+/// failure to mint the access token is a configuration error (2.3 rule 4).
+/// An upload token that cannot be minted only leaves uploads without one:
+/// failing the run for it, as the Go client does off-agent, helps nobody.
+pub(super) fn tokens(settings: &RunSettings, api: &ApiSettings) -> Result<Tokens, BktecError> {
+    let mint = || {
+        mint_oidc_token(
+            &settings.agent_command,
+            &api.base_url,
+            &api.organization_slug,
+            &api.suite_slug,
+            api.oidc_lifetime.whole_secs(),
+        )
+    };
+    let (access, minted) = match &api.access_token {
+        Some(token) => (token.clone(), false),
+        None => {
+            let token = mint().map_err(|message| BktecError::Config {
+                command: settings.command,
+                source: crate::config::ConfigError::Invalid {
+                    problems: vec![crate::config::error::Problem::other(format!(
+                        "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN {message}"
+                    ))],
+                },
+            })?;
+            (token, true)
+        }
+    };
+    let upload = match (&settings.upload_token, settings.command) {
+        (None, CommandKind::Run) if minted => Some(access.clone()),
+        (None, CommandKind::Run) if api.oidc => mint().ok(),
+        _ => None,
+    };
+    Ok(Tokens { access, upload })
+}
+
+/// The API client, whose retry lines (and, with `debug`, request lines) go
+/// to stderr.
+pub(super) fn api_client(
+    api: &ApiSettings,
+    retry: RetryConfig,
+    token: Secret,
+    debug: bool,
+    shell: &Shell,
+) -> Result<ApiClient, BktecError> {
+    let color = shell.color();
+    let client = ApiClient::new(
+        &api.base_url,
+        &api.organization_slug,
+        &api.suite_slug,
+        token,
+        retry,
+        Box::new(move |line| {
+            Shell::stderr_only(color).err(&format!("{line}\n"));
+        }),
+    )
+    .map_err(|err| BktecError::Api(fatal_text(&err)))?;
+    Ok(if debug {
+        client.with_debug(Box::new(move |line| {
+            Shell::stderr_only(color).err(&crate::shell::debug_line(&line));
+        }))
+    } else {
+        client
+    })
+}
+
+/// The runner of this run, with `PYTHONPATH` from the environment kept for
+/// the witness (D23).
+pub(super) fn build_runner(
+    context: &Context,
+    settings: &RunSettings,
+) -> Result<Runner, BktecError> {
+    let python_path = context.env.get(EnvVars::PYTHONPATH);
+    runner::build(
+        settings.runner,
+        RunnerInputs {
+            test_command: settings.test_command.as_ref().map(|c| c.value.as_str()),
+            retry_command: settings.retry_command.as_ref().map(|c| c.value.as_str()),
+            result_path: settings.result_path.as_ref().map(|p| p.value.as_path()),
+            tag_filters: settings.tag_filters.as_deref(),
+            python_path,
+        },
+        runner::collector_installed,
+    )
+    .map_err(|err| match err {
+        RunnerError::Preflight(lines) => BktecError::Preflight(lines),
+        other => BktecError::Runner(other),
+    })
+}

@@ -1,0 +1,88 @@
+//! The events of a run: the output contract between the stages and the
+//! reporter (S11). Stages say what happened, as data; every word the user
+//! reads is chosen in `report/`.
+
+use std::path::PathBuf;
+
+use crate::execute::{AttemptEvent, RunOutcome, Verdict};
+use crate::plan::{FallbackReason, TestCase};
+use crate::runner::{ResultFormat, RunnerKind};
+
+/// Where this job's plan came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanOrigin {
+    /// Test Engine, under this identifier.
+    TestEngine {
+        /// The plan identifier.
+        identifier: String,
+    },
+    /// The local split (no suite, or a fallback).
+    Local,
+    /// A plan file given with `--plan-file`.
+    File(PathBuf),
+}
+
+/// Something that happened in a run.
+#[derive(Debug)]
+pub enum RunEvent<'a> {
+    /// bktec started.
+    Started,
+    /// The runner is set up and will read results in this format.
+    RunnerReady {
+        /// Which runner.
+        kind: RunnerKind,
+        /// Its result format, when it reads a result file.
+        format: Option<ResultFormat>,
+    },
+    /// No suite is configured: the files are split locally (D6, D20).
+    PlanningLocally {
+        /// How many test files.
+        files: usize,
+        /// Across how many jobs.
+        jobs: u32,
+        /// This job's index.
+        job: u32,
+    },
+    /// Test Engine could not give a plan; the local split is used.
+    Fallback(&'a FallbackReason),
+    /// Test Engine's split summary (behaviour document 10.3).
+    SplitSummary(&'a str),
+    /// This job's plan is known.
+    PlanReady {
+        /// Where it came from.
+        origin: &'a PlanOrigin,
+        /// This job's index.
+        job: u32,
+        /// How many jobs.
+        jobs: u32,
+    },
+    /// The plan has no task for this job (D17).
+    NoTaskForJob(u32),
+    /// This job has no tests to run.
+    NoTests,
+    /// Something happened in an attempt.
+    Attempt(AttemptEvent),
+    /// `--upload-results` is on, but there is no upload token.
+    UploadsWithoutToken,
+    /// bktec tells the agent early that the job will fail (13.2).
+    DeclaringFailure {
+        /// How many hard failures remain; 0 when the tests did not prove
+        /// success for another reason (D23).
+        failed: usize,
+    },
+    /// How telling the agent went.
+    FailureDeclared(Result<(), String>),
+    /// The run's metadata could not be sent to Test Engine.
+    MetadataFailed(String),
+    /// The run ended.
+    Finished {
+        /// What was recorded.
+        outcome: &'a RunOutcome,
+        /// How it ends (D23).
+        verdict: &'a Verdict,
+        /// Tests Test Engine skipped.
+        skipped_by_test_engine: &'a [TestCase],
+    },
+    /// bktec is about to exit with the verdict's status.
+    Exiting(&'a Verdict),
+}

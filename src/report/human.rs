@@ -1,0 +1,216 @@
+//! The human reporter: every event of a run as the lines a person reads in
+//! a CI log, and the timeline that the run's metadata carries (10.5).
+
+use crate::execute::{AttemptEvent, Verdict};
+use crate::plan::api::TimelineEvent;
+use crate::runner::template::shell_quote;
+use crate::runner::{ResultFormat, RunnerKind};
+use crate::shell::{Shell, debug_line, rfc3339_now};
+
+use super::events::{PlanOrigin, RunEvent};
+use super::{attempt_header, render_report, render_verdict};
+
+/// Turns events into output.
+pub struct Reporter {
+    runner_name: &'static str,
+    debug: bool,
+    /// Whether stdout carries a command's output (`plan`, D19), so every
+    /// notice goes to stderr.
+    stdout_is_output: bool,
+    timeline: Vec<TimelineEvent>,
+}
+
+impl Reporter {
+    /// A reporter for a run of `runner`; `debug` adds the debug lines.
+    pub fn new(runner: RunnerKind, debug: bool) -> Reporter {
+        Reporter {
+            runner_name: runner.display_name(),
+            debug,
+            stdout_is_output: false,
+            timeline: Vec::new(),
+        }
+    }
+
+    /// A reporter for a command whose stdout is its output (`plan`): every
+    /// notice goes to stderr (D19).
+    pub fn notices_to_stderr(mut self) -> Reporter {
+        self.stdout_is_output = true;
+        self
+    }
+
+    fn say(&self, shell: &mut Shell, text: &str) {
+        if self.stdout_is_output {
+            shell.err(text);
+        } else {
+            shell.out(text);
+        }
+    }
+
+    /// The timeline of the attempts so far: `test_start`, `test_end`,
+    /// `retry_<k>_start`, `retry_<k>_end` (10.5).
+    pub fn take_timeline(&mut self) -> Vec<TimelineEvent> {
+        std::mem::take(&mut self.timeline)
+    }
+
+    /// Writes what `event` means for the user to `shell`.
+    pub fn report(&mut self, shell: &mut Shell, event: RunEvent<'_>) {
+        let name = self.runner_name;
+        match event {
+            RunEvent::Started => self.say(shell, &format!(
+                "+++ Buildkite Test Engine Client: bktec {}\n\n",
+                crate::VERSION
+            )),
+            RunEvent::RunnerReady { kind, format } => {
+                if let (RunnerKind::Pytest, Some(format)) = (kind, format) {
+                    let what = match format {
+                        ResultFormat::CollectorJson => "JSON",
+                        ResultFormat::JUnitXml => "JUnit XML",
+                    };
+                    self.say(shell, &format!(
+                        "Buildkite Test Engine Client: Using {what} output for pytest results.\n"
+                    ));
+                }
+            }
+            RunEvent::PlanningLocally { files, jobs, job } => self.say(shell, &format!(
+                "Buildkite Test Engine Client: No Test Engine suite is configured; splitting {files} test {} locally across {jobs} {} (this is node {job}).\n",
+                plural(files, "file", "files"),
+                plural(jobs as usize, "node", "nodes"),
+            )),
+            RunEvent::Fallback(reason) => {
+                for (i, line) in reason.warning_lines().iter().enumerate() {
+                    if i == 0 {
+                        shell.warn(line);
+                    } else {
+                        shell.warn_more(line);
+                    }
+                }
+            }
+            RunEvent::SplitSummary(summary) => self.say(shell, summary),
+            RunEvent::PlanReady { origin, job, jobs } => {
+                if self.debug {
+                    let source = match origin {
+                        PlanOrigin::TestEngine { identifier } => {
+                            format!("Test Engine plan `{identifier}`")
+                        }
+                        PlanOrigin::Local => "local plan".to_string(),
+                        PlanOrigin::File(path) => format!("plan file `{}`", path.display()),
+                    };
+                    shell.err(&debug_line(&format!(
+                        "Running node {job} of {jobs} from the {source}"
+                    )));
+                }
+            }
+            RunEvent::NoTaskForJob(job) => {
+                shell.warn(&format!("The plan has no task for node {job}."));
+            }
+            RunEvent::NoTests => {
+                self.say(shell, "+++ Buildkite Test Engine Client: No tests to run on this node\n");
+            }
+            RunEvent::Attempt(event) => self.attempt(shell, event),
+            RunEvent::UploadsWithoutToken => self.say(
+                shell,
+                "Buildkite Test Engine Client: Warning: upload-results is enabled but no upload token was provided. Test results will not be uploaded.\n",
+            ),
+            RunEvent::DeclaringFailure { failed: 0 } => self.say(
+                shell,
+                "+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: the tests did not prove success\n",
+            ),
+            RunEvent::DeclaringFailure { failed } => self.say(shell, &format!(
+                "+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: {failed} hard test failure(s) remain after retries\n"
+            )),
+            RunEvent::FailureDeclared(Ok(())) => self.say(
+                shell,
+                "Buildkite Test Engine Client: promise-failure command completed (see agent output above for the result).\n",
+            ),
+            RunEvent::FailureDeclared(Err(err)) => self.say(shell, &format!(
+                "Buildkite Test Engine Client: Warning: failed to run promise-failure command: {err}\n"
+            )),
+            RunEvent::MetadataFailed(err) => {
+                self.say(shell, &format!("Failed to send metadata to Test Engine: {err}\n"));
+            }
+            RunEvent::Finished {
+                outcome,
+                verdict,
+                skipped_by_test_engine,
+            } => {
+                if let Verdict::Signal(signal) = verdict {
+                    // 9.5 rule 1: after a signal, no report.
+                    self.say(shell, &format!(
+                        "Buildkite Test Engine Client: {name} was terminated with signal: {}\n",
+                        crate::process::signal_name(*signal)
+                    ));
+                    return;
+                }
+                if let Some(text) =
+                    render_report(&outcome.record, skipped_by_test_engine, name, verdict)
+                {
+                    self.say(shell, &text);
+                }
+                self.say(shell, &render_verdict(
+                    verdict,
+                    &outcome.silent_targets,
+                    name,
+                    self.debug,
+                ));
+            }
+            RunEvent::Exiting(verdict) => match verdict {
+                Verdict::Failed {
+                    status: _,
+                    code,
+                    refused: _,
+                } => shell.err(&format!("{name} exited with error: exit status {code}\n")),
+                Verdict::StartFailed(message) => shell.err(&format!("{message}\n")),
+                Verdict::Unproven(_) => shell.err(&format!(
+                    "bktec run: the tests did not prove success (exit status {})\n",
+                    verdict.status()
+                )),
+                Verdict::Passed { muted_failures: _ } | Verdict::NoTests | Verdict::Signal(_) => {}
+            },
+        }
+    }
+
+    fn attempt(&mut self, shell: &mut Shell, event: AttemptEvent) {
+        match event {
+            AttemptEvent::Started { retry, tests: _ } => {
+                self.timeline.push(timeline_event(retry.attempt, "start"));
+                self.say(shell, &attempt_header(retry));
+            }
+            AttemptEvent::Command { argv } => self.say(shell, &format!("{}\n\n", shell_quote(&argv))),
+            AttemptEvent::ProcessesLeft { count } => self.say(shell, &format!(
+                "Buildkite Test Engine Client: Warning: the test command left {count} {} running after it exited; {} terminated\n",
+                plural(count, "process", "processes"),
+                if count == 1 { "it was" } else { "they were" },
+            )),
+            AttemptEvent::Uploading => self.say(
+                shell,
+                "Buildkite Test Engine Client: Uploading test results to Test Engine\n",
+            ),
+            AttemptEvent::UploadFailed { error } => self.say(shell, &format!(
+                "Buildkite Test Engine Client: Failed to upload test results to Test Engine: {error}\n"
+            )),
+            AttemptEvent::ResultsUnreadable { message } => self.say(shell, &format!(
+                "Buildkite Test Engine Client: Failed to read test output, failed tests will not be retried: {message}\n"
+            )),
+            AttemptEvent::Finished { retry, exit: _ } => {
+                self.timeline.push(timeline_event(retry.attempt, "end"));
+            }
+        }
+    }
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// `test_start`, `test_end`, `retry_<k>_start`, `retry_<k>_end` (10.5).
+fn timeline_event(attempt: u32, edge: &str) -> TimelineEvent {
+    let event = if attempt == 0 {
+        format!("test_{edge}")
+    } else {
+        format!("retry_{attempt}_{edge}")
+    };
+    TimelineEvent {
+        timestamp: rfc3339_now(),
+        event,
+    }
+}
