@@ -2,7 +2,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::config::elements::Secret;
+use crate::secret::Secret;
 
 /// Asks `agent` for an OIDC token for the suite's audience:
 /// `<agent> oidc request-token --audience <base>/v2/analytics/organizations/<org>/suites/<suite> --lifetime <secs>`.

@@ -1,6 +1,7 @@
 //! bktec, the Buildkite Test Engine Client: runs one parallel CI job's share
 //! of a test suite.
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod process;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod secret;
 pub mod shell;
 pub mod upload;
 

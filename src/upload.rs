@@ -9,8 +9,8 @@ use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, USER_AGENT};
 use reqwest::multipart::{Form, Part};
 
-use crate::config::elements::Secret;
-use crate::plan::api::{Retrier, RetryConfig, user_agent};
+use crate::api::{Retrier, RetryConfig, user_agent};
+use crate::secret::Secret;
 
 /// Uploads result files of one run.
 pub struct Uploader {

@@ -2,14 +2,13 @@
 //! and the Test Engine API client (behaviour document 3, 4.1).
 
 use super::Context;
+use crate::api::{ApiClient, RetryConfig, fatal_text};
 use crate::auth::mint_oidc_token;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
 use crate::error::BktecError;
-use crate::plan::api::{ApiClient, RetryConfig};
-use crate::plan::fatal_text;
 use crate::runner::{self, Runner, RunnerError, RunnerInputs};
 use crate::shell::Shell;
 

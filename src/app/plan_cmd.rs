@@ -7,16 +7,14 @@ use std::process::{Command, Stdio};
 use super::Context;
 use super::connect::{api_client, build_runner, tokens};
 use super::request::build_request;
+use crate::api::{ApiClient, FallbackReason, PlanLookup, PlanSource, acquire_plan, fatal_text};
 use crate::cli::PlanCmd;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::config::{CliOverrides, EnvVars};
 use crate::error::BktecError;
 use crate::exit_code;
-use crate::plan::api::ApiClient;
-use crate::plan::{
-    FallbackReason, PlanLookup, PlanSource, acquire_plan, fatal_text, local_plan, split_summary,
-};
+use crate::plan::{local_plan, split_summary};
 use crate::report::{Reporter, RunEvent};
 use crate::runner::RunnerKind;
 use crate::shell::Shell;

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use super::Context;
 use super::request::env_payload;
+use crate::api::{ApiClient, MetadataRequest, TimelineEvent};
 use crate::config::elements::Secret;
 use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
 use crate::execute::{RunOutcome, Verdict};
-use crate::plan::api::{ApiClient, MetadataRequest, TimelineEvent};
 use crate::report::{Reporter, RunEvent};
 use crate::runner::{ResultFormat, Runner, RunnerKind};
 use crate::shell::Shell;

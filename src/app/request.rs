@@ -2,14 +2,14 @@
 
 use std::collections::HashSet;
 
+use crate::api::{
+    ApiClient, ApiError, CreatePlanRequest, EnvPayload, Example, FilePath, FilterTestsRequest,
+    Selector, TestsPayload,
+};
 use crate::config::Origin;
 use crate::config::RunSettings;
 use crate::config::resolve::ApiSettings;
 use crate::discover::clean;
-use crate::plan::api::{
-    ApiClient, ApiError, CreatePlanRequest, EnvPayload, Example, FilePath, FilterTestsRequest,
-    Selector, TestsPayload,
-};
 use crate::plan::trim;
 use crate::runner::{ResultFormat, Runner, RunnerKind};
 

@@ -7,6 +7,7 @@ use super::Context;
 use super::connect::{api_client, build_runner, tokens};
 use super::report_back::{Server, post_metadata, promise_failure, uploader};
 use super::request::build_request;
+use crate::api::{ApiClient, PlanLookup, PlanSource, acquire_plan, fatal_text};
 use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
@@ -14,10 +15,8 @@ use crate::config::resolve::PlanMode;
 use crate::error::BktecError;
 use crate::execute::{ProcessAttempts, RetryPolicy, Verdict, check_result_path, execute, verdict};
 use crate::exit_code;
-use crate::plan::api::ApiClient;
 use crate::plan::{
-    PlanLookup, PlanSource, TestCase, TestFormat, TestPlan, acquire_plan, fatal_text, local_plan,
-    read_plan_file, split_summary, trim,
+    TestCase, TestFormat, TestPlan, local_plan, read_plan_file, split_summary, trim,
 };
 use crate::process::Signals;
 use crate::report::{PlanOrigin, Reporter, RunEvent};

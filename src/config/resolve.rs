@@ -132,7 +132,7 @@ pub struct RunSettings {
     /// The buildkite-agent executable.
     pub agent_command: String,
     /// How Test Engine API requests and uploads are retried (4.1).
-    pub api_retry: crate::plan::api::RetryConfig,
+    pub api_retry: crate::api::RetryConfig,
     /// A plan to run instead of planning (`--plan-file`).
     pub plan_file: Option<Sourced<PathBuf>>,
     /// How long a cancelled test command gets before it is killed (D15).
@@ -413,7 +413,7 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
         upload_base_url: r.text("test-engine.upload-base-url"),
         promise_failure: r.bool("test-engine.promise-failure"),
         agent_command: r.text("buildkite.agent-command"),
-        api_retry: crate::plan::api::RetryConfig {
+        api_retry: crate::api::RetryConfig {
             attempt_timeout: r.duration("test-engine.api-attempt-timeout").to_std(),
             budget: r.duration("test-engine.api-retry-budget").to_std(),
             base_delay: r.duration("test-engine.api-retry-delay").to_std(),

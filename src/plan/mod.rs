@@ -1,19 +1,13 @@
-//! Test plans: the Test Engine plan format (behaviour document 4.4), the API
-//! that serves them (4), the local plan (12.1, D20), plans read from a file
-//! (`--plan-file`), location prefixes (5.6) and the split summary (10.3).
+//! Test plans: the Test Engine plan format (behaviour document 4.4), the
+//! local plan (12.1, D20), plans read from a file (`--plan-file`), location
+//! prefixes (5.6) and the split summary (10.3).
 
-mod acquire;
-pub mod api;
 mod file;
 mod local;
 mod model;
 mod prefix;
 mod summary;
 
-pub use acquire::{
-    Acquired, FallbackReason, PlanLookup, PlanSource, acquire_plan, fatal_text,
-    server_or_error_plan,
-};
 pub use file::{PlanFileError, PlanProblem, read_plan_file};
 pub use local::local_plan;
 pub use model::{FormatTiming, Task, TestCase, TestFormat, TestPlan, TimingMetadata};

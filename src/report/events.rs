@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
+use crate::api::FallbackReason;
 use crate::execute::{AttemptEvent, RunOutcome, Verdict};
-use crate::plan::{FallbackReason, TestCase};
+use crate::plan::TestCase;
 use crate::runner::{ResultFormat, RunnerKind};
 
 /// Where this job's plan came from.

@@ -1,8 +1,8 @@
 //! The human reporter: every event of a run as the lines a person reads in
 //! a CI log, and the timeline that the run's metadata carries (10.5).
 
+use crate::api::TimelineEvent;
 use crate::execute::{AttemptEvent, Verdict};
-use crate::plan::api::TimelineEvent;
 use crate::runner::template::shell_quote;
 use crate::runner::{ResultFormat, RunnerKind};
 use crate::shell::{Shell, debug_line, rfc3339_now};

@@ -6,10 +6,9 @@ mod duration;
 mod flag;
 mod int;
 mod key_values;
-mod secret;
 
+pub use crate::secret::Secret;
 pub use duration::GoDuration;
 pub use flag::Flag;
 pub use int::Int;
 pub use key_values::KeyValues;
-pub use secret::Secret;

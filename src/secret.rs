@@ -1,3 +1,5 @@
+//! Tokens that never reach any output (D3, D21).
+
 use std::fmt;
 
 /// A token. It never appears in `Debug` or `Display` output (D21); code that

@@ -10,8 +10,8 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::model::TestPlan;
-use crate::config::elements::Secret;
+use crate::plan::TestPlan;
+use crate::secret::Secret;
 
 /// How API requests are retried (4.1). The defaults are the spec's; tests
 /// shrink them.

@@ -1,8 +1,8 @@
 //! Getting a plan from Test Engine, or falling back to the local plan
 //! (behaviour document 4.2, 4.5; D17, D21).
 
-use super::api::{ApiClient, ApiError, CreatePlanRequest};
-use super::model::TestPlan;
+use super::client::{ApiClient, ApiError, CreatePlanRequest};
+use crate::plan::TestPlan;
 
 /// Where this run's plan came from.
 #[derive(Clone, Debug, PartialEq)]
