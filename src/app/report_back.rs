@@ -12,7 +12,7 @@ use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
 use crate::execute::{RunOutcome, Verdict};
 use crate::report::{Reporter, RunEvent};
-use crate::runner::{ResultFormat, Runner, RunnerKind};
+use crate::runner::Runner;
 use crate::shell::Shell;
 use crate::upload::Uploader;
 
@@ -65,13 +65,7 @@ pub(super) fn uploader(
         reporter.report(shell, RunEvent::UploadsWithoutToken);
         return None;
     };
-    let file = runner.result_file()?;
-    let format = match (runner.kind, file.format) {
-        // The collector uploads its own results.
-        (RunnerKind::Pytest, ResultFormat::CollectorJson) => return None,
-        (_, ResultFormat::JUnitXml) => "junit",
-        (_, ResultFormat::CollectorJson) => "json",
-    };
+    let format = runner.upload_format()?.upload_name();
     let env = |name: &str| context.env.get(name).unwrap_or_default().to_string();
     let build_id = env(EnvVars::BUILDKITE_BUILD_ID);
     let mut fields = vec![

@@ -11,8 +11,8 @@ use super::retry_loop::{
 };
 use crate::config::EnvVars;
 use crate::process::{ChildExit, ChildSpec, Signals, run_child};
-use crate::results::{Mapping, ParsedResults, ResultsError, parse_collector_json, parse_junit};
-use crate::runner::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerKind};
+use crate::results::ParsedResults;
+use crate::runner::{ExitHandling, Runner};
 use crate::upload::Uploader;
 
 /// Runs attempts of `runner` as child processes.
@@ -119,10 +119,12 @@ impl AttemptRunner for ProcessAttempts<'_> {
             (true, Some(file)) if collected_nothing && !file.path.exists() => {
                 AttemptResults::Parsed(ParsedResults::default())
             }
-            (true, Some(file)) => match read_results(file, self.runner.kind) {
-                Ok(parsed) => AttemptResults::Parsed(parsed),
-                Err(err) => AttemptResults::Unreadable(error_chain(&err)),
-            },
+            (true, Some(file)) => {
+                match crate::results::parse(&file.path, file.format, self.runner.mapping()) {
+                    Ok(parsed) => AttemptResults::Parsed(parsed),
+                    Err(err) => AttemptResults::Unreadable(error_chain(&err)),
+                }
+            }
             (false, Some(_)) => AttemptResults::NotRead,
         };
         if let (Some(uploader), Some(file)) = (&mut self.uploader, self.runner.result_file())
@@ -222,34 +224,6 @@ pub(crate) fn kept_path(path: &Path, n: u32) -> PathBuf {
         None => format!("{stem}.attempt-{n}"),
     };
     path.with_file_name(name)
-}
-
-fn read_results(file: &ResultFile, kind: RunnerKind) -> Result<ParsedResults, ResultsError> {
-    let read_error = |source| ResultsError::Read {
-        path: file.path.clone(),
-        source,
-    };
-    let mapping = match kind {
-        RunnerKind::Custom => Mapping::Custom,
-        RunnerKind::Pytest
-        | RunnerKind::Rspec
-        | RunnerKind::Jest
-        | RunnerKind::Vitest
-        | RunnerKind::Cypress
-        | RunnerKind::Playwright
-        | RunnerKind::Gotest
-        | RunnerKind::Cucumber => Mapping::Pytest,
-    };
-    match file.format {
-        ResultFormat::CollectorJson => {
-            let bytes = fs::read(&file.path).map_err(read_error)?;
-            parse_collector_json(&bytes, &file.path, mapping)
-        }
-        ResultFormat::JUnitXml => {
-            let input = fs::File::open(&file.path).map_err(read_error)?;
-            parse_junit(io::BufReader::new(input), &file.path, mapping)
-        }
-    }
 }
 
 /// `error: cause: cause`, on one line.

@@ -8,7 +8,7 @@ mod junit;
 mod record;
 mod witness;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use collector_json::parse_collector_json;
 pub use coverage::uncovered;
@@ -76,6 +76,48 @@ pub struct ParsedResults {
     /// A run-level error (such as a pytest collection error), which ends the
     /// run without retries.
     pub run_error: Option<String>,
+}
+
+/// The format of a result file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultFormat {
+    /// buildkite-test-collector JSON.
+    CollectorJson,
+    /// JUnit XML.
+    JUnitXml,
+}
+
+impl ResultFormat {
+    /// The format's name in an upload (13.1).
+    pub fn upload_name(self) -> &'static str {
+        match self {
+            ResultFormat::CollectorJson => "json",
+            ResultFormat::JUnitXml => "junit",
+        }
+    }
+}
+
+/// Reads and parses the result file at `path`: the one place that chooses
+/// a parser by format. Adding a format is one file and one arm here.
+pub fn parse(
+    path: &Path,
+    format: ResultFormat,
+    mapping: Mapping,
+) -> Result<ParsedResults, ResultsError> {
+    let read_error = |source| ResultsError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    match format {
+        ResultFormat::CollectorJson => {
+            let bytes = std::fs::read(path).map_err(read_error)?;
+            parse_collector_json(&bytes, path, mapping)
+        }
+        ResultFormat::JUnitXml => {
+            let input = std::fs::File::open(path).map_err(read_error)?;
+            parse_junit(std::io::BufReader::new(input), path, mapping)
+        }
+    }
 }
 
 /// Which runner's conventions map result entries to tests.

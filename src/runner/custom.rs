@@ -5,8 +5,9 @@
 //! JSON; without one, only the exit code counts.
 
 use super::RunnerKind;
-use super::setup::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerError, RunnerInputs};
+use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::MissingTests;
+use crate::results::ResultFormat;
 
 /// Builds the custom runner. Validation has made sure a test command exists.
 pub fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {

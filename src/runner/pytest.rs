@@ -4,9 +4,10 @@ use std::process::{Command, Stdio};
 
 use super::RunnerKind;
 use super::pytest_collect::{check_tag_filter_support, collector_version};
-use super::setup::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerError, RunnerInputs};
+use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::{CommandTemplate, MissingTests};
 use super::witness::WitnessSite;
+use crate::results::ResultFormat;
 
 const JSON_COMMAND: &str = "pytest {{testExamples}} --json={{resultPath}}";
 const JUNIT_COMMAND: &str = "pytest {{testExamples}} --junit-xml={{resultPath}}";

@@ -10,7 +10,7 @@ use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{CommandTemplate, MissingTests, TemplateError};
 use super::witness::WitnessSite;
 use super::{RunnerKind, custom, pytest};
-use crate::results::Witness;
+use crate::results::{Mapping, ResultFormat, Witness};
 
 /// What the settings say about the runner.
 #[derive(Clone, Copy, Debug, Default)]
@@ -26,15 +26,6 @@ pub struct RunnerInputs<'a> {
     /// `PYTHONPATH` as bktec found it, kept behind the witness plugin's
     /// directory (D23).
     pub python_path: Option<&'a str>,
-}
-
-/// The format of a result file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResultFormat {
-    /// buildkite-test-collector JSON.
-    CollectorJson,
-    /// JUnit XML.
-    JUnitXml,
 }
 
 /// Where an attempt's results are written, and in which format.
@@ -238,6 +229,31 @@ impl Runner {
         self.witness
             .as_ref()
             .and_then(|w| w.take(&format!("attempt-{attempt}")))
+    }
+
+    /// How result entries map to this runner's tests.
+    pub fn mapping(&self) -> Mapping {
+        match self.kind {
+            RunnerKind::Custom => Mapping::Custom,
+            RunnerKind::Pytest
+            | RunnerKind::Rspec
+            | RunnerKind::Jest
+            | RunnerKind::Vitest
+            | RunnerKind::Cypress
+            | RunnerKind::Playwright
+            | RunnerKind::Gotest
+            | RunnerKind::Cucumber => Mapping::Pytest,
+        }
+    }
+
+    /// The format in which bktec uploads the result file (13.1), or `None`
+    /// when it does not: there is none, or the collector uploads its own.
+    pub fn upload_format(&self) -> Option<ResultFormat> {
+        let format = self.result.as_ref()?.format;
+        match (self.kind, format) {
+            (RunnerKind::Pytest, ResultFormat::CollectorJson) => None,
+            (_, format) => Some(format),
+        }
     }
 
     /// Whether the result path is bktec's own temporary file.

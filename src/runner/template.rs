@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use super::setup::ResultFormat;
+use crate::results::ResultFormat;
 
 /// `{{testExamples}}`: the tests to run.
 pub const TEST_EXAMPLES: &str = "{{testExamples}}";
