@@ -62,6 +62,18 @@ pub enum TemplateError {
         /// What makes it look like code (`whitespace`, `` `;` ``).
         holds: String,
     },
+    /// A placeholder after a program that joins its arguments into one
+    /// command line for a shell (`ssh`, `watch`): every value would be parsed
+    /// as shell code there, even one bktec quoted for a `sh -c` script (D12).
+    #[error(
+        "`{placeholder}` comes after `{program}`, which joins its arguments into one command line for a shell, where bktec cannot quote the value (D12); run bktec where the tests run instead"
+    )]
+    JoinedByProgram {
+        /// The placeholder.
+        placeholder: &'static str,
+        /// The program, as written.
+        program: String,
+    },
 }
 
 /// A parsed command template.
@@ -131,6 +143,7 @@ impl CommandTemplate {
                 check_plain_word(word)?;
             }
         }
+        check_joining_programs(&words, script_index)?;
         Ok(CommandTemplate {
             source: source.to_string(),
             words,
@@ -336,6 +349,47 @@ fn script_of_shell_at(words: &[String], at: usize) -> Option<usize> {
         i += 1 + arguments;
     }
     (command_mode && i < words.len()).then_some(i)
+}
+
+/// Programs that join their arguments into one command line and have a
+/// shell parse it (`ssh host pytest a.py` runs `pytest a.py` through the
+/// remote login shell; `watch` and GNU `parallel` use `sh -c`; `tmux
+/// new-session` too). A value after one of them is shell code, however bktec
+/// passes it. A deny list, so best effort: the README says so.
+const JOINING_PROGRAMS: [&str; 6] = ["ssh", "rsh", "slogin", "watch", "parallel", "tmux"];
+
+/// Refuses a placeholder after a [`JOINING_PROGRAMS`] program, among the
+/// template's words or, when a `sh -c` script holds a placeholder, among the
+/// script's own words (`sh -c 'ssh host pytest {{testExamples}}'`).
+fn check_joining_programs(words: &[String], script: Option<usize>) -> Result<(), TemplateError> {
+    let mut flat: Vec<String> = Vec::with_capacity(words.len());
+    for (index, word) in words.iter().enumerate() {
+        match split_words(word) {
+            // The shell splits its script much as shell-words does; enough
+            // to find a program's name and the placeholders after it.
+            Ok(script_words) if Some(index) == script => flat.extend(script_words),
+            Ok(_) | Err(_) => flat.push(word.clone()),
+        }
+    }
+    let Some(at) = flat.iter().position(|w| {
+        let name = w.rsplit('/').next().unwrap_or(w);
+        JOINING_PROGRAMS.contains(&name)
+    }) else {
+        return Ok(());
+    };
+    let after = flat[at + 1..].iter().find_map(|w| {
+        [TEST_EXAMPLES, RESULT_PATH]
+            .into_iter()
+            .filter_map(|p| w.find(p).map(|i| (i, p)))
+            .min()
+    });
+    match after {
+        Some((_, placeholder)) => Err(TemplateError::JoinedByProgram {
+            placeholder,
+            program: flat[at].clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Characters that make a word look like code to some program: shell
@@ -930,6 +984,30 @@ mod tests {
             };
             assert_eq!((w.as_str(), h.as_str()), (word, holds), "{template}");
         }
+        for (template, program) in [
+            ("ssh ci-box pytest {{testExamples}}", "ssh"),
+            (
+                "/usr/bin/ssh -t ci-box sh -c 'pytest {{testExamples}}'",
+                "/usr/bin/ssh",
+            ),
+            ("sh -c 'ssh ci-box pytest {{testExamples}}'", "ssh"),
+            ("watch -n 1 pytest --json={{resultPath}}", "watch"),
+            ("parallel pytest ::: {{testExamples}}", "parallel"),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(&err, TemplateError::JoinedByProgram { program: p, .. } if p == program),
+                "{template}: {err}"
+            );
+        }
+        // The script's arguments may reach the program through `"$@"`.
+        assert!(
+            CommandTemplate::parse("sh -c 'pytest \"$@\"; ssh box true' sh {{testExamples}}")
+                .is_err()
+        );
+        // Before the program, or without one, a placeholder is harmless.
+        assert!(CommandTemplate::parse("pytest {{testExamples}} --x=1 ssh").is_ok());
+        assert!(CommandTemplate::parse("ssh-agent pytest {{testExamples}}").is_ok());
         let err = CommandTemplate::parse("ssh box 'pytest {{testExamples}}'").unwrap_err();
         assert_eq!(
             err.to_string(),

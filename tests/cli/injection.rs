@@ -312,6 +312,15 @@ fn a_placeholder_in_a_script_for_another_program_is_refused_naming_its_origin() 
     assert!(!dir.path().join("PWNED").exists());
     assert!(!dir.path().join("tests/PWNED").exists());
 
+    // `ssh` joins its arguments for the remote shell: even plain words are code there.
+    bktec(&dir, Venv::Collector)
+        .args(["run", "--test-command", "ssh ci-box pytest {{testExamples}}"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains(
+            "`{{testExamples}}` comes after `ssh`, which joins its arguments into one command line for a shell",
+        );
+
     // A retry command from bktec.toml is named with its key and line.
     dir.write(
         "bktec.toml",
