@@ -1,8 +1,9 @@
 //! No descendant outlives bktec (D28, D15): a test command that starts a
 //! daemon in its own session (`setsid`, so it leaves the process group) has
 //! it ended when the command exits, is interrupted or is terminated; a
-//! daemon that ignores SIGTERM is killed after the grace period. And no
-//! temporary result directory outlives a terminated bktec (D18).
+//! daemon that ignores SIGTERM is killed after the grace period. On Linux
+//! the test command dies with a SIGKILLed bktec. And no temporary result
+//! directory outlives a terminated bktec (D18).
 
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
