@@ -11,7 +11,7 @@ use crate::config::load::{LoadedConfig, SettingValue};
 use crate::config::origin::Origin;
 use crate::config::registry::{CommandKind, Range, SETTINGS, Setting, setting};
 use crate::runner::RunnerKind;
-use crate::runner::template::CommandTemplate;
+use crate::runner::template::{CommandTemplate, RESULT_PATH};
 
 /// A value with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -326,6 +326,27 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
             // 2.4. Parallelism's own bounds are its range (D27).
             if result_path.is_none() && runner.is_some_and(RunnerKind::requires_result_path) {
                 r.problem("runner.result-path", "must not be blank");
+            }
+            // The custom runner has no result file of its own: without a
+            // result path, `{{resultPath}}` would become an empty string
+            // (`--junit-xml=`), and the command would write nowhere bktec reads.
+            if result_path.is_none()
+                && !r.broken("runner.result-path")
+                && runner == Some(RunnerKind::Custom)
+            {
+                let places = setting("runner.result-path").places();
+                for key in ["runner.test-command", "runner.retry-command"] {
+                    if r.non_empty(key)
+                        .is_some_and(|t| t.value.contains(RESULT_PATH))
+                    {
+                        r.problem(
+                            key,
+                            format!(
+                                "uses `{RESULT_PATH}`, but the custom runner has no result path (hint: set {places})"
+                            ),
+                        );
+                    }
+                }
             }
             // As in the Go client, this runs even when parallelism is itself
             // out of range (parallelism 0 reports both).
@@ -659,6 +680,32 @@ mod tests {
                 .any(|l| l.starts_with("BUILDKITE_PARALLEL_JOB_COUNT was -9223372036854775808")),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn the_custom_runner_needs_a_result_path_for_its_placeholder() {
+        let custom = [
+            ("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "custom"),
+            ("BUILDKITE_TEST_ENGINE_SELECTOR_FILE", "s.txt"),
+            (
+                "BUILDKITE_TEST_ENGINE_TEST_CMD",
+                "run --junit-xml={{resultPath}}",
+            ),
+        ];
+        assert_eq!(
+            problems(&custom, CommandKind::Run),
+            [
+                "BUILDKITE_TEST_ENGINE_TEST_CMD uses `{{resultPath}}`, but the custom runner has no result path (hint: set `runner.result-path` in bktec.toml, BUILDKITE_TEST_ENGINE_RESULT_PATH or --result-path) (from env BUILDKITE_TEST_ENGINE_TEST_CMD)"
+            ]
+        );
+        let with_path = [
+            &custom[..],
+            &[("BUILDKITE_TEST_ENGINE_RESULT_PATH", "r.xml")],
+        ]
+        .concat();
+        assert_eq!(problems(&with_path, CommandKind::Run), Vec::<String>::new());
+        // Only `run` substitutes it.
+        assert_eq!(problems(&custom, CommandKind::Plan), Vec::<String>::new());
     }
 
     #[test]

@@ -103,6 +103,7 @@ pub async fn run_child(
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .process_group(0);
+    os::die_with_bktec(&mut command);
     // D28: before the first descendant can be orphaned, so that daemons that
     // leave the group are re-parented to bktec and can still be found.
     os::become_subreaper();
@@ -240,6 +241,44 @@ mod os {
         }
     }
 
+    /// Has the kernel SIGKILL the test command when bktec dies, so that
+    /// even a SIGKILLed bktec, which can end nothing itself, leaves no test
+    /// command running (D28). Only the direct child is covered: the death
+    /// signal is per process and not inherited by its children.
+    ///
+    /// The signal fires when the *thread* that spawned the child exits, not
+    /// the process. The spawn runs on the thread that polls [`run_child`]:
+    /// `run_cmd` drives it with a current-thread runtime from bktec's main
+    /// thread, so that thread ends only with bktec.
+    pub(super) fn die_with_bktec(command: &mut tokio::process::Command) {
+        let bktec = i32::try_from(std::process::id()).expect("pids fit i32");
+        let hook = move || {
+            // SAFETY: prctl and getppid are async-signal-safe, as code
+            // between fork and exec must be, and take integers only.
+            let (set, parent) = unsafe {
+                (
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0),
+                    libc::getppid(),
+                )
+            };
+            if set != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // bktec died before the death signal was set, which then never
+            // comes: do not run the command at all.
+            if parent != bktec {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        };
+        // SAFETY: the hook allocates nothing and calls only the
+        // async-signal-safe functions above (std::io::Error from an OS code
+        // does not allocate).
+        unsafe {
+            command.pre_exec(hook);
+        }
+    }
+
     /// The state letter and the parent pid from a `/proc/<pid>/stat` line.
     /// The command name is in parentheses and may itself hold spaces and
     /// parentheses, so the fields are read after the last `)`.
@@ -373,6 +412,10 @@ mod os {
 /// found and may outlive bktec (D28; the README says so).
 #[cfg(not(target_os = "linux"))]
 mod os {
+    /// No death signal outside Linux: a SIGKILLed bktec leaves its test
+    /// command running (the README says so).
+    pub(super) fn die_with_bktec(_command: &mut tokio::process::Command) {}
+
     pub(super) fn become_subreaper() {}
 
     pub(super) fn live_descendants() -> Vec<i32> {

@@ -2,7 +2,8 @@
 //! Tests replace `{{testExamples}}` (one argument each) and are not appended
 //! when it is absent. Unlike the Go client, `{{resultPath}}` is substituted
 //! too. With a result path, `.xml` means JUnit and anything else collector
-//! JSON; without one, only the exit code counts.
+//! JSON; without one, only the exit code counts, and a template that uses
+//! `{{resultPath}}` is refused by `config::resolve` (it would be empty).
 
 use super::RunnerKind;
 use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};

@@ -3,10 +3,17 @@
 //! and placeholders are substituted into the words afterwards, so every
 //! substituted value is exactly one argument whatever characters it holds.
 //!
-//! One word is different: the script of a POSIX shell run with `-c` (D25).
-//! The shell parses it again, so a value substituted there raw would be
-//! shell code. There each value is shell-quoted for the place it stands in
-//! (plain, inside `'…'`, inside `"…"`) and becomes one word of the script.
+//! One word is different: the script of a POSIX shell run with `-c` (D25),
+//! wherever the shell stands in the command (`sh -c`, `timeout 600 sh -c`,
+//! `docker compose run app bash -ec`). The shell parses it again, so a value
+//! substituted there raw would be shell code. There each value is
+//! shell-quoted for the place it stands in (plain, inside `'…'`, inside
+//! `"…"`) and becomes one word of the script.
+//!
+//! Any other word is passed as it is, so it must not look like code: a word
+//! that holds a placeholder and whitespace or a shell character may be a
+//! script for a program bktec does not know (`ssh host "…"`, `python -c "…"`),
+//! and is refused (fail closed, D12).
 
 use std::fmt;
 
@@ -17,8 +24,9 @@ pub const TEST_EXAMPLES: &str = "{{testExamples}}";
 /// `{{resultPath}}`: the result file.
 pub const RESULT_PATH: &str = "{{resultPath}}";
 
-/// Why a template cannot be split into words. The messages are shell-words'.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why a template cannot be split into words (the messages are shell-words'),
+/// or cannot be proven to keep every value one argument (D12, D25).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
     /// `'` without its closing `'`.
     #[error("Unterminated single-quoted string")]
@@ -39,6 +47,32 @@ pub enum TemplateError {
         placeholder: &'static str,
         /// Where it is.
         context: &'static str,
+    },
+    /// A placeholder in a word, not a recognised shell script, that also
+    /// holds whitespace or a shell character: the program may run that word
+    /// as code, where a value could inject commands (D12, D25).
+    #[error(
+        "`{placeholder}` is in the word `{word}`, which holds {holds}: a program may run that word as a script, where bktec cannot quote the value (D12); run it through `sh -c '...'`, where bktec quotes each value (D25)"
+    )]
+    UnprovableWord {
+        /// The placeholder.
+        placeholder: &'static str,
+        /// The whole word, as split from the template.
+        word: String,
+        /// What makes it look like code (`whitespace`, `` `;` ``).
+        holds: String,
+    },
+    /// A placeholder after a program that joins its arguments into one
+    /// command line for a shell (`ssh`, `watch`): every value would be parsed
+    /// as shell code there, even one bktec quoted for a `sh -c` script (D12).
+    #[error(
+        "`{placeholder}` comes after `{program}`, which joins its arguments into one command line for a shell, where bktec cannot quote the value (D12); run bktec where the tests run instead"
+    )]
+    JoinedByProgram {
+        /// The placeholder.
+        placeholder: &'static str,
+        /// The program, as written.
+        program: String,
     },
 }
 
@@ -103,6 +137,13 @@ impl CommandTemplate {
             }),
             None => None,
         };
+        let script_index = script.as_ref().map(|s| s.index);
+        for (index, word) in words.iter().enumerate() {
+            if Some(index) != script_index {
+                check_plain_word(word)?;
+            }
+        }
+        check_joining_programs(&words, script_index)?;
         Ok(CommandTemplate {
             source: source.to_string(),
             words,
@@ -262,39 +303,24 @@ const POSIX_SHELLS: [&str; 9] = [
     "sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "ksh93", "yash",
 ];
 
-/// The index of the script word when `words` runs a POSIX shell with `-c`
-/// (directly, by path, or through `env` with its assignments and options).
+/// The index of the script word of the first POSIX shell in `words` that is
+/// run with `-c`, wherever it stands: directly, by path, or behind any
+/// wrapper (`env VAR=x`, `timeout 600`, `nice -n 5`, `uv run`, `xvfb-run -a`,
+/// `docker compose run app`). A shell word without `-c` (`bash run.sh`) is
+/// passed over, and the search goes on.
 fn shell_script_index(words: &[String]) -> Option<usize> {
-    let file_name = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
-    let mut i = 0;
-    if file_name(words.first()?) == "env" {
-        i = 1;
-        while let Some(word) = words.get(i) {
-            let word = word.as_str();
-            match word {
-                "-i" | "--ignore-environment" | "-0" | "--null" | "-v" | "--debug" => i += 1,
-                "-u" | "--unset" | "-C" | "--chdir" => i += 2,
-                "--" => {
-                    i += 1;
-                    break;
-                }
-                _ if word.starts_with("--unset=") || word.starts_with("--chdir=") => i += 1,
-                _ if (word.starts_with("-u") || word.starts_with("-C")) && word.len() > 2 => {
-                    i += 1;
-                }
-                _ if is_assignment(word) => i += 1,
-                _ => break,
-            }
-        }
-        // `env VAR=x -- VAR2=y sh` is not a thing; after `--` come assignments only.
-        while words.get(i).is_some_and(|w| is_assignment(w)) {
-            i += 1;
-        }
-    }
-    if !POSIX_SHELLS.contains(&file_name(words.get(i)?).as_str()) {
+    (0..words.len()).find_map(|at| script_of_shell_at(words, at))
+}
+
+/// The index of the script word when `words[at]` is a POSIX shell run with
+/// `-c SCRIPT` (its options parsed as bash parses them).
+fn script_of_shell_at(words: &[String], at: usize) -> Option<usize> {
+    let shell = &words[at];
+    let file_name = shell.rsplit('/').next().unwrap_or(shell);
+    if !POSIX_SHELLS.contains(&file_name) {
         return None;
     }
-    i += 1;
+    let mut i = at + 1;
     let mut command_mode = false;
     while let Some(word) = words.get(i) {
         if word == "--" || word == "-" {
@@ -325,12 +351,87 @@ fn shell_script_index(words: &[String]) -> Option<usize> {
     (command_mode && i < words.len()).then_some(i)
 }
 
-/// `NAME=value`, as `env` takes it.
-fn is_assignment(word: &str) -> bool {
-    word.split_once('=').is_some_and(|(name, _)| {
-        name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    })
+/// Programs that join their arguments into one command line and have a
+/// shell parse it (`ssh host pytest a.py` runs `pytest a.py` through the
+/// remote login shell; `watch` and GNU `parallel` use `sh -c`; `tmux
+/// new-session` too). A value after one of them is shell code, however bktec
+/// passes it. A deny list, so best effort: the README says so.
+const JOINING_PROGRAMS: [&str; 6] = ["ssh", "rsh", "slogin", "watch", "parallel", "tmux"];
+
+/// Refuses a placeholder after a [`JOINING_PROGRAMS`] program, among the
+/// template's words or, when a `sh -c` script holds a placeholder, among the
+/// script's own words (`sh -c 'ssh host pytest {{testExamples}}'`).
+fn check_joining_programs(words: &[String], script: Option<usize>) -> Result<(), TemplateError> {
+    let mut flat: Vec<String> = Vec::with_capacity(words.len());
+    for (index, word) in words.iter().enumerate() {
+        match split_words(word) {
+            // The shell splits its script much as shell-words does; enough
+            // to find a program's name and the placeholders after it.
+            Ok(script_words) if Some(index) == script => flat.extend(script_words),
+            Ok(_) | Err(_) => flat.push(word.clone()),
+        }
+    }
+    let Some(at) = flat.iter().position(|w| {
+        let name = w.rsplit('/').next().unwrap_or(w);
+        JOINING_PROGRAMS.contains(&name)
+    }) else {
+        return Ok(());
+    };
+    let after = flat[at + 1..].iter().find_map(|w| {
+        [TEST_EXAMPLES, RESULT_PATH]
+            .into_iter()
+            .filter_map(|p| w.find(p).map(|i| (i, p)))
+            .min()
+    });
+    match after {
+        Some((_, placeholder)) => Err(TemplateError::JoinedByProgram {
+            placeholder,
+            program: flat[at].clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Characters that make a word look like code to some program: shell
+/// operators and expansions (`;|&$()<>` and the backquote), quotes and
+/// backslash, glob and brace characters (`*?[]{}`) and history's `!`.
+/// Whitespace and control characters (newline, tab) are refused as well.
+/// Left out, as harmless in an option or path: letters, digits, non-ASCII
+/// text and `-_./:=,+@%#~^`.
+const CODE_CHARACTERS: &str = ";|&$`()<>'\"\\*?[]{}!";
+
+/// Refuses a word that holds a placeholder together with whitespace or a
+/// [`CODE_CHARACTERS`] character outside the placeholders: bktec passes it to
+/// the program as it is, and cannot prove that the program (`ssh`,
+/// `python -c`, `su -c`, a `bash -lc` bktec did not recognise) will not run
+/// it as code with the value inside (D12). `--json={{resultPath}}`,
+/// `--tests={{testExamples}},` and `{{testExamples}}` itself are plain.
+fn check_plain_word(word: &str) -> Result<(), TemplateError> {
+    let Some(placeholder) = [TEST_EXAMPLES, RESULT_PATH]
+        .into_iter()
+        .filter_map(|p| word.find(p).map(|at| (at, p)))
+        .min()
+        .map(|(_, p)| p)
+    else {
+        return Ok(());
+    };
+    let rest = word.replace(TEST_EXAMPLES, "").replace(RESULT_PATH, "");
+    let holds = rest.chars().find_map(|c| match c {
+        '\n' => Some("a newline".to_string()),
+        '`' => Some("a backquote".to_string()),
+        _ if c.is_whitespace() => Some("whitespace".to_string()),
+        _ if c.is_control() => Some(format!("the control character `{}`", c.escape_debug())),
+        _ if CODE_CHARACTERS.contains(c) => Some(format!("`{c}`")),
+        _ => None,
+    });
+    match holds {
+        Some(holds) => Err(TemplateError::UnprovableWord {
+            placeholder,
+            word: word.to_string(),
+            holds,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The placeholders of a shell script and the quotes each stands in. A
@@ -709,6 +810,16 @@ mod tests {
             "env VAR=x sh -c S",
             "/usr/bin/env -i PATH=/bin -u HOME bash -c S",
             "env -- A=1 sh -c S",
+            // Behind any wrapper.
+            "timeout 600 sh -c S",
+            "timeout --signal=KILL 10m /bin/bash -ec S",
+            "nice -n 5 bash -ec S",
+            "uv run sh -c S",
+            "xvfb-run -a sh -c S",
+            "docker compose run --rm app sh -c S",
+            "docker exec -it box bash -lc S",
+            "env -u sh bash -c S",
+            "bash run.sh sh -c S",
         ] {
             assert_eq!(script_of(template).as_deref(), Some("S"), "{template}");
         }
@@ -806,10 +917,130 @@ mod tests {
                 "{template}: {err}"
             );
         }
-        // Outside a shell script these are ordinary words.
-        assert!(CommandTemplate::parse("pytest '`{{testExamples}}`'").is_ok());
         // A `#` inside a word is no comment.
         assert!(CommandTemplate::parse("sh -c 'pytest a#{{testExamples}}'").is_ok());
+    }
+
+    #[test]
+    fn a_word_that_may_be_a_script_for_another_program_is_refused() {
+        // D12 fails closed: bktec passes these words as they are, and the
+        // program may run them as code with the value inside.
+        for (template, word, holds) in [
+            (
+                "ssh ci-box \"pytest {{testExamples}}\"",
+                "pytest {{testExamples}}",
+                "whitespace",
+            ),
+            (
+                "python3 -c \"import sys; run('{{testExamples}}')\"",
+                "import sys; run('{{testExamples}}')",
+                "whitespace",
+            ),
+            (
+                "docker exec box fish -c 'pytest {{testExamples}}'",
+                "pytest {{testExamples}}",
+                "whitespace",
+            ),
+            (
+                "env -S 'sh -c \"pytest {{testExamples}}\"'",
+                "sh -c \"pytest {{testExamples}}\"",
+                "whitespace",
+            ),
+            (
+                "su -c pytest\\;{{testExamples}}",
+                "pytest;{{testExamples}}",
+                "`;`",
+            ),
+            ("run '$({{testExamples}})'", "$({{testExamples}})", "`$`"),
+            (
+                "pytest '`{{testExamples}}`'",
+                "`{{testExamples}}`",
+                "a backquote",
+            ),
+            (
+                "pytest '--x=\"{{resultPath}}\"'",
+                "--x=\"{{resultPath}}\"",
+                "`\"`",
+            ),
+            (
+                "pytest 'a\n{{resultPath}}'",
+                "a\n{{resultPath}}",
+                "a newline",
+            ),
+            ("pytest '{{resultPath}}*'", "{{resultPath}}*", "`*`"),
+            // After the script, the shell's own arguments are plain words.
+            (
+                "sh -c 'pytest \"$@\"' sh 'a {{testExamples}}'",
+                "a {{testExamples}}",
+                "whitespace",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            let TemplateError::UnprovableWord {
+                word: w, holds: h, ..
+            } = &err
+            else {
+                panic!("{template}: {err}");
+            };
+            assert_eq!((w.as_str(), h.as_str()), (word, holds), "{template}");
+        }
+        for (template, program) in [
+            ("ssh ci-box pytest {{testExamples}}", "ssh"),
+            (
+                "/usr/bin/ssh -t ci-box sh -c 'pytest {{testExamples}}'",
+                "/usr/bin/ssh",
+            ),
+            ("sh -c 'ssh ci-box pytest {{testExamples}}'", "ssh"),
+            ("watch -n 1 pytest --json={{resultPath}}", "watch"),
+            ("parallel pytest ::: {{testExamples}}", "parallel"),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(&err, TemplateError::JoinedByProgram { program: p, .. } if p == program),
+                "{template}: {err}"
+            );
+        }
+        // The script's arguments may reach the program through `"$@"`.
+        assert!(
+            CommandTemplate::parse("sh -c 'pytest \"$@\"; ssh box true' sh {{testExamples}}")
+                .is_err()
+        );
+        // Before the program, or without one, a placeholder is harmless.
+        assert!(CommandTemplate::parse("pytest {{testExamples}} --x=1 ssh").is_ok());
+        assert!(CommandTemplate::parse("ssh-agent pytest {{testExamples}}").is_ok());
+        let err = CommandTemplate::parse("ssh box 'pytest {{testExamples}}'").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`{{testExamples}}` is in the word `pytest {{testExamples}}`, which holds whitespace: \
+             a program may run that word as a script, where bktec cannot quote the value (D12); \
+             run it through `sh -c '...'`, where bktec quotes each value (D25)"
+        );
+        // Plain words, and words without a placeholder, are fine.
+        for template in [
+            "pytest {{testExamples}} --json={{resultPath}}",
+            "run --tests={{testExamples}}, --out=/tmp/x:{{resultPath}}",
+            "pytest -k 'a and not b' {{testExamples}} --junit-xml=out/{{resultPath}}",
+            "python3 -c 'import sys; print(sys.argv)' {{testExamples}}",
+            "timeout 600 sh -c 'pytest {{testExamples}} --json={{resultPath}}'",
+            "uv run bash -ec 'cd x && pytest {{testExamples}}' sh {{resultPath}}",
+            "pytest {{testExamples}}{{resultPath}} --x=~/{{resultPath}}#1",
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
+    fn scripts_behind_a_wrapper_are_quoted_for_the_real_sh() {
+        // D25 wherever the shell stands: `timeout` runs the real sh here.
+        let dir = tempfile::tempdir().unwrap();
+        let tests = ["test_$(touch PWNED).py".to_string(), "a b.py".to_string()];
+        let shown = run_sh(
+            r#"timeout 60 sh -c 'printf "<%s>\n" {{testExamples}}'"#,
+            &tests,
+            dir.path(),
+        );
+        assert_eq!(shown, "<test_$(touch PWNED).py>\n<a b.py>\n");
+        assert!(!dir.path().join("PWNED").exists());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Every validation rule and bad-input class exits 16 with a message naming
 //! the setting and its origin (behaviour document 2.2-2.6, D4, D5, D22).
 
+use std::fs;
+
 use crate::support::TestDir;
 
 /// Runs `bktec <args>` with `env` and asserts exit 16 and that stderr holds each of `needles`.
@@ -228,6 +230,61 @@ fn rule_custom_runner_needs_command_and_pattern() {
         &["BUILDKITE_TEST_ENGINE_TEST_CMD must not be blank"],
     );
     assert!(!stderr.contains("TEST_FILE_PATTERN"), "{stderr}");
+}
+
+#[test]
+fn rule_custom_runner_needs_a_result_path_for_its_placeholder() {
+    // `{{resultPath}}` used to become an empty string: the command below
+    // ran with `--out=` and bktec exited 0 on its status alone.
+    let dir = TestDir::new();
+    dir.write("selectors.txt", "all\n");
+    let custom = ("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "custom");
+    let command = "sh -c 'echo ran > ran.txt' sh --out={{resultPath}}";
+    fails(
+        &dir,
+        &[
+            "run",
+            "--selector-file",
+            "selectors.txt",
+            "--test-command",
+            command,
+        ],
+        &[custom],
+        &[
+            "BUILDKITE_TEST_ENGINE_TEST_CMD uses `{{resultPath}}`, but the custom runner has no result path \
+             (hint: set `runner.result-path` in bktec.toml, BUILDKITE_TEST_ENGINE_RESULT_PATH or --result-path) \
+             (from --test-command)",
+        ],
+    );
+    assert!(!dir.path().join("ran.txt").exists(), "nothing ran");
+    // The retry command too, named with its place in bktec.toml.
+    dir.write(
+        "bktec.toml",
+        "[runner]\nname = \"custom\"\ntest-command = \"true\"\nretry-command = \"true --junit-xml={{resultPath}}\"\n",
+    );
+    fails(
+        &dir,
+        &["run", "--selector-file", "selectors.txt"],
+        &[],
+        &[
+            "BUILDKITE_TEST_ENGINE_RETRY_CMD uses `{{resultPath}}`, but the custom runner has no result path (hint: set `runner.result-path` in bktec.toml, BUILDKITE_TEST_ENGINE_RESULT_PATH or --result-path) (from `runner.retry-command` at bktec.toml:4)",
+        ],
+    );
+    fs::remove_file(dir.path().join("bktec.toml")).unwrap();
+    // With a result path the same command runs.
+    let out = dir
+        .bktec()
+        .env(custom.0, custom.1)
+        .args([
+            "run",
+            "--selector-file",
+            "selectors.txt",
+            "--test-command",
+            command,
+        ])
+        .args(["--result-path", "out/r.json"])
+        .output();
+    assert!(dir.path().join("ran.txt").exists(), "{}", out.stderr());
 }
 
 #[test]

@@ -272,3 +272,63 @@ fn the_option_holding_the_result_path_decides_the_format_and_retries_work() {
         );
     }
 }
+
+#[test]
+fn a_test_file_name_cannot_run_code_through_a_shell_behind_a_wrapper() {
+    // D25 wherever the shell stands: this script used to reach sh raw, as
+    // `timeout` is not a shell, and the file name ran `touch`.
+    let dir = project(&[("tests/test_$(touch PWNED).py", FLAKY)]);
+    let out = bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .args([
+            "run",
+            "--test-command",
+            "timeout 600 sh -c 'pytest {{testExamples}} --json={{resultPath}}'",
+        ])
+        .output();
+    out.assert_success()
+        .assert_stdout_contains("|         | on retry  | 1 |")
+        .assert_stdout_contains("timeout 600 sh -c 'pytest '\\''tests/test_$(touch PWNED).py'\\''")
+        .assert_stdout_contains("pytest '\\''tests/test_$(touch PWNED).py::test_flaky'\\''");
+    assert!(!dir.path().join("PWNED").exists());
+    assert!(!dir.path().join("tests/PWNED").exists());
+}
+
+#[test]
+fn a_placeholder_in_a_script_for_another_program_is_refused_naming_its_origin() {
+    // `python3 -c` (like `ssh host "..."`) runs a word bktec cannot quote
+    // for: with the file name substituted raw, its shell would run `touch`.
+    let dir = project(&[("tests/test_$(touch PWNED).py", PASSING)]);
+    let script = "import subprocess, sys; sys.exit(subprocess.run('pytest {{testExamples}} --json={{resultPath}}', shell=True).returncode)";
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--test-command", &format!("python3 -c \"{script}\"")])
+        .output();
+    out.assert_exit(16).assert_stderr_contains(&format!(
+        "BUILDKITE_TEST_ENGINE_TEST_CMD is invalid: `{{{{testExamples}}}}` is in the word `{script}`, which holds whitespace: \
+         a program may run that word as a script, where bktec cannot quote the value (D12); \
+         run it through `sh -c '...'`, where bktec quotes each value (D25) in `python3 -c \"{script}\"` (from --test-command)"
+    ));
+    assert!(!out.stdout().contains("\npython3 "), "nothing ran");
+    assert!(!dir.path().join("PWNED").exists());
+    assert!(!dir.path().join("tests/PWNED").exists());
+
+    // `ssh` joins its arguments for the remote shell: even plain words are code there.
+    bktec(&dir, Venv::Collector)
+        .args(["run", "--test-command", "ssh ci-box pytest {{testExamples}}"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains(
+            "`{{testExamples}}` comes after `ssh`, which joins its arguments into one command line for a shell",
+        );
+
+    // A retry command from bktec.toml is named with its key and line.
+    dir.write(
+        "bktec.toml",
+        "[runner]\nretry-command = \"ssh ci-box 'pytest {{testExamples}}'\"\n",
+    );
+    bktec(&dir, Venv::Collector)
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("`pytest {{testExamples}}`, which holds whitespace")
+        .assert_stderr_contains("bktec.toml:2");
+}

@@ -1,10 +1,12 @@
 //! No descendant outlives bktec (D28, D15): a test command that starts a
 //! daemon in its own session (`setsid`, so it leaves the process group) has
 //! it ended when the command exits, is interrupted or is terminated; a
-//! daemon that ignores SIGTERM is killed after the grace period. And no
-//! temporary result directory outlives a terminated bktec (D18).
+//! daemon that ignores SIGTERM is killed after the grace period. On Linux
+//! the test command dies with a SIGKILLed bktec. And no temporary result
+//! directory outlives a terminated bktec (D18).
 
 use std::fs;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -202,4 +204,44 @@ fn sigterm_while_waiting_for_the_plan_leaves_no_temporary_directory() {
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(143), "bktec's exit status");
     assert_eq!(bktec_entries(&tmp), Vec::<String>::new(), "left in TMPDIR");
+}
+
+#[test]
+fn a_sigkilled_bktec_takes_its_test_command_with_it() {
+    // SIGKILL gives bktec no chance to end anything: the test command used
+    // to be re-parented to init and run on. On Linux the kernel now kills it
+    // (PR_SET_PDEATHSIG, D28); its own children are not covered (README).
+    let dir = TestDir::new();
+    dir.write("selectors.txt", "all\n");
+    let mut bktec = dir
+        .bktec()
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "custom")
+        .env("BUILDKITE_TEST_ENGINE_SELECTOR_FILE", "selectors.txt")
+        .args([
+            "run",
+            "--test-command",
+            "sh -c 'echo $$ > child.tmp && mv child.tmp child.pid && exec sleep 300'",
+        ])
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bktec");
+    let pid_file = dir.path().join("child.pid");
+    wait_for("the test command to start", Duration::from_secs(30), || {
+        pid_file.exists()
+    });
+    let child = daemon_pid(&pid_file);
+    assert!(alive(child.0), "the test command runs");
+    send(&bktec, libc::SIGKILL);
+    let status = wait_exit(&mut bktec, Duration::from_secs(5));
+    assert_eq!(status.signal(), Some(libc::SIGKILL));
+    let started = Instant::now();
+    while alive(child.0) && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !alive(child.0),
+        "the test command outlived a SIGKILLed bktec"
+    );
 }
