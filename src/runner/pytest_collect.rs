@@ -24,7 +24,7 @@ pub struct CollectedExample {
 /// `python -m pytest`, `.venv/bin/pytest`); otherwise the words before the
 /// first placeholder or option; otherwise `pytest`.
 pub fn program_prefix(template: &CommandTemplate) -> Vec<String> {
-    let words = template.words();
+    let words = &template.program_words();
     let is_pytest = |w: &String| {
         let name = w.rsplit('/').next().unwrap_or(w);
         name == "pytest" || name == "py.test"
@@ -383,6 +383,19 @@ mod tests {
         );
         assert_eq!(p(".venv/bin/pytest -q"), [".venv/bin/pytest"]);
         assert_eq!(p("tox -- {{testExamples}}"), ["tox"]);
+        // A `sh -c` script: its own program, behind the wrapper before the shell.
+        assert_eq!(
+            p("sh -c 'pytest {{testExamples}} --json={{resultPath}}'"),
+            ["pytest"]
+        );
+        assert_eq!(
+            p("uv run bash -ec 'cd . && python -m pytest {{testExamples}}'"),
+            ["uv", "run", "python", "-m", "pytest"]
+        );
+        assert_eq!(
+            p("timeout 600 sh -c '.venv/bin/pytest -q {{testExamples}}'"),
+            ["timeout", "600", ".venv/bin/pytest"]
+        );
     }
 
     #[test]

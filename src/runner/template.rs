@@ -161,6 +161,32 @@ impl CommandTemplate {
         &self.words
     }
 
+    /// The words a program prefix is read from (D13): the template's own,
+    /// or, when it runs a `sh -c` script, the words before the shell (a
+    /// wrapper such as `uv run` or `timeout 600`) followed by the script's.
+    pub fn program_words(&self) -> Vec<String> {
+        let Some(script) = &self.script else {
+            return self.words.clone();
+        };
+        let shell = (0..self.words.len())
+            .find(|&at| script_of_shell_at(&self.words, at) == Some(script.index))
+            .unwrap_or(script.index);
+        let mut words = self.words[..shell].to_vec();
+        let script_words = split_words(&self.words[script.index]).unwrap_or_default();
+        // The command that runs the tests: after the last `&&`, `;` or the
+        // like before the first placeholder (`cd app && pytest ...`).
+        let first_placeholder = script_words
+            .iter()
+            .position(|w| w.contains(TEST_EXAMPLES) || w.contains(RESULT_PATH))
+            .unwrap_or(script_words.len());
+        let start = script_words[..first_placeholder]
+            .iter()
+            .rposition(|w| matches!(w.as_str(), "&&" | "||" | ";" | "|" | "&"))
+            .map_or(0, |i| i + 1);
+        words.extend(script_words[start..].iter().cloned());
+        words
+    }
+
     /// Whether the template mentions `placeholder` in any word.
     pub fn mentions(&self, placeholder: &str) -> bool {
         self.words.iter().any(|w| w.contains(placeholder))
