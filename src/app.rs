@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, ConfigCmd, ListCmd, RunCmd};
 use crate::config::EnvVars;
-use crate::config::registry::{CommandKind, setting};
+use crate::config::registry::{CommandKind, DEBUG};
 use crate::config::show::{render_json, render_text, shown_settings};
 use crate::config::{
     CliOverrides, EnvSnapshot, FileChoice, LoadedConfig, RawValue, RunSettings, load, resolve,
@@ -34,7 +34,7 @@ pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecErr
     let with_debug = |mut overrides: CliOverrides| {
         if let Some(value) = &cli.debug {
             overrides.push(
-                setting("debug"),
+                DEBUG.setting,
                 "--debug".to_string(),
                 RawValue::One(value.clone()),
             );

@@ -112,7 +112,7 @@ fn flag_overrides(command: CommandKind, setting: &Setting, value: &str) -> Optio
             };
             if let Some(debug) = parsed.debug {
                 overrides.push(
-                    registry::setting("debug"),
+                    registry::DEBUG.setting,
                     "--debug".to_string(),
                     RawValue::One(debug),
                 );
@@ -265,7 +265,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().expect("temp dir");
         let values: Vec<(&'static Setting, String)> =
-            picks.into_iter().map(|(i, v)| (&SETTINGS[i], v)).collect();
+            picks.into_iter().map(|(i, v)| (SETTINGS[i], v)).collect();
         check(dir.path(), layer, &values, true);
     }
 

@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use crate::config::load::{LoadedConfig, SettingValue};
+use crate::config::load::LoadedConfig;
 use crate::config::origin::Origin;
-use crate::config::registry::SETTINGS;
+use crate::config::registry::{FILES, RUNNER, SETTINGS, Shown};
 use crate::runner::RunnerKind;
 
 const REDACTED: &str = "REDACTED";
@@ -29,35 +29,36 @@ pub struct ShownSetting {
 /// The rows of `bktec config`, in registry order. An unset or empty test file
 /// pattern shows the configured runner's default, with that origin.
 pub fn shown_settings(loaded: &LoadedConfig) -> Vec<ShownSetting> {
-    let runner = match loaded.value("runner.name") {
-        Some(SettingValue::Text(name)) => name.parse::<RunnerKind>().ok(),
-        _ => None,
-    };
+    let runner = loaded
+        .get(RUNNER.name)
+        .and_then(|name| name.parse::<RunnerKind>().ok());
     SETTINGS
         .iter()
         .map(|s| {
-            let mut value = loaded.value(s.key).cloned();
-            let mut origin = loaded.origin(s.key);
-            let empty = match &value {
-                None => true,
-                Some(SettingValue::Text(t)) => t.is_empty(),
-                Some(_) => false,
+            let mut shown = loaded.shown(s);
+            let mut origin = loaded.origin(s);
+            let empty = match &shown {
+                Shown::Unset => true,
+                Shown::Set { empty, .. } => *empty,
+                Shown::Invalid(_) => false,
             };
-            if let (true, "files.pattern", Some(runner)) = (empty, s.key, runner) {
+            if let (true, true, Some(runner)) = (empty, s.key == FILES.pattern.key, runner) {
                 if let Some(pattern) = runner.default_pattern() {
-                    value = Some(SettingValue::Text(pattern.to_string()));
+                    shown = Shown::Set {
+                        text: format!("{pattern:?}"),
+                        json: json!(pattern),
+                        empty: false,
+                    };
                     origin = Origin::RunnerDefault(runner);
                 }
             }
-            let (json, text) = match &value {
+            let (json, text) = match shown {
                 // A value that does not parse is shown as such; the error
                 // after the table says why.
-                None if loaded.is_broken(s.key) => {
-                    (serde_json::Value::Null, "(invalid)".to_string())
-                }
-                None => (serde_json::Value::Null, "(unset)".to_string()),
-                Some(_) if s.is_secret() => (json!(REDACTED), REDACTED.to_string()),
-                Some(v) => (v.to_json(), v.to_text()),
+                Shown::Invalid(_) => (serde_json::Value::Null, "(invalid)".to_string()),
+                Shown::Unset => (serde_json::Value::Null, "(unset)".to_string()),
+                Shown::Set { .. } if s.is_secret() => (json!(REDACTED), REDACTED.to_string()),
+                Shown::Set { text, json, .. } => (json, text),
             };
             ShownSetting {
                 key: s.key,
@@ -135,7 +136,7 @@ pub fn reference_markdown() -> String {
         let default = s.default.map_or("—".to_string(), |d| format!("`{d}`"));
         out.push_str(&format!(
             "| {key} | {env} | {flag} | {default} | {} |\n",
-            s.doc.replace('|', "\\|")
+            s.doc().replace('|', "\\|")
         ));
     }
     out
