@@ -86,6 +86,8 @@ pub struct LoadedConfig {
     cli_used: BTreeMap<&'static str, String>,
     /// The merged layers, extracted once into their typed shape.
     options: BktecOptions,
+    /// `HOME`, which a leading `~/` in a test file pattern stands for.
+    home: Option<String>,
     /// Problems found while loading: keys the file may not have, and values
     /// that do not parse. `resolve` reports them with its own, all at once.
     problems: Vec<Problem>,
@@ -95,6 +97,11 @@ impl LoadedConfig {
     /// The problems found while loading (empty when every value parsed).
     pub fn problems(&self) -> &[Problem] {
         &self.problems
+    }
+
+    /// The home directory, if known.
+    pub fn home(&self) -> Option<&str> {
+        self.home.as_deref()
     }
 
     /// The merged options.
@@ -216,6 +223,7 @@ pub fn load(
         env_used,
         cli_used,
         options,
+        home: env.non_empty(EnvVars::HOME).map(str::to_string),
         problems: Vec::new(),
     };
     for setting in SETTINGS {

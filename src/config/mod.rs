@@ -11,6 +11,7 @@ pub mod origin;
 mod pipeline_tests;
 pub mod registry;
 pub mod resolve;
+pub mod runner_defaults;
 pub mod schema;
 pub mod setting;
 pub mod show;

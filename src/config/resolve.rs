@@ -13,8 +13,10 @@ use crate::config::registry::{
     BUILDKITE, CommandKind, DEBUG, FILES, Key, RETRY, RUNNER, SETTINGS, Setting, SettingType,
     TEST_ENGINE,
 };
-use crate::runner::RunnerKind;
+use crate::config::runner_defaults::{self, CollectorProbe};
+use crate::glob::Pattern;
 use crate::runner::template::CommandTemplate;
+use crate::runner::{self, RunnerKind};
 
 /// A value with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,16 +89,23 @@ pub struct RunSettings {
     pub command: CommandKind,
     /// The test runner.
     pub runner: RunnerKind,
-    /// The test command template; `None` means the runner's default.
-    pub test_command: Option<Sourced<String>>,
-    /// The retry command template; `None` means the test command.
-    pub retry_command: Option<Sourced<String>>,
+    /// The test command: configured, else the runner's default (whose
+    /// origin says so). `None` for a runner without a default, and for
+    /// commands that never run the tests (`list`, a local `plan`), which do
+    /// not pay for pytest's collector probe.
+    pub test_command: Option<Sourced<CommandTemplate>>,
+    /// The retry command; `None` means the test command.
+    pub retry_command: Option<Sourced<CommandTemplate>>,
+    /// Whether buildkite-test-collector is installed, if resolution asked
+    /// (D14), so that the runner does not ask again.
+    pub collector_installed: Option<bool>,
     /// The result path; `None` means the runner's default.
     pub result_path: Option<Sourced<PathBuf>>,
-    /// The include pattern; `None` for runners that do not walk files.
-    pub include_pattern: Option<Sourced<String>>,
+    /// The include pattern, configured or the runner's; `None` for runners
+    /// that do not walk files.
+    pub include_pattern: Option<Sourced<Pattern>>,
     /// The exclude pattern (empty excludes nothing).
-    pub exclude_pattern: Sourced<String>,
+    pub exclude_pattern: Sourced<Pattern>,
     /// A row file of test files (`--files`).
     pub files_list: Option<Sourced<PathBuf>>,
     /// A row file of selectors (`--selector-file`).
@@ -198,6 +207,44 @@ impl<'a> Reader<'a> {
         Some(Sourced { value, origin })
     }
 
+    /// A command template, compiled; `None` (and a problem) when it does not
+    /// split into words.
+    fn template(&mut self, key: Key<String>) -> Option<Sourced<CommandTemplate>> {
+        let Sourced { value, origin } = self.non_empty(key)?;
+        match CommandTemplate::parse(&value) {
+            Ok(template) => Some(Sourced {
+                value: template,
+                origin,
+            }),
+            Err(err) => {
+                self.problem(&key, format!("is invalid: {err} in `{value}`"));
+                None
+            }
+        }
+    }
+
+    /// A test file pattern (`which`), compiled; `None` (and a problem) when
+    /// it does not parse. A leading `~/` is the home directory.
+    fn pattern(
+        &mut self,
+        which: &str,
+        Sourced { value, origin }: Sourced<String>,
+    ) -> Option<Sourced<Pattern>> {
+        match Pattern::parse(&value, self.loaded.home()) {
+            Ok(pattern) => Some(Sourced {
+                value: pattern,
+                origin,
+            }),
+            Err(err) => {
+                self.problems.push(Problem::other(format!(
+                    "error parsing test file {which} \"{value}\" (from {}): {err}",
+                    origin.describe()
+                )));
+                None
+            }
+        }
+    }
+
     fn problem(&mut self, setting: &Setting, message: impl Into<String>) {
         if self.broken(setting) {
             return;
@@ -210,8 +257,23 @@ impl<'a> Reader<'a> {
 
 /// Validates `loaded` for `command` and builds the settings. Every problem,
 /// from loading (unknown keys, values that do not parse) and from validation
-/// (ranges, rules), is reported together in one error (issue #9).
+/// (ranges, rules), is reported together in one error (issue #9). A default
+/// test command that depends on buildkite-test-collector asks Python (D14).
 pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSettings, ConfigError> {
+    resolve_with(
+        loaded,
+        command,
+        &CollectorProbe::new(&runner::collector_installed),
+    )
+}
+
+/// [`resolve`], with the collector probe given (tests inject its answer;
+/// `bktec config` shares one between its table and its checks).
+pub fn resolve_with(
+    loaded: &LoadedConfig,
+    command: CommandKind,
+    probe: &CollectorProbe<'_>,
+) -> Result<RunSettings, ConfigError> {
     let mut r = Reader {
         loaded,
         problems: loaded.problems().to_vec(),
@@ -253,18 +315,12 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
             }
         }
     };
-    let test_command = r.non_empty(RUNNER.test_command);
-    for key in [RUNNER.test_command, RUNNER.retry_command] {
-        if let Some(template) = r.non_empty(key)
-            && let Err(err) = CommandTemplate::parse(&template.value)
-        {
-            r.problem(&key, format!("is invalid: {err} in `{}`", template.value));
-        }
-    }
+    let test_command = r.template(RUNNER.test_command);
+    let retry_command = r.template(RUNNER.retry_command);
     let selector_file = r.path(FILES.selector_file);
     let tag_filters = r.non_empty(TEST_ENGINE.tag_filters).map(|s| s.value);
     if runner == Some(RunnerKind::Custom) {
-        if test_command.is_none() {
+        if r.non_empty(RUNNER.test_command).is_none() {
             r.problem(
                 &RUNNER.test_command,
                 "must not be blank when using the custom test runner",
@@ -315,38 +371,50 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
         CommandKind::List | CommandKind::Config => {}
     }
 
-    let include_pattern = match runner {
-        Some(runner) => r.non_empty(FILES.pattern).or_else(|| {
-            runner.default_pattern().map(|p| Sourced {
-                value: p.to_string(),
-                origin: Origin::RunnerDefault(runner),
-            })
-        }),
-        None => None,
-    };
-    let exclude_pattern = Sourced {
+    let include_pattern = runner
+        .and_then(|runner| {
+            r.non_empty(FILES.pattern)
+                .or_else(|| runner_defaults::default_pattern(runner))
+        })
+        .and_then(|pattern| r.pattern("pattern", pattern));
+    let exclude = Sourced {
         value: r.value(FILES.exclude_pattern),
         origin: r.origin(&FILES.exclude_pattern),
     };
+    let exclude_pattern = r.pattern("exclude pattern", exclude);
 
-    let Some(runner) = runner else {
+    let (Some(runner), Some(exclude_pattern), true) =
+        (runner, exclude_pattern, r.problems.is_empty())
+    else {
         return Err(ConfigError::Invalid {
             problems: r.problems,
         });
     };
-    if !r.problems.is_empty() {
-        return Err(ConfigError::Invalid {
-            problems: r.problems,
-        });
-    }
+    // Only commands that run the tests need the test command; the others do
+    // not pay for the probe its default may need.
+    let runs_tests = match command {
+        CommandKind::Run | CommandKind::Config => true,
+        CommandKind::Plan => matches!(mode, PlanMode::TestEngine(_)),
+        CommandKind::List => false,
+    };
+    let test_command = test_command.or_else(|| {
+        let Sourced { value, origin } =
+            runner_defaults::default_test_command(runner, runs_tests.then_some(probe))?;
+        Some(Sourced {
+            value: CommandTemplate::parse(&value)
+                .expect("a runner's default command splits into words"),
+            origin,
+        })
+    });
     let upload_token = r
         .non_empty(TEST_ENGINE.upload_token)
         .map(|s| Secret::new(s.value));
     Ok(RunSettings {
         command,
         runner,
-        retry_command: r.non_empty(RUNNER.retry_command),
+        retry_command,
         test_command,
+        collector_installed: probe.answered(),
         result_path,
         include_pattern,
         exclude_pattern,
@@ -499,22 +567,28 @@ fn is_request_uri(s: &str) -> bool {
 mod tests {
     use std::path::Path;
 
+    use std::cell::Cell;
+
     use super::*;
     use crate::config::env_vars::EnvSnapshot;
     use crate::config::load::{CliOverrides, FileChoice, load};
 
-    /// The problems of resolving `env` (with the pytest runner) for `command`.
-    fn problems(env: &[(&str, &str)], command: CommandKind) -> Vec<String> {
+    fn load_env(env: &[(&str, &str)]) -> LoadedConfig {
         let mut pairs = vec![("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")];
         pairs.extend_from_slice(env);
-        let loaded = load(
+        load(
             &EnvSnapshot::from_pairs(pairs),
             &CliOverrides::default(),
             &FileChoice::Disabled,
             Path::new("/"),
         )
-        .unwrap();
-        match resolve(&loaded, command) {
+        .unwrap()
+    }
+
+    /// The problems of resolving `env` (with the pytest runner) for `command`.
+    fn problems(env: &[(&str, &str)], command: CommandKind) -> Vec<String> {
+        let loaded = load_env(env);
+        match resolve_with(&loaded, command, &CollectorProbe::new(&|| true)) {
             Ok(_) => Vec::new(),
             Err(ConfigError::Invalid { problems }) => {
                 let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -639,6 +713,86 @@ mod tests {
         // An unparsable runner is not also "must not be blank".
         let p = problems(&[("BUILDKITE_TEST_ENGINE_OIDC", "maybe")], CommandKind::Run);
         assert_eq!(p.len(), 1, "{p:?}");
+    }
+
+    #[test]
+    fn pytest_s_default_command_is_resolved_once_with_its_origin() {
+        // Issue #10: `bktec config` showed `runner.test-command (unset)` for a
+        // run that used pytest's default command.
+        let asked = Cell::new(0);
+        let loaded = load_env(&[]);
+        for (installed, command, basis) in [
+            (
+                true,
+                "pytest {{testExamples}} --json={{resultPath}}",
+                "found",
+            ),
+            (
+                false,
+                "pytest {{testExamples}} --junit-xml={{resultPath}}",
+                "not found",
+            ),
+        ] {
+            let ask = || {
+                asked.set(asked.get() + 1);
+                installed
+            };
+            let probe = CollectorProbe::new(&ask);
+            let settings = resolve_with(&loaded, CommandKind::Run, &probe).unwrap();
+            let test_command = settings.test_command.unwrap();
+            assert_eq!(test_command.value.as_str(), command);
+            assert_eq!(
+                test_command.origin.to_string(),
+                format!("default for runner `pytest` (buildkite-test-collector {basis})")
+            );
+            assert_eq!(settings.collector_installed, Some(installed));
+        }
+        assert_eq!(asked.get(), 2);
+    }
+
+    #[test]
+    fn list_and_a_local_plan_do_not_probe() {
+        let never = || panic!("no collector probe for a command that runs no tests");
+        let loaded = load_env(&[]);
+        for command in [CommandKind::List, CommandKind::Plan] {
+            let settings = resolve_with(&loaded, command, &CollectorProbe::new(&never)).unwrap();
+            assert!(settings.test_command.is_none(), "{command:?}");
+            assert_eq!(settings.collector_installed, None);
+        }
+        // A configured command needs no probe either, for any command.
+        let loaded = load_env(&[("BUILDKITE_TEST_ENGINE_TEST_CMD", "pytest -x")]);
+        let settings =
+            resolve_with(&loaded, CommandKind::Run, &CollectorProbe::new(&never)).unwrap();
+        let test_command = settings.test_command.unwrap();
+        assert_eq!(test_command.value.words(), ["pytest", "-x"]);
+        assert_eq!(
+            test_command.origin,
+            Origin::Env("BUILDKITE_TEST_ENGINE_TEST_CMD")
+        );
+    }
+
+    #[test]
+    fn patterns_are_compiled_and_a_bad_one_names_its_origin() {
+        let loaded = load_env(&[("BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN", "venv/**")]);
+        let settings =
+            resolve_with(&loaded, CommandKind::List, &CollectorProbe::new(&|| true)).unwrap();
+        let include = settings.include_pattern.unwrap();
+        assert!(include.value.matches("tests/test_a.py"));
+        assert_eq!(include.origin.to_string(), "default for runner `pytest`");
+        assert!(settings.exclude_pattern.value.matches("venv/lib/x.py"));
+        assert_eq!(
+            problems(
+                &[
+                    ("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN", "tests/{a,b"),
+                    ("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "-1"),
+                ],
+                CommandKind::List
+            ),
+            [
+                "BUILDKITE_TEST_ENGINE_RETRY_COUNT was -1, must be greater than or equal to 0 (from env BUILDKITE_TEST_ENGINE_RETRY_COUNT)",
+                "error parsing test file pattern \"tests/{a,b\" (from env BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN): unterminated alternation - missing closing brace (at character 7 of `tests/{a,b`)",
+            ]
+        );
     }
 
     #[test]

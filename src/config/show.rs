@@ -3,8 +3,9 @@
 use serde_json::json;
 
 use crate::config::load::LoadedConfig;
-use crate::config::origin::Origin;
 use crate::config::registry::{FILES, RUNNER, SETTINGS, Shown};
+use crate::config::resolve::Sourced;
+use crate::config::runner_defaults::{CollectorProbe, default_pattern, default_test_command};
 use crate::runner::RunnerKind;
 
 const REDACTED: &str = "REDACTED";
@@ -26,9 +27,11 @@ pub struct ShownSetting {
     pub origin: String,
 }
 
-/// The rows of `bktec config`, in registry order. An unset or empty test file
-/// pattern shows the configured runner's default, with that origin.
-pub fn shown_settings(loaded: &LoadedConfig) -> Vec<ShownSetting> {
+/// The rows of `bktec config`, in registry order. Where the configuration
+/// leaves the test file pattern or the test command unset, the row shows the
+/// runner's default that `resolve` applies, with that origin, so the table
+/// shows what `bktec run` will run (`probe` answers for pytest's command).
+pub fn shown_settings(loaded: &LoadedConfig, probe: &CollectorProbe<'_>) -> Vec<ShownSetting> {
     let runner = loaded
         .get(RUNNER.name)
         .and_then(|name| name.parse::<RunnerKind>().ok());
@@ -36,21 +39,30 @@ pub fn shown_settings(loaded: &LoadedConfig) -> Vec<ShownSetting> {
         .iter()
         .map(|s| {
             let mut shown = loaded.shown(s);
-            let mut origin = loaded.origin(s);
-            let empty = match &shown {
+            let mut origin = loaded.origin(s).to_string();
+            let unset = match &shown {
                 Shown::Unset => true,
                 Shown::Set { empty, .. } => *empty,
                 Shown::Invalid(_) => false,
             };
-            if let (true, true, Some(runner)) = (empty, s.key == FILES.pattern.key, runner) {
-                if let Some(pattern) = runner.default_pattern() {
-                    shown = Shown::Set {
-                        text: format!("{pattern:?}"),
-                        json: json!(pattern),
-                        empty: false,
-                    };
-                    origin = Origin::RunnerDefault(runner);
+            let default = match runner {
+                Some(runner) if unset && s.key == FILES.pattern.key => default_pattern(runner),
+                Some(runner) if unset && s.key == RUNNER.test_command.key => {
+                    default_test_command(runner, Some(probe))
                 }
+                Some(_) | None => None,
+            };
+            if let Some(Sourced {
+                value,
+                origin: from,
+            }) = default
+            {
+                shown = Shown::Set {
+                    text: format!("{value:?}"),
+                    json: json!(value),
+                    empty: false,
+                };
+                origin = from.to_string();
             }
             let (json, text) = match shown {
                 // A value that does not parse is shown as such; the error
@@ -66,7 +78,7 @@ pub fn shown_settings(loaded: &LoadedConfig) -> Vec<ShownSetting> {
                 flag: s.flag_text(),
                 value: json,
                 text,
-                origin: origin.to_string(),
+                origin,
             }
         })
         .collect()

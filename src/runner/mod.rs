@@ -14,7 +14,7 @@ mod witness;
 
 pub use custom::custom;
 pub use kind::{RunnerKind, UnknownRunner};
-pub use pytest::{collector_installed, pytest};
+pub use pytest::{collector_installed, default_command, pytest};
 pub use setup::{ExitHandling, ResultFile, ResultFormat, Runner, RunnerError, RunnerInputs, build};
 pub use target::{
     TargetError, TargetOrigin, TargetProblem, check_targets, target_arg, target_args,
