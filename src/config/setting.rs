@@ -257,8 +257,20 @@ impl Setting {
 }
 
 /// A typed handle on one setting: its metadata and where its value sits in
-/// [`BktecOptions`]. The registry declares one `const` per setting, so a
-/// misspelt key is a compile error and a value has the type its entry says.
+/// [`BktecOptions`]. The registry declares one per setting, so a misspelt
+/// key is a compile error and a value has the type its entry says:
+///
+/// ```
+/// use bktec::config::registry::{BktecOptions, RETRY, RUNNER};
+///
+/// let options = BktecOptions::default();
+/// let command: Option<&String> = RUNNER.test_command.get(&options);
+/// assert_eq!((command, RETRY.count.key), (None, "retry.count"));
+/// ```
+///
+/// ```compile_fail
+/// let _ = bktec::config::registry::RUNNER.test_comand;
+/// ```
 pub struct Key<T: 'static> {
     /// The setting's metadata.
     pub setting: &'static Setting,
