@@ -1,6 +1,6 @@
 //! The settings registry: one entry per setting, the single source of truth
 //! for its `bktec.toml` key, environment variable(s), flag, value type,
-//! default and documentation. From the entries, [`registry!`] generates the
+//! default and documentation. From the entries, `registry!` generates the
 //! merged options struct ([`BktecOptions`], which the schema is derived from),
 //! one typed [`Key`] per setting (`RUNNER.test_command`, `DEBUG`), and
 //! [`SETTINGS`], which the CLI flags, the environment provider, the built-in

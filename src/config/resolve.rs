@@ -397,15 +397,18 @@ pub fn resolve_with(
         CommandKind::Plan => matches!(mode, PlanMode::TestEngine(_)),
         CommandKind::List => false,
     };
-    let test_command = test_command.or_else(|| {
-        let Sourced { value, origin } =
-            runner_defaults::default_test_command(runner, runs_tests.then_some(probe))?;
-        Some(Sourced {
-            value: CommandTemplate::parse(&value)
-                .expect("a runner's default command splits into words"),
-            origin,
-        })
-    });
+    // A blank command (only spaces) is no command: the runner's default
+    // applies, as the runner itself decided before (D14).
+    let test_command = match test_command {
+        Some(configured) if !configured.value.words().is_empty() => Some(configured),
+        blank => runner_defaults::default_test_command(runner, runs_tests.then_some(probe))
+            .map(|Sourced { value, origin }| Sourced {
+                value: CommandTemplate::parse(&value)
+                    .expect("a runner's default command splits into words"),
+                origin,
+            })
+            .or(blank),
+    };
     let upload_token = r
         .non_empty(TEST_ENGINE.upload_token)
         .map(|s| Secret::new(s.value));

@@ -35,6 +35,10 @@ pub fn shown_settings(loaded: &LoadedConfig, probe: &CollectorProbe<'_>) -> Vec<
     let runner = loaded
         .get(RUNNER.name)
         .and_then(|name| name.parse::<RunnerKind>().ok());
+    let blank_command = !loaded.is_broken(&RUNNER.test_command)
+        && loaded
+            .get(RUNNER.test_command)
+            .is_none_or(|command| command.trim().is_empty());
     SETTINGS
         .iter()
         .map(|s| {
@@ -47,7 +51,8 @@ pub fn shown_settings(loaded: &LoadedConfig, probe: &CollectorProbe<'_>) -> Vec<
             };
             let default = match runner {
                 Some(runner) if unset && s.key == FILES.pattern.key => default_pattern(runner),
-                Some(runner) if unset && s.key == RUNNER.test_command.key => {
+                // A command of only spaces is none, as in `resolve`.
+                Some(runner) if s.key == RUNNER.test_command.key && blank_command => {
                     default_test_command(runner, Some(probe))
                 }
                 Some(_) | None => None,
@@ -152,4 +157,61 @@ pub fn reference_markdown() -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::env_vars::EnvSnapshot;
+    use crate::config::load::{CliOverrides, FileChoice, load};
+
+    fn row(env: &[(&str, &str)], probe: &CollectorProbe<'_>, key: &str) -> (String, String) {
+        let mut pairs = vec![("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")];
+        pairs.extend_from_slice(env);
+        let loaded = load(
+            &EnvSnapshot::from_pairs(pairs),
+            &CliOverrides::default(),
+            &FileChoice::Disabled,
+            Path::new("/"),
+        )
+        .unwrap();
+        let rows = shown_settings(&loaded, probe);
+        let row = rows.into_iter().find(|r| r.key == key).unwrap();
+        (row.text, row.origin)
+    }
+
+    #[test]
+    fn the_table_shows_the_runner_defaults_that_resolve_applies() {
+        // Issue #10: the test command row said `(unset)` for pytest's default.
+        let missing = CollectorProbe::new(&|| false);
+        let expected = (
+            "\"pytest {{testExamples}} --junit-xml={{resultPath}}\"".to_string(),
+            "default for runner `pytest` (buildkite-test-collector not found)".to_string(),
+        );
+        assert_eq!(row(&[], &missing, "runner.test-command"), expected);
+        let spaces = [("BUILDKITE_TEST_ENGINE_TEST_CMD", "  ")];
+        assert_eq!(row(&spaces, &missing, "runner.test-command"), expected);
+        assert_eq!(
+            row(&[], &missing, "files.pattern"),
+            (
+                "\"**/{*_test,test_*}.py\"".to_string(),
+                "default for runner `pytest`".to_string()
+            )
+        );
+        let never = || panic!("a configured command needs no probe");
+        let configured = [("BUILDKITE_TEST_ENGINE_TEST_CMD", "pytest -x")];
+        assert_eq!(
+            row(
+                &configured,
+                &CollectorProbe::new(&never),
+                "runner.test-command"
+            ),
+            (
+                "\"pytest -x\"".to_string(),
+                "env BUILDKITE_TEST_ENGINE_TEST_CMD".to_string()
+            )
+        );
+    }
 }
