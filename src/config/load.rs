@@ -12,7 +12,8 @@ use crate::config::error::{ConfigError, Problem};
 use crate::config::file::ConfigFile;
 use crate::config::origin::Origin;
 use crate::config::registry::{BktecOptions, SETTINGS};
-use crate::config::setting::{Key, Setting, SettingKind, SettingType, Shown};
+use crate::config::setting::{Key, Setting, SettingKind};
+use crate::config::value::{SettingType, Shown};
 
 const DEFAULTS_LAYER: &str = "built-in defaults";
 const FILE_LAYER: &str = "bktec.toml";

@@ -15,6 +15,7 @@ pub mod runner_defaults;
 pub mod schema;
 pub mod setting;
 pub mod show;
+pub mod value;
 
 pub use env_vars::{EnvSnapshot, EnvVars};
 pub use error::ConfigError;

@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::elements::{ConfigPath, Flag, GoDuration, Int, KeyValues};
 use crate::config::env_vars::EnvVars;
-use crate::config::setting::check_range;
 pub use crate::config::setting::{
-    CommandKind, Given, Group, Key, Placement, Range, Scope, Setting, SettingKind, SettingType,
-    Shown,
+    CommandKind, Group, Key, Placement, Range, Scope, Setting, SettingKind,
 };
+use crate::config::value::check_range;
+pub use crate::config::value::{Given, SettingType, Shown};
 
 /// The longest duration a setting accepts: no wait, timeout or lifetime of a
 /// CI job needs more than a day (D27).
