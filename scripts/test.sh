@@ -7,3 +7,6 @@ scripts/python-env.sh
 # Benchmarks are not run here (they print figures; see scripts/bench.sh), but
 # clippy --all-targets in .ci/run compiles them.
 cargo test --locked --lib --bins --tests
+# The doctests include the compile-fail test that a misspelt setting key
+# does not build.
+cargo test --locked --doc

@@ -10,8 +10,9 @@ mod run_cmd;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, ConfigCmd, ListCmd, RunCmd};
-use crate::config::EnvVars;
-use crate::config::registry::{CommandKind, setting};
+use crate::config::registry::{CommandKind, DEBUG};
+use crate::config::resolve::resolve_with;
+use crate::config::runner_defaults::CollectorProbe;
 use crate::config::show::{render_json, render_text, shown_settings};
 use crate::config::{
     CliOverrides, EnvSnapshot, FileChoice, LoadedConfig, RawValue, RunSettings, load, resolve,
@@ -36,7 +37,7 @@ pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecErr
     let with_debug = |mut overrides: CliOverrides| {
         if let Some(value) = &cli.debug {
             overrides.push(
-                setting("debug"),
+                DEBUG.setting,
                 "--debug".to_string(),
                 RawValue::One(value.clone()),
             );
@@ -85,13 +86,10 @@ impl Context {
         settings: &RunSettings,
         shell: &mut Shell,
     ) -> Result<Discovery, BktecError> {
-        let discovery =
-            discover(settings, &self.cwd, self.env.non_empty(EnvVars::HOME)).map_err(|source| {
-                BktecError::Discover {
-                    command: settings.command,
-                    source: Box::new(source),
-                }
-            })?;
+        let discovery = discover(settings, &self.cwd).map_err(|source| BktecError::Discover {
+            command: settings.command,
+            source: Box::new(source),
+        })?;
         for warning in &discovery.warnings {
             shell.err(&format!("{warning}\n"));
         }
@@ -121,7 +119,10 @@ fn show_config(
     shell: &mut Shell,
 ) -> Result<u8, BktecError> {
     let loaded = context.load(&overrides, CommandKind::Config)?;
-    let rows = shown_settings(&loaded);
+    // One probe for the table and the checks: pytest's default command
+    // depends on it (D14), and it is asked at most once.
+    let probe = CollectorProbe::new(&crate::runner::collector_installed);
+    let rows = shown_settings(&loaded, &probe);
     if json {
         shell.out(&render_json(&rows));
     } else {
@@ -130,7 +131,7 @@ fn show_config(
     // The values are shown either way (the table is how one finds a bad
     // value's origin); every problem that would stop `run` is reported after
     // them, as `bktec config`'s own error, and exits 16 (issue #9).
-    match resolve(&loaded, CommandKind::Run) {
+    match resolve_with(&loaded, CommandKind::Run, &probe) {
         Ok(_) => Ok(exit_code::SUCCESS),
         Err(source) => Err(BktecError::Config {
             command: CommandKind::Config,

@@ -13,11 +13,8 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
-use crate::config::registry::{CommandKind, SETTINGS, Setting, SettingKind};
+use crate::config::registry::{CommandKind, DEBUG, SETTINGS, Setting, SettingKind};
 use crate::config::{CliOverrides, RawValue};
-
-/// The key of the `debug` setting, whose flag is global.
-const DEBUG_KEY: &str = "debug";
 
 /// Buildkite Test Engine Client: runs this parallel job's share of a test suite.
 ///
@@ -166,7 +163,8 @@ impl<S> Default for SettingArgs<S> {
 fn flag_settings(kind: CommandKind) -> impl Iterator<Item = &'static Setting> {
     SETTINGS
         .iter()
-        .filter(move |s| s.flag.is_some() && s.key != DEBUG_KEY && s.accepted_by(kind))
+        .copied()
+        .filter(move |s| s.flag.is_some() && s.key != DEBUG.key && s.accepted_by(kind))
 }
 
 /// The id of a boolean setting's `--no-` flag.
@@ -176,7 +174,7 @@ fn negation_id(setting: &Setting) -> String {
 
 /// The help line of a setting's flag.
 fn help_text(s: &Setting) -> String {
-    let mut help = s.doc.to_string();
+    let mut help = s.doc().to_string();
     if !s.env.is_empty() {
         help.push_str(&format!(" [env: {}=]", s.env.join(", ")));
     }

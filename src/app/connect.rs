@@ -102,7 +102,12 @@ pub(super) fn build_runner(
             tag_filters: settings.tag_filters.as_deref(),
             python_path,
         },
-        runner::collector_installed,
+        // Resolution may have asked already (pytest's default command, D14).
+        || {
+            settings
+                .collector_installed
+                .unwrap_or_else(runner::collector_installed)
+        },
     )
     .map_err(|err| match err {
         RunnerError::Preflight(lines) => BktecError::Preflight(lines),

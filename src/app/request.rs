@@ -15,8 +15,8 @@ use crate::runner::{ResultFormat, Runner, RunnerKind};
 
 /// The `env` payload (10.5): raw configuration, empty where defaults apply.
 pub(super) fn env_payload(settings: &RunSettings, api: &ApiSettings) -> EnvPayload {
-    let raw = |value: Option<&crate::config::resolve::Sourced<String>>| match value {
-        Some(s) if !matches!(s.origin, Origin::RunnerDefault(_)) => s.value.clone(),
+    let raw = |value: Option<(&str, &Origin)>| match value {
+        Some((text, origin)) if !matches!(origin, Origin::RunnerDefault { .. }) => text.to_string(),
         Some(_) | None => String::new(),
     };
     EnvPayload {
@@ -29,14 +29,23 @@ pub(super) fn env_payload(settings: &RunSettings, api: &ApiSettings) -> EnvPaylo
         node_index: settings.node_index,
         organization_slug: api.organization_slug.clone(),
         parallelism: settings.parallelism,
-        retry_command: raw(settings.retry_command.as_ref()),
+        retry_command: raw(settings
+            .retry_command
+            .as_ref()
+            .map(|c| (c.value.as_str(), &c.origin))),
         split_by_example: api.split_by_example,
         step_id: settings.job.step_id.clone(),
         suite_slug: api.suite_slug.clone(),
         tag_filters: settings.tag_filters.clone().unwrap_or_default(),
-        test_command: raw(settings.test_command.as_ref()),
-        exclude_pattern: settings.exclude_pattern.value.clone(),
-        include_pattern: raw(settings.include_pattern.as_ref()),
+        test_command: raw(settings
+            .test_command
+            .as_ref()
+            .map(|c| (c.value.as_str(), &c.origin))),
+        exclude_pattern: settings.exclude_pattern.value.as_str().to_string(),
+        include_pattern: raw(settings
+            .include_pattern
+            .as_ref()
+            .map(|p| (p.value.as_str(), &p.origin))),
         runner: settings.runner.as_str().to_string(),
     }
 }

@@ -24,7 +24,7 @@ impl Problem {
         let whence = match origin {
             Origin::Unset => format!("not set; set {}", setting.places()),
             Origin::BuiltIn
-            | Origin::RunnerDefault(_)
+            | Origin::RunnerDefault { .. }
             | Origin::File { .. }
             | Origin::Env(_)
             | Origin::Flag(_) => format!("from {}", origin.describe()),

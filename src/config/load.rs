@@ -1,19 +1,19 @@
 //! Layered loading (D2): built-in defaults < `bktec.toml` < environment <
 //! flags, merged by figment, with the origin of every value kept (D4).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider};
-use serde_json::json;
 
-use crate::config::elements::{Flag, GoDuration, Int, KeyValues};
 use crate::config::env_vars::{EnvSnapshot, EnvVars};
 use crate::config::error::{ConfigError, Problem};
 use crate::config::file::ConfigFile;
 use crate::config::origin::Origin;
-use crate::config::registry::{SETTINGS, Setting, SettingKind};
+use crate::config::registry::{BktecOptions, SETTINGS};
+use crate::config::setting::{Key, Setting, SettingKind};
+use crate::config::value::{SettingType, Shown};
 
 const DEFAULTS_LAYER: &str = "built-in defaults";
 const FILE_LAYER: &str = "bktec.toml";
@@ -75,49 +75,6 @@ impl FileChoice {
     }
 }
 
-/// A typed setting value.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SettingValue {
-    /// Text or a path.
-    Text(String),
-    /// A boolean.
-    Bool(bool),
-    /// An integer.
-    Int(i64),
-    /// A duration.
-    Duration(GoDuration),
-    /// `key=value` pairs.
-    KeyValues(KeyValues),
-}
-
-impl SettingValue {
-    /// The value as JSON, for `bktec config --json`.
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            SettingValue::Text(s) => json!(s),
-            SettingValue::Bool(b) => json!(b),
-            SettingValue::Int(i) => json!(i),
-            SettingValue::Duration(d) => json!(d.to_string()),
-            SettingValue::KeyValues(kv) => json!(
-                kv.0.iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-            ),
-        }
-    }
-
-    /// The value as text, for `bktec config`.
-    pub fn to_text(&self) -> String {
-        match self {
-            SettingValue::Text(s) => format!("{s:?}"),
-            SettingValue::Bool(b) => b.to_string(),
-            SettingValue::Int(i) => i.to_string(),
-            SettingValue::Duration(d) => d.to_string(),
-            SettingValue::KeyValues(kv) => format!("{:?}", kv.to_string()),
-        }
-    }
-}
-
 /// The merged configuration with the origin of each value.
 #[derive(Debug)]
 pub struct LoadedConfig {
@@ -128,13 +85,13 @@ pub struct LoadedConfig {
     file: Option<ConfigFile>,
     env_used: BTreeMap<&'static str, &'static str>,
     cli_used: BTreeMap<&'static str, String>,
-    values: BTreeMap<&'static str, SettingValue>,
+    /// The merged layers, extracted once into their typed shape.
+    options: BktecOptions,
+    /// `HOME`, which a leading `~/` in a test file pattern stands for.
+    home: Option<String>,
     /// Problems found while loading: keys the file may not have, and values
     /// that do not parse. `resolve` reports them with its own, all at once.
     problems: Vec<Problem>,
-    /// Settings whose value did not parse; validation leaves them alone, so
-    /// that a bad value is reported once, as itself.
-    broken: BTreeSet<&'static str>,
 }
 
 impl LoadedConfig {
@@ -143,18 +100,35 @@ impl LoadedConfig {
         &self.problems
     }
 
-    /// Whether setting `key` was given a value that does not parse.
-    pub fn is_broken(&self, key: &str) -> bool {
-        self.broken.contains(key)
+    /// The home directory, if known.
+    pub fn home(&self) -> Option<&str> {
+        self.home.as_deref()
     }
 
-    /// The typed value of setting `key`, if any layer set it.
-    pub fn value(&self, key: &str) -> Option<&SettingValue> {
-        self.values.get(key)
+    /// The merged options.
+    pub fn options(&self) -> &BktecOptions {
+        &self.options
     }
 
-    /// Where the value of setting `key` came from.
-    pub fn origin(&self, key: &str) -> Origin {
+    /// The value of `key`, if a layer set it and it parsed.
+    pub fn get<T: SettingType>(&self, key: Key<T>) -> Option<&T> {
+        key.get(&self.options)
+    }
+
+    /// The state of `setting`, whatever its type.
+    pub fn shown(&self, setting: &Setting) -> Shown {
+        (setting.read)(&self.options)
+    }
+
+    /// Whether `setting` was given a value that does not parse. Such a value
+    /// is reported once, as itself: rules that read it leave it alone.
+    pub fn is_broken(&self, setting: &Setting) -> bool {
+        matches!(self.shown(setting), Shown::Invalid(_))
+    }
+
+    /// Where the value of `setting` came from.
+    pub fn origin(&self, setting: &Setting) -> Origin {
+        let key = setting.key;
         let Some(metadata) = self
             .merged
             .find_ref(key)
@@ -227,62 +201,43 @@ pub fn load(
         .as_ref()
         .map(|f| f.problems.clone())
         .unwrap_or_default();
+    let mut problems = problems;
     // Every layer is a plain dictionary, so merging cannot fail.
     let merged = figment
         .data()
         .ok()
         .and_then(|mut profiles| profiles.remove(&Profile::Default))
         .map_or_else(|| Value::from(Dict::new()), Value::from);
+    // Each value keeps its own parse error (`Given`), and the layers hold
+    // only registered keys, so extraction fails only on a bug; even then
+    // bktec reports it rather than panic (D27).
+    let options = figment.extract::<BktecOptions>().unwrap_or_else(|err| {
+        problems.push(Problem::other(format!(
+            "failed to read the configuration: {err}"
+        )));
+        BktecOptions::default()
+    });
     let mut loaded = LoadedConfig {
         figment,
         merged,
         file,
         env_used,
         cli_used,
-        values: BTreeMap::new(),
+        options,
+        home: env.non_empty(EnvVars::HOME).map(str::to_string),
         problems: Vec::new(),
-        broken: BTreeSet::new(),
     };
-    let mut problems = problems;
     for setting in SETTINGS {
-        match extract(&loaded.merged, setting) {
-            Ok(Some(value)) => {
-                loaded.values.insert(setting.key, value);
-            }
-            Ok(None) => {}
-            Err(message) => {
-                problems.push(Problem::setting(
-                    setting,
-                    format!("is invalid: {message}"),
-                    &loaded.origin(setting.key),
-                ));
-                loaded.broken.insert(setting.key);
-            }
+        if let Shown::Invalid(message) = loaded.shown(setting) {
+            problems.push(Problem::setting(
+                setting,
+                format!("is invalid: {message}"),
+                &loaded.origin(setting),
+            ));
         }
     }
     loaded.problems = problems;
     Ok(loaded)
-}
-
-fn extract(merged: &Value, setting: &Setting) -> Result<Option<SettingValue>, String> {
-    let Some(value) = merged.find_ref(setting.key) else {
-        return Ok(None);
-    };
-    let kind = |e: figment::Error| e.kind.to_string();
-    let typed = match setting.kind {
-        SettingKind::Text | SettingKind::Path => {
-            SettingValue::Text(value.deserialize::<String>().map_err(kind)?)
-        }
-        SettingKind::Bool => SettingValue::Bool(value.deserialize::<Flag>().map_err(kind)?.0),
-        SettingKind::Int => SettingValue::Int(value.deserialize::<Int>().map_err(kind)?.0),
-        SettingKind::Duration => {
-            SettingValue::Duration(value.deserialize::<GoDuration>().map_err(kind)?)
-        }
-        SettingKind::KeyValues => {
-            SettingValue::KeyValues(value.deserialize::<KeyValues>().map_err(kind)?)
-        }
-    };
-    Ok(Some(typed))
 }
 
 /// One configuration layer as a figment provider.
@@ -374,20 +329,20 @@ fn cli_layer(cli: &CliOverrides) -> (Dict, BTreeMap<&'static str, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::registry::setting;
+    use crate::config::elements::{Flag, Int};
+    use crate::config::registry::{RETRY, RUNNER, TEST_ENGINE};
 
     fn load_with(
         file: Option<&str>,
         env: &[(&str, &str)],
-        cli: &[(&str, &str)],
+        cli: &[(&'static Setting, &str)],
     ) -> Result<LoadedConfig, ConfigError> {
         let dir = tempfile::tempdir().unwrap();
         if let Some(content) = file {
             std::fs::write(dir.path().join("bktec.toml"), content).unwrap();
         }
         let mut overrides = CliOverrides::default();
-        for (key, v) in cli {
-            let s = setting(key);
+        for (s, v) in cli {
             overrides.push(s, s.flag_text().unwrap(), RawValue::One(v.to_string()));
         }
         load(
@@ -402,27 +357,27 @@ mod tests {
     fn highest_layer_wins_and_reports_its_origin() {
         let file = "[retry]\ncount = 2\n";
         let env = [("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "3")];
-        let cli = [("retry.count", "4")];
+        let cli = [(RETRY.count.setting, "4")];
 
         let c = load_with(None, &[], &[]).unwrap();
-        assert_eq!(c.value("retry.count"), Some(&SettingValue::Int(0)));
-        assert_eq!(c.origin("retry.count"), Origin::BuiltIn);
+        assert_eq!(c.get(RETRY.count), Some(&Int(0)));
+        assert_eq!(c.origin(&RETRY.count), Origin::BuiltIn);
 
         let c = load_with(Some(file), &[], &[]).unwrap();
-        assert_eq!(c.value("retry.count"), Some(&SettingValue::Int(2)));
-        assert_eq!(c.origin("retry.count").to_string(), "bktec.toml:2");
+        assert_eq!(c.get(RETRY.count), Some(&Int(2)));
+        assert_eq!(c.origin(&RETRY.count).to_string(), "bktec.toml:2");
 
         let c = load_with(Some(file), &env, &[]).unwrap();
-        assert_eq!(c.value("retry.count"), Some(&SettingValue::Int(3)));
+        assert_eq!(c.get(RETRY.count), Some(&Int(3)));
         assert_eq!(
-            c.origin("retry.count").to_string(),
+            c.origin(&RETRY.count).to_string(),
             "env BUILDKITE_TEST_ENGINE_RETRY_COUNT"
         );
 
         let c = load_with(Some(file), &env, &cli).unwrap();
-        assert_eq!(c.value("retry.count"), Some(&SettingValue::Int(4)));
+        assert_eq!(c.get(RETRY.count), Some(&Int(4)));
         assert_eq!(
-            c.origin("retry.count").to_string(),
+            c.origin(&RETRY.count).to_string(),
             "--test-engine-retry-count"
         );
     }
@@ -435,16 +390,10 @@ mod tests {
             ("BUILDKITE_TEST_ENGINE_TEST_CMD", ""),
         ];
         let c = load_with(Some("[runner]\ntest-command = \"x\"\n"), &env, &[]).unwrap();
-        assert_eq!(c.value("retry.count"), Some(&SettingValue::Int(0)));
-        assert_eq!(c.origin("retry.count"), Origin::BuiltIn);
-        assert_eq!(
-            c.value("test-engine.oidc"),
-            Some(&SettingValue::Bool(false))
-        );
-        assert_eq!(
-            c.value("runner.test-command"),
-            Some(&SettingValue::Text(String::new()))
-        );
+        assert_eq!(c.get(RETRY.count), Some(&Int(0)));
+        assert_eq!(c.origin(&RETRY.count), Origin::BuiltIn);
+        assert_eq!(c.get(TEST_ENGINE.oidc), Some(&Flag(false)));
+        assert_eq!(c.get(RUNNER.test_command), Some(&String::new()));
     }
 
     #[test]
@@ -452,7 +401,7 @@ mod tests {
         let env = [("BUILDKITE_ANALYTICS_LOCATION_PREFIX", "app")];
         let c = load_with(None, &env, &[]).unwrap();
         assert_eq!(
-            c.origin("test-engine.location-prefix"),
+            c.origin(&TEST_ENGINE.location_prefix),
             Origin::Env("BUILDKITE_ANALYTICS_LOCATION_PREFIX")
         );
     }
@@ -467,7 +416,7 @@ mod tests {
         let loaded = load_with(
             Some("[retry]\ncount = \"two\"\n"),
             &[("BUILDKITE_PARALLEL_JOB_COUNT", "0x10")],
-            &[("test-engine.oidc", "maybe")],
+            &[(TEST_ENGINE.oidc.setting, "maybe")],
         )
         .unwrap();
         let text = problems(&loaded);
@@ -499,8 +448,8 @@ mod tests {
             Path::new("/"),
         )
         .unwrap();
-        let options: crate::config::options::BktecOptions = loaded.figment.extract().unwrap();
-        let tree = serde_json::to_value(&options).unwrap();
+        assert_eq!(loaded.problems(), []);
+        let tree = serde_json::to_value(&loaded.options).unwrap();
         for s in SETTINGS {
             let mut node = &tree;
             for part in s.path() {
@@ -513,7 +462,7 @@ mod tests {
     #[test]
     fn wrong_toml_types_name_the_key() {
         let loaded = load_with(Some("[test-engine]\nsuite-slug = 5\n"), &[], &[]).unwrap();
-        assert!(loaded.is_broken("test-engine.suite-slug"));
+        assert!(loaded.is_broken(&TEST_ENGINE.suite_slug));
         let text = problems(&loaded);
         assert!(
             text.contains("BUILDKITE_TEST_ENGINE_SUITE_SLUG is invalid"),

@@ -6,14 +6,16 @@ pub mod env_vars;
 pub mod error;
 pub mod file;
 pub mod load;
-pub mod options;
 pub mod origin;
 #[cfg(test)]
 mod pipeline_tests;
 pub mod registry;
 pub mod resolve;
+pub mod runner_defaults;
 pub mod schema;
+pub mod setting;
 pub mod show;
+pub mod value;
 
 pub use env_vars::{EnvSnapshot, EnvVars};
 pub use error::ConfigError;

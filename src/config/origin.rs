@@ -11,8 +11,15 @@ pub enum Origin {
     Unset,
     /// The built-in default.
     BuiltIn,
-    /// The default of the configured runner (behaviour document 5.2).
-    RunnerDefault(RunnerKind),
+    /// The default of the configured runner (behaviour document 5.2), applied
+    /// by `resolve`.
+    RunnerDefault {
+        /// The runner.
+        runner: RunnerKind,
+        /// What chose between the runner's defaults, if anything did
+        /// (`buildkite-test-collector found`).
+        basis: Option<&'static str>,
+    },
     /// A key in a configuration file.
     File {
         /// The file as the user named it (`bktec.toml`, `ci/bktec.toml`).
@@ -36,7 +43,7 @@ impl Origin {
             Origin::File { key, .. } => format!("`{key}` at {self}"),
             Origin::Unset
             | Origin::BuiltIn
-            | Origin::RunnerDefault(_)
+            | Origin::RunnerDefault { .. }
             | Origin::Env(_)
             | Origin::Flag(_) => self.to_string(),
         }
@@ -48,7 +55,14 @@ impl fmt::Display for Origin {
         match self {
             Origin::Unset => f.write_str("not set"),
             Origin::BuiltIn => f.write_str("built-in default"),
-            Origin::RunnerDefault(runner) => write!(f, "default for runner `{runner}`"),
+            Origin::RunnerDefault {
+                runner,
+                basis: None,
+            } => write!(f, "default for runner `{runner}`"),
+            Origin::RunnerDefault {
+                runner,
+                basis: Some(basis),
+            } => write!(f, "default for runner `{runner}` ({basis})"),
             Origin::File { path, line, key: _ } => write!(f, "{path}:{line}"),
             Origin::Env(name) => write!(f, "env {name}"),
             Origin::Flag(flag) => f.write_str(flag),

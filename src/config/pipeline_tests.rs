@@ -15,7 +15,8 @@ use crate::config::env_vars::EnvSnapshot;
 use crate::config::error::ConfigError;
 use crate::config::load::{CliOverrides, FileChoice, RawValue, load};
 use crate::config::registry::{self, CommandKind, SETTINGS, Setting, SettingKind};
-use crate::config::resolve::{RunSettings, resolve};
+use crate::config::resolve::{RunSettings, resolve_with};
+use crate::config::runner_defaults::CollectorProbe;
 use crate::exit_code;
 
 /// Where a value is given.
@@ -112,7 +113,7 @@ fn flag_overrides(command: CommandKind, setting: &Setting, value: &str) -> Optio
             };
             if let Some(debug) = parsed.debug {
                 overrides.push(
-                    registry::setting("debug"),
+                    registry::DEBUG.setting,
                     "--debug".to_string(),
                     RawValue::One(debug),
                 );
@@ -201,7 +202,7 @@ fn check(dir: &Path, layer: Layer, values: &[(&'static Setting, String)], parse_
         Err(other) => panic!("unexpected error for {values:?}: {other:?}"),
     };
     for command in COMMANDS {
-        match resolve(&loaded, command) {
+        match resolve_with(&loaded, command, &CollectorProbe::new(&|| false)) {
             Ok(settings) => assert_in_range(&settings),
             Err(ConfigError::Invalid { problems }) => {
                 assert!(!problems.is_empty(), "an error without a problem");
@@ -265,7 +266,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().expect("temp dir");
         let values: Vec<(&'static Setting, String)> =
-            picks.into_iter().map(|(i, v)| (&SETTINGS[i], v)).collect();
+            picks.into_iter().map(|(i, v)| (SETTINGS[i], v)).collect();
         check(dir.path(), layer, &values, true);
     }
 
@@ -278,7 +279,7 @@ proptest! {
         fs::write(dir.path().join("bktec.toml"), &content).expect("write bktec.toml");
         for command in COMMANDS {
             let outcome = load(&EnvSnapshot::default(), &CliOverrides::default(), &FileChoice::Auto, dir.path())
-                .and_then(|loaded| resolve(&loaded, command));
+                .and_then(|loaded| resolve_with(&loaded, command, &CollectorProbe::new(&|| true)));
             let answered = matches!(
                 outcome,
                 Ok(_) | Err(ConfigError::Invalid { .. } | ConfigError::Syntax { .. })

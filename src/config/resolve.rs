@@ -5,13 +5,18 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::config::elements::{GoDuration, KeyValues, Secret};
+use crate::config::elements::{ConfigPath, GoDuration, Int, KeyValues, Secret};
 use crate::config::error::{ConfigError, Problem};
-use crate::config::load::{LoadedConfig, SettingValue};
+use crate::config::load::LoadedConfig;
 use crate::config::origin::Origin;
-use crate::config::registry::{CommandKind, Range, SETTINGS, Setting, setting};
-use crate::runner::RunnerKind;
+use crate::config::registry::{
+    BUILDKITE, CommandKind, DEBUG, FILES, Key, RETRY, RUNNER, SETTINGS, Setting, SettingType,
+    TEST_ENGINE,
+};
+use crate::config::runner_defaults::{self, CollectorProbe};
+use crate::glob::Pattern;
 use crate::runner::template::{CommandTemplate, RESULT_PATH};
+use crate::runner::{self, RunnerKind};
 
 /// A value with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,16 +89,23 @@ pub struct RunSettings {
     pub command: CommandKind,
     /// The test runner.
     pub runner: RunnerKind,
-    /// The test command template; `None` means the runner's default.
-    pub test_command: Option<Sourced<String>>,
-    /// The retry command template; `None` means the test command.
-    pub retry_command: Option<Sourced<String>>,
+    /// The test command: configured, else the runner's default (whose
+    /// origin says so). `None` for a runner without a default, and for
+    /// commands that never run the tests (`list`, a local `plan`), which do
+    /// not pay for pytest's collector probe.
+    pub test_command: Option<Sourced<CommandTemplate>>,
+    /// The retry command; `None` means the test command.
+    pub retry_command: Option<Sourced<CommandTemplate>>,
+    /// Whether buildkite-test-collector is installed, if resolution asked
+    /// (D14), so that the runner does not ask again.
+    pub collector_installed: Option<bool>,
     /// The result path; `None` means the runner's default.
     pub result_path: Option<Sourced<PathBuf>>,
-    /// The include pattern; `None` for runners that do not walk files.
-    pub include_pattern: Option<Sourced<String>>,
+    /// The include pattern, configured or the runner's; `None` for runners
+    /// that do not walk files.
+    pub include_pattern: Option<Sourced<Pattern>>,
     /// The exclude pattern (empty excludes nothing).
-    pub exclude_pattern: Sourced<String>,
+    pub exclude_pattern: Sourced<Pattern>,
     /// A row file of test files (`--files`).
     pub files_list: Option<Sourced<PathBuf>>,
     /// A row file of selectors (`--selector-file`).
@@ -151,98 +163,117 @@ struct Reader<'a> {
     out_of_range: BTreeSet<&'static str>,
 }
 
-impl Reader<'_> {
-    /// Whether `key` was given a value that does not parse. Such a value was
-    /// reported by `load`, and rules that read it are skipped, so that it is
-    /// not reported again as if it were unset.
-    fn broken(&self, key: &str) -> bool {
-        self.loaded.is_broken(key)
+impl<'a> Reader<'a> {
+    /// Whether `setting` was given a value that does not parse. Such a value
+    /// was reported by `load`, and rules that read it are skipped, so that it
+    /// is not reported again as if it were unset.
+    fn broken(&self, setting: &Setting) -> bool {
+        self.loaded.is_broken(setting)
     }
 
-    /// Whether `key` holds a value that parsed and is within its range.
-    fn usable(&self, key: &str) -> bool {
-        !self.broken(key) && !self.out_of_range.contains(key)
+    /// Whether `setting` holds a value that parsed and is within its range.
+    fn usable(&self, setting: &Setting) -> bool {
+        !self.broken(setting) && !self.out_of_range.contains(setting.key)
     }
 
-    fn origin(&self, key: &str) -> Origin {
-        self.loaded.origin(key)
+    fn origin(&self, setting: &Setting) -> Origin {
+        self.loaded.origin(setting)
     }
 
-    fn text(&self, key: &str) -> String {
-        match self.loaded.value(key) {
-            Some(SettingValue::Text(s)) => s.clone(),
-            Some(other) => unreachable!("`{key}` is text, not {other:?}"),
-            None => String::new(),
-        }
+    /// The value of `key`; its type's default when no layer set it or it
+    /// does not parse (which `load` reported).
+    fn value<T: SettingType + Clone + Default>(&self, key: Key<T>) -> T {
+        self.loaded.get(key).cloned().unwrap_or_default()
     }
 
     /// Text that counts as absent when empty.
-    fn non_empty(&self, key: &str) -> Option<Sourced<String>> {
-        let value = self.text(key);
-        (!value.is_empty()).then(|| Sourced {
-            value,
-            origin: self.origin(key),
+    fn non_empty(&self, key: Key<String>) -> Option<Sourced<String>> {
+        let value = self.loaded.get(key).filter(|v| !v.is_empty())?;
+        Some(Sourced {
+            value: value.clone(),
+            origin: self.origin(&key),
         })
-    }
-
-    fn bool(&self, key: &str) -> bool {
-        match self.loaded.value(key) {
-            Some(SettingValue::Bool(b)) => *b,
-            Some(other) => unreachable!("`{key}` is a boolean, not {other:?}"),
-            None => false,
-        }
-    }
-
-    fn int(&self, key: &str) -> i64 {
-        match self.loaded.value(key) {
-            Some(SettingValue::Int(i)) => *i,
-            Some(other) => unreachable!("`{key}` is an integer, not {other:?}"),
-            None => 0,
-        }
-    }
-
-    fn duration(&self, key: &str) -> GoDuration {
-        match self.loaded.value(key) {
-            Some(SettingValue::Duration(d)) => *d,
-            Some(other) => unreachable!("`{key}` is a duration, not {other:?}"),
-            None => GoDuration::from_secs(0),
-        }
-    }
-
-    fn key_values(&self, key: &str) -> KeyValues {
-        match self.loaded.value(key) {
-            Some(SettingValue::KeyValues(kv)) => kv.clone(),
-            Some(other) => unreachable!("`{key}` is a key=value list, not {other:?}"),
-            None => KeyValues::default(),
-        }
     }
 
     /// A path setting. Relative paths from a file resolve against the file's
     /// directory; others are kept as given (relative to the working directory).
-    fn path(&self, key: &str) -> Option<Sourced<PathBuf>> {
-        let Sourced { value, origin } = self.non_empty(key)?;
+    fn path(&self, key: Key<ConfigPath>) -> Option<Sourced<PathBuf>> {
+        let ConfigPath(text) = self.loaded.get(key).filter(|p| !p.0.is_empty())?;
+        let origin = self.origin(&key);
         let value = match self.loaded.file_dir(&origin) {
-            Some(dir) => dir.join(value),
-            None => PathBuf::from(value),
+            Some(dir) => dir.join(text),
+            None => PathBuf::from(text),
         };
         Some(Sourced { value, origin })
     }
 
-    fn problem(&mut self, key: &str, message: impl Into<String>) {
-        if self.broken(key) {
+    /// A command template, compiled; `None` (and a problem) when it does not
+    /// split into words.
+    fn template(&mut self, key: Key<String>) -> Option<Sourced<CommandTemplate>> {
+        let Sourced { value, origin } = self.non_empty(key)?;
+        match CommandTemplate::parse(&value) {
+            Ok(template) => Some(Sourced {
+                value: template,
+                origin,
+            }),
+            Err(err) => {
+                self.problem(&key, format!("is invalid: {err} in `{value}`"));
+                None
+            }
+        }
+    }
+
+    /// A test file pattern (`which`), compiled; `None` (and a problem) when
+    /// it does not parse. A leading `~/` is the home directory.
+    fn pattern(
+        &mut self,
+        which: &str,
+        Sourced { value, origin }: Sourced<String>,
+    ) -> Option<Sourced<Pattern>> {
+        match Pattern::parse(&value, self.loaded.home()) {
+            Ok(pattern) => Some(Sourced {
+                value: pattern,
+                origin,
+            }),
+            Err(err) => {
+                self.problems.push(Problem::other(format!(
+                    "error parsing test file {which} \"{value}\" (from {}): {err}",
+                    origin.describe()
+                )));
+                None
+            }
+        }
+    }
+
+    fn problem(&mut self, setting: &Setting, message: impl Into<String>) {
+        if self.broken(setting) {
             return;
         }
-        let s: &Setting = setting(key);
-        let origin = self.origin(key);
+        let origin = self.origin(setting);
         self.problems
-            .push(Problem::setting(s, message.into(), &origin));
+            .push(Problem::setting(setting, message.into(), &origin));
     }
 }
 
 /// Validates `loaded` for `command` and builds the settings. Every problem,
 /// from loading (unknown keys, values that do not parse) and from validation
-/// (ranges, rules), is reported together in one error (issue #9).
+/// (ranges, rules), is reported together in one error (issue #9). A default
+/// test command that depends on buildkite-test-collector asks Python (D14).
 pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSettings, ConfigError> {
+    resolve_with(
+        loaded,
+        command,
+        &CollectorProbe::new(&runner::collector_installed),
+    )
+}
+
+/// [`resolve`], with the collector probe given (tests inject its answer;
+/// `bktec config` shares one between its table and its checks).
+pub fn resolve_with(
+    loaded: &LoadedConfig,
+    command: CommandKind,
+    probe: &CollectorProbe<'_>,
+) -> Result<RunSettings, ConfigError> {
     let mut r = Reader {
         loaded,
         problems: loaded.problems().to_vec(),
@@ -251,19 +282,19 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
 
     // D27, and 2.3 rule 1 (a negative retry count) among them.
     check_ranges(&mut r, command);
-    let retry_count = r.int("retry.count");
+    let retry_count = r.value(RETRY.count).0;
 
     let job = JobContext {
-        build_id: r.text("buildkite.build-id"),
-        job_id: r.text("buildkite.job-id"),
-        step_id: r.text("buildkite.step-id"),
-        branch: r.text("buildkite.branch"),
-        job_retry_count: r.int("buildkite.retry-count"),
+        build_id: r.value(BUILDKITE.build_id),
+        job_id: r.value(BUILDKITE.job_id),
+        step_id: r.value(BUILDKITE.step_id),
+        branch: r.value(BUILDKITE.branch),
+        job_retry_count: r.value(BUILDKITE.retry_count).0,
     };
 
     // D6: without a suite slug, plan locally and skip the API-only rules.
     let talks_to_api = matches!(command, CommandKind::Run | CommandKind::Plan);
-    let mode = match r.non_empty("test-engine.suite-slug") {
+    let mode = match r.non_empty(TEST_ENGINE.suite_slug) {
         Some(suite) if talks_to_api => {
             PlanMode::TestEngine(Box::new(api_settings(&mut r, suite.value, &job)))
         }
@@ -271,76 +302,70 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
     };
 
     // 2.3 rules 8-11.
-    let runner_text = r.text("runner.name");
+    let runner_text = r.value(RUNNER.name);
     let runner = if runner_text.is_empty() {
-        r.problem("runner.name", "must not be blank");
+        r.problem(&RUNNER.name, "must not be blank");
         None
     } else {
         match runner_text.parse::<RunnerKind>() {
             Ok(runner) => Some(runner),
             Err(err) => {
-                r.problem("runner.name", format!("is unsupported: {err}"));
+                r.problem(&RUNNER.name, format!("is unsupported: {err}"));
                 None
             }
         }
     };
-    let test_command = r.non_empty("runner.test-command");
-    for key in ["runner.test-command", "runner.retry-command"] {
-        if let Some(template) = r.non_empty(key)
-            && let Err(err) = CommandTemplate::parse(&template.value)
-        {
-            r.problem(key, format!("is invalid: {err} in `{}`", template.value));
-        }
-    }
-    let selector_file = r.path("files.selector-file");
-    let tag_filters = r.non_empty("test-engine.tag-filters").map(|s| s.value);
+    let test_command = r.template(RUNNER.test_command);
+    let retry_command = r.template(RUNNER.retry_command);
+    let selector_file = r.path(FILES.selector_file);
+    let tag_filters = r.non_empty(TEST_ENGINE.tag_filters).map(|s| s.value);
     if runner == Some(RunnerKind::Custom) {
-        if test_command.is_none() {
+        if r.non_empty(RUNNER.test_command).is_none() {
             r.problem(
-                "runner.test-command",
+                &RUNNER.test_command,
                 "must not be blank when using the custom test runner",
             );
         }
-        if r.non_empty("files.pattern").is_none()
+        if r.non_empty(FILES.pattern).is_none()
             && selector_file.is_none()
-            && !r.broken("files.selector-file")
+            && !r.broken(&FILES.selector_file)
         {
             r.problem(
-                "files.pattern",
+                &FILES.pattern,
                 "must not be blank when using the custom test runner",
             );
         }
     }
     if tag_filters.is_some() && runner.is_some_and(|r| r != RunnerKind::Pytest) {
         r.problem(
-            "test-engine.tag-filters",
+            &TEST_ENGINE.tag_filters,
             "tag filtering is only supported for the pytest test runner",
         );
     }
 
-    let result_path = r.path("runner.result-path");
-    let parallelism = r.int("buildkite.parallelism");
-    let node_index = r.int("buildkite.parallel-job");
+    let result_path = r.path(RUNNER.result_path);
+    let parallelism = r.value(BUILDKITE.parallelism).0;
+    let node_index = r.value(BUILDKITE.parallel_job).0;
     match command {
         CommandKind::Run => {
             // 2.4. Parallelism's own bounds are its range (D27).
             if result_path.is_none() && runner.is_some_and(RunnerKind::requires_result_path) {
-                r.problem("runner.result-path", "must not be blank");
+                r.problem(&RUNNER.result_path, "must not be blank");
             }
             // The custom runner has no result file of its own: without a
             // result path, `{{resultPath}}` would become an empty string
             // (`--junit-xml=`), and the command would write nowhere bktec reads.
             if result_path.is_none()
-                && !r.broken("runner.result-path")
+                && !r.broken(&RUNNER.result_path)
                 && runner == Some(RunnerKind::Custom)
             {
-                let places = setting("runner.result-path").places();
-                for key in ["runner.test-command", "runner.retry-command"] {
+                let places = RUNNER.result_path.places();
+                for key in [RUNNER.test_command, RUNNER.retry_command] {
                     if r.non_empty(key)
                         .is_some_and(|t| t.value.contains(RESULT_PATH))
                     {
                         r.problem(
-                            key,
+                            key.setting,
                             format!(
                                 "uses `{RESULT_PATH}`, but the custom runner has no result path (hint: set {places})"
                             ),
@@ -350,12 +375,12 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
             }
             // As in the Go client, this runs even when parallelism is itself
             // out of range (parallelism 0 reports both).
-            if r.usable("buildkite.parallel-job")
-                && !r.broken("buildkite.parallelism")
+            if r.usable(&BUILDKITE.parallel_job)
+                && !r.broken(&BUILDKITE.parallelism)
                 && node_index > parallelism.saturating_sub(1)
             {
                 r.problem(
-                    "buildkite.parallel-job",
+                    &BUILDKITE.parallel_job,
                     format!(
                         "was {node_index}, must not be greater than {}",
                         parallelism.saturating_sub(1)
@@ -367,56 +392,71 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
         CommandKind::List | CommandKind::Config => {}
     }
 
-    let include_pattern = match runner {
-        Some(runner) => r.non_empty("files.pattern").or_else(|| {
-            runner.default_pattern().map(|p| Sourced {
-                value: p.to_string(),
-                origin: Origin::RunnerDefault(runner),
-            })
-        }),
-        None => None,
+    let include_pattern = runner
+        .and_then(|runner| {
+            r.non_empty(FILES.pattern)
+                .or_else(|| runner_defaults::default_pattern(runner))
+        })
+        .and_then(|pattern| r.pattern("pattern", pattern));
+    let exclude = Sourced {
+        value: r.value(FILES.exclude_pattern),
+        origin: r.origin(&FILES.exclude_pattern),
     };
-    let exclude_pattern = Sourced {
-        value: r.text("files.exclude-pattern"),
-        origin: r.origin("files.exclude-pattern"),
-    };
+    let exclude_pattern = r.pattern("exclude pattern", exclude);
 
-    let Some(runner) = runner else {
+    let (Some(runner), Some(exclude_pattern), true) =
+        (runner, exclude_pattern, r.problems.is_empty())
+    else {
         return Err(ConfigError::Invalid {
             problems: r.problems,
         });
     };
-    if !r.problems.is_empty() {
-        return Err(ConfigError::Invalid {
-            problems: r.problems,
-        });
-    }
+    // Only commands that run the tests need the test command; the others do
+    // not pay for the probe its default may need.
+    let runs_tests = match command {
+        CommandKind::Run | CommandKind::Config => true,
+        CommandKind::Plan => matches!(mode, PlanMode::TestEngine(_)),
+        CommandKind::List => false,
+    };
+    // A blank command (only spaces) is no command: the runner's default
+    // applies, as the runner itself decided before (D14).
+    let test_command = match test_command {
+        Some(configured) if !configured.value.words().is_empty() => Some(configured),
+        blank => runner_defaults::default_test_command(runner, runs_tests.then_some(probe))
+            .map(|Sourced { value, origin }| Sourced {
+                value: CommandTemplate::parse(&value)
+                    .expect("a runner's default command splits into words"),
+                origin,
+            })
+            .or(blank),
+    };
     let upload_token = r
-        .non_empty("test-engine.upload-token")
+        .non_empty(TEST_ENGINE.upload_token)
         .map(|s| Secret::new(s.value));
     Ok(RunSettings {
         command,
         runner,
-        retry_command: r.non_empty("runner.retry-command"),
+        retry_command,
         test_command,
+        collector_installed: probe.answered(),
         result_path,
         include_pattern,
         exclude_pattern,
-        files_list: r.path("files.list"),
+        files_list: r.path(FILES.list),
         selector_file,
         retry: RetryPolicy {
             count: u32::try_from(retry_count).expect("retry.count is range-checked (D27)"),
-            retry_muted: !r.bool("retry.disable-for-muted"),
+            retry_muted: !r.value(RETRY.disable_for_muted).0,
         },
         parallelism: u32::try_from(parallelism)
             .expect("buildkite.parallelism is range-checked (D27)"),
         node_index: u32::try_from(node_index)
             .expect("buildkite.parallel-job is range-checked (D27)"),
-        fail_on_no_tests: r.bool("runner.fail-on-no-tests"),
-        debug: r.bool("debug"),
+        fail_on_no_tests: r.value(RUNNER.fail_on_no_tests).0,
+        debug: r.value(DEBUG).0,
         mode,
         plan_identifier: r
-            .non_empty("test-engine.plan-identifier")
+            .non_empty(TEST_ENGINE.plan_identifier)
             .map(|s| s.value)
             .unwrap_or_else(|| {
                 if job.build_id.is_empty() || job.step_id.is_empty() {
@@ -427,58 +467,59 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
             }),
         job,
         tag_filters,
-        location_prefix: r.non_empty("test-engine.location-prefix").map(|s| s.value),
-        upload_results: r.bool("test-engine.upload-results"),
-        upload_tags: r.key_values("test-engine.upload-tags"),
+        location_prefix: r.non_empty(TEST_ENGINE.location_prefix).map(|s| s.value),
+        upload_results: r.value(TEST_ENGINE.upload_results).0,
+        upload_tags: r.value(TEST_ENGINE.upload_tags),
         upload_token,
-        upload_base_url: r.text("test-engine.upload-base-url"),
-        promise_failure: r.bool("test-engine.promise-failure"),
-        agent_command: r.text("buildkite.agent-command"),
+        upload_base_url: r.value(TEST_ENGINE.upload_base_url),
+        promise_failure: r.value(TEST_ENGINE.promise_failure).0,
+        agent_command: r.value(BUILDKITE.agent_command),
         api_retry: crate::api::RetryConfig {
-            attempt_timeout: r.duration("test-engine.api-attempt-timeout").to_std(),
-            budget: r.duration("test-engine.api-retry-budget").to_std(),
-            base_delay: r.duration("test-engine.api-retry-delay").to_std(),
+            attempt_timeout: r.value(TEST_ENGINE.api_attempt_timeout).to_std(),
+            budget: r.value(TEST_ENGINE.api_retry_budget).to_std(),
+            base_delay: r.value(TEST_ENGINE.api_retry_delay).to_std(),
         },
-        plan_file: r.path("test-engine.plan-file"),
-        cancel_grace_period: r.duration("runner.cancel-grace-period").to_std(),
-        max_parallelism: r.int("test-engine.max-parallelism"),
-        target_time: r.duration("test-engine.target-time"),
+        plan_file: r.path(TEST_ENGINE.plan_file),
+        cancel_grace_period: r.value(RUNNER.cancel_grace_period).to_std(),
+        max_parallelism: r.value(TEST_ENGINE.max_parallelism).0,
+        target_time: r.value(TEST_ENGINE.target_time),
     })
 }
 
 /// The Test Engine settings and the API-only rules (2.2, 2.3 rules 2-7).
 fn api_settings(r: &mut Reader<'_>, suite_slug: String, job: &JobContext) -> ApiSettings {
-    let plan_identifier = match r.non_empty("test-engine.plan-identifier") {
+    let plan_identifier = match r.non_empty(TEST_ENGINE.plan_identifier) {
         Some(id) => id.value,
         None => {
             if job.build_id.is_empty() {
-                r.problem("buildkite.build-id", "must not be blank");
+                r.problem(&BUILDKITE.build_id, "must not be blank");
             }
             if job.step_id.is_empty() {
-                r.problem("buildkite.step-id", "must not be blank");
+                r.problem(&BUILDKITE.step_id, "must not be blank");
             }
             format!("{}/{}", job.build_id, job.step_id)
         }
     };
-    let mut base_url = r.text("test-engine.base-url");
+    let mut base_url = r.value(TEST_ENGINE.base_url);
     if base_url.is_empty() {
-        base_url = setting("test-engine.base-url")
+        base_url = TEST_ENGINE
+            .base_url
             .default
-            .expect("base URL has a default")
+            .expect("the registry gives the base URL a default")
             .to_string();
     } else if !is_request_uri(&base_url) {
-        r.problem("test-engine.base-url", "must be a valid URL");
+        r.problem(&TEST_ENGINE.base_url, "must be a valid URL");
     }
     let access_token = r
-        .non_empty("test-engine.access-token")
+        .non_empty(TEST_ENGINE.access_token)
         .map(|s| Secret::new(s.value));
-    let oidc = r.bool("test-engine.oidc");
-    if access_token.is_none() && !oidc && !r.broken("test-engine.oidc") {
-        r.problem("test-engine.access-token", "must not be blank");
+    let oidc = r.value(TEST_ENGINE.oidc).0;
+    if access_token.is_none() && !oidc && !r.broken(&TEST_ENGINE.oidc) {
+        r.problem(&TEST_ENGINE.access_token, "must not be blank");
     }
-    let organization_slug = r.text("buildkite.organization-slug");
+    let organization_slug = r.value(BUILDKITE.organization_slug);
     if organization_slug.is_empty() {
-        r.problem("buildkite.organization-slug", "must not be blank");
+        r.problem(&BUILDKITE.organization_slug, "must not be blank");
     }
     ApiSettings {
         base_url,
@@ -486,9 +527,9 @@ fn api_settings(r: &mut Reader<'_>, suite_slug: String, job: &JobContext) -> Api
         suite_slug,
         access_token,
         oidc,
-        oidc_lifetime: r.duration("test-engine.oidc-lifetime"),
+        oidc_lifetime: r.value(TEST_ENGINE.oidc_lifetime),
         plan_identifier,
-        split_by_example: r.bool("test-engine.split-by-example"),
+        split_by_example: r.value(TEST_ENGINE.split_by_example).0,
     }
 }
 
@@ -496,92 +537,35 @@ fn api_settings(r: &mut Reader<'_>, suite_slug: String, job: &JobContext) -> Api
 /// whatever layer it came from, so no later stage sees a nonsense number.
 fn check_ranges(r: &mut Reader<'_>, command: CommandKind) {
     for s in SETTINGS {
-        let Some(value) = r.loaded.value(s.key) else {
-            continue;
-        };
         // `plan` may leave parallelism at 0 when Test Engine chooses it; its
         // own rule (2.5) decides.
         if command == CommandKind::Plan
-            && s.key == "buildkite.parallelism"
-            && *value == SettingValue::Int(0)
+            && s.key == BUILDKITE.parallelism.key
+            && r.loaded.get(BUILDKITE.parallelism) == Some(&Int(0))
         {
             continue;
         }
-        if let Some(message) = out_of_range(s.range, value) {
-            r.problem(s.key, message);
+        if let Some(message) = s.out_of_range(r.loaded.options()) {
+            r.problem(s, message);
             r.out_of_range.insert(s.key);
         }
-    }
-}
-
-/// Why `value` is outside `range`, if it is. The wording of the bounds that
-/// the Go client checks is the Go client's (behaviour document 2.3-2.5).
-fn out_of_range(range: Range, value: &SettingValue) -> Option<String> {
-    match (range, value) {
-        (Range::NotNumeric, _) => None,
-        (Range::Count { min, max }, SettingValue::Int(v)) => {
-            if *v < min {
-                Some(format!("was {v}, must be greater than or equal to {min}"))
-            } else if *v > max {
-                Some(format!("was {v}, must not be greater than {max}"))
-            } else {
-                None
-            }
-        }
-        (Range::CountOrOff { max }, SettingValue::Int(v)) => {
-            (!(0..=max).contains(v)).then(|| format!("was {v}, must be between 0 and {max}"))
-        }
-        (Range::Duration { min, max }, SettingValue::Duration(d)) => {
-            if d.is_negative() || d.is_zero() {
-                Some(format!("was {d}, must be greater than 0"))
-            } else if *d < min {
-                Some(format!("was {d}, must be at least {}", min.in_words()))
-            } else if *d > max {
-                Some(format!(
-                    "was {d}, must be less than or equal to {}",
-                    max.in_words()
-                ))
-            } else {
-                None
-            }
-        }
-        (Range::DurationOrZero { max, zero }, SettingValue::Duration(d)) => {
-            if d.is_negative() {
-                Some(format!("was {d}, must be greater than 0, or 0 {zero}"))
-            } else if *d > max {
-                Some(format!(
-                    "was {d}, must be less than or equal to {}",
-                    max.in_words()
-                ))
-            } else {
-                None
-            }
-        }
-        (
-            Range::Count { .. }
-            | Range::CountOrOff { .. }
-            | Range::Duration { .. }
-            | Range::DurationOrZero { .. },
-            other,
-        ) => unreachable!("a numeric range for {other:?}; the registry test checks kinds"),
     }
 }
 
 /// Behaviour document 2.5, except the bounds of target time and maximum
 /// parallelism, which are their ranges (D27).
 fn check_plan_rules(r: &mut Reader<'_>, parallelism: i64) {
-    let target = r.duration("test-engine.target-time");
-    let max = r.int("test-engine.max-parallelism");
-    let max_known = !r.broken("test-engine.max-parallelism");
+    let target = r.value(TEST_ENGINE.target_time);
+    let max = r.value(TEST_ENGINE.max_parallelism).0;
+    let max_known = !r.broken(&TEST_ENGINE.max_parallelism);
     if !target.is_zero() && max == 0 && max_known {
         r.problem(
-            "test-engine.max-parallelism",
+            &TEST_ENGINE.max_parallelism,
             "must be set when target-time is set",
         );
     }
     if max == 0 && parallelism <= 0 && max_known {
-        r.problem(
-            "buildkite.parallelism",
+        r.problem(&BUILDKITE.parallelism,
             "parallelism must be greater than 0; set --max-parallelism or BUILDKITE_PARALLEL_JOB_COUNT",
         );
     }
@@ -607,22 +591,28 @@ fn is_request_uri(s: &str) -> bool {
 mod tests {
     use std::path::Path;
 
+    use std::cell::Cell;
+
     use super::*;
     use crate::config::env_vars::EnvSnapshot;
     use crate::config::load::{CliOverrides, FileChoice, load};
 
-    /// The problems of resolving `env` (with the pytest runner) for `command`.
-    fn problems(env: &[(&str, &str)], command: CommandKind) -> Vec<String> {
+    fn load_env(env: &[(&str, &str)]) -> LoadedConfig {
         let mut pairs = vec![("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")];
         pairs.extend_from_slice(env);
-        let loaded = load(
+        load(
             &EnvSnapshot::from_pairs(pairs),
             &CliOverrides::default(),
             &FileChoice::Disabled,
             Path::new("/"),
         )
-        .unwrap();
-        match resolve(&loaded, command) {
+        .unwrap()
+    }
+
+    /// The problems of resolving `env` (with the pytest runner) for `command`.
+    fn problems(env: &[(&str, &str)], command: CommandKind) -> Vec<String> {
+        let loaded = load_env(env);
+        match resolve_with(&loaded, command, &CollectorProbe::new(&|| true)) {
             Ok(_) => Vec::new(),
             Err(ConfigError::Invalid { problems }) => {
                 let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -773,6 +763,86 @@ mod tests {
         // An unparsable runner is not also "must not be blank".
         let p = problems(&[("BUILDKITE_TEST_ENGINE_OIDC", "maybe")], CommandKind::Run);
         assert_eq!(p.len(), 1, "{p:?}");
+    }
+
+    #[test]
+    fn pytest_s_default_command_is_resolved_once_with_its_origin() {
+        // Issue #10: `bktec config` showed `runner.test-command (unset)` for a
+        // run that used pytest's default command.
+        let asked = Cell::new(0);
+        let loaded = load_env(&[]);
+        for (installed, command, basis) in [
+            (
+                true,
+                "pytest {{testExamples}} --json={{resultPath}}",
+                "found",
+            ),
+            (
+                false,
+                "pytest {{testExamples}} --junit-xml={{resultPath}}",
+                "not found",
+            ),
+        ] {
+            let ask = || {
+                asked.set(asked.get() + 1);
+                installed
+            };
+            let probe = CollectorProbe::new(&ask);
+            let settings = resolve_with(&loaded, CommandKind::Run, &probe).unwrap();
+            let test_command = settings.test_command.unwrap();
+            assert_eq!(test_command.value.as_str(), command);
+            assert_eq!(
+                test_command.origin.to_string(),
+                format!("default for runner `pytest` (buildkite-test-collector {basis})")
+            );
+            assert_eq!(settings.collector_installed, Some(installed));
+        }
+        assert_eq!(asked.get(), 2);
+    }
+
+    #[test]
+    fn list_and_a_local_plan_do_not_probe() {
+        let never = || panic!("no collector probe for a command that runs no tests");
+        let loaded = load_env(&[]);
+        for command in [CommandKind::List, CommandKind::Plan] {
+            let settings = resolve_with(&loaded, command, &CollectorProbe::new(&never)).unwrap();
+            assert!(settings.test_command.is_none(), "{command:?}");
+            assert_eq!(settings.collector_installed, None);
+        }
+        // A configured command needs no probe either, for any command.
+        let loaded = load_env(&[("BUILDKITE_TEST_ENGINE_TEST_CMD", "pytest -x")]);
+        let settings =
+            resolve_with(&loaded, CommandKind::Run, &CollectorProbe::new(&never)).unwrap();
+        let test_command = settings.test_command.unwrap();
+        assert_eq!(test_command.value.words(), ["pytest", "-x"]);
+        assert_eq!(
+            test_command.origin,
+            Origin::Env("BUILDKITE_TEST_ENGINE_TEST_CMD")
+        );
+    }
+
+    #[test]
+    fn patterns_are_compiled_and_a_bad_one_names_its_origin() {
+        let loaded = load_env(&[("BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN", "venv/**")]);
+        let settings =
+            resolve_with(&loaded, CommandKind::List, &CollectorProbe::new(&|| true)).unwrap();
+        let include = settings.include_pattern.unwrap();
+        assert!(include.value.matches("tests/test_a.py"));
+        assert_eq!(include.origin.to_string(), "default for runner `pytest`");
+        assert!(settings.exclude_pattern.value.matches("venv/lib/x.py"));
+        assert_eq!(
+            problems(
+                &[
+                    ("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN", "tests/{a,b"),
+                    ("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "-1"),
+                ],
+                CommandKind::List
+            ),
+            [
+                "BUILDKITE_TEST_ENGINE_RETRY_COUNT was -1, must be greater than or equal to 0 (from env BUILDKITE_TEST_ENGINE_RETRY_COUNT)",
+                "error parsing test file pattern \"tests/{a,b\" (from env BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN): unterminated alternation - missing closing brace (at character 7 of `tests/{a,b`)",
+            ]
+        );
     }
 
     #[test]

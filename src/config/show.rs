@@ -2,9 +2,10 @@
 
 use serde_json::json;
 
-use crate::config::load::{LoadedConfig, SettingValue};
-use crate::config::origin::Origin;
-use crate::config::registry::SETTINGS;
+use crate::config::load::LoadedConfig;
+use crate::config::registry::{FILES, RUNNER, SETTINGS, Shown};
+use crate::config::resolve::Sourced;
+use crate::config::runner_defaults::{CollectorProbe, default_pattern, default_test_command};
 use crate::runner::RunnerKind;
 
 const REDACTED: &str = "REDACTED";
@@ -26,38 +27,55 @@ pub struct ShownSetting {
     pub origin: String,
 }
 
-/// The rows of `bktec config`, in registry order. An unset or empty test file
-/// pattern shows the configured runner's default, with that origin.
-pub fn shown_settings(loaded: &LoadedConfig) -> Vec<ShownSetting> {
-    let runner = match loaded.value("runner.name") {
-        Some(SettingValue::Text(name)) => name.parse::<RunnerKind>().ok(),
-        _ => None,
-    };
+/// The rows of `bktec config`, in registry order. Where the configuration
+/// leaves the test file pattern or the test command unset, the row shows the
+/// runner's default that `resolve` applies, with that origin, so the table
+/// shows what `bktec run` will run (`probe` answers for pytest's command).
+pub fn shown_settings(loaded: &LoadedConfig, probe: &CollectorProbe<'_>) -> Vec<ShownSetting> {
+    let runner = loaded
+        .get(RUNNER.name)
+        .and_then(|name| name.parse::<RunnerKind>().ok());
+    let blank_command = !loaded.is_broken(&RUNNER.test_command)
+        && loaded
+            .get(RUNNER.test_command)
+            .is_none_or(|command| command.trim().is_empty());
     SETTINGS
         .iter()
         .map(|s| {
-            let mut value = loaded.value(s.key).cloned();
-            let mut origin = loaded.origin(s.key);
-            let empty = match &value {
-                None => true,
-                Some(SettingValue::Text(t)) => t.is_empty(),
-                Some(_) => false,
+            let mut shown = loaded.shown(s);
+            let mut origin = loaded.origin(s).to_string();
+            let unset = match &shown {
+                Shown::Unset => true,
+                Shown::Set { empty, .. } => *empty,
+                Shown::Invalid(_) => false,
             };
-            if let (true, "files.pattern", Some(runner)) = (empty, s.key, runner) {
-                if let Some(pattern) = runner.default_pattern() {
-                    value = Some(SettingValue::Text(pattern.to_string()));
-                    origin = Origin::RunnerDefault(runner);
+            let default = match runner {
+                Some(runner) if unset && s.key == FILES.pattern.key => default_pattern(runner),
+                // A command of only spaces is none, as in `resolve`.
+                Some(runner) if s.key == RUNNER.test_command.key && blank_command => {
+                    default_test_command(runner, Some(probe))
                 }
+                Some(_) | None => None,
+            };
+            if let Some(Sourced {
+                value,
+                origin: from,
+            }) = default
+            {
+                shown = Shown::Set {
+                    text: format!("{value:?}"),
+                    json: json!(value),
+                    empty: false,
+                };
+                origin = from.to_string();
             }
-            let (json, text) = match &value {
+            let (json, text) = match shown {
                 // A value that does not parse is shown as such; the error
                 // after the table says why.
-                None if loaded.is_broken(s.key) => {
-                    (serde_json::Value::Null, "(invalid)".to_string())
-                }
-                None => (serde_json::Value::Null, "(unset)".to_string()),
-                Some(_) if s.is_secret() => (json!(REDACTED), REDACTED.to_string()),
-                Some(v) => (v.to_json(), v.to_text()),
+                Shown::Invalid(_) => (serde_json::Value::Null, "(invalid)".to_string()),
+                Shown::Unset => (serde_json::Value::Null, "(unset)".to_string()),
+                Shown::Set { .. } if s.is_secret() => (json!(REDACTED), REDACTED.to_string()),
+                Shown::Set { text, json, .. } => (json, text),
             };
             ShownSetting {
                 key: s.key,
@@ -65,7 +83,7 @@ pub fn shown_settings(loaded: &LoadedConfig) -> Vec<ShownSetting> {
                 flag: s.flag_text(),
                 value: json,
                 text,
-                origin: origin.to_string(),
+                origin,
             }
         })
         .collect()
@@ -135,8 +153,65 @@ pub fn reference_markdown() -> String {
         let default = s.default.map_or("—".to_string(), |d| format!("`{d}`"));
         out.push_str(&format!(
             "| {key} | {env} | {flag} | {default} | {} |\n",
-            s.doc.replace('|', "\\|")
+            s.doc().replace('|', "\\|")
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::env_vars::EnvSnapshot;
+    use crate::config::load::{CliOverrides, FileChoice, load};
+
+    fn row(env: &[(&str, &str)], probe: &CollectorProbe<'_>, key: &str) -> (String, String) {
+        let mut pairs = vec![("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")];
+        pairs.extend_from_slice(env);
+        let loaded = load(
+            &EnvSnapshot::from_pairs(pairs),
+            &CliOverrides::default(),
+            &FileChoice::Disabled,
+            Path::new("/"),
+        )
+        .unwrap();
+        let rows = shown_settings(&loaded, probe);
+        let row = rows.into_iter().find(|r| r.key == key).unwrap();
+        (row.text, row.origin)
+    }
+
+    #[test]
+    fn the_table_shows_the_runner_defaults_that_resolve_applies() {
+        // Issue #10: the test command row said `(unset)` for pytest's default.
+        let missing = CollectorProbe::new(&|| false);
+        let expected = (
+            "\"pytest {{testExamples}} --junit-xml={{resultPath}}\"".to_string(),
+            "default for runner `pytest` (buildkite-test-collector not found)".to_string(),
+        );
+        assert_eq!(row(&[], &missing, "runner.test-command"), expected);
+        let spaces = [("BUILDKITE_TEST_ENGINE_TEST_CMD", "  ")];
+        assert_eq!(row(&spaces, &missing, "runner.test-command"), expected);
+        assert_eq!(
+            row(&[], &missing, "files.pattern"),
+            (
+                "\"**/{*_test,test_*}.py\"".to_string(),
+                "default for runner `pytest`".to_string()
+            )
+        );
+        let never = || panic!("a configured command needs no probe");
+        let configured = [("BUILDKITE_TEST_ENGINE_TEST_CMD", "pytest -x")];
+        assert_eq!(
+            row(
+                &configured,
+                &CollectorProbe::new(&never),
+                "runner.test-command"
+            ),
+            (
+                "\"pytest -x\"".to_string(),
+                "env BUILDKITE_TEST_ENGINE_TEST_CMD".to_string()
+            )
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::rows::{RowFileError, read_rows};
 use super::walk::{WalkOptions, walk};
 use crate::config::resolve::{RunSettings, Sourced};
-use crate::glob::{GlobError, Pattern};
+use crate::glob::Pattern;
 use crate::runner::RunnerKind;
 
 /// Where the targets came from.
@@ -40,19 +40,6 @@ pub struct Discovery {
 /// Why discovery failed. Every variant exits 16.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
-    /// The include or exclude pattern does not parse.
-    #[error("error parsing test file {which} \"{pattern}\" (from {origin})")]
-    Pattern {
-        /// `pattern` or `exclude pattern`.
-        which: &'static str,
-        /// The pattern.
-        pattern: String,
-        /// Where it came from, described.
-        origin: String,
-        /// The parse error.
-        #[source]
-        source: GlobError,
-    },
     /// The walk found nothing.
     #[error(
         "no files found with pattern \"{pattern}\" ({pattern_origin}) and exclude pattern \"{exclude}\" ({exclude_origin})"
@@ -89,13 +76,9 @@ pub enum DiscoverError {
     },
 }
 
-/// Finds this run's targets. `base` is the working directory; `home` expands
-/// a leading `~/` in patterns.
-pub fn discover(
-    settings: &RunSettings,
-    base: &Path,
-    home: Option<&str>,
-) -> Result<Discovery, DiscoverError> {
+/// Finds this run's targets. `base` is the working directory. The patterns
+/// were compiled by `resolve`, so a bad one is a configuration error.
+pub fn discover(settings: &RunSettings, base: &Path) -> Result<Discovery, DiscoverError> {
     if let Some(file) = &settings.selector_file {
         return Ok(Discovery {
             targets: read_rows(file)?,
@@ -125,42 +108,35 @@ pub fn discover(
         });
     };
     let exclude = &settings.exclude_pattern;
-    let include = parse(pattern, "pattern", home)?;
-    let excluded = parse(exclude, "exclude pattern", home)?;
     let options = WalkOptions {
         skip_hidden_and_venvs: settings.runner.skips_hidden_and_venv_dirs(),
     };
-    let output = walk(base, &include, &excluded, options);
+    let output = walk(base, &pattern.value, &exclude.value, options);
     warnings.extend(output.warnings);
     if output.files.is_empty() {
         return Err(DiscoverError::NoFiles {
-            pattern: pattern.value.clone(),
+            pattern: pattern.value.as_str().to_string(),
             pattern_origin: pattern.origin.describe(),
-            exclude: exclude.value.clone(),
+            exclude: exclude.value.as_str().to_string(),
             exclude_origin: exclude.origin.describe(),
         });
     }
     Ok(Discovery {
         targets: output.files,
         source: TargetSource::Walk {
-            pattern: pattern.clone(),
-            exclude: exclude.clone(),
+            pattern: as_text(pattern),
+            exclude: as_text(exclude),
         },
         warnings,
     })
 }
 
-fn parse(
-    pattern: &Sourced<String>,
-    which: &'static str,
-    home: Option<&str>,
-) -> Result<Pattern, DiscoverError> {
-    Pattern::parse(&pattern.value, home).map_err(|source| DiscoverError::Pattern {
-        which,
-        pattern: pattern.value.clone(),
-        origin: pattern.origin.describe(),
-        source,
-    })
+/// A pattern as written, with its origin.
+fn as_text(pattern: &Sourced<Pattern>) -> Sourced<String> {
+    Sourced {
+        value: pattern.value.as_str().to_string(),
+        origin: pattern.origin.clone(),
+    }
 }
 
 /// gotest targets are the packages with tests, from `go list` (5.1).

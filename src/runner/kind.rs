@@ -93,6 +93,26 @@ impl RunnerKind {
         }
     }
 
+    /// The runner's default test command, if this bktec knows one, and what
+    /// chose it. `collector_installed` is asked only when the answer depends
+    /// on it (pytest, D14).
+    pub fn default_command(
+        self,
+        collector_installed: impl FnOnce() -> bool,
+    ) -> Option<(&'static str, &'static str)> {
+        match self {
+            RunnerKind::Pytest => Some(super::pytest::default_command(collector_installed())),
+            RunnerKind::Rspec
+            | RunnerKind::Jest
+            | RunnerKind::Vitest
+            | RunnerKind::Cypress
+            | RunnerKind::Playwright
+            | RunnerKind::Gotest
+            | RunnerKind::Cucumber
+            | RunnerKind::Custom => None,
+        }
+    }
+
     /// Whether `run` needs a configured result path (behaviour document 2.4).
     pub fn requires_result_path(self) -> bool {
         match self {

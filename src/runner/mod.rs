@@ -15,7 +15,7 @@ mod witness;
 pub use crate::results::ResultFormat;
 pub use custom::custom;
 pub use kind::{RunnerKind, UnknownRunner};
-pub use pytest::{collector_installed, pytest};
+pub use pytest::{collector_installed, default_command, pytest};
 pub use setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, build};
 pub use target::{
     TargetError, TargetOrigin, TargetProblem, check_targets, target_arg, target_args,

@@ -12,6 +12,17 @@ use crate::results::ResultFormat;
 const JSON_COMMAND: &str = "pytest {{testExamples}} --json={{resultPath}}";
 const JUNIT_COMMAND: &str = "pytest {{testExamples}} --junit-xml={{resultPath}}";
 
+/// The test command pytest runs when none is configured, and what chose it:
+/// collector JSON when buildkite-test-collector is installed, else JUnit XML
+/// (D14). Configuration applies it (`resolve`), so `bktec config` shows it.
+pub fn default_command(collector_installed: bool) -> (&'static str, &'static str) {
+    if collector_installed {
+        (JSON_COMMAND, "buildkite-test-collector found")
+    } else {
+        (JUNIT_COMMAND, "buildkite-test-collector not found")
+    }
+}
+
 /// Whether `buildkite_test_collector` can be imported, asking `python3`, then
 /// `python` (D14). A missing interpreter means "not installed".
 pub fn collector_installed() -> bool {

@@ -378,3 +378,34 @@ fn a_local_plan_written_by_plan_replays_with_plan_file() {
         "{\"BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER\":\"mine\",\"BUILDKITE_TEST_ENGINE_PARALLELISM\":\"2\"}\n"
     );
 }
+
+#[test]
+fn config_shows_the_test_command_that_run_executes() {
+    // Issue #10: `bktec config` showed `runner.test-command (unset)` while
+    // `bktec run` used pytest's default, which the collector probe chooses.
+    let dir = pytest_project(&[("tests/test_pass.py", PASSING)]);
+    for (which, basis) in [(Venv::Collector, "found"), (Venv::NoCollector, "not found")] {
+        let shown = bktec(&dir, which).args(["config", "--json"]).output();
+        shown.assert_success();
+        let settings = shown.json()["settings"].as_array().unwrap().clone();
+        let row = settings
+            .iter()
+            .find(|s| s["key"] == "runner.test-command")
+            .unwrap();
+        assert_eq!(
+            row["origin"],
+            format!("default for runner `pytest` (buildkite-test-collector {basis})")
+        );
+        let template = row["value"].as_str().unwrap();
+        let (before_result, _) = template
+            .replace("{{testExamples}}", "tests/test_pass.py")
+            .split_once("{{resultPath}}")
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .unwrap();
+        bktec(&dir, which)
+            .arg("run")
+            .output()
+            .assert_success()
+            .assert_stdout_contains(&format!("\n{before_result}"));
+    }
+}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A signed duration in Go's syntax (`90s`, `4m30s`, `1.5h`, `-5s`, a bare `0`),
 /// shown in Go's canonical form (`2h0m0s`) so messages match the Go client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GoDuration {
     nanos: i128,
 }

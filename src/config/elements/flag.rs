@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A boolean. From text it accepts the Go client's spellings
 /// (`1 t T TRUE true True 0 f F FALSE false False`) and nothing else; the
 /// empty string is `false`, as an empty Go bool variable is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flag(pub bool);
 
 /// Why a string is not a boolean.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A decimal integer (D5): `010` is ten, `0x10` is an error. Negative values
 /// parse, so that validation can say "was -1, must be ...".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Int(pub i64);
 
 /// Why a string is not a decimal integer.
