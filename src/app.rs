@@ -22,6 +22,8 @@ use crate::error::BktecError;
 use crate::exit_code;
 use crate::shell::Shell;
 
+pub(crate) use plan_cmd::PlanOutputError;
+
 /// Runs the parsed command line and returns the exit status.
 pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecError> {
     if let Some(word) = cli.stray {

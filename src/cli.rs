@@ -349,6 +349,23 @@ fn exits_zero(err: &clap::Error) -> bool {
     )
 }
 
+/// A usage error that clap cannot find: flags that exclude each other across
+/// the whole command line.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// `bktec plan` without an output flag.
+    #[error("one of these flags needs to be provided: json, plan-out, pipeline-upload")]
+    NoPlanOutput,
+    /// `bktec plan` with two output flags.
+    #[error("option {first} cannot be set along with option {second}")]
+    ConflictingPlanOutputs {
+        /// The first flag given, without dashes.
+        first: &'static str,
+        /// The second.
+        second: &'static str,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;

@@ -1,66 +1,118 @@
-//! The top-level error and its exit status.
+//! The top-level error, its exit status, and the one renderer of error
+//! chains (S6).
 
+use std::error::Error;
+use std::fmt;
+use std::io;
+
+use crate::api::ApiError;
+use crate::app::PlanOutputError;
+use crate::cli::UsageError;
 use crate::config::ConfigError;
 use crate::config::registry::CommandKind;
 use crate::discover::DiscoverError;
 use crate::exit_code;
 use crate::plan::PlanFileError;
-use crate::runner::{RunnerError, TargetError};
+use crate::runner::{PreflightError, RunnerError, TargetError};
 
 /// An error that ends a bktec command.
-#[derive(Debug, thiserror::Error)]
+///
+/// The variants labelled with their command (`bktec run: …`, the Go client's
+/// shape) show the wrapped error's own message after the label: the label is
+/// not a link of the chain, so [`Error::source`] is the wrapped error's
+/// source, and the renderer never prints a cause twice. That is why this
+/// type implements `Display` and `Error` by hand: `thiserror` can forward a
+/// source only for a transparent variant, which cannot carry a label.
+#[derive(Debug)]
 pub enum BktecError {
     /// Configuration could not be loaded or is invalid.
-    #[error("bktec {}: {source}", command.name())]
     Config {
         /// The command being run.
         command: CommandKind,
         /// What is wrong.
-        #[source]
         source: ConfigError,
     },
     /// Test discovery failed.
-    #[error("bktec {}: {source}", command.name())]
     Discover {
         /// The command being run.
         command: CommandKind,
         /// What went wrong.
-        #[source]
         source: Box<DiscoverError>,
     },
     /// The runner could not be set up.
-    #[error("bktec run: {0}")]
-    Runner(#[source] RunnerError),
+    Runner(RunnerError),
     /// The plan file is unusable.
-    #[error("bktec run: {0}")]
-    PlanFile(#[source] PlanFileError),
+    PlanFile(PlanFileError),
     /// A test target that no argument can carry unambiguously (D24).
-    #[error("bktec run: {0}")]
-    Target(#[source] TargetError),
+    Target(TargetError),
     /// A pytest pre-flight check failed (7.6); exits 1 as the Go client does.
-    #[error("{}", .0.join("\n"))]
-    Preflight(Vec<String>),
-    /// A fatal Test Engine API error (4.2), as its message.
-    #[error("{0}")]
-    Api(String),
+    Preflight(PreflightError),
+    /// A fatal Test Engine API error (4.2). The Go client prints it on one
+    /// line, `❌ <heading>: <error>: <cause>`, so its chain is part of the
+    /// message rather than `caused by` lines.
+    Api(ApiError),
     /// `--fail-on-no-tests` and this node has no tests.
-    #[error("no tests assigned to this node")]
     NoTestsAssigned,
     /// The async runtime or the signal handlers could not be set up.
-    #[error("failed to set up process and signal handling")]
-    Runtime(#[source] std::io::Error),
+    Runtime(io::Error),
     /// A word that is not a command (D1).
-    #[error("invalid command: \"{0}\"")]
     InvalidCommand(String),
     /// A command-line usage error found after parsing.
-    #[error("{0}")]
-    Usage(String),
+    Usage(UsageError),
+    /// `bktec plan` could not write its output.
+    PlanOutput(PlanOutputError),
     /// Something other than a result file is at the result path.
-    #[error("bktec run: unusable result path")]
-    ResultPath(#[source] std::io::Error),
+    ResultPath(io::Error),
     /// The working directory could not be determined.
-    #[error("failed to determine the working directory")]
-    CurrentDir(#[source] std::io::Error),
+    CurrentDir(io::Error),
+}
+
+impl fmt::Display for BktecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BktecError::Config { command, source } => {
+                write!(f, "bktec {}: {source}", command.name())
+            }
+            BktecError::Discover { command, source } => {
+                write!(f, "bktec {}: {source}", command.name())
+            }
+            BktecError::Runner(err) => write!(f, "bktec run: {err}"),
+            BktecError::PlanFile(err) => write!(f, "bktec run: {err}"),
+            BktecError::Target(err) => write!(f, "bktec run: {err}"),
+            BktecError::Preflight(err) => write!(f, "{err}"),
+            BktecError::Api(err) => write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err)),
+            BktecError::NoTestsAssigned => f.write_str("no tests assigned to this node"),
+            BktecError::Runtime(_) => f.write_str("failed to set up process and signal handling"),
+            BktecError::InvalidCommand(word) => write!(f, "invalid command: \"{word}\""),
+            BktecError::Usage(err) => write!(f, "{err}"),
+            BktecError::PlanOutput(err) => write!(f, "{err}"),
+            BktecError::ResultPath(_) => f.write_str("bktec run: unusable result path"),
+            BktecError::CurrentDir(_) => f.write_str("failed to determine the working directory"),
+        }
+    }
+}
+
+impl Error for BktecError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            // Labelled: the message is the wrapped error's, so the chain
+            // goes on with the wrapped error's cause.
+            BktecError::Config { source, .. } => source.source(),
+            BktecError::Discover { source, .. } => source.source(),
+            BktecError::Runner(err) => err.source(),
+            BktecError::PlanFile(err) => err.source(),
+            BktecError::Target(err) => err.source(),
+            BktecError::Preflight(err) => err.source(),
+            BktecError::Usage(err) => err.source(),
+            BktecError::PlanOutput(err) => err.source(),
+            // The message already holds the whole chain, on one line.
+            BktecError::Api(_) => None,
+            BktecError::Runtime(err)
+            | BktecError::ResultPath(err)
+            | BktecError::CurrentDir(err) => Some(err),
+            BktecError::NoTestsAssigned | BktecError::InvalidCommand(_) => None,
+        }
+    }
 }
 
 impl BktecError {
@@ -78,28 +130,127 @@ impl BktecError {
             | BktecError::Runtime(_)
             | BktecError::InvalidCommand(_)
             | BktecError::Usage(_)
+            | BktecError::PlanOutput(_)
             | BktecError::ResultPath(_)
             | BktecError::CurrentDir(_) => exit_code::CONFIG_ERROR,
         }
     }
+}
 
-    /// Whether the error's own text already includes its direct cause, so
-    /// the renderer starts the `caused by` lines one level further down.
-    pub fn repeats_source(&self) -> bool {
-        match self {
-            BktecError::Config { .. }
-            | BktecError::Discover { .. }
-            | BktecError::Runner(_)
-            | BktecError::PlanFile(_)
-            | BktecError::Target(_) => true,
-            BktecError::Preflight(_)
-            | BktecError::Api(_)
-            | BktecError::NoTestsAssigned
-            | BktecError::Runtime(_)
-            | BktecError::InvalidCommand(_)
-            | BktecError::Usage(_)
-            | BktecError::ResultPath(_)
-            | BktecError::CurrentDir(_) => false,
+/// The one renderer of error chains (S6).
+///
+/// `{}` is the error's message, then one `  caused by: …` line per cause, as
+/// `main` prints an error that ends a command. `{:#}` is the message and its
+/// causes on one line, joined by `: `, for an error shown inside a sentence:
+/// an attempt that could not start, an unreadable result file, a failed
+/// upload, a fatal API error. Neither form ends with a newline.
+pub struct ErrorChain<'a>(pub &'a (dyn Error + 'a));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let separator = if f.alternate() {
+            ": "
+        } else {
+            "\n  caused by: "
+        };
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, "{separator}{cause}")?;
+            source = cause.source();
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::config::error::Problem;
+    use crate::results::ResultsError;
+    use crate::upload::UploadError;
+
+    /// Both forms of a chain, for one snapshot.
+    fn both(err: &dyn Error) -> String {
+        format!("{}\n---\n{:#}", ErrorChain(err), ErrorChain(err))
+    }
+
+    fn not_found() -> io::Error {
+        io::Error::new(io::ErrorKind::NotFound, "No such file or directory")
+    }
+
+    #[test]
+    fn an_error_without_a_cause_is_its_message() {
+        insta::assert_snapshot!(both(&BktecError::NoTestsAssigned));
+    }
+
+    #[test]
+    fn each_cause_is_one_line() {
+        let err = ResultsError::Read {
+            path: PathBuf::from("results/r.json"),
+            source: not_found(),
+        };
+        insta::assert_snapshot!(both(&err));
+    }
+
+    #[test]
+    fn a_labelled_error_is_not_printed_again_as_its_cause() {
+        let err = BktecError::PlanFile(PlanFileError::Read {
+            path: PathBuf::from("missing.json"),
+            origin: "--plan-file".to_string(),
+            source: not_found(),
+        });
+        insta::assert_snapshot!(both(&err));
+    }
+
+    #[test]
+    fn a_multi_line_message_keeps_its_lines() {
+        let err = BktecError::Config {
+            command: CommandKind::Run,
+            source: ConfigError::Invalid {
+                problems: vec![
+                    Problem::other(
+                        "BUILDKITE_PARALLEL_JOB was 4, must not be greater than 3".to_string(),
+                    ),
+                    Problem::other("BUILDKITE_ORGANIZATION_SLUG must not be blank".to_string()),
+                ],
+            },
+        };
+        insta::assert_snapshot!(both(&err));
+    }
+
+    #[test]
+    fn every_cause_of_a_deep_chain_is_shown_once() {
+        /// An error around an error around an I/O error.
+        #[derive(Debug, thiserror::Error)]
+        #[error("failed to upload the results of attempt 2")]
+        struct Outer(#[source] UploadError);
+        let err = Outer(UploadError::Read {
+            path: PathBuf::from("results/r.xml"),
+            source: not_found(),
+        });
+        insta::assert_snapshot!(both(&err));
+        let err = BktecError::Runner(RunnerError::TempDir(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "Permission denied",
+        )));
+        insta::assert_snapshot!("labelled_runner_error", both(&err));
+    }
+
+    #[test]
+    fn a_preflight_failure_keeps_the_go_client_lines() {
+        let err = BktecError::Preflight(PreflightError::VersionTooOld {
+            version: "1.2.0".to_string(),
+        });
+        insta::assert_snapshot!(both(&err));
+    }
+
+    #[test]
+    fn a_fatal_api_error_is_one_line() {
+        insta::assert_snapshot!(both(&BktecError::Api(ApiError::Auth(
+            "token expired".to_string()
+        ))));
     }
 }

@@ -1,9 +1,9 @@
 //! bktec, the Buildkite Test Engine Client: runs one parallel CI job's share
 //! of a test suite.
 
+pub mod agent;
 pub mod api;
 pub mod app;
-pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod discover;

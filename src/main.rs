@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         Parsed::Cli(cli) => match bktec::app::run(*cli, env, &mut shell) {
             Ok(status) => status,
             Err(err) => {
-                shell.error(&err, err.repeats_source());
+                shell.error(&err);
                 err.exit_code()
             }
         },

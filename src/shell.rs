@@ -4,6 +4,7 @@ use std::error::Error;
 use std::io::{self, Write};
 
 use crate::config::{EnvSnapshot, EnvVars};
+use crate::error::ErrorChain;
 
 /// Where output goes, and whether it may be coloured.
 pub struct Shell {
@@ -89,20 +90,9 @@ impl Shell {
         self.err(&line);
     }
 
-    /// Writes an error and its causes to stderr: the message, then one
-    /// `  caused by: ...` line per source. `skip_first` leaves out a direct
-    /// source that the message already shows.
-    pub fn error(&mut self, error: &dyn Error, skip_first: bool) {
-        let mut text = format!("{error}\n");
-        let mut source = error.source();
-        if skip_first {
-            source = source.and_then(Error::source);
-        }
-        while let Some(cause) = source {
-            text.push_str(&format!("  caused by: {cause}\n"));
-            source = cause.source();
-        }
-        self.err(&text);
+    /// Writes an error and its causes to stderr, as [`ErrorChain`] renders them.
+    pub fn error(&mut self, error: &dyn Error) {
+        self.err(&format!("{}\n", ErrorChain(error)));
     }
 }
 

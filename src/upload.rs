@@ -2,15 +2,44 @@
 //! `POST /v1/uploads` after every attempt, with its own retry budget.
 //! Failures only warn.
 
-use std::path::Path;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, USER_AGENT};
 use reqwest::multipart::{Form, Part};
 
-use crate::api::{Retrier, RetryConfig, user_agent};
+use crate::api::{ApiError, Retrier, RetryConfig, user_agent};
 use crate::secret::Secret;
+
+/// Why results could not be uploaded. Upload failures only warn (13.1).
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The HTTP client could not be set up.
+    #[error("failed to set up the HTTP client")]
+    Client(#[source] reqwest::Error),
+    /// The result file could not be read.
+    #[error("failed to read `{}`", path.display())]
+    Read {
+        /// The result file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The request failed, or its retry budget ran out.
+    #[error(transparent)]
+    Request(ApiError),
+    /// Test Engine refused the upload.
+    #[error("upload failed with status {status}: {body}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The response body, trimmed.
+        body: String,
+    },
+}
 
 /// Uploads result files of one run.
 pub struct Uploader {
@@ -31,7 +60,7 @@ impl Uploader {
         token: Secret,
         fields: Vec<(String, String)>,
         api: RetryConfig,
-    ) -> Result<Uploader, String> {
+    ) -> Result<Uploader, UploadError> {
         let config = RetryConfig {
             attempt_timeout: api.attempt_timeout.min(Duration::from_secs(5)),
             budget: api.budget.min(Duration::from_secs(30)),
@@ -40,7 +69,7 @@ impl Uploader {
         let http = reqwest::Client::builder()
             .connect_timeout(config.attempt_timeout)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(UploadError::Client)?;
         Ok(Uploader {
             http,
             url: format!("{}/v1/uploads", base_url.trim_end_matches('/')),
@@ -55,9 +84,11 @@ impl Uploader {
     }
 
     /// Uploads the file at `path`. Success is any 2xx.
-    pub async fn upload(&mut self, path: &Path) -> Result<(), String> {
-        let data =
-            std::fs::read(path).map_err(|e| format!("failed to read `{}`: {e}", path.display()))?;
+    pub async fn upload(&mut self, path: &Path) -> Result<(), UploadError> {
+        let data = std::fs::read(path).map_err(|source| UploadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let file_name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -81,15 +112,14 @@ impl Uploader {
             .retrier
             .send(&Method::POST, url, build)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(UploadError::Request)?;
         if response.status.is_success() {
             Ok(())
         } else {
-            Err(format!(
-                "upload failed with status {}: {}",
-                response.status.as_u16(),
-                String::from_utf8_lossy(&response.body).trim()
-            ))
+            Err(UploadError::Status {
+                status: response.status.as_u16(),
+                body: String::from_utf8_lossy(&response.body).trim().to_string(),
+            })
         }
     }
 }

@@ -69,24 +69,11 @@ impl FallbackReason {
             | ApiError::BadRequest(_)
             | ApiError::Status(_)
             | ApiError::Decode(_)
-            | ApiError::Request(_) => Err(err),
+            | ApiError::Client(_)
+            | ApiError::Encode(_)
+            | ApiError::Prefix(_)
+            | ApiError::Examples(_) => Err(err),
         }
-    }
-}
-
-/// The text of a fatal API error (4.2).
-pub fn fatal_text(err: &ApiError) -> String {
-    match err {
-        ApiError::Auth(message) => format!("❌ Authentication Failed: {message}"),
-        ApiError::Forbidden(message) => format!("❌ Access Denied: {message}"),
-        ApiError::BadRequest(message) => format!("❌ Invalid Request: {message}"),
-        ApiError::Timeout { .. }
-        | ApiError::Billing(_)
-        | ApiError::NotFound(_)
-        | ApiError::Unprocessable(_)
-        | ApiError::Status(_)
-        | ApiError::Decode(_)
-        | ApiError::Request(_) => format!("❌ Unexpected error: {err}"),
     }
 }
 

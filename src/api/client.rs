@@ -10,7 +10,9 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::plan::TestPlan;
+use crate::error::ErrorChain;
+use crate::plan::{TestPlan, TrimError};
+use crate::runner::CollectError;
 use crate::secret::Secret;
 
 /// How API requests are retried (4.1). The defaults are the spec's; tests
@@ -37,7 +39,7 @@ impl Default for RetryConfig {
 }
 
 /// What went wrong with an API call (4.2).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The retry budget ran out.
     #[error("request retry timeout: {last}")]
@@ -69,9 +71,39 @@ pub enum ApiError {
     /// A body that is not what the endpoint returns.
     #[error("parsing response: {0}")]
     Decode(String),
-    /// The request could not be built.
-    #[error("{0}")]
-    Request(String),
+    /// The HTTP client could not be set up.
+    #[error("failed to set up the HTTP client")]
+    Client(#[source] reqwest::Error),
+    /// The request body could not be encoded.
+    #[error(transparent)]
+    Encode(serde_json::Error),
+    /// A path from the API does not start with the location prefix (5.6).
+    #[error(transparent)]
+    Prefix(#[from] TrimError),
+    /// The examples of the files to split could not be collected (6.3).
+    #[error("get examples")]
+    Examples(#[source] CollectError),
+}
+
+impl ApiError {
+    /// The heading of this error when it is fatal (4.2): `❌ <heading>: <error>`.
+    pub(crate) fn fatal_heading(&self) -> &'static str {
+        match self {
+            ApiError::Auth(_) => "Authentication Failed",
+            ApiError::Forbidden(_) => "Access Denied",
+            ApiError::BadRequest(_) => "Invalid Request",
+            ApiError::Timeout { .. }
+            | ApiError::Billing(_)
+            | ApiError::NotFound(_)
+            | ApiError::Unprocessable(_)
+            | ApiError::Status(_)
+            | ApiError::Decode(_)
+            | ApiError::Client(_)
+            | ApiError::Encode(_)
+            | ApiError::Prefix(_)
+            | ApiError::Examples(_) => "Unexpected error",
+        }
+    }
 }
 
 /// A Test Engine API client for one suite.
@@ -268,7 +300,7 @@ impl ApiClient {
         let http = reqwest::Client::builder()
             .connect_timeout(retry.attempt_timeout)
             .build()
-            .map_err(|e| ApiError::Request(format!("failed to set up the HTTP client: {e}")))?;
+            .map_err(ApiError::Client)?;
         Ok(ApiClient {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -326,7 +358,7 @@ impl ApiClient {
         request: &CreatePlanRequest,
     ) -> Result<(TestPlan, Vec<u8>), ApiError> {
         let url = self.suite_url("/test_plan");
-        let body = serde_json::to_vec(request).map_err(|e| ApiError::Request(e.to_string()))?;
+        let body = serde_json::to_vec(request).map_err(ApiError::Encode)?;
         let response = self.send(Method::POST, &url, Some(body)).await?;
         let raw = response.body.clone();
         Ok((decode(response)?, raw))
@@ -339,7 +371,7 @@ impl ApiClient {
         request: &FilterTestsRequest,
     ) -> Result<Vec<String>, ApiError> {
         let url = self.suite_url("/test_plan/filter_tests");
-        let body = serde_json::to_vec(request).map_err(|e| ApiError::Request(e.to_string()))?;
+        let body = serde_json::to_vec(request).map_err(ApiError::Encode)?;
         let response = self.send(Method::POST, &url, Some(body)).await;
         let response: FilterTestsResponse = response.and_then(decode).map_err(|err| match err {
             ApiError::Decode(m) => ApiError::Decode(format!("filter tests: {m}")),
@@ -352,7 +384,7 @@ impl ApiClient {
     /// Posts the run's metadata (4.3 D). The response body is ignored.
     pub async fn post_metadata(&mut self, request: &MetadataRequest) -> Result<(), ApiError> {
         let url = self.suite_url("/test_plan_metadata");
-        let body = serde_json::to_vec(request).map_err(|e| ApiError::Request(e.to_string()))?;
+        let body = serde_json::to_vec(request).map_err(ApiError::Encode)?;
         let response = self.send(Method::POST, &url, Some(body)).await?;
         if response.status == StatusCode::OK {
             return Ok(());
@@ -442,7 +474,7 @@ impl Retrier {
                     }
                     (format!("response code: {}", status.as_u16()), reset)
                 }
-                Ok(Err(err)) => (transport_text(&err), None),
+                Ok(Err(err)) => (format!("{:#}", ErrorChain(&err)), None),
                 Err(_) => (
                     format!("request timed out after {:?}", self.config.attempt_timeout),
                     None,
@@ -492,17 +524,6 @@ async fn attempt_once(
 fn random_unit() -> f64 {
     let bits = RandomState::new().build_hasher().finish() >> 11;
     bits as f64 / (1u64 << 53) as f64
-}
-
-fn transport_text(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Classifies a non-retried response (4.2): only 200 is success.
@@ -578,34 +599,19 @@ mod tests {
         let plan: Result<TestPlan, _> = decode(r(200, ""));
         assert_eq!(plan.unwrap(), TestPlan::default());
         let err = |status, body| decode::<TestPlan>(r(status, body)).unwrap_err();
-        assert_eq!(
-            err(401, r#"{"message":"bad token"}"#),
-            ApiError::Auth("bad token".into())
+        assert!(
+            matches!(err(401, r#"{"message":"bad token"}"#), ApiError::Auth(m) if m == "bad token")
         );
-        assert_eq!(
-            err(403, r#"{"message":"Billing Error: pay"}"#),
-            ApiError::Billing("Billing Error: pay".into())
+        assert!(
+            matches!(err(403, r#"{"message":"Billing Error: pay"}"#), ApiError::Billing(m) if m == "Billing Error: pay")
         );
-        assert_eq!(
-            err(403, r#"{"message":"no"}"#),
-            ApiError::Forbidden("no".into())
+        assert!(matches!(err(403, r#"{"message":"no"}"#), ApiError::Forbidden(m) if m == "no"));
+        assert!(matches!(err(404, r#"{"message":"gone"}"#), ApiError::NotFound(m) if m == "gone"));
+        assert!(matches!(err(400, r#"{"message":"bad"}"#), ApiError::BadRequest(m) if m == "bad"));
+        assert!(
+            matches!(err(422, r#"{"message":"off"}"#), ApiError::Unprocessable(m) if m == "off")
         );
-        assert_eq!(
-            err(404, r#"{"message":"gone"}"#),
-            ApiError::NotFound("gone".into())
-        );
-        assert_eq!(
-            err(400, r#"{"message":"bad"}"#),
-            ApiError::BadRequest("bad".into())
-        );
-        assert_eq!(
-            err(422, r#"{"message":"off"}"#),
-            ApiError::Unprocessable("off".into())
-        );
-        assert_eq!(
-            err(201, r#"{"message":"odd"}"#),
-            ApiError::Status("odd".into())
-        );
+        assert!(matches!(err(201, r#"{"message":"odd"}"#), ApiError::Status(m) if m == "odd"));
         assert!(matches!(err(500, "<html>"), ApiError::Decode(_)));
         assert!(matches!(err(200, "{not json"), ApiError::Decode(_)));
     }

@@ -6,8 +6,7 @@ mod acquire;
 mod client;
 
 pub use acquire::{
-    Acquired, FallbackReason, PlanLookup, PlanSource, acquire_plan, fatal_text,
-    server_or_error_plan,
+    Acquired, FallbackReason, PlanLookup, PlanSource, acquire_plan, server_or_error_plan,
 };
 pub use client::{
     ApiClient, ApiError, CreatePlanRequest, EnvPayload, Example, FilePath, FilterTestsRequest,

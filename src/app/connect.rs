@@ -2,13 +2,13 @@
 //! and the Test Engine API client (behaviour document 3, 4.1).
 
 use super::Context;
-use crate::api::{ApiClient, RetryConfig, fatal_text};
-use crate::auth::mint_oidc_token;
+use crate::agent::mint_oidc_token;
+use crate::api::{ApiClient, RetryConfig};
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
-use crate::error::BktecError;
+use crate::error::{BktecError, ErrorChain};
 use crate::runner::{self, Runner, RunnerError, RunnerInputs};
 use crate::shell::Shell;
 
@@ -37,11 +37,12 @@ pub(super) fn tokens(settings: &RunSettings, api: &ApiSettings) -> Result<Tokens
     let (access, minted) = match &api.access_token {
         Some(token) => (token.clone(), false),
         None => {
-            let token = mint().map_err(|message| BktecError::Config {
+            let token = mint().map_err(|err| BktecError::Config {
                 command: settings.command,
                 source: crate::config::ConfigError::Invalid {
                     problems: vec![crate::config::error::Problem::other(format!(
-                        "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN {message}"
+                        "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN {:#}",
+                        ErrorChain(&err)
                     ))],
                 },
             })?;
@@ -76,7 +77,7 @@ pub(super) fn api_client(
             Shell::stderr_only(color).err(&format!("{line}\n"));
         }),
     )
-    .map_err(|err| BktecError::Api(fatal_text(&err)))?;
+    .map_err(BktecError::Api)?;
     Ok(if debug {
         client.with_debug(Box::new(move |line| {
             Shell::stderr_only(color).err(&crate::shell::debug_line(&line));
@@ -110,7 +111,7 @@ pub(super) fn build_runner(
         },
     )
     .map_err(|err| match err {
-        RunnerError::Preflight(lines) => BktecError::Preflight(lines),
+        RunnerError::Preflight(err) => BktecError::Preflight(err),
         other => BktecError::Runner(other),
     })
 }

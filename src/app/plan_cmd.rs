@@ -2,13 +2,13 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::process::{Command, Stdio};
 
 use super::Context;
 use super::connect::{api_client, build_runner, tokens};
 use super::request::build_request;
-use crate::api::{ApiClient, FallbackReason, PlanLookup, PlanSource, acquire_plan, fatal_text};
-use crate::cli::PlanCmd;
+use crate::agent::pipeline_upload;
+use crate::api::{ApiClient, FallbackReason, PlanLookup, PlanSource, acquire_plan};
+use crate::cli::{PlanCmd, UsageError};
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::config::{CliOverrides, EnvVars};
@@ -52,10 +52,7 @@ pub(super) fn plan(
         (false, Some(path), None) => Output::PlanOut(path),
         (false, None, Some(template)) => Output::PipelineUpload(template),
         (false, None, None) => {
-            return Err(BktecError::Usage(
-                "one of these flags needs to be provided: json, plan-out, pipeline-upload"
-                    .to_string(),
-            ));
+            return Err(BktecError::Usage(UsageError::NoPlanOutput));
         }
         (json, plan_out, _) => {
             let given: Vec<&str> = [
@@ -66,10 +63,10 @@ pub(super) fn plan(
             .into_iter()
             .flatten()
             .collect();
-            return Err(BktecError::Usage(format!(
-                "option {} cannot be set along with option {}",
-                given[0], given[1]
-            )));
+            return Err(BktecError::Usage(UsageError::ConflictingPlanOutputs {
+                first: given[0],
+                second: given[1],
+            }));
         }
     };
     let settings = context.settings(overrides, CommandKind::Plan)?;
@@ -80,11 +77,9 @@ pub(super) fn plan(
     // The destination is opened first, so a bad path fails before any API call (11.3).
     let mut destination: Option<Box<dyn Write>> = match output {
         Output::PlanOut("-") => Some(Box::new(std::io::stdout())),
-        Output::PlanOut(path) => {
-            Some(Box::new(File::create(path).map_err(|e| {
-                BktecError::Usage(format!("opening --plan-out file: {e}"))
-            })?))
-        }
+        Output::PlanOut(path) => Some(Box::new(
+            File::create(path).map_err(|error| PlanOutputError::Open { error })?,
+        )),
         Output::Json | Output::PipelineUpload(_) => None,
     };
     let discovery = context.discover(&settings, shell)?;
@@ -174,7 +169,7 @@ pub(super) fn plan(
                         Ok(request)
                     },
                 ))
-                .map_err(|fatal| BktecError::Api(fatal_text(&fatal)))?;
+                .map_err(BktecError::Api)?;
             match acquired.source {
                 // D26: a plan whose tasks are all empty is not written by
                 // --plan-out; --json and --pipeline-upload pass it on.
@@ -222,10 +217,7 @@ pub(super) fn plan(
                 // D26: every job would read it as "no tests here" and pass.
                 // Discovery refuses an empty set of targets first, so this
                 // only guards against a change there.
-                return Err(BktecError::Usage(
-                    "no test files were found, and --plan-out does not write a plan that runs no tests"
-                        .to_string(),
-                ));
+                return Err(PlanOutputError::NothingToRun.into());
             }
             let mut text =
                 serde_json::to_string_pretty(&planned.document).expect("JSON serializes");
@@ -233,7 +225,7 @@ pub(super) fn plan(
             let out = destination.as_mut().expect("opened above");
             out.write_all(text.as_bytes())
                 .and_then(|()| out.flush())
-                .map_err(|e| BktecError::Usage(format!("writing --plan-out: {e}")))?;
+                .map_err(|error| PlanOutputError::Write { error })?;
             Ok(exit_code::SUCCESS)
         }
         Output::PipelineUpload(template) => {
@@ -244,28 +236,64 @@ pub(super) fn plan(
                 "Executing buildkite-agent pipeline upload with BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER={} BUILDKITE_TEST_ENGINE_PARALLELISM={}\n",
                 planned.identifier, planned.parallelism
             ));
-            let status = Command::new(&settings.agent_command)
-                .args(["pipeline", "upload", template])
-                .env(
-                    EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER,
-                    &planned.identifier,
-                )
-                .env(
-                    EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM,
-                    planned.parallelism.to_string(),
-                )
-                .stdin(Stdio::null())
-                .status()
-                .map_err(|e| {
-                    BktecError::Usage(format!(
-                        "failed to start `{} pipeline upload`: {e}",
-                        settings.agent_command
-                    ))
-                })?;
+            let status = pipeline_upload(
+                &settings.agent_command,
+                template,
+                &[
+                    (
+                        EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER,
+                        planned.identifier.clone(),
+                    ),
+                    (
+                        EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM,
+                        planned.parallelism.to_string(),
+                    ),
+                ],
+            )
+            .map_err(|source| PlanOutputError::PipelineUpload {
+                agent: settings.agent_command.clone(),
+                source,
+            })?;
             Ok(status
                 .code()
                 .and_then(|c| u8::try_from(c).ok())
                 .unwrap_or(exit_code::CONFIG_ERROR))
         }
+    }
+}
+
+/// Why `bktec plan` could not write its output (11.3). The messages about
+/// the `--plan-out` file are the Go client's, on one line.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanOutputError {
+    /// The `--plan-out` file could not be created.
+    #[error("opening --plan-out file: {error}")]
+    Open {
+        /// The I/O error, shown in the message as the Go client does.
+        error: std::io::Error,
+    },
+    /// The plan runs no tests, so it is not written (D26).
+    #[error("no test files were found, and --plan-out does not write a plan that runs no tests")]
+    NothingToRun,
+    /// The `--plan-out` file could not be written.
+    #[error("writing --plan-out: {error}")]
+    Write {
+        /// The I/O error, shown in the message as the Go client does.
+        error: std::io::Error,
+    },
+    /// `buildkite-agent pipeline upload` could not be started.
+    #[error("failed to start `{agent} pipeline upload`")]
+    PipelineUpload {
+        /// The agent command.
+        agent: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl From<PlanOutputError> for BktecError {
+    fn from(err: PlanOutputError) -> BktecError {
+        BktecError::PlanOutput(err)
     }
 }

@@ -2,15 +2,15 @@
 //! metadata (4.3 D), and an early failure to the agent (13.2). Failures of
 //! these only warn; they never change the exit status.
 
-use std::time::Duration;
-
 use super::Context;
 use super::request::env_payload;
-use crate::api::{ApiClient, MetadataRequest, TimelineEvent};
+use crate::agent::promise_failure;
+use crate::api::{ApiClient, ApiError, MetadataRequest, TimelineEvent};
 use crate::config::elements::Secret;
 use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
-use crate::execute::{RunOutcome, Verdict};
+use crate::error::ErrorChain;
+use crate::execute::{AttemptEvent, RunOutcome, Verdict};
 use crate::report::{Reporter, RunEvent};
 use crate::runner::Runner;
 use crate::shell::Shell;
@@ -29,7 +29,7 @@ pub(super) async fn post_metadata(
     server: Option<&mut Server>,
     settings: &RunSettings,
     run: Option<(Vec<TimelineEvent>, &RunOutcome)>,
-) -> Result<(), String> {
+) -> Result<(), ApiError> {
     let Some(Server { client, api }) = server else {
         return Ok(());
     };
@@ -43,10 +43,7 @@ pub(super) async fn post_metadata(
         timeline,
         statistics,
     };
-    client
-        .post_metadata(&request)
-        .await
-        .map_err(|err| err.to_string())
+    client.post_metadata(&request).await
 }
 
 /// The uploader of 13.1, when uploads are on and possible.
@@ -128,9 +125,11 @@ pub(super) fn uploader(
     ) {
         Ok(uploader) => Some(uploader),
         Err(err) => {
-            shell.out(&format!(
-                "Buildkite Test Engine Client: Failed to upload test results to Test Engine: {err}\n"
-            ));
+            let error = format!("{:#}", ErrorChain(&err));
+            reporter.report(
+                shell,
+                RunEvent::Attempt(AttemptEvent::UploadFailed { error }),
+            );
             None
         }
     }
@@ -138,7 +137,7 @@ pub(super) fn uploader(
 
 /// Tells the agent early that the job will fail (13.2), when it will: hard
 /// failures remain, or the tests did not prove success (D23).
-pub(super) async fn promise_failure(
+pub(super) async fn declare_failure(
     settings: &RunSettings,
     outcome: &RunOutcome,
     verdict: &Verdict,
@@ -163,16 +162,6 @@ pub(super) async fn promise_failure(
         }
     };
     reporter.report(shell, RunEvent::DeclaringFailure { failed: declared });
-    let child = tokio::process::Command::new(&settings.agent_command)
-        .args(["job", "promise-failure", "1", "--reason", &reason])
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .status();
-    let result = match tokio::time::timeout(Duration::from_secs(5), child).await {
-        Ok(Ok(status)) if status.success() => Ok(()),
-        Ok(Ok(status)) => Err(status.to_string()),
-        Ok(Err(err)) => Err(err.to_string()),
-        Err(_) => Err("timed out after 5s".to_string()),
-    };
+    let result = promise_failure(&settings.agent_command, &reason).await;
     reporter.report(shell, RunEvent::FailureDeclared(result));
 }

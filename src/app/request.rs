@@ -110,7 +110,7 @@ pub(super) async fn build_request(
                     let split_set: HashSet<&str> = split.iter().map(String::as_str).collect();
                     let files: Vec<String> = split
                         .iter()
-                        .map(|p| trim(p, &prefix).map_err(|e| ApiError::Request(e.to_string())))
+                        .map(|p| trim(p, &prefix).map_err(ApiError::Prefix))
                         .collect::<Result<_, _>>()?;
                     let kept: Vec<String> = targets
                         .iter()
@@ -149,7 +149,7 @@ fn examples(
         .is_some_and(|f| f.format == ResultFormat::JUnitXml);
     let collected = runner
         .collect_examples(files, tag_filters, junit)
-        .map_err(|message| ApiError::Request(format!("get examples: {message}")))?;
+        .map_err(ApiError::Examples)?;
     Ok(collected
         .into_iter()
         .map(|e| Example {

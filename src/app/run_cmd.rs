@@ -5,9 +5,9 @@
 
 use super::Context;
 use super::connect::{api_client, build_runner, tokens};
-use super::report_back::{Server, post_metadata, promise_failure, uploader};
+use super::report_back::{Server, declare_failure, post_metadata, uploader};
 use super::request::build_request;
-use crate::api::{ApiClient, PlanLookup, PlanSource, acquire_plan, fatal_text};
+use crate::api::{ApiClient, ApiError, PlanLookup, PlanSource, acquire_plan};
 use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
@@ -152,7 +152,7 @@ pub(super) fn run_tests(
         return Err(BktecError::NoTestsAssigned);
     }
     if settings.promise_failure && !matches!(verdict, Verdict::Signal(_)) {
-        runtime.block_on(promise_failure(
+        runtime.block_on(declare_failure(
             &settings,
             &outcome,
             &verdict,
@@ -255,7 +255,7 @@ fn plan_this_job(
         }
     });
     let acquired = match acquired {
-        Ok(acquired) => acquired.map_err(|err| BktecError::Api(fatal_text(&err)))?,
+        Ok(acquired) => acquired.map_err(BktecError::Api)?,
         Err(signal) => return Ok(Err(Stop::Signal(signal))),
     };
     Ok(Ok(match acquired.source {
@@ -338,8 +338,8 @@ fn trim_prefix(mut plan: TestPlan, prefix: Option<&str>) -> Result<TestPlan, Bkt
     for task in plan.tasks.values_mut() {
         for test in &mut task.tests {
             if test.format.unwrap_or_default() != TestFormat::Selector {
-                test.path = trim(&test.path, prefix)
-                    .map_err(|e| BktecError::Api(format!("❌ Unexpected error: {e}")))?;
+                test.path =
+                    trim(&test.path, prefix).map_err(|e| BktecError::Api(ApiError::Prefix(e)))?;
             }
         }
     }

@@ -23,13 +23,20 @@ pub fn check_range<T: SettingType>(given: Option<&Given<T>>, range: Range) -> Op
 /// Deserializing one never fails, so extracting [`BktecOptions`](crate::config::registry::BktecOptions) always
 /// succeeds and every bad value is reported, not just the first (issue #9).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Given<T>(pub Result<T, String>);
+pub struct Given<T>(pub Result<T, Unparsed>);
+
+/// Why a value does not parse, in the words of its type's deserializer
+/// (which reports it, with the value and the setting's origin).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unparsed(pub String);
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Given<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Given<T>, D::Error> {
         let raw = <figment::value::Value as Deserialize>::deserialize(d)?;
         Ok(Given(
-            raw.deserialize::<T>().map_err(|e| e.kind.to_string()),
+            raw.deserialize::<T>()
+                .map_err(|e| Unparsed(e.kind.to_string())),
         ))
     }
 }
@@ -78,7 +85,7 @@ impl Shown {
     pub fn of<T: SettingType>(given: Option<&Given<T>>) -> Shown {
         match given.map(|g| &g.0) {
             None => Shown::Unset,
-            Some(Err(message)) => Shown::Invalid(message.clone()),
+            Some(Err(message)) => Shown::Invalid(message.to_string()),
             Some(Ok(value)) => Shown::Set {
                 text: value.to_text(),
                 json: serde_json::to_value(value).expect("setting values serialize"),

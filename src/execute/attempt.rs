@@ -10,6 +10,7 @@ use super::retry_loop::{
     AttemptEvent, AttemptExit, AttemptReport, AttemptResults, AttemptRunner, RetryData,
 };
 use crate::config::EnvVars;
+use crate::error::ErrorChain;
 use crate::process::{ChildExit, ChildSpec, Signals, run_child};
 use crate::results::ParsedResults;
 use crate::runner::{ExitHandling, Runner};
@@ -70,17 +71,17 @@ impl AttemptRunner for ProcessAttempts<'_> {
         if let Some(file) = self.runner.result_file()
             && let Err(err) = set_aside(&file.path, retry.attempt)
         {
-            return start_failed(format!(
-                "failed to prepare the result path `{}`: {err}",
-                file.path.display()
-            ));
+            return start_failed(&PrepareError {
+                path: file.path.clone(),
+                source: err,
+            });
         }
         let argv = match self.runner.argv(tests, retry.attempt) {
             Ok(argv) => argv,
             // D24: a target that cannot be passed as one never runs; the
             // attempt fails to start, which ends the run with status 16.
             Err(err) => {
-                return start_failed(err.to_string());
+                return start_failed(&err);
             }
         };
         events(AttemptEvent::Command { argv: argv.clone() });
@@ -94,7 +95,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
         let outcome = match run_child(&spec, &mut self.signals).await {
             Ok(outcome) => outcome,
             Err(err) => {
-                return start_failed(error_chain(&err));
+                return start_failed(&err);
             }
         };
         if outcome.left_running > 0 {
@@ -122,7 +123,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
             (true, Some(file)) => {
                 match crate::results::parse(&file.path, file.format, self.runner.mapping()) {
                     Ok(parsed) => AttemptResults::Parsed(parsed),
-                    Err(err) => AttemptResults::Unreadable(error_chain(&err)),
+                    Err(err) => AttemptResults::Unreadable(format!("{:#}", ErrorChain(&err))),
                 }
             }
             (false, Some(_)) => AttemptResults::NotRead,
@@ -133,7 +134,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
             events(AttemptEvent::Uploading);
             if let Err(err) = uploader.upload(&file.path).await {
                 events(AttemptEvent::UploadFailed {
-                    error: err.to_string(),
+                    error: format!("{:#}", ErrorChain(&err)),
                 });
             }
         }
@@ -160,10 +161,21 @@ impl AttemptRunner for ProcessAttempts<'_> {
     }
 }
 
-/// An attempt that never started, with why.
-fn start_failed(message: String) -> AttemptReport {
+/// The result path could not be prepared for an attempt.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to prepare the result path `{}`", path.display())]
+struct PrepareError {
+    /// The result path.
+    path: PathBuf,
+    /// Why.
+    #[source]
+    source: io::Error,
+}
+
+/// An attempt that never started, with why, on one line.
+fn start_failed(err: &dyn std::error::Error) -> AttemptReport {
     AttemptReport {
-        exit: AttemptExit::StartFailed(message),
+        exit: AttemptExit::StartFailed(format!("{:#}", ErrorChain(err))),
         results: AttemptResults::NotRead,
         run_error: None,
         collected_nothing: false,
@@ -224,18 +236,6 @@ pub(crate) fn kept_path(path: &Path, n: u32) -> PathBuf {
         None => format!("{stem}.attempt-{n}"),
     };
     path.with_file_name(name)
-}
-
-/// `error: cause: cause`, on one line.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::api::FallbackReason;
+use crate::agent::PromiseError;
+use crate::api::{ApiError, FallbackReason};
 use crate::execute::{AttemptEvent, RunOutcome, Verdict};
 use crate::plan::TestCase;
 use crate::runner::{ResultFormat, RunnerKind};
@@ -72,9 +73,9 @@ pub enum RunEvent<'a> {
         failed: usize,
     },
     /// How telling the agent went.
-    FailureDeclared(Result<(), String>),
+    FailureDeclared(Result<(), PromiseError>),
     /// The run's metadata could not be sent to Test Engine.
-    MetadataFailed(String),
+    MetadataFailed(ApiError),
     /// The run ended.
     Finished {
         /// What was recorded.

@@ -2,6 +2,7 @@
 //! a CI log, and the timeline that the run's metadata carries (10.5).
 
 use crate::api::TimelineEvent;
+use crate::error::ErrorChain;
 use crate::execute::{AttemptEvent, Verdict};
 use crate::runner::template::shell_quote;
 use crate::runner::{ResultFormat, RunnerKind};
@@ -122,11 +123,21 @@ impl Reporter {
                 shell,
                 "Buildkite Test Engine Client: promise-failure command completed (see agent output above for the result).\n",
             ),
-            RunEvent::FailureDeclared(Err(err)) => self.say(shell, &format!(
-                "Buildkite Test Engine Client: Warning: failed to run promise-failure command: {err}\n"
-            )),
+            RunEvent::FailureDeclared(Err(err)) => self.say(
+                shell,
+                &format!(
+                    "Buildkite Test Engine Client: Warning: failed to run promise-failure command: {:#}\n",
+                    ErrorChain(&err)
+                ),
+            ),
             RunEvent::MetadataFailed(err) => {
-                self.say(shell, &format!("Failed to send metadata to Test Engine: {err}\n"));
+                self.say(
+                    shell,
+                    &format!(
+                        "Failed to send metadata to Test Engine: {:#}\n",
+                        ErrorChain(&err)
+                    ),
+                );
             }
             RunEvent::Finished {
                 outcome,

@@ -27,6 +27,10 @@ pub fn parse_junit(
         path: path.to_path_buf(),
         message,
     };
+    let attribute_error = |source| ResultsError::XmlAttribute {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut reader = Reader::from_reader(input);
     let mut buf = Vec::with_capacity(8192);
     let mut parsed = ParsedResults::default();
@@ -73,8 +77,8 @@ pub fn parse_junit(
         match name.as_slice() {
             b"testcase" => {
                 let case = Case {
-                    classname: attribute(&element, b"classname").map_err(&error)?,
-                    name: attribute(&element, b"name").map_err(&error)?,
+                    classname: attribute(&element, b"classname").map_err(&attribute_error)?,
+                    name: attribute(&element, b"name").map_err(&attribute_error)?,
                     outcome: Outcome::Passed,
                 };
                 if is_empty {
@@ -102,14 +106,14 @@ pub fn parse_junit(
     Ok(parsed)
 }
 
-fn attribute(element: &BytesStart<'_>, key: &[u8]) -> Result<String, String> {
+/// The value of attribute `key`, unescaped; empty when it is absent.
+fn attribute(element: &BytesStart<'_>, key: &[u8]) -> Result<String, quick_xml::Error> {
     for attr in element.attributes() {
-        let attr = attr.map_err(|e| e.to_string())?;
+        let attr = attr?;
         if attr.key.as_ref() == key {
-            return attr
-                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map(|v| v.into_owned())
-                .map_err(|e| e.to_string());
+            return Ok(attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)?
+                .into_owned());
         }
     }
     Ok(String::new())

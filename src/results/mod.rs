@@ -158,4 +158,13 @@ pub enum ResultsError {
         /// What is wrong, with the byte position.
         message: String,
     },
+    /// An attribute of the JUnit XML is malformed or cannot be unescaped.
+    #[error("result file `{path}` is not valid JUnit XML")]
+    XmlAttribute {
+        /// The file.
+        path: PathBuf,
+        /// The XML error.
+        #[source]
+        source: quick_xml::Error,
+    },
 }

@@ -16,6 +16,7 @@ pub use crate::results::ResultFormat;
 pub use custom::custom;
 pub use kind::{RunnerKind, UnknownRunner};
 pub use pytest::{collector_installed, default_command, pytest};
+pub use pytest_collect::{CollectError, CollectorVersionError, PreflightError};
 pub use setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, build};
 pub use target::{
     TargetError, TargetOrigin, TargetProblem, check_targets, target_arg, target_args,

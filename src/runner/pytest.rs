@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 
 use super::RunnerKind;
-use super::pytest_collect::{check_tag_filter_support, collector_version};
+use super::pytest_collect::{CollectorVersionError, check_tag_filter_support, collector_version};
 use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::{CommandTemplate, MissingTests};
 use super::witness::WitnessSite;
@@ -53,7 +53,7 @@ pub fn pytest(
 pub(super) fn pytest_with(
     inputs: RunnerInputs<'_>,
     probe: impl FnOnce() -> bool,
-    version: impl FnOnce() -> Result<String, String>,
+    version: impl FnOnce() -> Result<String, CollectorVersionError>,
 ) -> Result<Runner, RunnerError> {
     let mut probe = Some(probe);
     let mut installed: Option<bool> = None;

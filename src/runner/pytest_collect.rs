@@ -2,11 +2,119 @@
 //! checks for tag filters (7.6, D14).
 
 use std::cmp::Ordering;
+use std::io;
 use std::process::{Command, Stdio};
 
-use super::target::{TargetOrigin, target_args};
+use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{CommandTemplate, RESULT_PATH, TEST_EXAMPLES};
+use crate::error::ErrorChain;
 use crate::results::Witness;
+
+/// Why pytest could not collect the examples of the files to split (6.3).
+#[derive(Debug, thiserror::Error)]
+#[error("pytest collection failed")]
+pub struct CollectError {
+    /// What went wrong.
+    #[source]
+    kind: CollectErrorKind,
+}
+
+/// What went wrong collecting examples.
+#[derive(Debug, thiserror::Error)]
+enum CollectErrorKind {
+    /// A file to collect cannot be passed as one argument (D24).
+    #[error(transparent)]
+    Target(TargetError),
+    /// pytest could not be started.
+    #[error("failed to start `{program}`")]
+    Start {
+        /// The program.
+        program: String,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// pytest exited non-zero: what it printed to stderr.
+    #[error("{stderr}")]
+    Failed {
+        /// pytest's stderr, trimmed.
+        stderr: String,
+    },
+    /// pytest collected tests, but their node ids could not be read.
+    #[error(
+        "pytest collected tests, but bktec could not read their node ids from its output (does `addopts` add -q or -v?)"
+    )]
+    NodeIdsUnreadable,
+}
+
+impl From<CollectErrorKind> for CollectError {
+    fn from(kind: CollectErrorKind) -> CollectError {
+        CollectError { kind }
+    }
+}
+
+/// Why the installed collector's version could not be found (7.6).
+#[derive(Debug, thiserror::Error)]
+pub enum CollectorVersionError {
+    /// The interpreter could not be started.
+    #[error("failed to start `{python}`")]
+    Start {
+        /// The interpreter.
+        python: &'static str,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The interpreter could not tell: what it printed to stderr (a
+    /// traceback ending in `PackageNotFoundError`, typically).
+    #[error("{stderr}")]
+    Query {
+        /// The interpreter.
+        python: &'static str,
+        /// Its stderr, trimmed.
+        stderr: String,
+    },
+}
+
+/// The upgrade line of the version pre-flight failures (7.6).
+const UPGRADE: &str = "Please upgrade with: pip install --upgrade buildkite-test-collector";
+
+/// A failed pre-flight check of `--tag-filters` (7.6); bktec exits 1. The
+/// messages are the Go client's, two lines each: what is wrong, then what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum PreflightError {
+    /// The collector is not installed.
+    #[error(
+        "Error: --tag-filters requires the 'buildkite-test-collector' package.\nPlease install it with: pip install buildkite-test-collector."
+    )]
+    CollectorMissing,
+    /// The collector's version could not be found. The Go client prints the
+    /// reason inside the first line, so it is not a `caused by` line.
+    #[error(
+        "Error: could not determine buildkite-test-collector version: {:#}\n{UPGRADE}",
+        ErrorChain(reason)
+    )]
+    VersionUnknown {
+        /// Why.
+        reason: CollectorVersionError,
+    },
+    /// The collector's version is not a PEP 440 version.
+    #[error(
+        "Error: could not parse installed buildkite-test-collector version \"{version}\"\n{UPGRADE}"
+    )]
+    VersionUnparsable {
+        /// The version as printed.
+        version: String,
+    },
+    /// The collector is too old for tag filters.
+    #[error(
+        "Error: buildkite-test-collector version {version} is installed, but version >1.2.0 is required for --tag-filters support\n{UPGRADE}"
+    )]
+    VersionTooOld {
+        /// The installed version.
+        version: String,
+    },
+}
 
 /// One collected test.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,8 +156,8 @@ pub fn program_prefix(template: &CommandTemplate) -> Vec<String> {
 
 /// Runs `<prefix> --collect-only -q [--tag-filters F] <files>` with `env`
 /// and returns the node ids it selected: from the witness (D23) when it
-/// loaded, else as printed. A non-zero exit is `pytest collection failed:
-/// <stderr>`; a collection whose node ids cannot be read (an `addopts` of
+/// loaded, else as printed. A non-zero exit is an error with pytest's
+/// stderr; a collection whose node ids cannot be read (an `addopts` of
 /// `-q` or `-v` changes what pytest prints) is an error too, never an empty
 /// list, so no file is dropped from the plan.
 pub fn collect_examples(
@@ -59,7 +167,7 @@ pub fn collect_examples(
     junit: bool,
     env: &[(String, String)],
     witness: impl FnOnce() -> Option<Witness>,
-) -> Result<Vec<CollectedExample>, String> {
+) -> Result<Vec<CollectedExample>, CollectError> {
     if files.is_empty() {
         return Ok(Vec::new());
     }
@@ -70,20 +178,22 @@ pub fn collect_examples(
         command.args(["--tag-filters", filters]);
     }
     // D24: a file named like an option is still a file to collect.
-    let files = target_args(files, &TargetOrigin::Discovery)
-        .map_err(|err| format!("pytest collection failed: {err}"))?;
+    let files = target_args(files, &TargetOrigin::Discovery).map_err(CollectErrorKind::Target)?;
     let output = command
         .args(files)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("pytest collection failed: failed to start `{program}`: {e}"))?;
+        .map_err(|source| CollectErrorKind::Start {
+            program: program.clone(),
+            source,
+        })?;
     let selected = witness().and_then(|w| w.selected);
     if !output.status.success() {
-        return Err(format!(
-            "pytest collection failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        return Err(CollectErrorKind::Failed {
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        }
+        .into());
     }
     let node_ids: Vec<String> = match selected {
         Some(ids) => ids,
@@ -96,10 +206,7 @@ pub fn collect_examples(
     };
     // pytest exits 0 only when it collected something.
     if node_ids.is_empty() {
-        return Err(
-            "pytest collection failed: pytest collected tests, but bktec could not read their node ids from its output (does `addopts` add -q or -v?)"
-                .to_string(),
-        );
+        return Err(CollectErrorKind::NodeIdsUnreadable.into());
     }
     Ok(node_ids
         .into_iter()
@@ -161,62 +268,43 @@ fn junit_classname(scope: &str) -> String {
 }
 
 /// The installed buildkite-test-collector version, asking `python3`, then `python`.
-pub fn collector_version() -> Result<String, String> {
+/// The error is `python`'s, the last one asked.
+pub fn collector_version() -> Result<String, CollectorVersionError> {
     const QUERY: &str =
         "import importlib.metadata, sys; print(importlib.metadata.version(sys.argv[1]))";
-    let mut last = String::from("no python3 or python found");
-    for python in ["python3", "python"] {
-        match Command::new(python)
-            .args(["-c", QUERY, "buildkite-test-collector"])
-            .stdin(Stdio::null())
-            .output()
-        {
-            Ok(out) if out.status.success() => {
-                return Ok(String::from_utf8_lossy(&out.stdout).trim().to_string());
-            }
-            Ok(out) => last = String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            Err(err) => last = err.to_string(),
+    let ask = |python: &'static str| match Command::new(python)
+        .args(["-c", QUERY, "buildkite-test-collector"])
+        .stdin(Stdio::null())
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
         }
-    }
-    Err(last)
+        Ok(out) => Err(CollectorVersionError::Query {
+            python,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        }),
+        Err(source) => Err(CollectorVersionError::Start { python, source }),
+    };
+    ask("python3").or_else(|_| ask("python"))
 }
 
 /// The pre-flight check of `--tag-filters` (7.6): the collector must be
-/// installed and newer than 1.2.0 (PEP 440, D14). The error is the lines to
-/// print; bktec then exits 1.
+/// installed and newer than 1.2.0 (PEP 440, D14); bktec exits 1 otherwise.
 pub fn check_tag_filter_support(
     installed: bool,
-    version: impl FnOnce() -> Result<String, String>,
-) -> Result<(), Vec<String>> {
+    version: impl FnOnce() -> Result<String, CollectorVersionError>,
+) -> Result<(), PreflightError> {
     if !installed {
-        return Err(vec![
-            "Error: --tag-filters requires the 'buildkite-test-collector' package.".to_string(),
-            "Please install it with: pip install buildkite-test-collector.".to_string(),
-        ]);
+        return Err(PreflightError::CollectorMissing);
     }
-    let upgrade = "Please upgrade with: pip install --upgrade buildkite-test-collector".to_string();
-    let version = version().map_err(|err| {
-        vec![
-            format!("Error: could not determine buildkite-test-collector version: {err}"),
-            upgrade.clone(),
-        ]
-    })?;
+    let version = version().map_err(|reason| PreflightError::VersionUnknown { reason })?;
     let Some(parsed) = Pep440::parse(&version) else {
-        return Err(vec![
-            format!(
-                "Error: could not parse installed buildkite-test-collector version \"{version}\""
-            ),
-            upgrade,
-        ]);
+        return Err(PreflightError::VersionUnparsable { version });
     };
     let minimum = Pep440::parse("1.2.0").expect("a valid version");
     if parsed.cmp(&minimum) != Ordering::Greater {
-        return Err(vec![
-            format!(
-                "Error: buildkite-test-collector version {version} is installed, but version >1.2.0 is required for --tag-filters support"
-            ),
-            upgrade,
-        ]);
+        return Err(PreflightError::VersionTooOld { version });
     }
     Ok(())
 }
@@ -354,12 +442,18 @@ mod tests {
     fn tag_filter_checks() {
         assert!(check_tag_filter_support(true, || Ok("1.9.1".into())).is_ok());
         assert!(check_tag_filter_support(true, || Ok("1.3.0rc1".into())).is_ok());
-        let err = check_tag_filter_support(true, || Ok("1.2.0".into())).unwrap_err();
+        let err = check_tag_filter_support(true, || Ok("1.2.0".into()))
+            .unwrap_err()
+            .to_string();
+        let err: Vec<&str> = err.lines().collect();
         assert!(
             err[0].contains("version 1.2.0 is installed, but version >1.2.0 is required"),
             "{err:?}"
         );
-        let err = check_tag_filter_support(false, || unreachable!()).unwrap_err();
+        let err = check_tag_filter_support(false, || unreachable!())
+            .unwrap_err()
+            .to_string();
+        let err: Vec<&str> = err.lines().collect();
         assert_eq!(
             err[0],
             "Error: --tag-filters requires the 'buildkite-test-collector' package."

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use super::pytest_collect::{CollectedExample, collect_examples, collects_nothing, program_prefix};
+use super::pytest_collect::{
+    CollectError, CollectedExample, PreflightError, collect_examples, collects_nothing,
+    program_prefix,
+};
 use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{CommandTemplate, MissingTests, TemplateError};
 use super::witness::WitnessSite;
@@ -73,10 +76,9 @@ pub enum RunnerError {
     /// The temporary result directory could not be created.
     #[error("failed to create a temporary directory for test results")]
     TempDir(#[source] std::io::Error),
-    /// A pre-flight check of behaviour document 7.6 failed; the lines to
-    /// print (bktec exits 1).
-    #[error("{}", .0.join("\n"))]
-    Preflight(Vec<String>),
+    /// A pre-flight check of behaviour document 7.6 failed (bktec exits 1).
+    #[error(transparent)]
+    Preflight(PreflightError),
 }
 
 /// A runner, ready to build attempts.
@@ -199,7 +201,7 @@ impl Runner {
         files: &[String],
         tag_filters: Option<&str>,
         junit: bool,
-    ) -> Result<Vec<CollectedExample>, String> {
+    ) -> Result<Vec<CollectedExample>, CollectError> {
         let env = self
             .witness
             .as_ref()
