@@ -6,6 +6,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use quick_xml::Reader;
+use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 
 use super::{Mapping, Outcome, ParsedResults, ResultsError, TestResult};
@@ -106,14 +107,28 @@ pub fn parse_junit(
     Ok(parsed)
 }
 
+/// Why an attribute of a JUnit element cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AttributeError {
+    /// The attribute list does not parse.
+    #[error(transparent)]
+    Malformed(AttrError),
+    /// The value cannot be unescaped. Not a `#[source]`: quick-xml's errors
+    /// already print their cause in their own message, so the chain ends
+    /// here rather than showing it twice.
+    #[error("{0}")]
+    Value(quick_xml::Error),
+}
+
 /// The value of attribute `key`, unescaped; empty when it is absent.
-fn attribute(element: &BytesStart<'_>, key: &[u8]) -> Result<String, quick_xml::Error> {
+fn attribute(element: &BytesStart<'_>, key: &[u8]) -> Result<String, AttributeError> {
     for attr in element.attributes() {
-        let attr = attr?;
+        let attr = attr.map_err(AttributeError::Malformed)?;
         if attr.key.as_ref() == key {
-            return Ok(attr
-                .normalized_value(quick_xml::XmlVersion::Implicit1_0)?
-                .into_owned());
+            return attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map(|v| v.into_owned())
+                .map_err(AttributeError::Value);
         }
     }
     Ok(String::new())
@@ -171,6 +186,7 @@ fn pytest_node_id(classname: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorChain;
 
     #[test]
     fn node_ids_follow_the_spec_table() {
@@ -251,5 +267,27 @@ mod tests {
             "{err}"
         );
         assert!(parse_junit(&b""[..], Path::new("r.xml"), Mapping::Pytest).is_err());
+    }
+
+    #[test]
+    fn a_bad_attribute_names_the_file_and_its_cause_once() {
+        for (xml, cause) in [
+            (
+                &b"<testsuite><testcase name='a&bogus;'/></testsuite>"[..],
+                "bogus",
+            ),
+            (
+                &b"<testsuite><testcase name=a/></testsuite>"[..],
+                "position",
+            ),
+        ] {
+            let err = parse_junit(xml, Path::new("r.xml"), Mapping::Pytest).unwrap_err();
+            let text = format!("{:#}", ErrorChain(&err));
+            assert!(
+                text.starts_with("result file `r.xml` is not valid JUnit XML: "),
+                "{text}"
+            );
+            assert_eq!(text.matches(cause).count(), 1, "{text}");
+        }
     }
 }

@@ -163,8 +163,8 @@ pub enum ResultsError {
     XmlAttribute {
         /// The file.
         path: PathBuf,
-        /// The XML error.
+        /// What is wrong with the attribute.
         #[source]
-        source: quick_xml::Error,
+        source: junit::AttributeError,
     },
 }
