@@ -10,7 +10,7 @@ use crate::secret::Secret;
 /// Why the agent gave no OIDC token. The messages are the Go client's:
 /// `error generating token: <stderr>: <status>`.
 #[derive(Debug, thiserror::Error)]
-pub enum OidcError {
+pub(crate) enum OidcError {
     /// The agent could not be started. (The Go client's stderr part is
     /// empty then, hence `: :`.)
     #[error("error generating token: : failed to start `{agent}`")]
@@ -36,7 +36,7 @@ pub enum OidcError {
 
 /// Asks `agent` for an OIDC token for the suite's audience:
 /// `<agent> oidc request-token --audience <base>/v2/analytics/organizations/<org>/suites/<suite> --lifetime <secs>`.
-pub fn mint_oidc_token(
+pub(crate) fn mint_oidc_token(
     agent: &str,
     base_url: &str,
     organization: &str,
@@ -77,7 +77,7 @@ const PROMISE_BUDGET: Duration = Duration::from_secs(5);
 
 /// Why the agent could not be told that the job will fail (13.2).
 #[derive(Debug, thiserror::Error)]
-pub enum PromiseError {
+pub(crate) enum PromiseError {
     /// The agent could not be started.
     #[error("failed to start the agent")]
     Start(#[source] io::Error),
@@ -90,7 +90,7 @@ pub enum PromiseError {
 }
 
 /// `<agent> job promise-failure 1 --reason <reason>`, within 5 seconds.
-pub async fn promise_failure(agent: &str, reason: &str) -> Result<(), PromiseError> {
+pub(crate) async fn promise_failure(agent: &str, reason: &str) -> Result<(), PromiseError> {
     let child = tokio::process::Command::new(agent)
         .args(["job", "promise-failure", "1", "--reason", reason])
         .stdin(Stdio::null())
@@ -105,7 +105,7 @@ pub async fn promise_failure(agent: &str, reason: &str) -> Result<(), PromiseErr
 }
 
 /// `<agent> pipeline upload <template>`, with `env` added, and its status.
-pub fn pipeline_upload(
+pub(crate) fn pipeline_upload(
     agent: &str,
     template: &str,
     env: &[(&str, String)],

@@ -144,7 +144,7 @@ impl BktecError {
 /// causes on one line, joined by `: `, for an error shown inside a sentence:
 /// an attempt that could not start, an unreadable result file, a failed
 /// upload, a fatal API error. Neither form ends with a newline.
-pub struct ErrorChain<'a>(pub &'a (dyn Error + 'a));
+pub(crate) struct ErrorChain<'a>(pub &'a (dyn Error + 'a));
 
 impl fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

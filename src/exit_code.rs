@@ -10,17 +10,17 @@
 //! | 128 + n | the test runner was killed by signal n |
 
 /// Success.
-pub const SUCCESS: u8 = 0;
+pub(crate) const SUCCESS: u8 = 0;
 
 /// A pytest pre-flight check failed (behaviour document 2.7, 7.6).
-pub const PREFLIGHT_FAILED: u8 = 1;
+pub(crate) const PREFLIGHT_FAILED: u8 = 1;
 
 /// A configuration, usage or tool error (behaviour document 2.7).
-pub const CONFIG_ERROR: u8 = 16;
+pub(crate) const CONFIG_ERROR: u8 = 16;
 
 /// The test command exited 0, but its results do not prove success (D23):
 /// unread results, failures that remain, a retry without results.
-pub const NOT_PROVEN: u8 = 17;
+pub(crate) const NOT_PROVEN: u8 = 17;
 
 /// The base of "killed by signal n" statuses.
-pub const SIGNAL_BASE: u8 = 128;
+pub(crate) const SIGNAL_BASE: u8 = 128;

@@ -1,24 +1,29 @@
 //! bktec, the Buildkite Test Engine Client: runs one parallel CI job's share
 //! of a test suite.
+//!
+//! The library exists for the binary, the integration tests and the
+//! benchmarks (S1). Only the paths they use are public; everything else is
+//! `pub(crate)`, so the `unreachable_pub` lint reports any `pub` that nothing
+//! outside the crate can reach.
 
-pub mod agent;
-pub mod api;
+mod agent;
+mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod discover;
-pub mod error;
-pub mod execute;
-pub mod exit_code;
+mod error;
+mod execute;
+mod exit_code;
 pub mod glob;
-pub mod plan;
-pub mod process;
-pub mod report;
+mod plan;
+mod process;
+mod report;
 pub mod results;
-pub mod runner;
-pub mod secret;
+mod runner;
+mod secret;
 pub mod shell;
-pub mod upload;
+mod upload;
 
 /// bktec's version as it prints it (`v0.1.0`).
-pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
+pub(crate) const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));

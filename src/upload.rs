@@ -15,7 +15,7 @@ use crate::secret::Secret;
 
 /// Why results could not be uploaded. Upload failures only warn (13.1).
 #[derive(Debug, thiserror::Error)]
-pub enum UploadError {
+pub(crate) enum UploadError {
     /// The HTTP client could not be set up.
     #[error("failed to set up the HTTP client")]
     Client(#[source] reqwest::Error),
@@ -42,7 +42,7 @@ pub enum UploadError {
 }
 
 /// Uploads result files of one run.
-pub struct Uploader {
+pub(crate) struct Uploader {
     http: reqwest::Client,
     url: String,
     token: Secret,
@@ -55,7 +55,7 @@ impl Uploader {
     /// An uploader to `<base_url>/v1/uploads` with `fields` before the file.
     /// Attempts take at most 5 s and retries 30 s in all (13.1), or less when
     /// the API settings say so.
-    pub fn new(
+    pub(crate) fn new(
         base_url: &str,
         token: Secret,
         fields: Vec<(String, String)>,
@@ -84,7 +84,7 @@ impl Uploader {
     }
 
     /// Uploads the file at `path`. Success is any 2xx.
-    pub async fn upload(&mut self, path: &Path) -> Result<(), UploadError> {
+    pub(crate) async fn upload(&mut self, path: &Path) -> Result<(), UploadError> {
         let data = std::fs::read(path).map_err(|source| UploadError::Read {
             path: path.to_path_buf(),
             source,

@@ -6,7 +6,7 @@ use crate::plan::TestPlan;
 
 /// Where this run's plan came from.
 #[derive(Clone, Debug, PartialEq)]
-pub enum PlanSource {
+pub(crate) enum PlanSource {
     /// Test Engine.
     Server(TestPlan),
     /// A local plan, because the API could not give one.
@@ -18,7 +18,7 @@ pub enum PlanSource {
 
 /// Why bktec fell back to local planning.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FallbackReason {
+pub(crate) enum FallbackReason {
     /// The retry budget ran out.
     Timeout(String),
     /// A billing error.
@@ -36,7 +36,7 @@ const FALLBACK_NOTICE: &str =
 
 impl FallbackReason {
     /// The warning lines (4.2), the first one emphasised.
-    pub fn warning_lines(&self) -> Vec<String> {
+    pub(crate) fn warning_lines(&self) -> Vec<String> {
         let mut lines = match self {
             FallbackReason::Timeout(last) => vec![
                 "Timeout: Test Engine API timed out".to_string(),
@@ -58,7 +58,7 @@ impl FallbackReason {
     }
 
     /// The fallback for a recoverable error, or the error back when it is fatal.
-    pub fn from_error(err: ApiError) -> Result<FallbackReason, ApiError> {
+    pub(crate) fn from_error(err: ApiError) -> Result<FallbackReason, ApiError> {
         match err {
             ApiError::Timeout { last } => Ok(FallbackReason::Timeout(last)),
             ApiError::Billing(message) => Ok(FallbackReason::Billing(message)),
@@ -79,7 +79,7 @@ impl FallbackReason {
 
 /// Whether a cached plan is looked up before one is created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PlanLookup<'a> {
+pub(crate) enum PlanLookup<'a> {
     /// `run` (4.5): the cached plan of `identifier` first.
     CachedFirst {
         /// The plan identifier.
@@ -93,7 +93,7 @@ pub enum PlanLookup<'a> {
 
 /// A plan from Test Engine, or why there is none.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Acquired {
+pub(crate) struct Acquired {
     /// The plan, or the reason to fall back.
     pub source: PlanSource,
     /// The body of a create-plan answer, as the server sent it.
@@ -105,7 +105,7 @@ pub struct Acquired {
 /// `build_request` (only then, since building it may collect examples) and
 /// create the plan. An error plan or a recoverable error is a fallback with
 /// its reason (4.2, 4.4); a fatal error is returned.
-pub async fn acquire_plan(
+pub(crate) async fn acquire_plan(
     client: &mut ApiClient,
     lookup: PlanLookup<'_>,
     build_request: impl AsyncFnOnce(&mut ApiClient) -> Result<CreatePlanRequest, ApiError>,
@@ -147,7 +147,7 @@ pub async fn acquire_plan(
 
 /// The error-plan convention (4.4): a plan without tasks means the server
 /// could not build one.
-pub fn server_or_error_plan(plan: TestPlan) -> PlanSource {
+pub(crate) fn server_or_error_plan(plan: TestPlan) -> PlanSource {
     if plan.tasks.is_empty() {
         PlanSource::Fallback {
             reason: FallbackReason::ErrorPlan,

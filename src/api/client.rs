@@ -107,7 +107,7 @@ impl ApiError {
 }
 
 /// A Test Engine API client for one suite.
-pub struct ApiClient {
+pub(crate) struct ApiClient {
     http: reqwest::Client,
     base_url: String,
     organization: String,
@@ -118,7 +118,7 @@ pub struct ApiClient {
 
 /// A create-plan request (4.3 C).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct CreatePlanRequest {
+pub(crate) struct CreatePlanRequest {
     /// The runner name.
     pub runner: String,
     /// The plan identifier.
@@ -142,7 +142,7 @@ pub struct CreatePlanRequest {
 
 /// The `tests` object of a create-plan request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct TestsPayload {
+pub(crate) struct TestsPayload {
     /// Individual tests of files Test Engine asked to split.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<Example>,
@@ -153,7 +153,7 @@ pub struct TestsPayload {
 
 /// One test of a split file (4.3 C).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Example {
+pub(crate) struct Example {
     /// The node id, with the location prefix.
     pub path: String,
     /// Always `example`.
@@ -169,7 +169,7 @@ pub struct Example {
 /// The `env` object of filter_tests and metadata requests (10.5): raw
 /// configuration values, empty when defaults are in use.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct EnvPayload {
+pub(crate) struct EnvPayload {
     #[serde(rename = "BUILDKITE_BUILD_ID")]
     pub build_id: String,
     #[serde(rename = "BUILDKITE_TEST_ENGINE_DEBUG_ENABLED")]
@@ -210,7 +210,7 @@ pub struct EnvPayload {
 
 /// A filter_tests request (4.3 B).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct FilterTestsRequest {
+pub(crate) struct FilterTestsRequest {
     /// Every target, with the location prefix.
     pub files: Vec<FilePath>,
     /// The configuration.
@@ -225,7 +225,7 @@ pub struct FilterTestsRequest {
 
 /// `{"path": ...}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct FilePath {
+pub(crate) struct FilePath {
     /// The path.
     pub path: String,
 }
@@ -238,7 +238,7 @@ struct FilterTestsResponse {
 
 /// One timeline event (10.5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct TimelineEvent {
+pub(crate) struct TimelineEvent {
     /// RFC 3339 with nanoseconds.
     pub timestamp: String,
     /// `test_start`, `test_end`, `retry_<k>_start`, `retry_<k>_end`.
@@ -247,7 +247,7 @@ pub struct TimelineEvent {
 
 /// A plan metadata request (4.3 D).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MetadataRequest {
+pub(crate) struct MetadataRequest {
     /// bktec's version.
     pub version: String,
     /// The configuration.
@@ -260,7 +260,7 @@ pub struct MetadataRequest {
 
 /// One selector.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Selector {
+pub(crate) struct Selector {
     /// The target.
     pub value: String,
 }
@@ -274,7 +274,7 @@ fn is_zero_f64(n: &f64) -> bool {
 }
 
 /// A raw response: status and body.
-pub struct Response {
+pub(crate) struct Response {
     /// The status.
     pub status: StatusCode,
     /// The body.
@@ -289,7 +289,7 @@ struct MessageBody {
 impl ApiClient {
     /// A client for `organization`/`suite` at `base_url`. `notify` receives
     /// the per-attempt failure and retry lines (4.1), for stderr.
-    pub fn new(
+    pub(crate) fn new(
         base_url: &str,
         organization: &str,
         suite: &str,
@@ -316,7 +316,7 @@ impl ApiClient {
     }
 
     /// Sends debug lines (requests and response codes, never tokens) to `debug`.
-    pub fn with_debug(mut self, debug: Box<dyn FnMut(String)>) -> ApiClient {
+    pub(crate) fn with_debug(mut self, debug: Box<dyn FnMut(String)>) -> ApiClient {
         self.retrier.debug = Some(debug);
         self
     }
@@ -332,7 +332,7 @@ impl ApiClient {
 
     /// The cached plan for `identifier` (4.3 A): `Ok(None)` on a 404 whose body
     /// is a JSON message (a cache miss).
-    pub async fn cached_plan(
+    pub(crate) async fn cached_plan(
         &mut self,
         identifier: &str,
         job_retry_count: i64,
@@ -353,7 +353,7 @@ impl ApiClient {
 
     /// Creates a plan (4.3 C). 409 is retried: another node may be creating
     /// the same plan.
-    pub async fn create_plan(
+    pub(crate) async fn create_plan(
         &mut self,
         request: &CreatePlanRequest,
     ) -> Result<(TestPlan, Vec<u8>), ApiError> {
@@ -366,7 +366,7 @@ impl ApiClient {
 
     /// Which of `request.files` Test Engine wants split into examples, or
     /// has tests to skip in (4.3 B).
-    pub async fn filter_tests(
+    pub(crate) async fn filter_tests(
         &mut self,
         request: &FilterTestsRequest,
     ) -> Result<Vec<String>, ApiError> {
@@ -382,7 +382,10 @@ impl ApiClient {
     }
 
     /// Posts the run's metadata (4.3 D). The response body is ignored.
-    pub async fn post_metadata(&mut self, request: &MetadataRequest) -> Result<(), ApiError> {
+    pub(crate) async fn post_metadata(
+        &mut self,
+        request: &MetadataRequest,
+    ) -> Result<(), ApiError> {
         let url = self.suite_url("/test_plan_metadata");
         let body = serde_json::to_vec(request).map_err(ApiError::Encode)?;
         let response = self.send(Method::POST, &url, Some(body)).await?;
@@ -425,7 +428,7 @@ impl ApiClient {
 }
 
 /// The retry engine of 4.1, shared by API calls and uploads.
-pub struct Retrier {
+pub(crate) struct Retrier {
     /// Budgets and delays.
     pub config: RetryConfig,
     /// Where per-attempt failure and retry lines go.
@@ -437,7 +440,7 @@ pub struct Retrier {
 impl Retrier {
     /// Sends the request `build` makes, again after transport errors, 409,
     /// 429 and 5xx, until the budget runs out.
-    pub async fn send(
+    pub(crate) async fn send(
         &mut self,
         method: &Method,
         url: &str,
@@ -549,7 +552,7 @@ fn decode<T: DeserializeOwned + Default>(response: Response) -> Result<T, ApiErr
 }
 
 /// `Buildkite Test Engine Client/<version> (<os>/<arch>)`, in Go's names.
-pub fn user_agent() -> String {
+pub(crate) fn user_agent() -> String {
     let os = match std::env::consts::OS {
         "macos" => "darwin",
         other => other,
@@ -567,7 +570,7 @@ pub fn user_agent() -> String {
 }
 
 /// Percent-encodes everything but unreserved characters (D21).
-pub fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

@@ -5,11 +5,8 @@
 mod acquire;
 mod client;
 
-pub use acquire::{
-    Acquired, FallbackReason, PlanLookup, PlanSource, acquire_plan, server_or_error_plan,
-};
-pub use client::{
+pub(crate) use acquire::{FallbackReason, PlanLookup, PlanSource, acquire_plan};
+pub(crate) use client::{
     ApiClient, ApiError, CreatePlanRequest, EnvPayload, Example, FilePath, FilterTestsRequest,
-    MetadataRequest, Response, Retrier, RetryConfig, Selector, TestsPayload, TimelineEvent, encode,
-    user_agent,
+    MetadataRequest, Retrier, RetryConfig, Selector, TestsPayload, TimelineEvent, user_agent,
 };

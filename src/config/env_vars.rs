@@ -8,101 +8,108 @@ use std::fmt;
 use crate::config::registry::SETTINGS;
 
 /// The environment variables bktec reads. Spelled exactly as the variable.
-pub struct EnvVars;
+pub(crate) struct EnvVars;
 
-#[expect(
-    missing_docs,
-    reason = "each name is documented by its setting in the registry"
-)]
 impl EnvVars {
-    pub const BUILDKITE_ORGANIZATION_SLUG: &'static str = "BUILDKITE_ORGANIZATION_SLUG";
-    pub const BUILDKITE_BUILD_ID: &'static str = "BUILDKITE_BUILD_ID";
-    pub const BUILDKITE_JOB_ID: &'static str = "BUILDKITE_JOB_ID";
-    pub const BUILDKITE_STEP_ID: &'static str = "BUILDKITE_STEP_ID";
-    pub const BUILDKITE_BRANCH: &'static str = "BUILDKITE_BRANCH";
-    pub const BUILDKITE_RETRY_COUNT: &'static str = "BUILDKITE_RETRY_COUNT";
-    pub const BUILDKITE_PARALLEL_JOB: &'static str = "BUILDKITE_PARALLEL_JOB";
-    pub const BUILDKITE_PARALLEL_JOB_COUNT: &'static str = "BUILDKITE_PARALLEL_JOB_COUNT";
-    pub const BUILDKITE_ANALYTICS_TOKEN: &'static str = "BUILDKITE_ANALYTICS_TOKEN";
-    pub const BUILDKITE_ANALYTICS_LOCATION_PREFIX: &'static str =
+    pub(crate) const BUILDKITE_ORGANIZATION_SLUG: &'static str = "BUILDKITE_ORGANIZATION_SLUG";
+    pub(crate) const BUILDKITE_BUILD_ID: &'static str = "BUILDKITE_BUILD_ID";
+    pub(crate) const BUILDKITE_JOB_ID: &'static str = "BUILDKITE_JOB_ID";
+    pub(crate) const BUILDKITE_STEP_ID: &'static str = "BUILDKITE_STEP_ID";
+    pub(crate) const BUILDKITE_BRANCH: &'static str = "BUILDKITE_BRANCH";
+    pub(crate) const BUILDKITE_RETRY_COUNT: &'static str = "BUILDKITE_RETRY_COUNT";
+    pub(crate) const BUILDKITE_PARALLEL_JOB: &'static str = "BUILDKITE_PARALLEL_JOB";
+    pub(crate) const BUILDKITE_PARALLEL_JOB_COUNT: &'static str = "BUILDKITE_PARALLEL_JOB_COUNT";
+    pub(crate) const BUILDKITE_ANALYTICS_TOKEN: &'static str = "BUILDKITE_ANALYTICS_TOKEN";
+    pub(crate) const BUILDKITE_ANALYTICS_LOCATION_PREFIX: &'static str =
         "BUILDKITE_ANALYTICS_LOCATION_PREFIX";
-    pub const BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN: &'static str =
         "BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN";
-    pub const BUILDKITE_TEST_ENGINE_UPLOAD_RESULTS: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_UPLOAD_RESULTS: &'static str =
         "BUILDKITE_TEST_ENGINE_UPLOAD_RESULTS";
-    pub const BUILDKITE_TEST_ENGINE_TAGS: &'static str = "BUILDKITE_TEST_ENGINE_TAGS";
-    pub const BUILDKITE_TEST_ENGINE_SUITE_SLUG: &'static str = "BUILDKITE_TEST_ENGINE_SUITE_SLUG";
-    pub const BUILDKITE_TEST_ENGINE_BASE_URL: &'static str = "BUILDKITE_TEST_ENGINE_BASE_URL";
-    pub const BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_TAGS: &'static str = "BUILDKITE_TEST_ENGINE_TAGS";
+    pub(crate) const BUILDKITE_TEST_ENGINE_SUITE_SLUG: &'static str =
+        "BUILDKITE_TEST_ENGINE_SUITE_SLUG";
+    pub(crate) const BUILDKITE_TEST_ENGINE_BASE_URL: &'static str =
+        "BUILDKITE_TEST_ENGINE_BASE_URL";
+    pub(crate) const BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL: &'static str =
         "BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL";
-    pub const BUILDKITE_TEST_ENGINE_OIDC: &'static str = "BUILDKITE_TEST_ENGINE_OIDC";
-    pub const BUILDKITE_TEST_ENGINE_OIDC_LIFETIME: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_OIDC: &'static str = "BUILDKITE_TEST_ENGINE_OIDC";
+    pub(crate) const BUILDKITE_TEST_ENGINE_OIDC_LIFETIME: &'static str =
         "BUILDKITE_TEST_ENGINE_OIDC_LIFETIME";
-    pub const BUILDKITE_TEST_ENGINE_PROMISE_FAILURE: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_PROMISE_FAILURE: &'static str =
         "BUILDKITE_TEST_ENGINE_PROMISE_FAILURE";
-    pub const BUILDKITE_TEST_ENGINE_TEST_RUNNER: &'static str = "BUILDKITE_TEST_ENGINE_TEST_RUNNER";
-    pub const BUILDKITE_TEST_ENGINE_TEST_CMD: &'static str = "BUILDKITE_TEST_ENGINE_TEST_CMD";
-    pub const BUILDKITE_TEST_ENGINE_RETRY_CMD: &'static str = "BUILDKITE_TEST_ENGINE_RETRY_CMD";
-    pub const BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_TEST_RUNNER: &'static str =
+        "BUILDKITE_TEST_ENGINE_TEST_RUNNER";
+    pub(crate) const BUILDKITE_TEST_ENGINE_TEST_CMD: &'static str =
+        "BUILDKITE_TEST_ENGINE_TEST_CMD";
+    pub(crate) const BUILDKITE_TEST_ENGINE_RETRY_CMD: &'static str =
+        "BUILDKITE_TEST_ENGINE_RETRY_CMD";
+    pub(crate) const BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN: &'static str =
         "BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN";
-    pub const BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN: &'static str =
         "BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN";
-    pub const BUILDKITE_TEST_ENGINE_RESULT_PATH: &'static str = "BUILDKITE_TEST_ENGINE_RESULT_PATH";
-    pub const BUILDKITE_TEST_ENGINE_SPLIT_BY_EXAMPLE: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_RESULT_PATH: &'static str =
+        "BUILDKITE_TEST_ENGINE_RESULT_PATH";
+    pub(crate) const BUILDKITE_TEST_ENGINE_SPLIT_BY_EXAMPLE: &'static str =
         "BUILDKITE_TEST_ENGINE_SPLIT_BY_EXAMPLE";
-    pub const BUILDKITE_TEST_ENGINE_SELECTOR_SPLITTING: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_SELECTOR_SPLITTING: &'static str =
         "BUILDKITE_TEST_ENGINE_SELECTOR_SPLITTING";
-    pub const BUILDKITE_TEST_ENGINE_SELECTOR_FILE: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_SELECTOR_FILE: &'static str =
         "BUILDKITE_TEST_ENGINE_SELECTOR_FILE";
-    pub const BUILDKITE_TEST_ENGINE_FILES: &'static str = "BUILDKITE_TEST_ENGINE_FILES";
-    pub const BUILDKITE_TEST_ENGINE_LOCATION_PREFIX: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_FILES: &'static str = "BUILDKITE_TEST_ENGINE_FILES";
+    pub(crate) const BUILDKITE_TEST_ENGINE_LOCATION_PREFIX: &'static str =
         "BUILDKITE_TEST_ENGINE_LOCATION_PREFIX";
-    pub const BUILDKITE_TEST_ENGINE_TAG_FILTERS: &'static str = "BUILDKITE_TEST_ENGINE_TAG_FILTERS";
-    pub const BUILDKITE_TEST_ENGINE_FAIL_ON_NO_TESTS: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_TAG_FILTERS: &'static str =
+        "BUILDKITE_TEST_ENGINE_TAG_FILTERS";
+    pub(crate) const BUILDKITE_TEST_ENGINE_FAIL_ON_NO_TESTS: &'static str =
         "BUILDKITE_TEST_ENGINE_FAIL_ON_NO_TESTS";
-    pub const BUILDKITE_TEST_ENGINE_RETRY_COUNT: &'static str = "BUILDKITE_TEST_ENGINE_RETRY_COUNT";
-    pub const BUILDKITE_TEST_ENGINE_DISABLE_RETRY_FOR_MUTED_TEST: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_RETRY_COUNT: &'static str =
+        "BUILDKITE_TEST_ENGINE_RETRY_COUNT";
+    pub(crate) const BUILDKITE_TEST_ENGINE_DISABLE_RETRY_FOR_MUTED_TEST: &'static str =
         "BUILDKITE_TEST_ENGINE_DISABLE_RETRY_FOR_MUTED_TEST";
-    pub const BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER: &'static str =
         "BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER";
-    pub const BUILDKITE_TEST_ENGINE_MAX_PARALLELISM: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_MAX_PARALLELISM: &'static str =
         "BUILDKITE_TEST_ENGINE_MAX_PARALLELISM";
-    pub const BUILDKITE_TEST_ENGINE_TARGET_TIME: &'static str = "BUILDKITE_TEST_ENGINE_TARGET_TIME";
-    pub const BUILDKITE_TEST_ENGINE_DEBUG_ENABLED: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_TARGET_TIME: &'static str =
+        "BUILDKITE_TEST_ENGINE_TARGET_TIME";
+    pub(crate) const BUILDKITE_TEST_ENGINE_DEBUG_ENABLED: &'static str =
         "BUILDKITE_TEST_ENGINE_DEBUG_ENABLED";
-    pub const BUILDKITE_TEST_ENGINE_CONFIG: &'static str = "BUILDKITE_TEST_ENGINE_CONFIG";
-    pub const BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_CONFIG: &'static str = "BUILDKITE_TEST_ENGINE_CONFIG";
+    pub(crate) const BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT: &'static str =
         "BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT";
-    pub const BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET: &'static str =
         "BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET";
-    pub const BUILDKITE_TEST_ENGINE_API_RETRY_DELAY: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_API_RETRY_DELAY: &'static str =
         "BUILDKITE_TEST_ENGINE_API_RETRY_DELAY";
-    pub const BUILDKITE_TEST_ENGINE_PARALLELISM: &'static str = "BUILDKITE_TEST_ENGINE_PARALLELISM";
-    pub const BUILDKITE_TEST_ENGINE_PLAN_FILE: &'static str = "BUILDKITE_TEST_ENGINE_PLAN_FILE";
-    pub const BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_PARALLELISM: &'static str =
+        "BUILDKITE_TEST_ENGINE_PARALLELISM";
+    pub(crate) const BUILDKITE_TEST_ENGINE_PLAN_FILE: &'static str =
+        "BUILDKITE_TEST_ENGINE_PLAN_FILE";
+    pub(crate) const BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD: &'static str =
         "BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD";
-    pub const BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY: &'static str =
         "BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY";
-    pub const BUILDKITE_TEST_ENGINE_REMOTE: &'static str = "BUILDKITE_TEST_ENGINE_REMOTE";
-    pub const BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_REMOTE: &'static str = "BUILDKITE_TEST_ENGINE_REMOTE";
+    pub(crate) const BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA: &'static str =
         "BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA";
-    pub const BUILDKITE_TEST_ENGINE_SKIP_DIFFS: &'static str = "BUILDKITE_TEST_ENGINE_SKIP_DIFFS";
-    pub const BUILDKITE_TEST_ENGINE_BACKFILL_DAYS: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_SKIP_DIFFS: &'static str =
+        "BUILDKITE_TEST_ENGINE_SKIP_DIFFS";
+    pub(crate) const BUILDKITE_TEST_ENGINE_BACKFILL_DAYS: &'static str =
         "BUILDKITE_TEST_ENGINE_BACKFILL_DAYS";
-    pub const BUILDKITE_TEST_ENGINE_BACKFILL_REMOTE: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_BACKFILL_REMOTE: &'static str =
         "BUILDKITE_TEST_ENGINE_BACKFILL_REMOTE";
-    pub const BUILDKITE_TEST_ENGINE_BACKFILL_CONCURRENCY: &'static str =
+    pub(crate) const BUILDKITE_TEST_ENGINE_BACKFILL_CONCURRENCY: &'static str =
         "BUILDKITE_TEST_ENGINE_BACKFILL_CONCURRENCY";
-    pub const BUILDKITE_COMMIT: &'static str = "BUILDKITE_COMMIT";
-    pub const BUILDKITE_BUILD_NUMBER: &'static str = "BUILDKITE_BUILD_NUMBER";
-    pub const BUILDKITE_BUILD_URL: &'static str = "BUILDKITE_BUILD_URL";
-    pub const BUILDKITE_MESSAGE: &'static str = "BUILDKITE_MESSAGE";
-    pub const NO_COLOR: &'static str = "NO_COLOR";
-    pub const HOME: &'static str = "HOME";
-    pub const TMPDIR: &'static str = "TMPDIR";
+    pub(crate) const BUILDKITE_COMMIT: &'static str = "BUILDKITE_COMMIT";
+    pub(crate) const BUILDKITE_BUILD_NUMBER: &'static str = "BUILDKITE_BUILD_NUMBER";
+    pub(crate) const BUILDKITE_BUILD_URL: &'static str = "BUILDKITE_BUILD_URL";
+    pub(crate) const BUILDKITE_MESSAGE: &'static str = "BUILDKITE_MESSAGE";
+    pub(crate) const NO_COLOR: &'static str = "NO_COLOR";
+    pub(crate) const HOME: &'static str = "HOME";
     /// Kept behind the witness plugin's directory in the test command's
     /// environment (D23).
-    pub const PYTHONPATH: &'static str = "PYTHONPATH";
+    pub(crate) const PYTHONPATH: &'static str = "PYTHONPATH";
 }
 
 /// The prefix of the Test Engine client's variables (D29).

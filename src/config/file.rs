@@ -15,7 +15,7 @@ use crate::config::registry::{Placement, SETTINGS};
 
 /// A parsed configuration file.
 #[derive(Debug)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     /// The path as the user named it (for messages).
     pub display: String,
     /// The directory relative paths in the file resolve against.
@@ -31,13 +31,17 @@ pub struct ConfigFile {
 
 impl ConfigFile {
     /// The line where `key` is set, if it is.
-    pub fn line_of(&self, key: &str) -> Option<usize> {
+    pub(crate) fn line_of(&self, key: &str) -> Option<usize> {
         self.lines.get(key).copied()
     }
 
     /// Reads and checks the file at `path`, shown in messages as `display`.
     /// `cwd` anchors relative paths.
-    pub fn read(path: &Path, display: String, cwd: &Path) -> Result<ConfigFile, ConfigError> {
+    pub(crate) fn read(
+        path: &Path,
+        display: String,
+        cwd: &Path,
+    ) -> Result<ConfigFile, ConfigError> {
         let content = fs::read_to_string(path).map_err(|source| match source.kind() {
             io::ErrorKind::NotFound => ConfigError::MissingFile {
                 path: display.clone(),
@@ -56,7 +60,11 @@ impl ConfigFile {
 
     /// Parses and checks file content. Only a syntax error is an error here;
     /// key problems are kept in [`ConfigFile::problems`].
-    pub fn parse(content: &str, display: String, dir: PathBuf) -> Result<ConfigFile, ConfigError> {
+    pub(crate) fn parse(
+        content: &str,
+        display: String,
+        dir: PathBuf,
+    ) -> Result<ConfigFile, ConfigError> {
         let doc = Document::parse(content).map_err(|err| {
             let (line, column) = err
                 .span()

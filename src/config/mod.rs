@@ -1,24 +1,26 @@
 //! Configuration: the settings registry, layered loading with provenance,
 //! validation, and the `bktec.toml` schema.
 
-pub mod elements;
-pub mod env_vars;
-pub mod error;
-pub mod file;
-pub mod load;
-pub mod origin;
+pub(crate) mod elements;
+pub(crate) mod env_vars;
+pub(crate) mod error;
+pub(crate) mod file;
+pub(crate) mod load;
+pub(crate) mod origin;
 #[cfg(test)]
 mod pipeline_tests;
 pub mod registry;
-pub mod resolve;
-pub mod runner_defaults;
+pub(crate) mod resolve;
+pub(crate) mod runner_defaults;
 pub mod schema;
-pub mod setting;
+pub(crate) mod setting;
 pub mod show;
-pub mod value;
+pub(crate) mod value;
 
-pub use env_vars::{EnvSnapshot, EnvVars};
-pub use error::ConfigError;
-pub use load::{CliOverrides, FileChoice, LoadedConfig, RawValue, load};
-pub use origin::Origin;
-pub use resolve::{RunSettings, resolve};
+pub use env_vars::EnvSnapshot;
+pub(crate) use env_vars::EnvVars;
+pub(crate) use error::ConfigError;
+pub use load::{CliOverrides, FileChoice, load};
+pub(crate) use load::{LoadedConfig, RawValue};
+pub(crate) use origin::Origin;
+pub(crate) use resolve::{RunSettings, resolve};

@@ -259,7 +259,10 @@ impl<'a> Reader<'a> {
 /// from loading (unknown keys, values that do not parse) and from validation
 /// (ranges, rules), is reported together in one error (issue #9). A default
 /// test command that depends on buildkite-test-collector asks Python (D14).
-pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSettings, ConfigError> {
+pub(crate) fn resolve(
+    loaded: &LoadedConfig,
+    command: CommandKind,
+) -> Result<RunSettings, ConfigError> {
     resolve_with(
         loaded,
         command,
@@ -269,7 +272,7 @@ pub fn resolve(loaded: &LoadedConfig, command: CommandKind) -> Result<RunSetting
 
 /// [`resolve`], with the collector probe given (tests inject its answer;
 /// `bktec config` shares one between its table and its checks).
-pub fn resolve_with(
+pub(crate) fn resolve_with(
     loaded: &LoadedConfig,
     command: CommandKind,
     probe: &CollectorProbe<'_>,

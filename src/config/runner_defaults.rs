@@ -45,7 +45,7 @@ impl fmt::Debug for CollectorProbe<'_> {
 }
 
 /// The runner's include pattern, for when none is configured.
-pub fn default_pattern(runner: RunnerKind) -> Option<Sourced<String>> {
+pub(crate) fn default_pattern(runner: RunnerKind) -> Option<Sourced<String>> {
     runner.default_pattern().map(|pattern| Sourced {
         value: pattern.to_string(),
         origin: Origin::RunnerDefault {
@@ -58,7 +58,7 @@ pub fn default_pattern(runner: RunnerKind) -> Option<Sourced<String>> {
 /// The runner's test command, for when none is configured. A default that
 /// needs the probe is only given when `probe` is, so commands that never run
 /// the tests (`list`, a local `plan`) do not pay for it.
-pub fn default_test_command(
+pub(crate) fn default_test_command(
     runner: RunnerKind,
     probe: Option<&CollectorProbe<'_>>,
 ) -> Option<Sourced<String>> {

@@ -13,7 +13,10 @@ use crate::config::elements::{ConfigPath, Flag, GoDuration, Int, KeyValues};
 use crate::config::setting::{Range, SettingKind};
 
 /// [`Setting::check`](crate::config::setting::Setting::check) for a field of type `T`.
-pub fn check_range<T: SettingType>(given: Option<&Given<T>>, range: Range) -> Option<String> {
+pub(crate) fn check_range<T: SettingType>(
+    given: Option<&Given<T>>,
+    range: Range,
+) -> Option<String> {
     given
         .and_then(|g| g.0.as_ref().ok())
         .and_then(|value| value.out_of_range(range))

@@ -17,7 +17,7 @@ use crate::runner::{ExitHandling, Runner};
 use crate::upload::Uploader;
 
 /// Runs attempts of `runner` as child processes.
-pub struct ProcessAttempts<'a> {
+pub(crate) struct ProcessAttempts<'a> {
     runner: &'a Runner,
     signals: Signals,
     env: Vec<(String, String)>,
@@ -29,7 +29,7 @@ impl<'a> ProcessAttempts<'a> {
     /// Attempts of `runner`, with `upload_token` injected as
     /// `BUILDKITE_ANALYTICS_TOKEN` (7.4) and `grace` before a cancelled
     /// command is killed.
-    pub fn new(
+    pub(crate) fn new(
         runner: &'a Runner,
         signals: Signals,
         upload_token: &str,
@@ -48,12 +48,12 @@ impl<'a> ProcessAttempts<'a> {
     }
 
     /// The signal handlers, for what runs after the attempts.
-    pub fn into_signals(self) -> Signals {
+    pub(crate) fn into_signals(self) -> Signals {
         self.signals
     }
 
     /// Uploads each attempt's result file with `uploader` (13.1).
-    pub fn with_uploader(mut self, uploader: Option<Uploader>) -> ProcessAttempts<'a> {
+    pub(crate) fn with_uploader(mut self, uploader: Option<Uploader>) -> ProcessAttempts<'a> {
         self.uploader = uploader;
         self
     }
@@ -206,7 +206,7 @@ fn set_aside(path: &Path, attempt: u32) -> io::Result<()> {
 /// a regular file or a symbolic link (which is removed, not followed). A
 /// directory, a device, a FIFO or a socket there is refused, so that
 /// `--result-path /dev/null` can never delete `/dev/null`.
-pub fn check_result_path(path: &Path) -> io::Result<()> {
+pub(crate) fn check_result_path(path: &Path) -> io::Result<()> {
     let Ok(meta) = fs::symlink_metadata(path) else {
         return Ok(());
     };

@@ -8,9 +8,6 @@ mod evidence;
 mod retry_loop;
 mod verdict;
 
-pub use attempt::{ProcessAttempts, check_result_path};
-pub use retry_loop::{
-    AttemptEvent, AttemptExit, AttemptFacts, AttemptReport, AttemptResults, AttemptRunner,
-    ResultsFact, RetryData, RetryPolicy, RunOutcome, StopReason, execute,
-};
-pub use verdict::{Unproven, Verdict, verdict};
+pub(crate) use attempt::{ProcessAttempts, check_result_path};
+pub(crate) use retry_loop::{AttemptEvent, RetryData, RetryPolicy, RunOutcome, execute};
+pub(crate) use verdict::{Unproven, Verdict, verdict};

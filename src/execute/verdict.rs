@@ -8,7 +8,7 @@ use crate::exit_code;
 
 /// How a run ends.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Every assigned test provably ran and passed, or failed only while muted.
     Passed {
         /// How many muted tests failed.
@@ -37,7 +37,7 @@ pub enum Verdict {
 
 /// A rule of D23 that a run did not satisfy.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Unproven {
+pub(crate) enum Unproven {
     /// (a) An attempt's results were not read.
     ResultsUnread {
         /// Which attempt (0 is the first run).
@@ -75,7 +75,7 @@ pub enum Unproven {
 impl Verdict {
     /// The exit status of this verdict (D22, D23). [`Verdict::NoTests`] is
     /// 0 here; `--fail-on-no-tests` turns it into an error before this.
-    pub fn status(&self) -> u8 {
+    pub(crate) fn status(&self) -> u8 {
         match self {
             Verdict::Passed { muted_failures: _ } | Verdict::NoTests => exit_code::SUCCESS,
             Verdict::Failed {
@@ -93,7 +93,7 @@ impl Verdict {
 }
 
 /// Decides how `outcome` ends (D23).
-pub fn verdict(outcome: &RunOutcome) -> Verdict {
+pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
     let code = match &outcome.last_exit {
         AttemptExit::Cancelled(signal) | AttemptExit::Signaled(signal) => {
             return Verdict::Signal(*signal);

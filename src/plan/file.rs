@@ -113,7 +113,11 @@ pub enum PlanProblem {
 /// checks that it is a plan for `jobs` jobs that runs something (D26): a
 /// JSON object, keys spelt exactly, `tasks` an object keyed by canonical
 /// decimal job indexes below `parallelism`, and `parallelism` equal to `jobs`.
-pub fn read_plan_file(path: &Path, origin: String, jobs: u32) -> Result<TestPlan, PlanFileError> {
+pub(crate) fn read_plan_file(
+    path: &Path,
+    origin: String,
+    jobs: u32,
+) -> Result<TestPlan, PlanFileError> {
     let bytes = fs::read(path).map_err(|source| PlanFileError::Read {
         path: path.to_path_buf(),
         origin: origin.clone(),

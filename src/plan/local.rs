@@ -5,7 +5,7 @@ use super::model::{Task, TestCase, TestPlan};
 /// The local plan (behaviour document 12.1, D20): targets sorted byte-wise
 /// (duplicates kept) and dealt round-robin over `parallelism` nodes. Every
 /// node computes the same plan from the same targets.
-pub fn local_plan(targets: &[String], parallelism: u32) -> TestPlan {
+pub(crate) fn local_plan(targets: &[String], parallelism: u32) -> TestPlan {
     let parallelism = parallelism.max(1);
     let mut sorted: Vec<&String> = targets.iter().collect();
     sorted.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));

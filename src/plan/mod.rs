@@ -8,8 +8,8 @@ mod model;
 mod prefix;
 mod summary;
 
-pub use file::{PlanFileError, PlanProblem, read_plan_file};
-pub use local::local_plan;
-pub use model::{FormatTiming, Task, TestCase, TestFormat, TestPlan, TimingMetadata};
-pub use prefix::{TrimError, trim};
-pub use summary::split_summary;
+pub(crate) use file::{PlanFileError, read_plan_file};
+pub(crate) use local::local_plan;
+pub(crate) use model::{TestCase, TestFormat, TestPlan};
+pub(crate) use prefix::{TrimError, trim};
+pub(crate) use summary::split_summary;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A plan: which tests each node runs, and which tests are muted or skipped.
 /// Unknown fields are ignored and keys are matched exactly (D21).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct TestPlan {
+pub(crate) struct TestPlan {
     /// The plan identifier.
     #[serde(default)]
     pub identifier: String,
@@ -28,7 +28,7 @@ pub struct TestPlan {
 
 /// Timing statistics per test format (10.3).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct TimingMetadata {
+pub(crate) struct TimingMetadata {
     /// For `file` tests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<FormatTiming>,
@@ -42,7 +42,7 @@ pub struct TimingMetadata {
 
 /// The durations a format's estimates fall back to, in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct FormatTiming {
+pub(crate) struct FormatTiming {
     /// The median of known durations, if any.
     #[serde(default)]
     pub median_duration: Option<f64>,
@@ -53,7 +53,7 @@ pub struct FormatTiming {
 
 /// One node's work.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct Task {
+pub(crate) struct Task {
     /// The node index.
     #[serde(default)]
     pub node_number: u32,
@@ -65,7 +65,7 @@ pub struct Task {
 /// How a test case is identified.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TestFormat {
+pub(crate) enum TestFormat {
     /// A whole file (also the meaning of an absent format).
     #[default]
     File,
@@ -77,7 +77,7 @@ pub enum TestFormat {
 
 /// A test case of a plan.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-pub struct TestCase {
+pub(crate) struct TestCase {
     /// The path or node id.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path: String,
@@ -106,7 +106,7 @@ pub struct TestCase {
 
 impl TestCase {
     /// A whole-file (or whole-target) test case.
-    pub fn for_path(path: impl Into<String>) -> TestCase {
+    pub(crate) fn for_path(path: impl Into<String>) -> TestCase {
         TestCase {
             path: path.into(),
             ..TestCase::default()
@@ -114,7 +114,7 @@ impl TestCase {
     }
 
     /// The string passed to the runner: `value` for selectors, else `path`.
-    pub fn runnable(&self) -> &str {
+    pub(crate) fn runnable(&self) -> &str {
         match self.format.unwrap_or_default() {
             TestFormat::Selector => &self.value,
             TestFormat::File | TestFormat::Example => &self.path,
@@ -124,7 +124,7 @@ impl TestCase {
 
 impl TestPlan {
     /// The tests of node `index`, or `None` when the plan has no task for it (D17).
-    pub fn task_tests(&self, index: u32) -> Option<&[TestCase]> {
+    pub(crate) fn task_tests(&self, index: u32) -> Option<&[TestCase]> {
         self.tasks
             .get(&index.to_string())
             .map(|t| t.tests.as_slice())
@@ -132,7 +132,7 @@ impl TestPlan {
 
     /// Whether no job has a test to run: no tasks, or only empty ones. Test
     /// Engine's error plan is one; a plan file must not be (D26).
-    pub fn runs_nothing(&self) -> bool {
+    pub(crate) fn runs_nothing(&self) -> bool {
         self.tasks.values().all(|task| task.tests.is_empty())
     }
 }

@@ -16,7 +16,7 @@ pub struct TrimError {
 
 /// `path` relative to `prefix`, lexically (`app`, `app/spec/a.rb` ->
 /// `spec/a.rb`; `app`, `spec/a.rb` -> `../spec/a.rb`).
-pub fn trim(path: &str, prefix: &str) -> Result<String, TrimError> {
+pub(crate) fn trim(path: &str, prefix: &str) -> Result<String, TrimError> {
     if prefix.is_empty() {
         return Ok(path.to_string());
     }

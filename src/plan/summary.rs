@@ -12,7 +12,7 @@ struct Count {
 
 /// The split summary of a server plan, or `None` when there is nothing to
 /// say (no timing metadata, or no tests).
-pub fn split_summary(plan: &TestPlan) -> Option<String> {
+pub(crate) fn split_summary(plan: &TestPlan) -> Option<String> {
     let metadata = plan.timing_metadata.as_ref()?;
     let mut counts = [Count::default(); 3];
     for task in plan.tasks.values() {
@@ -148,7 +148,8 @@ fn duration(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Task, TestCase, TimingMetadata};
+    use crate::plan::TestCase;
+    use crate::plan::model::{Task, TimingMetadata};
 
     fn test(format: TestFormat, known: bool) -> TestCase {
         TestCase {

@@ -5,11 +5,11 @@ mod unix;
 
 use std::time::Duration;
 
-pub use unix::{Signals, run_child};
+pub(crate) use unix::{Signals, run_child};
 
 /// How a child ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChildExit {
+pub(crate) enum ChildExit {
     /// It exited with this code.
     Code(i32),
     /// It was killed by this signal.
@@ -18,7 +18,7 @@ pub enum ChildExit {
 
 /// What to run.
 #[derive(Clone, Debug)]
-pub struct ChildSpec {
+pub(crate) struct ChildSpec {
     /// The program and its arguments.
     pub argv: Vec<String>,
     /// Variables added to the inherited environment.
@@ -29,7 +29,7 @@ pub struct ChildSpec {
 
 /// How a child run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ChildOutcome {
+pub(crate) struct ChildOutcome {
     /// The child's exit.
     pub exit: ChildExit,
     /// The SIGINT or SIGTERM that bktec received while the child ran, if any.
@@ -42,7 +42,7 @@ pub struct ChildOutcome {
 
 /// Why a child could not be run.
 #[derive(Debug, thiserror::Error)]
-pub enum ProcessError {
+pub(crate) enum ProcessError {
     /// The command is empty.
     #[error("the command is empty")]
     EmptyCommand,
@@ -67,7 +67,7 @@ pub enum ProcessError {
 }
 
 /// A signal's name for messages (`SIGTERM`), or its number.
-pub fn signal_name(signal: i32) -> String {
+pub(crate) fn signal_name(signal: i32) -> String {
     let name = match signal {
         libc::SIGHUP => "SIGHUP",
         libc::SIGINT => "SIGINT",

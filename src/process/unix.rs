@@ -25,13 +25,13 @@ const FORWARDED: [i32; 7] = [
 /// The signals bktec receives, from when they are installed until it exits.
 /// Once installed they no longer end bktec by themselves: a SIGINT or SIGTERM
 /// that arrives between attempts is seen by [`Signals::pending`].
-pub struct Signals {
+pub(crate) struct Signals {
     receiver: mpsc::UnboundedReceiver<i32>,
 }
 
 impl Signals {
     /// Installs the handlers. Must be called inside a tokio runtime.
-    pub fn install() -> std::io::Result<Signals> {
+    pub(crate) fn install() -> std::io::Result<Signals> {
         let (sender, receiver) = mpsc::unbounded_channel();
         for number in FORWARDED {
             let mut stream = signal(SignalKind::from_raw(number))?;
@@ -49,7 +49,7 @@ impl Signals {
 
     /// Waits for the next SIGINT or SIGTERM (other signals are dropped, as
     /// no child is running to forward them to).
-    pub async fn next_cancel(&mut self) -> i32 {
+    pub(crate) async fn next_cancel(&mut self) -> i32 {
         loop {
             match self.receiver.recv().await {
                 Some(number) if is_cancel(number) => return number,
@@ -60,7 +60,7 @@ impl Signals {
     }
 
     /// A SIGINT or SIGTERM received while no child was running, if any.
-    pub fn pending(&mut self) -> Option<i32> {
+    pub(crate) fn pending(&mut self) -> Option<i32> {
         let mut cancel = None;
         while let Ok(number) = self.receiver.try_recv() {
             if is_cancel(number) && cancel.is_none() {
@@ -90,7 +90,7 @@ fn signal_pid(pid: i32, signal: i32) -> bool {
 /// second SIGINT or SIGTERM, or the end of the grace period after the first,
 /// kills it. When the child has exited, every descendant it left behind, in
 /// its group or not, is ended (D15, D28) and counted in the outcome.
-pub async fn run_child(
+pub(crate) async fn run_child(
     spec: &ChildSpec,
     signals: &mut Signals,
 ) -> Result<ChildOutcome, ProcessError> {

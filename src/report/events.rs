@@ -12,7 +12,7 @@ use crate::runner::{ResultFormat, RunnerKind};
 
 /// Where this job's plan came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PlanOrigin {
+pub(crate) enum PlanOrigin {
     /// Test Engine, under this identifier.
     TestEngine {
         /// The plan identifier.
@@ -26,7 +26,7 @@ pub enum PlanOrigin {
 
 /// Something that happened in a run.
 #[derive(Debug)]
-pub enum RunEvent<'a> {
+pub(crate) enum RunEvent<'a> {
     /// bktec started.
     Started,
     /// The runner is set up and will read results in this format.

@@ -12,7 +12,7 @@ use super::events::{PlanOrigin, RunEvent};
 use super::{attempt_header, render_report, render_verdict};
 
 /// Turns events into output.
-pub struct Reporter {
+pub(crate) struct Reporter {
     runner_name: &'static str,
     debug: bool,
     /// Whether stdout carries a command's output (`plan`, D19), so every
@@ -23,7 +23,7 @@ pub struct Reporter {
 
 impl Reporter {
     /// A reporter for a run of `runner`; `debug` adds the debug lines.
-    pub fn new(runner: RunnerKind, debug: bool) -> Reporter {
+    pub(crate) fn new(runner: RunnerKind, debug: bool) -> Reporter {
         Reporter {
             runner_name: runner.display_name(),
             debug,
@@ -34,7 +34,7 @@ impl Reporter {
 
     /// A reporter for a command whose stdout is its output (`plan`): every
     /// notice goes to stderr (D19).
-    pub fn notices_to_stderr(mut self) -> Reporter {
+    pub(crate) fn notices_to_stderr(mut self) -> Reporter {
         self.stdout_is_output = true;
         self
     }
@@ -49,12 +49,12 @@ impl Reporter {
 
     /// The timeline of the attempts so far: `test_start`, `test_end`,
     /// `retry_<k>_start`, `retry_<k>_end` (10.5).
-    pub fn take_timeline(&mut self) -> Vec<TimelineEvent> {
+    pub(crate) fn take_timeline(&mut self) -> Vec<TimelineEvent> {
         std::mem::take(&mut self.timeline)
     }
 
     /// Writes what `event` means for the user to `shell`.
-    pub fn report(&mut self, shell: &mut Shell, event: RunEvent<'_>) {
+    pub(crate) fn report(&mut self, shell: &mut Shell, event: RunEvent<'_>) {
         let name = self.runner_name;
         match event {
             RunEvent::Started => self.say(shell, &format!(

@@ -10,12 +10,12 @@ use crate::execute::{RetryData, Verdict};
 use crate::plan::TestCase;
 use crate::results::{RunResult, RunStatus, Statistics, TestResult};
 
-pub use events::{PlanOrigin, RunEvent};
-pub use human::Reporter;
-pub use verdict::render_verdict;
+pub(crate) use events::{PlanOrigin, RunEvent};
+pub(crate) use human::Reporter;
+pub(crate) use verdict::render_verdict;
 
 /// The header printed before each attempt (9.1).
-pub fn attempt_header(retry: RetryData) -> String {
+pub(crate) fn attempt_header(retry: RetryData) -> String {
     if retry.attempt == 0 {
         "+++ Buildkite Test Engine Client: Running tests\n".to_string()
     } else {
@@ -29,7 +29,7 @@ pub fn attempt_header(retry: RetryData) -> String {
 /// The report, or `None` when the run's status is unknown (10.1). Its
 /// headline follows the verdict, so it never calls a run passed that exits
 /// non-zero (D23).
-pub fn render_report(
+pub(crate) fn render_report(
     record: &RunResult,
     skipped_by_test_engine: &[TestCase],
     runner_name: &str,

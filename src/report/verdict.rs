@@ -10,7 +10,7 @@ use crate::execute::{Unproven, Verdict};
 const FIRST_FEW: usize = 10;
 
 /// The verdict's part of the report; empty when there is nothing to say.
-pub fn render_verdict(
+pub(crate) fn render_verdict(
     verdict: &Verdict,
     silent_targets: &[String],
     runner_name: &str,

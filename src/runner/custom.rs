@@ -11,7 +11,7 @@ use super::template::MissingTests;
 use crate::results::ResultFormat;
 
 /// Builds the custom runner. Validation has made sure a test command exists.
-pub fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
+pub(crate) fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
     let test = Runner::parse_template("test command", inputs.test_command.unwrap_or_default())?;
     let retry = match inputs.retry_command.filter(|c| !c.trim().is_empty()) {
         Some(text) => Runner::parse_template("retry command", text)?,

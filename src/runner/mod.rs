@@ -6,18 +6,16 @@
 mod custom;
 mod kind;
 mod pytest;
-pub mod pytest_collect;
+pub(crate) mod pytest_collect;
 mod setup;
 mod target;
-pub mod template;
+pub(crate) mod template;
 mod witness;
 
-pub use crate::results::ResultFormat;
-pub use custom::custom;
-pub use kind::{RunnerKind, UnknownRunner};
-pub use pytest::{collector_installed, default_command, pytest};
-pub use pytest_collect::{CollectError, CollectorVersionError, PreflightError};
-pub use setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, build};
-pub use target::{
-    TargetError, TargetOrigin, TargetProblem, check_targets, target_arg, target_args,
-};
+pub(crate) use crate::results::ResultFormat;
+pub(crate) use custom::custom;
+pub(crate) use kind::RunnerKind;
+pub(crate) use pytest::{collector_installed, pytest};
+pub(crate) use pytest_collect::{CollectError, PreflightError};
+pub(crate) use setup::{ExitHandling, Runner, RunnerError, RunnerInputs, build};
+pub(crate) use target::{TargetError, TargetOrigin, check_targets};

@@ -15,7 +15,7 @@ const JUNIT_COMMAND: &str = "pytest {{testExamples}} --junit-xml={{resultPath}}"
 /// The test command pytest runs when none is configured, and what chose it:
 /// collector JSON when buildkite-test-collector is installed, else JUnit XML
 /// (D14). Configuration applies it (`resolve`), so `bktec config` shows it.
-pub fn default_command(collector_installed: bool) -> (&'static str, &'static str) {
+pub(crate) fn default_command(collector_installed: bool) -> (&'static str, &'static str) {
     if collector_installed {
         (JSON_COMMAND, "buildkite-test-collector found")
     } else {
@@ -25,7 +25,7 @@ pub fn default_command(collector_installed: bool) -> (&'static str, &'static str
 
 /// Whether `buildkite_test_collector` can be imported, asking `python3`, then
 /// `python` (D14). A missing interpreter means "not installed".
-pub fn collector_installed() -> bool {
+pub(crate) fn collector_installed() -> bool {
     const PROBE: &str =
         "import importlib.util, sys; print(importlib.util.find_spec(sys.argv[1]) is not None)";
     ["python3", "python"].iter().any(|python| {
@@ -42,7 +42,7 @@ pub fn collector_installed() -> bool {
 
 /// Builds the pytest runner. The format is decided by the test command when
 /// it names `--junit-xml` or `--json=`, else by the collector probe.
-pub fn pytest(
+pub(crate) fn pytest(
     inputs: RunnerInputs<'_>,
     probe: impl FnOnce() -> bool,
 ) -> Result<Runner, RunnerError> {

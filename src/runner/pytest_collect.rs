@@ -118,7 +118,7 @@ pub enum PreflightError {
 
 /// One collected test.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CollectedExample {
+pub(crate) struct CollectedExample {
     /// The node id.
     pub node_id: String,
     /// The node id without its last part (in JUnit classname form in JUnit mode).
@@ -131,7 +131,7 @@ pub struct CollectedExample {
 /// the first whose file name is `pytest` or `py.test` (`uv run pytest`,
 /// `python -m pytest`, `.venv/bin/pytest`); otherwise the words before the
 /// first placeholder or option; otherwise `pytest`.
-pub fn program_prefix(template: &CommandTemplate) -> Vec<String> {
+pub(crate) fn program_prefix(template: &CommandTemplate) -> Vec<String> {
     let words = &template.program_words();
     let is_pytest = |w: &String| {
         let name = w.rsplit('/').next().unwrap_or(w);
@@ -160,7 +160,7 @@ pub fn program_prefix(template: &CommandTemplate) -> Vec<String> {
 /// stderr; a collection whose node ids cannot be read (an `addopts` of
 /// `-q` or `-v` changes what pytest prints) is an error too, never an empty
 /// list, so no file is dropped from the plan.
-pub fn collect_examples(
+pub(crate) fn collect_examples(
     prefix: &[String],
     files: &[String],
     tag_filters: Option<&str>,
@@ -229,7 +229,7 @@ pub fn collect_examples(
 /// Whether pytest, run with the test command's own program (D13), collects
 /// no tests at all from `targets`: its status 5. Anything else, including a
 /// failure to start, is "cannot tell" (`false`), so the caller stays red.
-pub fn collects_nothing(
+pub(crate) fn collects_nothing(
     template: &CommandTemplate,
     targets: &[String],
     env: &[(String, String)],
@@ -269,7 +269,7 @@ fn junit_classname(scope: &str) -> String {
 
 /// The installed buildkite-test-collector version, asking `python3`, then `python`.
 /// The error is `python`'s, the last one asked.
-pub fn collector_version() -> Result<String, CollectorVersionError> {
+pub(crate) fn collector_version() -> Result<String, CollectorVersionError> {
     const QUERY: &str =
         "import importlib.metadata, sys; print(importlib.metadata.version(sys.argv[1]))";
     let ask = |python: &'static str| match Command::new(python)
@@ -291,7 +291,7 @@ pub fn collector_version() -> Result<String, CollectorVersionError> {
 
 /// The pre-flight check of `--tag-filters` (7.6): the collector must be
 /// installed and newer than 1.2.0 (PEP 440, D14); bktec exits 1 otherwise.
-pub fn check_tag_filter_support(
+pub(crate) fn check_tag_filter_support(
     installed: bool,
     version: impl FnOnce() -> Result<String, CollectorVersionError>,
 ) -> Result<(), PreflightError> {

@@ -17,7 +17,7 @@ use crate::results::{Mapping, ResultFormat, Witness};
 
 /// What the settings say about the runner.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct RunnerInputs<'a> {
+pub(crate) struct RunnerInputs<'a> {
     /// The configured test command, if any.
     pub test_command: Option<&'a str>,
     /// The configured retry command, if any.
@@ -33,7 +33,7 @@ pub struct RunnerInputs<'a> {
 
 /// Where an attempt's results are written, and in which format.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResultFile {
+pub(crate) struct ResultFile {
     /// The path.
     pub path: PathBuf,
     /// The format.
@@ -42,7 +42,7 @@ pub struct ResultFile {
 
 /// What an attempt's exit code means for its results.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ExitHandling {
+pub(crate) enum ExitHandling {
     /// Read the results.
     Parse,
     /// Read the results, then end the run with this error (no retries).
@@ -83,7 +83,7 @@ pub enum RunnerError {
 
 /// A runner, ready to build attempts.
 #[derive(Debug)]
-pub struct Runner {
+pub(crate) struct Runner {
     /// Which runner.
     pub kind: RunnerKind,
     pub(super) test: CommandTemplate,
@@ -94,6 +94,10 @@ pub struct Runner {
     pub(super) extra_args: Vec<String>,
     pub(super) exit_rules: fn(&Runner, Option<i32>) -> ExitHandling,
     /// A directory bktec made for results, removed with the runner (D18).
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "held so that dropping the runner removes it")
+    )]
     pub(super) temp_dir: Option<TempDir>,
     /// The witness plugin's directory, for runners that have one (D23).
     pub(super) witness: Option<WitnessSite>,
@@ -101,7 +105,7 @@ pub struct Runner {
 
 /// Builds the runner for `kind`. `probe` answers whether the pytest collector
 /// is installed; it is only asked when the command does not decide (D14).
-pub fn build(
+pub(crate) fn build(
     kind: RunnerKind,
     inputs: RunnerInputs<'_>,
     probe: impl FnOnce() -> bool,
@@ -124,7 +128,7 @@ impl Runner {
     /// Every test passes through [`target_args`] here, the one place all
     /// attempts meet, so no test can be read as an option (D24), retries
     /// included: their node ids come from the previous attempt's result file.
-    pub fn argv(&self, tests: &[String], attempt: u32) -> Result<Vec<String>, TargetError> {
+    pub(crate) fn argv(&self, tests: &[String], attempt: u32) -> Result<Vec<String>, TargetError> {
         let template = if attempt == 0 {
             &self.test
         } else {
@@ -148,24 +152,19 @@ impl Runner {
         Ok(argv)
     }
 
-    /// The test command template.
-    pub fn test_template(&self) -> &CommandTemplate {
-        &self.test
-    }
-
     /// Where results are written, if the runner has a result file.
-    pub fn result_file(&self) -> Option<&ResultFile> {
+    pub(crate) fn result_file(&self) -> Option<&ResultFile> {
         self.result.as_ref()
     }
 
     /// What exit code `code` means (`None`: killed by a signal).
-    pub fn exit_handling(&self, code: Option<i32>) -> ExitHandling {
+    pub(crate) fn exit_handling(&self, code: Option<i32>) -> ExitHandling {
         (self.exit_rules)(self, code)
     }
 
     /// Whether the runner proves that `targets` hold no tests at all (D23
     /// (d)): pytest collects nothing from them. Other runners cannot tell.
-    pub fn hold_no_tests(&self, targets: &[String]) -> bool {
+    pub(crate) fn hold_no_tests(&self, targets: &[String]) -> bool {
         match self.kind {
             RunnerKind::Pytest => {
                 let env = self
@@ -196,7 +195,7 @@ impl Runner {
 
     /// The tests of `files`, collected with the test command's own pytest
     /// (D13) and read from the witness where it loads (D23).
-    pub fn collect_examples(
+    pub(crate) fn collect_examples(
         &self,
         files: &[String],
         tag_filters: Option<&str>,
@@ -219,7 +218,7 @@ impl Runner {
 
     /// Variables added to attempt `attempt`'s environment: those that load
     /// the witness plugin (D23), for runners that have one.
-    pub fn attempt_env(&self, attempt: u32) -> Vec<(String, String)> {
+    pub(crate) fn attempt_env(&self, attempt: u32) -> Vec<(String, String)> {
         self.witness
             .as_ref()
             .map(|w| w.env(&format!("attempt-{attempt}")))
@@ -227,14 +226,14 @@ impl Runner {
     }
 
     /// What the witness plugin saw in attempt `attempt`, if it loaded.
-    pub fn take_witness(&self, attempt: u32) -> Option<Witness> {
+    pub(crate) fn take_witness(&self, attempt: u32) -> Option<Witness> {
         self.witness
             .as_ref()
             .and_then(|w| w.take(&format!("attempt-{attempt}")))
     }
 
     /// How result entries map to this runner's tests.
-    pub fn mapping(&self) -> Mapping {
+    pub(crate) fn mapping(&self) -> Mapping {
         match self.kind {
             RunnerKind::Custom => Mapping::Custom,
             RunnerKind::Pytest
@@ -250,7 +249,7 @@ impl Runner {
 
     /// The format in which bktec uploads the result file (13.1), or `None`
     /// when it does not: there is none, or the collector uploads its own.
-    pub fn upload_format(&self) -> Option<ResultFormat> {
+    pub(crate) fn upload_format(&self) -> Option<ResultFormat> {
         let format = self.result.as_ref()?.format;
         match (self.kind, format) {
             (RunnerKind::Pytest, ResultFormat::CollectorJson) => None,
@@ -259,7 +258,8 @@ impl Runner {
     }
 
     /// Whether the result path is bktec's own temporary file.
-    pub fn owns_result_path(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn owns_result_path(&self) -> bool {
         self.temp_dir.is_some()
     }
 

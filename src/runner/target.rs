@@ -94,7 +94,7 @@ pub struct TargetError {
 
 /// The argument that passes `value` as a target, never as an option or an
 /// argument file.
-pub fn target_arg(value: &str) -> Result<Cow<'_, str>, TargetProblem> {
+pub(crate) fn target_arg(value: &str) -> Result<Cow<'_, str>, TargetProblem> {
     if value.is_empty() {
         return Err(TargetProblem::Empty);
     }
@@ -110,7 +110,10 @@ pub fn target_arg(value: &str) -> Result<Cow<'_, str>, TargetProblem> {
 }
 
 /// The arguments for `values`, or the first one refused, named with `origin`.
-pub fn target_args(values: &[String], origin: &TargetOrigin) -> Result<Vec<String>, TargetError> {
+pub(crate) fn target_args(
+    values: &[String],
+    origin: &TargetOrigin,
+) -> Result<Vec<String>, TargetError> {
     values
         .iter()
         .map(|value| {
@@ -127,7 +130,7 @@ pub fn target_args(values: &[String], origin: &TargetOrigin) -> Result<Vec<Strin
 
 /// Checks that every one of `values` can be passed as a target, so a bad
 /// one is refused before any test runs, with its true source.
-pub fn check_targets<'a>(
+pub(crate) fn check_targets<'a>(
     values: impl IntoIterator<Item = &'a str>,
     origin: &TargetOrigin,
 ) -> Result<(), TargetError> {

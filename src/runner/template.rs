@@ -20,9 +20,9 @@ use std::fmt;
 use crate::results::ResultFormat;
 
 /// `{{testExamples}}`: the tests to run.
-pub const TEST_EXAMPLES: &str = "{{testExamples}}";
+pub(crate) const TEST_EXAMPLES: &str = "{{testExamples}}";
 /// `{{resultPath}}`: the result file.
-pub const RESULT_PATH: &str = "{{resultPath}}";
+pub(crate) const RESULT_PATH: &str = "{{resultPath}}";
 
 /// Why a template cannot be split into words (the messages are shell-words'),
 /// or cannot be proven to keep every value one argument (D12, D25).
@@ -712,7 +712,7 @@ fn split_words(s: &str) -> Result<Vec<String>, TemplateError> {
 
 /// Quotes `argv` for display, so the printed command can be pasted into a
 /// POSIX shell and run as it was.
-pub fn shell_quote(argv: &[String]) -> String {
+pub(crate) fn shell_quote(argv: &[String]) -> String {
     argv.iter()
         .map(|arg| quote_word(arg))
         .collect::<Vec<_>>()

@@ -8,9 +8,9 @@ mod flag;
 mod int;
 mod key_values;
 
-pub use crate::secret::Secret;
-pub use config_path::ConfigPath;
-pub use duration::GoDuration;
-pub use flag::Flag;
-pub use int::Int;
-pub use key_values::KeyValues;
+pub(crate) use crate::secret::Secret;
+pub(crate) use config_path::ConfigPath;
+pub(crate) use duration::GoDuration;
+pub(crate) use flag::Flag;
+pub(crate) use int::Int;
+pub(crate) use key_values::KeyValues;
