@@ -225,3 +225,161 @@ fn timeline_event(attempt: u32, edge: &str) -> TimelineEvent {
         event,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::api::FallbackReason;
+    use crate::execute::{AttemptEvent, RetryData};
+
+    /// A writer the test can read back.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    /// stdout and stderr of `events` as the reporter writes them, the
+    /// timeline's event names after them.
+    fn render(reporter: &mut Reporter, events: Vec<RunEvent<'_>>) -> String {
+        let (out, err) = (Captured::default(), Captured::default());
+        let mut shell = Shell::from_writers(Box::new(out.clone()), Box::new(err.clone()));
+        for event in events {
+            reporter.report(&mut shell, event);
+        }
+        let timeline: Vec<String> = reporter
+            .take_timeline()
+            .into_iter()
+            .map(|t| t.event)
+            .collect();
+        format!(
+            "--- stdout ---\n{}--- stderr ---\n{}--- timeline ---\n{}\n",
+            out.text(),
+            err.text(),
+            timeline.join(" ")
+        )
+    }
+
+    fn retry(attempt: u32) -> RetryData {
+        RetryData {
+            attempt,
+            max_retries: 2,
+        }
+    }
+
+    fn attempt_events(attempt: u32, argv: &[&str]) -> Vec<RunEvent<'static>> {
+        vec![
+            RunEvent::Attempt(AttemptEvent::Started {
+                retry: retry(attempt),
+                tests: argv.len(),
+            }),
+            RunEvent::Attempt(AttemptEvent::Command {
+                argv: argv.iter().map(|a| a.to_string()).collect(),
+            }),
+        ]
+    }
+
+    #[test]
+    fn a_local_run_with_a_retry() {
+        let mut reporter = Reporter::new(RunnerKind::Pytest, false);
+        let mut events = vec![
+            RunEvent::Started,
+            RunEvent::RunnerReady {
+                kind: RunnerKind::Pytest,
+                format: Some(ResultFormat::CollectorJson),
+            },
+            RunEvent::PlanningLocally {
+                files: 3,
+                jobs: 2,
+                job: 1,
+            },
+        ];
+        events.extend(attempt_events(
+            0,
+            &["pytest", "tests/a b.py", "--json=/tmp/r.json"],
+        ));
+        events.push(RunEvent::Attempt(AttemptEvent::ProcessesLeft { count: 2 }));
+        events.push(RunEvent::Attempt(AttemptEvent::Finished {
+            retry: retry(0),
+            exit: crate::execute::AttemptExit::Exited(1),
+        }));
+        events.extend(attempt_events(1, &["pytest", "tests/a b.py::test_x"]));
+        events.push(RunEvent::Attempt(AttemptEvent::ResultsUnreadable {
+            message: "failed to read result file `/tmp/r.json`".into(),
+        }));
+        events.push(RunEvent::Attempt(AttemptEvent::Finished {
+            retry: retry(1),
+            exit: crate::execute::AttemptExit::Exited(1),
+        }));
+        let verdict = Verdict::Failed {
+            status: 1,
+            code: 1,
+            refused: Vec::new(),
+        };
+        events.push(RunEvent::Exiting(&verdict));
+        insta::assert_snapshot!(render(&mut reporter, events));
+    }
+
+    #[test]
+    fn a_fallback_with_debug_lines_and_uploads() {
+        let mut reporter = Reporter::new(RunnerKind::Pytest, true);
+        let reason = FallbackReason::NotFound("suite `web` not found".into());
+        let origin = PlanOrigin::Local;
+        let verdict = Verdict::Unproven(Vec::new());
+        let events = vec![
+            RunEvent::Fallback(&reason),
+            RunEvent::PlanReady {
+                origin: &origin,
+                job: 0,
+                jobs: 1,
+            },
+            RunEvent::UploadsWithoutToken,
+            RunEvent::Attempt(AttemptEvent::Uploading),
+            RunEvent::Attempt(AttemptEvent::UploadFailed {
+                error: "upload failed with status 500: oops".into(),
+            }),
+            RunEvent::DeclaringFailure { failed: 0 },
+            RunEvent::DeclaringFailure { failed: 3 },
+            RunEvent::NoTaskForJob(4),
+            RunEvent::NoTests,
+            RunEvent::Exiting(&verdict),
+        ];
+        let text = render(&mut reporter, events);
+        // Debug lines carry the time; the rest is stable.
+        let text: String = text
+            .lines()
+            .map(|l| match l.find(" DEBUG: ") {
+                Some(i) => format!("[time]{}\n", &l[i..]),
+                None => format!("{l}\n"),
+            })
+            .collect();
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn plan_sends_every_notice_to_stderr() {
+        let mut reporter = Reporter::new(RunnerKind::Pytest, false).notices_to_stderr();
+        let events = vec![RunEvent::RunnerReady {
+            kind: RunnerKind::Pytest,
+            format: Some(ResultFormat::JUnitXml),
+        }];
+        insta::assert_snapshot!(render(&mut reporter, events));
+    }
+}
