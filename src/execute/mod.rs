@@ -9,7 +9,7 @@ mod retry_loop;
 mod verdict;
 
 pub(crate) use attempt::{ProcessAttempts, check_result_path};
-pub(crate) use retry_loop::{
-    AttemptEvent, AttemptExit, RetryData, RetryPolicy, RunOutcome, execute,
-};
+#[cfg(test)]
+pub(crate) use retry_loop::AttemptExit;
+pub(crate) use retry_loop::{AttemptEvent, RetryData, RetryPolicy, RunOutcome, execute};
 pub(crate) use verdict::{Unproven, Verdict, verdict};
