@@ -6,7 +6,7 @@ use super::rows::{RowFileError, read_rows};
 use super::walk::{WalkOptions, walk};
 use crate::config::resolve::{RunSettings, Sourced};
 use crate::glob::Pattern;
-use crate::runner::RunnerKind;
+use crate::runner::{RunnerKind, Targets};
 
 /// Where the targets came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,8 +93,9 @@ pub fn discover(settings: &RunSettings, base: &Path) -> Result<Discovery, Discov
             warnings: Vec::new(),
         });
     }
-    if settings.runner == RunnerKind::Gotest {
-        return go_list(base);
+    match settings.runner.framework().targets {
+        Targets::GoPackages => return go_list(base),
+        Targets::Walk => {}
     }
     let mut warnings = Vec::new();
     if settings.runner == RunnerKind::Custom {

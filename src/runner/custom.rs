@@ -6,9 +6,25 @@
 //! `{{resultPath}}` is refused by `config::resolve` (it would be empty).
 
 use super::RunnerKind;
+use super::framework::{Framework, Targets};
 use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::MissingTests;
-use crate::results::ResultFormat;
+use crate::results::{Mapping, ResultFormat};
+
+/// What bktec knows about the custom runner: nothing but what the user
+/// configures.
+pub(super) const FRAMEWORK: Framework = Framework {
+    name: "custom",
+    display_name: "Custom test runner",
+    default_pattern: None,
+    default_command: None,
+    requires_result_path: false,
+    skips_hidden_and_venv_dirs: false,
+    targets: Targets::Walk,
+    mapping: Mapping::Custom,
+    collects_with_pytest: false,
+    build: Some(|inputs, _probe| custom(inputs)),
+};
 
 /// Builds the custom runner. Validation has made sure a test command exists.
 pub(crate) fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {

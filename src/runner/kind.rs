@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::framework::Framework;
+
 /// A test runner bktec knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RunnerKind {
@@ -47,98 +49,56 @@ impl RunnerKind {
         RunnerKind::Custom,
     ];
 
+    /// Everything bktec knows about this runner: the one match over runners.
+    pub(crate) fn framework(self) -> &'static Framework {
+        match self {
+            RunnerKind::Rspec => &super::rspec::FRAMEWORK,
+            RunnerKind::Jest => &super::jest::FRAMEWORK,
+            RunnerKind::Vitest => &super::vitest::FRAMEWORK,
+            RunnerKind::Cypress => &super::cypress::FRAMEWORK,
+            RunnerKind::Playwright => &super::playwright::FRAMEWORK,
+            RunnerKind::Pytest => &super::pytest::FRAMEWORK,
+            RunnerKind::Gotest => &super::gotest::FRAMEWORK,
+            RunnerKind::Cucumber => &super::cucumber::FRAMEWORK,
+            RunnerKind::Custom => &super::custom::FRAMEWORK,
+        }
+    }
+
     /// The configuration value (`pytest`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            RunnerKind::Rspec => "rspec",
-            RunnerKind::Jest => "jest",
-            RunnerKind::Vitest => "vitest",
-            RunnerKind::Cypress => "cypress",
-            RunnerKind::Playwright => "playwright",
-            RunnerKind::Pytest => "pytest",
-            RunnerKind::Gotest => "gotest",
-            RunnerKind::Cucumber => "cucumber",
-            RunnerKind::Custom => "custom",
-        }
+        self.framework().name
     }
 
     /// The name used in messages (`RSpec`, `pytest`, `Custom test runner`).
     pub fn display_name(self) -> &'static str {
-        match self {
-            RunnerKind::Rspec => "RSpec",
-            RunnerKind::Jest => "Jest",
-            RunnerKind::Vitest => "Vitest",
-            RunnerKind::Cypress => "Cypress",
-            RunnerKind::Playwright => "Playwright",
-            RunnerKind::Pytest => "pytest",
-            RunnerKind::Gotest => "gotest",
-            RunnerKind::Cucumber => "Cucumber",
-            RunnerKind::Custom => "Custom test runner",
-        }
+        self.framework().display_name
     }
 
     /// The runner's default include pattern (behaviour document 5.2), if it has one.
     pub fn default_pattern(self) -> Option<&'static str> {
-        match self {
-            RunnerKind::Rspec => Some("spec/**/*_spec.rb"),
-            RunnerKind::Jest | RunnerKind::Vitest => {
-                Some("**/{__tests__/**/*,*.spec,*.test}.{ts,js,tsx,jsx}")
-            }
-            RunnerKind::Cypress => Some("**/*.cy.{js,jsx,ts,tsx}"),
-            RunnerKind::Playwright => Some("**/{*.spec,*.test}.{ts,js}"),
-            RunnerKind::Pytest => Some("**/{*_test,test_*}.py"),
-            RunnerKind::Gotest => None,
-            RunnerKind::Cucumber => Some("features/**/*.feature"),
-            RunnerKind::Custom => None,
-        }
+        self.framework().default_pattern
     }
 
-    /// The runner's default test command, if this bktec knows one, and what
-    /// chose it. `collector_installed` is asked only when the answer depends
-    /// on it (pytest, D14).
+    /// The runner's default test command and what chose it, if it has one;
+    /// `collector_installed` is asked only for a runner whose default
+    /// depends on it (pytest, D14).
     pub fn default_command(
         self,
         collector_installed: impl FnOnce() -> bool,
     ) -> Option<(&'static str, &'static str)> {
-        match self {
-            RunnerKind::Pytest => Some(super::pytest::default_command(collector_installed())),
-            RunnerKind::Rspec
-            | RunnerKind::Jest
-            | RunnerKind::Vitest
-            | RunnerKind::Cypress
-            | RunnerKind::Playwright
-            | RunnerKind::Gotest
-            | RunnerKind::Cucumber
-            | RunnerKind::Custom => None,
-        }
+        self.framework()
+            .default_command
+            .map(|command| command(collector_installed()))
     }
 
     /// Whether `run` needs a configured result path (behaviour document 2.4).
     pub fn requires_result_path(self) -> bool {
-        match self {
-            RunnerKind::Rspec
-            | RunnerKind::Jest
-            | RunnerKind::Vitest
-            | RunnerKind::Playwright
-            | RunnerKind::Gotest
-            | RunnerKind::Cucumber => true,
-            RunnerKind::Cypress | RunnerKind::Pytest | RunnerKind::Custom => false,
-        }
+        self.framework().requires_result_path
     }
 
     /// Whether discovery skips dot-directories and virtualenvs (D9).
     pub fn skips_hidden_and_venv_dirs(self) -> bool {
-        match self {
-            RunnerKind::Pytest => true,
-            RunnerKind::Rspec
-            | RunnerKind::Jest
-            | RunnerKind::Vitest
-            | RunnerKind::Cypress
-            | RunnerKind::Playwright
-            | RunnerKind::Gotest
-            | RunnerKind::Cucumber
-            | RunnerKind::Custom => false,
-        }
+        self.framework().skips_hidden_and_venv_dirs
     }
 }
 

@@ -3,11 +3,12 @@
 use std::process::{Command, Stdio};
 
 use super::RunnerKind;
+use super::framework::{Framework, Targets};
 use super::pytest_collect::{CollectorVersionError, check_tag_filter_support, collector_version};
 use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::{CommandTemplate, MissingTests};
 use super::witness::WitnessSite;
-use crate::results::ResultFormat;
+use crate::results::{Mapping, ResultFormat};
 
 const JSON_COMMAND: &str = "pytest {{testExamples}} --json={{resultPath}}";
 const JUNIT_COMMAND: &str = "pytest {{testExamples}} --junit-xml={{resultPath}}";
@@ -40,8 +41,23 @@ pub(crate) fn collector_installed() -> bool {
     })
 }
 
-/// Builds the pytest runner. The format is decided by the test command when
-/// it names `--junit-xml` or `--json=`, else by the collector probe.
+/// What bktec knows about pytest, the first-class runner.
+pub(super) const FRAMEWORK: Framework = Framework {
+    name: "pytest",
+    display_name: "pytest",
+    default_pattern: Some("**/{*_test,test_*}.py"),
+    default_command: Some(default_command),
+    requires_result_path: false,
+    skips_hidden_and_venv_dirs: true,
+    targets: Targets::Walk,
+    mapping: Mapping::Pytest,
+    collects_with_pytest: true,
+    build: Some(|inputs, probe| pytest(inputs, probe)),
+};
+
+/// Builds the pytest runner. The format is decided by the option holding
+/// `{{resultPath}}` (D30), else the test command's options, else the
+/// collector probe (D14).
 pub(crate) fn pytest(
     inputs: RunnerInputs<'_>,
     probe: impl FnOnce() -> bool,

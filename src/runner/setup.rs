@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
+use super::RunnerKind;
 use super::pytest_collect::{
     CollectError, CollectedExample, PreflightError, collect_examples, collects_nothing,
     program_prefix,
@@ -12,7 +13,6 @@ use super::pytest_collect::{
 use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{CommandTemplate, MissingTests, TemplateError};
 use super::witness::WitnessSite;
-use super::{RunnerKind, custom, pytest};
 use crate::results::{Mapping, ResultFormat, Witness};
 
 /// What the settings say about the runner.
@@ -110,17 +110,12 @@ pub(crate) fn build(
     inputs: RunnerInputs<'_>,
     probe: impl FnOnce() -> bool,
 ) -> Result<Runner, RunnerError> {
-    match kind {
-        RunnerKind::Pytest => pytest(inputs, probe),
-        RunnerKind::Custom => custom(inputs),
-        RunnerKind::Rspec
-        | RunnerKind::Jest
-        | RunnerKind::Vitest
-        | RunnerKind::Cypress
-        | RunnerKind::Playwright
-        | RunnerKind::Gotest
-        | RunnerKind::Cucumber => Err(RunnerError::Unsupported(kind)),
-    }
+    let build = kind
+        .framework()
+        .build
+        .ok_or(RunnerError::Unsupported(kind))?;
+    let mut probe = Some(probe);
+    build(inputs, &mut || probe.take().is_some_and(|probe| probe()))
 }
 
 impl Runner {
@@ -165,32 +160,23 @@ impl Runner {
     /// Whether the runner proves that `targets` hold no tests at all (D23
     /// (d)): pytest collects nothing from them. Other runners cannot tell.
     pub(crate) fn hold_no_tests(&self, targets: &[String]) -> bool {
-        match self.kind {
-            RunnerKind::Pytest => {
-                let env = self
-                    .witness
-                    .as_ref()
-                    .map(|w| w.env("collect"))
-                    .unwrap_or_default();
-                let nothing = collects_nothing(&self.test, targets, &env);
-                // Deselected tests are tests: only a collection that found
-                // none at all proves the targets empty.
-                let deselected = self
-                    .witness
-                    .as_ref()
-                    .and_then(|w| w.take("collect"))
-                    .is_some_and(|w| w.deselected > 0 || w.selected.is_some_and(|s| !s.is_empty()));
-                nothing && !deselected
-            }
-            RunnerKind::Rspec
-            | RunnerKind::Jest
-            | RunnerKind::Vitest
-            | RunnerKind::Cypress
-            | RunnerKind::Playwright
-            | RunnerKind::Gotest
-            | RunnerKind::Cucumber
-            | RunnerKind::Custom => false,
+        if !self.kind.framework().collects_with_pytest {
+            return false;
         }
+        let env = self
+            .witness
+            .as_ref()
+            .map(|w| w.env("collect"))
+            .unwrap_or_default();
+        let nothing = collects_nothing(&self.test, targets, &env);
+        // Deselected tests are tests: only a collection that found
+        // none at all proves the targets empty.
+        let deselected = self
+            .witness
+            .as_ref()
+            .and_then(|w| w.take("collect"))
+            .is_some_and(|w| w.deselected > 0 || w.selected.is_some_and(|s| !s.is_empty()));
+        nothing && !deselected
     }
 
     /// The tests of `files`, collected with the test command's own pytest
@@ -234,17 +220,7 @@ impl Runner {
 
     /// How result entries map to this runner's tests.
     pub(crate) fn mapping(&self) -> Mapping {
-        match self.kind {
-            RunnerKind::Custom => Mapping::Custom,
-            RunnerKind::Pytest
-            | RunnerKind::Rspec
-            | RunnerKind::Jest
-            | RunnerKind::Vitest
-            | RunnerKind::Cypress
-            | RunnerKind::Playwright
-            | RunnerKind::Gotest
-            | RunnerKind::Cucumber => Mapping::Pytest,
-        }
+        self.kind.framework().mapping
     }
 
     /// The format in which bktec uploads the result file (13.1), or `None`

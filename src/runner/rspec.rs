@@ -1,0 +1,19 @@
+//! RSpec (behaviour document 5.2): discovery and planning work; `run`
+//! does not support it yet.
+
+use super::framework::{Framework, Targets};
+use crate::results::Mapping;
+
+/// What bktec knows about RSpec.
+pub(super) const FRAMEWORK: Framework = Framework {
+    name: "rspec",
+    display_name: "RSpec",
+    default_pattern: Some("spec/**/*_spec.rb"),
+    default_command: None,
+    requires_result_path: true,
+    skips_hidden_and_venv_dirs: false,
+    targets: Targets::Walk,
+    mapping: Mapping::Pytest,
+    collects_with_pytest: false,
+    build: None,
+};
