@@ -2,6 +2,9 @@
 //! and running meet (S9). `run` and `plan` have a file each.
 
 mod connect;
+mod error;
+#[cfg(test)]
+mod pipeline_tests;
 mod plan_cmd;
 mod report_back;
 mod request;
@@ -18,11 +21,9 @@ use crate::config::{
     CliOverrides, EnvSnapshot, FileChoice, LoadedConfig, RawValue, RunSettings, load, resolve,
 };
 use crate::discover::{Discovery, TargetSource, discover};
-use crate::error::BktecError;
 use crate::exit_code;
 use crate::shell::Shell;
-
-pub(crate) use plan_cmd::PlanOutputError;
+use error::BktecError;
 
 /// Runs the parsed command line and returns the exit status.
 pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecError> {

@@ -9,10 +9,10 @@
 mod agent;
 mod api;
 pub mod app;
+mod chain;
 pub mod cli;
 pub mod config;
 pub mod discover;
-mod error;
 mod execute;
 mod exit_code;
 pub mod glob;

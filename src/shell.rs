@@ -3,8 +3,8 @@
 use std::error::Error;
 use std::io::{self, Write};
 
+use crate::chain::ErrorChain;
 use crate::config::{EnvSnapshot, EnvVars};
-use crate::error::ErrorChain;
 
 /// Where output goes, and whether it may be coloured.
 pub struct Shell {

@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::ErrorChain;
+use crate::chain::ErrorChain;
 use crate::plan::{TestPlan, TrimError};
 use crate::runner::CollectError;
 use crate::secret::Secret;

@@ -2,13 +2,14 @@
 //! and the Test Engine API client (behaviour document 3, 4.1).
 
 use super::Context;
+use super::error::BktecError;
 use crate::agent::mint_oidc_token;
 use crate::api::{ApiClient, RetryConfig};
+use crate::chain::ErrorChain;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
-use crate::error::{BktecError, ErrorChain};
 use crate::runner::{self, Runner, RunnerError, RunnerInputs};
 use crate::shell::Shell;
 

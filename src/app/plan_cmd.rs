@@ -5,6 +5,7 @@ use std::io::Write;
 
 use super::Context;
 use super::connect::{api_client, build_runner, tokens};
+use super::error::BktecError;
 use super::request::build_request;
 use crate::agent::pipeline_upload;
 use crate::api::{ApiClient, FallbackReason, PlanLookup, PlanSource, acquire_plan};
@@ -12,7 +13,6 @@ use crate::cli::{PlanCmd, UsageError};
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::config::{CliOverrides, EnvVars};
-use crate::error::BktecError;
 use crate::exit_code;
 use crate::plan::{local_plan, split_summary};
 use crate::report::{Reporter, RunEvent};

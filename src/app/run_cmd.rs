@@ -5,6 +5,7 @@
 
 use super::Context;
 use super::connect::{api_client, build_runner, tokens};
+use super::error::BktecError;
 use super::report_back::{Server, declare_failure, post_metadata, uploader};
 use super::request::build_request;
 use crate::api::{ApiClient, ApiError, PlanLookup, PlanSource, acquire_plan};
@@ -12,7 +13,6 @@ use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
-use crate::error::BktecError;
 use crate::execute::{ProcessAttempts, RetryPolicy, Verdict, check_result_path, execute, verdict};
 use crate::exit_code;
 use crate::plan::{

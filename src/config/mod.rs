@@ -7,8 +7,6 @@ pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod load;
 pub(crate) mod origin;
-#[cfg(test)]
-mod pipeline_tests;
 pub mod registry;
 pub(crate) mod resolve;
 pub(crate) mod runner_defaults;

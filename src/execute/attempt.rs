@@ -9,8 +9,8 @@ use std::time::Duration;
 use super::retry_loop::{
     AttemptEvent, AttemptExit, AttemptReport, AttemptResults, AttemptRunner, RetryData,
 };
+use crate::chain::ErrorChain;
 use crate::config::EnvVars;
-use crate::error::ErrorChain;
 use crate::process::{ChildExit, ChildSpec, Signals, run_child};
 use crate::results::ParsedResults;
 use crate::runner::{ExitHandling, Runner};

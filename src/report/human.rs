@@ -2,7 +2,7 @@
 //! a CI log, and the timeline that the run's metadata carries (10.5).
 
 use crate::api::TimelineEvent;
-use crate::error::ErrorChain;
+use crate::chain::ErrorChain;
 use crate::execute::{AttemptEvent, Verdict};
 use crate::runner::template::shell_quote;
 use crate::runner::{ResultFormat, RunnerKind};

@@ -186,7 +186,7 @@ fn pytest_node_id(classname: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorChain;
+    use crate::chain::ErrorChain;
 
     #[test]
     fn node_ids_follow_the_spec_table() {

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{CommandTemplate, RESULT_PATH, TEST_EXAMPLES};
-use crate::error::ErrorChain;
+use crate::chain::ErrorChain;
 use crate::results::Witness;
 
 /// Why pytest could not collect the examples of the files to split (6.3).
