@@ -9,7 +9,7 @@ use crate::api::{
 use crate::config::Origin;
 use crate::config::RunSettings;
 use crate::config::resolve::ApiSettings;
-use crate::discover::clean;
+use crate::glob::clean;
 use crate::plan::trim;
 use crate::runner::{ResultFormat, Runner, RunnerKind};
 

@@ -7,4 +7,4 @@ mod walk;
 
 pub use rows::{RowFileError, read_rows};
 pub use targets::{DiscoverError, Discovery, TargetSource, discover};
-pub use walk::{WalkOptions, WalkOutput, clean, walk};
+pub use walk::{WalkOptions, WalkOutput, walk};

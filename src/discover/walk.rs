@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::glob::{Cursor, Pattern};
+use crate::glob::{Cursor, Pattern, clean};
 
 /// How the walk treats special directories.
 #[derive(Clone, Copy, Debug, Default)]
@@ -259,52 +259,4 @@ fn join(dir: &str, name: &str) -> String {
 
 fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
-}
-
-/// Lexical path cleaning, as Go's `path.Clean`: no empty or `.` elements, `..`
-/// resolved where it can be, `.` for an empty result.
-pub fn clean(path: &str) -> String {
-    let absolute = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => match parts.last() {
-                Some(&last) if last != ".." => {
-                    parts.pop();
-                }
-                _ if absolute => {}
-                _ => parts.push(".."),
-            },
-            _ => parts.push(part),
-        }
-    }
-    let joined = parts.join("/");
-    match (absolute, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_string(),
-        (false, false) => joined,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clean_follows_go() {
-        for (input, want) in [
-            ("", "."),
-            ("./", "."),
-            ("./spec/", "spec"),
-            ("a//b/", "a/b"),
-            ("a/../b", "b"),
-            ("../x/", "../x"),
-            ("/abs/dir/", "/abs/dir"),
-            ("/../a", "/a"),
-            ("/", "/"),
-        ] {
-            assert_eq!(clean(input), want, "{input:?}");
-        }
-    }
 }

@@ -1,6 +1,6 @@
 //! Location prefixes (behaviour document 5.6).
 
-use crate::discover::clean;
+use crate::glob::clean;
 
 /// Why a prefix cannot be trimmed from a path.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -10,6 +10,7 @@
 
 mod api;
 mod api_extras;
+mod architecture;
 mod config_errors;
 mod config_hardening;
 mod config_precedence;
