@@ -13,7 +13,7 @@ use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
-use crate::execute::{ProcessAttempts, RetryPolicy, Verdict, check_result_path, execute, verdict};
+use crate::execute::{ProcessAttempts, Verdict, check_result_path, execute, verdict};
 use crate::exit_code;
 use crate::plan::{
     TestCase, TestFormat, TestPlan, local_plan, read_plan_file, split_summary, trim,
@@ -125,10 +125,7 @@ pub(super) fn run_tests(
         .as_ref()
         .map(|t| t.expose().to_string())
         .unwrap_or_default();
-    let policy = RetryPolicy {
-        max_retries: settings.retry.count,
-        retry_muted: settings.retry.retry_muted,
-    };
+    let policy = settings.retry;
     let (outcome, mut signals) = runtime.block_on(async {
         let mut attempts =
             ProcessAttempts::new(&runner, signals, &token, settings.cancel_grace_period)

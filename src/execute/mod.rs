@@ -11,5 +11,5 @@ mod verdict;
 pub(crate) use attempt::{ProcessAttempts, check_result_path};
 #[cfg(test)]
 pub(crate) use retry_loop::AttemptExit;
-pub(crate) use retry_loop::{AttemptEvent, RetryData, RetryPolicy, RunOutcome, execute};
+pub(crate) use retry_loop::{AttemptEvent, RetryData, RunOutcome, execute};
 pub(crate) use verdict::{Unproven, Verdict, verdict};

@@ -1,6 +1,7 @@
 //! The retry loop and the final exit status (behaviour document 9).
 
 use super::evidence::{apply_witness, silent_targets_quiet};
+pub(crate) use crate::config::resolve::RetryPolicy;
 use crate::plan::TestCase;
 use crate::results::{ParsedResults, PathOffset, RunResult, Witness, uncovered};
 
@@ -197,15 +198,6 @@ pub(crate) struct RunOutcome {
     pub silent_targets_quiet: bool,
 }
 
-/// The retry policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RetryPolicy {
-    /// The most retries after the first attempt.
-    pub max_retries: u32,
-    /// Whether failed muted tests are retried too (D16).
-    pub retry_muted: bool,
-}
-
 /// Runs `tests` with retries (9.1) and returns the outcome.
 pub(crate) async fn execute(
     tests: &[TestCase],
@@ -224,7 +216,7 @@ pub(crate) async fn execute(
     loop {
         let retry = RetryData {
             attempt,
-            max_retries: policy.max_retries,
+            max_retries: policy.count,
         };
         events(AttemptEvent::Started {
             retry,
@@ -301,9 +293,7 @@ pub(crate) async fn execute(
             AttemptExit::Cancelled(_) | AttemptExit::Signaled(_) => Some(StopReason::Signal),
             AttemptExit::StartFailed(_) => Some(StopReason::StartFailed),
             AttemptExit::Exited(_) if record.error().is_some() => Some(StopReason::RunError),
-            AttemptExit::Exited(_) if attempt == policy.max_retries => {
-                Some(StopReason::RetriesExhausted)
-            }
+            AttemptExit::Exited(_) if attempt == policy.count => Some(StopReason::RetriesExhausted),
             // Without this attempt's results, its failures are unknown, and
             // the exit code alone never triggers a retry (9.3).
             AttemptExit::Exited(_) if !results_read => Some(StopReason::ResultsUnavailable),

@@ -90,7 +90,7 @@ fn files() -> Vec<TestCase> {
 
 fn policy(max_retries: u32) -> RetryPolicy {
     RetryPolicy {
-        max_retries,
+        count: max_retries,
         retry_muted: true,
     }
 }
@@ -242,7 +242,7 @@ fn muted_retries_can_be_disabled() {
         &mut s,
         &muted_b(),
         RetryPolicy {
-            max_retries: 3,
+            count: 3,
             retry_muted: false,
         },
     );
