@@ -98,8 +98,8 @@ pub(super) fn build_runner(
     runner::build(
         settings.runner,
         RunnerInputs {
-            test_command: settings.test_command.as_ref().map(|c| c.value.as_str()),
-            retry_command: settings.retry_command.as_ref().map(|c| c.value.as_str()),
+            test_command: settings.test_command.as_ref().map(|c| &c.value),
+            retry_command: settings.retry_command.as_ref().map(|c| &c.value),
             result_path: settings.result_path.as_ref().map(|p| p.value.as_path()),
             tag_filters: settings.tag_filters.as_deref(),
             python_path,

@@ -28,11 +28,14 @@ pub(super) const FRAMEWORK: Framework = Framework {
 
 /// Builds the custom runner. Validation has made sure a test command exists.
 pub(crate) fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
-    let test = Runner::parse_template("test command", inputs.test_command.unwrap_or_default())?;
-    let retry = match inputs.retry_command.filter(|c| !c.trim().is_empty()) {
-        Some(text) => Runner::parse_template("retry command", text)?,
-        None => test.clone(),
+    let test = match inputs.test_command {
+        Some(template) => template.clone(),
+        None => Runner::parse_template("test command", "")?,
     };
+    let retry = inputs
+        .retry_command
+        .cloned()
+        .unwrap_or_else(|| test.clone());
     let result = inputs.result_path.map(|path| ResultFile {
         path: path.to_path_buf(),
         format: if path.extension().is_some_and(|e| e == "xml") {

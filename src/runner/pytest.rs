@@ -78,20 +78,22 @@ pub(super) fn pytest_with(
     if inputs.tag_filters.is_some() {
         check_tag_filter_support(is_installed(), version).map_err(RunnerError::Preflight)?;
     }
-    let configured = inputs.test_command.filter(|c| !c.trim().is_empty());
-    let configured_template = configured
-        .map(|text| Runner::parse_template("test command", text))
-        .transpose()?;
+    let configured_template = inputs.test_command.cloned();
+    let names = |option: &str| {
+        configured_template
+            .as_ref()
+            .is_some_and(|t| t.words().iter().any(|w| w.contains(option)))
+    };
     // D30: the option holding `{{resultPath}}` decides; without one, the
     // command's options, then the collector probe (D14).
     let held = configured_template
         .as_ref()
         .and_then(CommandTemplate::result_format);
-    let format = match (held, configured) {
-        (Some(format), _) => format,
-        (None, Some(c)) if c.contains("--junit-xml") => ResultFormat::JUnitXml,
-        (None, Some(c)) if c.contains("--json=") => ResultFormat::CollectorJson,
-        (None, Some(_) | None) => {
+    let format = match held {
+        Some(format) => format,
+        None if names("--junit-xml") => ResultFormat::JUnitXml,
+        None if names("--json=") => ResultFormat::CollectorJson,
+        None => {
             if is_installed() {
                 ResultFormat::CollectorJson
             } else {
@@ -107,10 +109,10 @@ pub(super) fn pytest_with(
         Some(template) => template,
         None => Runner::parse_template("test command", default_command)?,
     };
-    let retry = match inputs.retry_command.filter(|c| !c.trim().is_empty()) {
-        Some(text) => Runner::parse_template("retry command", text)?,
-        None => test.clone(),
-    };
+    let retry = inputs
+        .retry_command
+        .cloned()
+        .unwrap_or_else(|| test.clone());
     let (path, temp_dir) = match inputs.result_path {
         Some(path) => (path.to_path_buf(), None),
         None => {
@@ -164,10 +166,14 @@ mod tests {
 
     use super::*;
 
+    fn t(text: &str) -> CommandTemplate {
+        CommandTemplate::parse(text).unwrap()
+    }
+
     #[test]
     fn the_command_decides_the_format_before_the_probe() {
         let junit = RunnerInputs {
-            test_command: Some("python -m pytest --junit-xml={{resultPath}}"),
+            test_command: Some(&t("python -m pytest --junit-xml={{resultPath}}")),
             ..RunnerInputs::default()
         };
         let r = pytest(junit, || panic!("no probe when the command decides (D14)")).unwrap();
@@ -192,7 +198,9 @@ mod tests {
     fn the_option_holding_the_result_path_decides_the_format() {
         // D30: the extra JUnit file of an annotation step changes nothing.
         let both = RunnerInputs {
-            test_command: Some("pytest {{testExamples}} --json={{resultPath}} --junit-xml=j.xml"),
+            test_command: Some(&t(
+                "pytest {{testExamples}} --json={{resultPath}} --junit-xml=j.xml",
+            )),
             ..RunnerInputs::default()
         };
         let r = pytest(both, || panic!("no probe when an option holds the path")).unwrap();
@@ -205,7 +213,7 @@ mod tests {
         );
         // No option holds it: the older rule (D14).
         let neither = RunnerInputs {
-            test_command: Some("pytest {{testExamples}} --junit-xml=j.xml"),
+            test_command: Some(&t("pytest {{testExamples}} --junit-xml=j.xml")),
             ..RunnerInputs::default()
         };
         let r = pytest(neither, || panic!("no probe")).unwrap();
@@ -215,7 +223,7 @@ mod tests {
     #[test]
     fn retries_use_the_retry_command_or_the_test_command() {
         let inputs = RunnerInputs {
-            test_command: Some("pytest -x {{testExamples}} --json={{resultPath}}"),
+            test_command: Some(&t("pytest -x {{testExamples}} --json={{resultPath}}")),
             retry_command: None,
             result_path: Some(Path::new("out/r.json")),
             tag_filters: None,

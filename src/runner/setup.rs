@@ -18,10 +18,11 @@ use crate::results::{Mapping, ResultFormat, Witness};
 /// What the settings say about the runner.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RunnerInputs<'a> {
-    /// The configured test command, if any.
-    pub test_command: Option<&'a str>,
+    /// The test command, parsed in resolution (the runner's default when
+    /// none is configured, D13).
+    pub test_command: Option<&'a CommandTemplate>,
     /// The configured retry command, if any.
-    pub retry_command: Option<&'a str>,
+    pub retry_command: Option<&'a CommandTemplate>,
     /// The configured result path, if any.
     pub result_path: Option<&'a Path>,
     /// pytest tag filters (`key:value`), if any.
