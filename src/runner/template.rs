@@ -624,10 +624,17 @@ fn script_slots(script: &str) -> Result<Vec<Slot>, TemplateError> {
 
 /// `value` as one word of a POSIX shell script.
 fn sh_quote(value: &str) -> String {
+    quote_unless(value, "-_./:,+@%")
+}
+
+/// `value` as is when it is not empty and every character is alphanumeric
+/// or in `safe`, else single-quoted, each `'` as `'\''`: one word for any
+/// POSIX shell.
+fn quote_unless(value: &str, safe: &str) -> String {
     let plain = !value.is_empty()
         && value
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:,+@%".contains(c));
+            .all(|c| c.is_ascii_alphanumeric() || safe.contains(c));
     if plain {
         value.to_string()
     } else {
@@ -720,15 +727,8 @@ pub(crate) fn shell_quote(argv: &[String]) -> String {
 }
 
 fn quote_word(arg: &str) -> String {
-    let safe = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,^".contains(c));
-    if safe {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', "'\\''"))
-    }
+    // `=` and `^` are safe in an argument, so `--json=/tmp/r.json` reads as typed.
+    quote_unless(arg, "-_./:=@%+,^")
 }
 
 #[cfg(test)]
