@@ -225,14 +225,21 @@ impl<'a> Reader<'a> {
 
     /// A test file pattern (`which`), compiled; `None` (and a problem) when
     /// it does not parse. A leading `~/` is the home directory.
+    /// A compiled pattern. A bad one is a problem when `used`; otherwise it
+    /// stands in as the empty pattern, which matches nothing.
     fn pattern(
         &mut self,
         which: &str,
         Sourced { value, origin }: Sourced<String>,
+        used: bool,
     ) -> Option<Sourced<Pattern>> {
         match Pattern::parse(&value, self.loaded.home()) {
             Ok(pattern) => Some(Sourced {
                 value: pattern,
+                origin,
+            }),
+            Err(_) if !used => Some(Sourced {
+                value: Pattern::parse("", None).expect("the empty pattern parses"),
                 origin,
             }),
             Err(err) => {
@@ -395,17 +402,24 @@ pub(crate) fn resolve_with(
         CommandKind::List | CommandKind::Config => {}
     }
 
+    // The patterns matter only where discovery walks the tree: not with a
+    // row file, a plan file (`run`), or a runner whose targets are not files.
+    // A bad pattern that would not be used stops nothing, as in the Go client.
+    let walks = selector_file.is_none()
+        && r.path(FILES.list).is_none()
+        && !(command == CommandKind::Run && r.path(TEST_ENGINE.plan_file).is_some())
+        && runner.is_none_or(|runner| runner.framework().targets == runner::Targets::Walk);
     let include_pattern = runner
         .and_then(|runner| {
             r.non_empty(FILES.pattern)
                 .or_else(|| runner_defaults::default_pattern(runner))
         })
-        .and_then(|pattern| r.pattern("pattern", pattern));
+        .and_then(|pattern| r.pattern("pattern", pattern, walks));
     let exclude = Sourced {
         value: r.value(FILES.exclude_pattern),
         origin: r.origin(&FILES.exclude_pattern),
     };
-    let exclude_pattern = r.pattern("exclude pattern", exclude);
+    let exclude_pattern = r.pattern("exclude pattern", exclude, walks);
 
     let (Some(runner), Some(exclude_pattern), true) =
         (runner, exclude_pattern, r.problems.is_empty())

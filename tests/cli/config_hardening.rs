@@ -218,3 +218,34 @@ fn misspelt_variables_are_warned_about_once_by_every_command() {
         );
     }
 }
+
+#[test]
+fn a_bad_pattern_that_no_walk_uses_stops_nothing() {
+    // As in the Go client: with a files list, a selector file or a plan
+    // file, the patterns are not used, so a bad one is no error.
+    let dir = TestDir::new();
+    dir.write("tests/test_a.py", "def test_a():\n    pass\n");
+    dir.write("files.txt", "tests/test_a.py\n");
+    let listed = dir
+        .bktec()
+        .env(PYTEST.0, PYTEST.1)
+        .args([
+            "list",
+            "--files",
+            "files.txt",
+            "--test-file-pattern",
+            "{a,b",
+        ])
+        .output();
+    listed.assert_success();
+    assert_eq!(listed.stdout(), "tests/test_a.py\n");
+    // Where discovery walks, it is a configuration error naming its origin.
+    dir.bktec()
+        .env(PYTEST.0, PYTEST.1)
+        .args(["list", "--test-file-pattern", "{a,b"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains(
+            "error parsing test file pattern \"{a,b\" (from --test-file-pattern)",
+        );
+}
