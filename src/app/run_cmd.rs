@@ -5,7 +5,9 @@
 
 use super::Context;
 use super::connect::{api_client, build_runner, tokens};
+use super::durations_cmd::store;
 use super::error::BktecError;
+use super::local::plan_locally;
 use super::report_back::{Server, declare_failure, post_metadata, uploader};
 use super::request::build_request;
 use crate::api::{ApiClient, ApiError, PlanLookup, PlanSource, acquire_plan};
@@ -15,9 +17,7 @@ use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::execute::{ProcessAttempts, Verdict, check_result_path, execute, verdict};
 use crate::exit_code;
-use crate::plan::{
-    TestCase, TestFormat, TestPlan, local_plan, read_plan_file, split_summary, trim,
-};
+use crate::plan::{TestCase, TestFormat, TestPlan, read_plan_file, split_summary, trim};
 use crate::process::Signals;
 use crate::report::{PlanOrigin, Reporter, RunEvent};
 use crate::runner::{self, Runner, TargetOrigin};
@@ -44,6 +44,7 @@ enum Stop {
 pub(super) fn run_tests(
     context: &Context,
     overrides: crate::config::CliOverrides,
+    store_durations: bool,
     shell: &mut Shell,
 ) -> Result<u8, BktecError> {
     let settings = context.settings(overrides, CommandKind::Run)?;
@@ -141,6 +142,13 @@ pub(super) fn run_tests(
         (outcome, attempts.into_signals())
     });
 
+    // D31: this run's measured durations, for a single local run.
+    if store_durations {
+        let results: Vec<_> = outcome.record.results().cloned().collect();
+        let line = store(context, &settings, &results, None)?;
+        shell.err(&format!("{line}\n"));
+    }
+
     // D23: the one decision of how the run ends.
     let verdict = verdict(&outcome);
     if let Verdict::NoTests = verdict
@@ -224,7 +232,15 @@ fn plan_this_job(
                     job: settings.node_index,
                 },
             );
-            return Ok(Ok(local(local_plan(targets, settings.parallelism))));
+            let plan = plan_locally(
+                context,
+                settings,
+                targets,
+                settings.parallelism,
+                Some(runner),
+                shell,
+            )?;
+            return Ok(Ok(local(plan)));
         }
         PlanMode::TestEngine(api) => api,
     };
@@ -275,9 +291,17 @@ fn plan_this_job(
         }
         PlanSource::Fallback { reason } => {
             reporter.report(shell, RunEvent::Fallback(&reason));
+            let plan = plan_locally(
+                context,
+                settings,
+                targets,
+                settings.parallelism,
+                Some(runner),
+                shell,
+            )?;
             Planned {
                 minted_upload_token: tokens.upload,
-                ..local(local_plan(targets, settings.parallelism))
+                ..local(plan)
             }
         }
     }))
