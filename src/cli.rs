@@ -92,6 +92,9 @@ pub struct PlanCmd {
     /// Upload this pipeline template with the plan's identifier and parallelism.
     #[arg(long, value_name = "TEMPLATE", help_heading = "Plan output")]
     pub pipeline_upload: Option<String>,
+    /// Print each job's predicted time, the lower bound and their ratio (to stderr when another output is given).
+    #[arg(long, help_heading = "Plan output")]
+    pub explain: bool,
 }
 
 /// `bktec list`.

@@ -16,7 +16,7 @@ use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::config::{CliOverrides, EnvVars};
 use crate::exit_code;
-use crate::plan::split_summary;
+use crate::plan::{explain, split_summary};
 use crate::report::{Reporter, RunEvent};
 use crate::runner::{Runner, RunnerKind};
 use crate::shell::Shell;
@@ -29,6 +29,8 @@ struct Planned {
     document: serde_json::Value,
     /// Whether the plan has no test for any job (D26).
     runs_nothing: bool,
+    /// What `--explain` prints (D32).
+    explanation: Option<String>,
 }
 
 /// Which output the command writes.
@@ -36,6 +38,8 @@ enum Output<'a> {
     Json,
     PlanOut(&'a str),
     PipelineUpload(&'a str),
+    /// Only `--explain`.
+    Explain,
 }
 
 /// Runs `bktec plan`.
@@ -53,6 +57,7 @@ pub(super) fn plan(
         (true, None, None) => Output::Json,
         (false, Some(path), None) => Output::PlanOut(path),
         (false, None, Some(template)) => Output::PipelineUpload(template),
+        (false, None, None) if cmd.explain => Output::Explain,
         (false, None, None) => {
             return Err(BktecError::Usage(UsageError::NoPlanOutput));
         }
@@ -82,7 +87,7 @@ pub(super) fn plan(
         Output::PlanOut(path) => Some(Box::new(
             File::create(path).map_err(|error| PlanOutputError::Open { error })?,
         )),
-        Output::Json | Output::PipelineUpload(_) => None,
+        Output::Json | Output::PipelineUpload(_) | Output::Explain => None,
     };
     let discovery = context.discover(&settings, shell)?;
     let fallback_parallelism = if settings.max_parallelism > 0 {
@@ -108,6 +113,7 @@ pub(super) fn plan(
                 parallelism: i64::from(settings.parallelism),
                 document: serde_json::to_value(&plan).expect("a plan serializes"),
                 runs_nothing: plan.runs_nothing(),
+                explanation: explain(&plan),
             }
         }
         PlanMode::TestEngine(api) => {
@@ -165,6 +171,7 @@ pub(super) fn plan(
                     parallelism: fallback_parallelism,
                     document: serde_json::to_value(&plan).expect("a plan serializes"),
                     runs_nothing: plan.runs_nothing(),
+                    explanation: explain(&plan),
                 })
             };
             // The same acquisition as `run`, without the cache lookup (11.1).
@@ -209,6 +216,7 @@ pub(super) fn plan(
                         parallelism: i64::from(plan.parallelism),
                         document,
                         runs_nothing: plan.runs_nothing(),
+                        explanation: explain(&plan),
                     }
                 }
                 // An error plan falls back for every output; --plan-out no
@@ -220,7 +228,19 @@ pub(super) fn plan(
     if planned.parallelism == 0 {
         shell.warn("Parallelism is 0, there is nothing to run.");
     }
+    if cmd.explain {
+        let text = planned.explanation.as_deref().unwrap_or(
+            "The plan has no estimated durations (no timing history), so there is nothing to explain.\n",
+        );
+        // D19: with another output, stdout carries only that output.
+        if let Output::Explain = output {
+            shell.out(text);
+        } else {
+            shell.err(text);
+        }
+    }
     match output {
+        Output::Explain => Ok(exit_code::SUCCESS),
         Output::Json => {
             let line = serde_json::json!({
                 EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER: planned.identifier,

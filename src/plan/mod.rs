@@ -3,6 +3,7 @@
 //! prefixes (5.6) and the split summary (10.3).
 
 mod durations;
+mod explain;
 mod file;
 mod local;
 mod model;
@@ -11,6 +12,7 @@ mod summary;
 mod timed;
 
 pub(crate) use durations::{DurationsError, DurationsSource, read_durations, write_durations};
+pub(crate) use explain::explain;
 pub(crate) use file::{PlanFileError, read_plan_file};
 pub(crate) use local::local_plan;
 pub(crate) use model::{TestCase, TestFormat, TestPlan};

@@ -419,3 +419,24 @@ fn run_store_durations_keeps_this_runs_measurements() {
         .assert_stderr_contains("Stored the durations of 6 tests");
     assert_measured(&stored(&dir));
 }
+
+#[test]
+fn explain_prints_each_job_the_lower_bound_and_the_ratio() {
+    let dir = skewed_project();
+    let out = pytest_bktec(&dir)
+        .args(["plan", "--explain", "--parallelism", "3"])
+        .output();
+    out.assert_success()
+        .assert_stdout_contains("  job 0: ")
+        .assert_stdout_contains("  job 2: ")
+        .assert_stdout_contains(
+            "Lower bound: 8.167s (the larger of total / jobs = 8.167s and the longest single entry = 6.000s)",
+        )
+        .assert_stdout_contains("x the lower bound");
+    // With --plan-out -, stdout is only the plan (D19).
+    let out = pytest_bktec(&dir)
+        .args(["plan", "--explain", "--plan-out", "-", "--parallelism", "3"])
+        .output();
+    out.assert_success().assert_stderr_contains("Lower bound: ");
+    let _: Value = serde_json::from_str(&out.stdout()).expect("stdout is only the plan");
+}
