@@ -18,4 +18,6 @@ pub(crate) use local::local_plan;
 pub(crate) use model::{TestCase, TestFormat, TestPlan};
 pub(crate) use prefix::{TrimError, trim};
 pub(crate) use summary::split_summary;
+#[doc(hidden)]
+pub use timed::plan_for_bench;
 pub(crate) use timed::{example, file_of, timed_plan};

@@ -219,6 +219,43 @@ pub(crate) fn example(node_id: String, scope: String, name: String) -> TestCase 
     }
 }
 
+/// For `benches/plan.rs`: reads a durations document and plans `targets`
+/// over `parallelism` jobs, with `collected` standing in for pytest's
+/// collection of the files to split (collection is not the planner's
+/// cost). Returns each job's predicted time in milliseconds.
+#[doc(hidden)]
+pub fn plan_for_bench(
+    targets: &[String],
+    parallelism: u32,
+    durations_json: &[u8],
+    collected: &[String],
+) -> Vec<f64> {
+    let history = Durations::parse(durations_json, std::path::Path::new("bench"), "bench")
+        .expect("the benchmark writes a valid durations file");
+    let collect = |files: &[String]| -> Result<Vec<TestCase>, std::convert::Infallible> {
+        Ok(collected
+            .iter()
+            .filter(|id| files.iter().any(|f| f == file_of(id)))
+            .map(|id| example(id.clone(), file_of(id).to_string(), String::new()))
+            .collect())
+    };
+    let planned = match timed_plan(targets, parallelism, &history, Some(collect)) {
+        Ok(planned) => planned,
+        Err(never) => match never {},
+    };
+    planned
+        .plan
+        .tasks
+        .values()
+        .map(|t| {
+            t.tests
+                .iter()
+                .filter_map(|c| c.estimated_duration)
+                .fold(0.0, |sum, ms| sum + ms)
+        })
+        .collect()
+}
+
 fn seconds_text(us: u64) -> String {
     format!("{:.3}s", us as f64 / 1e6)
 }
