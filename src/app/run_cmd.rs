@@ -3,6 +3,8 @@
 //! verdict (D23), report, and send back what Test Engine and the agent need.
 //! Each stage says what happened through the reporter (S11).
 
+use std::time::Duration;
+
 use super::Context;
 use super::connect::{api_client, build_runner, tokens};
 use super::durations_cmd::store;
@@ -127,6 +129,12 @@ pub(super) fn run_tests(
         .map(|t| t.expose().to_string())
         .unwrap_or_default();
     let policy = settings.retry;
+    // D32: the plan's prediction for this job, against the time it takes.
+    let predicted: Option<f64> = tests
+        .iter()
+        .map(|t| t.estimated_duration)
+        .try_fold(0.0, |sum, ms| Some(sum + ms?));
+    let started = std::time::Instant::now();
     let (outcome, mut signals) = runtime.block_on(async {
         let mut attempts =
             ProcessAttempts::new(&runner, signals, &token, settings.cancel_grace_period)
@@ -141,6 +149,7 @@ pub(super) fn run_tests(
         .await;
         (outcome, attempts.into_signals())
     });
+    let actual = started.elapsed();
 
     // D31: this run's measured durations, for a single local run.
     if store_durations {
@@ -177,6 +186,11 @@ pub(super) fn run_tests(
         // 9.5 rule 1: no promise, report or metadata after a signal.
         return Ok(verdict.status());
     }
+    if let Some(predicted) = predicted.and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
+    {
+        reporter.report(shell, RunEvent::Timing { predicted, actual });
+    }
+
     // The handlers installed for the attempts stay: a SIGINT or SIGTERM while
     // the metadata is sent ends bktec at once rather than after the retries.
     let timeline = reporter.take_timeline();

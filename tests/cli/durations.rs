@@ -161,6 +161,14 @@ fn the_plan_is_deterministic_and_splits_the_slow_file_without_losing_tests() {
     let (first, plan) = plan_out(&dir, 3);
     let (second, _) = plan_out(&dir, 3);
     assert_eq!(first, second, "two runs give byte-identical plans");
+    for job in 0..3 {
+        let out = pytest_bktec(&dir)
+            .env("BUILDKITE_PARALLEL_JOB", job.to_string())
+            .args(["plan", "--plan-out", "-", "--parallelism", "3"])
+            .output();
+        out.assert_success();
+        assert_eq!(out.stdout(), first, "job {job} computes the same plan");
+    }
 
     let all = entries(&plan);
     let paths: Vec<&str> = all.iter().map(|(_, p, _)| p.as_str()).collect();
@@ -230,11 +238,16 @@ fn three_real_jobs_run_every_test_exactly_once() {
         .collect();
     for child in children {
         let out = child.wait_with_output().expect("wait for bktec");
+        let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
+            "{stdout}\n{}",
             String::from_utf8_lossy(&out.stderr)
+        );
+        // D32: the report shows the job's predicted and actual time.
+        assert!(
+            stdout.contains("This node was predicted to take "),
+            "{stdout}"
         );
     }
     let mut runs: BTreeMap<String, usize> = BTreeMap::new();
