@@ -2,7 +2,9 @@
 //! and running meet (S9). `run` and `plan` have a file each.
 
 mod connect;
+mod durations_cmd;
 mod error;
+mod local;
 #[cfg(test)]
 mod pipeline_tests;
 mod plan_cmd;
@@ -12,7 +14,7 @@ mod run_cmd;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, ConfigCmd, ListCmd, RunCmd};
+use crate::cli::{Cli, Command, ConfigCmd, DurationsAction, DurationsCmd, ListCmd, RunCmd};
 use crate::config::registry::{CommandKind, DEBUG};
 use crate::config::resolve::resolve_with;
 use crate::config::runner_defaults::CollectorProbe;
@@ -49,10 +51,16 @@ pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecErr
     };
     let context = Context { env, choice, cwd };
     match cli.command {
-        None => run_cmd::run_tests(&context, with_debug(CliOverrides::default()), shell),
-        Some(Command::Run(RunCmd { settings })) => {
-            run_cmd::run_tests(&context, with_debug(settings.overrides), shell)
-        }
+        None => run_cmd::run_tests(&context, with_debug(CliOverrides::default()), false, shell),
+        Some(Command::Run(RunCmd {
+            settings,
+            store_durations,
+        })) => run_cmd::run_tests(
+            &context,
+            with_debug(settings.overrides),
+            store_durations,
+            shell,
+        ),
         Some(Command::Plan(cmd)) => {
             let overrides = with_debug(cmd.settings.overrides.clone());
             plan_cmd::plan(&context, overrides, &cmd, shell)
@@ -63,6 +71,13 @@ pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecErr
         }
         Some(Command::Config(ConfigCmd { settings, json })) => {
             show_config(&context, with_debug(settings.overrides), json, shell)
+        }
+        Some(Command::Durations(DurationsCmd {
+            action: DurationsAction::Update(cmd),
+        })) => {
+            let settings =
+                context.settings(with_debug(cmd.settings.overrides), CommandKind::Durations)?;
+            durations_cmd::update(&context, &settings, &cmd.result_files, cmd.prune, shell)
         }
     }
 }

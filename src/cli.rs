@@ -62,6 +62,8 @@ pub enum Command {
     List(ListCmd),
     /// Show every resolved setting with its value and origin.
     Config(ConfigCmd),
+    /// Keep the timing history that local plans are made from current.
+    Durations(DurationsCmd),
 }
 
 /// `bktec run`.
@@ -70,6 +72,9 @@ pub struct RunCmd {
     /// The setting flags.
     #[command(flatten)]
     pub settings: SettingArgs<RunScope>,
+    /// Merge this run's measured durations into the durations file (for a single local run).
+    #[arg(long, help_heading = "Timing history")]
+    pub store_durations: bool,
 }
 
 /// `bktec plan`.
@@ -87,6 +92,9 @@ pub struct PlanCmd {
     /// Upload this pipeline template with the plan's identifier and parallelism.
     #[arg(long, value_name = "TEMPLATE", help_heading = "Plan output")]
     pub pipeline_upload: Option<String>,
+    /// Print each job's predicted time, the lower bound and their ratio (to stderr when another output is given).
+    #[arg(long, help_heading = "Plan output")]
+    pub explain: bool,
 }
 
 /// `bktec list`.
@@ -111,6 +119,35 @@ pub struct ConfigCmd {
     pub json: bool,
 }
 
+/// `bktec durations`.
+#[derive(Debug, Args)]
+pub struct DurationsCmd {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: DurationsAction,
+}
+
+/// The `bktec durations` commands.
+#[derive(Debug, Subcommand)]
+pub enum DurationsAction {
+    /// Merge measured durations from result files into the durations file.
+    Update(DurationsUpdateCmd),
+}
+
+/// `bktec durations update`.
+#[derive(Debug, Args)]
+pub struct DurationsUpdateCmd {
+    /// The setting flags.
+    #[command(flatten)]
+    pub settings: SettingArgs<DurationsScope>,
+    /// Collector JSON or JUnit XML result files, from any jobs.
+    #[arg(required = true, value_name = "RESULT_FILE")]
+    pub result_files: Vec<PathBuf>,
+    /// Drop tests whose file is no longer discovered.
+    #[arg(long)]
+    pub prune: bool,
+}
+
 /// Which command a [`SettingArgs`] belongs to.
 pub trait CommandScope {
     /// The command.
@@ -129,6 +166,9 @@ pub struct ListScope;
 /// Marker for `config`.
 #[derive(Debug)]
 pub struct ConfigScope;
+/// Marker for `durations update`.
+#[derive(Debug)]
+pub struct DurationsScope;
 
 impl CommandScope for RunScope {
     const KIND: CommandKind = CommandKind::Run;
@@ -141,6 +181,9 @@ impl CommandScope for ListScope {
 }
 impl CommandScope for ConfigScope {
     const KIND: CommandKind = CommandKind::Config;
+}
+impl CommandScope for DurationsScope {
+    const KIND: CommandKind = CommandKind::Durations;
 }
 
 /// The setting flags a command accepts, generated from the registry.

@@ -16,7 +16,7 @@ pub mod discover;
 mod execute;
 mod exit_code;
 pub mod glob;
-mod plan;
+pub mod plan;
 mod process;
 mod report;
 pub mod results;

@@ -14,8 +14,9 @@ use crate::config::ConfigError;
 use crate::config::registry::CommandKind;
 use crate::discover::DiscoverError;
 use crate::exit_code;
-use crate::plan::PlanFileError;
-use crate::runner::{PreflightError, RunnerError, TargetError};
+use crate::plan::{DurationsError, PlanFileError};
+use crate::results::ResultsError;
+use crate::runner::{CollectError, PreflightError, RunnerError, TargetError};
 
 /// An error that ends a bktec command.
 ///
@@ -45,6 +46,17 @@ pub enum BktecError {
     Runner(RunnerError),
     /// The plan file is unusable.
     PlanFile(PlanFileError),
+    /// The durations file is unusable (D31).
+    Durations {
+        /// The command being run.
+        command: CommandKind,
+        /// What is wrong.
+        source: DurationsError,
+    },
+    /// A result file given to `bktec durations update` is unusable.
+    DurationsResults(ResultsError),
+    /// pytest could not collect the tests of a file to split (D31).
+    Split(CollectError),
     /// A test target that no argument can carry unambiguously (D24).
     Target(TargetError),
     /// A pytest pre-flight check failed (7.6); exits 1 as the Go client does.
@@ -80,6 +92,14 @@ impl fmt::Display for BktecError {
             }
             BktecError::Runner(err) => write!(f, "bktec run: {err}"),
             BktecError::PlanFile(err) => write!(f, "bktec run: {err}"),
+            BktecError::Durations { command, source } => {
+                write!(f, "bktec {}: {source}", command.name())
+            }
+            BktecError::DurationsResults(err) => write!(f, "bktec durations: {err}"),
+            BktecError::Split(err) => write!(
+                f,
+                "failed to split files longer than their fair share into their tests: {err}"
+            ),
             BktecError::Target(err) => write!(f, "bktec run: {err}"),
             BktecError::Preflight(err) => write!(f, "{err}"),
             BktecError::Api(err) => write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err)),
@@ -103,6 +123,9 @@ impl Error for BktecError {
             BktecError::Discover { source, .. } => source.source(),
             BktecError::Runner(err) => err.source(),
             BktecError::PlanFile(err) => err.source(),
+            BktecError::Durations { source, .. } => source.source(),
+            BktecError::Split(err) => err.source(),
+            BktecError::DurationsResults(err) => err.source(),
             BktecError::Target(err) => err.source(),
             BktecError::Preflight(err) => err.source(),
             BktecError::Usage(err) => err.source(),
@@ -126,6 +149,9 @@ impl BktecError {
             | BktecError::Discover { .. }
             | BktecError::Runner(_)
             | BktecError::PlanFile(_)
+            | BktecError::Durations { .. }
+            | BktecError::Split(_)
+            | BktecError::DurationsResults(_)
             | BktecError::Target(_)
             | BktecError::Api(_)
             | BktecError::NoTestsAssigned

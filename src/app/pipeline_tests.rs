@@ -109,6 +109,9 @@ fn flag_overrides(command: CommandKind, setting: &Setting, value: &str) -> Optio
                 Some(Command::Plan(c)) => c.settings.overrides,
                 Some(Command::List(c)) => c.settings.overrides,
                 Some(Command::Config(c)) => c.settings.overrides,
+                Some(Command::Durations(c)) => match c.action {
+                    cli::DurationsAction::Update(u) => u.settings.overrides,
+                },
                 None => CliOverrides::default(),
             };
             if let Some(debug) = parsed.debug {

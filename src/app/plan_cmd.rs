@@ -6,17 +6,19 @@ use std::io::Write;
 use super::Context;
 use super::connect::{api_client, build_runner, tokens};
 use super::error::BktecError;
+use super::local::{durations_source, plan_locally};
 use super::request::build_request;
 use crate::agent::pipeline_upload;
 use crate::api::{ApiClient, FallbackReason, PlanLookup, PlanSource, acquire_plan};
 use crate::cli::{PlanCmd, UsageError};
+use crate::config::RunSettings;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::config::{CliOverrides, EnvVars};
 use crate::exit_code;
-use crate::plan::{local_plan, split_summary};
+use crate::plan::{explain, split_summary};
 use crate::report::{Reporter, RunEvent};
-use crate::runner::RunnerKind;
+use crate::runner::{Runner, RunnerKind};
 use crate::shell::Shell;
 
 /// What the plan command produced.
@@ -27,6 +29,8 @@ struct Planned {
     document: serde_json::Value,
     /// Whether the plan has no test for any job (D26).
     runs_nothing: bool,
+    /// What `--explain` prints (D32).
+    explanation: Option<String>,
 }
 
 /// Which output the command writes.
@@ -34,6 +38,8 @@ enum Output<'a> {
     Json,
     PlanOut(&'a str),
     PipelineUpload(&'a str),
+    /// Only `--explain`.
+    Explain,
 }
 
 /// Runs `bktec plan`.
@@ -51,6 +57,7 @@ pub(super) fn plan(
         (true, None, None) => Output::Json,
         (false, Some(path), None) => Output::PlanOut(path),
         (false, None, Some(template)) => Output::PipelineUpload(template),
+        (false, None, None) if cmd.explain => Output::Explain,
         (false, None, None) => {
             return Err(BktecError::Usage(UsageError::NoPlanOutput));
         }
@@ -80,7 +87,7 @@ pub(super) fn plan(
         Output::PlanOut(path) => Some(Box::new(
             File::create(path).map_err(|error| PlanOutputError::Open { error })?,
         )),
-        Output::Json | Output::PipelineUpload(_) => None,
+        Output::Json | Output::PipelineUpload(_) | Output::Explain => None,
     };
     let discovery = context.discover(&settings, shell)?;
     let fallback_parallelism = if settings.max_parallelism > 0 {
@@ -91,13 +98,22 @@ pub(super) fn plan(
     let planned = match &settings.mode {
         PlanMode::Local => {
             shell.err("Buildkite Test Engine Client: No Test Engine suite is configured; planning locally.\n");
-            let mut plan = local_plan(&discovery.targets, settings.parallelism);
+            let runner = history_runner(context, &settings)?;
+            let mut plan = plan_locally(
+                context,
+                &settings,
+                &discovery.targets,
+                settings.parallelism,
+                runner.as_ref(),
+                shell,
+            )?;
             plan.identifier = settings.plan_identifier.clone();
             Planned {
                 identifier: settings.plan_identifier.clone(),
                 parallelism: i64::from(settings.parallelism),
                 document: serde_json::to_value(&plan).expect("a plan serializes"),
                 runs_nothing: plan.runs_nothing(),
+                explanation: explain(&plan),
             }
         }
         PlanMode::TestEngine(api) => {
@@ -141,14 +157,22 @@ pub(super) fn plan(
                 }
                 let jobs = u32::try_from(fallback_parallelism)
                     .expect("parallelism and max-parallelism validated to 1..=1000");
-                let mut plan = local_plan(&discovery.targets, jobs);
+                let mut plan = plan_locally(
+                    context,
+                    &settings,
+                    &discovery.targets,
+                    jobs,
+                    runner.as_ref(),
+                    shell,
+                )?;
                 plan.identifier = api.plan_identifier.clone();
-                Planned {
+                Ok::<_, BktecError>(Planned {
                     identifier: api.plan_identifier.clone(),
                     parallelism: fallback_parallelism,
                     document: serde_json::to_value(&plan).expect("a plan serializes"),
                     runs_nothing: plan.runs_nothing(),
-                }
+                    explanation: explain(&plan),
+                })
             };
             // The same acquisition as `run`, without the cache lookup (11.1).
             let acquired = runtime
@@ -176,7 +200,7 @@ pub(super) fn plan(
                 PlanSource::Server(plan)
                     if plan.runs_nothing() && matches!(output, Output::PlanOut(_)) =>
                 {
-                    fallback(&FallbackReason::ErrorPlan, &mut reporter, shell)
+                    fallback(&FallbackReason::ErrorPlan, &mut reporter, shell)?
                 }
                 PlanSource::Server(plan) => {
                     if let Some(summary) = split_summary(&plan) {
@@ -192,18 +216,31 @@ pub(super) fn plan(
                         parallelism: i64::from(plan.parallelism),
                         document,
                         runs_nothing: plan.runs_nothing(),
+                        explanation: explain(&plan),
                     }
                 }
                 // An error plan falls back for every output; --plan-out no
                 // longer passes it through (D26 replaces 11.3).
-                PlanSource::Fallback { reason } => fallback(&reason, &mut reporter, shell),
+                PlanSource::Fallback { reason } => fallback(&reason, &mut reporter, shell)?,
             }
         }
     };
     if planned.parallelism == 0 {
         shell.warn("Parallelism is 0, there is nothing to run.");
     }
+    if cmd.explain {
+        let text = planned.explanation.as_deref().unwrap_or(
+            "The plan has no estimated durations (no timing history), so there is nothing to explain.\n",
+        );
+        // D19: with another output, stdout carries only that output.
+        if let Output::Explain = output {
+            shell.out(text);
+        } else {
+            shell.err(text);
+        }
+    }
     match output {
+        Output::Explain => Ok(exit_code::SUCCESS),
         Output::Json => {
             let line = serde_json::json!({
                 EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER: planned.identifier,
@@ -259,6 +296,18 @@ pub(super) fn plan(
                 .and_then(|c| u8::try_from(c).ok())
                 .unwrap_or(exit_code::CONFIG_ERROR))
         }
+    }
+}
+
+/// The runner that splits files for a local plan with timing history
+/// (D31): pytest only, and only when there is history to plan with.
+fn history_runner(context: &Context, settings: &RunSettings) -> Result<Option<Runner>, BktecError> {
+    let has_history =
+        durations_source(context, settings).is_some_and(|source| source.path.is_file());
+    if settings.runner == RunnerKind::Pytest && has_history {
+        build_runner(context, settings).map(Some)
+    } else {
+        Ok(None)
     }
 }
 

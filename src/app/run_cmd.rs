@@ -3,9 +3,13 @@
 //! verdict (D23), report, and send back what Test Engine and the agent need.
 //! Each stage says what happened through the reporter (S11).
 
+use std::time::Duration;
+
 use super::Context;
 use super::connect::{api_client, build_runner, tokens};
+use super::durations_cmd::store;
 use super::error::BktecError;
+use super::local::plan_locally;
 use super::report_back::{Server, declare_failure, post_metadata, uploader};
 use super::request::build_request;
 use crate::api::{ApiClient, ApiError, PlanLookup, PlanSource, acquire_plan};
@@ -15,9 +19,7 @@ use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::execute::{ProcessAttempts, Verdict, check_result_path, execute, verdict};
 use crate::exit_code;
-use crate::plan::{
-    TestCase, TestFormat, TestPlan, local_plan, read_plan_file, split_summary, trim,
-};
+use crate::plan::{TestCase, TestFormat, TestPlan, read_plan_file, split_summary, trim};
 use crate::process::Signals;
 use crate::report::{PlanOrigin, Reporter, RunEvent};
 use crate::runner::{self, Runner, TargetOrigin};
@@ -44,6 +46,7 @@ enum Stop {
 pub(super) fn run_tests(
     context: &Context,
     overrides: crate::config::CliOverrides,
+    store_durations: bool,
     shell: &mut Shell,
 ) -> Result<u8, BktecError> {
     let settings = context.settings(overrides, CommandKind::Run)?;
@@ -126,6 +129,12 @@ pub(super) fn run_tests(
         .map(|t| t.expose().to_string())
         .unwrap_or_default();
     let policy = settings.retry;
+    // D32: the plan's prediction for this job, against the time it takes.
+    let predicted: Option<f64> = tests
+        .iter()
+        .map(|t| t.estimated_duration)
+        .try_fold(0.0, |sum, ms| Some(sum + ms?));
+    let started = std::time::Instant::now();
     let (outcome, mut signals) = runtime.block_on(async {
         let mut attempts =
             ProcessAttempts::new(&runner, signals, &token, settings.cancel_grace_period)
@@ -140,6 +149,14 @@ pub(super) fn run_tests(
         .await;
         (outcome, attempts.into_signals())
     });
+    let actual = started.elapsed();
+
+    // D31: this run's measured durations, for a single local run.
+    if store_durations {
+        let results: Vec<_> = outcome.record.results().cloned().collect();
+        let line = store(context, &settings, &results, None)?;
+        shell.err(&format!("{line}\n"));
+    }
 
     // D23: the one decision of how the run ends.
     let verdict = verdict(&outcome);
@@ -169,6 +186,11 @@ pub(super) fn run_tests(
         // 9.5 rule 1: no promise, report or metadata after a signal.
         return Ok(verdict.status());
     }
+    if let Some(predicted) = predicted.and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
+    {
+        reporter.report(shell, RunEvent::Timing { predicted, actual });
+    }
+
     // The handlers installed for the attempts stay: a SIGINT or SIGTERM while
     // the metadata is sent ends bktec at once rather than after the retries.
     let timeline = reporter.take_timeline();
@@ -224,7 +246,15 @@ fn plan_this_job(
                     job: settings.node_index,
                 },
             );
-            return Ok(Ok(local(local_plan(targets, settings.parallelism))));
+            let plan = plan_locally(
+                context,
+                settings,
+                targets,
+                settings.parallelism,
+                Some(runner),
+                shell,
+            )?;
+            return Ok(Ok(local(plan)));
         }
         PlanMode::TestEngine(api) => api,
     };
@@ -275,9 +305,17 @@ fn plan_this_job(
         }
         PlanSource::Fallback { reason } => {
             reporter.report(shell, RunEvent::Fallback(&reason));
+            let plan = plan_locally(
+                context,
+                settings,
+                targets,
+                settings.parallelism,
+                Some(runner),
+                shell,
+            )?;
             Planned {
                 minted_upload_token: tokens.upload,
-                ..local(local_plan(targets, settings.parallelism))
+                ..local(plan)
             }
         }
     }))

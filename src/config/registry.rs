@@ -628,6 +628,18 @@ registry! {
             hidden: false,
             range: Range::NotNumeric,
         }
+        /// Timing history for local planning (D31): a JSON object of pytest node ids to seconds, pytest-split's `.test_durations` format. A missing default file means no history; a missing named file is an error. A relative path in bktec.toml is relative to the file's directory.
+        durations: ConfigPath {
+            key: "files.durations",
+            env: &[EnvVars::BUILDKITE_TEST_ENGINE_DURATIONS_FILE],
+            flag: Some("durations-file"),
+            default: Some(".test_durations"),
+            placement: Placement::Everywhere,
+            scope: Scope::All,
+            group: Group::Files,
+            hidden: false,
+            range: Range::NotNumeric,
+        }
     }
     /// Retries of failed tests.
     retry (RETRY: RetryKeys): RetryOptions {

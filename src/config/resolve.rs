@@ -110,6 +110,10 @@ pub struct RunSettings {
     pub files_list: Option<Sourced<PathBuf>>,
     /// A row file of selectors (`--selector-file`).
     pub selector_file: Option<Sourced<PathBuf>>,
+    /// The timing history (D31): the built-in default (which may be
+    /// missing) or a file the user named (which must exist); `None` when set
+    /// to an empty value.
+    pub durations: Option<Sourced<PathBuf>>,
     /// Retries.
     pub retry: RetryPolicy,
     /// The number of parallel jobs.
@@ -399,7 +403,7 @@ pub(crate) fn resolve_with(
             }
         }
         CommandKind::Plan => check_plan_rules(&mut r, parallelism),
-        CommandKind::List | CommandKind::Config => {}
+        CommandKind::List | CommandKind::Config | CommandKind::Durations => {}
     }
 
     // The patterns matter only where discovery walks the tree: not with a
@@ -430,10 +434,14 @@ pub(crate) fn resolve_with(
     };
     // Only commands that run the tests need the test command; the others do
     // not pay for the probe its default may need.
+    // A local `plan` with timing history may split files with the test
+    // command's own pytest (D31, D13), so it needs the command too.
+    let durations = r.path(FILES.durations);
+    let has_history = durations.as_ref().is_some_and(|d| d.value.is_file());
     let runs_tests = match command {
         CommandKind::Run | CommandKind::Config => true,
-        CommandKind::Plan => matches!(mode, PlanMode::TestEngine(_)),
-        CommandKind::List => false,
+        CommandKind::Plan => matches!(mode, PlanMode::TestEngine(_)) || has_history,
+        CommandKind::List | CommandKind::Durations => false,
     };
     // A blank command (only spaces) is no command: the runner's default
     // applies, as the runner itself decided before (D14).
@@ -461,6 +469,7 @@ pub(crate) fn resolve_with(
         exclude_pattern,
         files_list: r.path(FILES.list),
         selector_file,
+        durations,
         retry: RetryPolicy {
             count: u32::try_from(retry_count).expect("retry.count is range-checked (D27)"),
             retry_muted: !r.value(RETRY.disable_for_muted).0,
@@ -647,6 +656,7 @@ mod tests {
             CommandKind::Plan,
             CommandKind::List,
             CommandKind::Config,
+            CommandKind::Durations,
         ] {
             assert_eq!(problems(&[], command), Vec::<String>::new(), "{command:?}");
         }

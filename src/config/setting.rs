@@ -96,6 +96,8 @@ pub enum CommandKind {
     List,
     /// `bktec config`.
     Config,
+    /// `bktec durations update`.
+    Durations,
 }
 
 impl CommandKind {
@@ -106,6 +108,7 @@ impl CommandKind {
             CommandKind::Plan => "plan",
             CommandKind::List => "list",
             CommandKind::Config => "config",
+            CommandKind::Durations => "durations",
         }
     }
 }
@@ -210,10 +213,12 @@ impl Setting {
     pub fn accepted_by(&self, command: CommandKind) -> bool {
         match (self.scope, command) {
             (Scope::All, _) | (_, CommandKind::Config) => true,
-            (Scope::RunOnly, CommandKind::Run | CommandKind::List) => true,
+            (Scope::RunOnly, CommandKind::Run | CommandKind::List | CommandKind::Durations) => true,
             (Scope::RunOnly, CommandKind::Plan) => false,
             (Scope::PlanOnly, CommandKind::Plan) => true,
-            (Scope::PlanOnly, CommandKind::Run | CommandKind::List) => false,
+            (Scope::PlanOnly, CommandKind::Run | CommandKind::List | CommandKind::Durations) => {
+                false
+            }
         }
     }
 

@@ -36,6 +36,7 @@ pub(super) fn apply_witness(tests: &mut Vec<TestResult>, witness: &Witness) {
                 path: id.clone(),
                 identifier: String::new(),
                 outcome: Outcome::Failed,
+                duration: None,
             })
         })
         .collect();
@@ -67,6 +68,7 @@ mod tests {
             path: id.into(),
             identifier: String::new(),
             outcome,
+            duration: None,
         }
     }
 

@@ -2,14 +2,22 @@
 //! local plan (12.1, D20), plans read from a file (`--plan-file`), location
 //! prefixes (5.6) and the split summary (10.3).
 
+mod durations;
+mod explain;
 mod file;
 mod local;
 mod model;
 mod prefix;
 mod summary;
+mod timed;
 
+pub(crate) use durations::{DurationsError, DurationsSource, read_durations, write_durations};
+pub(crate) use explain::explain;
 pub(crate) use file::{PlanFileError, read_plan_file};
 pub(crate) use local::local_plan;
 pub(crate) use model::{TestCase, TestFormat, TestPlan};
 pub(crate) use prefix::{TrimError, trim};
 pub(crate) use summary::split_summary;
+#[doc(hidden)]
+pub use timed::plan_for_bench;
+pub(crate) use timed::{example, file_of, timed_plan};

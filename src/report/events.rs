@@ -49,6 +49,14 @@ pub(crate) enum RunEvent<'a> {
     Fallback(&'a FallbackReason),
     /// Test Engine's split summary (behaviour document 10.3).
     SplitSummary(&'a str),
+    /// The time the plan predicted for this job's tests, and the time they
+    /// took, attempts and retries included (D32).
+    Timing {
+        /// The sum of this job's `estimated_duration`s.
+        predicted: std::time::Duration,
+        /// The wall time of the attempts.
+        actual: std::time::Duration,
+    },
     /// This job's plan is known.
     PlanReady {
         /// Where it came from.

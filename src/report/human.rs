@@ -87,6 +87,11 @@ impl Reporter {
                 }
             }
             RunEvent::SplitSummary(summary) => self.say(shell, summary),
+            RunEvent::Timing { predicted, actual } => self.say(shell, &format!(
+                "Buildkite Test Engine Client: This node was predicted to take {:.1}s and took {:.1}s.\n",
+                predicted.as_secs_f64(),
+                actual.as_secs_f64(),
+            )),
             RunEvent::PlanReady { origin, job, jobs } => {
                 if self.debug {
                     let source = match origin {

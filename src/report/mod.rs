@@ -158,6 +158,7 @@ mod tests {
             path: format!("{scope}::{name}"),
             identifier: String::new(),
             outcome,
+            duration: None,
         }
     }
 

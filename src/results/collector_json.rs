@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Mapping, Outcome, ParsedResults, ResultsError, TestResult};
+use super::{Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 const COLLECTION_ERROR_TAG: &str = "test.pytest_collection_error";
 
@@ -25,6 +25,14 @@ struct Entry {
     result: Option<String>,
     #[serde(default)]
     tags: Option<HashMap<String, serde_json::Value>>,
+    #[serde(default)]
+    history: Option<History>,
+}
+
+#[derive(Deserialize)]
+struct History {
+    #[serde(default)]
+    duration: Option<serde_json::Value>,
 }
 
 /// Parses collector JSON from `bytes` (read from `path`, for messages).
@@ -62,6 +70,11 @@ pub fn parse_collector_json(
             path: test_path,
             identifier: e.id,
             outcome: Outcome::from_result(e.result.as_deref()),
+            duration: e
+                .history
+                .and_then(|h| h.duration)
+                .and_then(|d| d.as_f64())
+                .and_then(seconds),
         });
     }
     Ok(parsed)
@@ -97,6 +110,12 @@ mod tests {
             ]
         );
         assert_eq!(parsed.tests[0].outcome, Outcome::Failed);
+        // `history.duration` is the duration; absent, it is unknown.
+        assert_eq!(
+            parsed.tests[0].duration,
+            Some(std::time::Duration::from_millis(40))
+        );
+        assert_eq!(parsed.tests[1].duration, None);
         assert_eq!(parsed.tests[3].outcome, Outcome::Other(String::new()));
         assert_eq!(
             parsed.run_error.as_deref(),

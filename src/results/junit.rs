@@ -4,17 +4,19 @@
 
 use std::io::BufRead;
 use std::path::Path;
+use std::time::Duration;
 
 use quick_xml::Reader;
 use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 
-use super::{Mapping, Outcome, ParsedResults, ResultsError, TestResult};
+use super::{Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 struct Case {
     classname: String,
     name: String,
     outcome: Outcome,
+    duration: Option<Duration>,
 }
 
 /// Parses JUnit XML streamed from `input` (read from `path`, for messages).
@@ -81,6 +83,12 @@ pub fn parse_junit(
                     classname: attribute(&element, b"classname").map_err(&attribute_error)?,
                     name: attribute(&element, b"name").map_err(&attribute_error)?,
                     outcome: Outcome::Passed,
+                    duration: attribute(&element, b"time")
+                        .map_err(&attribute_error)?
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(seconds),
                 };
                 if is_empty {
                     parsed.tests.push(to_result(case, mapping));
@@ -144,6 +152,7 @@ fn to_result(case: Case, mapping: Mapping) -> TestResult {
             name: case.name,
             identifier: String::new(),
             outcome: case.outcome,
+            duration: case.duration,
         },
         Mapping::Custom => TestResult {
             path: case.classname.clone(),
@@ -151,6 +160,7 @@ fn to_result(case: Case, mapping: Mapping) -> TestResult {
             scope: case.classname,
             name: case.name,
             outcome: case.outcome,
+            duration: case.duration,
         },
     }
 }
@@ -213,6 +223,15 @@ mod tests {
         ] {
             assert_eq!(pytest_node_id(classname, name), want);
         }
+    }
+
+    #[test]
+    fn the_time_attribute_is_the_duration() {
+        let xml = r#"<testsuite><testcase classname="tests.test_a" name="test_x[a b]" time="1.25"/>
+  <testcase classname="tests.test_a" name="test_y" time=" -1"/><testcase classname="tests.test_a" name="test_z"/></testsuite>"#;
+        let parsed = parse_junit(xml.as_bytes(), Path::new("r.xml"), Mapping::Pytest).unwrap();
+        let got: Vec<Option<Duration>> = parsed.tests.iter().map(|t| t.duration).collect();
+        assert_eq!(got, [Some(Duration::from_millis(1250)), None, None]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod record;
 mod witness;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use collector_json::parse_collector_json;
 pub use coverage::uncovered;
@@ -66,6 +67,9 @@ pub struct TestResult {
     pub identifier: String,
     /// The outcome.
     pub outcome: Outcome,
+    /// How long the test took, when the result file says (collector JSON:
+    /// `history.duration`; JUnit: the `time` attribute).
+    pub duration: Option<Duration>,
 }
 
 /// A parsed result file.
@@ -76,6 +80,12 @@ pub struct ParsedResults {
     /// A run-level error (such as a pytest collection error), which ends the
     /// run without retries.
     pub run_error: Option<String>,
+}
+
+/// A duration in seconds from a result file: `None` when it is not a
+/// finite, non-negative number.
+pub(crate) fn seconds(value: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(value).ok()
 }
 
 /// The format of a result file.

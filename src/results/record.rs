@@ -229,6 +229,7 @@ mod tests {
             path: format!("f.py::{name}"),
             identifier: String::new(),
             outcome,
+            duration: None,
         }
     }
 

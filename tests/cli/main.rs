@@ -15,6 +15,7 @@ mod config_errors;
 mod config_hardening;
 mod config_precedence;
 mod discovery;
+mod durations;
 mod fail_closed;
 mod injection;
 mod parallel;

@@ -63,6 +63,7 @@ fn test_in(file: &str, name: &str, outcome: Outcome) -> TestResult {
         path: format!("{file}::{name}"),
         identifier: format!("{file}::{name}"),
         outcome,
+        duration: None,
     }
 }
 

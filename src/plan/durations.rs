@@ -1,0 +1,311 @@
+//! Timing history (D31): pytest-split's `.test_durations`, a JSON object of
+//! pytest node ids to seconds. Read for planning, merged and written back by
+//! `bktec durations update` and `bktec run --store-durations`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// Why a durations file is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum DurationsError {
+    /// The file could not be read (a named file that is missing included).
+    #[error("failed to read durations file `{path}` (from {origin})")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Where its name came from, described.
+        origin: String,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file is not JSON.
+    #[error("durations file `{path}` is not valid JSON (from {origin})")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Where its name came from, described.
+        origin: String,
+        /// The JSON error, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file is JSON, but not an object of node ids to seconds.
+    #[error("durations file `{path}` is not a valid durations file (from {origin})")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Where its name came from, described.
+        origin: String,
+        /// What is wrong.
+        #[source]
+        problem: DurationsProblem,
+    },
+    /// The merged file could not be written.
+    #[error("failed to write durations file `{path}`")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// What is wrong with a durations file's content.
+#[derive(Debug, thiserror::Error)]
+pub enum DurationsProblem {
+    /// The document is not an object.
+    #[error("the document is {0}, not a JSON object of pytest node ids to seconds")]
+    NotAnObject(&'static str),
+    /// A value that is not a number.
+    #[error("the duration of `{id}` is {found}, not a number of seconds")]
+    NotANumber {
+        /// The node id.
+        id: String,
+        /// What the value is.
+        found: &'static str,
+    },
+    /// A negative duration.
+    #[error("the duration of `{id}` is {value}, which is negative")]
+    Negative {
+        /// The node id.
+        id: String,
+        /// The value.
+        value: f64,
+    },
+    /// An empty node id.
+    #[error("a node id is empty")]
+    EmptyId,
+}
+
+/// Where a durations file's name came from, and whether its absence is an
+/// error: the built-in default may be missing (no history), a file the user
+/// named may not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DurationsSource {
+    /// The file.
+    pub path: PathBuf,
+    /// Where its name came from, described.
+    pub origin: String,
+    /// Whether a missing file is an error.
+    pub required: bool,
+}
+
+/// Measured durations: node id to seconds, sorted by node id.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Durations {
+    tests: BTreeMap<String, f64>,
+}
+
+impl Durations {
+    /// Durations from `(node id, seconds)` pairs; later pairs replace earlier ones.
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (String, f64)>) -> Durations {
+        Durations {
+            tests: pairs.into_iter().collect(),
+        }
+    }
+
+    /// The node ids and their durations in seconds, sorted by node id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.tests.iter().map(|(id, s)| (id.as_str(), *s))
+    }
+
+    /// How many tests have a duration.
+    pub(crate) fn len(&self) -> usize {
+        self.tests.len()
+    }
+
+    /// Whether no test has a duration.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tests.is_empty()
+    }
+
+    /// The duration of `id` in seconds.
+    pub(crate) fn get(&self, id: &str) -> Option<f64> {
+        self.tests.get(id).copied()
+    }
+
+    /// Records measured durations: each replaces the old value of its test.
+    pub(crate) fn merge(&mut self, measured: impl IntoIterator<Item = (String, f64)>) {
+        self.tests.extend(measured);
+    }
+
+    /// Keeps only the tests that `keep` accepts; returns how many went.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) -> usize {
+        let before = self.tests.len();
+        self.tests.retain(|id, _| keep(id));
+        before - self.tests.len()
+    }
+
+    /// The file's text: pretty JSON, sorted by node id, ending in a newline,
+    /// so that it diffs cleanly.
+    pub(crate) fn to_json(&self) -> String {
+        let mut text =
+            serde_json::to_string_pretty(&self.tests).expect("a map of numbers serializes");
+        text.push('\n');
+        text
+    }
+
+    /// Parses a durations document read from `path` (named by `origin`).
+    pub(crate) fn parse(
+        bytes: &[u8],
+        path: &Path,
+        origin: &str,
+    ) -> Result<Durations, DurationsError> {
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|source| DurationsError::Parse {
+                path: path.to_path_buf(),
+                origin: origin.to_string(),
+                source,
+            })?;
+        parse_value(value).map_err(|problem| DurationsError::Invalid {
+            path: path.to_path_buf(),
+            origin: origin.to_string(),
+            problem,
+        })
+    }
+}
+
+fn parse_value(value: Value) -> Result<Durations, DurationsProblem> {
+    let Value::Object(map) = value else {
+        return Err(DurationsProblem::NotAnObject(kind(&value)));
+    };
+    let mut tests = BTreeMap::new();
+    for (id, value) in map {
+        if id.is_empty() {
+            return Err(DurationsProblem::EmptyId);
+        }
+        let seconds = match &value {
+            Value::Number(n) => n.as_f64().filter(|s| s.is_finite()),
+            _ => None,
+        };
+        let Some(seconds) = seconds else {
+            return Err(DurationsProblem::NotANumber {
+                id,
+                found: kind(&value),
+            });
+        };
+        if seconds < 0.0 {
+            return Err(DurationsProblem::Negative { id, value: seconds });
+        }
+        tests.insert(id, seconds);
+    }
+    Ok(Durations { tests })
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number out of range",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads the durations file of `source`: `None` when it is the default and
+/// does not exist (no history, D31); any other failure is an error.
+pub(crate) fn read_durations(
+    source: &DurationsSource,
+) -> Result<Option<Durations>, DurationsError> {
+    match fs::read(&source.path) {
+        Ok(bytes) => Durations::parse(&bytes, &source.path, &source.origin).map(Some),
+        Err(err) if err.kind() == io::ErrorKind::NotFound && !source.required => Ok(None),
+        Err(err) => Err(DurationsError::Read {
+            path: source.path.clone(),
+            origin: source.origin.clone(),
+            source: err,
+        }),
+    }
+}
+
+/// Writes `durations` to `path` (through a temporary file beside it, so a
+/// failed write never leaves half a file).
+pub(crate) fn write_durations(path: &Path, durations: &Durations) -> Result<(), DurationsError> {
+    let write_error = |source| DurationsError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".tmp");
+    let temp = PathBuf::from(temp);
+    fs::write(&temp, durations.to_json()).map_err(write_error)?;
+    fs::rename(&temp, path).map_err(write_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::ErrorChain;
+
+    fn parse(text: &str) -> Result<Durations, String> {
+        Durations::parse(
+            text.as_bytes(),
+            Path::new(".test_durations"),
+            "built-in default",
+        )
+        .map_err(|e| format!("{:#}", ErrorChain(&e)))
+    }
+
+    #[test]
+    fn reads_pytest_split_files_with_odd_node_ids() {
+        let d = parse(
+            r#"{"tests/test_a.py::test_x[a b-1]": 1.5, "tests/test_a.py::TestC::test_y[x::y]": 0,
+                "tests/t b.py::test_z[\"q\"]": 2}"#,
+        )
+        .unwrap();
+        assert_eq!(d.get("tests/test_a.py::test_x[a b-1]"), Some(1.5));
+        assert_eq!(d.get("tests/test_a.py::TestC::test_y[x::y]"), Some(0.0));
+        assert_eq!(d.get("tests/t b.py::test_z[\"q\"]"), Some(2.0));
+        assert_eq!(d.len(), 3);
+    }
+
+    #[test]
+    fn malformed_files_name_the_file_and_the_problem() {
+        let err = parse("[1, 2]").unwrap_err();
+        assert!(
+            err.contains("`.test_durations`") && err.contains("is an array"),
+            "{err}"
+        );
+        let err = parse(r#"{"t.py::a": -1}"#).unwrap_err();
+        assert!(err.contains("`t.py::a` is -1, which is negative"), "{err}");
+        let err = parse(r#"{"t.py::a": "1.0"}"#).unwrap_err();
+        assert!(err.contains("`t.py::a` is a string"), "{err}");
+        let err = parse("{").unwrap_err();
+        assert!(err.contains("is not valid JSON"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_default_is_no_history_and_a_missing_named_file_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut source = DurationsSource {
+            path: dir.path().join(".test_durations"),
+            origin: "built-in default".to_string(),
+            required: false,
+        };
+        assert_eq!(read_durations(&source).unwrap(), None);
+        source.required = true;
+        assert!(matches!(
+            read_durations(&source),
+            Err(DurationsError::Read { .. })
+        ));
+    }
+
+    #[test]
+    fn output_is_sorted_pretty_and_stable() {
+        let mut d = Durations::from_pairs([("b::t".to_string(), 2.0), ("a::t".to_string(), 1.0)]);
+        d.merge([("b::t".to_string(), 0.5), ("c::t".to_string(), 3.25)]);
+        assert_eq!(
+            d.to_json(),
+            "{\n  \"a::t\": 1.0,\n  \"b::t\": 0.5,\n  \"c::t\": 3.25\n}\n"
+        );
+        assert_eq!(parse(&d.to_json()).unwrap(), d);
+    }
+}

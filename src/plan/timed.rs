@@ -1,0 +1,419 @@
+//! The time-aware local plan (D31): files weighed by their tests' measured
+//! durations, files longer than their fair share split into their tests,
+//! then everything assigned longest first to the least-loaded job.
+//!
+//! All arithmetic is in whole microseconds, and every order is a sort with
+//! a total order (estimate, then name), so every job computes the same plan
+//! from the same inputs (D20): no clocks, no hash order.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+
+use super::durations::Durations;
+use super::model::{Task, TestCase, TestFormat, TestPlan};
+
+/// A time-aware plan and what the planner assumed (for `--debug`).
+#[derive(Debug)]
+pub(crate) struct TimedPlan {
+    /// The plan; every entry carries `estimated_duration` (D32).
+    pub plan: TestPlan,
+    /// What was estimated rather than measured, and what was split.
+    pub notes: Vec<String>,
+}
+
+/// Per-file sums of a history.
+struct FileStats {
+    total_us: u64,
+}
+
+/// Seconds to whole microseconds (durations are checked finite and
+/// non-negative when read; the cast saturates).
+fn micros(seconds: f64) -> u64 {
+    (seconds * 1e6).round() as u64
+}
+
+/// The file part of a node id: everything before the first `::`.
+pub(crate) fn file_of(node_id: &str) -> &str {
+    node_id.split_once("::").map_or(node_id, |(file, _)| file)
+}
+
+/// The median of `values` (the lower middle one of an even count); `None`
+/// when empty.
+fn median(mut values: Vec<u64>) -> Option<u64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    Some(values[(values.len() - 1) / 2])
+}
+
+/// Plans `targets` over `parallelism` jobs with `history`. `collect`, when
+/// the runner can split files (pytest), returns the tests of the files it is
+/// given, collected with the test command's own pytest (D13); its node ids
+/// must belong to those files, or the files are kept whole, so that no test
+/// is ever lost or run twice.
+pub(crate) fn timed_plan<E>(
+    targets: &[String],
+    parallelism: u32,
+    history: &Durations,
+    collect: Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, E>>,
+) -> Result<TimedPlan, E> {
+    let parallelism = parallelism.max(1);
+    let mut notes = Vec::new();
+
+    // Sums per file, and the estimates for what the history does not know.
+    let mut files: HashMap<&str, FileStats> = HashMap::new();
+    let mut test_values = Vec::with_capacity(history.len());
+    for (id, seconds) in history.iter() {
+        let us = micros(seconds);
+        test_values.push(us);
+        let stats = files
+            .entry(file_of(id))
+            .or_insert(FileStats { total_us: 0 });
+        stats.total_us = stats.total_us.saturating_add(us);
+    }
+    let test_estimate = median(test_values).unwrap_or(0);
+    let file_estimate = median(files.values().map(|f| f.total_us).collect()).unwrap_or(0);
+
+    // One entry per distinct target, sorted by name.
+    let unique: BTreeSet<&str> = targets.iter().map(String::as_str).collect();
+    let mut unknown_files = Vec::new();
+    let mut entries: Vec<(u64, TestCase)> = unique
+        .iter()
+        .map(|&target| {
+            let estimate = if target.contains("::") {
+                history.get(target).map(micros)
+            } else {
+                files.get(target).map(|f| f.total_us)
+            };
+            let estimate = estimate.unwrap_or_else(|| {
+                unknown_files.push(target);
+                if target.contains("::") {
+                    test_estimate
+                } else {
+                    file_estimate
+                }
+            });
+            (estimate, TestCase::for_path(target))
+        })
+        .collect();
+    if !unknown_files.is_empty() {
+        notes.push(format!(
+            "{} of {} targets have no timing history; each is estimated at {} (the median of the known files), e.g. `{}`",
+            unknown_files.len(),
+            entries.len(),
+            seconds_text(file_estimate),
+            unknown_files[0]
+        ));
+    }
+
+    // Files longer than their fair share are split into their tests.
+    let total: u64 = entries
+        .iter()
+        .map(|(us, _)| *us)
+        .fold(0, u64::saturating_add);
+    let fair_share = total / u64::from(parallelism);
+    let to_split: Vec<String> = entries
+        .iter()
+        .filter(|(us, case)| parallelism > 1 && *us > fair_share && !case.path.contains("::"))
+        .map(|(_, case)| case.path.clone())
+        .collect();
+    if let (Some(collect), false) = (collect, to_split.is_empty()) {
+        let collected = collect(&to_split)?;
+        let wanted: BTreeSet<&str> = to_split.iter().map(String::as_str).collect();
+        if let Some(stray) = collected
+            .iter()
+            .find(|case| !wanted.contains(file_of(&case.path)))
+        {
+            notes.push(format!(
+                "files longer than their fair share are kept whole: pytest collected `{}`, which is not in a file it was given",
+                stray.path
+            ));
+        } else {
+            let mut by_file: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
+            for case in collected {
+                let file = *wanted.get(file_of(&case.path)).expect("checked above");
+                by_file.entry(file).or_default().push(case);
+            }
+            let mut new_tests = 0usize;
+            entries.retain(|(_, case)| !by_file.contains_key(case.path.as_str()));
+            for (file, cases) in &by_file {
+                notes.push(format!(
+                    "`{file}` is longer than its fair share ({}); it is split into its {} tests",
+                    seconds_text(fair_share),
+                    cases.len()
+                ));
+                let mut seen = BTreeSet::new();
+                for case in cases {
+                    if !seen.insert(case.path.clone()) {
+                        continue;
+                    }
+                    let estimate = history.get(&case.path).map(micros).unwrap_or_else(|| {
+                        new_tests += 1;
+                        test_estimate
+                    });
+                    entries.push((estimate, case.clone()));
+                }
+            }
+            if new_tests > 0 {
+                notes.push(format!(
+                    "{new_tests} tests of split files have no timing history; each is estimated at {} (the median of the known tests)",
+                    seconds_text(test_estimate)
+                ));
+            }
+        }
+    }
+
+    // Longest first onto the least-loaded job; ties by name, then by job.
+    entries.sort_by(|(a_us, a), (b_us, b)| {
+        b_us.cmp(a_us)
+            .then_with(|| a.path.as_bytes().cmp(b.path.as_bytes()))
+    });
+    let mut loads: BinaryHeap<Reverse<(u64, u32)>> =
+        (0..parallelism).map(|job| Reverse((0, job))).collect();
+    let mut jobs: Vec<Vec<TestCase>> = vec![Vec::new(); parallelism as usize];
+    for (us, mut case) in entries {
+        let Reverse((load, job)) = loads.pop().expect("at least one job");
+        case.estimated_duration = Some(us as f64 / 1000.0);
+        jobs[job as usize].push(case);
+        loads.push(Reverse((load.saturating_add(us), job)));
+    }
+    let tasks = jobs
+        .into_iter()
+        .enumerate()
+        .map(|(job, mut tests)| {
+            // Run order: by name, so a split file's tests stay together.
+            tests.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+            let job = u32::try_from(job).expect("at most 1000 jobs");
+            (
+                job.to_string(),
+                Task {
+                    node_number: job,
+                    tests,
+                },
+            )
+        })
+        .collect();
+    Ok(TimedPlan {
+        plan: TestPlan {
+            identifier: String::new(),
+            parallelism,
+            tasks,
+            muted_tests: Vec::new(),
+            skipped_tests: Vec::new(),
+            timing_metadata: None,
+        },
+        notes,
+    })
+}
+
+/// An example test case for a collected node id.
+pub(crate) fn example(node_id: String, scope: String, name: String) -> TestCase {
+    TestCase {
+        identifier: node_id.clone(),
+        path: node_id,
+        format: Some(TestFormat::Example),
+        name,
+        scope,
+        ..TestCase::default()
+    }
+}
+
+/// For `benches/plan.rs`: reads a durations document and plans `targets`
+/// over `parallelism` jobs, with `collected` standing in for pytest's
+/// collection of the files to split (collection is not the planner's
+/// cost). Returns each job's predicted time in milliseconds.
+#[doc(hidden)]
+pub fn plan_for_bench(
+    targets: &[String],
+    parallelism: u32,
+    durations_json: &[u8],
+    collected: &[String],
+) -> Vec<f64> {
+    let history = Durations::parse(durations_json, std::path::Path::new("bench"), "bench")
+        .expect("the benchmark writes a valid durations file");
+    let collect = |files: &[String]| -> Result<Vec<TestCase>, std::convert::Infallible> {
+        Ok(collected
+            .iter()
+            .filter(|id| files.iter().any(|f| f == file_of(id)))
+            .map(|id| example(id.clone(), file_of(id).to_string(), String::new()))
+            .collect())
+    };
+    let planned = match timed_plan(targets, parallelism, &history, Some(collect)) {
+        Ok(planned) => planned,
+        Err(never) => match never {},
+    };
+    planned
+        .plan
+        .tasks
+        .values()
+        .map(|t| {
+            t.tests
+                .iter()
+                .filter_map(|c| c.estimated_duration)
+                .fold(0.0, |sum, ms| sum + ms)
+        })
+        .collect()
+}
+
+fn seconds_text(us: u64) -> String {
+    format!("{:.3}s", us as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use super::*;
+
+    fn history(pairs: &[(&str, f64)]) -> Durations {
+        Durations::from_pairs(pairs.iter().map(|(id, s)| (id.to_string(), *s)))
+    }
+
+    fn targets(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    type Collect = fn(&[String]) -> Result<Vec<TestCase>, Infallible>;
+
+    fn jobs(plan: &TestPlan) -> Vec<Vec<(&str, f64)>> {
+        plan.tasks
+            .values()
+            .map(|t| {
+                t.tests
+                    .iter()
+                    .map(|c| (c.path.as_str(), c.estimated_duration.unwrap()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn longest_first_onto_the_least_loaded_job() {
+        let h = history(&[
+            ("a.py::t", 5.0),
+            ("b.py::t", 4.0),
+            ("c.py::t", 3.0),
+            ("d.py::t", 3.0),
+            ("e.py::t", 1.0),
+        ]);
+        let plan = timed_plan(
+            &targets(&["e.py", "d.py", "c.py", "b.py", "a.py"]),
+            2,
+            &h,
+            None::<Collect>,
+        )
+        .unwrap()
+        .plan;
+        assert_eq!(
+            jobs(&plan),
+            [
+                vec![("a.py", 5000.0), ("d.py", 3000.0)],
+                vec![("b.py", 4000.0), ("c.py", 3000.0), ("e.py", 1000.0)],
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_files_get_the_median_of_known_files() {
+        let h = history(&[
+            ("a.py::x", 1.0),
+            ("a.py::y", 1.0),
+            ("b.py::t", 4.0),
+            ("c.py::t", 6.0),
+        ]);
+        let planned = timed_plan(
+            &targets(&["a.py", "b.py", "c.py", "new.py"]),
+            1,
+            &h,
+            None::<Collect>,
+        )
+        .unwrap();
+        let all = &jobs(&planned.plan)[0];
+        assert!(all.contains(&("new.py", 4000.0)), "{all:?}");
+        assert!(
+            planned.notes[0].contains("1 of 4 targets"),
+            "{:?}",
+            planned.notes
+        );
+    }
+
+    #[test]
+    fn a_slow_file_is_split_and_keeps_tests_the_history_does_not_know() {
+        let h = history(&[
+            ("slow.py::a", 10.0),
+            ("slow.py::b[x y]", 10.0),
+            ("fast.py::t", 1.0),
+        ]);
+        let collect = |files: &[String]| -> Result<Vec<TestCase>, Infallible> {
+            assert_eq!(files, ["slow.py"]);
+            Ok(["slow.py::a", "slow.py::b[x y]", "slow.py::new"]
+                .map(|id| example(id.to_string(), "slow.py".into(), String::new()))
+                .to_vec())
+        };
+        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap();
+        let mut all: Vec<&str> = jobs(&planned.plan)
+            .concat()
+            .iter()
+            .map(|(p, _)| *p)
+            .collect();
+        all.sort();
+        assert_eq!(
+            all,
+            ["fast.py", "slow.py::a", "slow.py::b[x y]", "slow.py::new"]
+        );
+        assert!(
+            planned
+                .notes
+                .iter()
+                .any(|n| n.contains("1 tests of split files")),
+            "{:?}",
+            planned.notes
+        );
+    }
+
+    #[test]
+    fn a_collection_outside_the_files_keeps_them_whole() {
+        let h = history(&[("slow.py::a", 10.0), ("fast.py::t", 1.0)]);
+        let collect = |_: &[String]| -> Result<Vec<TestCase>, Infallible> {
+            Ok(vec![example(
+                "elsewhere/slow.py::a".into(),
+                String::new(),
+                String::new(),
+            )])
+        };
+        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap();
+        assert_eq!(
+            jobs(&planned.plan),
+            [vec![("slow.py", 10000.0)], vec![("fast.py", 1000.0)]]
+        );
+    }
+
+    #[test]
+    fn the_same_inputs_give_the_same_plan() {
+        let h = history(&[
+            ("a.py::t", 1.0),
+            ("b.py::t", 1.0),
+            ("c.py::t", 1.0),
+            ("d.py::t", 1.0),
+        ]);
+        let t = targets(&["d.py", "c.py", "b.py", "a.py", "a.py"]);
+        let first = timed_plan(&t, 3, &h, None::<Collect>).unwrap().plan;
+        let mut reversed = t.clone();
+        reversed.reverse();
+        let second = timed_plan(&reversed, 3, &h, None::<Collect>).unwrap().plan;
+        assert_eq!(
+            serde_json::to_string(&first).unwrap(),
+            serde_json::to_string(&second).unwrap()
+        );
+        // Ties go by name to the lowest job; duplicates are planned once.
+        assert_eq!(
+            jobs(&first),
+            [
+                vec![("a.py", 1000.0), ("d.py", 1000.0)],
+                vec![("b.py", 1000.0)],
+                vec![("c.py", 1000.0)]
+            ]
+        );
+    }
+}

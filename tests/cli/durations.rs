@@ -1,0 +1,455 @@
+//! Time-aware local planning (D31, D32, issue #11): the durations file is
+//! read (or refused, exit 16), slow files are split into their tests with
+//! real pytest, the plan is the same on every job, and no test is lost.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+
+use crate::support::pytest::{PASSING, project};
+use crate::support::stand_in::refused_url;
+use crate::support::{BktecCmd, TestDir, Venv, venv};
+
+/// A slow file whose history knows two of its three tests (a test added
+/// since the history was written), parametrised ids with brackets and
+/// spaces, and six fast files.
+const SLOW: &str = r#"
+import pytest
+
+@pytest.mark.parametrize("word", ["a b", "c[d]"])
+def test_param(word):
+    assert word
+
+def test_known():
+    assert True
+
+def test_added_since():
+    assert True
+"#;
+
+fn skewed_project() -> TestDir {
+    let mut files = vec![("tests/test_slow.py", SLOW)];
+    let fast = ["a", "b", "c", "d", "e", "f"].map(|n| format!("tests/test_{n}.py"));
+    for f in &fast {
+        files.push((f.as_str(), PASSING));
+    }
+    let dir = project(&files);
+    let mut history = json!({
+        "tests/test_slow.py::test_param[a b]": 6.0,
+        "tests/test_slow.py::test_param[c[d]]": 6.0,
+        "tests/test_slow.py::test_known": 6.0,
+        "tests/test_gone.py::test_old": 50.0,
+    });
+    for f in &fast {
+        history[format!("{f}::test_one")] = json!(0.5);
+        history[format!("{f}::test_two")] = json!(0.5);
+    }
+    dir.write(".test_durations", &serde_json::to_string(&history).unwrap());
+    dir
+}
+
+fn pytest_bktec(dir: &TestDir) -> BktecCmd {
+    dir.bktec()
+        .path_prepend(&venv(Venv::Collector))
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+}
+
+fn plan_out(dir: &TestDir, jobs: u32) -> (String, Value) {
+    let out = pytest_bktec(dir)
+        .args([
+            "plan",
+            "--plan-out",
+            "-",
+            "--parallelism",
+            &jobs.to_string(),
+        ])
+        .output();
+    out.assert_success();
+    let text = out.stdout();
+    let plan = serde_json::from_str(&text).expect("the plan is JSON");
+    (text, plan)
+}
+
+/// Every entry of every job: (job, path, estimated_duration).
+fn entries(plan: &Value) -> Vec<(String, String, Option<f64>)> {
+    let mut all = Vec::new();
+    for (job, task) in plan["tasks"].as_object().unwrap() {
+        for t in task["tests"].as_array().unwrap() {
+            all.push((
+                job.clone(),
+                t["path"].as_str().unwrap().to_string(),
+                t["estimated_duration"].as_f64(),
+            ));
+        }
+    }
+    all
+}
+
+#[test]
+fn without_history_the_round_robin_plan_is_unchanged() {
+    let dir = project(&[
+        ("tests/test_a.py", PASSING),
+        ("tests/test_b.py", PASSING),
+        ("tests/test_c.py", PASSING),
+    ]);
+    let (text, _) = plan_out(&dir, 2);
+    let expected = json!({
+        "identifier": "",
+        "parallelism": 2,
+        "tasks": {
+            "0": {"node_number": 0, "tests": [{"path": "tests/test_a.py"}, {"path": "tests/test_c.py"}]},
+            "1": {"node_number": 1, "tests": [{"path": "tests/test_b.py"}]},
+        },
+        "muted_tests": [],
+        "skipped_tests": [],
+    });
+    assert_eq!(
+        text,
+        format!("{}\n", serde_json::to_string_pretty(&expected).unwrap())
+    );
+}
+
+#[test]
+fn unusable_durations_files_exit_16_naming_the_file_and_the_problem() {
+    let dir = project(&[("tests/test_a.py", PASSING)]);
+    // A missing file that was named is an error; the missing default is not.
+    pytest_bktec(&dir)
+        .args([
+            "plan",
+            "--plan-out",
+            "-",
+            "--durations-file",
+            "timings.json",
+        ])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("failed to read durations file `")
+        .assert_stderr_contains("timings.json` (from --durations-file)");
+    for (content, problem) in [
+        ("[1]", "the document is an array, not a JSON object"),
+        (
+            r#"{"tests/test_a.py::test_one": -2}"#,
+            "the duration of `tests/test_a.py::test_one` is -2, which is negative",
+        ),
+        (
+            r#"{"tests/test_a.py::test_one": "2s"}"#,
+            "the duration of `tests/test_a.py::test_one` is a string, not a number of seconds",
+        ),
+        ("{", "is not valid JSON"),
+    ] {
+        dir.write(".test_durations", content);
+        pytest_bktec(&dir)
+            .args(["plan", "--plan-out", "-"])
+            .output()
+            .assert_exit(16)
+            .assert_stderr_contains(".test_durations`")
+            .assert_stderr_contains(problem);
+        pytest_bktec(&dir)
+            .env("BUILDKITE_PARALLEL_JOB_COUNT", "2")
+            .arg("run")
+            .output()
+            .assert_exit(16)
+            .assert_stderr_contains(problem);
+    }
+}
+
+#[test]
+fn the_plan_is_deterministic_and_splits_the_slow_file_without_losing_tests() {
+    let dir = skewed_project();
+    let (first, plan) = plan_out(&dir, 3);
+    let (second, _) = plan_out(&dir, 3);
+    assert_eq!(first, second, "two runs give byte-identical plans");
+    for job in 0..3 {
+        let out = pytest_bktec(&dir)
+            .env("BUILDKITE_PARALLEL_JOB", job.to_string())
+            .args(["plan", "--plan-out", "-", "--parallelism", "3"])
+            .output();
+        out.assert_success();
+        assert_eq!(out.stdout(), first, "job {job} computes the same plan");
+    }
+
+    let all = entries(&plan);
+    let paths: Vec<&str> = all.iter().map(|(_, p, _)| p.as_str()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), paths.len(), "no entry twice: {paths:?}");
+    for expected in [
+        "tests/test_slow.py::test_param[a b]",
+        "tests/test_slow.py::test_param[c[d]]",
+        "tests/test_slow.py::test_known",
+        "tests/test_slow.py::test_added_since",
+        "tests/test_a.py",
+        "tests/test_f.py",
+    ] {
+        assert!(paths.contains(&expected), "{expected} missing: {paths:?}");
+    }
+    assert!(!paths.contains(&"tests/test_slow.py"), "{paths:?}");
+    assert_eq!(paths.len(), 4 + 6);
+    assert!(all.iter().all(|(_, _, est)| est.is_some()), "{all:?}");
+    let known = all
+        .iter()
+        .find(|(_, p, _)| p == "tests/test_slow.py::test_known")
+        .unwrap();
+    assert_eq!(known.2, Some(6000.0));
+    let fast = all.iter().find(|(_, p, _)| p == "tests/test_a.py").unwrap();
+    assert_eq!(fast.2, Some(1000.0));
+
+    // Predicted loads: 3 x 6 s, one unknown test and 6 x 1 s over 3 jobs.
+    let mut loads: BTreeMap<&str, f64> = BTreeMap::new();
+    for (job, _, est) in &all {
+        *loads.entry(job.as_str()).or_default() += est.unwrap();
+    }
+    let max = loads.values().cloned().fold(0.0, f64::max);
+    assert!(max <= 9000.0, "{loads:?}");
+}
+
+#[test]
+fn debug_says_what_was_estimated() {
+    let dir = skewed_project();
+    dir.write("tests/test_new.py", PASSING);
+    pytest_bktec(&dir)
+        .args(["--debug", "plan", "--plan-out", "-", "--parallelism", "3"])
+        .output()
+        .assert_success()
+        .assert_stderr_contains("1 of 8 targets have no timing history")
+        .assert_stderr_contains("`tests/test_slow.py` is longer than its fair share")
+        .assert_stderr_contains("1 tests of split files have no timing history");
+}
+
+#[test]
+fn three_real_jobs_run_every_test_exactly_once() {
+    let dir = skewed_project();
+    let n = 3;
+    let children: Vec<_> = (0..n)
+        .map(|i| {
+            pytest_bktec(&dir)
+                .env("BUILDKITE_PARALLEL_JOB_COUNT", n.to_string())
+                .env("BUILDKITE_PARALLEL_JOB", i.to_string())
+                .args(["run", "--result-path", &format!("results/node-{i}.json")])
+                .command()
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start bktec")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("wait for bktec");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // D32: the report shows the job's predicted and actual time.
+        assert!(
+            stdout.contains("This node was predicted to take "),
+            "{stdout}"
+        );
+    }
+    let mut runs: BTreeMap<String, usize> = BTreeMap::new();
+    for i in 0..n {
+        let text = fs::read_to_string(dir.path().join(format!("results/node-{i}.json"))).unwrap();
+        let results: Value = serde_json::from_str(&text).unwrap();
+        for t in results.as_array().unwrap() {
+            let id = format!(
+                "{}::{}",
+                t["scope"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            );
+            *runs.entry(id).or_default() += 1;
+        }
+    }
+    assert_eq!(runs.len(), 4 + 6 * 2, "{runs:?}");
+    assert!(runs.values().all(|&c| c == 1), "{runs:?}");
+    assert!(runs.contains_key("tests/test_slow.py::test_added_since"));
+}
+
+#[test]
+fn the_fallback_after_an_api_failure_plans_with_history() {
+    let dir = skewed_project();
+    let out = pytest_bktec(&dir)
+        .test_engine(&refused_url())
+        .env("BUILDKITE_TEST_ENGINE_API_RETRY_DELAY", "10ms")
+        .env("BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET", "200ms")
+        .env("BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT", "1s")
+        .env("BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER", "plan-xyz")
+        .args(["plan", "--plan-out", "-", "--parallelism", "3"])
+        .output();
+    out.assert_success();
+    let plan: Value = serde_json::from_str(&out.stdout()).unwrap();
+    let (_, local) = plan_out(&dir, 3);
+    assert_eq!(
+        plan["tasks"], local["tasks"],
+        "the fallback is the local plan"
+    );
+    assert!(
+        entries(&plan)
+            .iter()
+            .any(|(_, p, _)| p == "tests/test_slow.py::test_added_since")
+    );
+}
+
+/// A parametrised test with brackets and spaces, a slow test, and a test
+/// inherited from a class defined in another file.
+const MEASURED: &[(&str, &str)] = &[
+    (
+        "tests/test_m.py",
+        r#"
+import time
+import pytest
+
+@pytest.mark.parametrize("word", ["a b", "c[d]"])
+def test_param(word):
+    assert word
+
+def test_slow():
+    time.sleep(0.3)
+"#,
+    ),
+    (
+        "tests/test_base.py",
+        "class TestBase:\n    def test_inherited(self):\n        assert True\n",
+    ),
+    (
+        "tests/test_child.py",
+        "from test_base import TestBase\n\nclass TestChild(TestBase):\n    pass\n",
+    ),
+];
+
+fn stored(dir: &TestDir) -> serde_json::Map<String, Value> {
+    let text = fs::read_to_string(dir.path().join(".test_durations")).unwrap();
+    assert!(text.ends_with("}\n"), "{text}");
+    let value: Value = serde_json::from_str(&text).unwrap();
+    value.as_object().unwrap().clone()
+}
+
+#[track_caller]
+fn assert_measured(durations: &serde_json::Map<String, Value>) {
+    for id in [
+        "tests/test_m.py::test_param[a b]",
+        "tests/test_m.py::test_param[c[d]]",
+        "tests/test_base.py::TestBase::test_inherited",
+        "tests/test_child.py::TestChild::test_inherited",
+    ] {
+        assert!(durations.contains_key(id), "{id} missing: {durations:?}");
+    }
+    let slow = durations["tests/test_m.py::test_slow"].as_f64().unwrap();
+    assert!((0.25..5.0).contains(&slow), "{slow}");
+}
+
+#[test]
+fn update_merges_collector_json_and_junit_results() {
+    let dir = project(MEASURED);
+    pytest_bktec(&dir)
+        .args(["run", "--result-path", "r.json"])
+        .output()
+        .assert_success();
+    pytest_bktec(&dir)
+        .args([
+            "run",
+            "--test-command",
+            "pytest {{testExamples}} --junit-xml={{resultPath}}",
+            "--result-path",
+            "r.xml",
+        ])
+        .output()
+        .assert_success();
+
+    // Collector JSON, keyed on the node id of the file pytest collected.
+    dir.write(
+        ".test_durations",
+        r#"{"tests/test_m.py::test_slow": 99, "tests/old.py::t": 1}"#,
+    );
+    pytest_bktec(&dir)
+        .args(["durations", "update", "r.json"])
+        .output()
+        .assert_success()
+        .assert_stderr_contains("Stored the durations of 6 tests");
+    let durations = stored(&dir);
+    assert_measured(&durations);
+    assert!(
+        durations.contains_key("tests/old.py::t"),
+        "kept without --prune"
+    );
+
+    // JUnit, and --prune: the file that is no longer discovered goes.
+    fs::remove_file(dir.path().join(".test_durations")).unwrap();
+    pytest_bktec(&dir)
+        .args(["durations", "update", "--prune", "r.xml"])
+        .output()
+        .assert_success();
+    let durations = stored(&dir);
+    assert_measured(&durations);
+    let first = fs::read(dir.path().join(".test_durations")).unwrap();
+    dir.write(
+        ".test_durations",
+        &String::from_utf8(first.clone())
+            .unwrap()
+            .replace('{', "{\"tests/old.py::t\": 1,\n"),
+    );
+    pytest_bktec(&dir)
+        .args(["durations", "update", "--prune", "r.xml"])
+        .output()
+        .assert_success()
+        .assert_stderr_contains("1 no longer discovered dropped");
+    assert_eq!(
+        fs::read(dir.path().join(".test_durations")).unwrap(),
+        first,
+        "the same measurements give the same bytes"
+    );
+}
+
+#[test]
+fn update_refuses_a_malformed_durations_file_and_result_file() {
+    let dir = project(MEASURED);
+    dir.write("r.json", "[]");
+    dir.write(".test_durations", "[]");
+    pytest_bktec(&dir)
+        .args(["durations", "update", "r.json"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("bktec durations: durations file `")
+        .assert_stderr_contains("the document is an array");
+    dir.write("bad.xml", "<testsuite><testcase");
+    pytest_bktec(&dir)
+        .args(["durations", "update", "bad.xml"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("bad.xml` is not valid JUnit XML");
+}
+
+#[test]
+fn run_store_durations_keeps_this_runs_measurements() {
+    let dir = project(MEASURED);
+    pytest_bktec(&dir)
+        .args(["run", "--store-durations"])
+        .output()
+        .assert_success()
+        .assert_stderr_contains("Stored the durations of 6 tests");
+    assert_measured(&stored(&dir));
+}
+
+#[test]
+fn explain_prints_each_job_the_lower_bound_and_the_ratio() {
+    let dir = skewed_project();
+    let out = pytest_bktec(&dir)
+        .args(["plan", "--explain", "--parallelism", "3"])
+        .output();
+    out.assert_success()
+        .assert_stdout_contains("  job 0: ")
+        .assert_stdout_contains("  job 2: ")
+        .assert_stdout_contains(
+            "Lower bound: 8.167s (the larger of total / jobs = 8.167s and the longest single entry = 6.000s)",
+        )
+        .assert_stdout_contains("x the lower bound");
+    // With --plan-out -, stdout is only the plan (D19).
+    let out = pytest_bktec(&dir)
+        .args(["plan", "--explain", "--plan-out", "-", "--parallelism", "3"])
+        .output();
+    out.assert_success().assert_stderr_contains("Lower bound: ");
+    let _: Value = serde_json::from_str(&out.stdout()).expect("stdout is only the plan");
+}
