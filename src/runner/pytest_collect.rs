@@ -226,6 +226,34 @@ pub(crate) fn collect_examples(
         .collect())
 }
 
+/// The command that collects what the test command would run (D13): the
+/// test command's own program *and options* (`--doctest-modules`, `-p`,
+/// `-o`, a conftest option such as `--all` can all change what is
+/// collected), without its placeholders and the option that holds the
+/// result path. The targets and `--collect-only -q` follow.
+pub(crate) fn collection_command(template: &CommandTemplate) -> Vec<String> {
+    let prefix = program_prefix(template);
+    let words = template.program_words();
+    let start = words
+        .windows(prefix.len())
+        .position(|w| w == prefix.as_slice())
+        .map_or(words.len(), |i| i + prefix.len());
+    let mut command = prefix;
+    let mut rest = words[start.min(words.len())..].iter().peekable();
+    while let Some(word) = rest.next() {
+        if word.contains(TEST_EXAMPLES) || word.contains(RESULT_PATH) {
+            continue;
+        }
+        // `--json {{resultPath}}`: the option goes with its value.
+        if word.starts_with('-') && rest.peek().is_some_and(|next| next.contains(RESULT_PATH)) {
+            rest.next();
+            continue;
+        }
+        command.push(word.clone());
+    }
+    command
+}
+
 /// Whether pytest, run with the test command's own program (D13), collects
 /// no tests at all from `targets`: its status 5. Anything else, including a
 /// failure to start, is "cannot tell" (`false`), so the caller stays red.
@@ -234,7 +262,7 @@ pub(crate) fn collects_nothing(
     targets: &[String],
     env: &[(String, String)],
 ) -> bool {
-    let prefix = program_prefix(template);
+    let prefix = collection_command(template);
     let (program, args) = prefix.split_first().expect("a prefix has a program");
     // D24: a target is never an option; one that cannot be passed proves nothing.
     let Ok(targets) = target_args(targets, &TargetOrigin::Discovery) else {
@@ -457,6 +485,23 @@ mod tests {
         assert_eq!(
             err[0],
             "Error: --tag-filters requires the 'buildkite-test-collector' package."
+        );
+    }
+
+    #[test]
+    fn collection_keeps_the_options_that_change_what_is_collected() {
+        let c = |t: &str| collection_command(&CommandTemplate::parse(t).unwrap());
+        assert_eq!(
+            c("pytest --doctest-modules {{testExamples}} --json={{resultPath}}"),
+            ["pytest", "--doctest-modules"]
+        );
+        assert_eq!(
+            c("uv run pytest -p myplugin --all {{testExamples}} --junit-xml {{resultPath}} -x"),
+            ["uv", "run", "pytest", "-p", "myplugin", "--all", "-x"]
+        );
+        assert_eq!(
+            c("sh -c 'python -m pytest -o python_functions=check_* {{testExamples}}'"),
+            ["python", "-m", "pytest", "-o", "python_functions=check_*"]
         );
     }
 

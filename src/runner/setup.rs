@@ -7,8 +7,8 @@ use tempfile::TempDir;
 
 use super::RunnerKind;
 use super::pytest_collect::{
-    CollectError, CollectedExample, PreflightError, collect_examples, collects_nothing,
-    program_prefix,
+    CollectError, CollectedExample, PreflightError, collect_examples, collection_command,
+    collects_nothing,
 };
 use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{CommandTemplate, MissingTests, TemplateError};
@@ -194,7 +194,7 @@ impl Runner {
             .map(|w| w.env("examples"))
             .unwrap_or_default();
         collect_examples(
-            &program_prefix(&self.test),
+            &collection_command(&self.test),
             files,
             tag_filters,
             junit,

@@ -453,3 +453,51 @@ fn explain_prints_each_job_the_lower_bound_and_the_ratio() {
     out.assert_success().assert_stderr_contains("Lower bound: ");
     let _: Value = serde_json::from_str(&out.stdout()).expect("stdout is only the plan");
 }
+
+#[test]
+fn a_split_file_keeps_the_tests_that_only_the_command_s_options_collect() {
+    // `--doctest-modules` in the test command adds a doctest to the slow
+    // file: collecting it without the command's options would lose it.
+    let dir = project(&[
+        (
+            "tests/test_doc.py",
+            "def helper():\n    \"\"\"\n    >>> helper()\n    1\n    \"\"\"\n    return 1\n\ndef test_a():\n    pass\n\ndef test_b():\n    pass\n",
+        ),
+        ("tests/test_f.py", "def test_f():\n    pass\n"),
+    ]);
+    dir.write(
+        ".test_durations",
+        r#"{"tests/test_doc.py::test_a": 10, "tests/test_doc.py::test_b": 10, "tests/test_f.py::test_f": 1}"#,
+    );
+    let command = "pytest --doctest-modules {{testExamples}} --json={{resultPath}}";
+    let mut ran: Vec<String> = Vec::new();
+    for i in 0..2 {
+        pytest_bktec(&dir)
+            .env("BUILDKITE_PARALLEL_JOB_COUNT", "2")
+            .env("BUILDKITE_PARALLEL_JOB", i.to_string())
+            .args([
+                "run",
+                "--test-command",
+                command,
+                "--result-path",
+                &format!("results/node-{i}.json"),
+            ])
+            .output()
+            .assert_success();
+        let text = fs::read_to_string(dir.path().join(format!("results/node-{i}.json"))).unwrap();
+        let results: Value = serde_json::from_str(&text).unwrap();
+        for t in results.as_array().unwrap() {
+            ran.push(format!(
+                "{}::{}",
+                t["scope"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            ));
+        }
+    }
+    ran.sort();
+    assert_eq!(ran.len(), 4, "{ran:?}");
+    assert!(
+        ran.iter().any(|id| id.contains("test_doc.helper")),
+        "the doctest runs: {ran:?}"
+    );
+}
