@@ -233,8 +233,10 @@ pub(crate) fn write_durations(path: &Path, durations: &Durations) -> Result<(), 
         path: path.to_path_buf(),
         source,
     };
+    // A name of this process's own, so that writers running at once never
+    // share (and truncate) one temporary file; the last rename wins whole.
     let mut temp = path.as_os_str().to_owned();
-    temp.push(".tmp");
+    temp.push(format!(".{}.tmp", std::process::id()));
     let temp = PathBuf::from(temp);
     fs::write(&temp, durations.to_json()).map_err(write_error)?;
     fs::rename(&temp, path).map_err(write_error)

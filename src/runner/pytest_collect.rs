@@ -34,10 +34,10 @@ enum CollectErrorKind {
         #[source]
         source: io::Error,
     },
-    /// pytest exited non-zero: what it printed to stderr.
+    /// pytest exited non-zero: what it printed, stdout then stderr.
     #[error("{stderr}")]
     Failed {
-        /// pytest's stderr, trimmed.
+        /// pytest's output, trimmed.
         stderr: String,
     },
     /// pytest collected tests, but their node ids could not be read.
@@ -191,7 +191,14 @@ pub(crate) fn collect_examples(
     let selected = witness().and_then(|w| w.selected);
     if !output.status.success() {
         return Err(CollectErrorKind::Failed {
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            // pytest reports collection errors on stdout; its stderr holds
+            // only warnings (the collector's, for one).
+            stderr: [&output.stdout, &output.stderr]
+                .iter()
+                .map(|bytes| String::from_utf8_lossy(bytes).trim().to_string())
+                .filter(|text| !text.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n"),
         }
         .into());
     }
