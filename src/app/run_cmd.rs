@@ -236,6 +236,17 @@ fn plan_this_job(
     }
     let discovery = context.discover(settings, shell)?;
     let targets = &discovery.targets;
+    // The local split (D20, D31): without a suite, and as the fallback.
+    let split_locally = |shell: &mut Shell| {
+        plan_locally(
+            context,
+            settings,
+            targets,
+            settings.parallelism,
+            Some(runner),
+            shell,
+        )
+    };
     let api = match &settings.mode {
         PlanMode::Local => {
             reporter.report(
@@ -246,14 +257,7 @@ fn plan_this_job(
                     job: settings.node_index,
                 },
             );
-            let plan = plan_locally(
-                context,
-                settings,
-                targets,
-                settings.parallelism,
-                Some(runner),
-                shell,
-            )?;
+            let plan = split_locally(shell)?;
             return Ok(Ok(local(plan)));
         }
         PlanMode::TestEngine(api) => api,
@@ -305,14 +309,7 @@ fn plan_this_job(
         }
         PlanSource::Fallback { reason } => {
             reporter.report(shell, RunEvent::Fallback(&reason));
-            let plan = plan_locally(
-                context,
-                settings,
-                targets,
-                settings.parallelism,
-                Some(runner),
-                shell,
-            )?;
+            let plan = split_locally(shell)?;
             Planned {
                 minted_upload_token: tokens.upload,
                 ..local(plan)

@@ -229,11 +229,9 @@ pub(crate) async fn execute(
         {
             offset = w.offset();
         }
-        let mut results_read = false;
         let mut asked_without_result = Vec::new();
         let results = match report.results {
             AttemptResults::Parsed(mut parsed) => {
-                results_read = true;
                 if let Some(w) = &witness {
                     apply_witness(&mut parsed.tests, w);
                 }
@@ -266,9 +264,8 @@ pub(crate) async fn execute(
         };
         // Deselected tests are tests: a run that deselected them all did not
         // collect nothing (D23).
-        let deselected = witness.as_ref().is_some_and(|w| {
-            w.deselected > 0 || w.selected.as_ref().is_some_and(|s| !s.is_empty())
-        });
+        let results_read = matches!(results, ResultsFact::Read(_));
+        let deselected = witness.as_ref().is_some_and(Witness::found_tests);
         history.push(AttemptFacts {
             attempt,
             exit: report.exit.clone(),

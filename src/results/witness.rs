@@ -75,6 +75,12 @@ impl Witness {
         }
     }
 
+    /// Whether pytest found any test at all, selected or deselected: a
+    /// collection that deselected everything did not collect nothing (D23).
+    pub fn found_tests(&self) -> bool {
+        self.deselected > 0 || self.selected.as_ref().is_some_and(|s| !s.is_empty())
+    }
+
     /// The selected tests that never reported: the run stopped before them.
     pub fn never_ran(&self) -> Vec<String> {
         self.selected

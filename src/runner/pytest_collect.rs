@@ -171,21 +171,15 @@ pub(crate) fn collect_examples(
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    let (program, args) = prefix.split_first().expect("a prefix has a program");
-    let mut command = Command::new(program);
-    command.args(args).args(["--collect-only", "-q"]);
-    if let Some(filters) = tag_filters {
-        command.args(["--tag-filters", filters]);
-    }
-    // D24: a file named like an option is still a file to collect.
-    let files = target_args(files, &TargetOrigin::Discovery).map_err(CollectErrorKind::Target)?;
-    let output = command
-        .args(files)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+    let options = match tag_filters {
+        Some(filters) => vec!["--tag-filters", filters],
+        None => Vec::new(),
+    };
+    let output = collect_only(prefix, &options, files, env)
+        .map_err(CollectErrorKind::Target)?
         .output()
         .map_err(|source| CollectErrorKind::Start {
-            program: program.clone(),
+            program: prefix[0].clone(),
             source,
         })?;
     let selected = witness().and_then(|w| w.selected);
@@ -270,21 +264,37 @@ pub(crate) fn collects_nothing(
     env: &[(String, String)],
 ) -> bool {
     let prefix = collection_command(template);
-    let (program, args) = prefix.split_first().expect("a prefix has a program");
-    // D24: a target is never an option; one that cannot be passed proves nothing.
-    let Ok(targets) = target_args(targets, &TargetOrigin::Discovery) else {
+    // A target that cannot be passed as one (D24) proves nothing.
+    let Ok(mut command) = collect_only(&prefix, &["-p", "no:cacheprovider"], targets, env) else {
         return false;
     };
-    Command::new(program)
-        .args(args)
-        .args(["--collect-only", "-q", "-p", "no:cacheprovider"])
-        .args(targets)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+    command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|status| status.code() == Some(5))
+}
+
+/// `<prefix> --collect-only -q <options> <targets>` with `env` added and no
+/// standard input; each target is passed so that pytest cannot read it as
+/// an option or an argument file (D24).
+fn collect_only(
+    prefix: &[String],
+    options: &[&str],
+    targets: &[String],
+    env: &[(String, String)],
+) -> Result<Command, TargetError> {
+    let targets = target_args(targets, &TargetOrigin::Discovery)?;
+    let (program, args) = prefix.split_first().expect("a prefix has a program");
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .args(["--collect-only", "-q"])
+        .args(options)
+        .args(targets)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null());
+    Ok(command)
 }
 
 /// A scope in JUnit classname form: `tests/test_auth.py::TestLogin` ->

@@ -164,20 +164,11 @@ impl Runner {
         if !self.kind.framework().collects_with_pytest {
             return false;
         }
-        let env = self
-            .witness
-            .as_ref()
-            .map(|w| w.env("collect"))
-            .unwrap_or_default();
-        let nothing = collects_nothing(&self.test, targets, &env);
+        let nothing = collects_nothing(&self.test, targets, &self.witness_env("collect"));
         // Deselected tests are tests: only a collection that found
         // none at all proves the targets empty.
-        let deselected = self
-            .witness
-            .as_ref()
-            .and_then(|w| w.take("collect"))
-            .is_some_and(|w| w.deselected > 0 || w.selected.is_some_and(|s| !s.is_empty()));
-        nothing && !deselected
+        let found = self.witness_of("collect").is_some_and(|w| w.found_tests());
+        nothing && !found
     }
 
     /// The tests of `files`, collected with the test command's own pytest
@@ -188,35 +179,38 @@ impl Runner {
         tag_filters: Option<&str>,
         junit: bool,
     ) -> Result<Vec<CollectedExample>, CollectError> {
-        let env = self
-            .witness
-            .as_ref()
-            .map(|w| w.env("examples"))
-            .unwrap_or_default();
         collect_examples(
             &collection_command(&self.test),
             files,
             tag_filters,
             junit,
-            &env,
-            || self.witness.as_ref().and_then(|w| w.take("examples")),
+            &self.witness_env("examples"),
+            || self.witness_of("examples"),
         )
     }
 
     /// Variables added to attempt `attempt`'s environment: those that load
     /// the witness plugin (D23), for runners that have one.
     pub(crate) fn attempt_env(&self, attempt: u32) -> Vec<(String, String)> {
-        self.witness
-            .as_ref()
-            .map(|w| w.env(&format!("attempt-{attempt}")))
-            .unwrap_or_default()
+        self.witness_env(&format!("attempt-{attempt}"))
     }
 
     /// What the witness plugin saw in attempt `attempt`, if it loaded.
     pub(crate) fn take_witness(&self, attempt: u32) -> Option<Witness> {
+        self.witness_of(&format!("attempt-{attempt}"))
+    }
+
+    /// The variables that load the witness plugin for pytest run `run`.
+    fn witness_env(&self, run: &str) -> Vec<(String, String)> {
         self.witness
             .as_ref()
-            .and_then(|w| w.take(&format!("attempt-{attempt}")))
+            .map(|w| w.env(run))
+            .unwrap_or_default()
+    }
+
+    /// What the witness plugin saw in pytest run `run`, if it loaded.
+    fn witness_of(&self, run: &str) -> Option<Witness> {
+        self.witness.as_ref().and_then(|w| w.take(run))
     }
 
     /// How result entries map to this runner's tests.
