@@ -4,13 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::process::Stdio;
 
 use serde_json::{Value, json};
 
 use crate::support::pytest::{PASSING, project};
 use crate::support::stand_in::refused_url;
-use crate::support::{BktecCmd, TestDir, Venv, venv};
+use crate::support::{BktecCmd, TestDir, Venv, run_jobs, venv};
 
 /// A slow file whose history knows two of its three tests (a test added
 /// since the history was written), parametrised ids with brackets and
@@ -223,21 +222,11 @@ fn debug_says_what_was_estimated() {
 fn three_real_jobs_run_every_test_exactly_once() {
     let dir = skewed_project();
     let n = 3;
-    let children: Vec<_> = (0..n)
-        .map(|i| {
-            pytest_bktec(&dir)
-                .env("BUILDKITE_PARALLEL_JOB_COUNT", n.to_string())
-                .env("BUILDKITE_PARALLEL_JOB", i.to_string())
-                .args(["run", "--result-path", &format!("results/node-{i}.json")])
-                .command()
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("start bktec")
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().expect("wait for bktec");
+    let outputs = run_jobs(n, |i| {
+        pytest_bktec(&dir).args(["run", "--result-path", &format!("results/node-{i}.json")])
+    });
+    for out in outputs {
+        let out = out.output;
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),

@@ -4,12 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::process::Stdio;
 
 use serde_json::{Value, json};
 
 use crate::support::pytest::{FAILING, PASSING, bktec, project};
-use crate::support::{TestDir, Venv, venv};
+use crate::support::{TestDir, Venv, run_jobs, venv};
 
 const HELPER: &str = "def helper():\n    return 42\n";
 const MODULE_SKIP: &str = "import pytest\npytest.skip('not on this platform', allow_module_level=True)\n\ndef test_never():\n    assert False\n";
@@ -274,22 +273,16 @@ fn three_jobs_cover_every_test_once_and_only_jobs_with_failures_are_red() {
     plan_out.assert_success();
     let plan: Value =
         serde_json::from_str(&fs::read_to_string(dir.path().join("plan.json")).unwrap()).unwrap();
-    let children: Vec<_> = (0..n)
-        .map(|i| {
-            bktec(&dir, Venv::Collector)
-                .env("BUILDKITE_PARALLEL_JOB_COUNT", n.to_string())
-                .env("BUILDKITE_PARALLEL_JOB", i.to_string())
-                .args(["run", "--result-path", &format!("results/node-{i}.json")])
-                .command()
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("start bktec")
-        })
-        .collect();
+    let outputs = run_jobs(n, |i| {
+        bktec(&dir, Venv::Collector).args([
+            "run",
+            "--result-path",
+            &format!("results/node-{i}.json"),
+        ])
+    });
     let mut runs: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, child) in children.into_iter().enumerate() {
-        let out = child.wait_with_output().expect("wait for bktec");
+    for (i, out) in outputs.into_iter().enumerate() {
+        let out = out.output;
         let assigned: Vec<&str> = plan["tasks"][i.to_string()]["tests"]
             .as_array()
             .unwrap()

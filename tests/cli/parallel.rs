@@ -3,11 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::support::{TestDir, Venv, copy_tree, repo_root, venv};
+use crate::support::{TestDir, Venv, copy_tree, repo_root, run_jobs, venv};
 
 #[test]
 fn every_file_runs_exactly_once_across_nodes() {
@@ -19,31 +18,15 @@ fn every_file_runs_exactly_once_across_nodes() {
     assert!(discovered.len() >= 10, "{discovered:?}");
 
     for n in [1, 2, 3, 5] {
-        let children: Vec<_> = (0..n)
-            .map(|i| {
-                dir.bktec()
-                    .path_prepend(&venv(Venv::Collector))
-                    .env("BUILDKITE_PARALLEL_JOB_COUNT", n.to_string())
-                    .env("BUILDKITE_PARALLEL_JOB", i.to_string())
-                    .args([
-                        "run",
-                        "--result-path",
-                        &format!("results/{n}/node-{i}.json"),
-                    ])
-                    .command()
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("start bktec")
-            })
-            .collect();
-        for child in children {
-            let out = child.wait_with_output().expect("wait for bktec");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stdout)
-            );
+        let outputs = run_jobs(n, |i| {
+            dir.bktec().path_prepend(&venv(Venv::Collector)).args([
+                "run",
+                "--result-path",
+                &format!("results/{n}/node-{i}.json"),
+            ])
+        });
+        for out in outputs {
+            assert!(out.output.status.success(), "{}", out.stdout());
         }
         let mut files_by_node: BTreeMap<String, usize> = BTreeMap::new();
         let mut tests: BTreeMap<String, usize> = BTreeMap::new();

@@ -119,6 +119,30 @@ impl BktecCmd {
     }
 }
 
+/// Runs `job(i)` for i in 0..n at the same time, as the n jobs of one build
+/// (`BUILDKITE_PARALLEL_JOB_COUNT` and `BUILDKITE_PARALLEL_JOB` are set),
+/// and returns their outputs in job order.
+pub fn run_jobs(n: u32, job: impl Fn(u32) -> BktecCmd) -> Vec<RunOutput> {
+    let children: Vec<_> = (0..n)
+        .map(|i| {
+            job(i)
+                .env("BUILDKITE_PARALLEL_JOB_COUNT", n.to_string())
+                .env("BUILDKITE_PARALLEL_JOB", i.to_string())
+                .command()
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start bktec")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| RunOutput {
+            output: child.wait_with_output().expect("wait for bktec"),
+        })
+        .collect()
+}
+
 /// The output of a finished `bktec`.
 pub struct RunOutput {
     pub output: Output,
