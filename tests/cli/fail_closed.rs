@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::support::pytest::{FAILING, PASSING, bktec, project};
+use crate::support::pytest::{FAILING, PASSING, bktec, project, write_plan};
 use crate::support::{TestDir, Venv, run_jobs, venv};
 
 const HELPER: &str = "def helper():\n    return 42\n";
@@ -118,16 +118,10 @@ fn a_muted_failure_under_x_does_not_hide_files_that_never_ran() {
         ("tests/a_test.py", "def test_muted():\n    assert False\n"),
         ("tests/b_test.py", FAILING),
     ]);
-    dir.write(
-        "plan.json",
-        &json!({
-            "parallelism": 1,
-            "tasks": {"0": {"node_number": 0, "tests": [
-                {"path": "tests/a_test.py"}, {"path": "tests/b_test.py"}
-            ]}},
-            "muted_tests": [{"scope": "tests/a_test.py", "name": "test_muted"}]
-        })
-        .to_string(),
+    write_plan(
+        &dir,
+        &["tests/a_test.py", "tests/b_test.py"],
+        &[("tests/a_test.py", "test_muted")],
     );
     for retries in ["0", "2"] {
         bktec(&dir, Venv::Collector)
@@ -165,18 +159,14 @@ fn a_muted_failure_beside_helper_modules_stays_green() {
         ("tests/test_helpers.py", HELPER),
         ("tests/test_platform.py", MODULE_SKIP),
     ]);
-    dir.write(
-        "plan.json",
-        &json!({
-            "parallelism": 1,
-            "tasks": {"0": {"node_number": 0, "tests": [
-                {"path": "tests/a_test.py"},
-                {"path": "tests/test_helpers.py"},
-                {"path": "tests/test_platform.py"}
-            ]}},
-            "muted_tests": [{"scope": "tests/a_test.py", "name": "test_muted"}]
-        })
-        .to_string(),
+    write_plan(
+        &dir,
+        &[
+            "tests/a_test.py",
+            "tests/test_helpers.py",
+            "tests/test_platform.py",
+        ],
+        &[("tests/a_test.py", "test_muted")],
     );
     bktec(&dir, Venv::Collector)
         .args(["run", "--plan-file", "plan.json"])

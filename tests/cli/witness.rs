@@ -4,10 +4,8 @@
 
 use std::fs;
 
-use serde_json::json;
-
-use crate::support::pytest::{FAILING, PASSING, bktec, project};
-use crate::support::{TestDir, Venv};
+use crate::support::Venv;
+use crate::support::pytest::{FAILING, PASSING, bktec, project, write_plan};
 
 const TEARDOWN_ERROR: &str = r#"
 import pytest
@@ -33,23 +31,6 @@ def test_flaky():
     assert not first
 "#;
 
-fn plan(dir: &TestDir, paths: &[&str], muted: &[(&str, &str)]) {
-    let tests: Vec<_> = paths.iter().map(|p| json!({ "path": p })).collect();
-    let muted: Vec<_> = muted
-        .iter()
-        .map(|(scope, name)| json!({ "scope": scope, "name": name }))
-        .collect();
-    dir.write(
-        "plan.json",
-        &json!({
-            "parallelism": 1,
-            "tasks": {"0": {"node_number": 0, "tests": tests}},
-            "muted_tests": muted
-        })
-        .to_string(),
-    );
-}
-
 #[test]
 fn a_teardown_error_is_not_washed_out_by_a_passing_retry() {
     let dir = project(&[
@@ -74,7 +55,7 @@ fn a_muted_failure_beside_a_teardown_error_is_red() {
             "def test_muted():\n    assert False\n",
         ),
     ]);
-    plan(
+    write_plan(
         &dir,
         &["tests/test_muted.py", "tests/test_td.py"],
         &[("tests/test_muted.py", "test_muted")],
@@ -133,7 +114,7 @@ fn x_stopping_inside_a_file_with_a_muted_failure_is_red() {
         "tests/test_a.py",
         "def test_1_muted():\n    assert False\n\ndef test_2_real():\n    assert False\n",
     )]);
-    plan(
+    write_plan(
         &dir,
         &["tests/test_a.py"],
         &[("tests/test_a.py", "test_1_muted")],
@@ -161,7 +142,7 @@ fn a_file_never_hides_behind_one_of_the_same_name() {
         ("b/__init__.py", ""),
         ("b/test_x.py", "def test_bad():\n    assert False\n"),
     ]);
-    plan(
+    write_plan(
         &dir,
         &["a/test_x.py", "b/test_x.py"],
         &[("a/test_x.py", "test_muted")],

@@ -1,6 +1,8 @@
 //! pytest projects for the tests: test files that pass, fail or are flaky,
 //! and `bktec` set up to run them with real pytest.
 
+use serde_json::json;
+
 use super::{BktecCmd, TestDir, Venv, venv};
 
 /// Two passing tests.
@@ -39,4 +41,23 @@ pub fn bktec(dir: &TestDir, which: Venv) -> BktecCmd {
     dir.bktec()
         .path_prepend(&venv(which))
         .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+}
+
+/// Writes `plan.json`: one job running `paths`, with `muted` (scope, name)
+/// muted by Test Engine.
+pub fn write_plan(dir: &TestDir, paths: &[&str], muted: &[(&str, &str)]) {
+    let tests: Vec<_> = paths.iter().map(|p| json!({ "path": p })).collect();
+    let muted: Vec<_> = muted
+        .iter()
+        .map(|(scope, name)| json!({ "scope": scope, "name": name }))
+        .collect();
+    dir.write(
+        "plan.json",
+        &json!({
+            "parallelism": 1,
+            "tasks": {"0": {"node_number": 0, "tests": tests}},
+            "muted_tests": muted
+        })
+        .to_string(),
+    );
 }
