@@ -113,35 +113,32 @@ fn rule_text(rule: &Unproven) -> String {
             "{} failed and did not pass on a retry",
             count(*n, "test", "tests")
         ),
-        Unproven::RetryWithoutResults { attempt, tests } => {
-            let mut text = format!(
-                "retry {attempt} reported no result for {} it was asked to run: ",
-                count(tests.len(), "test", "tests")
-            );
-            text.push_str(&tests.iter().take(3).cloned().collect::<Vec<_>>().join(", "));
-            if tests.len() > 3 {
-                let _ = write!(text, " and {} more", tests.len() - 3);
-            }
-            text
-        }
-        Unproven::NeverRan { attempt, tests } => {
-            let mut text = format!(
-                "{} of {} never ran: ",
-                count(tests.len(), "selected test", "selected tests"),
-                attempt_name(*attempt)
-            );
-            text.push_str(&tests.iter().take(3).cloned().collect::<Vec<_>>().join(", "));
-            if tests.len() > 3 {
-                let _ = write!(text, " and {} more", tests.len() - 3);
-            }
-            text
-        }
+        Unproven::RetryWithoutResults { attempt, tests } => format!(
+            "retry {attempt} reported no result for {} it was asked to run: {}",
+            count(tests.len(), "test", "tests"),
+            first_three(tests)
+        ),
+        Unproven::NeverRan { attempt, tests } => format!(
+            "{} of {} never ran: {}",
+            count(tests.len(), "selected test", "selected tests"),
+            attempt_name(*attempt),
+            first_three(tests)
+        ),
         Unproven::SilentTargets(n) => format!(
             "{} produced no result, so {} may never have run",
             count(*n, "assigned target", "assigned targets"),
             if *n == 1 { "its tests" } else { "their tests" }
         ),
     }
+}
+
+/// The first three of `tests`, then how many more there are.
+fn first_three(tests: &[String]) -> String {
+    let mut text = tests.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if tests.len() > 3 {
+        let _ = write!(text, " and {} more", tests.len() - 3);
+    }
+    text
 }
 
 fn attempt_name(attempt: u32) -> String {
