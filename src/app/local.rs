@@ -5,6 +5,7 @@
 
 use super::Context;
 use super::error::BktecError;
+use crate::chain::ErrorChain;
 use crate::config::RunSettings;
 use crate::config::origin::Origin;
 use crate::plan::{DurationsSource, TestPlan, example, local_plan, read_durations, timed_plan};
@@ -13,7 +14,8 @@ use crate::runner::Runner;
 use crate::shell::{Shell, debug_line};
 
 /// Where the durations file of `settings` is, if any: the built-in default
-/// may be missing, a file the user named may not (D31).
+/// may be missing, a file the user named may not (D31), unless this run
+/// creates it (`run --store-durations`).
 pub(super) fn durations_source(
     context: &Context,
     settings: &RunSettings,
@@ -22,7 +24,7 @@ pub(super) fn durations_source(
     Some(DurationsSource {
         path: context.cwd.join(&file.value),
         origin: file.origin.describe(),
-        required: file.origin != Origin::BuiltIn,
+        required: file.origin != Origin::BuiltIn && !settings.store_durations,
     })
 }
 
@@ -61,12 +63,18 @@ pub(super) fn plan_locally(
                     .map(|collected| {
                         collected
                             .into_iter()
-                            .map(|e| example(e.node_id, e.scope, e.name))
+                            // Planned by path: what the job passes to pytest
+                            // from the working directory.
+                            .map(|e| example(e.path, e.scope, e.name))
                             .collect()
                     })
+                    .map_err(|err| brief(&err))
             }
         });
-    let planned = timed_plan(targets, jobs, &history, splitter).map_err(BktecError::Split)?;
+    let planned = timed_plan(targets, jobs, &history, splitter);
+    for warning in &planned.warnings {
+        shell.warn(warning);
+    }
     if settings.debug {
         shell.err(&debug_line(&format!(
             "Planning with the timing history of {} tests",
@@ -77,4 +85,33 @@ pub(super) fn plan_locally(
         }
     }
     Ok(planned.plan)
+}
+
+/// Why pytest could not collect, short enough for a warning: pytest's
+/// error lines (`E ...`, `ERROR ...`) when it printed some, else its last
+/// lines.
+fn brief(err: &(dyn std::error::Error + 'static)) -> String {
+    const LINES: usize = 6;
+    let text = ErrorChain(err).to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let errors: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("E ") || l.starts_with("ERROR "))
+        .collect();
+    let shown = if errors.is_empty() {
+        &lines[..]
+    } else {
+        &errors[..]
+    };
+    let start = shown.len().saturating_sub(LINES);
+    let mut brief = shown[start..].join("\n");
+    if start > 0 {
+        brief = format!("({start} lines left out)\n{brief}");
+    }
+    brief
 }

@@ -49,7 +49,8 @@ pub(super) fn run_tests(
     store_durations: bool,
     shell: &mut Shell,
 ) -> Result<u8, BktecError> {
-    let settings = context.settings(overrides, CommandKind::Run)?;
+    let mut settings = context.settings(overrides, CommandKind::Run)?;
+    settings.store_durations = store_durations;
     let mut reporter = Reporter::new(settings.runner, settings.debug);
     reporter.report(shell, RunEvent::Started);
     let runner = build_runner(context, &settings)?;
@@ -152,9 +153,9 @@ pub(super) fn run_tests(
     let actual = started.elapsed();
 
     // D31: this run's measured durations, for a single local run.
-    if store_durations {
+    if settings.store_durations {
         let results: Vec<_> = outcome.record.results().cloned().collect();
-        let line = store(context, &settings, &results, None)?;
+        let line = store(context, &settings, &results, None, shell)?;
         shell.err(&format!("{line}\n"));
     }
 

@@ -114,6 +114,10 @@ pub struct RunSettings {
     /// missing) or a file the user named (which must exist); `None` when set
     /// to an empty value.
     pub durations: Option<Sourced<PathBuf>>,
+    /// Whether this run writes its measured durations back (`run
+    /// --store-durations`); a named durations file may then be missing, as
+    /// the run creates it.
+    pub store_durations: bool,
     /// Retries.
     pub retry: RetryPolicy,
     /// The number of parallel jobs.
@@ -470,6 +474,7 @@ pub(crate) fn resolve_with(
         files_list: r.path(FILES.list),
         selector_file,
         durations,
+        store_durations: false,
         retry: RetryPolicy {
             count: u32::try_from(retry_count).expect("retry.count is range-checked (D27)"),
             retry_muted: !r.value(RETRY.disable_for_muted).0,

@@ -119,8 +119,12 @@ pub enum PreflightError {
 /// One collected test.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CollectedExample {
-    /// The node id.
+    /// The node id, as pytest names it: relative to its rootdir.
     pub node_id: String,
+    /// The node id relative to the working directory, which is what a
+    /// target is relative to; the node id itself when the witness did not
+    /// load, or the rootdir is the working directory.
+    pub path: String,
     /// The node id without its last part (in JUnit classname form in JUnit mode).
     pub scope: String,
     /// The last node-id part.
@@ -182,7 +186,9 @@ pub(crate) fn collect_examples(
             program: prefix[0].clone(),
             source,
         })?;
-    let selected = witness().and_then(|w| w.selected);
+    let witness = witness();
+    let offset = witness.as_ref().map(Witness::offset).unwrap_or_default();
+    let selected = witness.and_then(|w| w.selected);
     if !output.status.success() {
         return Err(CollectErrorKind::Failed {
             // pytest reports collection errors on stdout; its stderr holds
@@ -215,6 +221,9 @@ pub(crate) fn collect_examples(
         .map(|node_id| {
             let (scope, name) = node_id.rsplit_once("::").expect("contains ::");
             CollectedExample {
+                path: offset
+                    .apply(&node_id)
+                    .map_or_else(|| node_id.clone(), |p| p.into_owned()),
                 node_id: node_id.clone(),
                 scope: if junit {
                     junit_classname(scope)
