@@ -3,12 +3,17 @@
 //! history (D31), else the sorted round-robin of the behaviour document
 //! (12.1), exactly as before.
 
+use std::collections::HashSet;
+
 use super::Context;
 use super::error::BktecError;
 use crate::chain::ErrorChain;
 use crate::config::RunSettings;
 use crate::config::origin::Origin;
-use crate::plan::{DurationsSource, TestPlan, example, local_plan, read_durations, timed_plan};
+use crate::discover::{Discovery, TargetSource};
+use crate::plan::{
+    DurationsSource, TestPlan, example, file_of, local_plan, plain, read_durations, timed_plan,
+};
 use crate::results::ResultFormat;
 use crate::runner::Runner;
 use crate::shell::{Shell, debug_line};
@@ -28,16 +33,19 @@ pub(super) fn durations_source(
     })
 }
 
-/// Plans `targets` over `jobs` locally. `runner`, when it collects with
-/// pytest, splits files longer than their fair share into their tests.
+/// Plans the targets of `discovery` over `jobs` locally. `runner`, when it
+/// collects with pytest, splits files longer than their fair share into
+/// their tests; when pytest discovered the targets, its collection is used
+/// and pytest is not run again.
 pub(super) fn plan_locally(
     context: &Context,
     settings: &RunSettings,
-    targets: &[String],
+    discovery: &Discovery,
     jobs: u32,
     runner: Option<&Runner>,
     shell: &mut Shell,
 ) -> Result<TestPlan, BktecError> {
+    let targets = &discovery.targets;
     let history = match durations_source(context, settings) {
         Some(source) => read_durations(&source).map_err(|source| BktecError::Durations {
             command: settings.command,
@@ -51,10 +59,27 @@ pub(super) fn plan_locally(
         }
         return Ok(local_plan(targets, jobs));
     };
+    let already = match &discovery.source {
+        TargetSource::Pytest { collected, .. } => Some(collected),
+        _ => None,
+    };
+    if already.is_some() && settings.debug {
+        shell.err(&debug_line(
+            "Files to split are split with the tests that discovery collected",
+        ));
+    }
     let splitter = runner
         .filter(|r| r.kind.framework().collects_with_pytest)
         .map(|runner| {
             move |files: &[String]| {
+                if let Some(collected) = already {
+                    let wanted: HashSet<&str> = files.iter().map(|f| plain(f)).collect();
+                    return Ok(collected
+                        .iter()
+                        .filter(|e| wanted.contains(plain(file_of(&e.path))))
+                        .map(|e| example(e.path.clone(), e.scope.clone(), e.name.clone()))
+                        .collect());
+                }
                 let junit = runner
                     .result_file()
                     .is_some_and(|f| f.format == ResultFormat::JUnitXml);
