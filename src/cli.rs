@@ -407,6 +407,14 @@ pub enum UsageError {
         /// The second.
         second: &'static str,
     },
+    /// `run --store-durations` in one job of several (D31).
+    #[error(
+        "bktec run: --store-durations is for a single local run, and this is one of {jobs} parallel jobs: each job would write only its own durations, and the next build's jobs could plan from different files. Keep each job's result file and merge them with `bktec durations update RESULT_FILE...`"
+    )]
+    StoreDurationsInParallel {
+        /// The parallelism.
+        jobs: u32,
+    },
 }
 
 #[cfg(test)]

@@ -103,6 +103,7 @@ pub(super) fn build_runner(
             result_path: settings.result_path.as_ref().map(|p| p.value.as_path()),
             tag_filters: settings.tag_filters.as_deref(),
             python_path,
+            pytest_addopts: context.env.get(EnvVars::PYTEST_ADDOPTS),
         },
         // Resolution may have asked already (pytest's default command, D14).
         || {

@@ -10,7 +10,7 @@ use super::error::BktecError;
 use super::local::durations_source;
 use crate::config::RunSettings;
 use crate::exit_code;
-use crate::plan::{Durations, align, file_of, plain, read_durations, write_durations};
+use crate::plan::{Durations, MAX_SECONDS, align, file_of, plain, update_durations};
 use crate::results::{Mapping, ResultFormat, ResultsError, TestResult, parse};
 use crate::shell::Shell;
 
@@ -40,6 +40,9 @@ pub(super) fn update(
     Ok(exit_code::SUCCESS)
 }
 
+/// Node ids and measured seconds.
+type Measured = Vec<(String, f64)>;
+
 /// Merges the durations of `results` into the durations file of
 /// `settings`, dropping tests outside the files of the `discovered` targets
 /// when given; returns the line that says what changed.
@@ -54,29 +57,34 @@ pub(super) fn store(
         command: settings.command,
         source,
     };
-    let Some(mut source) = durations_source(context, settings) else {
+    let Some(source) = durations_source(context, settings) else {
         return Ok("No durations file is configured; nothing was stored".to_string());
     };
-    // Updating creates the file, named or not.
-    source.required = false;
-    let mut durations = read_durations(&source)
-        .map_err(durations_error)?
-        .unwrap_or_default();
-    let measured: Vec<(String, f64)> = results
+    let (measured, absurd): (Measured, Measured) = results
         .iter()
         // A pytest test's node id always has a `::`; an entry without one
         // is a file's collection error, which has no duration to keep.
         .filter(|t| t.path.contains("::"))
         .filter_map(|t| Some((t.path.clone(), t.duration?.as_secs_f64())))
-        .collect();
+        // What the reader would refuse is never written (D27).
+        .partition(|(_, seconds)| (0.0..=MAX_SECONDS).contains(seconds));
+    if let Some((id, seconds)) = absurd.first() {
+        shell.warn(&format!(
+            "{} measured durations are out of range (0 to {MAX_SECONDS} seconds) and were not stored, e.g. `{id}`: {seconds} seconds",
+            absurd.len()
+        ));
+    }
     let count = measured.len();
-    durations.merge(measured);
-    let pruned = discovered.map_or(0, |targets| prune(&mut durations, targets, shell));
-    write_durations(&source.path, &durations).map_err(durations_error)?;
+    // Updating creates the file, named or not.
+    let (pruned, total) = update_durations(&source, |durations| {
+        durations.merge(measured);
+        let pruned = discovered.map_or(0, |targets| prune(durations, targets, shell));
+        (pruned, durations.len())
+    })
+    .map_err(durations_error)?;
     let mut line = format!(
-        "Stored the durations of {count} tests in `{}` ({} tests in all",
+        "Stored the durations of {count} tests in `{}` ({total} tests in all",
         source.path.display(),
-        durations.len()
     );
     if discovered.is_some() {
         line.push_str(&format!(", {pruned} no longer discovered dropped"));

@@ -53,6 +53,14 @@ pub enum BktecError {
         /// What is wrong.
         source: DurationsError,
     },
+    /// pytest could not collect a file that time-aware planning must split
+    /// (D31); the message has pytest's own.
+    Split {
+        /// The command being run.
+        command: CommandKind,
+        /// What happened.
+        message: String,
+    },
     /// A result file given to `bktec durations update` is unusable.
     DurationsResults(ResultsError),
     /// A test target that no argument can carry unambiguously (D24).
@@ -94,6 +102,9 @@ impl fmt::Display for BktecError {
                 write!(f, "bktec {}: {source}", command.name())
             }
             BktecError::DurationsResults(err) => write!(f, "bktec durations: {err}"),
+            BktecError::Split { command, message } => {
+                write!(f, "bktec {}: {message}", command.name())
+            }
             BktecError::Target(err) => write!(f, "bktec run: {err}"),
             BktecError::Preflight(err) => write!(f, "{err}"),
             BktecError::Api(err) => write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err)),
@@ -128,7 +139,9 @@ impl Error for BktecError {
             BktecError::Runtime(err)
             | BktecError::ResultPath(err)
             | BktecError::CurrentDir(err) => Some(err),
-            BktecError::NoTestsAssigned | BktecError::InvalidCommand(_) => None,
+            BktecError::NoTestsAssigned
+            | BktecError::InvalidCommand(_)
+            | BktecError::Split { .. } => None,
         }
     }
 }
@@ -144,6 +157,7 @@ impl BktecError {
             | BktecError::PlanFile(_)
             | BktecError::Durations { .. }
             | BktecError::DurationsResults(_)
+            | BktecError::Split { .. }
             | BktecError::Target(_)
             | BktecError::Api(_)
             | BktecError::NoTestsAssigned

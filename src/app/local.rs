@@ -12,7 +12,8 @@ use crate::config::RunSettings;
 use crate::config::origin::Origin;
 use crate::discover::{Discovery, TargetSource};
 use crate::plan::{
-    DurationsSource, TestPlan, example, file_of, local_plan, plain, read_durations, timed_plan,
+    DurationsSource, TestPlan, distinct_targets, example, file_of, local_plan, plain,
+    read_durations, timed_plan,
 };
 use crate::results::ResultFormat;
 use crate::runner::Runner;
@@ -45,7 +46,15 @@ pub(super) fn plan_locally(
     runner: Option<&Runner>,
     shell: &mut Shell,
 ) -> Result<TestPlan, BktecError> {
-    let targets = &discovery.targets;
+    // A target named twice, or inside another target, would run twice.
+    let (targets, dropped) = distinct_targets(&discovery.targets);
+    if let Some(first) = dropped.first() {
+        shell.warn(&format!(
+            "{} targets repeat others or lie inside them, and run only once as part of those, e.g. `{first}`",
+            dropped.len()
+        ));
+    }
+    let targets = &targets;
     let history = match durations_source(context, settings) {
         Some(source) => read_durations(&source).map_err(|source| BktecError::Durations {
             command: settings.command,
@@ -96,15 +105,22 @@ pub(super) fn plan_locally(
                     .map_err(|err| brief(&err))
             }
         });
-    let planned = timed_plan(targets, jobs, &history, splitter);
-    for warning in &planned.warnings {
-        shell.warn(warning);
+    let planned =
+        timed_plan(targets, jobs, &history, splitter).map_err(|message| BktecError::Split {
+            command: settings.command,
+            message,
+        })?;
+    // Every job must plan from the same history (D20): the fingerprint lets
+    // the jobs' logs be compared.
+    if let Some(source) = durations_source(context, settings) {
+        shell.err(&format!(
+            "Buildkite Test Engine Client: Planning by the timing history in `{}` ({} tests, fingerprint {}).\n",
+            source.path.strip_prefix(&context.cwd).unwrap_or(&source.path).display(),
+            history.len(),
+            history.fingerprint()
+        ));
     }
     if settings.debug {
-        shell.err(&debug_line(&format!(
-            "Planning with the timing history of {} tests",
-            history.len()
-        )));
         for note in &planned.notes {
             shell.err(&debug_line(note));
         }

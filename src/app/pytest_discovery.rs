@@ -49,7 +49,8 @@ pub(super) fn discover_with_pytest(
     for example in &collected {
         let file = file_of(&example.path);
         if seen.insert(file) {
-            if !context.cwd.join(file).exists() {
+            // A script may `cd` first: its paths are its own.
+            if !runner.runs_script() && !context.cwd.join(file).exists() {
                 return Err(fail(DiscoverError::NotUnderWorkingDirectory {
                     node_id: example.node_id.clone(),
                     file: file.to_string(),

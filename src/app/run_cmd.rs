@@ -14,6 +14,7 @@ use super::local::plan_locally;
 use super::report_back::{Server, declare_failure, post_metadata, uploader};
 use super::request::build_request;
 use crate::api::{ApiClient, ApiError, PlanLookup, PlanSource, acquire_plan};
+use crate::cli::UsageError;
 use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
@@ -58,6 +59,11 @@ pub(super) fn run_tests(
 ) -> Result<u8, BktecError> {
     let mut settings = context.settings(overrides, CommandKind::Run)?;
     settings.store_durations = store_durations;
+    if store_durations && settings.parallelism > 1 {
+        return Err(BktecError::Usage(UsageError::StoreDurationsInParallel {
+            jobs: settings.parallelism,
+        }));
+    }
     let mut reporter = Reporter::new(settings.runner, settings.debug);
     reporter.report(shell, RunEvent::Started);
     let mut runner = build_runner(context, &settings)?;

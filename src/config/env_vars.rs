@@ -114,6 +114,7 @@ impl EnvVars {
     /// Kept behind the witness plugin's directory in the test command's
     /// environment (D23).
     pub(crate) const PYTHONPATH: &'static str = "PYTHONPATH";
+    pub(crate) const PYTEST_ADDOPTS: &'static str = "PYTEST_ADDOPTS";
 }
 
 /// The prefix of the Test Engine client's variables (D29).

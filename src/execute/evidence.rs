@@ -3,15 +3,19 @@
 //! teardown failed as passed), and which silent targets provably held no
 //! tests.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use crate::results::{Outcome, PathOffset, TestResult, Witness, WitnessOutcome, uncovered};
+use crate::results::{
+    Outcome, PathOffset, TestResult, Witness, WitnessOutcome, junit_classname, split_node_id,
+    uncovered,
+};
 
 /// Marks as failed every result that the witness saw fail, and adds the
 /// failures the result file left out. A failure whose test name the result
 /// file already records as failed is the same test under another spelling
 /// of its id (JUnit rebuilds ids from class names) and is not added twice.
 pub(super) fn apply_witness(tests: &mut Vec<TestResult>, witness: &Witness) {
+    name_by_witness(tests, witness);
     let failed = |id: &str| witness.outcomes.get(id) == Some(&WitnessOutcome::Failed);
     for test in tests.iter_mut() {
         if failed(&test.path) {
@@ -41,6 +45,35 @@ pub(super) fn apply_witness(tests: &mut Vec<TestResult>, witness: &Witness) {
         })
         .collect();
     tests.extend(missing);
+}
+
+/// Gives each result that the witness does not know by its id the node id
+/// the witness saw for it. JUnit names a test by class name and name, and
+/// a class name cannot say which of its dots were directories
+/// (`tests.sub.dir.test_big` is `tests/sub.dir/test_big.py`); the witness,
+/// inside pytest, knows (D23).
+fn name_by_witness(tests: &mut [TestResult], witness: &Witness) {
+    if tests.iter().all(|t| witness.outcomes.contains_key(&t.path)) {
+        return;
+    }
+    let mut by_junit_name: HashMap<(String, &str), Option<&str>> = HashMap::new();
+    for id in witness.outcomes.keys() {
+        let (scope, name) = split_node_id(id);
+        by_junit_name
+            .entry((junit_classname(scope), name))
+            .and_modify(|seen| *seen = None)
+            .or_insert(Some(id.as_str()));
+    }
+    for test in tests.iter_mut() {
+        if witness.outcomes.contains_key(&test.path) {
+            continue;
+        }
+        let key = (test.scope.clone(), test.name.as_str());
+        // Only a name that one node id alone answers to.
+        if let Some(Some(id)) = by_junit_name.get(&key) {
+            test.path = (*id).to_string();
+        }
+    }
 }
 
 /// Whether the silent targets provably held no tests, by the first run's

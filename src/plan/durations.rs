@@ -75,8 +75,8 @@ pub enum DurationsProblem {
     Negative {
         /// The node id.
         id: String,
-        /// The value.
-        value: f64,
+        /// The value as the file writes it.
+        value: String,
     },
     /// A duration too long to be a test's: a corrupt or foreign file (D27).
     #[error(
@@ -158,6 +158,18 @@ impl Durations {
         before - self.tests.len()
     }
 
+    /// A short, stable fingerprint of the history (FNV-1a over its
+    /// canonical text), so that the jobs of one build can be seen to have
+    /// planned from the same file (D20).
+    pub(crate) fn fingerprint(&self) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in self.to_json().bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{hash:016x}")[..12].to_string()
+    }
+
     /// The file's text: pretty JSON, sorted by node id, ending in a newline,
     /// so that it diffs cleanly.
     pub(crate) fn to_json(&self) -> String {
@@ -173,6 +185,8 @@ impl Durations {
         path: &Path,
         origin: &str,
     ) -> Result<Durations, DurationsError> {
+        // A byte order mark, as some Windows editors write, is not JSON.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let value: Value =
             serde_json::from_slice(bytes).map_err(|source| DurationsError::Parse {
                 path: path.to_path_buf(),
@@ -207,7 +221,10 @@ fn parse_value(value: Value) -> Result<Durations, DurationsProblem> {
             });
         };
         if seconds < 0.0 {
-            return Err(DurationsProblem::Negative { id, value: seconds });
+            return Err(DurationsProblem::Negative {
+                id,
+                value: value.to_string(),
+            });
         }
         if seconds > MAX_SECONDS {
             return Err(DurationsProblem::TooLong {
@@ -236,6 +253,16 @@ fn kind(value: &Value) -> &'static str {
 pub(crate) fn read_durations(
     source: &DurationsSource,
 ) -> Result<Option<Durations>, DurationsError> {
+    // A FIFO would block the read forever, a device never ends.
+    if let Ok(meta) = fs::metadata(&source.path)
+        && !meta.is_file()
+    {
+        return Err(DurationsError::Read {
+            path: source.path.clone(),
+            origin: source.origin.clone(),
+            source: io::Error::other("it is not a regular file"),
+        });
+    }
     match fs::read(&source.path) {
         Ok(bytes) => Durations::parse(&bytes, &source.path, &source.origin).map(Some),
         Err(err) if err.kind() == io::ErrorKind::NotFound && !source.required => Ok(None),
@@ -247,9 +274,63 @@ pub(crate) fn read_durations(
     }
 }
 
+/// Reads the durations file of `source` (a missing one is empty), lets
+/// `apply` change it, and writes it back, holding a lock on its directory
+/// throughout, so that updates running at once (one per job's result
+/// files, say) each see the others' work. A symlink is followed, so the
+/// file it points to is updated and the link is kept.
+pub(crate) fn update_durations<R>(
+    source: &DurationsSource,
+    apply: impl FnOnce(&mut Durations) -> R,
+) -> Result<R, DurationsError> {
+    let path = through_symlinks(&source.path);
+    let write_error = |source| DurationsError::Write {
+        path: path.clone(),
+        source,
+    };
+    let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => dir.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    // A file named before it exists (`--durations-file ci/timings.json`)
+    // gets its directory.
+    fs::create_dir_all(&dir).map_err(write_error)?;
+    let lock = fs::File::open(&dir).map_err(write_error)?;
+    lock.lock().map_err(write_error)?;
+    let current = DurationsSource {
+        path: path.clone(),
+        required: false,
+        ..source.clone()
+    };
+    let mut durations = read_durations(&current)?.unwrap_or_default();
+    let result = apply(&mut durations);
+    write_durations(&path, &durations)?;
+    drop(lock);
+    Ok(result)
+}
+
+/// `path` with every symlink along its last component followed, even to a
+/// file that does not exist yet.
+fn through_symlinks(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::read_link(&path) {
+            Ok(target) => {
+                path = match path.parent() {
+                    Some(parent) if target.is_relative() => parent.join(target),
+                    _ => target,
+                };
+            }
+            Err(_) => break,
+        }
+    }
+    path
+}
+
 /// Writes `durations` to `path` (through a temporary file beside it, so a
-/// failed write never leaves half a file).
-pub(crate) fn write_durations(path: &Path, durations: &Durations) -> Result<(), DurationsError> {
+/// failed write never leaves half a file), keeping the permissions of the
+/// file it replaces.
+fn write_durations(path: &Path, durations: &Durations) -> Result<(), DurationsError> {
     let write_error = |source| DurationsError::Write {
         path: path.to_path_buf(),
         source,
@@ -265,6 +346,9 @@ pub(crate) fn write_durations(path: &Path, durations: &Durations) -> Result<(), 
         fs::create_dir_all(parent).map_err(write_error)?;
     }
     fs::write(&temp, durations.to_json()).map_err(write_error)?;
+    if let Ok(meta) = fs::metadata(path) {
+        let _ = fs::set_permissions(&temp, meta.permissions());
+    }
     // Never leave the temporary file behind when the rename fails.
     fs::rename(&temp, path).map_err(|err| {
         let _ = fs::remove_file(&temp);

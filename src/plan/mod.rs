@@ -14,11 +14,11 @@ mod timed;
 
 pub(crate) use align::{align, plain};
 pub(crate) use durations::{
-    Durations, DurationsError, DurationsSource, read_durations, write_durations,
+    Durations, DurationsError, DurationsSource, MAX_SECONDS, read_durations, update_durations,
 };
 pub(crate) use explain::explain;
 pub(crate) use file::{PlanFileError, read_plan_file};
-pub(crate) use local::local_plan;
+pub(crate) use local::{distinct_targets, local_plan};
 pub(crate) use model::{TestCase, TestFormat, TestPlan};
 pub(crate) use prefix::{TrimError, trim};
 pub(crate) use summary::split_summary;

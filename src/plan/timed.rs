@@ -20,10 +20,11 @@ pub(crate) struct TimedPlan {
     pub plan: TestPlan,
     /// What was estimated rather than measured, and what was split.
     pub notes: Vec<String>,
-    /// What the user should know without `--debug`: slow files that could
-    /// not be split, and why.
-    pub warnings: Vec<String>,
 }
+
+/// The most bytes of node ids one split file may add to a job's command
+/// line (Linux allows 2 MiB for all arguments and the environment).
+const MAX_SPLIT_BYTES: usize = 128 * 1024;
 
 /// Per-file sums of a history.
 struct FileStats {
@@ -55,18 +56,18 @@ fn median(mut values: Vec<u64>) -> Option<u64> {
 /// the runner can split files (pytest), returns the tests of the files it is
 /// given, collected with the test command's own pytest (D13); its node ids
 /// must belong to those files, or the files are kept whole, so that no test
-/// is ever lost or run twice. A collection that fails (a file that does not
-/// import, say) keeps the files whole too: the job that runs such a file
-/// reports its error as a failure, rather than every job failing to plan.
+/// is ever lost or run twice. A collection that fails is an error, with
+/// pytest's message: a job cannot know whether the other jobs' collections
+/// failed too (an import that fails now and then, a dependency missing on
+/// one agent), so it cannot know what they run, and guessing loses tests.
 pub(crate) fn timed_plan(
     targets: &[String],
     parallelism: u32,
     history: &Durations,
     collect: Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, String>>,
-) -> TimedPlan {
+) -> Result<TimedPlan, String> {
     let parallelism = parallelism.max(1);
     let mut notes = Vec::new();
-    let mut warnings = Vec::new();
 
     // The history keyed as the targets are.
     let aligned = align(history, targets);
@@ -143,18 +144,17 @@ pub(crate) fn timed_plan(
         (Some(collect), false) => match collect(&to_split) {
             Ok(collected) => Some(collected),
             Err(why) => {
-                let (subject, verb, object, runs) = if to_split.len() == 1 {
-                    ("File", "is", "it", "it runs")
+                let (subject, verb, object) = if to_split.len() == 1 {
+                    ("File", "is", "it")
                 } else {
-                    ("Files", "are", "them", "they run")
+                    ("Files", "are", "them")
                 };
-                warnings.push(format!(
-                    "{subject} {} {verb} longer than a fair share of the time ({}), but pytest could not collect {object} to split into tests, so {runs} whole. pytest said:\n{}",
+                return Err(format!(
+                    "{subject} {} {verb} longer than a fair share of the time ({}) and must be split into tests, but pytest could not collect {object}. Every job must split the same way, so this job stops rather than guess what the others run. pytest said:\n{}",
                     names(&to_split),
                     seconds_text(fair_share),
                     indent(&why)
                 ));
-                None
             }
         },
         _ => None,
@@ -177,6 +177,19 @@ pub(crate) fn timed_plan(
                 let file = wanted[plain(file_of(&case.path))];
                 by_file.entry(file).or_default().push(case);
             }
+            // A file whose node ids would not fit on a command line stays
+            // whole: passing it is always possible, passing them is not.
+            by_file.retain(|file, cases| {
+                let bytes: usize = cases.iter().map(|c| c.path.len() + 1).sum();
+                let fits = bytes <= MAX_SPLIT_BYTES;
+                if !fits {
+                    notes.push(format!(
+                        "`{file}` is longer than its fair share, but its {} tests' node ids take {bytes} bytes, more than the {MAX_SPLIT_BYTES} a command line is given here; it is kept whole",
+                        cases.len()
+                    ));
+                }
+                fits
+            });
             let mut new_tests = 0usize;
             entries.retain(|(_, case)| !by_file.contains_key(case.path.as_str()));
             for (file, cases) in &by_file {
@@ -206,6 +219,12 @@ pub(crate) fn timed_plan(
         }
     }
 
+    // Every entry weighs something, so that a history of zeros (a fast
+    // suite's JUnit times, rounded to milliseconds) still spreads the
+    // entries over the jobs rather than piling them onto the first.
+    for (us, _) in &mut entries {
+        *us = (*us).max(1);
+    }
     // Longest first onto the least-loaded job; ties by name, then by job.
     entries.sort_by(|(a_us, a), (b_us, b)| {
         b_us.cmp(a_us)
@@ -236,7 +255,7 @@ pub(crate) fn timed_plan(
             )
         })
         .collect();
-    TimedPlan {
+    Ok(TimedPlan {
         plan: TestPlan {
             identifier: String::new(),
             parallelism,
@@ -246,8 +265,7 @@ pub(crate) fn timed_plan(
             timing_metadata: None,
         },
         notes,
-        warnings,
-    }
+    })
 }
 
 /// `` `a.py` ``, or `` `a.py`, `b.py`, `c.py` and 3 more ``: for a message.
@@ -306,6 +324,7 @@ pub fn plan_for_bench(
             .collect())
     };
     timed_plan(targets, parallelism, &history, Some(collect))
+        .expect("the bench's collection never fails")
         .plan
         .tasks
         .values()
@@ -363,6 +382,7 @@ mod tests {
             &h,
             None::<Collect>,
         )
+        .unwrap()
         .plan;
         assert_eq!(
             jobs(&plan),
@@ -386,7 +406,8 @@ mod tests {
             1,
             &h,
             None::<Collect>,
-        );
+        )
+        .unwrap();
         let all = &jobs(&planned.plan)[0];
         assert!(all.contains(&("new.py", 4000.0)), "{all:?}");
         assert!(
@@ -409,7 +430,7 @@ mod tests {
                 .map(|id| example(id.to_string(), "slow.py".into(), String::new()))
                 .to_vec())
         };
-        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect));
+        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap();
         let mut all: Vec<&str> = jobs(&planned.plan)
             .concat()
             .iter()
@@ -440,7 +461,7 @@ mod tests {
                 String::new(),
             )])
         };
-        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect));
+        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap();
         assert_eq!(
             jobs(&planned.plan),
             [vec![("slow.py", 10000.0)], vec![("fast.py", 1000.0)]]
@@ -448,21 +469,61 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_collection_keeps_the_files_whole_and_warns() {
+    fn a_failed_collection_is_an_error_with_pytest_s_message() {
         let h = history(&[("slow.py::a", 10.0), ("fast.py::t", 1.0)]);
         let collect =
             |_: &[String]| -> Result<Vec<TestCase>, String> { Err("E   ImportError".into()) };
-        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect));
+        let err = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap_err();
+        assert!(
+            err.starts_with("File `slow.py` is longer than a fair share")
+                && err.ends_with("pytest said:\n  E   ImportError"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_history_of_zeros_still_spreads_the_files() {
+        let h = history(&[
+            ("a.py::t", 0.0),
+            ("b.py::t", 0.0),
+            ("c.py::t", 0.0),
+            ("d.py::t", 0.0),
+        ]);
+        let plan = timed_plan(
+            &targets(&["a.py", "b.py", "c.py", "d.py"]),
+            2,
+            &h,
+            None::<Collect>,
+        )
+        .unwrap()
+        .plan;
+        let sizes: Vec<usize> = jobs(&plan).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [2, 2]);
+    }
+
+    #[test]
+    fn a_file_with_too_many_node_ids_for_a_command_line_stays_whole() {
+        let h = history(&[("big.py::t", 100.0), ("small.py::t", 1.0)]);
+        let collect = |_: &[String]| -> Result<Vec<TestCase>, String> {
+            Ok((0..20_000)
+                .map(|i| {
+                    example(
+                        format!("big.py::test_{i:010}"),
+                        String::new(),
+                        String::new(),
+                    )
+                })
+                .collect())
+        };
+        let planned = timed_plan(&targets(&["big.py", "small.py"]), 2, &h, Some(collect)).unwrap();
         assert_eq!(
             jobs(&planned.plan),
-            [vec![("slow.py", 10000.0)], vec![("fast.py", 1000.0)]]
+            [vec![("big.py", 100_000.0)], vec![("small.py", 1000.0)]]
         );
-        assert_eq!(planned.warnings.len(), 1);
         assert!(
-            planned.warnings[0].starts_with("File `slow.py` is longer than a fair share")
-                && planned.warnings[0].ends_with("pytest said:\n  E   ImportError"),
+            planned.notes.iter().any(|n| n.contains("it is kept whole")),
             "{:?}",
-            planned.warnings
+            planned.notes
         );
     }
 
@@ -475,10 +536,10 @@ mod tests {
             ("d.py::t", 1.0),
         ]);
         let t = targets(&["d.py", "c.py", "b.py", "a.py", "a.py"]);
-        let first = timed_plan(&t, 3, &h, None::<Collect>).plan;
+        let first = timed_plan(&t, 3, &h, None::<Collect>).unwrap().plan;
         let mut reversed = t.clone();
         reversed.reverse();
-        let second = timed_plan(&reversed, 3, &h, None::<Collect>).plan;
+        let second = timed_plan(&reversed, 3, &h, None::<Collect>).unwrap().plan;
         assert_eq!(
             serde_json::to_string(&first).unwrap(),
             serde_json::to_string(&second).unwrap()

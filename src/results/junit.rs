@@ -49,10 +49,10 @@ pub fn parse_junit(
             Event::Start(e) => (Some(e.clone()), false),
             Event::Empty(e) => (Some(e.clone()), true),
             Event::End(e) => {
-                if e.name().as_ref() == b"testcase" {
-                    if let Some(case) = current.take() {
-                        parsed.tests.push(to_result(case, mapping));
-                    }
+                if e.name().as_ref() == b"testcase"
+                    && let Some(case) = current.take()
+                {
+                    parsed.tests.push(to_result(case, mapping));
                 }
                 continue;
             }
@@ -165,6 +165,32 @@ fn to_result(case: Case, mapping: Mapping) -> TestResult {
     }
 }
 
+/// A scope in JUnit classname form: `tests/test_auth.py::TestLogin` ->
+/// `tests.test_auth.TestLogin` (6.3).
+pub(crate) fn junit_classname(scope: &str) -> String {
+    let (file, rest) = match scope.split_once("::") {
+        Some((file, rest)) => (file, Some(rest)),
+        None => (scope, None),
+    };
+    let file = file.strip_suffix(".py").unwrap_or(file);
+    let joined = match rest {
+        Some(rest) => format!("{file}::{rest}"),
+        None => file.to_string(),
+    };
+    joined.replace("::", ".").replace('/', ".")
+}
+
+/// A node id's scope and name: split at the last `::` outside a
+/// parameter's brackets, so `f.py::test_p[a::b]` is `f.py` and
+/// `test_p[a::b]`.
+pub(crate) fn split_node_id(id: &str) -> (&str, &str) {
+    let balanced = |s: &str| s.matches('[').count() == s.matches(']').count();
+    id.rmatch_indices("::")
+        .find(|(i, _)| balanced(&id[..*i]))
+        .or_else(|| id.rmatch_indices("::").next())
+        .map_or(("", id), |(i, _)| (&id[..i], &id[i + 2..]))
+}
+
 /// Rebuilds a pytest node id from a JUnit classname and name (8.2).
 fn pytest_node_id(classname: &str, name: &str) -> String {
     if classname.is_empty() {
@@ -223,6 +249,29 @@ mod tests {
         ] {
             assert_eq!(pytest_node_id(classname, name), want);
         }
+    }
+
+    #[test]
+    fn node_ids_split_outside_parameter_brackets() {
+        assert_eq!(
+            split_node_id("f.py::test_p[a::b]"),
+            ("f.py", "test_p[a::b]")
+        );
+        assert_eq!(split_node_id("f.py::C::test[x]"), ("f.py::C", "test[x]"));
+        assert_eq!(split_node_id("f.py::t"), ("f.py", "t"));
+    }
+
+    #[test]
+    fn junit_classnames() {
+        assert_eq!(
+            junit_classname("tests/test_auth.py::TestLogin"),
+            "tests.test_auth.TestLogin"
+        );
+        assert_eq!(junit_classname("test_sample.py"), "test_sample");
+        assert_eq!(
+            junit_classname("tests/pkg.py/test_auth.py::TestLogin"),
+            "tests.pkg.py.test_auth.TestLogin"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::time::Duration;
 pub use collector_json::parse_collector_json;
 pub use coverage::uncovered;
 pub use junit::parse_junit;
+pub(crate) use junit::{junit_classname, split_node_id};
 pub use record::{RunResult, RunStatus, Statistics};
 pub use witness::{PathOffset, Witness, WitnessOutcome};
 

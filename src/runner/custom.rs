@@ -61,5 +61,6 @@ pub(crate) fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         temp_dir: None,
         witness: None,
         allowed: None,
+        pytest_addopts: None,
     })
 }

@@ -139,6 +139,7 @@ pub(super) fn pytest_with(
         temp_dir,
         witness: Some(WitnessSite::create(inputs.python_path).map_err(RunnerError::TempDir)?),
         allowed: None,
+        pytest_addopts: inputs.pytest_addopts.map(String::from),
     })
 }
 
@@ -229,6 +230,7 @@ mod tests {
             result_path: Some(Path::new("out/r.json")),
             tag_filters: None,
             python_path: None,
+            pytest_addopts: None,
         };
         let r = pytest(inputs, || true).unwrap();
         assert_eq!(

@@ -6,9 +6,9 @@ use std::io;
 use std::process::{Command, Stdio};
 
 use super::target::{TargetError, TargetOrigin, target_args};
-use super::template::{CommandTemplate, RESULT_PATH, TEST_EXAMPLES};
+use super::template::{CommandTemplate, MissingTests, RESULT_PATH, TEST_EXAMPLES, shell_quote};
 use crate::chain::ErrorChain;
-use crate::results::Witness;
+use crate::results::{Witness, junit_classname, split_node_id};
 
 /// Why pytest could not collect the examples of the files to split (6.3).
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +165,7 @@ pub(crate) fn program_prefix(template: &CommandTemplate) -> Vec<String> {
 /// `-q` or `-v` changes what pytest prints) is an error too, never an empty
 /// list, so no file is dropped from the plan.
 pub(crate) fn collect_examples(
-    prefix: &[String],
+    template: &CommandTemplate,
     files: &[String],
     tag_filters: Option<&str>,
     junit: bool,
@@ -179,7 +179,7 @@ pub(crate) fn collect_examples(
         Some(filters) => vec!["--tag-filters", filters],
         None => Vec::new(),
     };
-    collect(prefix, &options, files, junit, env, witness)?
+    collect(template, &options, files, junit, env, witness)?
         .ok_or_else(|| CollectErrorKind::Failed {
             stderr: "pytest collected no tests (exit status 5)".to_string(),
         })
@@ -192,29 +192,28 @@ pub(crate) fn collect_examples(
 /// pytest (issue #12). `Ok(None)` when pytest collected no tests at all (its
 /// status 5).
 pub(crate) fn collect_suite(
-    prefix: &[String],
+    template: &CommandTemplate,
     env: &[(String, String)],
     witness: impl FnOnce() -> Option<Witness>,
 ) -> Result<Option<Vec<CollectedExample>>, CollectError> {
-    collect(prefix, &[], &[], false, env, witness)
+    collect(template, &[], &[], false, env, witness)
 }
 
 /// The collection both of the above run; `Ok(None)` for pytest's status 5.
 fn collect(
-    prefix: &[String],
+    template: &CommandTemplate,
     options: &[&str],
     files: &[String],
     junit: bool,
     env: &[(String, String)],
     witness: impl FnOnce() -> Option<Witness>,
 ) -> Result<Option<Vec<CollectedExample>>, CollectError> {
-    let output = collect_only(prefix, options, files, env)
-        .map_err(CollectErrorKind::Target)?
-        .output()
-        .map_err(|source| CollectErrorKind::Start {
-            program: prefix[0].clone(),
-            source,
-        })?;
+    let mut command =
+        collect_only(template, options, files, env).map_err(CollectErrorKind::Target)?;
+    let output = command.output().map_err(|source| CollectErrorKind::Start {
+        program: command.get_program().to_string_lossy().into_owned(),
+        source,
+    })?;
     let witness = witness();
     let offset = witness.as_ref().map(Witness::offset).unwrap_or_default();
     let selected = witness.and_then(|w| w.selected);
@@ -253,7 +252,7 @@ fn collect(
             .into_iter()
             .filter(|l| l.contains("::"))
             .map(|node_id| {
-                let (scope, name) = node_id.rsplit_once("::").expect("contains ::");
+                let (scope, name) = split_node_id(&node_id);
                 CollectedExample {
                     path: offset
                         .apply(&node_id)
@@ -307,9 +306,8 @@ pub(crate) fn collects_nothing(
     targets: &[String],
     env: &[(String, String)],
 ) -> bool {
-    let prefix = collection_command(template);
     // A target that cannot be passed as one (D24) proves nothing.
-    let Ok(mut command) = collect_only(&prefix, &["-p", "no:cacheprovider"], targets, env) else {
+    let Ok(mut command) = collect_only(template, &["-p", "no:cacheprovider"], targets, env) else {
         return false;
     };
     command
@@ -319,41 +317,70 @@ pub(crate) fn collects_nothing(
         .is_ok_and(|status| status.code() == Some(5))
 }
 
+/// The variable through which a collection that runs a `sh -c` script
+/// reaches the pytest inside it.
+pub(crate) const PYTEST_ADDOPTS: &str = "PYTEST_ADDOPTS";
+
 /// `<prefix> --collect-only -q <options> <targets>` with `env` added and no
 /// standard input; each target is passed so that pytest cannot read it as
-/// an option or an argument file (D24).
+/// an option or an argument file (D24). A test command that runs a `sh -c`
+/// script is run whole instead, targets and all, with the collection's
+/// options added to `PYTEST_ADDOPTS`: what the script does before pytest
+/// (`cd app`, `export BACKENDS=...`, `. ./env.sh`) changes what pytest
+/// collects, so collecting without it could plan fewer tests than run.
 fn collect_only(
-    prefix: &[String],
+    template: &CommandTemplate,
     options: &[&str],
     targets: &[String],
     env: &[(String, String)],
 ) -> Result<Command, TargetError> {
     let targets = target_args(targets, &TargetOrigin::Discovery)?;
-    let (program, args) = prefix.split_first().expect("a prefix has a program");
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .args(["--collect-only", "-q"])
-        .args(options)
-        .args(targets)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null());
+    let mut collection: Vec<String> = vec!["--collect-only".into(), "-q".into()];
+    collection.extend(options.iter().map(|o| o.to_string()));
+    let mut command;
+    if template.runs_script() {
+        // The result file of a collection is nobody's.
+        let argv = template.render(&targets, "/dev/null", MissingTests::Append);
+        let (program, args) = argv.split_first().expect("a template has a program");
+        command = Command::new(program);
+        command.args(args);
+        let user = env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == PYTEST_ADDOPTS)
+            .map(|(_, v)| v.as_str());
+        let addopts = match user {
+            Some(user) if !user.trim().is_empty() => format!("{user} {}", shell_quote(&collection)),
+            _ => shell_quote(&collection),
+        };
+        command
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env(PYTEST_ADDOPTS, addopts);
+    } else {
+        let prefix = collection_command(template);
+        let (program, args) = prefix.split_first().expect("a prefix has a program");
+        command = Command::new(program);
+        command
+            .args(args)
+            .args(&collection)
+            .args(targets)
+            .envs(env.iter().map(|(k, v)| (k, v)));
+    }
+    command.stdin(Stdio::null());
     Ok(command)
 }
 
-/// A scope in JUnit classname form: `tests/test_auth.py::TestLogin` ->
-/// `tests.test_auth.TestLogin` (6.3).
-fn junit_classname(scope: &str) -> String {
-    let (file, rest) = match scope.split_once("::") {
-        Some((file, rest)) => (file, Some(rest)),
-        None => (scope, None),
-    };
-    let file = file.strip_suffix(".py").unwrap_or(file);
-    let joined = match rest {
-        Some(rest) => format!("{file}::{rest}"),
-        None => file.to_string(),
-    };
-    joined.replace("::", ".").replace('/', ".")
+/// The collection command as a person would type it, for messages.
+pub(crate) fn collection_shown(template: &CommandTemplate) -> String {
+    if template.runs_script() {
+        let argv = template.render(&[], "/dev/null", MissingTests::Append);
+        format!("PYTEST_ADDOPTS='--collect-only -q' {}", shell_quote(&argv))
+    } else {
+        format!(
+            "{} --collect-only -q",
+            collection_command(template).join(" ")
+        )
+    }
 }
 
 /// The installed buildkite-test-collector version, asking `python3`, then `python`.
@@ -595,19 +622,6 @@ mod tests {
         assert_eq!(
             p("timeout 600 sh -c '.venv/bin/pytest -q {{testExamples}}'"),
             ["timeout", "600", ".venv/bin/pytest"]
-        );
-    }
-
-    #[test]
-    fn junit_classnames() {
-        assert_eq!(
-            junit_classname("tests/test_auth.py::TestLogin"),
-            "tests.test_auth.TestLogin"
-        );
-        assert_eq!(junit_classname("test_sample.py"), "test_sample");
-        assert_eq!(
-            junit_classname("tests/pkg.py/test_auth.py::TestLogin"),
-            "tests.pkg.py.test_auth.TestLogin"
         );
     }
 }

@@ -7,8 +7,8 @@ use tempfile::TempDir;
 
 use super::RunnerKind;
 use super::pytest_collect::{
-    CollectError, CollectedExample, PreflightError, collect_examples, collect_suite,
-    collection_command, collects_nothing,
+    CollectError, CollectedExample, PYTEST_ADDOPTS, PreflightError, collect_examples,
+    collect_suite, collection_shown, collects_nothing,
 };
 use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{CommandTemplate, MissingTests, TemplateError};
@@ -30,6 +30,9 @@ pub(crate) struct RunnerInputs<'a> {
     /// `PYTHONPATH` as bktec found it, kept behind the witness plugin's
     /// directory (D23).
     pub python_path: Option<&'a str>,
+    /// `PYTEST_ADDOPTS` as bktec found it: a collection through a `sh -c`
+    /// script adds its options to it.
+    pub pytest_addopts: Option<&'a str>,
 }
 
 /// Where an attempt's results are written, and in which format.
@@ -105,6 +108,8 @@ pub(crate) struct Runner {
     /// The variable that limits the first attempt to the tests it was
     /// given, when pytest discovered them (issue #12).
     pub(super) allowed: Option<(String, String)>,
+    /// `PYTEST_ADDOPTS` as bktec found it.
+    pub(super) pytest_addopts: Option<String>,
 }
 
 /// Builds the runner for `kind`. `probe` answers whether the pytest collector
@@ -167,7 +172,7 @@ impl Runner {
         if !self.kind.framework().collects_with_pytest {
             return false;
         }
-        let nothing = collects_nothing(&self.test, targets, &self.witness_env("collect"));
+        let nothing = collects_nothing(&self.test, targets, &self.collection_env("collect"));
         // Deselected tests are tests: only a collection that found
         // none at all proves the targets empty.
         let found = self.witness_of("collect").is_some_and(|w| w.found_tests());
@@ -183,11 +188,11 @@ impl Runner {
         junit: bool,
     ) -> Result<Vec<CollectedExample>, CollectError> {
         collect_examples(
-            &collection_command(&self.test),
+            &self.test,
             files,
             tag_filters,
             junit,
-            &self.witness_env("examples"),
+            &self.collection_env("examples"),
             || self.witness_of("examples"),
         )
     }
@@ -198,12 +203,16 @@ impl Runner {
     pub(crate) fn collect_suite(
         &self,
     ) -> (String, Result<Option<Vec<CollectedExample>>, CollectError>) {
-        let command = collection_command(&self.test);
-        let shown = format!("{} --collect-only -q", command.join(" "));
-        let collected = collect_suite(&command, &self.witness_env("discovery"), || {
+        let collected = collect_suite(&self.test, &self.collection_env("discovery"), || {
             self.witness_of("discovery")
         });
-        (shown, collected)
+        (collection_shown(&self.test), collected)
+    }
+
+    /// Whether the test command runs a `sh -c` script, which may change
+    /// directory before pytest: its paths are then the script's to resolve.
+    pub(crate) fn runs_script(&self) -> bool {
+        self.test.runs_script()
     }
 
     /// Variables added to attempt `attempt`'s environment: those that load
@@ -231,6 +240,17 @@ impl Runner {
     /// What the witness plugin saw in attempt `attempt`, if it loaded.
     pub(crate) fn take_witness(&self, attempt: u32) -> Option<Witness> {
         self.witness_of(&format!("attempt-{attempt}"))
+    }
+
+    /// The variables of a collection named `run`: the witness plugin's,
+    /// and `PYTEST_ADDOPTS` as bktec found it, which a collection through a
+    /// script extends.
+    fn collection_env(&self, run: &str) -> Vec<(String, String)> {
+        let mut env = self.witness_env(run);
+        if let Some(addopts) = &self.pytest_addopts {
+            env.push((PYTEST_ADDOPTS.to_string(), addopts.clone()));
+        }
+        env
     }
 
     /// The variables that load the witness plugin for pytest run `run`.

@@ -187,6 +187,11 @@ impl CommandTemplate {
         words
     }
 
+    /// Whether the template runs a `sh -c` script (or the like).
+    pub fn runs_script(&self) -> bool {
+        self.script.is_some()
+    }
+
     /// Whether the template mentions `placeholder` in any word.
     pub fn mentions(&self, placeholder: &str) -> bool {
         self.words.iter().any(|w| w.contains(placeholder))

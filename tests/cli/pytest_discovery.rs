@@ -433,3 +433,32 @@ fn a_slow_file_is_split_with_the_tests_discovery_collected() {
     assert!(paths.contains(&"pkg/mod.py"), "{paths:?}");
     assert_same_as_plain_pytest(dir.path(), &[]);
 }
+
+#[test]
+fn a_script_that_changes_directory_is_discovered_through_the_script() {
+    let dir = project(&[
+        ("app/pytest.ini", "[pytest]\npython_files = check_*.py\n"),
+        ("app/check_a.py", PASSING),
+        ("app/check_b.py", PASSING),
+    ]);
+    let out = bktec_in(dir.path())
+        .args([
+            "list",
+            "--json",
+            "--discovery",
+            "pytest",
+            "--test-command",
+            "sh -c 'cd app && pytest {{testExamples}} --json={{resultPath}}'",
+        ])
+        .output();
+    out.assert_success();
+    let doc = out.json();
+    assert_eq!(
+        doc["targets"],
+        serde_json::json!(["check_a.py", "check_b.py"])
+    );
+    assert_eq!(
+        doc["command"],
+        "PYTEST_ADDOPTS='--collect-only -q' sh -c 'cd app && pytest  --json=/dev/null'"
+    );
+}

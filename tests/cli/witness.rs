@@ -5,7 +5,7 @@
 use std::fs;
 
 use crate::support::Venv;
-use crate::support::pytest::{FAILING, PASSING, bktec, project, write_plan};
+use crate::support::pytest::{FAILING, FLAKY, PASSING, bktec, project, write_plan};
 
 const TEARDOWN_ERROR: &str = r#"
 import pytest
@@ -189,4 +189,18 @@ fn the_witness_leaves_no_file_behind() {
         .assert_success();
     let left: Vec<_> = fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+}
+
+#[test]
+fn junit_results_in_a_directory_with_a_dot_keep_their_node_ids() {
+    // `tests.sub.dir.test_big` cannot say which dots were directories; the
+    // witness names the tests, so the passing run is green and the flaky
+    // test's retry runs the right node id.
+    let dir = project(&[("tests/sub.dir/test_big.py", FLAKY)]);
+    bktec(&dir, Venv::NoCollector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .args(["run", "--result-path", "r.xml"])
+        .output()
+        .assert_success()
+        .assert_stdout_contains("tests/sub.dir/test_big.py::test_flaky");
 }
