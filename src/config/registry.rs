@@ -640,7 +640,7 @@ registry! {
             hidden: false,
             range: Range::NotNumeric,
         }
-        /// Timing history for local planning (D31): a JSON object of pytest node ids to seconds, pytest-split's `.test_durations` format. A missing default file means no history; a missing named file is an error. A relative path in bktec.toml is relative to the file's directory.
+        /// Timing history for local planning (D31): a JSON object of pytest node ids to seconds, pytest-split's `.test_durations` format. A missing default file means no history; a missing named file is an error; an empty value turns history off. A relative path in bktec.toml is relative to the file's directory.
         durations: ConfigPath {
             key: "files.durations",
             env: &[EnvVars::BUILDKITE_TEST_ENGINE_DURATIONS_FILE],
