@@ -5,6 +5,7 @@
 //! when a pattern yields `./tests/test_a.py`. Without this, such a project
 //! would plan blind to time, silently.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::durations::Durations;
@@ -36,9 +37,10 @@ pub(crate) enum Shift {
 /// The history keyed as targets are: each node id (`./` removed) shifted by
 /// the one [`Shift`] under which the most target files have history.
 #[derive(Debug)]
-pub(crate) struct Aligned {
-    /// Node id, relative to the working directory, to seconds.
-    pub tests: HashMap<String, f64>,
+pub(crate) struct Aligned<'a> {
+    /// Node id, relative to the working directory, to seconds; borrowed
+    /// from the history when no shift was needed (the common case).
+    pub tests: HashMap<Cow<'a, str>, f64>,
     /// The shift applied.
     pub shift: Shift,
 }
@@ -47,7 +49,7 @@ pub(crate) struct Aligned {
 /// target file that a shifted history file equals votes for that shift; no
 /// shift wins ties, then the shorter directory, then the first by name, so
 /// every job chooses the same.
-pub(crate) fn align(history: &Durations, targets: &[String]) -> Aligned {
+pub(crate) fn align<'a>(history: &'a Durations, targets: &[String]) -> Aligned<'a> {
     let target_files: HashSet<&str> = targets.iter().map(|t| plain(file_of(t))).collect();
     let history_files: HashSet<&str> = history.iter().map(|(id, _)| plain(file_of(id))).collect();
 
@@ -92,7 +94,13 @@ pub(crate) fn align(history: &Durations, targets: &[String]) -> Aligned {
 
     let tests = history
         .iter()
-        .filter_map(|(id, seconds)| Some((shift.apply(id)?, seconds)))
+        .filter_map(|(id, seconds)| {
+            let id = match shift {
+                Shift::None => Cow::Borrowed(plain(id)),
+                _ => Cow::Owned(shift.apply(id)?),
+            };
+            Some((id, seconds))
+        })
         .collect();
     Aligned { tests, shift }
 }
@@ -126,7 +134,7 @@ mod tests {
     }
 
     fn keys(aligned: &Aligned) -> Vec<&str> {
-        let mut keys: Vec<&str> = aligned.tests.keys().map(String::as_str).collect();
+        let mut keys: Vec<&str> = aligned.tests.keys().map(|k| k.as_ref()).collect();
         keys.sort_unstable();
         keys
     }
