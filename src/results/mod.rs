@@ -4,8 +4,10 @@
 
 mod collector_json;
 mod coverage;
+mod jest_json;
 mod junit;
 mod record;
+mod rspec_json;
 mod witness;
 
 use std::path::{Path, PathBuf};
@@ -13,8 +15,10 @@ use std::time::Duration;
 
 pub use collector_json::parse_collector_json;
 pub use coverage::uncovered;
+pub use jest_json::{NAME_SEPARATOR, parse_jest_json};
 pub use junit::parse_junit;
 pub use record::{RunResult, RunStatus, Statistics};
+pub use rspec_json::parse_rspec_json;
 pub use witness::{PathOffset, Witness, WitnessOutcome};
 
 /// The outcome of one test.
@@ -95,6 +99,12 @@ pub enum ResultFormat {
     CollectorJson,
     /// JUnit XML.
     JUnitXml,
+    /// The RSpec JSON formatter's output.
+    RspecJson,
+    /// Jest's `--json` output.
+    JestJson,
+    /// Vitest's `json` reporter output (Jest's format).
+    VitestJson,
 }
 
 impl ResultFormat {
@@ -103,8 +113,34 @@ impl ResultFormat {
         match self {
             ResultFormat::CollectorJson => "json",
             ResultFormat::JUnitXml => "junit",
+            ResultFormat::RspecJson => "rspec-json",
+            ResultFormat::JestJson | ResultFormat::VitestJson => "jest-json",
         }
     }
+
+    /// The format's name in messages.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            ResultFormat::CollectorJson => "JSON",
+            ResultFormat::JUnitXml => "JUnit XML",
+            ResultFormat::RspecJson => "RSpec JSON",
+            ResultFormat::JestJson => "Jest JSON",
+            ResultFormat::VitestJson => "Vitest JSON",
+        }
+    }
+}
+
+/// Deserializes a JSON result file of format `what` from `bytes`.
+fn from_json<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    path: &Path,
+    what: &'static str,
+) -> Result<T, ResultsError> {
+    serde_json::from_slice(bytes).map_err(|source| ResultsError::Format {
+        path: path.to_path_buf(),
+        what,
+        source,
+    })
 }
 
 /// Reads and parses the result file at `path`: the one place that chooses
@@ -122,6 +158,22 @@ pub fn parse(
         ResultFormat::CollectorJson => {
             let bytes = std::fs::read(path).map_err(read_error)?;
             parse_collector_json(&bytes, path, mapping)
+        }
+        ResultFormat::RspecJson => {
+            parse_rspec_json(&std::fs::read(path).map_err(read_error)?, path)
+        }
+        ResultFormat::JestJson | ResultFormat::VitestJson => {
+            let bytes = std::fs::read(path).map_err(read_error)?;
+            // The runner ran in bktec's working directory; a cwd that
+            // cannot be read leaves the file names absolute, which then
+            // cover no target (D23 fails closed).
+            let root = std::env::current_dir().unwrap_or_default();
+            let runner = if format == ResultFormat::JestJson {
+                "Jest"
+            } else {
+                "Vitest"
+            };
+            parse_jest_json(&bytes, path, &root, runner)
         }
         ResultFormat::JUnitXml => {
             let input = std::fs::File::open(path).map_err(read_error)?;
@@ -156,6 +208,17 @@ pub enum ResultsError {
     Json {
         /// The file.
         path: PathBuf,
+        /// The error, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file is not valid JSON of a runner's format.
+    #[error("result file `{path}` is not valid {what}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The format (`RSpec JSON`).
+        what: &'static str,
         /// The error, with line and column.
         #[source]
         source: serde_json::Error,

@@ -12,7 +12,8 @@ pub(crate) type Build =
     fn(RunnerInputs<'_>, &mut dyn FnMut() -> bool) -> Result<Runner, RunnerError>;
 
 /// A runner's default test command and what chose it (the text `bktec
-/// config` shows), from whether buildkite-test-collector is installed.
+/// config` shows; empty when nothing did), from whether
+/// buildkite-test-collector is installed.
 pub(crate) type DefaultCommand = fn(bool) -> (&'static str, &'static str);
 
 /// Where a runner's targets come from when no row file names them.

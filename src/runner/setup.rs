@@ -11,7 +11,7 @@ use super::pytest_collect::{
     collects_nothing,
 };
 use super::target::{TargetError, TargetOrigin, target_args};
-use super::template::{CommandTemplate, MissingTests, TemplateError};
+use super::template::{CommandTemplate, MissingTests, TEST_NAME_PATTERN, TemplateError};
 use super::witness::WitnessSite;
 use crate::results::{Mapping, ResultFormat, Witness};
 
@@ -41,6 +41,27 @@ pub(crate) struct ResultFile {
     pub format: ResultFormat,
 }
 
+/// The values an attempt's tests fill the template with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Prepared {
+    /// The words for `{{testExamples}}`.
+    pub tests: Vec<String>,
+    /// The word for `{{testNamePattern}}` (Jest and Vitest retries).
+    pub name_pattern: Option<String>,
+}
+
+/// Turns an attempt's tests (already made safe as targets, D24) into the
+/// values of the template's placeholders; `retry` is false for the first run.
+pub(super) type Prepare = fn(Vec<String>, bool) -> Prepared;
+
+/// The tests as they are, one word each: most runners.
+pub(super) fn tests_as_they_are(tests: Vec<String>, _retry: bool) -> Prepared {
+    Prepared {
+        tests,
+        name_pattern: None,
+    }
+}
+
 /// What an attempt's exit code means for its results.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ExitHandling {
@@ -59,9 +80,7 @@ pub(crate) enum ExitHandling {
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
     /// A runner this bktec does not run yet.
-    #[error(
-        "the {0} runner is not supported by this version of bktec yet (supported: pytest, custom)"
-    )]
+    #[error("the {0} runner is not supported by this version of bktec yet")]
     Unsupported(RunnerKind),
     /// A command template does not split into words.
     #[error("invalid {which} `{template}`")]
@@ -73,6 +92,17 @@ pub enum RunnerError {
         /// Why.
         #[source]
         source: TemplateError,
+    },
+    /// A template lacks a placeholder the runner needs, or holds one where
+    /// the runner cannot substitute it.
+    #[error("invalid {which} `{template}`: {problem}")]
+    Placeholder {
+        /// `test command` or `retry command`.
+        which: &'static str,
+        /// The template.
+        template: String,
+        /// What is wrong.
+        problem: String,
     },
     /// The temporary result directory could not be created.
     #[error("failed to create a temporary directory for test results")]
@@ -94,6 +124,11 @@ pub(crate) struct Runner {
     /// Arguments added after the rendered template (pytest's `--tag-filters`).
     pub(super) extra_args: Vec<String>,
     pub(super) exit_rules: fn(&Runner, Option<i32>) -> ExitHandling,
+    /// What the runner makes of an attempt's tests.
+    pub(super) prepare: Prepare,
+    /// Variables added to every attempt's environment (Playwright's JSON
+    /// output file).
+    pub(super) env: Vec<(String, String)>,
     /// A directory bktec made for results, removed with the runner (D18).
     #[cfg_attr(
         not(test),
@@ -137,13 +172,20 @@ impl Runner {
             },
             (Some(_), None) | (None, _) => TargetOrigin::Plan,
         };
-        let tests = target_args(tests, &origin)?;
+        let prepared = (self.prepare)(target_args(tests, &origin)?, attempt > 0);
         let result = self
             .result
             .as_ref()
             .map(|r| r.path.display().to_string())
             .unwrap_or_default();
-        let mut argv = template.render(&tests, &result, self.missing_tests);
+        let mut argv = template.render(&prepared.tests, &result, self.missing_tests);
+        if let Some(pattern) = prepared.name_pattern {
+            // Runners with a name pattern checked when built that it is a
+            // word of its own, outside any script (D12).
+            for word in argv.iter_mut().filter(|w| *w == TEST_NAME_PATTERN) {
+                word.clone_from(&pattern);
+            }
+        }
         argv.extend(self.extra_args.iter().cloned());
         Ok(argv)
     }
@@ -192,7 +234,9 @@ impl Runner {
     /// Variables added to attempt `attempt`'s environment: those that load
     /// the witness plugin (D23), for runners that have one.
     pub(crate) fn attempt_env(&self, attempt: u32) -> Vec<(String, String)> {
-        self.witness_env(&format!("attempt-{attempt}"))
+        let mut env = self.env.clone();
+        env.extend(self.witness_env(&format!("attempt-{attempt}")));
+        env
     }
 
     /// What the witness plugin saw in attempt `attempt`, if it loaded.

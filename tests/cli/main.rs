@@ -22,6 +22,8 @@ mod parallel;
 mod plan_files;
 mod reaping;
 mod run;
+mod runner_jest;
+mod runner_rspec;
 mod schema;
 mod signals;
 mod support;

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Regenerates the result-file fixtures under tests/fixtures/<runner>/ by
+# running each real tool on its demo project in examples/<runner>/, with the
+# demo's failing and flaky tests switched on. The parser tests read these
+# files, so they always hold what the real tool writes.
+#   scripts/regen-runner-fixtures.sh [runner...]   (default: every runner)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/runner-tools.sh >/dev/null
+root=$PWD
+node_bin="$root/target/node/node_modules/.bin"
+fixtures="$root/tests/fixtures"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# A copy of examples/$1 in a fresh directory, printed.
+copy_example() {
+    local dir="$work/$1"
+    rm -rf "$dir"
+    cp -r "examples/$1" "$dir"
+    echo "$dir"
+}
+
+rspec_fixtures() {
+    local dir out="$fixtures/rspec"
+    dir=$(copy_example rspec)
+    mkdir -p "$out" "$dir/flaky"
+    (cd "$dir" && BKTEC_EXAMPLE_FAIL=1 BKTEC_EXAMPLE_FLAKY_DIR=flaky \
+        rspec --format json --out "$out/failures.json" >/dev/null) || true
+    # An error outside of examples: a spec file that raises while loading.
+    echo 'raise "broken on load"' >"$dir/spec/broken_spec.rb"
+    (cd "$dir" && rspec --format json --out "$out/errors-outside.json" >/dev/null 2>&1) || true
+}
+
+# Jest writes absolute file names: the copy's directory becomes /project.
+jest_fixtures() {
+    local dir out="$fixtures/jest"
+    dir=$(copy_example jest)
+    mkdir -p "$out" "$dir/flaky"
+    echo 'this is not javascript' >"$dir/src/broken.test.js"
+    (cd "$dir" && BKTEC_EXAMPLE_FAIL=1 BKTEC_EXAMPLE_FLAKY_DIR=flaky \
+        "$node_bin/jest" --runTestsByPath src/*.test.js __tests__/*.js \
+        --json --testLocationInResults --outputFile "$out/failures.json" >/dev/null 2>&1) || true
+    sed -i "s|$dir|/project|g" "$out/failures.json"
+}
+
+runners=("$@")
+((${#runners[@]})) || runners=(rspec jest)
+for runner in "${runners[@]}"; do
+    "${runner}_fixtures"
+    echo "regenerated tests/fixtures/$runner"
+done
