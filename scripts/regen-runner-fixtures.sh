@@ -44,8 +44,22 @@ jest_fixtures() {
     sed -i "s|$dir|/project|g" "$out/failures.json"
 }
 
+# go test -json lines, with a package whose TestMain exits non-zero beside
+# the demo's failures.
+gotest_fixtures() {
+    local dir out="$fixtures/gotest"
+    dir=$(copy_example gotest)
+    mkdir -p "$out" "$dir/flaky" "$dir/exits"
+    printf '%s\n' 'package exits' 'import ("os"; "testing")' \
+        'func TestMain(m *testing.M) { m.Run(); os.Exit(3) }' \
+        'func TestOK(t *testing.T) {}' >"$dir/exits/exits_test.go"
+    (cd "$dir" && BKTEC_EXAMPLE_FAIL=1 BKTEC_EXAMPLE_FLAKY_DIR=$dir/flaky GOFLAGS=-mod=mod \
+        GOCACHE="$root/target/go/cache" gotestsum --jsonfile="$out/failures.jsonl" \
+        -- -count=1 ./... >/dev/null 2>&1) || true
+}
+
 runners=("$@")
-((${#runners[@]})) || runners=(rspec jest)
+((${#runners[@]})) || runners=(rspec jest gotest)
 for runner in "${runners[@]}"; do
     "${runner}_fixtures"
     echo "regenerated tests/fixtures/$runner"

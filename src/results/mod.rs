@@ -4,6 +4,7 @@
 
 mod collector_json;
 mod coverage;
+mod go_jsonl;
 mod jest_json;
 mod junit;
 mod record;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 pub use collector_json::parse_collector_json;
 pub use coverage::uncovered;
+pub use go_jsonl::parse_go_jsonl;
 pub use jest_json::{NAME_SEPARATOR, parse_jest_json};
 pub use junit::parse_junit;
 pub use record::{RunResult, RunStatus, Statistics};
@@ -105,6 +107,8 @@ pub enum ResultFormat {
     JestJson,
     /// Vitest's `json` reporter output (Jest's format).
     VitestJson,
+    /// `go test -json` event lines (gotestsum's `--jsonfile`).
+    GoJsonl,
 }
 
 impl ResultFormat {
@@ -115,6 +119,7 @@ impl ResultFormat {
             ResultFormat::JUnitXml => "junit",
             ResultFormat::RspecJson => "rspec-json",
             ResultFormat::JestJson | ResultFormat::VitestJson => "jest-json",
+            ResultFormat::GoJsonl => "go-jsonl",
         }
     }
 
@@ -126,6 +131,7 @@ impl ResultFormat {
             ResultFormat::RspecJson => "RSpec JSON",
             ResultFormat::JestJson => "Jest JSON",
             ResultFormat::VitestJson => "Vitest JSON",
+            ResultFormat::GoJsonl => "go test -json",
         }
     }
 }
@@ -162,6 +168,7 @@ pub fn parse(
         ResultFormat::RspecJson => {
             parse_rspec_json(&std::fs::read(path).map_err(read_error)?, path)
         }
+        ResultFormat::GoJsonl => parse_go_jsonl(&std::fs::read(path).map_err(read_error)?, path),
         ResultFormat::JestJson | ResultFormat::VitestJson => {
             let bytes = std::fs::read(path).map_err(read_error)?;
             // The runner ran in bktec's working directory; a cwd that
@@ -220,6 +227,19 @@ pub enum ResultsError {
         /// The format (`RSpec JSON`).
         what: &'static str,
         /// The error, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A line of a line-oriented file is not valid JSON.
+    #[error("result file `{path}` is not valid {what} output at line {line}")]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// The format (`go test -json`).
+        what: &'static str,
+        /// The 1-based line.
+        line: usize,
+        /// The error.
         #[source]
         source: serde_json::Error,
     },
