@@ -58,8 +58,20 @@ gotest_fixtures() {
         -- -count=1 ./... >/dev/null 2>&1) || true
 }
 
+vitest_fixtures() {
+    local dir out="$fixtures/vitest"
+    dir=$(copy_example vitest)
+    mkdir -p "$out" "$dir/flaky"
+    ln -s "$root/target/node/node_modules" "$dir/node_modules"
+    echo 'this is not javascript' >"$dir/src/broken.test.js"
+    (cd "$dir" && BKTEC_EXAMPLE_FAIL=1 BKTEC_EXAMPLE_FLAKY_DIR=flaky \
+        "$node_bin/vitest" run src/*.test.js __tests__/*.js \
+        --reporter=json --outputFile "$out/failures.json" >/dev/null 2>&1) || true
+    sed -i "s|$dir|/project|g" "$out/failures.json"
+}
+
 runners=("$@")
-((${#runners[@]})) || runners=(rspec jest gotest)
+((${#runners[@]})) || runners=(rspec jest gotest vitest)
 for runner in "${runners[@]}"; do
     "${runner}_fixtures"
     echo "regenerated tests/fixtures/$runner"

@@ -25,6 +25,7 @@ mod run;
 mod runner_gotest;
 mod runner_jest;
 mod runner_rspec;
+mod runner_vitest;
 mod schema;
 mod signals;
 mod support;
