@@ -70,8 +70,23 @@ vitest_fixtures() {
     sed -i "s|$dir|/project|g" "$out/failures.json"
 }
 
+playwright_fixtures() {
+    local dir out="$fixtures/playwright"
+    dir=$(copy_example playwright)
+    mkdir -p "$out" "$dir/flaky"
+    ln -s "$root/target/node/node_modules" "$dir/node_modules"
+    (cd "$dir" && BKTEC_EXAMPLE_FAIL=1 BKTEC_EXAMPLE_FLAKY_DIR=flaky \
+        PLAYWRIGHT_JSON_OUTPUT_NAME="$out/failures.json" \
+        "$node_bin/playwright" test >/dev/null 2>&1) || true
+    # A spec file that does not load: an error outside any test.
+    echo 'this is not javascript' >"$dir/tests/broken.spec.js"
+    (cd "$dir" && PLAYWRIGHT_JSON_OUTPUT_NAME="$out/errors.json" \
+        "$node_bin/playwright" test >/dev/null 2>&1) || true
+    sed -i "s|$dir|/project|g" "$out/failures.json" "$out/errors.json"
+}
+
 runners=("$@")
-((${#runners[@]})) || runners=(rspec jest gotest vitest)
+((${#runners[@]})) || runners=(rspec jest gotest vitest playwright)
 for runner in "${runners[@]}"; do
     "${runner}_fixtures"
     echo "regenerated tests/fixtures/$runner"

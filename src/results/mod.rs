@@ -7,6 +7,7 @@ mod coverage;
 mod go_jsonl;
 mod jest_json;
 mod junit;
+mod playwright_json;
 mod record;
 mod rspec_json;
 mod witness;
@@ -19,6 +20,7 @@ pub use coverage::uncovered;
 pub use go_jsonl::parse_go_jsonl;
 pub use jest_json::{NAME_SEPARATOR, parse_jest_json};
 pub use junit::parse_junit;
+pub use playwright_json::parse_playwright_json;
 pub use record::{RunResult, RunStatus, Statistics};
 pub use rspec_json::parse_rspec_json;
 pub use witness::{PathOffset, Witness, WitnessOutcome};
@@ -109,6 +111,8 @@ pub enum ResultFormat {
     VitestJson,
     /// `go test -json` event lines (gotestsum's `--jsonfile`).
     GoJsonl,
+    /// Playwright's JSON reporter output.
+    PlaywrightJson,
 }
 
 impl ResultFormat {
@@ -120,6 +124,7 @@ impl ResultFormat {
             ResultFormat::RspecJson => "rspec-json",
             ResultFormat::JestJson | ResultFormat::VitestJson => "jest-json",
             ResultFormat::GoJsonl => "go-jsonl",
+            ResultFormat::PlaywrightJson => "playwright-json",
         }
     }
 
@@ -132,6 +137,7 @@ impl ResultFormat {
             ResultFormat::JestJson => "Jest JSON",
             ResultFormat::VitestJson => "Vitest JSON",
             ResultFormat::GoJsonl => "go test -json",
+            ResultFormat::PlaywrightJson => "Playwright JSON",
         }
     }
 }
@@ -169,6 +175,10 @@ pub fn parse(
             parse_rspec_json(&std::fs::read(path).map_err(read_error)?, path)
         }
         ResultFormat::GoJsonl => parse_go_jsonl(&std::fs::read(path).map_err(read_error)?, path),
+        ResultFormat::PlaywrightJson => {
+            let bytes = std::fs::read(path).map_err(read_error)?;
+            parse_playwright_json(&bytes, path, &std::env::current_dir().unwrap_or_default())
+        }
         ResultFormat::JestJson | ResultFormat::VitestJson => {
             let bytes = std::fs::read(path).map_err(read_error)?;
             // The runner ran in bktec's working directory; a cwd that

@@ -24,6 +24,7 @@ mod reaping;
 mod run;
 mod runner_gotest;
 mod runner_jest;
+mod runner_playwright;
 mod runner_rspec;
 mod runner_vitest;
 mod schema;
