@@ -85,8 +85,17 @@ playwright_fixtures() {
     sed -i "s|$dir|/project|g" "$out/failures.json" "$out/errors.json"
 }
 
+cucumber_fixtures() {
+    local dir out="$fixtures/cucumber"
+    dir=$(copy_example cucumber)
+    mkdir -p "$out" "$dir/flaky"
+    (cd "$dir" && BKTEC_EXAMPLE_FAIL=1 BKTEC_EXAMPLE_FLAKY_DIR=flaky \
+        cucumber --format json --out "$out/failures.json" >/dev/null 2>&1) || true
+    sed -i "s|$dir|/project|g" "$out/failures.json"
+}
+
 runners=("$@")
-((${#runners[@]})) || runners=(rspec jest gotest vitest playwright)
+((${#runners[@]})) || runners=(rspec jest gotest vitest playwright cucumber)
 for runner in "${runners[@]}"; do
     "${runner}_fixtures"
     echo "regenerated tests/fixtures/$runner"

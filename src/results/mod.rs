@@ -4,6 +4,7 @@
 
 mod collector_json;
 mod coverage;
+mod cucumber_json;
 mod go_jsonl;
 mod jest_json;
 mod junit;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 pub use collector_json::parse_collector_json;
 pub use coverage::uncovered;
+pub use cucumber_json::parse_cucumber_json;
 pub use go_jsonl::parse_go_jsonl;
 pub use jest_json::{NAME_SEPARATOR, parse_jest_json};
 pub use junit::parse_junit;
@@ -113,6 +115,8 @@ pub enum ResultFormat {
     GoJsonl,
     /// Playwright's JSON reporter output.
     PlaywrightJson,
+    /// Cucumber's JSON formatter output.
+    CucumberJson,
 }
 
 impl ResultFormat {
@@ -125,6 +129,7 @@ impl ResultFormat {
             ResultFormat::JestJson | ResultFormat::VitestJson => "jest-json",
             ResultFormat::GoJsonl => "go-jsonl",
             ResultFormat::PlaywrightJson => "playwright-json",
+            ResultFormat::CucumberJson => "cucumber-json",
         }
     }
 
@@ -138,6 +143,7 @@ impl ResultFormat {
             ResultFormat::VitestJson => "Vitest JSON",
             ResultFormat::GoJsonl => "go test -json",
             ResultFormat::PlaywrightJson => "Playwright JSON",
+            ResultFormat::CucumberJson => "Cucumber JSON",
         }
     }
 }
@@ -175,6 +181,9 @@ pub fn parse(
             parse_rspec_json(&std::fs::read(path).map_err(read_error)?, path)
         }
         ResultFormat::GoJsonl => parse_go_jsonl(&std::fs::read(path).map_err(read_error)?, path),
+        ResultFormat::CucumberJson => {
+            parse_cucumber_json(&std::fs::read(path).map_err(read_error)?, path)
+        }
         ResultFormat::PlaywrightJson => {
             let bytes = std::fs::read(path).map_err(read_error)?;
             parse_playwright_json(&bytes, path, &std::env::current_dir().unwrap_or_default())

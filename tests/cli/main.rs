@@ -22,6 +22,7 @@ mod parallel;
 mod plan_files;
 mod reaping;
 mod run;
+mod runner_cucumber;
 mod runner_gotest;
 mod runner_jest;
 mod runner_playwright;
