@@ -8,6 +8,7 @@
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
 use super::setup::{ExitHandling, Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
+use super::target::TargetProblem;
 use super::template::{CommandTemplate, MissingTests, TEST_EXAMPLES};
 use crate::results::{Mapping, ResultFormat};
 
@@ -71,17 +72,17 @@ fn packages_template(
 }
 
 /// Each package once, in the order they came.
-fn packages_once(tests: Vec<String>, _retry: bool) -> Prepared {
+fn packages_once(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, TargetProblem)> {
     let mut packages: Vec<String> = Vec::with_capacity(tests.len());
     for test in tests {
         if !packages.contains(&test) {
             packages.push(test);
         }
     }
-    Prepared {
+    Ok(Prepared {
         tests: packages,
         name_pattern: None,
-    }
+    })
 }
 
 #[cfg(test)]

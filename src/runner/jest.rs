@@ -9,6 +9,7 @@
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
 use super::setup::{ExitHandling, Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
+use super::target::TargetProblem;
 use super::template::{CommandTemplate, MissingTests, RESULT_PATH, TEST_NAME_PATTERN};
 use crate::results::{Mapping, NAME_SEPARATOR, ResultFormat};
 
@@ -113,7 +114,7 @@ fn check_placeholders(
 /// The first run's files, sorted and without duplicates; for a retry, the
 /// files of the failed tests (`file::full name`) and a pattern that matches
 /// exactly their full names. A test without a name reruns its whole file.
-fn files_and_names(tests: Vec<String>, retry: bool) -> Prepared {
+fn files_and_names(tests: Vec<String>, retry: bool) -> Result<Prepared, (String, TargetProblem)> {
     let mut files = Vec::with_capacity(tests.len());
     let mut names = Vec::new();
     let mut whole_file = false;
@@ -140,10 +141,10 @@ fn files_and_names(tests: Vec<String>, retry: bool) -> Prepared {
             format!("^(?:{})$", names.join("|"))
         }
     });
-    Prepared {
+    Ok(Prepared {
         tests: files,
         name_pattern,
-    }
+    })
 }
 
 /// `text` as a regular expression that matches it literally.

@@ -12,6 +12,7 @@ use std::path::Path;
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
 use super::setup::{ExitHandling, Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
+use super::target::TargetProblem;
 use super::template::MissingTests;
 use crate::results::{Mapping, ResultFormat};
 
@@ -73,7 +74,7 @@ fn playwright(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
 
 /// Each test (`file` or `file:line`) as the expression that matches exactly
 /// that file, from any directory Playwright names it by, with its line.
-fn exact_files(tests: Vec<String>, _retry: bool) -> Prepared {
+fn exact_files(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, TargetProblem)> {
     let tests = tests
         .into_iter()
         .map(|test| {
@@ -98,10 +99,10 @@ fn exact_files(tests: Vec<String>, _retry: bool) -> Prepared {
             }
         })
         .collect();
-    Prepared {
+    Ok(Prepared {
         tests,
         name_pattern: None,
-    }
+    })
 }
 
 /// `text` as a JavaScript regular expression that matches it literally.

@@ -10,7 +10,7 @@ use super::pytest_collect::{
     CollectError, CollectedExample, PreflightError, collect_examples, collection_command,
     collects_nothing,
 };
-use super::target::{TargetError, TargetOrigin, target_args};
+use super::target::{TargetError, TargetOrigin, TargetProblem, target_args};
 use super::template::{CommandTemplate, MissingTests, TEST_NAME_PATTERN, TemplateError};
 use super::witness::WitnessSite;
 use crate::results::{Mapping, ResultFormat, Witness};
@@ -52,14 +52,18 @@ pub(crate) struct Prepared {
 
 /// Turns an attempt's tests (already made safe as targets, D24) into the
 /// values of the template's placeholders; `retry` is false for the first run.
-pub(super) type Prepare = fn(Vec<String>, bool) -> Prepared;
+/// A test the runner cannot pass unambiguously is refused, with why.
+pub(super) type Prepare = fn(Vec<String>, bool) -> Result<Prepared, (String, TargetProblem)>;
 
 /// The tests as they are, one word each: most runners.
-pub(super) fn tests_as_they_are(tests: Vec<String>, _retry: bool) -> Prepared {
-    Prepared {
+pub(super) fn tests_as_they_are(
+    tests: Vec<String>,
+    _retry: bool,
+) -> Result<Prepared, (String, TargetProblem)> {
+    Ok(Prepared {
         tests,
         name_pattern: None,
-    }
+    })
 }
 
 /// What an attempt's exit code means for its results.
@@ -172,7 +176,13 @@ impl Runner {
             },
             (Some(_), None) | (None, _) => TargetOrigin::Plan,
         };
-        let prepared = (self.prepare)(target_args(tests, &origin)?, attempt > 0);
+        let prepared = (self.prepare)(target_args(tests, &origin)?, attempt > 0).map_err(
+            |(value, problem)| TargetError {
+                value,
+                origin: origin.clone(),
+                problem,
+            },
+        )?;
         let result = self
             .result
             .as_ref()

@@ -23,6 +23,7 @@ mod plan_files;
 mod reaping;
 mod run;
 mod runner_cucumber;
+mod runner_cypress;
 mod runner_gotest;
 mod runner_jest;
 mod runner_playwright;
