@@ -1,13 +1,17 @@
 //! Cucumber (behaviour document 5.2, 7.2, 7.7, 8.3, 9.2, 13.1). Feature
 //! files fill `{{testExamples}}` one argument each (appended when it is
 //! absent); a retry runs the failed scenarios by `uri:line`. The JSON
-//! formatter's file is read whatever the exit code.
+//! formatter's file is read whatever the exit code. For Test Engine, a dry
+//! run lists the scenarios of the files it splits (6.4).
 
 use super::RunnerKind;
-use super::framework::{Framework, Targets};
+use std::path::Path;
+
+use super::framework::{ExampleListing, Framework, Listing, Targets};
 use super::setup::{
     ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, tests_as_they_are,
 };
+use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::MissingTests;
 use crate::results::{Mapping, ResultFormat};
 
@@ -25,6 +29,12 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
+    example_listing: Some(ExampleListing {
+        tool: "cucumber dry run",
+        skips: true,
+        command: dry_run,
+        format: ResultFormat::CucumberJson,
+    }),
     build: Some(|inputs, _probe| cucumber(inputs)),
 };
 
@@ -56,10 +66,39 @@ fn cucumber(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
     })
 }
 
+/// 6.4: the test command's program (its words before the first option or
+/// placeholder: `cucumber`, `bundle exec cucumber`) as a dry run of the
+/// files that writes its JSON report to `out`. The Go client kept only the
+/// first word, which made `bundle exec cucumber` run `bundle`.
+fn dry_run(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, TargetError> {
+    let mut argv: Vec<String> = runner
+        .test
+        .words()
+        .iter()
+        .take_while(|w| !w.starts_with('-') && !w.contains("{{"))
+        .cloned()
+        .collect();
+    if argv.is_empty() {
+        argv.push("cucumber".to_string());
+    }
+    argv.extend([
+        "--dry-run".to_string(),
+        "--format".to_string(),
+        "json".to_string(),
+        "--out".to_string(),
+        out.display().to_string(),
+        "--format".to_string(),
+        "progress".to_string(),
+    ]);
+    argv.extend(target_args(files, &TargetOrigin::Plan)?);
+    Ok(Listing {
+        argv,
+        env: Vec::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     #[test]

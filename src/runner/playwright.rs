@@ -5,14 +5,16 @@
 //! expression, so `cart.spec.ts` would also run `old/cart.spec.ts` and a
 //! `[` in a name would break it: bktec passes each file as `/…/`, an
 //! expression that matches exactly that path, with `:line` after it on a
-//! retry, which runs the failed specs by their `file:line`.
+//! retry, which runs the failed specs by their `file:line`. With
+//! `--split-by-example`, `--list` lists the specs of the files Test Engine
+//! splits (6.4).
 
 use std::path::Path;
 
 use super::RunnerKind;
-use super::framework::{Framework, Targets};
+use super::framework::{ExampleListing, Framework, Listing, Targets};
 use super::setup::{ExitHandling, Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
-use super::target::TargetProblem;
+use super::target::{TargetError, TargetProblem};
 use super::template::MissingTests;
 use crate::results::{Mapping, ResultFormat};
 
@@ -32,6 +34,14 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
+    example_listing: Some(ExampleListing {
+        tool: "playwright test --list",
+        // 6.1: Test Engine cannot skip Playwright tests, so files are split
+        // only with `--split-by-example`.
+        skips: false,
+        command: list,
+        format: ResultFormat::PlaywrightJson,
+    }),
     build: Some(|inputs, _probe| playwright(inputs)),
 };
 
@@ -69,6 +79,17 @@ fn playwright(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         env,
         temp_dir: None,
         witness: None,
+    })
+}
+
+/// 6.4: the test command with the files, listing its specs as JSON into
+/// `out` instead of running them.
+fn list(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, TargetError> {
+    let mut argv = runner.argv(files, 0)?;
+    argv.extend(["--list".to_string(), "--reporter=json".to_string()]);
+    Ok(Listing {
+        argv,
+        env: vec![(JSON_OUTPUT.to_string(), out.display().to_string())],
     })
 }
 

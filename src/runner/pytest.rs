@@ -54,6 +54,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Pytest,
     collects_with_pytest: true,
+    example_listing: None,
     build: Some(|inputs, probe| pytest(inputs, probe)),
 };
 

@@ -1,14 +1,18 @@
 //! RSpec (behaviour document 5.2, 7.2, 7.7, 8.3, 9.2, 13.1). The tests fill
 //! `{{testExamples}}` one argument each (appended when it is absent) and a
 //! retry runs the failed examples by id (`./spec/cart_spec.rb[1:2]`). The
-//! JSON formatter's file is read whatever the exit code.
+//! JSON formatter's file is read whatever the exit code. For Test Engine, a
+//! dry run lists the examples of the files it splits (6.4).
 
 use super::RunnerKind;
-use super::framework::{Framework, Targets};
+use std::path::Path;
+
+use super::framework::{ExampleListing, Framework, Listing, Targets};
 use super::setup::{
     ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, tests_as_they_are,
 };
-use super::template::MissingTests;
+use super::target::TargetError;
+use super::template::{MissingTests, RESULT_PATH};
 use crate::results::{Mapping, ResultFormat};
 
 const COMMAND: &str =
@@ -25,6 +29,12 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
+    example_listing: Some(ExampleListing {
+        tool: "rspec dry run",
+        skips: true,
+        command: dry_run,
+        format: ResultFormat::RspecJson,
+    }),
     build: Some(|inputs, _probe| rspec(inputs)),
 };
 
@@ -56,10 +66,35 @@ fn rspec(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
     })
 }
 
+/// 6.4: the test command with the files, as a dry run that writes its
+/// JSON report to `out`.
+fn dry_run(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, TargetError> {
+    let mut argv = runner.argv_writing_to(files, out)?;
+    argv.push("--dry-run".to_string());
+    // The JSON formatter already writes to `out` when the template holds
+    // `{{resultPath}}`; a second one on the same file could interleave.
+    if runner.test.mentions(RESULT_PATH) {
+        return Ok(Listing {
+            argv,
+            env: Vec::new(),
+        });
+    }
+    argv.extend([
+        "--format".to_string(),
+        "json".to_string(),
+        "--out".to_string(),
+        out.display().to_string(),
+        "--format".to_string(),
+        "progress".to_string(),
+    ]);
+    Ok(Listing {
+        argv,
+        env: Vec::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use crate::runner::template::CommandTemplate;
 

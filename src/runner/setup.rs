@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use super::RunnerKind;
+use super::listing::list_examples;
 use super::pytest_collect::{
     CollectError, CollectedExample, PreflightError, collect_examples, collection_command,
     collects_nothing,
@@ -64,6 +65,13 @@ pub(super) fn tests_as_they_are(
         tests,
         name_pattern: None,
     })
+}
+
+/// How a runner splits files into their examples (6.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ExampleSplit {
+    /// Whether Test Engine may skip its tests.
+    pub skips: bool,
 }
 
 /// What an attempt's exit code means for its results.
@@ -164,11 +172,6 @@ impl Runner {
     /// attempts meet, so no test can be read as an option (D24), retries
     /// included: their node ids come from the previous attempt's result file.
     pub(crate) fn argv(&self, tests: &[String], attempt: u32) -> Result<Vec<String>, TargetError> {
-        let template = if attempt == 0 {
-            &self.test
-        } else {
-            &self.retry
-        };
         let origin = match (attempt.checked_sub(1), &self.result) {
             (Some(previous), Some(file)) => TargetOrigin::Results {
                 path: file.path.clone(),
@@ -176,19 +179,45 @@ impl Runner {
             },
             (Some(_), None) | (None, _) => TargetOrigin::Plan,
         };
-        let prepared = (self.prepare)(target_args(tests, &origin)?, attempt > 0).map_err(
+        let result = self
+            .result
+            .as_ref()
+            .map(|r| r.path.display().to_string())
+            .unwrap_or_default();
+        self.render(tests, attempt, &result, &origin)
+    }
+
+    /// The first run's argv for `files`, writing its results to `result`
+    /// instead of the result path: the base of an example listing (6.4).
+    pub(super) fn argv_writing_to(
+        &self,
+        files: &[String],
+        result: &Path,
+    ) -> Result<Vec<String>, TargetError> {
+        let result = result.display().to_string();
+        self.render(files, 0, &result, &TargetOrigin::Plan)
+    }
+
+    fn render(
+        &self,
+        tests: &[String],
+        attempt: u32,
+        result: &str,
+        origin: &TargetOrigin,
+    ) -> Result<Vec<String>, TargetError> {
+        let template = if attempt == 0 {
+            &self.test
+        } else {
+            &self.retry
+        };
+        let prepared = (self.prepare)(target_args(tests, origin)?, attempt > 0).map_err(
             |(value, problem)| TargetError {
                 value,
                 origin: origin.clone(),
                 problem,
             },
         )?;
-        let result = self
-            .result
-            .as_ref()
-            .map(|r| r.path.display().to_string())
-            .unwrap_or_default();
-        let mut argv = template.render(&prepared.tests, &result, self.missing_tests);
+        let mut argv = template.render(&prepared.tests, result, self.missing_tests);
         if let Some(pattern) = prepared.name_pattern {
             // Runners with a name pattern checked when built that it is a
             // word of its own, outside any script (D12).
@@ -223,14 +252,32 @@ impl Runner {
         nothing && !found
     }
 
-    /// The tests of `files`, collected with the test command's own pytest
-    /// (D13) and read from the witness where it loads (D23).
+    /// Whether the runner can split files into their examples (6.1), and
+    /// if so whether Test Engine may skip its tests (without, files are
+    /// split only with `--split-by-example`).
+    pub(crate) fn example_split(&self) -> Option<ExampleSplit> {
+        let framework = self.kind.framework();
+        match &framework.example_listing {
+            Some(listing) => Some(ExampleSplit {
+                skips: listing.skips,
+            }),
+            None if framework.collects_with_pytest => Some(ExampleSplit { skips: true }),
+            None => None,
+        }
+    }
+
+    /// The tests of `files`: listed by the runner's own tool (6.4), or
+    /// collected with the test command's own pytest (D13) and read from the
+    /// witness where it loads (D23).
     pub(crate) fn collect_examples(
         &self,
         files: &[String],
         tag_filters: Option<&str>,
         junit: bool,
     ) -> Result<Vec<CollectedExample>, CollectError> {
+        if let Some(listing) = &self.kind.framework().example_listing {
+            return list_examples(self, listing, files);
+        }
         collect_examples(
             &collection_command(&self.test),
             files,

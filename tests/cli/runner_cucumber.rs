@@ -3,7 +3,7 @@
 
 use bktec::results::{Outcome, ResultFormat};
 
-use crate::support::runners::{bktec, example, parse};
+use crate::support::runners::{bktec, example, parse, splitting_engine};
 use crate::support::{TestDir, repo_root, run_jobs};
 
 fn project() -> TestDir {
@@ -147,4 +147,48 @@ fn a_feature_named_like_an_option_is_run_as_a_file() {
         paths(&dir.path().join("out/r.json")),
         ["./--help.feature:3"]
     );
+}
+
+#[test]
+fn test_engine_splits_a_feature_into_scenarios_from_a_dry_run() {
+    // 6.2, 6.4: the feature Test Engine asks for is sent as its scenarios,
+    // listed by a Cucumber dry run; the two jobs still run each once.
+    let dir = project();
+    let engine = splitting_engine(&["features/shop/checkout.feature"]);
+    let outs = run_jobs(2, |i| {
+        bktec(&dir).test_engine(&engine.url).args([
+            "run",
+            "--result-path",
+            &format!("out/job-{i}.json"),
+        ])
+    });
+    let mut seen = Vec::new();
+    for (i, out) in outs.iter().enumerate() {
+        out.assert_success();
+        seen.extend(paths(&dir.path().join(format!("out/job-{i}.json"))));
+    }
+    let created = engine.requests_to("/test_plan");
+    let body = created.iter().find(|r| r.method == "POST").unwrap().json();
+    let examples: Vec<(&str, &str)> = body["tests"]["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["identifier"].as_str().unwrap(),
+                e["scope"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        examples,
+        [
+            ("features/shop/checkout.feature:6", "Checkout"),
+            ("features/shop/checkout.feature:10", "Checkout"),
+            ("features/shop/checkout.feature:13", "Checkout")
+        ]
+    );
+    seen.sort();
+    let all = paths(&repo_root().join("tests/fixtures/cucumber/failures.json"));
+    assert_eq!(seen, all, "each scenario once, across both jobs");
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use bktec::results::{Outcome, parse_playwright_json};
 
-use crate::support::runners::{bktec, example};
+use crate::support::runners::{bktec, example, splitting_engine};
 use crate::support::{TestDir, repo_root, run_jobs};
 
 fn project() -> TestDir {
@@ -149,4 +149,52 @@ fn a_real_failure_stays_red_and_a_file_named_like_an_option_runs() {
         "{:?}",
         first.tests
     );
+}
+
+#[test]
+fn test_engine_splits_files_into_specs_only_when_asked() {
+    // 6.1, 6.2: Test Engine cannot skip Playwright tests, so without
+    // --split-by-example every file is a selector and filter_tests is not
+    // asked; with it, the file it names is sent as its specs from `--list`.
+    let dir = project();
+    let engine = splitting_engine(&["tests/checkout.spec.js"]);
+    bktec(&dir)
+        .test_engine(&engine.url)
+        .args(["run", "--result-path", "out/plain.json"])
+        .output()
+        .assert_success();
+    assert!(engine.requests_to("/filter_tests").is_empty());
+    let engine = splitting_engine(&["tests/checkout.spec.js"]);
+    let outs = run_jobs(2, |i| {
+        bktec(&dir)
+            .test_engine(&engine.url)
+            .env("BUILDKITE_TEST_ENGINE_SPLIT_BY_EXAMPLE", "true")
+            .args(["run", "--result-path", &format!("out/job-{i}.json")])
+    });
+    let mut seen = Vec::new();
+    for (i, out) in outs.iter().enumerate() {
+        out.assert_success();
+        let parsed = results(&dir.path().join(format!("out/job-{i}.json")), dir.path());
+        seen.extend(parsed.tests.into_iter().map(|t| t.path));
+    }
+    let created = engine.requests_to("/test_plan");
+    let body = created.iter().find(|r| r.method == "POST").unwrap().json();
+    let examples: Vec<&str> = body["tests"]["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["identifier"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        examples,
+        [
+            "tests/checkout.spec.js:11",
+            "tests/checkout.spec.js:15",
+            "tests/checkout.spec.js:6"
+        ]
+    );
+    seen.sort();
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    seen.dedup();
+    assert_eq!(seen.len(), 6, "each spec once, across both jobs");
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use bktec::results::{Outcome, ResultFormat};
 
 use crate::support::TestDir;
-use crate::support::runners::{bktec, example, parse};
+use crate::support::runners::{bktec, example, parse, splitting_engine};
 
 fn project() -> TestDir {
     example("rspec", "rspec")
@@ -149,4 +149,65 @@ fn a_file_named_like_an_option_is_run_as_a_file() {
         .assert_stdout_contains(" ./--help_spec.rb\n");
     let parsed = parse(&dir.path().join("out/r.json"), ResultFormat::RspecJson);
     assert_eq!(parsed.tests[0].path, "./--help_spec.rb[1:1]");
+}
+
+#[test]
+fn test_engine_splits_a_file_into_examples_from_a_dry_run() {
+    // 6.2, 6.4: the file Test Engine asks for is sent as its examples, listed
+    // by an RSpec dry run; the two jobs still run every example once.
+    let dir = project();
+    let engine = splitting_engine(&["spec/shop/checkout_spec.rb"]);
+    let outs = crate::support::run_jobs(2, |i| {
+        bktec(&dir).test_engine(&engine.url).args([
+            "run",
+            "--result-path",
+            &format!("out/job-{i}.json"),
+        ])
+    });
+    let mut seen = Vec::new();
+    for (i, out) in outs.iter().enumerate() {
+        out.assert_success();
+        let parsed = parse(
+            &dir.path().join(format!("out/job-{i}.json")),
+            ResultFormat::RspecJson,
+        );
+        seen.extend(parsed.tests.into_iter().map(|t| t.path));
+    }
+    let created = engine.requests_to("/test_plan");
+    let body = created.iter().find(|r| r.method == "POST").unwrap().json();
+    let examples: Vec<&str> = body["tests"]["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["identifier"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        examples,
+        [
+            "./spec/shop/checkout_spec.rb[1:2]",
+            "./spec/shop/checkout_spec.rb[1:3]",
+            "./spec/shop/checkout_spec.rb[1:1:1]"
+        ]
+    );
+    assert_eq!(body["tests"]["examples"][0]["scope"], "Checkout");
+    assert_eq!(body["tests"]["selectors"].as_array().unwrap().len(), 2);
+    seen.sort();
+    let all = parse(&fixture("failures.json"), ResultFormat::RspecJson);
+    let mut expected: Vec<String> = all.tests.into_iter().map(|t| t.path).collect();
+    expected.sort();
+    assert_eq!(seen, expected, "each example once, across both jobs");
+}
+
+#[test]
+fn a_dry_run_that_fails_stops_the_run_with_its_output() {
+    let dir = project();
+    dir.write("spec/broken_spec.rb", "raise 'broken on load'\n");
+    let engine = splitting_engine(&["spec/broken_spec.rb"]);
+    let out = bktec(&dir)
+        .test_engine(&engine.url)
+        .args(["run", "--result-path", "out/r.json"])
+        .output();
+    out.assert_exit(16)
+        .assert_stderr_contains("rspec dry run failed")
+        .assert_stderr_contains("broken on load");
 }

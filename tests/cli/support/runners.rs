@@ -89,3 +89,71 @@ pub fn parse(
     bktec::results::parse(path, format, bktec::results::Mapping::Custom)
         .unwrap_or_else(|e| panic!("cannot parse `{}`: {e:?}", path.display()))
 }
+
+/// A Test Engine stand-in that splits into examples the files whose path
+/// ends with one of `split`: filter_tests answers with them, and the plan
+/// deals the selectors and examples of the create-plan request round-robin
+/// (sorted) over the jobs; it is then served to every job.
+pub fn splitting_engine(split: &'static [&'static str]) -> super::stand_in::StandIn {
+    use serde_json::{Value, json};
+
+    use super::stand_in::{Reply, StandIn, query_value};
+
+    let mut plans: std::collections::BTreeMap<String, Value> = Default::default();
+    StandIn::start(move |req| {
+        let path = req.url.split('?').next().unwrap_or_default().to_string();
+        if req.method == "GET" && path.ends_with("/test_plan") {
+            let identifier = query_value(&req.url, "identifier").unwrap_or_default();
+            return match plans.get(&identifier) {
+                Some(plan) => Reply::json(200, plan.clone()),
+                None => Reply::message(404, "Test plan not found"),
+            };
+        }
+        if path.ends_with("/test_plan/filter_tests") {
+            let body = req.json();
+            let files: Vec<Value> = body["files"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|f| {
+                    let p = f["path"].as_str().unwrap_or_default();
+                    split.iter().any(|s| p.ends_with(s))
+                })
+                .map(|f| json!({"path": f["path"]}))
+                .collect();
+            return Reply::json(200, json!({ "tests": files }));
+        }
+        if path.ends_with("/test_plan") {
+            let body = req.json();
+            let identifier = body["identifier"].as_str().unwrap_or_default().to_string();
+            let plan = plans.entry(identifier.clone()).or_insert_with(|| {
+                let jobs = body["parallelism"].as_u64().unwrap_or(1);
+                let mut items: Vec<(String, Value)> = Vec::new();
+                for s in body["tests"]["selectors"].as_array().into_iter().flatten() {
+                    let value = s["value"].as_str().unwrap_or_default().to_string();
+                    items.push((value.clone(), json!({"format": "selector", "value": value})));
+                }
+                for e in body["tests"]["examples"].as_array().into_iter().flatten() {
+                    let key = e["path"].as_str().unwrap_or_default().to_string();
+                    let mut test = e.clone();
+                    test["format"] = json!("example");
+                    items.push((key, test));
+                }
+                items.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut tasks = serde_json::Map::new();
+                for job in 0..jobs {
+                    let tests: Vec<Value> = items
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i as u64 % jobs == job)
+                        .map(|(_, (_, t))| t.clone())
+                        .collect();
+                    tasks.insert(job.to_string(), json!({"node_number": job, "tests": tests}));
+                }
+                json!({"identifier": identifier, "parallelism": jobs, "tasks": tasks})
+            });
+            return Reply::json(200, plan.clone());
+        }
+        Reply::json(200, json!({}))
+    })
+}
