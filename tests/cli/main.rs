@@ -22,6 +22,7 @@ mod parallel;
 mod plan_files;
 mod reaping;
 mod run;
+mod runner_common;
 mod runner_cucumber;
 mod runner_cypress;
 mod runner_gotest;
