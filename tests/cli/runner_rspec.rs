@@ -211,3 +211,21 @@ fn a_dry_run_that_fails_stops_the_run_with_its_output() {
         .assert_stderr_contains("rspec dry run failed")
         .assert_stderr_contains("broken on load");
 }
+
+#[test]
+fn bktec_plan_splits_with_the_same_dry_run() {
+    let dir = project();
+    let engine = splitting_engine(&["spec/stock_spec.rb"]);
+    bktec(&dir)
+        .test_engine(&engine.url)
+        .env("BUILDKITE_PARALLEL_JOB_COUNT", "2")
+        .args(["plan", "--json"])
+        .output()
+        .assert_success();
+    let created = engine.requests_to("/test_plan");
+    let body = created.iter().find(|r| r.method == "POST").unwrap().json();
+    assert_eq!(
+        body["tests"]["examples"][0]["identifier"],
+        "./spec/stock_spec.rb[1:1]"
+    );
+}
