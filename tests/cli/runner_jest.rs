@@ -141,3 +141,52 @@ fn a_file_named_like_an_option_is_run_as_a_file() {
     let retry = std::fs::read_to_string(dir.path().join("out/r.json")).unwrap();
     assert!(retry.contains("-t.test.js\""), "{retry}");
 }
+
+#[test]
+fn sigterm_ends_npx_jest_and_its_children() {
+    // D15, D28: `npx` starts Jest, Jest starts the test, the test starts a
+    // `sleep`; SIGTERM to bktec ends them all and bktec exits 143.
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    use crate::signals::{alive, send, wait_exit, wait_for};
+
+    let dir = project();
+    let marker = dir.path().join("pids.txt");
+    dir.write(
+        "src/waits.test.js",
+        &format!(
+            "const {{ spawn }} = require('child_process');\n\
+             const fs = require('fs');\n\
+             test('waits', () => {{\n\
+               const child = spawn('sleep', ['1000']);\n\
+               fs.writeFileSync({marker:?}, `${{process.pid}} ${{child.pid}}`);\n\
+               return new Promise(() => {{}});\n\
+             }}, 1000000);\n",
+            marker = marker.display().to_string()
+        ),
+    );
+    let mut child = bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bktec");
+    wait_for("the test to start", Duration::from_secs(60), || {
+        std::fs::read_to_string(&marker).is_ok_and(|s| s.split_whitespace().count() == 2)
+    });
+    let pids: Vec<i32> = std::fs::read_to_string(&marker)
+        .unwrap()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    send(&child, libc::SIGTERM);
+    let status = wait_exit(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(143));
+    wait_for(
+        "jest and its children to end",
+        Duration::from_secs(15),
+        || pids.iter().all(|&pid| !alive(pid)),
+    );
+}
