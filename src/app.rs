@@ -8,6 +8,7 @@ mod local;
 #[cfg(test)]
 mod pipeline_tests;
 mod plan_cmd;
+mod pytest_discovery;
 mod report_back;
 mod request;
 mod run_cmd;
@@ -15,15 +16,17 @@ mod run_cmd;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, ConfigCmd, DurationsAction, DurationsCmd, ListCmd, RunCmd};
+use crate::config::Origin;
 use crate::config::registry::{CommandKind, DEBUG};
-use crate::config::resolve::resolve_with;
+use crate::config::resolve::{DiscoveryMode, resolve_with};
 use crate::config::runner_defaults::CollectorProbe;
 use crate::config::show::{render_json, render_text, shown_settings};
 use crate::config::{
     CliOverrides, EnvSnapshot, FileChoice, LoadedConfig, RawValue, RunSettings, load, resolve,
 };
-use crate::discover::{Discovery, TargetSource, discover};
+use crate::discover::{Discovery, TargetSource, discover, pytest_config};
 use crate::exit_code;
+use crate::runner::RunnerKind;
 use crate::shell::Shell;
 use error::BktecError;
 
@@ -104,10 +107,25 @@ impl Context {
         settings: &RunSettings,
         shell: &mut Shell,
     ) -> Result<Discovery, BktecError> {
-        let discovery = discover(settings, &self.cwd).map_err(|source| BktecError::Discover {
-            command: settings.command,
-            source: Box::new(source),
-        })?;
+        // Row files name the targets in either mode.
+        let by_pytest = settings.discovery == DiscoveryMode::Pytest
+            && settings.selector_file.is_none()
+            && settings.files_list.is_none();
+        let discovery = if by_pytest {
+            pytest_discovery::discover_with_pytest(self, settings, shell)?
+        } else {
+            let walked = discover(settings, &self.cwd);
+            // Said whether the pattern found files or not: when it found
+            // none, pytest's configuration is the likeliest reason.
+            let found = walked.as_ref().map_or(&[][..], |d| &d.targets[..]);
+            if let Some(warning) = pattern_disagrees_with_pytest(&self.cwd, settings, found) {
+                shell.warn(&warning);
+            }
+            walked.map_err(|source| BktecError::Discover {
+                command: settings.command,
+                source: Box::new(source),
+            })?
+        };
         for warning in &discovery.warnings {
             shell.err(&format!("{warning}\n"));
         }
@@ -158,6 +176,56 @@ fn show_config(
     }
 }
 
+/// The warning that the runner's default pattern finds other tests than
+/// pytest would, from the pytest configuration pytest itself would read
+/// (issue #12); `None` when they agree, or when the user chose the pattern.
+fn pattern_disagrees_with_pytest(
+    cwd: &std::path::Path,
+    settings: &RunSettings,
+    targets: &[String],
+) -> Option<String> {
+    let walks = settings.selector_file.is_none() && settings.files_list.is_none();
+    let pattern = settings.include_pattern.as_ref()?;
+    let chosen = matches!(
+        pattern.origin,
+        Origin::File { .. } | Origin::Env(_) | Origin::Flag(_)
+    );
+    if settings.runner != RunnerKind::Pytest || chosen || !walks {
+        return None;
+    }
+    let config = pytest_config::find(cwd)?;
+    let reasons = config.disagreements(cwd, targets);
+    if reasons.is_empty() {
+        return None;
+    }
+    let file = pathdiff(&config.file, cwd);
+    let mut text = format!(
+        "The default pattern `{}` may run other tests than `pytest` would. pytest reads `{file}`, and",
+        pattern.value.as_str()
+    );
+    for reason in reasons {
+        text.push_str(&format!("\n  - {reason}"));
+    }
+    text.push_str("\nTo run what pytest collects, use `--discovery pytest` (BUILDKITE_TEST_ENGINE_DISCOVERY=pytest, or `discovery = \"pytest\"` under `[files]` in bktec.toml); or set a pattern that matches your tests with `--test-file-pattern`.");
+    Some(text)
+}
+
+/// `path` relative to `base` when it is under it (`pytest.ini`), else
+/// relative with `..` steps (`../pytest.ini`).
+fn pathdiff(path: &std::path::Path, base: &std::path::Path) -> String {
+    if let Ok(inside) = path.strip_prefix(base) {
+        return inside.display().to_string();
+    }
+    let mut up = String::new();
+    for ancestor in base.ancestors().skip(1) {
+        up.push_str("../");
+        if let Ok(rest) = path.strip_prefix(ancestor) {
+            return format!("{up}{}", rest.display());
+        }
+    }
+    path.display().to_string()
+}
+
 /// `bktec list`: the targets `run` would plan, in the order it would send them.
 fn list(
     context: &Context,
@@ -192,6 +260,11 @@ fn list(
             doc["file"] = sourced(&file.value.display().to_string(), &file.origin);
         }
         TargetSource::GoList => doc["source"] = "go-list".into(),
+        TargetSource::Pytest { command, collected } => {
+            doc["source"] = "pytest".into();
+            doc["command"] = command.as_str().into();
+            doc["tests"] = collected.len().into();
+        }
     }
     let mut text = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
     text.push('\n');

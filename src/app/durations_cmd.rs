@@ -10,7 +10,7 @@ use super::error::BktecError;
 use super::local::durations_source;
 use crate::config::RunSettings;
 use crate::exit_code;
-use crate::plan::{file_of, read_durations, write_durations};
+use crate::plan::{Durations, align, file_of, plain, read_durations, write_durations};
 use crate::results::{Mapping, ResultFormat, ResultsError, TestResult, parse};
 use crate::shell::Shell;
 
@@ -31,24 +31,24 @@ pub(super) fn update(
         measured.extend(parsed.tests);
     }
     let discovered = if prune {
-        let discovery = context.discover(settings, shell)?;
-        Some(discovery.targets.into_iter().collect::<BTreeSet<String>>())
+        Some(context.discover(settings, shell)?.targets)
     } else {
         None
     };
-    let summary = store(context, settings, &measured, discovered.as_ref())?;
+    let summary = store(context, settings, &measured, discovered.as_deref(), shell)?;
     shell.err(&format!("{summary}\n"));
     Ok(exit_code::SUCCESS)
 }
 
 /// Merges the durations of `results` into the durations file of
-/// `settings`, dropping tests outside `discovered` when given; returns the
-/// line that says what changed.
+/// `settings`, dropping tests outside the files of the `discovered` targets
+/// when given; returns the line that says what changed.
 pub(super) fn store(
     context: &Context,
     settings: &RunSettings,
     results: &[TestResult],
-    discovered: Option<&BTreeSet<String>>,
+    discovered: Option<&[String]>,
+    shell: &mut Shell,
 ) -> Result<String, BktecError> {
     let durations_error = |source| BktecError::Durations {
         command: settings.command,
@@ -71,9 +71,7 @@ pub(super) fn store(
         .collect();
     let count = measured.len();
     durations.merge(measured);
-    let pruned = discovered.map_or(0, |files| {
-        durations.retain(|id| files.contains(file_of(id)))
-    });
+    let pruned = discovered.map_or(0, |targets| prune(&mut durations, targets, shell));
     write_durations(&source.path, &durations).map_err(durations_error)?;
     let mut line = format!(
         "Stored the durations of {count} tests in `{}` ({} tests in all",
@@ -103,4 +101,29 @@ fn sniff(path: &Path) -> Result<ResultFormat, ResultsError> {
             _ => ResultFormat::CollectorJson,
         },
     )
+}
+
+/// Drops the tests of `durations` whose file is not among the files of
+/// `targets`, with node ids matched to targets as the planner matches them
+/// (`./`, pytest's rootdir); returns how many went. Tests outside the
+/// working directory are kept: discovery cannot see them. When no test at
+/// all matches, nothing is dropped: that is a durations file written from
+/// another directory, not a suite whose every test was deleted.
+fn prune(durations: &mut Durations, targets: &[String], shell: &mut Shell) -> usize {
+    let files: BTreeSet<&str> = targets.iter().map(|t| plain(file_of(t))).collect();
+    let shift = align(durations, targets).shift;
+    let found = |id: &str| {
+        shift
+            .apply(id)
+            .map(|id| files.contains(plain(file_of(&id))))
+    };
+    if !durations.is_empty() && !durations.iter().any(|(id, _)| found(id) == Some(true)) {
+        shell.warn(&format!(
+            "None of the {} tests in the durations file is in a file that discovery found ({} files), so none was pruned; are its node ids relative to another directory?",
+            durations.len(),
+            files.len()
+        ));
+        return 0;
+    }
+    durations.retain(|id| found(id) != Some(false))
 }

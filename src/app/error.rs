@@ -16,7 +16,7 @@ use crate::discover::DiscoverError;
 use crate::exit_code;
 use crate::plan::{DurationsError, PlanFileError};
 use crate::results::ResultsError;
-use crate::runner::{CollectError, PreflightError, RunnerError, TargetError};
+use crate::runner::{PreflightError, RunnerError, TargetError};
 
 /// An error that ends a bktec command.
 ///
@@ -55,8 +55,6 @@ pub enum BktecError {
     },
     /// A result file given to `bktec durations update` is unusable.
     DurationsResults(ResultsError),
-    /// pytest could not collect the tests of a file to split (D31).
-    Split(CollectError),
     /// A test target that no argument can carry unambiguously (D24).
     Target(TargetError),
     /// A pytest pre-flight check failed (7.6); exits 1 as the Go client does.
@@ -96,10 +94,6 @@ impl fmt::Display for BktecError {
                 write!(f, "bktec {}: {source}", command.name())
             }
             BktecError::DurationsResults(err) => write!(f, "bktec durations: {err}"),
-            BktecError::Split(err) => write!(
-                f,
-                "failed to split files longer than their fair share into their tests: {err}"
-            ),
             BktecError::Target(err) => write!(f, "bktec run: {err}"),
             BktecError::Preflight(err) => write!(f, "{err}"),
             BktecError::Api(err) => write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err)),
@@ -124,7 +118,6 @@ impl Error for BktecError {
             BktecError::Runner(err) => err.source(),
             BktecError::PlanFile(err) => err.source(),
             BktecError::Durations { source, .. } => source.source(),
-            BktecError::Split(err) => err.source(),
             BktecError::DurationsResults(err) => err.source(),
             BktecError::Target(err) => err.source(),
             BktecError::Preflight(err) => err.source(),
@@ -150,7 +143,6 @@ impl BktecError {
             | BktecError::Runner(_)
             | BktecError::PlanFile(_)
             | BktecError::Durations { .. }
-            | BktecError::Split(_)
             | BktecError::DurationsResults(_)
             | BktecError::Target(_)
             | BktecError::Api(_)

@@ -3,17 +3,24 @@
 //! history (D31), else the sorted round-robin of the behaviour document
 //! (12.1), exactly as before.
 
+use std::collections::HashSet;
+
 use super::Context;
 use super::error::BktecError;
+use crate::chain::ErrorChain;
 use crate::config::RunSettings;
 use crate::config::origin::Origin;
-use crate::plan::{DurationsSource, TestPlan, example, local_plan, read_durations, timed_plan};
+use crate::discover::{Discovery, TargetSource};
+use crate::plan::{
+    DurationsSource, TestPlan, example, file_of, local_plan, plain, read_durations, timed_plan,
+};
 use crate::results::ResultFormat;
 use crate::runner::Runner;
 use crate::shell::{Shell, debug_line};
 
 /// Where the durations file of `settings` is, if any: the built-in default
-/// may be missing, a file the user named may not (D31).
+/// may be missing, a file the user named may not (D31), unless this run
+/// creates it (`run --store-durations`).
 pub(super) fn durations_source(
     context: &Context,
     settings: &RunSettings,
@@ -22,20 +29,23 @@ pub(super) fn durations_source(
     Some(DurationsSource {
         path: context.cwd.join(&file.value),
         origin: file.origin.describe(),
-        required: file.origin != Origin::BuiltIn,
+        required: file.origin != Origin::BuiltIn && !settings.store_durations,
     })
 }
 
-/// Plans `targets` over `jobs` locally. `runner`, when it collects with
-/// pytest, splits files longer than their fair share into their tests.
+/// Plans the targets of `discovery` over `jobs` locally. `runner`, when it
+/// collects with pytest, splits files longer than their fair share into
+/// their tests; when pytest discovered the targets, its collection is used
+/// and pytest is not run again.
 pub(super) fn plan_locally(
     context: &Context,
     settings: &RunSettings,
-    targets: &[String],
+    discovery: &Discovery,
     jobs: u32,
     runner: Option<&Runner>,
     shell: &mut Shell,
 ) -> Result<TestPlan, BktecError> {
+    let targets = &discovery.targets;
     let history = match durations_source(context, settings) {
         Some(source) => read_durations(&source).map_err(|source| BktecError::Durations {
             command: settings.command,
@@ -49,10 +59,27 @@ pub(super) fn plan_locally(
         }
         return Ok(local_plan(targets, jobs));
     };
+    let already = match &discovery.source {
+        TargetSource::Pytest { collected, .. } => Some(collected),
+        _ => None,
+    };
+    if already.is_some() && settings.debug {
+        shell.err(&debug_line(
+            "Files to split are split with the tests that discovery collected",
+        ));
+    }
     let splitter = runner
         .filter(|r| r.kind.framework().collects_with_pytest)
         .map(|runner| {
             move |files: &[String]| {
+                if let Some(collected) = already {
+                    let wanted: HashSet<&str> = files.iter().map(|f| plain(f)).collect();
+                    return Ok(collected
+                        .iter()
+                        .filter(|e| wanted.contains(plain(file_of(&e.path))))
+                        .map(|e| example(e.path.clone(), e.scope.clone(), e.name.clone()))
+                        .collect());
+                }
                 let junit = runner
                     .result_file()
                     .is_some_and(|f| f.format == ResultFormat::JUnitXml);
@@ -61,12 +88,18 @@ pub(super) fn plan_locally(
                     .map(|collected| {
                         collected
                             .into_iter()
-                            .map(|e| example(e.node_id, e.scope, e.name))
+                            // Planned by path: what the job passes to pytest
+                            // from the working directory.
+                            .map(|e| example(e.path, e.scope, e.name))
                             .collect()
                     })
+                    .map_err(|err| brief(&err))
             }
         });
-    let planned = timed_plan(targets, jobs, &history, splitter).map_err(BktecError::Split)?;
+    let planned = timed_plan(targets, jobs, &history, splitter);
+    for warning in &planned.warnings {
+        shell.warn(warning);
+    }
     if settings.debug {
         shell.err(&debug_line(&format!(
             "Planning with the timing history of {} tests",
@@ -77,4 +110,33 @@ pub(super) fn plan_locally(
         }
     }
     Ok(planned.plan)
+}
+
+/// Why pytest could not collect, short enough for a warning: pytest's
+/// error lines (`E ...`, `ERROR ...`) when it printed some, else its last
+/// lines.
+fn brief(err: &(dyn std::error::Error + 'static)) -> String {
+    const LINES: usize = 6;
+    let text = ErrorChain(err).to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let errors: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("E ") || l.starts_with("ERROR "))
+        .collect();
+    let shown = if errors.is_empty() {
+        &lines[..]
+    } else {
+        &errors[..]
+    };
+    let start = shown.len().saturating_sub(LINES);
+    let mut brief = shown[start..].join("\n");
+    if start > 0 {
+        brief = format!("({start} lines left out)\n{brief}");
+    }
+    brief
 }

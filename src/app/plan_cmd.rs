@@ -102,7 +102,7 @@ pub(super) fn plan(
             let mut plan = plan_locally(
                 context,
                 &settings,
-                &discovery.targets,
+                &discovery,
                 settings.parallelism,
                 runner.as_ref(),
                 shell,
@@ -158,14 +158,8 @@ pub(super) fn plan(
                 }
                 let jobs = u32::try_from(fallback_parallelism)
                     .expect("parallelism and max-parallelism validated to 1..=1000");
-                let mut plan = plan_locally(
-                    context,
-                    &settings,
-                    &discovery.targets,
-                    jobs,
-                    runner.as_ref(),
-                    shell,
-                )?;
+                let mut plan =
+                    plan_locally(context, &settings, &discovery, jobs, runner.as_ref(), shell)?;
                 plan.identifier = api.plan_identifier.clone();
                 Ok::<_, BktecError>(Planned {
                     identifier: api.plan_identifier.clone(),

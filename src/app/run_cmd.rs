@@ -3,6 +3,7 @@
 //! verdict (D23), report, and send back what Test Engine and the agent need.
 //! Each stage says what happened through the reporter (S11).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::Context;
@@ -17,12 +18,15 @@ use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
+use crate::discover::TargetSource;
 use crate::execute::{ProcessAttempts, Verdict, check_result_path, execute, verdict};
 use crate::exit_code;
-use crate::plan::{TestCase, TestFormat, TestPlan, read_plan_file, split_summary, trim};
+use crate::plan::{
+    TestCase, TestFormat, TestPlan, file_of, plain, read_plan_file, split_summary, trim,
+};
 use crate::process::Signals;
 use crate::report::{PlanOrigin, Reporter, RunEvent};
-use crate::runner::{self, Runner, TargetOrigin};
+use crate::runner::{self, CollectedExample, Runner, TargetOrigin};
 use crate::shell::Shell;
 
 /// This job's plan, and what came with it.
@@ -34,6 +38,9 @@ struct Planned {
     server: Option<Server>,
     /// An upload token minted while connecting.
     minted_upload_token: Option<Secret>,
+    /// Every test pytest collected, when it discovered the targets (issue
+    /// #12): the first attempt is limited to this job's share of them.
+    collected: Option<Vec<CollectedExample>>,
 }
 
 /// How a stage ended when it did not hand on its result.
@@ -49,10 +56,11 @@ pub(super) fn run_tests(
     store_durations: bool,
     shell: &mut Shell,
 ) -> Result<u8, BktecError> {
-    let settings = context.settings(overrides, CommandKind::Run)?;
+    let mut settings = context.settings(overrides, CommandKind::Run)?;
+    settings.store_durations = store_durations;
     let mut reporter = Reporter::new(settings.runner, settings.debug);
     reporter.report(shell, RunEvent::Started);
-    let runner = build_runner(context, &settings)?;
+    let mut runner = build_runner(context, &settings)?;
     if let Some(file) = runner.result_file() {
         check_result_path(&file.path).map_err(BktecError::ResultPath)?;
     }
@@ -93,6 +101,7 @@ pub(super) fn run_tests(
         origin,
         mut server,
         minted_upload_token,
+        collected,
     } = planned;
     reporter.report(
         shell,
@@ -112,6 +121,14 @@ pub(super) fn run_tests(
             reporter.report(shell, RunEvent::MetadataFailed(err));
         }
         return Ok(exit_code::SUCCESS);
+    }
+
+    if let Some(collected) = &collected
+        && let Some(node_ids) = share_of(collected, &tests)
+    {
+        runner
+            .limit_first_attempt(&node_ids)
+            .map_err(BktecError::Runtime)?;
     }
 
     // Run this job's share, with retries (9).
@@ -152,9 +169,9 @@ pub(super) fn run_tests(
     let actual = started.elapsed();
 
     // D31: this run's measured durations, for a single local run.
-    if store_durations {
+    if settings.store_durations {
         let results: Vec<_> = outcome.record.results().cloned().collect();
-        let line = store(context, &settings, &results, None)?;
+        let line = store(context, &settings, &results, None, shell)?;
         shell.err(&format!("{line}\n"));
     }
 
@@ -225,6 +242,7 @@ fn plan_this_job(
         origin: PlanOrigin::Local,
         server: None,
         minted_upload_token: None,
+        collected: None,
     };
     if let Some(file) = &settings.plan_file {
         let plan = read_plan_file(&file.value, file.origin.describe(), settings.parallelism)
@@ -236,12 +254,20 @@ fn plan_this_job(
     }
     let discovery = context.discover(settings, shell)?;
     let targets = &discovery.targets;
+    let collected = match &discovery.source {
+        TargetSource::Pytest { collected, .. } => Some(collected.clone()),
+        _ => None,
+    };
+    let local = |plan: TestPlan| Planned {
+        collected: collected.clone(),
+        ..local(plan)
+    };
     // The local split (D20, D31): without a suite, and as the fallback.
     let split_locally = |shell: &mut Shell| {
         plan_locally(
             context,
             settings,
-            targets,
+            &discovery,
             settings.parallelism,
             Some(runner),
             shell,
@@ -305,6 +331,7 @@ fn plan_this_job(
                     api: api.clone(),
                 }),
                 minted_upload_token: tokens.upload,
+                collected,
             }
         }
         PlanSource::Fallback { reason } => {
@@ -376,4 +403,31 @@ fn trim_prefix(mut plan: TestPlan, prefix: Option<&str>) -> Result<TestPlan, Bkt
         }
     }
     Ok(plan)
+}
+
+/// The node ids of `collected` that `tests` name: each whole file's tests,
+/// and each test named on its own. `None` when a test names something
+/// pytest did not collect (a plan from elsewhere): the files then run
+/// unlimited, so that nothing is dropped.
+fn share_of(collected: &[CollectedExample], tests: &[TestCase]) -> Option<Vec<String>> {
+    let mut by_file: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut by_path: HashMap<&str, &str> = HashMap::new();
+    for example in collected {
+        by_file
+            .entry(plain(file_of(&example.path)))
+            .or_default()
+            .push(&example.node_id);
+        by_path.insert(plain(&example.path), &example.node_id);
+        by_path.insert(&example.node_id, &example.node_id);
+    }
+    let mut share = Vec::new();
+    for test in tests {
+        let path = plain(&test.path);
+        if path.contains("::") {
+            share.push(by_path.get(path)?.to_string());
+        } else {
+            share.extend(by_file.get(path)?.iter().map(|id| id.to_string()));
+        }
+    }
+    Some(share)
 }

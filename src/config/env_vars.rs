@@ -88,6 +88,8 @@ impl EnvVars {
         "BUILDKITE_TEST_ENGINE_PLAN_FILE";
     pub(crate) const BUILDKITE_TEST_ENGINE_DURATIONS_FILE: &'static str =
         "BUILDKITE_TEST_ENGINE_DURATIONS_FILE";
+    pub(crate) const BUILDKITE_TEST_ENGINE_DISCOVERY: &'static str =
+        "BUILDKITE_TEST_ENGINE_DISCOVERY";
     pub(crate) const BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD: &'static str =
         "BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD";
     pub(crate) const BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY: &'static str =

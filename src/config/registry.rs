@@ -628,6 +628,18 @@ registry! {
             hidden: false,
             range: Range::NotNumeric,
         }
+        /// How pytest's test files are found: `pattern` (the include and exclude patterns) or `pytest` (the files of what `pytest --collect-only` collects with the project's own configuration and the test command's options; the patterns, when set, filter them).
+        discovery: String {
+            key: "files.discovery",
+            env: &[EnvVars::BUILDKITE_TEST_ENGINE_DISCOVERY],
+            flag: Some("discovery"),
+            default: Some("pattern"),
+            placement: Placement::Everywhere,
+            scope: Scope::All,
+            group: Group::Files,
+            hidden: false,
+            range: Range::NotNumeric,
+        }
         /// Timing history for local planning (D31): a JSON object of pytest node ids to seconds, pytest-split's `.test_durations` format. A missing default file means no history; a missing named file is an error. A relative path in bktec.toml is relative to the file's directory.
         durations: ConfigPath {
             key: "files.durations",

@@ -27,6 +27,39 @@ pub struct Sourced<T> {
     pub origin: Origin,
 }
 
+/// How test files are found (`files.discovery`, issue #12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiscoveryMode {
+    /// The include and exclude patterns (the Go client's way).
+    Pattern,
+    /// The files of what pytest itself collects.
+    Pytest,
+}
+
+/// Reads `files.discovery`; `pytest` needs the pytest runner.
+fn discovery_mode(r: &mut Reader<'_>, runner: Option<RunnerKind>) -> DiscoveryMode {
+    match r.value(FILES.discovery).as_str() {
+        "pattern" => DiscoveryMode::Pattern,
+        "pytest" if runner.is_none_or(|runner| runner == RunnerKind::Pytest) => {
+            DiscoveryMode::Pytest
+        }
+        "pytest" => {
+            r.problem(
+                &FILES.discovery,
+                "is `pytest`, which only the pytest runner can use",
+            );
+            DiscoveryMode::Pattern
+        }
+        other => {
+            r.problem(
+                &FILES.discovery,
+                format!("is unsupported: `{other}` is neither `pattern` nor `pytest`"),
+            );
+            DiscoveryMode::Pattern
+        }
+    }
+}
+
 /// How failed tests are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -114,6 +147,12 @@ pub struct RunSettings {
     /// missing) or a file the user named (which must exist); `None` when set
     /// to an empty value.
     pub durations: Option<Sourced<PathBuf>>,
+    /// How test files are found (`files.discovery`).
+    pub discovery: DiscoveryMode,
+    /// Whether this run writes its measured durations back (`run
+    /// --store-durations`); a named durations file may then be missing, as
+    /// the run creates it.
+    pub store_durations: bool,
     /// Retries.
     pub retry: RetryPolicy,
     /// The number of parallel jobs.
@@ -424,6 +463,7 @@ pub(crate) fn resolve_with(
         origin: r.origin(&FILES.exclude_pattern),
     };
     let exclude_pattern = r.pattern("exclude pattern", exclude, walks);
+    let discovery = discovery_mode(&mut r, runner);
 
     let (Some(runner), Some(exclude_pattern), true) =
         (runner, exclude_pattern, r.problems.is_empty())
@@ -440,8 +480,13 @@ pub(crate) fn resolve_with(
     let has_history = durations.as_ref().is_some_and(|d| d.value.is_file());
     let runs_tests = match command {
         CommandKind::Run | CommandKind::Config => true,
-        CommandKind::Plan => matches!(mode, PlanMode::TestEngine(_)) || has_history,
-        CommandKind::List | CommandKind::Durations => false,
+        CommandKind::Plan => {
+            matches!(mode, PlanMode::TestEngine(_))
+                || has_history
+                || discovery == DiscoveryMode::Pytest
+        }
+        // Discovery by pytest runs the test command's own pytest (D13).
+        CommandKind::List | CommandKind::Durations => discovery == DiscoveryMode::Pytest,
     };
     // A blank command (only spaces) is no command: the runner's default
     // applies, as the runner itself decided before (D14).
@@ -470,6 +515,8 @@ pub(crate) fn resolve_with(
         files_list: r.path(FILES.list),
         selector_file,
         durations,
+        store_durations: false,
+        discovery,
         retry: RetryPolicy {
             count: u32::try_from(retry_count).expect("retry.count is range-checked (D27)"),
             retry_muted: !r.value(RETRY.disable_for_muted).0,

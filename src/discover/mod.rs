@@ -1,6 +1,7 @@
 //! Test discovery (behaviour document 5.1-5.3): where this run's targets come
 //! from, in order: a selector file, a files list, or the runner's discovery.
 
+pub(crate) mod pytest_config;
 mod rows;
 mod targets;
 mod walk;

@@ -6,7 +6,7 @@ use super::rows::{RowFileError, read_rows};
 use super::walk::{WalkOptions, walk};
 use crate::config::resolve::{RunSettings, Sourced};
 use crate::glob::Pattern;
-use crate::runner::{RunnerKind, Targets};
+use crate::runner::{CollectError, CollectedExample, RunnerKind, Targets};
 
 /// Where the targets came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +17,15 @@ pub enum TargetSource {
     FilesList(Sourced<PathBuf>),
     /// `go list`, for gotest.
     GoList,
+    /// What pytest collects with the project's own configuration
+    /// (`files.discovery = "pytest"`, issue #12).
+    Pytest {
+        /// The collection command, as run.
+        command: String,
+        /// Every test it collected, in pytest's order: the planner splits
+        /// files with these, and the first attempt is limited to them.
+        collected: Vec<CollectedExample>,
+    },
     /// The zzglob walk.
     Walk {
         /// The include pattern.
@@ -66,6 +75,26 @@ pub enum DiscoverError {
     /// `go list` found no package with tests.
     #[error("no Go packages with tests found using `go list`")]
     NoGoPackages,
+    /// pytest's collection failed: a collection error, or pytest did not
+    /// start.
+    #[error("`{command}` failed")]
+    PytestCollection {
+        /// The collection command.
+        command: String,
+        /// What went wrong, with pytest's output.
+        #[source]
+        source: CollectError,
+    },
+    /// pytest collected a file that is not where a target would be.
+    #[error(
+        "pytest collected `{node_id}`, but its file is not at `{file}` under the working directory; run bktec in the directory that pytest's node ids are relative to (its rootdir)"
+    )]
+    NotUnderWorkingDirectory {
+        /// The node id.
+        node_id: String,
+        /// The file bktec looked for.
+        file: String,
+    },
     /// The runner has no include pattern and no row file was given.
     #[error(
         "the {runner} runner has no test file pattern; set one, or a files list or selector file"

@@ -78,10 +78,24 @@ pub enum DurationsProblem {
         /// The value.
         value: f64,
     },
+    /// A duration too long to be a test's: a corrupt or foreign file (D27).
+    #[error(
+        "the duration of `{id}` is {value} seconds, longer than any test runs (at most {MAX_SECONDS} seconds, about 11 days)"
+    )]
+    TooLong {
+        /// The node id.
+        id: String,
+        /// The value as the file writes it.
+        value: String,
+    },
     /// An empty node id.
     #[error("a node id is empty")]
     EmptyId,
 }
+
+/// The longest duration a test may have (D27: every number has a range),
+/// so that sums over any history stay exact in microseconds.
+pub(crate) const MAX_SECONDS: f64 = 1_000_000.0;
 
 /// Where a durations file's name came from, and whether its absence is an
 /// error: the built-in default may be missing (no history), a file the user
@@ -127,6 +141,7 @@ impl Durations {
     }
 
     /// The duration of `id` in seconds.
+    #[cfg(test)]
     pub(crate) fn get(&self, id: &str) -> Option<f64> {
         self.tests.get(id).copied()
     }
@@ -194,6 +209,12 @@ fn parse_value(value: Value) -> Result<Durations, DurationsProblem> {
         if seconds < 0.0 {
             return Err(DurationsProblem::Negative { id, value: seconds });
         }
+        if seconds > MAX_SECONDS {
+            return Err(DurationsProblem::TooLong {
+                id,
+                value: value.to_string(),
+            });
+        }
         tests.insert(id, seconds);
     }
     Ok(Durations { tests })
@@ -238,8 +259,17 @@ pub(crate) fn write_durations(path: &Path, durations: &Durations) -> Result<(), 
     let mut temp = path.as_os_str().to_owned();
     temp.push(format!(".{}.tmp", std::process::id()));
     let temp = PathBuf::from(temp);
+    // A file named before it exists (`--durations-file ci/timings.json`)
+    // gets its directory.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(write_error)?;
+    }
     fs::write(&temp, durations.to_json()).map_err(write_error)?;
-    fs::rename(&temp, path).map_err(write_error)
+    // Never leave the temporary file behind when the rename fails.
+    fs::rename(&temp, path).map_err(|err| {
+        let _ = fs::remove_file(&temp);
+        write_error(err)
+    })
 }
 
 #[cfg(test)]
@@ -282,6 +312,18 @@ mod tests {
         assert!(err.contains("`t.py::a` is a string"), "{err}");
         let err = parse("{").unwrap_err();
         assert!(err.contains("is not valid JSON"), "{err}");
+        // D27: a value no test can take, and one JSON cannot hold.
+        let err = parse(r#"{"t.py::a": 1e300}"#).unwrap_err();
+        assert!(
+            err.contains("`t.py::a` is 1e+300 seconds, longer than"),
+            "{err}"
+        );
+        let err = parse(r#"{"t.py::a": 1e999}"#).unwrap_err();
+        assert!(
+            err.contains("is not valid JSON") || err.contains("out of range"),
+            "{err}"
+        );
+        assert!(parse(&format!(r#"{{"t.py::a": {MAX_SECONDS}}}"#)).is_ok());
     }
 
     #[test]

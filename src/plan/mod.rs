@@ -2,6 +2,7 @@
 //! local plan (12.1, D20), plans read from a file (`--plan-file`), location
 //! prefixes (5.6) and the split summary (10.3).
 
+mod align;
 mod durations;
 mod explain;
 mod file;
@@ -11,7 +12,10 @@ mod prefix;
 mod summary;
 mod timed;
 
-pub(crate) use durations::{DurationsError, DurationsSource, read_durations, write_durations};
+pub(crate) use align::{align, plain};
+pub(crate) use durations::{
+    Durations, DurationsError, DurationsSource, read_durations, write_durations,
+};
 pub(crate) use explain::explain;
 pub(crate) use file::{PlanFileError, read_plan_file};
 pub(crate) use local::local_plan;

@@ -9,6 +9,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
+use super::align::{Shift, align, plain};
 use super::durations::Durations;
 use super::model::{Task, TestCase, TestFormat, TestPlan};
 
@@ -19,6 +20,9 @@ pub(crate) struct TimedPlan {
     pub plan: TestPlan,
     /// What was estimated rather than measured, and what was split.
     pub notes: Vec<String>,
+    /// What the user should know without `--debug`: slow files that could
+    /// not be split, and why.
+    pub warnings: Vec<String>,
 }
 
 /// Per-file sums of a history.
@@ -51,20 +55,37 @@ fn median(mut values: Vec<u64>) -> Option<u64> {
 /// the runner can split files (pytest), returns the tests of the files it is
 /// given, collected with the test command's own pytest (D13); its node ids
 /// must belong to those files, or the files are kept whole, so that no test
-/// is ever lost or run twice.
-pub(crate) fn timed_plan<E>(
+/// is ever lost or run twice. A collection that fails (a file that does not
+/// import, say) keeps the files whole too: the job that runs such a file
+/// reports its error as a failure, rather than every job failing to plan.
+pub(crate) fn timed_plan(
     targets: &[String],
     parallelism: u32,
     history: &Durations,
-    collect: Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, E>>,
-) -> Result<TimedPlan, E> {
+    collect: Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, String>>,
+) -> TimedPlan {
     let parallelism = parallelism.max(1);
     let mut notes = Vec::new();
+    let mut warnings = Vec::new();
+
+    // The history keyed as the targets are.
+    let aligned = align(history, targets);
+    match &aligned.shift {
+        Shift::None => {}
+        Shift::Strip(dir) => notes.push(format!(
+            "The timing history names tests from pytest's rootdir, above the working directory: `{dir}/` is taken off its node ids"
+        )),
+        Shift::Prepend(dir) => notes.push(format!(
+            "The timing history names tests from pytest's rootdir `{dir}`, below the working directory: `{dir}/` is put in front of its node ids"
+        )),
+    }
+    let known = &aligned.tests;
+    let measured = |id: &str| known.get(plain(id)).copied().map(micros);
 
     // Sums per file, and the estimates for what the history does not know.
     let mut files: HashMap<&str, FileStats> = HashMap::new();
-    let mut test_values = Vec::with_capacity(history.len());
-    for (id, seconds) in history.iter() {
+    let mut test_values = Vec::with_capacity(known.len());
+    for (id, &seconds) in known {
         let us = micros(seconds);
         test_values.push(us);
         let stats = files
@@ -82,9 +103,9 @@ pub(crate) fn timed_plan<E>(
         .iter()
         .map(|&target| {
             let estimate = if target.contains("::") {
-                history.get(target).map(micros)
+                measured(target)
             } else {
-                files.get(target).map(|f| f.total_us)
+                files.get(plain(target)).map(|f| f.total_us)
             };
             let estimate = estimate.unwrap_or_else(|| {
                 unknown_files.push(target);
@@ -118,12 +139,33 @@ pub(crate) fn timed_plan<E>(
         .filter(|(us, case)| parallelism > 1 && *us > fair_share && !case.path.contains("::"))
         .map(|(_, case)| case.path.clone())
         .collect();
-    if let (Some(collect), false) = (collect, to_split.is_empty()) {
-        let collected = collect(&to_split)?;
-        let wanted: BTreeSet<&str> = to_split.iter().map(String::as_str).collect();
+    let collected = match (collect, to_split.is_empty()) {
+        (Some(collect), false) => match collect(&to_split) {
+            Ok(collected) => Some(collected),
+            Err(why) => {
+                let (subject, verb, object, runs) = if to_split.len() == 1 {
+                    ("File", "is", "it", "it runs")
+                } else {
+                    ("Files", "are", "them", "they run")
+                };
+                warnings.push(format!(
+                    "{subject} {} {verb} longer than a fair share of the time ({}), but pytest could not collect {object} to split into tests, so {runs} whole. pytest said:\n{}",
+                    names(&to_split),
+                    seconds_text(fair_share),
+                    indent(&why)
+                ));
+                None
+            }
+        },
+        _ => None,
+    };
+    if let Some(collected) = collected {
+        // Each file to split by its plain name.
+        let wanted: BTreeMap<&str, &str> =
+            to_split.iter().map(|f| (plain(f), f.as_str())).collect();
         if let Some(stray) = collected
             .iter()
-            .find(|case| !wanted.contains(file_of(&case.path)))
+            .find(|case| !wanted.contains_key(plain(file_of(&case.path))))
         {
             notes.push(format!(
                 "files longer than their fair share are kept whole: pytest collected `{}`, which is not in a file it was given",
@@ -132,7 +174,7 @@ pub(crate) fn timed_plan<E>(
         } else {
             let mut by_file: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
             for case in collected {
-                let file = *wanted.get(file_of(&case.path)).expect("checked above");
+                let file = wanted[plain(file_of(&case.path))];
                 by_file.entry(file).or_default().push(case);
             }
             let mut new_tests = 0usize;
@@ -148,7 +190,7 @@ pub(crate) fn timed_plan<E>(
                     if !seen.insert(case.path.clone()) {
                         continue;
                     }
-                    let estimate = history.get(&case.path).map(micros).unwrap_or_else(|| {
+                    let estimate = measured(&case.path).unwrap_or_else(|| {
                         new_tests += 1;
                         test_estimate
                     });
@@ -194,7 +236,7 @@ pub(crate) fn timed_plan<E>(
             )
         })
         .collect();
-    Ok(TimedPlan {
+    TimedPlan {
         plan: TestPlan {
             identifier: String::new(),
             parallelism,
@@ -204,7 +246,31 @@ pub(crate) fn timed_plan<E>(
             timing_metadata: None,
         },
         notes,
-    })
+        warnings,
+    }
+}
+
+/// `` `a.py` ``, or `` `a.py`, `b.py`, `c.py` and 3 more ``: for a message.
+fn names(files: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut text = files
+        .iter()
+        .take(SHOWN)
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > SHOWN {
+        text.push_str(&format!(" and {} more", files.len() - SHOWN));
+    }
+    text
+}
+
+/// `text` with every line indented by two spaces.
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("  {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// An example test case for a collected node id.
@@ -232,18 +298,14 @@ pub fn plan_for_bench(
 ) -> Vec<f64> {
     let history = Durations::parse(durations_json, std::path::Path::new("bench"), "bench")
         .expect("the benchmark writes a valid durations file");
-    let collect = |files: &[String]| -> Result<Vec<TestCase>, std::convert::Infallible> {
+    let collect = |files: &[String]| -> Result<Vec<TestCase>, String> {
         Ok(collected
             .iter()
             .filter(|id| files.iter().any(|f| f == file_of(id)))
             .map(|id| example(id.clone(), file_of(id).to_string(), String::new()))
             .collect())
     };
-    let planned = match timed_plan(targets, parallelism, &history, Some(collect)) {
-        Ok(planned) => planned,
-        Err(never) => match never {},
-    };
-    planned
+    timed_plan(targets, parallelism, &history, Some(collect))
         .plan
         .tasks
         .values()
@@ -262,8 +324,6 @@ fn seconds_text(us: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::convert::Infallible;
-
     use super::*;
 
     fn history(pairs: &[(&str, f64)]) -> Durations {
@@ -274,7 +334,7 @@ mod tests {
         names.iter().map(|s| s.to_string()).collect()
     }
 
-    type Collect = fn(&[String]) -> Result<Vec<TestCase>, Infallible>;
+    type Collect = fn(&[String]) -> Result<Vec<TestCase>, String>;
 
     fn jobs(plan: &TestPlan) -> Vec<Vec<(&str, f64)>> {
         plan.tasks
@@ -303,7 +363,6 @@ mod tests {
             &h,
             None::<Collect>,
         )
-        .unwrap()
         .plan;
         assert_eq!(
             jobs(&plan),
@@ -327,8 +386,7 @@ mod tests {
             1,
             &h,
             None::<Collect>,
-        )
-        .unwrap();
+        );
         let all = &jobs(&planned.plan)[0];
         assert!(all.contains(&("new.py", 4000.0)), "{all:?}");
         assert!(
@@ -345,13 +403,13 @@ mod tests {
             ("slow.py::b[x y]", 10.0),
             ("fast.py::t", 1.0),
         ]);
-        let collect = |files: &[String]| -> Result<Vec<TestCase>, Infallible> {
+        let collect = |files: &[String]| -> Result<Vec<TestCase>, String> {
             assert_eq!(files, ["slow.py"]);
             Ok(["slow.py::a", "slow.py::b[x y]", "slow.py::new"]
                 .map(|id| example(id.to_string(), "slow.py".into(), String::new()))
                 .to_vec())
         };
-        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap();
+        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect));
         let mut all: Vec<&str> = jobs(&planned.plan)
             .concat()
             .iter()
@@ -375,17 +433,36 @@ mod tests {
     #[test]
     fn a_collection_outside_the_files_keeps_them_whole() {
         let h = history(&[("slow.py::a", 10.0), ("fast.py::t", 1.0)]);
-        let collect = |_: &[String]| -> Result<Vec<TestCase>, Infallible> {
+        let collect = |_: &[String]| -> Result<Vec<TestCase>, String> {
             Ok(vec![example(
                 "elsewhere/slow.py::a".into(),
                 String::new(),
                 String::new(),
             )])
         };
-        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap();
+        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect));
         assert_eq!(
             jobs(&planned.plan),
             [vec![("slow.py", 10000.0)], vec![("fast.py", 1000.0)]]
+        );
+    }
+
+    #[test]
+    fn a_failed_collection_keeps_the_files_whole_and_warns() {
+        let h = history(&[("slow.py::a", 10.0), ("fast.py::t", 1.0)]);
+        let collect =
+            |_: &[String]| -> Result<Vec<TestCase>, String> { Err("E   ImportError".into()) };
+        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect));
+        assert_eq!(
+            jobs(&planned.plan),
+            [vec![("slow.py", 10000.0)], vec![("fast.py", 1000.0)]]
+        );
+        assert_eq!(planned.warnings.len(), 1);
+        assert!(
+            planned.warnings[0].starts_with("File `slow.py` is longer than a fair share")
+                && planned.warnings[0].ends_with("pytest said:\n  E   ImportError"),
+            "{:?}",
+            planned.warnings
         );
     }
 
@@ -398,10 +475,10 @@ mod tests {
             ("d.py::t", 1.0),
         ]);
         let t = targets(&["d.py", "c.py", "b.py", "a.py", "a.py"]);
-        let first = timed_plan(&t, 3, &h, None::<Collect>).unwrap().plan;
+        let first = timed_plan(&t, 3, &h, None::<Collect>).plan;
         let mut reversed = t.clone();
         reversed.reverse();
-        let second = timed_plan(&reversed, 3, &h, None::<Collect>).unwrap().plan;
+        let second = timed_plan(&reversed, 3, &h, None::<Collect>).plan;
         assert_eq!(
             serde_json::to_string(&first).unwrap(),
             serde_json::to_string(&second).unwrap()

@@ -63,6 +63,7 @@ fn cucumber(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         env: Vec::new(),
         temp_dir: None,
         witness: None,
+        allowed: None,
     })
 }
 

@@ -65,5 +65,6 @@ pub(crate) fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         },
         temp_dir: None,
         witness: None,
+        allowed: None,
     })
 }

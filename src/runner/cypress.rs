@@ -49,6 +49,7 @@ fn cypress(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         env: Vec::new(),
         temp_dir: None,
         witness: None,
+        allowed: None,
     })
 }
 

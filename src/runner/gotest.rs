@@ -57,6 +57,7 @@ fn gotest(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         env: Vec::new(),
         temp_dir: None,
         witness: None,
+        allowed: None,
     })
 }
 

@@ -74,6 +74,7 @@ pub(super) fn by_name(
         env: Vec::new(),
         temp_dir: None,
         witness: None,
+        allowed: None,
     })
 }
 

@@ -56,7 +56,9 @@ pub(super) fn list_examples(
         .tests
         .into_iter()
         .map(|t| CollectedExample {
-            node_id: t.path,
+            // The listing names tests relative to the working directory.
+            node_id: t.path.clone(),
+            path: t.path,
             scope: t.scope,
             name: t.name,
         })

@@ -26,6 +26,6 @@ pub(crate) use crate::results::ResultFormat;
 pub(crate) use framework::Targets;
 pub(crate) use kind::RunnerKind;
 pub(crate) use pytest::collector_installed;
-pub(crate) use pytest_collect::{CollectError, PreflightError};
+pub(crate) use pytest_collect::{CollectError, CollectedExample, PreflightError};
 pub(crate) use setup::{ExitHandling, Runner, RunnerError, RunnerInputs, build};
 pub(crate) use target::{TargetError, TargetOrigin, check_targets};

@@ -79,6 +79,7 @@ fn playwright(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         env,
         temp_dir: None,
         witness: None,
+        allowed: None,
     })
 }
 

@@ -145,6 +145,7 @@ pub(super) fn pytest_with(
         exit_rules: pytest_exit_rules,
         temp_dir,
         witness: Some(WitnessSite::create(inputs.python_path).map_err(RunnerError::TempDir)?),
+        allowed: None,
     })
 }
 

@@ -154,9 +154,13 @@ pub enum PreflightError {
 
 /// One collected test.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct CollectedExample {
-    /// The node id.
+pub struct CollectedExample {
+    /// The node id, as pytest names it: relative to its rootdir.
     pub node_id: String,
+    /// The node id relative to the working directory, which is what a
+    /// target is relative to; the node id itself when the witness did not
+    /// load, or the rootdir is the working directory.
+    pub path: String,
     /// The node id without its last part (in JUnit classname form in JUnit mode).
     pub scope: String,
     /// The last node-id part.
@@ -211,14 +215,49 @@ pub(crate) fn collect_examples(
         Some(filters) => vec!["--tag-filters", filters],
         None => Vec::new(),
     };
-    let output = collect_only(prefix, &options, files, env)
+    collect(prefix, &options, files, junit, env, witness)?
+        .ok_or_else(|| CollectErrorKind::Failed {
+            stderr: "pytest collected no tests (exit status 5)".to_string(),
+        })
+        .map_err(CollectError::from)
+}
+
+/// Runs `<prefix> --collect-only -q` with no targets, so that pytest
+/// decides what to collect from the project's own configuration
+/// (`testpaths`, `python_files`, `addopts`, `collect_ignore`): discovery by
+/// pytest (issue #12). `Ok(None)` when pytest collected no tests at all (its
+/// status 5).
+pub(crate) fn collect_suite(
+    prefix: &[String],
+    env: &[(String, String)],
+    witness: impl FnOnce() -> Option<Witness>,
+) -> Result<Option<Vec<CollectedExample>>, CollectError> {
+    collect(prefix, &[], &[], false, env, witness)
+}
+
+/// The collection both of the above run; `Ok(None)` for pytest's status 5.
+fn collect(
+    prefix: &[String],
+    options: &[&str],
+    files: &[String],
+    junit: bool,
+    env: &[(String, String)],
+    witness: impl FnOnce() -> Option<Witness>,
+) -> Result<Option<Vec<CollectedExample>>, CollectError> {
+    let output = collect_only(prefix, options, files, env)
         .map_err(CollectErrorKind::Target)?
         .output()
         .map_err(|source| CollectErrorKind::Start {
             program: prefix[0].clone(),
             source,
         })?;
-    let selected = witness().and_then(|w| w.selected);
+    let witness = witness();
+    let offset = witness.as_ref().map(Witness::offset).unwrap_or_default();
+    let selected = witness.and_then(|w| w.selected);
+    // Status 5: no tests collected, or every one deselected.
+    if output.status.code() == Some(5) {
+        return Ok(None);
+    }
     if !output.status.success() {
         return Err(CollectErrorKind::Failed {
             // pytest reports collection errors on stdout; its stderr holds
@@ -241,26 +280,31 @@ pub(crate) fn collect_examples(
             .map(String::from)
             .collect(),
     };
-    // pytest exits 0 only when it collected something.
+    // pytest exits 0 only when it selected something.
     if node_ids.is_empty() {
         return Err(CollectErrorKind::NodeIdsUnreadable.into());
     }
-    Ok(node_ids
-        .into_iter()
-        .filter(|l| l.contains("::"))
-        .map(|node_id| {
-            let (scope, name) = node_id.rsplit_once("::").expect("contains ::");
-            CollectedExample {
-                node_id: node_id.clone(),
-                scope: if junit {
-                    junit_classname(scope)
-                } else {
-                    scope.to_string()
-                },
-                name: name.to_string(),
-            }
-        })
-        .collect())
+    Ok(Some(
+        node_ids
+            .into_iter()
+            .filter(|l| l.contains("::"))
+            .map(|node_id| {
+                let (scope, name) = node_id.rsplit_once("::").expect("contains ::");
+                CollectedExample {
+                    path: offset
+                        .apply(&node_id)
+                        .map_or_else(|| node_id.clone(), |p| p.into_owned()),
+                    scope: if junit {
+                        junit_classname(scope)
+                    } else {
+                        scope.to_string()
+                    },
+                    name: name.to_string(),
+                    node_id,
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// The command that collects what the test command would run (D13): the

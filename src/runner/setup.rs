@@ -8,8 +8,8 @@ use tempfile::TempDir;
 use super::RunnerKind;
 use super::listing::list_examples;
 use super::pytest_collect::{
-    CollectError, CollectedExample, PreflightError, collect_examples, collection_command,
-    collects_nothing,
+    CollectError, CollectedExample, PreflightError, collect_examples, collect_suite,
+    collection_command, collects_nothing,
 };
 use super::target::{TargetError, TargetOrigin, TargetProblem, target_args};
 use super::template::{CommandTemplate, MissingTests, TEST_NAME_PATTERN, TemplateError};
@@ -149,6 +149,9 @@ pub(crate) struct Runner {
     pub(super) temp_dir: Option<TempDir>,
     /// The witness plugin's directory, for runners that have one (D23).
     pub(super) witness: Option<WitnessSite>,
+    /// The variable that limits the first attempt to the tests it was
+    /// given, when pytest discovered them (issue #12).
+    pub(super) allowed: Option<(String, String)>,
 }
 
 /// Builds the runner for `kind`. `probe` answers whether the pytest collector
@@ -288,12 +291,41 @@ impl Runner {
         )
     }
 
+    /// What pytest collects with no targets, the project's own
+    /// configuration deciding (issue #12), and the command that collected
+    /// it; `None` when it collected no tests.
+    pub(crate) fn collect_suite(
+        &self,
+    ) -> (String, Result<Option<Vec<CollectedExample>>, CollectError>) {
+        let command = collection_command(&self.test);
+        let shown = format!("{} --collect-only -q", command.join(" "));
+        let collected = collect_suite(&command, &self.witness_env("discovery"), || {
+            self.witness_of("discovery")
+        });
+        (shown, collected)
+    }
+
     /// Variables added to attempt `attempt`'s environment: those that load
     /// the witness plugin (D23), for runners that have one.
     pub(crate) fn attempt_env(&self, attempt: u32) -> Vec<(String, String)> {
         let mut env = self.env.clone();
         env.extend(self.witness_env(&format!("attempt-{attempt}")));
+        if attempt == 0 {
+            env.extend(self.allowed.clone());
+        }
         env
+    }
+
+    /// Limits the first attempt to `node_ids` (as pytest names them): any
+    /// other test that naming their files collects is deselected, and a
+    /// given test that pytest does not collect fails (issue #12). Retries
+    /// name their tests one by one and need no limit. Without the witness
+    /// plugin this does nothing, and files run whole.
+    pub(crate) fn limit_first_attempt(&mut self, node_ids: &[String]) -> std::io::Result<()> {
+        if let Some(site) = &self.witness {
+            self.allowed = Some(site.allow(node_ids)?);
+        }
+        Ok(())
     }
 
     /// What the witness plugin saw in attempt `attempt`, if it loaded.

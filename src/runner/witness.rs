@@ -19,6 +19,10 @@ const PLUGIN: &str = include_str!("bktec_witness.py");
 /// The variable that tells the plugin where to write.
 const OUTPUT_VAR: &str = "BKTEC_WITNESS";
 
+/// The variable that names the tests a job was given, when discovery was
+/// pytest's own: the plugin deselects every other test (issue #12).
+const ALLOW_VAR: &str = "BKTEC_WITNESS_ALLOW";
+
 /// A directory holding the plugin, removed with it (D18).
 #[derive(Debug)]
 pub(super) struct WitnessSite {
@@ -69,6 +73,15 @@ impl WitnessSite {
                 self.report(run).display().to_string(),
             ),
         ]
+    }
+
+    /// Writes the node ids the first attempt may run; returns the variable
+    /// that tells the plugin where they are.
+    pub(super) fn allow(&self, node_ids: &[String]) -> io::Result<(String, String)> {
+        let path = self.dir.path().join("allowed.json");
+        let json = serde_json::to_string(node_ids).expect("strings serialize");
+        fs::write(&path, json)?;
+        Ok((ALLOW_VAR.to_string(), path.display().to_string()))
     }
 
     /// What the plugin recorded for `run`, if it wrote anything. The file

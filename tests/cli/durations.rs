@@ -137,6 +137,11 @@ fn unusable_durations_files_exit_16_naming_the_file_and_the_problem() {
             "the duration of `tests/test_a.py::test_one` is a string, not a number of seconds",
         ),
         ("{", "is not valid JSON"),
+        // D27: no test takes 1e300 seconds; a sum of them would overflow.
+        (
+            r#"{"tests/test_a.py::test_one": 1e300}"#,
+            "the duration of `tests/test_a.py::test_one` is 1e+300 seconds, longer than any test runs",
+        ),
     ] {
         dir.write(".test_durations", content);
         pytest_bktec(&dir)
@@ -488,5 +493,200 @@ fn a_split_file_keeps_the_tests_that_only_the_command_s_options_collect() {
     assert!(
         ran.iter().any(|id| id.contains("test_doc.helper")),
         "the doctest runs: {ran:?}"
+    );
+}
+
+#[test]
+fn a_slow_file_that_does_not_import_runs_whole_and_fails_only_its_job() {
+    // The slow file cannot be collected, so it cannot be split: every job
+    // warns and keeps it whole; the job that runs it reports the import
+    // error as a failure, and the other job's tests still run and pass.
+    let dir = skewed_project();
+    dir.write(
+        "tests/test_slow.py",
+        &format!("import no_such_module_bktec\n{SLOW}"),
+    );
+    let outputs = run_jobs(2, |i| {
+        pytest_bktec(&dir).args(["run", "--result-path", &format!("results/node-{i}.json")])
+    });
+    let mut codes = Vec::new();
+    for out in &outputs {
+        let stderr = out.stderr();
+        assert!(
+            stderr.contains("File `tests/test_slow.py` is longer than a fair share of the time")
+                && stderr.contains(
+                    "but pytest could not collect it to split into tests, so it runs whole. pytest said:"
+                )
+                && stderr.contains("no_such_module_bktec"),
+            "{stderr}"
+        );
+        codes.push(out.code());
+    }
+    codes.sort();
+    // pytest's own status for a collection error, passed through (7.7).
+    assert_eq!(codes, [Some(0), Some(2)], "one job holds the broken file");
+    let broken = outputs.iter().find(|o| o.code() == Some(2)).unwrap();
+    assert!(
+        broken.stdout().contains("no_such_module_bktec"),
+        "{}",
+        broken.stdout()
+    );
+}
+
+#[test]
+fn store_durations_creates_a_named_durations_file_that_does_not_exist_yet() {
+    let dir = project(MEASURED);
+    pytest_bktec(&dir)
+        .args([
+            "run",
+            "--store-durations",
+            "--durations-file",
+            "ci/timings.json",
+        ])
+        .output()
+        .assert_success()
+        .assert_stderr_contains("Stored the durations of 6 tests in `");
+    let text = fs::read_to_string(dir.path().join("ci/timings.json")).unwrap();
+    let durations: Value = serde_json::from_str(&text).unwrap();
+    assert_measured(durations.as_object().unwrap());
+    // Without --store-durations the named file must still exist (D31).
+    pytest_bktec(&dir)
+        .args(["run", "--durations-file", "ci/other.json"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("other.json` (from --durations-file)");
+}
+
+/// A repository whose pytest rootdir (`pytest.ini`) is above the directory
+/// bktec runs in: node ids in the history start with `sub/`.
+fn rootdir_above_project() -> TestDir {
+    let dir = project(&[]);
+    dir.write("pytest.ini", "[pytest]\n");
+    dir.write("sub/tests/test_slow.py", SLOW);
+    let mut history = json!({
+        "sub/tests/test_slow.py::test_param[a b]": 6.0,
+        "sub/tests/test_slow.py::test_param[c[d]]": 6.0,
+        "sub/tests/test_slow.py::test_known": 6.0,
+        "elsewhere/test_x.py::test_x": 3.0,
+    });
+    for n in ["a", "b", "c"] {
+        dir.write(&format!("sub/tests/test_{n}.py"), PASSING);
+        history[format!("sub/tests/test_{n}.py::test_one")] = json!(0.5);
+        history[format!("sub/tests/test_{n}.py::test_two")] = json!(0.5);
+    }
+    dir.write(
+        "sub/.test_durations",
+        &serde_json::to_string(&history).unwrap(),
+    );
+    dir
+}
+
+#[test]
+fn history_from_a_rootdir_above_the_working_directory_still_plans_by_time() {
+    let dir = rootdir_above_project();
+    let sub = dir.path().join("sub");
+    let bktec = || {
+        BktecCmd::new(&sub)
+            .path_prepend(&venv(Venv::Collector))
+            .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+    };
+    let out = bktec()
+        .args(["plan", "--plan-out", "-", "--parallelism", "2", "--debug"])
+        .output();
+    out.assert_success()
+        .assert_stderr_contains("`sub/` is taken off its node ids");
+    let plan: Value = serde_json::from_str(&out.stdout()).unwrap();
+    let all = entries(&plan);
+    // The history is used: the fast files have their measured 1 s, and the
+    // slow file is split into node ids that pytest can run from `sub/`.
+    assert!(
+        all.iter()
+            .any(|(_, path, ms)| path == "tests/test_a.py" && *ms == Some(1000.0)),
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|(_, path, _)| path == "tests/test_slow.py::test_added_since"),
+        "{all:?}"
+    );
+    let outputs = run_jobs(2, |i| {
+        bktec().args(["run", "--result-path", &format!("results/node-{i}.json")])
+    });
+    let mut runs: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, out) in outputs.iter().enumerate() {
+        out.assert_success();
+        let text = fs::read_to_string(sub.join(format!("results/node-{i}.json"))).unwrap();
+        for t in serde_json::from_str::<Value>(&text)
+            .unwrap()
+            .as_array()
+            .unwrap()
+        {
+            let id = format!(
+                "{}::{}",
+                t["scope"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            );
+            *runs.entry(id).or_default() += 1;
+        }
+    }
+    assert_eq!(runs.len(), 4 + 3 * 2, "{runs:?}");
+    assert!(runs.values().all(|&c| c == 1), "{runs:?}");
+
+    // --prune keeps what discovery finds from `sub/`, and what lies outside it.
+    bktec()
+        .args(["durations", "update", "--prune", "results/node-0.json"])
+        .output()
+        .assert_success()
+        .assert_stderr_contains("0 no longer discovered dropped");
+    let text = fs::read_to_string(sub.join(".test_durations")).unwrap();
+    let kept: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        kept.get("sub/tests/test_a.py::test_one").is_some(),
+        "{text}"
+    );
+    assert!(kept.get("elsewhere/test_x.py::test_x").is_some(), "{text}");
+}
+
+#[test]
+fn prune_never_empties_a_durations_file_that_matches_nothing() {
+    let dir = project(&[("tests/test_a.py", PASSING)]);
+    dir.write(".test_durations", r#"{"other/test_z.py::test_z": 2.0}"#);
+    dir.write("r.json", "[]");
+    pytest_bktec(&dir)
+        .args(["durations", "update", "--prune", "r.json"])
+        .output()
+        .assert_success()
+        .assert_stderr_contains(
+            "None of the 1 tests in the durations file is in a file that discovery found",
+        );
+    assert!(stored(&dir).contains_key("other/test_z.py::test_z"));
+}
+
+#[test]
+fn a_pattern_with_a_leading_dot_slash_still_finds_its_history() {
+    let dir = skewed_project();
+    let out = pytest_bktec(&dir)
+        .args([
+            "plan",
+            "--plan-out",
+            "-",
+            "--parallelism",
+            "3",
+            "--test-file-pattern",
+            "./tests/**/test_*.py",
+        ])
+        .output();
+    out.assert_success();
+    let plan: Value = serde_json::from_str(&out.stdout()).unwrap();
+    let all = entries(&plan);
+    assert!(
+        all.iter()
+            .any(|(_, path, ms)| path.ends_with("tests/test_a.py") && *ms == Some(1000.0)),
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|(_, path, _)| path.ends_with("test_slow.py::test_added_since")),
+        "the slow file is still split: {all:?}"
     );
 }

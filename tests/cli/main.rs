@@ -20,6 +20,7 @@ mod fail_closed;
 mod injection;
 mod parallel;
 mod plan_files;
+mod pytest_discovery;
 mod reaping;
 mod run;
 mod runner_common;

@@ -1,0 +1,103 @@
+//! Discovery by pytest itself (`files.discovery = "pytest"`, issue #12):
+//! the targets are the files of what `pytest --collect-only` collects with
+//! the project's own configuration (`testpaths`, `python_files`, `addopts`,
+//! `collect_ignore`, doctests) and the test command's own program and
+//! options (D13), so that the jobs together run what a plain `pytest` would.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use super::Context;
+use super::connect::build_runner;
+use super::error::BktecError;
+use crate::config::RunSettings;
+use crate::config::origin::Origin;
+use crate::config::resolve::Sourced;
+use crate::discover::{DiscoverError, Discovery, TargetSource};
+use crate::glob::Pattern;
+use crate::plan::file_of;
+use crate::runner::CollectedExample;
+use crate::shell::{Shell, debug_line};
+
+/// Collects the suite with the test command's own pytest and groups its
+/// tests into files, in pytest's order. The include and exclude patterns
+/// filter the files when they were set explicitly.
+pub(super) fn discover_with_pytest(
+    context: &Context,
+    settings: &RunSettings,
+    shell: &mut Shell,
+) -> Result<Discovery, BktecError> {
+    let fail = |source| BktecError::Discover {
+        command: settings.command,
+        source: Box::new(source),
+    };
+    let runner = build_runner(context, settings)?;
+    let started = Instant::now();
+    let (command, collected) = runner.collect_suite();
+    let took = started.elapsed();
+    let collected = collected
+        .map_err(|source| {
+            fail(DiscoverError::PytestCollection {
+                command: command.clone(),
+                source,
+            })
+        })?
+        .unwrap_or_default();
+
+    let mut files: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for example in &collected {
+        let file = file_of(&example.path);
+        if seen.insert(file) {
+            if !context.cwd.join(file).exists() {
+                return Err(fail(DiscoverError::NotUnderWorkingDirectory {
+                    node_id: example.node_id.clone(),
+                    file: file.to_string(),
+                }));
+            }
+            files.push(file);
+        }
+    }
+    let include = settings.include_pattern.as_ref().filter(|p| explicit(p));
+    let exclude =
+        Some(&settings.exclude_pattern).filter(|p| explicit(p) && !p.value.as_str().is_empty());
+    let targets: Vec<String> = files
+        .iter()
+        .filter(|f| include.is_none_or(|p| p.value.matches(f)))
+        .filter(|f| exclude.is_none_or(|p| !p.value.matches(f)))
+        .map(|f| f.to_string())
+        .collect();
+    if settings.debug {
+        shell.err(&debug_line(&format!(
+            "`{command}` collected {} tests in {} files in {:.3}s{}",
+            collected.len(),
+            files.len(),
+            took.as_secs_f64(),
+            match files.len() - targets.len() {
+                0 => String::new(),
+                n => format!("; the include and exclude patterns leave out {n} files"),
+            }
+        )));
+    }
+    // Only the tests of the files kept are this run's.
+    let kept: HashSet<&str> = targets.iter().map(String::as_str).collect();
+    let collected: Vec<CollectedExample> = collected
+        .iter()
+        .filter(|e| kept.contains(file_of(&e.path)))
+        .cloned()
+        .collect();
+    Ok(Discovery {
+        targets,
+        source: TargetSource::Pytest { command, collected },
+        warnings: Vec::new(),
+    })
+}
+
+/// Whether the user set `pattern` (in bktec.toml, the environment or a
+/// flag), rather than a default.
+fn explicit(pattern: &Sourced<Pattern>) -> bool {
+    matches!(
+        pattern.origin,
+        Origin::File { .. } | Origin::Env(_) | Origin::Flag(_)
+    )
+}

@@ -1,0 +1,435 @@
+//! Discovery that agrees with pytest (issue #12): with `--discovery pytest`
+//! the union of N jobs runs exactly the tests a plain `pytest` runs, on
+//! projects where the default pattern does not; in pattern mode bktec warns
+//! where the two disagree, and nowhere else.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::pytest::{PASSING, project};
+use crate::support::{BktecCmd, TestDir, Venv, run_jobs, venv};
+
+/// bktec with the pytest runner, run in `dir`.
+fn bktec_in(dir: &Path) -> BktecCmd {
+    BktecCmd::new(dir)
+        .path_prepend(&venv(Venv::Collector))
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+}
+
+/// The node ids a plain `pytest` run in `dir` runs, by its own report.
+fn plain_pytest(dir: &Path) -> Vec<String> {
+    let out = Command::new(venv(Venv::Collector).join("pytest"))
+        .args(["--collect-only", "-q", "-p", "no:cacheprovider"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let mut ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("::"))
+        .map(String::from)
+        .collect();
+    ids.sort();
+    assert!(!ids.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    ids
+}
+
+/// Runs `n` jobs in `dir` with `--discovery pytest` and returns how often
+/// each test ran, from the jobs' result files (collector JSON: scope::name
+/// is the node id).
+fn union_of_jobs(dir: &Path, n: u32, extra: &[&str]) -> BTreeMap<String, usize> {
+    let outputs = run_jobs(n, |i| {
+        bktec_in(dir)
+            .args(["run", "--discovery", "pytest", "--result-path"])
+            .arg(format!("results/node-{i}.json"))
+            .args(extra.iter().copied())
+    });
+    let mut runs = BTreeMap::new();
+    for (i, out) in outputs.iter().enumerate() {
+        out.assert_success();
+        let path = dir.join(format!("results/node-{i}.json"));
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue; // a job with no tests writes no results
+        };
+        for t in serde_json::from_str::<Value>(&text)
+            .unwrap()
+            .as_array()
+            .unwrap()
+        {
+            let id = format!(
+                "{}::{}",
+                t["scope"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            );
+            *runs.entry(id).or_insert(0) += 1;
+        }
+    }
+    runs
+}
+
+#[track_caller]
+fn assert_same_as_plain_pytest(dir: &Path, extra: &[&str]) {
+    let expected = plain_pytest(dir);
+    let runs = union_of_jobs(dir, 3, extra);
+    let ran: Vec<String> = runs.keys().cloned().collect();
+    assert_eq!(ran, expected, "the union of the jobs is plain pytest's run");
+    assert!(runs.values().all(|&c| c == 1), "each test once: {runs:?}");
+}
+
+/// A run in pattern mode: its stderr.
+fn pattern_mode_stderr(dir: &Path) -> String {
+    let out = bktec_in(dir).arg("list").output();
+    out.stderr()
+}
+
+const WARNING: &str = "may run other tests than `pytest` would";
+
+fn python_files_project() -> TestDir {
+    // pytest collects `tests/*.py`, the package's `__init__.py` included;
+    // the default pattern finds none of these files.
+    project(&[
+        (
+            "setup.cfg",
+            "[tool:pytest]\npython_files =\n    tests/*.py\n",
+        ),
+        ("tests/__init__.py", "def test_in_init():\n    pass\n"),
+        ("tests/checks.py", PASSING),
+        ("tests/more.py", PASSING),
+        ("tests/extra.py", "def test_x():\n    pass\n"),
+    ])
+}
+
+#[test]
+fn python_files_with_a_package_init_runs_what_pytest_runs() {
+    let dir = python_files_project();
+    assert_same_as_plain_pytest(dir.path(), &[]);
+    let stderr = pattern_mode_stderr(dir.path());
+    assert!(
+        stderr.contains(WARNING)
+            && stderr.contains("pytest reads `setup.cfg`")
+            && stderr.contains("`python_files = tests/*.py`")
+            && stderr.contains("--discovery pytest"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_star_python_files_runs_check_files_and_not_test_files() {
+    let dir = project(&[
+        ("pytest.ini", "[pytest]\npython_files = check_*.py\n"),
+        ("check_a.py", PASSING),
+        ("test_b.py", "def test_b():\n    pass\n"),
+    ]);
+    assert_same_as_plain_pytest(dir.path(), &[]);
+    let listed = bktec_in(dir.path())
+        .args(["list", "--discovery", "pytest"])
+        .output();
+    listed.assert_success();
+    assert_eq!(listed.stdout(), "check_a.py\n");
+    assert!(pattern_mode_stderr(dir.path()).contains("`python_files = check_*.py`"));
+}
+
+fn doctest_project() -> TestDir {
+    project(&[
+        (
+            "pyproject.toml",
+            "[tool.pytest.ini_options]\naddopts = \"--doctest-modules --doctest-glob=*.rst\"\ntestpaths = [\"pkg\", \"docs\", \"tests\"]\n",
+        ),
+        ("pkg/__init__.py", ""),
+        (
+            "pkg/mod.py",
+            "def double(x):\n    \"\"\"\n    >>> double(2)\n    4\n    \"\"\"\n    return 2 * x\n\n# Not collected by a plain pytest: pkg/mod.py does not match python_files.\ndef test_not_a_test():\n    pass\n",
+        ),
+        ("docs/guide.rst", "Guide\n=====\n\n>>> 1 + 1\n2\n"),
+        ("tests/test_a.py", PASSING),
+        ("tests/test_b.py", PASSING),
+    ])
+}
+
+#[test]
+fn doctests_in_modules_and_rst_files_run_and_nothing_more() {
+    // Naming `pkg/mod.py` on pytest's command line would collect its
+    // `test_not_a_test` too; the witness deselects it.
+    let dir = doctest_project();
+    assert_same_as_plain_pytest(dir.path(), &[]);
+    let stderr = pattern_mode_stderr(dir.path());
+    assert!(
+        stderr.contains("pytest reads `pyproject.toml`")
+            && stderr.contains("`--doctest-modules --doctest-glob=*.rst`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn collect_ignore_and_files_outside_testpaths_are_left_out() {
+    let dir = project(&[
+        ("pytest.ini", "[pytest]\ntestpaths = tests\n"),
+        (
+            "tests/conftest.py",
+            "collect_ignore = [\"test_ignored.py\"]\n",
+        ),
+        (
+            "tests/test_ignored.py",
+            "def test_fails():\n    assert False\n",
+        ),
+        ("tests/test_kept.py", PASSING),
+        ("tests/test_kept_too.py", PASSING),
+        // A benchmark outside testpaths: plain pytest never runs it.
+        (
+            "bench/test_benchmarks.py",
+            "def test_slow():\n    assert False\n",
+        ),
+        // A conftest that skips a directory.
+        (
+            "tests/conftest_skip/conftest.py",
+            "def pytest_ignore_collect(collection_path, config):\n    return collection_path.name == \"skipped\"\n",
+        ),
+        (
+            "tests/conftest_skip/skipped/test_never.py",
+            "def test_never():\n    assert False\n",
+        ),
+        ("tests/conftest_skip/test_here.py", PASSING),
+    ]);
+    assert_same_as_plain_pytest(dir.path(), &[]);
+    let stderr = pattern_mode_stderr(dir.path());
+    assert!(
+        stderr.contains("`testpaths = tests`, and the pattern finds 1 files outside them, e.g. `bench/test_benchmarks.py`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_rootdir_above_the_working_directory_names_files_from_here() {
+    let dir = project(&[
+        ("pytest.ini", "[pytest]\n"),
+        ("app/tests/test_a.py", PASSING),
+        ("app/tests/test_b.py", PASSING),
+        ("app/tests/test_c.py", PASSING),
+    ]);
+    let app = dir.path().join("app");
+    let listed = bktec_in(&app)
+        .args(["list", "--discovery", "pytest"])
+        .output();
+    listed.assert_success();
+    assert_eq!(
+        listed.stdout(),
+        "tests/test_a.py\ntests/test_b.py\ntests/test_c.py\n"
+    );
+    // Node ids stay pytest's (`app/tests/...`), and every test runs once.
+    let runs = union_of_jobs(&app, 3, &[]);
+    assert_eq!(runs.len(), 6, "{runs:?}");
+    assert!(
+        runs.keys().all(|id| id.starts_with("app/tests/")),
+        "{runs:?}"
+    );
+    assert!(runs.values().all(|&c| c == 1), "{runs:?}");
+}
+
+#[test]
+fn python_dash_m_pytest_and_a_venv_path_collect_with_that_program() {
+    let dir = python_files_project();
+    let python = venv(Venv::Collector).join("python");
+    let command = format!(
+        "{} -m pytest {{{{testExamples}}}} --json={{{{resultPath}}}}",
+        python.display()
+    );
+    // Neither program is on PATH: only the command's own can collect.
+    let run = |command: &str| {
+        BktecCmd::new(dir.path())
+            .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+            .args(["list", "--discovery", "pytest", "--test-command", command])
+            .output()
+    };
+    let out = run(&command);
+    out.assert_success();
+    assert_eq!(
+        out.stdout(),
+        "tests/__init__.py\ntests/checks.py\ntests/extra.py\ntests/more.py\n"
+    );
+    let pytest = venv(Venv::Collector).join("pytest");
+    let out = run(&format!(
+        "{} {{{{testExamples}}}} --json={{{{resultPath}}}}",
+        pytest.display()
+    ));
+    out.assert_success();
+    assert_eq!(out.stdout().lines().count(), 4);
+}
+
+#[test]
+fn a_collection_error_is_exit_16_with_pytest_s_message() {
+    let dir = project(&[
+        ("tests/test_a.py", PASSING),
+        ("tests/test_broken.py", "import no_such_module_xyz\n"),
+    ]);
+    bktec_in(dir.path())
+        .args(["run", "--discovery", "pytest"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("bktec run: `pytest --collect-only -q` failed")
+        .assert_stderr_contains("no_such_module_xyz");
+}
+
+#[test]
+fn a_collection_that_finds_nothing_is_no_tests() {
+    let dir = project(&[("tests/test_a.py", "def helper():\n    pass\n")]);
+    let out = bktec_in(dir.path())
+        .args(["run", "--discovery", "pytest"])
+        .output();
+    out.assert_success();
+    bktec_in(dir.path())
+        .args(["run", "--discovery", "pytest", "--fail-on-no-tests"])
+        .output()
+        .assert_exit(16);
+}
+
+#[test]
+fn explicit_patterns_filter_what_pytest_collected() {
+    let dir = python_files_project();
+    let out = bktec_in(dir.path())
+        .args([
+            "list",
+            "--discovery",
+            "pytest",
+            "--test-file-pattern",
+            "tests/*.py",
+            "--test-file-exclude-pattern",
+            "tests/more.py",
+        ])
+        .output();
+    out.assert_success();
+    assert_eq!(
+        out.stdout(),
+        "tests/__init__.py\ntests/checks.py\ntests/extra.py\n"
+    );
+}
+
+#[test]
+fn list_json_says_pytest_and_the_command() {
+    let dir = python_files_project();
+    let out = bktec_in(dir.path())
+        .args(["list", "--json", "--discovery", "pytest"])
+        .output();
+    out.assert_success();
+    let doc = out.json();
+    assert_eq!(doc["source"], "pytest");
+    assert_eq!(doc["command"], "pytest --collect-only -q");
+    assert_eq!(doc["tests"], 6);
+    let out = bktec_in(dir.path())
+        .args(["list", "--json", "--test-file-pattern", "tests/*.py"])
+        .output();
+    out.assert_success();
+    assert_eq!(out.json()["source"], "discovery");
+}
+
+#[test]
+fn the_warning_appears_only_where_pytest_and_the_pattern_disagree() {
+    // The default configuration, an empty pytest.ini, and default
+    // python_files: nothing to say.
+    for config in [
+        None,
+        Some(("pytest.ini", "")),
+        Some(("tox.ini", "[pytest]\npython_files = test_*.py *_test.py\n")),
+    ] {
+        let mut files = vec![("tests/test_a.py", PASSING)];
+        files.extend(config);
+        let dir = project(&files);
+        let stderr = pattern_mode_stderr(dir.path());
+        assert!(!stderr.contains(WARNING), "{config:?}: {stderr}");
+    }
+    // A pattern the user chose, and pytest discovery itself: no warning.
+    let dir = python_files_project();
+    dir.write("tests/test_z.py", PASSING);
+    let out = bktec_in(dir.path())
+        .args(["list", "--test-file-pattern", "tests/*.py"])
+        .output();
+    assert!(!out.stderr().contains(WARNING), "{}", out.stderr());
+    let out = bktec_in(dir.path())
+        .args(["list", "--discovery", "pytest"])
+        .output();
+    assert!(!out.stderr().contains(WARNING), "{}", out.stderr());
+    // The env var and bktec.toml choose it too.
+    let out = bktec_in(dir.path())
+        .env("BUILDKITE_TEST_ENGINE_DISCOVERY", "pytest")
+        .arg("list")
+        .output();
+    assert_eq!(out.stdout().lines().count(), 5, "{}", out.stdout());
+    dir.write("bktec.toml", "[files]\ndiscovery = \"pytest\"\n");
+    let out = bktec_in(dir.path()).arg("list").output();
+    assert_eq!(out.stdout().lines().count(), 5, "{}", out.stdout());
+}
+
+#[test]
+fn bad_discovery_values_name_their_source() {
+    let dir = project(&[("tests/test_a.py", PASSING)]);
+    bktec_in(dir.path())
+        .args(["list", "--discovery", "pyest"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("`pyest` is neither `pattern` nor `pytest`")
+        .assert_stderr_contains("--discovery");
+    BktecCmd::new(dir.path())
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "rspec")
+        .env("BUILDKITE_TEST_ENGINE_DISCOVERY", "pytest")
+        .arg("list")
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("only the pytest runner can use")
+        .assert_stderr_contains("BUILDKITE_TEST_ENGINE_DISCOVERY");
+}
+
+#[test]
+fn a_test_whose_id_changes_between_processes_is_not_green() {
+    // A parametrize id drawn from the process id: the id discovery saw
+    // never comes back in the job, so the job must not pass.
+    let dir = project(&[(
+        "tests/test_unstable.py",
+        "import os\nimport pytest\n\n@pytest.mark.parametrize(\"n\", [os.getpid()])\ndef test_pid(n):\n    pass\n",
+    )]);
+    let out = bktec_in(dir.path())
+        .args(["run", "--discovery", "pytest"])
+        .output();
+    assert_ne!(out.code(), Some(0), "{}\n{}", out.stdout(), out.stderr());
+    assert!(
+        out.stdout()
+            .contains("tests that discovery collected were not collected in this job"),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn a_slow_file_is_split_with_the_tests_discovery_collected() {
+    let dir = doctest_project();
+    dir.write(
+        ".test_durations",
+        r#"{"tests/test_a.py::test_one": 30, "tests/test_a.py::test_two": 30, "tests/test_b.py::test_one": 1}"#,
+    );
+    let out = bktec_in(dir.path())
+        .args([
+            "plan",
+            "--discovery",
+            "pytest",
+            "--parallelism",
+            "3",
+            "--plan-out",
+            "-",
+            "--debug",
+        ])
+        .output();
+    out.assert_success()
+        .assert_stderr_contains("Files to split are split with the tests that discovery collected");
+    let plan: Value = serde_json::from_str(&out.stdout()).unwrap();
+    let paths: Vec<&str> = plan["tasks"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|t| t["tests"].as_array().unwrap())
+        .map(|t| t["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"tests/test_a.py::test_one"), "{paths:?}");
+    assert!(paths.contains(&"pkg/mod.py"), "{paths:?}");
+    assert_same_as_plain_pytest(dir.path(), &[]);
+}
