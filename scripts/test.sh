@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/python-env.sh
+scripts/runner-tools.sh
 # Benchmarks are not run here (they print figures; see scripts/bench.sh), but
 # clippy --all-targets in .ci/run compiles them.
 cargo test --locked --lib --bins --tests

@@ -118,10 +118,11 @@ pub(super) fn plan(
         }
         PlanMode::TestEngine(api) => {
             let tokens = tokens(&settings, api)?;
-            // pytest needs its runner to collect examples; the others send
-            // selectors only, so planning works for every runner.
+            // A runner that splits files needs to be built to list their
+            // examples; the others send selectors only, so planning works
+            // for every runner.
             let mut reporter = Reporter::new(settings.runner, settings.debug).notices_to_stderr();
-            let runner = if settings.runner == RunnerKind::Pytest {
+            let runner = if settings.runner.splits_files() {
                 let runner = build_runner(context, &settings)?;
                 reporter.report(
                     shell,

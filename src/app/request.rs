@@ -60,9 +60,11 @@ pub(super) fn with_prefix(path: &str, prefix: &str) -> String {
     }
 }
 
-/// The create-plan request (6.2). For pytest, Test Engine's filter_tests
-/// answer decides which files are sent as individual tests; with tag filters
-/// every file is. Other runners send every target as a selector.
+/// The create-plan request (6.2). For runners that can split files into
+/// examples (pytest, RSpec, Cucumber, Playwright), Test Engine's
+/// filter_tests answer decides which files are sent as individual tests;
+/// with pytest's tag filters every file is. Other runners send every target
+/// as a selector.
 pub(super) async fn build_request(
     client: &mut ApiClient,
     settings: &RunSettings,
@@ -77,13 +79,19 @@ pub(super) async fn build_request(
             .map(|t| Selector { value: t.clone() })
             .collect()
     };
-    let tests = match runner.filter(|r| r.kind == RunnerKind::Pytest) {
+    // 6.2: runners that cannot split files send selectors; so does one whose
+    // tests Test Engine cannot skip (Playwright), unless asked to split.
+    let splitting = runner.filter(|r| {
+        r.example_split()
+            .is_some_and(|split| split.skips || api.split_by_example)
+    });
+    let tests = match splitting {
         None => TestsPayload {
             examples: Vec::new(),
             selectors: selectors_of(targets),
         },
         Some(runner) => {
-            if let Some(filters) = &settings.tag_filters {
+            if let (Some(filters), RunnerKind::Pytest) = (&settings.tag_filters, runner.kind) {
                 TestsPayload {
                     examples: examples(runner, targets, Some(filters), &prefix)?,
                     selectors: Vec::new(),
@@ -137,7 +145,8 @@ pub(super) async fn build_request(
     })
 }
 
-/// The tests of `files`, collected with the test command's pytest (D13).
+/// The tests of `files`, collected with the test command's pytest (D13),
+/// or listed by the runner's own tool (6.4).
 fn examples(
     runner: &Runner,
     files: &[String],

@@ -68,7 +68,7 @@ pub(crate) fn default_test_command(
         value: command.to_string(),
         origin: Origin::RunnerDefault {
             runner,
-            basis: Some(basis),
+            basis: (!basis.is_empty()).then_some(basis),
         },
     })
 }

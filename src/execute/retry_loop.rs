@@ -3,7 +3,7 @@
 use super::evidence::{apply_witness, silent_targets_quiet};
 pub(crate) use crate::config::resolve::RetryPolicy;
 use crate::plan::TestCase;
-use crate::results::{ParsedResults, PathOffset, RunResult, Witness, uncovered};
+use crate::results::{Outcome, ParsedResults, PathOffset, RunResult, Witness, uncovered};
 
 /// How an attempt's process ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -236,6 +236,13 @@ pub(crate) async fn execute(
                     apply_witness(&mut parsed.tests, w);
                 }
                 if attempt > 0 {
+                    // A retry's skips of tests it was not asked to run say
+                    // nothing about them: a name filter (Jest's and
+                    // Vitest's `--testNamePattern`) skips the rest of each
+                    // file it runs (behaviour document 8.3).
+                    parsed
+                        .tests
+                        .retain(|t| t.outcome != Outcome::Skipped || to_run.contains(&t.path));
                     // D23 (c): a retry must answer for every test it was asked to run.
                     asked_without_result = uncovered(
                         &to_run,

@@ -133,7 +133,7 @@ mod tests {
         names.iter().map(|s| s.to_string()).collect()
     }
 
-    fn keys(aligned: &Aligned) -> Vec<&str> {
+    fn keys<'a>(aligned: &'a Aligned<'_>) -> Vec<&'a str> {
         let mut keys: Vec<&str> = aligned.tests.keys().map(|k| k.as_ref()).collect();
         keys.sort_unstable();
         keys
@@ -144,7 +144,8 @@ mod tests {
         assert_eq!(plain("./tests/a.py"), "tests/a.py");
         assert_eq!(plain(".//./a.py::t"), "a.py::t");
         assert_eq!(plain(".hidden/a.py"), ".hidden/a.py");
-        let a = align(&history(&["./a.py::t"]), &targets(&["a.py"]));
+        let h = history(&["./a.py::t"]);
+        let a = align(&h, &targets(&["a.py"]));
         assert_eq!(keys(&a), ["a.py::t"]);
         assert_eq!(a.shift, Shift::None);
     }

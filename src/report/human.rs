@@ -4,8 +4,8 @@
 use crate::api::TimelineEvent;
 use crate::chain::ErrorChain;
 use crate::execute::{AttemptEvent, Verdict};
+use crate::runner::RunnerKind;
 use crate::runner::template::shell_quote;
-use crate::runner::{ResultFormat, RunnerKind};
 use crate::shell::{Shell, debug_line, rfc3339_now};
 
 use super::events::{PlanOrigin, RunEvent};
@@ -63,10 +63,7 @@ impl Reporter {
             )),
             RunEvent::RunnerReady { kind, format } => {
                 if let (RunnerKind::Pytest, Some(format)) = (kind, format) {
-                    let what = match format {
-                        ResultFormat::CollectorJson => "JSON",
-                        ResultFormat::JUnitXml => "JUnit XML",
-                    };
+                    let what = format.display_name();
                     self.say(shell, &format!(
                         "Buildkite Test Engine Client: Using {what} output for pytest results.\n"
                     ));
@@ -239,6 +236,7 @@ mod tests {
     use super::*;
     use crate::api::FallbackReason;
     use crate::execute::{AttemptEvent, RetryData};
+    use crate::runner::ResultFormat;
 
     /// A writer the test can read back.
     #[derive(Clone, Default)]

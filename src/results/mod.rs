@@ -4,8 +4,13 @@
 
 mod collector_json;
 mod coverage;
+mod cucumber_json;
+mod go_jsonl;
+mod jest_json;
 mod junit;
+mod playwright_json;
 mod record;
+mod rspec_json;
 mod witness;
 
 use std::path::{Path, PathBuf};
@@ -13,9 +18,14 @@ use std::time::Duration;
 
 pub use collector_json::parse_collector_json;
 pub use coverage::uncovered;
+pub use cucumber_json::parse_cucumber_json;
+pub use go_jsonl::parse_go_jsonl;
+pub use jest_json::{NAME_SEPARATOR, parse_jest_json};
 pub use junit::parse_junit;
 pub(crate) use junit::{junit_classname, split_node_id};
+pub use playwright_json::parse_playwright_json;
 pub use record::{RunResult, RunStatus, Statistics};
+pub use rspec_json::parse_rspec_json;
 pub use witness::{PathOffset, Witness, WitnessOutcome};
 
 /// The outcome of one test.
@@ -96,6 +106,18 @@ pub enum ResultFormat {
     CollectorJson,
     /// JUnit XML.
     JUnitXml,
+    /// The RSpec JSON formatter's output.
+    RspecJson,
+    /// Jest's `--json` output.
+    JestJson,
+    /// Vitest's `json` reporter output (Jest's format).
+    VitestJson,
+    /// `go test -json` event lines (gotestsum's `--jsonfile`).
+    GoJsonl,
+    /// Playwright's JSON reporter output.
+    PlaywrightJson,
+    /// Cucumber's JSON formatter output.
+    CucumberJson,
 }
 
 impl ResultFormat {
@@ -104,8 +126,40 @@ impl ResultFormat {
         match self {
             ResultFormat::CollectorJson => "json",
             ResultFormat::JUnitXml => "junit",
+            ResultFormat::RspecJson => "rspec-json",
+            ResultFormat::JestJson | ResultFormat::VitestJson => "jest-json",
+            ResultFormat::GoJsonl => "go-jsonl",
+            ResultFormat::PlaywrightJson => "playwright-json",
+            ResultFormat::CucumberJson => "cucumber-json",
         }
     }
+
+    /// The format's name in messages.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            ResultFormat::CollectorJson => "JSON",
+            ResultFormat::JUnitXml => "JUnit XML",
+            ResultFormat::RspecJson => "RSpec JSON",
+            ResultFormat::JestJson => "Jest JSON",
+            ResultFormat::VitestJson => "Vitest JSON",
+            ResultFormat::GoJsonl => "go test -json",
+            ResultFormat::PlaywrightJson => "Playwright JSON",
+            ResultFormat::CucumberJson => "Cucumber JSON",
+        }
+    }
+}
+
+/// Deserializes a JSON result file of format `what` from `bytes`.
+fn from_json<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    path: &Path,
+    what: &'static str,
+) -> Result<T, ResultsError> {
+    serde_json::from_slice(bytes).map_err(|source| ResultsError::Format {
+        path: path.to_path_buf(),
+        what,
+        source,
+    })
 }
 
 /// Reads and parses the result file at `path`: the one place that chooses
@@ -123,6 +177,30 @@ pub fn parse(
         ResultFormat::CollectorJson => {
             let bytes = std::fs::read(path).map_err(read_error)?;
             parse_collector_json(&bytes, path, mapping)
+        }
+        ResultFormat::RspecJson => {
+            parse_rspec_json(&std::fs::read(path).map_err(read_error)?, path)
+        }
+        ResultFormat::GoJsonl => parse_go_jsonl(&std::fs::read(path).map_err(read_error)?, path),
+        ResultFormat::CucumberJson => {
+            parse_cucumber_json(&std::fs::read(path).map_err(read_error)?, path)
+        }
+        ResultFormat::PlaywrightJson => {
+            let bytes = std::fs::read(path).map_err(read_error)?;
+            parse_playwright_json(&bytes, path, &std::env::current_dir().unwrap_or_default())
+        }
+        ResultFormat::JestJson | ResultFormat::VitestJson => {
+            let bytes = std::fs::read(path).map_err(read_error)?;
+            // The runner ran in bktec's working directory; a cwd that
+            // cannot be read leaves the file names absolute, which then
+            // cover no target (D23 fails closed).
+            let root = std::env::current_dir().unwrap_or_default();
+            let runner = if format == ResultFormat::JestJson {
+                "Jest"
+            } else {
+                "Vitest"
+            };
+            parse_jest_json(&bytes, path, &root, runner)
         }
         ResultFormat::JUnitXml => {
             let input = std::fs::File::open(path).map_err(read_error)?;
@@ -158,6 +236,30 @@ pub enum ResultsError {
         /// The file.
         path: PathBuf,
         /// The error, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file is not valid JSON of a runner's format.
+    #[error("result file `{path}` is not valid {what}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The format (`RSpec JSON`).
+        what: &'static str,
+        /// The error, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A line of a line-oriented file is not valid JSON.
+    #[error("result file `{path}` is not valid {what} output at line {line}")]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// The format (`go test -json`).
+        what: &'static str,
+        /// The 1-based line.
+        line: usize,
+        /// The error.
         #[source]
         source: serde_json::Error,
     },

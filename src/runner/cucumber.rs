@@ -1,19 +1,120 @@
-//! Cucumber (behaviour document 5.2): discovery and planning work; `run`
-//! does not support it yet.
+//! Cucumber (behaviour document 5.2, 7.2, 7.7, 8.3, 9.2, 13.1). Feature
+//! files fill `{{testExamples}}` one argument each (appended when it is
+//! absent); a retry runs the failed scenarios by `uri:line`. The JSON
+//! formatter's file is read whatever the exit code. For Test Engine, a dry
+//! run lists the scenarios of the files it splits (6.4).
 
-use super::framework::{Framework, Targets};
-use crate::results::Mapping;
+use super::RunnerKind;
+use std::path::Path;
+
+use super::framework::{ExampleListing, Framework, Listing, Targets};
+use super::setup::{
+    ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, tests_as_they_are,
+};
+use super::target::{TargetError, TargetOrigin, target_args};
+use super::template::MissingTests;
+use crate::results::{Mapping, ResultFormat};
+
+const COMMAND: &str =
+    "cucumber --format pretty --format json --out {{resultPath}} {{testExamples}}";
 
 /// What bktec knows about Cucumber.
 pub(super) const FRAMEWORK: Framework = Framework {
     name: "cucumber",
     display_name: "Cucumber",
     default_pattern: Some("features/**/*.feature"),
-    default_command: None,
+    default_command: Some(|_| (COMMAND, "")),
     requires_result_path: true,
     skips_hidden_and_venv_dirs: false,
     targets: Targets::Walk,
-    mapping: Mapping::Pytest,
+    mapping: Mapping::Custom,
     collects_with_pytest: false,
-    build: None,
+    example_listing: Some(ExampleListing {
+        tool: "cucumber dry run",
+        skips: true,
+        command: dry_run,
+        format: ResultFormat::CucumberJson,
+    }),
+    build: Some(|inputs, _probe| cucumber(inputs)),
 };
+
+/// Builds the Cucumber runner. Validation has made sure of a result path.
+fn cucumber(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
+    let test = match inputs.test_command {
+        Some(template) => template.clone(),
+        None => Runner::parse_template("test command", COMMAND)?,
+    };
+    let retry = inputs
+        .retry_command
+        .cloned()
+        .unwrap_or_else(|| test.clone());
+    Ok(Runner {
+        kind: RunnerKind::Cucumber,
+        test,
+        retry,
+        result: inputs.result_path.map(|path| ResultFile {
+            path: path.to_path_buf(),
+            format: ResultFormat::CucumberJson,
+        }),
+        missing_tests: MissingTests::Append,
+        extra_args: Vec::new(),
+        exit_rules: |_, _| ExitHandling::Parse,
+        prepare: tests_as_they_are,
+        env: Vec::new(),
+        temp_dir: None,
+        witness: None,
+        allowed: None,
+        pytest_addopts: None,
+    })
+}
+
+/// 6.4: the test command's program (its words before the first option or
+/// placeholder: `cucumber`, `bundle exec cucumber`) as a dry run of the
+/// files that writes its JSON report to `out`. The Go client kept only the
+/// first word, which made `bundle exec cucumber` run `bundle`.
+fn dry_run(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, TargetError> {
+    let mut argv: Vec<String> = runner
+        .test
+        .words()
+        .iter()
+        .take_while(|w| !w.starts_with('-') && !w.contains("{{"))
+        .cloned()
+        .collect();
+    if argv.is_empty() {
+        argv.push("cucumber".to_string());
+    }
+    argv.extend([
+        "--dry-run".to_string(),
+        "--format".to_string(),
+        "json".to_string(),
+        "--out".to_string(),
+        out.display().to_string(),
+        "--format".to_string(),
+        "progress".to_string(),
+    ]);
+    argv.extend(target_args(files, &TargetOrigin::Plan)?);
+    Ok(Listing {
+        argv,
+        env: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_fill_the_template_and_retries_run_scenarios_by_line() {
+        let inputs = RunnerInputs {
+            result_path: Some(Path::new("r.json")),
+            ..RunnerInputs::default()
+        };
+        let r = cucumber(inputs).unwrap();
+        assert_eq!(
+            r.argv(&["features/a.feature:6".into(), "--help.feature".into()], 1)
+                .unwrap()[7..],
+            ["features/a.feature:6", "./--help.feature"]
+        );
+        assert_eq!(r.upload_format(), Some(ResultFormat::CucumberJson));
+    }
+}

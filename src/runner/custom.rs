@@ -7,7 +7,9 @@
 
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
-use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
+use super::setup::{
+    ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, tests_as_they_are,
+};
 use super::template::MissingTests;
 use crate::results::{Mapping, ResultFormat};
 
@@ -23,6 +25,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
+    example_listing: None,
     build: Some(|inputs, _probe| custom(inputs)),
 };
 
@@ -51,6 +54,8 @@ pub(crate) fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         result,
         missing_tests: MissingTests::Omit,
         extra_args: Vec::new(),
+        prepare: tests_as_they_are,
+        env: Vec::new(),
         exit_rules: |runner, _code| {
             if runner.result.is_some() {
                 ExitHandling::Parse

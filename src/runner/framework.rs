@@ -3,8 +3,11 @@
 //! `RunnerKind::framework` is the one match over runners. Adding a runner
 //! is its file, a `RunnerKind` variant and that match arm.
 
+use std::path::Path;
+
 use super::setup::{Runner, RunnerError, RunnerInputs};
-use crate::results::Mapping;
+use super::target::TargetError;
+use crate::results::{Mapping, ResultFormat};
 
 /// Builds a runner's [`Runner`]; `probe` answers whether
 /// buildkite-test-collector is installed, asked only when needed (D14).
@@ -12,8 +15,37 @@ pub(crate) type Build =
     fn(RunnerInputs<'_>, &mut dyn FnMut() -> bool) -> Result<Runner, RunnerError>;
 
 /// A runner's default test command and what chose it (the text `bktec
-/// config` shows), from whether buildkite-test-collector is installed.
+/// config` shows; empty when nothing did), from whether
+/// buildkite-test-collector is installed.
 pub(crate) type DefaultCommand = fn(bool) -> (&'static str, &'static str);
+
+/// A command that lists examples, and the variables it needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Listing {
+    /// The program and its arguments.
+    pub(crate) argv: Vec<String>,
+    /// Variables added to bktec's environment.
+    pub(crate) env: Vec<(String, String)>,
+}
+
+/// The command that lists the examples of some files into a JSON file
+/// (6.4).
+pub(crate) type ListingCommand = fn(&Runner, &[String], &Path) -> Result<Listing, TargetError>;
+
+/// How a runner other than pytest lists the examples of files, for Test
+/// Engine to split them (behaviour document 6.1, 6.4).
+#[derive(Debug)]
+pub(crate) struct ExampleListing {
+    /// The listing's name in messages (`rspec dry run`).
+    pub(crate) tool: &'static str,
+    /// Whether Test Engine may skip the runner's tests (6.1); without,
+    /// files are split into examples only with `--split-by-example`.
+    pub(crate) skips: bool,
+    /// The command that writes the examples of the files to the path.
+    pub(crate) command: ListingCommand,
+    /// The format it writes them in.
+    pub(crate) format: ResultFormat,
+}
 
 /// Where a runner's targets come from when no row file names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +79,8 @@ pub(crate) struct Framework {
     /// Whether pytest collection serves it: example discovery (6.3) and the
     /// proof that silent targets hold no tests (D23).
     pub(crate) collects_with_pytest: bool,
+    /// How it lists the examples of files, when it is not pytest and can.
+    pub(crate) example_listing: Option<ExampleListing>,
     /// How `run` builds it; `None` for a runner `run` does not support yet.
     pub(crate) build: Option<Build>,
 }

@@ -96,6 +96,14 @@ impl RunnerKind {
         self.framework().requires_result_path
     }
 
+    /// Whether the runner can split files into their examples for Test
+    /// Engine (6.1): pytest collects them, RSpec, Cucumber and Playwright
+    /// list them with their own tools.
+    pub fn splits_files(self) -> bool {
+        let framework = self.framework();
+        framework.collects_with_pytest || framework.example_listing.is_some()
+    }
+
     /// Whether discovery skips dot-directories and virtualenvs (D9).
     pub fn skips_hidden_and_venv_dirs(self) -> bool {
         self.framework().skips_hidden_and_venv_dirs

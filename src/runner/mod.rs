@@ -11,6 +11,7 @@ mod framework;
 mod gotest;
 mod jest;
 mod kind;
+mod listing;
 mod playwright;
 mod pytest;
 pub(crate) mod pytest_collect;

@@ -1,19 +1,174 @@
-//! Playwright (behaviour document 5.2): discovery and planning work; `run`
-//! does not support it yet.
+//! Playwright (behaviour document 5.2, 7.2, 7.7, 8.3, 9.2, 13.1). bktec
+//! points Playwright's JSON reporter at the result path
+//! (`PLAYWRIGHT_JSON_OUTPUT_NAME`); the project's configuration must enable
+//! that reporter. Playwright reads each file argument as a regular
+//! expression, so `cart.spec.ts` would also run `old/cart.spec.ts` and a
+//! `[` in a name would break it: bktec passes each file as `/…/`, an
+//! expression that matches exactly that path, with `:line` after it on a
+//! retry, which runs the failed specs by their `file:line`. With
+//! `--split-by-example`, `--list` lists the specs of the files Test Engine
+//! splits (6.4).
 
-use super::framework::{Framework, Targets};
-use crate::results::Mapping;
+use std::path::Path;
+
+use super::RunnerKind;
+use super::framework::{ExampleListing, Framework, Listing, Targets};
+use super::setup::{ExitHandling, Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
+use super::target::{TargetError, TargetProblem};
+use super::template::MissingTests;
+use crate::results::{Mapping, ResultFormat};
+
+const COMMAND: &str = "npx playwright test";
+
+/// The variable Playwright's JSON reporter reads its output file from.
+const JSON_OUTPUT: &str = "PLAYWRIGHT_JSON_OUTPUT_NAME";
 
 /// What bktec knows about Playwright.
 pub(super) const FRAMEWORK: Framework = Framework {
     name: "playwright",
     display_name: "Playwright",
     default_pattern: Some("**/{*.spec,*.test}.{ts,js}"),
-    default_command: None,
+    default_command: Some(|_| (COMMAND, "")),
     requires_result_path: true,
     skips_hidden_and_venv_dirs: false,
     targets: Targets::Walk,
-    mapping: Mapping::Pytest,
+    mapping: Mapping::Custom,
     collects_with_pytest: false,
-    build: None,
+    example_listing: Some(ExampleListing {
+        tool: "playwright test --list",
+        // 6.1: Test Engine cannot skip Playwright tests, so files are split
+        // only with `--split-by-example`.
+        skips: false,
+        command: list,
+        format: ResultFormat::PlaywrightJson,
+    }),
+    build: Some(|inputs, _probe| playwright(inputs)),
 };
+
+/// Builds the Playwright runner. Validation has made sure of a result path.
+fn playwright(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
+    let test = match inputs.test_command {
+        Some(template) => template.clone(),
+        None => Runner::parse_template("test command", COMMAND)?,
+    };
+    let retry = inputs
+        .retry_command
+        .cloned()
+        .unwrap_or_else(|| test.clone());
+    // Playwright resolves a relative output name against its configuration
+    // file's directory, which need not be the working directory.
+    let result = inputs.result_path.map(|path| ResultFile {
+        path: std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        format: ResultFormat::PlaywrightJson,
+    });
+    let env = result
+        .iter()
+        .map(|r| (JSON_OUTPUT.to_string(), r.path.display().to_string()))
+        .collect();
+    Ok(Runner {
+        kind: RunnerKind::Playwright,
+        test,
+        retry,
+        result,
+        missing_tests: MissingTests::Append,
+        extra_args: Vec::new(),
+        exit_rules: |_, _| ExitHandling::Parse,
+        prepare: exact_files,
+        env,
+        temp_dir: None,
+        witness: None,
+        allowed: None,
+        pytest_addopts: None,
+    })
+}
+
+/// 6.4: the test command with the files, listing its specs as JSON into
+/// `out` instead of running them.
+fn list(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, TargetError> {
+    let mut argv = runner.argv(files, 0)?;
+    argv.extend(["--list".to_string(), "--reporter=json".to_string()]);
+    Ok(Listing {
+        argv,
+        env: vec![(JSON_OUTPUT.to_string(), out.display().to_string())],
+    })
+}
+
+/// Each test (`file` or `file:line`) as the expression that matches exactly
+/// that file, from any directory Playwright names it by, with its line.
+fn exact_files(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, TargetProblem)> {
+    let tests = tests
+        .into_iter()
+        .map(|test| {
+            let (file, line) = match test.rsplit_once(':') {
+                Some((file, line))
+                    if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    (file.to_string(), Some(line.to_string()))
+                }
+                Some(_) | None => (test, None),
+            };
+            let file = file.strip_prefix("./").unwrap_or(&file);
+            let anchor = if Path::new(file).is_absolute() {
+                "^"
+            } else {
+                "(?:^|/)"
+            };
+            let expression = format!("/{}{}$/", anchor.replace('/', "\\/"), regex_escape(file));
+            match line {
+                Some(line) => format!("{expression}:{line}"),
+                None => expression,
+            }
+        })
+        .collect();
+    Ok(Prepared {
+        tests,
+        name_pattern: None,
+    })
+}
+
+/// `text` as a JavaScript regular expression that matches it literally.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\^$.*+?()[]{}|/".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_become_exact_expressions_and_retries_keep_their_line() {
+        let inputs = RunnerInputs {
+            result_path: Some(Path::new("out/r.json")),
+            ..RunnerInputs::default()
+        };
+        let r = playwright(inputs).unwrap();
+        assert_eq!(
+            r.argv(&["e2e/[id].spec.ts".into(), "-t.spec.js".into()], 0)
+                .unwrap(),
+            [
+                "npx",
+                "playwright",
+                "test",
+                r"/(?:^|\/)e2e\/\[id\]\.spec\.ts$/",
+                r"/(?:^|\/)-t\.spec\.js$/"
+            ]
+        );
+        assert_eq!(
+            r.argv(&["e2e/a.spec.ts:12".into()], 1).unwrap()[3],
+            r"/(?:^|\/)e2e\/a\.spec\.ts$/:12"
+        );
+        let env = r.attempt_env(0);
+        assert_eq!(env[0].0, JSON_OUTPUT);
+        assert!(Path::new(&env[0].1).is_absolute());
+        assert!(env[0].1.ends_with("out/r.json"));
+    }
+}

@@ -5,7 +5,9 @@ use std::process::{Command, Stdio};
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
 use super::pytest_collect::{CollectorVersionError, check_tag_filter_support, collector_version};
-use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
+use super::setup::{
+    ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, tests_as_they_are,
+};
 use super::template::{CommandTemplate, MissingTests};
 use super::witness::WitnessSite;
 use crate::results::{Mapping, ResultFormat};
@@ -52,6 +54,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Pytest,
     collects_with_pytest: true,
+    example_listing: None,
     build: Some(|inputs, probe| pytest(inputs, probe)),
 };
 
@@ -101,9 +104,11 @@ pub(super) fn pytest_with(
             }
         }
     };
-    let (default_command, file_name) = match format {
-        ResultFormat::CollectorJson => (JSON_COMMAND, "pytest-results.json"),
-        ResultFormat::JUnitXml => (JUNIT_COMMAND, "pytest-results.xml"),
+    // The format is collector JSON or JUnit XML, by the choice above.
+    let (default_command, file_name) = if format == ResultFormat::JUnitXml {
+        (JUNIT_COMMAND, "pytest-results.xml")
+    } else {
+        (JSON_COMMAND, "pytest-results.json")
     };
     let test = match configured_template {
         Some(template) => template,
@@ -135,6 +140,8 @@ pub(super) fn pytest_with(
             .tag_filters
             .map(|f| vec!["--tag-filters".to_string(), f.to_string()])
             .unwrap_or_default(),
+        prepare: tests_as_they_are,
+        env: Vec::new(),
         exit_rules: pytest_exit_rules,
         temp_dir,
         witness: Some(WitnessSite::create(inputs.python_path).map_err(RunnerError::TempDir)?),

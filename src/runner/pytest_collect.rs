@@ -10,13 +10,46 @@ use super::template::{CommandTemplate, MissingTests, RESULT_PATH, TEST_EXAMPLES,
 use crate::chain::ErrorChain;
 use crate::results::{Witness, junit_classname, split_node_id};
 
-/// Why pytest could not collect the examples of the files to split (6.3).
+/// Why the examples of the files to split could not be listed (6.3, 6.4).
 #[derive(Debug, thiserror::Error)]
-#[error("pytest collection failed")]
+#[error("{tool} failed")]
 pub struct CollectError {
+    /// The listing, as the message names it (`pytest collection`,
+    /// `rspec dry run`).
+    tool: &'static str,
     /// What went wrong.
     #[source]
     kind: CollectErrorKind,
+}
+
+impl CollectError {
+    /// `program` of listing `tool` could not be started.
+    pub(super) fn start(tool: &'static str, program: &str, source: io::Error) -> CollectError {
+        CollectError {
+            tool,
+            kind: CollectErrorKind::Start {
+                program: program.to_string(),
+                source,
+            },
+        }
+    }
+
+    /// Listing `tool` failed, printing `output`, or wrote what bktec could
+    /// not read (the reason).
+    pub(super) fn failed(tool: &'static str, output: String) -> CollectError {
+        CollectError {
+            tool,
+            kind: CollectErrorKind::Failed { stderr: output },
+        }
+    }
+
+    /// A file to list cannot be passed as one argument (D24).
+    pub(super) fn target(tool: &'static str, err: TargetError) -> CollectError {
+        CollectError {
+            tool,
+            kind: CollectErrorKind::Target(err),
+        }
+    }
 }
 
 /// What went wrong collecting examples.
@@ -49,7 +82,10 @@ enum CollectErrorKind {
 
 impl From<CollectErrorKind> for CollectError {
     fn from(kind: CollectErrorKind) -> CollectError {
-        CollectError { kind }
+        CollectError {
+            tool: "pytest collection",
+            kind,
+        }
     }
 }
 

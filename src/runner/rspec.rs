@@ -1,19 +1,148 @@
-//! RSpec (behaviour document 5.2): discovery and planning work; `run`
-//! does not support it yet.
+//! RSpec (behaviour document 5.2, 7.2, 7.7, 8.3, 9.2, 13.1). The tests fill
+//! `{{testExamples}}` one argument each (appended when it is absent) and a
+//! retry runs the failed examples by id (`./spec/cart_spec.rb[1:2]`). The
+//! JSON formatter's file is read whatever the exit code. For Test Engine, a
+//! dry run lists the examples of the files it splits (6.4).
 
-use super::framework::{Framework, Targets};
-use crate::results::Mapping;
+use super::RunnerKind;
+use std::path::Path;
+
+use super::framework::{ExampleListing, Framework, Listing, Targets};
+use super::setup::{
+    ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, tests_as_they_are,
+};
+use super::target::TargetError;
+use super::template::{MissingTests, RESULT_PATH};
+use crate::results::{Mapping, ResultFormat};
+
+const COMMAND: &str =
+    "bundle exec rspec --format progress --format json --out {{resultPath}} {{testExamples}}";
 
 /// What bktec knows about RSpec.
 pub(super) const FRAMEWORK: Framework = Framework {
     name: "rspec",
     display_name: "RSpec",
     default_pattern: Some("spec/**/*_spec.rb"),
-    default_command: None,
+    default_command: Some(|_| (COMMAND, "")),
     requires_result_path: true,
     skips_hidden_and_venv_dirs: false,
     targets: Targets::Walk,
-    mapping: Mapping::Pytest,
+    mapping: Mapping::Custom,
     collects_with_pytest: false,
-    build: None,
+    example_listing: Some(ExampleListing {
+        tool: "rspec dry run",
+        skips: true,
+        command: dry_run,
+        format: ResultFormat::RspecJson,
+    }),
+    build: Some(|inputs, _probe| rspec(inputs)),
 };
+
+/// Builds the RSpec runner. Validation has made sure of a result path.
+fn rspec(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
+    let test = match inputs.test_command {
+        Some(template) => template.clone(),
+        None => Runner::parse_template("test command", COMMAND)?,
+    };
+    let retry = inputs
+        .retry_command
+        .cloned()
+        .unwrap_or_else(|| test.clone());
+    Ok(Runner {
+        kind: RunnerKind::Rspec,
+        test,
+        retry,
+        result: inputs.result_path.map(|path| ResultFile {
+            path: path.to_path_buf(),
+            format: ResultFormat::RspecJson,
+        }),
+        missing_tests: MissingTests::Append,
+        extra_args: Vec::new(),
+        exit_rules: |_, _| ExitHandling::Parse,
+        prepare: tests_as_they_are,
+        env: Vec::new(),
+        temp_dir: None,
+        witness: None,
+        allowed: None,
+        pytest_addopts: None,
+    })
+}
+
+/// 6.4: the test command with the files, as a dry run that writes its
+/// JSON report to `out`.
+fn dry_run(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, TargetError> {
+    let mut argv = runner.argv_writing_to(files, out)?;
+    argv.push("--dry-run".to_string());
+    // The JSON formatter already writes to `out` when the template holds
+    // `{{resultPath}}`; a second one on the same file could interleave.
+    if runner.test.mentions(RESULT_PATH) {
+        return Ok(Listing {
+            argv,
+            env: Vec::new(),
+        });
+    }
+    argv.extend([
+        "--format".to_string(),
+        "json".to_string(),
+        "--out".to_string(),
+        out.display().to_string(),
+        "--format".to_string(),
+        "progress".to_string(),
+    ]);
+    Ok(Listing {
+        argv,
+        env: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::template::CommandTemplate;
+
+    #[test]
+    fn examples_fill_the_template_and_retries_run_failed_ids() {
+        let inputs = RunnerInputs {
+            result_path: Some(Path::new("out/r.json")),
+            ..RunnerInputs::default()
+        };
+        let r = rspec(inputs).unwrap();
+        assert_eq!(
+            r.argv(&["spec/a_spec.rb".into(), "--help_spec.rb".into()], 0)
+                .unwrap(),
+            [
+                "bundle",
+                "exec",
+                "rspec",
+                "--format",
+                "progress",
+                "--format",
+                "json",
+                "--out",
+                "out/r.json",
+                "spec/a_spec.rb",
+                "./--help_spec.rb"
+            ]
+        );
+        let template = CommandTemplate::parse("rspec --format json --out {{resultPath}}").unwrap();
+        let inputs = RunnerInputs {
+            test_command: Some(&template),
+            result_path: Some(Path::new("r.json")),
+            ..RunnerInputs::default()
+        };
+        let r = rspec(inputs).unwrap();
+        assert_eq!(
+            r.argv(&["./spec/a_spec.rb[1:2]".into()], 1).unwrap(),
+            [
+                "rspec",
+                "--format",
+                "json",
+                "--out",
+                "r.json",
+                "./spec/a_spec.rb[1:2]"
+            ]
+        );
+        assert_eq!(r.exit_handling(Some(2)), ExitHandling::Parse);
+        assert_eq!(r.upload_format(), Some(ResultFormat::RspecJson));
+    }
+}

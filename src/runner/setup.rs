@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use super::RunnerKind;
+use super::listing::list_examples;
 use super::pytest_collect::{
     CollectError, CollectedExample, PYTEST_ADDOPTS, PreflightError, collect_examples,
     collect_suite, collection_shown, collects_nothing,
 };
-use super::target::{TargetError, TargetOrigin, target_args};
-use super::template::{CommandTemplate, MissingTests, TemplateError};
+use super::target::{TargetError, TargetOrigin, TargetProblem, target_args};
+use super::template::{CommandTemplate, MissingTests, TEST_NAME_PATTERN, TemplateError};
 use super::witness::WitnessSite;
 use crate::results::{Mapping, ResultFormat, Witness};
 
@@ -44,6 +45,38 @@ pub(crate) struct ResultFile {
     pub format: ResultFormat,
 }
 
+/// The values an attempt's tests fill the template with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Prepared {
+    /// The words for `{{testExamples}}`.
+    pub tests: Vec<String>,
+    /// The word for `{{testNamePattern}}` (Jest and Vitest retries).
+    pub name_pattern: Option<String>,
+}
+
+/// Turns an attempt's tests (already made safe as targets, D24) into the
+/// values of the template's placeholders; `retry` is false for the first run.
+/// A test the runner cannot pass unambiguously is refused, with why.
+pub(super) type Prepare = fn(Vec<String>, bool) -> Result<Prepared, (String, TargetProblem)>;
+
+/// The tests as they are, one word each: most runners.
+pub(super) fn tests_as_they_are(
+    tests: Vec<String>,
+    _retry: bool,
+) -> Result<Prepared, (String, TargetProblem)> {
+    Ok(Prepared {
+        tests,
+        name_pattern: None,
+    })
+}
+
+/// How a runner splits files into their examples (6.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ExampleSplit {
+    /// Whether Test Engine may skip its tests.
+    pub skips: bool,
+}
+
 /// What an attempt's exit code means for its results.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ExitHandling {
@@ -62,9 +95,7 @@ pub(crate) enum ExitHandling {
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
     /// A runner this bktec does not run yet.
-    #[error(
-        "the {0} runner is not supported by this version of bktec yet (supported: pytest, custom)"
-    )]
+    #[error("the {0} runner is not supported by this version of bktec yet")]
     Unsupported(RunnerKind),
     /// A command template does not split into words.
     #[error("invalid {which} `{template}`")]
@@ -76,6 +107,17 @@ pub enum RunnerError {
         /// Why.
         #[source]
         source: TemplateError,
+    },
+    /// A template lacks a placeholder the runner needs, or holds one where
+    /// the runner cannot substitute it.
+    #[error("invalid {which} `{template}`: {problem}")]
+    Placeholder {
+        /// `test command` or `retry command`.
+        which: &'static str,
+        /// The template.
+        template: String,
+        /// What is wrong.
+        problem: String,
     },
     /// The temporary result directory could not be created.
     #[error("failed to create a temporary directory for test results")]
@@ -97,6 +139,11 @@ pub(crate) struct Runner {
     /// Arguments added after the rendered template (pytest's `--tag-filters`).
     pub(super) extra_args: Vec<String>,
     pub(super) exit_rules: fn(&Runner, Option<i32>) -> ExitHandling,
+    /// What the runner makes of an attempt's tests.
+    pub(super) prepare: Prepare,
+    /// Variables added to every attempt's environment (Playwright's JSON
+    /// output file).
+    pub(super) env: Vec<(String, String)>,
     /// A directory bktec made for results, removed with the runner (D18).
     #[cfg_attr(
         not(test),
@@ -133,11 +180,6 @@ impl Runner {
     /// attempts meet, so no test can be read as an option (D24), retries
     /// included: their node ids come from the previous attempt's result file.
     pub(crate) fn argv(&self, tests: &[String], attempt: u32) -> Result<Vec<String>, TargetError> {
-        let template = if attempt == 0 {
-            &self.test
-        } else {
-            &self.retry
-        };
         let origin = match (attempt.checked_sub(1), &self.result) {
             (Some(previous), Some(file)) => TargetOrigin::Results {
                 path: file.path.clone(),
@@ -145,13 +187,52 @@ impl Runner {
             },
             (Some(_), None) | (None, _) => TargetOrigin::Plan,
         };
-        let tests = target_args(tests, &origin)?;
         let result = self
             .result
             .as_ref()
             .map(|r| r.path.display().to_string())
             .unwrap_or_default();
-        let mut argv = template.render(&tests, &result, self.missing_tests);
+        self.render(tests, attempt, &result, &origin)
+    }
+
+    /// The first run's argv for `files`, writing its results to `result`
+    /// instead of the result path: the base of an example listing (6.4).
+    pub(super) fn argv_writing_to(
+        &self,
+        files: &[String],
+        result: &Path,
+    ) -> Result<Vec<String>, TargetError> {
+        let result = result.display().to_string();
+        self.render(files, 0, &result, &TargetOrigin::Plan)
+    }
+
+    fn render(
+        &self,
+        tests: &[String],
+        attempt: u32,
+        result: &str,
+        origin: &TargetOrigin,
+    ) -> Result<Vec<String>, TargetError> {
+        let template = if attempt == 0 {
+            &self.test
+        } else {
+            &self.retry
+        };
+        let prepared = (self.prepare)(target_args(tests, origin)?, attempt > 0).map_err(
+            |(value, problem)| TargetError {
+                value,
+                origin: origin.clone(),
+                problem,
+            },
+        )?;
+        let mut argv = template.render(&prepared.tests, result, self.missing_tests);
+        if let Some(pattern) = prepared.name_pattern {
+            // Runners with a name pattern checked when built that it is a
+            // word of its own, outside any script (D12).
+            for word in argv.iter_mut().filter(|w| *w == TEST_NAME_PATTERN) {
+                word.clone_from(&pattern);
+            }
+        }
         argv.extend(self.extra_args.iter().cloned());
         Ok(argv)
     }
@@ -179,14 +260,32 @@ impl Runner {
         nothing && !found
     }
 
-    /// The tests of `files`, collected with the test command's own pytest
-    /// (D13) and read from the witness where it loads (D23).
+    /// Whether the runner can split files into their examples (6.1), and
+    /// if so whether Test Engine may skip its tests (without, files are
+    /// split only with `--split-by-example`).
+    pub(crate) fn example_split(&self) -> Option<ExampleSplit> {
+        let framework = self.kind.framework();
+        match &framework.example_listing {
+            Some(listing) => Some(ExampleSplit {
+                skips: listing.skips,
+            }),
+            None if framework.collects_with_pytest => Some(ExampleSplit { skips: true }),
+            None => None,
+        }
+    }
+
+    /// The tests of `files`: listed by the runner's own tool (6.4), or
+    /// collected with the test command's own pytest (D13) and read from the
+    /// witness where it loads (D23).
     pub(crate) fn collect_examples(
         &self,
         files: &[String],
         tag_filters: Option<&str>,
         junit: bool,
     ) -> Result<Vec<CollectedExample>, CollectError> {
+        if let Some(listing) = &self.kind.framework().example_listing {
+            return list_examples(self, listing, files);
+        }
         collect_examples(
             &self.test,
             files,
@@ -218,7 +317,8 @@ impl Runner {
     /// Variables added to attempt `attempt`'s environment: those that load
     /// the witness plugin (D23), for runners that have one.
     pub(crate) fn attempt_env(&self, attempt: u32) -> Vec<(String, String)> {
-        let mut env = self.witness_env(&format!("attempt-{attempt}"));
+        let mut env = self.env.clone();
+        env.extend(self.witness_env(&format!("attempt-{attempt}")));
         if attempt == 0 {
             env.extend(self.allowed.clone());
         }

@@ -69,6 +69,9 @@ pub enum TargetProblem {
     Empty,
     /// It holds a NUL byte, which no argument can.
     Nul,
+    /// Cypress would read it as more than one spec, or as a pattern that
+    /// may match other files (`,` or a glob character).
+    SpecPattern,
 }
 
 impl fmt::Display for TargetProblem {
@@ -76,6 +79,9 @@ impl fmt::Display for TargetProblem {
         f.write_str(match self {
             TargetProblem::Empty => "it is empty, which would run every test",
             TargetProblem::Nul => "it holds a NUL byte, which no argument can",
+            TargetProblem::SpecPattern => {
+                "Cypress would read its `,` or glob characters as a pattern that may run other files"
+            }
         })
     }
 }

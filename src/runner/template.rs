@@ -23,6 +23,10 @@ use crate::results::ResultFormat;
 pub(crate) const TEST_EXAMPLES: &str = "{{testExamples}}";
 /// `{{resultPath}}`: the result file.
 pub(crate) const RESULT_PATH: &str = "{{resultPath}}";
+/// `{{testNamePattern}}`: the regular expression of the tests a Jest or
+/// Vitest retry runs (behaviour document 7.2). Only a word of its own is
+/// substituted, never part of a word or of a `sh -c` script (D12, D25).
+pub(crate) const TEST_NAME_PATTERN: &str = "{{testNamePattern}}";
 
 /// Why a template cannot be split into words (the messages are shell-words'),
 /// or cannot be proven to keep every value one argument (D12, D25).
@@ -190,6 +194,12 @@ impl CommandTemplate {
     /// Whether the template runs a `sh -c` script (or the like).
     pub fn runs_script(&self) -> bool {
         self.script.is_some()
+    }
+
+    /// Whether the word at `index` is a `sh -c` script, where bktec quotes
+    /// the values it substitutes (D25).
+    pub(crate) fn is_script_word(&self, index: usize) -> bool {
+        self.script.as_ref().is_some_and(|s| s.index == index)
     }
 
     /// Whether the template mentions `placeholder` in any word.

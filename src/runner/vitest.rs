@@ -1,19 +1,51 @@
-//! Vitest (behaviour document 5.2): discovery and planning work; `run`
-//! does not support it yet.
+//! Vitest (behaviour document 5.2, 7.2, 7.7, 8.3, 9.2, 13.1): Jest's
+//! handling (`runner::jest`) with Vitest's command. Its `json` reporter
+//! writes Jest's format; a retry's skips of tests it was not asked to run
+//! (the name pattern skips the rest of each file) are not recorded.
 
+use super::RunnerKind;
 use super::framework::{Framework, Targets};
+use super::jest::{PATTERN, by_name};
 use crate::results::Mapping;
+
+const COMMAND: &str = "npx vitest run {{testExamples}} --reporter=default --reporter=json --outputFile {{resultPath}}";
 
 /// What bktec knows about Vitest.
 pub(super) const FRAMEWORK: Framework = Framework {
     name: "vitest",
     display_name: "Vitest",
-    default_pattern: Some("**/{__tests__/**/*,*.spec,*.test}.{ts,js,tsx,jsx}"),
-    default_command: None,
+    default_pattern: Some(PATTERN),
+    default_command: Some(|_| (COMMAND, "")),
     requires_result_path: true,
     skips_hidden_and_venv_dirs: false,
     targets: Targets::Walk,
-    mapping: Mapping::Pytest,
+    mapping: Mapping::Custom,
     collects_with_pytest: false,
-    build: None,
+    example_listing: None,
+    build: Some(|inputs, _probe| by_name(RunnerKind::Vitest, COMMAND, inputs)),
 };
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::results::ResultFormat;
+    use crate::runner::RunnerInputs;
+
+    #[test]
+    fn retries_add_the_name_pattern_to_the_vitest_command() {
+        let inputs = RunnerInputs {
+            result_path: Some(Path::new("r.json")),
+            ..RunnerInputs::default()
+        };
+        let r = by_name(RunnerKind::Vitest, COMMAND, inputs).unwrap();
+        let argv = r.argv(&["a.test.ts::Cart adds".into()], 1).unwrap();
+        assert_eq!(
+            argv[argv.len() - 2..],
+            ["--testNamePattern", "^(?:Cart adds)$"]
+        );
+        assert_eq!(argv[3], "a.test.ts");
+        assert_eq!(r.upload_format(), Some(ResultFormat::VitestJson));
+    }
+}

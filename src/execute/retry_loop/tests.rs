@@ -128,6 +128,19 @@ fn flaky_tests_are_retried_by_node_id_and_pass_on_retry() {
 }
 
 #[test]
+fn a_retry_skipping_tests_it_was_not_asked_for_records_no_skip() {
+    // A name filter skips the rest of the file: those skips are not news.
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("a", Passed), test("b", Failed), u_ok()]),
+        exited(0, vec![test("a", Outcome::Skipped), test("b", Passed)]),
+    ]);
+    let out = run(&mut s, &[], policy(1));
+    let stats = out.record.statistics();
+    assert_eq!((stats.passed_on_first_run, stats.skipped), (2, 0));
+    assert_eq!(verdict(&out).status(), 0);
+}
+
+#[test]
 fn retry_count_zero_never_retries() {
     let mut s = Scripted::new(vec![exited(1, vec![test("b", Failed)])]);
     let out = run(&mut s, &[], policy(0));

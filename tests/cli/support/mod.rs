@@ -2,6 +2,7 @@
 //! Test Engine stand-in.
 
 pub mod pytest;
+pub mod runners;
 pub mod stand_in;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,3 @@
+test("counts items", () => {
+  expect(["a", "b"]).toHaveLength(2);
+});

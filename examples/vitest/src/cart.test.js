@@ -1,0 +1,12 @@
+import { describe, expect, test } from "vitest";
+import demo from "../demo.cjs";
+
+describe("Cart", () => {
+  test("adds up prices", () => {
+    expect(3 + 4).toBe(7);
+  });
+
+  test("applies a discount (10% off)", () => {
+    expect(10 - 2).toBe(demo.fail() ? 9 : 8);
+  });
+});

@@ -1,0 +1,175 @@
+//! Playwright's JSON reporter output (behaviour document 8.3): one result
+//! per spec, named `file:line`, which is also what a retry runs. A spec that
+//! is not ok failed; one whose first test was skipped was skipped. Errors
+//! outside any test (a spec file that does not load) are a run-level error.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{Outcome, ParsedResults, ResultsError, TestResult, seconds};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    #[serde(default)]
+    config: Option<Config>,
+    #[serde(default)]
+    suites: Vec<Suite>,
+    #[serde(default)]
+    errors: Vec<TopError>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Config {
+    #[serde(default)]
+    root_dir: String,
+}
+
+#[derive(Deserialize)]
+struct Suite {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    file: String,
+    #[serde(default)]
+    specs: Vec<Spec>,
+    #[serde(default)]
+    suites: Vec<Suite>,
+}
+
+#[derive(Deserialize)]
+struct Spec {
+    title: String,
+    file: String,
+    line: u64,
+    ok: bool,
+    #[serde(default)]
+    tests: Vec<SpecTest>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SpecTest {
+    #[serde(default)]
+    project_name: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    results: Vec<RunResult>,
+}
+
+#[derive(Deserialize)]
+struct RunResult {
+    #[serde(default)]
+    duration: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct TopError {
+    #[serde(default)]
+    message: String,
+}
+
+/// Parses Playwright JSON from `bytes` (read from `path`, for messages),
+/// naming files relative to `root` (the working directory).
+pub fn parse_playwright_json(
+    bytes: &[u8],
+    path: &Path,
+    root: &Path,
+) -> Result<ParsedResults, ResultsError> {
+    let report: Report = super::from_json(bytes, path, "Playwright JSON")?;
+    let base = report.config.map(|c| c.root_dir).unwrap_or_default();
+    let mut parsed = ParsedResults::default();
+    for suite in &report.suites {
+        walk(suite, &mut Vec::new(), &base, root, &mut parsed.tests);
+    }
+    if let Some(first) = report.errors.first() {
+        let line = first.message.lines().next().unwrap_or_default();
+        parsed.run_error = Some(format!("Playwright failed with errors: {line}"));
+    }
+    Ok(parsed)
+}
+
+/// Records the specs of `suite` and its children; `titles` are the
+/// enclosing `describe` titles (a file's own suite adds none).
+fn walk<'a>(
+    suite: &'a Suite,
+    titles: &mut Vec<&'a str>,
+    base: &str,
+    root: &Path,
+    out: &mut Vec<TestResult>,
+) {
+    let described = suite.title != suite.file && !suite.title.is_empty();
+    if described {
+        titles.push(&suite.title);
+    }
+    for spec in &suite.specs {
+        let first = spec.tests.first();
+        let project = first.map_or("", |t| t.project_name.as_str());
+        let scope: Vec<&str> = std::iter::once(project)
+            .chain(titles.iter().copied())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let file = Path::new(base).join(&spec.file);
+        let file = file.strip_prefix(root).unwrap_or(&file);
+        out.push(TestResult {
+            scope: scope.join(" "),
+            name: spec.title.clone(),
+            path: format!("{}:{}", file.display(), spec.line),
+            identifier: String::new(),
+            outcome: match (spec.ok, first.map(|t| t.status.as_str())) {
+                (false, _) => Outcome::Failed,
+                (true, Some("skipped")) => Outcome::Skipped,
+                (true, _) => Outcome::Passed,
+            },
+            duration: first
+                .and_then(|t| t.results.last())
+                .and_then(|r| r.duration)
+                .and_then(|ms| seconds(ms / 1000.0)),
+        });
+    }
+    for child in &suite.suites {
+        walk(child, titles, base, root, out);
+    }
+    if described {
+        titles.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_are_named_by_file_and_line() {
+        let json = br#"{"config":{"rootDir":"/p/e2e"},"errors":[],"suites":[
+          {"title":"a.spec.ts","file":"a.spec.ts","specs":[],"suites":[
+            {"title":"Cart","file":"a.spec.ts","specs":[
+              {"title":"adds","file":"a.spec.ts","line":5,"ok":false,
+               "tests":[{"projectName":"chromium","status":"unexpected","results":[{"duration":20}]}]},
+              {"title":"later","file":"a.spec.ts","line":9,"ok":true,
+               "tests":[{"projectName":"chromium","status":"skipped","results":[]}]}]}]}]}"#;
+        let parsed = parse_playwright_json(json, Path::new("r.json"), Path::new("/p")).unwrap();
+        let t = &parsed.tests[0];
+        assert_eq!(
+            (t.scope.as_str(), t.name.as_str(), t.path.as_str()),
+            ("chromium Cart", "adds", "e2e/a.spec.ts:5")
+        );
+        assert_eq!(t.outcome, Outcome::Failed);
+        assert_eq!(t.duration, Some(std::time::Duration::from_millis(20)));
+        assert_eq!(parsed.tests[1].outcome, Outcome::Skipped);
+        assert_eq!(parsed.run_error, None);
+    }
+
+    #[test]
+    fn top_level_errors_are_a_run_error() {
+        let json = br#"{"suites":[],"errors":[{"message":"Error: No tests found\nmore"}]}"#;
+        let parsed = parse_playwright_json(json, Path::new("r.json"), Path::new("/")).unwrap();
+        assert_eq!(
+            parsed.run_error.as_deref(),
+            Some("Playwright failed with errors: Error: No tests found")
+        );
+    }
+}

@@ -1,0 +1,66 @@
+//! Example listings of the runners other than pytest (behaviour document
+//! 6.4): RSpec's and Cucumber's dry runs and Playwright's `--list` write a
+//! JSON report, which is read with the runner's own result parser.
+
+use std::process::{Command, Stdio};
+
+use super::framework::{ExampleListing, Listing};
+use super::pytest_collect::{CollectError, CollectedExample};
+use super::setup::Runner;
+use crate::chain::ErrorChain;
+use crate::results::Mapping;
+
+/// The examples of `files`, listed by `listing`.
+pub(super) fn list_examples(
+    runner: &Runner,
+    listing: &ExampleListing,
+    files: &[String],
+) -> Result<Vec<CollectedExample>, CollectError> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tool = listing.tool;
+    let dir = tempfile::Builder::new()
+        .prefix("bktec-examples-")
+        .tempdir()
+        .map_err(|err| CollectError::start(tool, "a temporary directory", err))?;
+    let out = dir.path().join("examples.json");
+    let Listing { argv, env } =
+        (listing.command)(runner, files, &out).map_err(|err| CollectError::target(tool, err))?;
+    let output = Command::new(&argv[0])
+        .args(&argv[1..])
+        .envs(env)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|err| CollectError::start(tool, &argv[0], err))?;
+    let printed = || {
+        [&output.stdout, &output.stderr]
+            .iter()
+            .map(|bytes| String::from_utf8_lossy(bytes).trim().to_string())
+            .filter(|text| !text.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    if !output.status.success() {
+        return Err(CollectError::failed(tool, printed()));
+    }
+    let parsed = crate::results::parse(&out, listing.format, Mapping::Custom)
+        .map_err(|err| CollectError::failed(tool, format!("{:#}", ErrorChain(&err))))?;
+    if let Some(error) = parsed.run_error {
+        return Err(CollectError::failed(
+            tool,
+            format!("{error}\n{}", printed()),
+        ));
+    }
+    Ok(parsed
+        .tests
+        .into_iter()
+        .map(|t| CollectedExample {
+            // The listing names tests relative to the working directory.
+            node_id: t.path.clone(),
+            path: t.path,
+            scope: t.scope,
+            name: t.name,
+        })
+        .collect())
+}

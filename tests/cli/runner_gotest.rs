@@ -1,0 +1,146 @@
+//! `bktec run` with real `go test` through gotestsum (Debian's `golang-go`
+//! and `gotestsum`) on `examples/gotest` (behaviour document 5.1, 5.2, 7.7,
+//! 8.3, 9; D23, D24).
+
+use bktec::results::{Outcome, ResultFormat};
+
+use crate::support::runners::{bktec, example, parse};
+use crate::support::{TestDir, repo_root, run_jobs};
+
+fn project() -> TestDir {
+    let dir = example("gotest", "gotestsum");
+    assert!(
+        dir.path().join("go.mod").exists(),
+        "the demo is a Go module"
+    );
+    dir
+}
+
+fn outcomes(path: &std::path::Path) -> Vec<(String, String, Outcome)> {
+    let mut got: Vec<_> = parse(path, ResultFormat::GoJsonl)
+        .tests
+        .into_iter()
+        .map(|t| (t.path, t.name, t.outcome))
+        .collect();
+    got.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    got
+}
+
+#[test]
+fn parses_what_go_test_writes() {
+    let got = outcomes(&repo_root().join("tests/fixtures/gotest/failures.jsonl"));
+    let want = [
+        ("cart", "TestDiscount", Outcome::Failed),
+        ("cart", "TestTotal", Outcome::Passed),
+        ("checkout", "TestChargesOnce", Outcome::Failed),
+        ("checkout", "TestReceipt", Outcome::Passed),
+        ("checkout", "TestShipsAbroad", Outcome::Skipped),
+        ("exits", "TestMain", Outcome::Failed),
+        ("exits", "TestOK", Outcome::Passed),
+        ("stock", "TestCount", Outcome::Passed),
+        ("stock", "TestCount/empty", Outcome::Passed),
+        ("stock", "TestCount/two", Outcome::Passed),
+    ]
+    .map(|(p, n, o)| (format!("example.com/shop/{p}"), n.to_string(), o));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn two_jobs_run_every_package_exactly_once() {
+    let dir = project();
+    let outs = run_jobs(2, |i| {
+        bktec(&dir).args(["run", "--result-path", &format!("out/job-{i}.jsonl")])
+    });
+    let mut seen = Vec::new();
+    for (i, out) in outs.iter().enumerate() {
+        out.assert_success()
+            .assert_stdout_contains("gotestsum --jsonfile=out/job-");
+        let path = dir.path().join(format!("out/job-{i}.jsonl"));
+        seen.extend(
+            outcomes(&path)
+                .into_iter()
+                .map(|(p, n, _)| format!("{p} {n}")),
+        );
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "example.com/shop/cart TestDiscount",
+            "example.com/shop/cart TestTotal",
+            "example.com/shop/checkout TestChargesOnce",
+            "example.com/shop/checkout TestReceipt",
+            "example.com/shop/checkout TestShipsAbroad",
+            "example.com/shop/stock TestCount",
+            "example.com/shop/stock TestCount/empty",
+            "example.com/shop/stock TestCount/two",
+        ]
+    );
+}
+
+#[test]
+fn a_flaky_test_passes_when_its_package_is_retried() {
+    let dir = project();
+    let markers = TestDir::new();
+    let out = bktec(&dir)
+        .env(
+            "BKTEC_EXAMPLE_FLAKY_DIR",
+            markers.path().display().to_string(),
+        )
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
+        .args(["run", "--result-path", "out/r.jsonl"])
+        .output();
+    out.assert_success()
+        .assert_stdout_contains("♻️ Attempt 1 of 2 to retry failing tests")
+        .assert_stdout_contains("\ngotestsum --jsonfile=out/r.jsonl example.com/shop/checkout\n")
+        // The whole package ran again: its passing test counts as passed
+        // on retry too, as in the Go client.
+        .assert_stdout_contains("|         | on retry  | 2 |")
+        .assert_stdout_contains("✅ All tests passed.");
+}
+
+#[test]
+fn a_real_failure_stays_red_after_retries() {
+    let dir = project();
+    let out = bktec(&dir)
+        .env("BKTEC_EXAMPLE_FAIL", "1")
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .args(["run", "--result-path", "out/r.jsonl"])
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("Attempt 1 of 1")
+        .assert_stdout_contains("- example.com/shop/cart TestDiscount")
+        .assert_stderr_contains("gotest exited with error: exit status 1");
+}
+
+#[test]
+fn a_package_that_does_not_build_is_never_green() {
+    let dir = project();
+    dir.write(
+        "cart/broken.go",
+        "package cart\n\nfunc broken() int { return \"x\" }\n",
+    );
+    let out = bktec(&dir)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
+        .args(["run", "--result-path", "out/r.jsonl"])
+        .output();
+    assert!(
+        !matches!(out.code(), Some(0 | 1)),
+        "a build failure is neither green nor a test failure\n{}",
+        out.stdout()
+    );
+    assert!(!out.stdout().contains("Attempt 1"), "{}", out.stdout());
+}
+
+#[test]
+fn a_package_named_like_an_option_is_passed_as_a_path() {
+    // D24: a row `-run=TestTotal` would narrow the run to one test; as
+    // `./-run=TestTotal` it is a directory that does not exist.
+    let dir = project();
+    dir.write("rows.txt", "-run=TestTotal\n");
+    let out = bktec(&dir)
+        .args(["run", "--files", "rows.txt", "--result-path", "out/r.jsonl"])
+        .output();
+    out.assert_stdout_contains(" ./-run=TestTotal\n");
+    assert_ne!(out.code(), Some(0), "{}", out.stdout());
+}
