@@ -571,6 +571,10 @@ fn check_ranges(r: &mut Reader<'_>, command: CommandKind) {
         {
             continue;
         }
+        if r.loaded.is_broken(s) {
+            // Reported once, as itself (a mistyped file value parses as text).
+            continue;
+        }
         if let Some(message) = s.out_of_range(r.loaded.options()) {
             r.problem(s, message);
             r.out_of_range.insert(s.key);
