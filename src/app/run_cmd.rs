@@ -46,9 +46,13 @@ enum Stop {
 pub(super) fn run_tests(
     context: &Context,
     overrides: crate::config::CliOverrides,
-    store_durations: bool,
+    options: super::RunOptions,
     shell: &mut Shell,
 ) -> Result<u8, BktecError> {
+    let super::RunOptions {
+        store_durations,
+        dry_run,
+    } = options;
     let settings = context.settings(overrides, CommandKind::Run)?;
     let mut reporter = Reporter::new(settings.runner, settings.debug);
     reporter.report(shell, RunEvent::Started);
@@ -103,6 +107,27 @@ pub(super) fn run_tests(
         },
     );
     let tests = assigned_tests(&plan, &origin, &settings, &mut reporter, shell)?;
+    if dry_run {
+        // The plan is made as for a run (which may ask Test Engine, or
+        // pytest to collect a file to split), but the test command is not
+        // run, and nothing is reported back.
+        let targets: Vec<String> = tests.iter().map(|t| t.runnable().to_string()).collect();
+        let argv = match targets.is_empty() {
+            true => None,
+            false => Some(runner.argv(&targets, 0).map_err(BktecError::Target)?),
+        };
+        reporter.report(
+            shell,
+            RunEvent::DryRun {
+                job: settings.node_index,
+                jobs: settings.parallelism,
+                targets: &targets,
+                argv: argv.as_deref(),
+                retries: settings.retry.count,
+            },
+        );
+        return Ok(exit_code::SUCCESS);
+    }
     if tests.is_empty() {
         if settings.fail_on_no_tests {
             return Err(BktecError::NoTestsAssigned);

@@ -66,6 +66,19 @@ pub(crate) enum RunEvent<'a> {
         /// How many jobs.
         jobs: u32,
     },
+    /// `run --dry-run`: what this job would run, instead of running it.
+    DryRun {
+        /// This job's index.
+        job: u32,
+        /// How many jobs.
+        jobs: u32,
+        /// The job's targets, as the command gets them.
+        targets: &'a [String],
+        /// The first attempt's command; `None` when there is nothing to run.
+        argv: Option<&'a [String]>,
+        /// How many times failed tests would be retried.
+        retries: u32,
+    },
     /// The plan has no task for this job (D17).
     NoTaskForJob(u32),
     /// This job has no tests to run.

@@ -106,6 +106,13 @@ impl Reporter {
                     )));
                 }
             }
+            RunEvent::DryRun {
+                job,
+                jobs,
+                targets,
+                argv,
+                retries,
+            } => self.say(shell, &dry_run(job, jobs, targets, argv, retries)),
             RunEvent::NoTaskForJob(job) => {
                 shell.warn(&format!("The plan has no task for node {job}."));
             }
@@ -204,6 +211,15 @@ impl Reporter {
             AttemptEvent::UploadFailed { error } => self.say(shell, &format!(
                 "Buildkite Test Engine Client: Failed to upload test results to Test Engine: {error}\n"
             )),
+            AttemptEvent::NoResultFile {
+                path,
+                format,
+                template_names_it,
+                usage_error,
+            } => {
+                let hint = no_result_file_hint(self.runner_name, &path, format, template_names_it, usage_error);
+                self.say(shell, &hint);
+            }
             AttemptEvent::ResultsUnreadable { message } => self.say(shell, &format!(
                 "Buildkite Test Engine Client: Failed to read test output, failed tests will not be retried: {message}\n"
             )),
@@ -212,6 +228,69 @@ impl Reporter {
             }
         }
     }
+}
+
+/// Why an attempt may have written no result file, and what to change: the
+/// two commonest first-run mistakes (issue 13, item 5).
+fn no_result_file_hint(
+    runner_name: &str,
+    path: &std::path::Path,
+    format: ResultFormat,
+    template_names_it: bool,
+    usage_error: bool,
+) -> String {
+    let path = path.display();
+    let option = match format {
+        ResultFormat::CollectorJson => "--json={{resultPath}}",
+        ResultFormat::JUnitXml => "--junit-xml={{resultPath}}",
+    };
+    let text = if !template_names_it {
+        let add = if runner_name == "pytest" {
+            format!("add `{option}` to it")
+        } else {
+            "add the option that makes it write JUnit XML or collector JSON there".to_string()
+        };
+        format!(
+            "{runner_name} wrote no result file at `{path}`. The test command must write {{{{resultPath}}}}, and it does not name it: {add} (the `runner.test-command` setting, BUILDKITE_TEST_ENGINE_TEST_CMD or --test-command)."
+        )
+    } else if usage_error && format == ResultFormat::CollectorJson {
+        format!(
+            "{runner_name} stopped with a usage error (status 4) before writing `{path}`. If it said \"unrecognized arguments: --json\", buildkite-test-collector is not installed where the command runs: install it (`pip install buildkite-test-collector`), or write JUnit XML with `--junit-xml={{{{resultPath}}}}` instead of `--json={{{{resultPath}}}}`."
+        )
+    } else {
+        format!(
+            "{runner_name} exited without writing its result file `{path}` (the command's {{{{resultPath}}}}); its output above says why it stopped early."
+        )
+    };
+    format!("Buildkite Test Engine Client: hint: {text}\n")
+}
+
+/// What `run --dry-run` prints: this job's plan and its exact command.
+fn dry_run(
+    job: u32,
+    jobs: u32,
+    targets: &[String],
+    argv: Option<&[String]>,
+    retries: u32,
+) -> String {
+    let mut out = format!(
+        "+++ Buildkite Test Engine Client: Dry run: node {job} of {jobs} would run {} {} (nothing is run)\n",
+        targets.len(),
+        plural(targets.len(), "target", "targets"),
+    );
+    for target in targets {
+        out.push_str(&format!("{target}\n"));
+    }
+    if let Some(argv) = argv {
+        out.push_str(&format!("\nCommand:\n{}\n", shell_quote(argv)));
+        if retries > 0 {
+            out.push_str(&format!(
+                "Failed tests would be retried up to {retries} {}.\n",
+                plural(retries as usize, "time", "times")
+            ));
+        }
+    }
+    out
 }
 
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
@@ -376,6 +455,43 @@ mod tests {
             })
             .collect();
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_dry_run_and_the_hints_for_a_missing_result_file() {
+        let mut reporter = Reporter::new(RunnerKind::Pytest, false);
+        let targets = ["tests/a b.py".to_string(), "tests/c.py".to_string()];
+        let argv: Vec<String> = ["pytest", "tests/a b.py", "tests/c.py", "--json=/tmp/r.json"]
+            .map(String::from)
+            .to_vec();
+        let missing = |format, template_names_it, usage_error| {
+            RunEvent::Attempt(AttemptEvent::NoResultFile {
+                path: "/tmp/r.json".into(),
+                format,
+                template_names_it,
+                usage_error,
+            })
+        };
+        let events = vec![
+            RunEvent::DryRun {
+                job: 1,
+                jobs: 2,
+                targets: &targets,
+                argv: Some(&argv),
+                retries: 1,
+            },
+            RunEvent::DryRun {
+                job: 0,
+                jobs: 2,
+                targets: &[],
+                argv: None,
+                retries: 0,
+            },
+            missing(ResultFormat::JUnitXml, false, false),
+            missing(ResultFormat::CollectorJson, true, true),
+            missing(ResultFormat::CollectorJson, true, false),
+        ];
+        insta::assert_snapshot!(render(&mut reporter, events));
     }
 
     #[test]

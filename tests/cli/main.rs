@@ -18,6 +18,7 @@ mod discovery;
 mod durations;
 mod fail_closed;
 mod injection;
+mod keyboard;
 mod parallel;
 mod plan_files;
 mod reaping;
