@@ -9,11 +9,15 @@ use crate::runner::{ResultFormat, RunnerKind};
 use crate::shell::{Shell, debug_line, rfc3339_now};
 
 use super::events::{PlanOrigin, RunEvent};
-use super::{attempt_header, render_report, render_verdict};
+use super::{ReportContext, attempt_header, render_report, render_verdict};
 
 /// Turns events into output.
 pub(crate) struct Reporter {
     runner_name: &'static str,
+    /// Whether tests are named by node id in the report (pytest).
+    node_ids: bool,
+    /// The command of the latest attempt, for the report's reproduce line.
+    last_command: Option<Vec<String>>,
     debug: bool,
     /// Whether stdout carries a command's output (`plan`, D19), so every
     /// notice goes to stderr.
@@ -26,6 +30,8 @@ impl Reporter {
     pub(crate) fn new(runner: RunnerKind, debug: bool) -> Reporter {
         Reporter {
             runner_name: runner.display_name(),
+            node_ids: runner == RunnerKind::Pytest,
+            last_command: None,
             debug,
             stdout_is_output: false,
             timeline: Vec::new(),
@@ -164,8 +170,14 @@ impl Reporter {
                     ));
                     return;
                 }
+                let context = ReportContext {
+                    runner_name: name,
+                    node_ids: self.node_ids,
+                    last_command: self.last_command.as_deref(),
+                    list_all: self.debug,
+                };
                 if let Some(text) =
-                    render_report(&outcome.record, skipped_by_test_engine, name, verdict)
+                    render_report(&outcome.record, skipped_by_test_engine, verdict, context)
                 {
                     self.say(shell, &text);
                 }
@@ -198,7 +210,10 @@ impl Reporter {
                 self.timeline.push(timeline_event(retry.attempt, "start"));
                 self.say(shell, &attempt_header(retry));
             }
-            AttemptEvent::Command { argv } => self.say(shell, &format!("{}\n\n", shell_quote(&argv))),
+            AttemptEvent::Command { argv } => {
+                self.say(shell, &format!("{}\n\n", shell_quote(&argv)));
+                self.last_command = Some(argv);
+            }
             AttemptEvent::ProcessesLeft { count } => self.say(shell, &format!(
                 "Buildkite Test Engine Client: Warning: the test command left {count} {} running after it exited; {} terminated\n",
                 plural(count, "process", "processes"),

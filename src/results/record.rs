@@ -167,6 +167,12 @@ impl RunResult {
         self.select(|t| !t.muted && t.ever_failed && t.result.outcome != Outcome::Passed)
     }
 
+    /// Tests that are not muted, failed in some attempt and passed in a
+    /// later one: flaky.
+    pub fn flaky(&self) -> Vec<&TestResult> {
+        self.select(|t| !t.muted && t.ever_failed && t.result.outcome == Outcome::Passed)
+    }
+
     /// Failed tests that are muted.
     pub fn failed_muted(&self) -> Vec<&TestResult> {
         self.select(|t| t.result.outcome == Outcome::Failed && t.muted)
@@ -240,6 +246,8 @@ mod tests {
         assert_eq!(r.status(), RunStatus::Failed);
         r.record(vec![t("b", Outcome::Passed)]);
         assert_eq!(r.status(), RunStatus::Passed);
+        let flaky: Vec<&str> = r.flaky().iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(flaky, ["b"]);
         let s = r.statistics();
         assert_eq!(
             (s.total, s.passed_on_first_run, s.passed_on_retry),

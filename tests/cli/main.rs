@@ -10,6 +10,7 @@
 
 mod api;
 mod api_extras;
+mod ci_report;
 mod architecture;
 mod config_errors;
 mod config_hardening;
