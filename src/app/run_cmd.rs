@@ -21,8 +21,9 @@ use crate::execute::{ProcessAttempts, Verdict, check_result_path, execute, verdi
 use crate::exit_code;
 use crate::plan::{TestCase, TestFormat, TestPlan, read_plan_file, split_summary, trim};
 use crate::process::Signals;
-use crate::report::{PlanOrigin, Reporter, RunEvent};
-use crate::runner::{self, Runner, TargetOrigin};
+use crate::report::{PlanOrigin, Reporter, RunEvent, merged_junit};
+use crate::results::RunResult;
+use crate::runner::{self, Runner, RunnerKind, TargetOrigin};
 use crate::shell::Shell;
 
 /// This job's plan, and what came with it.
@@ -133,10 +134,15 @@ pub(super) fn run_tests(
             return Err(BktecError::NoTestsAssigned);
         }
         reporter.report(shell, RunEvent::NoTests);
+        let written = write_junit_out(&settings, &RunResult::default(), &mut reporter, shell);
         if let Err(err) = runtime.block_on(post_metadata(server.as_mut(), &settings, None)) {
             reporter.report(shell, RunEvent::MetadataFailed(err));
         }
-        return Ok(exit_code::SUCCESS);
+        return Ok(if written {
+            exit_code::SUCCESS
+        } else {
+            exit_code::CONFIG_ERROR
+        });
     }
 
     // Run this job's share, with retries (9).
@@ -211,6 +217,14 @@ pub(super) fn run_tests(
         // 9.5 rule 1: no promise, report or metadata after a signal.
         return Ok(verdict.status());
     }
+    // A green run whose merged report could not be written is not green for
+    // the CI steps that read it.
+    let mut status = verdict.status();
+    if !write_junit_out(&settings, &outcome.record, &mut reporter, shell)
+        && status == exit_code::SUCCESS
+    {
+        status = exit_code::CONFIG_ERROR;
+    }
     if let Some(predicted) = predicted.and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
     {
         reporter.report(shell, RunEvent::Timing { predicted, actual });
@@ -231,7 +245,42 @@ pub(super) fn run_tests(
         Err(signal) => return Ok(signal_status(signal)),
     }
     reporter.report(shell, RunEvent::Exiting(&verdict));
-    Ok(verdict.status())
+    Ok(status)
+}
+
+/// Writes the JUnit report merged over all attempts where `--junit-out`
+/// says, if it says (issue 13, item 2); whether it was written.
+fn write_junit_out(
+    settings: &RunSettings,
+    record: &RunResult,
+    reporter: &mut Reporter,
+    shell: &mut Shell,
+) -> bool {
+    let Some(out) = &settings.junit_out else {
+        return true;
+    };
+    let xml = merged_junit(
+        record,
+        settings.runner.as_str(),
+        settings.runner == RunnerKind::Pytest,
+    );
+    let written = out
+        .value
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&out.value, xml));
+    let ok = written.is_ok();
+    reporter.report(
+        shell,
+        RunEvent::JUnitWritten {
+            path: &out.value,
+            origin: &out.origin,
+            tests: record.results().count(),
+            result: written,
+        },
+    );
+    ok
 }
 
 /// The plan stage: a plan file, the local split (D6, D20), or Test Engine's

@@ -86,6 +86,10 @@ impl EnvVars {
         "BUILDKITE_TEST_ENGINE_PARALLELISM";
     pub(crate) const BUILDKITE_TEST_ENGINE_PLAN_FILE: &'static str =
         "BUILDKITE_TEST_ENGINE_PLAN_FILE";
+    pub(crate) const BUILDKITE_TEST_ENGINE_JUNIT_OUT: &'static str =
+        "BUILDKITE_TEST_ENGINE_JUNIT_OUT";
+    pub(crate) const BUILDKITE_TEST_ENGINE_ANNOTATE: &'static str =
+        "BUILDKITE_TEST_ENGINE_ANNOTATE";
     pub(crate) const BUILDKITE_TEST_ENGINE_DURATIONS_FILE: &'static str =
         "BUILDKITE_TEST_ENGINE_DURATIONS_FILE";
     pub(crate) const BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD: &'static str =

@@ -37,6 +37,8 @@ pub(super) fn apply_witness(tests: &mut Vec<TestResult>, witness: &Witness) {
                 identifier: String::new(),
                 outcome: Outcome::Failed,
                 duration: None,
+                failure: None,
+                output: None,
             })
         })
         .collect();
@@ -69,6 +71,8 @@ mod tests {
             identifier: String::new(),
             outcome,
             duration: None,
+            failure: None,
+            output: None,
         }
     }
 

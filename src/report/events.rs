@@ -106,6 +106,17 @@ pub(crate) enum RunEvent<'a> {
         /// Tests Test Engine skipped.
         skipped_by_test_engine: &'a [TestCase],
     },
+    /// The merged JUnit report (`--junit-out`) was written, or not.
+    JUnitWritten {
+        /// Where.
+        path: &'a std::path::Path,
+        /// Where the path came from.
+        origin: &'a crate::config::Origin,
+        /// How many tests it holds.
+        tests: usize,
+        /// Whether writing worked.
+        result: std::io::Result<()>,
+    },
     /// bktec is about to exit with the verdict's status.
     Exiting(&'a Verdict),
 }

@@ -188,6 +188,26 @@ impl Reporter {
                     self.debug,
                 ));
             }
+            RunEvent::JUnitWritten {
+                path,
+                origin: _,
+                tests,
+                result: Ok(()),
+            } => self.say(shell, &format!(
+                "Buildkite Test Engine Client: Wrote the JUnit report of all attempts ({tests} {}) to `{}`\n",
+                plural(tests, "test", "tests"),
+                path.display()
+            )),
+            RunEvent::JUnitWritten {
+                path,
+                origin,
+                tests: _,
+                result: Err(err),
+            } => shell.fatal(&format!(
+                "bktec run: failed to write the JUnit report `{}` (from {}): {err}",
+                path.display(),
+                origin.describe()
+            )),
             RunEvent::Exiting(verdict) => match verdict {
                 Verdict::Failed {
                     status: _,

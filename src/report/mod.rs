@@ -2,6 +2,7 @@
 
 mod events;
 mod human;
+mod junit_out;
 mod verdict;
 
 use std::fmt::Write;
@@ -13,6 +14,7 @@ use crate::runner::template::shell_quote;
 
 pub(crate) use events::{PlanOrigin, RunEvent};
 pub(crate) use human::Reporter;
+pub(crate) use junit_out::merged_junit;
 pub(crate) use verdict::render_verdict;
 
 /// The header printed before each attempt (9.1).
@@ -250,6 +252,8 @@ mod tests {
             identifier: String::new(),
             outcome,
             duration: None,
+            failure: None,
+            output: None,
         }
     }
 
@@ -353,6 +357,8 @@ mod tests {
             (0..25)
                 .map(|i| TestResult {
                     duration: Some(std::time::Duration::from_millis(100 * i)),
+                    failure: None,
+                    output: None,
                     ..t(
                         "tests/test_many.py",
                         &format!("test_{i:02}"),

@@ -10,8 +10,8 @@
 
 mod api;
 mod api_extras;
-mod ci_report;
 mod architecture;
+mod ci_report;
 mod config_errors;
 mod config_hardening;
 mod config_precedence;
