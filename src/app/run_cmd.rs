@@ -10,7 +10,7 @@ use super::connect::{api_client, build_runner, tokens};
 use super::durations_cmd::store;
 use super::error::BktecError;
 use super::local::plan_locally;
-use super::report_back::{Server, declare_failure, post_metadata, uploader};
+use super::report_back::{Server, annotate_failures, declare_failure, post_metadata, uploader};
 use super::request::build_request;
 use crate::api::{ApiClient, ApiError, PlanLookup, PlanSource, acquire_plan};
 use crate::config::RunSettings;
@@ -225,6 +225,13 @@ pub(super) fn run_tests(
     {
         status = exit_code::CONFIG_ERROR;
     }
+    runtime.block_on(annotate_failures(
+        context,
+        &settings,
+        &outcome,
+        &mut reporter,
+        shell,
+    ));
     if let Some(predicted) = predicted.and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
     {
         reporter.report(shell, RunEvent::Timing { predicted, actual });

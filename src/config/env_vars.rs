@@ -111,6 +111,9 @@ impl EnvVars {
     pub(crate) const BUILDKITE_BUILD_NUMBER: &'static str = "BUILDKITE_BUILD_NUMBER";
     pub(crate) const BUILDKITE_BUILD_URL: &'static str = "BUILDKITE_BUILD_URL";
     pub(crate) const BUILDKITE_MESSAGE: &'static str = "BUILDKITE_MESSAGE";
+    /// `true` in a Buildkite job: annotations are made, and the log renders
+    /// ANSI colour although it is not a terminal (issue 13).
+    pub(crate) const BUILDKITE: &'static str = "BUILDKITE";
     pub(crate) const NO_COLOR: &'static str = "NO_COLOR";
     pub(crate) const HOME: &'static str = "HOME";
     /// Kept behind the witness plugin's directory in the test command's

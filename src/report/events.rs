@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::agent::PromiseError;
+use crate::agent::{AnnotateError, PromiseError};
 use crate::api::{ApiError, FallbackReason};
 use crate::execute::{AttemptEvent, RunOutcome, Verdict};
 use crate::plan::TestCase;
@@ -95,6 +95,13 @@ pub(crate) enum RunEvent<'a> {
     },
     /// How telling the agent went.
     FailureDeclared(Result<(), PromiseError>),
+    /// The build was annotated with this job's failures, or not.
+    Annotated {
+        /// The annotation context.
+        context: &'a str,
+        /// How the agent call went.
+        result: Result<(), AnnotateError>,
+    },
     /// The run's metadata could not be sent to Test Engine.
     MetadataFailed(ApiError),
     /// The run ended.

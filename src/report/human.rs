@@ -148,6 +148,19 @@ impl Reporter {
                     ErrorChain(&err)
                 ),
             ),
+            RunEvent::Annotated {
+                context,
+                result: Ok(()),
+            } => self.say(shell, &format!(
+                "Buildkite Test Engine Client: Annotated the build with this node's failures (context `{context}`)\n"
+            )),
+            RunEvent::Annotated {
+                context: _,
+                result: Err(err),
+            } => shell.warn(&format!(
+                "Buildkite Test Engine Client: failed to annotate the build: {:#}",
+                ErrorChain(&err)
+            )),
             RunEvent::MetadataFailed(err) => {
                 self.say(
                     shell,

@@ -1,5 +1,6 @@
 //! The end-of-run report (behaviour document 10.1, 10.2; lists sorted, D19).
 
+mod annotation;
 mod events;
 mod human;
 mod junit_out;
@@ -12,6 +13,7 @@ use crate::plan::TestCase;
 use crate::results::{Outcome, RunResult, RunStatus, Statistics, TestResult};
 use crate::runner::template::shell_quote;
 
+pub(crate) use annotation::{annotation_context, annotation_markdown};
 pub(crate) use events::{PlanOrigin, RunEvent};
 pub(crate) use human::Reporter;
 pub(crate) use junit_out::merged_junit;

@@ -204,3 +204,120 @@ fn junit_out_that_cannot_be_written_fails_a_green_run() {
         "bktec run: failed to write the JUnit report `ci/merged.xml` (from --junit-out)",
     );
 }
+
+/// A stand-in `buildkite-agent`: records its arguments (one a line) and its
+/// standard input in `dir`, then exits with `status`.
+fn stand_in_agent(dir: &TestDir, status: i32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let agent = dir.path().join("agent/buildkite-agent");
+    let log = dir.path().join("agent");
+    dir.write(
+        "agent/buildkite-agent",
+        &format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{log}/args'\ncat >> '{log}/stdin'\nexit {status}\n",
+            log = log.display()
+        ),
+    );
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    agent
+}
+
+fn read(dir: &TestDir, rel: &str) -> String {
+    std::fs::read_to_string(dir.path().join(rel)).unwrap_or_default()
+}
+
+#[test]
+fn a_buildkite_job_with_hard_failures_annotates_the_build() {
+    let dir = flaky_and_failing();
+    let agent = stand_in_agent(&dir, 0);
+    let run = |job: &str| {
+        bktec(&dir, Venv::Collector)
+            .env("BUILDKITE", "true")
+            .env("BUILDKITE_STEP_ID", "step-7")
+            .env("BUILDKITE_PARALLEL_JOB_COUNT", "2")
+            .env("BUILDKITE_PARALLEL_JOB", job)
+            .args(["run", "--test-engine-retry-count", "1"])
+            .arg("--buildkite-agent-command")
+            .arg(&agent)
+            .output()
+    };
+    // Job 0 of 2 gets tests/sub/test_class.py and tests/test_flaky.py.
+    run("0").assert_exit(1).assert_stdout_contains(
+        "Annotated the build with this node's failures (context `bktec-step-7`)",
+    );
+    assert_eq!(
+        read(&dir, "agent/args"),
+        "annotate\n--context\nbktec-step-7\n--style\nerror\n--append\n"
+    );
+    let body = read(&dir, "agent/stdin");
+    assert!(
+        body.starts_with("**pytest, job 1 of 2: 1 test failed after retries**"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<code>tests/sub/test_class.py::TestCart::test_total</code>"),
+        "{body}"
+    );
+    assert!(body.contains("assert 3 == 4"), "{body}");
+    assert!(
+        !body.contains("test_flaky"),
+        "a flaky test is not a failure: {body}"
+    );
+    // Job 1 appends its part to the same context.
+    run("1").assert_exit(1);
+    let body = read(&dir, "agent/stdin");
+    assert!(
+        body.contains("**pytest, job 2 of 2: 1 test failed after retries**"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<code>tests/test_fail.py::test_broken</code>"),
+        "{body}"
+    );
+    assert_eq!(read(&dir, "agent/args").matches("--append").count(), 2);
+}
+
+#[test]
+fn annotations_only_in_buildkite_only_with_failures_and_can_be_turned_off() {
+    let dir = flaky_and_failing();
+    let agent = stand_in_agent(&dir, 0);
+    let with = |cmd: crate::support::BktecCmd| cmd.arg("--buildkite-agent-command").arg(&agent);
+    // Not in a Buildkite job.
+    with(bktec(&dir, Venv::Collector).arg("run"))
+        .output()
+        .assert_exit(1);
+    // Turned off by flag, and by the file.
+    with(bktec(&dir, Venv::Collector).args(["run", "--annotate=false"]))
+        .env("BUILDKITE", "true")
+        .output()
+        .assert_exit(1);
+    dir.write("bktec.toml", "[runner]\nannotate = false\n");
+    with(bktec(&dir, Venv::Collector).arg("run"))
+        .env("BUILDKITE", "true")
+        .output()
+        .assert_exit(1);
+    std::fs::remove_file(dir.path().join("bktec.toml")).unwrap();
+    // No hard failure: the flaky test passes on retry.
+    let green = project(&[("tests/test_flaky.py", FLAKY)]);
+    with(bktec(&green, Venv::Collector).args(["run", "--test-engine-retry-count", "1"]))
+        .env("BUILDKITE", "true")
+        .output()
+        .assert_success();
+    assert_eq!(read(&dir, "agent/args"), "", "the agent was called");
+}
+
+#[test]
+fn a_failing_agent_only_warns() {
+    let dir = flaky_and_failing();
+    let agent = stand_in_agent(&dir, 3);
+    bktec(&dir, Venv::Collector)
+        .env("BUILDKITE", "true")
+        .arg("run")
+        .arg("--buildkite-agent-command")
+        .arg(&agent)
+        .output()
+        .assert_exit(1)
+        .assert_stderr_contains("failed to annotate the build: `")
+        .assert_stderr_contains("annotate` exited with exit status: 3");
+    assert!(read(&dir, "agent/stdin").contains("tests/test_fail.py::test_broken"));
+}
