@@ -3,7 +3,7 @@
 
 use crate::api::TimelineEvent;
 use crate::chain::ErrorChain;
-use crate::execute::{AttemptEvent, Verdict};
+use crate::execute::{AttemptEvent, AttemptExit, Verdict};
 use crate::runner::template::shell_quote;
 use crate::runner::{ResultFormat, RunnerKind};
 use crate::shell::{Shell, debug_line, rfc3339_now};
@@ -64,7 +64,7 @@ impl Reporter {
         let name = self.runner_name;
         match event {
             RunEvent::Started => self.say(shell, &format!(
-                "+++ Buildkite Test Engine Client: bktec {}\n\n",
+                "--- Buildkite Test Engine Client: bktec {}\n\n",
                 crate::VERSION
             )),
             RunEvent::RunnerReady { kind, format } => {
@@ -123,7 +123,7 @@ impl Reporter {
                 shell.warn(&format!("The plan has no task for node {job}."));
             }
             RunEvent::NoTests => {
-                self.say(shell, "+++ Buildkite Test Engine Client: No tests to run on this node\n");
+                self.say(shell, "--- Buildkite Test Engine Client: No tests to run on this node\n");
             }
             RunEvent::Attempt(event) => self.attempt(shell, event),
             RunEvent::UploadsWithoutToken => self.say(
@@ -271,8 +271,13 @@ impl Reporter {
             AttemptEvent::ResultsUnreadable { message } => self.say(shell, &format!(
                 "Buildkite Test Engine Client: Failed to read test output, failed tests will not be retried: {message}\n"
             )),
-            AttemptEvent::Finished { retry, exit: _ } => {
+            AttemptEvent::Finished { retry, exit } => {
                 self.timeline.push(timeline_event(retry.attempt, "end"));
+                // The attempt's section opened collapsed (`---`); when it
+                // failed, the user must look at it: reopen it.
+                if !matches!(exit, AttemptExit::Exited(0)) {
+                    self.say(shell, REOPEN);
+                }
             }
         }
     }
@@ -340,6 +345,10 @@ fn dry_run(
     }
     out
 }
+
+/// Buildkite's marker that expands the previous log section, on a line of
+/// its own (the test command's output may not end with a newline).
+const REOPEN: &str = "\n^^^ +++\n";
 
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }

@@ -19,13 +19,15 @@ pub(crate) use human::Reporter;
 pub(crate) use junit_out::merged_junit;
 pub(crate) use verdict::render_verdict;
 
-/// The header printed before each attempt (9.1).
+/// The header printed before each attempt (9.1). Its section opens
+/// collapsed (`---`), and is reopened when the attempt fails (issue 13,
+/// item 4), so a green log reads as a list of passed sections.
 pub(crate) fn attempt_header(retry: RetryData) -> String {
     if retry.attempt == 0 {
-        "+++ Buildkite Test Engine Client: Running tests\n".to_string()
+        "--- Buildkite Test Engine Client: Running tests\n".to_string()
     } else {
         format!(
-            "+++ Buildkite Test Engine Client: ♻️ Attempt {} of {} to retry failing tests\n",
+            "--- Buildkite Test Engine Client: ♻️ Attempt {} of {} to retry failing tests\n",
             retry.attempt, retry.max_retries
         )
     }
@@ -421,7 +423,7 @@ mod tests {
                 attempt: 2,
                 max_retries: 3
             }),
-            "+++ Buildkite Test Engine Client: ♻️ Attempt 2 of 3 to retry failing tests\n"
+            "--- Buildkite Test Engine Client: ♻️ Attempt 2 of 3 to retry failing tests\n"
         );
     }
 }

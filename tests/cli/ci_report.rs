@@ -321,3 +321,81 @@ fn a_failing_agent_only_warns() {
         .assert_stderr_contains("annotate` exited with exit status: 3");
     assert!(read(&dir, "agent/stdin").contains("tests/test_fail.py::test_broken"));
 }
+
+#[test]
+fn log_sections_collapse_when_passed_and_reopen_where_the_user_must_look() {
+    let green = project(&[("tests/test_pass.py", crate::support::pytest::PASSING)]);
+    let out = bktec(&green, Venv::Collector).arg("run").output();
+    out.assert_success();
+    let stdout = out.stdout();
+    assert!(
+        stdout.starts_with("--- Buildkite Test Engine Client: bktec "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--- Buildkite Test Engine Client: Running tests\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--- ========== Buildkite Test Engine Report"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("+++"),
+        "a green log has nothing to look at: {stdout}"
+    );
+
+    let red = project(&[("tests/test_fail.py", FAILING)]);
+    let out = bktec(&red, Venv::Collector)
+        .args(["run", "--test-engine-retry-count", "1"])
+        .output();
+    out.assert_exit(1);
+    let stdout = out.stdout();
+    // Each failed attempt's section is reopened, right after its output.
+    let attempt = stdout
+        .find("--- Buildkite Test Engine Client: Running tests")
+        .unwrap();
+    let reopened = stdout.find("\n^^^ +++\n").unwrap();
+    let retry = stdout
+        .find("--- Buildkite Test Engine Client: ♻️ Attempt 1 of 1")
+        .unwrap();
+    assert!(attempt < reopened && reopened < retry, "{stdout}");
+    assert_eq!(stdout.matches("\n^^^ +++\n").count(), 2, "{stdout}");
+    assert!(
+        stdout.contains("+++ ========== Buildkite Test Engine Report"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn colour_follows_no_color_clicolor_force_term_and_buildkite() {
+    // A misspelt variable gives a warning, the coloured line under test;
+    // stderr is a pipe here, never a terminal.
+    let dir = project(&[("tests/test_pass.py", crate::support::pytest::PASSING)]);
+    let cases: &[(&[(&str, &str)], bool)] = &[
+        (&[], false),
+        (&[("BUILDKITE", "true")], true),
+        (&[("BUILDKITE", "true"), ("NO_COLOR", "1")], false),
+        (&[("BUILDKITE", "true"), ("TERM", "dumb")], false),
+        (&[("CLICOLOR_FORCE", "1")], true),
+        (&[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")], true),
+        (&[("CLICOLOR_FORCE", "0")], false),
+    ];
+    for (vars, coloured) in cases {
+        let mut cmd = bktec(&dir, Venv::Collector)
+            .env("BUILDKITE_TEST_ENGINE_RETRY_COUNTS", "1")
+            .arg("list");
+        for (k, v) in *vars {
+            cmd = cmd.env(k, *v);
+        }
+        let out = cmd.output();
+        out.assert_success()
+            .assert_stderr_contains("BUILDKITE_TEST_ENGINE_RETRY_COUNTS");
+        assert_eq!(
+            out.stderr().contains("\x1b["),
+            *coloured,
+            "{vars:?}: {:?}",
+            out.stderr()
+        );
+    }
+}
