@@ -105,7 +105,14 @@ pub(crate) fn render_report(
         out.push_str(&statistics_table(&stats));
     }
     let name = |t: &TestResult| {
-        if node_ids { t.path.clone() } else { label(t) }
+        if !node_ids {
+            label(t)
+        } else if t.path.starts_with('-') {
+            // Pasted after `pytest`, it must not read as an option (D24).
+            format!("./{}", t.path)
+        } else {
+            t.path.clone()
+        }
     };
     let limit = if list_all { usize::MAX } else { LISTED };
     list(
@@ -401,6 +408,17 @@ mod tests {
         )
         .unwrap();
         insta::assert_snapshot!(report);
+    }
+
+    #[test]
+    fn a_node_id_that_reads_as_an_option_is_listed_as_a_path() {
+        let mut record = RunResult::new([]);
+        record.record(vec![t("--deselect=x.py", "test_a", Outcome::Failed)]);
+        let report = render_report(&record, &[], &failed(), context(true, None)).unwrap();
+        assert!(
+            report.contains("+++ Failed Tests:\n- ./--deselect=x.py::test_a\n"),
+            "{report}"
+        );
     }
 
     #[test]
