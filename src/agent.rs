@@ -1,5 +1,6 @@
-//! The three calls bktec makes to `buildkite-agent`: an OIDC token (3.2),
-//! an early failure for the job (13.2), and a pipeline upload (11.4).
+//! The calls bktec makes to `buildkite-agent`: an OIDC token (3.2), an early
+//! failure for the job (13.2), a pipeline upload (11.4), and an annotation of
+//! the build (issue 13, item 3).
 
 use std::io;
 use std::process::{Command, ExitStatus, Stdio};
@@ -115,4 +116,80 @@ pub(crate) fn pipeline_upload(
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .status()
+}
+
+/// How long `buildkite-agent annotate` may take.
+const ANNOTATE_BUDGET: Duration = Duration::from_secs(10);
+
+/// Why the build could not be annotated.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AnnotateError {
+    /// The agent could not be started, or its input not written.
+    #[error("failed to run `{agent}`")]
+    Start {
+        /// The agent command.
+        agent: String,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The agent exited with a failure.
+    #[error("`{agent} annotate` exited with {status}")]
+    Status {
+        /// The agent command.
+        agent: String,
+        /// How it exited.
+        status: ExitStatus,
+    },
+    /// It took longer than its budget.
+    #[error("`{agent} annotate` timed out after {}s", ANNOTATE_BUDGET.as_secs())]
+    TimedOut {
+        /// The agent command.
+        agent: String,
+    },
+}
+
+/// `<agent> annotate --context <context> --style <style> --append`, with the
+/// Markdown `body` on its standard input, within 10 seconds.
+pub(crate) async fn annotate(
+    agent: &str,
+    context: &str,
+    style: &str,
+    body: &str,
+) -> Result<(), AnnotateError> {
+    use tokio::io::AsyncWriteExt;
+    let start = |source| AnnotateError::Start {
+        agent: agent.to_string(),
+        source,
+    };
+    let run = async {
+        let mut child = tokio::process::Command::new(agent)
+            .args([
+                "annotate",
+                "--context",
+                context,
+                "--style",
+                style,
+                "--append",
+            ])
+            .stdin(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(start)?;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        stdin.write_all(body.as_bytes()).await.map_err(start)?;
+        drop(stdin);
+        child.wait().await.map_err(start)
+    };
+    match tokio::time::timeout(ANNOTATE_BUDGET, run).await {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err(AnnotateError::Status {
+            agent: agent.to_string(),
+            status,
+        }),
+        Ok(Err(err)) => Err(err),
+        Err(_) => Err(AnnotateError::TimedOut {
+            agent: agent.to_string(),
+        }),
+    }
 }

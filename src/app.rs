@@ -4,6 +4,7 @@
 mod connect;
 mod durations_cmd;
 mod error;
+mod init_cmd;
 mod local;
 #[cfg(test)]
 mod pipeline_tests;
@@ -33,7 +34,37 @@ use error::BktecError;
 /// Runs the parsed command line and returns the exit status.
 pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecError> {
     if let Some(word) = cli.stray {
-        return Err(BktecError::InvalidCommand(word));
+        let suggestion = crate::cli::suggest_command(&word);
+        return Err(BktecError::InvalidCommand { word, suggestion });
+    }
+    // Commands that load no configuration, and so warn about nothing.
+    match &cli.command {
+        Some(Command::Schema) => {
+            shell.out(&crate::config::schema::schema_json());
+            return Ok(exit_code::SUCCESS);
+        }
+        Some(Command::Completions(cmd)) => {
+            shell.out(&crate::cli::completions(cmd.shell));
+            return Ok(exit_code::SUCCESS);
+        }
+        Some(Command::Init(cmd)) => {
+            let cwd = std::env::current_dir().map_err(BktecError::CurrentDir)?;
+            let path = cli
+                .config
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("bktec.toml"));
+            init_cmd::init(&cwd, &cwd.join(path), cmd.test_runner.as_deref(), shell)
+                .map_err(BktecError::Init)?;
+            return Ok(exit_code::SUCCESS);
+        }
+        Some(
+            Command::Run(_)
+            | Command::Plan(_)
+            | Command::List(_)
+            | Command::Config(_)
+            | Command::Durations(_),
+        )
+        | None => {}
     }
     // D29: every command loads configuration, so each reports, once, the
     // Test Engine variables it does not know; they are ignored, not errors.
@@ -54,14 +85,23 @@ pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecErr
     };
     let context = Context { env, choice, cwd };
     match cli.command {
-        None => run_cmd::run_tests(&context, with_debug(CliOverrides::default()), false, shell),
+        None => run_cmd::run_tests(
+            &context,
+            with_debug(CliOverrides::default()),
+            RunOptions::default(),
+            shell,
+        ),
         Some(Command::Run(RunCmd {
             settings,
             store_durations,
+            dry_run,
         })) => run_cmd::run_tests(
             &context,
             with_debug(settings.overrides),
-            store_durations,
+            RunOptions {
+                store_durations,
+                dry_run,
+            },
             shell,
         ),
         Some(Command::Plan(cmd)) => {
@@ -82,7 +122,19 @@ pub fn run(cli: Cli, env: EnvSnapshot, shell: &mut Shell) -> Result<u8, BktecErr
                 context.settings(with_debug(cmd.settings.overrides), CommandKind::Durations)?;
             durations_cmd::update(&context, &settings, &cmd.result_files, cmd.prune, shell)
         }
+        Some(Command::Schema | Command::Completions(_) | Command::Init(_)) => {
+            unreachable!("answered before configuration is loaded")
+        }
     }
+}
+
+/// The flags of `bktec run` that are not settings.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RunOptions {
+    /// `--store-durations`.
+    pub(crate) store_durations: bool,
+    /// `--dry-run`: plan and print, run nothing.
+    pub(crate) dry_run: bool,
 }
 
 /// What every command needs to load configuration.

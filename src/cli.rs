@@ -9,7 +9,8 @@ use std::ffi::OsString;
 use std::marker::PhantomData;
 use std::path::PathBuf;
 
-use clap::error::ErrorKind;
+use clap::CommandFactory;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
@@ -64,6 +65,28 @@ pub enum Command {
     Config(ConfigCmd),
     /// Keep the timing history that local plans are made from current.
     Durations(DurationsCmd),
+    /// Write a commented bktec.toml for the project in the working directory.
+    Init(InitCmd),
+    /// Print the JSON Schema of bktec.toml.
+    Schema,
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    Completions(CompletionsCmd),
+}
+
+/// `bktec init`.
+#[derive(Debug, Args)]
+pub struct InitCmd {
+    /// The test runner, when bktec cannot tell it from the project's files.
+    #[arg(long, value_name = "NAME")]
+    pub test_runner: Option<String>,
+}
+
+/// `bktec completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsCmd {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `bktec run`.
@@ -75,6 +98,9 @@ pub struct RunCmd {
     /// Merge this run's measured durations into the durations file (for a single local run).
     #[arg(long, help_heading = "Timing history")]
     pub store_durations: bool,
+    /// Print this job's plan and the exact command it would run, without running it.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `bktec plan`.
@@ -382,6 +408,46 @@ pub fn parse(args: Vec<OsString>) -> Parsed {
     }
 }
 
+/// The command to suggest for a mistyped `word`: clap's own suggestion when
+/// it has one (the word is parsed by a command that has bktec's subcommands
+/// but not the hidden positional that lets bare `bktec` take a stray word,
+/// D1, so clap's "unrecognized subcommand" error carries it). clap's
+/// similarity rule misses transpositions (`rnu`), so the closest command by
+/// optimal string alignment distance, at most 2 edits and fewer than the
+/// word's length, is the second choice.
+pub fn suggest_command(word: &str) -> Option<String> {
+    let cli = Cli::command();
+    let names: Vec<String> = cli
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let probe = clap::Command::new("bktec").subcommands(cli.get_subcommands().cloned());
+    let from_clap = probe
+        .try_get_matches_from(["bktec", word])
+        .err()
+        .and_then(|err| match err.get(ContextKind::SuggestedSubcommand)? {
+            ContextValue::String(s) => Some(s.clone()),
+            ContextValue::Strings(s) => s.first().cloned(),
+            _ => None,
+        });
+    from_clap.or_else(|| {
+        names
+            .into_iter()
+            .map(|name| (strsim::osa_distance(word, &name), name))
+            .filter(|(d, _)| *d <= 2 && *d < word.chars().count())
+            .min()
+            .map(|(_, name)| name)
+    })
+}
+
+/// A shell completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> String {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "bktec", &mut script);
+    String::from_utf8(script).expect("clap_complete writes UTF-8")
+}
+
 /// Whether clap's "error" is help or version output, which exits 0.
 fn exits_zero(err: &clap::Error) -> bool {
     matches!(
@@ -419,8 +485,6 @@ pub enum UsageError {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
-
     use super::*;
 
     fn parse_ok(args: &[&str]) -> Cli {
@@ -433,6 +497,25 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_mistyped_command_gets_a_suggestion() {
+        assert_eq!(suggest_command("rnu").as_deref(), Some("run"));
+        assert_eq!(suggest_command("confgi").as_deref(), Some("config"));
+        assert_eq!(suggest_command("shcema").as_deref(), Some("schema"));
+        assert_eq!(suggest_command("frobnicate"), None);
+    }
+
+    #[test]
+    fn completions_are_generated_for_every_shell() {
+        use clap::ValueEnum;
+        for shell in clap_complete::Shell::value_variants() {
+            let script = completions(*shell);
+            for word in ["bktec", "run", "plan", "completions", "test-runner"] {
+                assert!(script.contains(word), "{shell}: no `{word}` in\n{script}");
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! All writing to stdout and stderr goes through [`Shell`] (S11).
 
 use std::error::Error;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+
+use anstyle::{AnsiColor, Style};
 
 use crate::chain::ErrorChain;
 use crate::config::{EnvSnapshot, EnvVars};
@@ -14,12 +16,13 @@ pub struct Shell {
 }
 
 impl Shell {
-    /// The process's stdout and stderr. Colour is off when `NO_COLOR` is non-empty.
+    /// The process's stdout and stderr, coloured as [`color_enabled`] says
+    /// for stderr, where the coloured lines go.
     pub fn stdio(env: &EnvSnapshot) -> Shell {
         Shell {
             out: Box::new(io::stdout()),
             err: Box::new(io::stderr()),
-            color: env.non_empty(EnvVars::NO_COLOR).is_none(),
+            color: color_enabled(env, io::stderr().is_terminal()),
         }
     }
 
@@ -60,40 +63,63 @@ impl Shell {
         let _ = self.err.flush();
     }
 
+    /// `text` in `style` when colour is on, else as it is.
+    fn styled(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+
     /// Writes a warning line to stderr (yellow, bold, with ⚠️).
     pub fn warn(&mut self, message: &str) {
-        let line = if self.color {
-            format!("\x1b[33m\x1b[1m⚠️ {message}\x1b[0m\n")
-        } else {
-            format!("⚠️ {message}\n")
-        };
-        self.err(&line);
+        let style = AnsiColor::Yellow.on_default().bold();
+        let line = self.styled(style, &format!("⚠️ {message}"));
+        self.err(&format!("{line}\n"));
     }
 
     /// Writes a further warning line to stderr (yellow).
     pub fn warn_more(&mut self, message: &str) {
-        let line = if self.color {
-            format!("\x1b[33m{message}\x1b[0m\n")
-        } else {
-            format!("{message}\n")
-        };
-        self.err(&line);
+        let line = self.styled(AnsiColor::Yellow.on_default(), message);
+        self.err(&format!("{line}\n"));
     }
 
     /// Writes a fatal message to stderr (red and bold).
     pub fn fatal(&mut self, message: &str) {
-        let line = if self.color {
-            format!("\x1b[31m\x1b[1m{message}\x1b[0m\n")
-        } else {
-            format!("{message}\n")
-        };
-        self.err(&line);
+        let line = self.styled(AnsiColor::Red.on_default().bold(), message);
+        self.err(&format!("{line}\n"));
     }
 
     /// Writes an error and its causes to stderr, as [`ErrorChain`] renders them.
     pub fn error(&mut self, error: &dyn Error) {
         self.err(&format!("{}\n", ErrorChain(error)));
     }
+}
+
+/// Whether output may be coloured, by the usual rules, first match wins
+/// (issue 13, item 4): `NO_COLOR` set and non-empty turns colour off;
+/// `CLICOLOR_FORCE` set, non-empty and not `0` turns it on; `TERM=dumb` turns
+/// it off; a Buildkite job (`BUILDKITE=true`) turns it on, because the
+/// Buildkite log renders ANSI colour although it is not a terminal; otherwise
+/// colour is on only on a terminal.
+pub fn color_enabled(env: &EnvSnapshot, is_terminal: bool) -> bool {
+    if env.non_empty(EnvVars::NO_COLOR).is_some() {
+        return false;
+    }
+    if env
+        .non_empty(EnvVars::CLICOLOR_FORCE)
+        .is_some_and(|v| v != "0")
+    {
+        return true;
+    }
+    if env.get(EnvVars::TERM) == Some("dumb") {
+        return false;
+    }
+    if env.get(EnvVars::BUILDKITE) == Some("true") {
+        return true;
+    }
+    is_terminal
 }
 
 /// Seconds since the epoch as a UTC civil date and time.
@@ -140,4 +166,41 @@ pub fn rfc3339_now() -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The environment, whether stderr is a terminal, and the colour wanted.
+    type Case = (&'static [(&'static str, &'static str)], bool, bool);
+
+    #[test]
+    fn colour_follows_the_usual_rules_in_order() {
+        let table: &[Case] = &[
+            (&[], true, true),
+            (&[], false, false),
+            (&[("NO_COLOR", "1")], true, false),
+            (&[("NO_COLOR", "")], true, true),
+            (&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")], true, false),
+            (&[("CLICOLOR_FORCE", "1")], false, true),
+            (&[("CLICOLOR_FORCE", "0")], false, false),
+            (&[("CLICOLOR_FORCE", "")], false, false),
+            (&[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")], false, true),
+            (&[("TERM", "dumb")], true, false),
+            (&[("TERM", "xterm-256color")], true, true),
+            (&[("BUILDKITE", "true")], false, true),
+            (&[("BUILDKITE", "false")], false, false),
+            (&[("BUILDKITE", "true"), ("TERM", "dumb")], false, false),
+            (&[("BUILDKITE", "true"), ("NO_COLOR", "x")], false, false),
+        ];
+        for (vars, is_terminal, want) in table {
+            let env = EnvSnapshot::from_pairs(vars.iter().copied());
+            assert_eq!(
+                color_enabled(&env, *is_terminal),
+                *want,
+                "{vars:?}, terminal: {is_terminal}"
+            );
+        }
+    }
 }

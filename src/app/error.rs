@@ -75,8 +75,15 @@ pub enum BktecError {
     NoTestsAssigned,
     /// The async runtime or the signal handlers could not be set up.
     Runtime(io::Error),
-    /// A word that is not a command (D1).
-    InvalidCommand(String),
+    /// `bktec init` wrote nothing.
+    Init(super::init_cmd::InitError),
+    /// A word that is not a command (D1), and the command clap suggests.
+    InvalidCommand {
+        /// The word.
+        word: String,
+        /// The closest command, if one is close.
+        suggestion: Option<String>,
+    },
     /// A command-line usage error found after parsing.
     Usage(UsageError),
     /// `bktec plan` could not write its output.
@@ -110,7 +117,18 @@ impl fmt::Display for BktecError {
             BktecError::Api(err) => write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err)),
             BktecError::NoTestsAssigned => f.write_str("no tests assigned to this node"),
             BktecError::Runtime(_) => f.write_str("failed to set up process and signal handling"),
-            BktecError::InvalidCommand(word) => write!(f, "invalid command: \"{word}\""),
+            BktecError::Init(err) => write!(f, "bktec init: {err}"),
+            BktecError::InvalidCommand {
+                word,
+                suggestion: None,
+            } => write!(f, "invalid command: \"{word}\""),
+            BktecError::InvalidCommand {
+                word,
+                suggestion: Some(suggestion),
+            } => write!(
+                f,
+                "invalid command: \"{word}\"\n\n  tip: a similar subcommand exists: '{suggestion}'"
+            ),
             BktecError::Usage(err) => write!(f, "{err}"),
             BktecError::PlanOutput(err) => write!(f, "{err}"),
             BktecError::ResultPath(_) => f.write_str("bktec run: unusable result path"),
@@ -134,13 +152,14 @@ impl Error for BktecError {
             BktecError::Preflight(err) => err.source(),
             BktecError::Usage(err) => err.source(),
             BktecError::PlanOutput(err) => err.source(),
+            BktecError::Init(err) => err.source(),
             // The message already holds the whole chain, on one line.
             BktecError::Api(_) => None,
             BktecError::Runtime(err)
             | BktecError::ResultPath(err)
             | BktecError::CurrentDir(err) => Some(err),
             BktecError::NoTestsAssigned
-            | BktecError::InvalidCommand(_)
+            | BktecError::InvalidCommand { .. }
             | BktecError::Split { .. } => None,
         }
     }
@@ -162,7 +181,8 @@ impl BktecError {
             | BktecError::Api(_)
             | BktecError::NoTestsAssigned
             | BktecError::Runtime(_)
-            | BktecError::InvalidCommand(_)
+            | BktecError::InvalidCommand { .. }
+            | BktecError::Init(_)
             | BktecError::Usage(_)
             | BktecError::PlanOutput(_)
             | BktecError::ResultPath(_)

@@ -1,18 +1,20 @@
 //! What a run sends back: each attempt's result file (13.1), the run's
-//! metadata (4.3 D), and an early failure to the agent (13.2). Failures of
-//! these only warn; they never change the exit status.
+//! metadata (4.3 D), an early failure to the agent (13.2), and an annotation
+//! of the build (issue 13, item 3). Failures of these only warn; they never
+//! change the exit status.
 
 use super::Context;
 use super::request::env_payload;
-use crate::agent::promise_failure;
+use crate::agent::{annotate, promise_failure};
 use crate::api::{ApiClient, ApiError, MetadataRequest, TimelineEvent};
 use crate::chain::ErrorChain;
 use crate::config::elements::Secret;
 use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
 use crate::execute::{AttemptEvent, RunOutcome, Verdict};
-use crate::report::{Reporter, RunEvent};
+use crate::report::{Reporter, RunEvent, annotation_context, annotation_markdown};
 use crate::runner::Runner;
+use crate::runner::RunnerKind;
 use crate::shell::Shell;
 use crate::upload::Uploader;
 
@@ -164,4 +166,37 @@ pub(super) async fn declare_failure(
     reporter.report(shell, RunEvent::DeclaringFailure { failed: declared });
     let result = promise_failure(&settings.agent_command, &reason).await;
     reporter.report(shell, RunEvent::FailureDeclared(result));
+}
+
+/// Annotates the build with this job's hard failures, appended to the
+/// step's one context, when running in a Buildkite job (`BUILDKITE=true`),
+/// annotations are on, and hard failures remain.
+pub(super) async fn annotate_failures(
+    context: &Context,
+    settings: &RunSettings,
+    outcome: &RunOutcome,
+    reporter: &mut Reporter,
+    shell: &mut Shell,
+) {
+    if !settings.annotate || context.env.get(EnvVars::BUILDKITE) != Some("true") {
+        return;
+    }
+    let Some(body) = annotation_markdown(
+        &outcome.record,
+        settings.runner.display_name(),
+        settings.runner == RunnerKind::Pytest,
+        settings.node_index,
+        settings.parallelism,
+    ) else {
+        return;
+    };
+    let annotation = annotation_context(&settings.job.step_id);
+    let result = annotate(&settings.agent_command, &annotation, "error", &body).await;
+    reporter.report(
+        shell,
+        RunEvent::Annotated {
+            context: &annotation,
+            result,
+        },
+    );
 }

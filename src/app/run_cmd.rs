@@ -11,7 +11,7 @@ use super::connect::{api_client, build_runner, tokens};
 use super::durations_cmd::store;
 use super::error::BktecError;
 use super::local::plan_locally;
-use super::report_back::{Server, declare_failure, post_metadata, uploader};
+use super::report_back::{Server, annotate_failures, declare_failure, post_metadata, uploader};
 use super::request::build_request;
 use crate::api::{ApiClient, ApiError, PlanLookup, PlanSource, acquire_plan};
 use crate::cli::UsageError;
@@ -26,8 +26,9 @@ use crate::plan::{
     TestCase, TestFormat, TestPlan, file_of, plain, read_plan_file, split_summary, trim,
 };
 use crate::process::Signals;
-use crate::report::{PlanOrigin, Reporter, RunEvent};
-use crate::runner::{self, CollectedExample, Runner, TargetOrigin};
+use crate::report::{PlanOrigin, Reporter, RunEvent, merged_junit};
+use crate::results::RunResult;
+use crate::runner::{self, CollectedExample, Runner, RunnerKind, TargetOrigin};
 use crate::shell::Shell;
 
 /// This job's plan, and what came with it.
@@ -54,9 +55,13 @@ enum Stop {
 pub(super) fn run_tests(
     context: &Context,
     overrides: crate::config::CliOverrides,
-    store_durations: bool,
+    options: super::RunOptions,
     shell: &mut Shell,
 ) -> Result<u8, BktecError> {
+    let super::RunOptions {
+        store_durations,
+        dry_run,
+    } = options;
     let mut settings = context.settings(overrides, CommandKind::Run)?;
     settings.store_durations = store_durations;
     if store_durations && settings.parallelism > 1 {
@@ -118,15 +123,41 @@ pub(super) fn run_tests(
         },
     );
     let tests = assigned_tests(&plan, &origin, &settings, &mut reporter, shell)?;
+    if dry_run {
+        // The plan is made as for a run (which may ask Test Engine, or
+        // pytest to collect a file to split), but the test command is not
+        // run, and nothing is reported back.
+        let targets: Vec<String> = tests.iter().map(|t| t.runnable().to_string()).collect();
+        let argv = match targets.is_empty() {
+            true => None,
+            false => Some(runner.argv(&targets, 0).map_err(BktecError::Target)?),
+        };
+        reporter.report(
+            shell,
+            RunEvent::DryRun {
+                job: settings.node_index,
+                jobs: settings.parallelism,
+                targets: &targets,
+                argv: argv.as_deref(),
+                retries: settings.retry.count,
+            },
+        );
+        return Ok(exit_code::SUCCESS);
+    }
     if tests.is_empty() {
         if settings.fail_on_no_tests {
             return Err(BktecError::NoTestsAssigned);
         }
         reporter.report(shell, RunEvent::NoTests);
+        let written = write_junit_out(&settings, &RunResult::default(), &mut reporter, shell);
         if let Err(err) = runtime.block_on(post_metadata(server.as_mut(), &settings, None)) {
             reporter.report(shell, RunEvent::MetadataFailed(err));
         }
-        return Ok(exit_code::SUCCESS);
+        return Ok(if written {
+            exit_code::SUCCESS
+        } else {
+            exit_code::CONFIG_ERROR
+        });
     }
 
     if let Some(collected) = &collected
@@ -209,6 +240,21 @@ pub(super) fn run_tests(
         // 9.5 rule 1: no promise, report or metadata after a signal.
         return Ok(verdict.status());
     }
+    // A green run whose merged report could not be written is not green for
+    // the CI steps that read it.
+    let mut status = verdict.status();
+    if !write_junit_out(&settings, &outcome.record, &mut reporter, shell)
+        && status == exit_code::SUCCESS
+    {
+        status = exit_code::CONFIG_ERROR;
+    }
+    runtime.block_on(annotate_failures(
+        context,
+        &settings,
+        &outcome,
+        &mut reporter,
+        shell,
+    ));
     if let Some(predicted) = predicted.and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
     {
         reporter.report(shell, RunEvent::Timing { predicted, actual });
@@ -229,7 +275,42 @@ pub(super) fn run_tests(
         Err(signal) => return Ok(signal_status(signal)),
     }
     reporter.report(shell, RunEvent::Exiting(&verdict));
-    Ok(verdict.status())
+    Ok(status)
+}
+
+/// Writes the JUnit report merged over all attempts where `--junit-out`
+/// says, if it says (issue 13, item 2); whether it was written.
+fn write_junit_out(
+    settings: &RunSettings,
+    record: &RunResult,
+    reporter: &mut Reporter,
+    shell: &mut Shell,
+) -> bool {
+    let Some(out) = &settings.junit_out else {
+        return true;
+    };
+    let xml = merged_junit(
+        record,
+        settings.runner.as_str(),
+        settings.runner == RunnerKind::Pytest,
+    );
+    let written = out
+        .value
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&out.value, xml));
+    let ok = written.is_ok();
+    reporter.report(
+        shell,
+        RunEvent::JUnitWritten {
+            path: &out.value,
+            origin: &out.origin,
+            tests: record.results().count(),
+            result: written,
+        },
+    );
+    ok
 }
 
 /// The plan stage: a plan file, the local split (D6, D20), or Test Engine's

@@ -86,6 +86,10 @@ impl EnvVars {
         "BUILDKITE_TEST_ENGINE_PARALLELISM";
     pub(crate) const BUILDKITE_TEST_ENGINE_PLAN_FILE: &'static str =
         "BUILDKITE_TEST_ENGINE_PLAN_FILE";
+    pub(crate) const BUILDKITE_TEST_ENGINE_JUNIT_OUT: &'static str =
+        "BUILDKITE_TEST_ENGINE_JUNIT_OUT";
+    pub(crate) const BUILDKITE_TEST_ENGINE_ANNOTATE: &'static str =
+        "BUILDKITE_TEST_ENGINE_ANNOTATE";
     pub(crate) const BUILDKITE_TEST_ENGINE_DURATIONS_FILE: &'static str =
         "BUILDKITE_TEST_ENGINE_DURATIONS_FILE";
     pub(crate) const BUILDKITE_TEST_ENGINE_DISCOVERY: &'static str =
@@ -109,7 +113,12 @@ impl EnvVars {
     pub(crate) const BUILDKITE_BUILD_NUMBER: &'static str = "BUILDKITE_BUILD_NUMBER";
     pub(crate) const BUILDKITE_BUILD_URL: &'static str = "BUILDKITE_BUILD_URL";
     pub(crate) const BUILDKITE_MESSAGE: &'static str = "BUILDKITE_MESSAGE";
+    /// `true` in a Buildkite job: annotations are made, and the log renders
+    /// ANSI colour although it is not a terminal (issue 13).
+    pub(crate) const BUILDKITE: &'static str = "BUILDKITE";
     pub(crate) const NO_COLOR: &'static str = "NO_COLOR";
+    pub(crate) const CLICOLOR_FORCE: &'static str = "CLICOLOR_FORCE";
+    pub(crate) const TERM: &'static str = "TERM";
     pub(crate) const HOME: &'static str = "HOME";
     /// Kept behind the witness plugin's directory in the test command's
     /// environment (D23).

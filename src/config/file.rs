@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use figment::value::{Dict, Value};
 use toml_edit::{Document, Item, TableLike};
 
+use crate::config::elements::{Flag, Int};
 use crate::config::error::{ConfigError, Problem};
 use crate::config::registry::{Placement, SETTINGS};
+use crate::config::setting::SettingKind;
 
 /// A parsed configuration file.
 #[derive(Debug)]
@@ -24,6 +26,10 @@ pub(crate) struct ConfigFile {
     pub dict: Dict,
     /// The 1-based line of each dotted key path.
     lines: BTreeMap<String, usize>,
+    /// Settings whose value has another TOML type than the schema declares,
+    /// with why; [`LoadedConfig`](crate::config::LoadedConfig) reports them
+    /// as invalid values.
+    pub mistyped: BTreeMap<String, String>,
     /// Keys that are unknown or not allowed in a file. They are reported with
     /// every other configuration problem, not on their own (issue #9).
     pub problems: Vec<Problem>,
@@ -81,6 +87,7 @@ impl ConfigFile {
             dir,
             dict: Dict::new(),
             lines: BTreeMap::new(),
+            mistyped: BTreeMap::new(),
             problems: Vec::new(),
         };
         let mut problems = Vec::new();
@@ -136,6 +143,11 @@ impl ConfigFile {
             match classify(&key) {
                 KeyClass::Setting => {
                     self.lines.insert(key.clone(), line);
+                    // A mistyped value stays in the layer, so that its origin
+                    // is this file, but is refused as invalid (issue 13).
+                    if let Some(message) = mistyped(&key, item, content) {
+                        self.mistyped.insert(key.clone(), message);
+                    }
                     dict.insert(name.to_string(), item_value(item));
                 }
                 KeyClass::Section => match item.as_table_like() {
@@ -197,6 +209,77 @@ fn classify(key: &str) -> KeyClass {
         return KeyClass::Section;
     }
     KeyClass::Unknown
+}
+
+/// The TOML type a setting of `kind` must have in a file, as the schema
+/// declares it. Environment variables and flags are text and parse by the
+/// type's own rules; a file has types, so `count = "2"` is a mistake the
+/// schema rejects, and bktec rejects it too (issue 13, item 6).
+fn toml_type_of(kind: SettingKind) -> &'static str {
+    match kind {
+        SettingKind::Text | SettingKind::Path | SettingKind::Duration => "string",
+        SettingKind::Bool => "boolean",
+        SettingKind::Int => "integer",
+        SettingKind::KeyValues => "array",
+    }
+}
+
+/// The name of an item's TOML type, as the TOML specification names it.
+fn toml_type_name(item: &Item) -> &'static str {
+    match item {
+        Item::None => "nothing",
+        Item::Table(_) | Item::Value(toml_edit::Value::InlineTable(_)) => "table",
+        Item::ArrayOfTables(_) => "array of tables",
+        Item::Value(toml_edit::Value::String(_)) => "string",
+        Item::Value(toml_edit::Value::Integer(_)) => "integer",
+        Item::Value(toml_edit::Value::Float(_)) => "float",
+        Item::Value(toml_edit::Value::Boolean(_)) => "boolean",
+        Item::Value(toml_edit::Value::Datetime(_)) => "datetime",
+        Item::Value(toml_edit::Value::Array(_)) => "array",
+    }
+}
+
+/// Why `item` does not have the TOML type of the setting at `key`, if it
+/// does not: the message names both types and the value as written (the key
+/// and the line come with the setting's origin).
+fn mistyped(key: &str, item: &Item, content: &str) -> Option<String> {
+    let setting = SETTINGS.iter().find(|s| s.key == key)?;
+    let wanted = toml_type_of(setting.kind);
+    let found = toml_type_name(item);
+    let source = |v: &toml_edit::Value| {
+        v.span()
+            .and_then(|span| content.get(span))
+            .map(|text| text.trim().to_string())
+    };
+    let written = item.as_value().and_then(source);
+    if found == wanted {
+        let bad_entry = item.as_array().and_then(|a| a.iter().find(|v| !v.is_str()));
+        return bad_entry.map(|v| {
+            let entry = source(v).unwrap_or_default();
+            format!("an array holding `{entry}` where bktec.toml needs an array of strings")
+        });
+    }
+    let a = |t: &str| if t.starts_with(['a', 'i']) { "an" } else { "a" };
+    let mut message = format!("{} {found}", a(found));
+    if let Some(written) = &written {
+        message.push_str(&format!(" (`{written}`)"));
+    }
+    message.push_str(&format!(" where bktec.toml needs {} {wanted}", a(wanted)));
+    if let Some(written) = written
+        && let (Some(text), "string") = (item.as_str(), found)
+    {
+        let leaf = key.rsplit('.').next().unwrap_or(key);
+        let unquoted = match setting.kind {
+            SettingKind::Int => text.parse::<Int>().ok().map(|i| i.to_string()),
+            SettingKind::Bool => text.parse::<Flag>().ok().map(|f| f.to_string()),
+            SettingKind::KeyValues => Some(format!("[{written}]")),
+            SettingKind::Text | SettingKind::Path | SettingKind::Duration => None,
+        };
+        if let Some(unquoted) = unquoted {
+            message.push_str(&format!("; write `{leaf} = {unquoted}`"));
+        }
+    }
+    Some(message)
 }
 
 /// The closest file key to an unknown `key`, by the whole path or by its last part.
@@ -322,6 +405,71 @@ mod tests {
         // D2: job context is not a file setting.
         let p = problems("[buildkite]\nparallelism = 3\n");
         assert!(p[0].contains("job context"), "{p:?}");
+    }
+
+    fn mistyped(content: &str) -> Vec<(String, String)> {
+        let file = parse(content).expect("no syntax error");
+        assert!(file.problems.is_empty(), "{:?}", file.problems);
+        file.mistyped.into_iter().collect()
+    }
+
+    #[test]
+    fn values_must_have_the_schemas_toml_type() {
+        // Issue 13 item 6: the file is typed as the schema says; only
+        // environment variables and flags are text.
+        let cases = [
+            (
+                "[retry]\ncount = \"2\"\n",
+                "retry.count",
+                "a string (`\"2\"`) where bktec.toml needs an integer; write `count = 2`",
+            ),
+            (
+                "[runner]\nfail-on-no-tests = \"true\"\n",
+                "runner.fail-on-no-tests",
+                "a string (`\"true\"`) where bktec.toml needs a boolean; write `fail-on-no-tests = true`",
+            ),
+            (
+                "[retry]\ncount = \"two\"\n",
+                "retry.count",
+                "a string (`\"two\"`) where bktec.toml needs an integer",
+            ),
+            (
+                "[test-engine]\nsuite-slug = 5\n",
+                "test-engine.suite-slug",
+                "an integer (`5`) where bktec.toml needs a string",
+            ),
+            (
+                "[test-engine]\noidc-lifetime = 60\n",
+                "test-engine.oidc-lifetime",
+                "an integer (`60`) where bktec.toml needs a string",
+            ),
+            (
+                "[test-engine]\nupload-tags = \"a=b\"\n",
+                "test-engine.upload-tags",
+                "a string (`\"a=b\"`) where bktec.toml needs an array; write `upload-tags = [\"a=b\"]`",
+            ),
+            (
+                "[test-engine]\nupload-tags = [\"a=b\", 1]\n",
+                "test-engine.upload-tags",
+                "an array holding `1` where bktec.toml needs an array of strings",
+            ),
+            (
+                "[retry]\ncount = 2.0\n",
+                "retry.count",
+                "a float (`2.0`) where bktec.toml needs an integer",
+            ),
+        ];
+        for (content, key, message) in cases {
+            assert_eq!(
+                mistyped(content),
+                [(key.to_string(), message.to_string())],
+                "{content}"
+            );
+        }
+        assert_eq!(
+            mistyped("[retry]\ncount = 2\n[runner]\nfail-on-no-tests = true\n"),
+            []
+        );
     }
 
     #[test]

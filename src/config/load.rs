@@ -112,12 +112,27 @@ impl LoadedConfig {
 
     /// The value of `key`, if a layer set it and it parsed.
     pub fn get<T: SettingType>(&self, key: Key<T>) -> Option<&T> {
+        if self.refused_by_file(key.setting).is_some() {
+            return None;
+        }
         key.get(&self.options)
     }
 
     /// The state of `setting`, whatever its type.
     pub fn shown(&self, setting: &Setting) -> Shown {
+        if let Some(message) = self.refused_by_file(setting) {
+            return Shown::Invalid(message.to_string());
+        }
         (setting.read)(&self.options)
+    }
+
+    /// Why the file's value of `setting` is refused, when the value in force
+    /// is the file's and has another TOML type than the schema declares
+    /// (`count = "2"`; issue 13). A higher layer's value overrides it.
+    fn refused_by_file(&self, setting: &Setting) -> Option<&str> {
+        let file = self.file.as_ref()?;
+        let message = file.mistyped.get(setting.key)?;
+        matches!(self.origin(setting), Origin::File { .. }).then_some(message.as_str())
     }
 
     /// Whether `setting` was given a value that does not parse. Such a value
@@ -420,7 +435,7 @@ mod tests {
         )
         .unwrap();
         let text = problems(&loaded);
-        assert!(text.contains("BUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: `two` is not a decimal integer (from `retry.count` at bktec.toml:2)"), "{text}");
+        assert!(text.contains("BUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: a string (`\"two\"`) where bktec.toml needs an integer (from `retry.count` at bktec.toml:2)"), "{text}");
         assert!(text.contains("BUILDKITE_PARALLEL_JOB_COUNT is invalid: `0x10` is not a decimal integer (from env BUILDKITE_PARALLEL_JOB_COUNT)"), "{text}");
         assert!(text.contains("BUILDKITE_TEST_ENGINE_OIDC is invalid: `maybe` is not a boolean (use true or false) (from --oidc)"), "{text}");
     }
@@ -457,6 +472,18 @@ mod tests {
             }
             assert!(!node.is_null(), "BktecOptions has no field for `{}`", s.key);
         }
+    }
+
+    #[test]
+    fn a_mistyped_file_value_is_invalid_unless_a_higher_layer_overrides_it() {
+        // Issue 13 item 6: `count = "2"` is refused as the schema refuses it.
+        let loaded = load_with(Some("[retry]\ncount = \"2\"\n"), &[], &[]).unwrap();
+        assert!(loaded.is_broken(&RETRY.count));
+        assert_eq!(loaded.get(RETRY.count), None);
+        let env = [("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "3")];
+        let loaded = load_with(Some("[retry]\ncount = \"2\"\n"), &env, &[]).unwrap();
+        assert_eq!(loaded.problems(), []);
+        assert_eq!(loaded.get(RETRY.count), Some(&Int(3)));
     }
 
     #[test]

@@ -565,6 +565,30 @@ registry! {
             hidden: false,
             range: Range::NotNumeric,
         }
+        /// Write one JUnit XML report merged over all attempts here: each test once with its final outcome, failed attempts of a test that passed as `flakyFailure`, of one that failed as `rerunFailure` (Maven Surefire's convention). Read this, not the test command's per-attempt file, in JUnit upload and annotation steps. A relative path in bktec.toml is relative to the file's directory.
+        junit_out: ConfigPath {
+            key: "runner.junit-out",
+            env: &[EnvVars::BUILDKITE_TEST_ENGINE_JUNIT_OUT],
+            flag: Some("junit-out"),
+            default: None,
+            placement: Placement::Everywhere,
+            scope: Scope::RunOnly,
+            group: Group::Runner,
+            hidden: false,
+            range: Range::NotNumeric,
+        }
+        /// In a Buildkite job (BUILDKITE=true), annotate the build through `buildkite-agent annotate` when failures remain after retries. A failing agent only warns.
+        annotate: Flag {
+            key: "runner.annotate",
+            env: &[EnvVars::BUILDKITE_TEST_ENGINE_ANNOTATE],
+            flag: Some("annotate"),
+            default: Some("true"),
+            placement: Placement::Everywhere,
+            scope: Scope::RunOnly,
+            group: Group::Runner,
+            hidden: false,
+            range: Range::NotNumeric,
+        }
         /// How long the test command gets to stop after bktec forwards SIGINT or SIGTERM, before it is killed.
         cancel_grace_period: GoDuration {
             key: "runner.cancel-grace-period",

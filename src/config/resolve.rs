@@ -134,6 +134,10 @@ pub struct RunSettings {
     pub collector_installed: Option<bool>,
     /// The result path; `None` means the runner's default.
     pub result_path: Option<Sourced<PathBuf>>,
+    /// Where the JUnit report merged over all attempts is written, if anywhere.
+    pub junit_out: Option<Sourced<PathBuf>>,
+    /// Whether a Buildkite build is annotated when failures remain.
+    pub annotate: bool,
     /// The include pattern, configured or the runner's; `None` for runners
     /// that do not walk files.
     pub include_pattern: Option<Sourced<Pattern>>,
@@ -510,6 +514,8 @@ pub(crate) fn resolve_with(
         test_command,
         collector_installed: probe.answered(),
         result_path,
+        junit_out: r.path(RUNNER.junit_out),
+        annotate: r.value(RUNNER.annotate).0,
         include_pattern,
         exclude_pattern,
         files_list: r.path(FILES.list),
@@ -616,6 +622,10 @@ fn check_ranges(r: &mut Reader<'_>, command: CommandKind) {
             && s.key == BUILDKITE.parallelism.key
             && r.loaded.get(BUILDKITE.parallelism) == Some(&Int(0))
         {
+            continue;
+        }
+        if r.loaded.is_broken(s) {
+            // Reported once, as itself (a mistyped file value parses as text).
             continue;
         }
         if let Some(message) = s.out_of_range(r.loaded.options()) {

@@ -110,6 +110,17 @@ impl AttemptRunner for ProcessAttempts<'_> {
         };
         let handling = self.runner.exit_handling(code);
         let collected_nothing = handling == ExitHandling::NoTests;
+        if let (Some(file), Some(_), false) = (self.runner.result_file(), code, collected_nothing)
+            && !file.path.exists()
+            && outcome.cancelled_by.is_none()
+        {
+            events(AttemptEvent::NoResultFile {
+                path: file.path.clone(),
+                format: file.format,
+                template_names_it: self.runner.names_result_path(retry.attempt),
+                usage_error: self.runner.is_usage_error(code),
+            });
+        }
         let (read, run_error) = match handling {
             ExitHandling::Parse | ExitHandling::NoTests => (true, None),
             ExitHandling::ParseThenError(message) => (true, Some(message)),

@@ -41,6 +41,8 @@ pub(super) fn apply_witness(tests: &mut Vec<TestResult>, witness: &Witness) {
                 identifier: String::new(),
                 outcome: Outcome::Failed,
                 duration: None,
+                failure: None,
+                output: None,
             })
         })
         .collect();
@@ -102,6 +104,8 @@ mod tests {
             identifier: String::new(),
             outcome,
             duration: None,
+            failure: None,
+            output: None,
         }
     }
 

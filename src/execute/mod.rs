@@ -9,7 +9,5 @@ mod retry_loop;
 mod verdict;
 
 pub(crate) use attempt::{ProcessAttempts, check_result_path};
-#[cfg(test)]
-pub(crate) use retry_loop::AttemptExit;
-pub(crate) use retry_loop::{AttemptEvent, RetryData, RunOutcome, execute};
+pub(crate) use retry_loop::{AttemptEvent, AttemptExit, RetryData, RunOutcome, execute};
 pub(crate) use verdict::{Unproven, Verdict, verdict};

@@ -116,6 +116,20 @@ pub(crate) enum AttemptEvent {
         /// Why.
         error: String,
     },
+    /// The command ended without writing its result file, which the report
+    /// explains with a hint (issue 13, item 5).
+    NoResultFile {
+        /// Where the results were expected.
+        path: std::path::PathBuf,
+        /// The format bktec reads.
+        format: crate::results::ResultFormat,
+        /// Whether the attempt's command template holds `{{resultPath}}`.
+        template_names_it: bool,
+        /// Whether the runner reported a usage error (pytest's status 4,
+        /// which an option it does not know, such as `--json` without
+        /// buildkite-test-collector, causes).
+        usage_error: bool,
+    },
     /// The result file of an attempt could not be used.
     ResultsUnreadable {
         /// Why.

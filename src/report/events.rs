@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::agent::PromiseError;
+use crate::agent::{AnnotateError, PromiseError};
 use crate::api::{ApiError, FallbackReason};
 use crate::execute::{AttemptEvent, RunOutcome, Verdict};
 use crate::plan::TestCase;
@@ -66,6 +66,19 @@ pub(crate) enum RunEvent<'a> {
         /// How many jobs.
         jobs: u32,
     },
+    /// `run --dry-run`: what this job would run, instead of running it.
+    DryRun {
+        /// This job's index.
+        job: u32,
+        /// How many jobs.
+        jobs: u32,
+        /// The job's targets, as the command gets them.
+        targets: &'a [String],
+        /// The first attempt's command; `None` when there is nothing to run.
+        argv: Option<&'a [String]>,
+        /// How many times failed tests would be retried.
+        retries: u32,
+    },
     /// The plan has no task for this job (D17).
     NoTaskForJob(u32),
     /// This job has no tests to run.
@@ -82,6 +95,13 @@ pub(crate) enum RunEvent<'a> {
     },
     /// How telling the agent went.
     FailureDeclared(Result<(), PromiseError>),
+    /// The build was annotated with this job's failures, or not.
+    Annotated {
+        /// The annotation context.
+        context: &'a str,
+        /// How the agent call went.
+        result: Result<(), AnnotateError>,
+    },
     /// The run's metadata could not be sent to Test Engine.
     MetadataFailed(ApiError),
     /// The run ended.
@@ -92,6 +112,17 @@ pub(crate) enum RunEvent<'a> {
         verdict: &'a Verdict,
         /// Tests Test Engine skipped.
         skipped_by_test_engine: &'a [TestCase],
+    },
+    /// The merged JUnit report (`--junit-out`) was written, or not.
+    JUnitWritten {
+        /// Where.
+        path: &'a std::path::Path,
+        /// Where the path came from.
+        origin: &'a crate::config::Origin,
+        /// How many tests it holds.
+        tests: usize,
+        /// Whether writing worked.
+        result: std::io::Result<()>,
     },
     /// bktec is about to exit with the verdict's status.
     Exiting(&'a Verdict),

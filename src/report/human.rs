@@ -3,17 +3,22 @@
 
 use crate::api::TimelineEvent;
 use crate::chain::ErrorChain;
-use crate::execute::{AttemptEvent, Verdict};
+use crate::execute::{AttemptEvent, AttemptExit, Verdict};
+use crate::results::ResultFormat;
 use crate::runner::RunnerKind;
 use crate::runner::template::shell_quote;
 use crate::shell::{Shell, debug_line, rfc3339_now};
 
 use super::events::{PlanOrigin, RunEvent};
-use super::{attempt_header, render_report, render_verdict};
+use super::{ReportContext, attempt_header, render_report, render_verdict};
 
 /// Turns events into output.
 pub(crate) struct Reporter {
     runner_name: &'static str,
+    /// Whether tests are named by node id in the report (pytest).
+    node_ids: bool,
+    /// The command of the latest attempt, for the report's reproduce line.
+    last_command: Option<Vec<String>>,
     debug: bool,
     /// Whether stdout carries a command's output (`plan`, D19), so every
     /// notice goes to stderr.
@@ -26,6 +31,8 @@ impl Reporter {
     pub(crate) fn new(runner: RunnerKind, debug: bool) -> Reporter {
         Reporter {
             runner_name: runner.display_name(),
+            node_ids: runner == RunnerKind::Pytest,
+            last_command: None,
             debug,
             stdout_is_output: false,
             timeline: Vec::new(),
@@ -58,7 +65,7 @@ impl Reporter {
         let name = self.runner_name;
         match event {
             RunEvent::Started => self.say(shell, &format!(
-                "+++ Buildkite Test Engine Client: bktec {}\n\n",
+                "--- Buildkite Test Engine Client: bktec {}\n\n",
                 crate::VERSION
             )),
             RunEvent::RunnerReady { kind, format } => {
@@ -103,11 +110,18 @@ impl Reporter {
                     )));
                 }
             }
+            RunEvent::DryRun {
+                job,
+                jobs,
+                targets,
+                argv,
+                retries,
+            } => self.say(shell, &dry_run(job, jobs, targets, argv, retries)),
             RunEvent::NoTaskForJob(job) => {
                 shell.warn(&format!("The plan has no task for node {job}."));
             }
             RunEvent::NoTests => {
-                self.say(shell, "+++ Buildkite Test Engine Client: No tests to run on this node\n");
+                self.say(shell, "--- Buildkite Test Engine Client: No tests to run on this node\n");
             }
             RunEvent::Attempt(event) => self.attempt(shell, event),
             RunEvent::UploadsWithoutToken => self.say(
@@ -132,6 +146,19 @@ impl Reporter {
                     ErrorChain(&err)
                 ),
             ),
+            RunEvent::Annotated {
+                context,
+                result: Ok(()),
+            } => self.say(shell, &format!(
+                "Buildkite Test Engine Client: Annotated the build with this node's failures (context `{context}`)\n"
+            )),
+            RunEvent::Annotated {
+                context: _,
+                result: Err(err),
+            } => shell.warn(&format!(
+                "Buildkite Test Engine Client: failed to annotate the build: {:#}",
+                ErrorChain(&err)
+            )),
             RunEvent::MetadataFailed(err) => {
                 self.say(
                     shell,
@@ -154,8 +181,14 @@ impl Reporter {
                     ));
                     return;
                 }
+                let context = ReportContext {
+                    runner_name: name,
+                    node_ids: self.node_ids,
+                    last_command: self.last_command.as_deref(),
+                    list_all: self.debug,
+                };
                 if let Some(text) =
-                    render_report(&outcome.record, skipped_by_test_engine, name, verdict)
+                    render_report(&outcome.record, skipped_by_test_engine, verdict, context)
                 {
                     self.say(shell, &text);
                 }
@@ -166,6 +199,26 @@ impl Reporter {
                     self.debug,
                 ));
             }
+            RunEvent::JUnitWritten {
+                path,
+                origin: _,
+                tests,
+                result: Ok(()),
+            } => self.say(shell, &format!(
+                "Buildkite Test Engine Client: Wrote the JUnit report of all attempts ({tests} {}) to `{}`\n",
+                plural(tests, "test", "tests"),
+                path.display()
+            )),
+            RunEvent::JUnitWritten {
+                path,
+                origin,
+                tests: _,
+                result: Err(err),
+            } => shell.fatal(&format!(
+                "bktec run: failed to write the JUnit report `{}` (from {}): {err}",
+                path.display(),
+                origin.describe()
+            )),
             RunEvent::Exiting(verdict) => match verdict {
                 Verdict::Failed {
                     status: _,
@@ -188,7 +241,10 @@ impl Reporter {
                 self.timeline.push(timeline_event(retry.attempt, "start"));
                 self.say(shell, &attempt_header(retry));
             }
-            AttemptEvent::Command { argv } => self.say(shell, &format!("{}\n\n", shell_quote(&argv))),
+            AttemptEvent::Command { argv } => {
+                self.say(shell, &format!("{}\n\n", shell_quote(&argv)));
+                self.last_command = Some(argv);
+            }
             AttemptEvent::ProcessesLeft { count } => self.say(shell, &format!(
                 "Buildkite Test Engine Client: Warning: the test command left {count} {} running after it exited; {} terminated\n",
                 plural(count, "process", "processes"),
@@ -201,15 +257,99 @@ impl Reporter {
             AttemptEvent::UploadFailed { error } => self.say(shell, &format!(
                 "Buildkite Test Engine Client: Failed to upload test results to Test Engine: {error}\n"
             )),
+            AttemptEvent::NoResultFile {
+                path,
+                format,
+                template_names_it,
+                usage_error,
+            } => {
+                let hint = no_result_file_hint(self.runner_name, &path, format, template_names_it, usage_error);
+                self.say(shell, &hint);
+            }
             AttemptEvent::ResultsUnreadable { message } => self.say(shell, &format!(
                 "Buildkite Test Engine Client: Failed to read test output, failed tests will not be retried: {message}\n"
             )),
-            AttemptEvent::Finished { retry, exit: _ } => {
+            AttemptEvent::Finished { retry, exit } => {
                 self.timeline.push(timeline_event(retry.attempt, "end"));
+                // The attempt's section opened collapsed (`---`); when it
+                // failed, the user must look at it: reopen it.
+                if !matches!(exit, AttemptExit::Exited(0)) {
+                    self.say(shell, REOPEN);
+                }
             }
         }
     }
 }
+
+/// Why an attempt may have written no result file, and what to change: the
+/// two commonest first-run mistakes (issue 13, item 5).
+fn no_result_file_hint(
+    runner_name: &str,
+    path: &std::path::Path,
+    format: ResultFormat,
+    template_names_it: bool,
+    usage_error: bool,
+) -> String {
+    let path = path.display();
+    let option = match format {
+        ResultFormat::CollectorJson => Some("--json={{resultPath}}"),
+        ResultFormat::JUnitXml => Some("--junit-xml={{resultPath}}"),
+        _ => None,
+    };
+    let text = if !template_names_it {
+        let add = match option {
+            Some(option) if runner_name == "pytest" => format!("add `{option}` to it"),
+            _ => format!(
+                "add the option that makes it write its {} there",
+                format.display_name()
+            ),
+        };
+        format!(
+            "{runner_name} wrote no result file at `{path}`. The test command must write {{{{resultPath}}}}, and it does not name it: {add} (the `runner.test-command` setting, BUILDKITE_TEST_ENGINE_TEST_CMD or --test-command)."
+        )
+    } else if usage_error && format == ResultFormat::CollectorJson {
+        format!(
+            "{runner_name} stopped with a usage error (status 4) before writing `{path}`. If it said \"unrecognized arguments: --json\", buildkite-test-collector is not installed where the command runs: install it (`pip install buildkite-test-collector`), or write JUnit XML with `--junit-xml={{{{resultPath}}}}` instead of `--json={{{{resultPath}}}}`."
+        )
+    } else {
+        format!(
+            "{runner_name} exited without writing its result file `{path}` (the command's {{{{resultPath}}}}); its output above says why it stopped early."
+        )
+    };
+    format!("Buildkite Test Engine Client: hint: {text}\n")
+}
+
+/// What `run --dry-run` prints: this job's plan and its exact command.
+fn dry_run(
+    job: u32,
+    jobs: u32,
+    targets: &[String],
+    argv: Option<&[String]>,
+    retries: u32,
+) -> String {
+    let mut out = format!(
+        "+++ Buildkite Test Engine Client: Dry run: node {job} of {jobs} would run {} {} (nothing is run)\n",
+        targets.len(),
+        plural(targets.len(), "target", "targets"),
+    );
+    for target in targets {
+        out.push_str(&format!("{target}\n"));
+    }
+    if let Some(argv) = argv {
+        out.push_str(&format!("\nCommand:\n{}\n", shell_quote(argv)));
+        if retries > 0 {
+            out.push_str(&format!(
+                "Failed tests would be retried up to {retries} {}.\n",
+                plural(retries as usize, "time", "times")
+            ));
+        }
+    }
+    out
+}
+
+/// Buildkite's marker that expands the previous log section, on a line of
+/// its own (the test command's output may not end with a newline).
+const REOPEN: &str = "\n^^^ +++\n";
 
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
@@ -374,6 +514,43 @@ mod tests {
             })
             .collect();
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_dry_run_and_the_hints_for_a_missing_result_file() {
+        let mut reporter = Reporter::new(RunnerKind::Pytest, false);
+        let targets = ["tests/a b.py".to_string(), "tests/c.py".to_string()];
+        let argv: Vec<String> = ["pytest", "tests/a b.py", "tests/c.py", "--json=/tmp/r.json"]
+            .map(String::from)
+            .to_vec();
+        let missing = |format, template_names_it, usage_error| {
+            RunEvent::Attempt(AttemptEvent::NoResultFile {
+                path: "/tmp/r.json".into(),
+                format,
+                template_names_it,
+                usage_error,
+            })
+        };
+        let events = vec![
+            RunEvent::DryRun {
+                job: 1,
+                jobs: 2,
+                targets: &targets,
+                argv: Some(&argv),
+                retries: 1,
+            },
+            RunEvent::DryRun {
+                job: 0,
+                jobs: 2,
+                targets: &[],
+                argv: None,
+                retries: 0,
+            },
+            missing(ResultFormat::JUnitXml, false, false),
+            missing(ResultFormat::CollectorJson, true, true),
+            missing(ResultFormat::CollectorJson, true, false),
+        ];
+        insta::assert_snapshot!(render(&mut reporter, events));
     }
 
     #[test]

@@ -1,40 +1,78 @@
 //! The end-of-run report (behaviour document 10.1, 10.2; lists sorted, D19).
 
+mod annotation;
 mod events;
 mod human;
+mod junit_out;
 mod verdict;
 
 use std::fmt::Write;
 
 use crate::execute::{RetryData, Verdict};
 use crate::plan::TestCase;
-use crate::results::{RunResult, RunStatus, Statistics, TestResult};
+use crate::results::{Outcome, RunResult, RunStatus, Statistics, TestResult};
+use crate::runner::template::shell_quote;
 
+pub(crate) use annotation::{annotation_context, annotation_markdown};
 pub(crate) use events::{PlanOrigin, RunEvent};
 pub(crate) use human::Reporter;
+pub(crate) use junit_out::merged_junit;
 pub(crate) use verdict::render_verdict;
 
-/// The header printed before each attempt (9.1).
+/// The header printed before each attempt (9.1). Its section opens
+/// collapsed (`---`), and is reopened when the attempt fails (issue 13,
+/// item 4), so a green log reads as a list of passed sections.
 pub(crate) fn attempt_header(retry: RetryData) -> String {
     if retry.attempt == 0 {
-        "+++ Buildkite Test Engine Client: Running tests\n".to_string()
+        "--- Buildkite Test Engine Client: Running tests\n".to_string()
     } else {
         format!(
-            "+++ Buildkite Test Engine Client: ♻️ Attempt {} of {} to retry failing tests\n",
+            "--- Buildkite Test Engine Client: ♻️ Attempt {} of {} to retry failing tests\n",
             retry.attempt, retry.max_retries
         )
     }
 }
 
+/// How many entries a list of the report shows without `--debug`; the rest
+/// are counted (issue 13, item 1).
+const LISTED: usize = 20;
+
+/// How many of the slowest tests the report names.
+const SLOWEST: usize = 5;
+
+/// What the report needs besides the record.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReportContext<'a> {
+    /// The runner's name in messages (`pytest`).
+    pub runner_name: &'a str,
+    /// Whether tests are named by their runnable path (pytest's node id,
+    /// the same in JSON and JUnit mode, pasteable after `pytest`) rather
+    /// than by scope and name.
+    pub node_ids: bool,
+    /// The last attempt's command, for the line that reproduces it.
+    pub last_command: Option<&'a [String]>,
+    /// Whether lists are shown whole (`--debug`).
+    pub list_all: bool,
+}
+
 /// The report, or `None` when the run's status is unknown (10.1). Its
 /// headline follows the verdict, so it never calls a run passed that exits
-/// non-zero (D23).
+/// non-zero (D23). What the user must look at (failed tests, and the line
+/// that reproduces them) comes last, in a `+++` section; everything else is
+/// in the report's own section, which is collapsed (`---`) when the run is
+/// green (issue 13, items 1 and 4).
 pub(crate) fn render_report(
     record: &RunResult,
     skipped_by_test_engine: &[TestCase],
-    runner_name: &str,
     verdict: &Verdict,
+    context: ReportContext<'_>,
 ) -> Option<String> {
+    let ReportContext {
+        runner_name,
+        node_ids,
+        last_command,
+        list_all,
+    } = context;
     let overruled = match verdict {
         Verdict::Unproven(_) => Some("🚨 The tests did not prove success."),
         Verdict::Failed { refused, .. } if !refused.is_empty() => {
@@ -56,7 +94,9 @@ pub(crate) fn render_report(
         (RunStatus::Failed, None) => "❌ Some tests failed.".to_string(),
         (RunStatus::Error(message), None) => format!("🚨 {message}"),
     };
-    let mut out = String::from("+++ ========== Buildkite Test Engine Report  ==========\n");
+    let green = matches!(verdict, Verdict::Passed { .. } | Verdict::NoTests);
+    let marker = if green { "---" } else { "+++" };
+    let mut out = format!("{marker} ========== Buildkite Test Engine Report  ==========\n");
     out.push_str(&status);
     out.push('\n');
     let stats = record.statistics();
@@ -64,30 +104,64 @@ pub(crate) fn render_report(
         out.push('\n');
         out.push_str(&statistics_table(&stats));
     }
-    let muted: Vec<String> = record
-        .muted()
-        .iter()
-        .map(|t| format!("{} ({})", label(t), t.outcome.as_str()))
-        .collect();
-    list(&mut out, "+++ Muted Tests:", muted);
+    let name = |t: &TestResult| {
+        if !node_ids {
+            label(t)
+        } else if t.path.starts_with('-') {
+            // Pasted after `pytest`, it must not read as an option (D24).
+            format!("./{}", t.path)
+        } else {
+            t.path.clone()
+        }
+    };
+    let limit = if list_all { usize::MAX } else { LISTED };
     list(
         &mut out,
-        "+++ Failed Tests:",
-        record.unresolved().iter().map(|t| label(t)).collect(),
+        "Flaky tests (failed, then passed on a retry):",
+        record.flaky().iter().map(|t| name(t)).collect(),
+        limit,
     );
     list(
         &mut out,
-        &format!("+++ Skipped by {runner_name}:"),
-        record.skipped().iter().map(|t| label(t)).collect(),
+        "Muted tests:",
+        record
+            .muted()
+            .iter()
+            .map(|t| format!("{} ({})", name(t), t.outcome.as_str()))
+            .collect(),
+        limit,
+    );
+    slowest(&mut out, record, &name);
+    list(
+        &mut out,
+        &format!("Skipped by {runner_name}:"),
+        record.skipped().iter().map(|t| name(t)).collect(),
+        limit,
     );
     list(
         &mut out,
-        "+++ Skipped by Test Engine:",
+        "Skipped by Test Engine:",
         skipped_by_test_engine
             .iter()
             .map(|t| format!("{} {}", t.scope, t.name))
             .collect(),
+        limit,
     );
+    let failed: Vec<String> = record.unresolved().iter().map(|t| name(t)).collect();
+    let any_failed = !failed.is_empty();
+    list(&mut out, "+++ Failed Tests:", failed, limit);
+    if let (Some(argv), false) = (last_command, green) {
+        let _ = write!(
+            out,
+            "\nTo reproduce {}, run:\n{}\n",
+            if any_failed {
+                "the failures"
+            } else {
+                "this node's last attempt"
+            },
+            shell_quote(argv)
+        );
+    }
     out.push_str(&"=".repeat(51));
     out.push('\n');
     Some(out)
@@ -97,14 +171,45 @@ fn label(t: &TestResult) -> String {
     format!("{} {}", t.scope, t.name)
 }
 
-fn list(out: &mut String, heading: &str, mut items: Vec<String>) {
+/// A sorted list under `heading`, cut after `limit` entries with a count of
+/// the rest; nothing when it is empty.
+fn list(out: &mut String, heading: &str, mut items: Vec<String>, limit: usize) {
     if items.is_empty() {
         return;
     }
     items.sort();
     let _ = write!(out, "\n{heading}\n");
-    for item in items {
+    for item in items.iter().take(limit) {
         let _ = writeln!(out, "- {item}");
+    }
+    if items.len() > limit {
+        let _ = writeln!(
+            out,
+            "- … and {} more (`--debug` lists them all)",
+            items.len() - limit
+        );
+    }
+}
+
+/// The slowest tests of this node with their times, slowest first (ties by
+/// name, so the report is stable, D19).
+fn slowest(out: &mut String, record: &RunResult, name: &dyn Fn(&TestResult) -> String) {
+    let mut timed: Vec<(std::time::Duration, String)> = record
+        .results()
+        .filter(|t| matches!(t.outcome, Outcome::Passed | Outcome::Failed))
+        .filter_map(|t| t.duration.map(|d| (d, name(t))))
+        .collect();
+    if timed.is_empty() {
+        return;
+    }
+    timed.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let _ = write!(
+        out,
+        "\nSlowest {} on this node:\n",
+        if timed.len() == 1 { "test" } else { "tests" }
+    );
+    for (duration, test) in timed.iter().take(SLOWEST) {
+        let _ = writeln!(out, "{:>8.2}s {test}", duration.as_secs_f64());
     }
 }
 
@@ -149,7 +254,6 @@ fn statistics_table(s: &Statistics) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::Outcome;
 
     fn t(scope: &str, name: &str, outcome: Outcome) -> TestResult {
         TestResult {
@@ -159,68 +263,162 @@ mod tests {
             identifier: String::new(),
             outcome,
             duration: None,
+            failure: None,
+            output: None,
         }
     }
 
-    #[test]
-    fn report_lists_are_sorted_and_complete() {
-        let mut record = RunResult::new([("m.py", "test_muted")]);
-        record.record(vec![
-            t("z.py", "test_fail", Outcome::Failed),
-            t("a.py", "test_fail", Outcome::Failed),
-            t("a.py", "test_ok", Outcome::Passed),
-            t("s.py", "test_skip", Outcome::Skipped),
-            t("m.py", "test_muted", Outcome::Failed),
-        ]);
+    fn failed() -> Verdict {
+        Verdict::Failed {
+            status: 1,
+            code: 1,
+            refused: Vec::new(),
+        }
+    }
+
+    fn context(node_ids: bool, last_command: Option<&[String]>) -> ReportContext<'_> {
+        ReportContext {
+            runner_name: "pytest",
+            node_ids,
+            last_command,
+            list_all: false,
+        }
+    }
+
+    /// One run's two attempts as collector JSON: the first run, then the
+    /// retry of its failures.
+    const FIRST_JSON: &str = r#"[
+      {"scope":"tests/test_cart.py::TestCart","name":"test_total","result":"failed","history":{"duration":0.5}},
+      {"scope":"tests/test_cart.py","name":"test_flaky","result":"failed","history":{"duration":0.25}},
+      {"scope":"tests/test_cart.py","name":"test_ok[a b]","result":"passed","history":{"duration":2.0}},
+      {"scope":"tests/sub/test_muted.py","name":"test_muted","result":"failed","history":{"duration":0.125}},
+      {"scope":"tests/test_skip.py","name":"test_later","result":"skipped","history":{"duration":0.0}}
+    ]"#;
+    const RETRY_JSON: &str = r#"[
+      {"scope":"tests/test_cart.py::TestCart","name":"test_total","result":"failed","history":{"duration":0.5}},
+      {"scope":"tests/test_cart.py","name":"test_flaky","result":"passed","history":{"duration":0.25}},
+      {"scope":"tests/sub/test_muted.py","name":"test_muted","result":"failed","history":{"duration":0.125}}
+    ]"#;
+    /// The same attempts as pytest's JUnit XML.
+    const FIRST_JUNIT: &str = r#"<testsuites><testsuite name="pytest">
+      <testcase classname="tests.test_cart.TestCart" name="test_total" time="0.5"><failure message="assert 3 == 4">E assert 3 == 4</failure></testcase>
+      <testcase classname="tests.test_cart" name="test_flaky" time="0.25"><failure message="boom"/></testcase>
+      <testcase classname="tests.test_cart" name="test_ok[a b]" time="2.0"/>
+      <testcase classname="tests.sub.test_muted" name="test_muted" time="0.125"><failure message="m"/></testcase>
+      <testcase classname="tests.test_skip" name="test_later" time="0"><skipped message="later"/></testcase>
+    </testsuite></testsuites>"#;
+    const RETRY_JUNIT: &str = r#"<testsuites><testsuite name="pytest">
+      <testcase classname="tests.test_cart.TestCart" name="test_total" time="0.5"><failure message="assert 3 == 4"/></testcase>
+      <testcase classname="tests.test_cart" name="test_flaky" time="0.25"/>
+      <testcase classname="tests.sub.test_muted" name="test_muted" time="0.125"><failure message="m"/></testcase>
+    </testsuite></testsuites>"#;
+
+    fn report_of(attempts: [Vec<TestResult>; 2], muted_scope: &str) -> String {
+        let mut record = RunResult::new([(muted_scope, "test_muted")]);
+        for attempt in attempts {
+            record.record(attempt);
+        }
         let skipped = vec![TestCase {
-            scope: "te.py".into(),
+            scope: "tests/te.py".into(),
             name: "test_old".into(),
             ..TestCase::default()
         }];
-        let report = render_report(
-            &record,
-            &skipped,
+        let command: Vec<String> = [
             "pytest",
-            &Verdict::Failed {
-                status: 1,
-                code: 1,
-                refused: Vec::new(),
+            "tests/test_cart.py::TestCart::test_total",
+            "tests/sub/test_muted.py::test_muted",
+            "--json=/tmp/r.json",
+        ]
+        .map(String::from)
+        .to_vec();
+        render_report(&record, &skipped, &failed(), context(true, Some(&command))).unwrap()
+    }
+
+    #[test]
+    fn the_report_names_tests_by_node_id_alike_in_json_and_junit_mode() {
+        use crate::results::{Mapping, parse_collector_json, parse_junit};
+        let path = std::path::Path::new("r");
+        let json = |text: &str| {
+            parse_collector_json(text.as_bytes(), path, Mapping::Pytest)
+                .unwrap()
+                .tests
+        };
+        let junit = |text: &str| {
+            parse_junit(text.as_bytes(), path, Mapping::Pytest)
+                .unwrap()
+                .tests
+        };
+        // Muted tests are matched by scope and name, which differ by format.
+        let from_json = report_of(
+            [json(FIRST_JSON), json(RETRY_JSON)],
+            "tests/sub/test_muted.py",
+        );
+        let from_junit = report_of(
+            [junit(FIRST_JUNIT), junit(RETRY_JUNIT)],
+            "tests.sub.test_muted",
+        );
+        assert_eq!(from_json, from_junit);
+        insta::assert_snapshot!(from_json);
+    }
+
+    #[test]
+    fn long_lists_are_cut_with_a_count() {
+        let mut record = RunResult::new([]);
+        record.record(
+            (0..25)
+                .map(|i| TestResult {
+                    duration: Some(std::time::Duration::from_millis(100 * i)),
+                    failure: None,
+                    output: None,
+                    ..t(
+                        "tests/test_many.py",
+                        &format!("test_{i:02}"),
+                        Outcome::Failed,
+                    )
+                })
+                .collect(),
+        );
+        let command: Vec<String> = vec!["pytest".into(), "tests/test_many.py".into()];
+        let report = render_report(&record, &[], &failed(), context(true, Some(&command))).unwrap();
+        insta::assert_snapshot!(report);
+        // `--debug` lists them all.
+        let all = render_report(
+            &record,
+            &[],
+            &failed(),
+            ReportContext {
+                list_all: true,
+                ..context(true, None)
             },
         )
         .unwrap();
-        let want = "\
-+++ ========== Buildkite Test Engine Report  ==========
-❌ Some tests failed.
+        assert!(all.contains("- tests/test_many.py::test_24\n") && !all.contains("more"));
+    }
 
-+---------+-----------+---+
-| Passed  | first run | 1 |
-|         | on retry  | 0 |
-+---------+-----------+---+
-| Muted   | passed    | 0 |
-|         | failed    | 1 |
-+---------+-----------+---+
-| Failed  |           | 2 |
-+---------+-----------+---+
-| Skipped |           | 1 |
-+---------+-----------+---+
-| Total   |           | 5 |
-+---------+-----------+---+
+    #[test]
+    fn a_green_run_is_collapsed_and_has_no_reproduce_line() {
+        let mut record = RunResult::new([]);
+        record.record(vec![t("a.py", "test_ok", Outcome::Passed)]);
+        let command: Vec<String> = vec!["pytest".into()];
+        let report = render_report(
+            &record,
+            &[],
+            &Verdict::Passed { muted_failures: 0 },
+            context(false, Some(&command)),
+        )
+        .unwrap();
+        insta::assert_snapshot!(report);
+    }
 
-+++ Muted Tests:
-- m.py test_muted (failed)
-
-+++ Failed Tests:
-- a.py test_fail
-- z.py test_fail
-
-+++ Skipped by pytest:
-- s.py test_skip
-
-+++ Skipped by Test Engine:
-- te.py test_old
-===================================================
-";
-        assert_eq!(report, want);
+    #[test]
+    fn a_node_id_that_reads_as_an_option_is_listed_as_a_path() {
+        let mut record = RunResult::new([]);
+        record.record(vec![t("--deselect=x.py", "test_a", Outcome::Failed)]);
+        let report = render_report(&record, &[], &failed(), context(true, None)).unwrap();
+        assert!(
+            report.contains("+++ Failed Tests:\n- ./--deselect=x.py::test_a\n"),
+            "{report}"
+        );
     }
 
     #[test]
@@ -229,8 +427,8 @@ mod tests {
             render_report(
                 &RunResult::new([]),
                 &[],
-                "pytest",
-                &Verdict::Passed { muted_failures: 0 }
+                &Verdict::Passed { muted_failures: 0 },
+                context(true, None),
             ),
             None
         );
@@ -243,7 +441,7 @@ mod tests {
                 attempt: 2,
                 max_retries: 3
             }),
-            "+++ Buildkite Test Engine Client: ♻️ Attempt 2 of 3 to retry failing tests\n"
+            "--- Buildkite Test Engine Client: ♻️ Attempt 2 of 3 to retry failing tests\n"
         );
     }
 }

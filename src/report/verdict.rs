@@ -21,7 +21,7 @@ pub(crate) fn render_verdict(
         Verdict::NoTests => {
             let _ = writeln!(
                 out,
-                "+++ Buildkite Test Engine Client: No tests to run on this node ({runner_name} collected no tests from the {} assigned to it)",
+                "--- Buildkite Test Engine Client: No tests to run on this node ({runner_name} collected no tests from the {} assigned to it)",
                 count(silent_targets.len(), "target", "targets")
             );
             return out;
@@ -237,7 +237,7 @@ mod tests {
     fn no_tests_on_this_node() {
         assert_eq!(
             render_verdict(&Verdict::NoTests, &targets(2), "pytest", false),
-            "+++ Buildkite Test Engine Client: No tests to run on this node (pytest collected no tests from the 2 targets assigned to it)\n"
+            "--- Buildkite Test Engine Client: No tests to run on this node (pytest collected no tests from the 2 targets assigned to it)\n"
         );
     }
 }

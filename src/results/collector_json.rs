@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{Failure, Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 const COLLECTION_ERROR_TAG: &str = "test.pytest_collection_error";
 
@@ -27,6 +27,19 @@ struct Entry {
     tags: Option<HashMap<String, serde_json::Value>>,
     #[serde(default)]
     history: Option<History>,
+    #[serde(default)]
+    failure_reason: Option<String>,
+    #[serde(default)]
+    failure_expanded: Option<Vec<Expanded>>,
+}
+
+/// One entry of `failure_expanded`: lines of the failure, and its backtrace.
+#[derive(Deserialize)]
+struct Expanded {
+    #[serde(default)]
+    expanded: Vec<String>,
+    #[serde(default)]
+    backtrace: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -64,12 +77,27 @@ pub fn parse_collector_json(
         if mapping == Mapping::Pytest && collection_error {
             parsed.run_error = Some(format!("pytest collection failed: {test_path}"));
         }
+        let outcome = Outcome::from_result(e.result.as_deref());
+        let failure = (outcome == Outcome::Failed).then(|| Failure {
+            message: e.failure_reason.clone().unwrap_or_default(),
+            details: e
+                .failure_expanded
+                .iter()
+                .flatten()
+                .flat_map(|x| x.expanded.iter().chain(&x.backtrace))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n"),
+            error: false,
+        });
         parsed.tests.push(TestResult {
+            failure,
+            output: None,
             scope: e.scope,
             name: e.name,
             path: test_path,
             identifier: e.id,
-            outcome: Outcome::from_result(e.result.as_deref()),
+            outcome,
             duration: e
                 .history
                 .and_then(|h| h.duration)

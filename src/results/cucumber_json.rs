@@ -99,6 +99,8 @@ pub fn parse_cucumber_json(bytes: &[u8], path: &Path) -> Result<ParsedResults, R
                 path,
                 outcome,
                 duration: Some(std::time::Duration::from_nanos(nanos)),
+                failure: None,
+                output: None,
             });
         }
     }

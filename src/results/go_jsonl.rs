@@ -134,6 +134,8 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
                     identifier: String::new(),
                     outcome,
                     duration,
+                    failure: None,
+                    output: None,
                 });
             }
         }
@@ -150,6 +152,8 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
                 identifier: String::new(),
                 outcome: Outcome::Failed,
                 duration: Some(Duration::ZERO),
+                failure: None,
+                output: None,
             });
         }
     }

@@ -86,6 +86,8 @@ pub fn parse_jest_json(
                 },
                 // Milliseconds.
                 duration: a.duration.and_then(|ms| seconds(ms / 1000.0)),
+                failure: None,
+                output: None,
             });
         }
     }

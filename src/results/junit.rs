@@ -10,13 +10,43 @@ use quick_xml::Reader;
 use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 
-use super::{Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{Failure, Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 struct Case {
     classname: String,
     name: String,
     outcome: Outcome,
     duration: Option<Duration>,
+    failure: Option<Failure>,
+    output: String,
+    /// How deep the reader is inside the `<testcase>` element (1: a child).
+    depth: usize,
+    /// Where the text of the child being read goes.
+    capture: Capture,
+}
+
+/// Where text inside a test case goes: only the text of its own
+/// `<failure>`/`<error>` and `<system-out>`/`<system-err>` children (not
+/// that of the `flakyFailure` runs of a merged report, say).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Capture {
+    Nothing,
+    Failure,
+    Output,
+}
+
+impl Case {
+    fn text(&mut self, text: &str) {
+        match self.capture {
+            Capture::Nothing => {}
+            Capture::Failure => {
+                if let Some(failure) = &mut self.failure {
+                    failure.details.push_str(text);
+                }
+            }
+            Capture::Output => self.output.push_str(text),
+        }
+    }
 }
 
 /// Parses JUnit XML streamed from `input` (read from `path`, for messages).
@@ -49,21 +79,47 @@ pub fn parse_junit(
             Event::Start(e) => (Some(e.clone()), false),
             Event::Empty(e) => (Some(e.clone()), true),
             Event::End(e) => {
-                if e.name().as_ref() == b"testcase"
-                    && let Some(case) = current.take()
-                {
-                    parsed.tests.push(to_result(case, mapping));
+                if e.name().as_ref() == b"testcase" {
+                    if let Some(case) = current.take() {
+                        parsed.tests.push(to_result(case, mapping));
+                    }
+                } else if let Some(case) = &mut current {
+                    case.depth = case.depth.saturating_sub(1);
+                    case.capture = Capture::Nothing;
                 }
                 continue;
             }
             Event::Eof => break,
-            Event::Text(_)
-            | Event::CData(_)
-            | Event::Comment(_)
-            | Event::Decl(_)
-            | Event::PI(_)
-            | Event::DocType(_)
-            | Event::GeneralRef(_) => continue,
+            Event::Text(t) => {
+                if let Some(case) = &mut current {
+                    let text = t
+                        .decode()
+                        .map_err(|e| error(format!("{e} (at byte {position})")))?;
+                    case.text(&text);
+                }
+                continue;
+            }
+            Event::CData(t) => {
+                if let Some(case) = &mut current {
+                    case.text(&String::from_utf8_lossy(t));
+                }
+                continue;
+            }
+            Event::GeneralRef(r) => {
+                if let Some(case) = &mut current {
+                    let name = r
+                        .decode()
+                        .map_err(|e| error(format!("{e} (at byte {position})")))?;
+                    let resolved = match r.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        Ok(None) | Err(_) => quick_xml::escape::resolve_predefined_entity(&name)
+                            .map_or_else(|| format!("&{name};"), str::to_string),
+                    };
+                    case.text(&resolved);
+                }
+                continue;
+            }
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => continue,
         };
         let Some(element) = element else { continue };
         let name = element.name().as_ref().to_vec();
@@ -89,6 +145,10 @@ pub fn parse_junit(
                         .parse::<f64>()
                         .ok()
                         .and_then(seconds),
+                    failure: None,
+                    output: String::new(),
+                    depth: 0,
+                    capture: Capture::Nothing,
                 };
                 if is_empty {
                     parsed.tests.push(to_result(case, mapping));
@@ -98,15 +158,54 @@ pub fn parse_junit(
             }
             b"failure" | b"error" => {
                 if let Some(case) = &mut current {
-                    case.outcome = Outcome::Failed;
+                    let child = case.depth == 0;
+                    if !is_empty {
+                        case.depth += 1;
+                    }
+                    if child {
+                        case.outcome = Outcome::Failed;
+                        if case.failure.is_none() {
+                            case.failure = Some(Failure {
+                                message: attribute(&element, b"message")
+                                    .map_err(&attribute_error)?,
+                                details: String::new(),
+                                error: name == b"error",
+                            });
+                            if !is_empty {
+                                case.capture = Capture::Failure;
+                            }
+                        }
+                    }
                 }
             }
             b"skipped" => {
-                if let Some(case) = current.as_mut().filter(|c| c.outcome != Outcome::Failed) {
-                    case.outcome = Outcome::Skipped;
+                if let Some(case) = &mut current {
+                    let child = case.depth == 0;
+                    if !is_empty {
+                        case.depth += 1;
+                    }
+                    if child && case.outcome != Outcome::Failed {
+                        case.outcome = Outcome::Skipped;
+                    }
                 }
             }
-            _ => {}
+            b"system-out" | b"system-err" => {
+                if let Some(case) = &mut current
+                    && !is_empty
+                {
+                    if case.depth == 0 {
+                        case.capture = Capture::Output;
+                    }
+                    case.depth += 1;
+                }
+            }
+            _ => {
+                if let Some(case) = &mut current
+                    && !is_empty
+                {
+                    case.depth += 1;
+                }
+            }
         }
     }
     if !seen_root {
@@ -143,6 +242,11 @@ fn attribute(element: &BytesStart<'_>, key: &[u8]) -> Result<String, AttributeEr
 }
 
 fn to_result(case: Case, mapping: Mapping) -> TestResult {
+    let output = Some(case.output).filter(|o| !o.trim().is_empty());
+    let failure = case.failure.map(|f| Failure {
+        details: f.details.trim_matches('\n').to_string(),
+        ..f
+    });
     match mapping {
         // The identifier is the node id, which is already the path: it is not
         // stored twice, so large reports stay small in memory.
@@ -153,6 +257,8 @@ fn to_result(case: Case, mapping: Mapping) -> TestResult {
             identifier: String::new(),
             outcome: case.outcome,
             duration: case.duration,
+            failure,
+            output,
         },
         Mapping::Custom => TestResult {
             path: case.classname.clone(),
@@ -161,6 +267,8 @@ fn to_result(case: Case, mapping: Mapping) -> TestResult {
             name: case.name,
             outcome: case.outcome,
             duration: case.duration,
+            failure,
+            output,
         },
     }
 }

@@ -24,7 +24,7 @@ pub use jest_json::{NAME_SEPARATOR, parse_jest_json};
 pub use junit::parse_junit;
 pub(crate) use junit::{junit_classname, split_node_id};
 pub use playwright_json::parse_playwright_json;
-pub use record::{RunResult, RunStatus, Statistics};
+pub use record::{RunResult, RunStatus, Statistics, TestHistory};
 pub use rspec_json::parse_rspec_json;
 pub use witness::{PathOffset, Witness, WitnessOutcome};
 
@@ -81,6 +81,24 @@ pub struct TestResult {
     /// How long the test took, when the result file says (collector JSON:
     /// `history.duration`; JUnit: the `time` attribute).
     pub duration: Option<Duration>,
+    /// Why it failed, when it failed and the result file says.
+    pub failure: Option<Failure>,
+    /// What the test printed, when the result file holds it (JUnit
+    /// `<system-out>` and `<system-err>` of the test case).
+    pub output: Option<String>,
+}
+
+/// Why a test failed, as the result file says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Failure {
+    /// The one-line message (collector JSON: `failure_reason`; JUnit: the
+    /// `message` attribute).
+    pub message: String,
+    /// The details: the traceback or expanded failure (collector JSON:
+    /// `failure_expanded`; JUnit: the element's text).
+    pub details: String,
+    /// Whether it was an error rather than a failure (JUnit `<error>`).
+    pub error: bool,
 }
 
 /// A parsed result file.

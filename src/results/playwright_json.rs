@@ -128,6 +128,8 @@ fn walk<'a>(
                 .and_then(|t| t.results.last())
                 .and_then(|r| r.duration)
                 .and_then(|ms| seconds(ms / 1000.0)),
+            failure: None,
+            output: None,
         });
     }
     for child in &suite.suites {

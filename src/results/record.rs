@@ -11,11 +11,24 @@ use super::{Outcome, TestResult};
 #[derive(Clone, Debug)]
 struct Recorded {
     result: TestResult,
+    /// The results of the attempts before the latest, oldest first.
+    earlier: Vec<TestResult>,
     executions: u32,
     muted: bool,
     /// Whether any attempt recorded it as failed (D23 (b): only a later
     /// pass settles a failure; a later skip does not).
     ever_failed: bool,
+}
+
+/// One test across the attempts of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct TestHistory<'a> {
+    /// The latest result: the test's final outcome.
+    pub last: &'a TestResult,
+    /// The results of the attempts before, oldest first.
+    pub earlier: &'a [TestResult],
+    /// Whether Test Engine muted it.
+    pub muted: bool,
 }
 
 /// The overall status of a run.
@@ -80,7 +93,8 @@ impl RunResult {
                 Some(&i) => {
                     let entry = &mut self.tests[i];
                     entry.ever_failed |= result.outcome == Outcome::Failed;
-                    entry.result = result;
+                    let previous = std::mem::replace(&mut entry.result, result);
+                    entry.earlier.push(previous);
                     entry.executions += 1;
                 }
                 None => {
@@ -91,6 +105,7 @@ impl RunResult {
                     self.tests.push(Recorded {
                         ever_failed: result.outcome == Outcome::Failed,
                         result,
+                        earlier: Vec::new(),
                         executions: 1,
                         muted,
                     });
@@ -149,6 +164,15 @@ impl RunResult {
         self.tests.iter().map(|t| &t.result)
     }
 
+    /// Every recorded test with its earlier attempts, in first-seen order.
+    pub fn histories(&self) -> impl Iterator<Item = TestHistory<'_>> {
+        self.tests.iter().map(|t| TestHistory {
+            last: &t.result,
+            earlier: &t.earlier,
+            muted: t.muted,
+        })
+    }
+
     /// Whether any test ran: passed or failed (skips do not count).
     pub fn any_ran(&self) -> bool {
         self.tests
@@ -165,6 +189,12 @@ impl RunResult {
     /// later one (D23 (b)): failed last, or failed and then were skipped.
     pub fn unresolved(&self) -> Vec<&TestResult> {
         self.select(|t| !t.muted && t.ever_failed && t.result.outcome != Outcome::Passed)
+    }
+
+    /// Tests that are not muted, failed in some attempt and passed in a
+    /// later one: flaky.
+    pub fn flaky(&self) -> Vec<&TestResult> {
+        self.select(|t| !t.muted && t.ever_failed && t.result.outcome == Outcome::Passed)
     }
 
     /// Failed tests that are muted.
@@ -230,6 +260,8 @@ mod tests {
             identifier: String::new(),
             outcome,
             duration: None,
+            failure: None,
+            output: None,
         }
     }
 
@@ -240,6 +272,8 @@ mod tests {
         assert_eq!(r.status(), RunStatus::Failed);
         r.record(vec![t("b", Outcome::Passed)]);
         assert_eq!(r.status(), RunStatus::Passed);
+        let flaky: Vec<&str> = r.flaky().iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(flaky, ["b"]);
         let s = r.statistics();
         assert_eq!(
             (s.total, s.passed_on_first_run, s.passed_on_retry),

@@ -62,6 +62,8 @@ pub fn parse_rspec_json(bytes: &[u8], path: &Path) -> Result<ParsedResults, Resu
                     _ => Outcome::Other(e.status),
                 },
                 duration: e.run_time.and_then(seconds),
+                failure: None,
+                output: None,
             }
         })
         .collect();

@@ -24,7 +24,7 @@ mod witness;
 
 pub(crate) use crate::results::ResultFormat;
 pub(crate) use framework::Targets;
-pub(crate) use kind::RunnerKind;
+pub(crate) use kind::{RunnerKind, UnknownRunner};
 pub(crate) use pytest::collector_installed;
 pub(crate) use pytest_collect::{CollectError, CollectedExample, PreflightError};
 pub(crate) use setup::{ExitHandling, Runner, RunnerError, RunnerInputs, build};

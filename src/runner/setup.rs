@@ -237,6 +237,22 @@ impl Runner {
         Ok(argv)
     }
 
+    /// Whether attempt `attempt`'s command template holds `{{resultPath}}`,
+    /// so that the command is told where to write its results.
+    pub(crate) fn names_result_path(&self, attempt: u32) -> bool {
+        let template = if attempt == 0 {
+            &self.test
+        } else {
+            &self.retry
+        };
+        template.mentions(super::template::RESULT_PATH)
+    }
+
+    /// Whether exit code `code` is the runner's usage error (pytest: 4).
+    pub(crate) fn is_usage_error(&self, code: Option<i32>) -> bool {
+        self.kind == RunnerKind::Pytest && code == Some(4)
+    }
+
     /// Where results are written, if the runner has a result file.
     pub(crate) fn result_file(&self) -> Option<&ResultFile> {
         self.result.as_ref()

@@ -135,7 +135,7 @@ fn toml_problems_name_file_line_and_key() {
         &["run"],
         &[PYTEST],
         &[
-            "BUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: `many` is not a decimal integer (from `retry.count` at bktec.toml:2)",
+            "BUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: a string (`\"many\"`) where bktec.toml needs an integer (from `retry.count` at bktec.toml:2)",
         ],
     );
     // D3: secrets are refused, saying why.

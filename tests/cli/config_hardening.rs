@@ -141,7 +141,7 @@ fn every_problem_of_a_file_is_reported_at_once() {
     assert_eq!(
         stderr,
         "bktec run: invalid configuration:\n\
-BUILDKITE_TEST_ENGINE_OIDC is invalid: `maybe` is not a boolean (use true or false) (from `test-engine.oidc` at bktec.toml:9)\n\
+BUILDKITE_TEST_ENGINE_OIDC is invalid: a string (`\"maybe\"`) where bktec.toml needs a boolean (from `test-engine.oidc` at bktec.toml:9)\n\
 BUILDKITE_TEST_ENGINE_RETRY_COUNT was -2, must be greater than or equal to 0 (from `retry.count` at bktec.toml:6)\n\
 bktec.toml:3:1: unknown key `runner.test-comand` (did you mean `runner.test-command`?)\n"
     );
@@ -167,7 +167,7 @@ fn config_reports_problems_as_its_own() {
     dir.write("bktec.toml", "[retry]\ncount = \"many\"\n");
     let out = dir.bktec().arg("config").env(PYTEST.0, PYTEST.1).output();
     out.assert_exit(16);
-    out.assert_stderr_contains("bktec config: invalid configuration:\nBUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: `many` is not a decimal integer (from `retry.count` at bktec.toml:2)");
+    out.assert_stderr_contains("bktec config: invalid configuration:\nBUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: a string (`\"many\"`) where bktec.toml needs an integer (from `retry.count` at bktec.toml:2)");
     assert!(!out.stderr().contains("bktec run"), "{}", out.stderr());
     let row = out
         .stdout()

@@ -147,7 +147,7 @@ fn a_muted_failure_under_x_does_not_hide_files_that_never_ran() {
         .args(["run", "--plan-file", "plan.json"])
         .output()
         .assert_exit(1)
-        .assert_stdout_contains("+++ Failed Tests:\n- tests/b_test.py test_broken\n");
+        .assert_stdout_contains("+++ Failed Tests:\n- tests/b_test.py::test_broken\n");
 }
 
 #[test]

@@ -32,7 +32,7 @@ fn a_discovered_file_named_like_an_option_is_run_not_obeyed() {
     let out = bktec(&dir, Venv::Collector).output();
     out.assert_exit(1)
         .assert_stdout_contains("\npytest ./--deselect=b_test.py a_test.py b_test.py --json=")
-        .assert_stdout_contains("- b_test.py test_broken");
+        .assert_stdout_contains("- b_test.py::test_broken");
     assert!(!out.stdout().contains("deselected"), "{}", out.stdout());
 }
 
@@ -48,7 +48,7 @@ fn a_files_list_row_named_like_an_option_is_run_not_obeyed() {
         .output();
     out.assert_exit(1)
         .assert_stdout_contains("\npytest ./--deselect=test_fail.py test_fail.py --json=")
-        .assert_stdout_contains("- test_fail.py test_broken");
+        .assert_stdout_contains("- test_fail.py::test_broken");
 }
 
 #[test]
@@ -63,7 +63,7 @@ fn a_selector_file_row_is_never_an_argument_file() {
     // `./@args.txt` is a file with nothing to collect; test_broken runs.
     out.assert_exit(1)
         .assert_stdout_contains("\npytest ./@args.txt test_fail.py --json=")
-        .assert_stdout_contains("- test_fail.py test_broken");
+        .assert_stdout_contains("- test_fail.py::test_broken");
 }
 
 #[test]
@@ -84,7 +84,7 @@ fn a_plan_file_entry_named_like_an_option_is_run_not_obeyed() {
         .output();
     out.assert_exit(1)
         .assert_stdout_contains("\npytest ./--deselect=test_fail.py test_fail.py --json=")
-        .assert_stdout_contains("- test_fail.py test_broken");
+        .assert_stdout_contains("- test_fail.py::test_broken");
 }
 
 #[test]

@@ -11,6 +11,7 @@
 mod api;
 mod api_extras;
 mod architecture;
+mod ci_report;
 mod config_errors;
 mod config_hardening;
 mod config_precedence;
@@ -18,6 +19,7 @@ mod discovery;
 mod durations;
 mod fail_closed;
 mod injection;
+mod keyboard;
 mod parallel;
 mod plan_files;
 mod pytest_discovery;

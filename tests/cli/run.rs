@@ -31,7 +31,7 @@ fn failing_tests_exit_with_pytest_status_and_are_listed() {
     let out = bktec(&dir, Venv::Collector).output();
     out.assert_exit(1)
         .assert_stdout_contains("❌ Some tests failed.")
-        .assert_stdout_contains("+++ Failed Tests:\n- tests/test_fail.py test_broken\n")
+        .assert_stdout_contains("+++ Failed Tests:\n- tests/test_fail.py::test_broken\n")
         .assert_stderr_contains("pytest exited with error: exit status 1");
     assert!(
         !out.stdout().contains("Attempt 1"),
@@ -145,8 +145,8 @@ fn muted_only_failures_exit_0_via_plan_file() {
         .output();
     out.assert_success()
         .assert_stdout_contains("✅ Build passed. Some muted tests failed.")
-        .assert_stdout_contains("+++ Muted Tests:\n- tests/test_fail.py test_broken (failed)\n")
-        .assert_stdout_contains("+++ Skipped by Test Engine:\n- tests/test_old.py test_gone\n")
+        .assert_stdout_contains("Muted tests:\n- tests/test_fail.py::test_broken (failed)\n")
+        .assert_stdout_contains("Skipped by Test Engine:\n- tests/test_old.py test_gone\n")
         // D16: muted failures are retried by default.
         .assert_stdout_contains("\npytest tests/test_fail.py::test_broken --json=");
     // With muted retries off, the muted failure is not retried.

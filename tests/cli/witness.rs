@@ -43,7 +43,7 @@ fn a_teardown_error_is_not_washed_out_by_a_passing_retry() {
     // The errored test is retried with the flaky one, and errors again.
     out.assert_exit(1)
         .assert_stdout_contains("tests/test_flaky.py::test_flaky tests/test_td.py::test_td --json=")
-        .assert_stdout_contains("+++ Failed Tests:\n- tests/test_td.py test_td\n");
+        .assert_stdout_contains("+++ Failed Tests:\n- tests/test_td.py::test_td\n");
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn a_muted_failure_beside_a_teardown_error_is_red() {
         .args(["run", "--plan-file", "plan.json"])
         .output()
         .assert_exit(1)
-        .assert_stdout_contains("+++ Failed Tests:\n- tests/test_td.py test_td\n");
+        .assert_stdout_contains("+++ Failed Tests:\n- tests/test_td.py::test_td\n");
 }
 
 #[test]

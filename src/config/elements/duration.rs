@@ -223,6 +223,13 @@ impl<'de> Deserialize<'de> for GoDuration {
     }
 }
 
+/// The grammar of [`GoDuration::from_str`] as a regular expression, for the
+/// schema: a sign, then a bare `0` or one or more numbers with a unit, where a
+/// number has digits before or after its dot (`1.5h`, `1.s`, `.5s`; not `s`
+/// or `.s`). A test holds the two to the same verdicts (issue 13, item 6).
+pub(crate) const PATTERN: &str =
+    r"^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$";
+
 impl JsonSchema for GoDuration {
     fn schema_name() -> Cow<'static, str> {
         "Duration".into()
@@ -231,10 +238,7 @@ impl JsonSchema for GoDuration {
         true
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": "^[-+]?(0|([0-9]*(\\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+)$"
-        })
+        json_schema!({ "type": "string", "pattern": PATTERN })
     }
 }
 
@@ -280,6 +284,57 @@ mod tests {
             );
         }
         assert!("2562047h".parse::<GoDuration>().is_ok());
+    }
+
+    #[test]
+    fn the_schema_pattern_is_the_parsers_grammar() {
+        // Issue 13 item 6: the schema accepted "s", which the parser refuses.
+        let pattern = regex::Regex::new(PATTERN).unwrap();
+        let inputs = [
+            "",
+            "0",
+            "-0",
+            "+0",
+            "00",
+            "s",
+            ".s",
+            "5",
+            "1.s",
+            ".5s",
+            "1.5h",
+            "4m30s",
+            "-5s",
+            "+5s",
+            "1h-5m",
+            "1x",
+            ".",
+            "1.s.",
+            "abc",
+            "1us",
+            "1µs",
+            "1μs",
+            "3ns",
+            "2h45m0.5s",
+            "1 s",
+            " 1s",
+            "1s ",
+            "1S",
+            "1.5.5s",
+            "0s",
+            "-",
+            "+",
+            "9m9",
+            "1ms1ns",
+            "1e3s",
+        ];
+        for input in inputs {
+            // Out of range is the parser's only extra rule; no input here is.
+            assert_eq!(
+                pattern.is_match(input),
+                input.parse::<GoDuration>().is_ok(),
+                "{input:?}"
+            );
+        }
     }
 
     #[test]

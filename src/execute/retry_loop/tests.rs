@@ -64,6 +64,8 @@ fn test_in(file: &str, name: &str, outcome: Outcome) -> TestResult {
         identifier: format!("{file}::{name}"),
         outcome,
         duration: None,
+        failure: None,
+        output: None,
     }
 }
 

@@ -1,0 +1,208 @@
+//! `bktec init`: a commented `bktec.toml` for the project in the working
+//! directory, with the schema beside it for editors (Taplo's `#:schema`
+//! directive). It never overwrites a file (issue 13, item 5).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::config::schema::schema_json;
+use crate::runner::RunnerKind;
+use crate::shell::Shell;
+
+/// The schema file `bktec init` writes beside `bktec.toml`, and that the
+/// file's `#:schema` directive names (relative to the file).
+const SCHEMA_FILE: &str = "bktec.schema.json";
+
+/// Files that show a project is tested with pytest, in the order they are
+/// looked for.
+const PYTEST_MARKERS: [&str; 6] = [
+    "pytest.ini",
+    "conftest.py",
+    "pyproject.toml",
+    "setup.cfg",
+    "tox.ini",
+    "setup.py",
+];
+
+/// Why `bktec init` wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// The configuration file is already there.
+    #[error(
+        "`{}` already exists; bktec init never overwrites it (edit it, or remove it and run bktec init again)",
+        .0.display()
+    )]
+    Exists(PathBuf),
+    /// No file tells which runner the project uses.
+    #[error(
+        "cannot tell which test runner this project uses (no {} here); name it with `bktec init --test-runner pytest` or `--test-runner custom`",
+        PYTEST_MARKERS.join(", ")
+    )]
+    Undetected,
+    /// `--test-runner` names no runner.
+    #[error(transparent)]
+    UnknownRunner(#[from] crate::runner::UnknownRunner),
+    /// A file could not be written.
+    #[error("failed to write `{}`", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Writes `bktec.toml` at `path` (and the schema beside it when none is
+/// there) for the project in `dir`.
+pub(super) fn init(
+    dir: &Path,
+    path: &Path,
+    runner: Option<&str>,
+    shell: &mut Shell,
+) -> Result<(), InitError> {
+    if fs::symlink_metadata(path).is_ok() {
+        return Err(InitError::Exists(path.to_path_buf()));
+    }
+    let (kind, why) = match runner {
+        Some(name) => (name.parse::<RunnerKind>()?, "--test-runner".to_string()),
+        None => detect(dir).ok_or(InitError::Undetected)?,
+    };
+    let write_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| InitError::Write { path, source }
+    };
+    // `create_new`: a file that appeared since the check is not clobbered.
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut file| io::Write::write_all(&mut file, template(kind, &why).as_bytes()))
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::AlreadyExists => InitError::Exists(path.to_path_buf()),
+            _ => InitError::Write {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+    let schema = path.with_file_name(SCHEMA_FILE);
+    let schema_note = if schema.exists() {
+        format!("; `{SCHEMA_FILE}` was already there (`bktec schema > {SCHEMA_FILE}` refreshes it)")
+    } else {
+        fs::write(&schema, schema_json()).map_err(write_error(&schema))?;
+        format!(" and its schema `{SCHEMA_FILE}`")
+    };
+    shell.err(&format!(
+        "Wrote `{}` for a {} project (from {why}){schema_note}.\n\
+         Next: `bktec config` shows every setting and where it comes from; \
+         `bktec run --dry-run` shows what this job would run.\n",
+        path.display(),
+        kind.display_name(),
+    ));
+    Ok(())
+}
+
+/// The runner the files in `dir` point to, and the file that said so.
+fn detect(dir: &Path) -> Option<(RunnerKind, String)> {
+    PYTEST_MARKERS
+        .iter()
+        .find(|marker| dir.join(marker).is_file())
+        .map(|marker| (RunnerKind::Pytest, format!("`{marker}`")))
+}
+
+/// The commented `bktec.toml` for `kind`; `why` says how the runner was chosen.
+fn template(kind: RunnerKind, why: &str) -> String {
+    let name = kind.as_str();
+    let mut text = format!(
+        "#:schema ./{SCHEMA_FILE}
+# bktec configuration, written by `bktec init` (runner from {why}).
+#
+# Lowest to highest: built-in defaults, this file, BUILDKITE_TEST_ENGINE_*
+# environment variables, flags. `bktec config` shows each value and where it
+# came from. The `#:schema` line above lets editors with Taplo (Even Better
+# TOML) complete and check this file; `bktec schema` prints the schema.
+
+[runner]
+# The test framework.
+name = \"{name}\"
+"
+    );
+    match kind.default_command(|| true) {
+        Some((json, _)) => {
+            let junit = kind.default_command(|| false).map_or(json, |(c, _)| c);
+            text.push_str(&format!(
+                "# The command of each attempt: {{{{testExamples}}}} becomes this job's tests,
+# and the command must write its results to {{{{resultPath}}}}. The default is
+# `{json}` when buildkite-test-collector is
+# installed, else `{junit}`.
+# test-command = \"{json}\"
+"
+            ));
+        }
+        None => text.push_str(
+            "# The command of each attempt: {{testExamples}} becomes this job's tests,
+# and the command must write JUnit XML or collector JSON to {{resultPath}}.
+# Set it before running bktec, for example:
+# test-command = \"./run-tests {{testExamples}} --junit-xml={{resultPath}}\"
+# result-path = \"tmp/results.xml\"
+",
+        ),
+    }
+    if kind.default_command(|| true).is_some() {
+        text.push_str(
+            "# Where results are written; by default a temporary file that bktec removes.\n\
+             # result-path = \"tmp/results.json\"\n",
+        );
+    }
+    text.push_str("\n[files]\n");
+    match kind.default_pattern() {
+        Some(pattern) => text.push_str(&format!(
+            "# Which files are test files (zzglob syntax); the runner's default is:\n# pattern = \"{pattern}\"\n"
+        )),
+        None => text.push_str("# Which files are test files (zzglob syntax):\n# pattern = \"tests/**/*\"\n"),
+    }
+    text.push_str(
+        "# Files and directories to leave out:
+# exclude-pattern = \"tests/fixtures\"
+
+[retry]
+# Retry failed tests up to this many times (0 = no retries). A test that
+# fails and then passes is reported as flaky.
+count = 2
+
+[test-engine]
+# Without a suite slug bktec splits the tests locally and never calls the
+# Test Engine API. With one (and BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN in
+# the environment), Test Engine splits them by their timings:
+# suite-slug = \"my-suite\"
+",
+    );
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pytest_template() {
+        insta::assert_snapshot!(template(RunnerKind::Pytest, "`pytest.ini`"));
+    }
+
+    #[test]
+    fn the_custom_template() {
+        insta::assert_snapshot!(template(RunnerKind::Custom, "--test-runner"));
+    }
+
+    #[test]
+    fn detection() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(detect(dir.path()), None);
+        fs::write(dir.path().join("pyproject.toml"), "").unwrap();
+        assert_eq!(
+            detect(dir.path()),
+            Some((RunnerKind::Pytest, "`pyproject.toml`".to_string()))
+        );
+    }
+}
