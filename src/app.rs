@@ -18,6 +18,7 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, ConfigCmd, DurationsAction, DurationsCmd, ListCmd, RunCmd};
 use crate::config::Origin;
+use crate::config::env_vars::EnvVars;
 use crate::config::registry::{CommandKind, DEBUG};
 use crate::config::resolve::{DiscoveryMode, resolve_with};
 use crate::config::runner_defaults::CollectorProbe;
@@ -170,7 +171,10 @@ impl Context {
             // Said whether the pattern found files or not: when it found
             // none, pytest's configuration is the likeliest reason.
             let found = walked.as_ref().map_or(&[][..], |d| &d.targets[..]);
-            if let Some(warning) = pattern_disagrees_with_pytest(&self.cwd, settings, found) {
+            let addopts = self.env.get(EnvVars::PYTEST_ADDOPTS).unwrap_or_default();
+            if let Some(warning) =
+                pattern_disagrees_with_pytest(&self.cwd, settings, found, addopts)
+            {
                 shell.warn(&warning);
             }
             walked.map_err(|source| BktecError::Discover {
@@ -235,6 +239,7 @@ fn pattern_disagrees_with_pytest(
     cwd: &std::path::Path,
     settings: &RunSettings,
     targets: &[String],
+    addopts: &str,
 ) -> Option<String> {
     let walks = settings.selector_file.is_none() && settings.files_list.is_none();
     let pattern = settings.include_pattern.as_ref()?;
@@ -245,14 +250,27 @@ fn pattern_disagrees_with_pytest(
     if settings.runner != RunnerKind::Pytest || chosen || !walks {
         return None;
     }
-    let config = pytest_config::find(cwd)?;
-    let reasons = config.disagreements(cwd, targets);
+    // Without a configuration file, pytest's defaults and the test
+    // command's options still count.
+    let config = pytest_config::find(cwd).unwrap_or_default();
+    // What the test command and PYTEST_ADDOPTS add to the configuration.
+    let mut command: Vec<String> = settings
+        .test_command
+        .as_ref()
+        .map(|c| c.value.program_words())
+        .unwrap_or_default();
+    command.extend(addopts.split_whitespace().map(String::from));
+    let reasons = config.disagreements(cwd, targets, &command);
     if reasons.is_empty() {
         return None;
     }
-    let file = pathdiff(&config.file, cwd);
+    let read = if config.file.as_os_str().is_empty() {
+        "pytest has no configuration file here, but".to_string()
+    } else {
+        format!("pytest reads `{}`, and", pathdiff(&config.file, cwd))
+    };
     let mut text = format!(
-        "The default pattern `{}` may run other tests than `pytest` would. pytest reads `{file}`, and",
+        "The default pattern `{}` may run other tests than `pytest` would. {read}",
         pattern.value.as_str()
     );
     for reason in reasons {

@@ -15,7 +15,6 @@ use crate::config::origin::Origin;
 use crate::config::resolve::Sourced;
 use crate::discover::{DiscoverError, Discovery, TargetSource};
 use crate::glob::Pattern;
-use crate::plan::file_of;
 use crate::runner::CollectedExample;
 use crate::shell::{Shell, debug_line};
 
@@ -44,14 +43,22 @@ pub(super) fn discover_with_pytest(
         })?
         .unwrap_or_default();
 
+    // Without bktec's pytest plugin, naming a file could run tests that a
+    // plain pytest does not, and a test lost between processes would go
+    // unnoticed: discovery by pytest needs it.
+    if collected.iter().any(|e| e.key.is_empty()) {
+        return Err(fail(DiscoverError::NoWitness { command }));
+    }
     let mut files: Vec<&str> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
     for example in &collected {
-        let file = file_of(&example.path);
+        let file = example.file.as_str();
         if seen.insert(file) {
+            // A test that no file holds cannot be given to a job.
+            let path = context.cwd.join(file);
             // A script may `cd` first: its paths are its own.
-            if !runner.runs_script() && !context.cwd.join(file).exists() {
-                return Err(fail(DiscoverError::NotUnderWorkingDirectory {
+            if file.is_empty() || (!runner.runs_script() && !path.is_file()) {
+                return Err(fail(DiscoverError::NotInAFile {
                     node_id: example.node_id.clone(),
                     file: file.to_string(),
                 }));
@@ -84,7 +91,7 @@ pub(super) fn discover_with_pytest(
     let kept: HashSet<&str> = targets.iter().map(String::as_str).collect();
     let collected: Vec<CollectedExample> = collected
         .iter()
-        .filter(|e| kept.contains(file_of(&e.path)))
+        .filter(|e| kept.contains(e.file.as_str()))
         .cloned()
         .collect();
     Ok(Discovery {

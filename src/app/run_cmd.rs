@@ -22,9 +22,7 @@ use crate::config::resolve::PlanMode;
 use crate::discover::TargetSource;
 use crate::execute::{ProcessAttempts, Verdict, check_result_path, execute, verdict};
 use crate::exit_code;
-use crate::plan::{
-    TestCase, TestFormat, TestPlan, file_of, plain, read_plan_file, split_summary, trim,
-};
+use crate::plan::{TestCase, TestFormat, TestPlan, plain, read_plan_file, split_summary, trim};
 use crate::process::Signals;
 use crate::report::{PlanOrigin, Reporter, RunEvent, merged_junit};
 use crate::results::RunResult;
@@ -492,28 +490,29 @@ fn trim_prefix(mut plan: TestPlan, prefix: Option<&str>) -> Result<TestPlan, Bkt
     Ok(plan)
 }
 
-/// The node ids of `collected` that `tests` name: each whole file's tests,
-/// and each test named on its own. `None` when a test names something
-/// pytest did not collect (a plan from elsewhere): the files then run
-/// unlimited, so that nothing is dropped.
-fn share_of(collected: &[CollectedExample], tests: &[TestCase]) -> Option<Vec<String>> {
-    let mut by_file: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut by_path: HashMap<&str, &str> = HashMap::new();
+/// The tests of `collected` that `tests` name, as (key, node id): each
+/// whole file's tests, and each test named on its own. `None` when a test
+/// names something pytest did not collect (a plan from elsewhere): the
+/// files then run unlimited, so that nothing is dropped.
+fn share_of(collected: &[CollectedExample], tests: &[TestCase]) -> Option<Vec<(String, String)>> {
+    let mut by_file: HashMap<&str, Vec<&CollectedExample>> = HashMap::new();
+    let mut by_path: HashMap<&str, &CollectedExample> = HashMap::new();
     for example in collected {
         by_file
-            .entry(plain(file_of(&example.path)))
+            .entry(plain(&example.file))
             .or_default()
-            .push(&example.node_id);
-        by_path.insert(plain(&example.path), &example.node_id);
-        by_path.insert(&example.node_id, &example.node_id);
+            .push(example);
+        by_path.insert(plain(&example.path), example);
+        by_path.insert(&example.node_id, example);
     }
     let mut share = Vec::new();
+    let pair = |e: &&CollectedExample| (e.key.clone(), e.node_id.clone());
     for test in tests {
         let path = plain(&test.path);
         if path.contains("::") {
-            share.push(by_path.get(path)?.to_string());
+            share.push(pair(&by_path.get(path)?));
         } else {
-            share.extend(by_file.get(path)?.iter().map(|id| id.to_string()));
+            share.extend(by_file.get(path)?.iter().map(pair));
         }
     }
     Some(share)

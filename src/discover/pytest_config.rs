@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use configparser::ini::Ini;
-use toml_edit::{Document, Item, Value};
+use toml_edit::{Document, Item, TableLike, Value};
 
 use crate::glob::Pattern;
 
@@ -29,12 +29,16 @@ pub(crate) struct PytestConfig {
     pub testpaths: Vec<String>,
     /// `addopts`, split into words.
     pub addopts: Vec<String>,
+    /// `norecursedirs`, when declared.
+    pub norecursedirs: Option<Vec<String>>,
 }
 
 /// The configuration pytest would read when run in `cwd`, if any.
 pub(crate) fn find(cwd: &Path) -> Option<PytestConfig> {
     for dir in cwd.ancestors() {
         for name in [
+            "pytest.toml",
+            ".pytest.toml",
             "pytest.ini",
             ".pytest.ini",
             "pyproject.toml",
@@ -45,12 +49,23 @@ pub(crate) fn find(cwd: &Path) -> Option<PytestConfig> {
             let Ok(text) = fs::read_to_string(&file) else {
                 continue;
             };
+            // pytest reads a file that starts with a byte order mark.
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
             let found = match name {
-                "pyproject.toml" => from_pyproject(&text),
-                "tox.ini" => from_ini(&text, "pytest"),
-                "setup.cfg" => from_ini(&text, "tool:pytest"),
+                // pytest stops at a pyproject.toml it cannot parse: so do we,
+                // rather than warn about a file further up.
+                "pyproject.toml" => match Document::parse(text) {
+                    Ok(_) => from_pyproject(text),
+                    Err(_) => return None,
+                },
+                "tox.ini" => from_ini(text, "pytest"),
+                "setup.cfg" => from_ini(text, "tool:pytest"),
+                // pytest 9's own TOML files: `[pytest]`, native lists.
+                "pytest.toml" | ".pytest.toml" => {
+                    from_toml_table(text).or_else(|| Some(PytestConfig::default()))
+                }
                 // pytest.ini is pytest's even when it is empty.
-                _ => from_ini(&text, "pytest").or_else(|| Some(PytestConfig::default())),
+                _ => from_ini(text, "pytest").or_else(|| Some(PytestConfig::default())),
             };
             if let Some(config) = found {
                 return Some(PytestConfig { file, ..config });
@@ -69,6 +84,11 @@ fn from_pyproject(text: &str) -> Option<PytestConfig> {
         Some(ini) => ini,
         None => pytest,
     };
+    Some(from_table(options))
+}
+
+/// The settings of a TOML table (strings or lists of strings).
+fn from_table(options: &dyn TableLike) -> PytestConfig {
     let words = |key: &str| -> Option<Vec<String>> {
         let value = options.get(key)?.as_value()?;
         match value {
@@ -82,12 +102,20 @@ fn from_pyproject(text: &str) -> Option<PytestConfig> {
             _ => None,
         }
     };
-    Some(PytestConfig {
+    PytestConfig {
         file: PathBuf::new(),
         python_files: words("python_files"),
         testpaths: words("testpaths").unwrap_or_default(),
         addopts: words("addopts").unwrap_or_default(),
-    })
+        norecursedirs: words("norecursedirs"),
+    }
+}
+
+/// The `[pytest]` table of `pytest.toml`.
+fn from_toml_table(text: &str) -> Option<PytestConfig> {
+    let document = Document::parse(text).ok()?;
+    let pytest = document.get("pytest")?.as_table_like()?;
+    Some(from_table(pytest))
 }
 
 /// The `section` of an INI file, if it has one. Values continue on
@@ -107,6 +135,7 @@ fn from_ini(text: &str, section: &str) -> Option<PytestConfig> {
         python_files: words("python_files"),
         testpaths: words("testpaths").unwrap_or_default(),
         addopts: words("addopts").unwrap_or_default(),
+        norecursedirs: words("norecursedirs"),
     })
 }
 
@@ -121,9 +150,29 @@ impl PytestConfig {
     /// Why the default pattern, which found `targets` (relative to `cwd`),
     /// would run other tests than pytest: one line per reason, each with
     /// the setting that says so. Empty when they agree.
-    pub(crate) fn disagreements(&self, cwd: &Path, targets: &[String]) -> Vec<String> {
+    pub(crate) fn disagreements(
+        &self,
+        cwd: &Path,
+        targets: &[String],
+        command: &[String],
+    ) -> Vec<String> {
         let mut reasons = Vec::new();
-        if let Some(files) = &self.python_files {
+        // `-c FILE` makes pytest read another file; `-o python_files=...`
+        // overrides this one's.
+        if let Some(i) = command
+            .iter()
+            .position(|w| w == "-c" || w.starts_with("--config-file"))
+        {
+            reasons.push(format!(
+                "the test command names its own configuration (`{}`), which the pattern knows nothing of",
+                command[i..(i + 2).min(command.len())].join(" ")
+            ));
+        }
+        let overridden = command
+            .windows(2)
+            .find(|w| w[0] == "-o" && w[1].starts_with("python_files="))
+            .map(|w| split(&w[1]["python_files=".len()..]));
+        if let Some(files) = overridden.as_ref().or(self.python_files.as_ref()) {
             let mut sorted: Vec<&str> = files.iter().map(String::as_str).collect();
             sorted.sort_unstable();
             let mut default = DEFAULT_PYTHON_FILES;
@@ -138,33 +187,93 @@ impl PytestConfig {
         if let Some(outside) = self.outside_testpaths(cwd, targets) {
             reasons.push(outside);
         }
-        let doctests: Vec<&str> = self
+        let doctest = |word: &&str| {
+            word.starts_with("--doctest-modules") || word.starts_with("--doctest-glob")
+        };
+        let in_addopts: Vec<&str> = self
             .addopts
             .iter()
             .map(String::as_str)
-            .filter(|word| {
-                word.starts_with("--doctest-modules") || word.starts_with("--doctest-glob")
-            })
+            .filter(doctest)
             .collect();
-        if !doctests.is_empty() {
-            reasons.push(format!(
-                "its `addopts` has `{}`, and the pattern finds no doctests outside test files",
-                doctests.join(" ")
-            ));
+        let in_command: Vec<&str> = command.iter().map(String::as_str).filter(doctest).collect();
+        for (doctests, place) in [
+            (in_addopts, "its `addopts` has"),
+            (in_command, "the test command has"),
+        ] {
+            if !doctests.is_empty() {
+                reasons.push(format!(
+                    "{place} `{}`, and the pattern finds no doctests outside test files",
+                    doctests.join(" ")
+                ));
+            }
+        }
+        if let Some(inside) = self.inside_norecursedirs(targets) {
+            reasons.push(inside);
         }
         reasons
     }
 
+    /// The targets in a directory pytest does not enter (`norecursedirs`,
+    /// or its default `build`, `dist`, `*.egg`...), said as a reason.
+    fn inside_norecursedirs(&self, targets: &[String]) -> Option<String> {
+        const DEFAULT: [&str; 7] = [
+            "*.egg",
+            "_darcs",
+            "build",
+            "CVS",
+            "dist",
+            "node_modules",
+            "venv",
+        ];
+        let declared = self.norecursedirs.is_some();
+        let names: Vec<&str> = match &self.norecursedirs {
+            Some(names) => names.iter().map(String::as_str).collect(),
+            None => DEFAULT.to_vec(),
+        };
+        let patterns: Vec<Pattern> = names
+            .iter()
+            .filter_map(|n| Pattern::parse(n, None).ok())
+            .collect();
+        let inside: Vec<&String> = targets
+            .iter()
+            .filter(|t| {
+                let dirs = t.rsplit_once('/').map_or("", |(dirs, _)| dirs);
+                dirs.split('/')
+                    .filter(|d| !d.is_empty() && *d != ".")
+                    .any(|d| patterns.iter().any(|p| p.matches(d)))
+            })
+            .collect();
+        let first = inside.first()?;
+        let source = if declared {
+            "its `norecursedirs`"
+        } else {
+            "pytest's default `norecursedirs`"
+        };
+        Some(format!(
+            "{source} keeps pytest out of directories where the pattern finds {} files, e.g. `{first}`",
+            inside.len()
+        ))
+    }
+
     /// The targets outside every `testpaths` entry, said as a reason.
     fn outside_testpaths(&self, cwd: &Path, targets: &[String]) -> Option<String> {
-        if self.testpaths.is_empty() {
+        let rootdir = self.file.parent()?;
+        // pytest uses `testpaths` only when it runs in its rootdir.
+        if self.testpaths.is_empty() || cwd != rootdir {
             return None;
         }
-        let rootdir = self.file.parent()?;
         let patterns: Vec<Pattern> = self
             .testpaths
             .iter()
-            .filter_map(|t| Pattern::parse(t.trim_end_matches('/'), None).ok())
+            .map(|t| {
+                // `./tests`, `tests/` and `/abs/root/tests` are all `tests`.
+                let t = Path::new(t)
+                    .strip_prefix(rootdir)
+                    .map_or(t.as_str(), |p| p.to_str().unwrap_or(t));
+                crate::plan::plain(t).trim_end_matches('/').to_string()
+            })
+            .filter_map(|t| Pattern::parse(&t, None).ok())
             .collect();
         let outside: Vec<&String> = targets
             .iter()
@@ -264,6 +373,78 @@ mod tests {
     }
 
     #[test]
+    fn pytest_toml_first_a_bom_and_a_broken_pyproject() {
+        let dir = dir_with(&[
+            ("pytest.toml", "[pytest]\npython_files = [\"check_*.py\"]\n"),
+            ("pytest.ini", "[pytest]\n"),
+        ]);
+        let found = find(dir.path()).unwrap();
+        assert_eq!(found.file, dir.path().join("pytest.toml"));
+        assert_eq!(found.python_files, Some(vec!["check_*.py".to_string()]));
+        let dir = dir_with(&[("pytest.ini", "\u{feff}[pytest]\ntestpaths = t\n")]);
+        assert_eq!(find(dir.path()).unwrap().testpaths, ["t"]);
+        // pytest stops at a pyproject.toml it cannot parse.
+        let dir = dir_with(&[
+            ("pytest.ini", "[pytest]\ntestpaths = t\n"),
+            ("sub/pyproject.toml", "[tool.pytest.ini_options\n"),
+        ]);
+        assert_eq!(find(&dir.path().join("sub")), None);
+    }
+
+    #[test]
+    fn the_command_and_pytest_s_defaults_count_too() {
+        let none = PytestConfig::default();
+        let cwd = Path::new("/p");
+        let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let targets = [
+            "build/lib/tests/test_t.py".to_string(),
+            "tests/test_a.py".to_string(),
+        ];
+        let reasons = none.disagreements(
+            cwd,
+            &targets,
+            &words("pytest -o python_files=check_*.py --doctest-modules -c ci.ini"),
+        );
+        let text = reasons.join("\n");
+        assert!(text.contains("(`-c ci.ini`)"), "{text}");
+        assert!(text.contains("`python_files = check_*.py`"), "{text}");
+        assert!(
+            text.contains("the test command has `--doctest-modules`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pytest's default `norecursedirs` keeps pytest out of directories where the pattern finds 1 files, e.g. `build/lib/tests/test_t.py`"),
+            "{text}"
+        );
+        assert!(
+            none.disagreements(cwd, &targets[1..], &words("pytest"))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn testpaths_count_only_in_the_rootdir_and_in_any_spelling() {
+        let dir = dir_with(&[("pytest.ini", "[pytest]\ntestpaths = ./tests/\n")]);
+        let config = find(dir.path()).unwrap();
+        let inside = ["tests/test_a.py".to_string()];
+        assert!(config.disagreements(dir.path(), &inside, &[]).is_empty());
+        let outside = ["other/test_b.py".to_string()];
+        assert_eq!(config.disagreements(dir.path(), &outside, &[]).len(), 1);
+        // Below the rootdir pytest ignores testpaths.
+        let sub = dir.path().join("other");
+        fs::create_dir_all(&sub).unwrap();
+        assert!(
+            config
+                .disagreements(&sub, &["test_b.py".to_string()], &[])
+                .is_empty()
+        );
+        let absolute = format!("[pytest]\ntestpaths = {}/tests\n", dir.path().display());
+        fs::write(dir.path().join("pytest.ini"), absolute).unwrap();
+        let config = find(dir.path()).unwrap();
+        assert!(config.disagreements(dir.path(), &inside, &[]).is_empty());
+    }
+
+    #[test]
     fn disagreements_name_the_setting() {
         let dir = dir_with(&[(
             "pytest.ini",
@@ -271,7 +452,7 @@ mod tests {
         )]);
         let config = find(dir.path()).unwrap();
         let targets = ["tests/test_a.py".to_string(), "bench/test_b.py".to_string()];
-        let reasons = config.disagreements(dir.path(), &targets);
+        let reasons = config.disagreements(dir.path(), &targets, &[]);
         assert_eq!(reasons.len(), 2, "{reasons:?}");
         assert!(
             reasons[0].contains("`testpaths = tests`")
@@ -286,6 +467,10 @@ mod tests {
             "[pytest]\npython_files = *_test.py test_*.py\ntestpaths = tests\n",
         )]);
         let config = find(quiet.path()).unwrap();
-        assert!(config.disagreements(quiet.path(), &targets[..1]).is_empty());
+        assert!(
+            config
+                .disagreements(quiet.path(), &targets[..1], &[])
+                .is_empty()
+        );
     }
 }

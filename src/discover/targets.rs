@@ -85,11 +85,19 @@ pub enum DiscoverError {
         #[source]
         source: CollectError,
     },
-    /// pytest collected a file that is not where a target would be.
+    /// bktec's pytest plugin did not load in the collection.
     #[error(
-        "pytest collected `{node_id}`, but its file is not at `{file}` under the working directory; run bktec in the directory that pytest's node ids are relative to (its rootdir)"
+        "`{command}` ran without bktec's pytest plugin, which discovery by pytest needs: it keeps each job to the tests pytest collected. Plugins may not load automatically (PYTEST_DISABLE_PLUGIN_AUTOLOAD): add `-p bktec_witness` to the test command; `python -I` ignores PYTHONPATH, where bktec puts the plugin: drop `-I`. Or use `--discovery pattern`"
     )]
-    NotUnderWorkingDirectory {
+    NoWitness {
+        /// The collection command.
+        command: String,
+    },
+    /// pytest collected a test that is not in a file bktec can name.
+    #[error(
+        "pytest collected `{node_id}`, which is not in a file that bktec can give to a job (its file: `{file}`); discovery by pytest can only split tests that live in files. Use `--discovery pattern`, or a files list"
+    )]
+    NotInAFile {
         /// The node id.
         node_id: String,
         /// The file bktec looked for.

@@ -30,6 +30,13 @@ pub struct Witness {
     /// The node ids pytest selected to run, in order; `None` when unknown
     /// (collection did not finish, or pytest-xdist collected in workers).
     pub selected: Option<Vec<String>>,
+    /// The absolute path of each selected test's file, in the same order.
+    #[serde(default)]
+    pub selected_paths: Option<Vec<String>>,
+    /// Each selected test's file relative to the directory pytest ran in,
+    /// in the same order (`..` where it lies above).
+    #[serde(default)]
+    pub selected_files: Option<Vec<String>>,
     /// How many collected tests were deselected (`-k`, `-m`, plugins).
     pub deselected: usize,
     /// How every test that reported ended.

@@ -58,6 +58,8 @@ pub(super) fn list_examples(
         .map(|t| CollectedExample {
             // The listing names tests relative to the working directory.
             node_id: t.path.clone(),
+            file: t.scope.clone(),
+            key: String::new(),
             path: t.path,
             scope: t.scope,
             name: t.name,

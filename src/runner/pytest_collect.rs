@@ -158,9 +158,16 @@ pub struct CollectedExample {
     /// The node id, as pytest names it: relative to its rootdir.
     pub node_id: String,
     /// The node id relative to the working directory, which is what a
-    /// target is relative to; the node id itself when the witness did not
+    /// target is relative to: the test's file as the witness saw it, and
+    /// the rest of its node id; the node id itself when the witness did not
     /// load, or the rootdir is the working directory.
     pub path: String,
+    /// The file part of `path`.
+    pub file: String,
+    /// The test's file's absolute path and the rest of its node id, which
+    /// the rootdir cannot change: the witness limits a run by it. Empty when
+    /// the witness did not load.
+    pub key: String,
     /// The node id without its last part (in JUnit classname form in JUnit mode).
     pub scope: String,
     /// The last node-id part.
@@ -202,6 +209,7 @@ pub(crate) fn program_prefix(template: &CommandTemplate) -> Vec<String> {
 /// list, so no file is dropped from the plan.
 pub(crate) fn collect_examples(
     template: &CommandTemplate,
+    result_path: &str,
     files: &[String],
     tag_filters: Option<&str>,
     junit: bool,
@@ -215,7 +223,7 @@ pub(crate) fn collect_examples(
         Some(filters) => vec!["--tag-filters", filters],
         None => Vec::new(),
     };
-    collect(template, &options, files, junit, env, witness)?
+    collect(template, result_path, &options, files, junit, env, witness)?
         .ok_or_else(|| CollectErrorKind::Failed {
             stderr: "pytest collected no tests (exit status 5)".to_string(),
         })
@@ -229,30 +237,32 @@ pub(crate) fn collect_examples(
 /// status 5).
 pub(crate) fn collect_suite(
     template: &CommandTemplate,
+    result_path: &str,
     env: &[(String, String)],
     witness: impl FnOnce() -> Option<Witness>,
 ) -> Result<Option<Vec<CollectedExample>>, CollectError> {
-    collect(template, &[], &[], false, env, witness)
+    collect(template, result_path, &[], &[], false, env, witness)
 }
 
 /// The collection both of the above run; `Ok(None)` for pytest's status 5.
 fn collect(
     template: &CommandTemplate,
+    result_path: &str,
     options: &[&str],
     files: &[String],
     junit: bool,
     env: &[(String, String)],
     witness: impl FnOnce() -> Option<Witness>,
 ) -> Result<Option<Vec<CollectedExample>>, CollectError> {
-    let mut command =
-        collect_only(template, options, files, env).map_err(CollectErrorKind::Target)?;
+    let mut command = collect_only(template, result_path, options, files, env)
+        .map_err(CollectErrorKind::Target)?;
+    let _leftover = Leftover::of(template, result_path);
     let output = command.output().map_err(|source| CollectErrorKind::Start {
         program: command.get_program().to_string_lossy().into_owned(),
         source,
     })?;
     let witness = witness();
     let offset = witness.as_ref().map(Witness::offset).unwrap_or_default();
-    let selected = witness.and_then(|w| w.selected);
     // Status 5: no tests collected, or every one deselected.
     if output.status.code() == Some(5) {
         return Ok(None);
@@ -270,14 +280,34 @@ fn collect(
         }
         .into());
     }
-    let node_ids: Vec<String> = match selected {
-        Some(ids) => ids,
-        None => String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .map(str::trim)
-            .filter(|l| l.contains("::"))
-            .map(String::from)
-            .collect(),
+    // Each test's file as the witness saw it, where it did.
+    let (node_ids, files) = match witness {
+        Some(Witness {
+            selected: Some(ids),
+            selected_paths: Some(paths),
+            selected_files: Some(files),
+            ..
+        }) if ids.len() == paths.len() && ids.len() == files.len() => {
+            let files = paths.into_iter().zip(files).map(Some).collect();
+            (ids, files)
+        }
+        Some(Witness {
+            selected: Some(ids),
+            ..
+        }) => {
+            let files = vec![None; ids.len()];
+            (ids, files)
+        }
+        _ => {
+            let ids: Vec<String> = String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.contains("::"))
+                .map(String::from)
+                .collect();
+            let files = vec![None; ids.len()];
+            (ids, files)
+        }
     };
     // pytest exits 0 only when it selected something.
     if node_ids.is_empty() {
@@ -286,13 +316,31 @@ fn collect(
     Ok(Some(
         node_ids
             .into_iter()
-            .filter(|l| l.contains("::"))
-            .map(|node_id| {
+            .zip(files)
+            .map(|(node_id, file)| {
                 let (scope, name) = split_node_id(&node_id);
+                let rest = node_id.split_once("::").map_or("", |(_, rest)| rest);
+                let (path, file, key) = match file {
+                    Some((absolute, relative)) => (
+                        format!("{relative}::{rest}"),
+                        relative,
+                        format!("{absolute}::{rest}"),
+                    ),
+                    None => {
+                        let path = offset
+                            .apply(&node_id)
+                            .map_or_else(|| node_id.clone(), |p| p.into_owned());
+                        let file = path
+                            .split_once("::")
+                            .map_or(&path[..], |(f, _)| f)
+                            .to_string();
+                        (path, file, String::new())
+                    }
+                };
                 CollectedExample {
-                    path: offset
-                        .apply(&node_id)
-                        .map_or_else(|| node_id.clone(), |p| p.into_owned()),
+                    path,
+                    file,
+                    key,
                     scope: if junit {
                         junit_classname(scope)
                     } else {
@@ -339,13 +387,21 @@ pub(crate) fn collection_command(template: &CommandTemplate) -> Vec<String> {
 /// failure to start, is "cannot tell" (`false`), so the caller stays red.
 pub(crate) fn collects_nothing(
     template: &CommandTemplate,
+    result_path: &str,
     targets: &[String],
     env: &[(String, String)],
 ) -> bool {
     // A target that cannot be passed as one (D24) proves nothing.
-    let Ok(mut command) = collect_only(template, &["-p", "no:cacheprovider"], targets, env) else {
+    let Ok(mut command) = collect_only(
+        template,
+        result_path,
+        &["-p", "no:cacheprovider"],
+        targets,
+        env,
+    ) else {
         return false;
     };
+    let _leftover = Leftover::of(template, result_path);
     command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -366,6 +422,7 @@ pub(crate) const PYTEST_ADDOPTS: &str = "PYTEST_ADDOPTS";
 /// collects, so collecting without it could plan fewer tests than run.
 fn collect_only(
     template: &CommandTemplate,
+    result_path: &str,
     options: &[&str],
     targets: &[String],
     env: &[(String, String)],
@@ -375,8 +432,10 @@ fn collect_only(
     collection.extend(options.iter().map(|o| o.to_string()));
     let mut command;
     if template.runs_script() {
-        // The result file of a collection is nobody's.
-        let argv = template.render(&targets, "/dev/null", MissingTests::Append);
+        // The run's own result path: the script may put text around it
+        // (`--json=../{{resultPath}}`). What the collection writes there is
+        // removed after it (see `Leftover`).
+        let argv = template.render(&targets, result_path, MissingTests::Append);
         let (program, args) = argv.split_first().expect("a template has a program");
         command = Command::new(program);
         command.args(args);
@@ -406,10 +465,62 @@ fn collect_only(
     Ok(command)
 }
 
+/// The result file a collection through a script writes at the run's
+/// result path, removed when the collection is over, unless a file was
+/// there before (which is then the user's, and kept); and the directory
+/// made for it, when bktec made one.
+struct Leftover {
+    file: Option<std::path::PathBuf>,
+    /// The result file's directory and the highest directory bktec made.
+    made_dirs: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+impl Leftover {
+    fn of(template: &CommandTemplate, result_path: &str) -> Leftover {
+        let path = std::path::PathBuf::from(result_path);
+        let ours = template.runs_script()
+            && !result_path.is_empty()
+            && std::fs::symlink_metadata(&path).is_err();
+        // The run makes the result file's directory; the collection comes
+        // first, so it makes it too, and takes it away again.
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let made_dirs = parent.filter(|p| ours && !p.exists()).and_then(|p| {
+            let top = p
+                .ancestors()
+                .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+                .last()?
+                .to_path_buf();
+            std::fs::create_dir_all(p).ok()?;
+            Some((p.to_path_buf(), top))
+        });
+        Leftover {
+            file: ours.then_some(path),
+            made_dirs,
+        }
+    }
+}
+
+impl Drop for Leftover {
+    fn drop(&mut self) {
+        if let Some(path) = &self.file {
+            let _ = std::fs::remove_file(path);
+        }
+        if let Some((dir, top)) = &self.made_dirs {
+            // Only what bktec made, and only while empty: never anything the
+            // command left there.
+            for dir in dir.ancestors() {
+                if std::fs::remove_dir(dir).is_err() || dir == top {
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// The collection command as a person would type it, for messages.
-pub(crate) fn collection_shown(template: &CommandTemplate) -> String {
+pub(crate) fn collection_shown(template: &CommandTemplate, result_path: &str) -> String {
     if template.runs_script() {
-        let argv = template.render(&[], "/dev/null", MissingTests::Append);
+        let argv = template.render(&[], result_path, MissingTests::Append);
         format!("PYTEST_ADDOPTS='--collect-only -q' {}", shell_quote(&argv))
     } else {
         format!(

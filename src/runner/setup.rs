@@ -269,7 +269,12 @@ impl Runner {
         if !self.kind.framework().collects_with_pytest {
             return false;
         }
-        let nothing = collects_nothing(&self.test, targets, &self.collection_env("collect"));
+        let nothing = collects_nothing(
+            &self.test,
+            &self.result_path_text(),
+            targets,
+            &self.collection_env("collect"),
+        );
         // Deselected tests are tests: only a collection that found
         // none at all proves the targets empty.
         let found = self.witness_of("collect").is_some_and(|w| w.found_tests());
@@ -304,6 +309,7 @@ impl Runner {
         }
         collect_examples(
             &self.test,
+            &self.result_path_text(),
             files,
             tag_filters,
             junit,
@@ -318,10 +324,22 @@ impl Runner {
     pub(crate) fn collect_suite(
         &self,
     ) -> (String, Result<Option<Vec<CollectedExample>>, CollectError>) {
-        let collected = collect_suite(&self.test, &self.collection_env("discovery"), || {
-            self.witness_of("discovery")
-        });
-        (collection_shown(&self.test), collected)
+        let result_path = self.result_path_text();
+        let collected = collect_suite(
+            &self.test,
+            &result_path,
+            &self.collection_env("discovery"),
+            || self.witness_of("discovery"),
+        );
+        (collection_shown(&self.test, &result_path), collected)
+    }
+
+    /// The result path as the template's `{{resultPath}}` becomes it.
+    fn result_path_text(&self) -> String {
+        self.result
+            .as_ref()
+            .map(|r| r.path.display().to_string())
+            .unwrap_or_default()
     }
 
     /// Whether the test command runs a `sh -c` script, which may change
@@ -341,14 +359,18 @@ impl Runner {
         env
     }
 
-    /// Limits the first attempt to `node_ids` (as pytest names them): any
+    /// Limits the first attempt to `tests` (key, node id; see
+    /// [`CollectedExample::key`]): any
     /// other test that naming their files collects is deselected, and a
     /// given test that pytest does not collect fails (issue #12). Retries
     /// name their tests one by one and need no limit. Without the witness
     /// plugin this does nothing, and files run whole.
-    pub(crate) fn limit_first_attempt(&mut self, node_ids: &[String]) -> std::io::Result<()> {
+    pub(crate) fn limit_first_attempt(
+        &mut self,
+        tests: &[(String, String)],
+    ) -> std::io::Result<()> {
         if let Some(site) = &self.witness {
-            self.allowed = Some(site.allow(node_ids)?);
+            self.allowed = Some(site.allow(tests)?);
         }
         Ok(())
     }

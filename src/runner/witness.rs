@@ -75,11 +75,11 @@ impl WitnessSite {
         ]
     }
 
-    /// Writes the node ids the first attempt may run; returns the variable
+    /// Writes the tests (key, node id) the first attempt may run; returns the variable
     /// that tells the plugin where they are.
-    pub(super) fn allow(&self, node_ids: &[String]) -> io::Result<(String, String)> {
+    pub(super) fn allow(&self, tests: &[(String, String)]) -> io::Result<(String, String)> {
         let path = self.dir.path().join("allowed.json");
-        let json = serde_json::to_string(node_ids).expect("strings serialize");
+        let json = serde_json::to_string(tests).expect("strings serialize");
         fs::write(&path, json)?;
         Ok((ALLOW_VAR.to_string(), path.display().to_string()))
     }

@@ -457,8 +457,154 @@ fn a_script_that_changes_directory_is_discovered_through_the_script() {
         doc["targets"],
         serde_json::json!(["check_a.py", "check_b.py"])
     );
+    let command = doc["command"].as_str().unwrap();
+    assert!(
+        command.starts_with("PYTEST_ADDOPTS='--collect-only -q' sh -c 'cd app && pytest  --json=")
+            && command.ends_with("pytest-results.json'"),
+        "{command}"
+    );
+}
+
+#[test]
+fn without_bktec_s_pytest_plugin_discovery_stops_and_says_how_to_load_it() {
+    let dir = doctest_project();
+    bktec_in(dir.path())
+        .env("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        .args(["run", "--discovery", "pytest"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("ran without bktec's pytest plugin")
+        .assert_stderr_contains("add `-p bktec_witness` to the test command");
+    // Loaded by name, it works, and the jobs still run exactly pytest's tests.
+    let command = "pytest -p bktec_witness -p buildkite_test_collector.pytest_plugin {{testExamples}} --json={{resultPath}}";
+    let expected = plain_pytest(dir.path());
+    let outputs = run_jobs(2, |i| {
+        bktec_in(dir.path())
+            .env("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+            .args([
+                "run",
+                "--discovery",
+                "pytest",
+                "--test-command",
+                command,
+                "--result-path",
+            ])
+            .arg(format!("results/node-{i}.json"))
+    });
+    let mut ran = Vec::new();
+    for (i, out) in outputs.iter().enumerate() {
+        out.assert_success();
+        let text = fs::read_to_string(dir.path().join(format!("results/node-{i}.json"))).unwrap();
+        for t in serde_json::from_str::<Value>(&text)
+            .unwrap()
+            .as_array()
+            .unwrap()
+        {
+            ran.push(format!(
+                "{}::{}",
+                t["scope"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            ));
+        }
+    }
+    ran.sort();
+    assert_eq!(ran, expected);
+}
+
+/// bktec with plain pytest and pytest-xdist (JUnit results).
+fn xdist_bktec(dir: &Path) -> BktecCmd {
+    BktecCmd::new(dir)
+        .path_prepend(&venv(Venv::NoCollector))
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+        .args([
+            "run",
+            "--discovery",
+            "pytest",
+            "--test-command",
+            "pytest -n 2 {{testExamples}} --junit-xml={{resultPath}}",
+        ])
+}
+
+#[test]
+fn under_pytest_xdist_the_workers_keep_to_the_job_s_tests() {
+    // Naming pkg/mod.py would run test_not_a_test in the workers.
+    let dir = doctest_project();
+    let out = xdist_bktec(dir.path())
+        .args(["--result-path", "r.xml"])
+        .output();
+    out.assert_success();
+    let xml = fs::read_to_string(dir.path().join("r.xml")).unwrap();
+    assert!(!xml.contains("test_not_a_test"), "{xml}");
+    assert!(xml.contains("double"), "{xml}");
+    // A test whose id changes between processes fails the run.
+    let unstable = project(&[(
+        "tests/test_unstable.py",
+        "import os\nimport pytest\n\n@pytest.mark.parametrize(\"n\", [os.getpid()])\ndef test_pid(n):\n    pass\n",
+    )]);
+    let out = xdist_bktec(unstable.path()).output();
+    assert_ne!(out.code(), Some(0), "{}", out.stdout());
+    assert!(
+        out.stdout()
+            .contains("tests that discovery collected were not collected in this job"),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn a_test_dropped_by_a_later_hook_is_lost_not_green() {
+    // This conftest drops a test only when files are named on the command
+    // line: a plain pytest runs (and fails) it; the job must not be green.
+    let dir = project(&[
+        (
+            "conftest.py",
+            "import pytest\n\n@pytest.hookimpl(trylast=True)\ndef pytest_collection_modifyitems(config, items):\n    if config.args and config.args != [str(config.rootpath)]:\n        items[:] = [i for i in items if i.name != \"test_suite_only\"]\n",
+        ),
+        (
+            "tests/test_a.py",
+            "def test_ok():\n    pass\n\ndef test_suite_only():\n    assert False\n",
+        ),
+    ]);
+    let out = bktec_in(dir.path())
+        .args(["run", "--discovery", "pytest"])
+        .output();
+    assert_ne!(out.code(), Some(0), "{}\n{}", out.stdout(), out.stderr());
+}
+
+#[test]
+fn tests_outside_the_rootdir_with_the_same_node_id_both_run() {
+    // `testpaths = tests ../shared`: pytest names both files
+    // `tests/test_api.py`; the shared one fails.
+    let dir = project(&[
+        (
+            "shared/tests/test_api.py",
+            "def test_smoke():\n    assert False, \"shared api broken\"\n",
+        ),
+        (
+            "app/pytest.ini",
+            "[pytest]\ntestpaths = tests ../shared\naddopts = --import-mode=importlib\n",
+        ),
+        ("app/tests/test_api.py", "def test_smoke():\n    pass\n"),
+    ]);
+    let app = dir.path().join("app");
+    let listed = bktec_in(&app)
+        .args(["list", "--discovery", "pytest"])
+        .output();
+    listed.assert_success();
     assert_eq!(
-        doc["command"],
-        "PYTEST_ADDOPTS='--collect-only -q' sh -c 'cd app && pytest  --json=/dev/null'"
+        listed.stdout(),
+        "tests/test_api.py\n../shared/tests/test_api.py\n"
+    );
+    let outputs = run_jobs(2, |i| {
+        bktec_in(&app)
+            .args(["run", "--discovery", "pytest", "--result-path"])
+            .arg(format!("results/node-{i}.json"))
+    });
+    let mut codes: Vec<Option<i32>> = outputs.iter().map(|o| o.code()).collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        [Some(0), Some(1)],
+        "the shared failure runs in one job"
     );
 }
