@@ -7,7 +7,7 @@ use std::fs;
 
 use serde_json::{Value, json};
 
-use crate::support::pytest::{PASSING, project};
+use crate::support::pytest::{PASSING, project, result_node_ids, runs_of_jobs};
 use crate::support::stand_in::refused_url;
 use crate::support::{BktecCmd, TestDir, Venv, run_jobs, venv};
 
@@ -244,19 +244,7 @@ fn three_real_jobs_run_every_test_exactly_once() {
             "{stdout}"
         );
     }
-    let mut runs: BTreeMap<String, usize> = BTreeMap::new();
-    for i in 0..n {
-        let text = fs::read_to_string(dir.path().join(format!("results/node-{i}.json"))).unwrap();
-        let results: Value = serde_json::from_str(&text).unwrap();
-        for t in results.as_array().unwrap() {
-            let id = format!(
-                "{}::{}",
-                t["scope"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            );
-            *runs.entry(id).or_default() += 1;
-        }
-    }
+    let runs = runs_of_jobs(dir.path(), n);
     assert_eq!(runs.len(), 4 + 6 * 2, "{runs:?}");
     assert!(runs.values().all(|&c| c == 1), "{runs:?}");
     assert!(runs.contains_key("tests/test_slow.py::test_added_since"));
@@ -478,15 +466,10 @@ fn a_split_file_keeps_the_tests_that_only_the_command_s_options_collect() {
             ])
             .output()
             .assert_success();
-        let text = fs::read_to_string(dir.path().join(format!("results/node-{i}.json"))).unwrap();
-        let results: Value = serde_json::from_str(&text).unwrap();
-        for t in results.as_array().unwrap() {
-            ran.push(format!(
-                "{}::{}",
-                t["scope"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            ));
-        }
+        ran.extend(
+            result_node_ids(&dir.path().join(format!("results/node-{i}.json")))
+                .expect("each job writes results"),
+        );
     }
     ran.sort();
     assert_eq!(ran.len(), 4, "{ran:?}");
@@ -599,23 +582,10 @@ fn history_from_a_rootdir_above_the_working_directory_still_plans_by_time() {
     let outputs = run_jobs(2, |i| {
         bktec().args(["run", "--result-path", &format!("results/node-{i}.json")])
     });
-    let mut runs: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, out) in outputs.iter().enumerate() {
+    for out in &outputs {
         out.assert_success();
-        let text = fs::read_to_string(sub.join(format!("results/node-{i}.json"))).unwrap();
-        for t in serde_json::from_str::<Value>(&text)
-            .unwrap()
-            .as_array()
-            .unwrap()
-        {
-            let id = format!(
-                "{}::{}",
-                t["scope"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            );
-            *runs.entry(id).or_default() += 1;
-        }
     }
+    let runs = runs_of_jobs(&sub, outputs.len() as u32);
     assert_eq!(runs.len(), 4 + 3 * 2, "{runs:?}");
     assert!(runs.values().all(|&c| c == 1), "{runs:?}");
 
@@ -709,23 +679,10 @@ fn a_script_that_sets_up_pytest_is_collected_through_the_script() {
             &format!("results/node-{i}.json"),
         ])
     });
-    let mut runs: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, out) in outputs.iter().enumerate() {
+    for out in &outputs {
         out.assert_success();
-        let text = fs::read_to_string(dir.path().join(format!("results/node-{i}.json"))).unwrap();
-        for t in serde_json::from_str::<Value>(&text)
-            .unwrap()
-            .as_array()
-            .unwrap()
-        {
-            let id = format!(
-                "{}::{}",
-                t["scope"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            );
-            *runs.entry(id).or_default() += 1;
-        }
     }
+    let runs = runs_of_jobs(dir.path(), outputs.len() as u32);
     assert_eq!(runs.len(), 9 + 4, "{runs:?}");
     assert!(
         runs.contains_key("tests/test_db.py::test_q2[mysql]"),

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::pytest::{PASSING, project};
+use crate::support::pytest::{PASSING, project, result_node_ids, runs_of_jobs};
 use crate::support::{BktecCmd, TestDir, Venv, run_jobs, venv};
 
 /// bktec with the pytest runner, run in `dir`.
@@ -50,20 +50,8 @@ fn union_of_jobs(dir: &Path, n: u32, extra: &[&str]) -> BTreeMap<String, usize> 
     let mut runs = BTreeMap::new();
     for (i, out) in outputs.iter().enumerate() {
         out.assert_success();
-        let path = dir.join(format!("results/node-{i}.json"));
-        let Ok(text) = fs::read_to_string(&path) else {
-            continue; // a job with no tests writes no results
-        };
-        for t in serde_json::from_str::<Value>(&text)
-            .unwrap()
-            .as_array()
-            .unwrap()
-        {
-            let id = format!(
-                "{}::{}",
-                t["scope"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            );
+        // A job with no tests writes no results.
+        for id in result_node_ids(&dir.join(format!("results/node-{i}.json"))).unwrap_or_default() {
             *runs.entry(id).or_insert(0) += 1;
         }
     }
@@ -491,23 +479,12 @@ fn without_bktec_s_pytest_plugin_discovery_stops_and_says_how_to_load_it() {
             ])
             .arg(format!("results/node-{i}.json"))
     });
-    let mut ran = Vec::new();
-    for (i, out) in outputs.iter().enumerate() {
+    for out in &outputs {
         out.assert_success();
-        let text = fs::read_to_string(dir.path().join(format!("results/node-{i}.json"))).unwrap();
-        for t in serde_json::from_str::<Value>(&text)
-            .unwrap()
-            .as_array()
-            .unwrap()
-        {
-            ran.push(format!(
-                "{}::{}",
-                t["scope"].as_str().unwrap(),
-                t["name"].as_str().unwrap()
-            ));
-        }
     }
-    ran.sort();
+    let runs = runs_of_jobs(dir.path(), 2);
+    assert!(runs.values().all(|&c| c == 1), "each test once: {runs:?}");
+    let ran: Vec<String> = runs.into_keys().collect();
     assert_eq!(ran, expected);
 }
 

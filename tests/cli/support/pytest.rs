@@ -61,3 +61,39 @@ pub fn write_plan(dir: &TestDir, paths: &[&str], muted: &[(&str, &str)]) {
         .to_string(),
     );
 }
+
+/// The node ids (`scope::name`) of the tests in the collector JSON result
+/// file at `path`, in its order; `None` when there is no file (a job that
+/// was given no tests writes none).
+pub fn result_node_ids(path: &std::path::Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let results: serde_json::Value = serde_json::from_str(&text).expect("a result file is JSON");
+    Some(
+        results
+            .as_array()
+            .expect("a result file is an array")
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}::{}",
+                    t["scope"].as_str().unwrap(),
+                    t["name"].as_str().unwrap()
+                )
+            })
+            .collect(),
+    )
+}
+
+/// How often each test ran in the `n` jobs whose result files are
+/// `results/node-{i}.json` under `dir`; every job must have written one.
+pub fn runs_of_jobs(dir: &std::path::Path, n: u32) -> std::collections::BTreeMap<String, usize> {
+    let mut runs = std::collections::BTreeMap::new();
+    for i in 0..n {
+        let path = dir.join(format!("results/node-{i}.json"));
+        let ids = result_node_ids(&path).unwrap_or_else(|| panic!("job {i} wrote no {path:?}"));
+        for id in ids {
+            *runs.entry(id).or_insert(0) += 1;
+        }
+    }
+    runs
+}
