@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{Failure, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -38,6 +38,8 @@ struct Assertion {
     status: String,
     #[serde(default)]
     duration: Option<f64>,
+    #[serde(default)]
+    failure_messages: Vec<String>,
 }
 
 /// The separator between a Jest or Vitest test's file and its full name in
@@ -63,7 +65,10 @@ pub fn parse_jest_json(
     let mut broken = Vec::new();
     for file in report.test_results {
         let name = relative(&file.name, root);
-        if file.status == "failed" && file.assertion_results.is_empty() {
+        // A file that failed although none of its tests did: it did not
+        // load, or a hook outside the tests (`afterAll`) threw.
+        if file.status == "failed" && !file.assertion_results.iter().any(|a| a.status == "failed")
+        {
             broken.push(name.clone());
         }
         for a in file.assertion_results {
@@ -86,7 +91,19 @@ pub fn parse_jest_json(
                 },
                 // Milliseconds.
                 duration: a.duration.and_then(|ms| seconds(ms / 1000.0)),
-                failure: None,
+                failure: (!a.failure_messages.is_empty()).then(|| {
+                    let details = a.failure_messages.join("\n");
+                    Failure {
+                        message: details
+                            .lines()
+                            .map(str::trim)
+                            .find(|l| !l.is_empty())
+                            .unwrap_or_default()
+                            .to_string(),
+                        details,
+                        error: false,
+                    }
+                }),
                 output: None,
             });
         }

@@ -85,9 +85,29 @@ impl RunResult {
     }
 
     /// Records an attempt's results: a known test is overwritten and its
-    /// execution count goes up; a new one is added.
+    /// execution count goes up; a new one is added. Two results of one
+    /// attempt under one name (Jest tests that share a full name, a
+    /// `test.each` row) are one test whose worst outcome counts: a failure
+    /// followed by a pass in the same attempt is a failure, never a flake.
     pub fn record(&mut self, results: Vec<TestResult>) {
+        let mut this_attempt: Vec<TestResult> = Vec::with_capacity(results.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
         for result in results {
+            let key = format!("{}/{}/{}", result.scope, result.name, result.path);
+            match seen.get(&key) {
+                Some(&i) => {
+                    let kept = &mut this_attempt[i];
+                    if severity(&result.outcome) > severity(&kept.outcome) {
+                        *kept = result;
+                    }
+                }
+                None => {
+                    seen.insert(key, this_attempt.len());
+                    this_attempt.push(result);
+                }
+            }
+        }
+        for result in this_attempt {
             let key = format!("{}/{}/{}", result.scope, result.name, result.path);
             match self.index.get(&key) {
                 Some(&i) => {
@@ -245,6 +265,16 @@ impl RunResult {
             }
         }
         s
+    }
+}
+
+/// How bad an outcome is, for two results of one test in one attempt.
+fn severity(outcome: &Outcome) -> u8 {
+    match outcome {
+        Outcome::Passed => 0,
+        Outcome::Skipped => 1,
+        Outcome::Other(_) => 2,
+        Outcome::Failed => 3,
     }
 }
 
