@@ -7,9 +7,7 @@
 
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
-use super::setup::{
-    ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, tests_as_they_are,
-};
+use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::MissingTests;
 use crate::results::{Mapping, ResultFormat};
 
@@ -31,14 +29,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
 
 /// Builds the custom runner. Validation has made sure a test command exists.
 pub(crate) fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
-    let test = match inputs.test_command {
-        Some(template) => template.clone(),
-        None => Runner::parse_template("test command", "")?,
-    };
-    let retry = inputs
-        .retry_command
-        .cloned()
-        .unwrap_or_else(|| test.clone());
+    let (test, retry) = inputs.commands("")?;
     let result = inputs.result_path.map(|path| ResultFile {
         path: path.to_path_buf(),
         format: if path.extension().is_some_and(|e| e == "xml") {
@@ -48,14 +39,8 @@ pub(crate) fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         },
     });
     Ok(Runner {
-        kind: RunnerKind::Custom,
-        test,
-        retry,
         result,
         missing_tests: MissingTests::Omit,
-        extra_args: Vec::new(),
-        prepare: tests_as_they_are,
-        env: Vec::new(),
         exit_rules: |runner, _code| {
             if runner.result.is_some() {
                 ExitHandling::Parse
@@ -63,9 +48,6 @@ pub(crate) fn custom(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
                 ExitHandling::Skip
             }
         },
-        temp_dir: None,
-        witness: None,
-        allowed: None,
-        pytest_addopts: None,
+        ..Runner::new(RunnerKind::Custom, test, retry)
     })
 }

@@ -38,19 +38,10 @@ fn cypress(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         None => test.clone(),
     };
     Ok(Runner {
-        kind: RunnerKind::Cypress,
-        test,
-        retry,
-        result: None,
         missing_tests: MissingTests::Omit,
-        extra_args: Vec::new(),
         exit_rules: |_, _| ExitHandling::Skip,
         prepare: joined_specs,
-        env: Vec::new(),
-        temp_dir: None,
-        witness: None,
-        allowed: None,
-        pytest_addopts: None,
+        ..Runner::new(RunnerKind::Cypress, test, retry)
     })
 }
 

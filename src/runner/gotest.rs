@@ -7,9 +7,9 @@
 
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
-use super::setup::{ExitHandling, Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
+use super::setup::{ExitHandling, Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
-use super::template::{CommandTemplate, MissingTests, TEST_EXAMPLES};
+use super::template::{CommandTemplate, TEST_EXAMPLES};
 use crate::results::{Mapping, ResultFormat};
 
 /// `{{packages}}`: the Go packages to test.
@@ -40,25 +40,13 @@ fn gotest(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         None => test.clone(),
     };
     Ok(Runner {
-        kind: RunnerKind::Gotest,
-        test,
-        retry,
-        result: inputs.result_path.map(|path| ResultFile {
-            path: path.to_path_buf(),
-            format: ResultFormat::GoJsonl,
-        }),
-        missing_tests: MissingTests::Append,
-        extra_args: Vec::new(),
+        result: inputs.result_file(ResultFormat::GoJsonl),
         exit_rules: |_, code| match code {
             None | Some(0 | 1) => ExitHandling::Parse,
             Some(_) => ExitHandling::Skip,
         },
         prepare: packages_once,
-        env: Vec::new(),
-        temp_dir: None,
-        witness: None,
-        allowed: None,
-        pytest_addopts: None,
+        ..Runner::new(RunnerKind::Gotest, test, retry)
     })
 }
 

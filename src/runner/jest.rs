@@ -8,9 +8,9 @@
 
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
-use super::setup::{ExitHandling, Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
+use super::setup::{Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
-use super::template::{CommandTemplate, MissingTests, RESULT_PATH, TEST_NAME_PATTERN};
+use super::template::{CommandTemplate, RESULT_PATH, TEST_NAME_PATTERN};
 use crate::results::{Mapping, NAME_SEPARATOR, ResultFormat};
 
 const COMMAND: &str = "npx jest --runTestsByPath {{testExamples}} --json --testLocationInResults --outputFile {{resultPath}}";
@@ -41,10 +41,7 @@ pub(super) fn by_name(
     command: &str,
     inputs: RunnerInputs<'_>,
 ) -> Result<Runner, RunnerError> {
-    let test = match inputs.test_command {
-        Some(template) => template.clone(),
-        None => Runner::parse_template("test command", command)?,
-    };
+    let test = inputs.test_template(command)?;
     let retry = match inputs.retry_command {
         Some(template) => template.clone(),
         None => Runner::parse_template(
@@ -60,22 +57,9 @@ pub(super) fn by_name(
         ResultFormat::VitestJson
     };
     Ok(Runner {
-        kind,
-        test,
-        retry,
-        result: inputs.result_path.map(|path| ResultFile {
-            path: path.to_path_buf(),
-            format,
-        }),
-        missing_tests: MissingTests::Append,
-        extra_args: Vec::new(),
-        exit_rules: |_, _| ExitHandling::Parse,
+        result: inputs.result_file(format),
         prepare: files_and_names,
-        env: Vec::new(),
-        temp_dir: None,
-        witness: None,
-        allowed: None,
-        pytest_addopts: None,
+        ..Runner::new(kind, test, retry)
     })
 }
 

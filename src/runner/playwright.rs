@@ -13,9 +13,8 @@ use std::path::Path;
 
 use super::RunnerKind;
 use super::framework::{ExampleListing, Framework, Listing, Targets};
-use super::setup::{ExitHandling, Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
+use super::setup::{Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::target::{TargetError, TargetProblem};
-use super::template::MissingTests;
 use crate::results::{Mapping, ResultFormat};
 
 const COMMAND: &str = "npx playwright test";
@@ -47,14 +46,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
 
 /// Builds the Playwright runner. Validation has made sure of a result path.
 fn playwright(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
-    let test = match inputs.test_command {
-        Some(template) => template.clone(),
-        None => Runner::parse_template("test command", COMMAND)?,
-    };
-    let retry = inputs
-        .retry_command
-        .cloned()
-        .unwrap_or_else(|| test.clone());
+    let (test, retry) = inputs.commands(COMMAND)?;
     // Playwright resolves a relative output name against its configuration
     // file's directory, which need not be the working directory.
     let result = inputs.result_path.map(|path| ResultFile {
@@ -68,19 +60,10 @@ fn playwright(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         .map(|r| (JSON_OUTPUT.to_string(), r.path.display().to_string()))
         .collect();
     Ok(Runner {
-        kind: RunnerKind::Playwright,
-        test,
-        retry,
         result,
-        missing_tests: MissingTests::Append,
-        extra_args: Vec::new(),
-        exit_rules: |_, _| ExitHandling::Parse,
         prepare: exact_files,
         env,
-        temp_dir: None,
-        witness: None,
-        allowed: None,
-        pytest_addopts: None,
+        ..Runner::new(RunnerKind::Playwright, test, retry)
     })
 }
 

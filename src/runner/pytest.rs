@@ -5,10 +5,8 @@ use std::process::{Command, Stdio};
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
 use super::pytest_collect::{CollectorVersionError, check_tag_filter_support, collector_version};
-use super::setup::{
-    ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, tests_as_they_are,
-};
-use super::template::{CommandTemplate, MissingTests};
+use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
+use super::template::CommandTemplate;
 use super::witness::WitnessSite;
 use crate::results::{Mapping, ResultFormat};
 
@@ -129,24 +127,18 @@ pub(super) fn pytest_with(
         }
     };
     Ok(Runner {
-        kind: RunnerKind::Pytest,
-        test,
-        retry,
         result: Some(ResultFile { path, format }),
-        missing_tests: MissingTests::Append,
         // Tag filters also apply when running, so a local or fallback plan
         // runs only the tagged tests too.
         extra_args: inputs
             .tag_filters
             .map(|f| vec!["--tag-filters".to_string(), f.to_string()])
             .unwrap_or_default(),
-        prepare: tests_as_they_are,
-        env: Vec::new(),
         exit_rules: pytest_exit_rules,
         temp_dir,
         witness: Some(WitnessSite::create(inputs.python_path).map_err(RunnerError::TempDir)?),
-        allowed: None,
         pytest_addopts: inputs.pytest_addopts.map(String::from),
+        ..Runner::new(RunnerKind::Pytest, test, retry)
     })
 }
 

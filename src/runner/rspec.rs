@@ -8,11 +8,9 @@ use super::RunnerKind;
 use std::path::Path;
 
 use super::framework::{ExampleListing, Framework, Listing, Targets};
-use super::setup::{
-    ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs, tests_as_they_are,
-};
+use super::setup::{Runner, RunnerError, RunnerInputs};
 use super::target::TargetError;
-use super::template::{MissingTests, RESULT_PATH};
+use super::template::RESULT_PATH;
 use crate::results::{Mapping, ResultFormat};
 
 const COMMAND: &str =
@@ -40,31 +38,10 @@ pub(super) const FRAMEWORK: Framework = Framework {
 
 /// Builds the RSpec runner. Validation has made sure of a result path.
 fn rspec(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
-    let test = match inputs.test_command {
-        Some(template) => template.clone(),
-        None => Runner::parse_template("test command", COMMAND)?,
-    };
-    let retry = inputs
-        .retry_command
-        .cloned()
-        .unwrap_or_else(|| test.clone());
+    let (test, retry) = inputs.commands(COMMAND)?;
     Ok(Runner {
-        kind: RunnerKind::Rspec,
-        test,
-        retry,
-        result: inputs.result_path.map(|path| ResultFile {
-            path: path.to_path_buf(),
-            format: ResultFormat::RspecJson,
-        }),
-        missing_tests: MissingTests::Append,
-        extra_args: Vec::new(),
-        exit_rules: |_, _| ExitHandling::Parse,
-        prepare: tests_as_they_are,
-        env: Vec::new(),
-        temp_dir: None,
-        witness: None,
-        allowed: None,
-        pytest_addopts: None,
+        result: inputs.result_file(ResultFormat::RspecJson),
+        ..Runner::new(RunnerKind::Rspec, test, retry)
     })
 }
 
@@ -98,6 +75,7 @@ fn dry_run(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, Tar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runner::setup::ExitHandling;
     use crate::runner::template::CommandTemplate;
 
     #[test]

@@ -435,4 +435,57 @@ impl Runner {
             source,
         })
     }
+
+    /// A runner of `kind` with these commands and what most runners want
+    /// for the rest: no result file, tests appended when the template has
+    /// no placeholder for them, each test one word, results always read,
+    /// and no extra arguments, variables, directories or pytest state.
+    /// A runner file sets only the fields where it differs, with struct
+    /// update syntax (`Runner { result, ..Runner::new(kind, test, retry) }`).
+    pub(super) fn new(kind: RunnerKind, test: CommandTemplate, retry: CommandTemplate) -> Runner {
+        Runner {
+            kind,
+            test,
+            retry,
+            result: None,
+            missing_tests: MissingTests::Append,
+            extra_args: Vec::new(),
+            exit_rules: |_, _| ExitHandling::Parse,
+            prepare: tests_as_they_are,
+            env: Vec::new(),
+            temp_dir: None,
+            witness: None,
+            allowed: None,
+            pytest_addopts: None,
+        }
+    }
+}
+
+impl RunnerInputs<'_> {
+    /// The configured test command, or `default` parsed (D13).
+    pub(super) fn test_template(&self, default: &str) -> Result<CommandTemplate, RunnerError> {
+        match self.test_command {
+            Some(template) => Ok(template.clone()),
+            None => Runner::parse_template("test command", default),
+        }
+    }
+
+    /// The configured test command (or `default`) and the configured retry
+    /// command, which is the test command when none is configured.
+    pub(super) fn commands(
+        &self,
+        default: &str,
+    ) -> Result<(CommandTemplate, CommandTemplate), RunnerError> {
+        let test = self.test_template(default)?;
+        let retry = self.retry_command.cloned().unwrap_or_else(|| test.clone());
+        Ok((test, retry))
+    }
+
+    /// The configured result path, written in `format`.
+    pub(super) fn result_file(&self, format: ResultFormat) -> Option<ResultFile> {
+        self.result_path.map(|path| ResultFile {
+            path: path.to_path_buf(),
+            format,
+        })
+    }
 }

@@ -4,8 +4,11 @@
 
 use bktec::results::{Outcome, ResultFormat};
 
-use crate::support::runners::{bktec, example, parse};
-use crate::support::{TestDir, repo_root, run_jobs};
+use crate::support::runners::{
+    assert_ends_without_retries, assert_flaky_passes_on_retry, assert_real_failure_stays_red,
+    example, parse, run_listed, two_jobs_ids,
+};
+use crate::support::{TestDir, repo_root};
 
 fn project() -> TestDir {
     let dir = example("gotest", "gotestsum");
@@ -48,21 +51,18 @@ fn parses_what_go_test_writes() {
 #[test]
 fn two_jobs_run_every_package_exactly_once() {
     let dir = project();
-    let outs = run_jobs(2, |i| {
-        bktec(&dir).args(["run", "--result-path", &format!("out/job-{i}.jsonl")])
-    });
-    let mut seen = Vec::new();
-    for (i, out) in outs.iter().enumerate() {
-        out.assert_success()
-            .assert_stdout_contains("gotestsum --jsonfile=out/job-");
-        let path = dir.path().join(format!("out/job-{i}.jsonl"));
-        seen.extend(
-            outcomes(&path)
+    let seen = two_jobs_ids(
+        &dir,
+        "jsonl",
+        |cmd| cmd,
+        Some("gotestsum --jsonfile=out/job-"),
+        |path| {
+            outcomes(path)
                 .into_iter()
-                .map(|(p, n, _)| format!("{p} {n}")),
-        );
-    }
-    seen.sort();
+                .map(|(p, n, _)| format!("{p} {n}"))
+                .collect()
+        },
+    );
     assert_eq!(
         seen,
         [
@@ -80,37 +80,24 @@ fn two_jobs_run_every_package_exactly_once() {
 
 #[test]
 fn a_flaky_test_passes_when_its_package_is_retried() {
-    let dir = project();
-    let markers = TestDir::new();
-    let out = bktec(&dir)
-        .env(
-            "BKTEC_EXAMPLE_FLAKY_DIR",
-            markers.path().display().to_string(),
-        )
-        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
-        .args(["run", "--result-path", "out/r.jsonl"])
-        .output();
-    out.assert_success()
-        .assert_stdout_contains("♻️ Attempt 1 of 2 to retry failing tests")
-        .assert_stdout_contains("\ngotestsum --jsonfile=out/r.jsonl example.com/shop/checkout\n")
-        // The whole package ran again: its passing test counts as passed
-        // on retry too, as in the Go client.
-        .assert_stdout_contains("|         | on retry  | 2 |")
-        .assert_stdout_contains("✅ All tests passed.");
+    assert_flaky_passes_on_retry(
+        &project(),
+        "out/r.jsonl",
+        "\ngotestsum --jsonfile=out/r.jsonl example.com/shop/checkout\n",
+    )
+    // The whole package ran again: its passing test counts as passed on
+    // retry too, as in the Go client.
+    .assert_stdout_contains("|         | on retry  | 2 |");
 }
 
 #[test]
 fn a_real_failure_stays_red_after_retries() {
-    let dir = project();
-    let out = bktec(&dir)
-        .env("BKTEC_EXAMPLE_FAIL", "1")
-        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
-        .args(["run", "--result-path", "out/r.jsonl"])
-        .output();
-    out.assert_exit(1)
-        .assert_stdout_contains("Attempt 1 of 1")
-        .assert_stdout_contains("- example.com/shop/cart TestDiscount")
-        .assert_stderr_contains("gotest exited with error: exit status 1");
+    assert_real_failure_stays_red(
+        &project(),
+        "out/r.jsonl",
+        "example.com/shop/cart TestDiscount",
+        "gotest",
+    );
 }
 
 #[test]
@@ -120,16 +107,12 @@ fn a_package_that_does_not_build_is_never_green() {
         "cart/broken.go",
         "package cart\n\nfunc broken() int { return \"x\" }\n",
     );
-    let out = bktec(&dir)
-        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
-        .args(["run", "--result-path", "out/r.jsonl"])
-        .output();
+    let out = assert_ends_without_retries(&dir, "out/r.jsonl");
     assert!(
         !matches!(out.code(), Some(0 | 1)),
         "a build failure is neither green nor a test failure\n{}",
         out.stdout()
     );
-    assert!(!out.stdout().contains("Attempt 1"), "{}", out.stdout());
 }
 
 #[test]
@@ -137,10 +120,7 @@ fn a_package_named_like_an_option_is_passed_as_a_path() {
     // D24: a row `-run=TestTotal` would narrow the run to one test; as
     // `./-run=TestTotal` it is a directory that does not exist.
     let dir = project();
-    dir.write("rows.txt", "-run=TestTotal\n");
-    let out = bktec(&dir)
-        .args(["run", "--files", "rows.txt", "--result-path", "out/r.jsonl"])
-        .output();
+    let out = run_listed(&dir, "-run=TestTotal\n", "out/r.jsonl");
     out.assert_stdout_contains(" ./-run=TestTotal\n");
     assert_ne!(out.code(), Some(0), "{}", out.stdout());
 }

@@ -1,12 +1,14 @@
 //! `bktec run` with real RSpec (Debian's `ruby-rspec`) on `examples/rspec`
 //! (behaviour document 5.2, 7.7, 8.3, 9; D23, D24).
 
-use std::collections::BTreeMap;
-
 use bktec::results::{Outcome, ResultFormat};
 
 use crate::support::TestDir;
-use crate::support::runners::{bktec, example, parse, splitting_engine};
+use crate::support::runners::{
+    assert_ends_without_retries, assert_flaky_passes_on_retry, assert_real_failure_stays_red,
+    bktec, by_path, created_plan, example, example_ids, parse, run, run_listed, splitting_engine,
+    two_jobs_ids,
+};
 
 fn project() -> TestDir {
     example("rspec", "rspec")
@@ -18,19 +20,26 @@ fn fixture(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
+/// The example ids in the RSpec result file at `path`.
+fn ids(path: &std::path::Path) -> Vec<String> {
+    parse(path, ResultFormat::RspecJson)
+        .tests
+        .into_iter()
+        .map(|t| t.path)
+        .collect()
+}
+
+/// Every example of the demo, sorted.
+fn all_examples() -> Vec<String> {
+    let mut all = ids(&fixture("failures.json"));
+    all.sort();
+    all
+}
+
 #[test]
 fn parses_what_rspec_writes() {
     let parsed = parse(&fixture("failures.json"), ResultFormat::RspecJson);
-    let by_id: BTreeMap<&str, (&str, &str, &Outcome)> = parsed
-        .tests
-        .iter()
-        .map(|t| {
-            (
-                t.path.as_str(),
-                (t.scope.as_str(), t.name.as_str(), &t.outcome),
-            )
-        })
-        .collect();
+    let by_id = by_path(&parsed);
     assert_eq!(by_id.len(), 7);
     assert_eq!(
         by_id["./spec/shop/checkout_spec.rb[1:1:1]"],
@@ -56,69 +65,32 @@ fn parses_what_rspec_writes() {
 #[test]
 fn two_jobs_run_every_example_exactly_once() {
     let dir = project();
-    let outs = crate::support::run_jobs(2, |i| {
-        bktec(&dir).args(["run", "--result-path", &format!("out/job-{i}.json")])
-    });
-    let mut seen = Vec::new();
-    for (i, out) in outs.iter().enumerate() {
-        out.assert_success();
-        let parsed = parse(
-            &dir.path().join(format!("out/job-{i}.json")),
-            ResultFormat::RspecJson,
-        );
-        seen.extend(parsed.tests.into_iter().map(|t| t.path));
-    }
-    seen.sort();
-    let all = parse(&fixture("failures.json"), ResultFormat::RspecJson);
-    let mut expected: Vec<String> = all.tests.into_iter().map(|t| t.path).collect();
-    expected.sort();
-    assert_eq!(seen, expected, "each example once, across both jobs");
+    let seen = two_jobs_ids(&dir, "json", |cmd| cmd, None, ids);
+    assert_eq!(seen, all_examples(), "each example once, across both jobs");
 }
 
 #[test]
 fn a_flaky_example_passes_on_retry_by_its_id() {
-    let dir = project();
-    let markers = TestDir::new();
-    let out = bktec(&dir)
-        .env(
-            "BKTEC_EXAMPLE_FLAKY_DIR",
-            markers.path().display().to_string(),
-        )
-        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
-        .args(["run", "--result-path", "out/r.json"])
-        .output();
-    out.assert_success()
-        .assert_stdout_contains("♻️ Attempt 1 of 2 to retry failing tests")
-        .assert_stdout_contains("out/r.json './spec/shop/checkout_spec.rb[1:1:1]'\n")
-        .assert_stdout_contains("✅ All tests passed.");
+    let out = assert_flaky_passes_on_retry(
+        &project(),
+        "out/r.json",
+        "out/r.json './spec/shop/checkout_spec.rb[1:1:1]'\n",
+    );
     assert!(!out.stdout().contains("Attempt 2"), "{}", out.stdout());
 }
 
 #[test]
 fn a_real_failure_stays_red_after_retries() {
-    let dir = project();
-    let out = bktec(&dir)
-        .env("BKTEC_EXAMPLE_FAIL", "1")
-        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
-        .args(["run", "--result-path", "out/r.json"])
-        .output();
-    out.assert_exit(1)
-        .assert_stdout_contains("Attempt 1 of 1")
-        .assert_stdout_contains("- Cart applies a discount")
-        .assert_stderr_contains("RSpec exited with error: exit status 1");
+    assert_real_failure_stays_red(&project(), "out/r.json", "Cart applies a discount", "RSpec");
 }
 
 #[test]
 fn an_error_outside_examples_ends_the_run_without_retries() {
     let dir = project();
     dir.write("spec/broken_spec.rb", "raise 'broken on load'\n");
-    let out = bktec(&dir)
-        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
-        .args(["run", "--result-path", "out/r.json"])
-        .output();
+    let out = assert_ends_without_retries(&dir, "out/r.json");
     assert_ne!(out.code(), Some(0), "{}", out.stdout());
     out.assert_stdout_contains("RSpec reported 1 errors outside of examples");
-    assert!(!out.stdout().contains("Attempt 1"), "{}", out.stdout());
 }
 
 #[test]
@@ -126,10 +98,8 @@ fn a_spec_file_without_examples_is_not_green() {
     // D23: RSpec exits 0, but nothing proves the file's tests ran.
     let dir = project();
     dir.write("spec/empty_spec.rb", "# no examples yet\n");
-    let out = bktec(&dir)
-        .args(["run", "--result-path", "out/r.json"])
-        .output();
-    out.assert_exit(17)
+    run(&dir, "out/r.json")
+        .assert_exit(17)
         .assert_stdout_contains("spec/empty_spec.rb");
 }
 
@@ -141,11 +111,8 @@ fn a_file_named_like_an_option_is_run_as_a_file() {
         "--help_spec.rb",
         "RSpec.describe('odd name') { it('runs') { expect(1).to eq(1) } }\n",
     );
-    dir.write("files.txt", "--help_spec.rb\n");
-    let out = bktec(&dir)
-        .args(["run", "--files", "files.txt", "--result-path", "out/r.json"])
-        .output();
-    out.assert_success()
+    run_listed(&dir, "--help_spec.rb\n", "out/r.json")
+        .assert_success()
         .assert_stdout_contains(" ./--help_spec.rb\n");
     let parsed = parse(&dir.path().join("out/r.json"), ResultFormat::RspecJson);
     assert_eq!(parsed.tests[0].path, "./--help_spec.rb[1:1]");
@@ -157,32 +124,10 @@ fn test_engine_splits_a_file_into_examples_from_a_dry_run() {
     // by an RSpec dry run; the two jobs still run every example once.
     let dir = project();
     let engine = splitting_engine(&["spec/shop/checkout_spec.rb"]);
-    let outs = crate::support::run_jobs(2, |i| {
-        bktec(&dir).test_engine(&engine.url).args([
-            "run",
-            "--result-path",
-            &format!("out/job-{i}.json"),
-        ])
-    });
-    let mut seen = Vec::new();
-    for (i, out) in outs.iter().enumerate() {
-        out.assert_success();
-        let parsed = parse(
-            &dir.path().join(format!("out/job-{i}.json")),
-            ResultFormat::RspecJson,
-        );
-        seen.extend(parsed.tests.into_iter().map(|t| t.path));
-    }
-    let created = engine.requests_to("/test_plan");
-    let body = created.iter().find(|r| r.method == "POST").unwrap().json();
-    let examples: Vec<&str> = body["tests"]["examples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["identifier"].as_str().unwrap())
-        .collect();
+    let seen = two_jobs_ids(&dir, "json", |cmd| cmd.test_engine(&engine.url), None, ids);
+    let body = created_plan(&engine);
     assert_eq!(
-        examples,
+        example_ids(&body),
         [
             "./spec/shop/checkout_spec.rb[1:2]",
             "./spec/shop/checkout_spec.rb[1:3]",
@@ -191,11 +136,7 @@ fn test_engine_splits_a_file_into_examples_from_a_dry_run() {
     );
     assert_eq!(body["tests"]["examples"][0]["scope"], "Checkout");
     assert_eq!(body["tests"]["selectors"].as_array().unwrap().len(), 2);
-    seen.sort();
-    let all = parse(&fixture("failures.json"), ResultFormat::RspecJson);
-    let mut expected: Vec<String> = all.tests.into_iter().map(|t| t.path).collect();
-    expected.sort();
-    assert_eq!(seen, expected, "each example once, across both jobs");
+    assert_eq!(seen, all_examples(), "each example once, across both jobs");
 }
 
 #[test]
@@ -222,8 +163,7 @@ fn bktec_plan_splits_with_the_same_dry_run() {
         .args(["plan", "--json"])
         .output()
         .assert_success();
-    let created = engine.requests_to("/test_plan");
-    let body = created.iter().find(|r| r.method == "POST").unwrap().json();
+    let body = created_plan(&engine);
     assert_eq!(
         body["tests"]["examples"][0]["identifier"],
         "./spec/stock_spec.rb[1:1]"
