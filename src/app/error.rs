@@ -61,6 +61,15 @@ pub enum BktecError {
         /// What happened.
         message: String,
     },
+    /// `--junit-out` names a file bktec must not write (issue 13).
+    JUnitOut {
+        /// The path.
+        path: std::path::PathBuf,
+        /// Where it came from, described.
+        origin: String,
+        /// Why not.
+        why: String,
+    },
     /// A result file given to `bktec durations update` is unusable.
     DurationsResults(ResultsError),
     /// A test target that no argument can carry unambiguously (D24).
@@ -109,6 +118,11 @@ impl fmt::Display for BktecError {
                 write!(f, "bktec {}: {source}", command.name())
             }
             BktecError::DurationsResults(err) => write!(f, "bktec durations: {err}"),
+            BktecError::JUnitOut { path, origin, why } => write!(
+                f,
+                "bktec run: refusing to write the merged JUnit report to `{}` (from {origin}): {why}",
+                path.display()
+            ),
             BktecError::Split { command, message } => {
                 write!(f, "bktec {}: {message}", command.name())
             }
@@ -160,7 +174,8 @@ impl Error for BktecError {
             | BktecError::CurrentDir(err) => Some(err),
             BktecError::NoTestsAssigned
             | BktecError::InvalidCommand { .. }
-            | BktecError::Split { .. } => None,
+            | BktecError::Split { .. }
+            | BktecError::JUnitOut { .. } => None,
         }
     }
 }
@@ -177,6 +192,7 @@ impl BktecError {
             | BktecError::Durations { .. }
             | BktecError::DurationsResults(_)
             | BktecError::Split { .. }
+            | BktecError::JUnitOut { .. }
             | BktecError::Target(_)
             | BktecError::Api(_)
             | BktecError::NoTestsAssigned

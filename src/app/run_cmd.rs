@@ -4,6 +4,7 @@
 //! Each stage says what happened through the reporter (S11).
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::Context;
@@ -19,8 +20,9 @@ use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
+use crate::config::resolve::Sourced;
 use crate::discover::TargetSource;
-use crate::execute::{ProcessAttempts, Verdict, check_result_path, execute, verdict};
+use crate::execute::{ProcessAttempts, Verdict, check_result_path, execute, kept_path, verdict};
 use crate::exit_code;
 use crate::plan::{TestCase, TestFormat, TestPlan, plain, read_plan_file, split_summary, trim};
 use crate::process::Signals;
@@ -72,6 +74,13 @@ pub(super) fn run_tests(
     let mut runner = build_runner(context, &settings)?;
     if let Some(file) = runner.result_file() {
         check_result_path(&file.path).map_err(BktecError::ResultPath)?;
+    }
+    if let Some(out) = &settings.junit_out {
+        check_junit_out(
+            out,
+            runner.result_file().map(|f| f.path.as_path()),
+            settings.retry.count,
+        )?;
     }
     reporter.report(
         shell,
@@ -278,6 +287,46 @@ pub(super) fn run_tests(
 
 /// Writes the JUnit report merged over all attempts where `--junit-out`
 /// says, if it says (issue 13, item 2); whether it was written.
+/// Refuses a `--junit-out` path that would clobber this run's own result
+/// files (the result path, or an attempt's kept copy), or that is not a
+/// regular file: a FIFO would block bktec, a directory cannot be written.
+fn check_junit_out(
+    out: &Sourced<PathBuf>,
+    result: Option<&Path>,
+    retries: u32,
+) -> Result<(), BktecError> {
+    let refuse = |why: String| {
+        Err(BktecError::JUnitOut {
+            path: out.value.clone(),
+            origin: out.origin.describe(),
+            why,
+        })
+    };
+    if let Ok(meta) = std::fs::metadata(&out.value)
+        && !meta.is_file()
+    {
+        return refuse("it is not a regular file".to_string());
+    }
+    let Some(result) = result else {
+        return Ok(());
+    };
+    let same = |a: &Path, b: &Path| {
+        let absolute =
+            |p: &Path| std::path::absolute(p).map(|p| crate::glob::clean(&p.to_string_lossy()));
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => absolute(a).ok() == absolute(b).ok(),
+        }
+    };
+    if same(&out.value, result) {
+        return refuse("it is the test command's own result file".to_string());
+    }
+    if let Some(n) = (0..=retries).find(|&n| same(&out.value, &kept_path(result, n))) {
+        return refuse(format!("it is where attempt {n}'s results are kept"));
+    }
+    Ok(())
+}
+
 fn write_junit_out(
     settings: &RunSettings,
     record: &RunResult,

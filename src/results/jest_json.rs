@@ -67,8 +67,7 @@ pub fn parse_jest_json(
         let name = relative(&file.name, root);
         // A file that failed although none of its tests did: it did not
         // load, or a hook outside the tests (`afterAll`) threw.
-        if file.status == "failed" && !file.assertion_results.iter().any(|a| a.status == "failed")
-        {
+        if file.status == "failed" && !file.assertion_results.iter().any(|a| a.status == "failed") {
             broken.push(name.clone());
         }
         for a in file.assertion_results {
@@ -127,6 +126,38 @@ fn relative(file: &str, root: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_failed_outside_its_tests_is_a_run_error() {
+        // afterAll threw: every test passed, the file failed.
+        let json = r#"{"testResults":[{"name":"/p/src/a.test.js","status":"failed","message":"afterAll boom",
+            "assertionResults":[{"ancestorTitles":[],"title":"ok","status":"passed","failureMessages":[]}]}]}"#;
+        let parsed = parse_jest_json(
+            json.as_bytes(),
+            Path::new("r.json"),
+            Path::new("/p"),
+            "Jest",
+        )
+        .unwrap();
+        assert_eq!(
+            parsed.run_error.as_deref(),
+            Some("Jest failed with runtime error test suites: src/a.test.js")
+        );
+        let json = r#"{"testResults":[{"name":"/p/src/a.test.js","status":"failed",
+            "assertionResults":[{"ancestorTitles":["Cart"],"title":"adds","status":"failed","failureMessages":["Error: expected 2\n    at a.test.js:3"]}]}]}"#;
+        let parsed = parse_jest_json(
+            json.as_bytes(),
+            Path::new("r.json"),
+            Path::new("/p"),
+            "Jest",
+        )
+        .unwrap();
+        assert_eq!(parsed.run_error, None);
+        assert_eq!(
+            parsed.tests[0].failure.as_ref().unwrap().message,
+            "Error: expected 2"
+        );
+    }
 
     const SAMPLE: &[u8] = br#"{"testResults":[
       {"name":"/p/src/a.test.js","status":"failed","assertionResults":[

@@ -282,6 +282,24 @@ fn severity(outcome: &Outcome) -> u8 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn one_attempt_s_results_under_one_name_keep_the_worst() {
+        let result = |outcome| TestResult {
+            scope: "a.test.js".into(),
+            name: "adds".into(),
+            path: "a.test.js::adds".into(),
+            identifier: String::new(),
+            outcome,
+            duration: None,
+            failure: None,
+            output: None,
+        };
+        let mut run = RunResult::new([]);
+        run.record(vec![result(Outcome::Failed), result(Outcome::Passed)]);
+        assert_eq!(run.failed().len(), 1);
+        assert!(run.flaky().is_empty(), "not a flake: one attempt");
+    }
+
     fn t(name: &str, outcome: Outcome) -> TestResult {
         TestResult {
             scope: "f.py".into(),

@@ -196,13 +196,48 @@ fn junit_out_merges_every_attempt_and_is_read_alike_by_bktec_and_junitparser() {
 #[test]
 fn junit_out_that_cannot_be_written_fails_a_green_run() {
     let dir = project(&[("tests/test_pass.py", crate::support::pytest::PASSING)]);
-    dir.write("ci/merged.xml/keep", "a directory where the file should go");
+    dir.write("ci", "a file where the directory should be");
     let out = bktec(&dir, Venv::Collector)
         .args(["run", "--junit-out", "ci/merged.xml"])
         .output();
     out.assert_exit(16).assert_stderr_contains(
         "bktec run: failed to write the JUnit report `ci/merged.xml` (from --junit-out)",
     );
+}
+
+#[test]
+fn junit_out_never_clobbers_the_run_s_own_results_nor_waits_on_a_fifo() {
+    let dir = project(&[("tests/test_pass.py", crate::support::pytest::PASSING)]);
+    let refused = |args: &[&str], why: &str| {
+        bktec(&dir, Venv::Collector)
+            .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
+            .arg("run")
+            .args(args.iter().copied())
+            .output()
+            .assert_exit(16)
+            .assert_stderr_contains("bktec run: refusing to write the merged JUnit report to `")
+            .assert_stderr_contains(why);
+    };
+    refused(
+        &["--result-path", "r.json", "--junit-out", "./r.json"],
+        "it is the test command's own result file",
+    );
+    refused(
+        &[
+            "--result-path",
+            "out/r.json",
+            "--junit-out",
+            "out/r.attempt-1.json",
+        ],
+        "it is where attempt 1's results are kept",
+    );
+    let status = Command::new("mkfifo")
+        .arg(dir.path().join("pipe.xml"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    refused(&["--junit-out", "pipe.xml"], "it is not a regular file");
+    assert!(!dir.path().join("r.json").exists(), "nothing ran");
 }
 
 /// A stand-in `buildkite-agent`: records its arguments (one a line) and its
