@@ -473,6 +473,18 @@ pub enum UsageError {
         /// The second.
         second: &'static str,
     },
+    /// A fail-fast option in the test command while retries are on (D23).
+    #[error(
+        "bktec run: the test command (from {origin}) has `{option}`, which stops the run at the first failure, and retries are on ({retries}): a retry of that failure could pass while the tests after it never ran. Remove `{option}`, or turn retries off (BUILDKITE_TEST_ENGINE_RETRY_COUNT=0)"
+    )]
+    FailFastWithRetries {
+        /// The option, as written.
+        option: String,
+        /// Where the test command came from, described.
+        origin: String,
+        /// The retry count.
+        retries: u32,
+    },
     /// `run --store-durations` in one job of several (D31).
     #[error(
         "bktec run: --store-durations is for a single local run, and this is one of {jobs} parallel jobs: each job would write only its own durations, and the next build's jobs could plan from different files. Keep each job's result file and merge them with `bktec durations update RESULT_FILE...`"

@@ -69,6 +69,7 @@ pub(super) fn run_tests(
             jobs: settings.parallelism,
         }));
     }
+    refuse_fail_fast_with_retries(&settings)?;
     let mut reporter = Reporter::new(settings.runner, settings.debug);
     reporter.report(shell, RunEvent::Started);
     let mut runner = build_runner(context, &settings)?;
@@ -287,6 +288,31 @@ pub(super) fn run_tests(
 
 /// Writes the JUnit report merged over all attempts where `--junit-out`
 /// says, if it says (issue 13, item 2); whether it was written.
+/// Refuses a test command that stops at the first failure when retries
+/// are on (see `Framework::fail_fast_options`).
+fn refuse_fail_fast_with_retries(settings: &RunSettings) -> Result<(), BktecError> {
+    let (Some(command), retries @ 1..) = (&settings.test_command, settings.retry.count) else {
+        return Ok(());
+    };
+    let options = settings.runner.framework().fail_fast_options;
+    let found = command.value.program_words().into_iter().find(|word| {
+        options.iter().any(|o| {
+            word == o
+                || word
+                    .strip_prefix(o)
+                    .is_some_and(|rest| rest.starts_with('='))
+        })
+    });
+    match found {
+        Some(option) => Err(BktecError::Usage(UsageError::FailFastWithRetries {
+            option,
+            origin: command.origin.describe(),
+            retries,
+        })),
+        None => Ok(()),
+    }
+}
+
 /// Refuses a `--junit-out` path that would clobber this run's own result
 /// files (the result path, or an attempt's kept copy), or that is not a
 /// regular file: a FIFO would block bktec, a directory cannot be written.

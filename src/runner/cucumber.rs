@@ -26,6 +26,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
+    fail_fast_options: &["--fail-fast"],
     example_listing: Some(ExampleListing {
         tool: "cucumber dry run",
         skips: true,

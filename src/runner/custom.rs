@@ -23,6 +23,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
+    fail_fast_options: &[],
     example_listing: None,
     build: Some(|inputs, _probe| custom(inputs)),
 };

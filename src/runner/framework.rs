@@ -79,6 +79,12 @@ pub(crate) struct Framework {
     /// Whether pytest collection serves it: example discovery (6.3) and the
     /// proof that silent targets hold no tests (D23).
     pub(crate) collects_with_pytest: bool,
+    /// The test command's options that stop the run at the first failure.
+    /// With retries they are refused: the retry of that failure could pass
+    /// while the tests after it never ran, and nothing in the results would
+    /// say so (D23). pytest's `-x` needs no entry: the witness sees the
+    /// tests it stopped before. gotest retries whole packages.
+    pub(crate) fail_fast_options: &'static [&'static str],
     /// How it lists the examples of files, when it is not pytest and can.
     pub(crate) example_listing: Option<ExampleListing>,
     /// How `run` builds it; `None` for a runner `run` does not support yet.

@@ -29,6 +29,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
+    fail_fast_options: &["--bail", "-b"],
     example_listing: None,
     build: Some(|inputs, _probe| by_name(RunnerKind::Jest, COMMAND, inputs)),
 };

@@ -33,6 +33,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
+    fail_fast_options: &["--max-failures", "-x"],
     example_listing: Some(ExampleListing {
         tool: "playwright test --list",
         // 6.1: Test Engine cannot skip Playwright tests, so files are split

@@ -52,6 +52,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Pytest,
     collects_with_pytest: true,
+    fail_fast_options: &[],
     example_listing: None,
     build: Some(|inputs, probe| pytest(inputs, probe)),
 };

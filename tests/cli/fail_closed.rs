@@ -357,3 +357,42 @@ fn a_result_path_that_is_not_a_file_is_refused_and_kept() {
         "the FIFO is kept"
     );
 }
+
+#[test]
+fn a_fail_fast_option_with_retries_is_refused_for_every_runner_that_has_one() {
+    // With retries, the retry of the first failure could pass while the
+    // tests after it never ran, and no result would say so (D23).
+    let dir = TestDir::new();
+    for (runner, command) in [
+        (
+            "rspec",
+            "rspec --fail-fast {{testExamples}} --format json --out {{resultPath}}",
+        ),
+        (
+            "cucumber",
+            "cucumber --fail-fast {{testExamples}} --format json --out {{resultPath}}",
+        ),
+        (
+            "jest",
+            "npx jest --bail=1 {{testExamples}} --json --outputFile={{resultPath}}",
+        ),
+        (
+            "vitest",
+            "npx vitest run --bail 1 {{testExamples}} --reporter=json --outputFile={{resultPath}}",
+        ),
+        ("playwright", "npx playwright test -x {{testExamples}}"),
+    ] {
+        dir.bktec()
+            .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", runner)
+            .env("BUILDKITE_TEST_ENGINE_RESULT_PATH", "r.json")
+            .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+            .env("BUILDKITE_TEST_ENGINE_TEST_CMD", command)
+            .arg("run")
+            .output()
+            .assert_exit(16)
+            .assert_stderr_contains(
+                "which stops the run at the first failure, and retries are on (1)",
+            )
+            .assert_stderr_contains("(from env BUILDKITE_TEST_ENGINE_TEST_CMD)");
+    }
+}
