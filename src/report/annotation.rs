@@ -13,6 +13,13 @@ const NAMED: usize = 10;
 /// How many lines of each failure are shown.
 const LINES: usize = 12;
 
+/// How many characters of a failure's line are shown.
+const LINE_CHARS: usize = 400;
+
+/// The most bytes one job's part may hold: Buildkite takes at most 1 MiB
+/// for a whole annotation, which every job of a step appends to.
+const PART_BYTES: usize = 24 * 1024;
+
 /// The annotation context of a step: one per step, shared by its jobs.
 pub(crate) fn annotation_context(step_id: &str) -> String {
     if step_id.is_empty() {
@@ -47,7 +54,12 @@ pub(crate) fn annotation_markdown(
         job + 1,
         count(failed.len())
     );
+    let mut named = 0;
     for test in failed.iter().take(NAMED) {
+        if out.len() > PART_BYTES {
+            break;
+        }
+        named += 1;
         let _ = write!(
             out,
             "<details>\n<summary><code>{}</code></summary>\n\n",
@@ -68,11 +80,11 @@ pub(crate) fn annotation_markdown(
         }
         out.push_str("\n</details>\n");
     }
-    if failed.len() > NAMED {
+    if failed.len() > named {
         let _ = writeln!(
             out,
             "\n… and {} more; the job's log lists them all.",
-            failed.len() - NAMED
+            failed.len() - named
         );
     }
     out.push('\n');
@@ -90,6 +102,14 @@ fn failure_lines(test: &TestResult) -> Vec<String> {
         .chain(failure.details.lines())
         .map(str::to_string)
         .filter(|l| !l.trim().is_empty())
+        .map(|l| match l.char_indices().nth(LINE_CHARS) {
+            Some((cut, _)) => format!(
+                "{} … ({} more characters)",
+                &l[..cut],
+                l[cut..].chars().count()
+            ),
+            None => l,
+        })
         .collect();
     lines.dedup();
     if lines.len() > LINES {
@@ -186,5 +206,24 @@ mod tests {
         );
         assert_eq!(annotation_context("0190-ab"), "bktec-0190-ab");
         assert_eq!(annotation_context(""), "bktec");
+    }
+
+    #[test]
+    fn a_huge_failure_is_cut_to_a_size_buildkite_takes() {
+        let mut record = RunResult::new([]);
+        let huge = "x".repeat(5_000_000);
+        let lines: String = (0..20).map(|i| format!("{i} {}\n", "y".repeat(3000))).collect();
+        record.record(
+            (0..10)
+                .map(|i| t(&format!("a.py::test_{i}"), Outcome::Failed, &huge, &lines))
+                .collect(),
+        );
+        let text = annotation_markdown(&record, "pytest", true, 0, 1).unwrap();
+        assert!(text.len() < PART_BYTES + 8 * 1024, "{} bytes", text.len());
+        assert!(
+            text.contains("… (4999600 more characters)"),
+            "the cut is said"
+        );
+        assert!(text.contains("more; the job's log lists them all."));
     }
 }
