@@ -212,7 +212,9 @@ mod tests {
     fn a_huge_failure_is_cut_to_a_size_buildkite_takes() {
         let mut record = RunResult::new([]);
         let huge = "x".repeat(5_000_000);
-        let lines: String = (0..20).map(|i| format!("{i} {}\n", "y".repeat(3000))).collect();
+        let lines: String = (0..20)
+            .map(|i| format!("{i} {}\n", "y".repeat(3000)))
+            .collect();
         record.record(
             (0..10)
                 .map(|i| t(&format!("a.py::test_{i}"), Outcome::Failed, &huge, &lines))
