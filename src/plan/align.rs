@@ -38,9 +38,11 @@ pub(crate) enum Shift {
 /// the one [`Shift`] under which the most target files have history.
 #[derive(Debug)]
 pub(crate) struct Aligned<'a> {
-    /// Node id, relative to the working directory, to seconds; borrowed
-    /// from the history when no shift was needed (the common case).
-    pub tests: HashMap<Cow<'a, str>, f64>,
+    /// Node id, relative to the working directory, to seconds; `None` when
+    /// the history's own ids are that already (the common case: no shift and
+    /// no `./`), which are then used as they are.
+    rekeyed: Option<HashMap<Cow<'a, str>, f64>>,
+    history: &'a Durations,
     /// The shift applied.
     pub shift: Shift,
 }
@@ -51,16 +53,27 @@ pub(crate) struct Aligned<'a> {
 /// every job chooses the same.
 pub(crate) fn align<'a>(history: &'a Durations, targets: &[String]) -> Aligned<'a> {
     let target_files: HashSet<&str> = targets.iter().map(|t| plain(file_of(t))).collect();
-    let history_files: HashSet<&str> = history.iter().map(|(id, _)| plain(file_of(id))).collect();
+    // Sorted ids keep a file's tests together: one lookup per run of them.
+    let mut history_files: HashSet<&str> = HashSet::new();
+    let mut last = None;
+    for (id, _) in history.iter() {
+        let file = plain(file_of(id));
+        if last != Some(file) {
+            history_files.insert(file);
+            last = Some(file);
+        }
+    }
 
     let direct = target_files
         .iter()
         .filter(|f| history_files.contains(*f))
         .count();
     let mut votes: BTreeMap<(usize, Shift), usize> = BTreeMap::new();
+    // When every target file has history as it is, no shift can do better.
+    let all_direct = direct == target_files.len();
     // The working directory below the rootdir: a history file is
     // `dir/<target>`.
-    for file in &history_files {
+    for file in history_files.iter().filter(|_| !all_direct) {
         for (i, _) in file.match_indices('/') {
             if target_files.contains(&file[i + 1..]) {
                 *votes
@@ -70,7 +83,7 @@ pub(crate) fn align<'a>(history: &'a Durations, targets: &[String]) -> Aligned<'
         }
     }
     // The rootdir below the working directory: a target is `dir/<history file>`.
-    for file in &target_files {
+    for file in target_files.iter().filter(|_| !all_direct) {
         for (i, _) in file.match_indices('/') {
             if history_files.contains(&file[i + 1..]) {
                 *votes
@@ -92,17 +105,49 @@ pub(crate) fn align<'a>(history: &'a Durations, targets: &[String]) -> Aligned<'
         .map(|((_, shift), _)| shift);
     let shift = best.unwrap_or(Shift::None);
 
-    let tests = history
-        .iter()
-        .filter_map(|(id, seconds)| {
-            let id = match shift {
-                Shift::None => Cow::Borrowed(plain(id)),
-                _ => Cow::Owned(shift.apply(id)?),
-            };
-            Some((id, seconds))
-        })
-        .collect();
-    Aligned { tests, shift }
+    let as_is = shift == Shift::None && history.iter().all(|(id, _)| !id.starts_with("./"));
+    let rekeyed = (!as_is).then(|| {
+        history
+            .iter()
+            .filter_map(|(id, seconds)| {
+                let id = match shift {
+                    Shift::None => Cow::Borrowed(plain(id)),
+                    _ => Cow::Owned(shift.apply(id)?),
+                };
+                Some((id, seconds))
+            })
+            .collect()
+    });
+    Aligned {
+        rekeyed,
+        history,
+        shift,
+    }
+}
+
+impl Aligned<'_> {
+    /// The seconds of `id` (relative to the working directory, `./` removed).
+    pub(crate) fn get(&self, id: &str) -> Option<f64> {
+        match &self.rekeyed {
+            Some(map) => map.get(id).copied(),
+            None => self.history.get(id),
+        }
+    }
+
+    /// Every node id (relative to the working directory) and its seconds.
+    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = (&str, f64)> + '_> {
+        match &self.rekeyed {
+            Some(map) => Box::new(map.iter().map(|(id, s)| (id.as_ref(), *s))),
+            None => Box::new(self.history.iter()),
+        }
+    }
+
+    /// How many tests have a duration.
+    pub(crate) fn len(&self) -> usize {
+        self.rekeyed
+            .as_ref()
+            .map_or_else(|| self.history.len(), HashMap::len)
+    }
 }
 
 impl Shift {
@@ -134,7 +179,7 @@ mod tests {
     }
 
     fn keys<'a>(aligned: &'a Aligned<'_>) -> Vec<&'a str> {
-        let mut keys: Vec<&str> = aligned.tests.keys().map(|k| k.as_ref()).collect();
+        let mut keys: Vec<&str> = aligned.iter().map(|(k, _)| k).collect();
         keys.sort_unstable();
         keys
     }

@@ -110,19 +110,29 @@ pub(crate) struct DurationsSource {
     pub required: bool,
 }
 
-/// Measured durations: node id to seconds, sorted by node id.
+/// Measured durations: node id to seconds, sorted by node id, each id
+/// once. A sorted vector rather than a tree: a history of 100,000 tests is
+/// read, planned from and dropped, and files are written sorted, so reading
+/// is one pass.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Durations {
-    tests: BTreeMap<String, f64>,
+    tests: Vec<(String, f64)>,
 }
 
 impl Durations {
     /// Durations from `(node id, seconds)` pairs; later pairs replace earlier ones.
-    #[cfg(test)]
     pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (String, f64)>) -> Durations {
-        Durations {
-            tests: pairs.into_iter().collect(),
-        }
+        let mut tests: Vec<(String, f64)> = pairs.into_iter().collect();
+        // Stable, so equal ids keep their order; then the later one wins.
+        tests.sort_by(|a, b| a.0.cmp(&b.0));
+        tests.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                earlier.1 = later.1;
+            }
+            same
+        });
+        Durations { tests }
     }
 
     /// The node ids and their durations in seconds, sorted by node id.
@@ -141,20 +151,23 @@ impl Durations {
     }
 
     /// The duration of `id` in seconds.
-    #[cfg(test)]
     pub(crate) fn get(&self, id: &str) -> Option<f64> {
-        self.tests.get(id).copied()
+        self.tests
+            .binary_search_by(|(known, _)| known.as_str().cmp(id))
+            .ok()
+            .map(|at| self.tests[at].1)
     }
 
     /// Records measured durations: each replaces the old value of its test.
     pub(crate) fn merge(&mut self, measured: impl IntoIterator<Item = (String, f64)>) {
-        self.tests.extend(measured);
+        let old = std::mem::take(&mut self.tests);
+        *self = Durations::from_pairs(old.into_iter().chain(measured));
     }
 
     /// Keeps only the tests that `keep` accepts; returns how many went.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) -> usize {
         let before = self.tests.len();
-        self.tests.retain(|id, _| keep(id));
+        self.tests.retain(|(id, _)| keep(id));
         before - self.tests.len()
     }
 
@@ -174,7 +187,7 @@ impl Durations {
     /// so that it diffs cleanly.
     pub(crate) fn to_json(&self) -> String {
         let mut text =
-            serde_json::to_string_pretty(&self.tests).expect("a map of numbers serializes");
+            serde_json::to_string_pretty(&AsMap(&self.tests)).expect("a map of numbers serializes");
         text.push('\n');
         text
     }
@@ -190,12 +203,12 @@ impl Durations {
         // The common case, a valid file, straight into the map; anything
         // else is read again as a JSON value, for a message that names the
         // offending test.
-        if let Ok(tests) = serde_json::from_slice::<BTreeMap<String, f64>>(bytes)
+        if let Ok(Pairs(tests)) = serde_json::from_slice::<Pairs>(bytes)
             && tests
                 .iter()
                 .all(|(id, s)| !id.is_empty() && (0.0..=MAX_SECONDS).contains(s))
         {
-            return Ok(Durations { tests });
+            return Ok(Durations::from_pairs(tests));
         }
         let value: Value =
             serde_json::from_slice(bytes).map_err(|source| DurationsError::Parse {
@@ -244,7 +257,44 @@ fn parse_value(value: Value) -> Result<Durations, DurationsProblem> {
         }
         tests.insert(id, seconds);
     }
-    Ok(Durations { tests })
+    Ok(Durations {
+        tests: tests.into_iter().collect(),
+    })
+}
+
+/// A JSON object of node ids to seconds, as pairs in the file's order.
+struct Pairs(Vec<(String, f64)>);
+
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Pairs, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of node ids to seconds")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(pair) = map.next_entry::<String, f64>()? {
+                    pairs.push(pair);
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
+}
+
+/// Pairs written as a JSON object.
+struct AsMap<'a>(&'a [(String, f64)]);
+
+impl serde::Serialize for AsMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(id, s)| (id, s)))
+    }
 }
 
 fn kind(value: &Value) -> &'static str {

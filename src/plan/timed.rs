@@ -39,7 +39,18 @@ fn micros(seconds: f64) -> u64 {
 
 /// The file part of a node id: everything before the first `::`.
 pub(crate) fn file_of(node_id: &str) -> &str {
-    node_id.split_once("::").map_or(node_id, |(file, _)| file)
+    // A byte scan: planning calls this for every test of the history, and
+    // a general substring search costs more than the rest of the planner.
+    let bytes = node_id.as_bytes();
+    let mut from = 0;
+    while let Some(at) = bytes[from..].iter().position(|&b| b == b':') {
+        let at = from + at;
+        if bytes.get(at + 1) == Some(&b':') {
+            return &node_id[..at];
+        }
+        from = at + 1;
+    }
+    node_id
 }
 
 /// The median of `values` (the lower middle one of an even count); `None`
@@ -80,19 +91,33 @@ pub(crate) fn timed_plan(
             "The timing history names tests from pytest's rootdir `{dir}`, below the working directory: `{dir}/` is put in front of its node ids"
         )),
     }
-    let known = &aligned.tests;
-    let measured = |id: &str| known.get(plain(id)).copied().map(micros);
+    let measured = |id: &str| aligned.get(plain(id)).map(micros);
 
     // Sums per file, and the estimates for what the history does not know.
     let mut files: HashMap<&str, FileStats> = HashMap::new();
-    let mut test_values = Vec::with_capacity(known.len());
-    for (id, &seconds) in known {
+    let mut test_values = Vec::with_capacity(aligned.len());
+    // A file's tests mostly come one after another (the history is sorted):
+    // sum each run of them before looking the file up.
+    let mut run: Option<(&str, u64)> = None;
+    fn add<'a>(files: &mut HashMap<&'a str, FileStats>, (file, us): (&'a str, u64)) {
+        let stats = files.entry(file).or_insert(FileStats { total_us: 0 });
+        stats.total_us = stats.total_us.saturating_add(us);
+    }
+    for (id, seconds) in aligned.iter() {
         let us = micros(seconds);
         test_values.push(us);
-        let stats = files
-            .entry(file_of(id))
-            .or_insert(FileStats { total_us: 0 });
-        stats.total_us = stats.total_us.saturating_add(us);
+        let file = file_of(id);
+        match &mut run {
+            Some((current, total)) if *current == file => *total = total.saturating_add(us),
+            _ => {
+                if let Some(done) = run.replace((file, us)) {
+                    add(&mut files, done);
+                }
+            }
+        }
+    }
+    if let Some(done) = run {
+        add(&mut files, done);
     }
     let test_estimate = median(test_values).unwrap_or(0);
     let file_estimate = median(files.values().map(|f| f.total_us).collect()).unwrap_or(0);
