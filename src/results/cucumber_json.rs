@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Outcome, ParsedResults, ResultsError, TestResult};
+use super::{Failure, Outcome, ParsedResults, ResultsError, TestResult};
 
 #[derive(Deserialize)]
 struct Feature {
@@ -50,6 +50,8 @@ struct StepResult {
     /// Nanoseconds.
     #[serde(default)]
     duration: Option<u64>,
+    #[serde(default)]
+    error_message: Option<String>,
 }
 
 /// Parses Cucumber JSON from `bytes` (read from `path`, for messages).
@@ -92,6 +94,33 @@ pub fn parse_cucumber_json(bytes: &[u8], path: &Path) -> Result<ParsedResults, R
                 .filter_map(|s| s.result.as_ref().and_then(|r| r.duration))
                 .fold(0, u64::saturating_add);
             let path = format!("{}:{}", feature.uri, element.line);
+            // The first step that failed says why, or the first that is
+            // undefined.
+            let failure = (outcome == Outcome::Failed).then(|| {
+                let failed = steps.iter().find_map(|s| {
+                    s.result
+                        .as_ref()
+                        .filter(|r| r.status == "failed")
+                        .and_then(|r| r.error_message.clone())
+                });
+                let details = failed.unwrap_or_else(|| {
+                    let status = statuses
+                        .iter()
+                        .find(|s| matches!(**s, "undefined" | "ambiguous"))
+                        .unwrap_or(&"failed");
+                    format!("a step is {status}")
+                });
+                Failure {
+                    message: details
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                    details,
+                    error: false,
+                }
+            });
             tests.push(TestResult {
                 scope: feature.name.clone(),
                 name: element.name,
@@ -99,7 +128,7 @@ pub fn parse_cucumber_json(bytes: &[u8], path: &Path) -> Result<ParsedResults, R
                 path,
                 outcome,
                 duration: Some(std::time::Duration::from_nanos(nanos)),
-                failure: None,
+                failure,
                 output: None,
             });
         }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{Failure, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -69,6 +69,8 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     let mut packages = Packages::default();
     let mut raw_build_failures = Vec::new();
+    // What each test printed: a failed test's messages are there.
+    let mut printed: HashMap<(String, String), String> = HashMap::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -100,6 +102,12 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
             "fail" => Outcome::Failed,
             "skip" => Outcome::Skipped,
             "output" => {
+                if let (Some(test), Some(output)) = (&event.test, &event.output) {
+                    printed
+                        .entry((event.package.clone(), test.clone()))
+                        .or_default()
+                        .push_str(output);
+                }
                 if event.test.is_none()
                     && event
                         .output
@@ -166,6 +174,11 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
             });
         }
     }
+    for test in tests.iter_mut().filter(|t| t.outcome == Outcome::Failed) {
+        if let Some(text) = printed.get(&(test.path.clone(), test.name.clone())) {
+            test.failure = Some(go_failure(text));
+        }
+    }
     build_failures.dedup();
     Ok(ParsedResults {
         tests,
@@ -173,6 +186,28 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
             .then(|| format!("go test failed to build {}", build_failures.join(", "))),
         empty_targets,
     })
+}
+
+/// A failed test's failure from what it printed: `go test`'s own `=== RUN`
+/// and `--- FAIL` lines left out; the message is the first line left.
+fn go_failure(printed: &str) -> Failure {
+    let details: Vec<&str> = printed
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            !(l.starts_with("=== ") || l.starts_with("--- FAIL") || l.starts_with("--- PASS"))
+        })
+        .collect();
+    Failure {
+        message: details
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| !l.is_empty())
+            .unwrap_or_default()
+            .to_string(),
+        details: details.join("\n"),
+        error: false,
+    }
 }
 
 #[cfg(test)]
@@ -254,5 +289,23 @@ mod tests {
         .join("\n");
         let parsed = parse_go_jsonl(text.as_bytes(), Path::new("r.jsonl")).unwrap();
         assert_eq!(parsed.empty_targets, ["m/bench"]);
+    }
+
+    #[test]
+    fn a_failed_test_carries_what_it_printed() {
+        let output = |test: &str, text: &str| {
+            serde_json::json!({"Action": "output", "Package": "m/a", "Test": test, "Output": text})
+                .to_string()
+        };
+        let text = [
+            output("TestX", "=== RUN   TestX\n"),
+            output("TestX", "    x_test.go:9: got 8, want 9\n"),
+            output("TestX", "--- FAIL: TestX (0.00s)\n"),
+            line("fail", "m/a", Some("TestX")),
+        ]
+        .join("\n");
+        let parsed = parse_go_jsonl(text.as_bytes(), Path::new("r.jsonl")).unwrap();
+        let failure = parsed.tests[0].failure.as_ref().unwrap();
+        assert_eq!(failure.message, "x_test.go:9: got 8, want 9");
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{Failure, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,6 +64,8 @@ struct SpecTest {
 struct RunResult {
     #[serde(default)]
     duration: Option<f64>,
+    #[serde(default)]
+    error: Option<TopError>,
 }
 
 #[derive(Deserialize)]
@@ -86,7 +88,8 @@ pub fn parse_playwright_json(
         walk(suite, &mut Vec::new(), &base, root, &mut parsed.tests);
     }
     if let Some(first) = report.errors.first() {
-        let line = first.message.lines().next().unwrap_or_default();
+        let message = strip_ansi(&first.message);
+        let line = message.lines().next().unwrap_or_default();
         parsed.run_error = Some(format!("Playwright failed with errors: {line}"));
     }
     Ok(parsed)
@@ -128,7 +131,20 @@ fn walk<'a>(
                 .and_then(|t| t.results.last())
                 .and_then(|r| r.duration)
                 .and_then(|ms| seconds(ms / 1000.0)),
-            failure: None,
+            failure: (!spec.ok)
+                .then(|| {
+                    first
+                        .and_then(|t| t.results.iter().rev().find_map(|r| r.error.as_ref()))
+                        .map(|e| {
+                            let details = strip_ansi(&e.message);
+                            Failure {
+                                message: details.lines().next().unwrap_or_default().to_string(),
+                                details,
+                                error: false,
+                            }
+                        })
+                })
+                .flatten(),
             output: None,
         });
     }
@@ -138,6 +154,25 @@ fn walk<'a>(
     if described {
         titles.pop();
     }
+}
+
+/// `text` without ANSI colour codes, which Playwright puts in its messages.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

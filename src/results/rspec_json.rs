@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{Failure, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 #[derive(Deserialize)]
 struct Report {
@@ -28,6 +28,19 @@ struct Example {
     status: String,
     #[serde(default)]
     run_time: Option<f64>,
+    #[serde(default)]
+    exception: Option<Exception>,
+}
+
+/// Why an example failed.
+#[derive(Deserialize)]
+struct Exception {
+    #[serde(default)]
+    class: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    backtrace: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -62,7 +75,19 @@ pub fn parse_rspec_json(bytes: &[u8], path: &Path) -> Result<ParsedResults, Resu
                     _ => Outcome::Other(e.status),
                 },
                 duration: e.run_time.and_then(seconds),
-                failure: None,
+                failure: e.exception.map(|x| {
+                    let message = x.message.trim().to_string();
+                    let mut details = format!("{}: {message}", x.class);
+                    for line in x.backtrace.unwrap_or_default().iter().take(10) {
+                        details.push_str("\n    ");
+                        details.push_str(line);
+                    }
+                    Failure {
+                        message: message.lines().next().unwrap_or_default().to_string(),
+                        details,
+                        error: false,
+                    }
+                }),
                 output: None,
             }
         })
@@ -129,5 +154,20 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("missing field `id`"), "{text}");
+    }
+
+    #[test]
+    fn a_failed_example_carries_its_exception() {
+        let json = br#"{"examples":[{"id":"./spec/a_spec.rb[1:1]","description":"adds","full_description":"Cart adds",
+            "status":"failed","exception":{"class":"RSpec::Expectations::ExpectationNotMetError",
+            "message":"\nexpected: 9\n     got: 8","backtrace":["./spec/a_spec.rb:5"]}}]}"#;
+        let parsed = parse_rspec_json(json, Path::new("r.json")).unwrap();
+        let failure = parsed.tests[0].failure.as_ref().unwrap();
+        assert_eq!(failure.message, "expected: 9");
+        assert!(
+            failure.details.ends_with("got: 8\n    ./spec/a_spec.rb:5"),
+            "{}",
+            failure.details
+        );
     }
 }
