@@ -36,7 +36,7 @@ pub enum InitError {
     Exists(PathBuf),
     /// No file tells which runner the project uses.
     #[error(
-        "cannot tell which test runner this project uses (no {} here); name it with `bktec init --test-runner pytest` or `--test-runner custom`",
+        "cannot tell which test runner this project uses (no {} here, no `go.mod`, no RSpec `spec/` or Cucumber `features/`, no Jest, Vitest, Playwright or Cypress in `package.json`); name it with `bktec init --test-runner RUNNER` (rspec, jest, vitest, playwright, cypress, pytest, gotest, cucumber or custom)",
         PYTEST_MARKERS.join(", ")
     )]
     Undetected,
@@ -105,10 +105,60 @@ pub(super) fn init(
 
 /// The runner the files in `dir` point to, and the file that said so.
 fn detect(dir: &Path) -> Option<(RunnerKind, String)> {
+    let has = |name: &str| dir.join(name).exists();
+    // A JavaScript project's runner, from its package.json.
+    let package = fs::read_to_string(dir.join("package.json")).unwrap_or_default();
+    for (dependency, kind) in [
+        ("\"@playwright/test\"", RunnerKind::Playwright),
+        ("\"cypress\"", RunnerKind::Cypress),
+        ("\"vitest\"", RunnerKind::Vitest),
+        ("\"jest\"", RunnerKind::Jest),
+    ] {
+        if package.contains(dependency) {
+            return Some((kind, format!("{dependency} in `package.json`")));
+        }
+    }
+    if has("go.mod") {
+        return Some((RunnerKind::Gotest, "`go.mod`".to_string()));
+    }
+    if has(".rspec") || has("spec/spec_helper.rb") || holds(&dir.join("spec"), "_spec.rb") {
+        return Some((RunnerKind::Rspec, "`spec/`".to_string()));
+    }
+    if holds(&dir.join("features"), ".feature") {
+        return Some((RunnerKind::Cucumber, "`features/`".to_string()));
+    }
     PYTEST_MARKERS
         .iter()
         .find(|marker| dir.join(marker).is_file())
         .map(|marker| (RunnerKind::Pytest, format!("`{marker}`")))
+}
+
+/// Whether `dir` or a directory in it holds a file whose name ends with
+/// `suffix`.
+fn holds(dir: &Path, suffix: &str) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() {
+            fs::read_dir(&path).is_ok_and(|inner| {
+                inner
+                    .flatten()
+                    .any(|e| e.file_name().to_string_lossy().ends_with(suffix))
+            })
+        } else {
+            entry.file_name().to_string_lossy().ends_with(suffix)
+        }
+    })
+}
+
+/// Where a runner that must be told its result path writes, by its format.
+fn result_path_for(kind: RunnerKind) -> &'static str {
+    match kind {
+        RunnerKind::Gotest => "tmp/bktec-results.jsonl",
+        _ => "tmp/bktec-results.json",
+    }
 }
 
 /// The commented `bktec.toml` for `kind`; `why` says how the runner was chosen.
@@ -131,11 +181,15 @@ name = \"{name}\"
     match kind.default_command(|| true) {
         Some((json, _)) => {
             let junit = kind.default_command(|| false).map_or(json, |(c, _)| c);
+            let default = if junit == json {
+                format!("`{json}`")
+            } else {
+                format!("`{json}` when buildkite-test-collector is\n# installed, else `{junit}`")
+            };
             text.push_str(&format!(
                 "# The command of each attempt: {{{{testExamples}}}} becomes this job's tests,
 # and the command must write its results to {{{{resultPath}}}}. The default is
-# `{json}` when buildkite-test-collector is
-# installed, else `{junit}`.
+# {default}.
 # test-command = \"{json}\"
 "
             ));
@@ -149,7 +203,13 @@ name = \"{name}\"
 ",
         ),
     }
-    if kind.default_command(|| true).is_some() {
+    if kind.framework().requires_result_path {
+        text.push_str(&format!(
+            "# Where the command writes its results; {} needs to be told.\nresult-path = \"{}\"\n",
+            kind.display_name(),
+            result_path_for(kind)
+        ));
+    } else if kind.default_command(|| true).is_some() {
         text.push_str(
             "# Where results are written; by default a temporary file that bktec removes.\n\
              # result-path = \"tmp/results.json\"\n",
@@ -203,6 +263,53 @@ mod tests {
         assert_eq!(
             detect(dir.path()),
             Some((RunnerKind::Pytest, "`pyproject.toml`".to_string()))
+        );
+        let runner = |files: &[(&str, &str)]| {
+            let dir = tempfile::tempdir().unwrap();
+            for (name, text) in files {
+                let path = dir.path().join(name);
+                fs::create_dir_all(path.parent().unwrap()).unwrap();
+                fs::write(path, text).unwrap();
+            }
+            detect(dir.path()).map(|(kind, _)| kind)
+        };
+        assert_eq!(
+            runner(&[("go.mod", "module m\n")]),
+            Some(RunnerKind::Gotest)
+        );
+        assert_eq!(
+            runner(&[("spec/shop/cart_spec.rb", "")]),
+            Some(RunnerKind::Rspec)
+        );
+        assert_eq!(
+            runner(&[("features/a.feature", "")]),
+            Some(RunnerKind::Cucumber)
+        );
+        let package = |dep: &str| format!("{{\"devDependencies\": {{\"{dep}\": \"1\"}}}}");
+        assert_eq!(
+            runner(&[("package.json", &package("jest"))]),
+            Some(RunnerKind::Jest)
+        );
+        assert_eq!(
+            runner(&[("package.json", &package("vitest"))]),
+            Some(RunnerKind::Vitest)
+        );
+        assert_eq!(
+            runner(&[("package.json", &package("@playwright/test"))]),
+            Some(RunnerKind::Playwright)
+        );
+        assert_eq!(
+            runner(&[("package.json", &package("cypress"))]),
+            Some(RunnerKind::Cypress)
+        );
+        // A runner that must be told its result path gets one.
+        assert!(
+            template(RunnerKind::Rspec, "`spec/`")
+                .contains("\nresult-path = \"tmp/bktec-results.json\"\n")
+        );
+        assert!(
+            template(RunnerKind::Gotest, "`go.mod`")
+                .contains("\nresult-path = \"tmp/bktec-results.jsonl\"\n")
         );
     }
 }

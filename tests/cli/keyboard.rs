@@ -86,7 +86,7 @@ fn init_writes_a_file_that_loads_and_validates_and_never_clobbers() {
         .arg("init")
         .output()
         .assert_exit(16)
-        .assert_stderr_contains("bktec init --test-runner pytest");
+        .assert_stderr_contains("bktec init --test-runner RUNNER");
     assert!(!empty.path().join("bktec.toml").exists());
 }
 
