@@ -226,8 +226,6 @@ pub(crate) async fn execute(
     let mut history = Vec::new();
     let mut first_witness: Option<Witness> = None;
     let mut offset = PathOffset::Same;
-    // Targets a result file showed to hold no tests.
-    let mut empty_targets: Vec<String> = Vec::new();
     let mut attempt = 0;
     loop {
         let retry = RetryData {
@@ -270,7 +268,6 @@ pub(crate) async fn execute(
                     .collect();
                 }
                 let count = parsed.tests.len();
-                empty_targets.extend(parsed.empty_targets);
                 record.record(parsed.tests);
                 if let Some(error) = parsed.run_error {
                     record.set_error(error);
@@ -344,17 +341,11 @@ pub(crate) async fn execute(
             (None, None) => None,
         };
         if let Some(stop) = stop {
-            let silent_targets: Vec<String> = uncovered(
-                &targets,
-                record
-                    .results()
-                    .map(|t| t.path.as_str())
-                    .chain(empty_targets.iter().map(String::as_str)),
-                &offset,
-            )
-            .into_iter()
-            .map(String::from)
-            .collect();
+            let silent_targets: Vec<String> =
+                uncovered(&targets, record.results().map(|t| t.path.as_str()), &offset)
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
             let decides = match &report.exit {
                 AttemptExit::Exited(0) => true,
                 AttemptExit::Exited(1) => record.only_muted_failures(),

@@ -62,7 +62,6 @@ pub fn parse_collector_json(
     let mut parsed = ParsedResults {
         tests: Vec::with_capacity(entries.len()),
         run_error: None,
-        ..ParsedResults::default()
     };
     for e in entries {
         let test_path = match mapping {

@@ -36,10 +36,8 @@ struct Event {
 #[derive(Default)]
 struct Package {
     failed: bool,
-    passed: bool,
     build_failed: bool,
     any_test_failed: bool,
-    any_test: bool,
 }
 
 /// The packages in the order they first appear.
@@ -122,10 +120,8 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
         };
         let Some(name) = event.test else {
             state.failed |= outcome == Outcome::Failed;
-            state.passed |= outcome == Outcome::Passed;
             continue;
         };
-        state.any_test = true;
         state.any_test_failed |= outcome == Outcome::Failed;
         let duration = event.elapsed.and_then(seconds);
         let key = (event.package.clone(), name.clone());
@@ -153,12 +149,7 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
         }
     }
     let mut build_failures = raw_build_failures;
-    let mut empty_targets = Vec::new();
     for (name, state) in &packages.list {
-        // `ok pkg [no tests to run]`: it built, ran, and has no tests.
-        if state.passed && !state.failed && !state.any_test && !name.is_empty() {
-            empty_targets.push(name.clone());
-        }
         if state.build_failed {
             build_failures.push(name.clone());
         } else if state.failed && !state.any_test_failed && !name.is_empty() {
@@ -184,7 +175,6 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
         tests,
         run_error: (!build_failures.is_empty())
             .then(|| format!("go test failed to build {}", build_failures.join(", "))),
-        empty_targets,
     })
 }
 
@@ -275,20 +265,6 @@ mod tests {
             err.to_string(),
             "result file `r.jsonl` is not valid go test -json output at line 2"
         );
-    }
-
-    #[test]
-    fn a_package_that_ran_no_tests_is_shown_empty() {
-        // Benchmarks only: `ok m/bench [no tests to run]`.
-        let text = [
-            line("start", "m/bench", None),
-            line("pass", "m/bench", None),
-            line("pass", "m/a", Some("TestX")),
-            line("pass", "m/a", None),
-        ]
-        .join("\n");
-        let parsed = parse_go_jsonl(text.as_bytes(), Path::new("r.jsonl")).unwrap();
-        assert_eq!(parsed.empty_targets, ["m/bench"]);
     }
 
     #[test]

@@ -109,10 +109,6 @@ pub struct ParsedResults {
     /// A run-level error (such as a pytest collection error), which ends the
     /// run without retries.
     pub run_error: Option<String>,
-    /// Targets that the file itself shows ran and hold no tests (a Go
-    /// package of benchmarks only: `[no tests to run]`), so that having no
-    /// result is not a sign they never ran (D23).
-    pub empty_targets: Vec<String>,
 }
 
 /// A duration in seconds from a result file: `None` when it is not a

@@ -79,7 +79,7 @@ fn exited(code: i32, tests: Vec<TestResult>) -> AttemptReport {
         exit: AttemptExit::Exited(code),
         results: AttemptResults::Parsed(ParsedResults {
             tests,
-            ..ParsedResults::default()
+            run_error: None,
         }),
         run_error: None,
         collected_nothing: false,
@@ -292,7 +292,7 @@ fn signals_end_the_run_without_retries() {
             exit: exit.clone(),
             results: AttemptResults::Parsed(ParsedResults {
                 tests: vec![test("b", Failed)],
-                ..ParsedResults::default()
+                run_error: None,
             }),
             run_error: None,
             collected_nothing: false,
