@@ -47,7 +47,15 @@ pub(super) fn discover_with_pytest(
     // plain pytest does not, and a test lost between processes would go
     // unnoticed: discovery by pytest needs it.
     if collected.iter().any(|e| e.key.is_empty()) {
-        return Err(fail(DiscoverError::NoWitness { command }));
+        let disabled = settings.test_command.as_ref().is_some_and(|c| {
+            let words = c.value.program_words();
+            words.iter().any(|w| w == "no:bktec_witness" || w == "-pno:bktec_witness")
+        });
+        return Err(fail(if disabled {
+            DiscoverError::WitnessDisabled { command }
+        } else {
+            DiscoverError::NoWitness { command }
+        }));
     }
     let mut files: Vec<&str> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();

@@ -295,15 +295,8 @@ fn refuse_fail_fast_with_retries(settings: &RunSettings) -> Result<(), BktecErro
         return Ok(());
     };
     let options = settings.runner.framework().fail_fast_options;
-    let found = command.value.program_words().into_iter().find(|word| {
-        options.iter().any(|o| {
-            word == o
-                || word
-                    .strip_prefix(o)
-                    .is_some_and(|rest| rest.starts_with('='))
-        })
-    });
-    match found {
+    let words = command.value.program_words();
+    match fail_fast_option(&words, options) {
         Some(option) => Err(BktecError::Usage(UsageError::FailFastWithRetries {
             option,
             origin: command.origin.describe(),
@@ -311,6 +304,38 @@ fn refuse_fail_fast_with_retries(settings: &RunSettings) -> Result<(), BktecErro
         })),
         None => Ok(()),
     }
+}
+
+/// The first of `options` that `words` turn on: as a word (`--bail`), with
+/// a value (`--bail=1`, `--bail 1`), or inside an assignment that passes it
+/// on (`SPEC_OPTS=--fail-fast`). A value of 0 or `false` turns it off
+/// (`--bail=0`, `--max-failures=0`).
+fn fail_fast_option(words: &[String], options: &[&str]) -> Option<String> {
+    let off = |value: &str| matches!(value, "0" | "false");
+    for (at, word) in words.iter().enumerate() {
+        // `SPEC_OPTS=--fail-fast -f d`: each part after the `=` is a word.
+        let parts: Vec<&str> = match word.split_once('=') {
+            Some((name, rest)) if !name.starts_with('-') => rest.split_whitespace().collect(),
+            _ => vec![word.as_str()],
+        };
+        for part in parts {
+            for option in options {
+                if part == *option {
+                    let next = words.get(at + 1).map(String::as_str);
+                    if next.is_some_and(off) {
+                        continue;
+                    }
+                    return Some(part.to_string());
+                }
+                if let Some(value) = part.strip_prefix(option).and_then(|r| r.strip_prefix('='))
+                    && !off(value)
+                {
+                    return Some(part.to_string());
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Refuses a `--junit-out` path that would clobber this run's own result
@@ -336,12 +361,29 @@ fn check_junit_out(
     let Some(result) = result else {
         return Ok(());
     };
+    // Symlinks followed, even to a file that does not exist yet.
+    let resolved = |p: &Path| {
+        let mut p = p.to_path_buf();
+        for _ in 0..40 {
+            match std::fs::read_link(&p) {
+                Ok(target) => {
+                    p = match p.parent() {
+                        Some(parent) if target.is_relative() => parent.join(target),
+                        _ => target,
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        p
+    };
     let same = |a: &Path, b: &Path| {
+        let (a, b) = (resolved(a), resolved(b));
         let absolute =
             |p: &Path| std::path::absolute(p).map(|p| crate::glob::clean(&p.to_string_lossy()));
-        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        match (std::fs::canonicalize(&a), std::fs::canonicalize(&b)) {
             (Ok(a), Ok(b)) => a == b,
-            _ => absolute(a).ok() == absolute(b).ok(),
+            _ => absolute(&a).ok() == absolute(&b).ok(),
         }
     };
     if same(&out.value, result) {
@@ -591,4 +633,51 @@ fn share_of(collected: &[CollectedExample], tests: &[TestCase]) -> Option<Vec<(S
         }
     }
     Some(share)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(command: &str, options: &[&str]) -> Option<String> {
+        let words: Vec<String> = command.split(' ').map(String::from).collect();
+        fail_fast_option(&words, options)
+    }
+
+    #[test]
+    fn fail_fast_options_in_every_spelling_and_off_when_zero() {
+        let jest = ["--bail", "-b"];
+        assert_eq!(found("npx jest --bail", &jest).as_deref(), Some("--bail"));
+        assert_eq!(
+            found("npx jest --bail=2", &jest).as_deref(),
+            Some("--bail=2")
+        );
+        assert_eq!(
+            found("npx jest --bail 1 x", &jest).as_deref(),
+            Some("--bail")
+        );
+        assert_eq!(found("npx jest -b", &jest).as_deref(), Some("-b"));
+        assert_eq!(found("npx jest --bail=0", &jest), None);
+        assert_eq!(found("npx jest --bail 0", &jest), None);
+        assert_eq!(found("npx jest --bail=false", &jest), None);
+        assert_eq!(
+            found("npx jest --no-bail --testNamePattern=--bail", &jest),
+            None
+        );
+        let rspec = ["--fail-fast", "--next-failure"];
+        assert_eq!(
+            found("env SPEC_OPTS=--fail-fast rspec", &rspec).as_deref(),
+            Some("--fail-fast")
+        );
+        assert_eq!(
+            found("rspec --next-failure", &rspec).as_deref(),
+            Some("--next-failure")
+        );
+        assert_eq!(found("rspec --no-fail-fast", &rspec), None);
+        let playwright = ["--max-failures", "-x"];
+        assert_eq!(
+            found("npx playwright test --max-failures=0", &playwright),
+            None
+        );
+    }
 }

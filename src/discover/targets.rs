@@ -93,6 +93,14 @@ pub enum DiscoverError {
         /// The collection command.
         command: String,
     },
+    /// The test command turns bktec's pytest plugin off.
+    #[error(
+        "`{command}` turns bktec's pytest plugin off (`-p no:bktec_witness`), which discovery by pytest needs: it keeps each job to the tests pytest collected. Remove that option, or use `--discovery pattern`"
+    )]
+    WitnessDisabled {
+        /// The collection command.
+        command: String,
+    },
     /// pytest collected a test that is not in a file bktec can name.
     #[error(
         "pytest collected `{node_id}`, which is not in a file that bktec can give to a job (its file: `{file}`); discovery by pytest can only split tests that live in files. Use `--discovery pattern`, or a files list"

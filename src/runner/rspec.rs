@@ -27,7 +27,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     targets: Targets::Walk,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
-    fail_fast_options: &["--fail-fast"],
+    fail_fast_options: &["--fail-fast", "--next-failure"],
     example_listing: Some(ExampleListing {
         tool: "rspec dry run",
         skips: true,

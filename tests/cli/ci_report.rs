@@ -231,6 +231,12 @@ fn junit_out_never_clobbers_the_run_s_own_results_nor_waits_on_a_fifo() {
         ],
         "it is where attempt 1's results are kept",
     );
+    // A link to the result file, which does not exist yet, is the file.
+    std::os::unix::fs::symlink("r.json", dir.path().join("dangling.xml")).unwrap();
+    refused(
+        &["--result-path", "r.json", "--junit-out", "dangling.xml"],
+        "it is the test command's own result file",
+    );
     let status = Command::new("mkfifo")
         .arg(dir.path().join("pipe.xml"))
         .status()
