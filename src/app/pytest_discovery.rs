@@ -49,7 +49,9 @@ pub(super) fn discover_with_pytest(
     if collected.iter().any(|e| e.key.is_empty()) {
         let disabled = settings.test_command.as_ref().is_some_and(|c| {
             let words = c.value.program_words();
-            words.iter().any(|w| w == "no:bktec_witness" || w == "-pno:bktec_witness")
+            words
+                .iter()
+                .any(|w| w == "no:bktec_witness" || w == "-pno:bktec_witness")
         });
         return Err(fail(if disabled {
             DiscoverError::WitnessDisabled { command }
