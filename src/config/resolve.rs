@@ -36,6 +36,9 @@ pub enum DiscoveryMode {
     Pytest,
 }
 
+/// The values of `files.discovery`, as the schema lists them.
+pub(crate) const DISCOVERY_MODES: [&str; 2] = ["pattern", "pytest"];
+
 /// Reads `files.discovery`; `pytest` needs the pytest runner.
 fn discovery_mode(r: &mut Reader<'_>, runner: Option<RunnerKind>) -> DiscoveryMode {
     match r.value(FILES.discovery).as_str() {

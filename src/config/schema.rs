@@ -6,7 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::config::registry::{BktecOptions, RUNNER, Range, SETTINGS, Setting};
+use crate::config::registry::{BktecOptions, FILES, RUNNER, Range, SETTINGS, Setting};
+use crate::config::resolve::DISCOVERY_MODES;
 use crate::runner::RunnerKind;
 
 /// The schema as pretty-printed JSON with a trailing newline.
@@ -82,6 +83,9 @@ fn apply_registry(schema: &mut Value, setting: &Setting) {
     if setting.key == RUNNER.name.key {
         let names: Vec<&str> = RunnerKind::ALL.iter().map(|r| r.as_str()).collect();
         property.insert("enum".into(), json!(names));
+    }
+    if setting.key == FILES.discovery.key {
+        property.insert("enum".into(), json!(DISCOVERY_MODES));
     }
 }
 

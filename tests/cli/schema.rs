@@ -203,6 +203,8 @@ fn bktec_and_the_schema_give_every_file_the_same_verdict() {
         ("debug = \"yes\"\n", false),
         ("zzz = 1\n", false),
         ("[runner]\nnmae = \"pytest\"\n", false),
+        ("[files]\ndiscovery = \"pytest\"\n", true),
+        ("[files]\ndiscovery = \"nope\"\n", false),
     ]
     .into_iter()
     .map(|(body, valid)| {
