@@ -196,12 +196,23 @@ fn start_failed(err: &dyn std::error::Error) -> AttemptReport {
 
 /// Prepares the result path for an attempt. Its directory is created (test
 /// reporters do not all create it). Before the first attempt a leftover file
-/// is removed, so stale results can never be read as this run's. Before a
+/// is removed, and so are the attempt copies an earlier run kept beside it,
+/// so stale results can never be read, or uploaded, as this run's. Before a
 /// retry, the previous attempt's file is kept as `<stem>.attempt-<n>.<ext>`,
 /// so no attempt's results are lost.
 fn set_aside(path: &Path, attempt: u32) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
+    }
+    if attempt == 0 {
+        for n in 0.. {
+            let kept = kept_path(path, n);
+            // Only regular files bktec could have kept there.
+            match fs::symlink_metadata(&kept) {
+                Ok(meta) if meta.is_file() => fs::remove_file(&kept)?,
+                _ => break,
+            }
+        }
     }
     if fs::symlink_metadata(path).is_err() {
         return Ok(());

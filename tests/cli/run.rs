@@ -65,6 +65,17 @@ fn flaky_tests_are_retried_by_node_id_and_pass_on_retry() {
     assert_eq!(first.as_array().unwrap().len(), 2);
     assert_eq!(last.as_array().unwrap().len(), 1);
     assert_eq!(last[0]["result"], "passed");
+
+    // A later run that passes at once leaves no copy of the earlier run's
+    // failing attempt beside its results.
+    dir.write("out/results.attempt-1.json", "[]");
+    bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
+        .args(["run", "--result-path", "out/results.json"])
+        .output()
+        .assert_success();
+    assert!(!dir.path().join("out/results.attempt-0.json").exists());
+    assert!(!dir.path().join("out/results.attempt-1.json").exists());
 }
 
 #[test]
