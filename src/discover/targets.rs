@@ -132,8 +132,12 @@ pub fn discover(settings: &RunSettings, base: &Path) -> Result<Discovery, Discov
         });
     }
     if let Some(file) = &settings.files_list {
+        let mut targets = read_rows(file)?;
+        if settings.runner.framework().targets == Targets::GoPackages {
+            targets = go_import_paths(targets, base);
+        }
         return Ok(Discovery {
-            targets: read_rows(file)?,
+            targets,
             source: TargetSource::FilesList(file.clone()),
             warnings: Vec::new(),
         });
@@ -183,6 +187,35 @@ fn as_text(pattern: &Sourced<Pattern>) -> Sourced<String> {
         value: pattern.value.as_str().to_string(),
         origin: pattern.origin.clone(),
     }
+}
+
+/// Package directories in a files list (`./cart`, `.`) as import paths
+/// under the module of `base`'s `go.mod`: go test names its results by
+/// import path, and a target is matched to its results by name (D23).
+/// Without a `go.mod` module line, the rows are kept as they are.
+fn go_import_paths(rows: Vec<String>, base: &Path) -> Vec<String> {
+    let module = std::fs::read_to_string(base.join("go.mod"))
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix("module "))
+                .map(|m| m.trim().trim_matches('"').to_string())
+        });
+    let Some(module) = module else {
+        return rows;
+    };
+    rows.into_iter()
+        .map(|row| {
+            let relative = row.trim_end_matches('/');
+            if relative == "." {
+                module.clone()
+            } else if let Some(dir) = relative.strip_prefix("./") {
+                format!("{module}/{}", dir.trim_start_matches("./"))
+            } else {
+                row
+            }
+        })
+        .collect()
 }
 
 /// gotest targets are the packages with tests, from `go list` (5.1).

@@ -124,3 +124,13 @@ fn a_package_named_like_an_option_is_passed_as_a_path() {
     out.assert_stdout_contains(" ./-run=TestTotal\n");
     assert_ne!(out.code(), Some(0), "{}", out.stdout());
 }
+
+#[test]
+fn package_directories_in_a_files_list_are_matched_to_their_results() {
+    // go test names results by import path; `./cart` must not read as a
+    // package that never ran (D23).
+    let dir = project();
+    let out = run_listed(&dir, "./cart\n./checkout/\n", "out/r.jsonl");
+    out.assert_success()
+        .assert_stdout_contains(" example.com/shop/cart example.com/shop/checkout\n");
+}
