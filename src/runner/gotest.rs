@@ -5,6 +5,8 @@
 //! whole. An exit code other than 0 and 1 (a package that did not build) is
 //! not read: the run stops with it.
 
+use std::path::Path;
+
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
 use super::setup::{ExitHandling, Prepared, Runner, RunnerError, RunnerInputs};
@@ -77,10 +79,68 @@ fn packages_once(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, 
     })
 }
 
+/// Whether every package of `targets` (import paths under the module of
+/// `base`'s `go.mod`, or `./dir`) provably holds no test that `go test`
+/// runs: none of its `_test.go` files declares a `Test` or `Fuzz` function,
+/// or an `Example` with an `// Output:` comment. A package of benchmarks
+/// only reports `[no tests to run]`, as does one whose tests a `-run`
+/// filter left out or whose `TestMain` exits early; only its sources tell
+/// them apart (D23). Anything unreadable is "cannot tell": `false`.
+pub(crate) fn packages_hold_no_tests(targets: &[String], base: &Path) -> bool {
+    let module = std::fs::read_to_string(base.join("go.mod"))
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix("module "))
+                .map(|m| m.trim().trim_matches('"').to_string())
+        });
+    let Some(module) = module else {
+        return false;
+    };
+    !targets.is_empty()
+        && targets.iter().all(|target| {
+            let dir = if *target == module {
+                Some(base.to_path_buf())
+            } else if let Some(rest) = target.strip_prefix(&format!("{module}/")) {
+                Some(base.join(rest))
+            } else {
+                target.strip_prefix("./").map(|rest| base.join(rest))
+            };
+            dir.is_some_and(|dir| package_holds_no_tests(&dir))
+        })
+}
+
+/// Whether the package in `dir` declares no test `go test` runs.
+fn package_holds_no_tests(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let mut read_any = false;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with("_test.go") {
+            continue;
+        }
+        let Ok(source) = std::fs::read_to_string(entry.path()) else {
+            return false;
+        };
+        read_any = true;
+        let examples_run = source.contains("// Output:") || source.contains("// Unordered output:");
+        let runs = source.lines().any(|line| {
+            let line = line.trim_start();
+            line.starts_with("func Test") && !line.starts_with("func TestMain(")
+                || line.starts_with("func Fuzz")
+                || (examples_run && line.starts_with("func Example"))
+        });
+        if runs {
+            return false;
+        }
+    }
+    read_any
+}
+
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     #[test]
@@ -114,5 +174,42 @@ mod tests {
             r.argv(&["m/a;x".into()], 0).unwrap()[2],
             "go test -json 'm/a;x' > r.jsonl"
         );
+    }
+
+    #[test]
+    fn only_sources_without_tests_prove_a_package_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("go.mod", "module example.com/m\n");
+        write(
+            "bench/b_test.go",
+            "package bench\nfunc BenchmarkX(b *testing.B) {}\nfunc ExampleY() {}\n",
+        );
+        write(
+            "exit/e_test.go",
+            "package exit\nfunc TestMain(m *testing.M) { os.Exit(0) }\nfunc TestNever(t *testing.T) {}\n",
+        );
+        write(
+            "ex/x_test.go",
+            "package ex\nfunc ExampleZ() {\n\t// Output: z\n}\n",
+        );
+        let empty = |targets: &[&str]| {
+            let targets: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+            packages_hold_no_tests(&targets, dir.path())
+        };
+        assert!(empty(&["example.com/m/bench"]));
+        assert!(empty(&["./bench"]));
+        assert!(
+            !empty(&["example.com/m/exit"]),
+            "a Test function that never ran"
+        );
+        assert!(!empty(&["example.com/m/ex"]), "an example with output runs");
+        assert!(!empty(&["example.com/m/missing"]));
+        assert!(!empty(&["other.org/x"]));
+        assert!(!empty(&["example.com/m/bench", "example.com/m/exit"]));
     }
 }

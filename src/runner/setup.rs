@@ -266,6 +266,9 @@ impl Runner {
     /// Whether the runner proves that `targets` hold no tests at all (D23
     /// (d)): pytest collects nothing from them. Other runners cannot tell.
     pub(crate) fn hold_no_tests(&self, targets: &[String]) -> bool {
+        if self.kind == RunnerKind::Gotest {
+            return super::gotest::packages_hold_no_tests(targets, Path::new("."));
+        }
         if !self.kind.framework().collects_with_pytest {
             return false;
         }
