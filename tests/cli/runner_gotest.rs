@@ -134,3 +134,33 @@ fn package_directories_in_a_files_list_are_matched_to_their_results() {
     out.assert_success()
         .assert_stdout_contains(" example.com/shop/cart example.com/shop/checkout\n");
 }
+
+#[test]
+fn a_package_of_benchmarks_only_is_green_and_one_whose_tests_were_skipped_is_not() {
+    let dir = project();
+    dir.write(
+        "bench/b.go",
+        "package bench\n\nfunc Double(x int) int { return 2 * x }\n",
+    );
+    dir.write(
+        "bench/b_test.go",
+        "package bench\n\nimport \"testing\"\n\nfunc BenchmarkDouble(b *testing.B) {\n\tfor i := 0; i < b.N; i++ {\n\t\tDouble(i)\n\t}\n}\n",
+    );
+    run_listed(
+        &dir,
+        "example.com/shop/bench\nexample.com/shop/cart\n",
+        "out/r.jsonl",
+    )
+    .assert_success();
+    // A Test function that never ran (TestMain exits first) is no proof.
+    dir.write(
+        "early/e_test.go",
+        "package early\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\nfunc TestMain(m *testing.M) { os.Exit(0) }\n\nfunc TestNeverRuns(t *testing.T) { t.Fatal(\"x\") }\n",
+    );
+    let out = run_listed(
+        &dir,
+        "example.com/shop/early\nexample.com/shop/cart\n",
+        "out/r2.jsonl",
+    );
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+}
