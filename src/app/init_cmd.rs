@@ -78,7 +78,14 @@ pub(super) fn init(
         .write(true)
         .create_new(true)
         .open(path)
-        .and_then(|mut file| io::Write::write_all(&mut file, template(kind, &why).as_bytes()))
+        .and_then(|mut file| {
+            let mut text = template(kind, &why);
+            // Without a Gemfile, `bundle exec` cannot start the runner.
+            if !dir.join("Gemfile").exists() {
+                text = without_bundler(&text);
+            }
+            io::Write::write_all(&mut file, text.as_bytes())
+        })
         .map_err(|source| match source.kind() {
             io::ErrorKind::AlreadyExists => InitError::Exists(path.to_path_buf()),
             _ => InitError::Write {
@@ -151,6 +158,23 @@ fn holds(dir: &Path, suffix: &str) -> bool {
             entry.file_name().to_string_lossy().ends_with(suffix)
         }
     })
+}
+
+/// `text` with its default `bundle exec` command set without Bundler, for
+/// a project that has no Gemfile.
+fn without_bundler(text: &str) -> String {
+    text.lines()
+        .map(
+            |line| match line.strip_prefix("# test-command = \"bundle exec ") {
+                Some(rest) => format!(
+                    "# No Gemfile here, so not through `bundle exec`:\ntest-command = \"{rest}"
+                ),
+                None => line.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 /// Where a runner that must be told its result path writes, by its format.
@@ -301,6 +325,11 @@ mod tests {
         assert_eq!(
             runner(&[("package.json", &package("cypress"))]),
             Some(RunnerKind::Cypress)
+        );
+        assert!(
+            without_bundler(&template(RunnerKind::Rspec, "`spec/`")).contains(
+                "\ntest-command = \"rspec --format progress --format json --out {{resultPath}} {{testExamples}}\"\n"
+            )
         );
         // A runner that must be told its result path gets one.
         assert!(
