@@ -17,7 +17,6 @@ mod run_cmd;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, ConfigCmd, DurationsAction, DurationsCmd, ListCmd, RunCmd};
-use crate::config::Origin;
 use crate::config::env_vars::EnvVars;
 use crate::config::registry::{CommandKind, DEBUG};
 use crate::config::resolve::{DiscoveryMode, resolve_with};
@@ -243,11 +242,7 @@ fn pattern_disagrees_with_pytest(
 ) -> Option<String> {
     let walks = settings.selector_file.is_none() && settings.files_list.is_none();
     let pattern = settings.include_pattern.as_ref()?;
-    let chosen = matches!(
-        pattern.origin,
-        Origin::File { .. } | Origin::Env(_) | Origin::Flag(_)
-    );
-    if settings.runner != RunnerKind::Pytest || chosen || !walks {
+    if settings.runner != RunnerKind::Pytest || pattern.origin.set_by_user() || !walks {
         return None;
     }
     // Without a configuration file, pytest's defaults and the test

@@ -11,10 +11,7 @@ use super::Context;
 use super::connect::build_runner;
 use super::error::BktecError;
 use crate::config::RunSettings;
-use crate::config::origin::Origin;
-use crate::config::resolve::Sourced;
 use crate::discover::{DiscoverError, Discovery, TargetSource};
-use crate::glob::Pattern;
 use crate::runner::CollectedExample;
 use crate::shell::{Shell, debug_line};
 
@@ -76,9 +73,12 @@ pub(super) fn discover_with_pytest(
             files.push(file);
         }
     }
-    let include = settings.include_pattern.as_ref().filter(|p| explicit(p));
-    let exclude =
-        Some(&settings.exclude_pattern).filter(|p| explicit(p) && !p.value.as_str().is_empty());
+    let include = settings
+        .include_pattern
+        .as_ref()
+        .filter(|p| p.origin.set_by_user());
+    let exclude = Some(&settings.exclude_pattern)
+        .filter(|p| p.origin.set_by_user() && !p.value.as_str().is_empty());
     let targets: Vec<String> = files
         .iter()
         .filter(|f| include.is_none_or(|p| p.value.matches(f)))
@@ -109,13 +109,4 @@ pub(super) fn discover_with_pytest(
         source: TargetSource::Pytest { command, collected },
         warnings: Vec::new(),
     })
-}
-
-/// Whether the user set `pattern` (in bktec.toml, the environment or a
-/// flag), rather than a default.
-fn explicit(pattern: &Sourced<Pattern>) -> bool {
-    matches!(
-        pattern.origin,
-        Origin::File { .. } | Origin::Env(_) | Origin::Flag(_)
-    )
 }

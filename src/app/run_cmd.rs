@@ -24,6 +24,7 @@ use crate::config::resolve::Sourced;
 use crate::discover::TargetSource;
 use crate::execute::{ProcessAttempts, Verdict, check_result_path, execute, kept_path, verdict};
 use crate::exit_code;
+use crate::glob::{clean, through_symlinks};
 use crate::plan::{TestCase, TestFormat, TestPlan, plain, read_plan_file, split_summary, trim};
 use crate::process::Signals;
 use crate::report::{PlanOrigin, Reporter, RunEvent, merged_junit};
@@ -361,26 +362,10 @@ fn check_junit_out(
     let Some(result) = result else {
         return Ok(());
     };
-    // Symlinks followed, even to a file that does not exist yet.
-    let resolved = |p: &Path| {
-        let mut p = p.to_path_buf();
-        for _ in 0..40 {
-            match std::fs::read_link(&p) {
-                Ok(target) => {
-                    p = match p.parent() {
-                        Some(parent) if target.is_relative() => parent.join(target),
-                        _ => target,
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        p
-    };
     let same = |a: &Path, b: &Path| {
-        let (a, b) = (resolved(a), resolved(b));
-        let absolute =
-            |p: &Path| std::path::absolute(p).map(|p| crate::glob::clean(&p.to_string_lossy()));
+        // Symlinks followed, even to a file that does not exist yet.
+        let (a, b) = (through_symlinks(a), through_symlinks(b));
+        let absolute = |p: &Path| std::path::absolute(p).map(|p| clean(&p.to_string_lossy()));
         match (std::fs::canonicalize(&a), std::fs::canonicalize(&b)) {
             (Ok(a), Ok(b)) => a == b,
             _ => absolute(&a).ok() == absolute(&b).ok(),

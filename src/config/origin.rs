@@ -36,6 +36,12 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// Whether the user set the value: in a configuration file, the
+    /// environment or a flag, rather than a default.
+    pub fn set_by_user(&self) -> bool {
+        matches!(self, Origin::File { .. } | Origin::Env(_) | Origin::Flag(_))
+    }
+
     /// Where the value came from, for an error message: like `Display`, but a
     /// file origin also names the key.
     pub fn describe(&self) -> String {

@@ -6,7 +6,7 @@ use super::rows::{RowFileError, read_rows};
 use super::walk::{WalkOptions, walk};
 use crate::config::resolve::{RunSettings, Sourced};
 use crate::glob::Pattern;
-use crate::runner::{CollectError, CollectedExample, RunnerKind, Targets};
+use crate::runner::{CollectError, CollectedExample, RunnerKind, Targets, go_module};
 
 /// Where the targets came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,14 +194,7 @@ fn as_text(pattern: &Sourced<Pattern>) -> Sourced<String> {
 /// import path, and a target is matched to its results by name (D23).
 /// Without a `go.mod` module line, the rows are kept as they are.
 fn go_import_paths(rows: Vec<String>, base: &Path) -> Vec<String> {
-    let module = std::fs::read_to_string(base.join("go.mod"))
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.trim().strip_prefix("module "))
-                .map(|m| m.trim().trim_matches('"').to_string())
-        });
-    let Some(module) = module else {
+    let Some(module) = go_module(base) else {
         return rows;
     };
     rows.into_iter()

@@ -1,4 +1,26 @@
-//! Lexical path cleaning, shared by the walk, plans and the witness.
+//! Lexical path cleaning, shared by the walk, plans and the witness; and
+//! following a path's symlinks to the file they name.
+
+use std::path::{Path, PathBuf};
+
+/// `path` with every symlink along its last component followed, even to a
+/// file that does not exist yet (a dangling link names where a write would
+/// land).
+pub(crate) fn through_symlinks(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&path) {
+            Ok(target) => {
+                path = match path.parent() {
+                    Some(parent) if target.is_relative() => parent.join(target),
+                    _ => target,
+                };
+            }
+            Err(_) => break,
+        }
+    }
+    path
+}
 
 /// Lexical path cleaning, as Go's `path.Clean`: no empty or `.` elements, `..`
 /// resolved where it can be, `.` for an empty result.

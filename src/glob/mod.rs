@@ -10,7 +10,7 @@ mod pattern;
 mod token;
 
 pub(crate) use automaton::Cursor;
-pub(crate) use clean::clean;
+pub(crate) use clean::{clean, through_symlinks};
 pub use pattern::{GlobError, GlobErrorKind, Pattern};
 
 #[cfg(test)]

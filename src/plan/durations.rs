@@ -343,7 +343,7 @@ pub(crate) fn update_durations<R>(
     source: &DurationsSource,
     apply: impl FnOnce(&mut Durations) -> R,
 ) -> Result<R, DurationsError> {
-    let path = through_symlinks(&source.path);
+    let path = crate::glob::through_symlinks(&source.path);
     let write_error = |source| DurationsError::Write {
         path: path.clone(),
         source,
@@ -367,24 +367,6 @@ pub(crate) fn update_durations<R>(
     write_durations(&path, &durations)?;
     drop(lock);
     Ok(result)
-}
-
-/// `path` with every symlink along its last component followed, even to a
-/// file that does not exist yet.
-fn through_symlinks(path: &Path) -> PathBuf {
-    let mut path = path.to_path_buf();
-    for _ in 0..40 {
-        match fs::read_link(&path) {
-            Ok(target) => {
-                path = match path.parent() {
-                    Some(parent) if target.is_relative() => parent.join(target),
-                    _ => target,
-                };
-            }
-            Err(_) => break,
-        }
-    }
-    path
 }
 
 /// Writes `durations` to `path` (through a temporary file beside it, so a

@@ -188,16 +188,7 @@ fn go_failure(printed: &str) -> Failure {
             !(l.starts_with("=== ") || l.starts_with("--- FAIL") || l.starts_with("--- PASS"))
         })
         .collect();
-    Failure {
-        message: details
-            .iter()
-            .map(|l| l.trim())
-            .find(|l| !l.is_empty())
-            .unwrap_or_default()
-            .to_string(),
-        details: details.join("\n"),
-        error: false,
-    }
+    Failure::from_details(details.join("\n"))
 }
 
 #[cfg(test)]

@@ -90,19 +90,8 @@ pub fn parse_jest_json(
                 },
                 // Milliseconds.
                 duration: a.duration.and_then(|ms| seconds(ms / 1000.0)),
-                failure: (!a.failure_messages.is_empty()).then(|| {
-                    let details = a.failure_messages.join("\n");
-                    Failure {
-                        message: details
-                            .lines()
-                            .map(str::trim)
-                            .find(|l| !l.is_empty())
-                            .unwrap_or_default()
-                            .to_string(),
-                        details,
-                        error: false,
-                    }
-                }),
+                failure: (!a.failure_messages.is_empty())
+                    .then(|| Failure::from_details(a.failure_messages.join("\n"))),
                 output: None,
             });
         }

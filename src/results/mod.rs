@@ -101,6 +101,23 @@ pub struct Failure {
     pub error: bool,
 }
 
+impl Failure {
+    /// A failure from the text a runner printed for it; the message is its
+    /// first line that is not blank.
+    pub(crate) fn from_details(details: String) -> Failure {
+        Failure {
+            message: details
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or_default()
+                .to_string(),
+            details,
+            error: false,
+        }
+    }
+}
+
 /// A parsed result file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ParsedResults {

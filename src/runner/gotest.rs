@@ -79,6 +79,15 @@ fn packages_once(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, 
     })
 }
 
+/// The module path that `base`'s `go.mod` declares, if any: the prefix of
+/// the import paths of the packages below `base`.
+pub(crate) fn go_module(base: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(base.join("go.mod")).ok()?;
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("module "))
+        .map(|m| m.trim().trim_matches('"').to_string())
+}
+
 /// Whether every package of `targets` (import paths under the module of
 /// `base`'s `go.mod`, or `./dir`) provably holds no test that `go test`
 /// runs: none of its `_test.go` files declares a `Test` or `Fuzz` function,
@@ -87,14 +96,7 @@ fn packages_once(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, 
 /// filter left out or whose `TestMain` exits early; only its sources tell
 /// them apart (D23). Anything unreadable is "cannot tell": `false`.
 pub(crate) fn packages_hold_no_tests(targets: &[String], base: &Path) -> bool {
-    let module = std::fs::read_to_string(base.join("go.mod"))
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.trim().strip_prefix("module "))
-                .map(|m| m.trim().trim_matches('"').to_string())
-        });
-    let Some(module) = module else {
+    let Some(module) = go_module(base) else {
         return false;
     };
     !targets.is_empty()

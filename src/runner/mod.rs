@@ -24,6 +24,7 @@ mod witness;
 
 pub(crate) use crate::results::ResultFormat;
 pub(crate) use framework::Targets;
+pub(crate) use gotest::go_module;
 pub(crate) use kind::{RunnerKind, UnknownRunner};
 pub(crate) use pytest::collector_installed;
 pub(crate) use pytest_collect::{CollectError, CollectedExample, PreflightError};

@@ -7,9 +7,9 @@ use std::fs;
 
 use serde_json::{Value, json};
 
-use crate::support::pytest::{PASSING, project, result_node_ids, runs_of_jobs};
+use crate::support::pytest::{PASSING, bktec, bktec_at, project, result_node_ids, runs_of_jobs};
 use crate::support::stand_in::refused_url;
-use crate::support::{BktecCmd, TestDir, Venv, run_jobs, venv};
+use crate::support::{BktecCmd, TestDir, Venv, run_jobs};
 
 /// A slow file whose history knows two of its three tests (a test added
 /// since the history was written), parametrised ids with brackets and
@@ -50,9 +50,7 @@ fn skewed_project() -> TestDir {
 }
 
 fn pytest_bktec(dir: &TestDir) -> BktecCmd {
-    dir.bktec()
-        .path_prepend(&venv(Venv::Collector))
-        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+    bktec(dir, Venv::Collector)
 }
 
 fn plan_out(dir: &TestDir, jobs: u32) -> (String, Value) {
@@ -555,11 +553,7 @@ fn rootdir_above_project() -> TestDir {
 fn history_from_a_rootdir_above_the_working_directory_still_plans_by_time() {
     let dir = rootdir_above_project();
     let sub = dir.path().join("sub");
-    let bktec = || {
-        BktecCmd::new(&sub)
-            .path_prepend(&venv(Venv::Collector))
-            .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
-    };
+    let bktec = || bktec_at(&sub, Venv::Collector);
     let out = bktec()
         .args(["plan", "--plan-out", "-", "--parallelism", "2", "--debug"])
         .output();

@@ -10,14 +10,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::pytest::{PASSING, project, result_node_ids, runs_of_jobs};
+use crate::support::pytest::{PASSING, bktec_at, project, result_node_ids, runs_of_jobs};
 use crate::support::{BktecCmd, TestDir, Venv, run_jobs, venv};
 
 /// bktec with the pytest runner, run in `dir`.
 fn bktec_in(dir: &Path) -> BktecCmd {
-    BktecCmd::new(dir)
-        .path_prepend(&venv(Venv::Collector))
-        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+    bktec_at(dir, Venv::Collector)
 }
 
 /// The node ids a plain `pytest` run in `dir` runs, by its own report.
@@ -40,12 +38,11 @@ fn plain_pytest(dir: &Path) -> Vec<String> {
 /// Runs `n` jobs in `dir` with `--discovery pytest` and returns how often
 /// each test ran, from the jobs' result files (collector JSON: scope::name
 /// is the node id).
-fn union_of_jobs(dir: &Path, n: u32, extra: &[&str]) -> BTreeMap<String, usize> {
+fn union_of_jobs(dir: &Path, n: u32) -> BTreeMap<String, usize> {
     let outputs = run_jobs(n, |i| {
         bktec_in(dir)
             .args(["run", "--discovery", "pytest", "--result-path"])
             .arg(format!("results/node-{i}.json"))
-            .args(extra.iter().copied())
     });
     let mut runs = BTreeMap::new();
     for (i, out) in outputs.iter().enumerate() {
@@ -59,9 +56,9 @@ fn union_of_jobs(dir: &Path, n: u32, extra: &[&str]) -> BTreeMap<String, usize> 
 }
 
 #[track_caller]
-fn assert_same_as_plain_pytest(dir: &Path, extra: &[&str]) {
+fn assert_same_as_plain_pytest(dir: &Path) {
     let expected = plain_pytest(dir);
-    let runs = union_of_jobs(dir, 3, extra);
+    let runs = union_of_jobs(dir, 3);
     let ran: Vec<String> = runs.keys().cloned().collect();
     assert_eq!(ran, expected, "the union of the jobs is plain pytest's run");
     assert!(runs.values().all(|&c| c == 1), "each test once: {runs:?}");
@@ -93,7 +90,7 @@ fn python_files_project() -> TestDir {
 #[test]
 fn python_files_with_a_package_init_runs_what_pytest_runs() {
     let dir = python_files_project();
-    assert_same_as_plain_pytest(dir.path(), &[]);
+    assert_same_as_plain_pytest(dir.path());
     let stderr = pattern_mode_stderr(dir.path());
     assert!(
         stderr.contains(WARNING)
@@ -111,7 +108,7 @@ fn check_star_python_files_runs_check_files_and_not_test_files() {
         ("check_a.py", PASSING),
         ("test_b.py", "def test_b():\n    pass\n"),
     ]);
-    assert_same_as_plain_pytest(dir.path(), &[]);
+    assert_same_as_plain_pytest(dir.path());
     let listed = bktec_in(dir.path())
         .args(["list", "--discovery", "pytest"])
         .output();
@@ -142,7 +139,7 @@ fn doctests_in_modules_and_rst_files_run_and_nothing_more() {
     // Naming `pkg/mod.py` on pytest's command line would collect its
     // `test_not_a_test` too; the witness deselects it.
     let dir = doctest_project();
-    assert_same_as_plain_pytest(dir.path(), &[]);
+    assert_same_as_plain_pytest(dir.path());
     let stderr = pattern_mode_stderr(dir.path());
     assert!(
         stderr.contains("pytest reads `pyproject.toml`")
@@ -181,7 +178,7 @@ fn collect_ignore_and_files_outside_testpaths_are_left_out() {
         ),
         ("tests/conftest_skip/test_here.py", PASSING),
     ]);
-    assert_same_as_plain_pytest(dir.path(), &[]);
+    assert_same_as_plain_pytest(dir.path());
     let stderr = pattern_mode_stderr(dir.path());
     assert!(
         stderr.contains("`testpaths = tests`, and the pattern finds 1 files outside them, e.g. `bench/test_benchmarks.py`"),
@@ -207,7 +204,7 @@ fn a_rootdir_above_the_working_directory_names_files_from_here() {
         "tests/test_a.py\ntests/test_b.py\ntests/test_c.py\n"
     );
     // Node ids stay pytest's (`app/tests/...`), and every test runs once.
-    let runs = union_of_jobs(&app, 3, &[]);
+    let runs = union_of_jobs(&app, 3);
     assert_eq!(runs.len(), 6, "{runs:?}");
     assert!(
         runs.keys().all(|id| id.starts_with("app/tests/")),
@@ -419,7 +416,7 @@ fn a_slow_file_is_split_with_the_tests_discovery_collected() {
         .collect();
     assert!(paths.contains(&"tests/test_a.py::test_one"), "{paths:?}");
     assert!(paths.contains(&"pkg/mod.py"), "{paths:?}");
-    assert_same_as_plain_pytest(dir.path(), &[]);
+    assert_same_as_plain_pytest(dir.path());
 }
 
 #[test]
@@ -490,16 +487,13 @@ fn without_bktec_s_pytest_plugin_discovery_stops_and_says_how_to_load_it() {
 
 /// bktec with plain pytest and pytest-xdist (JUnit results).
 fn xdist_bktec(dir: &Path) -> BktecCmd {
-    BktecCmd::new(dir)
-        .path_prepend(&venv(Venv::NoCollector))
-        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
-        .args([
-            "run",
-            "--discovery",
-            "pytest",
-            "--test-command",
-            "pytest -n 2 {{testExamples}} --junit-xml={{resultPath}}",
-        ])
+    bktec_at(dir, Venv::NoCollector).args([
+        "run",
+        "--discovery",
+        "pytest",
+        "--test-command",
+        "pytest -n 2 {{testExamples}} --junit-xml={{resultPath}}",
+    ])
 }
 
 #[test]

@@ -38,7 +38,13 @@ pub fn project(files: &[(&str, &str)]) -> TestDir {
 
 /// `bktec` in `dir` with the pytest runner and pytest from `which`.
 pub fn bktec(dir: &TestDir, which: Venv) -> BktecCmd {
-    dir.bktec()
+    bktec_at(dir.path(), which)
+}
+
+/// `bktec` in `dir` (a project's sub-directory, say) with the pytest
+/// runner and pytest from `which`.
+pub fn bktec_at(dir: &std::path::Path, which: Venv) -> BktecCmd {
+    BktecCmd::new(dir)
         .path_prepend(&venv(which))
         .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
 }
