@@ -24,3 +24,9 @@ pub(crate) const NOT_PROVEN: u8 = 17;
 
 /// The base of "killed by signal n" statuses.
 pub(crate) const SIGNAL_BASE: u8 = 128;
+
+/// The status for a run that signal `signal` ended: 128 + n (D15), 255 when
+/// that does not fit.
+pub(crate) fn from_signal(signal: i32) -> u8 {
+    SIGNAL_BASE.saturating_add(u8::try_from(signal).unwrap_or(u8::MAX))
+}

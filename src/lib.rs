@@ -13,6 +13,7 @@ mod chain;
 pub mod cli;
 pub mod config;
 pub mod discover;
+mod events;
 mod execute;
 mod exit_code;
 pub mod glob;
@@ -22,7 +23,7 @@ mod report;
 pub mod results;
 mod runner;
 mod secret;
-pub mod shell;
+
 mod upload;
 
 /// bktec's version as it prints it (`v0.1.0`).

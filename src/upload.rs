@@ -78,7 +78,6 @@ impl Uploader {
             retrier: Retrier {
                 config,
                 notify: Box::new(|_| {}),
-                debug: None,
             },
         })
     }

@@ -31,32 +31,7 @@ pub(crate) enum FallbackReason {
     ErrorPlan,
 }
 
-const FALLBACK_NOTICE: &str =
-    "⚠️ Falling back to non-intelligent splitting. Your build may take longer than usual.";
-
 impl FallbackReason {
-    /// The warning lines (4.2), the first one emphasised.
-    pub(crate) fn warning_lines(&self) -> Vec<String> {
-        let mut lines = match self {
-            FallbackReason::Timeout(last) => vec![
-                "Timeout: Test Engine API timed out".to_string(),
-                format!("Last request error: {last}"),
-            ],
-            FallbackReason::Billing(message) => vec![format!("Billing Error: {message}")],
-            FallbackReason::Unavailable(message) => vec![format!("Unavailable: {message}")],
-            FallbackReason::NotFound(message) => vec![
-                format!("Not Found: {message}"),
-                "Check BUILDKITE_ORGANIZATION_SLUG and BUILDKITE_TEST_ENGINE_SUITE_SLUG are correct."
-                    .to_string(),
-            ],
-            FallbackReason::ErrorPlan => {
-                vec!["Error Plan: The Test Engine API failed to generate a plan.".to_string()]
-            }
-        };
-        lines.push(FALLBACK_NOTICE.to_string());
-        lines
-    }
-
     /// The fallback for a recoverable error, or the error back when it is fatal.
     pub(crate) fn from_error(err: ApiError) -> Result<FallbackReason, ApiError> {
         match err {

@@ -12,7 +12,6 @@ use serde::de::DeserializeOwned;
 
 use crate::chain::ErrorChain;
 use crate::plan::{TestPlan, TrimError};
-use crate::runner::CollectError;
 use crate::secret::Secret;
 
 /// How API requests are retried (4.1). The defaults are the spec's; tests
@@ -40,7 +39,7 @@ impl Default for RetryConfig {
 
 /// What went wrong with an API call (4.2).
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// The retry budget ran out.
     #[error("request retry timeout: {last}")]
     Timeout {
@@ -80,9 +79,10 @@ pub enum ApiError {
     /// A path from the API does not start with the location prefix (5.6).
     #[error(transparent)]
     Prefix(#[from] TrimError),
-    /// The examples of the files to split could not be collected (6.3).
+    /// The examples of the files to split could not be collected (6.3):
+    /// the runner's own error, which the API layer does not know.
     #[error("get examples")]
-    Examples(#[source] CollectError),
+    Examples(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
@@ -288,14 +288,14 @@ struct MessageBody {
 
 impl ApiClient {
     /// A client for `organization`/`suite` at `base_url`. `notify` receives
-    /// the per-attempt failure and retry lines (4.1), for stderr.
+    /// the per-attempt failures and retries (4.1) and the debug notices.
     pub(crate) fn new(
         base_url: &str,
         organization: &str,
         suite: &str,
         token: Secret,
         retry: RetryConfig,
-        notify: Box<dyn FnMut(String)>,
+        notify: Notify,
     ) -> Result<ApiClient, ApiError> {
         let http = reqwest::Client::builder()
             .connect_timeout(retry.attempt_timeout)
@@ -310,15 +310,8 @@ impl ApiClient {
             retrier: Retrier {
                 config: retry,
                 notify,
-                debug: None,
             },
         })
-    }
-
-    /// Sends debug lines (requests and response codes, never tokens) to `debug`.
-    pub(crate) fn with_debug(mut self, debug: Box<dyn FnMut(String)>) -> ApiClient {
-        self.retrier.debug = Some(debug);
-        self
     }
 
     fn suite_url(&self, rest: &str) -> String {
@@ -427,14 +420,42 @@ impl ApiClient {
     }
 }
 
+/// What the retry engine says while it works; `report/` words it.
+#[derive(Clone, Debug)]
+pub(crate) enum ApiNotice<'a> {
+    /// A request is sent (a debug line).
+    Sending {
+        /// The method.
+        method: &'a Method,
+        /// The URL.
+        url: &'a str,
+    },
+    /// A response came (a debug line).
+    Response {
+        /// Its status code.
+        status: u16,
+    },
+    /// An attempt failed, for this reason.
+    Failed {
+        /// Why.
+        reason: &'a str,
+    },
+    /// The request is sent again.
+    Retrying {
+        /// Which attempt this is, from 1.
+        attempt: u32,
+    },
+}
+
+/// Where the retry engine's notices go.
+pub(crate) type Notify = Box<dyn FnMut(ApiNotice<'_>)>;
+
 /// The retry engine of 4.1, shared by API calls and uploads.
 pub(crate) struct Retrier {
     /// Budgets and delays.
     pub config: RetryConfig,
-    /// Where per-attempt failure and retry lines go.
-    pub notify: Box<dyn FnMut(String)>,
-    /// Where debug lines go, with `--debug`.
-    pub debug: Option<Box<dyn FnMut(String)>>,
+    /// Where per-attempt failures, retries and debug notices go.
+    pub notify: Notify,
 }
 
 impl Retrier {
@@ -450,14 +471,11 @@ impl Retrier {
         let mut attempt: u32 = 0;
         loop {
             if attempt > 0 {
-                (self.notify)(format!(
-                    "bktec: Retrying API request (attempt {})",
-                    attempt + 1
-                ));
+                (self.notify)(ApiNotice::Retrying {
+                    attempt: attempt + 1,
+                });
             }
-            if let Some(debug) = &mut self.debug {
-                debug(format!("Sending request {method} {url}"));
-            }
+            (self.notify)(ApiNotice::Sending { method, url });
             let (reason, reset) = match tokio::time::timeout(
                 self.config.attempt_timeout,
                 attempt_once(build()),
@@ -466,9 +484,9 @@ impl Retrier {
             {
                 Ok(Ok((response, reset))) => {
                     let status = response.status;
-                    if let Some(debug) = &mut self.debug {
-                        debug(format!("Response code {}", status.as_u16()));
-                    }
+                    (self.notify)(ApiNotice::Response {
+                        status: status.as_u16(),
+                    });
                     let retried = status == StatusCode::TOO_MANY_REQUESTS
                         || status == StatusCode::CONFLICT
                         || status.is_server_error();
@@ -483,7 +501,7 @@ impl Retrier {
                     None,
                 ),
             };
-            (self.notify)(format!("bktec: API request failed: {reason}"));
+            (self.notify)(ApiNotice::Failed { reason: &reason });
             let delay = reset.unwrap_or_else(|| self.delay(attempt));
             if started.elapsed() + delay > self.config.budget {
                 return Err(ApiError::Timeout { last: reason });
@@ -624,7 +642,6 @@ mod tests {
         let client = Retrier {
             config: RetryConfig::default(),
             notify: Box::new(|_| {}),
-            debug: None,
         };
         let want: [u32; 7] = [3000, 4948, 8161, 13461, 22202, 36620, 60401];
         for (k, ms) in want.iter().enumerate() {

@@ -5,8 +5,10 @@
 mod acquire;
 mod client;
 
-pub(crate) use acquire::{FallbackReason, PlanLookup, PlanSource, acquire_plan};
+pub(crate) use acquire::{Acquired, FallbackReason, PlanLookup, PlanSource, acquire_plan};
+pub(crate) use client::Notify;
 pub(crate) use client::{
-    ApiClient, ApiError, CreatePlanRequest, EnvPayload, Example, FilePath, FilterTestsRequest,
-    MetadataRequest, Retrier, RetryConfig, Selector, TestsPayload, TimelineEvent, user_agent,
+    ApiClient, ApiError, ApiNotice, CreatePlanRequest, EnvPayload, Example, FilePath,
+    FilterTestsRequest, MetadataRequest, Retrier, RetryConfig, Selector, TestsPayload,
+    TimelineEvent, user_agent,
 };

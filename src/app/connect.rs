@@ -10,8 +10,8 @@ use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
+use crate::report::api_notices;
 use crate::runner::{self, Runner, RunnerError, RunnerInputs};
-use crate::shell::Shell;
 
 /// The tokens of an API run.
 pub(super) struct Tokens {
@@ -58,34 +58,24 @@ pub(super) fn tokens(settings: &RunSettings, api: &ApiSettings) -> Result<Tokens
     Ok(Tokens { access, upload })
 }
 
-/// The API client, whose retry lines (and, with `debug`, request lines) go
-/// to stderr.
+/// The API client, whose retry notices (and, with `debug`, request
+/// notices) the reporter words, on stderr.
 pub(super) fn api_client(
     api: &ApiSettings,
     retry: RetryConfig,
     token: Secret,
     debug: bool,
-    shell: &Shell,
+    color: bool,
 ) -> Result<ApiClient, BktecError> {
-    let color = shell.color();
-    let client = ApiClient::new(
+    ApiClient::new(
         &api.base_url,
         &api.organization_slug,
         &api.suite_slug,
         token,
         retry,
-        Box::new(move |line| {
-            Shell::stderr_only(color).err(&format!("{line}\n"));
-        }),
+        api_notices(color, debug),
     )
-    .map_err(BktecError::Api)?;
-    Ok(if debug {
-        client.with_debug(Box::new(move |line| {
-            Shell::stderr_only(color).err(&crate::shell::debug_line(&line));
-        }))
-    } else {
-        client
-    })
+    .map_err(BktecError::Api)
 }
 
 /// The runner of this run, with `PYTHONPATH` from the environment kept for

@@ -11,8 +11,8 @@ use super::local::durations_source;
 use crate::config::RunSettings;
 use crate::exit_code;
 use crate::plan::{Durations, MAX_SECONDS, align, file_of, plain, update_durations};
+use crate::report::{DurationsStored, Notice, Reporter};
 use crate::results::{Mapping, ResultFormat, ResultsError, TestResult, parse};
-use crate::shell::Shell;
 
 /// `bktec durations update RESULT_FILE...`: every file's measured
 /// durations replace the old ones of their tests; with `prune`, tests whose
@@ -22,7 +22,7 @@ pub(super) fn update(
     settings: &RunSettings,
     result_files: &[PathBuf],
     prune: bool,
-    shell: &mut Shell,
+    reporter: &mut Reporter,
 ) -> Result<u8, BktecError> {
     let mut measured = Vec::new();
     for path in result_files {
@@ -31,12 +31,19 @@ pub(super) fn update(
         measured.extend(parsed.tests);
     }
     let discovered = if prune {
-        Some(context.discover(settings, shell)?.targets)
+        Some(super::targets::targets(context, settings, reporter)?.targets)
     } else {
         None
     };
-    let summary = store(context, settings, &measured, discovered.as_deref(), shell)?;
-    shell.err(&format!("{summary}\n"));
+    let stored = store(
+        context,
+        settings,
+        &measured,
+        discovered.as_deref(),
+        false,
+        reporter,
+    )?;
+    reporter.notice(Notice::DurationsStored(&stored));
     Ok(exit_code::SUCCESS)
 }
 
@@ -45,20 +52,22 @@ type Measured = Vec<(String, f64)>;
 
 /// Merges the durations of `results` into the durations file of
 /// `settings`, dropping tests outside the files of the `discovered` targets
-/// when given; returns the line that says what changed.
+/// when given; returns what changed. `creates` says that this run creates
+/// the file (`run --store-durations`).
 pub(super) fn store(
     context: &Context,
     settings: &RunSettings,
     results: &[TestResult],
     discovered: Option<&[String]>,
-    shell: &mut Shell,
-) -> Result<String, BktecError> {
+    creates: bool,
+    reporter: &mut Reporter,
+) -> Result<DurationsStored, BktecError> {
     let durations_error = |source| BktecError::Durations {
         command: settings.command,
         source,
     };
-    let Some(source) = durations_source(context, settings) else {
-        return Ok("No durations file is configured; nothing was stored".to_string());
+    let Some(source) = durations_source(context, settings, creates) else {
+        return Ok(DurationsStored::NoFile);
     };
     let (measured, absurd): (Measured, Measured) = results
         .iter()
@@ -69,28 +78,47 @@ pub(super) fn store(
         // What the reader would refuse is never written (D27).
         .partition(|(_, seconds)| (0.0..=MAX_SECONDS).contains(seconds));
     if let Some((id, seconds)) = absurd.first() {
-        shell.warn(&format!(
-            "{} measured durations are out of range (0 to {MAX_SECONDS} seconds) and were not stored, e.g. `{id}`: {seconds} seconds",
-            absurd.len()
-        ));
+        reporter.notice(Notice::DurationsOutOfRange {
+            count: absurd.len(),
+            first: id,
+            seconds: *seconds,
+            max: MAX_SECONDS,
+        });
     }
     let count = measured.len();
     // Updating creates the file, named or not.
     let (pruned, total) = update_durations(&source, |durations| {
         durations.merge(measured);
-        let pruned = discovered.map_or(0, |targets| prune(durations, targets, shell));
+        let pruned = discovered.map(|targets| prune(durations, targets));
         (pruned, durations.len())
     })
     .map_err(durations_error)?;
-    let mut line = format!(
-        "Stored the durations of {count} tests in `{}` ({total} tests in all",
-        source.path.display(),
-    );
-    if discovered.is_some() {
-        line.push_str(&format!(", {pruned} no longer discovered dropped"));
+    if let Some(Pruned::NoneMatched { tests, files }) = pruned {
+        reporter.notice(Notice::NothingPruned { tests, files });
     }
-    line.push(')');
-    Ok(line)
+    Ok(DurationsStored::Stored {
+        count,
+        path: source.path,
+        total,
+        pruned: pruned.map(|p| match p {
+            Pruned::Dropped(n) => n,
+            Pruned::NoneMatched { .. } => 0,
+        }),
+    })
+}
+
+/// What pruning did.
+#[derive(Clone, Copy)]
+enum Pruned {
+    /// This many tests were dropped.
+    Dropped(usize),
+    /// No test of the file is in a discovered file: nothing was dropped.
+    NoneMatched {
+        /// The tests in the durations file.
+        tests: usize,
+        /// The files discovery found.
+        files: usize,
+    },
 }
 
 /// The format of a result file, from its first non-blank byte: `<` is
@@ -117,7 +145,7 @@ fn sniff(path: &Path) -> Result<ResultFormat, ResultsError> {
 /// working directory are kept: discovery cannot see them. When no test at
 /// all matches, nothing is dropped: that is a durations file written from
 /// another directory, not a suite whose every test was deleted.
-fn prune(durations: &mut Durations, targets: &[String], shell: &mut Shell) -> usize {
+fn prune(durations: &mut Durations, targets: &[String]) -> Pruned {
     let files: BTreeSet<&str> = targets.iter().map(|t| plain(file_of(t))).collect();
     let shift = align(durations, targets).shift;
     let found = |id: &str| {
@@ -126,12 +154,10 @@ fn prune(durations: &mut Durations, targets: &[String], shell: &mut Shell) -> us
             .map(|id| files.contains(plain(file_of(&id))))
     };
     if !durations.is_empty() && !durations.iter().any(|(id, _)| found(id) == Some(true)) {
-        shell.warn(&format!(
-            "None of the {} tests in the durations file is in a file that discovery found ({} files), so none was pruned; are its node ids relative to another directory?",
-            durations.len(),
-            files.len()
-        ));
-        return 0;
+        return Pruned::NoneMatched {
+            tests: durations.len(),
+            files: files.len(),
+        };
     }
-    durations.retain(|id| found(id) != Some(false))
+    Pruned::Dropped(durations.retain(|id| found(id) != Some(false)))
 }

@@ -27,7 +27,7 @@ use crate::runner::{PreflightError, RunnerError, TargetError};
 /// type implements `Display` and `Error` by hand: `thiserror` can forward a
 /// source only for a transparent variant, which cannot carry a label.
 #[derive(Debug)]
-pub enum BktecError {
+pub(crate) enum BktecError {
     /// Configuration could not be loaded or is invalid.
     Config {
         /// The command being run.
@@ -182,7 +182,7 @@ impl Error for BktecError {
 
 impl BktecError {
     /// The exit status for this error (D22).
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             BktecError::Preflight(_) => exit_code::PREFLIGHT_FAILED,
             BktecError::Config { .. }

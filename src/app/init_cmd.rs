@@ -7,8 +7,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::schema::schema_json;
+use crate::report::{Notice, Reporter};
 use crate::runner::RunnerKind;
-use crate::shell::Shell;
 
 /// The schema file `bktec init` writes beside `bktec.toml`, and that the
 /// file's `#:schema` directive names (relative to the file).
@@ -27,7 +27,7 @@ const PYTEST_MARKERS: [&str; 6] = [
 
 /// Why `bktec init` wrote nothing.
 #[derive(Debug, thiserror::Error)]
-pub enum InitError {
+pub(crate) enum InitError {
     /// The configuration file is already there.
     #[error(
         "`{}` already exists; bktec init never overwrites it (edit it, or remove it and run bktec init again)",
@@ -60,7 +60,7 @@ pub(super) fn init(
     dir: &Path,
     path: &Path,
     runner: Option<&str>,
-    shell: &mut Shell,
+    reporter: &mut Reporter,
 ) -> Result<(), InitError> {
     if fs::symlink_metadata(path).is_ok() {
         return Err(InitError::Exists(path.to_path_buf()));
@@ -94,19 +94,17 @@ pub(super) fn init(
             },
         })?;
     let schema = path.with_file_name(SCHEMA_FILE);
-    let schema_note = if schema.exists() {
-        format!("; `{SCHEMA_FILE}` was already there (`bktec schema > {SCHEMA_FILE}` refreshes it)")
-    } else {
+    let schema_written = !schema.exists();
+    if schema_written {
         fs::write(&schema, schema_json()).map_err(write_error(&schema))?;
-        format!(" and its schema `{SCHEMA_FILE}`")
-    };
-    shell.err(&format!(
-        "Wrote `{}` for a {} project (from {why}){schema_note}.\n\
-         Next: `bktec config` shows every setting and where it comes from; \
-         `bktec run --dry-run` shows what this job would run.\n",
-        path.display(),
-        kind.display_name(),
-    ));
+    }
+    reporter.notice(Notice::Initialized {
+        path,
+        runner: kind.display_name(),
+        why: &why,
+        schema_written,
+        schema_file: SCHEMA_FILE,
+    });
     Ok(())
 }
 

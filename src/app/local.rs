@@ -12,99 +12,79 @@ use crate::config::RunSettings;
 use crate::config::origin::Origin;
 use crate::discover::{Discovery, TargetSource};
 use crate::plan::{
-    DurationsSource, TestPlan, distinct_targets, example, file_of, local_plan, plain,
+    DurationsSource, TestCase, TestPlan, distinct_targets, example, file_of, local_plan, plain,
     read_durations, timed_plan,
 };
+use crate::report::{Notice, Reporter};
 use crate::results::ResultFormat;
 use crate::runner::Runner;
-use crate::shell::{Shell, debug_line};
 
 /// Where the durations file of `settings` is, if any: the built-in default
 /// may be missing, a file the user named may not (D31), unless this run
-/// creates it (`run --store-durations`).
+/// `creates` it (`run --store-durations`).
 pub(super) fn durations_source(
     context: &Context,
     settings: &RunSettings,
+    creates: bool,
 ) -> Option<DurationsSource> {
     let file = settings.durations.as_ref()?;
     Some(DurationsSource {
         path: context.cwd.join(&file.value),
         origin: file.origin.describe(),
-        required: file.origin != Origin::BuiltIn && !settings.store_durations,
+        required: file.origin != Origin::BuiltIn && !creates,
     })
 }
 
-/// Plans the targets of `discovery` over `jobs` locally. `runner`, when it
-/// collects with pytest, splits files longer than their fair share into
-/// their tests; when pytest discovered the targets, its collection is used
-/// and pytest is not run again.
+/// How a local split is made.
+#[derive(Clone, Copy)]
+pub(super) struct LocalSplit<'a> {
+    /// Over how many jobs.
+    pub(super) jobs: u32,
+    /// The runner, when it collects with pytest: it splits files longer
+    /// than their fair share into their tests.
+    pub(super) runner: Option<&'a Runner>,
+    /// Whether this run creates the durations file (`--store-durations`),
+    /// so a named one may be missing.
+    pub(super) creates_history: bool,
+}
+
+/// Plans the targets of `discovery` locally, as `split` says. When pytest
+/// discovered the targets, its collection is used and pytest is not run
+/// again.
 pub(super) fn plan_locally(
     context: &Context,
     settings: &RunSettings,
     discovery: &Discovery,
-    jobs: u32,
-    runner: Option<&Runner>,
-    shell: &mut Shell,
+    split: LocalSplit<'_>,
+    reporter: &mut Reporter,
 ) -> Result<TestPlan, BktecError> {
+    let LocalSplit {
+        jobs,
+        runner,
+        creates_history,
+    } = split;
     // A target named twice, or inside another target, would run twice.
     let (targets, dropped) = distinct_targets(&discovery.targets);
     if let Some(first) = dropped.first() {
-        shell.warn(&format!(
-            "{} targets repeat others or lie inside them, and run only once as part of those, e.g. `{first}`",
-            dropped.len()
-        ));
+        reporter.notice(Notice::TargetsRepeated {
+            count: dropped.len(),
+            first,
+        });
     }
     let targets = &targets;
-    let history = match durations_source(context, settings) {
-        Some(source) => read_durations(&source).map_err(|source| BktecError::Durations {
+    let source = durations_source(context, settings, creates_history);
+    let history = match &source {
+        Some(source) => read_durations(source).map_err(|source| BktecError::Durations {
             command: settings.command,
             source,
         })?,
         None => None,
     };
     let Some(history) = history.filter(|h| !h.is_empty()) else {
-        if settings.debug {
-            shell.err(&debug_line("No timing history: planning round-robin"));
-        }
+        reporter.notice(Notice::NoHistory);
         return Ok(local_plan(targets, jobs));
     };
-    let already = match &discovery.source {
-        TargetSource::Pytest { collected, .. } => Some(collected),
-        _ => None,
-    };
-    if already.is_some() && settings.debug {
-        shell.err(&debug_line(
-            "Files to split are split with the tests that discovery collected",
-        ));
-    }
-    let splitter = runner
-        .filter(|r| r.kind.framework().collects_with_pytest)
-        .map(|runner| {
-            move |files: &[String]| {
-                if let Some(collected) = already {
-                    let wanted: HashSet<&str> = files.iter().map(|f| plain(f)).collect();
-                    return Ok(collected
-                        .iter()
-                        .filter(|e| wanted.contains(plain(file_of(&e.path))))
-                        .map(|e| example(e.path.clone(), e.scope.clone(), e.name.clone()))
-                        .collect());
-                }
-                let junit = runner
-                    .result_file()
-                    .is_some_and(|f| f.format == ResultFormat::JUnitXml);
-                runner
-                    .collect_examples(files, settings.tag_filters.as_deref(), junit)
-                    .map(|collected| {
-                        collected
-                            .into_iter()
-                            // Planned by path: what the job passes to pytest
-                            // from the working directory.
-                            .map(|e| example(e.path, e.scope, e.name))
-                            .collect()
-                    })
-                    .map_err(|err| brief(&err))
-            }
-        });
+    let splitter = splitter(settings, discovery, runner, reporter);
     let planned =
         timed_plan(targets, jobs, &history, splitter).map_err(|message| BktecError::Split {
             command: settings.command,
@@ -112,20 +92,63 @@ pub(super) fn plan_locally(
         })?;
     // Every job must plan from the same history (D20): the fingerprint lets
     // the jobs' logs be compared.
-    if let Some(source) = durations_source(context, settings) {
-        shell.err(&format!(
-            "Buildkite Test Engine Client: Planning by the timing history in `{}` ({} tests, fingerprint {}).\n",
-            source.path.strip_prefix(&context.cwd).unwrap_or(&source.path).display(),
-            history.len(),
-            history.fingerprint()
-        ));
+    if let Some(source) = &source {
+        reporter.notice(Notice::PlannedByHistory {
+            path: source
+                .path
+                .strip_prefix(&context.cwd)
+                .unwrap_or(&source.path),
+            tests: history.len(),
+            fingerprint: &history.fingerprint(),
+        });
     }
-    if settings.debug {
-        for note in &planned.notes {
-            shell.err(&debug_line(note));
-        }
+    for note in &planned.notes {
+        reporter.notice(Notice::PlannerNote(note));
     }
     Ok(planned.plan)
+}
+
+/// What splits a file into its tests, when the runner collects with
+/// pytest: discovery's own collection when pytest discovered the targets
+/// (pytest is not run again), else a collection of the files to split.
+fn splitter<'a>(
+    settings: &'a RunSettings,
+    discovery: &'a Discovery,
+    runner: Option<&'a Runner>,
+    reporter: &mut Reporter,
+) -> Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, String> + 'a> {
+    let already = match &discovery.source {
+        TargetSource::Pytest { collected, .. } => Some(collected),
+        _ => None,
+    };
+    if already.is_some() {
+        reporter.notice(Notice::SplitsWithDiscovery);
+    }
+    let runner = runner.filter(|r| r.kind.framework().collects_with_pytest)?;
+    Some(move |files: &[String]| {
+        if let Some(collected) = already {
+            let wanted: HashSet<&str> = files.iter().map(|f| plain(f)).collect();
+            return Ok(collected
+                .iter()
+                .filter(|e| wanted.contains(plain(file_of(&e.path))))
+                .map(|e| example(e.path.clone(), e.scope.clone(), e.name.clone()))
+                .collect());
+        }
+        let junit = runner
+            .result_file()
+            .is_some_and(|f| f.format == ResultFormat::JUnitXml);
+        runner
+            .collect_examples(files, settings.tag_filters.as_deref(), junit)
+            .map(|collected| {
+                collected
+                    .into_iter()
+                    // Planned by path: what the job passes to pytest from
+                    // the working directory.
+                    .map(|e| example(e.path, e.scope, e.name))
+                    .collect()
+            })
+            .map_err(|err| brief(&err))
+    })
 }
 
 /// Why pytest could not collect, short enough for a warning: pytest's

@@ -1,25 +1,27 @@
-//! `bktec plan` (behaviour document 11; D19: stdout carries only the output).
+//! `bktec plan` (behaviour document 11; D19: stdout carries only the
+//! output): the same stages as `run` up to plan acquisition, then the
+//! output instead of the attempts.
 
 use std::fs::File;
 use std::io::Write;
 
 use super::Context;
-use super::connect::{api_client, build_runner, tokens};
+use super::acquire::{Acquired, Ask, PlanInputs, Stop, acquire};
+use super::connect::build_runner;
 use super::error::BktecError;
-use super::local::{durations_source, plan_locally};
-use super::request::build_request;
+use super::local::durations_source;
+use super::session::Session;
+use super::targets::targets;
 use crate::agent::pipeline_upload;
-use crate::api::{ApiClient, FallbackReason, PlanLookup, PlanSource, acquire_plan};
 use crate::cli::{PlanCmd, UsageError};
 use crate::config::RunSettings;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::config::{CliOverrides, EnvVars};
 use crate::exit_code;
-use crate::plan::{explain, split_summary};
-use crate::report::{Reporter, RunEvent};
+use crate::plan::explain;
+use crate::report::{Notice, PlanOrigin, Reporter, RunEvent};
 use crate::runner::{Runner, RunnerKind};
-use crate::shell::Shell;
 
 /// What the plan command produced.
 struct Planned {
@@ -34,6 +36,7 @@ struct Planned {
 }
 
 /// Which output the command writes.
+#[derive(Clone, Copy)]
 enum Output<'a> {
     Json,
     PlanOut(&'a str),
@@ -47,20 +50,63 @@ pub(super) fn plan(
     context: &Context,
     overrides: CliOverrides,
     cmd: &PlanCmd,
-    shell: &mut Shell,
+    reporter: &mut Reporter,
 ) -> Result<u8, BktecError> {
-    let output = match (
+    let output = output_of(cmd)?;
+    let settings = context.settings(overrides, CommandKind::Plan)?;
+    reporter.for_runner(settings.runner, settings.debug);
+    reporter.notices_to_stderr();
+    reporter.notice(Notice::PlanStarted);
+    // The destination is opened first, so a bad path fails before any API call (11.3).
+    let mut destination = destination(output)?;
+    let mut session = Session::start(reporter)?;
+    let discovery = targets(context, &settings, session.reporter)?;
+    let runner = plan_runner(context, &settings, &mut session)?;
+    let fallback_jobs = match settings.max_parallelism {
+        1.. => settings.max_parallelism,
+        _ => i64::from(settings.parallelism),
+    };
+    let inputs = PlanInputs {
+        ask: Ask::Create {
+            max_parallelism: settings.max_parallelism,
+            target_time: settings.target_time.to_std().as_secs_f64(),
+        },
+        fallback_jobs: u32::try_from(fallback_jobs)
+            .expect("parallelism and max-parallelism validated to 1..=1000"),
+        runner: runner.as_ref(),
+        creates_history: false,
+        refuse_empty: matches!(output, Output::PlanOut(_)),
+    };
+    let acquired = match acquire(context, &mut session, &settings, Some(&discovery), inputs)? {
+        Ok(acquired) => acquired,
+        Err(Stop::Signal(signal)) => return Ok(exit_code::from_signal(signal)),
+    };
+    if let (PlanOrigin::Fallback { .. }, Output::PlanOut(_)) = (&acquired.origin, output) {
+        session.notice(Notice::FallbackPlanWritten);
+    }
+    let planned = planned(&settings, acquired, fallback_jobs);
+    write_output(
+        &mut session,
+        &settings,
+        cmd.explain,
+        output,
+        &planned,
+        &mut destination,
+    )
+}
+
+/// The one output `cmd` asks for, or the usage error of none or several.
+fn output_of(cmd: &PlanCmd) -> Result<Output<'_>, BktecError> {
+    match (
         cmd.json,
         cmd.plan_out.as_deref(),
         cmd.pipeline_upload.as_deref(),
     ) {
-        (true, None, None) => Output::Json,
-        (false, Some(path), None) => Output::PlanOut(path),
-        (false, None, Some(template)) => Output::PipelineUpload(template),
-        (false, None, None) if cmd.explain => Output::Explain,
-        (false, None, None) => {
-            return Err(BktecError::Usage(UsageError::NoPlanOutput));
-        }
+        (true, None, None) => Ok(Output::Json),
+        (false, Some(path), None) => Ok(Output::PlanOut(path)),
+        (false, None, Some(template)) => Ok(Output::PipelineUpload(template)),
+        (false, None, None) if cmd.explain => Ok(Output::Explain),
+        (false, None, None) => Err(BktecError::Usage(UsageError::NoPlanOutput)),
         (json, plan_out, _) => {
             let given: Vec<&str> = [
                 json.then_some("json"),
@@ -70,169 +116,114 @@ pub(super) fn plan(
             .into_iter()
             .flatten()
             .collect();
-            return Err(BktecError::Usage(UsageError::ConflictingPlanOutputs {
+            Err(BktecError::Usage(UsageError::ConflictingPlanOutputs {
                 first: given[0],
                 second: given[1],
-            }));
+            }))
         }
-    };
-    let settings = context.settings(overrides, CommandKind::Plan)?;
-    shell.err(&format!(
-        "+++ Buildkite Test Engine Client: bktec {}\n\n",
-        crate::VERSION
-    ));
-    // The destination is opened first, so a bad path fails before any API call (11.3).
-    let mut destination: Option<Box<dyn Write>> = match output {
-        Output::PlanOut("-") => Some(Box::new(std::io::stdout())),
-        Output::PlanOut(path) => Some(Box::new(
-            File::create(path).map_err(|error| PlanOutputError::Open { error })?,
-        )),
-        Output::Json | Output::PipelineUpload(_) | Output::Explain => None,
-    };
-    let discovery = context.discover(&settings, shell)?;
-    let fallback_parallelism = if settings.max_parallelism > 0 {
-        settings.max_parallelism
-    } else {
-        i64::from(settings.parallelism)
-    };
-    let planned = match &settings.mode {
-        PlanMode::Local => {
-            shell.err("Buildkite Test Engine Client: No Test Engine suite is configured; planning locally.\n");
-            let runner = history_runner(context, &settings)?;
-            let mut plan = plan_locally(
-                context,
-                &settings,
-                &discovery,
-                settings.parallelism,
-                runner.as_ref(),
-                shell,
-            )?;
-            plan.identifier = settings.plan_identifier.clone();
-            Planned {
-                identifier: settings.plan_identifier.clone(),
-                parallelism: i64::from(settings.parallelism),
-                document: serde_json::to_value(&plan).expect("a plan serializes"),
-                runs_nothing: plan.runs_nothing(),
-                explanation: explain(&plan),
-            }
-        }
-        PlanMode::TestEngine(api) => {
-            let tokens = tokens(&settings, api)?;
-            // A runner that splits files needs to be built to list their
-            // examples; the others send selectors only, so planning works
-            // for every runner.
-            let mut reporter = Reporter::new(settings.runner, settings.debug).notices_to_stderr();
-            let runner = if settings.runner.splits_files() {
-                let runner = build_runner(context, &settings)?;
-                reporter.report(
-                    shell,
-                    RunEvent::RunnerReady {
-                        kind: runner.kind,
-                        format: runner.result_file().map(|f| f.format),
-                    },
-                );
-                Some(runner)
-            } else {
-                None
-            };
-            let mut client = api_client(
-                api,
-                settings.api_retry,
-                tokens.access,
-                settings.debug,
-                shell,
-            )?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(BktecError::Runtime)?;
-            // The fallback (11.1): the configured identifier and parallelism.
-            // `--plan-out` writes the local plan over them, not an error
-            // plan, which every job would take for "no tests here" (D26).
-            let fallback = |reason: &FallbackReason, reporter: &mut Reporter, shell: &mut Shell| {
-                reporter.report(shell, RunEvent::Fallback(reason));
-                if matches!(output, Output::PlanOut(_)) {
-                    shell.warn(
-                        "This is a locally-computed fallback plan, not a plan from the server.",
-                    );
-                }
-                let jobs = u32::try_from(fallback_parallelism)
-                    .expect("parallelism and max-parallelism validated to 1..=1000");
-                let mut plan =
-                    plan_locally(context, &settings, &discovery, jobs, runner.as_ref(), shell)?;
-                plan.identifier = api.plan_identifier.clone();
-                Ok::<_, BktecError>(Planned {
-                    identifier: api.plan_identifier.clone(),
-                    parallelism: fallback_parallelism,
-                    document: serde_json::to_value(&plan).expect("a plan serializes"),
-                    runs_nothing: plan.runs_nothing(),
-                    explanation: explain(&plan),
-                })
-            };
-            // The same acquisition as `run`, without the cache lookup (11.1).
-            let acquired = runtime
-                .block_on(acquire_plan(
-                    &mut client,
-                    PlanLookup::CreateOnly,
-                    async |client: &mut ApiClient| {
-                        let mut request = build_request(
-                            client,
-                            &settings,
-                            api,
-                            runner.as_ref(),
-                            &discovery.targets,
-                        )
-                        .await?;
-                        request.max_parallelism = settings.max_parallelism;
-                        request.target_time = settings.target_time.to_std().as_secs_f64();
-                        Ok(request)
-                    },
-                ))
-                .map_err(BktecError::Api)?;
-            match acquired.source {
-                // D26: a plan whose tasks are all empty is not written by
-                // --plan-out; --json and --pipeline-upload pass it on.
-                PlanSource::Server(plan)
-                    if plan.runs_nothing() && matches!(output, Output::PlanOut(_)) =>
-                {
-                    fallback(&FallbackReason::ErrorPlan, &mut reporter, shell)?
-                }
-                PlanSource::Server(plan) => {
-                    if let Some(summary) = split_summary(&plan) {
-                        shell.err(&summary);
-                    }
-                    let document = acquired
-                        .raw
-                        .as_deref()
-                        .and_then(|raw| serde_json::from_slice(raw).ok())
-                        .unwrap_or(serde_json::Value::Null);
-                    Planned {
-                        identifier: plan.identifier.clone(),
-                        parallelism: i64::from(plan.parallelism),
-                        document,
-                        runs_nothing: plan.runs_nothing(),
-                        explanation: explain(&plan),
-                    }
-                }
-                // An error plan falls back for every output; --plan-out no
-                // longer passes it through (D26 replaces 11.3).
-                PlanSource::Fallback { reason } => fallback(&reason, &mut reporter, shell)?,
-            }
-        }
-    };
-    if planned.parallelism == 0 {
-        shell.warn("Parallelism is 0, there is nothing to run.");
     }
-    if cmd.explain {
-        let text = planned.explanation.as_deref().unwrap_or(
-            "The plan has no estimated durations (no timing history), so there is nothing to explain.\n",
-        );
-        // D19: with another output, stdout carries only that output.
-        if let Output::Explain = output {
-            shell.out(text);
-        } else {
-            shell.err(text);
+}
+
+/// Where `--plan-out` writes.
+enum Destination {
+    /// `-`: stdout, through the reporter.
+    Stdout,
+    /// This file.
+    File(File),
+    /// No `--plan-out`.
+    None,
+}
+
+/// The `--plan-out` file, opened (and so created) before anything else.
+fn destination(output: Output<'_>) -> Result<Destination, BktecError> {
+    Ok(match output {
+        Output::PlanOut("-") => Destination::Stdout,
+        Output::PlanOut(path) => {
+            Destination::File(File::create(path).map_err(|error| PlanOutputError::Open { error })?)
         }
+        Output::Json | Output::PipelineUpload(_) | Output::Explain => Destination::None,
+    })
+}
+
+/// The runner the plan needs: to split files with timing history (D31,
+/// pytest only, and only when there is history), or to list the examples
+/// of files Test Engine splits; the others send selectors only, so
+/// planning works for every runner.
+fn plan_runner(
+    context: &Context,
+    settings: &RunSettings,
+    session: &mut Session,
+) -> Result<Option<Runner>, BktecError> {
+    let needed = match settings.mode {
+        PlanMode::Local => {
+            settings.runner == RunnerKind::Pytest
+                && durations_source(context, settings, false).is_some_and(|s| s.path.is_file())
+        }
+        PlanMode::TestEngine(_) => settings.runner.splits_files(),
+    };
+    if !needed {
+        return Ok(None);
+    }
+    let runner = build_runner(context, settings)?;
+    if let PlanMode::TestEngine(_) = settings.mode {
+        session.report(RunEvent::RunnerReady {
+            kind: runner.kind,
+            format: runner.result_file().map(|f| f.format),
+        });
+    }
+    Ok(Some(runner))
+}
+
+/// What the output is made of: Test Engine's own answer for a server plan,
+/// the local plan otherwise, with the identifier and parallelism the jobs
+/// are to use (11.1).
+fn planned(settings: &RunSettings, acquired: Acquired, fallback_jobs: i64) -> Planned {
+    let Acquired {
+        plan, origin, raw, ..
+    } = acquired;
+    let (parallelism, document) = match origin {
+        PlanOrigin::TestEngine { .. } => (
+            i64::from(plan.parallelism),
+            raw.as_deref()
+                .and_then(|raw| serde_json::from_slice(raw).ok())
+                .unwrap_or(serde_json::Value::Null),
+        ),
+        PlanOrigin::Fallback { .. } => (fallback_jobs, to_document(&plan)),
+        PlanOrigin::Local | PlanOrigin::File(_) => {
+            (i64::from(settings.parallelism), to_document(&plan))
+        }
+    };
+    Planned {
+        identifier: plan.identifier.clone(),
+        parallelism,
+        document,
+        runs_nothing: plan.runs_nothing(),
+        explanation: explain(&plan),
+    }
+}
+
+fn to_document(plan: &crate::plan::TestPlan) -> serde_json::Value {
+    serde_json::to_value(plan).expect("a plan serializes")
+}
+
+/// Writes the output the command was asked for.
+fn write_output(
+    session: &mut Session,
+    settings: &RunSettings,
+    explain: bool,
+    output: Output<'_>,
+    planned: &Planned,
+    destination: &mut Destination,
+) -> Result<u8, BktecError> {
+    if planned.parallelism == 0 {
+        session.notice(Notice::ZeroParallelism);
+    }
+    if explain {
+        session.notice(Notice::Explained {
+            text: planned.explanation.as_deref(),
+            // D19: with another output, stdout carries only that output.
+            to_stdout: matches!(output, Output::Explain),
+        });
     }
     match output {
         Output::Explain => Ok(exit_code::SUCCESS),
@@ -241,75 +232,82 @@ pub(super) fn plan(
                 EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER: planned.identifier,
                 EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM: planned.parallelism.to_string(),
             });
-            shell.out(&format!("{line}\n"));
+            session.notice(Notice::Document(&format!("{line}\n")));
             Ok(exit_code::SUCCESS)
         }
-        Output::PlanOut(_) => {
-            if planned.runs_nothing {
-                // D26: every job would read it as "no tests here" and pass.
-                // Discovery refuses an empty set of targets first, so this
-                // only guards against a change there.
-                return Err(PlanOutputError::NothingToRun.into());
-            }
-            let mut text =
-                serde_json::to_string_pretty(&planned.document).expect("JSON serializes");
-            text.push('\n');
-            let out = destination.as_mut().expect("opened above");
-            out.write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .map_err(|error| PlanOutputError::Write { error })?;
-            Ok(exit_code::SUCCESS)
-        }
-        Output::PipelineUpload(template) => {
-            if planned.parallelism == 0 {
-                return Ok(exit_code::SUCCESS);
-            }
-            shell.out(&format!(
-                "Executing buildkite-agent pipeline upload with BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER={} BUILDKITE_TEST_ENGINE_PARALLELISM={}\n",
-                planned.identifier, planned.parallelism
-            ));
-            let status = pipeline_upload(
-                &settings.agent_command,
-                template,
-                &[
-                    (
-                        EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER,
-                        planned.identifier.clone(),
-                    ),
-                    (
-                        EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM,
-                        planned.parallelism.to_string(),
-                    ),
-                ],
-            )
-            .map_err(|source| PlanOutputError::PipelineUpload {
-                agent: settings.agent_command.clone(),
-                source,
-            })?;
-            Ok(status
-                .code()
-                .and_then(|c| u8::try_from(c).ok())
-                .unwrap_or(exit_code::CONFIG_ERROR))
-        }
+        Output::PlanOut(_) => write_plan_out(session, planned, destination),
+        Output::PipelineUpload(template) => upload_pipeline(session, settings, template, planned),
     }
 }
 
-/// The runner that splits files for a local plan with timing history
-/// (D31): pytest only, and only when there is history to plan with.
-fn history_runner(context: &Context, settings: &RunSettings) -> Result<Option<Runner>, BktecError> {
-    let has_history =
-        durations_source(context, settings).is_some_and(|source| source.path.is_file());
-    if settings.runner == RunnerKind::Pytest && has_history {
-        build_runner(context, settings).map(Some)
-    } else {
-        Ok(None)
+/// Writes the plan to `--plan-out`.
+fn write_plan_out(
+    session: &mut Session,
+    planned: &Planned,
+    destination: &mut Destination,
+) -> Result<u8, BktecError> {
+    if planned.runs_nothing {
+        // D26: every job would read it as "no tests here" and pass.
+        // Discovery refuses an empty set of targets first, so this
+        // only guards against a change there.
+        return Err(PlanOutputError::NothingToRun.into());
     }
+    let mut text = serde_json::to_string_pretty(&planned.document).expect("JSON serializes");
+    text.push('\n');
+    match destination {
+        Destination::Stdout => session.notice(Notice::Document(&text)),
+        Destination::File(file) => file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.flush())
+            .map_err(|error| PlanOutputError::Write { error })?,
+        Destination::None => unreachable!("--plan-out opened its destination before planning"),
+    }
+    Ok(exit_code::SUCCESS)
+}
+
+/// `--pipeline-upload`: the agent uploads the pipeline template with the
+/// plan's identifier and parallelism; its status is the command's.
+fn upload_pipeline(
+    session: &mut Session,
+    settings: &RunSettings,
+    template: &str,
+    planned: &Planned,
+) -> Result<u8, BktecError> {
+    if planned.parallelism == 0 {
+        return Ok(exit_code::SUCCESS);
+    }
+    session.notice(Notice::UploadingPipeline {
+        identifier: &planned.identifier,
+        parallelism: planned.parallelism,
+    });
+    let status = pipeline_upload(
+        &settings.agent_command,
+        template,
+        &[
+            (
+                EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER,
+                planned.identifier.clone(),
+            ),
+            (
+                EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM,
+                planned.parallelism.to_string(),
+            ),
+        ],
+    )
+    .map_err(|source| PlanOutputError::PipelineUpload {
+        agent: settings.agent_command.clone(),
+        source,
+    })?;
+    Ok(status
+        .code()
+        .and_then(|c| u8::try_from(c).ok())
+        .unwrap_or(exit_code::CONFIG_ERROR))
 }
 
 /// Why `bktec plan` could not write its output (11.3). The messages about
 /// the `--plan-out` file are the Go client's, on one line.
 #[derive(Debug, thiserror::Error)]
-pub enum PlanOutputError {
+pub(crate) enum PlanOutputError {
     /// The `--plan-out` file could not be created.
     #[error("opening --plan-out file: {error}")]
     Open {

@@ -12,8 +12,8 @@ use super::connect::build_runner;
 use super::error::BktecError;
 use crate::config::RunSettings;
 use crate::discover::{DiscoverError, Discovery, TargetSource};
+use crate::report::{Notice, Reporter};
 use crate::runner::CollectedExample;
-use crate::shell::{Shell, debug_line};
 
 /// Collects the suite with the test command's own pytest and groups its
 /// tests into files, in pytest's order. The include and exclude patterns
@@ -21,7 +21,7 @@ use crate::shell::{Shell, debug_line};
 pub(super) fn discover_with_pytest(
     context: &Context,
     settings: &RunSettings,
-    shell: &mut Shell,
+    reporter: &mut Reporter,
 ) -> Result<Discovery, BktecError> {
     let fail = |source| BktecError::Discover {
         command: settings.command,
@@ -85,18 +85,13 @@ pub(super) fn discover_with_pytest(
         .filter(|f| exclude.is_none_or(|p| !p.value.matches(f)))
         .map(|f| f.to_string())
         .collect();
-    if settings.debug {
-        shell.err(&debug_line(&format!(
-            "`{command}` collected {} tests in {} files in {:.3}s{}",
-            collected.len(),
-            files.len(),
-            took.as_secs_f64(),
-            match files.len() - targets.len() {
-                0 => String::new(),
-                n => format!("; the include and exclude patterns leave out {n} files"),
-            }
-        )));
-    }
+    reporter.notice(Notice::PytestCollected {
+        command: command.as_str(),
+        tests: collected.len(),
+        files: files.len(),
+        left_out: files.len() - targets.len(),
+        took,
+    });
     // Only the tests of the files kept are this run's.
     let kept: HashSet<&str> = targets.iter().map(String::as_str).collect();
     let collected: Vec<CollectedExample> = collected

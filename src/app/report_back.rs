@@ -11,11 +11,11 @@ use crate::chain::ErrorChain;
 use crate::config::elements::Secret;
 use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
-use crate::execute::{AttemptEvent, RunOutcome, Verdict};
+use crate::events::AttemptEvent;
+use crate::execute::{RunOutcome, Verdict};
 use crate::report::{Reporter, RunEvent, annotation_context, annotation_markdown};
 use crate::runner::Runner;
 use crate::runner::RunnerKind;
-use crate::shell::Shell;
 use crate::upload::Uploader;
 
 /// The Test Engine connection of a run with a server plan.
@@ -55,16 +55,34 @@ pub(super) fn uploader(
     runner: &Runner,
     token: Option<&Secret>,
     reporter: &mut Reporter,
-    shell: &mut Shell,
 ) -> Option<Uploader> {
     if !settings.upload_results {
         return None;
     }
     let Some(token) = token.filter(|t| !t.expose().is_empty()) else {
-        reporter.report(shell, RunEvent::UploadsWithoutToken);
+        reporter.report(RunEvent::UploadsWithoutToken);
         return None;
     };
     let format = runner.upload_format()?.upload_name();
+    let fields = upload_fields(context, settings, format);
+    match Uploader::new(
+        &settings.upload_base_url,
+        token.clone(),
+        fields,
+        settings.api_retry,
+    ) {
+        Ok(uploader) => Some(uploader),
+        Err(err) => {
+            let error = format!("{:#}", ErrorChain(&err));
+            reporter.report(RunEvent::Attempt(AttemptEvent::UploadFailed { error }));
+            None
+        }
+    }
+}
+
+/// The form fields of every upload (13.1): the format, the build's
+/// environment and the upload tags.
+fn upload_fields(context: &Context, settings: &RunSettings, format: &str) -> Vec<(String, String)> {
     let env = |name: &str| context.env.get(name).unwrap_or_default().to_string();
     let build_id = env(EnvVars::BUILDKITE_BUILD_ID);
     let mut fields = vec![
@@ -119,22 +137,7 @@ pub(super) fn uploader(
             .iter()
             .map(|(k, v)| (format!("tags[{k}]"), v.clone())),
     );
-    match Uploader::new(
-        &settings.upload_base_url,
-        token.clone(),
-        fields,
-        settings.api_retry,
-    ) {
-        Ok(uploader) => Some(uploader),
-        Err(err) => {
-            let error = format!("{:#}", ErrorChain(&err));
-            reporter.report(
-                shell,
-                RunEvent::Attempt(AttemptEvent::UploadFailed { error }),
-            );
-            None
-        }
-    }
+    fields
 }
 
 /// Tells the agent early that the job will fail (13.2), when it will: hard
@@ -144,7 +147,6 @@ pub(super) async fn declare_failure(
     outcome: &RunOutcome,
     verdict: &Verdict,
     reporter: &mut Reporter,
-    shell: &mut Shell,
 ) {
     let failed = outcome.record.unresolved().len();
     let (declared, reason) = match verdict {
@@ -163,9 +165,9 @@ pub(super) async fn declare_failure(
             )
         }
     };
-    reporter.report(shell, RunEvent::DeclaringFailure { failed: declared });
+    reporter.report(RunEvent::DeclaringFailure { failed: declared });
     let result = promise_failure(&settings.agent_command, &reason).await;
-    reporter.report(shell, RunEvent::FailureDeclared(result));
+    reporter.report(RunEvent::FailureDeclared(result));
 }
 
 /// Annotates the build with this job's hard failures, appended to the
@@ -176,7 +178,6 @@ pub(super) async fn annotate_failures(
     settings: &RunSettings,
     outcome: &RunOutcome,
     reporter: &mut Reporter,
-    shell: &mut Shell,
 ) {
     if !settings.annotate || context.env.get(EnvVars::BUILDKITE) != Some("true") {
         return;
@@ -192,11 +193,8 @@ pub(super) async fn annotate_failures(
     };
     let annotation = annotation_context(&settings.job.step_id);
     let result = annotate(&settings.agent_command, &annotation, "error", &body).await;
-    reporter.report(
-        shell,
-        RunEvent::Annotated {
-            context: &annotation,
-            result,
-        },
-    );
+    reporter.report(RunEvent::Annotated {
+        context: &annotation,
+        result,
+    });
 }

@@ -73,12 +73,6 @@ pub(super) async fn build_request(
     targets: &[String],
 ) -> Result<CreatePlanRequest, ApiError> {
     let prefix = settings.location_prefix.clone().unwrap_or_default();
-    let selectors_of = |targets: &[String]| -> Vec<Selector> {
-        targets
-            .iter()
-            .map(|t| Selector { value: t.clone() })
-            .collect()
-    };
     // 6.2: runners that cannot split files send selectors; so does one whose
     // tests Test Engine cannot skip (Playwright), unless asked to split.
     let splitting = runner.filter(|r| {
@@ -97,39 +91,7 @@ pub(super) async fn build_request(
                     selectors: Vec::new(),
                 }
             } else {
-                let filter = FilterTestsRequest {
-                    files: targets
-                        .iter()
-                        .map(|t| FilePath {
-                            path: with_prefix(t, &prefix),
-                        })
-                        .collect(),
-                    env: env_payload(settings, api),
-                    max_parallelism: settings.max_parallelism,
-                    target_time: settings.target_time.to_std().as_secs_f64(),
-                };
-                let split = client.filter_tests(&filter).await?;
-                if split.is_empty() {
-                    TestsPayload {
-                        examples: Vec::new(),
-                        selectors: selectors_of(targets),
-                    }
-                } else {
-                    let split_set: HashSet<&str> = split.iter().map(String::as_str).collect();
-                    let files: Vec<String> = split
-                        .iter()
-                        .map(|p| trim(p, &prefix).map_err(ApiError::Prefix))
-                        .collect::<Result<_, _>>()?;
-                    let kept: Vec<String> = targets
-                        .iter()
-                        .filter(|t| !split_set.contains(with_prefix(t, &prefix).as_str()))
-                        .cloned()
-                        .collect();
-                    TestsPayload {
-                        examples: examples(runner, &files, None, &prefix)?,
-                        selectors: selectors_of(&kept),
-                    }
-                }
+                split_by_server(client, settings, api, runner, targets, &prefix).await?
             }
         }
     };
@@ -145,6 +107,59 @@ pub(super) async fn build_request(
     })
 }
 
+/// The tests of a create-plan request whose files Test Engine decides to
+/// split (6.3): its filter_tests answer names them, and their examples are
+/// sent; the other files go as selectors.
+async fn split_by_server(
+    client: &mut ApiClient,
+    settings: &RunSettings,
+    api: &ApiSettings,
+    runner: &Runner,
+    targets: &[String],
+    prefix: &str,
+) -> Result<TestsPayload, ApiError> {
+    let filter = FilterTestsRequest {
+        files: targets
+            .iter()
+            .map(|t| FilePath {
+                path: with_prefix(t, prefix),
+            })
+            .collect(),
+        env: env_payload(settings, api),
+        max_parallelism: settings.max_parallelism,
+        target_time: settings.target_time.to_std().as_secs_f64(),
+    };
+    let split = client.filter_tests(&filter).await?;
+    if split.is_empty() {
+        return Ok(TestsPayload {
+            examples: Vec::new(),
+            selectors: selectors_of(targets),
+        });
+    }
+    let split_set: HashSet<&str> = split.iter().map(String::as_str).collect();
+    let files: Vec<String> = split
+        .iter()
+        .map(|p| trim(p, prefix).map_err(ApiError::Prefix))
+        .collect::<Result<_, _>>()?;
+    let kept: Vec<String> = targets
+        .iter()
+        .filter(|t| !split_set.contains(with_prefix(t, prefix).as_str()))
+        .cloned()
+        .collect();
+    Ok(TestsPayload {
+        examples: examples(runner, &files, None, prefix)?,
+        selectors: selectors_of(&kept),
+    })
+}
+
+/// Every target as a selector.
+fn selectors_of(targets: &[String]) -> Vec<Selector> {
+    targets
+        .iter()
+        .map(|t| Selector { value: t.clone() })
+        .collect()
+}
+
 /// The tests of `files`, collected with the test command's pytest (D13),
 /// or listed by the runner's own tool (6.4).
 fn examples(
@@ -158,7 +173,7 @@ fn examples(
         .is_some_and(|f| f.format == ResultFormat::JUnitXml);
     let collected = runner
         .collect_examples(files, tag_filters, junit)
-        .map_err(ApiError::Examples)?;
+        .map_err(|err| ApiError::Examples(Box::new(err)))?;
     Ok(collected
         .into_iter()
         .map(|e| Example {

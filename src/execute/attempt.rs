@@ -19,7 +19,7 @@ use crate::upload::Uploader;
 /// Runs attempts of `runner` as child processes.
 pub(crate) struct ProcessAttempts<'a> {
     runner: &'a Runner,
-    signals: Signals,
+    signals: &'a mut Signals,
     env: Vec<(String, String)>,
     grace: Duration,
     uploader: Option<Uploader>,
@@ -31,7 +31,7 @@ impl<'a> ProcessAttempts<'a> {
     /// command is killed.
     pub(crate) fn new(
         runner: &'a Runner,
-        signals: Signals,
+        signals: &'a mut Signals,
         upload_token: &str,
         grace: Duration,
     ) -> ProcessAttempts<'a> {
@@ -45,11 +45,6 @@ impl<'a> ProcessAttempts<'a> {
             grace,
             uploader: None,
         }
-    }
-
-    /// The signal handlers, for what runs after the attempts.
-    pub(crate) fn into_signals(self) -> Signals {
-        self.signals
     }
 
     /// Uploads each attempt's result file with `uploader` (13.1).
@@ -92,7 +87,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
             env,
             grace: self.grace,
         };
-        let outcome = match run_child(&spec, &mut self.signals).await {
+        let outcome = match run_child(&spec, self.signals).await {
             Ok(outcome) => outcome,
             Err(err) => {
                 return start_failed(&err);

@@ -2,21 +2,9 @@
 
 use super::evidence::{apply_witness, silent_targets_quiet};
 pub(crate) use crate::config::resolve::RetryPolicy;
+pub(crate) use crate::events::{AttemptEvent, AttemptExit, RetryData};
 use crate::plan::TestCase;
 use crate::results::{Outcome, ParsedResults, PathOffset, RunResult, Witness, uncovered};
-
-/// How an attempt's process ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum AttemptExit {
-    /// The command exited with this code.
-    Exited(i32),
-    /// The command was killed by this signal.
-    Signaled(i32),
-    /// bktec received this SIGINT or SIGTERM and ended the attempt (D15).
-    Cancelled(i32),
-    /// The command could not be started.
-    StartFailed(String),
-}
 
 /// What became of an attempt's result file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,71 +65,6 @@ pub(crate) struct AttemptFacts {
     /// The tests that were selected but never reported: the run stopped
     /// before them (`pytest -x`, `pytest.exit`). Known only from the witness.
     pub never_ran: Vec<String>,
-}
-
-/// Which attempt this is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RetryData {
-    /// 0 for the first run, k for the k-th retry.
-    pub attempt: u32,
-    /// The most retries allowed.
-    pub max_retries: u32,
-}
-
-/// What happens in an attempt, for the reporter (S11). Wording is the
-/// reporter's; these are the facts.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum AttemptEvent {
-    /// An attempt is about to run these tests.
-    Started {
-        /// Which attempt.
-        retry: RetryData,
-        /// How many tests.
-        tests: usize,
-    },
-    /// The command line of an attempt.
-    Command {
-        /// The program and its arguments.
-        argv: Vec<String>,
-    },
-    /// The command left processes running, which were ended (D28).
-    ProcessesLeft {
-        /// How many.
-        count: usize,
-    },
-    /// The result file is being uploaded (13.1).
-    Uploading,
-    /// The upload failed; the run goes on.
-    UploadFailed {
-        /// Why.
-        error: String,
-    },
-    /// The command ended without writing its result file, which the report
-    /// explains with a hint (issue 13, item 5).
-    NoResultFile {
-        /// Where the results were expected.
-        path: std::path::PathBuf,
-        /// The format bktec reads.
-        format: crate::results::ResultFormat,
-        /// Whether the attempt's command template holds `{{resultPath}}`.
-        template_names_it: bool,
-        /// Whether the runner reported a usage error (pytest's status 4,
-        /// which an option it does not know, such as `--json` without
-        /// buildkite-test-collector, causes).
-        usage_error: bool,
-    },
-    /// The result file of an attempt could not be used.
-    ResultsUnreadable {
-        /// Why.
-        message: String,
-    },
-    /// An attempt finished.
-    Finished {
-        /// Which attempt.
-        retry: RetryData,
-        /// How it ended.
-        exit: AttemptExit,
-    },
 }
 
 /// Runs one attempt.

@@ -84,11 +84,54 @@ impl Verdict {
                 refused: _,
             } => *status,
             Verdict::Unproven(_) => exit_code::NOT_PROVEN,
-            Verdict::Signal(signal) => {
-                exit_code::SIGNAL_BASE.saturating_add(u8::try_from(*signal).unwrap_or(u8::MAX))
-            }
+            Verdict::Signal(signal) => exit_code::from_signal(*signal),
             Verdict::StartFailed(_) => exit_code::CONFIG_ERROR,
         }
+    }
+}
+
+/// How a run ended: the one value its exit status is decided from, by
+/// [`exit_status`] (D23, issue 18).
+#[derive(Debug)]
+pub(crate) enum RunEnd {
+    /// A signal ended the run outside an attempt (D15).
+    Signalled(i32),
+    /// `run --dry-run` showed the plan and ran nothing.
+    DryRun,
+    /// This job had no tests, and `--fail-on-no-tests` refuses that.
+    NoTestsRefused,
+    /// The job had nothing to run, or its attempts ran.
+    Ran {
+        /// How the attempts ended (`NoTests` when there were none).
+        verdict: Verdict,
+        /// What became of the merged JUnit report.
+        junit_out: JUnitOut,
+    },
+}
+
+/// What became of the merged JUnit report (`--junit-out`, issue 13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JUnitOut {
+    /// None was asked for.
+    NotAsked,
+    /// It was written.
+    Written,
+    /// It could not be written.
+    Failed,
+}
+
+/// The exit status of a run: the one place it is decided.
+pub(crate) fn exit_status(end: &RunEnd) -> u8 {
+    match end {
+        RunEnd::Signalled(signal) => exit_code::from_signal(*signal),
+        RunEnd::DryRun => exit_code::SUCCESS,
+        RunEnd::NoTestsRefused => exit_code::CONFIG_ERROR,
+        RunEnd::Ran { verdict, junit_out } => match (verdict.status(), junit_out) {
+            // A green run whose merged report could not be written is not
+            // green for the CI steps that read it.
+            (exit_code::SUCCESS, JUnitOut::Failed) => exit_code::CONFIG_ERROR,
+            (status, JUnitOut::NotAsked | JUnitOut::Written | JUnitOut::Failed) => status,
+        },
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// Why a durations file is unusable.
 #[derive(Debug, thiserror::Error)]
-pub enum DurationsError {
+pub(crate) enum DurationsError {
     /// The file could not be read (a named file that is missing included).
     #[error("failed to read durations file `{path}` (from {origin})")]
     Read {
@@ -58,7 +58,7 @@ pub enum DurationsError {
 
 /// What is wrong with a durations file's content.
 #[derive(Debug, thiserror::Error)]
-pub enum DurationsProblem {
+pub(crate) enum DurationsProblem {
     /// The document is not an object.
     #[error("the document is {0}, not a JSON object of pytest node ids to seconds")]
     NotAnObject(&'static str),

@@ -12,7 +12,7 @@ use super::model::TestPlan;
 
 /// Why a plan file is unusable.
 #[derive(Debug, thiserror::Error)]
-pub enum PlanFileError {
+pub(crate) enum PlanFileError {
     /// The file could not be read.
     #[error("failed to read plan file `{path}` (from {origin})")]
     Read {
@@ -50,7 +50,7 @@ pub enum PlanFileError {
 
 /// What is wrong with a plan file's content (D26).
 #[derive(Debug, thiserror::Error)]
-pub enum PlanProblem {
+pub(crate) enum PlanProblem {
     /// The document is not an object.
     #[error("the plan is {0}, not a JSON object")]
     NotAnObject(&'static str),

@@ -7,7 +7,7 @@ use crate::glob::clean;
 #[error(
     "failed to trim path prefix: failed to trim prefix from file path: cannot make `{path}` relative to `{prefix}`"
 )]
-pub struct TrimError {
+pub(crate) struct TrimError {
     /// The path.
     pub path: String,
     /// The prefix.

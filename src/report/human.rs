@@ -1,19 +1,23 @@
 //! The human reporter: every event of a run as the lines a person reads in
 //! a CI log, and the timeline that the run's metadata carries (10.5).
 
+use super::shell::{Shell, debug_line, rfc3339_now};
 use crate::api::TimelineEvent;
 use crate::chain::ErrorChain;
-use crate::execute::{AttemptEvent, AttemptExit, Verdict};
+use crate::events::{AttemptEvent, AttemptExit};
+use crate::execute::Verdict;
 use crate::results::ResultFormat;
 use crate::runner::RunnerKind;
 use crate::runner::template::shell_quote;
-use crate::shell::{Shell, debug_line, rfc3339_now};
 
-use super::events::{PlanOrigin, RunEvent};
+use super::events::{Notice, PlanOrigin, RunEvent};
+use super::notices::{Channel, fallback_lines, words};
 use super::{ReportContext, attempt_header, render_report, render_verdict};
 
 /// Turns events into output.
 pub(crate) struct Reporter {
+    /// Where every word goes: only the reporter holds it (S11).
+    shell: Shell,
     runner_name: &'static str,
     /// Whether tests are named by node id in the report (pytest).
     node_ids: bool,
@@ -27,30 +31,43 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    /// A reporter for a run of `runner`; `debug` adds the debug lines.
-    pub(crate) fn new(runner: RunnerKind, debug: bool) -> Reporter {
+    /// A reporter writing to `shell`, before the settings are known.
+    pub(crate) fn new(shell: Shell) -> Reporter {
         Reporter {
-            runner_name: runner.display_name(),
-            node_ids: runner == RunnerKind::Pytest,
+            shell,
+            runner_name: "the test command",
+            node_ids: false,
             last_command: None,
-            debug,
+            debug: false,
             stdout_is_output: false,
             timeline: Vec::new(),
         }
     }
 
-    /// A reporter for a command whose stdout is its output (`plan`): every
-    /// notice goes to stderr (D19).
-    pub(crate) fn notices_to_stderr(mut self) -> Reporter {
-        self.stdout_is_output = true;
-        self
+    /// Names tests as `runner` does; `debug` adds the debug lines.
+    pub(crate) fn for_runner(&mut self, runner: RunnerKind, debug: bool) {
+        self.runner_name = runner.display_name();
+        self.node_ids = runner == RunnerKind::Pytest;
+        self.debug = debug;
     }
 
-    fn say(&self, shell: &mut Shell, text: &str) {
+    /// Whether stderr may be coloured (for writers that live apart from
+    /// the reporter, such as the API client's notices).
+    pub(crate) fn color(&self) -> bool {
+        self.shell.color()
+    }
+
+    /// A reporter for a command whose stdout is its output (`plan`): every
+    /// notice goes to stderr (D19).
+    pub(crate) fn notices_to_stderr(&mut self) {
+        self.stdout_is_output = true;
+    }
+
+    fn say(&mut self, text: &str) {
         if self.stdout_is_output {
-            shell.err(text);
+            self.shell.err(text);
         } else {
-            shell.out(text);
+            self.shell.out(text);
         }
     }
 
@@ -60,38 +77,53 @@ impl Reporter {
         std::mem::take(&mut self.timeline)
     }
 
+    /// Writes what `notice` says where it goes.
+    pub(crate) fn notice(&mut self, notice: Notice<'_>) {
+        let (channel, text) = words(&notice);
+        match channel {
+            Channel::Output => self.shell.out(&text),
+            Channel::Stderr => self.shell.err(&text),
+            Channel::Warning => self.shell.warn(&text),
+            Channel::Debug if self.debug => self.shell.err(&debug_line(&text)),
+            Channel::Debug => {}
+        }
+    }
+
     /// Writes what `event` means for the user to `shell`.
-    pub(crate) fn report(&mut self, shell: &mut Shell, event: RunEvent<'_>) {
+    pub(crate) fn report(&mut self, event: RunEvent<'_>) {
         let name = self.runner_name;
         match event {
-            RunEvent::Started => self.say(shell, &format!(
+            RunEvent::Started => self.say(&format!(
                 "--- Buildkite Test Engine Client: bktec {}\n\n",
                 crate::VERSION
             )),
             RunEvent::RunnerReady { kind, format } => {
                 if let (RunnerKind::Pytest, Some(format)) = (kind, format) {
                     let what = format.display_name();
-                    self.say(shell, &format!(
+                    self.say(&format!(
                         "Buildkite Test Engine Client: Using {what} output for pytest results.\n"
                     ));
                 }
             }
-            RunEvent::PlanningLocally { files, jobs, job } => self.say(shell, &format!(
+            RunEvent::PlanningLocally { files, jobs, job: Some(job) } => self.say(&format!(
                 "Buildkite Test Engine Client: No Test Engine suite is configured; splitting {files} test {} locally across {jobs} {} (this is node {job}).\n",
                 plural(files, "file", "files"),
                 plural(jobs as usize, "node", "nodes"),
             )),
+            RunEvent::PlanningLocally { files: _, jobs: _, job: None } => self.say(
+                "Buildkite Test Engine Client: No Test Engine suite is configured; planning locally.\n",
+            ),
             RunEvent::Fallback(reason) => {
-                for (i, line) in reason.warning_lines().iter().enumerate() {
+                for (i, line) in fallback_lines(reason).iter().enumerate() {
                     if i == 0 {
-                        shell.warn(line);
+                        self.shell.warn(line);
                     } else {
-                        shell.warn_more(line);
+                        self.shell.warn_more(line);
                     }
                 }
             }
-            RunEvent::SplitSummary(summary) => self.say(shell, summary),
-            RunEvent::Timing { predicted, actual } => self.say(shell, &format!(
+            RunEvent::SplitSummary(summary) => self.say(summary),
+            RunEvent::Timing { predicted, actual } => self.say(&format!(
                 "Buildkite Test Engine Client: This node was predicted to take {:.1}s and took {:.1}s.\n",
                 predicted.as_secs_f64(),
                 actual.as_secs_f64(),
@@ -103,9 +135,10 @@ impl Reporter {
                             format!("Test Engine plan `{identifier}`")
                         }
                         PlanOrigin::Local => "local plan".to_string(),
+                        PlanOrigin::Fallback { reason: _ } => "local fallback plan".to_string(),
                         PlanOrigin::File(path) => format!("plan file `{}`", path.display()),
                     };
-                    shell.err(&debug_line(&format!(
+                    self.shell.err(&debug_line(&format!(
                         "Running node {job} of {jobs} from the {source}"
                     )));
                 }
@@ -116,32 +149,24 @@ impl Reporter {
                 targets,
                 argv,
                 retries,
-            } => self.say(shell, &dry_run(job, jobs, targets, argv, retries)),
+            } => self.say(&dry_run(job, jobs, targets, argv, retries)),
             RunEvent::NoTaskForJob(job) => {
-                shell.warn(&format!("The plan has no task for node {job}."));
+                self.shell.warn(&format!("The plan has no task for node {job}."));
             }
             RunEvent::NoTests => {
-                self.say(shell, "--- Buildkite Test Engine Client: No tests to run on this node\n");
+                self.say("--- Buildkite Test Engine Client: No tests to run on this node\n");
             }
-            RunEvent::Attempt(event) => self.attempt(shell, event),
-            RunEvent::UploadsWithoutToken => self.say(
-                shell,
-                "Buildkite Test Engine Client: Warning: upload-results is enabled but no upload token was provided. Test results will not be uploaded.\n",
+            RunEvent::Attempt(event) => self.attempt(event),
+            RunEvent::UploadsWithoutToken => self.say("Buildkite Test Engine Client: Warning: upload-results is enabled but no upload token was provided. Test results will not be uploaded.\n",
             ),
-            RunEvent::DeclaringFailure { failed: 0 } => self.say(
-                shell,
-                "+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: the tests did not prove success\n",
+            RunEvent::DeclaringFailure { failed: 0 } => self.say("+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: the tests did not prove success\n",
             ),
-            RunEvent::DeclaringFailure { failed } => self.say(shell, &format!(
+            RunEvent::DeclaringFailure { failed } => self.say(&format!(
                 "+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: {failed} hard test failure(s) remain after retries\n"
             )),
-            RunEvent::FailureDeclared(Ok(())) => self.say(
-                shell,
-                "Buildkite Test Engine Client: promise-failure command completed (see agent output above for the result).\n",
+            RunEvent::FailureDeclared(Ok(())) => self.say("Buildkite Test Engine Client: promise-failure command completed (see agent output above for the result).\n",
             ),
-            RunEvent::FailureDeclared(Err(err)) => self.say(
-                shell,
-                &format!(
+            RunEvent::FailureDeclared(Err(err)) => self.say(&format!(
                     "Buildkite Test Engine Client: Warning: failed to run promise-failure command: {:#}\n",
                     ErrorChain(&err)
                 ),
@@ -149,20 +174,18 @@ impl Reporter {
             RunEvent::Annotated {
                 context,
                 result: Ok(()),
-            } => self.say(shell, &format!(
+            } => self.say(&format!(
                 "Buildkite Test Engine Client: Annotated the build with this node's failures (context `{context}`)\n"
             )),
             RunEvent::Annotated {
                 context: _,
                 result: Err(err),
-            } => shell.warn(&format!(
+            } => self.shell.warn(&format!(
                 "Buildkite Test Engine Client: failed to annotate the build: {:#}",
                 ErrorChain(&err)
             )),
             RunEvent::MetadataFailed(err) => {
-                self.say(
-                    shell,
-                    &format!(
+                self.say(&format!(
                         "Failed to send metadata to Test Engine: {:#}\n",
                         ErrorChain(&err)
                     ),
@@ -175,7 +198,7 @@ impl Reporter {
             } => {
                 if let Verdict::Signal(signal) = verdict {
                     // 9.5 rule 1: after a signal, no report.
-                    self.say(shell, &format!(
+                    self.say(&format!(
                         "Buildkite Test Engine Client: {name} was terminated with signal: {}\n",
                         crate::process::signal_name(*signal)
                     ));
@@ -190,9 +213,9 @@ impl Reporter {
                 if let Some(text) =
                     render_report(&outcome.record, skipped_by_test_engine, verdict, context)
                 {
-                    self.say(shell, &text);
+                    self.say(&text);
                 }
-                self.say(shell, &render_verdict(
+                self.say(&render_verdict(
                     verdict,
                     &outcome.silent_targets,
                     name,
@@ -204,7 +227,7 @@ impl Reporter {
                 origin: _,
                 tests,
                 result: Ok(()),
-            } => self.say(shell, &format!(
+            } => self.say(&format!(
                 "Buildkite Test Engine Client: Wrote the JUnit report of all attempts ({tests} {}) to `{}`\n",
                 plural(tests, "test", "tests"),
                 path.display()
@@ -214,7 +237,7 @@ impl Reporter {
                 origin,
                 tests: _,
                 result: Err(err),
-            } => shell.fatal(&format!(
+            } => self.shell.fatal(&format!(
                 "bktec run: failed to write the JUnit report `{}` (from {}): {err}",
                 path.display(),
                 origin.describe()
@@ -224,9 +247,9 @@ impl Reporter {
                     status: _,
                     code,
                     refused: _,
-                } => shell.err(&format!("{name} exited with error: exit status {code}\n")),
-                Verdict::StartFailed(message) => shell.err(&format!("{message}\n")),
-                Verdict::Unproven(_) => shell.err(&format!(
+                } => self.shell.err(&format!("{name} exited with error: exit status {code}\n")),
+                Verdict::StartFailed(message) => self.shell.err(&format!("{message}\n")),
+                Verdict::Unproven(_) => self.shell.err(&format!(
                     "bktec run: the tests did not prove success (exit status {})\n",
                     verdict.status()
                 )),
@@ -235,26 +258,24 @@ impl Reporter {
         }
     }
 
-    fn attempt(&mut self, shell: &mut Shell, event: AttemptEvent) {
+    fn attempt(&mut self, event: AttemptEvent) {
         match event {
             AttemptEvent::Started { retry, tests: _ } => {
                 self.timeline.push(timeline_event(retry.attempt, "start"));
-                self.say(shell, &attempt_header(retry));
+                self.say(&attempt_header(retry));
             }
             AttemptEvent::Command { argv } => {
-                self.say(shell, &format!("{}\n\n", shell_quote(&argv)));
+                self.say(&format!("{}\n\n", shell_quote(&argv)));
                 self.last_command = Some(argv);
             }
-            AttemptEvent::ProcessesLeft { count } => self.say(shell, &format!(
+            AttemptEvent::ProcessesLeft { count } => self.say(&format!(
                 "Buildkite Test Engine Client: Warning: the test command left {count} {} running after it exited; {} terminated\n",
                 plural(count, "process", "processes"),
                 if count == 1 { "it was" } else { "they were" },
             )),
-            AttemptEvent::Uploading => self.say(
-                shell,
-                "Buildkite Test Engine Client: Uploading test results to Test Engine\n",
+            AttemptEvent::Uploading => self.say("Buildkite Test Engine Client: Uploading test results to Test Engine\n",
             ),
-            AttemptEvent::UploadFailed { error } => self.say(shell, &format!(
+            AttemptEvent::UploadFailed { error } => self.say(&format!(
                 "Buildkite Test Engine Client: Failed to upload test results to Test Engine: {error}\n"
             )),
             AttemptEvent::NoResultFile {
@@ -264,9 +285,9 @@ impl Reporter {
                 usage_error,
             } => {
                 let hint = no_result_file_hint(self.runner_name, &path, format, template_names_it, usage_error);
-                self.say(shell, &hint);
+                self.say(&hint);
             }
-            AttemptEvent::ResultsUnreadable { message } => self.say(shell, &format!(
+            AttemptEvent::ResultsUnreadable { message } => self.say(&format!(
                 "Buildkite Test Engine Client: Failed to read test output, failed tests will not be retried: {message}\n"
             )),
             AttemptEvent::Finished { retry, exit } => {
@@ -274,7 +295,7 @@ impl Reporter {
                 // The attempt's section opened collapsed (`---`); when it
                 // failed, the user must look at it: reopen it.
                 if !matches!(exit, AttemptExit::Exited(0)) {
-                    self.say(shell, REOPEN);
+                    self.say(REOPEN);
                 }
             }
         }
@@ -375,7 +396,7 @@ mod tests {
 
     use super::*;
     use crate::api::FallbackReason;
-    use crate::execute::{AttemptEvent, RetryData};
+    use crate::events::{AttemptEvent, RetryData};
     use crate::runner::ResultFormat;
 
     /// A writer the test can read back.
@@ -401,11 +422,17 @@ mod tests {
 
     /// stdout and stderr of `events` as the reporter writes them, the
     /// timeline's event names after them.
-    fn render(reporter: &mut Reporter, events: Vec<RunEvent<'_>>) -> String {
+    fn render(setup: (RunnerKind, bool, bool), events: Vec<RunEvent<'_>>) -> String {
+        let (kind, debug, notices_to_stderr) = setup;
         let (out, err) = (Captured::default(), Captured::default());
-        let mut shell = Shell::from_writers(Box::new(out.clone()), Box::new(err.clone()));
+        let shell = Shell::from_writers(Box::new(out.clone()), Box::new(err.clone()));
+        let mut reporter = Reporter::new(shell);
+        reporter.for_runner(kind, debug);
+        if notices_to_stderr {
+            reporter.notices_to_stderr();
+        }
         for event in events {
-            reporter.report(&mut shell, event);
+            reporter.report(event);
         }
         let timeline: Vec<String> = reporter
             .take_timeline()
@@ -441,7 +468,7 @@ mod tests {
 
     #[test]
     fn a_local_run_with_a_retry() {
-        let mut reporter = Reporter::new(RunnerKind::Pytest, false);
+        let setup = (RunnerKind::Pytest, false, false);
         let mut events = vec![
             RunEvent::Started,
             RunEvent::RunnerReady {
@@ -451,7 +478,7 @@ mod tests {
             RunEvent::PlanningLocally {
                 files: 3,
                 jobs: 2,
-                job: 1,
+                job: Some(1),
             },
         ];
         events.extend(attempt_events(
@@ -461,7 +488,7 @@ mod tests {
         events.push(RunEvent::Attempt(AttemptEvent::ProcessesLeft { count: 2 }));
         events.push(RunEvent::Attempt(AttemptEvent::Finished {
             retry: retry(0),
-            exit: crate::execute::AttemptExit::Exited(1),
+            exit: crate::events::AttemptExit::Exited(1),
         }));
         events.extend(attempt_events(1, &["pytest", "tests/a b.py::test_x"]));
         events.push(RunEvent::Attempt(AttemptEvent::ResultsUnreadable {
@@ -469,7 +496,7 @@ mod tests {
         }));
         events.push(RunEvent::Attempt(AttemptEvent::Finished {
             retry: retry(1),
-            exit: crate::execute::AttemptExit::Exited(1),
+            exit: crate::events::AttemptExit::Exited(1),
         }));
         let verdict = Verdict::Failed {
             status: 1,
@@ -477,12 +504,12 @@ mod tests {
             refused: Vec::new(),
         };
         events.push(RunEvent::Exiting(&verdict));
-        insta::assert_snapshot!(render(&mut reporter, events));
+        insta::assert_snapshot!(render(setup, events));
     }
 
     #[test]
     fn a_fallback_with_debug_lines_and_uploads() {
-        let mut reporter = Reporter::new(RunnerKind::Pytest, true);
+        let setup = (RunnerKind::Pytest, true, false);
         let reason = FallbackReason::NotFound("suite `web` not found".into());
         let origin = PlanOrigin::Local;
         let verdict = Verdict::Unproven(Vec::new());
@@ -504,7 +531,7 @@ mod tests {
             RunEvent::NoTests,
             RunEvent::Exiting(&verdict),
         ];
-        let text = render(&mut reporter, events);
+        let text = render(setup, events);
         // Debug lines carry the time; the rest is stable.
         let text: String = text
             .lines()
@@ -518,7 +545,7 @@ mod tests {
 
     #[test]
     fn a_dry_run_and_the_hints_for_a_missing_result_file() {
-        let mut reporter = Reporter::new(RunnerKind::Pytest, false);
+        let setup = (RunnerKind::Pytest, false, false);
         let targets = ["tests/a b.py".to_string(), "tests/c.py".to_string()];
         let argv: Vec<String> = ["pytest", "tests/a b.py", "tests/c.py", "--json=/tmp/r.json"]
             .map(String::from)
@@ -550,16 +577,16 @@ mod tests {
             missing(ResultFormat::CollectorJson, true, true),
             missing(ResultFormat::CollectorJson, true, false),
         ];
-        insta::assert_snapshot!(render(&mut reporter, events));
+        insta::assert_snapshot!(render(setup, events));
     }
 
     #[test]
     fn plan_sends_every_notice_to_stderr() {
-        let mut reporter = Reporter::new(RunnerKind::Pytest, false).notices_to_stderr();
+        let setup = (RunnerKind::Pytest, false, true);
         let events = vec![RunEvent::RunnerReady {
             kind: RunnerKind::Pytest,
             format: Some(ResultFormat::JUnitXml),
         }];
-        insta::assert_snapshot!(render(&mut reporter, events));
+        insta::assert_snapshot!(render(setup, events));
     }
 }

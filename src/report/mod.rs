@@ -4,19 +4,24 @@ mod annotation;
 mod events;
 mod human;
 mod junit_out;
+mod notices;
+mod shell;
 mod verdict;
 
 use std::fmt::Write;
 
-use crate::execute::{RetryData, Verdict};
+use crate::events::RetryData;
+use crate::execute::Verdict;
 use crate::plan::TestCase;
 use crate::results::{Outcome, RunResult, RunStatus, Statistics, TestResult};
 use crate::runner::template::shell_quote;
 
 pub(crate) use annotation::{annotation_context, annotation_markdown};
-pub(crate) use events::{PlanOrigin, RunEvent};
+pub(crate) use events::{DurationsStored, Notice, PlanOrigin, RunEvent};
 pub(crate) use human::Reporter;
 pub(crate) use junit_out::merged_junit;
+pub(crate) use notices::api_notices;
+pub(crate) use shell::Shell;
 pub(crate) use verdict::render_verdict;
 
 /// The header printed before each attempt (9.1). Its section opens

@@ -91,7 +91,7 @@ impl From<CollectErrorKind> for CollectError {
 
 /// Why the installed collector's version could not be found (7.6).
 #[derive(Debug, thiserror::Error)]
-pub enum CollectorVersionError {
+pub(crate) enum CollectorVersionError {
     /// The interpreter could not be started.
     #[error("failed to start `{python}`")]
     Start {
@@ -118,7 +118,7 @@ const UPGRADE: &str = "Please upgrade with: pip install --upgrade buildkite-test
 /// A failed pre-flight check of `--tag-filters` (7.6); bktec exits 1. The
 /// messages are the Go client's, two lines each: what is wrong, then what to do.
 #[derive(Debug, thiserror::Error)]
-pub enum PreflightError {
+pub(crate) enum PreflightError {
     /// The collector is not installed.
     #[error(
         "Error: --tag-filters requires the 'buildkite-test-collector' package.\nPlease install it with: pip install buildkite-test-collector."

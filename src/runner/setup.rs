@@ -93,7 +93,7 @@ pub(crate) enum ExitHandling {
 
 /// Why a runner could not be set up.
 #[derive(Debug, thiserror::Error)]
-pub enum RunnerError {
+pub(crate) enum RunnerError {
     /// A runner this bktec does not run yet.
     #[error("the {0} runner is not supported by this version of bktec yet")]
     Unsupported(RunnerKind),

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 /// Where a target came from, for the error that refuses it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TargetOrigin {
+pub(crate) enum TargetOrigin {
     /// The test file discovery walk.
     Discovery,
     /// A `--files` row file.
@@ -64,7 +64,7 @@ impl fmt::Display for TargetOrigin {
 
 /// Why a target cannot be passed unambiguously.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TargetProblem {
+pub(crate) enum TargetProblem {
     /// It is empty: to pytest, `''` is the working directory, every test.
     Empty,
     /// It holds a NUL byte, which no argument can.
@@ -89,7 +89,7 @@ impl fmt::Display for TargetProblem {
 /// A target refused by D24.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("refusing test target `{}` from {origin}: {problem} (D24)", value.escape_debug())]
-pub struct TargetError {
+pub(crate) struct TargetError {
     /// The target as it came.
     pub value: String,
     /// Where it came from.

@@ -1,15 +1,15 @@
-//! All writing to stdout and stderr goes through [`Shell`] (S11).
+//! All writing to stdout and stderr goes through [`Shell`] (S11). It lives
+//! inside `report/`, and its writing methods are visible only here: no stage
+//! can print, by construction.
 
-use std::error::Error;
 use std::io::{self, IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::chain::ErrorChain;
 use crate::config::{EnvSnapshot, EnvVars};
 
 /// Where output goes, and whether it may be coloured.
-pub struct Shell {
+pub(crate) struct Shell {
     out: Box<dyn Write>,
     err: Box<dyn Write>,
     color: bool,
@@ -18,7 +18,11 @@ pub struct Shell {
 impl Shell {
     /// The process's stdout and stderr, coloured as [`color_enabled`] says
     /// for stderr, where the coloured lines go.
-    pub fn stdio(env: &EnvSnapshot) -> Shell {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place that opens stdout and stderr"
+    )]
+    pub(crate) fn stdio(env: &EnvSnapshot) -> Shell {
         Shell {
             out: Box::new(io::stdout()),
             err: Box::new(io::stderr()),
@@ -27,7 +31,8 @@ impl Shell {
     }
 
     /// A shell over the given writers, without colour (for tests).
-    pub fn from_writers(out: Box<dyn Write>, err: Box<dyn Write>) -> Shell {
+    #[cfg(test)]
+    pub(crate) fn from_writers(out: Box<dyn Write>, err: Box<dyn Write>) -> Shell {
         Shell {
             out,
             err,
@@ -37,7 +42,11 @@ impl Shell {
 
     /// A shell that writes only to stderr (for notices from inside a stage
     /// that has no access to the main shell); stdout is discarded.
-    pub fn stderr_only(color: bool) -> Shell {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place that opens stdout and stderr"
+    )]
+    pub(crate) fn stderr_only(color: bool) -> Shell {
         Shell {
             out: Box::new(io::sink()),
             err: Box::new(io::stderr()),
@@ -46,19 +55,19 @@ impl Shell {
     }
 
     /// Whether ANSI colour may be used.
-    pub fn color(&self) -> bool {
+    pub(crate) fn color(&self) -> bool {
         self.color
     }
 
     /// Writes `text` to stdout as is. A closed stdout (a pipe into `head`) is
     /// not an error worth reporting.
-    pub fn out(&mut self, text: &str) {
+    pub(super) fn out(&mut self, text: &str) {
         let _ = self.out.write_all(text.as_bytes());
         let _ = self.out.flush();
     }
 
     /// Writes `text` to stderr as is.
-    pub fn err(&mut self, text: &str) {
+    pub(super) fn err(&mut self, text: &str) {
         let _ = self.err.write_all(text.as_bytes());
         let _ = self.err.flush();
     }
@@ -73,27 +82,22 @@ impl Shell {
     }
 
     /// Writes a warning line to stderr (yellow, bold, with ⚠️).
-    pub fn warn(&mut self, message: &str) {
+    pub(super) fn warn(&mut self, message: &str) {
         let style = AnsiColor::Yellow.on_default().bold();
         let line = self.styled(style, &format!("⚠️ {message}"));
         self.err(&format!("{line}\n"));
     }
 
     /// Writes a further warning line to stderr (yellow).
-    pub fn warn_more(&mut self, message: &str) {
+    pub(super) fn warn_more(&mut self, message: &str) {
         let line = self.styled(AnsiColor::Yellow.on_default(), message);
         self.err(&format!("{line}\n"));
     }
 
     /// Writes a fatal message to stderr (red and bold).
-    pub fn fatal(&mut self, message: &str) {
+    pub(super) fn fatal(&mut self, message: &str) {
         let line = self.styled(AnsiColor::Red.on_default().bold(), message);
         self.err(&format!("{line}\n"));
-    }
-
-    /// Writes an error and its causes to stderr, as [`ErrorChain`] renders them.
-    pub fn error(&mut self, error: &dyn Error) {
-        self.err(&format!("{}\n", ErrorChain(error)));
     }
 }
 
@@ -103,7 +107,7 @@ impl Shell {
 /// it off; a Buildkite job (`BUILDKITE=true`) turns it on, because the
 /// Buildkite log renders ANSI colour although it is not a terminal; otherwise
 /// colour is on only on a terminal.
-pub fn color_enabled(env: &EnvSnapshot, is_terminal: bool) -> bool {
+pub(crate) fn color_enabled(env: &EnvSnapshot, is_terminal: bool) -> bool {
     if env.non_empty(EnvVars::NO_COLOR).is_some() {
         return false;
     }
@@ -144,7 +148,7 @@ fn utc_now() -> (i64, i64, i64, u64, u32) {
 
 /// A debug line, `YYYY/MM/DD HH:MM:SS DEBUG: <message>` (UTC), as `--debug`
 /// prints them (behaviour document 10.4).
-pub fn debug_line(message: &str) -> String {
+pub(super) fn debug_line(message: &str) -> String {
     let (year, month, day, rem, _) = utc_now();
     format!(
         "{year:04}/{month:02}/{day:02} {:02}:{:02}:{:02} DEBUG: {message}\n",
@@ -155,7 +159,7 @@ pub fn debug_line(message: &str) -> String {
 }
 
 /// Now in RFC 3339 with nanoseconds, trailing zeros trimmed (10.5), in UTC.
-pub fn rfc3339_now() -> String {
+pub(super) fn rfc3339_now() -> String {
     let (year, month, day, rem, nanos) = utc_now();
     let fraction = format!("{nanos:09}");
     let fraction = fraction.trim_end_matches('0');

@@ -1,0 +1,150 @@
+//! The attempts of a run and how it ends: run this job's share with
+//! retries (9), then decide the verdict (D23) and send back what Test
+//! Engine and the agent need (13).
+
+use std::time::{Duration, Instant};
+
+use super::Context;
+use super::durations_cmd::store;
+use super::error::BktecError;
+use super::report_back::{Server, annotate_failures, declare_failure, post_metadata, uploader};
+use super::run_checks::write_junit_out;
+use super::session::Session;
+use crate::config::RunSettings;
+use crate::config::elements::Secret;
+use crate::execute::{ProcessAttempts, RunEnd, RunOutcome, Verdict, execute, verdict};
+use crate::plan::TestCase;
+use crate::report::{Notice, RunEvent};
+use crate::runner::Runner;
+
+/// This job's share of the plan, and what came with it.
+pub(super) struct Share {
+    /// The tests this job runs.
+    pub(super) tests: Vec<TestCase>,
+    /// Tests whose failures do not fail the run (D16).
+    pub(super) muted: Vec<TestCase>,
+    /// Tests Test Engine skipped, for the report.
+    pub(super) skipped: Vec<TestCase>,
+    /// The Test Engine connection, for a server plan.
+    pub(super) server: Option<Server>,
+    /// The token result uploads use, given or minted while connecting.
+    pub(super) upload_token: Option<Secret>,
+    /// The node ids of pytest's collection that the first attempt is
+    /// limited to, when pytest discovered the targets (issue #12).
+    pub(super) limit: Option<Vec<(String, String)>>,
+}
+
+/// What the attempts left.
+pub(super) struct Ran {
+    outcome: RunOutcome,
+    /// The wall time of the attempts, retries included.
+    took: Duration,
+}
+
+/// Runs the share with retries (9), and stores the measured durations when
+/// asked (D31).
+pub(super) fn attempts(
+    context: &Context,
+    session: &mut Session,
+    settings: &RunSettings,
+    runner: &Runner,
+    share: &Share,
+    options: super::RunOptions,
+) -> Result<Ran, BktecError> {
+    let uploader = uploader(
+        context,
+        settings,
+        runner,
+        share.upload_token.as_ref(),
+        session.reporter,
+    );
+    let token = share
+        .upload_token
+        .as_ref()
+        .map(|t| t.expose().to_string())
+        .unwrap_or_default();
+    let started = Instant::now();
+    let Session {
+        reporter,
+        runtime,
+        signals,
+    } = session;
+    let outcome = runtime.block_on(async {
+        let mut attempts =
+            ProcessAttempts::new(runner, signals, &token, settings.cancel_grace_period)
+                .with_uploader(uploader);
+        execute(
+            &share.tests,
+            &share.muted,
+            settings.retry,
+            &mut attempts,
+            &mut |event| reporter.report(RunEvent::Attempt(event)),
+        )
+        .await
+    });
+    let took = started.elapsed();
+    if options.store_durations {
+        let results: Vec<_> = outcome.record.results().cloned().collect();
+        let summary = store(context, settings, &results, None, true, session.reporter)?;
+        session.notice(Notice::DurationsStored(&summary));
+    }
+    Ok(Ran { outcome, took })
+}
+
+/// Decides how the run ends (D23) and reports it, then reports back:
+/// the promise of failure, the merged JUnit report, the annotation, the
+/// run's metadata. After a signal nothing is reported back (9.5 rule 1).
+pub(super) fn finish(
+    context: &Context,
+    session: &mut Session,
+    settings: &RunSettings,
+    mut share: Share,
+    ran: Ran,
+) -> RunEnd {
+    let Ran { outcome, took } = ran;
+    let verdict = verdict(&outcome);
+    if let Verdict::NoTests = verdict
+        && settings.fail_on_no_tests
+    {
+        return RunEnd::NoTestsRefused;
+    }
+    if settings.promise_failure && !matches!(verdict, Verdict::Signal(_)) {
+        let declared = declare_failure(settings, &outcome, &verdict, session.reporter);
+        session.runtime.block_on(declared);
+    }
+    session.report(RunEvent::Finished {
+        outcome: &outcome,
+        verdict: &verdict,
+        skipped_by_test_engine: &share.skipped,
+    });
+    if let Verdict::Signal(_) = verdict {
+        return RunEnd::Ran {
+            verdict,
+            junit_out: crate::execute::JUnitOut::NotAsked,
+        };
+    }
+    let junit_out = write_junit_out(settings, &outcome.record, session.reporter);
+    let annotated = annotate_failures(context, settings, &outcome, session.reporter);
+    session.runtime.block_on(annotated);
+    // D32: the plan's prediction for this job, against the time it took.
+    let predicted: Option<f64> = share
+        .tests
+        .iter()
+        .try_fold(0.0, |sum, t| Some(sum + t.estimated_duration?));
+    if let Some(predicted) = predicted.and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
+    {
+        session.report(RunEvent::Timing {
+            predicted,
+            actual: took,
+        });
+    }
+    let timeline = session.reporter.take_timeline();
+    let sent = post_metadata(share.server.as_mut(), settings, Some((timeline, &outcome)));
+    match session.until_signal(sent) {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => session.report(RunEvent::MetadataFailed(err)),
+        Err(signal) => return RunEnd::Signalled(signal),
+    }
+    session.report(RunEvent::Exiting(&verdict));
+    RunEnd::Ran { verdict, junit_out }
+}

@@ -1,0 +1,288 @@
+//! The words of every [`Notice`]: what configuration, discovery, planning
+//! and the commands' outputs say, and where each line goes. Pure, so each
+//! is tested without a shell.
+
+use crate::api::{ApiNotice, FallbackReason, Notify};
+use crate::chain::ErrorChain;
+
+use super::events::{DurationsStored, Notice};
+use super::shell::{Shell, debug_line};
+
+/// Where a notice's text goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Channel {
+    /// stdout, always: the command's output.
+    Output,
+    /// stderr, as it is.
+    Stderr,
+    /// stderr, as a warning.
+    Warning,
+    /// stderr, as a debug line, only with `--debug`.
+    Debug,
+}
+
+/// The text of `notice` and where it goes.
+pub(super) fn words(notice: &Notice<'_>) -> (Channel, String) {
+    match notice {
+        Notice::Error(err) => (Channel::Stderr, format!("{}\n", ErrorChain(*err))),
+        Notice::Document(text) => (Channel::Output, (*text).to_string()),
+        Notice::Parser { text, error: false } => (Channel::Output, (*text).to_string()),
+        Notice::Parser { text, error: true } => (Channel::Stderr, (*text).to_string()),
+        Notice::UnknownVariable(unknown) => (Channel::Warning, unknown.to_string()),
+        Notice::DiscoveryWarning(warning) => (Channel::Stderr, format!("{warning}\n")),
+        Notice::Discovered { targets } => {
+            (Channel::Debug, format!("Discovered {targets} test targets"))
+        }
+        Notice::PatternDisagrees {
+            pattern,
+            config_file,
+            reasons,
+        } => (
+            Channel::Warning,
+            pattern_disagrees(pattern, *config_file, reasons),
+        ),
+        Notice::PytestCollected { .. } => (Channel::Debug, pytest_collected(notice)),
+        Notice::DurationsStored(stored) => (Channel::Stderr, durations_stored(stored)),
+        Notice::PlanStarted
+        | Notice::FallbackPlanWritten
+        | Notice::ZeroParallelism
+        | Notice::Explained { .. }
+        | Notice::UploadingPipeline { .. }
+        | Notice::TargetsRepeated { .. }
+        | Notice::NoHistory
+        | Notice::SplitsWithDiscovery
+        | Notice::PlannedByHistory { .. }
+        | Notice::PlannerNote(_) => planning(notice),
+        Notice::DurationsOutOfRange { .. }
+        | Notice::NothingPruned { .. }
+        | Notice::Initialized { .. } => files(notice),
+    }
+}
+
+/// The notices of planning.
+fn planning(notice: &Notice<'_>) -> (Channel, String) {
+    match notice {
+        Notice::PlanStarted => (
+            Channel::Stderr,
+            format!(
+                "+++ Buildkite Test Engine Client: bktec {}\n\n",
+                crate::VERSION
+            ),
+        ),
+        Notice::FallbackPlanWritten => (
+            Channel::Warning,
+            "This is a locally-computed fallback plan, not a plan from the server.".to_string(),
+        ),
+        Notice::ZeroParallelism => (
+            Channel::Warning,
+            "Parallelism is 0, there is nothing to run.".to_string(),
+        ),
+        Notice::Explained { text, to_stdout } => {
+            let text = text.unwrap_or(
+                "The plan has no estimated durations (no timing history), so there is nothing to explain.\n",
+            );
+            let channel = if *to_stdout {
+                Channel::Output
+            } else {
+                Channel::Stderr
+            };
+            (channel, text.to_string())
+        }
+        Notice::UploadingPipeline {
+            identifier,
+            parallelism,
+        } => (
+            Channel::Output,
+            format!(
+                "Executing buildkite-agent pipeline upload with BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER={identifier} BUILDKITE_TEST_ENGINE_PARALLELISM={parallelism}\n"
+            ),
+        ),
+        Notice::TargetsRepeated { count, first } => (
+            Channel::Warning,
+            format!(
+                "{count} targets repeat others or lie inside them, and run only once as part of those, e.g. `{first}`"
+            ),
+        ),
+        Notice::NoHistory => (
+            Channel::Debug,
+            "No timing history: planning round-robin".to_string(),
+        ),
+        Notice::SplitsWithDiscovery => (
+            Channel::Debug,
+            "Files to split are split with the tests that discovery collected".to_string(),
+        ),
+        Notice::PlannedByHistory {
+            path,
+            tests,
+            fingerprint,
+        } => (
+            Channel::Stderr,
+            format!(
+                "Buildkite Test Engine Client: Planning by the timing history in `{}` ({tests} tests, fingerprint {fingerprint}).\n",
+                path.display()
+            ),
+        ),
+        Notice::PlannerNote(note) => (Channel::Debug, (*note).to_string()),
+        other => unreachable!("not a planning notice: {other:?}"),
+    }
+}
+
+/// The notices about files bktec writes: durations and `bktec init`.
+fn files(notice: &Notice<'_>) -> (Channel, String) {
+    match notice {
+        Notice::DurationsOutOfRange {
+            count,
+            first,
+            seconds,
+            max,
+        } => (
+            Channel::Warning,
+            format!(
+                "{count} measured durations are out of range (0 to {max} seconds) and were not stored, e.g. `{first}`: {seconds} seconds"
+            ),
+        ),
+        Notice::NothingPruned { tests, files } => (
+            Channel::Warning,
+            format!(
+                "None of the {tests} tests in the durations file is in a file that discovery found ({files} files), so none was pruned; are its node ids relative to another directory?"
+            ),
+        ),
+        Notice::Initialized {
+            path,
+            runner,
+            why,
+            schema_written,
+            schema_file,
+        } => {
+            let schema_note = if *schema_written {
+                format!(" and its schema `{schema_file}`")
+            } else {
+                format!(
+                    "; `{schema_file}` was already there (`bktec schema > {schema_file}` refreshes it)"
+                )
+            };
+            (
+                Channel::Stderr,
+                format!(
+                    "Wrote `{}` for a {runner} project (from {why}){schema_note}.\n\
+                     Next: `bktec config` shows every setting and where it comes from; \
+                     `bktec run --dry-run` shows what this job would run.\n",
+                    path.display(),
+                ),
+            )
+        }
+        other => unreachable!("not a notice about files: {other:?}"),
+    }
+}
+
+/// The warning that the default pattern finds other tests than pytest.
+fn pattern_disagrees(pattern: &str, config_file: Option<&str>, reasons: &[String]) -> String {
+    let read = match config_file {
+        None => "pytest has no configuration file here, but".to_string(),
+        Some(file) => format!("pytest reads `{file}`, and"),
+    };
+    let mut text =
+        format!("The default pattern `{pattern}` may run other tests than `pytest` would. {read}");
+    for reason in reasons {
+        text.push_str(&format!("\n  - {reason}"));
+    }
+    text.push_str("\nTo run what pytest collects, use `--discovery pytest` (BUILDKITE_TEST_ENGINE_DISCOVERY=pytest, or `discovery = \"pytest\"` under `[files]` in bktec.toml); or set a pattern that matches your tests with `--test-file-pattern`.");
+    text
+}
+
+/// The debug line of discovery by pytest.
+fn pytest_collected(notice: &Notice<'_>) -> String {
+    let Notice::PytestCollected {
+        command,
+        tests,
+        files,
+        left_out,
+        took,
+    } = notice
+    else {
+        unreachable!("called for PytestCollected only")
+    };
+    let left_out = match left_out {
+        0 => String::new(),
+        n => format!("; the include and exclude patterns leave out {n} files"),
+    };
+    format!(
+        "`{command}` collected {tests} tests in {files} files in {:.3}s{left_out}",
+        took.as_secs_f64()
+    )
+}
+
+/// What storing durations did.
+fn durations_stored(stored: &DurationsStored) -> String {
+    match stored {
+        DurationsStored::NoFile => {
+            "No durations file is configured; nothing was stored\n".to_string()
+        }
+        DurationsStored::Stored {
+            count,
+            path,
+            total,
+            pruned,
+        } => {
+            let pruned = match pruned {
+                Some(n) => format!(", {n} no longer discovered dropped"),
+                None => String::new(),
+            };
+            format!(
+                "Stored the durations of {count} tests in `{}` ({total} tests in all{pruned})\n",
+                path.display()
+            )
+        }
+    }
+}
+
+/// Where the API client's notices go: stderr, written apart from the
+/// reporter because the client runs inside a stage (4.1); debug notices
+/// only with `debug`.
+pub(crate) fn api_notices(color: bool, debug: bool) -> Notify {
+    Box::new(move |notice: ApiNotice<'_>| {
+        let mut shell = Shell::stderr_only(color);
+        match notice {
+            ApiNotice::Sending { method, url } if debug => {
+                shell.err(&debug_line(&format!("Sending request {method} {url}")));
+            }
+            ApiNotice::Response { status } if debug => {
+                shell.err(&debug_line(&format!("Response code {status}")));
+            }
+            ApiNotice::Sending { .. } | ApiNotice::Response { .. } => {}
+            ApiNotice::Failed { reason } => {
+                shell.err(&format!("bktec: API request failed: {reason}\n"));
+            }
+            ApiNotice::Retrying { attempt } => {
+                shell.err(&format!(
+                    "bktec: Retrying API request (attempt {attempt})\n"
+                ));
+            }
+        }
+    })
+}
+
+const FALLBACK_NOTICE: &str =
+    "⚠️ Falling back to non-intelligent splitting. Your build may take longer than usual.";
+
+/// The warning lines of a fallback (4.2), the first one emphasised.
+pub(super) fn fallback_lines(reason: &FallbackReason) -> Vec<String> {
+    let mut lines = match reason {
+        FallbackReason::Timeout(last) => vec![
+            "Timeout: Test Engine API timed out".to_string(),
+            format!("Last request error: {last}"),
+        ],
+        FallbackReason::Billing(message) => vec![format!("Billing Error: {message}")],
+        FallbackReason::Unavailable(message) => vec![format!("Unavailable: {message}")],
+        FallbackReason::NotFound(message) => vec![
+            format!("Not Found: {message}"),
+            "Check BUILDKITE_ORGANIZATION_SLUG and BUILDKITE_TEST_ENGINE_SUITE_SLUG are correct."
+                .to_string(),
+        ],
+        FallbackReason::ErrorPlan => {
+            vec!["Error Plan: The Test Engine API failed to generate a plan.".to_string()]
+        }
+    };
+    lines.push(FALLBACK_NOTICE.to_string());
+    lines
+}
