@@ -237,3 +237,54 @@ pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
         refused: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ran(verdict: Verdict, junit_out: JUnitOut) -> RunEnd {
+        RunEnd::Ran { verdict, junit_out }
+    }
+
+    fn failed(status: u8) -> Verdict {
+        Verdict::Failed {
+            status,
+            code: i32::from(status),
+            refused: Vec::new(),
+        }
+    }
+
+    /// Every way a run ends, and the one status each gets (D15, D22, D23).
+    #[test]
+    fn every_end_has_one_status() {
+        let passed = || Verdict::Passed { muted_failures: 0 };
+        let table = [
+            (RunEnd::Signalled(libc::SIGTERM), 143),
+            (RunEnd::Signalled(libc::SIGINT), 130),
+            (RunEnd::Signalled(1000), 255),
+            (RunEnd::DryRun, 0),
+            (RunEnd::NoTestsRefused, 16),
+            (ran(passed(), JUnitOut::NotAsked), 0),
+            (ran(passed(), JUnitOut::Written), 0),
+            // A green run whose merged report is missing is not green.
+            (ran(passed(), JUnitOut::Failed), 16),
+            (ran(Verdict::NoTests, JUnitOut::Failed), 16),
+            (ran(Verdict::NoTests, JUnitOut::Written), 0),
+            // A red run stays as red as the tests made it.
+            (ran(failed(1), JUnitOut::Failed), 1),
+            (ran(failed(3), JUnitOut::Written), 3),
+            (ran(Verdict::Unproven(Vec::new()), JUnitOut::Written), 17),
+            (ran(Verdict::Signal(libc::SIGKILL), JUnitOut::NotAsked), 137),
+            (
+                ran(
+                    Verdict::StartFailed("no such program".into()),
+                    JUnitOut::NotAsked,
+                ),
+                16,
+            ),
+        ];
+        for (end, status) in table {
+            assert_eq!(exit_status(&end), status, "{end:?}");
+        }
+    }
+}
