@@ -16,6 +16,7 @@ pub mod discover;
 mod execute;
 mod exit_code;
 pub mod glob;
+mod input;
 pub mod plan;
 mod process;
 mod report;
