@@ -170,25 +170,42 @@ pub(super) fn plan(
                 })
             };
             // The same acquisition as `run`, without the cache lookup (11.1).
-            let acquired = runtime
-                .block_on(acquire_plan(
-                    &mut client,
-                    PlanLookup::CreateOnly,
-                    async |client: &mut ApiClient| {
-                        let mut request = build_request(
-                            client,
-                            &settings,
-                            api,
-                            runner.as_ref(),
-                            &discovery.targets,
-                        )
-                        .await?;
-                        request.max_parallelism = settings.max_parallelism;
-                        request.target_time = settings.target_time.to_std().as_secs_f64();
-                        Ok(request)
-                    },
-                ))
-                .map_err(BktecError::Api)?;
+            // Issue 18, item 6: a signal meanwhile ends `plan` with 128 + n,
+            // its temporary files removed.
+            let mut signals = runtime
+                .block_on(async { crate::process::Signals::install() })
+                .map_err(BktecError::Runtime)?;
+            let acquired = runtime.block_on(async {
+                tokio::select! {
+                    acquired = acquire_plan(
+                        &mut client,
+                        PlanLookup::CreateOnly,
+                        async |client: &mut ApiClient| {
+                            let mut request = build_request(
+                                client,
+                                &settings,
+                                api,
+                                runner.as_ref(),
+                                &discovery.targets,
+                            )
+                            .await?;
+                            request.max_parallelism = settings.max_parallelism;
+                            request.target_time = settings.target_time.to_std().as_secs_f64();
+                            Ok(request)
+                        },
+                    ) => Ok(acquired),
+                    signal = signals.next_cancel() => Err(signal),
+                }
+            });
+            let acquired = match (acquired, signals.pending()) {
+                (Err(signal), _) | (Ok(_), Some(signal)) => {
+                    return Ok(
+                        exit_code::SIGNAL_BASE.saturating_add(u8::try_from(signal).unwrap_or(0))
+                    );
+                }
+                (Ok(acquired), None) => acquired.map_err(BktecError::Api)?,
+            };
+            drop(signals);
             match acquired.source {
                 // D26: a plan whose tasks are all empty is not written by
                 // --plan-out; --json and --pipeline-upload pass it on.

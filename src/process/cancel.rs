@@ -54,23 +54,27 @@ fn hub() -> &'static Hub {
 }
 
 impl Hub {
+    /// Records `number`, then ends bktec if nothing handles it, else sends
+    /// it to every subscriber. In that order: a handler that ends once it
+    /// has seen the signal (and then lets go) must not leave the exit to
+    /// this thread, which would race its cleanup; and a handler that lets
+    /// go just before the check finds the signal recorded.
     fn publish(&self, number: i32) {
+        if is_ending(number) {
+            let _ = self
+                .first
+                .compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst);
+            self.count.fetch_add(1, Ordering::SeqCst);
+            if self.handlers.load(Ordering::SeqCst) == 0 {
+                // Nothing is running that must be ended first, and no stage
+                // would notice the signal: end as the default action would.
+                std::process::exit(128 + number);
+            }
+        }
         self.subscribers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|sender| sender.send(number).is_ok());
-        if !is_ending(number) {
-            return;
-        }
-        let _ = self
-            .first
-            .compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst);
-        self.count.fetch_add(1, Ordering::SeqCst);
-        if self.handlers.load(Ordering::SeqCst) == 0 {
-            // Nothing is running that must be ended first, and no stage
-            // would notice the signal soon: end as the default action would.
-            std::process::exit(128 + number);
-        }
     }
 }
 
