@@ -269,3 +269,43 @@ fn files_over_their_size_limit_are_refused_naming_the_limit() {
             .assert_stderr_contains("larger than the 64 MiB bktec reads from such a file");
     }
 }
+
+/// Every `.rs` file under `dir`.
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_child_is_started_by_the_process_module() {
+    // Outside `process/`, a child is started only through
+    // `process::output` or `process::run_child`, which give it a group,
+    // a deadline, the signals and the end of what it leaves (issue 18).
+    let src = crate::support::repo_root().join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        if file.starts_with(src.join("process")) {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap();
+        // Tests may run what they like.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for call in [".spawn()", ".output()", "tokio::process"] {
+            if code.contains(call) {
+                found.push(format!("{}: {call}", file.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "children started outside process/: {found:#?}"
+    );
+}
