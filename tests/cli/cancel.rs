@@ -309,3 +309,26 @@ fn every_child_is_started_by_the_process_module() {
         "children started outside process/: {found:#?}"
     );
 }
+
+#[test]
+fn sigterm_during_go_list_ends_it_and_its_child() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TestDir::new();
+    dir.write("go.mod", "module example.com/shop\n");
+    dir.write("cart/cart_test.go", "package cart\n");
+    let marker = dir.path().join("pids.txt").display().to_string();
+    let go = dir.write(
+        "bin/go",
+        &format!("#!/bin/sh\nsleep 1000 &\necho \"$$ $!\" > '{marker}'\nwait\n"),
+    );
+    fs::set_permissions(&go, fs::Permissions::from_mode(0o755)).unwrap();
+    let cmd = dir
+        .bktec()
+        .path_prepend(&dir.path().join("bin"))
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "gotest")
+        .env("BUILDKITE_TEST_ENGINE_RESULT_PATH", "out.xml")
+        .arg("run");
+    let child = start(&dir, cmd);
+    let pids = pids(Path::new(&marker), 2);
+    cancel(&dir, child, libc::SIGTERM, &pids);
+}
