@@ -106,8 +106,14 @@ pub(crate) fn output(
         source,
     })?;
     let pgid = i32::try_from(child.id()).expect("pids fit i32");
-    let mut pipes =
-        Pipes::of(&mut child, options.input).map_err(|source| wait_error(&program, source))?;
+    let mut pipes = match Pipes::of(&mut child, options.input) {
+        Ok(pipes) => pipes,
+        Err(source) => {
+            signal_group(pgid, libc::SIGKILL);
+            let _ = child.wait();
+            return Err(wait_error(&program, source));
+        }
+    };
     let watched = watch(&mut child, pgid, &mut pipes, options.deadline);
     sweep(pgid, &mark, !matches!(watched, Ok((_, None))));
     drop(handling);
