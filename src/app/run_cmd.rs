@@ -273,9 +273,12 @@ pub(super) fn run_tests(
     // the metadata is sent ends bktec at once rather than after the retries.
     let timeline = reporter.take_timeline();
     let sent = runtime.block_on(async {
+        // Biased: a signal that came while the agent ran (a promise, an
+        // annotation) ends bktec with 128 + n even when nothing is posted.
         tokio::select! {
-            sent = post_metadata(server.as_mut(), &settings, Some((timeline, &outcome))) => Ok(sent),
+            biased;
             signal = signals.next_cancel() => Err(signal),
+            sent = post_metadata(server.as_mut(), &settings, Some((timeline, &outcome))) => Ok(sent),
         }
     });
     match sent {

@@ -332,3 +332,17 @@ fn sigterm_during_go_list_ends_it_and_its_child() {
     let pids = pids(Path::new(&marker), 2);
     cancel(&dir, child, libc::SIGTERM, &pids);
 }
+
+#[test]
+fn sigterm_while_the_agent_annotates_the_build_ends_it() {
+    let dir = project(&[("tests/test_a.py", "def test_fails():\n    assert False\n")]);
+    let marker = dir.path().join("pids.txt").display().to_string();
+    let agent = hanging_agent(&dir, &marker);
+    let cmd = bktec(&dir, Venv::Collector)
+        .env("BUILDKITE", "true")
+        .env("BUILDKITE_STEP_ID", "step-1")
+        .args(["run", "--buildkite-agent-command", &agent]);
+    let child = start(&dir, cmd);
+    let pids = pids(Path::new(&marker), 2);
+    cancel(&dir, child, libc::SIGTERM, &pids);
+}
