@@ -72,6 +72,10 @@ pub enum DiscoverError {
         /// What went wrong, with go's stderr.
         message: String,
     },
+    /// `go list` did not run to its end: it could not start, ran past its
+    /// deadline, or bktec received a signal (which then sets the status).
+    #[error("go list failed")]
+    GoListStopped(#[source] crate::process::ProcessError),
     /// `go list` found no package with tests.
     #[error("no Go packages with tests found using `go list`")]
     NoGoPackages,
@@ -226,7 +230,8 @@ fn go_list(base: &Path) -> Result<Discovery, DiscoverError> {
         ])
         .current_dir(base);
     // A helper child (`process::output`): ended when bktec receives an
-    // ending signal (the error then carries it, and bktec exits 128 + n).
+    // ending signal (the error then carries it, and bktec exits 128 + n,
+    // D33).
     let output = crate::process::output(
         &mut command,
         crate::process::HelperOptions {
@@ -234,9 +239,7 @@ fn go_list(base: &Path) -> Result<Discovery, DiscoverError> {
             ..Default::default()
         },
     )
-    .map_err(|err| DiscoverError::GoList {
-        message: format!("{:#}", crate::chain::ErrorChain(&err)),
-    })?;
+    .map_err(DiscoverError::GoListStopped)?;
     if !output.status.success() {
         return Err(DiscoverError::GoList {
             message: format!(
