@@ -346,3 +346,40 @@ fn sigterm_while_the_agent_annotates_the_build_ends_it() {
     let pids = pids(Path::new(&marker), 2);
     cancel(&dir, child, libc::SIGTERM, &pids);
 }
+
+#[test]
+fn a_setsid_daemon_that_holds_the_collection_s_output_neither_holds_bktec_nor_outlives_it() {
+    let dir = project(&[
+        ("tests/test_a.py", PASSING),
+        (
+            "tests/conftest.py",
+            r#"
+import os, subprocess
+daemon = subprocess.Popen(["setsid", "sleep", "1000"])
+with open(os.environ["BKTEC_TEST_MARKER"], "a") as marker:
+    marker.write(f"{daemon.pid} ")
+"#,
+        ),
+    ]);
+    let marker = dir.path().join("pids.txt");
+    let started = Instant::now();
+    let out = bktec(&dir, Venv::Collector)
+        .env("BKTEC_TEST_MARKER", marker.display().to_string())
+        .args(["list", "--discovery", "pytest"])
+        .output();
+    out.assert_success();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "bktec waited for the daemon: {:?}",
+        started.elapsed()
+    );
+    let daemons: Vec<i32> = fs::read_to_string(&marker)
+        .unwrap()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert!(!daemons.is_empty(), "the collection started a daemon");
+    for pid in daemons {
+        assert!(!alive(pid), "daemon {pid} outlived bktec");
+    }
+}
