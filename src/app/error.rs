@@ -184,7 +184,7 @@ impl BktecError {
     /// The exit status for this error (D22).
     pub fn exit_code(&self) -> u8 {
         // An error that a signal caused (a child it stopped) ends bktec as
-        // the signal would: 128 + n (D15).
+        // the signal would: 128 + n (D15, D33).
         if let Some(signal) = crate::process::cancelled_by(self) {
             return exit_code::SIGNAL_BASE.saturating_add(u8::try_from(signal).unwrap_or(0));
         }
