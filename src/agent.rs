@@ -1,12 +1,39 @@
 //! The calls bktec makes to `buildkite-agent`: an OIDC token (3.2), an early
 //! failure for the job (13.2), a pipeline upload (11.4), and an annotation of
-//! the build (issue 13, item 3).
+//! the build (issue 13, item 3). Each runs as a helper child
+//! (`process::output`): in its own process group, within its deadline,
+//! ended when bktec receives an ending signal, leaving nothing running.
 
 use std::io;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
+use crate::process::{self, Captured, HelperOptions, ProcessError};
 use crate::secret::Secret;
+
+/// How long `buildkite-agent oidc request-token` may take.
+const OIDC_BUDGET: Duration = Duration::from_secs(60);
+
+/// How long `buildkite-agent pipeline upload` may take.
+const UPLOAD_BUDGET: Duration = Duration::from_secs(10 * 60);
+
+/// Runs `command` as a helper child within `deadline`, writing `input` to
+/// its standard input, its output captured, or shown when `shown`.
+fn run_agent(
+    command: &mut Command,
+    input: Option<&[u8]>,
+    deadline: Duration,
+    shown: bool,
+) -> Result<Captured, ProcessError> {
+    process::output(
+        command,
+        HelperOptions {
+            input,
+            deadline: Some(deadline),
+            inherit_output: shown,
+        },
+    )
+}
 
 /// Why the agent gave no OIDC token. The messages are the Go client's:
 /// `error generating token: <stderr>: <status>`.
@@ -22,6 +49,10 @@ pub(crate) enum OidcError {
         #[source]
         source: io::Error,
     },
+    /// The agent did not finish: it ran past its deadline, or bktec
+    /// received a signal meanwhile.
+    #[error("error generating token: the agent did not finish")]
+    Stopped(#[source] ProcessError),
     /// The agent exited unsuccessfully.
     #[error("error generating token: {stderr}: {status}")]
     Agent {
@@ -45,7 +76,8 @@ pub(crate) fn mint_oidc_token(
     lifetime_secs: i64,
 ) -> Result<Secret, OidcError> {
     let audience = format!("{base_url}/v2/analytics/organizations/{organization}/suites/{suite}");
-    let output = Command::new(agent)
+    let mut command = Command::new(agent);
+    command
         .args([
             "oidc",
             "request-token",
@@ -53,13 +85,14 @@ pub(crate) fn mint_oidc_token(
             &audience,
             "--lifetime",
         ])
-        .arg(lifetime_secs.to_string())
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| OidcError::Start {
+        .arg(lifetime_secs.to_string());
+    let output = run_agent(&mut command, None, OIDC_BUDGET, false).map_err(|err| match err {
+        ProcessError::Spawn { source, .. } => OidcError::Start {
             agent: agent.to_string(),
             source,
-        })?;
+        },
+        err => OidcError::Stopped(err),
+    })?;
     if !output.status.success() {
         return Err(OidcError::Agent {
             stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
@@ -88,34 +121,43 @@ pub(crate) enum PromiseError {
     /// It took longer than its budget.
     #[error("timed out after {}s", PROMISE_BUDGET.as_secs())]
     TimedOut,
+    /// It was stopped: bktec received a signal, or waiting for it failed.
+    #[error("the agent did not finish")]
+    Stopped(#[source] ProcessError),
 }
 
 /// `<agent> job promise-failure 1 --reason <reason>`, within 5 seconds.
+/// The agent's output is shown. It runs to its end on the calling thread:
+/// nothing else runs meanwhile.
 pub(crate) async fn promise_failure(agent: &str, reason: &str) -> Result<(), PromiseError> {
-    let child = tokio::process::Command::new(agent)
-        .args(["job", "promise-failure", "1", "--reason", reason])
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .status();
-    match tokio::time::timeout(PROMISE_BUDGET, child).await {
-        Ok(Ok(status)) if status.success() => Ok(()),
-        Ok(Ok(status)) => Err(PromiseError::Status(status)),
-        Ok(Err(err)) => Err(PromiseError::Start(err)),
-        Err(_) => Err(PromiseError::TimedOut),
+    let mut command = Command::new(agent);
+    command.args(["job", "promise-failure", "1", "--reason", reason]);
+    match run_agent(&mut command, None, PROMISE_BUDGET, true) {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(PromiseError::Status(output.status)),
+        Err(ProcessError::Spawn { source, .. }) => Err(PromiseError::Start(source)),
+        Err(ProcessError::TimedOut { .. }) => Err(PromiseError::TimedOut),
+        Err(err) => Err(PromiseError::Stopped(err)),
     }
 }
 
 /// `<agent> pipeline upload <template>`, with `env` added, and its status.
+/// The agent's output is shown. A run that did not finish (its deadline,
+/// a signal) is an error whose inner error is the [`ProcessError`].
 pub(crate) fn pipeline_upload(
     agent: &str,
     template: &str,
     env: &[(&str, String)],
 ) -> io::Result<ExitStatus> {
-    Command::new(agent)
+    let mut command = Command::new(agent);
+    command
         .args(["pipeline", "upload", template])
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdin(Stdio::null())
-        .status()
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    match run_agent(&mut command, None, UPLOAD_BUDGET, true) {
+        Ok(output) => Ok(output.status),
+        Err(ProcessError::Spawn { source, .. }) => Err(source),
+        Err(err) => Err(io::Error::other(err)),
+    }
 }
 
 /// How long `buildkite-agent annotate` may take.
@@ -147,49 +189,45 @@ pub(crate) enum AnnotateError {
         /// The agent command.
         agent: String,
     },
+    /// It was stopped: bktec received a signal, or waiting for it failed.
+    #[error("`{agent} annotate` did not finish")]
+    Stopped {
+        /// The agent command.
+        agent: String,
+        /// Why.
+        #[source]
+        source: ProcessError,
+    },
 }
 
 /// `<agent> annotate --context <context> --style <style> --append`, with the
-/// Markdown `body` on its standard input, within 10 seconds.
+/// Markdown `body` on its standard input, within 10 seconds. The agent's
+/// output is shown. It runs to its end on the calling thread: nothing else
+/// runs meanwhile.
 pub(crate) async fn annotate(
     agent: &str,
     context: &str,
     style: &str,
     body: &str,
 ) -> Result<(), AnnotateError> {
-    use tokio::io::AsyncWriteExt;
-    let start = |source| AnnotateError::Start {
-        agent: agent.to_string(),
-        source,
-    };
-    let run = async {
-        let mut child = tokio::process::Command::new(agent)
-            .args([
-                "annotate",
-                "--context",
-                context,
-                "--style",
-                style,
-                "--append",
-            ])
-            .stdin(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(start)?;
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        stdin.write_all(body.as_bytes()).await.map_err(start)?;
-        drop(stdin);
-        child.wait().await.map_err(start)
-    };
-    match tokio::time::timeout(ANNOTATE_BUDGET, run).await {
-        Ok(Ok(status)) if status.success() => Ok(()),
-        Ok(Ok(status)) => Err(AnnotateError::Status {
-            agent: agent.to_string(),
-            status,
+    let mut command = Command::new(agent);
+    command.args([
+        "annotate",
+        "--context",
+        context,
+        "--style",
+        style,
+        "--append",
+    ]);
+    let agent = agent.to_string();
+    match run_agent(&mut command, Some(body.as_bytes()), ANNOTATE_BUDGET, true) {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(AnnotateError::Status {
+            agent,
+            status: output.status,
         }),
-        Ok(Err(err)) => Err(err),
-        Err(_) => Err(AnnotateError::TimedOut {
-            agent: agent.to_string(),
-        }),
+        Err(ProcessError::Spawn { source, .. }) => Err(AnnotateError::Start { agent, source }),
+        Err(ProcessError::TimedOut { .. }) => Err(AnnotateError::TimedOut { agent }),
+        Err(source) => Err(AnnotateError::Stopped { agent, source }),
     }
 }

@@ -67,6 +67,10 @@ fn run(cli: Cli, env: EnvSnapshot, reporter: &mut Reporter) -> Result<u8, BktecE
     if let Some(status) = without_configuration(&cli, reporter)? {
         return Ok(status);
     }
+    // Issue 18, item 6: from here every command may run children (the
+    // collector probe, collection, `go list`, the agent), so signals are
+    // received by one source that ends them first.
+    crate::process::install_cancellation().map_err(BktecError::Runtime)?;
     // D29: every command loads configuration, so each reports, once, the
     // Test Engine variables it does not know; they are ignored, not errors.
     for unknown in env.unknown_test_engine_vars() {

@@ -17,6 +17,7 @@ mod events;
 mod execute;
 mod exit_code;
 pub mod glob;
+mod input;
 pub mod plan;
 mod process;
 mod report;

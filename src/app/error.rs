@@ -183,6 +183,11 @@ impl Error for BktecError {
 impl BktecError {
     /// The exit status for this error (D22).
     pub(crate) fn exit_code(&self) -> u8 {
+        // An error that a signal caused (a child it stopped) ends bktec as
+        // the signal would: 128 + n (D15, D33).
+        if let Some(signal) = crate::process::cancelled_by(self) {
+            return exit_code::from_signal(signal);
+        }
         match self {
             BktecError::Preflight(_) => exit_code::PREFLIGHT_FAILED,
             BktecError::Config { .. }

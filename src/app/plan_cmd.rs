@@ -81,6 +81,9 @@ pub(super) fn plan(
         Ok(acquired) => acquired,
         Err(Stop::Signal(signal)) => return Ok(exit_code::from_signal(signal)),
     };
+    if let Some(signal) = session.pending_signal() {
+        return Ok(exit_code::from_signal(signal));
+    }
     if let (PlanOrigin::Fallback { .. }, Output::PlanOut(_)) = (&acquired.origin, output) {
         session.notice(Notice::FallbackPlanWritten);
     }

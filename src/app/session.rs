@@ -47,18 +47,21 @@ impl<'r> Session<'r> {
         self.reporter.notice(notice);
     }
 
-    /// Runs `future` to its end, or until a SIGINT or SIGTERM arrives.
+    /// Runs `future` to its end, or until a signal that ends bktec
+    /// arrives (D33). Biased: a signal that came while a child ran (the
+    /// agent annotating, say) wins over a future that is ready at once.
     pub(super) fn until_signal<F: Future>(&mut self, future: F) -> Result<F::Output, i32> {
         let signals = &mut self.signals;
         self.runtime.block_on(async {
             tokio::select! {
-                output = future => Ok(output),
+                biased;
                 signal = signals.next_cancel() => Err(signal),
+                output = future => Ok(output),
             }
         })
     }
 
-    /// A SIGINT or SIGTERM that arrived while nothing watched for it.
+    /// A signal that ends bktec and arrived while nothing watched for it.
     pub(super) fn pending_signal(&mut self) -> Option<i32> {
         self.signals.pending()
     }

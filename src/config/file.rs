@@ -3,7 +3,7 @@
 //! key, so that origins can say `bktec.toml:LINE`.
 
 use std::collections::BTreeMap;
-use std::fs;
+
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,7 @@ use crate::config::elements::{Flag, Int};
 use crate::config::error::{ConfigError, Problem};
 use crate::config::registry::{Placement, SETTINGS};
 use crate::config::setting::SettingKind;
+use crate::input::{CONFIG_FILE, read_regular};
 
 /// A parsed configuration file.
 #[derive(Debug)]
@@ -48,15 +49,22 @@ impl ConfigFile {
         display: String,
         cwd: &Path,
     ) -> Result<ConfigFile, ConfigError> {
-        let content = fs::read_to_string(path).map_err(|source| match source.kind() {
-            io::ErrorKind::NotFound => ConfigError::MissingFile {
-                path: display.clone(),
-            },
-            _ => ConfigError::ReadFile {
-                path: display.clone(),
-                source,
-            },
-        })?;
+        // A FIFO, a device or a file over the limit is refused before any
+        // byte is read (issue 18, item 6).
+        let content = read_regular(path, CONFIG_FILE)
+            .and_then(|bytes| {
+                String::from_utf8(bytes)
+                    .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err.utf8_error()))
+            })
+            .map_err(|source| match source.kind() {
+                io::ErrorKind::NotFound => ConfigError::MissingFile {
+                    path: display.clone(),
+                },
+                _ => ConfigError::ReadFile {
+                    path: display.clone(),
+                    source,
+                },
+            })?;
         let absolute = cwd.join(path);
         let dir = absolute
             .parent()

@@ -2,12 +2,12 @@
 //! UTF-8 text, one target per line, whitespace trimmed, empty lines dropped.
 //! Rows are used as they are: no existence check and no filtering.
 
-use std::fs;
 use std::io;
 use std::path::PathBuf;
 
 use crate::config::Origin;
 use crate::config::resolve::Sourced;
+use crate::input::{ROW_FILE, read_regular};
 
 /// Why a row file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +47,9 @@ pub enum RowFileError {
 pub fn read_rows(file: &Sourced<PathBuf>) -> Result<Vec<String>, RowFileError> {
     let path = file.value.clone();
     let origin = file.origin.clone();
-    let bytes = fs::read(&path).map_err(|source| RowFileError::Read {
+    // A FIFO, a device or a file over the limit is refused before any
+    // byte is read (issue 18, item 6).
+    let bytes = read_regular(&path, ROW_FILE).map_err(|source| RowFileError::Read {
         path: path.clone(),
         origin: origin.clone(),
         source,
@@ -86,7 +88,7 @@ mod tests {
     fn rows_of(content: &[u8]) -> Result<Vec<String>, RowFileError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rows.txt");
-        fs::write(&path, content).unwrap();
+        std::fs::write(&path, content).unwrap();
         read_rows(&Sourced {
             value: path,
             origin: Origin::Flag("--files".into()),

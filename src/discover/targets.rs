@@ -72,6 +72,10 @@ pub enum DiscoverError {
         /// What went wrong, with go's stderr.
         message: String,
     },
+    /// `go list` did not run to its end: it could not start, ran past its
+    /// deadline, or bktec received a signal (which then sets the status).
+    #[error("go list failed")]
+    GoListStopped(#[source] crate::process::ProcessError),
     /// `go list` found no package with tests.
     #[error("no Go packages with tests found using `go list`")]
     NoGoPackages,
@@ -211,21 +215,31 @@ fn go_import_paths(rows: Vec<String>, base: &Path) -> Vec<String> {
         .collect()
 }
 
+/// How long `go list` may take (it may download modules first).
+const GO_LIST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
 /// gotest targets are the packages with tests, from `go list` (5.1).
 fn go_list(base: &Path) -> Result<Discovery, DiscoverError> {
-    let output = std::process::Command::new("go")
+    let mut command = std::process::Command::new("go");
+    command
         .args([
             "list",
             "-f",
             "{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}",
             "./...",
         ])
-        .current_dir(base)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|err| DiscoverError::GoList {
-            message: err.to_string(),
-        })?;
+        .current_dir(base);
+    // A helper child (`process::output`): ended when bktec receives an
+    // ending signal (the error then carries it, and bktec exits 128 + n,
+    // D33).
+    let output = crate::process::output(
+        &mut command,
+        crate::process::HelperOptions {
+            deadline: Some(GO_LIST_DEADLINE),
+            ..Default::default()
+        },
+    )
+    .map_err(DiscoverError::GoListStopped)?;
     if !output.status.success() {
         return Err(DiscoverError::GoList {
             message: format!(

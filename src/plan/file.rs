@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 use std::fmt;
-use std::fs;
+
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -9,6 +9,7 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::model::TestPlan;
+use crate::input::{PLAN_FILE, read_regular};
 
 /// Why a plan file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +119,9 @@ pub(crate) fn read_plan_file(
     origin: String,
     jobs: u32,
 ) -> Result<TestPlan, PlanFileError> {
-    let bytes = fs::read(path).map_err(|source| PlanFileError::Read {
+    // A FIFO, a device or a file over the limit is refused before any
+    // byte is read (issue 18, item 6).
+    let bytes = read_regular(path, PLAN_FILE).map_err(|source| PlanFileError::Read {
         path: path.to_path_buf(),
         origin: origin.clone(),
         source,
@@ -378,7 +381,7 @@ mod tests {
     fn problem(json: &str, jobs: u32) -> String {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("plan.json");
-        fs::write(&path, json).expect("write plan");
+        std::fs::write(&path, json).expect("write plan");
         match read_plan_file(&path, "--plan-file".to_string(), jobs) {
             Ok(_) => "ok".to_string(),
             Err(PlanFileError::Invalid { problem, .. }) => problem.to_string(),

@@ -1,10 +1,17 @@
-//! Child processes: spawn a test command in its own process group, forward
-//! signals to the group, escalate, and leave nothing running (S10, D15, D28).
+//! Child processes: every child bktec runs, the test command and its
+//! helpers alike, runs in its own process group, gets the signals bktec
+//! receives, and leaves nothing running (S10, D15, D28). One process-wide
+//! source publishes those signals (`cancel`).
 
+mod cancel;
+mod output;
 mod unix;
 
+use std::error::Error;
 use std::time::Duration;
 
+pub(crate) use cancel::{install as install_cancellation, received};
+pub(crate) use output::{Captured, HelperOptions, output};
 pub(crate) use unix::{Signals, run_child};
 
 /// How a child ended.
@@ -42,7 +49,7 @@ pub(crate) struct ChildOutcome {
 
 /// Why a child could not be run.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ProcessError {
+pub enum ProcessError {
     /// The command is empty.
     #[error("the command is empty")]
     EmptyCommand,
@@ -54,6 +61,23 @@ pub(crate) enum ProcessError {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+    /// bktec received an ending signal before or while the child ran; the
+    /// child was ended. bktec exits 128 + `signal`.
+    #[error("`{program}` was stopped: bktec received {}", signal_name(*signal))]
+    Cancelled {
+        /// The program.
+        program: String,
+        /// The signal.
+        signal: i32,
+    },
+    /// The child ran past its deadline and was ended.
+    #[error("`{program}` did not finish within {}s", after.as_secs_f64())]
+    TimedOut {
+        /// The program.
+        program: String,
+        /// Its deadline.
+        after: Duration,
     },
     /// Waiting for the child failed.
     #[error("failed to wait for `{program}`")]
@@ -85,4 +109,20 @@ pub(crate) fn signal_name(signal: i32) -> String {
         _ => return format!("signal {signal}"),
     };
     name.to_string()
+}
+
+/// The signal that cancelled what `err` reports, if it was cancelled: a
+/// [`ProcessError::Cancelled`] in its chain of causes, else any ending
+/// signal bktec received (an error that follows a signal is its
+/// consequence, even where a cause was turned into text). The caller exits
+/// 128 + n.
+pub(crate) fn cancelled_by(err: &(dyn Error + 'static)) -> Option<i32> {
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if let Some(ProcessError::Cancelled { signal, .. }) = err.downcast_ref::<ProcessError>() {
+            return Some(*signal);
+        }
+        cause = err.source();
+    }
+    received()
 }

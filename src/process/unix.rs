@@ -5,69 +5,62 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, sleep_until};
 
-use super::{ChildExit, ChildOutcome, ChildSpec, ProcessError};
-
-/// The signals forwarded to the test command's process group (D15).
-const FORWARDED: [i32; 7] = [
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-];
+use super::{ChildExit, ChildOutcome, ChildSpec, ProcessError, cancel};
 
 /// The signals bktec receives, from when they are installed until it exits.
-/// Once installed they no longer end bktec by themselves: a SIGINT or SIGTERM
-/// that arrives between attempts is seen by [`Signals::pending`].
+/// While one of these lives, a signal no longer ends bktec by itself: the
+/// test attempt forwards it ([`run_child`]), and one that arrives between
+/// attempts or while the plan is fetched is seen by [`Signals::pending`] and
+/// [`Signals::next_cancel`].
 pub(crate) struct Signals {
     receiver: mpsc::UnboundedReceiver<i32>,
+    /// An ending signal received before this subscription began.
+    initial: Option<i32>,
+    _handling: cancel::Handling,
 }
 
 impl Signals {
-    /// Installs the handlers. Must be called inside a tokio runtime.
+    /// Installs the process-wide source if it is not yet, and subscribes
+    /// to it.
     pub(crate) fn install() -> std::io::Result<Signals> {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        for number in FORWARDED {
-            let mut stream = signal(SignalKind::from_raw(number))?;
-            let sender = sender.clone();
-            tokio::spawn(async move {
-                while stream.recv().await.is_some() {
-                    if sender.send(number).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Ok(Signals { receiver })
+        cancel::install()?;
+        let handling = cancel::Handling::begin();
+        let receiver = cancel::subscribe();
+        Ok(Signals {
+            receiver,
+            initial: cancel::received(),
+            _handling: handling,
+        })
     }
 
-    /// Waits for the next SIGINT or SIGTERM (other signals are dropped, as
-    /// no child is running to forward them to).
+    /// Waits for the next signal that ends bktec (every forwarded one but
+    /// SIGWINCH; the others are dropped, as no child is running to forward
+    /// them to).
     pub(crate) async fn next_cancel(&mut self) -> i32 {
+        if let Some(number) = self.initial.take() {
+            return number;
+        }
         loop {
             match self.receiver.recv().await {
-                Some(number) if is_cancel(number) => return number,
+                Some(number) if cancel::is_ending(number) => return number,
                 Some(_) => {}
                 None => std::future::pending::<()>().await,
             }
         }
     }
 
-    /// A SIGINT or SIGTERM received while no child was running, if any.
+    /// A signal that ends bktec, received while no child was running, if any.
     pub(crate) fn pending(&mut self) -> Option<i32> {
-        let mut cancel = None;
+        let mut ending = self.initial.take();
         while let Ok(number) = self.receiver.try_recv() {
-            if is_cancel(number) && cancel.is_none() {
-                cancel = Some(number);
+            if cancel::is_ending(number) && ending.is_none() {
+                ending = Some(number);
             }
         }
-        cancel
+        ending
     }
 }
 
@@ -75,12 +68,12 @@ fn is_cancel(signal: i32) -> bool {
     signal == libc::SIGINT || signal == libc::SIGTERM
 }
 
-fn signal_group(pgid: i32, signal: i32) -> bool {
+pub(super) fn signal_group(pgid: i32, signal: i32) -> bool {
     // SAFETY: killpg has no memory-safety preconditions.
     unsafe { libc::killpg(pgid, signal) == 0 }
 }
 
-fn signal_pid(pid: i32, signal: i32) -> bool {
+pub(super) fn signal_pid(pid: i32, signal: i32) -> bool {
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(pid, signal) == 0 }
 }
@@ -103,7 +96,7 @@ pub(crate) async fn run_child(
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .process_group(0);
-    os::die_with_bktec(&mut command);
+    os::die_with_bktec(command.as_std_mut());
     // D28: before the first descendant can be orphaned, so that daemons that
     // leave the group are re-parented to bktec and can still be found.
     os::become_subreaper();
@@ -225,14 +218,14 @@ async fn end_leftovers(
 
 /// Subreaper and descendant listing on Linux (D28).
 #[cfg(target_os = "linux")]
-mod os {
+pub(super) mod os {
     use std::collections::BTreeMap;
     use std::fs;
 
     /// Makes bktec a child subreaper: an orphaned descendant (a daemon that
     /// double-forked or called `setsid`) becomes bktec's child rather than
     /// init's, so it can still be found and ended.
-    pub(super) fn become_subreaper() {
+    pub(in crate::process) fn become_subreaper() {
         // SAFETY: PR_SET_CHILD_SUBREAPER takes integer arguments only. It
         // cannot fail on a kernel since 3.4; if it did, the descendants that
         // stay below bktec would still be ended.
@@ -250,7 +243,8 @@ mod os {
     /// the process. The spawn runs on the thread that polls [`run_child`]:
     /// `run_cmd` drives it with a current-thread runtime from bktec's main
     /// thread, so that thread ends only with bktec.
-    pub(super) fn die_with_bktec(command: &mut tokio::process::Command) {
+    pub(in crate::process) fn die_with_bktec(command: &mut std::process::Command) {
+        use std::os::unix::process::CommandExt;
         let bktec = i32::try_from(std::process::id()).expect("pids fit i32");
         let hook = move || {
             // SAFETY: prctl and getppid are async-signal-safe, as code
@@ -345,7 +339,44 @@ mod os {
         (live, zombie_children)
     }
 
-    fn reap(pid: i32) {
+    /// What a helper child left (see `output`): the live descendants of
+    /// bktec that carry `mark` in their environment or are in group `pgid`,
+    /// and the zombies among bktec's own children that are in that group
+    /// or in `known`.
+    pub(in crate::process) fn helper_leftovers(
+        mark: &str,
+        pgid: i32,
+        known: &std::collections::BTreeSet<i32>,
+    ) -> (Vec<i32>, Vec<i32>) {
+        let me = i32::try_from(std::process::id()).expect("pids fit i32");
+        let table = processes();
+        let (live, zombies) = descendants(&table, me);
+        let in_group = |pid: i32| group_of(pid) == Some(pgid);
+        let live = live
+            .into_iter()
+            .filter(|&pid| in_group(pid) || carries(pid, mark))
+            .collect();
+        let zombies = zombies
+            .into_iter()
+            .filter(|&pid| known.contains(&pid) || in_group(pid))
+            .collect();
+        (live, zombies)
+    }
+
+    /// The process group of `pid`, from `/proc/<pid>/stat`.
+    fn group_of(pid: i32) -> Option<i32> {
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let rest = &stat[stat.rfind(')')? + 1..];
+        rest.split_whitespace().nth(2)?.parse().ok()
+    }
+
+    /// Whether `pid` started with `mark` (`NAME=value`) in its environment.
+    fn carries(pid: i32, mark: &str) -> bool {
+        fs::read(format!("/proc/{pid}/environ"))
+            .is_ok_and(|env| env.split(|b| *b == 0).any(|entry| entry == mark.as_bytes()))
+    }
+
+    pub(in crate::process) fn reap(pid: i32) {
         let mut status = 0;
         // SAFETY: waitpid writes only to `status`. Only a zombie child is
         // waited for, by its pid, so no child that tokio waits for is taken.
@@ -411,14 +442,24 @@ mod os {
 /// group is ended: a descendant that left it (`setsid`, `setpgid`) is not
 /// found and may outlive bktec (D28; the README says so).
 #[cfg(not(target_os = "linux"))]
-mod os {
+pub(super) mod os {
     /// No death signal outside Linux: a SIGKILLed bktec leaves its test
     /// command running (the README says so).
-    pub(super) fn die_with_bktec(_command: &mut tokio::process::Command) {}
+    pub(in crate::process) fn die_with_bktec(_command: &mut std::process::Command) {}
 
-    pub(super) fn become_subreaper() {}
+    pub(in crate::process) fn become_subreaper() {}
 
     pub(super) fn live_descendants() -> Vec<i32> {
         Vec::new()
     }
+
+    pub(in crate::process) fn helper_leftovers(
+        _mark: &str,
+        _pgid: i32,
+        _known: &std::collections::BTreeSet<i32>,
+    ) -> (Vec<i32>, Vec<i32>) {
+        (Vec::new(), Vec::new())
+    }
+
+    pub(in crate::process) fn reap(_pid: i32) {}
 }

@@ -2,10 +2,10 @@
 //! 6.4): RSpec's and Cucumber's dry runs and Playwright's `--list` write a
 //! JSON report, which is read with the runner's own result parser.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use super::framework::{ExampleListing, Listing};
-use super::pytest_collect::{CollectError, CollectedExample};
+use super::pytest_collect::{CollectError, CollectedExample, run_collection};
 use super::setup::Runner;
 use crate::chain::ErrorChain;
 use crate::results::Mapping;
@@ -27,12 +27,8 @@ pub(super) fn list_examples(
     let out = dir.path().join("examples.json");
     let Listing { argv, env } =
         (listing.command)(runner, files, &out).map_err(|err| CollectError::target(tool, err))?;
-    let output = Command::new(&argv[0])
-        .args(&argv[1..])
-        .envs(env)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|err| CollectError::start(tool, &argv[0], err))?;
+    let output = run_collection(Command::new(&argv[0]).args(&argv[1..]).envs(env))
+        .map_err(|err| CollectError::process(tool, err))?;
     let printed = || {
         [&output.stdout, &output.stderr]
             .iter()

@@ -1,10 +1,12 @@
 //! pytest (behaviour document 7.2, 7.3, 7.6; D13, D14, D18).
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use super::RunnerKind;
 use super::framework::{Framework, Targets};
-use super::pytest_collect::{CollectorVersionError, check_tag_filter_support, collector_version};
+use super::pytest_collect::{
+    CollectorVersionError, check_tag_filter_support, collector_version, run_probe,
+};
 use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::CommandTemplate;
 use super::witness::WitnessSite;
@@ -25,19 +27,16 @@ pub(crate) fn default_command(collector_installed: bool) -> (&'static str, &'sta
 }
 
 /// Whether `buildkite_test_collector` can be imported, asking `python3`, then
-/// `python` (D14). A missing interpreter means "not installed".
+/// `python` (D14). A missing interpreter means "not installed"; so does one
+/// that does not answer within its deadline or that a signal stopped (the
+/// signal then ends bktec at its next step).
 pub(crate) fn collector_installed() -> bool {
     const PROBE: &str =
         "import importlib.util, sys; print(importlib.util.find_spec(sys.argv[1]) is not None)";
     ["python3", "python"].iter().any(|python| {
-        Command::new(python)
-            .args(["-c", PROBE, "buildkite_test_collector"])
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .is_ok_and(|out| {
-                out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "True"
-            })
+        run_probe(Command::new(python).args(["-c", PROBE, "buildkite_test_collector"])).is_ok_and(
+            |out| out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "True",
+        )
     })
 }
 

@@ -2,33 +2,85 @@
 //! checks for tag filters (7.6, D14).
 
 use std::cmp::Ordering;
+use std::error::Error;
+use std::fmt;
 use std::io;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{CommandTemplate, MissingTests, RESULT_PATH, TEST_EXAMPLES, shell_quote};
 use crate::chain::ErrorChain;
+use crate::process::{self, Captured, HelperOptions, ProcessError};
 use crate::results::{Witness, junit_classname, split_node_id};
 
+/// How long a collection or an example listing may take. A constant, not
+/// a setting: it only bounds a collection that hangs, and no suite
+/// collects for that long.
+pub(crate) const COLLECT_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
+/// How long the interpreter may take to answer a probe (is the collector
+/// installed, which version).
+pub(crate) const PROBE_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Runs a collection or a listing as a helper child (`process::output`):
+/// in its own group, ended at [`COLLECT_DEADLINE`] or when bktec receives
+/// an ending signal, leaving nothing running.
+pub(super) fn run_collection(command: &mut Command) -> Result<Captured, ProcessError> {
+    process::output(
+        command,
+        HelperOptions {
+            deadline: Some(COLLECT_DEADLINE),
+            ..HelperOptions::default()
+        },
+    )
+}
+
+/// Runs a probe of the interpreter as a helper child, within [`PROBE_DEADLINE`].
+pub(super) fn run_probe(command: &mut Command) -> Result<Captured, ProcessError> {
+    process::output(
+        command,
+        HelperOptions {
+            deadline: Some(PROBE_DEADLINE),
+            ..HelperOptions::default()
+        },
+    )
+}
+
 /// Why the examples of the files to split could not be listed (6.3, 6.4).
-#[derive(Debug, thiserror::Error)]
-#[error("{tool} failed")]
+#[derive(Debug)]
 pub struct CollectError {
     /// The listing, as the message names it (`pytest collection`,
     /// `rspec dry run`).
     tool: &'static str,
     /// What went wrong.
-    #[source]
     kind: CollectErrorKind,
 }
 
+impl fmt::Display for CollectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed", self.tool)
+    }
+}
+
+impl Error for CollectError {
+    /// The child's own error when the child could not run to its end, so
+    /// that a cancellation (`ProcessError::Cancelled`) is found in the chain.
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match &self.kind {
+            CollectErrorKind::Process(err) => Some(err),
+            kind => Some(kind),
+        }
+    }
+}
+
 impl CollectError {
-    /// `program` of listing `tool` could not be started.
-    pub(super) fn start(tool: &'static str, program: &str, source: io::Error) -> CollectError {
+    /// `what` listing `tool` needs (a temporary directory) could not be made.
+    pub(super) fn start(tool: &'static str, what: &str, source: io::Error) -> CollectError {
         CollectError {
             tool,
             kind: CollectErrorKind::Start {
-                program: program.to_string(),
+                what: what.to_string(),
                 source,
             },
         }
@@ -40,6 +92,15 @@ impl CollectError {
         CollectError {
             tool,
             kind: CollectErrorKind::Failed { stderr: output },
+        }
+    }
+
+    /// The child of listing `tool` could not run to its end: it could not
+    /// start, ran past its deadline or was stopped by a signal.
+    pub(super) fn process(tool: &'static str, err: ProcessError) -> CollectError {
+        CollectError {
+            tool,
+            kind: CollectErrorKind::Process(err),
         }
     }
 
@@ -58,11 +119,14 @@ enum CollectErrorKind {
     /// A file to collect cannot be passed as one argument (D24).
     #[error(transparent)]
     Target(TargetError),
-    /// pytest could not be started.
-    #[error("failed to start `{program}`")]
+    /// The child could not run to its end (shown through its own error).
+    #[error(transparent)]
+    Process(ProcessError),
+    /// What the listing needs could not be made (a temporary directory).
+    #[error("failed to make {what}")]
     Start {
-        /// The program.
-        program: String,
+        /// What it needs.
+        what: String,
         /// The OS error.
         #[source]
         source: io::Error,
@@ -100,6 +164,16 @@ pub(crate) enum CollectorVersionError {
         /// The OS error.
         #[source]
         source: io::Error,
+    },
+    /// The interpreter did not answer: it ran past its deadline, or bktec
+    /// received a signal meanwhile.
+    #[error("`{python}` did not answer")]
+    Stopped {
+        /// The interpreter.
+        python: &'static str,
+        /// Why.
+        #[source]
+        source: ProcessError,
     },
     /// The interpreter could not tell: what it printed to stderr (a
     /// traceback ending in `PackageNotFoundError`, typically).
@@ -257,10 +331,8 @@ fn collect(
     let mut command = collect_only(template, result_path, options, files, env)
         .map_err(CollectErrorKind::Target)?;
     let _leftover = Leftover::of(template, result_path);
-    let output = command.output().map_err(|source| CollectErrorKind::Start {
-        program: command.get_program().to_string_lossy().into_owned(),
-        source,
-    })?;
+    let output = run_collection(&mut command)
+        .map_err(|err| CollectError::process("pytest collection", err))?;
     let witness = witness();
     let offset = witness.as_ref().map(Witness::offset).unwrap_or_default();
     // Status 5: no tests collected, or every one deselected.
@@ -402,11 +474,7 @@ pub(crate) fn collects_nothing(
         return false;
     };
     let _leftover = Leftover::of(template, result_path);
-    command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.code() == Some(5))
+    run_collection(&mut command).is_ok_and(|output| output.status.code() == Some(5))
 }
 
 /// The variable through which a collection that runs a `sh -c` script
@@ -535,11 +603,11 @@ pub(crate) fn collection_shown(template: &CommandTemplate, result_path: &str) ->
 pub(crate) fn collector_version() -> Result<String, CollectorVersionError> {
     const QUERY: &str =
         "import importlib.metadata, sys; print(importlib.metadata.version(sys.argv[1]))";
-    let ask = |python: &'static str| match Command::new(python)
-        .args(["-c", QUERY, "buildkite-test-collector"])
-        .stdin(Stdio::null())
-        .output()
-    {
+    let ask = |python: &'static str| match run_probe(Command::new(python).args([
+        "-c",
+        QUERY,
+        "buildkite-test-collector",
+    ])) {
         Ok(out) if out.status.success() => {
             Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
         }
@@ -547,7 +615,10 @@ pub(crate) fn collector_version() -> Result<String, CollectorVersionError> {
             python,
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         }),
-        Err(source) => Err(CollectorVersionError::Start { python, source }),
+        Err(ProcessError::Spawn { source, .. }) => {
+            Err(CollectorVersionError::Start { python, source })
+        }
+        Err(source) => Err(CollectorVersionError::Stopped { python, source }),
     };
     ask("python3").or_else(|_| ask("python"))
 }
