@@ -19,15 +19,13 @@ use std::path::PathBuf;
 use crate::cli::{Cli, Command, ConfigCmd, DurationsAction, DurationsCmd, ListCmd, RunCmd};
 use crate::config::env_vars::EnvVars;
 use crate::config::registry::{CommandKind, DEBUG};
-use crate::config::resolve::{DiscoveryMode, resolve_with};
-use crate::config::runner_defaults::CollectorProbe;
+use crate::config::resolve::DiscoveryMode;
 use crate::config::show::{render_json, render_text, shown_settings};
 use crate::config::{
     CliOverrides, EnvSnapshot, FileChoice, LoadedConfig, RawValue, RunSettings, load, resolve,
 };
 use crate::discover::{Discovery, TargetSource, discover, pytest_config};
 use crate::exit_code;
-use crate::runner::RunnerKind;
 use crate::shell::Shell;
 use error::BktecError;
 
@@ -199,7 +197,8 @@ impl Context {
         command: CommandKind,
     ) -> Result<RunSettings, BktecError> {
         let loaded = self.load(&overrides, command)?;
-        resolve(&loaded, command).map_err(|source| BktecError::Config { command, source })
+        resolve(&loaded, command, &crate::runner::facts())
+            .map_err(|source| BktecError::Config { command, source })
     }
 }
 
@@ -212,8 +211,8 @@ fn show_config(
     let loaded = context.load(&overrides, CommandKind::Config)?;
     // One probe for the table and the checks: pytest's default command
     // depends on it (D14), and it is asked at most once.
-    let probe = CollectorProbe::new(&crate::runner::collector_installed);
-    let rows = shown_settings(&loaded, &probe);
+    let runners = crate::runner::facts();
+    let rows = shown_settings(&loaded, &runners);
     if json {
         shell.out(&render_json(&rows));
     } else {
@@ -222,7 +221,7 @@ fn show_config(
     // The values are shown either way (the table is how one finds a bad
     // value's origin); every problem that would stop `run` is reported after
     // them, as `bktec config`'s own error, and exits 16 (issue #9).
-    match resolve_with(&loaded, CommandKind::Run, &probe) {
+    match resolve(&loaded, CommandKind::Run, &runners) {
         Ok(_) => Ok(exit_code::SUCCESS),
         Err(source) => Err(BktecError::Config {
             command: CommandKind::Config,
@@ -242,7 +241,7 @@ fn pattern_disagrees_with_pytest(
 ) -> Option<String> {
     let walks = settings.selector_file.is_none() && settings.files_list.is_none();
     let pattern = settings.include_pattern.as_ref()?;
-    if settings.runner != RunnerKind::Pytest || pattern.origin.set_by_user() || !walks {
+    if !settings.runner.allows_discovery_by_pytest() || pattern.origin.set_by_user() || !walks {
         return None;
     }
     // Without a configuration file, pytest's defaults and the test

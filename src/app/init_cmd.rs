@@ -7,23 +7,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::schema::schema_json;
-use crate::runner::RunnerKind;
+use crate::runner::{PYTEST_MARKERS, RunnerKind};
 use crate::shell::Shell;
 
 /// The schema file `bktec init` writes beside `bktec.toml`, and that the
 /// file's `#:schema` directive names (relative to the file).
 const SCHEMA_FILE: &str = "bktec.schema.json";
-
-/// Files that show a project is tested with pytest, in the order they are
-/// looked for.
-const PYTEST_MARKERS: [&str; 6] = [
-    "pytest.ini",
-    "conftest.py",
-    "pyproject.toml",
-    "setup.cfg",
-    "tox.ini",
-    "setup.py",
-];
 
 /// Why `bktec init` wrote nothing.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +56,7 @@ pub(super) fn init(
     }
     let (kind, why) = match runner {
         Some(name) => (name.parse::<RunnerKind>()?, "--test-runner".to_string()),
-        None => detect(dir).ok_or(InitError::Undetected)?,
+        None => crate::runner::detect(dir).ok_or(InitError::Undetected)?,
     };
     let write_error = |path: &Path| {
         let path = path.to_path_buf();
@@ -110,56 +99,6 @@ pub(super) fn init(
     Ok(())
 }
 
-/// The runner the files in `dir` point to, and the file that said so.
-fn detect(dir: &Path) -> Option<(RunnerKind, String)> {
-    let has = |name: &str| dir.join(name).exists();
-    // A JavaScript project's runner, from its package.json.
-    let package = fs::read_to_string(dir.join("package.json")).unwrap_or_default();
-    for (dependency, kind) in [
-        ("\"@playwright/test\"", RunnerKind::Playwright),
-        ("\"cypress\"", RunnerKind::Cypress),
-        ("\"vitest\"", RunnerKind::Vitest),
-        ("\"jest\"", RunnerKind::Jest),
-    ] {
-        if package.contains(dependency) {
-            return Some((kind, format!("{dependency} in `package.json`")));
-        }
-    }
-    if has("go.mod") {
-        return Some((RunnerKind::Gotest, "`go.mod`".to_string()));
-    }
-    if has(".rspec") || has("spec/spec_helper.rb") || holds(&dir.join("spec"), "_spec.rb") {
-        return Some((RunnerKind::Rspec, "`spec/`".to_string()));
-    }
-    if holds(&dir.join("features"), ".feature") {
-        return Some((RunnerKind::Cucumber, "`features/`".to_string()));
-    }
-    PYTEST_MARKERS
-        .iter()
-        .find(|marker| dir.join(marker).is_file())
-        .map(|marker| (RunnerKind::Pytest, format!("`{marker}`")))
-}
-
-/// Whether `dir` or a directory in it holds a file whose name ends with
-/// `suffix`.
-fn holds(dir: &Path, suffix: &str) -> bool {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|entry| {
-        let path = entry.path();
-        if path.is_dir() {
-            fs::read_dir(&path).is_ok_and(|inner| {
-                inner
-                    .flatten()
-                    .any(|e| e.file_name().to_string_lossy().ends_with(suffix))
-            })
-        } else {
-            entry.file_name().to_string_lossy().ends_with(suffix)
-        }
-    })
-}
-
 /// `text` with its default `bundle exec` command set without Bundler, for
 /// a project that has no Gemfile.
 fn without_bundler(text: &str) -> String {
@@ -175,14 +114,6 @@ fn without_bundler(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
-}
-
-/// Where a runner that must be told its result path writes, by its format.
-fn result_path_for(kind: RunnerKind) -> &'static str {
-    match kind {
-        RunnerKind::Gotest => "tmp/bktec-results.jsonl",
-        _ => "tmp/bktec-results.json",
-    }
 }
 
 /// The commented `bktec.toml` for `kind`; `why` says how the runner was chosen.
@@ -227,11 +158,11 @@ name = \"{name}\"
 ",
         ),
     }
-    if kind.framework().requires_result_path {
+    if kind.requires_result_path() {
         text.push_str(&format!(
             "# Where the command writes its results; {} needs to be told.\nresult-path = \"{}\"\n",
             kind.display_name(),
-            result_path_for(kind)
+            kind.init_result_path()
         ));
     } else if kind.default_command(|| true).is_some() {
         text.push_str(
@@ -271,74 +202,29 @@ mod tests {
 
     #[test]
     fn the_pytest_template() {
-        insta::assert_snapshot!(template(RunnerKind::Pytest, "`pytest.ini`"));
+        insta::assert_snapshot!(template("pytest".parse().unwrap(), "`pytest.ini`"));
     }
 
     #[test]
     fn the_custom_template() {
-        insta::assert_snapshot!(template(RunnerKind::Custom, "--test-runner"));
+        insta::assert_snapshot!(template("custom".parse().unwrap(), "--test-runner"));
     }
 
     #[test]
-    fn detection() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(detect(dir.path()), None);
-        fs::write(dir.path().join("pyproject.toml"), "").unwrap();
-        assert_eq!(
-            detect(dir.path()),
-            Some((RunnerKind::Pytest, "`pyproject.toml`".to_string()))
-        );
-        let runner = |files: &[(&str, &str)]| {
-            let dir = tempfile::tempdir().unwrap();
-            for (name, text) in files {
-                let path = dir.path().join(name);
-                fs::create_dir_all(path.parent().unwrap()).unwrap();
-                fs::write(path, text).unwrap();
-            }
-            detect(dir.path()).map(|(kind, _)| kind)
-        };
-        assert_eq!(
-            runner(&[("go.mod", "module m\n")]),
-            Some(RunnerKind::Gotest)
-        );
-        assert_eq!(
-            runner(&[("spec/shop/cart_spec.rb", "")]),
-            Some(RunnerKind::Rspec)
-        );
-        assert_eq!(
-            runner(&[("features/a.feature", "")]),
-            Some(RunnerKind::Cucumber)
-        );
-        let package = |dep: &str| format!("{{\"devDependencies\": {{\"{dep}\": \"1\"}}}}");
-        assert_eq!(
-            runner(&[("package.json", &package("jest"))]),
-            Some(RunnerKind::Jest)
-        );
-        assert_eq!(
-            runner(&[("package.json", &package("vitest"))]),
-            Some(RunnerKind::Vitest)
-        );
-        assert_eq!(
-            runner(&[("package.json", &package("@playwright/test"))]),
-            Some(RunnerKind::Playwright)
-        );
-        assert_eq!(
-            runner(&[("package.json", &package("cypress"))]),
-            Some(RunnerKind::Cypress)
-        );
+    fn the_template_follows_the_runner_s_facts() {
+        let rspec: RunnerKind = "rspec".parse().unwrap();
+        let gotest: RunnerKind = "gotest".parse().unwrap();
         assert!(
-            without_bundler(&template(RunnerKind::Rspec, "`spec/`")).contains(
+            without_bundler(&template(rspec, "`spec/`")).contains(
                 "\ntest-command = \"rspec --format progress --format json --out {{resultPath}} {{testExamples}}\"\n"
             )
         );
         // A runner that must be told its result path gets one.
         assert!(
-            template(RunnerKind::Rspec, "`spec/`")
-                .contains("\nresult-path = \"tmp/bktec-results.json\"\n")
+            template(rspec, "`spec/`").contains("\nresult-path = \"tmp/bktec-results.json\"\n")
         );
         assert!(
-            template(RunnerKind::Gotest, "`go.mod`")
-                .contains("\nresult-path = \"tmp/bktec-results.jsonl\"\n")
+            template(gotest, "`go.mod`").contains("\nresult-path = \"tmp/bktec-results.jsonl\"\n")
         );
     }
 }

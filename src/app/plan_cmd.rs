@@ -18,7 +18,7 @@ use crate::config::{CliOverrides, EnvVars};
 use crate::exit_code;
 use crate::plan::{explain, split_summary};
 use crate::report::{Reporter, RunEvent};
-use crate::runner::{Runner, RunnerKind};
+use crate::runner::Runner;
 use crate::shell::Shell;
 
 /// What the plan command produced.
@@ -299,7 +299,7 @@ pub(super) fn plan(
 fn history_runner(context: &Context, settings: &RunSettings) -> Result<Option<Runner>, BktecError> {
     let has_history =
         durations_source(context, settings).is_some_and(|source| source.path.is_file());
-    if settings.runner == RunnerKind::Pytest && has_history {
+    if settings.runner.collects_with_pytest() && has_history {
         build_runner(context, settings).map(Some)
     } else {
         Ok(None)

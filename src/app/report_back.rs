@@ -14,7 +14,6 @@ use crate::config::{EnvVars, RunSettings};
 use crate::execute::{AttemptEvent, RunOutcome, Verdict};
 use crate::report::{Reporter, RunEvent, annotation_context, annotation_markdown};
 use crate::runner::Runner;
-use crate::runner::RunnerKind;
 use crate::shell::Shell;
 use crate::upload::Uploader;
 
@@ -123,7 +122,7 @@ pub(super) fn uploader(
         &settings.upload_base_url,
         token.clone(),
         fields,
-        settings.api_retry,
+        super::connect::retry_config(settings.api_retry),
     ) {
         Ok(uploader) => Some(uploader),
         Err(err) => {
@@ -184,7 +183,7 @@ pub(super) async fn annotate_failures(
     let Some(body) = annotation_markdown(
         &outcome.record,
         settings.runner.display_name(),
-        settings.runner == RunnerKind::Pytest,
+        settings.runner.names_tests_by_node_id(),
         settings.node_index,
         settings.parallelism,
     ) else {

@@ -29,7 +29,7 @@ use crate::plan::{TestCase, TestFormat, TestPlan, plain, read_plan_file, split_s
 use crate::process::Signals;
 use crate::report::{PlanOrigin, Reporter, RunEvent, merged_junit};
 use crate::results::RunResult;
-use crate::runner::{self, CollectedExample, Runner, RunnerKind, TargetOrigin};
+use crate::runner::{self, CollectedExample, Runner, TargetOrigin};
 use crate::shell::Shell;
 
 /// This job's plan, and what came with it.
@@ -392,7 +392,7 @@ fn write_junit_out(
     let xml = merged_junit(
         record,
         settings.runner.as_str(),
-        settings.runner == RunnerKind::Pytest,
+        settings.runner.names_tests_by_node_id(),
     );
     let written = out
         .value

@@ -133,7 +133,7 @@ pub fn discover(settings: &RunSettings, base: &Path) -> Result<Discovery, Discov
     }
     if let Some(file) = &settings.files_list {
         let mut targets = read_rows(file)?;
-        if settings.runner.framework().targets == Targets::GoPackages {
+        if settings.runner.targets() == Targets::GoPackages {
             targets = go_import_paths(targets, base);
         }
         return Ok(Discovery {
@@ -142,12 +142,12 @@ pub fn discover(settings: &RunSettings, base: &Path) -> Result<Discovery, Discov
             warnings: Vec::new(),
         });
     }
-    match settings.runner.framework().targets {
+    match settings.runner.targets() {
         Targets::GoPackages => return go_list(base),
         Targets::Walk => {}
     }
     let mut warnings = Vec::new();
-    if settings.runner == RunnerKind::Custom {
+    if settings.runner.is_user_defined() {
         warnings.push(
             "Buildkite Test Engine Client: --selector-file (or BUILDKITE_TEST_ENGINE_SELECTOR_FILE) is not set for the custom runner. Discovering selector values with the configured test file pattern.".to_string(),
         );

@@ -31,7 +31,7 @@ impl Reporter {
     pub(crate) fn new(runner: RunnerKind, debug: bool) -> Reporter {
         Reporter {
             runner_name: runner.display_name(),
-            node_ids: runner == RunnerKind::Pytest,
+            node_ids: runner.names_tests_by_node_id(),
             last_command: None,
             debug,
             stdout_is_output: false,
@@ -69,7 +69,7 @@ impl Reporter {
                 crate::VERSION
             )),
             RunEvent::RunnerReady { kind, format } => {
-                if let (RunnerKind::Pytest, Some(format)) = (kind, format) {
+                if let (true, Some(format)) = (kind.announces_result_format(), format) {
                     let what = format.display_name();
                     self.say(shell, &format!(
                         "Buildkite Test Engine Client: Using {what} output for pytest results.\n"

@@ -1,31 +1,57 @@
 //! Test framework adapters ("runners", as in `BUILDKITE_TEST_ENGINE_TEST_RUNNER`):
 //! what each runner defaults to, how an attempt's command is built, where its
 //! results go and what its exit codes mean. Each runner has a file holding
-//! its [`framework::Framework`]; adding one is that file, a `RunnerKind`
-//! variant and an arm in `RunnerKind::framework`.
+//! its [`framework::Framework`], registered in the `frameworks!` list below
+//! (see docs/architecture.md, "Add a runner").
 
-mod cucumber;
-mod custom;
-mod cypress;
+mod detect;
 mod framework;
-mod gotest;
-mod jest;
 mod kind;
 mod listing;
-mod playwright;
-mod pytest;
 pub(crate) mod pytest_collect;
-mod rspec;
 mod setup;
 mod target;
 pub(crate) mod template;
-mod vitest;
 mod witness;
 
+/// Declares each runner's module and maps its [`RunnerKind`] variant to
+/// the `FRAMEWORK` in it: one line per runner. The match is exhaustive, so
+/// a variant added to the config element without its line here does not
+/// compile.
+macro_rules! frameworks {
+    ($($variant:ident => $module:ident,)*) => {
+        $(mod $module;)*
+
+        impl RunnerKind {
+            /// Everything bktec knows about this runner: the one match over runners.
+            pub(crate) fn framework(self) -> &'static framework::Framework {
+                match self {
+                    $(RunnerKind::$variant => &$module::FRAMEWORK,)*
+                }
+            }
+        }
+    };
+}
+
+frameworks! {
+    Rspec => rspec,
+    Jest => jest,
+    Vitest => vitest,
+    Cypress => cypress,
+    Playwright => playwright,
+    Pytest => pytest,
+    Gotest => gotest,
+    Cucumber => cucumber,
+    Custom => custom,
+}
+
+pub(crate) use crate::config::elements::Targets;
 pub(crate) use crate::results::ResultFormat;
-pub(crate) use framework::Targets;
+pub(crate) use detect::{PYTEST_MARKERS, detect};
 pub(crate) use gotest::go_module;
-pub(crate) use kind::{RunnerKind, UnknownRunner};
+#[cfg(test)]
+pub(crate) use kind::rules;
+pub(crate) use kind::{RunnerKind, UnknownRunner, facts};
 pub(crate) use pytest::collector_installed;
 pub(crate) use pytest_collect::{CollectError, CollectedExample, PreflightError};
 pub(crate) use setup::{ExitHandling, Runner, RunnerError, RunnerInputs, build};
