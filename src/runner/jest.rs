@@ -150,8 +150,9 @@ fn files_and_names(tests: Vec<String>, retry: bool) -> Result<Prepared, (String,
     })
 }
 
-/// `text` as a regular expression that matches it literally.
-fn regex_escape(text: &str) -> String {
+/// `text` as a JavaScript regular expression that matches it literally
+/// (Jest's and Vitest's `--testNamePattern`, Playwright's file filters).
+pub(super) fn regex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if "\\.+*?()|[]{}^$/".contains(c) {

@@ -14,6 +14,7 @@ use std::path::Path;
 use super::RunnerKind;
 use super::detect;
 use crate::config::elements::{RunnerRules, Targets};
+use super::jest::regex_escape;
 use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
 use super::setup::{Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::target::{TargetError, TargetProblem};
@@ -125,18 +126,6 @@ fn exact_files(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, Ta
         tests,
         name_pattern: None,
     })
-}
-
-/// `text` as a JavaScript regular expression that matches it literally.
-fn regex_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\^$.*+?()[]{}|/".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

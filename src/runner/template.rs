@@ -4,7 +4,8 @@
 //! element (`config/elements/command_template.rs`).
 
 pub(crate) use crate::config::elements::command_template::{
-    CommandTemplate, RESULT_PATH, TEST_EXAMPLES, TEST_NAME_PATTERN, TemplateError, split_words,
+    CommandTemplate, RESULT_PATH, TEST_EXAMPLES, TEST_NAME_PATTERN, TemplateError, program_name,
+    split_words,
 };
 use crate::config::elements::command_template::{Quoting, Script};
 use crate::results::ResultFormat;

@@ -207,6 +207,11 @@ impl CommandTemplate {
     }
 }
 
+/// The file name of a program word: `pytest` for `.venv/bin/pytest`.
+pub(crate) fn program_name(word: &str) -> &str {
+    word.rsplit('/').next().unwrap_or(word)
+}
+
 /// The POSIX shells whose `-c` scripts D25 quotes for: single quotes and
 /// `'\''` mean the same in all of them.
 const POSIX_SHELLS: [&str; 9] = [
@@ -225,9 +230,7 @@ fn shell_script_index(words: &[String]) -> Option<usize> {
 /// The index of the script word when `words[at]` is a POSIX shell run with
 /// `-c SCRIPT` (its options parsed as bash parses them).
 fn script_of_shell_at(words: &[String], at: usize) -> Option<usize> {
-    let shell = &words[at];
-    let file_name = shell.rsplit('/').next().unwrap_or(shell);
-    if !POSIX_SHELLS.contains(&file_name) {
+    if !POSIX_SHELLS.contains(&program_name(&words[at])) {
         return None;
     }
     let mut i = at + 1;
@@ -281,10 +284,10 @@ fn check_joining_programs(words: &[String], script: Option<usize>) -> Result<(),
             Ok(_) | Err(_) => flat.push(word.clone()),
         }
     }
-    let Some(at) = flat.iter().position(|w| {
-        let name = w.rsplit('/').next().unwrap_or(w);
-        JOINING_PROGRAMS.contains(&name)
-    }) else {
+    let Some(at) = flat
+        .iter()
+        .position(|w| JOINING_PROGRAMS.contains(&program_name(w)))
+    else {
         return Ok(());
     };
     let after = flat[at + 1..].iter().find_map(|w| {
