@@ -25,8 +25,9 @@ pub enum InitError {
     Exists(PathBuf),
     /// No file tells which runner the project uses.
     #[error(
-        "cannot tell which test runner this project uses (no {} here, no `go.mod`, no RSpec `spec/` or Cucumber `features/`, no Jest, Vitest, Playwright or Cypress in `package.json`); name it with `bktec init --test-runner RUNNER` (rspec, jest, vitest, playwright, cypress, pytest, gotest, cucumber or custom)",
-        PYTEST_MARKERS.join(", ")
+        "cannot tell which test runner this project uses (no {} here, no `go.mod`, no RSpec `spec/` or Cucumber `features/`, no Jest, Vitest, Playwright or Cypress in `package.json`); name it with `bktec init --test-runner RUNNER` ({})",
+        PYTEST_MARKERS.join(", "),
+        runner_names()
     )]
     Undetected,
     /// `--test-runner` names no runner.
@@ -41,6 +42,16 @@ pub enum InitError {
         #[source]
         source: io::Error,
     },
+}
+
+/// `rspec, jest, … or custom`, from the runners bktec knows.
+fn runner_names() -> String {
+    let names: Vec<&str> = RunnerKind::ALL.iter().map(|kind| kind.as_str()).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        Some((last, _)) => (*last).to_string(),
+        None => String::new(),
+    }
 }
 
 /// Writes `bktec.toml` at `path` (and the schema beside it when none is

@@ -352,46 +352,21 @@ fn check_plain_word(word: &str) -> Result<(), TemplateError> {
 /// word (backquotes, `${…}`, `$'…'`, a comment, a here-document, unbalanced
 /// quotes) is refused: failing closed beats guessing (D25).
 fn script_slots(script: &str) -> Result<Vec<Slot>, TemplateError> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Frame {
-        Top,
-        /// `$(…)` with its open parentheses.
-        Subst(u32),
-        Single,
-        Double,
-        Backquote,
-        Brace,
-        AnsiC,
-        Comment,
-    }
-    let refuse = |placeholder: &'static str, context: &'static str| {
-        Err(TemplateError::UnquotableInScript {
-            placeholder,
-            context,
-        })
+    let mut scanner = Scanner {
+        script,
+        bytes: script.as_bytes(),
+        stack: vec![Frame::Top],
+        heredoc: false,
     };
-    let mut stack = vec![Frame::Top];
     let mut slots = Vec::new();
-    let mut heredoc = false;
-    let bytes = script.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
+    while i < script.len() {
         let rest = &script[i..];
         if let Some(placeholder) = [TEST_EXAMPLES, RESULT_PATH]
             .into_iter()
             .find(|p| rest.starts_with(p))
         {
-            let frame = *stack.last().expect("the stack keeps its Top frame");
-            let quoting = match frame {
-                _ if heredoc => return refuse(placeholder, "after a here-document (`<<`)"),
-                Frame::Top | Frame::Subst(_) => Quoting::Plain,
-                Frame::Single => Quoting::Single,
-                Frame::Double => Quoting::Double,
-                Frame::Backquote => return refuse(placeholder, "inside backquotes"),
-                Frame::Brace => return refuse(placeholder, "inside `${…}`"),
-                Frame::AnsiC => return refuse(placeholder, "inside `$'…'`"),
-                Frame::Comment => return refuse(placeholder, "in a comment"),
-            };
+            let quoting = scanner.quoting(placeholder)?;
             slots.push(Slot {
                 at: i,
                 placeholder,
@@ -400,114 +375,185 @@ fn script_slots(script: &str) -> Result<Vec<Slot>, TemplateError> {
             i += placeholder.len();
             continue;
         }
-        let c = bytes[i];
-        let next = bytes.get(i + 1).copied();
-        let frame = stack.last_mut().expect("the stack keeps its Top frame");
-        // Steps keep `i` on a character boundary: one character, or a
-        // backslash and the character it escapes.
-        let char_len = |at: usize| script[at..].chars().next().map_or(1, char::len_utf8);
-        let mut step = char_len(i);
-        let escape = 1 + if i + 1 < bytes.len() {
-            char_len(i + 1)
-        } else {
-            0
-        };
-        match *frame {
-            Frame::Top | Frame::Subst(_) => match (c, next) {
-                (b'\\', _) => step = escape,
-                (b'\'', _) => stack.push(Frame::Single),
-                (b'"', _) => stack.push(Frame::Double),
-                (b'`', _) => stack.push(Frame::Backquote),
-                (b'$', Some(b'\'')) => {
-                    stack.push(Frame::AnsiC);
-                    step = 2;
-                }
-                (b'$', Some(b'{')) => {
-                    stack.push(Frame::Brace);
-                    step = 2;
-                }
-                (b'$', Some(b'(')) => {
-                    stack.push(Frame::Subst(1));
-                    step = 2;
-                }
-                (b'<', Some(b'<')) => {
-                    heredoc = true;
-                    step = 2;
-                }
-                (b'#', _) if i == 0 || b" \t\n;&|()<>".contains(&bytes[i - 1]) => {
-                    stack.push(Frame::Comment);
-                }
-                (b'(', _) => {
-                    if let Frame::Subst(depth) = frame {
-                        *depth += 1;
-                    }
-                }
-                (b')', _) => {
-                    if let Frame::Subst(depth) = frame {
-                        *depth -= 1;
-                        if *depth == 0 {
-                            stack.pop();
-                        }
-                    }
-                }
-                _ => {}
-            },
-            Frame::Single => {
-                if c == b'\'' {
-                    stack.pop();
-                }
-            }
-            Frame::Double => match (c, next) {
-                (b'\\', _) => step = escape,
-                (b'"', _) => {
-                    stack.pop();
-                }
-                (b'`', _) => stack.push(Frame::Backquote),
-                (b'$', Some(b'{')) => {
-                    stack.push(Frame::Brace);
-                    step = 2;
-                }
-                (b'$', Some(b'(')) => {
-                    stack.push(Frame::Subst(1));
-                    step = 2;
-                }
-                _ => {}
-            },
-            Frame::Backquote | Frame::AnsiC => match c {
-                b'\\' => step = escape,
-                b'`' if *frame == Frame::Backquote => {
-                    stack.pop();
-                }
-                b'\'' if *frame == Frame::AnsiC => {
-                    stack.pop();
-                }
-                _ => {}
-            },
-            Frame::Brace => match c {
-                b'}' => {
-                    stack.pop();
-                }
-                b'\'' => stack.push(Frame::Single),
-                b'"' => stack.push(Frame::Double),
-                _ => {}
-            },
-            Frame::Comment => {
-                if c == b'\n' {
-                    stack.pop();
-                }
-            }
-        }
-        i += step;
+        i += scanner.step(i);
     }
     let balanced = matches!(
-        stack.as_slice(),
+        scanner.stack.as_slice(),
         [Frame::Top] | [Frame::Top, Frame::Comment]
     );
     match slots.first() {
-        Some(slot) if !balanced => refuse(slot.placeholder, "in a script with unbalanced quotes"),
+        Some(slot) if !balanced => Err(unquotable(
+            slot.placeholder,
+            "in a script with unbalanced quotes",
+        )),
         Some(_) | None => Ok(slots),
     }
 }
+
+/// Where the shell scanner stands.
+#[derive(Clone, Copy, PartialEq)]
+enum Frame {
+    Top,
+    /// `$(…)` with its open parentheses.
+    Subst(u32),
+    Single,
+    Double,
+    Backquote,
+    Brace,
+    AnsiC,
+    Comment,
+}
+
+/// A shell script read as the shell reads quotes, one character (or
+/// escape) at a time, enough to know the quotes a placeholder stands in.
+struct Scanner<'a> {
+    script: &'a str,
+    bytes: &'a [u8],
+    /// The open frames; `Top` is never popped.
+    stack: Vec<Frame>,
+    /// Whether a here-document (`<<`) was seen.
+    heredoc: bool,
+}
+
+/// The refusal of `placeholder` where it stands (D25).
+fn unquotable(placeholder: &'static str, context: &'static str) -> TemplateError {
+    TemplateError::UnquotableInScript {
+        placeholder,
+        context,
+    }
+}
+
+impl Scanner<'_> {
+    /// The quoting of a placeholder in the current frame, or its refusal.
+    fn quoting(&self, placeholder: &'static str) -> Result<Quoting, TemplateError> {
+        let frame = *self.stack.last().expect("the stack keeps its Top frame");
+        let refuse = |context| Err(unquotable(placeholder, context));
+        match frame {
+            _ if self.heredoc => refuse("after a here-document (`<<`)"),
+            Frame::Top | Frame::Subst(_) => Ok(Quoting::Plain),
+            Frame::Single => Ok(Quoting::Single),
+            Frame::Double => Ok(Quoting::Double),
+            Frame::Backquote => refuse("inside backquotes"),
+            Frame::Brace => refuse("inside `${…}`"),
+            Frame::AnsiC => refuse("inside `$'…'`"),
+            Frame::Comment => refuse("in a comment"),
+        }
+    }
+
+    /// The length in bytes of the character at `at`.
+    fn char_len(&self, at: usize) -> usize {
+        self.script[at..].chars().next().map_or(1, char::len_utf8)
+    }
+
+    /// Reads the character at `i`, opening or closing frames, and returns
+    /// how far to move. Steps keep `i` on a character boundary: one
+    /// character, or a backslash and the character it escapes.
+    fn step(&mut self, i: usize) -> usize {
+        let c = self.bytes[i];
+        let next = self.bytes.get(i + 1).copied();
+        let step = self.char_len(i);
+        let escape = 1 + if i + 1 < self.bytes.len() {
+            self.char_len(i + 1)
+        } else {
+            0
+        };
+        let frame = *self.stack.last().expect("the stack keeps its Top frame");
+        match frame {
+            Frame::Top | Frame::Subst(_) => self.step_plain(i, c, next, step, escape),
+            Frame::Single => {
+                if c == b'\'' {
+                    self.stack.pop();
+                }
+                step
+            }
+            Frame::Double => self.step_double(c, next, step, escape),
+            Frame::Backquote | Frame::AnsiC => match c {
+                b'\\' => escape,
+                b'`' if frame == Frame::Backquote => self.pop(step),
+                b'\'' if frame == Frame::AnsiC => self.pop(step),
+                _ => step,
+            },
+            Frame::Brace => match c {
+                b'}' => self.pop(step),
+                b'\'' => self.push(Frame::Single, step),
+                b'"' => self.push(Frame::Double, step),
+                _ => step,
+            },
+            Frame::Comment => {
+                if c == b'\n' {
+                    self.stack.pop();
+                }
+                step
+            }
+        }
+    }
+
+    fn push(&mut self, frame: Frame, step: usize) -> usize {
+        self.stack.push(frame);
+        step
+    }
+
+    fn pop(&mut self, step: usize) -> usize {
+        self.stack.pop();
+        step
+    }
+
+    /// A step outside quotes, at the top or inside `$(…)`.
+    fn step_plain(
+        &mut self,
+        i: usize,
+        c: u8,
+        next: Option<u8>,
+        step: usize,
+        escape: usize,
+    ) -> usize {
+        match (c, next) {
+            (b'\\', _) => escape,
+            (b'\'', _) => self.push(Frame::Single, step),
+            (b'"', _) => self.push(Frame::Double, step),
+            (b'`', _) => self.push(Frame::Backquote, step),
+            (b'$', Some(b'\'')) => self.push(Frame::AnsiC, 2),
+            (b'$', Some(b'{')) => self.push(Frame::Brace, 2),
+            (b'$', Some(b'(')) => self.push(Frame::Subst(1), 2),
+            (b'<', Some(b'<')) => {
+                self.heredoc = true;
+                2
+            }
+            (b'#', _) if i == 0 || b" \t\n;&|()<>".contains(&self.bytes[i - 1]) => {
+                self.push(Frame::Comment, step)
+            }
+            (b'(', _) => {
+                if let Some(Frame::Subst(depth)) = self.stack.last_mut() {
+                    *depth += 1;
+                }
+                step
+            }
+            (b')', _) => {
+                if let Some(Frame::Subst(depth)) = self.stack.last_mut() {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        self.stack.pop();
+                    }
+                }
+                step
+            }
+            _ => step,
+        }
+    }
+
+    /// A step inside `"…"`.
+    fn step_double(&mut self, c: u8, next: Option<u8>, step: usize, escape: usize) -> usize {
+        match (c, next) {
+            (b'\\', _) => escape,
+            (b'"', _) => self.pop(step),
+            (b'`', _) => self.push(Frame::Backquote, step),
+            (b'$', Some(b'{')) => self.push(Frame::Brace, 2),
+            (b'$', Some(b'(')) => self.push(Frame::Subst(1), 2),
+            _ => step,
+        }
+    }
+}
+
 impl fmt::Display for CommandTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
