@@ -1,8 +1,9 @@
 //! Test framework adapters ("runners", as in `BUILDKITE_TEST_ENGINE_TEST_RUNNER`):
 //! what each runner defaults to, how an attempt's command is built, where its
 //! results go and what its exit codes mean. Each runner has a file holding
-//! its [`framework::Framework`], registered in the `frameworks!` list below
-//! (see docs/architecture.md, "Add a runner").
+//! its [`framework::Framework`], registered by one line in the runner list
+//! (`config::elements::for_each_runner`; see docs/architecture.md, "Add a
+//! runner").
 
 mod detect;
 mod framework;
@@ -15,12 +16,11 @@ mod target;
 pub(crate) mod template;
 mod witness;
 
-/// Declares each runner's module and maps its [`RunnerKind`] variant to
-/// the `FRAMEWORK` in it: one line per runner. The match is exhaustive, so
-/// a variant added to the config element without its line here does not
-/// compile.
-macro_rules! frameworks {
-    ($($variant:ident => $module:ident,)*) => {
+/// Declares each runner's module and maps its [`RunnerKind`] variant to the
+/// `FRAMEWORK` in it, from the one registration list
+/// (`config::elements::for_each_runner`).
+macro_rules! declare_frameworks {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal => $module:ident,)*) => {
         $(mod $module;)*
 
         impl RunnerKind {
@@ -34,17 +34,7 @@ macro_rules! frameworks {
     };
 }
 
-frameworks! {
-    Rspec => rspec,
-    Jest => jest,
-    Vitest => vitest,
-    Cypress => cypress,
-    Playwright => playwright,
-    Pytest => pytest,
-    Gotest => gotest,
-    Cucumber => cucumber,
-    Custom => custom,
-}
+crate::config::elements::for_each_runner!(declare_frameworks);
 
 pub(crate) use crate::config::elements::Targets;
 pub(crate) use crate::results::ResultFormat;

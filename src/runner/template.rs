@@ -396,7 +396,10 @@ mod tests {
     }
 
     #[test]
-    #[expect(clippy::too_many_lines, reason = "a table of templates, each with its reason")]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "a table of templates, each with its reason"
+    )]
     fn a_word_that_may_be_a_script_for_another_program_is_refused() {
         // D12 fails closed: bktec passes these words as they are, and the
         // program may run them as code with the value inside.

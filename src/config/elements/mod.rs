@@ -17,6 +17,7 @@ pub(crate) use duration::GoDuration;
 pub(crate) use flag::Flag;
 pub(crate) use int::Int;
 pub(crate) use key_values::KeyValues;
+pub(crate) use runner_kind::for_each_runner;
 pub(crate) use runner_kind::{
     CollectorProbe, RunnerFacts, RunnerKind, RunnerRules, Targets, UnknownRunner,
 };

@@ -5,17 +5,51 @@
 //! The rules themselves are written in each runner's file (`runner/<name>.rs`,
 //! in its `Framework`) and reach `resolve` through [`RunnerFacts`], which the
 //! caller passes in. Configuration so never imports `runner`: settings are a
-//! leaf, and what a runner is stays in one file per runner.
+//! leaf, and what a runner is stays in one file per runner. The list of
+//! runners is here ([`for_each_runner`]) because settings must parse and list
+//! the names; `runner/` expands the same list into its modules.
 
 use std::fmt;
 use std::str::FromStr;
 
-/// Declares [`RunnerKind`] from one list of `Variant = "name"`, in the order
-/// the Go client lists the runners. Adding a runner here is one line; its
-/// `Framework` is registered in `runner/mod.rs`, and the compiler refuses a
-/// variant without one.
-macro_rules! runner_kinds {
-    ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
+/// The registration list of runners: one line per runner, `Variant =
+/// "name" => module`, in the order the Go client lists them. Adding a runner
+/// is this line and its file `src/runner/<module>.rs`.
+///
+/// The list is handed to a macro (`$callback`): here, `declare_runner_kinds`
+/// makes [`RunnerKind`] from the variants and names, and leaves the modules
+/// alone, so configuration names no runner module; in `runner/mod.rs`,
+/// `declare_frameworks` makes each `mod` line and the match from a
+/// `RunnerKind` to its `FRAMEWORK`.
+macro_rules! for_each_runner {
+    ($callback:ident) => {
+        $callback! {
+            /// RSpec.
+            Rspec = "rspec" => rspec,
+            /// Jest.
+            Jest = "jest" => jest,
+            /// Vitest.
+            Vitest = "vitest" => vitest,
+            /// Cypress.
+            Cypress = "cypress" => cypress,
+            /// Playwright.
+            Playwright = "playwright" => playwright,
+            /// pytest, the first-class runner.
+            Pytest = "pytest" => pytest,
+            /// `go test` (through gotestsum).
+            Gotest = "gotest" => gotest,
+            /// Cucumber.
+            Cucumber = "cucumber" => cucumber,
+            /// Any command, configured by the user.
+            Custom = "custom" => custom,
+        }
+    };
+}
+pub(crate) use for_each_runner;
+
+/// Declares [`RunnerKind`] from the registration list.
+macro_rules! declare_runner_kinds {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal => $module:ident,)*) => {
         /// A test runner bktec knows.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum RunnerKind {
@@ -36,26 +70,7 @@ macro_rules! runner_kinds {
     };
 }
 
-runner_kinds! {
-    /// RSpec.
-    Rspec = "rspec",
-    /// Jest.
-    Jest = "jest",
-    /// Vitest.
-    Vitest = "vitest",
-    /// Cypress.
-    Cypress = "cypress",
-    /// Playwright.
-    Playwright = "playwright",
-    /// pytest, the first-class runner.
-    Pytest = "pytest",
-    /// `go test` (through gotestsum).
-    Gotest = "gotest",
-    /// Cucumber.
-    Cucumber = "cucumber",
-    /// Any command, configured by the user.
-    Custom = "custom",
-}
+for_each_runner!(declare_runner_kinds);
 
 /// Why a runner name is not known.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
