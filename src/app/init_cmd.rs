@@ -144,6 +144,38 @@ fn template(kind: RunnerKind, why: &str) -> String {
 name = \"{name}\"
 "
     );
+    text.push_str(&command_section(kind));
+    text.push_str("\n[files]\n");
+    match kind.default_pattern() {
+        Some(pattern) => text.push_str(&format!(
+            "# Which files are test files (zzglob syntax); the runner's default is:\n# pattern = \"{pattern}\"\n"
+        )),
+        None => text.push_str("# Which files are test files (zzglob syntax):\n# pattern = \"tests/**/*\"\n"),
+    }
+    text.push_str(REST);
+    text
+}
+
+/// The end of every `bktec.toml` that `bktec init` writes.
+const REST: &str = "# Files and directories to leave out:
+# exclude-pattern = \"tests/fixtures\"
+
+[retry]
+# Retry failed tests up to this many times (0 = no retries). A test that
+# fails and then passes is reported as flaky.
+count = 2
+
+[test-engine]
+# Without a suite slug bktec splits the tests locally and never calls the
+# Test Engine API. With one (and BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN in
+# the environment), Test Engine splits them by their timings:
+# suite-slug = \"my-suite\"
+";
+
+/// The `[runner]` lines about the test command and the result path, from
+/// the runner's defaults.
+fn command_section(kind: RunnerKind) -> String {
+    let mut text = String::new();
     match kind.default_command(|| true) {
         Some((json, _)) => {
             let junit = kind.default_command(|| false).map_or(json, |(c, _)| c);
@@ -181,29 +213,6 @@ name = \"{name}\"
              # result-path = \"tmp/results.json\"\n",
         );
     }
-    text.push_str("\n[files]\n");
-    match kind.default_pattern() {
-        Some(pattern) => text.push_str(&format!(
-            "# Which files are test files (zzglob syntax); the runner's default is:\n# pattern = \"{pattern}\"\n"
-        )),
-        None => text.push_str("# Which files are test files (zzglob syntax):\n# pattern = \"tests/**/*\"\n"),
-    }
-    text.push_str(
-        "# Files and directories to leave out:
-# exclude-pattern = \"tests/fixtures\"
-
-[retry]
-# Retry failed tests up to this many times (0 = no retries). A test that
-# fails and then passes is reported as flaky.
-count = 2
-
-[test-engine]
-# Without a suite slug bktec splits the tests locally and never calls the
-# Test Engine API. With one (and BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN in
-# the environment), Test Engine splits them by their timings:
-# suite-slug = \"my-suite\"
-",
-    );
     text
 }
 
