@@ -2,7 +2,8 @@
 //! runner supplies where the configuration leaves them unset. They are
 //! applied here, once, with an origin that says so; `resolve` puts them in
 //! `RunSettings` and `bktec config` shows them, so the table shows what
-//! `bktec run` will run.
+//! `bktec run` will run. The defaults themselves are each runner's
+//! (`RunnerRules`, given to `resolve` in `RunnerFacts`).
 
 use crate::config::elements::{CollectorProbe, RunnerKind, RunnerRules};
 use crate::config::origin::Origin;

@@ -1,7 +1,7 @@
 //! What bktec knows about a test framework, one value per runner (behaviour
-//! document 5.2, 7, 8). Each runner's file holds its [`Framework`]; the
-//! `frameworks!` list in `runner/mod.rs` registers it, and is the one place
-//! that goes over runners.
+//! document 5.2, 7, 8). Each runner's file holds its [`Framework`]; one
+//! line of the runner list (`config::elements::for_each_runner`) registers
+//! it, and `RunnerKind::framework` is the one match over runners.
 
 use std::path::Path;
 
