@@ -12,7 +12,6 @@ mod local;
 #[cfg(test)]
 mod pipeline_tests;
 mod plan_cmd;
-mod pytest_discovery;
 mod report_back;
 mod request;
 mod run_checks;
@@ -25,8 +24,6 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, ConfigCmd, DurationsAction, DurationsCmd, ListCmd, Parsed, RunCmd};
 use crate::config::registry::{CommandKind, DEBUG};
-use crate::config::resolve::resolve_with;
-use crate::config::runner_defaults::CollectorProbe;
 use crate::config::show::{render_json, render_text, shown_settings};
 use crate::config::{
     CliOverrides, EnvSnapshot, FileChoice, LoadedConfig, RawValue, RunSettings, load, resolve,
@@ -216,7 +213,8 @@ impl Context {
         command: CommandKind,
     ) -> Result<RunSettings, BktecError> {
         let loaded = self.load(&overrides, command)?;
-        resolve(&loaded, command).map_err(|source| BktecError::Config { command, source })
+        resolve(&loaded, command, &crate::runner::facts())
+            .map_err(|source| BktecError::Config { command, source })
     }
 }
 
@@ -229,8 +227,8 @@ fn show_config(
     let loaded = context.load(&overrides, CommandKind::Config)?;
     // One probe for the table and the checks: pytest's default command
     // depends on it (D14), and it is asked at most once.
-    let probe = CollectorProbe::new(&crate::runner::collector_installed);
-    let rows = shown_settings(&loaded, &probe);
+    let runners = crate::runner::facts();
+    let rows = shown_settings(&loaded, &runners);
     let table = if json {
         render_json(&rows)
     } else {
@@ -240,7 +238,7 @@ fn show_config(
     // The values are shown either way (the table is how one finds a bad
     // value's origin); every problem that would stop `run` is reported after
     // them, as `bktec config`'s own error, and exits 16 (issue #9).
-    match resolve_with(&loaded, CommandKind::Run, &probe) {
+    match resolve(&loaded, CommandKind::Run, &runners) {
         Ok(_) => Ok(exit_code::SUCCESS),
         Err(source) => Err(BktecError::Config {
             command: CommandKind::Config,

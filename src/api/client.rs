@@ -17,7 +17,7 @@ use crate::secret::Secret;
 /// How API requests are retried (4.1). The defaults are the spec's; tests
 /// shrink them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryConfig {
+pub(crate) struct RetryConfig {
     /// The timeout of one attempt, body included.
     pub attempt_timeout: Duration,
     /// The total budget, checked between attempts.

@@ -8,7 +8,7 @@ use crate::api::{ApiClient, RetryConfig};
 use crate::chain::ErrorChain;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
-use crate::config::resolve::ApiSettings;
+use crate::config::resolve::{ApiRetry, ApiSettings};
 use crate::config::{EnvVars, RunSettings};
 use crate::report::api_notices;
 use crate::runner::{self, Runner, RunnerError, RunnerInputs};
@@ -58,11 +58,26 @@ pub(super) fn tokens(settings: &RunSettings, api: &ApiSettings) -> Result<Tokens
     Ok(Tokens { access, upload })
 }
 
+/// The API client's retry configuration from the settings (config does not
+/// know the API client).
+pub(super) fn retry_config(retry: ApiRetry) -> RetryConfig {
+    let ApiRetry {
+        attempt_timeout,
+        budget,
+        base_delay,
+    } = retry;
+    RetryConfig {
+        attempt_timeout,
+        budget,
+        base_delay,
+    }
+}
+
 /// The API client, whose retry notices (and, with `debug`, request
 /// notices) the reporter words, on stderr.
 pub(super) fn api_client(
     api: &ApiSettings,
-    retry: RetryConfig,
+    retry: ApiRetry,
     token: Secret,
     debug: bool,
     color: bool,
@@ -72,7 +87,7 @@ pub(super) fn api_client(
         &api.organization_slug,
         &api.suite_slug,
         token,
-        retry,
+        retry_config(retry),
         api_notices(color, debug),
     )
     .map_err(BktecError::Api)

@@ -8,22 +8,11 @@ use std::path::{Path, PathBuf};
 
 use crate::config::schema::schema_json;
 use crate::report::{Notice, Reporter};
-use crate::runner::RunnerKind;
+use crate::runner::{PYTEST_MARKERS, RunnerKind};
 
 /// The schema file `bktec init` writes beside `bktec.toml`, and that the
 /// file's `#:schema` directive names (relative to the file).
 const SCHEMA_FILE: &str = "bktec.schema.json";
-
-/// Files that show a project is tested with pytest, in the order they are
-/// looked for.
-const PYTEST_MARKERS: [&str; 6] = [
-    "pytest.ini",
-    "conftest.py",
-    "pyproject.toml",
-    "setup.cfg",
-    "tox.ini",
-    "setup.py",
-];
 
 /// Why `bktec init` wrote nothing.
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +25,9 @@ pub(crate) enum InitError {
     Exists(PathBuf),
     /// No file tells which runner the project uses.
     #[error(
-        "cannot tell which test runner this project uses (no {} here, no `go.mod`, no RSpec `spec/` or Cucumber `features/`, no Jest, Vitest, Playwright or Cypress in `package.json`); name it with `bktec init --test-runner RUNNER` (rspec, jest, vitest, playwright, cypress, pytest, gotest, cucumber or custom)",
-        PYTEST_MARKERS.join(", ")
+        "cannot tell which test runner this project uses (no {} here, no `go.mod`, no RSpec `spec/` or Cucumber `features/`, no Jest, Vitest, Playwright or Cypress in `package.json`); name it with `bktec init --test-runner RUNNER` ({})",
+        PYTEST_MARKERS.join(", "),
+        runner_names()
     )]
     Undetected,
     /// `--test-runner` names no runner.
@@ -54,6 +44,16 @@ pub(crate) enum InitError {
     },
 }
 
+/// `rspec, jest, … or custom`, from the runners bktec knows.
+fn runner_names() -> String {
+    let names: Vec<&str> = RunnerKind::ALL.iter().map(|kind| kind.as_str()).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        Some((last, _)) => (*last).to_string(),
+        None => String::new(),
+    }
+}
+
 /// Writes `bktec.toml` at `path` (and the schema beside it when none is
 /// there) for the project in `dir`.
 pub(super) fn init(
@@ -67,7 +67,7 @@ pub(super) fn init(
     }
     let (kind, why) = match runner {
         Some(name) => (name.parse::<RunnerKind>()?, "--test-runner".to_string()),
-        None => detect(dir).ok_or(InitError::Undetected)?,
+        None => crate::runner::detect(dir).ok_or(InitError::Undetected)?,
     };
     let write_error = |path: &Path| {
         let path = path.to_path_buf();
@@ -108,56 +108,6 @@ pub(super) fn init(
     Ok(())
 }
 
-/// The runner the files in `dir` point to, and the file that said so.
-fn detect(dir: &Path) -> Option<(RunnerKind, String)> {
-    let has = |name: &str| dir.join(name).exists();
-    // A JavaScript project's runner, from its package.json.
-    let package = fs::read_to_string(dir.join("package.json")).unwrap_or_default();
-    for (dependency, kind) in [
-        ("\"@playwright/test\"", RunnerKind::Playwright),
-        ("\"cypress\"", RunnerKind::Cypress),
-        ("\"vitest\"", RunnerKind::Vitest),
-        ("\"jest\"", RunnerKind::Jest),
-    ] {
-        if package.contains(dependency) {
-            return Some((kind, format!("{dependency} in `package.json`")));
-        }
-    }
-    if has("go.mod") {
-        return Some((RunnerKind::Gotest, "`go.mod`".to_string()));
-    }
-    if has(".rspec") || has("spec/spec_helper.rb") || holds(&dir.join("spec"), "_spec.rb") {
-        return Some((RunnerKind::Rspec, "`spec/`".to_string()));
-    }
-    if holds(&dir.join("features"), ".feature") {
-        return Some((RunnerKind::Cucumber, "`features/`".to_string()));
-    }
-    PYTEST_MARKERS
-        .iter()
-        .find(|marker| dir.join(marker).is_file())
-        .map(|marker| (RunnerKind::Pytest, format!("`{marker}`")))
-}
-
-/// Whether `dir` or a directory in it holds a file whose name ends with
-/// `suffix`.
-fn holds(dir: &Path, suffix: &str) -> bool {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|entry| {
-        let path = entry.path();
-        if path.is_dir() {
-            fs::read_dir(&path).is_ok_and(|inner| {
-                inner
-                    .flatten()
-                    .any(|e| e.file_name().to_string_lossy().ends_with(suffix))
-            })
-        } else {
-            entry.file_name().to_string_lossy().ends_with(suffix)
-        }
-    })
-}
-
 /// `text` with its default `bundle exec` command set without Bundler, for
 /// a project that has no Gemfile.
 fn without_bundler(text: &str) -> String {
@@ -173,14 +123,6 @@ fn without_bundler(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
-}
-
-/// Where a runner that must be told its result path writes, by its format.
-fn result_path_for(kind: RunnerKind) -> &'static str {
-    match kind {
-        RunnerKind::Gotest => "tmp/bktec-results.jsonl",
-        _ => "tmp/bktec-results.json",
-    }
 }
 
 /// The commented `bktec.toml` for `kind`; `why` says how the runner was chosen.
@@ -200,6 +142,38 @@ fn template(kind: RunnerKind, why: &str) -> String {
 name = \"{name}\"
 "
     );
+    text.push_str(&command_section(kind));
+    text.push_str("\n[files]\n");
+    match kind.default_pattern() {
+        Some(pattern) => text.push_str(&format!(
+            "# Which files are test files (zzglob syntax); the runner's default is:\n# pattern = \"{pattern}\"\n"
+        )),
+        None => text.push_str("# Which files are test files (zzglob syntax):\n# pattern = \"tests/**/*\"\n"),
+    }
+    text.push_str(REST);
+    text
+}
+
+/// The end of every `bktec.toml` that `bktec init` writes.
+const REST: &str = "# Files and directories to leave out:
+# exclude-pattern = \"tests/fixtures\"
+
+[retry]
+# Retry failed tests up to this many times (0 = no retries). A test that
+# fails and then passes is reported as flaky.
+count = 2
+
+[test-engine]
+# Without a suite slug bktec splits the tests locally and never calls the
+# Test Engine API. With one (and BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN in
+# the environment), Test Engine splits them by their timings:
+# suite-slug = \"my-suite\"
+";
+
+/// The `[runner]` lines about the test command and the result path, from
+/// the runner's defaults.
+fn command_section(kind: RunnerKind) -> String {
+    let mut text = String::new();
     match kind.default_command(|| true) {
         Some((json, _)) => {
             let junit = kind.default_command(|| false).map_or(json, |(c, _)| c);
@@ -225,11 +199,11 @@ name = \"{name}\"
 ",
         ),
     }
-    if kind.framework().requires_result_path {
+    if kind.requires_result_path() {
         text.push_str(&format!(
             "# Where the command writes its results; {} needs to be told.\nresult-path = \"{}\"\n",
             kind.display_name(),
-            result_path_for(kind)
+            kind.init_result_path()
         ));
     } else if kind.default_command(|| true).is_some() {
         text.push_str(
@@ -237,29 +211,6 @@ name = \"{name}\"
              # result-path = \"tmp/results.json\"\n",
         );
     }
-    text.push_str("\n[files]\n");
-    match kind.default_pattern() {
-        Some(pattern) => text.push_str(&format!(
-            "# Which files are test files (zzglob syntax); the runner's default is:\n# pattern = \"{pattern}\"\n"
-        )),
-        None => text.push_str("# Which files are test files (zzglob syntax):\n# pattern = \"tests/**/*\"\n"),
-    }
-    text.push_str(
-        "# Files and directories to leave out:
-# exclude-pattern = \"tests/fixtures\"
-
-[retry]
-# Retry failed tests up to this many times (0 = no retries). A test that
-# fails and then passes is reported as flaky.
-count = 2
-
-[test-engine]
-# Without a suite slug bktec splits the tests locally and never calls the
-# Test Engine API. With one (and BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN in
-# the environment), Test Engine splits them by their timings:
-# suite-slug = \"my-suite\"
-",
-    );
     text
 }
 
@@ -269,74 +220,29 @@ mod tests {
 
     #[test]
     fn the_pytest_template() {
-        insta::assert_snapshot!(template(RunnerKind::Pytest, "`pytest.ini`"));
+        insta::assert_snapshot!(template("pytest".parse().unwrap(), "`pytest.ini`"));
     }
 
     #[test]
     fn the_custom_template() {
-        insta::assert_snapshot!(template(RunnerKind::Custom, "--test-runner"));
+        insta::assert_snapshot!(template("custom".parse().unwrap(), "--test-runner"));
     }
 
     #[test]
-    fn detection() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(detect(dir.path()), None);
-        fs::write(dir.path().join("pyproject.toml"), "").unwrap();
-        assert_eq!(
-            detect(dir.path()),
-            Some((RunnerKind::Pytest, "`pyproject.toml`".to_string()))
-        );
-        let runner = |files: &[(&str, &str)]| {
-            let dir = tempfile::tempdir().unwrap();
-            for (name, text) in files {
-                let path = dir.path().join(name);
-                fs::create_dir_all(path.parent().unwrap()).unwrap();
-                fs::write(path, text).unwrap();
-            }
-            detect(dir.path()).map(|(kind, _)| kind)
-        };
-        assert_eq!(
-            runner(&[("go.mod", "module m\n")]),
-            Some(RunnerKind::Gotest)
-        );
-        assert_eq!(
-            runner(&[("spec/shop/cart_spec.rb", "")]),
-            Some(RunnerKind::Rspec)
-        );
-        assert_eq!(
-            runner(&[("features/a.feature", "")]),
-            Some(RunnerKind::Cucumber)
-        );
-        let package = |dep: &str| format!("{{\"devDependencies\": {{\"{dep}\": \"1\"}}}}");
-        assert_eq!(
-            runner(&[("package.json", &package("jest"))]),
-            Some(RunnerKind::Jest)
-        );
-        assert_eq!(
-            runner(&[("package.json", &package("vitest"))]),
-            Some(RunnerKind::Vitest)
-        );
-        assert_eq!(
-            runner(&[("package.json", &package("@playwright/test"))]),
-            Some(RunnerKind::Playwright)
-        );
-        assert_eq!(
-            runner(&[("package.json", &package("cypress"))]),
-            Some(RunnerKind::Cypress)
-        );
+    fn the_template_follows_the_runner_s_facts() {
+        let rspec: RunnerKind = "rspec".parse().unwrap();
+        let gotest: RunnerKind = "gotest".parse().unwrap();
         assert!(
-            without_bundler(&template(RunnerKind::Rspec, "`spec/`")).contains(
+            without_bundler(&template(rspec, "`spec/`")).contains(
                 "\ntest-command = \"rspec --format progress --format json --out {{resultPath}} {{testExamples}}\"\n"
             )
         );
         // A runner that must be told its result path gets one.
         assert!(
-            template(RunnerKind::Rspec, "`spec/`")
-                .contains("\nresult-path = \"tmp/bktec-results.json\"\n")
+            template(rspec, "`spec/`").contains("\nresult-path = \"tmp/bktec-results.json\"\n")
         );
         assert!(
-            template(RunnerKind::Gotest, "`go.mod`")
-                .contains("\nresult-path = \"tmp/bktec-results.jsonl\"\n")
+            template(gotest, "`go.mod`").contains("\nresult-path = \"tmp/bktec-results.jsonl\"\n")
         );
     }
 }

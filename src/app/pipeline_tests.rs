@@ -11,12 +11,12 @@ use std::path::Path;
 use proptest::prelude::*;
 
 use crate::cli::{self, Command, Parsed};
+use crate::config::elements::RunnerFacts;
 use crate::config::env_vars::EnvSnapshot;
 use crate::config::error::ConfigError;
 use crate::config::load::{CliOverrides, FileChoice, RawValue, load};
 use crate::config::registry::{self, CommandKind, SETTINGS, Setting, SettingKind};
-use crate::config::resolve::{RunSettings, resolve_with};
-use crate::config::runner_defaults::CollectorProbe;
+use crate::config::resolve::{RunSettings, resolve};
 use crate::exit_code;
 
 /// Where a value is given.
@@ -207,7 +207,11 @@ fn check(dir: &Path, layer: Layer, values: &[(&'static Setting, String)], parse_
         Err(other) => panic!("unexpected error for {values:?}: {other:?}"),
     };
     for command in COMMANDS {
-        match resolve_with(&loaded, command, &CollectorProbe::new(&|| false)) {
+        match resolve(
+            &loaded,
+            command,
+            &RunnerFacts::new(crate::runner::rules, &|| false),
+        ) {
             Ok(settings) => assert_in_range(&settings),
             Err(ConfigError::Invalid { problems }) => {
                 assert!(!problems.is_empty(), "an error without a problem");
@@ -284,7 +288,7 @@ proptest! {
         fs::write(dir.path().join("bktec.toml"), &content).expect("write bktec.toml");
         for command in COMMANDS {
             let outcome = load(&EnvSnapshot::default(), &CliOverrides::default(), &FileChoice::Auto, dir.path())
-                .and_then(|loaded| resolve_with(&loaded, command, &CollectorProbe::new(&|| true)));
+                .and_then(|loaded| resolve(&loaded, command, &RunnerFacts::new(crate::runner::rules, &|| true)));
             let answered = matches!(
                 outcome,
                 Ok(_) | Err(ConfigError::Invalid { .. } | ConfigError::Syntax { .. })

@@ -21,7 +21,7 @@ use crate::config::{CliOverrides, EnvVars};
 use crate::exit_code;
 use crate::plan::explain;
 use crate::report::{Notice, PlanOrigin, Reporter, RunEvent};
-use crate::runner::{Runner, RunnerKind};
+use crate::runner::Runner;
 
 /// What the plan command produced.
 struct Planned {
@@ -159,7 +159,7 @@ fn plan_runner(
 ) -> Result<Option<Runner>, BktecError> {
     let needed = match settings.mode {
         PlanMode::Local => {
-            settings.runner == RunnerKind::Pytest
+            settings.runner.collects_with_pytest()
                 && durations_source(context, settings, false).is_some_and(|s| s.path.is_file())
         }
         PlanMode::TestEngine(_) => settings.runner.splits_files(),

@@ -15,7 +15,6 @@ use crate::events::AttemptEvent;
 use crate::execute::{RunOutcome, Verdict};
 use crate::report::{Reporter, RunEvent, annotation_context, annotation_markdown};
 use crate::runner::Runner;
-use crate::runner::RunnerKind;
 use crate::upload::Uploader;
 
 /// The Test Engine connection of a run with a server plan.
@@ -69,7 +68,7 @@ pub(super) fn uploader(
         &settings.upload_base_url,
         token.clone(),
         fields,
-        settings.api_retry,
+        super::connect::retry_config(settings.api_retry),
     ) {
         Ok(uploader) => Some(uploader),
         Err(err) => {
@@ -185,7 +184,7 @@ pub(super) async fn annotate_failures(
     let Some(body) = annotation_markdown(
         &outcome.record,
         settings.runner.display_name(),
-        settings.runner == RunnerKind::Pytest,
+        settings.runner.names_tests_by_node_id(),
         settings.node_index,
         settings.parallelism,
     ) else {

@@ -11,7 +11,7 @@ use crate::config::RunSettings;
 use crate::config::resolve::ApiSettings;
 use crate::glob::clean;
 use crate::plan::trim;
-use crate::runner::{ResultFormat, Runner, RunnerKind};
+use crate::runner::{ResultFormat, Runner};
 
 /// The `env` payload (10.5): raw configuration, empty where defaults apply.
 pub(super) fn env_payload(settings: &RunSettings, api: &ApiSettings) -> EnvPayload {
@@ -85,7 +85,9 @@ pub(super) async fn build_request(
             selectors: selectors_of(targets),
         },
         Some(runner) => {
-            if let (Some(filters), RunnerKind::Pytest) = (&settings.tag_filters, runner.kind) {
+            if let (Some(filters), true) =
+                (&settings.tag_filters, runner.kind.supports_tag_filters())
+            {
                 TestsPayload {
                     examples: examples(runner, targets, Some(filters), &prefix)?,
                     selectors: Vec::new(),

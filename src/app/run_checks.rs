@@ -11,7 +11,6 @@ use crate::execute::{JUnitOut, kept_path};
 use crate::glob::{clean, through_symlinks};
 use crate::report::{Reporter, RunEvent, merged_junit};
 use crate::results::RunResult;
-use crate::runner::RunnerKind;
 
 /// Refuses a test command that stops at the first failure when retries
 /// are on (see `Framework::fail_fast_options`).
@@ -117,7 +116,7 @@ pub(super) fn write_junit_out(
     let xml = merged_junit(
         record,
         settings.runner.as_str(),
-        settings.runner == RunnerKind::Pytest,
+        settings.runner.names_tests_by_node_id(),
     );
     let written = out
         .value

@@ -5,14 +5,13 @@
 use std::path::Path;
 
 use super::Context;
+use super::connect::build_runner;
 use super::error::BktecError;
-use super::pytest_discovery::discover_with_pytest;
 use crate::config::RunSettings;
 use crate::config::env_vars::EnvVars;
 use crate::config::resolve::DiscoveryMode;
-use crate::discover::{Discovery, discover, pytest_config};
+use crate::discover::{Discovery, TargetSource, discover, discover_with_pytest, pytest_config};
 use crate::report::{Notice, Reporter};
-use crate::runner::RunnerKind;
 
 /// Discovers the targets of `settings`, reporting its warnings.
 pub(super) fn targets(
@@ -25,7 +24,7 @@ pub(super) fn targets(
         && settings.selector_file.is_none()
         && settings.files_list.is_none();
     let discovery = if by_pytest {
-        discover_with_pytest(context, settings, reporter)?
+        collect_with_pytest(context, settings, reporter)?
     } else {
         let walked = discover(settings, &context.cwd);
         // Said whether the pattern found files or not: when it found
@@ -47,6 +46,34 @@ pub(super) fn targets(
     Ok(discovery)
 }
 
+/// Discovery by pytest itself (issue #12): the runner collects the suite
+/// with the test command's own pytest, and discovery keeps the files that
+/// the include and exclude patterns allow, when they were set.
+fn collect_with_pytest(
+    context: &Context,
+    settings: &RunSettings,
+    reporter: &mut Reporter,
+) -> Result<Discovery, BktecError> {
+    let runner = build_runner(context, settings)?;
+    let (discovery, stats) =
+        discover_with_pytest(&runner, settings, &context.cwd).map_err(|source| {
+            BktecError::Discover {
+                command: settings.command,
+                source: Box::new(source),
+            }
+        })?;
+    if let TargetSource::Pytest { command, .. } = &discovery.source {
+        reporter.notice(Notice::PytestCollected {
+            command: command.as_str(),
+            tests: stats.tests,
+            files: stats.files,
+            left_out: stats.left_out,
+            took: stats.took,
+        });
+    }
+    Ok(discovery)
+}
+
 /// Reports that the runner's default pattern finds other tests than pytest
 /// would, from the pytest configuration pytest itself would read (issue
 /// #12); nothing when they agree, or when the user chose the pattern.
@@ -61,7 +88,7 @@ fn warn_if_pytest_disagrees(
     let Some(pattern) = settings.include_pattern.as_ref() else {
         return;
     };
-    if settings.runner != RunnerKind::Pytest || pattern.origin.set_by_user() || !walks {
+    if !settings.runner.allows_discovery_by_pytest() || pattern.origin.set_by_user() || !walks {
         return;
     }
     // Without a configuration file, pytest's defaults and the test

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::runner::RunnerKind;
+use crate::config::elements::RunnerKind;
 
 /// The source of a resolved value.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,11 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::config::elements::{ConfigPath, GoDuration, Int, KeyValues, Secret};
+use crate::config::elements::command_template::RESULT_PATH;
+use crate::config::elements::{
+    CollectorProbe, CommandTemplate, ConfigPath, GoDuration, Int, KeyValues, RunnerFacts,
+    RunnerKind, RunnerRules, Secret, Targets,
+};
 use crate::config::error::{ConfigError, Problem};
 use crate::config::load::LoadedConfig;
 use crate::config::origin::Origin;
@@ -13,10 +17,8 @@ use crate::config::registry::{
     BUILDKITE, CommandKind, DEBUG, FILES, Key, RETRY, RUNNER, SETTINGS, Setting, SettingType,
     TEST_ENGINE,
 };
-use crate::config::runner_defaults::{self, CollectorProbe};
+use crate::config::runner_defaults;
 use crate::glob::Pattern;
-use crate::runner::template::{CommandTemplate, RESULT_PATH};
-use crate::runner::{self, RunnerKind};
 
 /// A value with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,13 +41,11 @@ pub enum DiscoveryMode {
 /// The values of `files.discovery`, as the schema lists them.
 pub(crate) const DISCOVERY_MODES: [&str; 2] = ["pattern", "pytest"];
 
-/// Reads `files.discovery`; `pytest` needs the pytest runner.
-fn discovery_mode(r: &mut Reader<'_>, runner: Option<RunnerKind>) -> DiscoveryMode {
+/// Reads `files.discovery`; `pytest` needs a runner that allows it (pytest).
+fn discovery_mode(r: &mut Reader<'_>, rules: Option<&RunnerRules>) -> DiscoveryMode {
     match r.value(FILES.discovery).as_str() {
         "pattern" => DiscoveryMode::Pattern,
-        "pytest" if runner.is_none_or(|runner| runner == RunnerKind::Pytest) => {
-            DiscoveryMode::Pytest
-        }
+        "pytest" if rules.is_none_or(|rules| rules.discovery_by_pytest) => DiscoveryMode::Pytest,
         "pytest" => {
             r.problem(
                 &FILES.discovery,
@@ -70,6 +70,18 @@ pub struct RetryPolicy {
     pub count: u32,
     /// Whether failed muted tests are retried too (D16: yes by default).
     pub retry_muted: bool,
+}
+
+/// How Test Engine API requests and uploads are retried (4.1): the
+/// settings, which the API client's own retry configuration is made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiRetry {
+    /// The timeout of one attempt, body included.
+    pub attempt_timeout: std::time::Duration,
+    /// The total budget, checked between attempts.
+    pub budget: std::time::Duration,
+    /// The first delay between attempts.
+    pub base_delay: std::time::Duration,
 }
 
 /// Whether bktec talks to Test Engine (D6).
@@ -194,7 +206,7 @@ pub struct RunSettings {
     /// The buildkite-agent executable.
     pub agent_command: String,
     /// How Test Engine API requests and uploads are retried (4.1).
-    pub api_retry: crate::api::RetryConfig,
+    pub api_retry: ApiRetry,
     /// A plan to run instead of planning (`--plan-file`).
     pub plan_file: Option<Sourced<PathBuf>>,
     /// How long a cancelled test command gets before it is killed (D15).
@@ -314,44 +326,23 @@ impl<'a> Reader<'a> {
 
 /// Validates `loaded` for `command` and builds the settings. Every problem,
 /// from loading (unknown keys, values that do not parse) and from validation
-/// (ranges, rules), is reported together in one error (issue #9). A default
-/// test command that depends on buildkite-test-collector asks Python (D14).
+/// (ranges, rules), is reported together in one error (issue #9). `runners`
+/// gives each runner's rules and answers whether buildkite-test-collector
+/// is installed, asked only when a default test command depends on it (D14):
+/// configuration itself neither imports the runners nor spawns Python.
 pub(crate) fn resolve(
     loaded: &LoadedConfig,
     command: CommandKind,
-) -> Result<RunSettings, ConfigError> {
-    resolve_with(
-        loaded,
-        command,
-        &CollectorProbe::new(&runner::collector_installed),
-    )
-}
-
-/// [`resolve`], with the collector probe given (tests inject its answer;
-/// `bktec config` shares one between its table and its checks).
-pub(crate) fn resolve_with(
-    loaded: &LoadedConfig,
-    command: CommandKind,
-    probe: &CollectorProbe<'_>,
+    runners: &RunnerFacts<'_>,
 ) -> Result<RunSettings, ConfigError> {
     let mut r = Reader {
         loaded,
         problems: loaded.problems().to_vec(),
         out_of_range: BTreeSet::new(),
     };
-
     // D27, and 2.3 rule 1 (a negative retry count) among them.
     check_ranges(&mut r, command);
-    let retry_count = r.value(RETRY.count).0;
-
-    let job = JobContext {
-        build_id: r.value(BUILDKITE.build_id),
-        job_id: r.value(BUILDKITE.job_id),
-        step_id: r.value(BUILDKITE.step_id),
-        branch: r.value(BUILDKITE.branch),
-        job_retry_count: r.value(BUILDKITE.retry_count).0,
-    };
-
+    let job = job_context(&r);
     // D6: without a suite slug, plan locally and skip the API-only rules.
     let talks_to_api = matches!(command, CommandKind::Run | CommandKind::Plan);
     let mode = match r.non_empty(TEST_ENGINE.suite_slug) {
@@ -360,162 +351,102 @@ pub(crate) fn resolve_with(
         }
         Some(_) | None => PlanMode::Local,
     };
-
-    // 2.3 rules 8-11.
-    let runner_text = r.value(RUNNER.name);
-    let runner = if runner_text.is_empty() {
-        r.problem(&RUNNER.name, "must not be blank");
-        None
-    } else {
-        match runner_text.parse::<RunnerKind>() {
-            Ok(runner) => Some(runner),
-            Err(err) => {
-                r.problem(&RUNNER.name, format!("is unsupported: {err}"));
-                None
-            }
-        }
-    };
+    let runner = runner_kind(&mut r).map(|kind| (kind, runners.rules(kind)));
+    let rules = runner.map(|(_, rules)| rules);
     let test_command = r.template(RUNNER.test_command);
     let retry_command = r.template(RUNNER.retry_command);
     let selector_file = r.path(FILES.selector_file);
     let tag_filters = r.non_empty(TEST_ENGINE.tag_filters).map(|s| s.value);
-    if runner == Some(RunnerKind::Custom) {
-        if r.non_empty(RUNNER.test_command).is_none() {
-            r.problem(
-                &RUNNER.test_command,
-                "must not be blank when using the custom test runner",
-            );
-        }
-        if r.non_empty(FILES.pattern).is_none()
-            && selector_file.is_none()
-            && !r.broken(&FILES.selector_file)
-        {
-            r.problem(
-                &FILES.pattern,
-                "must not be blank when using the custom test runner",
-            );
-        }
-    }
-    if tag_filters.is_some() && runner.is_some_and(|r| r != RunnerKind::Pytest) {
-        r.problem(
-            &TEST_ENGINE.tag_filters,
-            "tag filtering is only supported for the pytest test runner",
-        );
-    }
-
+    check_runner_rules(
+        &mut r,
+        rules,
+        selector_file.is_some(),
+        tag_filters.is_some(),
+    );
     let result_path = r.path(RUNNER.result_path);
-    let parallelism = r.value(BUILDKITE.parallelism).0;
-    let node_index = r.value(BUILDKITE.parallel_job).0;
     match command {
-        CommandKind::Run => {
-            // 2.4. Parallelism's own bounds are its range (D27).
-            if result_path.is_none() && runner.is_some_and(RunnerKind::requires_result_path) {
-                r.problem(&RUNNER.result_path, "must not be blank");
-            }
-            // The custom runner has no result file of its own: without a
-            // result path, `{{resultPath}}` would become an empty string
-            // (`--junit-xml=`), and the command would write nowhere bktec reads.
-            if result_path.is_none()
-                && !r.broken(&RUNNER.result_path)
-                && runner == Some(RunnerKind::Custom)
-            {
-                let places = RUNNER.result_path.places();
-                for key in [RUNNER.test_command, RUNNER.retry_command] {
-                    if r.non_empty(key)
-                        .is_some_and(|t| t.value.contains(RESULT_PATH))
-                    {
-                        r.problem(
-                            key.setting,
-                            format!(
-                                "uses `{RESULT_PATH}`, but the custom runner has no result path (hint: set {places})"
-                            ),
-                        );
-                    }
-                }
-            }
-            // As in the Go client, this runs even when parallelism is itself
-            // out of range (parallelism 0 reports both).
-            if r.usable(&BUILDKITE.parallel_job)
-                && !r.broken(&BUILDKITE.parallelism)
-                && node_index > parallelism.saturating_sub(1)
-            {
-                r.problem(
-                    &BUILDKITE.parallel_job,
-                    format!(
-                        "was {node_index}, must not be greater than {}",
-                        parallelism.saturating_sub(1)
-                    ),
-                );
-            }
-        }
-        CommandKind::Plan => check_plan_rules(&mut r, parallelism),
+        CommandKind::Run => check_run_rules(&mut r, rules, result_path.is_some()),
+        CommandKind::Plan => check_plan_rules(&mut r),
         CommandKind::List | CommandKind::Config | CommandKind::Durations => {}
     }
-
-    // The patterns matter only where discovery walks the tree: not with a
-    // row file, a plan file (`run`), or a runner whose targets are not files.
-    // A bad pattern that would not be used stops nothing, as in the Go client.
-    let walks = selector_file.is_none()
-        && r.path(FILES.list).is_none()
-        && !(command == CommandKind::Run && r.path(TEST_ENGINE.plan_file).is_some())
-        && runner.is_none_or(|runner| runner.framework().targets == runner::Targets::Walk);
-    let include_pattern = runner
-        .and_then(|runner| {
-            r.non_empty(FILES.pattern)
-                .or_else(|| runner_defaults::default_pattern(runner))
-        })
-        .and_then(|pattern| r.pattern("pattern", pattern, walks));
-    let exclude = Sourced {
-        value: r.value(FILES.exclude_pattern),
-        origin: r.origin(&FILES.exclude_pattern),
-    };
-    let exclude_pattern = r.pattern("exclude pattern", exclude, walks);
-    let discovery = discovery_mode(&mut r, runner);
-
-    let (Some(runner), Some(exclude_pattern), true) =
+    let (include_pattern, exclude_pattern) =
+        patterns(&mut r, command, runner, selector_file.is_some());
+    let discovery = discovery_mode(&mut r, rules);
+    let (Some((kind, rules)), Some(exclude_pattern), true) =
         (runner, exclude_pattern, r.problems.is_empty())
     else {
         return Err(ConfigError::Invalid {
             problems: r.problems,
         });
     };
-    // Only commands that run the tests need the test command; the others do
-    // not pay for the probe its default may need.
-    // A local `plan` with timing history may split files with the test
-    // command's own pytest (D31, D13), so it needs the command too.
     let durations = r.path(FILES.durations);
-    let has_history = durations.as_ref().is_some_and(|d| d.value.is_file());
-    let runs_tests = match command {
-        CommandKind::Run | CommandKind::Config => true,
-        CommandKind::Plan => {
-            matches!(mode, PlanMode::TestEngine(_))
-                || has_history
-                || discovery == DiscoveryMode::Pytest
-        }
-        // Discovery by pytest runs the test command's own pytest (D13).
-        CommandKind::List | CommandKind::Durations => discovery == DiscoveryMode::Pytest,
-    };
-    // A blank command (only spaces) is no command: the runner's default
-    // applies, as the runner itself decided before (D14).
-    let test_command = match test_command {
-        Some(configured) if !configured.value.words().is_empty() => Some(configured),
-        blank => runner_defaults::default_test_command(runner, runs_tests.then_some(probe))
-            .map(|Sourced { value, origin }| Sourced {
-                value: CommandTemplate::parse(&value)
-                    .expect("a runner's default command splits into words"),
-                origin,
-            })
-            .or(blank),
-    };
-    let upload_token = r
-        .non_empty(TEST_ENGINE.upload_token)
-        .map(|s| Secret::new(s.value));
-    Ok(RunSettings {
+    let runs_tests = runs_tests(command, &mode, durations.as_ref(), discovery);
+    let probe = runs_tests.then_some(runners.collector());
+    let test_command = with_default_command(test_command, kind, rules, probe);
+    Ok(settings(
+        r,
+        Resolved {
+            command,
+            runner: kind,
+            test_command,
+            retry_command,
+            collector_installed: runners.collector().answered(),
+            result_path,
+            include_pattern,
+            exclude_pattern,
+            selector_file,
+            durations,
+            discovery,
+            mode,
+            job,
+            tag_filters,
+        },
+    ))
+}
+
+/// What `resolve` worked out before the settings are put together.
+struct Resolved {
+    command: CommandKind,
+    runner: RunnerKind,
+    test_command: Option<Sourced<CommandTemplate>>,
+    retry_command: Option<Sourced<CommandTemplate>>,
+    collector_installed: Option<bool>,
+    result_path: Option<Sourced<PathBuf>>,
+    include_pattern: Option<Sourced<Pattern>>,
+    exclude_pattern: Sourced<Pattern>,
+    selector_file: Option<Sourced<PathBuf>>,
+    durations: Option<Sourced<PathBuf>>,
+    discovery: DiscoveryMode,
+    mode: PlanMode,
+    job: JobContext,
+    tag_filters: Option<String>,
+}
+
+/// The settings from what `resolve` worked out and the plain values, which
+/// need no rule but their ranges (checked, D27).
+fn settings(r: Reader<'_>, resolved: Resolved) -> RunSettings {
+    let Resolved {
+        command,
+        runner,
+        test_command,
+        retry_command,
+        collector_installed,
+        result_path,
+        include_pattern,
+        exclude_pattern,
+        selector_file,
+        durations,
+        discovery,
+        mode,
+        job,
+        tag_filters,
+    } = resolved;
+    RunSettings {
         command,
         runner,
         retry_command,
         test_command,
-        collector_installed: probe.answered(),
+        collector_installed,
         result_path,
         junit_out: r.path(RUNNER.junit_out),
         annotate: r.value(RUNNER.annotate).0,
@@ -527,36 +458,30 @@ pub(crate) fn resolve_with(
         store_durations: false,
         discovery,
         retry: RetryPolicy {
-            count: u32::try_from(retry_count).expect("retry.count is range-checked (D27)"),
+            count: u32::try_from(r.value(RETRY.count).0)
+                .expect("retry.count is range-checked (D27)"),
             retry_muted: !r.value(RETRY.disable_for_muted).0,
         },
-        parallelism: u32::try_from(parallelism)
+        parallelism: u32::try_from(r.value(BUILDKITE.parallelism).0)
             .expect("buildkite.parallelism is range-checked (D27)"),
-        node_index: u32::try_from(node_index)
+        node_index: u32::try_from(r.value(BUILDKITE.parallel_job).0)
             .expect("buildkite.parallel-job is range-checked (D27)"),
         fail_on_no_tests: r.value(RUNNER.fail_on_no_tests).0,
         debug: r.value(DEBUG).0,
         mode,
-        plan_identifier: r
-            .non_empty(TEST_ENGINE.plan_identifier)
-            .map(|s| s.value)
-            .unwrap_or_else(|| {
-                if job.build_id.is_empty() || job.step_id.is_empty() {
-                    String::new()
-                } else {
-                    format!("{}/{}", job.build_id, job.step_id)
-                }
-            }),
+        plan_identifier: plan_identifier(&r, &job),
         job,
         tag_filters,
         location_prefix: r.non_empty(TEST_ENGINE.location_prefix).map(|s| s.value),
         upload_results: r.value(TEST_ENGINE.upload_results).0,
         upload_tags: r.value(TEST_ENGINE.upload_tags),
-        upload_token,
+        upload_token: r
+            .non_empty(TEST_ENGINE.upload_token)
+            .map(|s| Secret::new(s.value)),
         upload_base_url: r.value(TEST_ENGINE.upload_base_url),
         promise_failure: r.value(TEST_ENGINE.promise_failure).0,
         agent_command: r.value(BUILDKITE.agent_command),
-        api_retry: crate::api::RetryConfig {
+        api_retry: ApiRetry {
             attempt_timeout: r.value(TEST_ENGINE.api_attempt_timeout).to_std(),
             budget: r.value(TEST_ENGINE.api_retry_budget).to_std(),
             base_delay: r.value(TEST_ENGINE.api_retry_delay).to_std(),
@@ -565,7 +490,199 @@ pub(crate) fn resolve_with(
         cancel_grace_period: r.value(RUNNER.cancel_grace_period).to_std(),
         max_parallelism: r.value(TEST_ENGINE.max_parallelism).0,
         target_time: r.value(TEST_ENGINE.target_time),
-    })
+    }
+}
+
+/// The Buildkite job context.
+fn job_context(r: &Reader<'_>) -> JobContext {
+    JobContext {
+        build_id: r.value(BUILDKITE.build_id),
+        job_id: r.value(BUILDKITE.job_id),
+        step_id: r.value(BUILDKITE.step_id),
+        branch: r.value(BUILDKITE.branch),
+        job_retry_count: r.value(BUILDKITE.retry_count).0,
+    }
+}
+
+/// The plan identifier: configured, else `<build id>/<step id>` when both
+/// are known, else empty.
+fn plan_identifier(r: &Reader<'_>, job: &JobContext) -> String {
+    r.non_empty(TEST_ENGINE.plan_identifier)
+        .map(|s| s.value)
+        .unwrap_or_else(|| {
+            if job.build_id.is_empty() || job.step_id.is_empty() {
+                String::new()
+            } else {
+                format!("{}/{}", job.build_id, job.step_id)
+            }
+        })
+}
+
+/// The runner (2.3 rules 8-11): `None`, and a problem, when it is blank or
+/// not one bktec knows.
+fn runner_kind(r: &mut Reader<'_>) -> Option<RunnerKind> {
+    let text = r.value(RUNNER.name);
+    if text.is_empty() {
+        r.problem(&RUNNER.name, "must not be blank");
+        return None;
+    }
+    match text.parse::<RunnerKind>() {
+        Ok(runner) => Some(runner),
+        Err(err) => {
+            r.problem(&RUNNER.name, format!("is unsupported: {err}"));
+            None
+        }
+    }
+}
+
+/// The rules that depend on the runner, for every command: the user's own
+/// runner needs a command and a pattern (or selector file), and only a
+/// runner that supports them takes tag filters.
+fn check_runner_rules(
+    r: &mut Reader<'_>,
+    rules: Option<&RunnerRules>,
+    has_selector_file: bool,
+    has_tag_filters: bool,
+) {
+    if rules.is_some_and(|rules| rules.user_defined) {
+        if r.non_empty(RUNNER.test_command).is_none() {
+            r.problem(
+                &RUNNER.test_command,
+                "must not be blank when using the custom test runner",
+            );
+        }
+        if r.non_empty(FILES.pattern).is_none()
+            && !has_selector_file
+            && !r.broken(&FILES.selector_file)
+        {
+            r.problem(
+                &FILES.pattern,
+                "must not be blank when using the custom test runner",
+            );
+        }
+    }
+    if has_tag_filters && rules.is_some_and(|rules| !rules.tag_filters) {
+        r.problem(
+            &TEST_ENGINE.tag_filters,
+            "tag filtering is only supported for the pytest test runner",
+        );
+    }
+}
+
+/// The rules of `run` (2.4). Parallelism's own bounds are its range (D27).
+fn check_run_rules(r: &mut Reader<'_>, rules: Option<&RunnerRules>, has_result_path: bool) {
+    if !has_result_path && rules.is_some_and(|rules| rules.requires_result_path) {
+        r.problem(&RUNNER.result_path, "must not be blank");
+    }
+    // The user's own runner has no result file of its own: without a
+    // result path, `{{resultPath}}` would become an empty string
+    // (`--junit-xml=`), and the command would write nowhere bktec reads.
+    if !has_result_path
+        && !r.broken(&RUNNER.result_path)
+        && rules.is_some_and(|rules| rules.user_defined)
+    {
+        let places = RUNNER.result_path.places();
+        for key in [RUNNER.test_command, RUNNER.retry_command] {
+            if r.non_empty(key)
+                .is_some_and(|t| t.value.contains(RESULT_PATH))
+            {
+                r.problem(
+                    key.setting,
+                    format!(
+                        "uses `{RESULT_PATH}`, but the custom runner has no result path (hint: set {places})"
+                    ),
+                );
+            }
+        }
+    }
+    // As in the Go client, this runs even when parallelism is itself
+    // out of range (parallelism 0 reports both).
+    let parallelism = r.value(BUILDKITE.parallelism).0;
+    let node_index = r.value(BUILDKITE.parallel_job).0;
+    if r.usable(&BUILDKITE.parallel_job)
+        && !r.broken(&BUILDKITE.parallelism)
+        && node_index > parallelism.saturating_sub(1)
+    {
+        r.problem(
+            &BUILDKITE.parallel_job,
+            format!(
+                "was {node_index}, must not be greater than {}",
+                parallelism.saturating_sub(1)
+            ),
+        );
+    }
+}
+
+/// The include pattern (configured, else the runner's) and the exclude
+/// pattern, compiled. They matter only where discovery walks the tree: not
+/// with a row file, a plan file (`run`), or a runner whose targets are not
+/// files. A bad pattern that would not be used stops nothing, as in the Go
+/// client.
+fn patterns(
+    r: &mut Reader<'_>,
+    command: CommandKind,
+    runner: Option<(RunnerKind, &RunnerRules)>,
+    has_selector_file: bool,
+) -> (Option<Sourced<Pattern>>, Option<Sourced<Pattern>>) {
+    let walks = !has_selector_file
+        && r.path(FILES.list).is_none()
+        && !(command == CommandKind::Run && r.path(TEST_ENGINE.plan_file).is_some())
+        && runner.is_none_or(|(_, rules)| rules.targets == Targets::Walk);
+    let include = runner
+        .and_then(|(kind, rules)| {
+            r.non_empty(FILES.pattern)
+                .or_else(|| runner_defaults::default_pattern(kind, rules))
+        })
+        .and_then(|pattern| r.pattern("pattern", pattern, walks));
+    let exclude = Sourced {
+        value: r.value(FILES.exclude_pattern),
+        origin: r.origin(&FILES.exclude_pattern),
+    };
+    (include, r.pattern("exclude pattern", exclude, walks))
+}
+
+/// Whether `command` runs the tests, and so needs the test command; the
+/// others do not pay for the probe its default may need. A local `plan`
+/// with timing history may split files with the test command's own pytest
+/// (D31, D13), and discovery by pytest runs it too (D13).
+fn runs_tests(
+    command: CommandKind,
+    mode: &PlanMode,
+    durations: Option<&Sourced<PathBuf>>,
+    discovery: DiscoveryMode,
+) -> bool {
+    let has_history = durations.is_some_and(|d| d.value.is_file());
+    match command {
+        CommandKind::Run | CommandKind::Config => true,
+        CommandKind::Plan => {
+            matches!(mode, PlanMode::TestEngine(_))
+                || has_history
+                || discovery == DiscoveryMode::Pytest
+        }
+        CommandKind::List | CommandKind::Durations => discovery == DiscoveryMode::Pytest,
+    }
+}
+
+/// The configured test command, else the runner's default (when `probe` is
+/// given: only commands that run the tests get one). A blank command (only
+/// spaces) is no command: the runner's default applies, as the runner itself
+/// decided before (D14).
+fn with_default_command(
+    configured: Option<Sourced<CommandTemplate>>,
+    kind: RunnerKind,
+    rules: &RunnerRules,
+    probe: Option<&CollectorProbe<'_>>,
+) -> Option<Sourced<CommandTemplate>> {
+    match configured {
+        Some(configured) if !configured.value.words().is_empty() => Some(configured),
+        blank => runner_defaults::default_test_command(kind, rules, probe)
+            .map(|Sourced { value, origin }| Sourced {
+                value: CommandTemplate::parse(&value)
+                    .expect("a runner's default command splits into words"),
+                origin,
+            })
+            .or(blank),
+    }
 }
 
 /// The Test Engine settings and the API-only rules (2.2, 2.3 rules 2-7).
@@ -640,7 +757,8 @@ fn check_ranges(r: &mut Reader<'_>, command: CommandKind) {
 
 /// Behaviour document 2.5, except the bounds of target time and maximum
 /// parallelism, which are their ranges (D27).
-fn check_plan_rules(r: &mut Reader<'_>, parallelism: i64) {
+fn check_plan_rules(r: &mut Reader<'_>) {
+    let parallelism = r.value(BUILDKITE.parallelism).0;
     let target = r.value(TEST_ENGINE.target_time);
     let max = r.value(TEST_ENGINE.max_parallelism).0;
     let max_known = !r.broken(&TEST_ENGINE.max_parallelism);
@@ -682,6 +800,7 @@ mod tests {
     use super::*;
     use crate::config::env_vars::EnvSnapshot;
     use crate::config::load::{CliOverrides, FileChoice, load};
+    use crate::config::runner_defaults::test_rules;
 
     fn load_env(env: &[(&str, &str)]) -> LoadedConfig {
         let mut pairs = vec![("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")];
@@ -698,7 +817,7 @@ mod tests {
     /// The problems of resolving `env` (with the pytest runner) for `command`.
     fn problems(env: &[(&str, &str)], command: CommandKind) -> Vec<String> {
         let loaded = load_env(env);
-        match resolve_with(&loaded, command, &CollectorProbe::new(&|| true)) {
+        match resolve(&loaded, command, &RunnerFacts::new(test_rules, &|| true)) {
             Ok(_) => Vec::new(),
             Err(ConfigError::Invalid { problems }) => {
                 let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -874,8 +993,8 @@ mod tests {
                 asked.set(asked.get() + 1);
                 installed
             };
-            let probe = CollectorProbe::new(&ask);
-            let settings = resolve_with(&loaded, CommandKind::Run, &probe).unwrap();
+            let facts = RunnerFacts::new(test_rules, &ask);
+            let settings = resolve(&loaded, CommandKind::Run, &facts).unwrap();
             let test_command = settings.test_command.unwrap();
             assert_eq!(test_command.value.as_str(), command);
             assert_eq!(
@@ -892,14 +1011,19 @@ mod tests {
         let never = || panic!("no collector probe for a command that runs no tests");
         let loaded = load_env(&[]);
         for command in [CommandKind::List, CommandKind::Plan] {
-            let settings = resolve_with(&loaded, command, &CollectorProbe::new(&never)).unwrap();
+            let settings =
+                resolve(&loaded, command, &RunnerFacts::new(test_rules, &never)).unwrap();
             assert!(settings.test_command.is_none(), "{command:?}");
             assert_eq!(settings.collector_installed, None);
         }
         // A configured command needs no probe either, for any command.
         let loaded = load_env(&[("BUILDKITE_TEST_ENGINE_TEST_CMD", "pytest -x")]);
-        let settings =
-            resolve_with(&loaded, CommandKind::Run, &CollectorProbe::new(&never)).unwrap();
+        let settings = resolve(
+            &loaded,
+            CommandKind::Run,
+            &RunnerFacts::new(test_rules, &never),
+        )
+        .unwrap();
         let test_command = settings.test_command.unwrap();
         assert_eq!(test_command.value.words(), ["pytest", "-x"]);
         assert_eq!(
@@ -911,8 +1035,12 @@ mod tests {
     #[test]
     fn patterns_are_compiled_and_a_bad_one_names_its_origin() {
         let loaded = load_env(&[("BUILDKITE_TEST_ENGINE_TEST_FILE_EXCLUDE_PATTERN", "venv/**")]);
-        let settings =
-            resolve_with(&loaded, CommandKind::List, &CollectorProbe::new(&|| true)).unwrap();
+        let settings = resolve(
+            &loaded,
+            CommandKind::List,
+            &RunnerFacts::new(test_rules, &|| true),
+        )
+        .unwrap();
         let include = settings.include_pattern.unwrap();
         assert!(include.value.matches("tests/test_a.py"));
         assert_eq!(include.origin.to_string(), "default for runner `pytest`");

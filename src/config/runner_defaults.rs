@@ -2,51 +2,16 @@
 //! runner supplies where the configuration leaves them unset. They are
 //! applied here, once, with an origin that says so; `resolve` puts them in
 //! `RunSettings` and `bktec config` shows them, so the table shows what
-//! `bktec run` will run.
+//! `bktec run` will run. The defaults themselves are each runner's
+//! (`RunnerRules`, given to `resolve` in `RunnerFacts`).
 
-use std::cell::OnceCell;
-use std::fmt;
-
+use crate::config::elements::{CollectorProbe, RunnerKind, RunnerRules};
 use crate::config::origin::Origin;
 use crate::config::resolve::Sourced;
-use crate::runner::RunnerKind;
-
-/// Whether buildkite-test-collector is installed (D14), asked at most once
-/// and only when a default depends on it. Tests inject the answer.
-pub struct CollectorProbe<'a> {
-    ask: &'a dyn Fn() -> bool,
-    answer: OnceCell<bool>,
-}
-
-impl<'a> CollectorProbe<'a> {
-    /// A probe that asks `ask` the first time it is needed.
-    pub fn new(ask: &'a dyn Fn() -> bool) -> CollectorProbe<'a> {
-        CollectorProbe {
-            ask,
-            answer: OnceCell::new(),
-        }
-    }
-
-    /// Whether the collector is installed.
-    pub fn installed(&self) -> bool {
-        *self.answer.get_or_init(|| (self.ask)())
-    }
-
-    /// The answer, if the probe was asked.
-    pub fn answered(&self) -> Option<bool> {
-        self.answer.get().copied()
-    }
-}
-
-impl fmt::Debug for CollectorProbe<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CollectorProbe({:?})", self.answer.get())
-    }
-}
 
 /// The runner's include pattern, for when none is configured.
-pub(crate) fn default_pattern(runner: RunnerKind) -> Option<Sourced<String>> {
-    runner.default_pattern().map(|pattern| Sourced {
+pub(crate) fn default_pattern(runner: RunnerKind, rules: &RunnerRules) -> Option<Sourced<String>> {
+    rules.default_pattern.map(|pattern| Sourced {
         value: pattern.to_string(),
         origin: Origin::RunnerDefault {
             runner,
@@ -60,10 +25,11 @@ pub(crate) fn default_pattern(runner: RunnerKind) -> Option<Sourced<String>> {
 /// the tests (`list`, a local `plan`) do not pay for it.
 pub(crate) fn default_test_command(
     runner: RunnerKind,
+    rules: &RunnerRules,
     probe: Option<&CollectorProbe<'_>>,
 ) -> Option<Sourced<String>> {
     let probe = probe?;
-    let (command, basis) = runner.default_command(|| probe.installed())?;
+    let (command, basis) = rules.default_command?(probe.installed());
     Some(Sourced {
         value: command.to_string(),
         origin: Origin::RunnerDefault {
@@ -73,17 +39,77 @@ pub(crate) fn default_test_command(
     })
 }
 
+/// Runner rules for the tests of configuration, which may not import
+/// `runner`: pytest's defaults as pytest has them (D14), and a runner of each
+/// other shape. `runner/` tests the real ones.
+#[cfg(test)]
+pub(crate) fn test_rules(kind: RunnerKind) -> &'static RunnerRules {
+    use crate::config::elements::Targets;
+
+    const WALKING: RunnerRules = RunnerRules {
+        default_pattern: Some("spec/**/*_spec.rb"),
+        default_command: Some(|_| ("rspec {{testExamples}} --out {{resultPath}}", "")),
+        requires_result_path: true,
+        user_defined: false,
+        tag_filters: false,
+        discovery_by_pytest: false,
+        targets: Targets::Walk,
+    };
+    const PYTEST: RunnerRules = RunnerRules {
+        default_pattern: Some("**/{*_test,test_*}.py"),
+        default_command: Some(|installed| {
+            if installed {
+                (
+                    "pytest {{testExamples}} --json={{resultPath}}",
+                    "buildkite-test-collector found",
+                )
+            } else {
+                (
+                    "pytest {{testExamples}} --junit-xml={{resultPath}}",
+                    "buildkite-test-collector not found",
+                )
+            }
+        }),
+        requires_result_path: false,
+        tag_filters: true,
+        discovery_by_pytest: true,
+        ..WALKING
+    };
+    const GO: RunnerRules = RunnerRules {
+        default_pattern: None,
+        default_command: Some(|_| ("gotestsum --jsonfile={{resultPath}} {{packages}}", "")),
+        targets: Targets::GoPackages,
+        ..WALKING
+    };
+    const CUSTOM: RunnerRules = RunnerRules {
+        default_pattern: None,
+        default_command: None,
+        requires_result_path: false,
+        user_defined: true,
+        ..WALKING
+    };
+    match kind.as_str() {
+        "pytest" => &PYTEST,
+        "gotest" => &GO,
+        "custom" => &CUSTOM,
+        _ => &WALKING,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
 
     use super::*;
-    use crate::runner::template::CommandTemplate;
+    use crate::config::elements::CommandTemplate;
+
+    const PYTEST: RunnerKind = RunnerKind::Pytest;
+    const CUSTOM: RunnerKind = RunnerKind::Custom;
 
     #[test]
     fn pytest_defaults_follow_the_probe_and_say_so() {
         let found = CollectorProbe::new(&|| true);
-        let command = default_test_command(RunnerKind::Pytest, Some(&found)).unwrap();
+        let command = default_test_command(PYTEST, test_rules(PYTEST), Some(&found)).unwrap();
         assert_eq!(
             command.value,
             "pytest {{testExamples}} --json={{resultPath}}"
@@ -93,7 +119,7 @@ mod tests {
             "default for runner `pytest` (buildkite-test-collector found)"
         );
         let missing = CollectorProbe::new(&|| false);
-        let command = default_test_command(RunnerKind::Pytest, Some(&missing)).unwrap();
+        let command = default_test_command(PYTEST, test_rules(PYTEST), Some(&missing)).unwrap();
         assert_eq!(
             command.value,
             "pytest {{testExamples}} --junit-xml={{resultPath}}"
@@ -113,20 +139,21 @@ mod tests {
             true
         };
         let probe = CollectorProbe::new(&ask);
-        assert_eq!(default_test_command(RunnerKind::Custom, Some(&probe)), None);
+        let command = |kind, probe| default_test_command(kind, test_rules(kind), probe);
+        assert_eq!(command(CUSTOM, Some(&probe)), None);
         // `list` and a local `plan` give no probe: no default, no question.
-        assert_eq!(default_test_command(RunnerKind::Pytest, None), None);
+        assert_eq!(command(PYTEST, None), None);
         assert_eq!((asked.get(), probe.answered()), (0, None));
-        default_test_command(RunnerKind::Pytest, Some(&probe));
-        default_test_command(RunnerKind::Pytest, Some(&probe));
+        command(PYTEST, Some(&probe));
+        command(PYTEST, Some(&probe));
         assert_eq!((asked.get(), probe.answered()), (1, Some(true)));
     }
 
     #[test]
     fn patterns_default_to_the_runner_s() {
-        let pattern = default_pattern(RunnerKind::Pytest).unwrap();
+        let pattern = default_pattern(PYTEST, test_rules(PYTEST)).unwrap();
         assert_eq!(pattern.value, "**/{*_test,test_*}.py");
         assert_eq!(pattern.origin.to_string(), "default for runner `pytest`");
-        assert_eq!(default_pattern(RunnerKind::Custom), None);
+        assert_eq!(default_pattern(CUSTOM, test_rules(CUSTOM)), None);
     }
 }

@@ -6,9 +6,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::config::elements::RunnerKind;
 use crate::config::registry::{BktecOptions, FILES, RUNNER, Range, SETTINGS, Setting};
 use crate::config::resolve::DISCOVERY_MODES;
-use crate::runner::RunnerKind;
 
 /// The schema as pretty-printed JSON with a trailing newline.
 pub fn schema_json() -> String {

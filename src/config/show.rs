@@ -2,11 +2,11 @@
 
 use serde_json::json;
 
+use crate::config::elements::{RunnerFacts, RunnerKind};
 use crate::config::load::LoadedConfig;
 use crate::config::registry::{FILES, RUNNER, SETTINGS, Shown};
 use crate::config::resolve::Sourced;
-use crate::config::runner_defaults::{CollectorProbe, default_pattern, default_test_command};
-use crate::runner::RunnerKind;
+use crate::config::runner_defaults::{default_pattern, default_test_command};
 
 const REDACTED: &str = "REDACTED";
 
@@ -30,8 +30,12 @@ pub struct ShownSetting {
 /// The rows of `bktec config`, in registry order. Where the configuration
 /// leaves the test file pattern or the test command unset, the row shows the
 /// runner's default that `resolve` applies, with that origin, so the table
-/// shows what `bktec run` will run (`probe` answers for pytest's command).
-pub fn shown_settings(loaded: &LoadedConfig, probe: &CollectorProbe<'_>) -> Vec<ShownSetting> {
+/// shows what `bktec run` will run (`runners` gives each runner's defaults,
+/// and the collector probe answers for pytest's command).
+pub(crate) fn shown_settings(
+    loaded: &LoadedConfig,
+    runners: &RunnerFacts<'_>,
+) -> Vec<ShownSetting> {
     let runner = loaded
         .get(RUNNER.name)
         .and_then(|name| name.parse::<RunnerKind>().ok());
@@ -50,10 +54,12 @@ pub fn shown_settings(loaded: &LoadedConfig, probe: &CollectorProbe<'_>) -> Vec<
                 Shown::Invalid(_) => false,
             };
             let default = match runner {
-                Some(runner) if unset && s.key == FILES.pattern.key => default_pattern(runner),
+                Some(runner) if unset && s.key == FILES.pattern.key => {
+                    default_pattern(runner, runners.rules(runner))
+                }
                 // A command of only spaces is none, as in `resolve`.
                 Some(runner) if s.key == RUNNER.test_command.key && blank_command => {
-                    default_test_command(runner, Some(probe))
+                    default_test_command(runner, runners.rules(runner), Some(runners.collector()))
                 }
                 Some(_) | None => None,
             };
@@ -166,8 +172,9 @@ mod tests {
     use super::*;
     use crate::config::env_vars::EnvSnapshot;
     use crate::config::load::{CliOverrides, FileChoice, load};
+    use crate::config::runner_defaults::test_rules;
 
-    fn row(env: &[(&str, &str)], probe: &CollectorProbe<'_>, key: &str) -> (String, String) {
+    fn row(env: &[(&str, &str)], ask: &dyn Fn() -> bool, key: &str) -> (String, String) {
         let mut pairs = vec![("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")];
         pairs.extend_from_slice(env);
         let loaded = load(
@@ -177,7 +184,7 @@ mod tests {
             Path::new("/"),
         )
         .unwrap();
-        let rows = shown_settings(&loaded, probe);
+        let rows = shown_settings(&loaded, &RunnerFacts::new(test_rules, ask));
         let row = rows.into_iter().find(|r| r.key == key).unwrap();
         (row.text, row.origin)
     }
@@ -185,7 +192,7 @@ mod tests {
     #[test]
     fn the_table_shows_the_runner_defaults_that_resolve_applies() {
         // Issue #10: the test command row said `(unset)` for pytest's default.
-        let missing = CollectorProbe::new(&|| false);
+        let missing = || false;
         let expected = (
             "\"pytest {{testExamples}} --junit-xml={{resultPath}}\"".to_string(),
             "default for runner `pytest` (buildkite-test-collector not found)".to_string(),
@@ -203,11 +210,7 @@ mod tests {
         let never = || panic!("a configured command needs no probe");
         let configured = [("BUILDKITE_TEST_ENGINE_TEST_CMD", "pytest -x")];
         assert_eq!(
-            row(
-                &configured,
-                &CollectorProbe::new(&never),
-                "runner.test-command"
-            ),
+            row(&configured, &never, "runner.test-command"),
             (
                 "\"pytest -x\"".to_string(),
                 "env BUILDKITE_TEST_ENGINE_TEST_CMD".to_string()

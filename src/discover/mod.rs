@@ -7,5 +7,6 @@ mod targets;
 mod walk;
 
 pub use rows::{RowFileError, read_rows};
+pub(crate) use targets::discover_with_pytest;
 pub use targets::{DiscoverError, Discovery, TargetSource, discover};
 pub use walk::{WalkOptions, WalkOutput, walk};

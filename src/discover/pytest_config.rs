@@ -271,7 +271,7 @@ impl PytestConfig {
                 let t = Path::new(t)
                     .strip_prefix(rootdir)
                     .map_or(t.as_str(), |p| p.to_str().unwrap_or(t));
-                crate::plan::plain(t).trim_end_matches('/').to_string()
+                crate::glob::clean(t)
             })
             .filter_map(|t| Pattern::parse(&t, None).ok())
             .collect();

@@ -6,7 +6,9 @@ use super::rows::{RowFileError, read_rows};
 use super::walk::{WalkOptions, walk};
 use crate::config::resolve::{RunSettings, Sourced};
 use crate::glob::Pattern;
-use crate::runner::{CollectError, CollectedExample, RunnerKind, Targets, go_module};
+use crate::runner::{
+    CollectedExample, CollectionStats, PytestDiscoveryError, Runner, RunnerKind, Targets, go_module,
+};
 
 /// Where the targets came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +48,37 @@ pub struct Discovery {
     pub warnings: Vec<String>,
 }
 
+/// Discovery by pytest (`files.discovery = "pytest"`, issue #12): the
+/// files of what `runner`'s own pytest collects in `cwd`, filtered by the
+/// include and exclude patterns when the user set them; with what the
+/// collection found, for the caller to report.
+pub(crate) fn discover_with_pytest(
+    runner: &Runner,
+    settings: &RunSettings,
+    cwd: &Path,
+) -> Result<(Discovery, CollectionStats), DiscoverError> {
+    let include = settings
+        .include_pattern
+        .as_ref()
+        .filter(|p| p.origin.set_by_user());
+    let exclude = Some(&settings.exclude_pattern)
+        .filter(|p| p.origin.set_by_user() && !p.value.as_str().is_empty());
+    let keep = |file: &str| {
+        include.is_none_or(|p| p.value.matches(file))
+            && exclude.is_none_or(|p| !p.value.matches(file))
+    };
+    let suite = runner.discover_suite(cwd, &keep)?;
+    let discovery = Discovery {
+        targets: suite.files,
+        source: TargetSource::Pytest {
+            command: suite.command,
+            collected: suite.collected,
+        },
+        warnings: Vec::new(),
+    };
+    Ok((discovery, suite.stats))
+}
+
 /// Why discovery failed. Every variant exits 16.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
@@ -79,42 +112,9 @@ pub enum DiscoverError {
     /// `go list` found no package with tests.
     #[error("no Go packages with tests found using `go list`")]
     NoGoPackages,
-    /// pytest's collection failed: a collection error, or pytest did not
-    /// start.
-    #[error("`{command}` failed")]
-    PytestCollection {
-        /// The collection command.
-        command: String,
-        /// What went wrong, with pytest's output.
-        #[source]
-        source: CollectError,
-    },
-    /// bktec's pytest plugin did not load in the collection.
-    #[error(
-        "`{command}` ran without bktec's pytest plugin, which discovery by pytest needs: it keeps each job to the tests pytest collected. Plugins may not load automatically (PYTEST_DISABLE_PLUGIN_AUTOLOAD): add `-p bktec_witness` to the test command; `python -I` ignores PYTHONPATH, where bktec puts the plugin: drop `-I`. Or use `--discovery pattern`"
-    )]
-    NoWitness {
-        /// The collection command.
-        command: String,
-    },
-    /// The test command turns bktec's pytest plugin off.
-    #[error(
-        "`{command}` turns bktec's pytest plugin off (`-p no:bktec_witness`), which discovery by pytest needs: it keeps each job to the tests pytest collected. Remove that option, or use `--discovery pattern`"
-    )]
-    WitnessDisabled {
-        /// The collection command.
-        command: String,
-    },
-    /// pytest collected a test that is not in a file bktec can name.
-    #[error(
-        "pytest collected `{node_id}`, which is not in a file that bktec can give to a job (its file: `{file}`); discovery by pytest can only split tests that live in files. Use `--discovery pattern`, or a files list"
-    )]
-    NotInAFile {
-        /// The node id.
-        node_id: String,
-        /// The file bktec looked for.
-        file: String,
-    },
+    /// Discovery by pytest failed.
+    #[error(transparent)]
+    Pytest(#[from] PytestDiscoveryError),
     /// The runner has no include pattern and no row file was given.
     #[error(
         "the {runner} runner has no test file pattern; set one, or a files list or selector file"
@@ -137,7 +137,7 @@ pub fn discover(settings: &RunSettings, base: &Path) -> Result<Discovery, Discov
     }
     if let Some(file) = &settings.files_list {
         let mut targets = read_rows(file)?;
-        if settings.runner.framework().targets == Targets::GoPackages {
+        if settings.runner.targets() == Targets::GoPackages {
             targets = go_import_paths(targets, base);
         }
         return Ok(Discovery {
@@ -146,12 +146,12 @@ pub fn discover(settings: &RunSettings, base: &Path) -> Result<Discovery, Discov
             warnings: Vec::new(),
         });
     }
-    match settings.runner.framework().targets {
+    match settings.runner.targets() {
         Targets::GoPackages => return go_list(base),
         Targets::Walk => {}
     }
     let mut warnings = Vec::new();
-    if settings.runner == RunnerKind::Custom {
+    if settings.runner.is_user_defined() {
         warnings.push(
             "Buildkite Test Engine Client: --selector-file (or BUILDKITE_TEST_ENGINE_SELECTOR_FILE) is not set for the custom runner. Discovering selector values with the configured test file pattern.".to_string(),
         );

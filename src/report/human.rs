@@ -47,7 +47,7 @@ impl Reporter {
     /// Names tests as `runner` does; `debug` adds the debug lines.
     pub(crate) fn for_runner(&mut self, runner: RunnerKind, debug: bool) {
         self.runner_name = runner.display_name();
-        self.node_ids = runner == RunnerKind::Pytest;
+        self.node_ids = runner.names_tests_by_node_id();
         self.debug = debug;
     }
 
@@ -98,7 +98,7 @@ impl Reporter {
                 crate::VERSION
             )),
             RunEvent::RunnerReady { kind, format } => {
-                if let (RunnerKind::Pytest, Some(format)) = (kind, format) {
+                if let (true, Some(format)) = (kind.announces_result_format(), format) {
                     let what = format.display_name();
                     self.say(&format!(
                         "Buildkite Test Engine Client: Using {what} output for pytest results.\n"

@@ -7,7 +7,9 @@
 use super::RunnerKind;
 use std::path::Path;
 
-use super::framework::{ExampleListing, Framework, Listing, Targets};
+use super::detect;
+use crate::config::elements::{RunnerRules, Targets};
+use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
 use super::setup::{Runner, RunnerError, RunnerInputs};
 use super::target::{TargetError, TargetOrigin, target_args};
 use crate::results::{Mapping, ResultFormat};
@@ -17,13 +19,19 @@ const COMMAND: &str =
 
 /// What bktec knows about Cucumber.
 pub(super) const FRAMEWORK: Framework = Framework {
-    name: "cucumber",
     display_name: "Cucumber",
-    default_pattern: Some("features/**/*.feature"),
-    default_command: Some(|_| (COMMAND, "")),
-    requires_result_path: true,
+    rules: RunnerRules {
+        default_pattern: Some("features/**/*.feature"),
+        default_command: Some(|_| (COMMAND, "")),
+        requires_result_path: true,
+        user_defined: false,
+        tag_filters: false,
+        discovery_by_pytest: false,
+        targets: Targets::Walk,
+    },
     skips_hidden_and_venv_dirs: false,
-    targets: Targets::Walk,
+    node_ids: false,
+    announces_result_format: false,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
     fail_fast_options: &["--fail-fast"],
@@ -34,6 +42,13 @@ pub(super) const FRAMEWORK: Framework = Framework {
         format: ResultFormat::CucumberJson,
     }),
     build: Some(|inputs, _probe| cucumber(inputs)),
+    init: Init {
+        detect: Some(Detect {
+            rank: 6,
+            finds: detect::cucumber_project,
+        }),
+        result_path: "tmp/bktec-results.json",
+    },
 };
 
 /// Builds the Cucumber runner. Validation has made sure of a result path.

@@ -6,7 +6,8 @@
 //! `{{resultPath}}` is refused by `config::resolve` (it would be empty).
 
 use super::RunnerKind;
-use super::framework::{Framework, Targets};
+use crate::config::elements::{RunnerRules, Targets};
+use super::framework::{Framework, Init};
 use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::MissingTests;
 use crate::results::{Mapping, ResultFormat};
@@ -14,18 +15,25 @@ use crate::results::{Mapping, ResultFormat};
 /// What bktec knows about the custom runner: nothing but what the user
 /// configures.
 pub(super) const FRAMEWORK: Framework = Framework {
-    name: "custom",
     display_name: "Custom test runner",
-    default_pattern: None,
-    default_command: None,
-    requires_result_path: false,
+    rules: RunnerRules {
+        default_pattern: None,
+        default_command: None,
+        requires_result_path: false,
+        user_defined: true,
+        tag_filters: false,
+        discovery_by_pytest: false,
+        targets: Targets::Walk,
+    },
     skips_hidden_and_venv_dirs: false,
-    targets: Targets::Walk,
+    node_ids: false,
+    announces_result_format: false,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
     fail_fast_options: &[],
     example_listing: None,
     build: Some(|inputs, _probe| custom(inputs)),
+    init: Init::NAMED_ONLY,
 };
 
 /// Builds the custom runner. Validation has made sure a test command exists.

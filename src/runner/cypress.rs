@@ -7,7 +7,9 @@
 //! retried, since no failed test is ever known (9.2).
 
 use super::RunnerKind;
-use super::framework::{Framework, Targets};
+use super::detect;
+use crate::config::elements::{RunnerRules, Targets};
+use super::framework::{Detect, Framework, Init};
 use super::setup::{ExitHandling, Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
 use super::template::{CommandTemplate, MissingTests, TEST_EXAMPLES};
@@ -17,18 +19,31 @@ const COMMAND: &str = "npx cypress run --spec {{testExamples}}";
 
 /// What bktec knows about Cypress.
 pub(super) const FRAMEWORK: Framework = Framework {
-    name: "cypress",
     display_name: "Cypress",
-    default_pattern: Some("**/*.cy.{js,jsx,ts,tsx}"),
-    default_command: Some(|_| (COMMAND, "")),
-    requires_result_path: false,
+    rules: RunnerRules {
+        default_pattern: Some("**/*.cy.{js,jsx,ts,tsx}"),
+        default_command: Some(|_| (COMMAND, "")),
+        requires_result_path: false,
+        user_defined: false,
+        tag_filters: false,
+        discovery_by_pytest: false,
+        targets: Targets::Walk,
+    },
     skips_hidden_and_venv_dirs: false,
-    targets: Targets::Walk,
+    node_ids: false,
+    announces_result_format: false,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
     fail_fast_options: &[],
     example_listing: None,
     build: Some(|inputs, _probe| cypress(inputs)),
+    init: Init {
+        detect: Some(Detect {
+            rank: 1,
+            finds: detect::cypress_project,
+        }),
+        result_path: "tmp/bktec-results.json",
+    },
 };
 
 /// Builds the Cypress runner.

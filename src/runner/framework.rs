@@ -1,23 +1,19 @@
 //! What bktec knows about a test framework, one value per runner (behaviour
-//! document 5.2, 7, 8). Each runner's file holds its [`Framework`];
-//! `RunnerKind::framework` is the one match over runners. Adding a runner
-//! is its file, a `RunnerKind` variant and that match arm.
+//! document 5.2, 7, 8). Each runner's file holds its [`Framework`]; one
+//! line of the runner list (`config::elements::for_each_runner`) registers
+//! it, and `RunnerKind::framework` is the one match over runners.
 
 use std::path::Path;
 
 use super::setup::{Runner, RunnerError, RunnerInputs};
 use super::target::TargetError;
+use crate::config::elements::RunnerRules;
 use crate::results::{Mapping, ResultFormat};
 
 /// Builds a runner's [`Runner`]; `probe` answers whether
 /// buildkite-test-collector is installed, asked only when needed (D14).
 pub(crate) type Build =
     fn(RunnerInputs<'_>, &mut dyn FnMut() -> bool) -> Result<Runner, RunnerError>;
-
-/// A runner's default test command and what chose it (the text `bktec
-/// config` shows; empty when nothing did), from whether
-/// buildkite-test-collector is installed.
-pub(crate) type DefaultCommand = fn(bool) -> (&'static str, &'static str);
 
 /// A command that lists examples, and the variables it needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -47,33 +43,50 @@ pub(crate) struct ExampleListing {
     pub(crate) format: ResultFormat,
 }
 
-/// Where a runner's targets come from when no row file names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Targets {
-    /// Files matching the include pattern (5.4, 5.5).
-    Walk,
-    /// Go packages, from `go list ./...` (5.3).
-    GoPackages,
+/// How `bktec init` recognises a project that uses a runner.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Detect {
+    /// Runners are tried in this order, lowest first: the first that
+    /// recognises the project wins (a JavaScript project's `package.json`
+    /// names its runner more surely than a `spec/` directory does).
+    pub(crate) rank: u8,
+    /// What in the directory shows the runner (`` `go.mod` ``), if anything.
+    pub(crate) finds: fn(&Path) -> Option<String>,
+}
+
+/// What `bktec init` knows of a runner.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Init {
+    /// How the runner is recognised; `None` for one that must be named.
+    pub(crate) detect: Option<Detect>,
+    /// The result path `bktec init` writes for a runner that must be told
+    /// one (by the format it writes).
+    pub(crate) result_path: &'static str,
+}
+
+impl Init {
+    /// Nothing to detect, the JSON result path.
+    pub(crate) const NAMED_ONLY: Init = Init {
+        detect: None,
+        result_path: "tmp/bktec-results.json",
+    };
 }
 
 /// Everything bktec knows about one test framework.
 #[derive(Debug)]
 pub(crate) struct Framework {
-    /// The configuration value (`pytest`).
-    pub(crate) name: &'static str,
     /// The name in messages (`RSpec`, `Custom test runner`).
     pub(crate) display_name: &'static str,
-    /// The default include pattern, if it has one.
-    pub(crate) default_pattern: Option<&'static str>,
-    /// The default test command and what chose it, from whether the
-    /// collector is installed; `None` when the user must give one.
-    pub(crate) default_command: Option<DefaultCommand>,
-    /// Whether `run` needs a configured result path (2.4).
-    pub(crate) requires_result_path: bool,
+    /// What settings need to know of it: defaults and validation rules.
+    pub(crate) rules: RunnerRules,
     /// Whether discovery skips dot-directories and virtualenvs (D9).
     pub(crate) skips_hidden_and_venv_dirs: bool,
-    /// Where its targets come from.
-    pub(crate) targets: Targets,
+    /// Whether its tests are named by pytest node ids (`file.py::Class::test`),
+    /// which the merged JUnit report, the annotation and the log keep whole.
+    pub(crate) node_ids: bool,
+    /// Whether its result format is chosen for each run (D14, D30), so that
+    /// the log says which it uses.
+    pub(crate) announces_result_format: bool,
     /// How entries of its result files map to tests.
     pub(crate) mapping: Mapping,
     /// Whether pytest collection serves it: example discovery (6.3) and the
@@ -89,4 +102,6 @@ pub(crate) struct Framework {
     pub(crate) example_listing: Option<ExampleListing>,
     /// How `run` builds it; `None` for a runner `run` does not support yet.
     pub(crate) build: Option<Build>,
+    /// What `bktec init` detects and writes for it.
+    pub(crate) init: Init,
 }

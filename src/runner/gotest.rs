@@ -8,7 +8,9 @@
 use std::path::Path;
 
 use super::RunnerKind;
-use super::framework::{Framework, Targets};
+use super::detect;
+use crate::config::elements::{RunnerRules, Targets};
+use super::framework::{Detect, Framework, Init};
 use super::setup::{ExitHandling, Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
 use super::template::{CommandTemplate, TEST_EXAMPLES};
@@ -21,18 +23,31 @@ const COMMAND: &str = "gotestsum --jsonfile={{resultPath}} {{packages}}";
 
 /// What bktec knows about gotest.
 pub(super) const FRAMEWORK: Framework = Framework {
-    name: "gotest",
     display_name: "gotest",
-    default_pattern: None,
-    default_command: Some(|_| (COMMAND, "")),
-    requires_result_path: true,
+    rules: RunnerRules {
+        default_pattern: None,
+        default_command: Some(|_| (COMMAND, "")),
+        requires_result_path: true,
+        user_defined: false,
+        tag_filters: false,
+        discovery_by_pytest: false,
+        targets: Targets::GoPackages,
+    },
     skips_hidden_and_venv_dirs: false,
-    targets: Targets::GoPackages,
+    node_ids: false,
+    announces_result_format: false,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
     fail_fast_options: &[],
     example_listing: None,
     build: Some(|inputs, _probe| gotest(inputs)),
+    init: Init {
+        detect: Some(Detect {
+            rank: 4,
+            finds: detect::go_project,
+        }),
+        result_path: "tmp/bktec-results.jsonl",
+    },
 };
 
 /// Builds the gotest runner. Validation has made sure of a result path.

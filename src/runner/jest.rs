@@ -7,7 +7,9 @@
 //! Vitest shares all of this (`runner::vitest`).
 
 use super::RunnerKind;
-use super::framework::{Framework, Targets};
+use super::detect;
+use crate::config::elements::{RunnerRules, Targets};
+use super::framework::{Detect, Framework, Init};
 use super::setup::{Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
 use super::template::{CommandTemplate, RESULT_PATH, TEST_NAME_PATTERN};
@@ -20,18 +22,31 @@ pub(super) const PATTERN: &str = "**/{__tests__/**/*,*.spec,*.test}.{ts,js,tsx,j
 
 /// What bktec knows about Jest.
 pub(super) const FRAMEWORK: Framework = Framework {
-    name: "jest",
     display_name: "Jest",
-    default_pattern: Some(PATTERN),
-    default_command: Some(|_| (COMMAND, "")),
-    requires_result_path: true,
+    rules: RunnerRules {
+        default_pattern: Some(PATTERN),
+        default_command: Some(|_| (COMMAND, "")),
+        requires_result_path: true,
+        user_defined: false,
+        tag_filters: false,
+        discovery_by_pytest: false,
+        targets: Targets::Walk,
+    },
     skips_hidden_and_venv_dirs: false,
-    targets: Targets::Walk,
+    node_ids: false,
+    announces_result_format: false,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
     fail_fast_options: &["--bail", "-b"],
     example_listing: None,
     build: Some(|inputs, _probe| by_name(RunnerKind::Jest, COMMAND, inputs)),
+    init: Init {
+        detect: Some(Detect {
+            rank: 3,
+            finds: detect::jest_project,
+        }),
+        result_path: "tmp/bktec-results.json",
+    },
 };
 
 /// Builds the Jest or Vitest runner (`kind`), whose default test command is
@@ -135,8 +150,9 @@ fn files_and_names(tests: Vec<String>, retry: bool) -> Result<Prepared, (String,
     })
 }
 
-/// `text` as a regular expression that matches it literally.
-fn regex_escape(text: &str) -> String {
+/// `text` as a JavaScript regular expression that matches it literally
+/// (Jest's and Vitest's `--testNamePattern`, Playwright's file filters).
+pub(super) fn regex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if "\\.+*?()|[]{}^$/".contains(c) {

@@ -1,74 +1,25 @@
-//! The runners bktec knows, their names and defaults.
+//! What a [`RunnerKind`] (a config element: the parsed `runner.name`) means
+//! here: its [`Framework`], found through the registration list in
+//! `runner/mod.rs`, and the facts the rest of bktec asks of it.
 
-use std::fmt;
-use std::str::FromStr;
+use crate::config::elements::{RunnerFacts, RunnerRules, Targets};
+pub(crate) use crate::config::elements::{RunnerKind, UnknownRunner};
 
-use super::framework::Framework;
+use super::pytest::collector_installed;
 
-/// A test runner bktec knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RunnerKind {
-    /// RSpec.
-    Rspec,
-    /// Jest.
-    Jest,
-    /// Vitest.
-    Vitest,
-    /// Cypress.
-    Cypress,
-    /// Playwright.
-    Playwright,
-    /// pytest, the first-class runner.
-    Pytest,
-    /// `go test` (through gotestsum).
-    Gotest,
-    /// Cucumber.
-    Cucumber,
-    /// Any command, configured by the user.
-    Custom,
+/// The rules settings need of `kind` (its defaults and validation); the app
+/// hands this function to `config::resolve` (config does not import `runner`).
+pub(crate) fn rules(kind: RunnerKind) -> &'static RunnerRules {
+    &kind.framework().rules
 }
 
-/// Why a runner name is not known.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "runner value \"{0}\" is invalid, possible values are 'rspec', 'jest', 'vitest', 'cypress', 'playwright', 'pytest', 'gotest', 'cucumber', or 'custom'"
-)]
-pub struct UnknownRunner(pub String);
+/// What configuration is told about runners (`config::resolve`, `bktec
+/// config`): their rules, and the real collector probe (D14).
+pub(crate) fn facts() -> RunnerFacts<'static> {
+    RunnerFacts::new(rules, &collector_installed)
+}
 
 impl RunnerKind {
-    /// Every runner, in the order the Go client lists them.
-    pub const ALL: [RunnerKind; 9] = [
-        RunnerKind::Rspec,
-        RunnerKind::Jest,
-        RunnerKind::Vitest,
-        RunnerKind::Cypress,
-        RunnerKind::Playwright,
-        RunnerKind::Pytest,
-        RunnerKind::Gotest,
-        RunnerKind::Cucumber,
-        RunnerKind::Custom,
-    ];
-
-    /// Everything bktec knows about this runner: the one match over runners.
-    pub(crate) fn framework(self) -> &'static Framework {
-        match self {
-            RunnerKind::Rspec => &super::rspec::FRAMEWORK,
-            RunnerKind::Jest => &super::jest::FRAMEWORK,
-            RunnerKind::Vitest => &super::vitest::FRAMEWORK,
-            RunnerKind::Cypress => &super::cypress::FRAMEWORK,
-            RunnerKind::Playwright => &super::playwright::FRAMEWORK,
-            RunnerKind::Pytest => &super::pytest::FRAMEWORK,
-            RunnerKind::Gotest => &super::gotest::FRAMEWORK,
-            RunnerKind::Cucumber => &super::cucumber::FRAMEWORK,
-            RunnerKind::Custom => &super::custom::FRAMEWORK,
-        }
-    }
-
-    /// The configuration value (`pytest`).
-    pub fn as_str(self) -> &'static str {
-        self.framework().name
-    }
-
     /// The name used in messages (`RSpec`, `pytest`, `Custom test runner`).
     pub fn display_name(self) -> &'static str {
         self.framework().display_name
@@ -76,7 +27,7 @@ impl RunnerKind {
 
     /// The runner's default include pattern (behaviour document 5.2), if it has one.
     pub fn default_pattern(self) -> Option<&'static str> {
-        self.framework().default_pattern
+        self.framework().rules.default_pattern
     }
 
     /// The runner's default test command and what chose it, if it has one;
@@ -87,13 +38,14 @@ impl RunnerKind {
         collector_installed: impl FnOnce() -> bool,
     ) -> Option<(&'static str, &'static str)> {
         self.framework()
+            .rules
             .default_command
             .map(|command| command(collector_installed()))
     }
 
     /// Whether `run` needs a configured result path (behaviour document 2.4).
     pub fn requires_result_path(self) -> bool {
-        self.framework().requires_result_path
+        self.framework().rules.requires_result_path
     }
 
     /// Whether the runner can split files into their examples for Test
@@ -104,26 +56,55 @@ impl RunnerKind {
         framework.collects_with_pytest || framework.example_listing.is_some()
     }
 
+    /// Whether pytest's collection serves the runner: discovery by pytest,
+    /// the split of files into tests for a local plan with timing history
+    /// (D31), and the proof that silent targets hold no tests (D23).
+    pub fn collects_with_pytest(self) -> bool {
+        self.framework().collects_with_pytest
+    }
+
+    /// Whether its tests are named by pytest node ids, kept whole in the
+    /// merged JUnit report, the annotation and the log.
+    pub fn names_tests_by_node_id(self) -> bool {
+        self.framework().node_ids
+    }
+
+    /// Whether the log says which result format a run of it uses (D14, D30).
+    pub fn announces_result_format(self) -> bool {
+        self.framework().announces_result_format
+    }
+
+    /// Whether `files.discovery = "pytest"` may be used with it: then what
+    /// pytest's configuration collects is what counts (issue #12).
+    pub fn allows_discovery_by_pytest(self) -> bool {
+        self.framework().rules.discovery_by_pytest
+    }
+
+    /// Whether it supports Test Engine tag filters.
+    pub fn supports_tag_filters(self) -> bool {
+        self.framework().rules.tag_filters
+    }
+
+    /// Whether it is the user's own command, about which bktec knows
+    /// nothing (`custom`).
+    pub fn is_user_defined(self) -> bool {
+        self.framework().rules.user_defined
+    }
+
+    /// Where its targets come from when no row file names them.
+    pub(crate) fn targets(self) -> Targets {
+        self.framework().rules.targets
+    }
+
+    /// The result path `bktec init` writes for a runner that must be told
+    /// one.
+    pub fn init_result_path(self) -> &'static str {
+        self.framework().init.result_path
+    }
+
     /// Whether discovery skips dot-directories and virtualenvs (D9).
     pub fn skips_hidden_and_venv_dirs(self) -> bool {
         self.framework().skips_hidden_and_venv_dirs
-    }
-}
-
-impl FromStr for RunnerKind {
-    type Err = UnknownRunner;
-
-    fn from_str(s: &str) -> Result<RunnerKind, UnknownRunner> {
-        RunnerKind::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| UnknownRunner(s.to_string()))
-    }
-}
-
-impl fmt::Display for RunnerKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -132,11 +113,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip_and_are_case_sensitive() {
-        for r in RunnerKind::ALL {
-            assert_eq!(r.as_str().parse(), Ok(r));
+    fn every_runner_has_a_framework_whose_rules_agree_with_it() {
+        for &kind in RunnerKind::ALL {
+            let framework = kind.framework();
+            assert!(!framework.display_name.is_empty(), "{kind}");
+            // Discovery by pytest and tag filters need pytest's collection.
+            if framework.rules.discovery_by_pytest || framework.rules.tag_filters {
+                assert!(framework.collects_with_pytest, "{kind}");
+            }
         }
-        assert!("PyTest".parse::<RunnerKind>().is_err());
-        assert!("nunit".parse::<RunnerKind>().is_err());
+    }
+
+    #[test]
+    fn configuration_s_test_rules_are_the_real_ones() {
+        // config's tests may not import `runner`; they use a copy of the
+        // rules, which must not drift from what runners say.
+        use crate::config::runner_defaults::test_rules;
+        for kind in [RunnerKind::Pytest, RunnerKind::Custom, RunnerKind::Gotest] {
+            let (real, copy) = (rules(kind), test_rules(kind));
+            assert_eq!(real.default_pattern, copy.default_pattern, "{kind}");
+            for installed in [true, false] {
+                assert_eq!(
+                    real.default_command.map(|c| c(installed)),
+                    copy.default_command.map(|c| c(installed)),
+                    "{kind}"
+                );
+            }
+            assert_eq!(
+                real.requires_result_path, copy.requires_result_path,
+                "{kind}"
+            );
+            assert_eq!(real.user_defined, copy.user_defined, "{kind}");
+            assert_eq!(real.tag_filters, copy.tag_filters, "{kind}");
+            assert_eq!(real.discovery_by_pytest, copy.discovery_by_pytest, "{kind}");
+            assert_eq!(real.targets, copy.targets, "{kind}");
+        }
     }
 }

@@ -12,7 +12,10 @@
 use std::path::Path;
 
 use super::RunnerKind;
-use super::framework::{ExampleListing, Framework, Listing, Targets};
+use super::detect;
+use crate::config::elements::{RunnerRules, Targets};
+use super::jest::regex_escape;
+use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
 use super::setup::{Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::target::{TargetError, TargetProblem};
 use crate::results::{Mapping, ResultFormat};
@@ -24,13 +27,19 @@ const JSON_OUTPUT: &str = "PLAYWRIGHT_JSON_OUTPUT_NAME";
 
 /// What bktec knows about Playwright.
 pub(super) const FRAMEWORK: Framework = Framework {
-    name: "playwright",
     display_name: "Playwright",
-    default_pattern: Some("**/{*.spec,*.test}.{ts,js}"),
-    default_command: Some(|_| (COMMAND, "")),
-    requires_result_path: true,
+    rules: RunnerRules {
+        default_pattern: Some("**/{*.spec,*.test}.{ts,js}"),
+        default_command: Some(|_| (COMMAND, "")),
+        requires_result_path: true,
+        user_defined: false,
+        tag_filters: false,
+        discovery_by_pytest: false,
+        targets: Targets::Walk,
+    },
     skips_hidden_and_venv_dirs: false,
-    targets: Targets::Walk,
+    node_ids: false,
+    announces_result_format: false,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
     fail_fast_options: &["--max-failures", "-x"],
@@ -43,6 +52,13 @@ pub(super) const FRAMEWORK: Framework = Framework {
         format: ResultFormat::PlaywrightJson,
     }),
     build: Some(|inputs, _probe| playwright(inputs)),
+    init: Init {
+        detect: Some(Detect {
+            rank: 0,
+            finds: detect::playwright_project,
+        }),
+        result_path: "tmp/bktec-results.json",
+    },
 };
 
 /// Builds the Playwright runner. Validation has made sure of a result path.
@@ -110,18 +126,6 @@ fn exact_files(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, Ta
         tests,
         name_pattern: None,
     })
-}
-
-/// `text` as a JavaScript regular expression that matches it literally.
-fn regex_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\^$.*+?()[]{}|/".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 use std::process::Command;
 
 use super::RunnerKind;
-use super::framework::{Framework, Targets};
+use super::detect;
+use super::framework::{Detect, Framework, Init};
 use super::pytest_collect::{
     CollectorVersionError, check_tag_filter_support, collector_version, run_probe,
 };
+use crate::config::elements::{RunnerRules, Targets};
 use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::CommandTemplate;
 use super::witness::WitnessSite;
@@ -42,18 +44,31 @@ pub(crate) fn collector_installed() -> bool {
 
 /// What bktec knows about pytest, the first-class runner.
 pub(super) const FRAMEWORK: Framework = Framework {
-    name: "pytest",
     display_name: "pytest",
-    default_pattern: Some("**/{*_test,test_*}.py"),
-    default_command: Some(default_command),
-    requires_result_path: false,
+    rules: RunnerRules {
+        default_pattern: Some("**/{*_test,test_*}.py"),
+        default_command: Some(default_command),
+        requires_result_path: false,
+        user_defined: false,
+        tag_filters: true,
+        discovery_by_pytest: true,
+        targets: Targets::Walk,
+    },
     skips_hidden_and_venv_dirs: true,
-    targets: Targets::Walk,
+    node_ids: true,
+    announces_result_format: true,
     mapping: Mapping::Pytest,
     collects_with_pytest: true,
     fail_fast_options: &[],
     example_listing: None,
     build: Some(|inputs, probe| pytest(inputs, probe)),
+    init: Init {
+        detect: Some(Detect {
+            rank: 7,
+            finds: detect::pytest_project,
+        }),
+        result_path: "tmp/bktec-results.json",
+    },
 };
 
 /// Builds the pytest runner. The format is decided by the option holding

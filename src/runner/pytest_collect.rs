@@ -9,7 +9,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::target::{TargetError, TargetOrigin, target_args};
-use super::template::{CommandTemplate, MissingTests, RESULT_PATH, TEST_EXAMPLES, shell_quote};
+use super::template::{
+    CommandTemplate, MissingTests, RESULT_PATH, TEST_EXAMPLES, program_name, shell_quote,
+};
 use crate::chain::ErrorChain;
 use crate::process::{self, Captured, HelperOptions, ProcessError};
 use crate::results::{Witness, junit_classname, split_node_id};
@@ -248,31 +250,29 @@ pub struct CollectedExample {
     pub name: String,
 }
 
-/// The program part of a pytest command (D13): the words up to and including
-/// the first whose file name is `pytest` or `py.test` (`uv run pytest`,
-/// `python -m pytest`, `.venv/bin/pytest`); otherwise the words before the
-/// first placeholder or option; otherwise `pytest`.
-pub(crate) fn program_prefix(template: &CommandTemplate) -> Vec<String> {
-    let words = &template.program_words();
-    let is_pytest = |w: &String| {
-        let name = w.rsplit('/').next().unwrap_or(w);
-        name == "pytest" || name == "py.test"
+/// The program part of a pytest command (D13) and the words after it: the
+/// program is the words up to and including the first whose file name is
+/// `pytest` or `py.test` (`uv run pytest`, `python -m pytest`,
+/// `.venv/bin/pytest`); otherwise the words before the first placeholder or
+/// option; otherwise `pytest`, and then nothing follows it. The one place
+/// that reads where pytest's program ends.
+fn split_program(template: &CommandTemplate) -> (Vec<String>, Vec<String>) {
+    let mut words = template.program_words();
+    let is_pytest = |w: &String| matches!(program_name(w), "pytest" | "py.test");
+    let end = match words.iter().position(is_pytest) {
+        Some(i) => i + 1,
+        None => words
+            .iter()
+            .take_while(|w| {
+                !w.starts_with('-') && !w.contains(TEST_EXAMPLES) && !w.contains(RESULT_PATH)
+            })
+            .count(),
     };
-    if let Some(i) = words.iter().position(is_pytest) {
-        return words[..=i].to_vec();
+    if end == 0 {
+        return (vec!["pytest".to_string()], Vec::new());
     }
-    let prefix: Vec<String> = words
-        .iter()
-        .take_while(|w| {
-            !w.starts_with('-') && !w.contains(TEST_EXAMPLES) && !w.contains(RESULT_PATH)
-        })
-        .cloned()
-        .collect();
-    if prefix.is_empty() {
-        vec!["pytest".to_string()]
-    } else {
-        prefix
-    }
+    let rest = words.split_off(end);
+    (words, rest)
 }
 
 /// Runs `<prefix> --collect-only -q [--tag-filters F] <files>` with `env`
@@ -432,14 +432,8 @@ fn collect(
 /// collected), without its placeholders and the option that holds the
 /// result path. The targets and `--collect-only -q` follow.
 pub(crate) fn collection_command(template: &CommandTemplate) -> Vec<String> {
-    let prefix = program_prefix(template);
-    let words = template.program_words();
-    let start = words
-        .windows(prefix.len())
-        .position(|w| w == prefix.as_slice())
-        .map_or(words.len(), |i| i + prefix.len());
-    let mut command = prefix;
-    let mut rest = words[start.min(words.len())..].iter().peekable();
+    let (mut command, rest) = split_program(template);
+    let mut rest = rest.iter().peekable();
     while let Some(word) = rest.next() {
         if word.contains(TEST_EXAMPLES) || word.contains(RESULT_PATH) {
             continue;
@@ -813,7 +807,7 @@ mod tests {
 
     #[test]
     fn program_prefixes() {
-        let p = |t: &str| program_prefix(&CommandTemplate::parse(t).unwrap());
+        let p = |t: &str| split_program(&CommandTemplate::parse(t).unwrap()).0;
         assert_eq!(
             p("pytest {{testExamples}} --json={{resultPath}}"),
             ["pytest"]

@@ -7,7 +7,9 @@
 use super::RunnerKind;
 use std::path::Path;
 
-use super::framework::{ExampleListing, Framework, Listing, Targets};
+use super::detect;
+use crate::config::elements::{RunnerRules, Targets};
+use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
 use super::setup::{Runner, RunnerError, RunnerInputs};
 use super::target::TargetError;
 use super::template::RESULT_PATH;
@@ -18,13 +20,19 @@ const COMMAND: &str =
 
 /// What bktec knows about RSpec.
 pub(super) const FRAMEWORK: Framework = Framework {
-    name: "rspec",
     display_name: "RSpec",
-    default_pattern: Some("spec/**/*_spec.rb"),
-    default_command: Some(|_| (COMMAND, "")),
-    requires_result_path: true,
+    rules: RunnerRules {
+        default_pattern: Some("spec/**/*_spec.rb"),
+        default_command: Some(|_| (COMMAND, "")),
+        requires_result_path: true,
+        user_defined: false,
+        tag_filters: false,
+        discovery_by_pytest: false,
+        targets: Targets::Walk,
+    },
     skips_hidden_and_venv_dirs: false,
-    targets: Targets::Walk,
+    node_ids: false,
+    announces_result_format: false,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
     fail_fast_options: &["--fail-fast", "--next-failure"],
@@ -35,6 +43,13 @@ pub(super) const FRAMEWORK: Framework = Framework {
         format: ResultFormat::RspecJson,
     }),
     build: Some(|inputs, _probe| rspec(inputs)),
+    init: Init {
+        detect: Some(Detect {
+            rank: 5,
+            finds: detect::rspec_project,
+        }),
+        result_path: "tmp/bktec-results.json",
+    },
 };
 
 /// Builds the RSpec runner. Validation has made sure of a result path.

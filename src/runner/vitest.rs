@@ -4,7 +4,9 @@
 //! (the name pattern skips the rest of each file) are not recorded.
 
 use super::RunnerKind;
-use super::framework::{Framework, Targets};
+use super::detect;
+use crate::config::elements::{RunnerRules, Targets};
+use super::framework::{Detect, Framework, Init};
 use super::jest::{PATTERN, by_name};
 use crate::results::Mapping;
 
@@ -12,18 +14,31 @@ const COMMAND: &str = "npx vitest run {{testExamples}} --reporter=default --repo
 
 /// What bktec knows about Vitest.
 pub(super) const FRAMEWORK: Framework = Framework {
-    name: "vitest",
     display_name: "Vitest",
-    default_pattern: Some(PATTERN),
-    default_command: Some(|_| (COMMAND, "")),
-    requires_result_path: true,
+    rules: RunnerRules {
+        default_pattern: Some(PATTERN),
+        default_command: Some(|_| (COMMAND, "")),
+        requires_result_path: true,
+        user_defined: false,
+        tag_filters: false,
+        discovery_by_pytest: false,
+        targets: Targets::Walk,
+    },
     skips_hidden_and_venv_dirs: false,
-    targets: Targets::Walk,
+    node_ids: false,
+    announces_result_format: false,
     mapping: Mapping::Custom,
     collects_with_pytest: false,
     fail_fast_options: &["--bail"],
     example_listing: None,
     build: Some(|inputs, _probe| by_name(RunnerKind::Vitest, COMMAND, inputs)),
+    init: Init {
+        detect: Some(Detect {
+            rank: 2,
+            finds: detect::vitest_project,
+        }),
+        result_path: "tmp/bktec-results.json",
+    },
 };
 
 #[cfg(test)]
