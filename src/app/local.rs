@@ -102,13 +102,12 @@ pub(super) fn plan_locally(
                             .map(|e| example(e.path, e.scope, e.name))
                             .collect()
                     })
-                    .map_err(|err| brief(&err))
             }
         });
     let planned =
-        timed_plan(targets, jobs, &history, splitter).map_err(|message| BktecError::Split {
+        timed_plan(targets, jobs, &history, splitter).map_err(|source| BktecError::Split {
             command: settings.command,
-            message,
+            source,
         })?;
     // Every job must plan from the same history (D20): the fingerprint lets
     // the jobs' logs be compared.
@@ -131,7 +130,7 @@ pub(super) fn plan_locally(
 /// Why pytest could not collect, short enough for a warning: pytest's
 /// error lines (`E ...`, `ERROR ...`) when it printed some, else its last
 /// lines.
-fn brief(err: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn brief(err: &(dyn std::error::Error + 'static)) -> String {
     const LINES: usize = 6;
     let text = ErrorChain(err).to_string();
     let lines: Vec<&str> = text
