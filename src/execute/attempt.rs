@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::retry_loop::{
-    AttemptEvent, AttemptExit, AttemptReport, AttemptResults, AttemptRunner, RetryData,
+    AttemptError, AttemptEvent, AttemptExit, AttemptReport, AttemptResults, AttemptRunner,
+    RetryData,
 };
-use crate::chain::ErrorChain;
 use crate::config::EnvVars;
 use crate::process::{ChildExit, ChildSpec, Signals, run_child};
 use crate::results::ParsedResults;
@@ -102,7 +102,7 @@ impl ProcessAttempts<'_> {
             (true, Some(file)) => {
                 match crate::results::parse(&file.path, file.format, self.runner.mapping()) {
                     Ok(parsed) => AttemptResults::Parsed(parsed),
-                    Err(err) => AttemptResults::Unreadable(format!("{:#}", ErrorChain(&err))),
+                    Err(err) => AttemptResults::Unreadable(AttemptError::new(err)),
                 }
             }
             (false, Some(_)) => AttemptResults::NotRead,
@@ -119,7 +119,7 @@ impl ProcessAttempts<'_> {
             events(AttemptEvent::Uploading);
             if let Err(err) = uploader.upload(&file.path).await {
                 events(AttemptEvent::UploadFailed {
-                    error: format!("{:#}", ErrorChain(&err)),
+                    error: AttemptError::new(err),
                 });
             }
         }
@@ -135,14 +135,14 @@ impl AttemptRunner for ProcessAttempts<'_> {
     ) -> AttemptReport {
         let spec = match self.prepare(tests, retry) {
             Ok(spec) => spec,
-            Err(err) => return start_failed(&err),
+            Err(err) => return start_failed(err),
         };
         events(AttemptEvent::Command {
             argv: spec.argv.clone(),
         });
         let outcome = match run_child(&spec, &mut self.signals).await {
             Ok(outcome) => outcome,
-            Err(err) => return start_failed(&err),
+            Err(err) => return start_failed(err),
         };
         if outcome.left_running > 0 {
             // D28: whatever the command left running has been ended; say so.
@@ -209,10 +209,10 @@ enum PrepareError {
     Target(#[from] TargetError),
 }
 
-/// An attempt that never started, with why, on one line.
-fn start_failed(err: &dyn std::error::Error) -> AttemptReport {
+/// An attempt that never started, with why.
+fn start_failed(err: impl std::error::Error + Send + Sync + 'static) -> AttemptReport {
     AttemptReport {
-        exit: AttemptExit::StartFailed(format!("{:#}", ErrorChain(err))),
+        exit: AttemptExit::StartFailed(AttemptError::new(err)),
         results: AttemptResults::NotRead,
         run_error: None,
         collected_nothing: false,

@@ -9,5 +9,7 @@ mod retry_loop;
 mod verdict;
 
 pub(crate) use attempt::{ProcessAttempts, check_result_path, kept_path};
-pub(crate) use retry_loop::{AttemptEvent, AttemptExit, RetryData, RunOutcome, execute};
+pub(crate) use retry_loop::{
+    AttemptError, AttemptEvent, AttemptExit, RetryData, RunOutcome, execute,
+};
 pub(crate) use verdict::{Unproven, Verdict, verdict};

@@ -98,7 +98,7 @@ pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
         AttemptExit::Cancelled(signal) | AttemptExit::Signaled(signal) => {
             return Verdict::Signal(*signal);
         }
-        AttemptExit::StartFailed(message) => return Verdict::StartFailed(message.clone()),
+        AttemptExit::StartFailed(error) => return Verdict::StartFailed(error.to_string()),
         AttemptExit::Exited(code) => *code,
     };
     let record = &outcome.record;
@@ -119,7 +119,7 @@ pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
             }),
             ResultsFact::Unreadable(reason) => unproven.push(Unproven::ResultsUnread {
                 attempt: facts.attempt,
-                reason: Some(reason.clone()),
+                reason: Some(reason.to_string()),
             }),
         }
         if !facts.never_ran.is_empty() {
