@@ -97,7 +97,9 @@ pub(crate) fn timed_plan<E: std::error::Error + 'static>(
     let aligned = align(history, targets);
     notes.extend(shift_note(&aligned.shift));
     let estimates = Estimates::of(&aligned);
-    let mut entries = estimates.weigh(targets, &mut notes);
+    // One entry per distinct target, sorted by name.
+    let unique: BTreeSet<&str> = targets.iter().map(String::as_str).collect();
+    let mut entries = estimates.weigh(&unique, &mut notes);
     // Files longer than their fair share are split into their tests.
     let total = entries
         .iter()
@@ -197,10 +199,9 @@ impl<'a> Estimates<'a> {
         self.aligned.get(plain(id)).map(micros)
     }
 
-    /// One entry per distinct target, sorted by name, with its measured or
+    /// One entry per target of `unique`, in its order, with its measured or
     /// estimated time; notes how many targets were estimated.
-    fn weigh(&self, targets: &[String], notes: &mut Vec<String>) -> Vec<(u64, TestCase)> {
-        let unique: BTreeSet<&str> = targets.iter().map(String::as_str).collect();
+    fn weigh(&self, unique: &BTreeSet<&str>, notes: &mut Vec<String>) -> Vec<(u64, TestCase)> {
         let mut unknown = Vec::new();
         let entries: Vec<(u64, TestCase)> = unique
             .iter()
@@ -252,6 +253,9 @@ impl Split<'_, '_> {
             return;
         };
         entries.retain(|(_, case)| !by_file.contains_key(case.path.as_str()));
+        // Room for the tests, and no more: doubling the entries would move
+        // megabytes for a few tests.
+        entries.reserve_exact(by_file.values().map(Vec::len).sum());
         let mut new_tests = 0usize;
         for (file, cases) in by_file {
             notes.push(format!(
