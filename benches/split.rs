@@ -104,19 +104,31 @@ fn main() {
         nominal,
         GIANT_TESTS as u64 * GIANT_SLEEPS.iter().sum::<u64>() / GIANT_SLEEPS.len() as u64 / 1000,
     );
+    let history = store_history(project, &venv, &results, &expected);
+    for jobs in JOB_COUNTS {
+        compare(project, &venv, jobs, &results, &expected, &history);
+    }
+}
 
-    // The history, from one real run.
+/// Runs the whole suite once as one job with `--store-durations`, and
+/// returns the history it stored.
+fn store_history(
+    project: &Path,
+    venv: &Path,
+    results: &Path,
+    expected: &[String],
+) -> BTreeMap<String, f64> {
     let result = results.join("store.json");
-    let mut store = bktec(project, &venv, 1, 0);
+    let mut store = bktec(project, venv, 1, 0);
     store
         .args(["run", "--store-durations", "--result-path"])
         .arg(&result);
     let wall = time(store);
-    assert_covered(&expected, &[result], "the run that stores durations");
-    let durations_file = project.join(".test_durations");
-    let history: BTreeMap<String, f64> =
-        serde_json::from_slice(&fs::read(&durations_file).expect("read .test_durations"))
-            .expect(".test_durations is a JSON object of seconds");
+    assert_covered(expected, &[result], "the run that stores durations");
+    let history: BTreeMap<String, f64> = serde_json::from_slice(
+        &fs::read(project.join(".test_durations")).expect("read .test_durations"),
+    )
+    .expect(".test_durations is a JSON object of seconds");
     assert_eq!(
         history.keys().collect::<Vec<_>>(),
         expected.iter().collect::<Vec<_>>(),
@@ -128,58 +140,71 @@ fn main() {
         history.len(),
         history.values().sum::<f64>()
     );
+    history
+}
 
+/// Runs the suite over `jobs` jobs with the time-aware plan, then with the
+/// round-robin plan (the durations file set aside), and prints both.
+fn compare(
+    project: &Path,
+    venv: &Path,
+    jobs: u32,
+    results: &Path,
+    expected: &[String],
+    history: &BTreeMap<String, f64>,
+) {
+    let durations_file = project.join(".test_durations");
     let set_aside = project.join("durations.saved");
-    for jobs in JOB_COUNTS {
-        let (bound, timed_predicted) = explain(project, &venv, jobs);
-        let timed = Figures {
-            predicted: timed_predicted,
-            measured: run_jobs(project, &venv, jobs, &results, "timed", &expected),
-        };
-        // Without history: the round-robin plan, predicted by the same history.
-        fs::rename(&durations_file, &set_aside).expect("set the durations file aside");
-        let predicted = round_robin_predicted(project, &venv, jobs, &history);
-        let round_robin = Figures {
-            predicted,
-            measured: run_jobs(project, &venv, jobs, &results, "round-robin", &expected),
-        };
-        fs::rename(&set_aside, &durations_file).expect("restore the durations file");
+    let (bound, timed_predicted) = explain(project, venv, jobs);
+    let timed = Figures {
+        predicted: timed_predicted,
+        measured: run_jobs(project, venv, jobs, results, "timed", expected),
+    };
+    // Without history: the round-robin plan, predicted by the same history.
+    fs::rename(&durations_file, &set_aside).expect("set the durations file aside");
+    let predicted = round_robin_predicted(project, venv, jobs, history);
+    let round_robin = Figures {
+        predicted,
+        measured: run_jobs(project, venv, jobs, results, "round-robin", expected),
+    };
+    fs::rename(&set_aside, &durations_file).expect("restore the durations file");
 
-        println!("N = {jobs}: lower bound {bound:.2} s");
-        for (label, f) in [("time-aware", &timed), ("round-robin", &round_robin)] {
-            println!(
-                "  {label:<11}: predicted slowest {:.2} s = {:.2}x the bound{}; measured slowest {:.2} s = {:.2}x the mean{} and {:.2}x the bound",
-                f.predicted_slowest(),
-                f.predicted_slowest() / bound,
-                if label == "time-aware" {
-                    " (target <= 1.05)"
-                } else {
-                    ""
-                },
-                f.slowest(),
-                f.slowest() / f.mean(),
-                if label == "time-aware" {
-                    " (target <= 1.15)"
-                } else {
-                    ""
-                },
-                f.slowest() / bound,
-            );
-            let jobs_text = f.measured.iter().fold(String::new(), |mut s, t| {
-                let _ = write!(s, " {t:.2}");
-                s
-            });
-            println!(
-                "  {:<11}  jobs (s):{jobs_text}; each beyond its prediction by {:.2} s on average",
-                "",
-                f.overhead()
-            );
-        }
-        println!(
-            "  coverage: both plans ran all {} tests, each exactly once",
-            expected.len()
-        );
-    }
+    println!("N = {jobs}: lower bound {bound:.2} s");
+    print_figures(
+        "time-aware",
+        &timed,
+        bound,
+        (" (target <= 1.05)", " (target <= 1.15)"),
+    );
+    print_figures("round-robin", &round_robin, bound, ("", ""));
+    println!(
+        "  coverage: both plans ran all {} tests, each exactly once",
+        expected.len()
+    );
+}
+
+/// The figures of one plan: predicted and measured slowest job against the
+/// lower bound `bound`, with the `targets` of both ratios.
+fn print_figures(label: &str, f: &Figures, bound: f64, targets: (&str, &str)) {
+    println!(
+        "  {label:<11}: predicted slowest {:.2} s = {:.2}x the bound{}; measured slowest {:.2} s = {:.2}x the mean{} and {:.2}x the bound",
+        f.predicted_slowest(),
+        f.predicted_slowest() / bound,
+        targets.0,
+        f.slowest(),
+        f.slowest() / f.mean(),
+        targets.1,
+        f.slowest() / bound,
+    );
+    let jobs_text = f.measured.iter().fold(String::new(), |mut s, t| {
+        let _ = write!(s, " {t:.2}");
+        s
+    });
+    println!(
+        "  {:<11}  jobs (s):{jobs_text}; each beyond its prediction by {:.2} s on average",
+        "",
+        f.overhead()
+    );
 }
 
 /// Writes the project into `dir`: the node ids it holds, sorted, and its

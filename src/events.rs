@@ -3,6 +3,11 @@
 //! `execute/`, which emits them, and `report/`, which reads them, depend on
 //! it, and it depends on neither.
 
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::chain::ErrorChain;
 use crate::results::ResultFormat;
 
 /// How an attempt's process ended.
@@ -15,7 +20,56 @@ pub(crate) enum AttemptExit {
     /// bktec received this SIGINT or SIGTERM and ended the attempt (D15).
     Cancelled(i32),
     /// The command could not be started.
-    StartFailed(String),
+    StartFailed(AttemptError),
+}
+
+/// What went wrong in an attempt (it could not start, its results could not
+/// be read, its upload failed): the error itself, with its causes, so that
+/// the reporter words it. Shared, as the attempt's event and its facts both
+/// hold it. Its `Display` is the chain on one line (`ErrorChain`'s `{:#}`).
+#[derive(Clone, Debug)]
+pub(crate) struct AttemptError(Arc<dyn Error + Send + Sync + 'static>);
+
+impl AttemptError {
+    /// `error` as an attempt's error.
+    pub(crate) fn new(error: impl Error + Send + Sync + 'static) -> AttemptError {
+        AttemptError(Arc::new(error))
+    }
+
+    /// The error, for a renderer that walks its causes.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "for the reporter of the event leaf (issue 18)")
+    )]
+    pub(crate) fn error(&self) -> &(dyn Error + 'static) {
+        &*self.0
+    }
+}
+
+impl fmt::Display for AttemptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#}", ErrorChain(&*self.0))
+    }
+}
+
+/// Two attempt errors are the same fact when they say the same.
+impl PartialEq for AttemptError {
+    fn eq(&self, other: &AttemptError) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for AttemptError {}
+
+/// A scripted attempt's error, in tests: it says `text`.
+#[cfg(test)]
+impl From<&'static str> for AttemptError {
+    fn from(text: &'static str) -> AttemptError {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Said(&'static str);
+        AttemptError::new(Said(text))
+    }
 }
 
 /// Which attempt this is.
@@ -53,7 +107,7 @@ pub(crate) enum AttemptEvent {
     /// The upload failed; the run goes on.
     UploadFailed {
         /// Why.
-        error: String,
+        error: AttemptError,
     },
     /// The command ended without writing its result file, which the report
     /// explains with a hint (issue 13, item 5).
@@ -72,7 +126,7 @@ pub(crate) enum AttemptEvent {
     /// The result file of an attempt could not be used.
     ResultsUnreadable {
         /// Why.
-        message: String,
+        message: AttemptError,
     },
     /// An attempt finished.
     Finished {

@@ -14,9 +14,9 @@ use crate::config::ConfigError;
 use crate::config::registry::CommandKind;
 use crate::discover::DiscoverError;
 use crate::exit_code;
-use crate::plan::{DurationsError, PlanFileError};
+use crate::plan::{DurationsError, PlanFileError, SplitError};
 use crate::results::ResultsError;
-use crate::runner::{PreflightError, RunnerError, TargetError};
+use crate::runner::{CollectError, PreflightError, RunnerError, TargetError};
 
 /// An error that ends a bktec command.
 ///
@@ -59,7 +59,7 @@ pub(crate) enum BktecError {
         /// The command being run.
         command: CommandKind,
         /// What happened.
-        message: String,
+        source: SplitError<CollectError>,
     },
     /// `--junit-out` names a file bktec must not write (issue 13).
     JUnitOut {
@@ -123,8 +123,12 @@ impl fmt::Display for BktecError {
                 "bktec run: refusing to write the merged JUnit report to `{}` (from {origin}): {why}",
                 path.display()
             ),
-            BktecError::Split { command, message } => {
-                write!(f, "bktec {}: {message}", command.name())
+            BktecError::Split { command, source } => {
+                write!(f, "bktec {}: {source}. pytest said:", command.name())?;
+                for line in super::local::brief(&source.source).lines() {
+                    write!(f, "\n  {line}")?;
+                }
+                Ok(())
             }
             BktecError::Target(err) => write!(f, "bktec run: {err}"),
             BktecError::Preflight(err) => write!(f, "{err}"),

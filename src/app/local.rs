@@ -17,7 +17,7 @@ use crate::plan::{
 };
 use crate::report::{Notice, Reporter};
 use crate::results::ResultFormat;
-use crate::runner::Runner;
+use crate::runner::{CollectError, Runner};
 
 /// Where the durations file of `settings` is, if any: the built-in default
 /// may be missing, a file the user named may not (D31), unless this run
@@ -86,9 +86,9 @@ pub(super) fn plan_locally(
     };
     let splitter = splitter(settings, discovery, runner, reporter);
     let planned =
-        timed_plan(targets, jobs, &history, splitter).map_err(|message| BktecError::Split {
+        timed_plan(targets, jobs, &history, splitter).map_err(|source| BktecError::Split {
             command: settings.command,
-            message,
+            source,
         })?;
     // Every job must plan from the same history (D20): the fingerprint lets
     // the jobs' logs be compared.
@@ -116,7 +116,7 @@ fn splitter<'a>(
     discovery: &'a Discovery,
     runner: Option<&'a Runner>,
     reporter: &mut Reporter,
-) -> Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, String> + 'a> {
+) -> Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, CollectError> + 'a> {
     let already = match &discovery.source {
         TargetSource::Pytest { collected, .. } => Some(collected),
         _ => None,
@@ -147,14 +147,13 @@ fn splitter<'a>(
                     .map(|e| example(e.path, e.scope, e.name))
                     .collect()
             })
-            .map_err(|err| brief(&err))
     })
 }
 
 /// Why pytest could not collect, short enough for a warning: pytest's
 /// error lines (`E ...`, `ERROR ...`) when it printed some, else its last
 /// lines.
-fn brief(err: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn brief(err: &(dyn std::error::Error + 'static)) -> String {
     const LINES: usize = 6;
     let text = ErrorChain(err).to_string();
     let lines: Vec<&str> = text

@@ -7,11 +7,10 @@ use super::Context;
 use super::request::env_payload;
 use crate::agent::{annotate, promise_failure};
 use crate::api::{ApiClient, ApiError, MetadataRequest, TimelineEvent};
-use crate::chain::ErrorChain;
 use crate::config::elements::Secret;
 use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
-use crate::events::AttemptEvent;
+use crate::events::{AttemptError, AttemptEvent};
 use crate::execute::{RunOutcome, Verdict};
 use crate::report::{Reporter, RunEvent, annotation_context, annotation_markdown};
 use crate::runner::Runner;
@@ -72,7 +71,7 @@ pub(super) fn uploader(
     ) {
         Ok(uploader) => Some(uploader),
         Err(err) => {
-            let error = format!("{:#}", ErrorChain(&err));
+            let error = AttemptError::new(err);
             reporter.report(RunEvent::Attempt(AttemptEvent::UploadFailed { error }));
             None
         }

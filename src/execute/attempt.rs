@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::retry_loop::{
-    AttemptEvent, AttemptExit, AttemptReport, AttemptResults, AttemptRunner, RetryData,
+    AttemptError, AttemptEvent, AttemptExit, AttemptReport, AttemptResults, AttemptRunner,
+    RetryData,
 };
-use crate::chain::ErrorChain;
 use crate::config::EnvVars;
 use crate::process::{ChildExit, ChildSpec, Signals, run_child};
 use crate::results::ParsedResults;
-use crate::runner::{ExitHandling, Runner};
+use crate::runner::{ExitHandling, Runner, TargetError};
 use crate::upload::Uploader;
 
 /// Runs attempts of `runner` as child processes.
@@ -54,6 +54,73 @@ impl<'a> ProcessAttempts<'a> {
     }
 }
 
+impl ProcessAttempts<'_> {
+    /// The child of attempt `retry.attempt` running `tests`: its result
+    /// path cleared, its command line built.
+    fn prepare(&self, tests: &[String], retry: RetryData) -> Result<ChildSpec, PrepareError> {
+        // A result path that cannot be cleared would let an earlier file be
+        // read as this attempt's results: the attempt does not run (D23).
+        if let Some(file) = self.runner.result_file()
+            && let Err(err) = set_aside(&file.path, retry.attempt)
+        {
+            return Err(PrepareError::ResultPath {
+                path: file.path.clone(),
+                source: err,
+            });
+        }
+        // D24: a target that cannot be passed as one never runs; the
+        // attempt fails to start, which ends the run with status 16.
+        let argv = self.runner.argv(tests, retry.attempt)?;
+        let mut env = self.env.clone();
+        env.extend(self.runner.attempt_env(retry.attempt));
+        Ok(ChildSpec {
+            argv,
+            env,
+            grace: self.grace,
+        })
+    }
+
+    /// Reads the attempt's result file as `handling` says, with the
+    /// run-level error the exit status implies.
+    fn read_results(&self, handling: ExitHandling) -> (AttemptResults, Option<String>) {
+        let collected_nothing = handling == ExitHandling::NoTests;
+        let (read, run_error) = match handling {
+            ExitHandling::Parse | ExitHandling::NoTests => (true, None),
+            ExitHandling::ParseThenError(message) => (true, Some(message)),
+            ExitHandling::Skip => (false, None),
+        };
+        let results = match (read, self.runner.result_file()) {
+            (_, None) => AttemptResults::NoResultFile,
+            (true, Some(file)) if collected_nothing && !file.path.exists() => {
+                AttemptResults::Parsed(ParsedResults::default())
+            }
+            (true, Some(file)) => {
+                match crate::results::parse(&file.path, file.format, self.runner.mapping()) {
+                    Ok(parsed) => AttemptResults::Parsed(parsed),
+                    Err(err) => AttemptResults::Unreadable(AttemptError::new(err)),
+                }
+            }
+            (false, Some(_)) => AttemptResults::NotRead,
+        };
+        (results, run_error)
+    }
+
+    /// Uploads the attempt's result file, when there is one and an
+    /// uploader (13.1); a failed upload is reported and the run goes on.
+    async fn upload(&mut self, events: &mut dyn FnMut(AttemptEvent)) {
+        if let (Some(uploader), Some(file)) = (&mut self.uploader, self.runner.result_file())
+            && file.path.exists()
+        {
+            events(AttemptEvent::Uploading);
+            if let Err(err) = uploader.upload(&file.path).await {
+                events(AttemptEvent::UploadFailed {
+                    error: AttemptError::new(err),
+                });
+            }
+        }
+    }
+}
+
 impl AttemptRunner for ProcessAttempts<'_> {
     async fn run_attempt(
         &mut self,
@@ -61,37 +128,16 @@ impl AttemptRunner for ProcessAttempts<'_> {
         retry: RetryData,
         events: &mut dyn FnMut(AttemptEvent),
     ) -> AttemptReport {
-        // A result path that cannot be cleared would let an earlier file be
-        // read as this attempt's results: the attempt does not run (D23).
-        if let Some(file) = self.runner.result_file()
-            && let Err(err) = set_aside(&file.path, retry.attempt)
-        {
-            return start_failed(&PrepareError {
-                path: file.path.clone(),
-                source: err,
-            });
-        }
-        let argv = match self.runner.argv(tests, retry.attempt) {
-            Ok(argv) => argv,
-            // D24: a target that cannot be passed as one never runs; the
-            // attempt fails to start, which ends the run with status 16.
-            Err(err) => {
-                return start_failed(&err);
-            }
+        let spec = match self.prepare(tests, retry) {
+            Ok(spec) => spec,
+            Err(err) => return start_failed(err),
         };
-        events(AttemptEvent::Command { argv: argv.clone() });
-        let mut env = self.env.clone();
-        env.extend(self.runner.attempt_env(retry.attempt));
-        let spec = ChildSpec {
-            argv,
-            env,
-            grace: self.grace,
-        };
+        events(AttemptEvent::Command {
+            argv: spec.argv.clone(),
+        });
         let outcome = match run_child(&spec, self.signals).await {
             Ok(outcome) => outcome,
-            Err(err) => {
-                return start_failed(&err);
-            }
+            Err(err) => return start_failed(err),
         };
         if outcome.left_running > 0 {
             // D28: whatever the command left running has been ended; say so.
@@ -116,34 +162,8 @@ impl AttemptRunner for ProcessAttempts<'_> {
                 usage_error: self.runner.is_usage_error(code),
             });
         }
-        let (read, run_error) = match handling {
-            ExitHandling::Parse | ExitHandling::NoTests => (true, None),
-            ExitHandling::ParseThenError(message) => (true, Some(message)),
-            ExitHandling::Skip => (false, None),
-        };
-        let results = match (read, self.runner.result_file()) {
-            (_, None) => AttemptResults::NoResultFile,
-            (true, Some(file)) if collected_nothing && !file.path.exists() => {
-                AttemptResults::Parsed(ParsedResults::default())
-            }
-            (true, Some(file)) => {
-                match crate::results::parse(&file.path, file.format, self.runner.mapping()) {
-                    Ok(parsed) => AttemptResults::Parsed(parsed),
-                    Err(err) => AttemptResults::Unreadable(format!("{:#}", ErrorChain(&err))),
-                }
-            }
-            (false, Some(_)) => AttemptResults::NotRead,
-        };
-        if let (Some(uploader), Some(file)) = (&mut self.uploader, self.runner.result_file())
-            && file.path.exists()
-        {
-            events(AttemptEvent::Uploading);
-            if let Err(err) = uploader.upload(&file.path).await {
-                events(AttemptEvent::UploadFailed {
-                    error: format!("{:#}", ErrorChain(&err)),
-                });
-            }
-        }
+        let (results, run_error) = self.read_results(handling);
+        self.upload(events).await;
         let exit = match (outcome.cancelled_by, outcome.exit) {
             (Some(signal), _) => AttemptExit::Cancelled(signal),
             (None, ChildExit::Code(code)) => AttemptExit::Exited(code),
@@ -167,21 +187,27 @@ impl AttemptRunner for ProcessAttempts<'_> {
     }
 }
 
-/// The result path could not be prepared for an attempt.
+/// Why an attempt could not be prepared: it never starts.
 #[derive(Debug, thiserror::Error)]
-#[error("failed to prepare the result path `{}`", path.display())]
-struct PrepareError {
-    /// The result path.
-    path: PathBuf,
-    /// Why.
-    #[source]
-    source: io::Error,
+enum PrepareError {
+    /// The result path could not be prepared.
+    #[error("failed to prepare the result path `{}`", path.display())]
+    ResultPath {
+        /// The result path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A target cannot be passed as one argument (D24).
+    #[error(transparent)]
+    Target(#[from] TargetError),
 }
 
-/// An attempt that never started, with why, on one line.
-fn start_failed(err: &dyn std::error::Error) -> AttemptReport {
+/// An attempt that never started, with why.
+fn start_failed(err: impl std::error::Error + Send + Sync + 'static) -> AttemptReport {
     AttemptReport {
-        exit: AttemptExit::StartFailed(format!("{:#}", ErrorChain(err))),
+        exit: AttemptExit::StartFailed(AttemptError::new(err)),
         results: AttemptResults::NotRead,
         run_error: None,
         collected_nothing: false,

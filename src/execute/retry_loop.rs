@@ -2,7 +2,7 @@
 
 use super::evidence::{apply_witness, silent_targets_quiet};
 pub(crate) use crate::config::resolve::RetryPolicy;
-pub(crate) use crate::events::{AttemptEvent, AttemptExit, RetryData};
+pub(crate) use crate::events::{AttemptError, AttemptEvent, AttemptExit, RetryData};
 use crate::plan::TestCase;
 use crate::results::{Outcome, ParsedResults, PathOffset, RunResult, Witness, uncovered};
 
@@ -16,7 +16,7 @@ pub(crate) enum AttemptResults {
     /// The exit status says the file is not to be read.
     NotRead,
     /// It was missing or malformed.
-    Unreadable(String),
+    Unreadable(AttemptError),
 }
 
 /// One finished attempt.
@@ -44,7 +44,7 @@ pub(crate) enum ResultsFact {
     /// The exit status said not to read the file.
     NotRead,
     /// The file was missing or malformed, for this reason.
-    Unreadable(String),
+    Unreadable(AttemptError),
 }
 
 /// The facts of one finished attempt that the verdict is computed from (D23).
@@ -166,46 +166,14 @@ pub(crate) async fn execute(
         {
             offset = w.offset();
         }
-        let mut asked_without_result = Vec::new();
-        let results = match report.results {
-            AttemptResults::Parsed(mut parsed) => {
-                if let Some(w) = &witness {
-                    apply_witness(&mut parsed.tests, w);
-                }
-                if attempt > 0 {
-                    // A retry's skips of tests it was not asked to run say
-                    // nothing about them: a name filter (Jest's and
-                    // Vitest's `--testNamePattern`) skips the rest of each
-                    // file it runs (behaviour document 8.3).
-                    parsed
-                        .tests
-                        .retain(|t| t.outcome != Outcome::Skipped || to_run.contains(&t.path));
-                    // D23 (c): a retry must answer for every test it was asked to run.
-                    asked_without_result = uncovered(
-                        &to_run,
-                        parsed.tests.iter().map(|t| t.path.as_str()),
-                        &PathOffset::Same,
-                    )
-                    .into_iter()
-                    .map(String::from)
-                    .collect();
-                }
-                let count = parsed.tests.len();
-                record.record(parsed.tests);
-                if let Some(error) = parsed.run_error {
-                    record.set_error(error);
-                }
-                ResultsFact::Read(count)
-            }
-            AttemptResults::NoResultFile => ResultsFact::NoResultFile,
-            AttemptResults::NotRead => ResultsFact::NotRead,
-            AttemptResults::Unreadable(message) => {
-                events(AttemptEvent::ResultsUnreadable {
-                    message: message.clone(),
-                });
-                ResultsFact::Unreadable(message)
-            }
-        };
+        let (results, asked_without_result) = record_results(
+            &mut record,
+            report.results,
+            witness.as_ref(),
+            attempt,
+            &to_run,
+            events,
+        );
         // Deselected tests are tests: a run that deselected them all did not
         // collect nothing (D23).
         let results_read = matches!(results, ResultsFact::Read(_));
@@ -230,75 +198,206 @@ pub(crate) async fn execute(
             retry,
             exit: report.exit.clone(),
         });
-        let stop = match &report.exit {
-            AttemptExit::Cancelled(_) | AttemptExit::Signaled(_) => Some(StopReason::Signal),
-            AttemptExit::StartFailed(_) => Some(StopReason::StartFailed),
-            AttemptExit::Exited(_) if record.error().is_some() => Some(StopReason::RunError),
-            AttemptExit::Exited(_) if attempt == policy.count => Some(StopReason::RetriesExhausted),
-            // Without this attempt's results, its failures are unknown, and
-            // the exit code alone never triggers a retry (9.3).
-            AttemptExit::Exited(_) if !results_read => Some(StopReason::ResultsUnavailable),
-            AttemptExit::Exited(_) => None,
-        };
-        let next = match stop {
-            Some(_) => Vec::new(),
-            None => {
-                let mut next: Vec<String> =
-                    record.failed().iter().map(|t| t.path.clone()).collect();
-                if policy.retry_muted {
-                    next.extend(record.failed_muted().iter().map(|t| t.path.clone()));
-                }
-                next
+        match next_step(&report.exit, &record, attempt, policy, results_read, runner) {
+            Step::Retry(next) => {
+                to_run = next;
+                attempt += 1;
             }
-        };
-        // A SIGINT or SIGTERM that arrived while results were read ends the
-        // run before the next attempt, as if it had ended that attempt (D15).
-        let pending = match stop {
-            None if !next.is_empty() => runner.cancelled(),
-            Some(_) | None => None,
-        };
-        let stop = match (stop, pending) {
-            (Some(stop), _) => Some(stop),
-            (None, Some(_)) => Some(StopReason::Signal),
-            (None, None) if next.is_empty() => Some(StopReason::NothingToRetry),
-            (None, None) => None,
-        };
-        if let Some(stop) = stop {
-            let silent_targets: Vec<String> =
-                uncovered(&targets, record.results().map(|t| t.path.as_str()), &offset)
-                    .into_iter()
-                    .map(String::from)
-                    .collect();
-            let decides = match &report.exit {
-                AttemptExit::Exited(0) => true,
-                AttemptExit::Exited(1) => record.only_muted_failures(),
-                AttemptExit::Exited(_)
-                | AttemptExit::Signaled(_)
-                | AttemptExit::Cancelled(_)
-                | AttemptExit::StartFailed(_) => false,
-            };
-            let silent_targets_quiet = if silent_targets.is_empty() {
-                true
-            } else if !decides || pending.is_some() {
-                false
-            } else {
-                match silent_targets_quiet(&silent_targets, first_witness.as_ref(), &offset) {
-                    Some(quiet) => quiet,
-                    None => runner.hold_no_tests(&silent_targets).await,
-                }
-            };
-            return RunOutcome {
-                record,
-                last_exit: pending.map_or(report.exit, AttemptExit::Cancelled),
-                attempts: attempt + 1,
-                stop,
-                history,
-                silent_targets,
-                silent_targets_quiet,
-            };
+            Step::Stop { reason, pending } => {
+                let last_exit = pending.map_or(report.exit, AttemptExit::Cancelled);
+                let silent = Silent::find(&targets, &record, &offset);
+                let silent_targets_quiet = silent
+                    .quiet(&last_exit, &record, first_witness.as_ref(), &offset, runner)
+                    .await;
+                return RunOutcome {
+                    record,
+                    last_exit,
+                    attempts: attempt + 1,
+                    stop: reason,
+                    history,
+                    silent_targets: silent.targets,
+                    silent_targets_quiet,
+                };
+            }
         }
-        to_run = next;
-        attempt += 1;
+    }
+}
+
+/// What the loop does after an attempt.
+enum Step {
+    /// Run these tests again.
+    Retry(Vec<String>),
+    /// Stop, for this reason; `pending` is a signal that arrived after the
+    /// attempt ended, which counts as having ended it (D15).
+    Stop {
+        reason: StopReason,
+        pending: Option<i32>,
+    },
+}
+
+/// What the loop does after attempt `attempt` ended with `exit`.
+fn next_step(
+    exit: &AttemptExit,
+    record: &RunResult,
+    attempt: u32,
+    policy: RetryPolicy,
+    results_read: bool,
+    runner: &mut impl AttemptRunner,
+) -> Step {
+    if let Some(reason) = stop_after(exit, record, attempt, policy, results_read) {
+        return Step::Stop {
+            reason,
+            pending: None,
+        };
+    }
+    let next = to_retry(record, policy);
+    if next.is_empty() {
+        return Step::Stop {
+            reason: StopReason::NothingToRetry,
+            pending: None,
+        };
+    }
+    // A SIGINT or SIGTERM that arrived while results were read ends the run
+    // before the next attempt, as if it had ended that attempt (D15).
+    match runner.cancelled() {
+        Some(signal) => Step::Stop {
+            reason: StopReason::Signal,
+            pending: Some(signal),
+        },
+        None => Step::Retry(next),
+    }
+}
+
+/// Records what attempt `attempt`, asked to run `to_run`, wrote in its
+/// result file, corrected by its `witness`. Returns what became of the
+/// results and, for a retry, the tests it was asked to run that have no
+/// result in it.
+fn record_results(
+    record: &mut RunResult,
+    results: AttemptResults,
+    witness: Option<&Witness>,
+    attempt: u32,
+    to_run: &[String],
+    events: &mut dyn FnMut(AttemptEvent),
+) -> (ResultsFact, Vec<String>) {
+    let mut parsed = match results {
+        AttemptResults::Parsed(parsed) => parsed,
+        AttemptResults::NoResultFile => return (ResultsFact::NoResultFile, Vec::new()),
+        AttemptResults::NotRead => return (ResultsFact::NotRead, Vec::new()),
+        AttemptResults::Unreadable(message) => {
+            events(AttemptEvent::ResultsUnreadable {
+                message: message.clone(),
+            });
+            return (ResultsFact::Unreadable(message), Vec::new());
+        }
+    };
+    if let Some(w) = witness {
+        apply_witness(&mut parsed.tests, w);
+    }
+    let mut asked_without_result = Vec::new();
+    if attempt > 0 {
+        // A retry's skips of tests it was not asked to run say nothing
+        // about them: a name filter (Jest's and Vitest's
+        // `--testNamePattern`) skips the rest of each file it runs
+        // (behaviour document 8.3).
+        parsed
+            .tests
+            .retain(|t| t.outcome != Outcome::Skipped || to_run.contains(&t.path));
+        // D23 (c): a retry must answer for every test it was asked to run.
+        asked_without_result = uncovered(
+            to_run,
+            parsed.tests.iter().map(|t| t.path.as_str()),
+            &PathOffset::Same,
+        )
+        .into_iter()
+        .map(String::from)
+        .collect();
+    }
+    let count = parsed.tests.len();
+    record.record(parsed.tests);
+    if let Some(error) = parsed.run_error {
+        record.set_error(error);
+    }
+    (ResultsFact::Read(count), asked_without_result)
+}
+
+/// Why the loop stops after attempt `attempt` ended with `exit`, or `None`
+/// when it may retry.
+fn stop_after(
+    exit: &AttemptExit,
+    record: &RunResult,
+    attempt: u32,
+    policy: RetryPolicy,
+    results_read: bool,
+) -> Option<StopReason> {
+    match exit {
+        AttemptExit::Cancelled(_) | AttemptExit::Signaled(_) => Some(StopReason::Signal),
+        AttemptExit::StartFailed(_) => Some(StopReason::StartFailed),
+        AttemptExit::Exited(_) if record.error().is_some() => Some(StopReason::RunError),
+        AttemptExit::Exited(_) if attempt == policy.count => Some(StopReason::RetriesExhausted),
+        // Without this attempt's results, its failures are unknown, and
+        // the exit code alone never triggers a retry (9.3).
+        AttemptExit::Exited(_) if !results_read => Some(StopReason::ResultsUnavailable),
+        AttemptExit::Exited(_) => None,
+    }
+}
+
+/// The tests the next attempt runs: the failed ones, and the failed muted
+/// ones when muted tests are retried (D16).
+fn to_retry(record: &RunResult, policy: RetryPolicy) -> Vec<String> {
+    let mut next: Vec<String> = record.failed().iter().map(|t| t.path.clone()).collect();
+    if policy.retry_muted {
+        next.extend(record.failed_muted().iter().map(|t| t.path.clone()));
+    }
+    next
+}
+
+/// The assigned targets that no attempt produced a result for.
+struct Silent {
+    targets: Vec<String>,
+}
+
+impl Silent {
+    /// The targets of `targets` without a result in `record`.
+    fn find(targets: &[String], record: &RunResult, offset: &PathOffset) -> Silent {
+        Silent {
+            targets: uncovered(targets, record.results().map(|t| t.path.as_str()), offset)
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        }
+    }
+
+    /// Whether the silent targets provably hold no tests. Established only
+    /// when it decides the verdict (a last status of 0, or of 1 with only
+    /// muted failures): by the first attempt's witness, or else by asking
+    /// the runner to collect them.
+    async fn quiet(
+        &self,
+        last_exit: &AttemptExit,
+        record: &RunResult,
+        first_witness: Option<&Witness>,
+        offset: &PathOffset,
+        runner: &mut impl AttemptRunner,
+    ) -> bool {
+        if self.targets.is_empty() {
+            return true;
+        }
+        let decides = match last_exit {
+            AttemptExit::Exited(0) => true,
+            AttemptExit::Exited(1) => record.only_muted_failures(),
+            AttemptExit::Exited(_)
+            | AttemptExit::Signaled(_)
+            | AttemptExit::Cancelled(_)
+            | AttemptExit::StartFailed(_) => false,
+        };
+        if !decides {
+            return false;
+        }
+        match silent_targets_quiet(&self.targets, first_witness, offset) {
+            Some(quiet) => quiet,
+            None => runner.hold_no_tests(&self.targets).await,
+        }
     }
 }
 

@@ -135,23 +135,9 @@ pub(crate) fn exit_status(end: &RunEnd) -> u8 {
     }
 }
 
-/// Decides how `outcome` ends (D23).
-pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
-    let code = match &outcome.last_exit {
-        AttemptExit::Cancelled(signal) | AttemptExit::Signaled(signal) => {
-            return Verdict::Signal(*signal);
-        }
-        AttemptExit::StartFailed(message) => return Verdict::StartFailed(message.clone()),
-        AttemptExit::Exited(code) => *code,
-    };
-    let record = &outcome.record;
-    if let [first] = outcome.history.as_slice()
-        && first.collected_nothing
-        && record.error().is_none()
-        && !record.any_ran()
-    {
-        return Verdict::NoTests;
-    }
+/// What the attempts themselves did not prove: results unread (a), tests
+/// that never ran, and a retry's tests without results (c).
+fn attempts_unproven(outcome: &RunOutcome) -> Vec<Unproven> {
     let mut unproven = Vec::new();
     for facts in &outcome.history {
         match &facts.results {
@@ -162,7 +148,7 @@ pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
             }),
             ResultsFact::Unreadable(reason) => unproven.push(Unproven::ResultsUnread {
                 attempt: facts.attempt,
-                reason: Some(reason.clone()),
+                reason: Some(reason.to_string()),
             }),
         }
         if !facts.never_ran.is_empty() {
@@ -178,6 +164,27 @@ pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
             });
         }
     }
+    unproven
+}
+
+/// Decides how `outcome` ends (D23).
+pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
+    let code = match &outcome.last_exit {
+        AttemptExit::Cancelled(signal) | AttemptExit::Signaled(signal) => {
+            return Verdict::Signal(*signal);
+        }
+        AttemptExit::StartFailed(error) => return Verdict::StartFailed(error.to_string()),
+        AttemptExit::Exited(code) => *code,
+    };
+    let record = &outcome.record;
+    if let [first] = outcome.history.as_slice()
+        && first.collected_nothing
+        && record.error().is_none()
+        && !record.any_ran()
+    {
+        return Verdict::NoTests;
+    }
+    let mut unproven = attempts_unproven(outcome);
     // Silence means something only where every result file was read: a
     // runner without one has its exit status as its only evidence, and an
     // unread file is reported above.

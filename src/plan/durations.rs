@@ -403,13 +403,17 @@ mod tests {
     use super::*;
     use crate::chain::ErrorChain;
 
-    fn parse(text: &str) -> Result<Durations, String> {
+    fn parse(text: &str) -> Result<Durations, DurationsError> {
         Durations::parse(
             text.as_bytes(),
             Path::new(".test_durations"),
             "built-in default",
         )
-        .map_err(|e| format!("{:#}", ErrorChain(&e)))
+    }
+
+    /// The error of parsing `text`, with its causes, on one line.
+    fn parse_error(text: &str) -> String {
+        format!("{:#}", ErrorChain(&parse(text).unwrap_err()))
     }
 
     #[test]
@@ -427,24 +431,24 @@ mod tests {
 
     #[test]
     fn malformed_files_name_the_file_and_the_problem() {
-        let err = parse("[1, 2]").unwrap_err();
+        let err = parse_error("[1, 2]");
         assert!(
             err.contains("`.test_durations`") && err.contains("is an array"),
             "{err}"
         );
-        let err = parse(r#"{"t.py::a": -1}"#).unwrap_err();
+        let err = parse_error(r#"{"t.py::a": -1}"#);
         assert!(err.contains("`t.py::a` is -1, which is negative"), "{err}");
-        let err = parse(r#"{"t.py::a": "1.0"}"#).unwrap_err();
+        let err = parse_error(r#"{"t.py::a": "1.0"}"#);
         assert!(err.contains("`t.py::a` is a string"), "{err}");
-        let err = parse("{").unwrap_err();
+        let err = parse_error("{");
         assert!(err.contains("is not valid JSON"), "{err}");
         // D27: a value no test can take, and one JSON cannot hold.
-        let err = parse(r#"{"t.py::a": 1e300}"#).unwrap_err();
+        let err = parse_error(r#"{"t.py::a": 1e300}"#);
         assert!(
             err.contains("`t.py::a` is 1e+300 seconds, longer than"),
             "{err}"
         );
-        let err = parse(r#"{"t.py::a": 1e999}"#).unwrap_err();
+        let err = parse_error(r#"{"t.py::a": 1e999}"#);
         assert!(
             err.contains("is not valid JSON") || err.contains("out of range"),
             "{err}"

@@ -4,38 +4,38 @@ use std::fmt::Write;
 
 use super::model::{FormatTiming, TestFormat, TestPlan};
 
+/// How many tests of one format a plan holds, and how many of them have
+/// timing history.
 #[derive(Default, Clone, Copy)]
 struct Count {
     total: usize,
     known: usize,
 }
 
+/// The nouns of the formats, in the order the summary lists them.
+const NOUNS: [&str; 3] = ["file", "example", "selector"];
+
+/// The index of `format` in [`NOUNS`].
+fn index(format: TestFormat) -> usize {
+    match format {
+        TestFormat::File => 0,
+        TestFormat::Example => 1,
+        TestFormat::Selector => 2,
+    }
+}
+
 /// The split summary of a server plan, or `None` when there is nothing to
 /// say (no timing metadata, or no tests).
 pub(crate) fn split_summary(plan: &TestPlan) -> Option<String> {
     let metadata = plan.timing_metadata.as_ref()?;
-    let mut counts = [Count::default(); 3];
-    for task in plan.tasks.values() {
-        for test in &task.tests {
-            let i = match test.format.unwrap_or_default() {
-                TestFormat::File => 0,
-                TestFormat::Example => 1,
-                TestFormat::Selector => 2,
-            };
-            counts[i].total += 1;
-            if test.timing_sample_size.unwrap_or(0) > 0 {
-                counts[i].known += 1;
-            }
-        }
-    }
+    let counts = count_by_format(plan);
     let total: usize = counts.iter().map(|c| c.total).sum();
     if total == 0 {
         return None;
     }
-    let nouns = ["file", "example", "selector"];
-    let present: Vec<usize> = (0..3).filter(|&i| counts[i].total > 0).collect();
+    let present: Vec<usize> = (0..NOUNS.len()).filter(|&i| counts[i].total > 0).collect();
     let mixed = present.len() > 1;
-    let noun = if mixed { "test" } else { nouns[present[0]] };
+    let noun = if mixed { "test" } else { NOUNS[present[0]] };
     let mut out = String::from("\n+++ Buildkite Test Engine Client: 📊 Split summary\n");
     let _ = writeln!(
         out,
@@ -50,67 +50,94 @@ pub(crate) fn split_summary(plan: &TestPlan) -> Option<String> {
         return Some(out);
     }
     for i in present {
-        let Count { total, known } = counts[i];
-        let width = total.to_string().len();
-        let (indent, with_noun) = if mixed {
-            let _ = writeln!(out, "  {total} {}", plural(nouns[i], total));
-            ("    ", false)
-        } else {
-            ("  ", true)
-        };
-        let label = |n: usize| {
-            if with_noun {
-                format!("{n:>width$} {}", plural(nouns[i], n))
-            } else {
-                format!("{n:>width$}")
-            }
-        };
-        let timing: Option<FormatTiming> = timings[i];
-        if known == 0 {
-            let default = timing
-                .map(|t| format!(" ({})", duration(t.default_duration)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{indent}{} (100%) had no history and used the default duration{default}",
-                label(total)
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "{indent}{} ({}) estimated from past historical durations",
-                label(known),
-                percent(known, total)
-            );
-            let unknown = total - known;
-            if unknown > 0 {
-                let median = timing
-                    .and_then(|t| t.median_duration)
-                    .map(|m| format!(" — assumed median ({})", duration(m)))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "{indent}{} ({}) had no history{median}",
-                    label(unknown),
-                    percent(unknown, total)
-                );
-            }
-        }
+        format_lines(&mut out, NOUNS[i], counts[i], timings[i], mixed);
     }
     out.push('\n');
-    if plan.parallelism > 1
-        && metadata
-            .selector
-            .is_some_and(|s| s.median_duration.is_none())
-        && counts[2].total > 0
-        && counts[2].known == 0
+    let selectors = counts[index(TestFormat::Selector)];
+    if metadata
+        .selector
+        .is_some_and(|s| s.median_duration.is_none())
+        && selectors.total > 0
+        && selectors.known == 0
     {
-        out.push_str("⚠️ Selector splitting used default durations because no historical selector timings were found.\n");
-        out.push_str("Run the tests once with a test collector that reports selector timings so that later splits are balanced\n");
-        out.push_str("(Ruby buildkite-test_collector v2.14.0+, JavaScript buildkite-test-collector v1.10.0+).\n");
+        out.push_str(SELECTOR_DEFAULTS_WARNING);
     }
     Some(out)
 }
+
+/// The tests of every task of `plan`, counted by format.
+fn count_by_format(plan: &TestPlan) -> [Count; 3] {
+    let mut counts = [Count::default(); 3];
+    for test in plan.tasks.values().flat_map(|task| &task.tests) {
+        let count = &mut counts[index(test.format.unwrap_or_default())];
+        count.total += 1;
+        if test.timing_sample_size.unwrap_or(0) > 0 {
+            count.known += 1;
+        }
+    }
+    counts
+}
+
+/// The lines of one format: how many of its tests were estimated from
+/// history and how many were not, with the duration assumed for those. In
+/// a plan of several formats they stand under a heading naming the format.
+fn format_lines(
+    out: &mut String,
+    noun: &str,
+    Count { total, known }: Count,
+    timing: Option<FormatTiming>,
+    mixed: bool,
+) {
+    let width = total.to_string().len();
+    let indent = if mixed {
+        let _ = writeln!(out, "  {total} {}", plural(noun, total));
+        "    "
+    } else {
+        "  "
+    };
+    let label = |n: usize| {
+        if mixed {
+            format!("{n:>width$}")
+        } else {
+            format!("{n:>width$} {}", plural(noun, n))
+        }
+    };
+    if known == 0 {
+        let default = timing
+            .map(|t| format!(" ({})", duration(t.default_duration)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{indent}{} (100%) had no history and used the default duration{default}",
+            label(total)
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{indent}{} ({}) estimated from past historical durations",
+        label(known),
+        percent(known, total)
+    );
+    let unknown = total - known;
+    if unknown > 0 {
+        let median = timing
+            .and_then(|t| t.median_duration)
+            .map(|m| format!(" — assumed median ({})", duration(m)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{indent}{} ({}) had no history{median}",
+            label(unknown),
+            percent(unknown, total)
+        );
+    }
+}
+
+/// What the summary adds when selectors were split by default durations.
+const SELECTOR_DEFAULTS_WARNING: &str = "⚠️ Selector splitting used default durations because no historical selector timings were found.\n\
+Run the tests once with a test collector that reports selector timings so that later splits are balanced\n\
+(Ruby buildkite-test_collector v2.14.0+, JavaScript buildkite-test-collector v1.10.0+).\n";
 
 fn plural(noun: &str, n: usize) -> String {
     if n == 1 {

@@ -9,7 +9,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
-use super::align::{Shift, align, plain};
+use super::align::{Aligned, Shift, align, plain};
 use super::durations::Durations;
 use super::model::{Task, TestCase, TestFormat, TestPlan};
 
@@ -22,14 +22,28 @@ pub(crate) struct TimedPlan {
     pub notes: Vec<String>,
 }
 
+/// Files longer than their fair share could not be collected to be split
+/// into their tests (D31). `E` is the collection's error.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} longer than a fair share of the time ({}) and must be split into tests, but pytest could not collect {}. Every job must split the same way, so this job stops rather than guess what the others run",
+    subject(.files),
+    seconds_text(*.fair_share_us),
+    if .files.len() == 1 { "it" } else { "them" }
+)]
+pub(crate) struct SplitError<E: std::error::Error + 'static> {
+    /// The files to split.
+    pub files: Vec<String>,
+    /// A fair share of the time, in microseconds.
+    pub fair_share_us: u64,
+    /// Why the collection failed.
+    #[source]
+    pub source: E,
+}
+
 /// The most bytes of node ids one split file may add to a job's command
 /// line (Linux allows 2 MiB for all arguments and the environment).
 const MAX_SPLIT_BYTES: usize = 128 * 1024;
-
-/// Per-file sums of a history.
-struct FileStats {
-    total_us: u64,
-}
 
 /// Seconds to whole microseconds (durations are checked finite and
 /// non-negative when read; the cast saturates).
@@ -71,91 +85,23 @@ fn median(mut values: Vec<u64>) -> Option<u64> {
 /// pytest's message: a job cannot know whether the other jobs' collections
 /// failed too (an import that fails now and then, a dependency missing on
 /// one agent), so it cannot know what they run, and guessing loses tests.
-pub(crate) fn timed_plan(
+pub(crate) fn timed_plan<E: std::error::Error + 'static>(
     targets: &[String],
     parallelism: u32,
     history: &Durations,
-    collect: Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, String>>,
-) -> Result<TimedPlan, String> {
+    collect: Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, E>>,
+) -> Result<TimedPlan, SplitError<E>> {
     let parallelism = parallelism.max(1);
     let mut notes = Vec::new();
-
     // The history keyed as the targets are.
     let aligned = align(history, targets);
-    match &aligned.shift {
-        Shift::None => {}
-        Shift::Strip(dir) => notes.push(format!(
-            "The timing history names tests from pytest's rootdir, above the working directory: `{dir}/` is taken off its node ids"
-        )),
-        Shift::Prepend(dir) => notes.push(format!(
-            "The timing history names tests from pytest's rootdir `{dir}`, below the working directory: `{dir}/` is put in front of its node ids"
-        )),
-    }
-    let measured = |id: &str| aligned.get(plain(id)).map(micros);
-
-    // Sums per file, and the estimates for what the history does not know.
-    let mut files: HashMap<&str, FileStats> = HashMap::new();
-    let mut test_values = Vec::with_capacity(aligned.len());
-    // A file's tests mostly come one after another (the history is sorted):
-    // sum each run of them before looking the file up.
-    let mut run: Option<(&str, u64)> = None;
-    fn add<'a>(files: &mut HashMap<&'a str, FileStats>, (file, us): (&'a str, u64)) {
-        let stats = files.entry(file).or_insert(FileStats { total_us: 0 });
-        stats.total_us = stats.total_us.saturating_add(us);
-    }
-    for (id, seconds) in aligned.iter() {
-        let us = micros(seconds);
-        test_values.push(us);
-        let file = file_of(id);
-        match &mut run {
-            Some((current, total)) if *current == file => *total = total.saturating_add(us),
-            _ => {
-                if let Some(done) = run.replace((file, us)) {
-                    add(&mut files, done);
-                }
-            }
-        }
-    }
-    if let Some(done) = run {
-        add(&mut files, done);
-    }
-    let test_estimate = median(test_values).unwrap_or(0);
-    let file_estimate = median(files.values().map(|f| f.total_us).collect()).unwrap_or(0);
-
+    notes.extend(shift_note(&aligned.shift));
+    let estimates = Estimates::of(&aligned);
     // One entry per distinct target, sorted by name.
     let unique: BTreeSet<&str> = targets.iter().map(String::as_str).collect();
-    let mut unknown_files = Vec::new();
-    let mut entries: Vec<(u64, TestCase)> = unique
-        .iter()
-        .map(|&target| {
-            let estimate = if target.contains("::") {
-                measured(target)
-            } else {
-                files.get(plain(target)).map(|f| f.total_us)
-            };
-            let estimate = estimate.unwrap_or_else(|| {
-                unknown_files.push(target);
-                if target.contains("::") {
-                    test_estimate
-                } else {
-                    file_estimate
-                }
-            });
-            (estimate, TestCase::for_path(target))
-        })
-        .collect();
-    if !unknown_files.is_empty() {
-        notes.push(format!(
-            "{} of {} targets have no timing history; each is estimated at {} (the median of the known files), e.g. `{}`",
-            unknown_files.len(),
-            entries.len(),
-            seconds_text(file_estimate),
-            unknown_files[0]
-        ));
-    }
-
+    let mut entries = estimates.weigh(&unique, &mut notes);
     // Files longer than their fair share are split into their tests.
-    let total: u64 = entries
+    let total = entries
         .iter()
         .map(|(us, _)| *us)
         .fold(0, u64::saturating_add);
@@ -165,92 +111,229 @@ pub(crate) fn timed_plan(
         .filter(|(us, case)| parallelism > 1 && *us > fair_share && !case.path.contains("::"))
         .map(|(_, case)| case.path.clone())
         .collect();
-    let collected = match (collect, to_split.is_empty()) {
-        (Some(collect), false) => match collect(&to_split) {
-            Ok(collected) => Some(collected),
-            Err(why) => {
-                let (subject, verb, object) = if to_split.len() == 1 {
-                    ("File", "is", "it")
-                } else {
-                    ("Files", "are", "them")
-                };
-                return Err(format!(
-                    "{subject} {} {verb} longer than a fair share of the time ({}) and must be split into tests, but pytest could not collect {object}. Every job must split the same way, so this job stops rather than guess what the others run. pytest said:\n{}",
-                    names(&to_split),
-                    seconds_text(fair_share),
-                    indent(&why)
-                ));
-            }
-        },
-        _ => None,
-    };
-    if let Some(collected) = collected {
-        // Each file to split by its plain name.
-        let wanted: BTreeMap<&str, &str> =
-            to_split.iter().map(|f| (plain(f), f.as_str())).collect();
-        if let Some(stray) = collected
-            .iter()
-            .find(|case| !wanted.contains_key(plain(file_of(&case.path))))
-        {
-            notes.push(format!(
-                "files longer than their fair share are kept whole: pytest collected `{}`, which is not in a file it was given",
-                stray.path
-            ));
-        } else {
-            let mut by_file: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
-            for case in collected {
-                let file = wanted[plain(file_of(&case.path))];
-                by_file.entry(file).or_default().push(case);
-            }
-            // A file whose node ids would not fit on a command line stays
-            // whole: passing it is always possible, passing them is not.
-            by_file.retain(|file, cases| {
-                let bytes: usize = cases.iter().map(|c| c.path.len() + 1).sum();
-                let fits = bytes <= MAX_SPLIT_BYTES;
-                if !fits {
-                    notes.push(format!(
-                        "`{file}` is longer than its fair share, but its {} tests' node ids take {bytes} bytes, more than the {MAX_SPLIT_BYTES} a command line is given here; it is kept whole",
-                        cases.len()
-                    ));
-                }
-                fits
-            });
-            let mut new_tests = 0usize;
-            entries.retain(|(_, case)| !by_file.contains_key(case.path.as_str()));
-            for (file, cases) in &by_file {
-                notes.push(format!(
-                    "`{file}` is longer than its fair share ({}); it is split into its {} tests",
-                    seconds_text(fair_share),
-                    cases.len()
-                ));
-                let mut seen = BTreeSet::new();
-                for case in cases {
-                    if !seen.insert(case.path.clone()) {
-                        continue;
+    if let Some(collect) = collect
+        && !to_split.is_empty()
+    {
+        let collected = collect(&to_split).map_err(|source| SplitError {
+            files: to_split.clone(),
+            fair_share_us: fair_share,
+            source,
+        })?;
+        let split = Split {
+            estimates: &estimates,
+            fair_share,
+        };
+        split.apply(&mut entries, &to_split, collected, &mut notes);
+    }
+    Ok(TimedPlan {
+        plan: assign(entries, parallelism),
+        notes,
+    })
+}
+
+/// What the planner says about the history's shift, if it was shifted.
+fn shift_note(shift: &Shift) -> Option<String> {
+    match shift {
+        Shift::None => None,
+        Shift::Strip(dir) => Some(format!(
+            "The timing history names tests from pytest's rootdir, above the working directory: `{dir}/` is taken off its node ids"
+        )),
+        Shift::Prepend(dir) => Some(format!(
+            "The timing history names tests from pytest's rootdir `{dir}`, below the working directory: `{dir}/` is put in front of its node ids"
+        )),
+    }
+}
+
+/// What the history says each test and file takes, and the estimates for
+/// what it does not know: the medians of the known tests and files.
+struct Estimates<'a> {
+    aligned: &'a Aligned<'a>,
+    /// Each file's total, in microseconds.
+    files: HashMap<&'a str, u64>,
+    /// The median test, for tests the history does not know.
+    test_us: u64,
+    /// The median file, for files the history does not know.
+    file_us: u64,
+}
+
+impl<'a> Estimates<'a> {
+    /// The sums per file of `aligned`, and the medians.
+    fn of(aligned: &'a Aligned<'a>) -> Estimates<'a> {
+        fn add<'a>(files: &mut HashMap<&'a str, u64>, (file, us): (&'a str, u64)) {
+            let total = files.entry(file).or_insert(0);
+            *total = total.saturating_add(us);
+        }
+        let mut files: HashMap<&str, u64> = HashMap::new();
+        let mut test_values = Vec::with_capacity(aligned.len());
+        // A file's tests mostly come one after another (the history is
+        // sorted): sum each run of them before looking the file up.
+        let mut run: Option<(&str, u64)> = None;
+        for (id, seconds) in aligned.iter() {
+            let us = micros(seconds);
+            test_values.push(us);
+            let file = file_of(id);
+            match &mut run {
+                Some((current, total)) if *current == file => *total = total.saturating_add(us),
+                _ => {
+                    if let Some(done) = run.replace((file, us)) {
+                        add(&mut files, done);
                     }
-                    let estimate = measured(&case.path).unwrap_or_else(|| {
-                        new_tests += 1;
-                        test_estimate
-                    });
-                    entries.push((estimate, case.clone()));
                 }
             }
-            if new_tests > 0 {
-                notes.push(format!(
-                    "{new_tests} tests of split files have no timing history; each is estimated at {} (the median of the known tests)",
-                    seconds_text(test_estimate)
-                ));
-            }
+        }
+        if let Some(done) = run {
+            add(&mut files, done);
+        }
+        let test_us = median(test_values).unwrap_or(0);
+        let file_us = median(files.values().copied().collect()).unwrap_or(0);
+        Estimates {
+            aligned,
+            files,
+            test_us,
+            file_us,
         }
     }
 
+    /// What the history measured for node id `id`.
+    fn measured(&self, id: &str) -> Option<u64> {
+        self.aligned.get(plain(id)).map(micros)
+    }
+
+    /// One entry per target of `unique`, in its order, with its measured or
+    /// estimated time; notes how many targets were estimated.
+    fn weigh(&self, unique: &BTreeSet<&str>, notes: &mut Vec<String>) -> Vec<(u64, TestCase)> {
+        let mut unknown = Vec::new();
+        let entries: Vec<(u64, TestCase)> = unique
+            .iter()
+            .map(|&target| {
+                let is_test = target.contains("::");
+                let known = if is_test {
+                    self.measured(target)
+                } else {
+                    self.files.get(plain(target)).copied()
+                };
+                let estimate = known.unwrap_or_else(|| {
+                    unknown.push(target);
+                    if is_test { self.test_us } else { self.file_us }
+                });
+                (estimate, TestCase::for_path(target))
+            })
+            .collect();
+        if let Some(first) = unknown.first() {
+            notes.push(format!(
+                "{} of {} targets have no timing history; each is estimated at {} (the median of the known files), e.g. `{first}`",
+                unknown.len(),
+                entries.len(),
+                seconds_text(self.file_us),
+            ));
+        }
+        entries
+    }
+}
+
+/// Files longer than `fair_share`, replaced by their collected tests.
+struct Split<'e, 'a> {
+    estimates: &'e Estimates<'a>,
+    fair_share: u64,
+}
+
+impl Split<'_, '_> {
+    /// Replaces the files `to_split` of `entries` by their tests of
+    /// `collected`, each with its measured or estimated time. All are kept
+    /// whole when pytest collected a test outside them, and one is when its
+    /// node ids would not fit on a command line.
+    fn apply(
+        &self,
+        entries: &mut Vec<(u64, TestCase)>,
+        to_split: &[String],
+        collected: Vec<TestCase>,
+        notes: &mut Vec<String>,
+    ) {
+        let Some(by_file) = by_file(to_split, collected, notes) else {
+            return;
+        };
+        entries.retain(|(_, case)| !by_file.contains_key(case.path.as_str()));
+        // Room for the tests, and no more: doubling the entries would move
+        // megabytes for a few tests.
+        entries.reserve_exact(by_file.values().map(Vec::len).sum());
+        let mut new_tests = 0usize;
+        for (file, cases) in by_file {
+            notes.push(format!(
+                "`{file}` is longer than its fair share ({}); it is split into its {} tests",
+                seconds_text(self.fair_share),
+                cases.len()
+            ));
+            let mut seen = BTreeSet::new();
+            for case in cases {
+                if !seen.insert(case.path.clone()) {
+                    continue;
+                }
+                let estimate = self.estimates.measured(&case.path).unwrap_or_else(|| {
+                    new_tests += 1;
+                    self.estimates.test_us
+                });
+                entries.push((estimate, case));
+            }
+        }
+        if new_tests > 0 {
+            notes.push(format!(
+                "{new_tests} tests of split files have no timing history; each is estimated at {} (the median of the known tests)",
+                seconds_text(self.estimates.test_us)
+            ));
+        }
+    }
+}
+
+/// The tests of `collected` grouped by the file of `to_split` they belong
+/// to, without the files whose node ids would not fit on a command line;
+/// `None` when a test belongs to none of them.
+fn by_file<'f>(
+    to_split: &'f [String],
+    collected: Vec<TestCase>,
+    notes: &mut Vec<String>,
+) -> Option<BTreeMap<&'f str, Vec<TestCase>>> {
+    // Each file to split by its plain name.
+    let wanted: BTreeMap<&str, &str> = to_split.iter().map(|f| (plain(f), f.as_str())).collect();
+    if let Some(stray) = collected
+        .iter()
+        .find(|case| !wanted.contains_key(plain(file_of(&case.path))))
+    {
+        notes.push(format!(
+            "files longer than their fair share are kept whole: pytest collected `{}`, which is not in a file it was given",
+            stray.path
+        ));
+        return None;
+    }
+    let mut by_file: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
+    for case in collected {
+        let file = wanted[plain(file_of(&case.path))];
+        by_file.entry(file).or_default().push(case);
+    }
+    // A file whose node ids would not fit on a command line stays whole:
+    // passing it is always possible, passing them is not.
+    by_file.retain(|file, cases| {
+        let bytes: usize = cases.iter().map(|c| c.path.len() + 1).sum();
+        let fits = bytes <= MAX_SPLIT_BYTES;
+        if !fits {
+            notes.push(format!(
+                "`{file}` is longer than its fair share, but its {} tests' node ids take {bytes} bytes, more than the {MAX_SPLIT_BYTES} a command line is given here; it is kept whole",
+                cases.len()
+            ));
+        }
+        fits
+    });
+    Some(by_file)
+}
+
+/// Assigns `entries` longest first onto the least-loaded of `parallelism`
+/// jobs; ties by name, then by job. Each job runs its tests by name.
+fn assign(mut entries: Vec<(u64, TestCase)>, parallelism: u32) -> TestPlan {
     // Every entry weighs something, so that a history of zeros (a fast
     // suite's JUnit times, rounded to milliseconds) still spreads the
     // entries over the jobs rather than piling them onto the first.
     for (us, _) in &mut entries {
         *us = (*us).max(1);
     }
-    // Longest first onto the least-loaded job; ties by name, then by job.
     entries.sort_by(|(a_us, a), (b_us, b)| {
         b_us.cmp(a_us)
             .then_with(|| a.path.as_bytes().cmp(b.path.as_bytes()))
@@ -280,21 +363,19 @@ pub(crate) fn timed_plan(
             )
         })
         .collect();
-    Ok(TimedPlan {
-        plan: TestPlan {
-            identifier: String::new(),
-            parallelism,
-            tasks,
-            muted_tests: Vec::new(),
-            skipped_tests: Vec::new(),
-            timing_metadata: None,
-        },
-        notes,
-    })
+    TestPlan {
+        identifier: String::new(),
+        parallelism,
+        tasks,
+        muted_tests: Vec::new(),
+        skipped_tests: Vec::new(),
+        timing_metadata: None,
+    }
 }
 
-/// `` `a.py` ``, or `` `a.py`, `b.py`, `c.py` and 3 more ``: for a message.
-fn names(files: &[String]) -> String {
+/// `` File `a.py` is ``, or `` Files `a.py`, `b.py`, `c.py` and 3 more are ``:
+/// the subject of the split error.
+fn subject(files: &[String]) -> String {
     const SHOWN: usize = 3;
     let mut text = files
         .iter()
@@ -305,15 +386,11 @@ fn names(files: &[String]) -> String {
     if files.len() > SHOWN {
         text.push_str(&format!(" and {} more", files.len() - SHOWN));
     }
-    text
-}
-
-/// `text` with every line indented by two spaces.
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|line| format!("  {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    if files.len() == 1 {
+        format!("File {text} is")
+    } else {
+        format!("Files {text} are")
+    }
 }
 
 /// An example test case for a collected node id.
@@ -341,7 +418,7 @@ pub fn plan_for_bench(
 ) -> Vec<f64> {
     let history = Durations::parse(durations_json, std::path::Path::new("bench"), "bench")
         .expect("the benchmark writes a valid durations file");
-    let collect = |files: &[String]| -> Result<Vec<TestCase>, String> {
+    let collect = |files: &[String]| -> Result<Vec<TestCase>, std::convert::Infallible> {
         Ok(collected
             .iter()
             .filter(|id| files.iter().any(|f| f == file_of(id)))
@@ -378,7 +455,12 @@ mod tests {
         names.iter().map(|s| s.to_string()).collect()
     }
 
-    type Collect = fn(&[String]) -> Result<Vec<TestCase>, String>;
+    /// What a collection in these tests fails with.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Pytest(&'static str);
+
+    type Collect = fn(&[String]) -> Result<Vec<TestCase>, Pytest>;
 
     fn jobs(plan: &TestPlan) -> Vec<Vec<(&str, f64)>> {
         plan.tasks
@@ -449,7 +531,7 @@ mod tests {
             ("slow.py::b[x y]", 10.0),
             ("fast.py::t", 1.0),
         ]);
-        let collect = |files: &[String]| -> Result<Vec<TestCase>, String> {
+        let collect = |files: &[String]| -> Result<Vec<TestCase>, Pytest> {
             assert_eq!(files, ["slow.py"]);
             Ok(["slow.py::a", "slow.py::b[x y]", "slow.py::new"]
                 .map(|id| example(id.to_string(), "slow.py".into(), String::new()))
@@ -479,7 +561,7 @@ mod tests {
     #[test]
     fn a_collection_outside_the_files_keeps_them_whole() {
         let h = history(&[("slow.py::a", 10.0), ("fast.py::t", 1.0)]);
-        let collect = |_: &[String]| -> Result<Vec<TestCase>, String> {
+        let collect = |_: &[String]| -> Result<Vec<TestCase>, Pytest> {
             Ok(vec![example(
                 "elsewhere/slow.py::a".into(),
                 String::new(),
@@ -497,11 +579,35 @@ mod tests {
     fn a_failed_collection_is_an_error_with_pytest_s_message() {
         let h = history(&[("slow.py::a", 10.0), ("fast.py::t", 1.0)]);
         let collect =
-            |_: &[String]| -> Result<Vec<TestCase>, String> { Err("E   ImportError".into()) };
+            |_: &[String]| -> Result<Vec<TestCase>, Pytest> { Err(Pytest("E   ImportError")) };
         let err = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap_err();
+        let text = err.to_string();
         assert!(
-            err.starts_with("File `slow.py` is longer than a fair share")
-                && err.ends_with("pytest said:\n  E   ImportError"),
+            text.starts_with("File `slow.py` is longer than a fair share of the time (5.500s)")
+                && text.ends_with("could not collect it. Every job must split the same way, so this job stops rather than guess what the others run"),
+            "{text}"
+        );
+        assert_eq!(err.files, ["slow.py"]);
+        assert_eq!(err.source.0, "E   ImportError");
+    }
+
+    #[test]
+    fn a_failed_collection_of_several_files_names_them() {
+        let h = history(&[
+            ("a.py::t", 10.0),
+            ("b.py::t", 10.0),
+            ("c.py::t", 10.0),
+            ("d.py::t", 10.0),
+            ("e.py::t", 10.0),
+            ("f.py::t", 1.0),
+        ]);
+        let collect = |_: &[String]| -> Result<Vec<TestCase>, Pytest> { Err(Pytest("E")) };
+        let all = targets(&["a.py", "b.py", "c.py", "d.py", "e.py", "f.py"]);
+        let err = timed_plan(&all, 8, &h, Some(collect)).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "Files `a.py`, `b.py`, `c.py` and 2 more are longer than a fair share of the time (6.375s)"
+            ) && err.to_string().contains("could not collect them."),
             "{err}"
         );
     }
@@ -529,7 +635,7 @@ mod tests {
     #[test]
     fn a_file_with_too_many_node_ids_for_a_command_line_stays_whole() {
         let h = history(&[("big.py::t", 100.0), ("small.py::t", 1.0)]);
-        let collect = |_: &[String]| -> Result<Vec<TestCase>, String> {
+        let collect = |_: &[String]| -> Result<Vec<TestCase>, Pytest> {
             Ok((0..20_000)
                 .map(|i| {
                     example(

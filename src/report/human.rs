@@ -2,10 +2,13 @@
 //! a CI log, and the timeline that the run's metadata carries (10.5).
 
 use super::shell::{Shell, debug_line, rfc3339_now};
+use crate::agent::{AnnotateError, PromiseError};
+use crate::api::FallbackReason;
 use crate::api::TimelineEvent;
 use crate::chain::ErrorChain;
 use crate::events::{AttemptEvent, AttemptExit};
-use crate::execute::Verdict;
+use crate::execute::{RunOutcome, Verdict};
+use crate::plan::TestCase;
 use crate::results::ResultFormat;
 use crate::runner::RunnerKind;
 use crate::runner::template::shell_quote;
@@ -91,7 +94,6 @@ impl Reporter {
 
     /// Writes what `event` means for the user to `shell`.
     pub(crate) fn report(&mut self, event: RunEvent<'_>) {
-        let name = self.runner_name;
         match event {
             RunEvent::Started => self.say(&format!(
                 "--- Buildkite Test Engine Client: bktec {}\n\n",
@@ -105,44 +107,17 @@ impl Reporter {
                     ));
                 }
             }
-            RunEvent::PlanningLocally { files, jobs, job: Some(job) } => self.say(&format!(
-                "Buildkite Test Engine Client: No Test Engine suite is configured; splitting {files} test {} locally across {jobs} {} (this is node {job}).\n",
-                plural(files, "file", "files"),
-                plural(jobs as usize, "node", "nodes"),
-            )),
-            RunEvent::PlanningLocally { files: _, jobs: _, job: None } => self.say(
-                "Buildkite Test Engine Client: No Test Engine suite is configured; planning locally.\n",
-            ),
-            RunEvent::Fallback(reason) => {
-                for (i, line) in fallback_lines(reason).iter().enumerate() {
-                    if i == 0 {
-                        self.shell.warn(line);
-                    } else {
-                        self.shell.warn_more(line);
-                    }
-                }
+            RunEvent::PlanningLocally { files, jobs, job } => {
+                self.say(&planning_locally(files, jobs, job));
             }
+            RunEvent::Fallback(reason) => self.fallback(reason),
             RunEvent::SplitSummary(summary) => self.say(summary),
             RunEvent::Timing { predicted, actual } => self.say(&format!(
                 "Buildkite Test Engine Client: This node was predicted to take {:.1}s and took {:.1}s.\n",
                 predicted.as_secs_f64(),
                 actual.as_secs_f64(),
             )),
-            RunEvent::PlanReady { origin, job, jobs } => {
-                if self.debug {
-                    let source = match origin {
-                        PlanOrigin::TestEngine { identifier } => {
-                            format!("Test Engine plan `{identifier}`")
-                        }
-                        PlanOrigin::Local => "local plan".to_string(),
-                        PlanOrigin::Fallback { reason: _ } => "local fallback plan".to_string(),
-                        PlanOrigin::File(path) => format!("plan file `{}`", path.display()),
-                    };
-                    self.shell.err(&debug_line(&format!(
-                        "Running node {job} of {jobs} from the {source}"
-                    )));
-                }
-            }
+            RunEvent::PlanReady { origin, job, jobs } => self.plan_ready(origin, job, jobs),
             RunEvent::DryRun {
                 job,
                 jobs,
@@ -157,104 +132,137 @@ impl Reporter {
                 self.say("--- Buildkite Test Engine Client: No tests to run on this node\n");
             }
             RunEvent::Attempt(event) => self.attempt(event),
-            RunEvent::UploadsWithoutToken => self.say("Buildkite Test Engine Client: Warning: upload-results is enabled but no upload token was provided. Test results will not be uploaded.\n",
-            ),
-            RunEvent::DeclaringFailure { failed: 0 } => self.say("+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: the tests did not prove success\n",
-            ),
-            RunEvent::DeclaringFailure { failed } => self.say(&format!(
-                "+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: {failed} hard test failure(s) remain after retries\n"
-            )),
-            RunEvent::FailureDeclared(Ok(())) => self.say("Buildkite Test Engine Client: promise-failure command completed (see agent output above for the result).\n",
-            ),
-            RunEvent::FailureDeclared(Err(err)) => self.say(&format!(
-                    "Buildkite Test Engine Client: Warning: failed to run promise-failure command: {:#}\n",
-                    ErrorChain(&err)
-                ),
-            ),
-            RunEvent::Annotated {
-                context,
-                result: Ok(()),
-            } => self.say(&format!(
-                "Buildkite Test Engine Client: Annotated the build with this node's failures (context `{context}`)\n"
-            )),
-            RunEvent::Annotated {
-                context: _,
-                result: Err(err),
-            } => self.shell.warn(&format!(
-                "Buildkite Test Engine Client: failed to annotate the build: {:#}",
+            RunEvent::UploadsWithoutToken => self.say(UPLOADS_WITHOUT_TOKEN),
+            RunEvent::DeclaringFailure { failed } => self.say(&declaring_failure(failed)),
+            RunEvent::FailureDeclared(result) => self.say(&failure_declared(&result)),
+            RunEvent::Annotated { context, result } => self.annotated(context, &result),
+            RunEvent::MetadataFailed(err) => self.say(&format!(
+                "Failed to send metadata to Test Engine: {:#}\n",
                 ErrorChain(&err)
             )),
-            RunEvent::MetadataFailed(err) => {
-                self.say(&format!(
-                        "Failed to send metadata to Test Engine: {:#}\n",
-                        ErrorChain(&err)
-                    ),
-                );
-            }
             RunEvent::Finished {
                 outcome,
                 verdict,
                 skipped_by_test_engine,
-            } => {
-                if let Verdict::Signal(signal) = verdict {
-                    // 9.5 rule 1: after a signal, no report.
-                    self.say(&format!(
-                        "Buildkite Test Engine Client: {name} was terminated with signal: {}\n",
-                        crate::process::signal_name(*signal)
-                    ));
-                    return;
-                }
-                let context = ReportContext {
-                    runner_name: name,
-                    node_ids: self.node_ids,
-                    last_command: self.last_command.as_deref(),
-                    list_all: self.debug,
-                };
-                if let Some(text) =
-                    render_report(&outcome.record, skipped_by_test_engine, verdict, context)
-                {
-                    self.say(&text);
-                }
-                self.say(&render_verdict(
-                    verdict,
-                    &outcome.silent_targets,
-                    name,
-                    self.debug,
-                ));
-            }
+            } => self.finished(outcome, verdict, skipped_by_test_engine),
             RunEvent::JUnitWritten {
                 path,
-                origin: _,
+                origin,
                 tests,
-                result: Ok(()),
-            } => self.say(&format!(
+                result,
+            } => self.junit_written(path, origin, tests, &result),
+            RunEvent::Exiting(verdict) => self.exiting(verdict),
+        }
+    }
+
+    /// The warning lines of a fallback to the local plan (4.2).
+    fn fallback(&mut self, reason: &FallbackReason) {
+        for (i, line) in fallback_lines(reason).iter().enumerate() {
+            if i == 0 {
+                self.shell.warn(line);
+            } else {
+                self.shell.warn_more(line);
+            }
+        }
+    }
+
+    /// Where this job's plan came from, a debug line.
+    fn plan_ready(&mut self, origin: &PlanOrigin, job: u32, jobs: u32) {
+        if !self.debug {
+            return;
+        }
+        let source = match origin {
+            PlanOrigin::TestEngine { identifier } => format!("Test Engine plan `{identifier}`"),
+            PlanOrigin::Local => "local plan".to_string(),
+            PlanOrigin::Fallback { reason: _ } => "local fallback plan".to_string(),
+            PlanOrigin::File(path) => format!("plan file `{}`", path.display()),
+        };
+        self.shell.err(&debug_line(&format!(
+            "Running node {job} of {jobs} from the {source}"
+        )));
+    }
+
+    /// Whether the build was annotated.
+    fn annotated(&mut self, context: &str, result: &Result<(), AnnotateError>) {
+        match result {
+            Ok(()) => self.say(&format!(
+                "Buildkite Test Engine Client: Annotated the build with this node's failures (context `{context}`)\n"
+            )),
+            Err(err) => self.shell.warn(&format!(
+                "Buildkite Test Engine Client: failed to annotate the build: {:#}",
+                ErrorChain(err)
+            )),
+        }
+    }
+
+    /// The end-of-run report and the verdict; after a signal only the
+    /// signal (9.5 rule 1).
+    fn finished(&mut self, outcome: &RunOutcome, verdict: &Verdict, skipped: &[TestCase]) {
+        let name = self.runner_name;
+        if let Verdict::Signal(signal) = verdict {
+            self.say(&format!(
+                "Buildkite Test Engine Client: {name} was terminated with signal: {}\n",
+                crate::process::signal_name(*signal)
+            ));
+            return;
+        }
+        let context = ReportContext {
+            runner_name: name,
+            node_ids: self.node_ids,
+            last_command: self.last_command.as_deref(),
+            list_all: self.debug,
+        };
+        if let Some(text) = render_report(&outcome.record, skipped, verdict, context) {
+            self.say(&text);
+        }
+        let debug = self.debug;
+        self.say(&render_verdict(
+            verdict,
+            &outcome.silent_targets,
+            name,
+            debug,
+        ));
+    }
+
+    /// Whether the merged JUnit report was written.
+    fn junit_written(
+        &mut self,
+        path: &std::path::Path,
+        origin: &crate::config::Origin,
+        tests: usize,
+        result: &std::io::Result<()>,
+    ) {
+        match result {
+            Ok(()) => self.say(&format!(
                 "Buildkite Test Engine Client: Wrote the JUnit report of all attempts ({tests} {}) to `{}`\n",
                 plural(tests, "test", "tests"),
                 path.display()
             )),
-            RunEvent::JUnitWritten {
-                path,
-                origin,
-                tests: _,
-                result: Err(err),
-            } => self.shell.fatal(&format!(
+            Err(err) => self.shell.fatal(&format!(
                 "bktec run: failed to write the JUnit report `{}` (from {}): {err}",
                 path.display(),
                 origin.describe()
             )),
-            RunEvent::Exiting(verdict) => match verdict {
-                Verdict::Failed {
-                    status: _,
-                    code,
-                    refused: _,
-                } => self.shell.err(&format!("{name} exited with error: exit status {code}\n")),
-                Verdict::StartFailed(message) => self.shell.err(&format!("{message}\n")),
-                Verdict::Unproven(_) => self.shell.err(&format!(
-                    "bktec run: the tests did not prove success (exit status {})\n",
-                    verdict.status()
-                )),
-                Verdict::Passed { muted_failures: _ } | Verdict::NoTests | Verdict::Signal(_) => {}
-            },
+        }
+    }
+
+    /// The last line before bktec exits with the verdict's status.
+    fn exiting(&mut self, verdict: &Verdict) {
+        let name = self.runner_name;
+        match verdict {
+            Verdict::Failed {
+                status: _,
+                code,
+                refused: _,
+            } => self
+                .shell
+                .err(&format!("{name} exited with error: exit status {code}\n")),
+            Verdict::StartFailed(message) => self.shell.err(&format!("{message}\n")),
+            Verdict::Unproven(_) => self.shell.err(&format!(
+                "bktec run: the tests did not prove success (exit status {})\n",
+                verdict.status()
+            )),
+            Verdict::Passed { muted_failures: _ } | Verdict::NoTests | Verdict::Signal(_) => {}
         }
     }
 
@@ -299,6 +307,45 @@ impl Reporter {
                 }
             }
         }
+    }
+}
+
+/// The warning that uploads are on without a token.
+const UPLOADS_WITHOUT_TOKEN: &str = "Buildkite Test Engine Client: Warning: upload-results is enabled but no upload token was provided. Test results will not be uploaded.\n";
+
+/// The line of a local split: for one job of `run`, or for `plan`.
+fn planning_locally(files: usize, jobs: u32, job: Option<u32>) -> String {
+    match job {
+        Some(job) => format!(
+            "Buildkite Test Engine Client: No Test Engine suite is configured; splitting {files} test {} locally across {jobs} {} (this is node {job}).\n",
+            plural(files, "file", "files"),
+            plural(jobs as usize, "node", "nodes"),
+        ),
+        None => {
+            "Buildkite Test Engine Client: No Test Engine suite is configured; planning locally.\n"
+                .to_string()
+        }
+    }
+}
+
+/// The line before bktec tells the agent the job will fail (13.2).
+fn declaring_failure(failed: usize) -> String {
+    match failed {
+        0 => "+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: the tests did not prove success\n".to_string(),
+        n => format!(
+            "+++ Buildkite Test Engine Client: ⚠️  Declaring early failure: {n} hard test failure(s) remain after retries\n"
+        ),
+    }
+}
+
+/// How telling the agent went.
+fn failure_declared(result: &Result<(), PromiseError>) -> String {
+    match result {
+        Ok(()) => "Buildkite Test Engine Client: promise-failure command completed (see agent output above for the result).\n".to_string(),
+        Err(err) => format!(
+            "Buildkite Test Engine Client: Warning: failed to run promise-failure command: {:#}\n",
+            ErrorChain(err)
+        ),
     }
 }
 

@@ -60,24 +60,9 @@ pub(crate) struct ReportContext<'a> {
     pub list_all: bool,
 }
 
-/// The report, or `None` when the run's status is unknown (10.1). Its
-/// headline follows the verdict, so it never calls a run passed that exits
-/// non-zero (D23). What the user must look at (failed tests, and the line
-/// that reproduces them) comes last, in a `+++` section; everything else is
-/// in the report's own section, which is collapsed (`---`) when the run is
-/// green (issue 13, items 1 and 4).
-pub(crate) fn render_report(
-    record: &RunResult,
-    skipped_by_test_engine: &[TestCase],
-    verdict: &Verdict,
-    context: ReportContext<'_>,
-) -> Option<String> {
-    let ReportContext {
-        runner_name,
-        node_ids,
-        last_command,
-        list_all,
-    } = context;
+/// The report's headline, which follows the verdict (D23); `None` when the
+/// run's status is unknown (10.1).
+fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
     let overruled = match verdict {
         Verdict::Unproven(_) => Some("🚨 The tests did not prove success."),
         Verdict::Failed { refused, .. } if !refused.is_empty() => {
@@ -99,6 +84,28 @@ pub(crate) fn render_report(
         (RunStatus::Failed, None) => "❌ Some tests failed.".to_string(),
         (RunStatus::Error(message), None) => format!("🚨 {message}"),
     };
+    Some(status)
+}
+
+/// The report, or `None` when the run's status is unknown (10.1). Its
+/// headline follows the verdict, so it never calls a run passed that exits
+/// non-zero (D23). What the user must look at (failed tests, and the line
+/// that reproduces them) comes last, in a `+++` section; everything else is
+/// in the report's own section, which is collapsed (`---`) when the run is
+/// green (issue 13, items 1 and 4).
+pub(crate) fn render_report(
+    record: &RunResult,
+    skipped_by_test_engine: &[TestCase],
+    verdict: &Verdict,
+    context: ReportContext<'_>,
+) -> Option<String> {
+    let ReportContext {
+        runner_name,
+        node_ids,
+        last_command,
+        list_all,
+    } = context;
+    let status = headline(record, verdict)?;
     let green = matches!(verdict, Verdict::Passed { .. } | Verdict::NoTests);
     let marker = if green { "---" } else { "+++" };
     let mut out = format!("{marker} ========== Buildkite Test Engine Report  ==========\n");
@@ -120,36 +127,12 @@ pub(crate) fn render_report(
         }
     };
     let limit = if list_all { usize::MAX } else { LISTED };
-    list(
+    lists(
         &mut out,
-        "Flaky tests (failed, then passed on a retry):",
-        record.flaky().iter().map(|t| name(t)).collect(),
-        limit,
-    );
-    list(
-        &mut out,
-        "Muted tests:",
-        record
-            .muted()
-            .iter()
-            .map(|t| format!("{} ({})", name(t), t.outcome.as_str()))
-            .collect(),
-        limit,
-    );
-    slowest(&mut out, record, &name);
-    list(
-        &mut out,
-        &format!("Skipped by {runner_name}:"),
-        record.skipped().iter().map(|t| name(t)).collect(),
-        limit,
-    );
-    list(
-        &mut out,
-        "Skipped by Test Engine:",
-        skipped_by_test_engine
-            .iter()
-            .map(|t| format!("{} {}", t.scope, t.name))
-            .collect(),
+        record,
+        skipped_by_test_engine,
+        runner_name,
+        &name,
         limit,
     );
     let failed: Vec<String> = record.unresolved().iter().map(|t| name(t)).collect();
@@ -170,6 +153,49 @@ pub(crate) fn render_report(
     out.push_str(&"=".repeat(51));
     out.push('\n');
     Some(out)
+}
+
+/// The report's lists of flaky, muted, slow and skipped tests.
+fn lists(
+    out: &mut String,
+    record: &RunResult,
+    skipped_by_test_engine: &[TestCase],
+    runner_name: &str,
+    name: &dyn Fn(&TestResult) -> String,
+    limit: usize,
+) {
+    list(
+        out,
+        "Flaky tests (failed, then passed on a retry):",
+        record.flaky().iter().map(|t| name(t)).collect(),
+        limit,
+    );
+    list(
+        out,
+        "Muted tests:",
+        record
+            .muted()
+            .iter()
+            .map(|t| format!("{} ({})", name(t), t.outcome.as_str()))
+            .collect(),
+        limit,
+    );
+    slowest(out, record, name);
+    list(
+        out,
+        &format!("Skipped by {runner_name}:"),
+        record.skipped().iter().map(|t| name(t)).collect(),
+        limit,
+    );
+    list(
+        out,
+        "Skipped by Test Engine:",
+        skipped_by_test_engine
+            .iter()
+            .map(|t| format!("{} {}", t.scope, t.name))
+            .collect(),
+        limit,
+    );
 }
 
 fn label(t: &TestResult) -> String {

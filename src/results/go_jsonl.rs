@@ -63,12 +63,7 @@ const BUILD_FAILED: &str = "[build failed]";
 /// Parses `go test -json` lines from `bytes` (read from `path`, for messages).
 pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, ResultsError> {
     let text = String::from_utf8_lossy(bytes);
-    let mut tests: Vec<TestResult> = Vec::new();
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
-    let mut packages = Packages::default();
-    let mut raw_build_failures = Vec::new();
-    // What each test printed: a failed test's messages are there.
-    let mut printed: HashMap<(String, String), String> = HashMap::new();
+    let mut read = Read::default();
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -81,7 +76,7 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
                 .strip_prefix("FAIL\t")
                 .and_then(|rest| rest.strip_suffix(BUILD_FAILED))
             {
-                raw_build_failures.push(pkg.trim().to_string());
+                read.raw_build_failures.push(pkg.trim().to_string());
                 continue;
             }
         }
@@ -91,91 +86,138 @@ pub fn parse_go_jsonl(bytes: &[u8], path: &Path) -> Result<ParsedResults, Result
             line: number + 1,
             source,
         })?;
+        read.event(event);
+    }
+    Ok(read.finish())
+}
+
+/// What the events read so far said.
+#[derive(Default)]
+struct Read {
+    /// The tests, in the order they first ended.
+    tests: Vec<TestResult>,
+    /// Where each (package, test) is in `tests`.
+    index: HashMap<(String, String), usize>,
+    packages: Packages,
+    /// Packages named by Go's plain-text `[build failed]` lines.
+    raw_build_failures: Vec<String>,
+    /// What each test printed: a failed test's messages are there.
+    printed: HashMap<(String, String), String>,
+}
+
+impl Read {
+    /// One event: a test or package ends, or prints.
+    fn event(&mut self, event: Event) {
         if let Some(pkg) = event.failed_build.as_deref().filter(|p| !p.is_empty()) {
-            packages.get(pkg).build_failed = true;
+            self.packages.get(pkg).build_failed = true;
         }
-        let state = packages.get(&event.package);
+        // A package is listed from its first event on, whatever it says.
+        self.packages.get(&event.package);
         let outcome = match event.action.as_str() {
             "pass" => Outcome::Passed,
             "fail" => Outcome::Failed,
             "skip" => Outcome::Skipped,
-            "output" => {
-                if let (Some(test), Some(output)) = (&event.test, &event.output) {
-                    printed
-                        .entry((event.package.clone(), test.clone()))
-                        .or_default()
-                        .push_str(output);
-                }
-                if event.test.is_none()
-                    && event
-                        .output
-                        .as_deref()
-                        .is_some_and(|o| o.contains(BUILD_FAILED))
-                {
-                    state.build_failed = true;
-                }
-                continue;
-            }
-            _ => continue,
+            "output" => return self.output(event),
+            _ => return,
         };
+        let state = self.packages.get(&event.package);
         let Some(name) = event.test else {
             state.failed |= outcome == Outcome::Failed;
-            continue;
+            return;
         };
         state.any_test_failed |= outcome == Outcome::Failed;
         let duration = event.elapsed.and_then(seconds);
-        let key = (event.package.clone(), name.clone());
-        match index.get(&key) {
-            Some(&i) => {
-                let known = &mut tests[i];
-                if known.outcome != Outcome::Failed {
-                    known.outcome = outcome;
-                }
-                known.duration = duration;
+        self.test_ended(event.package, name, outcome, duration);
+    }
+
+    /// An `output` event: a test's printed line, or the package's
+    /// `[build failed]`.
+    fn output(&mut self, event: Event) {
+        let Some(output) = event.output else {
+            return;
+        };
+        match event.test {
+            Some(test) => self
+                .printed
+                .entry((event.package, test))
+                .or_default()
+                .push_str(&output),
+            None if output.contains(BUILD_FAILED) => {
+                self.packages.get(&event.package).build_failed = true;
             }
-            None => {
-                index.insert(key, tests.len());
-                tests.push(TestResult {
-                    scope: event.package.clone(),
-                    name,
-                    path: event.package,
+            None => {}
+        }
+    }
+
+    /// Test `name` of `package` ended with `outcome`; a failure is sticky
+    /// (`-count=2` may pass a test that failed).
+    fn test_ended(
+        &mut self,
+        package: String,
+        name: String,
+        outcome: Outcome,
+        duration: Option<Duration>,
+    ) {
+        let key = (package, name);
+        if let Some(&i) = self.index.get(&key) {
+            let known = &mut self.tests[i];
+            if known.outcome != Outcome::Failed {
+                known.outcome = outcome;
+            }
+            known.duration = duration;
+            return;
+        }
+        self.index.insert(key.clone(), self.tests.len());
+        let (package, name) = key;
+        self.tests.push(TestResult {
+            scope: package.clone(),
+            name,
+            path: package,
+            identifier: String::new(),
+            outcome,
+            duration,
+            failure: None,
+            output: None,
+        });
+    }
+
+    /// The results: a `TestMain` failure for each package that failed with
+    /// no failed test, the failed tests' messages, the packages that did
+    /// not build as the run's error.
+    fn finish(mut self) -> ParsedResults {
+        let mut build_failures = self.raw_build_failures;
+        for (name, state) in &self.packages.list {
+            if state.build_failed {
+                build_failures.push(name.clone());
+            } else if state.failed && !state.any_test_failed && !name.is_empty() {
+                self.tests.push(TestResult {
+                    scope: name.clone(),
+                    name: "TestMain".to_string(),
+                    path: name.clone(),
                     identifier: String::new(),
-                    outcome,
-                    duration,
+                    outcome: Outcome::Failed,
+                    duration: Some(Duration::ZERO),
                     failure: None,
                     output: None,
                 });
             }
         }
-    }
-    let mut build_failures = raw_build_failures;
-    for (name, state) in &packages.list {
-        if state.build_failed {
-            build_failures.push(name.clone());
-        } else if state.failed && !state.any_test_failed && !name.is_empty() {
-            tests.push(TestResult {
-                scope: name.clone(),
-                name: "TestMain".to_string(),
-                path: name.clone(),
-                identifier: String::new(),
-                outcome: Outcome::Failed,
-                duration: Some(Duration::ZERO),
-                failure: None,
-                output: None,
-            });
+        for test in self
+            .tests
+            .iter_mut()
+            .filter(|t| t.outcome == Outcome::Failed)
+        {
+            if let Some(text) = self.printed.get(&(test.path.clone(), test.name.clone())) {
+                test.failure = Some(go_failure(text));
+            }
+        }
+        build_failures.dedup();
+        ParsedResults {
+            tests: self.tests,
+            run_error: (!build_failures.is_empty())
+                .then(|| format!("go test failed to build {}", build_failures.join(", "))),
         }
     }
-    for test in tests.iter_mut().filter(|t| t.outcome == Outcome::Failed) {
-        if let Some(text) = printed.get(&(test.path.clone(), test.name.clone())) {
-            test.failure = Some(go_failure(text));
-        }
-    }
-    build_failures.dedup();
-    Ok(ParsedResults {
-        tests,
-        run_error: (!build_failures.is_empty())
-            .then(|| format!("go test failed to build {}", build_failures.join(", "))),
-    })
 }
 
 /// A failed test's failure from what it printed: `go test`'s own `=== RUN`

@@ -56,162 +56,204 @@ pub fn parse_junit(
     path: &Path,
     mapping: Mapping,
 ) -> Result<ParsedResults, ResultsError> {
-    let error = |message: String| ResultsError::Xml {
-        path: path.to_path_buf(),
-        message,
-    };
-    let attribute_error = |source| ResultsError::XmlAttribute {
-        path: path.to_path_buf(),
-        source,
-    };
     let mut reader = Reader::from_reader(input);
     let mut buf = Vec::with_capacity(8192);
-    let mut parsed = ParsedResults::default();
-    let mut seen_root = false;
-    let mut current: Option<Case> = None;
+    let mut state = State {
+        path,
+        mapping,
+        parsed: ParsedResults::default(),
+        seen_root: false,
+        current: None,
+    };
     loop {
         buf.clear();
         let position = reader.buffer_position();
         let event = reader
             .read_event_into(&mut buf)
-            .map_err(|e| error(format!("{e} (at byte {position})")))?;
-        let (element, is_empty) = match &event {
-            Event::Start(e) => (Some(e.clone()), false),
-            Event::Empty(e) => (Some(e.clone()), true),
-            Event::End(e) => {
-                if e.name().as_ref() == b"testcase" {
-                    if let Some(case) = current.take() {
-                        parsed.tests.push(to_result(case, mapping));
-                    }
-                } else if let Some(case) = &mut current {
-                    case.depth = case.depth.saturating_sub(1);
-                    case.capture = Capture::Nothing;
-                }
-                continue;
-            }
+            .map_err(|error| state.xml(XmlError::Syntax { position, error }))?;
+        match &event {
+            Event::Start(element) => state.start(element, false)?,
+            Event::Empty(element) => state.start(element, true)?,
+            Event::End(element) => state.end(element.name().as_ref()),
             Event::Eof => break,
-            Event::Text(t) => {
-                if let Some(case) = &mut current {
-                    let text = t
+            Event::Text(text) => {
+                if state.current.is_some() {
+                    let text = text
                         .decode()
-                        .map_err(|e| error(format!("{e} (at byte {position})")))?;
-                    case.text(&text);
+                        .map_err(|error| state.xml(XmlError::Decode { position, error }))?;
+                    state.text(&text);
                 }
-                continue;
             }
-            Event::CData(t) => {
-                if let Some(case) = &mut current {
-                    case.text(&String::from_utf8_lossy(t));
-                }
-                continue;
-            }
-            Event::GeneralRef(r) => {
-                if let Some(case) = &mut current {
-                    let name = r
+            Event::CData(text) => state.text(&String::from_utf8_lossy(text)),
+            Event::GeneralRef(reference) => {
+                if state.current.is_some() {
+                    let name = reference
                         .decode()
-                        .map_err(|e| error(format!("{e} (at byte {position})")))?;
-                    let resolved = match r.resolve_char_ref() {
+                        .map_err(|error| state.xml(XmlError::Decode { position, error }))?;
+                    let resolved = match reference.resolve_char_ref() {
                         Ok(Some(c)) => c.to_string(),
                         Ok(None) | Err(_) => quick_xml::escape::resolve_predefined_entity(&name)
                             .map_or_else(|| format!("&{name};"), str::to_string),
                     };
-                    case.text(&resolved);
+                    state.text(&resolved);
                 }
-                continue;
             }
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => continue,
-        };
-        let Some(element) = element else { continue };
-        let name = element.name().as_ref().to_vec();
-        if !seen_root {
-            seen_root = true;
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+    if !state.seen_root {
+        return Err(state.xml(XmlError::NoRoot));
+    }
+    Ok(state.parsed)
+}
+
+/// Why a result file is not JUnit XML.
+#[derive(Debug, thiserror::Error)]
+pub enum XmlError {
+    /// The XML does not parse. Not a `#[source]`: quick-xml's errors print
+    /// their cause in their own message.
+    #[error("{error} (at byte {position})")]
+    Syntax {
+        /// The byte where the event that failed starts.
+        position: u64,
+        /// What quick-xml found.
+        error: quick_xml::Error,
+    },
+    /// Text is not in the document's encoding.
+    #[error("{error} (at byte {position})")]
+    Decode {
+        /// The byte where the text starts.
+        position: u64,
+        /// What could not be decoded.
+        error: quick_xml::encoding::EncodingError,
+    },
+    /// The root element is not a test suite.
+    #[error("the root element is <{name}>, not <testsuites> or <testsuite>")]
+    Root {
+        /// The root element's name.
+        name: String,
+    },
+    /// The file holds no element.
+    #[error("the file has no root element")]
+    NoRoot,
+}
+
+/// The reader's state: what was parsed so far and the test case it is in.
+struct State<'a> {
+    path: &'a Path,
+    mapping: Mapping,
+    parsed: ParsedResults,
+    seen_root: bool,
+    current: Option<Case>,
+}
+
+impl State<'_> {
+    /// `error` as the error of this file.
+    fn xml(&self, error: XmlError) -> ResultsError {
+        ResultsError::Xml {
+            path: self.path.to_path_buf(),
+            source: error,
+        }
+    }
+
+    /// `error` as the error of an attribute of this file.
+    fn attribute(&self, source: AttributeError) -> ResultsError {
+        ResultsError::XmlAttribute {
+            path: self.path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// Text read inside the current test case, if any.
+    fn text(&mut self, text: &str) {
+        if let Some(case) = &mut self.current {
+            case.text(text);
+        }
+    }
+
+    /// An element opens (`is_empty`: and closes at once, `<x/>`).
+    fn start(&mut self, element: &BytesStart<'_>, is_empty: bool) -> Result<(), ResultsError> {
+        let name = element.name();
+        let name = name.as_ref();
+        if !self.seen_root {
+            self.seen_root = true;
             if name != b"testsuites" && name != b"testsuite" {
-                return Err(error(format!(
-                    "the root element is <{}>, not <testsuites> or <testsuite>",
-                    String::from_utf8_lossy(&name)
-                )));
+                let name = String::from_utf8_lossy(name).into_owned();
+                return Err(self.xml(XmlError::Root { name }));
             }
-            continue;
+            return Ok(());
         }
-        match name.as_slice() {
-            b"testcase" => {
-                let case = Case {
-                    classname: attribute(&element, b"classname").map_err(&attribute_error)?,
-                    name: attribute(&element, b"name").map_err(&attribute_error)?,
-                    outcome: Outcome::Passed,
-                    duration: attribute(&element, b"time")
-                        .map_err(&attribute_error)?
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                        .and_then(seconds),
-                    failure: None,
-                    output: String::new(),
-                    depth: 0,
-                    capture: Capture::Nothing,
-                };
-                if is_empty {
-                    parsed.tests.push(to_result(case, mapping));
-                } else {
-                    current = Some(case);
-                }
+        if name == b"testcase" {
+            let case = self.case(element)?;
+            if is_empty {
+                self.parsed.tests.push(to_result(case, self.mapping));
+            } else {
+                self.current = Some(case);
             }
-            b"failure" | b"error" => {
-                if let Some(case) = &mut current {
-                    let child = case.depth == 0;
+            return Ok(());
+        }
+        let Some(case) = &mut self.current else {
+            return Ok(());
+        };
+        // Only the test case's own children (depth 0) decide its outcome.
+        let child = case.depth == 0;
+        if !is_empty {
+            case.depth += 1;
+        }
+        match name {
+            b"failure" | b"error" if child => {
+                case.outcome = Outcome::Failed;
+                if case.failure.is_none() {
+                    let message = attribute(element, b"message");
+                    let message = message.map_err(|e| self.attribute(e))?;
+                    let case = self.current.as_mut().expect("in a test case");
+                    case.failure = Some(Failure {
+                        message,
+                        details: String::new(),
+                        error: name == b"error",
+                    });
                     if !is_empty {
-                        case.depth += 1;
-                    }
-                    if child {
-                        case.outcome = Outcome::Failed;
-                        if case.failure.is_none() {
-                            case.failure = Some(Failure {
-                                message: attribute(&element, b"message")
-                                    .map_err(&attribute_error)?,
-                                details: String::new(),
-                                error: name == b"error",
-                            });
-                            if !is_empty {
-                                case.capture = Capture::Failure;
-                            }
-                        }
+                        case.capture = Capture::Failure;
                     }
                 }
             }
-            b"skipped" => {
-                if let Some(case) = &mut current {
-                    let child = case.depth == 0;
-                    if !is_empty {
-                        case.depth += 1;
-                    }
-                    if child && case.outcome != Outcome::Failed {
-                        case.outcome = Outcome::Skipped;
-                    }
-                }
+            b"skipped" if child && case.outcome != Outcome::Failed => {
+                case.outcome = Outcome::Skipped;
             }
-            b"system-out" | b"system-err" => {
-                if let Some(case) = &mut current
-                    && !is_empty
-                {
-                    if case.depth == 0 {
-                        case.capture = Capture::Output;
-                    }
-                    case.depth += 1;
-                }
+            b"system-out" | b"system-err" if child && !is_empty => {
+                case.capture = Capture::Output;
             }
-            _ => {
-                if let Some(case) = &mut current
-                    && !is_empty
-                {
-                    case.depth += 1;
-                }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A `<testcase>` element's case, with its attributes read.
+    fn case(&self, element: &BytesStart<'_>) -> Result<Case, ResultsError> {
+        let read = |key: &[u8]| attribute(element, key).map_err(|e| self.attribute(e));
+        Ok(Case {
+            classname: read(b"classname")?,
+            name: read(b"name")?,
+            outcome: Outcome::Passed,
+            duration: read(b"time")?.trim().parse::<f64>().ok().and_then(seconds),
+            failure: None,
+            output: String::new(),
+            depth: 0,
+            capture: Capture::Nothing,
+        })
+    }
+
+    /// An element closes: a test case ends, or a child of one.
+    fn end(&mut self, name: &[u8]) {
+        if name == b"testcase" {
+            if let Some(case) = self.current.take() {
+                self.parsed.tests.push(to_result(case, self.mapping));
             }
+        } else if let Some(case) = &mut self.current {
+            case.depth = case.depth.saturating_sub(1);
+            case.capture = Capture::Nothing;
         }
     }
-    if !seen_root {
-        return Err(error("the file has no root element".to_string()));
-    }
-    Ok(parsed)
 }
 
 /// Why an attribute of a JUnit element cannot be read.
@@ -427,9 +469,10 @@ mod tests {
     fn malformed_xml_is_an_error_naming_the_file() {
         let err =
             parse_junit(&b"<html></html>"[..], Path::new("r.xml"), Mapping::Pytest).unwrap_err();
-        assert!(
-            err.to_string().contains("the root element is <html>"),
-            "{err}"
+        let text = format!("{:#}", ErrorChain(&err));
+        assert_eq!(
+            text,
+            "result file `r.xml` is not valid JUnit XML: the root element is <html>, not <testsuites> or <testsuite>"
         );
         let err = parse_junit(
             &b"<testsuites><testcase name='a'></testsuites>"[..],

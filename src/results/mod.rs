@@ -299,12 +299,13 @@ pub enum ResultsError {
         source: serde_json::Error,
     },
     /// The file is not valid JUnit XML.
-    #[error("result file `{path}` is not valid JUnit XML: {message}")]
+    #[error("result file `{path}` is not valid JUnit XML")]
     Xml {
         /// The file.
         path: PathBuf,
         /// What is wrong, with the byte position.
-        message: String,
+        #[source]
+        source: junit::XmlError,
     },
     /// An attribute of the JUnit XML is malformed or cannot be unescaped.
     #[error("result file `{path}` is not valid JUnit XML")]

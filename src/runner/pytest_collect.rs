@@ -14,7 +14,7 @@ use super::template::{
 };
 use crate::chain::ErrorChain;
 use crate::process::{self, Captured, HelperOptions, ProcessError};
-use crate::results::{Witness, junit_classname, split_node_id};
+use crate::results::{PathOffset, Witness, junit_classname, split_node_id};
 
 /// How long a collection or an example listing may take. A constant, not
 /// a setting: it only bounds a collection that hangs, and no suite
@@ -385,45 +385,55 @@ fn collect(
     if node_ids.is_empty() {
         return Err(CollectErrorKind::NodeIdsUnreadable.into());
     }
-    Ok(Some(
-        node_ids
-            .into_iter()
-            .zip(files)
-            .map(|(node_id, file)| {
-                let (scope, name) = split_node_id(&node_id);
-                let rest = node_id.split_once("::").map_or("", |(_, rest)| rest);
-                let (path, file, key) = match file {
-                    Some((absolute, relative)) => (
-                        format!("{relative}::{rest}"),
-                        relative,
-                        format!("{absolute}::{rest}"),
-                    ),
-                    None => {
-                        let path = offset
-                            .apply(&node_id)
-                            .map_or_else(|| node_id.clone(), |p| p.into_owned());
-                        let file = path
-                            .split_once("::")
-                            .map_or(&path[..], |(f, _)| f)
-                            .to_string();
-                        (path, file, String::new())
-                    }
-                };
-                CollectedExample {
-                    path,
-                    file,
-                    key,
-                    scope: if junit {
-                        junit_classname(scope)
-                    } else {
-                        scope.to_string()
-                    },
-                    name: name.to_string(),
-                    node_id,
+    Ok(Some(examples(node_ids, files, &offset, junit)))
+}
+
+/// The collected tests from their node ids and, where the witness saw
+/// them, their files (absolute, relative); without it, node ids are moved
+/// to the working directory by `offset`.
+fn examples(
+    node_ids: Vec<String>,
+    files: Vec<Option<(String, String)>>,
+    offset: &PathOffset,
+    junit: bool,
+) -> Vec<CollectedExample> {
+    node_ids
+        .into_iter()
+        .zip(files)
+        .map(|(node_id, file)| {
+            let (scope, name) = split_node_id(&node_id);
+            let rest = node_id.split_once("::").map_or("", |(_, rest)| rest);
+            let (path, file, key) = match file {
+                Some((absolute, relative)) => (
+                    format!("{relative}::{rest}"),
+                    relative,
+                    format!("{absolute}::{rest}"),
+                ),
+                None => {
+                    let path = offset
+                        .apply(&node_id)
+                        .map_or_else(|| node_id.clone(), |p| p.into_owned());
+                    let file = path
+                        .split_once("::")
+                        .map_or(&path[..], |(f, _)| f)
+                        .to_string();
+                    (path, file, String::new())
                 }
-            })
-            .collect(),
-    ))
+            };
+            CollectedExample {
+                path,
+                file,
+                key,
+                scope: if junit {
+                    junit_classname(scope)
+                } else {
+                    scope.to_string()
+                },
+                name: name.to_string(),
+                node_id,
+            }
+        })
+        .collect()
 }
 
 /// The command that collects what the test command would run (D13): the

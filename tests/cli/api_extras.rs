@@ -382,51 +382,8 @@ fn multipart(req: &Recorded) -> Vec<(String, Option<String>, String)> {
         .collect()
 }
 
-#[test]
-fn results_are_uploaded_after_every_attempt_field_by_field() {
-    let dir = TestDir::new();
-    dir.write("tests/test_flaky.py", FLAKY);
-    let uploads: Arc<Mutex<u32>> = Arc::default();
-    let count = Arc::clone(&uploads);
-    let stand_in = StandIn::start(move |req| {
-        if path_of(req) == "/v1/uploads" {
-            *count.lock().unwrap() += 1;
-            return Reply::json(202, json!({"id": "x"}));
-        }
-        Reply::message(404, "nothing here")
-    });
-    let out = dir
-        .bktec()
-        .path_prepend(&venv(Venv::NoCollector))
-        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
-        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
-        .env("BUILDKITE_TEST_ENGINE_UPLOAD_RESULTS", "true")
-        .env(
-            "BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL",
-            format!("{}/", stand_in.url),
-        )
-        .env("BUILDKITE_ANALYTICS_TOKEN", "upload-token-1")
-        .env("BUILDKITE_BUILD_ID", "build-9")
-        .env("BUILDKITE_BRANCH", "main")
-        .env("BUILDKITE_COMMIT", "abc123")
-        .env("BUILDKITE_BUILD_NUMBER", "42")
-        .env(
-            "BUILDKITE_BUILD_URL",
-            "https://buildkite.com/acme/web/builds/42",
-        )
-        .env("BUILDKITE_JOB_ID", "job-9")
-        .env("BUILDKITE_MESSAGE", "Fix the thing")
-        .args(["run", "--tag", "team=web", "--tag", "os=linux"])
-        .output();
-    out.assert_success().assert_stdout_contains(
-        "Buildkite Test Engine Client: Uploading test results to Test Engine",
-    );
-    assert_eq!(*uploads.lock().unwrap(), 2, "one upload per attempt");
-    let req = &stand_in.requests_to("/v1/uploads")[0];
-    assert_eq!(
-        req.header("authorization"),
-        Some("Token token=upload-token-1")
-    );
+/// The form of an upload, field by field, in order (13.1).
+fn assert_upload_fields(req: &Recorded, dir: &TestDir) {
     let parts = multipart(req);
     let fields: BTreeMap<String, String> = parts
         .iter()
@@ -473,6 +430,54 @@ fn results_are_uploaded_after_every_attempt_field_by_field() {
         "{}",
         data.2
     );
+}
+
+#[test]
+fn results_are_uploaded_after_every_attempt_field_by_field() {
+    let dir = TestDir::new();
+    dir.write("tests/test_flaky.py", FLAKY);
+    let uploads: Arc<Mutex<u32>> = Arc::default();
+    let count = Arc::clone(&uploads);
+    let stand_in = StandIn::start(move |req| {
+        if path_of(req) == "/v1/uploads" {
+            *count.lock().unwrap() += 1;
+            return Reply::json(202, json!({"id": "x"}));
+        }
+        Reply::message(404, "nothing here")
+    });
+    let out = dir
+        .bktec()
+        .path_prepend(&venv(Venv::NoCollector))
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .env("BUILDKITE_TEST_ENGINE_UPLOAD_RESULTS", "true")
+        .env(
+            "BUILDKITE_TEST_ENGINE_UPLOAD_BASE_URL",
+            format!("{}/", stand_in.url),
+        )
+        .env("BUILDKITE_ANALYTICS_TOKEN", "upload-token-1")
+        .env("BUILDKITE_BUILD_ID", "build-9")
+        .env("BUILDKITE_BRANCH", "main")
+        .env("BUILDKITE_COMMIT", "abc123")
+        .env("BUILDKITE_BUILD_NUMBER", "42")
+        .env(
+            "BUILDKITE_BUILD_URL",
+            "https://buildkite.com/acme/web/builds/42",
+        )
+        .env("BUILDKITE_JOB_ID", "job-9")
+        .env("BUILDKITE_MESSAGE", "Fix the thing")
+        .args(["run", "--tag", "team=web", "--tag", "os=linux"])
+        .output();
+    out.assert_success().assert_stdout_contains(
+        "Buildkite Test Engine Client: Uploading test results to Test Engine",
+    );
+    assert_eq!(*uploads.lock().unwrap(), 2, "one upload per attempt");
+    let req = &stand_in.requests_to("/v1/uploads")[0];
+    assert_eq!(
+        req.header("authorization"),
+        Some("Token token=upload-token-1")
+    );
+    assert_upload_fields(req, &dir);
 }
 
 #[test]

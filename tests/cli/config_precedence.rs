@@ -31,21 +31,23 @@ fn config(dir: &TestDir, env: &[(&str, &str)], flags: &[&str]) -> Value {
     out.json()
 }
 
-#[test]
-fn each_layer_overrides_the_one_below() {
-    // (key, file line, env var and value, flag and value, default, file value, env value, flag value)
-    struct Case {
-        key: &'static str,
-        toml: &'static str,
-        env: (&'static str, &'static str),
-        flag: &'static [&'static str],
-        default: Value,
-        file: Value,
-        env_value: Value,
-        flag_value: Value,
-        flag_origin: &'static str,
-    }
-    let cases = [
+/// One setting set in every layer: its key, its line in bktec.toml, its
+/// variable and flag, and the value `bktec config` shows from each layer.
+struct Case {
+    key: &'static str,
+    toml: &'static str,
+    env: (&'static str, &'static str),
+    flag: &'static [&'static str],
+    default: Value,
+    file: Value,
+    env_value: Value,
+    flag_value: Value,
+    flag_origin: &'static str,
+}
+
+/// The settings of the precedence matrix, one of each kind of value.
+fn precedence_cases() -> Vec<Case> {
+    vec![
         Case {
             key: "retry.count",
             toml: "[retry]\ncount = 2\n",
@@ -112,49 +114,58 @@ fn each_layer_overrides_the_one_below() {
             flag_value: json!(["team=ops", "os=mac"]),
             flag_origin: "--tag",
         },
-    ];
-    for case in cases {
-        let dir = TestDir::new();
-        let (v, o) = entry(&config(&dir, &[], &[]), case.key);
-        assert_eq!(
-            (v, o.as_str()),
-            (
-                case.default.clone(),
-                if case.default.is_null() {
-                    "not set"
-                } else {
-                    "built-in default"
-                }
-            ),
-            "{} default",
-            case.key
-        );
+    ]
+}
 
-        dir.write("bktec.toml", case.toml);
-        let (v, o) = entry(&config(&dir, &[], &[]), case.key);
-        let line = case.toml.lines().position(|l| !l.starts_with('[')).unwrap() + 1;
-        assert_eq!(
-            (v, o),
-            (case.file.clone(), format!("bktec.toml:{line}")),
-            "{} file",
-            case.key
-        );
+/// `case`'s value from the default, then each layer above it in turn.
+fn check_layers(case: &Case) {
+    let dir = TestDir::new();
+    let (v, o) = entry(&config(&dir, &[], &[]), case.key);
+    assert_eq!(
+        (v, o.as_str()),
+        (
+            case.default.clone(),
+            if case.default.is_null() {
+                "not set"
+            } else {
+                "built-in default"
+            }
+        ),
+        "{} default",
+        case.key
+    );
 
-        let (v, o) = entry(&config(&dir, &[case.env], &[]), case.key);
-        assert_eq!(
-            (v, o),
-            (case.env_value.clone(), format!("env {}", case.env.0)),
-            "{} env",
-            case.key
-        );
+    dir.write("bktec.toml", case.toml);
+    let (v, o) = entry(&config(&dir, &[], &[]), case.key);
+    let line = case.toml.lines().position(|l| !l.starts_with('[')).unwrap() + 1;
+    assert_eq!(
+        (v, o),
+        (case.file.clone(), format!("bktec.toml:{line}")),
+        "{} file",
+        case.key
+    );
 
-        let (v, o) = entry(&config(&dir, &[case.env], case.flag), case.key);
-        assert_eq!(
-            (v, o.as_str()),
-            (case.flag_value.clone(), case.flag_origin),
-            "{} flag",
-            case.key
-        );
+    let (v, o) = entry(&config(&dir, &[case.env], &[]), case.key);
+    assert_eq!(
+        (v, o),
+        (case.env_value.clone(), format!("env {}", case.env.0)),
+        "{} env",
+        case.key
+    );
+
+    let (v, o) = entry(&config(&dir, &[case.env], case.flag), case.key);
+    assert_eq!(
+        (v, o.as_str()),
+        (case.flag_value.clone(), case.flag_origin),
+        "{} flag",
+        case.key
+    );
+}
+
+#[test]
+fn each_layer_overrides_the_one_below() {
+    for case in precedence_cases() {
+        check_layers(&case);
     }
 }
 

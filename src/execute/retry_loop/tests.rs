@@ -597,3 +597,18 @@ fn the_witness_proves_silent_targets_quiet_without_a_collection() {
     assert!(s.asked_empty.is_empty());
     assert_eq!(verdict(&out), Verdict::Passed { muted_failures: 0 });
 }
+
+#[test]
+fn an_attempt_error_keeps_the_error_and_its_causes() {
+    let error = AttemptError::new(crate::results::ResultsError::Read {
+        path: "r.json".into(),
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+    });
+    assert_eq!(
+        error.to_string(),
+        "failed to read result file `r.json`: no such file"
+    );
+    let cause = error.error().source().expect("the I/O error is kept");
+    assert_eq!(cause.to_string(), "no such file");
+    assert_eq!(error.clone(), error);
+}
