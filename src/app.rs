@@ -23,20 +23,28 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, ConfigCmd, DurationsAction, DurationsCmd, ListCmd, Parsed, RunCmd};
+use crate::config::EnvVars;
 use crate::config::registry::{CommandKind, DEBUG};
 use crate::config::show::{render_json, render_text, shown_settings};
 use crate::config::{
     CliOverrides, EnvSnapshot, FileChoice, LoadedConfig, RawValue, RunSettings, load, resolve,
 };
-use crate::execute::{RunEnd, exit_status};
+use crate::events::{Notice, RunEnd};
+use crate::execute::exit_status;
 use crate::exit_code;
-use crate::report::{Notice, Reporter, Shell};
+use crate::report::{ColorEnv, Reporter, Shell};
 use error::BktecError;
 
 /// bktec as a program: parses `args`, runs the command, reports an error,
 /// and returns the exit status. `main.rs` only calls this.
 pub fn main(args: Vec<OsString>, env: EnvSnapshot) -> u8 {
-    let mut reporter = Reporter::new(Shell::stdio(&env));
+    let color = ColorEnv {
+        no_color: env.get(EnvVars::NO_COLOR),
+        clicolor_force: env.get(EnvVars::CLICOLOR_FORCE),
+        term: env.get(EnvVars::TERM),
+        buildkite: env.get(EnvVars::BUILDKITE),
+    };
+    let mut reporter = Reporter::new(Shell::stdio(&color));
     match crate::cli::parse(args) {
         Parsed::Cli(cli) => match run(*cli, env, &mut reporter) {
             Ok(status) => status,

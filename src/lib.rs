@@ -20,6 +20,7 @@ pub mod glob;
 mod input;
 pub mod plan;
 mod process;
+mod quote;
 mod report;
 pub mod results;
 mod runner;

@@ -16,8 +16,8 @@ use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::{ApiSettings, PlanMode};
 use crate::discover::Discovery;
+use crate::events::{PlanOrigin, RunEvent};
 use crate::plan::{TestPlan, read_plan_file, split_summary};
-use crate::report::{PlanOrigin, RunEvent};
 use crate::runner::Runner;
 
 /// What the command asks of Test Engine, beyond the targets.

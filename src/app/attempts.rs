@@ -12,9 +12,10 @@ use super::run_checks::write_junit_out;
 use super::session::Session;
 use crate::config::RunSettings;
 use crate::config::elements::Secret;
-use crate::execute::{ProcessAttempts, RunEnd, RunOutcome, Verdict, execute, verdict};
+use crate::events::{Notice, RunEvent};
+use crate::events::{RunEnd, RunOutcome, Verdict};
+use crate::execute::{ProcessAttempts, execute, verdict};
 use crate::plan::TestCase;
-use crate::report::{Notice, RunEvent};
 use crate::runner::Runner;
 
 /// This job's share of the plan, and what came with it.
@@ -120,7 +121,7 @@ pub(super) fn finish(
     if let Verdict::Signal(_) = verdict {
         return RunEnd::Ran {
             verdict,
-            junit_out: crate::execute::JUnitOut::NotAsked,
+            junit_out: crate::events::JUnitOut::NotAsked,
         };
     }
     let junit_out = write_junit_out(settings, &outcome.record, session.reporter);

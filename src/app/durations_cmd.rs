@@ -9,9 +9,10 @@ use super::Context;
 use super::error::BktecError;
 use super::local::durations_source;
 use crate::config::RunSettings;
+use crate::events::{DurationsStored, Notice};
 use crate::exit_code;
 use crate::plan::{Durations, MAX_SECONDS, align, file_of, plain, update_durations};
-use crate::report::{DurationsStored, Notice, Reporter};
+use crate::report::Reporter;
 use crate::results::{Mapping, ResultFormat, ResultsError, TestResult, parse};
 
 /// `bktec durations update RESULT_FILE...`: every file's measured

@@ -7,7 +7,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::schema::schema_json;
-use crate::report::{Notice, Reporter};
+use crate::events::Notice;
+use crate::report::Reporter;
 use crate::runner::{PYTEST_MARKERS, RunnerKind};
 
 /// The schema file `bktec init` writes beside `bktec.toml`, and that the

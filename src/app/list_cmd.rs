@@ -6,8 +6,9 @@ use super::error::BktecError;
 use super::targets::targets;
 use crate::config::{Origin, RunSettings};
 use crate::discover::{Discovery, TargetSource};
+use crate::events::Notice;
 use crate::exit_code;
-use crate::report::{Notice, Reporter};
+use crate::report::Reporter;
 
 /// Lists the targets of `settings`.
 pub(super) fn list(

@@ -11,11 +11,12 @@ use crate::chain::ErrorChain;
 use crate::config::RunSettings;
 use crate::config::origin::Origin;
 use crate::discover::{Discovery, TargetSource};
+use crate::events::Notice;
 use crate::plan::{
     DurationsSource, TestCase, TestPlan, distinct_targets, example, file_of, local_plan, plain,
     read_durations, timed_plan,
 };
-use crate::report::{Notice, Reporter};
+use crate::report::Reporter;
 use crate::results::ResultFormat;
 use crate::runner::{CollectError, Runner};
 

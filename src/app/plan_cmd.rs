@@ -18,9 +18,10 @@ use crate::config::RunSettings;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::config::{CliOverrides, EnvVars};
+use crate::events::{Notice, PlanOrigin, RunEvent};
 use crate::exit_code;
 use crate::plan::explain;
-use crate::report::{Notice, PlanOrigin, Reporter, RunEvent};
+use crate::report::Reporter;
 use crate::runner::Runner;
 
 /// What the plan command produced.

@@ -10,9 +10,10 @@ use crate::api::{ApiClient, ApiError, MetadataRequest, TimelineEvent};
 use crate::config::elements::Secret;
 use crate::config::resolve::ApiSettings;
 use crate::config::{EnvVars, RunSettings};
+use crate::events::RunEvent;
 use crate::events::{AttemptError, AttemptEvent};
-use crate::execute::{RunOutcome, Verdict};
-use crate::report::{Reporter, RunEvent, annotation_context, annotation_markdown};
+use crate::events::{RunOutcome, Verdict};
+use crate::report::{Reporter, annotation_context, annotation_markdown};
 use crate::runner::Runner;
 use crate::upload::Uploader;
 

@@ -7,9 +7,11 @@ use super::error::BktecError;
 use crate::cli::UsageError;
 use crate::config::RunSettings;
 use crate::config::resolve::Sourced;
-use crate::execute::{JUnitOut, kept_path};
+use crate::events::JUnitOut;
+use crate::events::RunEvent;
+use crate::execute::kept_path;
 use crate::glob::{clean, through_symlinks};
-use crate::report::{Reporter, RunEvent, merged_junit};
+use crate::report::{Reporter, merged_junit};
 use crate::results::RunResult;
 
 /// Refuses a test command that stops at the first failure when retries

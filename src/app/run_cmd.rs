@@ -19,9 +19,11 @@ use crate::cli::UsageError;
 use crate::config::registry::CommandKind;
 use crate::config::{CliOverrides, RunSettings};
 use crate::discover::{Discovery, TargetSource};
-use crate::execute::{RunEnd, Verdict, check_result_path};
+use crate::events::{PlanOrigin, RunEvent};
+use crate::events::{RunEnd, Verdict};
+use crate::execute::check_result_path;
 use crate::plan::{TestCase, TestFormat, plain, trim};
-use crate::report::{PlanOrigin, Reporter, RunEvent};
+use crate::report::Reporter;
 use crate::results::RunResult;
 use crate::runner::{self, CollectedExample, Runner, TargetOrigin};
 

@@ -5,8 +5,9 @@
 use std::future::Future;
 
 use super::error::BktecError;
+use crate::events::{Notice, RunEvent};
 use crate::process::Signals;
-use crate::report::{Notice, Reporter, RunEvent};
+use crate::report::Reporter;
 
 /// The reporter, the runtime and the signals of one command.
 pub(super) struct Session<'r> {

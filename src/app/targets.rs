@@ -11,7 +11,8 @@ use crate::config::RunSettings;
 use crate::config::env_vars::EnvVars;
 use crate::config::resolve::DiscoveryMode;
 use crate::discover::{Discovery, TargetSource, discover, discover_with_pytest, pytest_config};
-use crate::report::{Notice, Reporter};
+use crate::events::Notice;
+use crate::report::Reporter;
 
 /// Discovers the targets of `settings`, reporting its warnings.
 pub(super) fn targets(

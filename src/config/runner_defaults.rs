@@ -103,13 +103,16 @@ mod tests {
     use super::*;
     use crate::config::elements::CommandTemplate;
 
-    const PYTEST: RunnerKind = RunnerKind::Pytest;
-    const CUSTOM: RunnerKind = RunnerKind::Custom;
+    /// A runner by name, as configuration names it.
+    fn kind(name: &str) -> RunnerKind {
+        name.parse().expect("a runner's name")
+    }
 
     #[test]
     fn pytest_defaults_follow_the_probe_and_say_so() {
         let found = CollectorProbe::new(&|| true);
-        let command = default_test_command(PYTEST, test_rules(PYTEST), Some(&found)).unwrap();
+        let command =
+            default_test_command(kind("pytest"), test_rules(kind("pytest")), Some(&found)).unwrap();
         assert_eq!(
             command.value,
             "pytest {{testExamples}} --json={{resultPath}}"
@@ -119,7 +122,9 @@ mod tests {
             "default for runner `pytest` (buildkite-test-collector found)"
         );
         let missing = CollectorProbe::new(&|| false);
-        let command = default_test_command(PYTEST, test_rules(PYTEST), Some(&missing)).unwrap();
+        let command =
+            default_test_command(kind("pytest"), test_rules(kind("pytest")), Some(&missing))
+                .unwrap();
         assert_eq!(
             command.value,
             "pytest {{testExamples}} --junit-xml={{resultPath}}"
@@ -140,20 +145,23 @@ mod tests {
         };
         let probe = CollectorProbe::new(&ask);
         let command = |kind, probe| default_test_command(kind, test_rules(kind), probe);
-        assert_eq!(command(CUSTOM, Some(&probe)), None);
+        assert_eq!(command(kind("custom"), Some(&probe)), None);
         // `list` and a local `plan` give no probe: no default, no question.
-        assert_eq!(command(PYTEST, None), None);
+        assert_eq!(command(kind("pytest"), None), None);
         assert_eq!((asked.get(), probe.answered()), (0, None));
-        command(PYTEST, Some(&probe));
-        command(PYTEST, Some(&probe));
+        command(kind("pytest"), Some(&probe));
+        command(kind("pytest"), Some(&probe));
         assert_eq!((asked.get(), probe.answered()), (1, Some(true)));
     }
 
     #[test]
     fn patterns_default_to_the_runner_s() {
-        let pattern = default_pattern(PYTEST, test_rules(PYTEST)).unwrap();
+        let pattern = default_pattern(kind("pytest"), test_rules(kind("pytest"))).unwrap();
         assert_eq!(pattern.value, "**/{*_test,test_*}.py");
         assert_eq!(pattern.origin.to_string(), "default for runner `pytest`");
-        assert_eq!(default_pattern(CUSTOM, test_rules(CUSTOM)), None);
+        assert_eq!(
+            default_pattern(kind("custom"), test_rules(kind("custom"))),
+            None
+        );
     }
 }

@@ -9,5 +9,5 @@ mod retry_loop;
 mod verdict;
 
 pub(crate) use attempt::{ProcessAttempts, check_result_path, kept_path};
-pub(crate) use retry_loop::{RunOutcome, execute};
-pub(crate) use verdict::{JUnitOut, RunEnd, Unproven, Verdict, exit_status, verdict};
+pub(crate) use retry_loop::execute;
+pub(crate) use verdict::{exit_status, verdict};

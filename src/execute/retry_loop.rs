@@ -2,7 +2,10 @@
 
 use super::evidence::{apply_witness, silent_targets_quiet};
 pub(crate) use crate::config::resolve::RetryPolicy;
-pub(crate) use crate::events::{AttemptError, AttemptEvent, AttemptExit, RetryData};
+pub(crate) use crate::events::{
+    AttemptError, AttemptEvent, AttemptExit, AttemptFacts, ResultsFact, RetryData, RunOutcome,
+    StopReason,
+};
 use crate::plan::TestCase;
 use crate::results::{Outcome, ParsedResults, PathOffset, RunResult, Witness, uncovered};
 
@@ -34,39 +37,6 @@ pub(crate) struct AttemptReport {
     pub witness: Option<Witness>,
 }
 
-/// What became of an attempt's results, as the verdict sees it (D23).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum ResultsFact {
-    /// The file was read and held this many results.
-    Read(usize),
-    /// The runner writes no result file.
-    NoResultFile,
-    /// The exit status said not to read the file.
-    NotRead,
-    /// The file was missing or malformed, for this reason.
-    Unreadable(AttemptError),
-}
-
-/// The facts of one finished attempt that the verdict is computed from (D23).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct AttemptFacts {
-    /// 0 for the first run, k for the k-th retry.
-    pub attempt: u32,
-    /// How the process ended.
-    pub exit: AttemptExit,
-    /// What became of its results.
-    pub results: ResultsFact,
-    /// For a retry: the tests it was asked to run that have no result in it.
-    /// (The first attempt's targets are checked across the whole run.)
-    pub asked_without_result: Vec<String>,
-    /// The runner said it collected no tests at all, and nothing was
-    /// deselected either.
-    pub collected_nothing: bool,
-    /// The tests that were selected but never reported: the run stopped
-    /// before them (`pytest -x`, `pytest.exit`). Known only from the witness.
-    pub never_ran: Vec<String>,
-}
-
 /// Runs one attempt.
 pub(crate) trait AttemptRunner {
     /// Runs `tests` as attempt `retry.attempt`, sending events to `events`.
@@ -85,54 +55,6 @@ pub(crate) trait AttemptRunner {
     /// verdict and the witness cannot tell (D23); `false` when it cannot
     /// tell either.
     fn hold_no_tests(&mut self, targets: &[String]) -> impl Future<Output = bool>;
-}
-
-/// Why the loop stopped.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum StopReason {
-    /// Nothing failed (or only muted tests, with muted retries off).
-    NothingToRetry,
-    /// The retries are used up.
-    RetriesExhausted,
-    /// The run is in the error state (9.3).
-    RunError,
-    /// The attempt's results were not read or could not be, so its failures are unknown.
-    ResultsUnavailable,
-    /// A signal ended an attempt or arrived between attempts (D15).
-    Signal,
-    /// The command could not be started.
-    StartFailed,
-}
-
-/// How the whole run went.
-#[derive(Debug)]
-pub(crate) struct RunOutcome {
-    /// Every recorded test.
-    pub record: RunResult,
-    /// The last attempt's exit (a signal that arrived after it counts as
-    /// having ended it, D15).
-    pub last_exit: AttemptExit,
-    /// How many attempts ran.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "asserted by the loop's tests; not reported yet")
-    )]
-    pub attempts: u32,
-    /// Why the loop stopped.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "asserted by the loop's tests; not reported yet")
-    )]
-    pub stop: StopReason,
-    /// Every attempt's facts, in order.
-    pub history: Vec<AttemptFacts>,
-    /// The assigned targets that no attempt produced a result for, in plan order.
-    pub silent_targets: Vec<String>,
-    /// Whether the silent targets provably hold no tests (helper modules,
-    /// modules skipped as a whole): by the witness, or else by asking the
-    /// runner to collect them. Only established when it decides the verdict
-    /// (a last status of 0, or of 1 with only muted failures).
-    pub silent_targets_quiet: bool,
 }
 
 /// Runs `tests` with retries (9.1) and returns the outcome.

@@ -2,18 +2,15 @@
 //! a CI log, and the timeline that the run's metadata carries (10.5).
 
 use super::shell::{Shell, debug_line, rfc3339_now};
-use crate::agent::{AnnotateError, PromiseError};
-use crate::api::FallbackReason;
-use crate::api::TimelineEvent;
 use crate::chain::ErrorChain;
-use crate::events::{AttemptEvent, AttemptExit};
-use crate::execute::{RunOutcome, Verdict};
+use crate::events::{
+    AnnotateError, AttemptEvent, AttemptExit, FallbackReason, Notice, Origin, PlanOrigin,
+    PromiseError, RunEvent, RunOutcome, RunnerKind, TimelineEvent, Verdict,
+};
 use crate::plan::TestCase;
+use crate::quote::shell_quote;
 use crate::results::ResultFormat;
-use crate::runner::RunnerKind;
-use crate::runner::template::shell_quote;
 
-use super::events::{Notice, PlanOrigin, RunEvent};
 use super::notices::{Channel, fallback_lines, words};
 use super::{ReportContext, attempt_header, render_report, render_verdict};
 
@@ -202,7 +199,7 @@ impl Reporter {
         if let Verdict::Signal(signal) = verdict {
             self.say(&format!(
                 "Buildkite Test Engine Client: {name} was terminated with signal: {}\n",
-                crate::process::signal_name(*signal)
+                crate::exit_code::signal_name(*signal)
             ));
             return;
         }
@@ -228,7 +225,7 @@ impl Reporter {
     fn junit_written(
         &mut self,
         path: &std::path::Path,
-        origin: &crate::config::Origin,
+        origin: &Origin,
         tests: usize,
         result: &std::io::Result<()>,
     ) {
@@ -442,9 +439,9 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::api::FallbackReason;
+    use crate::events::FallbackReason;
     use crate::events::{AttemptEvent, RetryData};
-    use crate::runner::ResultFormat;
+    use crate::results::ResultFormat;
 
     /// A writer the test can read back.
     #[derive(Clone, Default)]
@@ -513,13 +510,18 @@ mod tests {
         ]
     }
 
+    /// pytest, as configuration names it.
+    fn pytest() -> RunnerKind {
+        "pytest".parse().expect("pytest is a runner")
+    }
+
     #[test]
     fn a_local_run_with_a_retry() {
-        let setup = (RunnerKind::Pytest, false, false);
+        let setup = (pytest(), false, false);
         let mut events = vec![
             RunEvent::Started,
             RunEvent::RunnerReady {
-                kind: RunnerKind::Pytest,
+                kind: pytest(),
                 format: Some(ResultFormat::CollectorJson),
             },
             RunEvent::PlanningLocally {
@@ -556,7 +558,7 @@ mod tests {
 
     #[test]
     fn a_fallback_with_debug_lines_and_uploads() {
-        let setup = (RunnerKind::Pytest, true, false);
+        let setup = (pytest(), true, false);
         let reason = FallbackReason::NotFound("suite `web` not found".into());
         let origin = PlanOrigin::Local;
         let verdict = Verdict::Unproven(Vec::new());
@@ -592,7 +594,7 @@ mod tests {
 
     #[test]
     fn a_dry_run_and_the_hints_for_a_missing_result_file() {
-        let setup = (RunnerKind::Pytest, false, false);
+        let setup = (pytest(), false, false);
         let targets = ["tests/a b.py".to_string(), "tests/c.py".to_string()];
         let argv: Vec<String> = ["pytest", "tests/a b.py", "tests/c.py", "--json=/tmp/r.json"]
             .map(String::from)
@@ -629,9 +631,9 @@ mod tests {
 
     #[test]
     fn plan_sends_every_notice_to_stderr() {
-        let setup = (RunnerKind::Pytest, false, true);
+        let setup = (pytest(), false, true);
         let events = vec![RunEvent::RunnerReady {
-            kind: RunnerKind::Pytest,
+            kind: pytest(),
             format: Some(ResultFormat::JUnitXml),
         }];
         insta::assert_snapshot!(render(setup, events));

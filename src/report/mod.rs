@@ -1,7 +1,6 @@
 //! The end-of-run report (behaviour document 10.1, 10.2; lists sorted, D19).
 
 mod annotation;
-mod events;
 mod human;
 mod junit_out;
 mod notices;
@@ -10,18 +9,16 @@ mod verdict;
 
 use std::fmt::Write;
 
-use crate::events::RetryData;
-use crate::execute::Verdict;
+use crate::events::{RetryData, Verdict};
 use crate::plan::TestCase;
+use crate::quote::shell_quote;
 use crate::results::{Outcome, RunResult, RunStatus, Statistics, TestResult};
-use crate::runner::template::shell_quote;
 
 pub(crate) use annotation::{annotation_context, annotation_markdown};
-pub(crate) use events::{DurationsStored, Notice, PlanOrigin, RunEvent};
 pub(crate) use human::Reporter;
 pub(crate) use junit_out::merged_junit;
 pub(crate) use notices::api_notices;
-pub(crate) use shell::Shell;
+pub(crate) use shell::{ColorEnv, Shell};
 pub(crate) use verdict::render_verdict;
 
 /// The header printed before each attempt (9.1). Its section opens

@@ -2,11 +2,10 @@
 //! and the commands' outputs say, and where each line goes. Pure, so each
 //! is tested without a shell.
 
-use crate::api::{ApiNotice, FallbackReason, Notify};
 use crate::chain::ErrorChain;
 
-use super::events::{DurationsStored, Notice};
 use super::shell::{Shell, debug_line};
+use crate::events::{ApiNotice, DurationsStored, FallbackReason, Notice, Notify};
 
 /// Where a notice's text goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

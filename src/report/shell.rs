@@ -6,8 +6,6 @@ use std::io::{self, IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::config::{EnvSnapshot, EnvVars};
-
 /// Where output goes, and whether it may be coloured.
 pub(crate) struct Shell {
     out: Box<dyn Write>,
@@ -22,7 +20,7 @@ impl Shell {
         clippy::disallowed_methods,
         reason = "the one place that opens stdout and stderr"
     )]
-    pub(crate) fn stdio(env: &EnvSnapshot) -> Shell {
+    pub(crate) fn stdio(env: &ColorEnv<'_>) -> Shell {
         Shell {
             out: Box::new(io::stdout()),
             err: Box::new(io::stderr()),
@@ -107,23 +105,37 @@ impl Shell {
 /// it off; a Buildkite job (`BUILDKITE=true`) turns it on, because the
 /// Buildkite log renders ANSI colour although it is not a terminal; otherwise
 /// colour is on only on a terminal.
-pub(crate) fn color_enabled(env: &EnvSnapshot, is_terminal: bool) -> bool {
-    if env.non_empty(EnvVars::NO_COLOR).is_some() {
+pub(crate) fn color_enabled(env: &ColorEnv<'_>, is_terminal: bool) -> bool {
+    if env.no_color.is_some_and(|v| !v.is_empty()) {
         return false;
     }
     if env
-        .non_empty(EnvVars::CLICOLOR_FORCE)
-        .is_some_and(|v| v != "0")
+        .clicolor_force
+        .is_some_and(|v| !v.is_empty() && v != "0")
     {
         return true;
     }
-    if env.get(EnvVars::TERM) == Some("dumb") {
+    if env.term == Some("dumb") {
         return false;
     }
-    if env.get(EnvVars::BUILDKITE) == Some("true") {
+    if env.buildkite == Some("true") {
         return true;
     }
     is_terminal
+}
+
+/// The variables that decide colour, as the environment has them: the
+/// caller reads them, so the reporter needs nothing of configuration.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ColorEnv<'a> {
+    /// `NO_COLOR`.
+    pub(crate) no_color: Option<&'a str>,
+    /// `CLICOLOR_FORCE`.
+    pub(crate) clicolor_force: Option<&'a str>,
+    /// `TERM`.
+    pub(crate) term: Option<&'a str>,
+    /// `BUILDKITE`.
+    pub(crate) buildkite: Option<&'a str>,
 }
 
 /// Seconds since the epoch as a UTC civil date and time.
@@ -199,7 +211,13 @@ mod tests {
             (&[("BUILDKITE", "true"), ("NO_COLOR", "x")], false, false),
         ];
         for (vars, is_terminal, want) in table {
-            let env = EnvSnapshot::from_pairs(vars.iter().copied());
+            let get = |name: &str| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+            let env = ColorEnv {
+                no_color: get("NO_COLOR"),
+                clicolor_force: get("CLICOLOR_FORCE"),
+                term: get("TERM"),
+                buildkite: get("BUILDKITE"),
+            };
             assert_eq!(
                 color_enabled(&env, *is_terminal),
                 *want,

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::execute::{Unproven, Verdict};
+use crate::events::{Unproven, Verdict};
 
 /// How many silent targets are listed without `--debug`.
 const FIRST_FEW: usize = 10;

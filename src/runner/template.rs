@@ -8,6 +8,8 @@ pub(crate) use crate::config::elements::command_template::{
     split_words,
 };
 use crate::config::elements::command_template::{Quoting, Script};
+use crate::quote::quote_unless;
+pub(crate) use crate::quote::shell_quote;
 use crate::results::ResultFormat;
 
 /// Whether tests are appended when the template has no `{{testExamples}}`.
@@ -152,33 +154,6 @@ fn sh_quote(value: &str) -> String {
     quote_unless(value, "-_./:,+@%")
 }
 
-/// `value` as is when it is not empty and every character is alphanumeric
-/// or in `safe`, else single-quoted, each `'` as `'\''`: one word for any
-/// POSIX shell.
-fn quote_unless(value: &str, safe: &str) -> String {
-    let plain = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || safe.contains(c));
-    if plain {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\'', "'\\''"))
-    }
-}
-/// Quotes `argv` for display, so the printed command can be pasted into a
-/// POSIX shell and run as it was.
-pub(crate) fn shell_quote(argv: &[String]) -> String {
-    argv.iter()
-        .map(|arg| quote_word(arg))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn quote_word(arg: &str) -> String {
-    // `=` and `^` are safe in an argument, so `--json=/tmp/r.json` reads as typed.
-    quote_unless(arg, "-_./:=@%+,^")
-}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,8 @@
 use std::collections::VecDeque;
 
 use super::*;
-use crate::execute::verdict::{Unproven, Verdict, verdict};
+use crate::events::{Unproven, Verdict};
+use crate::execute::verdict::verdict;
 use crate::results::{Outcome, ParsedResults, TestResult, Witness};
 
 /// Replays scripted attempts and records what it was asked to run.

@@ -1,7 +1,5 @@
-//! The event contract of the attempts (S11, issue 18): the facts the
-//! retry loop and the attempts emit, and the reporter words. A leaf: both
-//! `execute/`, which emits them, and `report/`, which reads them, depend on
-//! it, and it depends on neither.
+//! What happens in an attempt: the facts the retry loop and the attempts
+//! emit.
 
 use std::error::Error;
 use std::fmt;

@@ -1,0 +1,133 @@
+//! What a command says outside a run's own events: configuration,
+//! discovery, planning and the commands' outputs.
+
+use super::run::DurationsStored;
+use crate::config::env_vars::UnknownVariable;
+
+/// What a command says outside a run's own events: configuration,
+/// discovery, planning and the commands' outputs. Every word of it is
+/// chosen in `report/notices.rs`.
+#[derive(Debug)]
+pub(crate) enum Notice<'a> {
+    /// The command failed with this error; its chain is shown.
+    Error(&'a dyn std::error::Error),
+    /// A command's output for stdout, as it is (a schema, a completion
+    /// script, a table, JSON).
+    Document(&'a str),
+    /// The command line parser's own text: help and version on stdout,
+    /// usage errors on stderr.
+    Parser {
+        /// The text.
+        text: &'a str,
+        /// Whether it is an error.
+        error: bool,
+    },
+    /// A `BUILDKITE_TEST_ENGINE_*` variable that is no setting (D29).
+    UnknownVariable(&'a UnknownVariable),
+    /// Discovery warned.
+    DiscoveryWarning(&'a str),
+    /// Discovery found this many targets (a debug line).
+    Discovered {
+        /// How many.
+        targets: usize,
+    },
+    /// The runner's default pattern finds other tests than pytest would
+    /// (issue #12).
+    PatternDisagrees {
+        /// The default pattern.
+        pattern: &'a str,
+        /// pytest's configuration file, relative to the working directory.
+        config_file: Option<&'a str>,
+        /// Each difference.
+        reasons: &'a [String],
+    },
+    /// pytest collected the suite for discovery (a debug line).
+    PytestCollected {
+        /// The collection command.
+        command: &'a str,
+        /// How many tests.
+        tests: usize,
+        /// In how many files.
+        files: usize,
+        /// How many files the include and exclude patterns left out.
+        left_out: usize,
+        /// How long it took.
+        took: std::time::Duration,
+    },
+    /// `bktec plan` started.
+    PlanStarted,
+    /// `--plan-out` writes a local plan, because Test Engine gave none.
+    FallbackPlanWritten,
+    /// The plan's parallelism is 0.
+    ZeroParallelism,
+    /// `plan --explain`.
+    Explained {
+        /// The explanation; `None` when the plan has no durations.
+        text: Option<&'a str>,
+        /// Whether it is the command's output (else stderr, D19).
+        to_stdout: bool,
+    },
+    /// `plan --pipeline-upload` calls the agent.
+    UploadingPipeline {
+        /// The plan identifier the pipeline gets.
+        identifier: &'a str,
+        /// Its parallelism.
+        parallelism: i64,
+    },
+    /// Targets that repeat others, or lie inside them, run once.
+    TargetsRepeated {
+        /// How many.
+        count: usize,
+        /// The first of them.
+        first: &'a str,
+    },
+    /// There is no timing history: the split is round-robin (a debug line).
+    NoHistory,
+    /// Files to split are split with discovery's collection (a debug line).
+    SplitsWithDiscovery,
+    /// The local plan follows the timing history in this file (D20).
+    PlannedByHistory {
+        /// The file, relative to the working directory when under it.
+        path: &'a std::path::Path,
+        /// How many tests it holds.
+        tests: usize,
+        /// Its fingerprint, the same in every job that read the same file.
+        fingerprint: &'a str,
+    },
+    /// A note of the time-aware planner (a debug line).
+    PlannerNote(&'a str),
+    /// Measured durations out of range, not stored (D27).
+    DurationsOutOfRange {
+        /// How many.
+        count: usize,
+        /// The first one's node id.
+        first: &'a str,
+        /// Its duration.
+        seconds: f64,
+        /// The largest duration stored.
+        max: f64,
+    },
+    /// Pruning found no test of the durations file in a discovered file,
+    /// so it dropped none.
+    NothingPruned {
+        /// The tests in the file.
+        tests: usize,
+        /// The files discovery found.
+        files: usize,
+    },
+    /// The durations file was updated, or there is none.
+    DurationsStored(&'a DurationsStored),
+    /// `bktec init` wrote the configuration file.
+    Initialized {
+        /// Where.
+        path: &'a std::path::Path,
+        /// The runner's display name.
+        runner: &'a str,
+        /// What chose the runner.
+        why: &'a str,
+        /// Whether the schema was written beside it (else it was there).
+        schema_written: bool,
+        /// The schema file's name.
+        schema_file: &'a str,
+    },
+}
