@@ -168,10 +168,6 @@ pub struct RunSettings {
     pub durations: Option<Sourced<PathBuf>>,
     /// How test files are found (`files.discovery`).
     pub discovery: DiscoveryMode,
-    /// Whether this run writes its measured durations back (`run
-    /// --store-durations`); a named durations file may then be missing, as
-    /// the run creates it.
-    pub store_durations: bool,
     /// Retries.
     pub retry: RetryPolicy,
     /// The number of parallel jobs.
@@ -455,7 +451,6 @@ fn settings(r: Reader<'_>, resolved: Resolved) -> RunSettings {
         files_list: r.path(FILES.list),
         selector_file,
         durations,
-        store_durations: false,
         discovery,
         retry: RetryPolicy {
             count: u32::try_from(r.value(RETRY.count).0)
