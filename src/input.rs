@@ -1,6 +1,7 @@
-//! Reading the files a user names (plan file, configuration file, row
-//! files: `--files` and `--selector-file`): regular files only, and only up
-//! to a size limit (issue 18, item 6). A FIFO would block bktec, deaf to
+//! Reading the files bktec is given or reads back (plan file,
+//! configuration file, row files: `--files` and `--selector-file`, the
+//! durations file, result files and the witness file): regular files only,
+//! and only up to a size limit (issue 18, item 6). A FIFO would block bktec, deaf to
 //! every signal, until something writes to it; a device or a huge file
 //! would be read until memory runs out. Each is refused before any byte is
 //! read, with an error that says why; the caller names the path and where
@@ -38,12 +39,40 @@ pub(crate) const CONFIG_FILE: Limit = Limit {
     shown: "1 MiB",
 };
 
+/// A durations file (D31): a history of 100,000 tests is about 10 MiB.
+pub(crate) const DURATIONS_FILE: Limit = Limit {
+    bytes: 256 << 20,
+    shown: "256 MiB",
+};
+
+/// A result file a test command wrote, or the witness file: a JUnit report
+/// of a very large suite with its output is some hundreds of MiB.
+pub(crate) const RESULT_FILE: Limit = Limit {
+    bytes: 1 << 30,
+    shown: "1 GiB",
+};
+
 /// The bytes of the regular file at `path` (symlinks followed), at most
 /// `limit` of them. Anything else is an error: a FIFO, a device, a
 /// directory or a socket (refused without blocking: the file is opened
 /// with `O_NONBLOCK` and its type read from the open file, so it cannot be
 /// swapped in between), or a file larger than the limit.
 pub(crate) fn read_regular(path: &Path, limit: Limit) -> io::Result<Vec<u8>> {
+    let file = open_regular(path, limit)?;
+    let mut bytes = Vec::new();
+    // A file that grows while it is read stops at the limit too.
+    Read::take(&file, limit.bytes + 1).read_to_end(&mut bytes)?;
+    let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if read > limit.bytes {
+        return Err(too_large(read, limit));
+    }
+    Ok(bytes)
+}
+
+/// The regular file at `path`, opened for reading, when it is within
+/// `limit`: for a reader that streams it (`Read::take` it to `limit` to
+/// stop a file that grows meanwhile). Refuses what [`read_regular`] does.
+pub(crate) fn open_regular(path: &Path, limit: Limit) -> io::Result<fs::File> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
@@ -55,23 +84,18 @@ pub(crate) fn read_regular(path: &Path, limit: Limit) -> io::Result<Vec<u8>> {
             kind(&meta.file_type())
         )));
     }
-    let too_large = |size: u64| {
-        io::Error::other(format!(
-            "it is {size} bytes, larger than the {} bktec reads from such a file",
-            limit.shown
-        ))
-    };
     if meta.len() > limit.bytes {
-        return Err(too_large(meta.len()));
+        return Err(too_large(meta.len(), limit));
     }
-    let mut bytes = Vec::new();
-    // A file that grows while it is read stops at the limit too.
-    Read::take(&file, limit.bytes + 1).read_to_end(&mut bytes)?;
-    let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-    if read > limit.bytes {
-        return Err(too_large(read));
-    }
-    Ok(bytes)
+    Ok(file)
+}
+
+/// The error of a file larger than `limit`.
+fn too_large(size: u64, limit: Limit) -> io::Error {
+    io::Error::other(format!(
+        "it is {size} bytes, larger than the {} bktec reads from such a file",
+        limit.shown
+    ))
 }
 
 /// What a file that is not a regular file is, for messages.

@@ -11,6 +11,7 @@ use super::local::durations_source;
 use crate::config::RunSettings;
 use crate::events::{DurationsStored, Notice};
 use crate::exit_code;
+use crate::input::{RESULT_FILE, open_regular};
 use crate::plan::{Durations, MAX_SECONDS, align, file_of, plain, update_durations};
 use crate::report::Reporter;
 use crate::results::{Mapping, ResultFormat, ResultsError, TestResult, parse};
@@ -126,7 +127,8 @@ enum Pruned {
 /// JUnit XML, anything else collector JSON.
 fn sniff(path: &Path) -> Result<ResultFormat, ResultsError> {
     let mut head = [0u8; 512];
-    let read = std::fs::File::open(path)
+    // A FIFO would block the open, a device never ends (D34).
+    let read = open_regular(path, RESULT_FILE)
         .and_then(|mut f| f.read(&mut head))
         .map_err(|source| ResultsError::Read {
             path: path.to_path_buf(),

@@ -2,6 +2,7 @@
 //! pytest node ids to seconds. Read for planning, merged and written back by
 //! `bktec durations update` and `bktec run --store-durations`.
 
+use crate::input::{DURATIONS_FILE, read_regular};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
@@ -313,17 +314,8 @@ fn kind(value: &Value) -> &'static str {
 pub(crate) fn read_durations(
     source: &DurationsSource,
 ) -> Result<Option<Durations>, DurationsError> {
-    // A FIFO would block the read forever, a device never ends.
-    if let Ok(meta) = fs::metadata(&source.path)
-        && !meta.is_file()
-    {
-        return Err(DurationsError::Read {
-            path: source.path.clone(),
-            origin: source.origin.clone(),
-            source: io::Error::other("it is not a regular file"),
-        });
-    }
-    match fs::read(&source.path) {
+    // A FIFO would block the read forever, a device never ends (D34).
+    match read_regular(&source.path, DURATIONS_FILE) {
         Ok(bytes) => Durations::parse(&bytes, &source.path, &source.origin).map(Some),
         Err(err) if err.kind() == io::ErrorKind::NotFound && !source.required => Ok(None),
         Err(err) => Err(DurationsError::Read {

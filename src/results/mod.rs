@@ -13,6 +13,7 @@ mod record;
 mod rspec_json;
 mod witness;
 
+use crate::input::{RESULT_FILE, open_regular, read_regular};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -208,24 +209,23 @@ pub fn parse(
         path: path.to_path_buf(),
         source,
     };
+    // A test command may leave anything at the result path: only a regular
+    // file of bounded size is read (D34).
+    let read = |path: &Path| read_regular(path, RESULT_FILE);
     match format {
         ResultFormat::CollectorJson => {
-            let bytes = std::fs::read(path).map_err(read_error)?;
+            let bytes = read(path).map_err(read_error)?;
             parse_collector_json(&bytes, path, mapping)
         }
-        ResultFormat::RspecJson => {
-            parse_rspec_json(&std::fs::read(path).map_err(read_error)?, path)
-        }
-        ResultFormat::GoJsonl => parse_go_jsonl(&std::fs::read(path).map_err(read_error)?, path),
-        ResultFormat::CucumberJson => {
-            parse_cucumber_json(&std::fs::read(path).map_err(read_error)?, path)
-        }
+        ResultFormat::RspecJson => parse_rspec_json(&read(path).map_err(read_error)?, path),
+        ResultFormat::GoJsonl => parse_go_jsonl(&read(path).map_err(read_error)?, path),
+        ResultFormat::CucumberJson => parse_cucumber_json(&read(path).map_err(read_error)?, path),
         ResultFormat::PlaywrightJson => {
-            let bytes = std::fs::read(path).map_err(read_error)?;
+            let bytes = read(path).map_err(read_error)?;
             parse_playwright_json(&bytes, path, &std::env::current_dir().unwrap_or_default())
         }
         ResultFormat::JestJson | ResultFormat::VitestJson => {
-            let bytes = std::fs::read(path).map_err(read_error)?;
+            let bytes = read(path).map_err(read_error)?;
             // The runner ran in bktec's working directory; a cwd that
             // cannot be read leaves the file names absolute, which then
             // cover no target (D23 fails closed).
@@ -238,7 +238,8 @@ pub fn parse(
             parse_jest_json(&bytes, path, &root, runner)
         }
         ResultFormat::JUnitXml => {
-            let input = std::fs::File::open(path).map_err(read_error)?;
+            let input = open_regular(path, RESULT_FILE).map_err(read_error)?;
+            let input = std::io::Read::take(input, RESULT_FILE.bytes);
             parse_junit(std::io::BufReader::new(input), path, mapping)
         }
     }

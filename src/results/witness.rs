@@ -3,6 +3,7 @@
 //! report: errors in fixture teardown, the selected tests that never
 //! reported (`pytest -x`, `pytest.exit`), and deselected tests.
 
+use crate::input::{RESULT_FILE, read_regular};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -64,7 +65,7 @@ impl Witness {
     /// Reads the witness file at `path`: `None` when it is missing or not a
     /// witness (the plugin did not load, or pytest died before writing).
     pub fn read(path: &Path) -> Option<Witness> {
-        let bytes = std::fs::read(path).ok()?;
+        let bytes = read_regular(path, RESULT_FILE).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 

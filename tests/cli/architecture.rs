@@ -77,7 +77,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
         "report",
         &["chain", "events", "exit_code", "plan", "quote", "results"],
     ),
-    ("results", &["chain"]),
+    ("results", &["chain", "input"]),
     (
         "runner",
         &["chain", "config", "process", "quote", "results"],

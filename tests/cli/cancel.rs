@@ -220,6 +220,18 @@ fn special_files_are_refused_before_they_can_block() {
             vec!["run", "--selector-file", "pipe"],
             "couldn't read rows from `pipe`",
         ),
+        (
+            vec!["run", "--durations-file", "pipe"],
+            "failed to read durations file",
+        ),
+        (
+            vec!["plan", "--durations-file", "pipe", "--json"],
+            "failed to read durations file",
+        ),
+        (
+            vec!["durations", "update", "pipe"],
+            "failed to read result file `pipe`",
+        ),
     ] {
         let cmd = bktec(&dir, Venv::Collector).args(args.clone());
         let mut child = start(&dir, cmd);
