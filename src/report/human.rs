@@ -21,6 +21,9 @@ pub(crate) struct Reporter {
     runner_name: &'static str,
     /// Whether tests are named by node id in the report (pytest).
     node_ids: bool,
+    /// Whether the runner writes either of two result formats, chosen by
+    /// an option of its command (pytest: `--json` or `--junit-xml`).
+    chooses_format: bool,
     /// The command of the latest attempt, for the report's reproduce line.
     last_command: Option<Vec<String>>,
     debug: bool,
@@ -37,6 +40,7 @@ impl Reporter {
             shell,
             runner_name: "the test command",
             node_ids: false,
+            chooses_format: false,
             last_command: None,
             debug: false,
             stdout_is_output: false,
@@ -48,6 +52,7 @@ impl Reporter {
     pub(crate) fn for_runner(&mut self, runner: RunnerKind, debug: bool) {
         self.runner_name = runner.display_name();
         self.node_ids = runner.names_tests_by_node_id();
+        self.chooses_format = runner.announces_result_format();
         self.debug = debug;
     }
 
@@ -289,7 +294,14 @@ impl Reporter {
                 template_names_it,
                 usage_error,
             } => {
-                let hint = no_result_file_hint(self.runner_name, &path, format, template_names_it, usage_error);
+                let hint = no_result_file_hint(
+                    self.runner_name,
+                    self.chooses_format,
+                    &path,
+                    format,
+                    template_names_it,
+                    usage_error,
+                );
                 self.say(&hint);
             }
             AttemptEvent::ResultsUnreadable { message } => self.say(&format!(
@@ -350,6 +362,7 @@ fn failure_declared(result: &Result<(), PromiseError>) -> String {
 /// two commonest first-run mistakes (issue 13, item 5).
 fn no_result_file_hint(
     runner_name: &str,
+    chooses_format: bool,
     path: &std::path::Path,
     format: ResultFormat,
     template_names_it: bool,
@@ -363,7 +376,7 @@ fn no_result_file_hint(
     };
     let text = if !template_names_it {
         let add = match option {
-            Some(option) if runner_name == "pytest" => format!("add `{option}` to it"),
+            Some(option) if chooses_format => format!("add `{option}` to it"),
             _ => format!(
                 "add the option that makes it write its {} there",
                 format.display_name()
