@@ -808,3 +808,57 @@ fn every_job_prints_the_fingerprint_of_the_history_it_planned_from() {
     assert_eq!(lines[0], lines[1]);
     assert!(lines[0].contains("(16 tests, fingerprint "), "{}", lines[0]);
 }
+
+/// The targets a `--dry-run` prints: the lines after its header, up to the
+/// blank line before the command.
+fn dry_run_targets(out: &std::process::Output) -> Vec<String> {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .skip_while(|line| !line.contains("Dry run: node"))
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// `run` and `plan` acquire a plan through one stage (issue 18): the plan
+/// `plan --plan-out` writes, read back by each job with `--plan-file`, gives
+/// every job exactly the targets it plans itself from the same history, a
+/// slow file split into its tests included; and the jobs together cover
+/// every target once.
+#[test]
+fn plan_and_run_split_alike_for_every_job() {
+    let dir = skewed_project();
+    let jobs = 3;
+    let (_, plan) = plan_out(&dir, jobs);
+    dir.write("plan.json", &serde_json::to_string(&plan).unwrap());
+    let mut every = Vec::new();
+    for job in 0..jobs {
+        let run = |extra: &[&str]| {
+            let out = pytest_bktec(&dir)
+                .env("BUILDKITE_PARALLEL_JOB_COUNT", jobs.to_string())
+                .env("BUILDKITE_PARALLEL_JOB", job.to_string())
+                .args(["run", "--dry-run"])
+                .args(extra.iter().copied())
+                .output();
+            out.assert_success();
+            dry_run_targets(&out.output)
+        };
+        let planned_here = run(&[]);
+        let from_plan = run(&["--plan-file", "plan.json"]);
+        assert!(!planned_here.is_empty(), "job {job} has targets");
+        assert_eq!(planned_here, from_plan, "job {job}");
+        every.extend(planned_here);
+    }
+    let slow: Vec<&String> = every
+        .iter()
+        .filter(|t| t.contains("test_slow.py::"))
+        .collect();
+    assert!(slow.len() > 1, "the slow file is split: {every:?}");
+    let mut unique = every.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), every.len(), "no target twice: {every:?}");
+    assert_eq!(every.len(), 6 + slow.len(), "{every:?}");
+}
