@@ -49,7 +49,12 @@ pub fn main(args: Vec<OsString>, env: EnvSnapshot) -> u8 {
         Parsed::Cli(cli) => match run(*cli, env, &mut reporter) {
             Ok(status) => status,
             Err(err) => {
-                reporter.notice(Notice::Error(&err));
+                // An error a signal caused (a child it stopped) is said as
+                // the signal, not as what the stopped child left behind.
+                match crate::process::cancelled_by(&err) {
+                    Some(signal) => reporter.notice(Notice::Stopped { signal }),
+                    None => reporter.notice(Notice::Error(&err)),
+                }
                 err.exit_code()
             }
         },

@@ -120,10 +120,12 @@ pub(crate) async fn acquire_plan(
     }
 }
 
-/// The error-plan convention (4.4): a plan without tasks means the server
-/// could not build one.
+/// The error-plan convention (4.4), widened by D26: a plan that runs
+/// nothing on any job (no tasks, or only empty ones) means the server could
+/// not build one. Every command reads it so: `run` falls back instead of
+/// passing every job with no tests, and `plan` never hands it on.
 pub(crate) fn server_or_error_plan(plan: TestPlan) -> PlanSource {
-    if plan.tasks.is_empty() {
+    if plan.runs_nothing() {
         PlanSource::Fallback {
             reason: FallbackReason::ErrorPlan,
         }

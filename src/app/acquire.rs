@@ -10,7 +10,7 @@ use super::local::{LocalSplit, plan_locally};
 use super::report_back::Server;
 use super::request::build_request;
 use super::session::Session;
-use crate::api::{self, ApiClient, ApiError, FallbackReason, PlanLookup, PlanSource, acquire_plan};
+use crate::api::{self, ApiClient, ApiError, PlanLookup, PlanSource, acquire_plan};
 use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
@@ -46,9 +46,6 @@ pub(super) struct PlanInputs<'a> {
     pub(super) runner: Option<&'a Runner>,
     /// Whether this run creates the durations file (`--store-durations`).
     pub(super) creates_history: bool,
-    /// Whether a server plan that runs nothing falls back (D26: `--plan-out`
-    /// never writes one).
-    pub(super) refuse_empty: bool,
 }
 
 /// A plan, where it came from, and what came with it.
@@ -127,9 +124,6 @@ fn from_test_engine(
         Err(signal) => return Ok(Err(Stop::Signal(signal))),
     };
     let reason = match acquired.source {
-        PlanSource::Server(plan) if plan.runs_nothing() && inputs.refuse_empty => {
-            FallbackReason::ErrorPlan
-        }
         PlanSource::Server(plan) => {
             if let Some(summary) = split_summary(&plan) {
                 session.report(RunEvent::SplitSummary(&summary));

@@ -76,7 +76,6 @@ pub(super) fn plan(
             .expect("parallelism and max-parallelism validated to 1..=1000"),
         runner: runner.as_ref(),
         creates_history: false,
-        refuse_empty: matches!(output, Output::PlanOut(_)),
     };
     let acquired = match acquire(context, &mut session, &settings, Some(&discovery), inputs)? {
         Ok(acquired) => acquired,

@@ -125,7 +125,7 @@ pub(super) fn write_junit_out(
         .parent()
         .filter(|dir| !dir.as_os_str().is_empty())
         .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::write(&out.value, xml));
+        .and_then(|()| write_regular(&out.value, xml.as_bytes()));
     let status = match &written {
         Ok(()) => JUnitOut::Written,
         Err(_) => JUnitOut::Failed,
@@ -137,6 +137,27 @@ pub(super) fn write_junit_out(
         result: written,
     });
     status
+}
+
+/// Writes `bytes` to the regular file at `path`, created when missing.
+/// What the test command may have put there since the up-front check is
+/// refused without blocking: a FIFO with no reader fails to open (the open
+/// does not wait), anything that is not a regular file is not written.
+fn write_regular(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    file.set_len(0)?;
+    file.write_all(bytes)?;
+    file.flush()
 }
 
 #[cfg(test)]

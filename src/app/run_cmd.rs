@@ -48,7 +48,6 @@ pub(super) fn run_tests(
         fallback_jobs: settings.parallelism,
         runner: Some(&runner),
         creates_history: options.store_durations,
-        refuse_empty: false,
     };
     let acquired = match acquire(context, &mut session, &settings, discovery.as_ref(), inputs)? {
         Ok(acquired) => acquired,

@@ -2,6 +2,7 @@
 //! flags, merged by figment, with the origin of every value kept (D4).
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use figment::value::{Dict, Value};
@@ -194,7 +195,10 @@ pub fn load(
         }
         FileChoice::Auto => {
             let path = cwd.join("bktec.toml");
-            if path.is_file() {
+            // Anything named `bktec.toml` is read: a directory, a FIFO or a
+            // dangling symlink there is an error (D34), never a silent run
+            // with the defaults.
+            if fs::symlink_metadata(&path).is_ok() {
                 Some(ConfigFile::read(&path, "bktec.toml".to_string(), cwd)?)
             } else {
                 None

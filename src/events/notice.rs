@@ -11,6 +11,11 @@ use crate::config::env_vars::UnknownVariable;
 pub(crate) enum Notice<'a> {
     /// The command failed with this error; its chain is shown.
     Error(&'a dyn std::error::Error),
+    /// A signal stopped the command while a child ran (D33).
+    Stopped {
+        /// The signal.
+        signal: i32,
+    },
     /// A command's output for stdout, as it is (a schema, a completion
     /// script, a table, JSON).
     Document(&'a str),

@@ -4,6 +4,9 @@
 //! tests.
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::plan::file_of;
 
 use crate::results::{
     Outcome, PathOffset, TestResult, Witness, WitnessOutcome, junit_classname, split_node_id,
@@ -79,16 +82,35 @@ fn name_by_witness(tests: &mut [TestResult], witness: &Witness) {
 }
 
 /// Whether the silent targets provably held no tests, by the first run's
-/// witness: none of the tests it selected lies in one of them. `None` when
-/// the witness cannot say (it did not load, or did not see the selection).
+/// witness: pytest was given every one of them, and none of the tests it
+/// selected lies in one. `None` when the witness cannot say: it did not
+/// load, did not see the selection, or pytest was never given a silent
+/// target (a wrapper script that drops arguments), whose silence proves
+/// nothing (D23).
 pub(super) fn silent_targets_quiet(
     silent: &[String],
     first: Option<&Witness>,
     offset: &PathOffset,
 ) -> Option<bool> {
-    let selected = first?.selected.as_ref()?;
+    let witness = first?;
+    let given = witness.given.as_ref()?;
+    let cwd = std::env::current_dir().ok()?;
+    if !silent.iter().all(|target| was_given(&cwd, target, given)) {
+        return None;
+    }
+    let selected = witness.selected.as_ref()?;
     let still_silent = uncovered(silent, selected.iter().map(String::as_str), offset);
     Some(still_silent.len() == silent.len())
+}
+
+/// Whether pytest was given `target` (relative to `cwd`), or a directory
+/// that holds it, among the absolute paths of `given`.
+fn was_given(cwd: &Path, target: &str, given: &[String]) -> bool {
+    let path: PathBuf = cwd.join(file_of(target)).components().collect();
+    given.iter().any(|arg| {
+        let arg: PathBuf = Path::new(arg).components().collect();
+        path.starts_with(&arg)
+    })
 }
 
 #[cfg(test)]
@@ -114,8 +136,9 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
             .collect();
+        let here = std::env::current_dir().unwrap().display().to_string();
         serde_json::from_value(serde_json::json!({
-            "rootdir_from_cwd": ".", "cwd_from_rootdir": ".",
+            "rootdir_from_cwd": ".", "cwd_from_rootdir": ".", "given": [here],
             "selected": selected, "deselected": 0, "outcomes": outcomes,
         }))
         .unwrap()
@@ -172,5 +195,29 @@ mod tests {
             Some(false)
         );
         assert_eq!(silent_targets_quiet(&silent, None, &PathOffset::Same), None);
+    }
+
+    /// A wrapper script that passes pytest only its first argument: the
+    /// silent target was never collected, so its silence proves nothing.
+    #[test]
+    fn a_silent_target_pytest_was_never_given_is_not_proven_quiet() {
+        let silent = vec!["tests/b.py".to_string()];
+        let here = std::env::current_dir().unwrap();
+        let mut w = witness(&["tests/a.py::t"], &[]);
+        w.given = Some(vec![here.join("tests/a.py").display().to_string()]);
+        assert_eq!(
+            silent_targets_quiet(&silent, Some(&w), &PathOffset::Same),
+            None
+        );
+        w.given = Some(vec![here.join("tests").display().to_string()]);
+        assert_eq!(
+            silent_targets_quiet(&silent, Some(&w), &PathOffset::Same),
+            Some(true)
+        );
+        w.given = None;
+        assert_eq!(
+            silent_targets_quiet(&silent, Some(&w), &PathOffset::Same),
+            None
+        );
     }
 }

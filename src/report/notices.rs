@@ -24,6 +24,13 @@ pub(super) enum Channel {
 pub(super) fn words(notice: &Notice<'_>) -> (Channel, String) {
     match notice {
         Notice::Error(err) => (Channel::Stderr, format!("{}\n", ErrorChain(*err))),
+        Notice::Stopped { signal } => (
+            Channel::Stderr,
+            format!(
+                "Buildkite Test Engine Client: bktec was stopped by {}; what it ran was ended.\n",
+                crate::exit_code::signal_name(*signal)
+            ),
+        ),
         Notice::Document(text) => (Channel::Output, (*text).to_string()),
         Notice::Parser { text, error: false } => (Channel::Output, (*text).to_string()),
         Notice::Parser { text, error: true } => (Channel::Stderr, (*text).to_string()),

@@ -38,6 +38,10 @@ pub struct Witness {
     /// in the same order (`..` where it lies above).
     #[serde(default)]
     pub selected_files: Option<Vec<String>>,
+    /// What pytest was given to collect (files and directories), as
+    /// absolute paths; `None` from a witness that did not say.
+    #[serde(default)]
+    pub given: Option<Vec<String>>,
     /// How many collected tests were deselected (`-k`, `-m`, plugins).
     pub deselected: usize,
     /// How every test that reported ended.

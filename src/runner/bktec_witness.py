@@ -123,6 +123,12 @@ class _Witness:
             "selected": None if distributed else self.selected,
             "selected_paths": None if distributed else self.selected_paths,
             "selected_files": None if distributed else self.selected_files,
+            # What pytest was given to collect, as absolute paths: a target
+            # it never saw proves nothing by its silence.
+            "given": [
+                os.path.abspath(os.path.join(here, str(arg).split("::")[0]))
+                for arg in self.config.args
+            ],
             "deselected": self.deselected,
             "outcomes": {k: v for k, v in self.outcomes.items() if v is not None},
             "collect_errors": self.collect_errors,

@@ -434,7 +434,7 @@ fn plan_json_prints_only_json() {
     let stand_in = StandIn::start(|_| {
         Reply::json(
             200,
-            json!({"identifier": "plan-xyz", "parallelism": 6, "tasks": {"0": {"node_number": 0, "tests": []}}}),
+            json!({"identifier": "plan-xyz", "parallelism": 6, "tasks": {"0": {"node_number": 0, "tests": [{"path": "tests/test_a.py"}]}}}),
         )
     });
     let out = plan_bktec(&dir, &stand_in.url)
@@ -509,7 +509,7 @@ fn pipeline_upload_runs_the_agent_with_the_plan() {
     let stand_in = StandIn::start(|_| {
         Reply::json(
             200,
-            json!({"identifier": "plan-xyz", "parallelism": 3, "tasks": {"0": {}}}),
+            json!({"identifier": "plan-xyz", "parallelism": 3, "tasks": {"0": {"tests": [{"path": "tests/test_a.py"}]}}}),
         )
     });
     let out = plan_bktec(&dir, &stand_in.url)
@@ -576,4 +576,42 @@ fn a_parallel_build_shares_one_plan() {
     }
     ran.sort();
     assert_eq!(ran, files, "every file once, none twice");
+}
+
+/// A Test Engine plan whose every task is empty runs nothing anywhere: it
+/// is an error plan for every command (D26). `run` falls back to the local
+/// split and runs its tests, rather than passing every job with none;
+/// `plan --json` says so and prints the local plan's parallelism.
+#[test]
+fn a_plan_whose_every_task_is_empty_is_an_error_plan_for_every_command() {
+    let dir = project();
+    let stand_in = StandIn::start(|req| match (req.method.as_str(), req.url.as_str()) {
+        ("GET", _) => Reply::message(404, "no cached plan"),
+        (_, url) if url.ends_with("/filter_tests") => Reply::json(200, json!({"tests": []})),
+        _ => Reply::json(
+            200,
+            json!({"identifier": "x", "parallelism": 2, "tasks": {"0": {"tests": []}, "1": {"tests": []}}}),
+        ),
+    });
+    let out = api_bktec(&dir, &stand_in.url)
+        .env("BUILDKITE_PARALLEL_JOB_COUNT", "2")
+        .env("BUILDKITE_PARALLEL_JOB", "0")
+        .arg("run")
+        .output();
+    out.assert_success()
+        .assert_stderr_contains("Error Plan: The Test Engine API failed to generate a plan.");
+    let stdout = out.stdout();
+    assert!(
+        stdout.contains("2 passed") && !stdout.contains("No tests to run"),
+        "the fallback ran this job's share:\n{stdout}"
+    );
+    let out = plan_bktec(&dir, &stand_in.url)
+        .args(["--json", "--max-parallelism", "3"])
+        .output();
+    out.assert_success()
+        .assert_stderr_contains("Error Plan: The Test Engine API failed to generate a plan.");
+    assert_eq!(
+        out.stdout(),
+        "{\"BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER\":\"plan-xyz\",\"BUILDKITE_TEST_ENGINE_PARALLELISM\":\"3\"}\n"
+    );
 }

@@ -205,6 +205,30 @@ fn junit_out_that_cannot_be_written_fails_a_green_run() {
     );
 }
 
+/// A test command that puts a FIFO where `--junit-out` writes, after the
+/// check before the run, neither blocks bktec nor turns the run green.
+#[test]
+fn junit_out_swapped_for_a_fifo_during_the_run_is_refused_at_once() {
+    let dir = project(&[("tests/test_pass.py", crate::support::pytest::PASSING)]);
+    let started = std::time::Instant::now();
+    let out = bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--junit-out",
+            "merged.xml",
+            "--test-command",
+            "sh -c 'mkfifo merged.xml && exec pytest \"$@\" --json={{resultPath}}' sh {{testExamples}}",
+        ])
+        .output();
+    out.assert_exit(16).assert_stderr_contains(
+        "bktec run: failed to write the JUnit report `merged.xml` (from --junit-out)",
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "bktec waited on the FIFO"
+    );
+}
+
 #[test]
 fn junit_out_never_clobbers_the_run_s_own_results_nor_waits_on_a_fifo() {
     let dir = project(&[("tests/test_pass.py", crate::support::pytest::PASSING)]);

@@ -249,3 +249,35 @@ fn a_bad_pattern_that_no_walk_uses_stops_nothing() {
             "error parsing test file pattern \"{a,b\" (from --test-file-pattern)",
         );
 }
+
+/// `./bktec.toml` that is not a readable regular file is an error, never a
+/// run with the defaults that silently drops the file's settings (D34): a
+/// dangling symlink (to a shared configuration that moved), a directory, a
+/// FIFO.
+#[test]
+fn a_bktec_toml_that_cannot_be_read_is_an_error_not_ignored() {
+    let dir = TestDir::new();
+    dir.write("tests/test_a.py", "def test_a():\n    pass\n");
+    let config = dir.path().join("bktec.toml");
+    let check = |why: &str| {
+        dir.bktec()
+            .env(PYTEST.0, PYTEST.1)
+            .arg("run")
+            .output()
+            .assert_exit(16)
+            .assert_stderr_contains("configuration file `bktec.toml`")
+            .assert_stderr_contains(why);
+    };
+    std::os::unix::fs::symlink(dir.path().join("shared/bktec.toml"), &config).unwrap();
+    check("does not exist");
+    std::fs::remove_file(&config).unwrap();
+    std::fs::create_dir(&config).unwrap();
+    check("it is a directory, not a regular file");
+    std::fs::remove_dir(&config).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&config)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    check("it is a FIFO (named pipe), not a regular file");
+}

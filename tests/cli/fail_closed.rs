@@ -396,3 +396,24 @@ fn a_fail_fast_option_with_retries_is_refused_for_every_runner_that_has_one() {
             .assert_stderr_contains("(from env BUILDKITE_TEST_ENGINE_TEST_CMD)");
     }
 }
+
+/// A wrapper script that passes pytest only its first target: the other
+/// target, which holds a failing test, never runs. The witness saw an
+/// empty selection for it only because pytest was never given it; that is
+/// no proof that it holds no tests, so the run is not green (D23).
+#[test]
+fn a_target_the_test_command_never_hands_to_pytest_is_not_proven_empty() {
+    let dir = project(&[
+        ("tests/test_ok.py", PASSING),
+        ("tests/test_zbad.py", FAILING),
+    ]);
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--test-command",
+            "sh -c 'pytest --json={{resultPath}} \"$1\"' sh {{testExamples}}",
+        ])
+        .output()
+        .assert_exit(17)
+        .assert_stdout_contains("tests/test_zbad.py");
+}

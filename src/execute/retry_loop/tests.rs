@@ -528,8 +528,9 @@ fn witness(selected: &[&str], deselected: usize, outcomes: &[(&str, &str)]) -> W
         .iter()
         .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
         .collect();
+    let here = std::env::current_dir().unwrap().display().to_string();
     serde_json::from_value(serde_json::json!({
-        "rootdir_from_cwd": ".", "cwd_from_rootdir": ".",
+        "rootdir_from_cwd": ".", "cwd_from_rootdir": ".", "given": [here],
         "selected": selected, "deselected": deselected, "outcomes": outcomes,
     }))
     .unwrap()
