@@ -21,3 +21,4 @@ pub(crate) use crate::agent::{AnnotateError, PromiseError};
 pub(crate) use crate::api::{ApiNotice, FallbackReason, Notify, TimelineEvent};
 pub(crate) use crate::config::Origin;
 pub(crate) use crate::config::elements::RunnerKind;
+pub(crate) use crate::plan::PlanNote;

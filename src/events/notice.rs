@@ -100,7 +100,7 @@ pub(crate) enum Notice<'a> {
         fingerprint: &'a str,
     },
     /// A note of the time-aware planner (a debug line).
-    PlannerNote(&'a str),
+    PlannerNote(&'a crate::plan::PlanNote),
     /// Measured durations out of range, not stored (D27).
     DurationsOutOfRange {
         /// How many.

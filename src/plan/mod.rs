@@ -24,4 +24,4 @@ pub(crate) use prefix::{TrimError, trim};
 pub(crate) use summary::split_summary;
 #[doc(hidden)]
 pub use timed::plan_for_bench;
-pub(crate) use timed::{SplitError, example, file_of, timed_plan};
+pub(crate) use timed::{PlanNote, SplitError, example, file_of, timed_plan};

@@ -19,7 +19,7 @@ pub(crate) struct TimedPlan {
     /// The plan; every entry carries `estimated_duration` (D32).
     pub plan: TestPlan,
     /// What was estimated rather than measured, and what was split.
-    pub notes: Vec<String>,
+    pub notes: Vec<PlanNote>,
 }
 
 /// Files longer than their fair share could not be collected to be split
@@ -131,16 +131,77 @@ pub(crate) fn timed_plan<E: std::error::Error + 'static>(
     })
 }
 
+/// What the planner did and why, as data (D32): `report/` words each note
+/// (a debug line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PlanNote {
+    /// The history names tests from pytest's rootdir above the working
+    /// directory: this directory is taken off its node ids.
+    HistoryFromAbove {
+        /// The directory.
+        dir: String,
+    },
+    /// The history names tests from pytest's rootdir below the working
+    /// directory: this directory is put in front of its node ids.
+    HistoryFromBelow {
+        /// The directory.
+        dir: String,
+    },
+    /// Targets without history, each estimated at the median of the known
+    /// files.
+    TargetsWithoutHistory {
+        /// How many.
+        count: usize,
+        /// Of how many targets.
+        of: usize,
+        /// The estimate, in microseconds.
+        estimate_us: u64,
+        /// The first of them.
+        first: String,
+    },
+    /// A file longer than its fair share is split into its tests.
+    FileSplit {
+        /// The file.
+        file: String,
+        /// The fair share, in microseconds.
+        fair_share_us: u64,
+        /// How many tests.
+        tests: usize,
+    },
+    /// Tests of split files without history, each estimated at the median
+    /// of the known tests.
+    SplitTestsWithoutHistory {
+        /// How many.
+        count: usize,
+        /// The estimate, in microseconds.
+        estimate_us: u64,
+    },
+    /// pytest collected a test outside the files it was given: every file
+    /// is kept whole.
+    StrayCollected {
+        /// The test's node id.
+        path: String,
+    },
+    /// A file longer than its fair share stays whole: its node ids would
+    /// not fit on a command line.
+    TooLongToSplit {
+        /// The file.
+        file: String,
+        /// How many tests.
+        tests: usize,
+        /// How many bytes their node ids take.
+        bytes: usize,
+        /// The most a command line is given.
+        max: usize,
+    },
+}
+
 /// What the planner says about the history's shift, if it was shifted.
-fn shift_note(shift: &Shift) -> Option<String> {
+fn shift_note(shift: &Shift) -> Option<PlanNote> {
     match shift {
         Shift::None => None,
-        Shift::Strip(dir) => Some(format!(
-            "The timing history names tests from pytest's rootdir, above the working directory: `{dir}/` is taken off its node ids"
-        )),
-        Shift::Prepend(dir) => Some(format!(
-            "The timing history names tests from pytest's rootdir `{dir}`, below the working directory: `{dir}/` is put in front of its node ids"
-        )),
+        Shift::Strip(dir) => Some(PlanNote::HistoryFromAbove { dir: dir.clone() }),
+        Shift::Prepend(dir) => Some(PlanNote::HistoryFromBelow { dir: dir.clone() }),
     }
 }
 
@@ -201,7 +262,7 @@ impl<'a> Estimates<'a> {
 
     /// One entry per target of `unique`, in its order, with its measured or
     /// estimated time; notes how many targets were estimated.
-    fn weigh(&self, unique: &BTreeSet<&str>, notes: &mut Vec<String>) -> Vec<(u64, TestCase)> {
+    fn weigh(&self, unique: &BTreeSet<&str>, notes: &mut Vec<PlanNote>) -> Vec<(u64, TestCase)> {
         let mut unknown = Vec::new();
         let entries: Vec<(u64, TestCase)> = unique
             .iter()
@@ -220,12 +281,12 @@ impl<'a> Estimates<'a> {
             })
             .collect();
         if let Some(first) = unknown.first() {
-            notes.push(format!(
-                "{} of {} targets have no timing history; each is estimated at {} (the median of the known files), e.g. `{first}`",
-                unknown.len(),
-                entries.len(),
-                seconds_text(self.file_us),
-            ));
+            notes.push(PlanNote::TargetsWithoutHistory {
+                count: unknown.len(),
+                of: entries.len(),
+                estimate_us: self.file_us,
+                first: (*first).to_string(),
+            });
         }
         entries
     }
@@ -247,7 +308,7 @@ impl Split<'_, '_> {
         entries: &mut Vec<(u64, TestCase)>,
         to_split: &[String],
         collected: Vec<TestCase>,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<PlanNote>,
     ) {
         let Some(by_file) = by_file(to_split, collected, notes) else {
             return;
@@ -258,11 +319,11 @@ impl Split<'_, '_> {
         entries.reserve_exact(by_file.values().map(Vec::len).sum());
         let mut new_tests = 0usize;
         for (file, cases) in by_file {
-            notes.push(format!(
-                "`{file}` is longer than its fair share ({}); it is split into its {} tests",
-                seconds_text(self.fair_share),
-                cases.len()
-            ));
+            notes.push(PlanNote::FileSplit {
+                file: file.to_string(),
+                fair_share_us: self.fair_share,
+                tests: cases.len(),
+            });
             let mut seen = BTreeSet::new();
             for case in cases {
                 if !seen.insert(case.path.clone()) {
@@ -276,10 +337,10 @@ impl Split<'_, '_> {
             }
         }
         if new_tests > 0 {
-            notes.push(format!(
-                "{new_tests} tests of split files have no timing history; each is estimated at {} (the median of the known tests)",
-                seconds_text(self.estimates.test_us)
-            ));
+            notes.push(PlanNote::SplitTestsWithoutHistory {
+                count: new_tests,
+                estimate_us: self.estimates.test_us,
+            });
         }
     }
 }
@@ -290,7 +351,7 @@ impl Split<'_, '_> {
 fn by_file<'f>(
     to_split: &'f [String],
     collected: Vec<TestCase>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<PlanNote>,
 ) -> Option<BTreeMap<&'f str, Vec<TestCase>>> {
     // Each file to split by its plain name.
     let wanted: BTreeMap<&str, &str> = to_split.iter().map(|f| (plain(f), f.as_str())).collect();
@@ -298,10 +359,9 @@ fn by_file<'f>(
         .iter()
         .find(|case| !wanted.contains_key(plain(file_of(&case.path))))
     {
-        notes.push(format!(
-            "files longer than their fair share are kept whole: pytest collected `{}`, which is not in a file it was given",
-            stray.path
-        ));
+        notes.push(PlanNote::StrayCollected {
+            path: stray.path.clone(),
+        });
         return None;
     }
     let mut by_file: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
@@ -315,10 +375,12 @@ fn by_file<'f>(
         let bytes: usize = cases.iter().map(|c| c.path.len() + 1).sum();
         let fits = bytes <= MAX_SPLIT_BYTES;
         if !fits {
-            notes.push(format!(
-                "`{file}` is longer than its fair share, but its {} tests' node ids take {bytes} bytes, more than the {MAX_SPLIT_BYTES} a command line is given here; it is kept whole",
-                cases.len()
-            ));
+            notes.push(PlanNote::TooLongToSplit {
+                file: file.to_string(),
+                tests: cases.len(),
+                bytes,
+                max: MAX_SPLIT_BYTES,
+            });
         }
         fits
     });
@@ -518,7 +580,14 @@ mod tests {
         let all = &jobs(&planned.plan)[0];
         assert!(all.contains(&("new.py", 4000.0)), "{all:?}");
         assert!(
-            planned.notes[0].contains("1 of 4 targets"),
+            matches!(
+                &planned.notes[0],
+                PlanNote::TargetsWithoutHistory {
+                    count: 1,
+                    of: 4,
+                    ..
+                }
+            ),
             "{:?}",
             planned.notes
         );
@@ -552,7 +621,7 @@ mod tests {
             planned
                 .notes
                 .iter()
-                .any(|n| n.contains("1 tests of split files")),
+                .any(|n| matches!(n, PlanNote::SplitTestsWithoutHistory { count: 1, .. })),
             "{:?}",
             planned.notes
         );
@@ -652,7 +721,10 @@ mod tests {
             [vec![("big.py", 100_000.0)], vec![("small.py", 1000.0)]]
         );
         assert!(
-            planned.notes.iter().any(|n| n.contains("it is kept whole")),
+            planned
+                .notes
+                .iter()
+                .any(|n| matches!(n, PlanNote::TooLongToSplit { .. })),
             "{:?}",
             planned.notes
         );

@@ -5,7 +5,7 @@
 use crate::chain::ErrorChain;
 
 use super::shell::{Shell, debug_line};
-use crate::events::{ApiNotice, DurationsStored, FallbackReason, Notice, Notify};
+use crate::events::{ApiNotice, DurationsStored, FallbackReason, Notice, Notify, PlanNote};
 
 /// Where a notice's text goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,7 +128,7 @@ fn planning(notice: &Notice<'_>) -> (Channel, String) {
                 path.display()
             ),
         ),
-        Notice::PlannerNote(note) => (Channel::Debug, (*note).to_string()),
+        Notice::PlannerNote(note) => (Channel::Debug, planner_note(note)),
         other => unreachable!("not a planning notice: {other:?}"),
     }
 }
@@ -178,6 +178,51 @@ fn files(notice: &Notice<'_>) -> (Channel, String) {
             )
         }
         other => unreachable!("not a notice about files: {other:?}"),
+    }
+}
+
+/// What the time-aware planner did and why (D32).
+fn planner_note(note: &PlanNote) -> String {
+    let seconds = |us: u64| format!("{:.3}s", us as f64 / 1e6);
+    match note {
+        PlanNote::HistoryFromAbove { dir } => format!(
+            "The timing history names tests from pytest's rootdir, above the working directory: `{dir}/` is taken off its node ids"
+        ),
+        PlanNote::HistoryFromBelow { dir } => format!(
+            "The timing history names tests from pytest's rootdir `{dir}`, below the working directory: `{dir}/` is put in front of its node ids"
+        ),
+        PlanNote::TargetsWithoutHistory {
+            count,
+            of,
+            estimate_us,
+            first,
+        } => format!(
+            "{count} of {of} targets have no timing history; each is estimated at {} (the median of the known files), e.g. `{first}`",
+            seconds(*estimate_us)
+        ),
+        PlanNote::FileSplit {
+            file,
+            fair_share_us,
+            tests,
+        } => format!(
+            "`{file}` is longer than its fair share ({}); it is split into its {tests} tests",
+            seconds(*fair_share_us)
+        ),
+        PlanNote::SplitTestsWithoutHistory { count, estimate_us } => format!(
+            "{count} tests of split files have no timing history; each is estimated at {} (the median of the known tests)",
+            seconds(*estimate_us)
+        ),
+        PlanNote::StrayCollected { path } => format!(
+            "files longer than their fair share are kept whole: pytest collected `{path}`, which is not in a file it was given"
+        ),
+        PlanNote::TooLongToSplit {
+            file,
+            tests,
+            bytes,
+            max,
+        } => format!(
+            "`{file}` is longer than its fair share, but its {tests} tests' node ids take {bytes} bytes, more than the {max} a command line is given here; it is kept whole"
+        ),
     }
 }
 
