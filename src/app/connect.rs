@@ -117,6 +117,7 @@ pub(super) fn build_runner(
                 .unwrap_or_else(runner::collector_installed)
         },
     )
+    .map(|runner| runner.with_collection_timeout(settings.collection_timeout))
     .map_err(|err| match err {
         RunnerError::Preflight(err) => BktecError::Preflight(err),
         other => BktecError::Runner(other),

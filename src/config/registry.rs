@@ -601,6 +601,18 @@ registry! {
             hidden: false,
             range: Range::DurationOrZero { max: A_DAY, zero: "to kill at once" },
         }
+        /// How long a collection may take before it is ended: pytest's collection for discovery by pytest, for splitting a slow file and for Test Engine's examples, the runners' example listings, and `go list`.
+        collection_timeout: GoDuration {
+            key: "runner.collection-timeout",
+            env: &[EnvVars::BUILDKITE_TEST_ENGINE_COLLECTION_TIMEOUT],
+            flag: Some("collection-timeout"),
+            default: Some("30m"),
+            placement: Placement::Everywhere,
+            scope: Scope::All,
+            group: Group::Runner,
+            hidden: false,
+            range: Range::Duration { min: GoDuration::from_secs(1), max: A_DAY },
+        }
     }
     /// Test discovery.
     files (FILES: FilesKeys): FilesOptions {

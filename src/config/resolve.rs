@@ -207,6 +207,8 @@ pub struct RunSettings {
     pub plan_file: Option<Sourced<PathBuf>>,
     /// How long a cancelled test command gets before it is killed (D15).
     pub cancel_grace_period: std::time::Duration,
+    /// How long a collection, a listing or `go list` may take.
+    pub collection_timeout: std::time::Duration,
     /// `plan`: the maximum parallelism (0 = off).
     pub max_parallelism: i64,
     /// `plan`: the target time (0 = off).
@@ -483,6 +485,7 @@ fn settings(r: Reader<'_>, resolved: Resolved) -> RunSettings {
         },
         plan_file: r.path(TEST_ENGINE.plan_file),
         cancel_grace_period: r.value(RUNNER.cancel_grace_period).to_std(),
+        collection_timeout: r.value(RUNNER.collection_timeout).to_std(),
         max_parallelism: r.value(TEST_ENGINE.max_parallelism).0,
         target_time: r.value(TEST_ENGINE.target_time),
     }

@@ -147,7 +147,7 @@ pub fn discover(settings: &RunSettings, base: &Path) -> Result<Discovery, Discov
         });
     }
     match settings.runner.targets() {
-        Targets::GoPackages => return go_list(base),
+        Targets::GoPackages => return go_list(base, settings.collection_timeout),
         Targets::Walk => {}
     }
     let mut warnings = Vec::new();
@@ -215,11 +215,10 @@ fn go_import_paths(rows: Vec<String>, base: &Path) -> Vec<String> {
         .collect()
 }
 
-/// How long `go list` may take (it may download modules first).
-const GO_LIST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
-
-/// gotest targets are the packages with tests, from `go list` (5.1).
-fn go_list(base: &Path) -> Result<Discovery, DiscoverError> {
+/// gotest targets are the packages with tests, from `go list` (5.1), which
+/// may take until `deadline` (`runner.collection-timeout`: it may download
+/// modules first).
+fn go_list(base: &Path, deadline: std::time::Duration) -> Result<Discovery, DiscoverError> {
     let mut command = std::process::Command::new("go");
     command
         .args([
@@ -235,7 +234,7 @@ fn go_list(base: &Path) -> Result<Discovery, DiscoverError> {
     let output = crate::process::output(
         &mut command,
         crate::process::HelperOptions {
-            deadline: Some(GO_LIST_DEADLINE),
+            deadline: Some(deadline),
             ..Default::default()
         },
     )

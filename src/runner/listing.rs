@@ -27,7 +27,9 @@ pub(super) fn list_examples(
     let out = dir.path().join("examples.json");
     let Listing { argv, env } =
         (listing.command)(runner, files, &out).map_err(|err| CollectError::target(tool, err))?;
-    let output = run_collection(Command::new(&argv[0]).args(&argv[1..]).envs(env))
+    let mut command = Command::new(&argv[0]);
+    command.args(&argv[1..]).envs(env);
+    let output = run_collection(&mut command, runner.collect_deadline)
         .map_err(|err| CollectError::process(tool, err))?;
     let printed = || {
         [&output.stdout, &output.stderr]

@@ -16,23 +16,31 @@ use crate::chain::ErrorChain;
 use crate::process::{self, Captured, HelperOptions, ProcessError};
 use crate::results::{PathOffset, Witness, junit_classname, split_node_id};
 
-/// How long a collection or an example listing may take. A constant, not
-/// a setting: it only bounds a collection that hangs, and no suite
-/// collects for that long.
-pub(crate) const COLLECT_DEADLINE: Duration = Duration::from_secs(30 * 60);
+/// How a collection runs: the variables it is given, and how long it may
+/// take (`runner.collection-timeout`) before it is ended.
+#[derive(Clone, Debug)]
+pub(crate) struct CollectionChild {
+    /// Variables added to bktec's environment.
+    pub env: Vec<(String, String)>,
+    /// How long it may take.
+    pub deadline: Duration,
+}
 
 /// How long the interpreter may take to answer a probe (is the collector
 /// installed, which version).
 pub(crate) const PROBE_DEADLINE: Duration = Duration::from_secs(60);
 
 /// Runs a collection or a listing as a helper child (`process::output`):
-/// in its own group, ended at [`COLLECT_DEADLINE`] or when bktec receives
-/// an ending signal, leaving nothing running.
-pub(super) fn run_collection(command: &mut Command) -> Result<Captured, ProcessError> {
+/// in its own group, ended at `deadline` or when bktec receives an ending
+/// signal, leaving nothing running.
+pub(super) fn run_collection(
+    command: &mut Command,
+    deadline: Duration,
+) -> Result<Captured, ProcessError> {
     process::output(
         command,
         HelperOptions {
-            deadline: Some(COLLECT_DEADLINE),
+            deadline: Some(deadline),
             ..HelperOptions::default()
         },
     )
@@ -287,7 +295,7 @@ pub(crate) fn collect_examples(
     files: &[String],
     tag_filters: Option<&str>,
     junit: bool,
-    env: &[(String, String)],
+    child: &CollectionChild,
     witness: impl FnOnce() -> Option<Witness>,
 ) -> Result<Vec<CollectedExample>, CollectError> {
     if files.is_empty() {
@@ -297,11 +305,19 @@ pub(crate) fn collect_examples(
         Some(filters) => vec!["--tag-filters", filters],
         None => Vec::new(),
     };
-    collect(template, result_path, &options, files, junit, env, witness)?
-        .ok_or_else(|| CollectErrorKind::Failed {
-            stderr: "pytest collected no tests (exit status 5)".to_string(),
-        })
-        .map_err(CollectError::from)
+    collect(
+        template,
+        result_path,
+        &options,
+        files,
+        junit,
+        child,
+        witness,
+    )?
+    .ok_or_else(|| CollectErrorKind::Failed {
+        stderr: "pytest collected no tests (exit status 5)".to_string(),
+    })
+    .map_err(CollectError::from)
 }
 
 /// Runs `<prefix> --collect-only -q` with no targets, so that pytest
@@ -312,10 +328,10 @@ pub(crate) fn collect_examples(
 pub(crate) fn collect_suite(
     template: &CommandTemplate,
     result_path: &str,
-    env: &[(String, String)],
+    child: &CollectionChild,
     witness: impl FnOnce() -> Option<Witness>,
 ) -> Result<Option<Vec<CollectedExample>>, CollectError> {
-    collect(template, result_path, &[], &[], false, env, witness)
+    collect(template, result_path, &[], &[], false, child, witness)
 }
 
 /// The collection both of the above run; `Ok(None)` for pytest's status 5.
@@ -325,13 +341,13 @@ fn collect(
     options: &[&str],
     files: &[String],
     junit: bool,
-    env: &[(String, String)],
+    child: &CollectionChild,
     witness: impl FnOnce() -> Option<Witness>,
 ) -> Result<Option<Vec<CollectedExample>>, CollectError> {
-    let mut command = collect_only(template, result_path, options, files, env)
+    let mut command = collect_only(template, result_path, options, files, &child.env)
         .map_err(CollectErrorKind::Target)?;
     let _leftover = Leftover::of(template, result_path);
-    let output = run_collection(&mut command)
+    let output = run_collection(&mut command, child.deadline)
         .map_err(|err| CollectError::process("pytest collection", err))?;
     let witness = witness();
     let offset = witness.as_ref().map(Witness::offset).unwrap_or_default();
@@ -465,7 +481,7 @@ pub(crate) fn collects_nothing(
     template: &CommandTemplate,
     result_path: &str,
     targets: &[String],
-    env: &[(String, String)],
+    child: &CollectionChild,
 ) -> bool {
     // A target that cannot be passed as one (D24) proves nothing.
     let Ok(mut command) = collect_only(
@@ -473,12 +489,12 @@ pub(crate) fn collects_nothing(
         result_path,
         &["-p", "no:cacheprovider"],
         targets,
-        env,
+        &child.env,
     ) else {
         return false;
     };
     let _leftover = Leftover::of(template, result_path);
-    run_collection(&mut command).is_ok_and(|output| output.status.code() == Some(5))
+    run_collection(&mut command, child.deadline).is_ok_and(|output| output.status.code() == Some(5))
 }
 
 /// The variable through which a collection that runs a `sh -c` script

@@ -2,14 +2,15 @@
 //! rules, built once from the settings.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
 use super::RunnerKind;
 use super::listing::list_examples;
 use super::pytest_collect::{
-    CollectError, CollectedExample, PYTEST_ADDOPTS, PreflightError, collect_examples,
-    collect_suite, collection_shown, collects_nothing,
+    CollectError, CollectedExample, CollectionChild, PYTEST_ADDOPTS, PreflightError,
+    collect_examples, collect_suite, collection_shown, collects_nothing,
 };
 use super::target::{TargetError, TargetOrigin, TargetProblem, target_args};
 use super::template::{CommandTemplate, MissingTests, TEST_NAME_PATTERN, TemplateError};
@@ -157,6 +158,9 @@ pub(crate) struct Runner {
     pub(super) allowed: Option<(String, String)>,
     /// `PYTEST_ADDOPTS` as bktec found it.
     pub(super) pytest_addopts: Option<String>,
+    /// How long a collection or an example listing may take
+    /// (`runner.collection-timeout`).
+    pub(super) collect_deadline: Duration,
 }
 
 /// Builds the runner for `kind`. `probe` answers whether the pytest collector
@@ -276,7 +280,7 @@ impl Runner {
             &self.test,
             &self.result_path_text(),
             targets,
-            &self.collection_env("collect"),
+            &self.collection_child("collect"),
         );
         // Deselected tests are tests: only a collection that found
         // none at all proves the targets empty.
@@ -316,7 +320,7 @@ impl Runner {
             files,
             tag_filters,
             junit,
-            &self.collection_env("examples"),
+            &self.collection_child("examples"),
             || self.witness_of("examples"),
         )
     }
@@ -331,7 +335,7 @@ impl Runner {
         let collected = collect_suite(
             &self.test,
             &result_path,
-            &self.collection_env("discovery"),
+            &self.collection_child("discovery"),
             || self.witness_of("discovery"),
         );
         (collection_shown(&self.test, &result_path), collected)
@@ -460,9 +464,29 @@ impl Runner {
             witness: None,
             allowed: None,
             pytest_addopts: None,
+            collect_deadline: DEFAULT_COLLECT_DEADLINE,
+        }
+    }
+
+    /// The runner, with its collections and listings ended after `deadline`
+    /// (`runner.collection-timeout`).
+    pub(crate) fn with_collection_timeout(mut self, deadline: Duration) -> Runner {
+        self.collect_deadline = deadline;
+        self
+    }
+
+    /// How a collection of run `run` is started: its variables, its deadline.
+    fn collection_child(&self, run: &str) -> CollectionChild {
+        CollectionChild {
+            env: self.collection_env(run),
+            deadline: self.collect_deadline,
         }
     }
 }
+
+/// How long a collection may take when nothing says (the setting's
+/// default).
+const DEFAULT_COLLECT_DEADLINE: Duration = Duration::from_secs(30 * 60);
 
 impl RunnerInputs<'_> {
     /// The configured test command, or `default` parsed (D13).

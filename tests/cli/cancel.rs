@@ -395,3 +395,27 @@ with open(os.environ["BKTEC_TEST_MARKER"], "a") as marker:
         assert!(!alive(pid), "daemon {pid} outlived bktec");
     }
 }
+
+/// `runner.collection-timeout` ends a collection that hangs: exit 16 naming
+/// the deadline, and nothing it started left running (the daemon included).
+#[test]
+fn a_collection_past_its_timeout_is_ended_and_named() {
+    let (dir, marker) = hanging_project();
+    let out = bktec(&dir, Venv::Collector)
+        .env("BKTEC_TEST_MARKER", &marker)
+        .args([
+            "list",
+            "--discovery",
+            "pytest",
+            "--collection-timeout",
+            "2s",
+        ])
+        .output();
+    out.assert_exit(16).assert_stderr_contains("2s");
+    let pids = pids(Path::new(&marker), 2);
+    wait_for(
+        "the collection's processes to end",
+        Duration::from_secs(5),
+        || pids.iter().all(|&pid| !alive(pid)),
+    );
+}
