@@ -8,7 +8,7 @@ use super::RunnerKind;
 use std::path::Path;
 
 use super::detect;
-use crate::config::elements::{RunnerRules, Targets};
+use crate::config::elements::RunnerRules;
 use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
 use super::setup::{Runner, RunnerError, RunnerInputs};
 use super::target::{TargetError, TargetOrigin, target_args};
@@ -20,15 +20,7 @@ const COMMAND: &str =
 /// What bktec knows about Cucumber.
 pub(super) const FRAMEWORK: Framework = Framework {
     display_name: "Cucumber",
-    rules: RunnerRules {
-        default_pattern: Some("features/**/*.feature"),
-        default_command: Some(|_| (COMMAND, "")),
-        requires_result_path: true,
-        user_defined: false,
-        tag_filters: false,
-        discovery_by_pytest: false,
-        targets: Targets::Walk,
-    },
+    rules: RunnerRules::walking("features/**/*.feature", |_| (COMMAND, "")),
     skips_hidden_and_venv_dirs: false,
     node_ids: false,
     announces_result_format: false,

@@ -8,7 +8,7 @@
 
 use super::RunnerKind;
 use super::detect;
-use crate::config::elements::{RunnerRules, Targets};
+use crate::config::elements::RunnerRules;
 use super::framework::{Detect, Framework, Init};
 use super::setup::{ExitHandling, Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
@@ -21,13 +21,9 @@ const COMMAND: &str = "npx cypress run --spec {{testExamples}}";
 pub(super) const FRAMEWORK: Framework = Framework {
     display_name: "Cypress",
     rules: RunnerRules {
-        default_pattern: Some("**/*.cy.{js,jsx,ts,tsx}"),
-        default_command: Some(|_| (COMMAND, "")),
+        // Cypress writes no result file bktec reads: its status decides.
         requires_result_path: false,
-        user_defined: false,
-        tag_filters: false,
-        discovery_by_pytest: false,
-        targets: Targets::Walk,
+        ..RunnerRules::walking("**/*.cy.{js,jsx,ts,tsx}", |_| (COMMAND, ""))
     },
     skips_hidden_and_venv_dirs: false,
     node_ids: false,

@@ -8,7 +8,7 @@
 
 use super::RunnerKind;
 use super::detect;
-use crate::config::elements::{RunnerRules, Targets};
+use crate::config::elements::RunnerRules;
 use super::framework::{Detect, Framework, Init};
 use super::setup::{Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
@@ -23,15 +23,7 @@ pub(super) const PATTERN: &str = "**/{__tests__/**/*,*.spec,*.test}.{ts,js,tsx,j
 /// What bktec knows about Jest.
 pub(super) const FRAMEWORK: Framework = Framework {
     display_name: "Jest",
-    rules: RunnerRules {
-        default_pattern: Some(PATTERN),
-        default_command: Some(|_| (COMMAND, "")),
-        requires_result_path: true,
-        user_defined: false,
-        tag_filters: false,
-        discovery_by_pytest: false,
-        targets: Targets::Walk,
-    },
+    rules: RunnerRules::walking(PATTERN, |_| (COMMAND, "")),
     skips_hidden_and_venv_dirs: false,
     node_ids: false,
     announces_result_format: false,

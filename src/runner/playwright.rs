@@ -13,7 +13,7 @@ use std::path::Path;
 
 use super::RunnerKind;
 use super::detect;
-use crate::config::elements::{RunnerRules, Targets};
+use crate::config::elements::RunnerRules;
 use super::jest::regex_escape;
 use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
 use super::setup::{Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
@@ -28,15 +28,7 @@ const JSON_OUTPUT: &str = "PLAYWRIGHT_JSON_OUTPUT_NAME";
 /// What bktec knows about Playwright.
 pub(super) const FRAMEWORK: Framework = Framework {
     display_name: "Playwright",
-    rules: RunnerRules {
-        default_pattern: Some("**/{*.spec,*.test}.{ts,js}"),
-        default_command: Some(|_| (COMMAND, "")),
-        requires_result_path: true,
-        user_defined: false,
-        tag_filters: false,
-        discovery_by_pytest: false,
-        targets: Targets::Walk,
-    },
+    rules: RunnerRules::walking("**/{*.spec,*.test}.{ts,js}", |_| (COMMAND, "")),
     skips_hidden_and_venv_dirs: false,
     node_ids: false,
     announces_result_format: false,

@@ -8,7 +8,7 @@ use super::RunnerKind;
 use std::path::Path;
 
 use super::detect;
-use crate::config::elements::{RunnerRules, Targets};
+use crate::config::elements::RunnerRules;
 use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
 use super::setup::{Runner, RunnerError, RunnerInputs};
 use super::target::TargetError;
@@ -21,15 +21,7 @@ const COMMAND: &str =
 /// What bktec knows about RSpec.
 pub(super) const FRAMEWORK: Framework = Framework {
     display_name: "RSpec",
-    rules: RunnerRules {
-        default_pattern: Some("spec/**/*_spec.rb"),
-        default_command: Some(|_| (COMMAND, "")),
-        requires_result_path: true,
-        user_defined: false,
-        tag_filters: false,
-        discovery_by_pytest: false,
-        targets: Targets::Walk,
-    },
+    rules: RunnerRules::walking("spec/**/*_spec.rb", |_| (COMMAND, "")),
     skips_hidden_and_venv_dirs: false,
     node_ids: false,
     announces_result_format: false,

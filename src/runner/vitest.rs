@@ -5,7 +5,7 @@
 
 use super::RunnerKind;
 use super::detect;
-use crate::config::elements::{RunnerRules, Targets};
+use crate::config::elements::RunnerRules;
 use super::framework::{Detect, Framework, Init};
 use super::jest::{PATTERN, by_name};
 use crate::results::Mapping;
@@ -15,15 +15,7 @@ const COMMAND: &str = "npx vitest run {{testExamples}} --reporter=default --repo
 /// What bktec knows about Vitest.
 pub(super) const FRAMEWORK: Framework = Framework {
     display_name: "Vitest",
-    rules: RunnerRules {
-        default_pattern: Some(PATTERN),
-        default_command: Some(|_| (COMMAND, "")),
-        requires_result_path: true,
-        user_defined: false,
-        tag_filters: false,
-        discovery_by_pytest: false,
-        targets: Targets::Walk,
-    },
+    rules: RunnerRules::walking(PATTERN, |_| (COMMAND, "")),
     skips_hidden_and_venv_dirs: false,
     node_ids: false,
     announces_result_format: false,

@@ -146,6 +146,24 @@ pub(crate) struct RunnerRules {
     pub(crate) targets: Targets,
 }
 
+impl RunnerRules {
+    /// The rules of most runners: tests are files that match `pattern`,
+    /// `command` is the default test command, and bktec reads the results
+    /// the runner writes where it says (so a result path is required). A
+    /// runner file changes what differs with struct update syntax.
+    pub(crate) const fn walking(pattern: &'static str, command: DefaultCommand) -> RunnerRules {
+        RunnerRules {
+            default_pattern: Some(pattern),
+            default_command: Some(command),
+            requires_result_path: true,
+            user_defined: false,
+            tag_filters: false,
+            discovery_by_pytest: false,
+            targets: Targets::Walk,
+        }
+    }
+}
+
 /// What `resolve` and `bktec config` are told about runners by their caller:
 /// each runner's rules, and whether buildkite-test-collector is installed
 /// (D14). Injected rather than imported, so that configuration neither
