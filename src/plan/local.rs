@@ -51,14 +51,7 @@ pub(crate) fn local_plan(targets: &[String], parallelism: u32) -> TestPlan {
             .tests
             .push(TestCase::for_path(target.clone()));
     }
-    TestPlan {
-        identifier: String::new(),
-        parallelism,
-        tasks,
-        muted_tests: Vec::new(),
-        skipped_tests: Vec::new(),
-        timing_metadata: None,
-    }
+    TestPlan::of_tasks(parallelism, tasks)
 }
 
 #[cfg(test)]

@@ -123,6 +123,16 @@ impl TestCase {
 }
 
 impl TestPlan {
+    /// A plan made here: these tasks over `parallelism` jobs, nothing muted
+    /// or skipped, no identifier yet.
+    pub(crate) fn of_tasks(parallelism: u32, tasks: BTreeMap<String, Task>) -> TestPlan {
+        TestPlan {
+            parallelism,
+            tasks,
+            ..TestPlan::default()
+        }
+    }
+
     /// The tests of node `index`, or `None` when the plan has no task for it (D17).
     pub(crate) fn task_tests(&self, index: u32) -> Option<&[TestCase]> {
         self.tasks

@@ -425,14 +425,7 @@ fn assign(mut entries: Vec<(u64, TestCase)>, parallelism: u32) -> TestPlan {
             )
         })
         .collect();
-    TestPlan {
-        identifier: String::new(),
-        parallelism,
-        tasks,
-        muted_tests: Vec::new(),
-        skipped_tests: Vec::new(),
-        timing_metadata: None,
-    }
+    TestPlan::of_tasks(parallelism, tasks)
 }
 
 /// `` File `a.py` is ``, or `` Files `a.py`, `b.py`, `c.py` and 3 more are ``:
