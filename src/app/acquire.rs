@@ -17,7 +17,7 @@ use crate::config::registry::CommandKind;
 use crate::config::resolve::{ApiSettings, PlanMode};
 use crate::discover::Discovery;
 use crate::events::{PlanOrigin, RunEvent};
-use crate::plan::{TestPlan, read_plan_file, split_summary};
+use crate::plan::{TestPlan, read_plan_file};
 use crate::runner::Runner;
 
 /// What the command asks of Test Engine, beyond the targets.
@@ -125,9 +125,7 @@ fn from_test_engine(
     };
     let reason = match acquired.source {
         PlanSource::Server(plan) => {
-            if let Some(summary) = split_summary(&plan) {
-                session.report(RunEvent::SplitSummary(&summary));
-            }
+            session.report(RunEvent::SplitSummary(&plan));
             return Ok(Ok(Acquired {
                 origin: PlanOrigin::TestEngine {
                     identifier: plan.identifier.clone(),

@@ -53,8 +53,9 @@ pub(crate) enum RunEvent<'a> {
     },
     /// Test Engine could not give a plan; the local split is used.
     Fallback(&'a FallbackReason),
-    /// Test Engine's split summary (behaviour document 10.3).
-    SplitSummary(&'a str),
+    /// Test Engine's plan, whose split summary is shown (behaviour
+    /// document 10.3).
+    SplitSummary(&'a crate::plan::TestPlan),
     /// The time the plan predicted for this job's tests, and the time they
     /// took, attempts and retries included (D32).
     Timing {

@@ -9,7 +9,6 @@ mod file;
 mod local;
 mod model;
 mod prefix;
-mod summary;
 mod timed;
 
 pub(crate) use align::{align, plain};
@@ -19,9 +18,10 @@ pub(crate) use durations::{
 pub(crate) use explain::explain;
 pub(crate) use file::{PlanFileError, read_plan_file};
 pub(crate) use local::{distinct_targets, local_plan};
-pub(crate) use model::{TestCase, TestFormat, TestPlan};
+pub(crate) use model::{FormatTiming, TestCase, TestFormat, TestPlan};
+#[cfg(test)]
+pub(crate) use model::{Task, TimingMetadata};
 pub(crate) use prefix::{TrimError, trim};
-pub(crate) use summary::split_summary;
 #[doc(hidden)]
 pub use timed::plan_for_bench;
 pub(crate) use timed::{PlanNote, SplitError, example, file_of, timed_plan};

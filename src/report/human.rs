@@ -12,6 +12,7 @@ use crate::quote::shell_quote;
 use crate::results::ResultFormat;
 
 use super::notices::{Channel, fallback_lines, words};
+use super::summary::split_summary;
 use super::{ReportContext, attempt_header, render_report, render_verdict};
 
 /// Turns events into output.
@@ -113,7 +114,11 @@ impl Reporter {
                 self.say(&planning_locally(files, jobs, job));
             }
             RunEvent::Fallback(reason) => self.fallback(reason),
-            RunEvent::SplitSummary(summary) => self.say(summary),
+            RunEvent::SplitSummary(plan) => {
+                if let Some(summary) = split_summary(plan) {
+                    self.say(&summary);
+                }
+            }
             RunEvent::Timing { predicted, actual } => self.say(&format!(
                 "Buildkite Test Engine Client: This node was predicted to take {:.1}s and took {:.1}s.\n",
                 predicted.as_secs_f64(),

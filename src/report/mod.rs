@@ -5,6 +5,7 @@ mod human;
 mod junit_out;
 mod notices;
 mod shell;
+mod summary;
 mod verdict;
 
 use std::fmt::Write;

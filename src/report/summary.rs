@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::model::{FormatTiming, TestFormat, TestPlan};
+use crate::plan::{FormatTiming, TestFormat, TestPlan};
 
 /// How many tests of one format a plan holds, and how many of them have
 /// timing history.
@@ -176,7 +176,7 @@ fn duration(ms: f64) -> String {
 mod tests {
     use super::*;
     use crate::plan::TestCase;
-    use crate::plan::model::{Task, TimingMetadata};
+    use crate::plan::{Task, TimingMetadata};
 
     fn test(format: TestFormat, known: bool) -> TestCase {
         TestCase {
