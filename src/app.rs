@@ -140,10 +140,13 @@ fn without_configuration(cli: &Cli, reporter: &mut Reporter) -> Result<Option<u8
 }
 
 /// The exit status of a run that ended as `end` (D23), decided in
-/// `execute::exit_status`; a refusal found late is said as an error.
+/// `execute::exit_status`; a refusal found late is said as an error, and a
+/// signal outside an attempt as the signal.
 fn ended(end: &RunEnd, reporter: &mut Reporter) -> u8 {
-    if let RunEnd::NoTestsRefused = end {
-        reporter.notice(Notice::Error(&BktecError::NoTestsAssigned));
+    match end {
+        RunEnd::NoTestsRefused => reporter.notice(Notice::Error(&BktecError::NoTestsAssigned)),
+        RunEnd::Signalled(signal) => reporter.notice(Notice::Stopped { signal: *signal }),
+        RunEnd::DryRun | RunEnd::Ran { .. } => {}
     }
     exit_status(end)
 }

@@ -79,10 +79,10 @@ pub(super) fn plan(
     };
     let acquired = match acquire(context, &mut session, &settings, Some(&discovery), inputs)? {
         Ok(acquired) => acquired,
-        Err(Stop::Signal(signal)) => return Ok(exit_code::from_signal(signal)),
+        Err(Stop::Signal(signal)) => return Ok(stopped(&mut session, signal)),
     };
     if let Some(signal) = session.pending_signal() {
-        return Ok(exit_code::from_signal(signal));
+        return Ok(stopped(&mut session, signal));
     }
     if let (PlanOrigin::Fallback { .. }, Output::PlanOut(_)) = (&acquired.origin, output) {
         session.notice(Notice::FallbackPlanWritten);
@@ -96,6 +96,12 @@ pub(super) fn plan(
         &planned,
         &mut destination,
     )
+}
+
+/// The status of a plan that `signal` stopped, said as the signal (D33).
+fn stopped(session: &mut Session, signal: i32) -> u8 {
+    session.notice(Notice::Stopped { signal });
+    exit_code::from_signal(signal)
 }
 
 /// The one output `cmd` asks for, or the usage error of none or several.

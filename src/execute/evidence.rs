@@ -103,14 +103,22 @@ pub(super) fn silent_targets_quiet(
     Some(still_silent.len() == silent.len())
 }
 
-/// Whether pytest was given `target` (relative to `cwd`), or a directory
-/// that holds it, among the absolute paths of `given`.
+/// Whether pytest was given `target` (relative to `cwd`) itself, among
+/// `given` (absolute paths, a node id's `::` part kept): a file as that
+/// file, a node id as that node id. A directory that holds it is no proof
+/// (pytest may not collect the file from it), nor is another test of the
+/// same file.
 fn was_given(cwd: &Path, target: &str, given: &[String]) -> bool {
-    let path: PathBuf = cwd.join(file_of(target)).components().collect();
-    given.iter().any(|arg| {
-        let arg: PathBuf = Path::new(arg).components().collect();
-        path.starts_with(&arg)
-    })
+    let split = |text: &str| -> (PathBuf, String) {
+        let file = file_of(text);
+        let rest = text[file.len()..].to_string();
+        (Path::new(file).components().collect(), rest)
+    };
+    let (path, rest) = split(target);
+    let path: PathBuf = cwd.join(path).components().collect();
+    given
+        .iter()
+        .any(|arg| split(arg) == (path.clone(), rest.clone()))
 }
 
 #[cfg(test)]
@@ -184,12 +192,18 @@ mod tests {
     #[test]
     fn silent_targets_are_quiet_only_when_nothing_in_them_was_selected() {
         let silent = vec!["tests/helpers.py".to_string(), "tests/b.py".to_string()];
-        let w = witness(&["tests/a.py::t"], &[]);
+        let here = std::env::current_dir().unwrap();
+        let given: Vec<String> = ["tests/a.py", "tests/b.py", "tests/helpers.py"]
+            .map(|f| here.join(f).display().to_string())
+            .to_vec();
+        let mut w = witness(&["tests/a.py::t"], &[]);
+        w.given = Some(given.clone());
         assert_eq!(
             silent_targets_quiet(&silent, Some(&w), &PathOffset::Same),
             Some(true)
         );
-        let w = witness(&["tests/a.py::t", "tests/b.py::t"], &[]);
+        let mut w = witness(&["tests/a.py::t", "tests/b.py::t"], &[]);
+        w.given = Some(given);
         assert_eq!(
             silent_targets_quiet(&silent, Some(&w), &PathOffset::Same),
             Some(false)
@@ -209,9 +223,34 @@ mod tests {
             silent_targets_quiet(&silent, Some(&w), &PathOffset::Same),
             None
         );
+        // A directory that holds it is no proof: pytest may not collect
+        // the file from there.
         w.given = Some(vec![here.join("tests").display().to_string()]);
         assert_eq!(
             silent_targets_quiet(&silent, Some(&w), &PathOffset::Same),
+            None
+        );
+        w.given = Some(vec![here.join("tests/b.py").display().to_string()]);
+        assert_eq!(
+            silent_targets_quiet(&silent, Some(&w), &PathOffset::Same),
+            Some(true)
+        );
+        // A node id is given as that node id, not as another of its file.
+        let node = vec!["tests/b.py::test_8".to_string()];
+        w.given = Some(vec![format!(
+            "{}::test_0",
+            here.join("tests/b.py").display()
+        )]);
+        assert_eq!(
+            silent_targets_quiet(&node, Some(&w), &PathOffset::Same),
+            None
+        );
+        w.given = Some(vec![format!(
+            "{}::test_8",
+            here.join("tests/b.py").display()
+        )]);
+        assert_eq!(
+            silent_targets_quiet(&node, Some(&w), &PathOffset::Same),
             Some(true)
         );
         w.given = None;

@@ -140,6 +140,22 @@ impl TestPlan {
             .map(|t| t.tests.as_slice())
     }
 
+    /// Whether `jobs` jobs run every test of the plan, and at least one:
+    /// every task that holds tests is keyed by a job's index (`"0"` to
+    /// `jobs - 1`, spelled as a decimal without leading zeros). A task no
+    /// job reads would drop its tests silently (D26).
+    pub(crate) fn reaches_every_test(&self, jobs: u32) -> bool {
+        let reachable = |key: &str| {
+            key.parse::<u32>()
+                .is_ok_and(|index| index < jobs && index.to_string() == key)
+        };
+        !self.runs_nothing()
+            && self
+                .tasks
+                .iter()
+                .all(|(key, task)| task.tests.is_empty() || reachable(key))
+    }
+
     /// Whether no job has a test to run: no tasks, or only empty ones. Test
     /// Engine's error plan is one; a plan file must not be (D26).
     pub(crate) fn runs_nothing(&self) -> bool {

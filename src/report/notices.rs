@@ -27,7 +27,7 @@ pub(super) fn words(notice: &Notice<'_>) -> (Channel, String) {
         Notice::Stopped { signal } => (
             Channel::Stderr,
             format!(
-                "Buildkite Test Engine Client: bktec was stopped by {}; what it ran was ended.\n",
+                "Buildkite Test Engine Client: bktec was stopped by {}.\n",
                 crate::exit_code::signal_name(*signal)
             ),
         ),

@@ -123,11 +123,13 @@ class _Witness:
             "selected": None if distributed else self.selected,
             "selected_paths": None if distributed else self.selected_paths,
             "selected_files": None if distributed else self.selected_files,
-            # What pytest was given to collect, as absolute paths: a target
-            # it never saw proves nothing by its silence.
-            "given": [
-                os.path.abspath(os.path.join(here, str(arg).split("::")[0]))
-                for arg in self.config.args
+            # What pytest was given to collect, each path made absolute and
+            # a node id's `::` part kept: a target it never saw, or saw only
+            # inside a directory, proves nothing by its silence. Under the
+            # cache plugin's `--lf` or `--sw`, pytest skips files it was
+            # given: then nothing counts as given.
+            "given": None if _cache_selects(self.config) else [
+                _given(here, str(arg)) for arg in self.config.args
             ],
             "deselected": self.deselected,
             "outcomes": {k: v for k, v in self.outcomes.items() if v is not None},
@@ -138,6 +140,18 @@ class _Witness:
         with open(temporary, "w", encoding="utf-8") as out:
             json.dump(document, out)
         os.replace(temporary, _OUTPUT)
+
+
+def _given(here, arg):
+    path, sep, rest = arg.partition("::")
+    return os.path.abspath(os.path.join(here, path)) + sep + rest
+
+
+def _cache_selects(config):
+    return any(
+        config.getoption(name, default=False)
+        for name in ("lf", "stepwise", "stepwise_skip")
+    )
 
 
 def _lost_in_worker(nodeids, message):

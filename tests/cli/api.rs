@@ -615,3 +615,32 @@ fn a_plan_whose_every_task_is_empty_is_an_error_plan_for_every_command() {
         "{\"BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER\":\"plan-xyz\",\"BUILDKITE_TEST_ENGINE_PARALLELISM\":\"3\"}\n"
     );
 }
+
+/// Tests in a task that no job of the build reads (a job index past the
+/// job count, or spelled `"00"`) would be dropped by every job: such a plan
+/// is an error plan too (D26), and the jobs fall back to the local split.
+#[test]
+fn a_plan_with_tests_no_job_reads_is_an_error_plan() {
+    let test_a = json!([{"path": "tests/test_a.py"}]);
+    for tasks in [
+        json!({"5": {"tests": test_a}}),
+        json!({"00": {"tests": test_a}}),
+        json!({"0": {"tests": test_a}, "2": {"tests": test_a}}),
+    ] {
+        let dir = project();
+        let plan = json!({"identifier": "x", "parallelism": 2, "tasks": tasks});
+        let stand_in = StandIn::start(move |req| match (req.method.as_str(), req.url.as_str()) {
+            ("GET", _) => Reply::message(404, "no cached plan"),
+            (_, url) if url.ends_with("/filter_tests") => Reply::json(200, json!({"tests": []})),
+            _ => Reply::json(200, plan.clone()),
+        });
+        let out = api_bktec(&dir, &stand_in.url)
+            .env("BUILDKITE_PARALLEL_JOB_COUNT", "2")
+            .env("BUILDKITE_PARALLEL_JOB", "1")
+            .arg("run")
+            .output();
+        out.assert_success()
+            .assert_stderr_contains("Error Plan: The Test Engine API failed to generate a plan.")
+            .assert_stdout_contains("1 passed");
+    }
+}

@@ -417,3 +417,49 @@ fn a_target_the_test_command_never_hands_to_pytest_is_not_proven_empty() {
         .assert_exit(17)
         .assert_stdout_contains("tests/test_zbad.py");
 }
+
+/// pytest given a directory may not collect every file of the job from it
+/// (a file outside `python_files`): being inside a directory pytest was
+/// given proves nothing about a silent target, so the run is not green.
+#[test]
+fn a_target_pytest_only_saw_inside_a_directory_is_not_proven_empty() {
+    let dir = project(&[("tests/test_a.py", PASSING), ("tests/b_check.py", FAILING)]);
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--test-file-pattern",
+            "tests/*.py",
+            "--test-command",
+            "sh -c 'pytest tests --json={{resultPath}}' sh {{testExamples}}",
+        ])
+        .output()
+        .assert_exit(17)
+        .assert_stdout_contains("tests/b_check.py");
+}
+
+/// A split file's tests are targets of their own: pytest given one of them
+/// was not given the others, so a wrapper that drops a node id does not
+/// make the dropped test "proven empty".
+#[test]
+fn a_dropped_node_id_of_a_split_file_is_not_proven_empty() {
+    let dir = project(&[("tests/test_big.py", FAILING)]);
+    write_plan(
+        &dir,
+        &[
+            "tests/test_big.py::test_ok",
+            "tests/test_big.py::test_broken",
+        ],
+        &[],
+    );
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--plan-file",
+            "plan.json",
+            "--test-command",
+            "sh -c 'pytest --json={{resultPath}} \"$1\"' sh {{testExamples}}",
+        ])
+        .output()
+        .assert_exit(17)
+        .assert_stdout_contains("tests/test_big.py::test_broken");
+}

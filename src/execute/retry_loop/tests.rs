@@ -528,9 +528,15 @@ fn witness(selected: &[&str], deselected: usize, outcomes: &[(&str, &str)]) -> W
         .iter()
         .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
         .collect();
-    let here = std::env::current_dir().unwrap().display().to_string();
+    // pytest was given the files of `files()`, as the test command gives
+    // a job's targets.
+    let here = std::env::current_dir().unwrap();
+    let given: Vec<String> = files()
+        .iter()
+        .map(|f| here.join(&f.path).display().to_string())
+        .collect();
     serde_json::from_value(serde_json::json!({
-        "rootdir_from_cwd": ".", "cwd_from_rootdir": ".", "given": [here],
+        "rootdir_from_cwd": ".", "cwd_from_rootdir": ".", "given": given,
         "selected": selected, "deselected": deselected, "outcomes": outcomes,
     }))
     .unwrap()
