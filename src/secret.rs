@@ -31,9 +31,71 @@ impl fmt::Display for Secret {
     }
 }
 
+/// `text` with the credentials of every URL in it replaced
+/// (`https://user:pw@host/` becomes `https://REDACTED@host/`), so that a
+/// token in `BUILDKITE_TEST_ENGINE_BASE_URL` or in a message never reaches
+/// the log. The reporter's writer passes everything it writes through it.
+pub(crate) fn redact_url_credentials(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        // The authority ends at the path, query, fragment, or where the
+        // URL ends in the text.
+        let end = after
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace()
+            })
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rfind('@') {
+            Some(user_end) => {
+                out.push_str("REDACTED");
+                out.push_str(&authority[user_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_urls_are_redacted_wherever_they_stand() {
+        let cases = [
+            ("no url here", "no url here"),
+            ("http://host/x", "http://host/x"),
+            (
+                "http://user:pw@host:8080/v2",
+                "http://REDACTED@host:8080/v2",
+            ),
+            ("https://tok@api.example", "https://REDACTED@api.example"),
+            (
+                "GET http://a:b@h/x?q=1 then `https://c:d@e` and mailto:x@y",
+                "GET http://REDACTED@h/x?q=1 then `https://REDACTED@e` and mailto:x@y",
+            ),
+            (
+                "error for url (http://u:p@h/)",
+                "error for url (http://REDACTED@h/)",
+            ),
+            (
+                "http://host/path@not-userinfo",
+                "http://host/path@not-userinfo",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(redact_url_credentials(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn never_prints_the_value() {

@@ -6,6 +6,8 @@ use std::io::{self, IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 
+use crate::secret::redact_url_credentials;
+
 /// Where output goes, and whether it may be coloured.
 pub(crate) struct Shell {
     out: Box<dyn Write>,
@@ -60,12 +62,14 @@ impl Shell {
     /// Writes `text` to stdout as is. A closed stdout (a pipe into `head`) is
     /// not an error worth reporting.
     pub(super) fn out(&mut self, text: &str) {
+        let text = redact_url_credentials(text);
         let _ = self.out.write_all(text.as_bytes());
         let _ = self.out.flush();
     }
 
     /// Writes `text` to stderr as is.
     pub(super) fn err(&mut self, text: &str) {
+        let text = redact_url_credentials(text);
         let _ = self.err.write_all(text.as_bytes());
         let _ = self.err.flush();
     }

@@ -644,3 +644,30 @@ fn a_plan_with_tests_no_job_reads_is_an_error_plan() {
             .assert_stdout_contains("1 passed");
     }
 }
+
+/// Credentials in a URL never reach the log (issue 19, item 5): not in
+/// `bktec config`, not in the debug lines of requests, not in retry lines.
+#[test]
+fn credentials_in_the_base_url_are_never_shown() {
+    let dir = project();
+    let stand_in = StandIn::start(|req| match (req.method.as_str(), req.url.as_str()) {
+        ("GET", _) => Reply::message(404, "no cached plan"),
+        (_, url) if url.ends_with("/filter_tests") => Reply::json(200, json!({"tests": []})),
+        _ => Reply::json(200, plan_of(&["tests/test_a.py"])),
+    });
+    let url = stand_in
+        .url
+        .replacen("http://", "http://ci-user:hunter2-secret@", 1);
+    let config = api_bktec(&dir, &url).arg("config").output();
+    let run = api_bktec(&dir, &url).args(["run", "--debug"]).output();
+    run.assert_success()
+        .assert_stderr_contains("REDACTED@127.0.0.1");
+    for out in [&config, &run] {
+        let text = format!(
+            "{}{}",
+            out.stdout(),
+            String::from_utf8_lossy(&out.output.stderr)
+        );
+        assert!(!text.contains("hunter2-secret"), "{text}");
+    }
+}

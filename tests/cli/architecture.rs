@@ -75,7 +75,15 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     // Every word the user reads, from events; nothing of the stages.
     (
         "report",
-        &["chain", "events", "exit_code", "plan", "quote", "results"],
+        &[
+            "chain",
+            "events",
+            "exit_code",
+            "plan",
+            "quote",
+            "results",
+            "secret",
+        ],
     ),
     ("results", &["chain", "input"]),
     (
