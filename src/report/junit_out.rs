@@ -30,9 +30,30 @@ pub(crate) fn merged_junit(record: &RunResult, runner_name: &str, node_ids: bool
     let mut report = Report::new("bktec");
     report.set_time(total);
     report.add_test_suite(suite);
-    report
+    let xml = report
         .to_string()
-        .expect("a report of valid strings serializes")
+        .expect("a report of valid strings serializes");
+    xml_1_0(xml)
+}
+
+/// `xml` with every character XML 1.0 does not allow (control characters
+/// but tab and newlines, lone surrogates cannot occur in a `String`,
+/// U+FFFE and U+FFFF) replaced by U+FFFD: a failure message or output may
+/// hold any of them, and one makes the whole report unreadable. The writer
+/// escapes only markup, so such a character can only stand raw in text.
+fn xml_1_0(xml: String) -> String {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || ('\u{20}'..='\u{D7FF}').contains(&c)
+            || ('\u{E000}'..='\u{FFFD}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    if xml.chars().all(allowed) {
+        return xml;
+    }
+    xml.chars()
+        .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+        .collect()
 }
 
 fn test_case(history: TestHistory<'_>, node_ids: bool) -> TestCase {
@@ -209,6 +230,33 @@ mod tests {
             t("tests/test_m.py::test_muted", Outcome::Failed, "muted"),
         ]);
         record
+    }
+
+    /// Characters XML 1.0 does not allow never reach the report, whichever
+    /// field holds them (issue 19, item 4).
+    #[test]
+    fn characters_xml_does_not_allow_are_replaced() {
+        let mut record = RunResult::new(Vec::<(&str, &str)>::new());
+        let odd = "bad \u{1}\u{8}\u{B}\u{FFFE}\u{FFFF} end";
+        let mut failed = t("tests/x.py::test_odd", Outcome::Failed, odd);
+        failed.output = Some(format!("printed {odd}\n"));
+        record.record(vec![failed]);
+        let xml = merged_junit(&record, "pytest", true);
+        for c in ['\u{1}', '\u{8}', '\u{B}', '\u{FFFE}', '\u{FFFF}'] {
+            assert!(!xml.contains(c), "{c:?} in {xml}");
+        }
+        assert!(xml.contains("bad \u{FFFD}"), "{xml}");
+        // bktec's own JUnit reader reads it back.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("merged.xml");
+        std::fs::write(&path, &xml).unwrap();
+        let parsed = crate::results::parse(
+            &path,
+            crate::results::ResultFormat::JUnitXml,
+            crate::results::Mapping::Pytest,
+        )
+        .unwrap();
+        assert_eq!(parsed.tests.len(), 1);
     }
 
     #[test]
