@@ -61,6 +61,8 @@ pub(crate) enum PlanLookup<'a> {
         identifier: &'a str,
         /// BUILDKITE_RETRY_COUNT, sent with the lookup.
         job_retry_count: i64,
+        /// How many jobs read the plan: the build's job count.
+        jobs: u32,
     },
     /// `plan` (11.1): always create.
     CreateOnly,
@@ -91,15 +93,23 @@ pub(crate) async fn acquire_plan(
             raw: None,
         })
     };
+    // The jobs that read the plan: the build's for `run`, the plan's own
+    // for `plan` (its parallelism is what the pipeline starts).
+    let jobs = |plan: &TestPlan| match lookup {
+        PlanLookup::CachedFirst { jobs, .. } => jobs,
+        PlanLookup::CreateOnly => plan.parallelism,
+    };
     if let PlanLookup::CachedFirst {
         identifier,
         job_retry_count,
+        jobs: _,
     } = lookup
     {
         match client.cached_plan(identifier, job_retry_count).await {
             Ok(Some(plan)) => {
+                let jobs = jobs(&plan);
                 return Ok(Acquired {
-                    source: server_or_error_plan(plan),
+                    source: server_or_error_plan(plan, jobs),
                     raw: None,
                 });
             }
@@ -112,20 +122,25 @@ pub(crate) async fn acquire_plan(
         Err(err) => return fallback(err),
     };
     match client.create_plan(&request).await {
-        Ok((plan, raw)) => Ok(Acquired {
-            source: server_or_error_plan(plan),
-            raw: Some(raw),
-        }),
+        Ok((plan, raw)) => {
+            let jobs = jobs(&plan);
+            Ok(Acquired {
+                source: server_or_error_plan(plan, jobs),
+                raw: Some(raw),
+            })
+        }
         Err(err) => fallback(err),
     }
 }
 
 /// The error-plan convention (4.4), widened by D26: a plan that runs
-/// nothing on any job (no tasks, or only empty ones) means the server could
-/// not build one. Every command reads it so: `run` falls back instead of
-/// passing every job with no tests, and `plan` never hands it on.
-pub(crate) fn server_or_error_plan(plan: TestPlan) -> PlanSource {
-    if plan.runs_nothing() {
+/// nothing on any of its `jobs` (no tasks, only empty ones, or tests only
+/// in tasks no job reads), or that holds tests no job reads, means the
+/// server could not build a usable one. Every command reads it so: `run`
+/// falls back instead of passing jobs with tests dropped, and `plan` never
+/// hands it on.
+pub(crate) fn server_or_error_plan(plan: TestPlan, jobs: u32) -> PlanSource {
+    if !plan.reaches_every_test(jobs) {
         PlanSource::Fallback {
             reason: FallbackReason::ErrorPlan,
         }

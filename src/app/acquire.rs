@@ -10,7 +10,7 @@ use super::local::{LocalSplit, plan_locally};
 use super::report_back::Server;
 use super::request::build_request;
 use super::session::Session;
-use crate::api::{self, ApiClient, ApiError, FallbackReason, PlanLookup, PlanSource, acquire_plan};
+use crate::api::{self, ApiClient, ApiError, PlanLookup, PlanSource, acquire_plan};
 use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
@@ -123,17 +123,7 @@ fn from_test_engine(
         Ok(acquired) => acquired.map_err(BktecError::Api)?,
         Err(signal) => return Ok(Err(Stop::Signal(signal))),
     };
-    // The jobs that read the plan: this build's for `run`, the plan's own
-    // for `plan` (its parallelism is what the pipeline starts).
-    let jobs = |plan: &TestPlan| match inputs.ask {
-        Ask::CachedFirst => settings.parallelism,
-        Ask::Create { .. } => plan.parallelism,
-    };
     let reason = match acquired.source {
-        // D26: tests in tasks no job reads would be dropped silently.
-        PlanSource::Server(plan) if !plan.reaches_every_test(jobs(&plan)) => {
-            FallbackReason::ErrorPlan
-        }
         PlanSource::Server(plan) => {
             session.report(RunEvent::SplitSummary(&plan));
             return Ok(Ok(Acquired {
@@ -174,6 +164,7 @@ fn ask(
         Ask::CachedFirst => PlanLookup::CachedFirst {
             identifier: &api.plan_identifier,
             job_retry_count: settings.job.job_retry_count,
+            jobs: settings.parallelism,
         },
         Ask::Create { .. } => PlanLookup::CreateOnly,
     };
