@@ -12,7 +12,7 @@ use super::run_checks::write_junit_out;
 use super::session::Session;
 use crate::config::RunSettings;
 use crate::config::elements::Secret;
-use crate::events::{Notice, RunEvent};
+use crate::events::{FileNotice, Notice, RunEvent};
 use crate::events::{RunEnd, RunOutcome, Verdict};
 use crate::execute::{ProcessAttempts, execute, verdict};
 use crate::plan::TestCase;
@@ -87,7 +87,7 @@ pub(super) fn attempts(
     if options.store_durations {
         let results: Vec<_> = outcome.record.results().cloned().collect();
         let summary = store(context, settings, &results, None, true, session.reporter)?;
-        session.notice(Notice::DurationsStored(&summary));
+        session.notice(Notice::Files(FileNotice::DurationsStored(&summary)));
     }
     Ok(Ran { outcome, took })
 }

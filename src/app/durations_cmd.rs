@@ -9,7 +9,7 @@ use super::Context;
 use super::error::BktecError;
 use super::local::durations_source;
 use crate::config::RunSettings;
-use crate::events::{DurationsStored, Notice};
+use crate::events::{DurationsStored, FileNotice, Notice};
 use crate::exit_code;
 use crate::input::{RESULT_FILE, open_regular};
 use crate::plan::{Durations, MAX_SECONDS, align, file_of, plain, update_durations};
@@ -45,7 +45,7 @@ pub(super) fn update(
         false,
         reporter,
     )?;
-    reporter.notice(Notice::DurationsStored(&stored));
+    reporter.notice(Notice::Files(FileNotice::DurationsStored(&stored)));
     Ok(exit_code::SUCCESS)
 }
 
@@ -80,12 +80,12 @@ pub(super) fn store(
         // What the reader would refuse is never written (D27).
         .partition(|(_, seconds)| (0.0..=MAX_SECONDS).contains(seconds));
     if let Some((id, seconds)) = absurd.first() {
-        reporter.notice(Notice::DurationsOutOfRange {
+        reporter.notice(Notice::Files(FileNotice::DurationsOutOfRange {
             count: absurd.len(),
             first: id,
             seconds: *seconds,
             max: MAX_SECONDS,
-        });
+        }));
     }
     let count = measured.len();
     // Updating creates the file, named or not.
@@ -96,7 +96,7 @@ pub(super) fn store(
     })
     .map_err(durations_error)?;
     if let Some(Pruned::NoneMatched { tests, files }) = pruned {
-        reporter.notice(Notice::NothingPruned { tests, files });
+        reporter.notice(Notice::Files(FileNotice::NothingPruned { tests, files }));
     }
     Ok(DurationsStored::Stored {
         count,

@@ -7,7 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::schema::schema_json;
-use crate::events::Notice;
+use crate::events::{FileNotice, Notice};
 use crate::report::Reporter;
 use crate::runner::{PYTEST_MARKERS, RunnerKind};
 
@@ -99,13 +99,13 @@ pub(super) fn init(
     if schema_written {
         fs::write(&schema, schema_json()).map_err(write_error(&schema))?;
     }
-    reporter.notice(Notice::Initialized {
+    reporter.notice(Notice::Files(FileNotice::Initialized {
         path,
         runner: kind.display_name(),
         why: &why,
         schema_written,
         schema_file: SCHEMA_FILE,
-    });
+    }));
     Ok(())
 }
 

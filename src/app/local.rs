@@ -11,7 +11,7 @@ use crate::chain::ErrorChain;
 use crate::config::RunSettings;
 use crate::config::origin::Origin;
 use crate::discover::{Discovery, TargetSource};
-use crate::events::Notice;
+use crate::events::{Notice, PlanNotice};
 use crate::plan::{
     DurationsSource, TestCase, TestPlan, distinct_targets, example, file_of, local_plan, plain,
     read_durations, timed_plan,
@@ -67,10 +67,10 @@ pub(super) fn plan_locally(
     // A target named twice, or inside another target, would run twice.
     let (targets, dropped) = distinct_targets(&discovery.targets);
     if let Some(first) = dropped.first() {
-        reporter.notice(Notice::TargetsRepeated {
+        reporter.notice(Notice::Plan(PlanNotice::TargetsRepeated {
             count: dropped.len(),
             first,
-        });
+        }));
     }
     let targets = &targets;
     let source = durations_source(context, settings, creates_history);
@@ -82,7 +82,7 @@ pub(super) fn plan_locally(
         None => None,
     };
     let Some(history) = history.filter(|h| !h.is_empty()) else {
-        reporter.notice(Notice::NoHistory);
+        reporter.notice(Notice::Plan(PlanNotice::NoHistory));
         return Ok(local_plan(targets, jobs));
     };
     let splitter = splitter(settings, discovery, runner, reporter);
@@ -94,17 +94,17 @@ pub(super) fn plan_locally(
     // Every job must plan from the same history (D20): the fingerprint lets
     // the jobs' logs be compared.
     if let Some(source) = &source {
-        reporter.notice(Notice::PlannedByHistory {
+        reporter.notice(Notice::Plan(PlanNotice::PlannedByHistory {
             path: source
                 .path
                 .strip_prefix(&context.cwd)
                 .unwrap_or(&source.path),
             tests: history.len(),
             fingerprint: &history.fingerprint(),
-        });
+        }));
     }
     for note in &planned.notes {
-        reporter.notice(Notice::PlannerNote(note));
+        reporter.notice(Notice::Plan(PlanNotice::PlannerNote(note)));
     }
     Ok(planned.plan)
 }
@@ -123,7 +123,7 @@ fn splitter<'a>(
         _ => None,
     };
     if already.is_some() {
-        reporter.notice(Notice::SplitsWithDiscovery);
+        reporter.notice(Notice::Plan(PlanNotice::SplitsWithDiscovery));
     }
     let runner = runner.filter(|r| r.kind.framework().collects_with_pytest)?;
     Some(move |files: &[String]| {

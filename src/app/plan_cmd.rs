@@ -18,7 +18,7 @@ use crate::config::RunSettings;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::PlanMode;
 use crate::config::{CliOverrides, EnvVars};
-use crate::events::{Notice, PlanOrigin, RunEvent};
+use crate::events::{Notice, PlanNotice, PlanOrigin, RunEvent};
 use crate::exit_code;
 use crate::plan::explain;
 use crate::report::Reporter;
@@ -57,7 +57,7 @@ pub(super) fn plan(
     let settings = context.settings(overrides, CommandKind::Plan)?;
     reporter.for_runner(settings.runner, settings.debug);
     reporter.notices_to_stderr();
-    reporter.notice(Notice::PlanStarted);
+    reporter.notice(Notice::Plan(PlanNotice::PlanStarted));
     // The destination is opened first, so a bad path fails before any API call (11.3).
     let mut destination = destination(output)?;
     let mut session = Session::start(reporter)?;
@@ -85,7 +85,7 @@ pub(super) fn plan(
         return Ok(stopped(&mut session, signal));
     }
     if let (PlanOrigin::Fallback { .. }, Output::PlanOut(_)) = (&acquired.origin, output) {
-        session.notice(Notice::FallbackPlanWritten);
+        session.notice(Notice::Plan(PlanNotice::FallbackPlanWritten));
     }
     let planned = planned(&settings, acquired, fallback_jobs);
     write_output(
@@ -225,14 +225,14 @@ fn write_output(
     destination: &mut Destination,
 ) -> Result<u8, BktecError> {
     if planned.parallelism == 0 {
-        session.notice(Notice::ZeroParallelism);
+        session.notice(Notice::Plan(PlanNotice::ZeroParallelism));
     }
     if explain {
-        session.notice(Notice::Explained {
+        session.notice(Notice::Plan(PlanNotice::Explained {
             text: planned.explanation.as_deref(),
             // D19: with another output, stdout carries only that output.
             to_stdout: matches!(output, Output::Explain),
-        });
+        }));
     }
     match output {
         Output::Explain => Ok(exit_code::SUCCESS),
@@ -285,10 +285,10 @@ fn upload_pipeline(
     if planned.parallelism == 0 {
         return Ok(exit_code::SUCCESS);
     }
-    session.notice(Notice::UploadingPipeline {
+    session.notice(Notice::Plan(PlanNotice::UploadingPipeline {
         identifier: &planned.identifier,
         parallelism: planned.parallelism,
-    });
+    }));
     let status = pipeline_upload(
         &settings.agent_command,
         template,

@@ -11,7 +11,7 @@ mod outcome;
 mod run;
 
 pub(crate) use attempt::{AttemptError, AttemptEvent, AttemptExit, RetryData};
-pub(crate) use notice::Notice;
+pub(crate) use notice::{FileNotice, Notice, PlanNotice};
 pub(crate) use outcome::{
     AttemptFacts, JUnitOut, ResultsFact, RunEnd, RunOutcome, StopReason, Unproven, Verdict,
 };

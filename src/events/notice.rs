@@ -59,6 +59,15 @@ pub(crate) enum Notice<'a> {
         /// How long it took.
         took: std::time::Duration,
     },
+    /// Something planning said.
+    Plan(PlanNotice<'a>),
+    /// Something about the files bktec writes: durations, `bktec init`.
+    Files(FileNotice<'a>),
+}
+
+/// What planning says: `bktec plan`'s own lines, the local split's.
+#[derive(Debug)]
+pub(crate) enum PlanNotice<'a> {
     /// `bktec plan` started.
     PlanStarted,
     /// `--plan-out` writes a local plan, because Test Engine gave none.
@@ -101,6 +110,12 @@ pub(crate) enum Notice<'a> {
     },
     /// A note of the time-aware planner (a debug line).
     PlannerNote(&'a crate::plan::PlanNote),
+}
+
+/// What bktec says about the files it writes: the durations file and the
+/// configuration `bktec init` writes.
+#[derive(Debug)]
+pub(crate) enum FileNotice<'a> {
     /// Measured durations out of range, not stored (D27).
     DurationsOutOfRange {
         /// How many.

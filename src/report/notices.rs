@@ -5,7 +5,9 @@
 use crate::chain::ErrorChain;
 
 use super::shell::{Shell, debug_line};
-use crate::events::{ApiNotice, DurationsStored, FallbackReason, Notice, Notify, PlanNote};
+use crate::events::{
+    ApiNotice, DurationsStored, FallbackReason, FileNotice, Notice, Notify, PlanNote, PlanNotice,
+};
 
 /// Where a notice's text goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,43 +49,40 @@ pub(super) fn words(notice: &Notice<'_>) -> (Channel, String) {
             Channel::Warning,
             pattern_disagrees(pattern, *config_file, reasons),
         ),
-        Notice::PytestCollected { .. } => (Channel::Debug, pytest_collected(notice)),
-        Notice::DurationsStored(stored) => (Channel::Stderr, durations_stored(stored)),
-        Notice::PlanStarted
-        | Notice::FallbackPlanWritten
-        | Notice::ZeroParallelism
-        | Notice::Explained { .. }
-        | Notice::UploadingPipeline { .. }
-        | Notice::TargetsRepeated { .. }
-        | Notice::NoHistory
-        | Notice::SplitsWithDiscovery
-        | Notice::PlannedByHistory { .. }
-        | Notice::PlannerNote(_) => planning(notice),
-        Notice::DurationsOutOfRange { .. }
-        | Notice::NothingPruned { .. }
-        | Notice::Initialized { .. } => files(notice),
+        Notice::PytestCollected {
+            command,
+            tests,
+            files,
+            left_out,
+            took,
+        } => (
+            Channel::Debug,
+            pytest_collected(command, *tests, *files, *left_out, *took),
+        ),
+        Notice::Plan(notice) => planning(notice),
+        Notice::Files(notice) => files(notice),
     }
 }
 
 /// The notices of planning.
-fn planning(notice: &Notice<'_>) -> (Channel, String) {
+fn planning(notice: &PlanNotice<'_>) -> (Channel, String) {
     match notice {
-        Notice::PlanStarted => (
+        PlanNotice::PlanStarted => (
             Channel::Stderr,
             format!(
                 "+++ Buildkite Test Engine Client: bktec {}\n\n",
                 crate::VERSION
             ),
         ),
-        Notice::FallbackPlanWritten => (
+        PlanNotice::FallbackPlanWritten => (
             Channel::Warning,
             "This is a locally-computed fallback plan, not a plan from the server.".to_string(),
         ),
-        Notice::ZeroParallelism => (
+        PlanNotice::ZeroParallelism => (
             Channel::Warning,
             "Parallelism is 0, there is nothing to run.".to_string(),
         ),
-        Notice::Explained { text, to_stdout } => {
+        PlanNotice::Explained { text, to_stdout } => {
             let text = text.unwrap_or(
                 "The plan has no estimated durations (no timing history), so there is nothing to explain.\n",
             );
@@ -94,7 +93,7 @@ fn planning(notice: &Notice<'_>) -> (Channel, String) {
             };
             (channel, text.to_string())
         }
-        Notice::UploadingPipeline {
+        PlanNotice::UploadingPipeline {
             identifier,
             parallelism,
         } => (
@@ -103,21 +102,21 @@ fn planning(notice: &Notice<'_>) -> (Channel, String) {
                 "Executing buildkite-agent pipeline upload with BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER={identifier} BUILDKITE_TEST_ENGINE_PARALLELISM={parallelism}\n"
             ),
         ),
-        Notice::TargetsRepeated { count, first } => (
+        PlanNotice::TargetsRepeated { count, first } => (
             Channel::Warning,
             format!(
                 "{count} targets repeat others or lie inside them, and run only once as part of those, e.g. `{first}`"
             ),
         ),
-        Notice::NoHistory => (
+        PlanNotice::NoHistory => (
             Channel::Debug,
             "No timing history: planning round-robin".to_string(),
         ),
-        Notice::SplitsWithDiscovery => (
+        PlanNotice::SplitsWithDiscovery => (
             Channel::Debug,
             "Files to split are split with the tests that discovery collected".to_string(),
         ),
-        Notice::PlannedByHistory {
+        PlanNotice::PlannedByHistory {
             path,
             tests,
             fingerprint,
@@ -128,15 +127,14 @@ fn planning(notice: &Notice<'_>) -> (Channel, String) {
                 path.display()
             ),
         ),
-        Notice::PlannerNote(note) => (Channel::Debug, planner_note(note)),
-        other => unreachable!("not a planning notice: {other:?}"),
+        PlanNotice::PlannerNote(note) => (Channel::Debug, planner_note(note)),
     }
 }
 
 /// The notices about files bktec writes: durations and `bktec init`.
-fn files(notice: &Notice<'_>) -> (Channel, String) {
+fn files(notice: &FileNotice<'_>) -> (Channel, String) {
     match notice {
-        Notice::DurationsOutOfRange {
+        FileNotice::DurationsOutOfRange {
             count,
             first,
             seconds,
@@ -147,13 +145,13 @@ fn files(notice: &Notice<'_>) -> (Channel, String) {
                 "{count} measured durations are out of range (0 to {max} seconds) and were not stored, e.g. `{first}`: {seconds} seconds"
             ),
         ),
-        Notice::NothingPruned { tests, files } => (
+        FileNotice::NothingPruned { tests, files } => (
             Channel::Warning,
             format!(
                 "None of the {tests} tests in the durations file is in a file that discovery found ({files} files), so none was pruned; are its node ids relative to another directory?"
             ),
         ),
-        Notice::Initialized {
+        FileNotice::Initialized {
             path,
             runner,
             why,
@@ -177,7 +175,7 @@ fn files(notice: &Notice<'_>) -> (Channel, String) {
                 ),
             )
         }
-        other => unreachable!("not a notice about files: {other:?}"),
+        FileNotice::DurationsStored(stored) => (Channel::Stderr, durations_stored(stored)),
     }
 }
 
@@ -242,17 +240,13 @@ fn pattern_disagrees(pattern: &str, config_file: Option<&str>, reasons: &[String
 }
 
 /// The debug line of discovery by pytest.
-fn pytest_collected(notice: &Notice<'_>) -> String {
-    let Notice::PytestCollected {
-        command,
-        tests,
-        files,
-        left_out,
-        took,
-    } = notice
-    else {
-        unreachable!("called for PytestCollected only")
-    };
+fn pytest_collected(
+    command: &str,
+    tests: usize,
+    files: usize,
+    left_out: usize,
+    took: std::time::Duration,
+) -> String {
     let left_out = match left_out {
         0 => String::new(),
         n => format!("; the include and exclude patterns leave out {n} files"),
