@@ -4,7 +4,7 @@
 //! tests.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::plan::file_of;
 
@@ -93,9 +93,19 @@ pub(super) fn silent_targets_quiet(
     offset: &PathOffset,
 ) -> Option<bool> {
     let witness = first?;
-    let given = witness.given.as_ref()?;
+    // Absolute on both sides: a test command may `cd` before it runs
+    // pytest, and a path is only the same file from the same directory.
     let cwd = std::env::current_dir().ok()?;
-    if !silent.iter().all(|target| was_given(&cwd, target, given)) {
+    let given: HashSet<(PathBuf, &str)> = witness
+        .given
+        .as_ref()?
+        .iter()
+        .map(|arg| as_given(Path::new("/"), arg))
+        .collect();
+    if !silent
+        .iter()
+        .all(|target| given.contains(&as_given(&cwd, target)))
+    {
         return None;
     }
     let selected = witness.selected.as_ref()?;
@@ -103,22 +113,20 @@ pub(super) fn silent_targets_quiet(
     Some(still_silent.len() == silent.len())
 }
 
-/// Whether pytest was given `target` (relative to `cwd`) itself, among
-/// `given` (absolute paths, a node id's `::` part kept): a file as that
-/// file, a node id as that node id. A directory that holds it is no proof
-/// (pytest may not collect the file from it), nor is another test of the
-/// same file.
-fn was_given(cwd: &Path, target: &str, given: &[String]) -> bool {
-    let split = |text: &str| -> (PathBuf, String) {
-        let file = file_of(text);
-        let rest = text[file.len()..].to_string();
-        (Path::new(file).components().collect(), rest)
-    };
-    let (path, rest) = split(target);
-    let path: PathBuf = cwd.join(path).components().collect();
-    given
-        .iter()
-        .any(|arg| split(arg) == (path.clone(), rest.clone()))
+/// A target (relative to `base`) or an argument pytest was given
+/// (absolute), as the two are compared: its file's absolute path without
+/// `.` steps, and a node id's `::` part. pytest was
+/// given a target only when it was given that very file or node id: a
+/// directory that holds it is no proof (pytest may not collect the file
+/// from there), nor is another test of the same file.
+fn as_given<'t>(base: &Path, text: &'t str) -> (PathBuf, &'t str) {
+    let file = file_of(text);
+    let path = base
+        .join(file)
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    (path, &text[file.len()..])
 }
 
 #[cfg(test)]
