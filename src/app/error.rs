@@ -125,7 +125,7 @@ impl fmt::Display for BktecError {
             ),
             BktecError::Split { command, source } => {
                 write!(f, "bktec {}: {source}. pytest said:", command.name())?;
-                for line in super::local::brief(&source.source).lines() {
+                for line in brief(&source.source).lines() {
                     write!(f, "\n  {line}")?;
                 }
                 Ok(())
@@ -214,6 +214,35 @@ impl BktecError {
             | BktecError::CurrentDir(_) => exit_code::CONFIG_ERROR,
         }
     }
+}
+
+/// Why pytest could not collect, short enough for a warning: pytest's
+/// error lines (`E ...`, `ERROR ...`) when it printed some, else its last
+/// lines.
+fn brief(err: &(dyn std::error::Error + 'static)) -> String {
+    const LINES: usize = 6;
+    let text = ErrorChain(err).to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let errors: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("E ") || l.starts_with("ERROR "))
+        .collect();
+    let shown = if errors.is_empty() {
+        &lines[..]
+    } else {
+        &errors[..]
+    };
+    let start = shown.len().saturating_sub(LINES);
+    let mut brief = shown[start..].join("\n");
+    if start > 0 {
+        brief = format!("({start} lines left out)\n{brief}");
+    }
+    brief
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use std::collections::HashSet;
 
 use super::Context;
 use super::error::BktecError;
-use crate::chain::ErrorChain;
 use crate::config::RunSettings;
 use crate::config::origin::Origin;
 use crate::discover::{Discovery, TargetSource};
@@ -149,33 +148,4 @@ fn splitter<'a>(
                     .collect()
             })
     })
-}
-
-/// Why pytest could not collect, short enough for a warning: pytest's
-/// error lines (`E ...`, `ERROR ...`) when it printed some, else its last
-/// lines.
-pub(super) fn brief(err: &(dyn std::error::Error + 'static)) -> String {
-    const LINES: usize = 6;
-    let text = ErrorChain(err).to_string();
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let errors: Vec<&str> = lines
-        .iter()
-        .copied()
-        .filter(|l| l.starts_with("E ") || l.starts_with("ERROR "))
-        .collect();
-    let shown = if errors.is_empty() {
-        &lines[..]
-    } else {
-        &errors[..]
-    };
-    let start = shown.len().saturating_sub(LINES);
-    let mut brief = shown[start..].join("\n");
-    if start > 0 {
-        brief = format!("({start} lines left out)\n{brief}");
-    }
-    brief
 }
