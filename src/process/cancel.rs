@@ -68,7 +68,7 @@ impl Hub {
             if self.handlers.load(Ordering::SeqCst) == 0 {
                 // Nothing is running that must be ended first, and no stage
                 // would notice the signal: end as the default action would.
-                std::process::exit(128 + number);
+                std::process::exit(i32::from(crate::exit_code::from_signal(number)));
             }
         }
         self.subscribers
