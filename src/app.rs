@@ -250,7 +250,7 @@ fn show_config(
     } else {
         render_text(&rows)
     };
-    reporter.notice(Notice::Document(&table));
+    reporter.notice(Notice::Settings(&table));
     // The values are shown either way (the table is how one finds a bad
     // value's origin); every problem that would stop `run` is reported after
     // them, as `bktec config`'s own error, and exits 16 (issue #9).

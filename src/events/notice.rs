@@ -16,9 +16,12 @@ pub(crate) enum Notice<'a> {
         /// The signal.
         signal: i32,
     },
-    /// A command's output for stdout, as it is (a schema, a completion
-    /// script, a table, JSON).
+    /// A command's output for stdout, as it is: data a program reads (a
+    /// schema, a completion script, a plan, the targets), never altered.
     Document(&'a str),
+    /// `bktec config`'s table of settings, for people: credentials in URLs
+    /// are redacted like every other line shown.
+    Settings(&'a str),
     /// The command line parser's own text: help and version on stdout,
     /// usage errors on stderr.
     Parser {

@@ -87,6 +87,7 @@ impl Reporter {
     pub(crate) fn notice(&mut self, notice: Notice<'_>) {
         let (channel, text) = words(&notice);
         match channel {
+            Channel::Data => self.shell.data(&text),
             Channel::Output => self.shell.out(&text),
             Channel::Stderr => self.shell.err(&text),
             Channel::Warning => self.shell.warn(&text),

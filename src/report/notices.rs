@@ -12,7 +12,9 @@ use crate::events::{
 /// Where a notice's text goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Channel {
-    /// stdout, always: the command's output.
+    /// stdout, always, as it is: data a program reads.
+    Data,
+    /// stdout, always: the command's output for people.
     Output,
     /// stderr, as it is.
     Stderr,
@@ -33,7 +35,8 @@ pub(super) fn words(notice: &Notice<'_>) -> (Channel, String) {
                 crate::exit_code::signal_name(*signal)
             ),
         ),
-        Notice::Document(text) => (Channel::Output, (*text).to_string()),
+        Notice::Document(text) => (Channel::Data, (*text).to_string()),
+        Notice::Settings(text) => (Channel::Output, (*text).to_string()),
         Notice::Parser { text, error: false } => (Channel::Output, (*text).to_string()),
         Notice::Parser { text, error: true } => (Channel::Stderr, (*text).to_string()),
         Notice::UnknownVariable(unknown) => (Channel::Warning, unknown.to_string()),

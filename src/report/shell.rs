@@ -59,15 +59,20 @@ impl Shell {
         self.color
     }
 
-    /// Writes `text` to stdout as is. A closed stdout (a pipe into `head`) is
-    /// not an error worth reporting.
+    /// Writes `text` to stdout, credentials in URLs redacted. A closed
+    /// stdout (a pipe into `head`) is not an error worth reporting.
     pub(super) fn out(&mut self, text: &str) {
-        let text = redact_url_credentials(text);
+        self.data(&redact_url_credentials(text));
+    }
+
+    /// Writes `text` to stdout exactly as it is: data a program reads (a
+    /// plan, the targets), where a node id that holds a URL must not change.
+    pub(super) fn data(&mut self, text: &str) {
         let _ = self.out.write_all(text.as_bytes());
         let _ = self.out.flush();
     }
 
-    /// Writes `text` to stderr as is.
+    /// Writes `text` to stderr, credentials in URLs redacted.
     pub(super) fn err(&mut self, text: &str) {
         let text = redact_url_credentials(text);
         let _ = self.err.write_all(text.as_bytes());

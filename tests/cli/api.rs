@@ -671,3 +671,20 @@ fn credentials_in_the_base_url_are_never_shown() {
         assert!(!text.contains("hunter2-secret"), "{text}");
     }
 }
+
+/// What bktec prints as data (targets, plans) is never redacted: a node id
+/// whose parameter is a URL with credentials reaches the next program as
+/// it is, or that test would be renamed and lost.
+#[test]
+fn data_on_stdout_keeps_urls_as_they_are() {
+    let dir = project();
+    let node_id = "tests/test_a.py::test_ok[http://u:p@host]";
+    dir.write("rows.txt", &format!("{node_id}\n"));
+    let out = dir
+        .bktec()
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+        .args(["list", "--files", "rows.txt"])
+        .output();
+    out.assert_success();
+    assert_eq!(out.stdout(), format!("{node_id}\n"));
+}
