@@ -126,6 +126,23 @@ pub(crate) enum AttemptEvent {
         /// Why.
         message: AttemptError,
     },
+    /// The runner listed the tests its targets hold before the first
+    /// attempt (D37).
+    Listed {
+        /// The listing (`go test -list`).
+        tool: &'static str,
+        /// How many tests it listed.
+        tests: usize,
+        /// How long it took.
+        elapsed: std::time::Duration,
+    },
+    /// The runner's listing failed: no attempt can prove its tests (D37).
+    ListingFailed {
+        /// The listing.
+        tool: &'static str,
+        /// Why.
+        error: AttemptError,
+    },
     /// An attempt finished.
     Finished {
         /// Which attempt.

@@ -13,7 +13,8 @@ mod run;
 pub(crate) use attempt::{AttemptError, AttemptEvent, AttemptExit, RetryData};
 pub(crate) use notice::{FileNotice, Notice, PlanNotice};
 pub(crate) use outcome::{
-    AttemptFacts, JUnitOut, ResultsFact, RunEnd, RunOutcome, StopReason, Unproven, Verdict,
+    AttemptFacts, JUnitOut, ListingFact, ResultsFact, RunEnd, RunOutcome, StopReason, Unproven,
+    Verdict,
 };
 pub(crate) use run::{DurationsStored, PlanOrigin, RunEvent};
 

@@ -38,6 +38,33 @@ pub(crate) struct AttemptFacts {
     pub never_ran: Vec<String>,
 }
 
+/// What the runner's own listing proved per test (D37): beside pytest's
+/// witness, the per-test proof of the other runners.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ListingFact {
+    /// The runner lists nothing: its targets are checked per file (pytest's
+    /// witness checks per test on its own).
+    #[default]
+    PerFile,
+    /// `tool` listed `listed` tests, and `unreported` of them have no
+    /// result in any attempt.
+    Listed {
+        /// The listing (`go test -list`).
+        tool: &'static str,
+        /// How many tests it listed.
+        listed: usize,
+        /// The listed tests without a result, in listing order.
+        unreported: Vec<String>,
+    },
+    /// `tool` could not list the tests, so nothing proves which ran.
+    Failed {
+        /// The listing.
+        tool: &'static str,
+        /// Why.
+        error: AttemptError,
+    },
+}
+
 /// Why the loop stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum StopReason {
@@ -84,6 +111,8 @@ pub(crate) struct RunOutcome {
     /// runner to collect them. Only established when it decides the verdict
     /// (a last status of 0, or of 1 with only muted failures).
     pub silent_targets_quiet: bool,
+    /// What the runner's listing proved per test (D37).
+    pub listing: ListingFact,
 }
 
 /// How a run ends.
@@ -143,6 +172,21 @@ pub(crate) enum Unproven {
     /// (d) Assigned targets produced no result and are not proven to hold no
     /// tests, so the tests in them may never have run.
     SilentTargets(usize),
+    /// Tests the runner listed before the first attempt have no result in
+    /// any attempt: a filter hid them, or the run stopped before them (D37).
+    Unreported {
+        /// The listing (`go test -list`).
+        tool: &'static str,
+        /// The tests.
+        tests: Vec<String>,
+    },
+    /// The runner's listing failed, so nothing proves which tests ran (D37).
+    NotListed {
+        /// The listing.
+        tool: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// Selected tests never reported: the run stopped before them.
     NeverRan {
         /// Which attempt.

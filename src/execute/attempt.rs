@@ -13,7 +13,7 @@ use super::retry_loop::{
 use crate::config::EnvVars;
 use crate::process::{ChildExit, ChildSpec, Signals, run_child};
 use crate::results::ParsedResults;
-use crate::runner::{ExitHandling, Runner, TargetError};
+use crate::runner::{ExitHandling, Listed, Runner, TargetError};
 use crate::upload::Uploader;
 
 /// Runs attempts of `runner` as child processes.
@@ -184,6 +184,10 @@ impl AttemptRunner for ProcessAttempts<'_> {
 
     async fn hold_no_tests(&mut self, targets: &[String]) -> bool {
         self.runner.hold_no_tests(targets)
+    }
+
+    async fn list_tests(&mut self, targets: &[String]) -> Option<Listed> {
+        self.runner.list_tests(targets)
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod attempt;
 mod evidence;
+mod listing;
 mod retry_loop;
 mod verdict;
 

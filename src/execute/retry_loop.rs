@@ -1,6 +1,7 @@
 //! The retry loop and the final exit status (behaviour document 9).
 
 use super::evidence::{apply_witness, silent_targets_quiet};
+use super::listing::{list_first, listing_fact};
 pub(crate) use crate::config::resolve::RetryPolicy;
 pub(crate) use crate::events::{
     AttemptError, AttemptEvent, AttemptExit, AttemptFacts, ResultsFact, RetryData, RunOutcome,
@@ -8,6 +9,7 @@ pub(crate) use crate::events::{
 };
 use crate::plan::TestCase;
 use crate::results::{Outcome, ParsedResults, PathOffset, RunResult, Witness, uncovered};
+use crate::runner::Listed;
 
 /// What became of an attempt's result file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +57,12 @@ pub(crate) trait AttemptRunner {
     /// verdict and the witness cannot tell (D23); `false` when it cannot
     /// tell either.
     fn hold_no_tests(&mut self, targets: &[String]) -> impl Future<Output = bool>;
+
+    /// The tests `targets` hold, listed by the runner's own tool before
+    /// the first attempt (D37); `None` for a runner without a listing.
+    fn list_tests(&mut self, _targets: &[String]) -> impl Future<Output = Option<Listed>> {
+        std::future::ready(None)
+    }
 }
 
 /// Runs `tests` with retries (9.1) and returns the outcome.
@@ -72,6 +80,7 @@ pub(crate) async fn execute(
     let mut first_witness: Option<Witness> = None;
     let mut offset = PathOffset::Same;
     let mut attempt = 0;
+    let roster = list_first(runner, &targets, events).await;
     loop {
         let retry = RetryData {
             attempt,
@@ -96,18 +105,14 @@ pub(crate) async fn execute(
             &to_run,
             events,
         );
-        // Deselected tests are tests: a run that deselected them all did not
-        // collect nothing (D23).
         let results_read = matches!(results, ResultsFact::Read(_));
-        let deselected = witness.as_ref().is_some_and(Witness::found_tests);
-        history.push(AttemptFacts {
+        history.push(attempt_facts(
             attempt,
-            exit: report.exit.clone(),
+            (&report.exit, report.collected_nothing),
             results,
             asked_without_result,
-            collected_nothing: report.collected_nothing && !deselected,
-            never_ran: witness.as_ref().map(Witness::never_ran).unwrap_or_default(),
-        });
+            witness.as_ref(),
+        ));
         if attempt == 0 {
             first_witness = witness;
         }
@@ -131,6 +136,7 @@ pub(crate) async fn execute(
                 let silent_targets_quiet = silent
                     .quiet(&last_exit, &record, first_witness.as_ref(), &offset, runner)
                     .await;
+                let listing = listing_fact(roster.as_ref(), &record);
                 return RunOutcome {
                     record,
                     last_exit,
@@ -139,9 +145,31 @@ pub(crate) async fn execute(
                     history,
                     silent_targets: silent.targets,
                     silent_targets_quiet,
+                    listing,
                 };
             }
         }
+    }
+}
+
+/// The facts of attempt `attempt` that the verdict reads.
+fn attempt_facts(
+    attempt: u32,
+    (exit, collected_nothing): (&AttemptExit, bool),
+    results: ResultsFact,
+    asked_without_result: Vec<String>,
+    witness: Option<&Witness>,
+) -> AttemptFacts {
+    // Deselected tests are tests: a run that deselected them all did not
+    // collect nothing (D23).
+    let deselected = witness.is_some_and(Witness::found_tests);
+    AttemptFacts {
+        attempt,
+        exit: exit.clone(),
+        results,
+        asked_without_result,
+        collected_nothing: collected_nothing && !deselected,
+        never_ran: witness.map(Witness::never_ran).unwrap_or_default(),
     }
 }
 

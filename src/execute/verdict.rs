@@ -3,7 +3,9 @@
 //! claim that every assigned test provably ran and passed; when the facts do
 //! not prove it, the run is not green, whatever the test command said.
 
-use crate::events::{AttemptExit, JUnitOut, ResultsFact, RunEnd, RunOutcome, Unproven, Verdict};
+use crate::events::{
+    AttemptExit, JUnitOut, ListingFact, ResultsFact, RunEnd, RunOutcome, Unproven, Verdict,
+};
 use crate::exit_code;
 
 /// The exit status of a run: the one place it is decided.
@@ -50,7 +52,28 @@ fn attempts_unproven(outcome: &RunOutcome) -> Vec<Unproven> {
             });
         }
     }
+    unproven.extend(listing_unproven(&outcome.listing));
     unproven
+}
+
+/// What the runner's listing did not prove (D37): listed tests without a
+/// result, or no listing at all.
+fn listing_unproven(listing: &ListingFact) -> Option<Unproven> {
+    match listing {
+        ListingFact::PerFile => None,
+        ListingFact::Listed {
+            tool,
+            listed: _,
+            unreported,
+        } => (!unreported.is_empty()).then(|| Unproven::Unreported {
+            tool,
+            tests: unreported.clone(),
+        }),
+        ListingFact::Failed { tool, error } => Some(Unproven::NotListed {
+            tool,
+            reason: error.to_string(),
+        }),
+    }
 }
 
 /// Decides how `outcome` ends (D23).

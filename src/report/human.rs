@@ -313,6 +313,18 @@ impl Reporter {
             AttemptEvent::ResultsUnreadable { message } => self.say(&format!(
                 "Buildkite Test Engine Client: Failed to read test output, failed tests will not be retried: {message}\n"
             )),
+            AttemptEvent::Listed {
+                tool,
+                tests,
+                elapsed,
+            } => self.say(&format!(
+                "Buildkite Test Engine Client: `{tool}` listed {tests} {} in {:.1}s; each must report a result\n",
+                plural(tests, "test", "tests"),
+                elapsed.as_secs_f64()
+            )),
+            AttemptEvent::ListingFailed { tool, error } => self.say(&format!(
+                "Buildkite Test Engine Client: Warning: `{tool}` could not list the tests, so this run cannot prove them: {error}\n"
+            )),
             AttemptEvent::Finished { retry, exit } => {
                 self.timeline.push(timeline_event(retry.attempt, "end"));
                 // The attempt's section opened collapsed (`---`); when it

@@ -124,6 +124,14 @@ fn rule_text(rule: &Unproven) -> String {
             attempt_name(*attempt),
             first_three(tests)
         ),
+        Unproven::Unreported { tool, tests } => format!(
+            "{} that `{tool}` listed reported no result (hidden by a filter, a dry run, or a run cut short): {}",
+            count(tests.len(), "test", "tests"),
+            first_three(tests)
+        ),
+        Unproven::NotListed { tool, reason } => {
+            format!("`{tool}` could not list the tests, so nothing proves which ran: {reason}")
+        }
         Unproven::SilentTargets(n) => format!(
             "{} produced no result, so {} may never have run",
             count(*n, "assigned target", "assigned targets"),

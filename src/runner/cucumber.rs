@@ -33,6 +33,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
         command: dry_run,
         format: ResultFormat::CucumberJson,
     }),
+    roster: None,
     build: Some(|inputs, _probe| cucumber(inputs)),
     init: Init {
         detect: Some(Detect {

@@ -32,6 +32,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     collects_with_pytest: false,
     fail_fast_options: &[],
     example_listing: None,
+    roster: None,
     build: Some(|inputs, _probe| cypress(inputs)),
     init: Init {
         detect: Some(Detect {

@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
+use super::pytest_collect::CollectError;
 use super::setup::{Runner, RunnerError, RunnerInputs};
 use super::target::TargetError;
 use crate::config::elements::RunnerRules;
-use crate::results::{Mapping, ResultFormat};
+use crate::results::{Mapping, ResultFormat, TestResult};
 
 /// Builds a runner's [`Runner`]; `probe` answers whether
 /// buildkite-test-collector is installed, asked only when needed (D14).
@@ -41,6 +42,25 @@ pub(crate) struct ExampleListing {
     pub(crate) command: ListingCommand,
     /// The format it writes them in.
     pub(crate) format: ResultFormat,
+}
+
+/// Lists the tests that the targets hold, as the test command (with its
+/// own options, configuration and environment) will select them, named by
+/// [`Roster::key`].
+pub(crate) type RosterList = fn(&Runner, &[String]) -> Result<Vec<String>, CollectError>;
+
+/// How a runner other than pytest proves per test what ran (D37): before
+/// the first attempt it lists the tests its targets hold with its own
+/// tool, and every listed test must then have a result.
+#[derive(Debug)]
+pub(crate) struct Roster {
+    /// The listing's name in messages (`go test -list`).
+    pub(crate) tool: &'static str,
+    /// The listing.
+    pub(crate) list: RosterList,
+    /// The name under which a result answers for a listed test; `None` for
+    /// a result that answers for none.
+    pub(crate) key: fn(&TestResult) -> Option<String>,
 }
 
 /// How `bktec init` recognises a project that uses a runner.
@@ -100,6 +120,10 @@ pub(crate) struct Framework {
     pub(crate) fail_fast_options: &'static [&'static str],
     /// How it lists the examples of files, when it is not pytest and can.
     pub(crate) example_listing: Option<ExampleListing>,
+    /// How it lists, before the first attempt, the tests every attempt
+    /// must answer for (D37); `None` for a runner checked per file, or one
+    /// with a witness of its own (pytest).
+    pub(crate) roster: Option<Roster>,
     /// How `run` builds it; `None` for a runner `run` does not support yet.
     pub(crate) build: Option<Build>,
     /// What `bktec init` detects and writes for it.

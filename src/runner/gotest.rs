@@ -40,6 +40,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     collects_with_pytest: false,
     fail_fast_options: &[],
     example_listing: None,
+    roster: None,
     build: Some(|inputs, _probe| gotest(inputs)),
     init: Init {
         detect: Some(Detect {

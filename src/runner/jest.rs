@@ -31,6 +31,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     collects_with_pytest: false,
     fail_fast_options: &["--bail", "-b"],
     example_listing: None,
+    roster: None,
     build: Some(|inputs, _probe| by_name(RunnerKind::Jest, COMMAND, inputs)),
     init: Init {
         detect: Some(Detect {

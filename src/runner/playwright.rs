@@ -43,6 +43,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
         command: list,
         format: ResultFormat::PlaywrightJson,
     }),
+    roster: None,
     build: Some(|inputs, _probe| playwright(inputs)),
     init: Init {
         detect: Some(Detect {

@@ -61,6 +61,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     collects_with_pytest: true,
     fail_fast_options: &[],
     example_listing: None,
+    roster: None,
     build: Some(|inputs, probe| pytest(inputs, probe)),
     init: Init {
         detect: Some(Detect {

@@ -34,6 +34,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
         command: dry_run,
         format: ResultFormat::RspecJson,
     }),
+    roster: None,
     build: Some(|inputs, _probe| rspec(inputs)),
     init: Init {
         detect: Some(Detect {

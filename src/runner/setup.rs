@@ -37,6 +37,18 @@ pub(crate) struct RunnerInputs<'a> {
     pub pytest_addopts: Option<&'a str>,
 }
 
+/// The tests a runner listed before the first attempt (D37).
+#[derive(Debug)]
+pub(crate) struct Listed {
+    /// The listing (`go test -list`).
+    pub tool: &'static str,
+    /// The tests, named as [`Listed::key`] names a result; or why the
+    /// listing failed.
+    pub tests: Result<Vec<String>, CollectError>,
+    /// The name under which a result answers for a listed test.
+    pub key: fn(&crate::results::TestResult) -> Option<String>,
+}
+
 /// Where an attempt's results are written, and in which format.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ResultFile {
@@ -286,6 +298,17 @@ impl Runner {
         // none at all proves the targets empty.
         let found = self.witness_of("collect").is_some_and(|w| w.found_tests());
         nothing && !found
+    }
+
+    /// The tests `targets` hold, listed by the runner's own tool before the
+    /// first attempt (D37); `None` for a runner without a listing.
+    pub(crate) fn list_tests(&self, targets: &[String]) -> Option<Listed> {
+        let roster = self.kind.framework().roster.as_ref()?;
+        Some(Listed {
+            tool: roster.tool,
+            tests: (roster.list)(self, targets),
+            key: roster.key,
+        })
     }
 
     /// Whether the runner can split files into their examples (6.1), and

@@ -23,6 +23,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     collects_with_pytest: false,
     fail_fast_options: &["--bail"],
     example_listing: None,
+    roster: None,
     build: Some(|inputs, _probe| by_name(RunnerKind::Vitest, COMMAND, inputs)),
     init: Init {
         detect: Some(Detect {

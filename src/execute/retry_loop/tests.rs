@@ -16,6 +16,8 @@ struct Scripted {
     empty_targets: Vec<String>,
     /// What `hold_no_tests` was asked about.
     asked_empty: Vec<Vec<String>>,
+    /// The tests the runner's listing names (D37), by their paths.
+    listing: Option<Vec<String>>,
 }
 
 impl Scripted {
@@ -26,6 +28,7 @@ impl Scripted {
             cancel_between: None,
             empty_targets: Vec::new(),
             asked_empty: Vec::new(),
+            listing: None,
         }
     }
 }
@@ -50,6 +53,14 @@ impl AttemptRunner for Scripted {
     async fn hold_no_tests(&mut self, targets: &[String]) -> bool {
         self.asked_empty.push(targets.to_vec());
         targets.iter().all(|t| self.empty_targets.contains(t))
+    }
+
+    async fn list_tests(&mut self, _targets: &[String]) -> Option<crate::runner::Listed> {
+        Some(crate::runner::Listed {
+            tool: "lister",
+            tests: Ok(self.listing.clone()?),
+            key: |t| Some(t.path.clone()),
+        })
     }
 }
 
@@ -619,4 +630,59 @@ fn an_attempt_error_keeps_the_error_and_its_causes() {
     let cause = error.error().source().expect("the I/O error is kept");
     assert_eq!(cause.to_string(), "no such file");
     assert_eq!(error.clone(), error);
+}
+
+/// D37: a test the listing named that no attempt reported (a filter in the
+/// runner's configuration hid it) keeps a green command from being green,
+/// and a muted failure from being forgiven.
+#[test]
+fn every_listed_test_must_report_a_result() {
+    let listed = |tests: &[&str]| Some(tests.iter().map(|t| t.to_string()).collect());
+    let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed), u_ok()])]);
+    s.listing = listed(&["t.py::a", "u.py::c"]);
+    let out = run(&mut s, &[], policy(2));
+    assert_eq!(verdict(&out), Verdict::Passed { muted_failures: 0 });
+
+    let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed), u_ok()])]);
+    s.listing = listed(&["t.py::a", "t.py::hidden", "u.py::c"]);
+    let out = run(&mut s, &[], policy(2));
+    assert_eq!(
+        verdict(&out),
+        Verdict::Unproven(vec![Unproven::Unreported {
+            tool: "lister",
+            tests: vec!["t.py::hidden".to_string()]
+        }])
+    );
+
+    // A test that failed and passed on a retry answered.
+    let mut s = Scripted::new(vec![
+        exited(1, vec![test("a", Failed), u_ok()]),
+        exited(0, vec![test("a", Passed)]),
+    ]);
+    s.listing = listed(&["t.py::a", "u.py::c"]);
+    let out = run(&mut s, &[], policy(2));
+    assert_eq!(verdict(&out), Verdict::Passed { muted_failures: 0 });
+
+    // Only a muted test failed, but a listed test never reported.
+    let muted = [TestCase {
+        scope: "t.py".into(),
+        name: "a".into(),
+        ..TestCase::default()
+    }];
+    let mut s = Scripted::new(vec![exited(1, vec![test("a", Failed), u_ok()])]);
+    s.listing = listed(&["t.py::a", "u.py::c", "u.py::gone"]);
+    let out = run(
+        &mut s,
+        &muted,
+        RetryPolicy {
+            count: 0,
+            retry_muted: false,
+        },
+    );
+    assert!(
+        matches!(&verdict(&out), Verdict::Failed { refused, .. }
+            if refused.contains(&Unproven::Unreported { tool: "lister", tests: vec!["u.py::gone".into()] })),
+        "{:?}",
+        verdict(&out)
+    );
 }
