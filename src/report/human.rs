@@ -322,7 +322,7 @@ impl Reporter {
                 tests,
                 elapsed,
             } => self.say(&format!(
-                "Buildkite Test Engine Client: `{tool}` listed {tests} {} in {:.1}s; each must report a result\n",
+                "Buildkite Test Engine Client: `{tool}` listed {tests} {} in {:.2}s; each must report a result\n",
                 plural(tests, "test", "tests"),
                 elapsed.as_secs_f64()
             )),
