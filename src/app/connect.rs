@@ -109,6 +109,10 @@ pub(super) fn build_runner(
             tag_filters: settings.tag_filters.as_deref(),
             python_path,
             pytest_addopts: context.env.get(EnvVars::PYTEST_ADDOPTS),
+            pytest_plugins: context.env.get(EnvVars::PYTEST_PLUGINS),
+            pytest_disable_plugin_autoload: context
+                .env
+                .get(EnvVars::PYTEST_DISABLE_PLUGIN_AUTOLOAD),
         },
         // Resolution may have asked already (pytest's default command, D14).
         || {

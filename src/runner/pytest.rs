@@ -11,7 +11,7 @@ use super::pytest_collect::{
 use crate::config::elements::{RunnerRules, Targets};
 use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::CommandTemplate;
-use super::witness::WitnessSite;
+use super::witness::{PluginLoading, WitnessSite};
 use crate::results::{Mapping, ResultFormat};
 
 const JSON_COMMAND: &str = "pytest {{testExamples}} --json={{resultPath}}";
@@ -151,10 +151,33 @@ pub(super) fn pytest_with(
             .unwrap_or_default(),
         exit_rules: pytest_exit_rules,
         temp_dir,
-        witness: Some(WitnessSite::create(inputs.python_path).map_err(RunnerError::TempDir)?),
+        witness: Some(
+            WitnessSite::create(PluginLoading {
+                python_path: inputs.python_path,
+                pytest_plugins: inputs.pytest_plugins,
+                autoload_off: autoload_off(&inputs, &test),
+            })
+            .map_err(RunnerError::TempDir)?,
+        ),
         pytest_addopts: inputs.pytest_addopts.map(String::from),
         ..Runner::new(RunnerKind::Pytest, test, retry)
     })
+}
+
+/// Whether pytest will load no plugin automatically, as far as bktec can
+/// see: `PYTEST_DISABLE_PLUGIN_AUTOLOAD` in its environment, or
+/// `--disable-plugin-autoload` in the test command or `PYTEST_ADDOPTS`
+/// (D36). A variable or option set inside a script or an ini file is not
+/// seen: then the witness does not load, and the result file alone counts.
+fn autoload_off(inputs: &RunnerInputs<'_>, test: &CommandTemplate) -> bool {
+    const OPTION: &str = "--disable-plugin-autoload";
+    inputs
+        .pytest_disable_plugin_autoload
+        .is_some_and(|v| !v.is_empty())
+        || test.words().iter().any(|w| w == OPTION)
+        || inputs
+            .pytest_addopts
+            .is_some_and(|a| a.split_whitespace().any(|w| w == OPTION))
 }
 
 /// Behaviour document 7.6: 0 and 1 are test outcomes; 2 (interrupted or
@@ -243,8 +266,7 @@ mod tests {
             retry_command: None,
             result_path: Some(Path::new("out/r.json")),
             tag_filters: None,
-            python_path: None,
-            pytest_addopts: None,
+            ..RunnerInputs::default()
         };
         let r = pytest(inputs, || true).unwrap();
         assert_eq!(

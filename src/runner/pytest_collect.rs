@@ -334,6 +334,20 @@ pub(crate) fn collect_suite(
     collect(template, result_path, &[], &[], false, child, witness)
 }
 
+/// Options that keep pytest's cache plugin from selecting in a collection
+/// (D36): `--lf` and `--sw` (from `addopts`, say) would collect only what
+/// failed last time, and a plan or a proof made from that would leave tests
+/// out. The plugins are blocked by the names they register under, so their
+/// options are still known and the cache is neither read nor written.
+const CACHE_SELECTION_OFF: &[&str] = &[
+    "-p",
+    "no:lfplugin",
+    "-p",
+    "no:lfplugin-collwrapper",
+    "-p",
+    "no:stepwiseplugin",
+];
+
 /// The collection both of the above run; `Ok(None)` for pytest's status 5.
 fn collect(
     template: &CommandTemplate,
@@ -344,7 +358,8 @@ fn collect(
     child: &CollectionChild,
     witness: impl FnOnce() -> Option<Witness>,
 ) -> Result<Option<Vec<CollectedExample>>, CollectError> {
-    let mut command = collect_only(template, result_path, options, files, &child.env)
+    let options: Vec<&str> = CACHE_SELECTION_OFF.iter().chain(options).copied().collect();
+    let mut command = collect_only(template, result_path, &options, files, &child.env)
         .map_err(CollectErrorKind::Target)?;
     let _leftover = Leftover::of(template, result_path);
     let output = run_collection(&mut command, child.deadline)
@@ -487,7 +502,7 @@ pub(crate) fn collects_nothing(
     let Ok(mut command) = collect_only(
         template,
         result_path,
-        &["-p", "no:cacheprovider"],
+        CACHE_SELECTION_OFF,
         targets,
         &child.env,
     ) else {

@@ -35,6 +35,10 @@ pub(crate) struct RunnerInputs<'a> {
     /// `PYTEST_ADDOPTS` as bktec found it: a collection through a `sh -c`
     /// script adds its options to it.
     pub pytest_addopts: Option<&'a str>,
+    /// `PYTEST_PLUGINS` as bktec found it (D36).
+    pub pytest_plugins: Option<&'a str>,
+    /// `PYTEST_DISABLE_PLUGIN_AUTOLOAD` as bktec found it (D36).
+    pub pytest_disable_plugin_autoload: Option<&'a str>,
 }
 
 /// Where an attempt's results are written, and in which format.
