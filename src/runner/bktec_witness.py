@@ -205,16 +205,9 @@ class _Witness(_Selection):
         here = str(self.config.invocation_params.dir)
         self.selected = [_text(item.nodeid) for item in session.items]
         self.selected_paths = [_text(item.path) for item in session.items]
-        self.selected_files = [
-            _text(os.path.relpath(str(item.path), here)) for item in session.items
-        ]
-        self.unnamable = sorted(
-            {
-                path
-                for path, item in zip(self.selected_paths, session.items)
-                if path != str(item.path)
-            }
-        )
+        files = [os.path.relpath(str(item.path), here) for item in session.items]
+        self.selected_files = [_text(file) for file in files]
+        self.unnamable = sorted({_text(file) for file in files if _text(file) != file})
         self.dropped_tests = self.dropped(session.items)
         _tell(self.config, self.cache_deselected, "pytest's cache plugin (--lf, --sw) deselected")
         _tell(self.config, self.dropped_tests, "a hook dropped without deselecting")

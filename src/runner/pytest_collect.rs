@@ -147,6 +147,14 @@ enum CollectErrorKind {
         /// pytest's output, trimmed.
         stderr: String,
     },
+    /// pytest collected tests in a file whose name is not UTF-8 (D36).
+    #[error(
+        "pytest collected tests in `{file}`, whose name is not UTF-8 (shown with its bad bytes as \\xNN): bktec names test files to the runner and to Test Engine as text, so it can neither run them nor leave them out. Rename the file, or keep pytest from collecting it"
+    )]
+    NotUtf8 {
+        /// The file, bad bytes written `\xNN`.
+        file: String,
+    },
     /// pytest collected tests, but their node ids could not be read.
     #[error(
         "pytest collected tests, but bktec could not read their node ids from its output (does `addopts` add -q or -v?)"
@@ -383,6 +391,9 @@ fn collect(
         }
         .into());
     }
+    if let Some(file) = witness.as_ref().and_then(|w| w.unnamable.first()) {
+        return Err(CollectErrorKind::NotUtf8 { file: file.clone() }.into());
+    }
     // Each test's file as the witness saw it, where it did.
     let (node_ids, files) = match witness {
         Some(Witness {
@@ -509,7 +520,23 @@ pub(crate) fn collects_nothing(
         return false;
     };
     let _leftover = Leftover::of(template, result_path);
-    run_collection(&mut command, child.deadline).is_ok_and(|output| output.status.code() == Some(5))
+    run_collection(&mut command, child.deadline).is_ok_and(|output| {
+        output.status.code() == Some(5) && !collected_then_dropped(&output.stdout)
+    })
+}
+
+/// Whether pytest's summary says it collected tests although it selected
+/// none and deselected none (`1 test collected`, with status 5): a hook
+/// dropped them without deselecting them, and they are tests still (D36).
+/// Without the witness this line is the only trace; `-qq` hides it.
+fn collected_then_dropped(stdout: &[u8]) -> bool {
+    String::from_utf8_lossy(stdout).lines().any(|line| {
+        let line = line.trim_matches(|c: char| c == '=' || c.is_whitespace());
+        line.split_once(' ').is_some_and(|(count, rest)| {
+            count.parse::<u64>().is_ok_and(|n| n > 0)
+                && (rest.starts_with("test collected") || rest.starts_with("tests collected"))
+        })
+    })
 }
 
 /// The variable through which a collection that runs a `sh -c` script
@@ -786,6 +813,19 @@ impl PartialOrd for Pep440 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_collection_that_dropped_its_tests_still_found_tests() {
+        assert!(collected_then_dropped(b"\n1 test collected in 0.00s\n"));
+        assert!(collected_then_dropped(
+            b"========== 3 tests collected in 0.01s ==========\n"
+        ));
+        assert!(!collected_then_dropped(b"\nno tests collected in 0.00s\n"));
+        assert!(!collected_then_dropped(
+            b"no tests collected (2 deselected) in 0.00s\n"
+        ));
+        assert!(!collected_then_dropped(b""));
+    }
 
     fn v(s: &str) -> Pep440 {
         Pep440::parse(s).unwrap_or_else(|| panic!("{s}"))
