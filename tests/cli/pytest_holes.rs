@@ -65,6 +65,23 @@ fn the_cache_plugin_leaving_out_a_failing_test_is_not_green() {
         .output()
         .assert_exit(17)
         .assert_stdout_contains(NEVER_RAN);
+    // pytest-xdist's workers say what the cache plugin took away, under
+    // discovery by pytest too (whose own collection ignores the cache).
+    for discovery in ["pattern", "pytest"] {
+        let dir = cached_project(&[]);
+        bktec(&dir, Venv::NoCollector)
+            .env("PYTEST_ADDOPTS", "--lf")
+            .args([
+                "run",
+                "--discovery",
+                discovery,
+                "--test-command",
+                "pytest -n 2 {{testExamples}} --junit-xml={{resultPath}}",
+            ])
+            .output()
+            .assert_exit(17)
+            .assert_stdout_contains(NEVER_RAN);
+    }
 }
 
 #[test]
@@ -244,6 +261,15 @@ fn a_test_file_whose_name_is_not_utf8_is_refused_by_name() {
         "{}",
         listed.stderr()
     );
+    // In a directory whose name is not UTF-8, it is refused the same way.
+    let nested = project(&[("tests/test_ok.py", PASSING)]);
+    let dir_name = nested.path().join(OsStr::from_bytes(b"caf\xe9"));
+    fs::create_dir(&dir_name).unwrap();
+    fs::write(dir_name.join("test_x.py"), PASSING).unwrap();
+    bktec(&nested, Venv::Collector)
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("the test file `caf\\xe9/test_x.py`");
     // Left out by an exclude pattern, it is no target.
     bktec(&dir, Venv::Collector)
         .env(
@@ -271,6 +297,15 @@ fn tests_a_hook_drops_without_deselecting_are_unproven_with_and_without_the_witn
             "selected test of the first run never ran: tests/test_b.py::test_b\n",
         )
         .assert_stdout_contains("bktec: a hook dropped without deselecting 1 test(s)");
+    bktec(&dir, Venv::NoCollector)
+        .args([
+            "run",
+            "--test-command",
+            "pytest -n 2 {{testExamples}} --junit-xml={{resultPath}}",
+        ])
+        .output()
+        .assert_exit(17)
+        .assert_stdout_contains("never ran: tests/test_b.py::test_b\n");
     bktec(&dir, Venv::NoCollector)
         .args([
             "run",
