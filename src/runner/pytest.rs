@@ -171,13 +171,22 @@ pub(super) fn pytest_with(
 /// seen: then the witness does not load, and the result file alone counts.
 fn autoload_off(inputs: &RunnerInputs<'_>, test: &CommandTemplate) -> bool {
     const OPTION: &str = "--disable-plugin-autoload";
-    inputs
+    // A command that sets its own PYTHONPATH, or runs `python -I`, hides
+    // the plugin's directory: naming the plugin in PYTEST_PLUGINS would
+    // then stop pytest with an import error (status 4) instead of running
+    // without the witness.
+    let hides_site = test
+        .words()
+        .iter()
+        .any(|w| w.contains("PYTHONPATH=") || w == "-I");
+    !hides_site
+        && (inputs
         .pytest_disable_plugin_autoload
         .is_some_and(|v| !v.is_empty())
         || test.words().iter().any(|w| w == OPTION)
         || inputs
             .pytest_addopts
-            .is_some_and(|a| a.split_whitespace().any(|w| w == OPTION))
+            .is_some_and(|a| a.split_whitespace().any(|w| w == OPTION)))
 }
 
 /// Behaviour document 7.6: 0 and 1 are test outcomes; 2 (interrupted or
@@ -274,6 +283,36 @@ mod tests {
             ["pytest", "-x", "t.py::a", "--json=out/r.json"]
         );
         assert!(!r.owns_result_path());
+    }
+
+    /// With autoloading off, the witness is named in PYTEST_PLUGINS, unless
+    /// the command hides its directory, where naming it would stop pytest
+    /// (D36).
+    #[test]
+    fn autoload_is_off_as_far_as_bktec_can_see() {
+        let command = |text| t(text);
+        let inputs = |env: Option<&'static str>, addopts: Option<&'static str>| RunnerInputs {
+            pytest_disable_plugin_autoload: env,
+            pytest_addopts: addopts,
+            ..RunnerInputs::default()
+        };
+        let plain = command("pytest {{testExamples}}");
+        assert!(autoload_off(&inputs(Some("1"), None), &plain));
+        assert!(!autoload_off(&inputs(Some(""), None), &plain));
+        assert!(!autoload_off(&inputs(None, None), &plain));
+        assert!(autoload_off(
+            &inputs(None, Some("-q --disable-plugin-autoload")),
+            &plain
+        ));
+        let flag = command("pytest --disable-plugin-autoload {{testExamples}}");
+        assert!(autoload_off(&inputs(None, None), &flag));
+        for hiding in [
+            "env PYTHONPATH=src pytest {{testExamples}}",
+            "python -I -m pytest {{testExamples}}",
+            "sh -c 'PYTHONPATH=src pytest \"$@\"' sh {{testExamples}}",
+        ] {
+            assert!(!autoload_off(&inputs(Some("1"), None), &command(hiding)), "{hiding}");
+        }
     }
 
     #[test]
