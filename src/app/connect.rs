@@ -110,6 +110,10 @@ pub(super) fn build_runner(
             python_path,
             pytest_addopts: context.env.get(EnvVars::PYTEST_ADDOPTS),
             spec_opts: context.env.get(EnvVars::SPEC_OPTS),
+            pytest_plugins: context.env.get(EnvVars::PYTEST_PLUGINS),
+            pytest_disable_plugin_autoload: context
+                .env
+                .get(EnvVars::PYTEST_DISABLE_PLUGIN_AUTOLOAD),
         },
         // Resolution may have asked already (pytest's default command, D14).
         || {

@@ -128,6 +128,12 @@ impl EnvVars {
     pub(crate) const PYTEST_ADDOPTS: &'static str = "PYTEST_ADDOPTS";
     /// Kept before the RSpec witness's option (D37).
     pub(crate) const SPEC_OPTS: &'static str = "SPEC_OPTS";
+    /// Extended with the witness plugin when plugins do not autoload (D36).
+    pub(crate) const PYTEST_PLUGINS: &'static str = "PYTEST_PLUGINS";
+    /// Set: pytest loads no plugin automatically, so bktec names the
+    /// witness in `PYTEST_PLUGINS` (D36).
+    pub(crate) const PYTEST_DISABLE_PLUGIN_AUTOLOAD: &'static str =
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD";
 }
 
 /// The prefix of the Test Engine client's variables (D29).

@@ -96,6 +96,18 @@ pub enum DiscoverError {
         /// Where it came from, described.
         exclude_origin: String,
     },
+    /// The walk found a test file whose path is not UTF-8 (D36).
+    #[error(
+        "the test file `{path}` (found with pattern \"{pattern}\" from {pattern_origin}) has a name that is not UTF-8 (shown with its bad bytes as \\xNN): bktec names test files to the runner and to Test Engine as text, so it can neither run it nor leave it out. Rename it, or exclude it with an exclude pattern"
+    )]
+    NotUtf8 {
+        /// The path, bad bytes written `\xNN`.
+        path: String,
+        /// The include pattern.
+        pattern: String,
+        /// Where it came from, described.
+        pattern_origin: String,
+    },
     /// A row file is unusable.
     #[error(transparent)]
     Rows(#[from] RowFileError),
@@ -166,6 +178,13 @@ pub fn discover(settings: &RunSettings, base: &Path) -> Result<Discovery, Discov
         skip_hidden_and_venvs: settings.runner.skips_hidden_and_venv_dirs(),
     };
     let output = walk(base, &pattern.value, &exclude.value, options);
+    if let Some(path) = output.unnamable.into_iter().next() {
+        return Err(DiscoverError::NotUtf8 {
+            path,
+            pattern: pattern.value.as_str().to_string(),
+            pattern_origin: pattern.origin.describe(),
+        });
+    }
     warnings.extend(output.warnings);
     if output.files.is_empty() {
         return Err(DiscoverError::NoFiles {

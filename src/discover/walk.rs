@@ -4,7 +4,7 @@
 //! match never read.
 
 use std::cell::OnceCell;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, FileType};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -27,12 +27,21 @@ pub struct WalkOutput {
     pub files: Vec<String>,
     /// Problems met on the way; the walk went on after each.
     pub warnings: Vec<String>,
+    /// Matching files whose path is not UTF-8, bad bytes written `\xNN`:
+    /// they cannot be named to a runner or to Test Engine, and the caller
+    /// refuses them rather than drop them (D36).
+    pub unnamable: Vec<String>,
 }
 
 /// A directory on the current walk path.
 struct Frame {
-    /// Its path as output (`.` for a root of `./`).
+    /// Its path as output (`.` for a root of `./`); a name that is not
+    /// UTF-8 has its bad bytes written `\xNN`.
     out: String,
+    /// Its path on disk.
+    fs: PathBuf,
+    /// Whether `out` is its path exactly: every name on it is UTF-8.
+    exact: bool,
     /// The cursor after its path relative to the root, with a trailing `/`.
     cursor: Cursor,
     /// Its entries, sorted, and the next one to visit.
@@ -104,11 +113,14 @@ impl Walker<'_> {
         if self.excluded(&root) || base_name(&root) == "node_modules" {
             return;
         }
-        let Some(entries) = self.read_dir(&root) else {
+        let fs = self.fs_path(&root);
+        let Some(entries) = self.read_dir(&fs, &root) else {
             return;
         };
         let mut stack = vec![Frame {
             out: root,
+            fs,
+            exact: true,
             cursor: start,
             entries,
             next: 0,
@@ -120,43 +132,49 @@ impl Walker<'_> {
                 continue;
             };
             frame.next += 1;
-            let Some(name) = name.to_str() else {
-                let shown = String::from_utf8_lossy(name.as_bytes()).into_owned();
-                let path = join(&frame.out, &shown);
-                self.out
-                    .warnings
-                    .push(format!("Skipping \"{path}\": the name is not UTF-8"));
-                continue;
+            let entry = Entry {
+                out: join(&frame.out, &escaped(&name)),
+                fs: frame.fs.join(&name),
+                exact: frame.exact && name.to_str().is_some(),
             };
+            let name = escaped(&name);
             let parent = frame.cursor.clone();
-            let path = join(&frame.out, name);
             if file_type.is_dir() {
-                if let Some(child) = self.enter_dir(&parent, name, &path) {
+                if let Some(child) = self.enter_dir(&parent, &name, entry) {
                     stack.push(child);
                 }
             } else if file_type.is_symlink() {
-                if let Some(child) = self.symlink(&parent, name, &path, &stack) {
+                if let Some(child) = self.symlink(&parent, &name, entry, &stack) {
                     stack.push(child);
                 }
             } else {
-                let cursor = self.include.feed(&parent, name);
-                if self.include.is_accepting(&cursor) && !self.excluded(&path) {
-                    self.out.files.push(path);
+                let cursor = self.include.feed(&parent, &name);
+                if self.include.is_accepting(&cursor) && !self.excluded(&entry.out) {
+                    self.found(entry);
                 }
             }
         }
     }
 
-    /// Decides whether to descend into directory `name` at `path`.
-    fn enter_dir(&mut self, parent: &Cursor, name: &str, path: &str) -> Option<Frame> {
+    /// A matching file: a target, or refused when its path is not UTF-8.
+    fn found(&mut self, entry: Entry) {
+        if entry.exact {
+            self.out.files.push(entry.out);
+        } else {
+            self.out.unnamable.push(entry.out);
+        }
+    }
+
+    /// Decides whether to descend into directory `name` at `entry`.
+    fn enter_dir(&mut self, parent: &Cursor, name: &str, entry: Entry) -> Option<Frame> {
         if self.options.skip_hidden_and_venvs && name.starts_with('.') {
             return None;
         }
         let cursor = self.include.feed(parent, &format!("{name}/"));
-        if self.include.is_dead(&cursor) || self.excluded(path) || name == "node_modules" {
+        if self.include.is_dead(&cursor) || self.excluded(&entry.out) || name == "node_modules" {
             return None;
         }
-        let entries = self.read_dir(path)?;
+        let entries = self.read_dir(&entry.fs, &entry.out)?;
         if self.options.skip_hidden_and_venvs
             && entries
                 .iter()
@@ -165,7 +183,9 @@ impl Walker<'_> {
             return None;
         }
         Some(Frame {
-            out: path.to_string(),
+            out: entry.out,
+            fs: entry.fs,
+            exact: entry.exact,
             cursor,
             entries,
             next: 0,
@@ -180,7 +200,7 @@ impl Walker<'_> {
         &mut self,
         parent: &Cursor,
         name: &str,
-        path: &str,
+        entry: Entry,
         stack: &[Frame],
     ) -> Option<Frame> {
         let as_file = self.include.feed(parent, name);
@@ -188,21 +208,21 @@ impl Walker<'_> {
         if self.include.is_dead(&as_file) {
             return None;
         }
-        let meta = match fs::metadata(self.fs_path(path)) {
+        let meta = match fs::metadata(&entry.fs) {
             Ok(meta) => meta,
             Err(err) => {
-                self.warn_at(path, &err);
+                self.warn_at(&entry.out, &err);
                 return None;
             }
         };
         if !meta.is_dir() {
-            if self.include.is_accepting(&as_file) && !self.excluded(path) {
-                self.out.files.push(path.to_string());
+            if self.include.is_accepting(&as_file) && !self.excluded(&entry.out) {
+                self.found(entry);
             }
             return None;
         }
         if self.include.is_dead(&as_dir)
-            || self.excluded(path)
+            || self.excluded(&entry.out)
             || name == "node_modules"
             || (self.options.skip_hidden_and_venvs && name.starts_with('.'))
         {
@@ -210,27 +230,27 @@ impl Walker<'_> {
         }
         let target = (meta.dev(), meta.ino());
         let on_path = stack.iter().any(|frame| {
-            *frame.id.get_or_init(|| {
-                fs::metadata(self.fs_path(&frame.out))
-                    .ok()
-                    .map(|m| (m.dev(), m.ino()))
-            }) == Some(target)
+            *frame
+                .id
+                .get_or_init(|| fs::metadata(&frame.fs).ok().map(|m| (m.dev(), m.ino())))
+                == Some(target)
         });
         if on_path {
             self.out.warnings.push(format!(
-                "Skipping symlink \"{path}\": it leads back to a directory already being walked (a symlink cycle)"
+                "Skipping symlink \"{}\": it leads back to a directory already being walked (a symlink cycle)",
+                entry.out
             ));
             return None;
         }
-        let mut frame = self.enter_dir(parent, name, path)?;
+        let mut frame = self.enter_dir(parent, name, entry)?;
         frame.id = OnceCell::from(Some(target));
         Some(frame)
     }
 
-    /// The entries of directory `path`, sorted by name bytes; a read error is
-    /// a warning and the walk goes on.
-    fn read_dir(&mut self, path: &str) -> Option<Vec<(OsString, FileType)>> {
-        let read = fs::read_dir(self.fs_path(path)).and_then(|entries| {
+    /// The entries of directory `fs` (shown as `path`), sorted by name
+    /// bytes; a read error is a warning and the walk goes on.
+    fn read_dir(&mut self, fs: &Path, path: &str) -> Option<Vec<(OsString, FileType)>> {
+        let read = fs::read_dir(fs).and_then(|entries| {
             entries
                 .map(|e| e.and_then(|e| Ok((e.file_name(), e.file_type()?))))
                 .collect::<io::Result<Vec<_>>>()
@@ -246,6 +266,29 @@ impl Walker<'_> {
             }
         }
     }
+}
+
+/// An entry below a frame: its path as output and on disk.
+struct Entry {
+    /// As output (see [`Frame::out`]).
+    out: String,
+    /// On disk.
+    fs: PathBuf,
+    /// Whether `out` is its path exactly.
+    exact: bool,
+}
+
+/// A name as text: a name that is not UTF-8 has its bad bytes written
+/// `\xNN`, so that it can be shown and matched, though never named.
+fn escaped(name: &OsStr) -> String {
+    let mut text = String::new();
+    for chunk in name.as_bytes().utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
 }
 
 /// `dir/name`, for a clean `dir`.

@@ -441,7 +441,7 @@ fn no_result_file_hint(
         )
     } else if usage_error && format == ResultFormat::CollectorJson {
         format!(
-            "{runner_name} stopped with a usage error (status 4) before writing `{path}`. If it said \"unrecognized arguments: --json\", buildkite-test-collector is not installed where the command runs: install it (`pip install buildkite-test-collector`), or write JUnit XML with `--junit-xml={{{{resultPath}}}}` instead of `--json={{{{resultPath}}}}`."
+            "{runner_name} stopped with a usage error (status 4) before writing `{path}`. If it said \"unrecognized arguments: --json\", buildkite-test-collector is not installed where the command runs, or plugins do not load automatically there (PYTEST_DISABLE_PLUGIN_AUTOLOAD): install it (`pip install buildkite-test-collector`), load it by name (`-p buildkite_test_collector.pytest_plugin`), or write JUnit XML with `--junit-xml={{{{resultPath}}}}` instead of `--json={{{{resultPath}}}}`."
         )
     } else {
         format!(

@@ -44,6 +44,19 @@ pub struct Witness {
     pub given: Option<Vec<String>>,
     /// How many collected tests were deselected (`-k`, `-m`, plugins).
     pub deselected: usize,
+    /// The tests pytest's cache plugin deselected (`--lf`, `--sw`): which
+    /// tests run then depends on earlier runs, not on the plan (D36).
+    #[serde(default)]
+    pub cache_deselected: Vec<String>,
+    /// The tests a hook took out of the collection without deselecting
+    /// them (a `pytest_collection_modifyitems` that drops items): nothing
+    /// in pytest's output says they did not run (D36).
+    #[serde(default)]
+    pub dropped: Vec<String>,
+    /// The files of selected tests whose names are not UTF-8, their bad
+    /// bytes written `\xNN`: bktec cannot name them to a job (D36).
+    #[serde(default)]
+    pub unnamable: Vec<String>,
     /// How every test that reported ended.
     pub outcomes: BTreeMap<String, WitnessOutcome>,
     /// Collectors that failed.
@@ -87,20 +100,32 @@ impl Witness {
         }
     }
 
-    /// Whether pytest found any test at all, selected or deselected: a
-    /// collection that deselected everything did not collect nothing (D23).
+    /// Whether pytest found any test at all, selected, deselected or
+    /// dropped: a collection that deselected or dropped everything did not
+    /// collect nothing (D23, D36).
     pub fn found_tests(&self) -> bool {
-        self.deselected > 0 || self.selected.as_ref().is_some_and(|s| !s.is_empty())
+        self.deselected > 0
+            || !self.dropped.is_empty()
+            || self.selected.as_ref().is_some_and(|s| !s.is_empty())
     }
 
-    /// The selected tests that never reported: the run stopped before them.
+    /// The tests that never ran although nothing the plan or the user asked
+    /// for left them out: the selected tests that never reported (the run
+    /// stopped before them), then those pytest's cache plugin deselected and
+    /// those a hook dropped without deselecting them (D36).
     pub fn never_ran(&self) -> Vec<String> {
-        self.selected
+        let stopped = self
+            .selected
             .iter()
             .flatten()
-            .filter(|id| !self.outcomes.contains_key(*id))
-            .cloned()
-            .collect()
+            .filter(|id| !self.outcomes.contains_key(*id));
+        let mut never_ran: Vec<String> = stopped.cloned().collect();
+        for id in self.cache_deselected.iter().chain(&self.dropped) {
+            if !never_ran.contains(id) && !self.outcomes.contains_key(id) {
+                never_ran.push(id.clone());
+            }
+        }
+        never_ran
     }
 }
 
@@ -140,6 +165,24 @@ mod tests {
         assert_eq!(w.outcomes["t.py::a"], WitnessOutcome::Failed);
         assert_eq!(w.deselected, 2);
         assert_eq!(w.offset(), PathOffset::Same);
+    }
+
+    /// What the cache plugin deselected and what a hook dropped never ran,
+    /// whatever else the run did (D36).
+    #[test]
+    fn tests_taken_away_by_the_cache_or_a_hook_never_ran() {
+        let w = witness(
+            r#"{"rootdir_from_cwd": ".", "cwd_from_rootdir": ".",
+                "selected": ["t.py::a"], "deselected": 1,
+                "cache_deselected": ["t.py::b"], "dropped": ["u.py::c"],
+                "outcomes": {"t.py::a": "passed"}}"#,
+        );
+        assert_eq!(w.never_ran(), ["t.py::b", "u.py::c"]);
+        let dropped_only = witness(
+            r#"{"rootdir_from_cwd": ".", "cwd_from_rootdir": ".",
+                "selected": [], "deselected": 0, "dropped": ["u.py::c"], "outcomes": {}}"#,
+        );
+        assert!(dropped_only.found_tests());
     }
 
     #[test]

@@ -1,28 +1,59 @@
 """bktec's witness: records what pytest selected and how every test ended.
 
 bktec loads this plugin into the test command's pytest (through a
-`pytest11` entry point on PYTHONPATH) and reads the file it writes after each
-attempt, as evidence beside the result file (bktec decision D23). It records
+`pytest11` entry point on PYTHONPATH, and through PYTEST_PLUGINS when
+plugin autoloading is off) and reads the file it writes after each attempt,
+as evidence beside the result file (bktec decisions D23, D36). It records
 teardown errors, which buildkite-test-collector reports as passes, the
-selected tests that never reported (`pytest -x`, `pytest.exit`), and how many
-tests were deselected. It changes nothing in the run, with one exception:
-when bktec discovered the tests with pytest itself (`files.discovery =
-"pytest"`), it names the tests this job was given (`BKTEC_WITNESS_ALLOW`),
-and the plugin deselects any other test that naming a file collects (the
-test functions of a module that only `--doctest-modules` reached, say), so
-that the jobs run exactly what a plain `pytest` would. A given test that
-pytest no longer collects (a parametrize id that differs between processes)
-is recorded as failed: it was lost, and the run must not be green.
+selected tests that never reported (`pytest -x`, `pytest.exit`), how many
+tests were deselected, the tests pytest's cache plugin deselected (`--lf`,
+`--sw`) and the tests a hook dropped without deselecting them. It changes
+nothing in the run, with one exception: when bktec discovered the tests
+with pytest itself (`files.discovery = "pytest"`), it names the tests this
+job was given (`BKTEC_WITNESS_ALLOW`), and the plugin deselects any other
+test that naming a file collects (the test functions of a module that only
+`--doctest-modules` reached, say), so that the jobs run exactly what a plain
+`pytest` would. A given test that pytest no longer collects (a parametrize
+id that differs between processes) is recorded as failed: it was lost, and
+the run must not be green.
+
+Only the session bktec started is watched. It claims the witness when it is
+configured and takes bktec's variables out of the environment, so a pytest
+session nested in it (pytester's `runpytest()` in the same process, or
+`runpytest_subprocess()`) finds none and runs as it would without bktec.
+pytest-xdist workers get what they need from the controller
+(`workerinput`), and send what they saw back (`workeroutput`).
 """
 
 import json
 import os
+import sys
 
 import pytest
 
-_OUTPUT = os.environ.get("BKTEC_WITNESS")
-_ALLOW = os.environ.get("BKTEC_WITNESS_ALLOW")
+_OUTPUT_VAR = "BKTEC_WITNESS"
+_ALLOW_VAR = "BKTEC_WITNESS_ALLOW"
+# The key under which the controller of pytest-xdist tells its workers that
+# they work for bktec's session, and where the workers answer.
+_XDIST_KEY = "bktec_witness"
 _RANK = {"passed": 0, "skipped": 1, "failed": 2}
+# The modules of pytest's cache plugin, whose selection depends on earlier
+# runs: `--lf`, `--ff` and `--nf` (cacheprovider), `--sw` (stepwise).
+_CACHE_MODULES = ("_pytest.cacheprovider", "_pytest.stepwise")
+# The modules a hook call passes through on its way from its caller.
+_PASSING_THROUGH = (__name__, "_pytest.config.compat")
+
+
+def _text(value):
+    """`value` as text JSON can hold: a name that is not UTF-8 (held by
+    Python with surrogate escapes) has its bad bytes written as `\\xNN`."""
+    value = str(value)
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "backslashreplace")
 
 
 def _key(item):
@@ -31,7 +62,19 @@ def _key(item):
     the paths pytest is given (a setup.py in a sub-directory), and a file
     outside the rootdir can share its node id with one inside."""
     rest = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else ""
-    return "%s::%s" % (item.path, rest)
+    return "%s::%s" % (_text(item.path), _text(rest))
+
+
+def _called_by_cache_plugin():
+    """Whether the hook being run was called by pytest's cache plugin: the
+    first caller outside pluggy and this module."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if name not in _PASSING_THROUGH and not name.startswith("pluggy"):
+            return name in _CACHE_MODULES
+        frame = frame.f_back
+    return False
 
 
 class _Allow:
@@ -65,34 +108,109 @@ class _Allow:
             self.lost(lost, message)
 
 
-class _Witness:
-    def __init__(self, config):
+class _Selection:
+    """What happened to the collected tests between collection and the
+    run: deselected by the cache plugin, or dropped by a hook that did not
+    deselect them (D36). Kept by the process that collects: the session, or
+    each pytest-xdist worker."""
+
+    def __init__(self, limited):
+        # Under discovery by pytest the tests this job was given are known:
+        # one dropped from them is lost (and failed) already, and any other
+        # was dropped in discovery too.
+        self.limited = limited
+        self.collected = []
+        self.deselected = set()
+        self.cache_deselected = []
+
+    def pytest_itemcollected(self, item):
+        self.collected.append(_text(item.nodeid))
+
+    def pytest_deselected(self, items):
+        ids = [_text(item.nodeid) for item in items]
+        self.deselected.update(ids)
+        if _called_by_cache_plugin():
+            self.cache_deselected.extend(ids)
+
+    def dropped(self, items):
+        if self.limited:
+            return []
+        kept = {_text(item.nodeid) for item in items}
+        return [
+            nodeid
+            for nodeid in self.collected
+            if nodeid not in kept and nodeid not in self.deselected
+        ]
+
+
+class _Worker(_Selection):
+    """In a pytest-xdist worker of bktec's session: sends what it saw of the
+    selection to the controller."""
+
+    def __init__(self, config, limited):
+        _Selection.__init__(self, limited)
         self.config = config
+        self.items = []
+
+    def pytest_collection_finish(self, session):
+        self.items = list(session.items)
+
+    def pytest_sessionfinish(self, session):
+        self.config.workeroutput[_XDIST_KEY] = {
+            "cache_deselected": self.cache_deselected,
+            "dropped": self.dropped(self.items),
+        }
+
+
+class _Witness(_Selection):
+    def __init__(self, config, output, allow):
+        _Selection.__init__(self, allow is not None)
+        self.config = config
+        self.output = output
+        self.allow = allow
         self.selected = None
         self.selected_paths = None
         self.selected_files = None
-        self.deselected = 0
+        self.dropped_tests = []
+        self.deselected_count = 0
         self.outcomes = {}
         self.collect_errors = []
+        self.unnamable = []
+        self.from_workers = {"cache_deselected": set(), "dropped": set()}
 
     def lost(self, nodeids, message):
         for nodeid in nodeids:
             self.outcomes[nodeid] = "failed"
 
     def pytest_deselected(self, items):
-        self.deselected += len(items)
+        self.deselected_count += len(items)
+        _Selection.pytest_deselected(self, items)
 
     def pytest_collectreport(self, report):
         if report.failed:
-            self.collect_errors.append(report.nodeid)
+            self.collect_errors.append(_text(report.nodeid))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node):
+        # A worker of pytest-xdist: it works for this session.
+        node.workerinput[_XDIST_KEY] = {"allow": self.allow}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error):
+        seen = getattr(node, "workeroutput", {}).get(_XDIST_KEY) or {}
+        for name, ids in seen.items():
+            self.from_workers[name].update(ids)
 
     def pytest_collection_finish(self, session):
         here = str(self.config.invocation_params.dir)
-        self.selected = [item.nodeid for item in session.items]
-        self.selected_paths = [str(item.path) for item in session.items]
-        self.selected_files = [
-            os.path.relpath(str(item.path), here) for item in session.items
-        ]
+        self.selected = [_text(item.nodeid) for item in session.items]
+        self.selected_paths = [_text(item.path) for item in session.items]
+        files = [os.path.relpath(str(item.path), here) for item in session.items]
+        self.selected_files = [_text(file) for file in files]
+        self.unnamable = sorted({_text(file) for file in files if _text(file) != file})
+        self.dropped_tests = self.dropped(session.items)
+        _tell(self.config, self.cache_deselected, "pytest's cache plugin (--lf, --sw) deselected")
+        _tell(self.config, self.dropped_tests, "a hook dropped without deselecting")
 
     def pytest_runtest_logreport(self, report):
         if report.failed:
@@ -103,23 +221,25 @@ class _Witness:
             outcome = "passed"
         else:
             outcome = None
+        nodeid = _text(report.nodeid)
         if outcome is None:
-            self.outcomes.setdefault(report.nodeid, None)
+            self.outcomes.setdefault(nodeid, None)
             return
-        previous = self.outcomes.get(report.nodeid)
+        previous = self.outcomes.get(nodeid)
         if previous is None or _RANK[outcome] > _RANK[previous]:
-            self.outcomes[report.nodeid] = outcome
+            self.outcomes[nodeid] = outcome
 
     def pytest_sessionfinish(self, session, exitstatus):
         rootdir = str(self.config.rootpath)
         here = str(self.config.invocation_params.dir)
         # Under pytest-xdist the controller collects nothing itself: the
-        # selection is unknown there, but the outcomes still arrive.
+        # selection is unknown there, but the outcomes still arrive, and
+        # the workers say what the cache plugin and the hooks took away.
         distributed = self.config.pluginmanager.has_plugin("dsession")
         document = {
             "version": 1,
-            "rootdir_from_cwd": os.path.relpath(rootdir, here),
-            "cwd_from_rootdir": os.path.relpath(here, rootdir),
+            "rootdir_from_cwd": _text(os.path.relpath(rootdir, here)),
+            "cwd_from_rootdir": _text(os.path.relpath(here, rootdir)),
             "selected": None if distributed else self.selected,
             "selected_paths": None if distributed else self.selected_paths,
             "selected_files": None if distributed else self.selected_files,
@@ -129,17 +249,33 @@ class _Witness:
             # cache plugin's `--lf` or `--sw`, pytest skips files it was
             # given: then nothing counts as given.
             "given": None if _cache_selects(self.config) else [
-                _given(here, str(arg)) for arg in self.config.args
+                _text(_given(here, str(arg))) for arg in self.config.args
             ],
-            "deselected": self.deselected,
+            "deselected": self.deselected_count,
+            "cache_deselected": sorted(
+                set(self.cache_deselected) | self.from_workers["cache_deselected"]
+            ),
+            "dropped": sorted(set(self.dropped_tests) | self.from_workers["dropped"]),
+            "unnamable": self.unnamable,
             "outcomes": {k: v for k, v in self.outcomes.items() if v is not None},
             "collect_errors": self.collect_errors,
             "exitstatus": int(exitstatus),
         }
-        temporary = _OUTPUT + ".part"
+        temporary = self.output + ".part"
         with open(temporary, "w", encoding="utf-8") as out:
             json.dump(document, out)
-        os.replace(temporary, _OUTPUT)
+        os.replace(temporary, self.output)
+
+
+def _tell(config, nodeids, what):
+    """Says in pytest's output which tests bktec cannot prove (D36)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if nodeids and reporter is not None:
+        reporter.write_line(
+            "bktec: %s %d test(s), e.g. %s: they did not run, so this run cannot "
+            "prove them" % (what, len(nodeids), nodeids[0]),
+            red=True,
+        )
 
 
 def _given(here, arg):
@@ -160,16 +296,36 @@ def _lost_in_worker(nodeids, message):
     raise RuntimeError(message)
 
 
+def _read_allowed(path):
+    with open(path, encoding="utf-8") as given:
+        return json.load(given)
+
+
 def pytest_configure(config):
-    worker = hasattr(config, "workerinput")
-    witness = None
-    # Workers of pytest-xdist report to the controller, which writes the file.
-    if _OUTPUT and not worker:
-        witness = _Witness(config)
-        config.pluginmanager.register(witness, "bktec-witness")
-    # Workers collect, so they limit the run too.
-    if _ALLOW:
-        with open(_ALLOW, encoding="utf-8") as given:
-            allowed = json.load(given)
-        lost = witness.lost if witness is not None else _lost_in_worker
-        config.pluginmanager.register(_Allow(allowed, lost), "bktec-allow")
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        # A pytest-xdist worker: it works for bktec's session only when that
+        # session's controller said so, whatever its environment holds.
+        mine = workerinput.get(_XDIST_KEY)
+        if mine is not None:
+            allow = mine.get("allow")
+            config.pluginmanager.register(
+                _Worker(config, allow is not None), "bktec-witness-worker"
+            )
+            if allow is not None:
+                allowed = _read_allowed(allow)
+                config.pluginmanager.register(
+                    _Allow(allowed, _lost_in_worker), "bktec-allow"
+                )
+        return
+    # The first session to see bktec's variables claims them: nested
+    # sessions, in this process or below it, find none (D36).
+    output = os.environ.pop(_OUTPUT_VAR, None)
+    allow = os.environ.pop(_ALLOW_VAR, None)
+    if not output:
+        return
+    witness = _Witness(config, output, allow)
+    config.pluginmanager.register(witness, "bktec-witness")
+    if allow is not None:
+        allowed = _read_allowed(allow)
+        config.pluginmanager.register(_Allow(allowed, witness.lost), "bktec-allow")

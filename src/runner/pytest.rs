@@ -11,7 +11,7 @@ use super::pytest_collect::{
 use crate::config::elements::{RunnerRules, Targets};
 use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::CommandTemplate;
-use super::witness::WitnessSite;
+use super::witness::{PluginLoading, WitnessSite};
 use crate::results::{Mapping, ResultFormat};
 
 const JSON_COMMAND: &str = "pytest {{testExamples}} --json={{resultPath}}";
@@ -152,10 +152,42 @@ pub(super) fn pytest_with(
             .unwrap_or_default(),
         exit_rules: pytest_exit_rules,
         temp_dir,
-        witness: Some(WitnessSite::create(inputs.python_path).map_err(RunnerError::TempDir)?),
+        witness: Some(
+            WitnessSite::create(PluginLoading {
+                python_path: inputs.python_path,
+                pytest_plugins: inputs.pytest_plugins,
+                autoload_off: autoload_off(&inputs, &test),
+            })
+            .map_err(RunnerError::TempDir)?,
+        ),
         pytest_addopts: inputs.pytest_addopts.map(String::from),
         ..Runner::new(RunnerKind::Pytest, test, retry)
     })
+}
+
+/// Whether pytest will load no plugin automatically, as far as bktec can
+/// see: `PYTEST_DISABLE_PLUGIN_AUTOLOAD` in its environment, or
+/// `--disable-plugin-autoload` in the test command or `PYTEST_ADDOPTS`
+/// (D36). A variable or option set inside a script or an ini file is not
+/// seen: then the witness does not load, and the result file alone counts.
+fn autoload_off(inputs: &RunnerInputs<'_>, test: &CommandTemplate) -> bool {
+    const OPTION: &str = "--disable-plugin-autoload";
+    // A command that sets its own PYTHONPATH, or runs `python -I`, hides
+    // the plugin's directory: naming the plugin in PYTEST_PLUGINS would
+    // then stop pytest with an import error (status 4) instead of running
+    // without the witness.
+    let hides_site = test
+        .words()
+        .iter()
+        .any(|w| w.contains("PYTHONPATH=") || w == "-I");
+    !hides_site
+        && (inputs
+        .pytest_disable_plugin_autoload
+        .is_some_and(|v| !v.is_empty())
+        || test.words().iter().any(|w| w == OPTION)
+        || inputs
+            .pytest_addopts
+            .is_some_and(|a| a.split_whitespace().any(|w| w == OPTION)))
 }
 
 /// Behaviour document 7.6: 0 and 1 are test outcomes; 2 (interrupted or
@@ -244,9 +276,7 @@ mod tests {
             retry_command: None,
             result_path: Some(Path::new("out/r.json")),
             tag_filters: None,
-            python_path: None,
-            pytest_addopts: None,
-            spec_opts: None,
+            ..RunnerInputs::default()
         };
         let r = pytest(inputs, || true).unwrap();
         assert_eq!(
@@ -254,6 +284,36 @@ mod tests {
             ["pytest", "-x", "t.py::a", "--json=out/r.json"]
         );
         assert!(!r.owns_result_path());
+    }
+
+    /// With autoloading off, the witness is named in PYTEST_PLUGINS, unless
+    /// the command hides its directory, where naming it would stop pytest
+    /// (D36).
+    #[test]
+    fn autoload_is_off_as_far_as_bktec_can_see() {
+        let command = |text| t(text);
+        let inputs = |env: Option<&'static str>, addopts: Option<&'static str>| RunnerInputs {
+            pytest_disable_plugin_autoload: env,
+            pytest_addopts: addopts,
+            ..RunnerInputs::default()
+        };
+        let plain = command("pytest {{testExamples}}");
+        assert!(autoload_off(&inputs(Some("1"), None), &plain));
+        assert!(!autoload_off(&inputs(Some(""), None), &plain));
+        assert!(!autoload_off(&inputs(None, None), &plain));
+        assert!(autoload_off(
+            &inputs(None, Some("-q --disable-plugin-autoload")),
+            &plain
+        ));
+        let flag = command("pytest --disable-plugin-autoload {{testExamples}}");
+        assert!(autoload_off(&inputs(None, None), &flag));
+        for hiding in [
+            "env PYTHONPATH=src pytest {{testExamples}}",
+            "python -I -m pytest {{testExamples}}",
+            "sh -c 'PYTHONPATH=src pytest \"$@\"' sh {{testExamples}}",
+        ] {
+            assert!(!autoload_off(&inputs(Some("1"), None), &command(hiding)), "{hiding}");
+        }
     }
 
     #[test]

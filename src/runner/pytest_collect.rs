@@ -147,6 +147,14 @@ enum CollectErrorKind {
         /// pytest's output, trimmed.
         stderr: String,
     },
+    /// pytest collected tests in a file whose name is not UTF-8 (D36).
+    #[error(
+        "pytest collected tests in `{file}`, whose name is not UTF-8 (shown with its bad bytes as \\xNN): bktec names test files to the runner and to Test Engine as text, so it can neither run them nor leave them out. Rename the file, or keep pytest from collecting it"
+    )]
+    NotUtf8 {
+        /// The file, bad bytes written `\xNN`.
+        file: String,
+    },
     /// pytest collected tests, but their node ids could not be read.
     #[error(
         "pytest collected tests, but bktec could not read their node ids from its output (does `addopts` add -q or -v?)"
@@ -334,6 +342,20 @@ pub(crate) fn collect_suite(
     collect(template, result_path, &[], &[], false, child, witness)
 }
 
+/// Options that keep pytest's cache plugin from selecting in a collection
+/// (D36): `--lf` and `--sw` (from `addopts`, say) would collect only what
+/// failed last time, and a plan or a proof made from that would leave tests
+/// out. The plugins are blocked by the names they register under, so their
+/// options are still known and the cache is neither read nor written.
+const CACHE_SELECTION_OFF: &[&str] = &[
+    "-p",
+    "no:lfplugin",
+    "-p",
+    "no:lfplugin-collwrapper",
+    "-p",
+    "no:stepwiseplugin",
+];
+
 /// The collection both of the above run; `Ok(None)` for pytest's status 5.
 fn collect(
     template: &CommandTemplate,
@@ -344,7 +366,8 @@ fn collect(
     child: &CollectionChild,
     witness: impl FnOnce() -> Option<Witness>,
 ) -> Result<Option<Vec<CollectedExample>>, CollectError> {
-    let mut command = collect_only(template, result_path, options, files, &child.env)
+    let options: Vec<&str> = CACHE_SELECTION_OFF.iter().chain(options).copied().collect();
+    let mut command = collect_only(template, result_path, &options, files, &child.env)
         .map_err(CollectErrorKind::Target)?;
     let _leftover = Leftover::of(template, result_path);
     let output = run_collection(&mut command, child.deadline)
@@ -367,6 +390,9 @@ fn collect(
                 .join("\n"),
         }
         .into());
+    }
+    if let Some(file) = witness.as_ref().and_then(|w| w.unnamable.first()) {
+        return Err(CollectErrorKind::NotUtf8 { file: file.clone() }.into());
     }
     // Each test's file as the witness saw it, where it did.
     let (node_ids, files) = match witness {
@@ -487,14 +513,30 @@ pub(crate) fn collects_nothing(
     let Ok(mut command) = collect_only(
         template,
         result_path,
-        &["-p", "no:cacheprovider"],
+        CACHE_SELECTION_OFF,
         targets,
         &child.env,
     ) else {
         return false;
     };
     let _leftover = Leftover::of(template, result_path);
-    run_collection(&mut command, child.deadline).is_ok_and(|output| output.status.code() == Some(5))
+    run_collection(&mut command, child.deadline).is_ok_and(|output| {
+        output.status.code() == Some(5) && !collected_then_dropped(&output.stdout)
+    })
+}
+
+/// Whether pytest's summary says it collected tests although it selected
+/// none and deselected none (`1 test collected`, with status 5): a hook
+/// dropped them without deselecting them, and they are tests still (D36).
+/// Without the witness this line is the only trace; `-qq` hides it.
+fn collected_then_dropped(stdout: &[u8]) -> bool {
+    String::from_utf8_lossy(stdout).lines().any(|line| {
+        let line = line.trim_matches(|c: char| c == '=' || c.is_whitespace());
+        line.split_once(' ').is_some_and(|(count, rest)| {
+            count.parse::<u64>().is_ok_and(|n| n > 0)
+                && (rest.starts_with("test collected") || rest.starts_with("tests collected"))
+        })
+    })
 }
 
 /// The variable through which a collection that runs a `sh -c` script
@@ -771,6 +813,19 @@ impl PartialOrd for Pep440 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_collection_that_dropped_its_tests_still_found_tests() {
+        assert!(collected_then_dropped(b"\n1 test collected in 0.00s\n"));
+        assert!(collected_then_dropped(
+            b"========== 3 tests collected in 0.01s ==========\n"
+        ));
+        assert!(!collected_then_dropped(b"\nno tests collected in 0.00s\n"));
+        assert!(!collected_then_dropped(
+            b"no tests collected (2 deselected) in 0.00s\n"
+        ));
+        assert!(!collected_then_dropped(b""));
+    }
 
     fn v(s: &str) -> Pep440 {
         Pep440::parse(s).unwrap_or_else(|| panic!("{s}"))

@@ -29,7 +29,7 @@ pub enum PytestDiscoveryError {
     },
     /// bktec's pytest plugin did not load in the collection.
     #[error(
-        "`{command}` ran without bktec's pytest plugin, which discovery by pytest needs: it keeps each job to the tests pytest collected. Plugins may not load automatically (PYTEST_DISABLE_PLUGIN_AUTOLOAD): add `-p bktec_witness` to the test command; `python -I` ignores PYTHONPATH, where bktec puts the plugin: drop `-I`. Or use `--discovery pattern`"
+        "`{command}` ran without bktec's pytest plugin, which discovery by pytest needs: it keeps each job to the tests pytest collected. bktec puts the plugin on PYTHONPATH: a PYTHONPATH the command sets must keep bktec's (`PYTHONPATH=src:$PYTHONPATH`), and `python -I` ignores it: drop `-I`. Where plugin autoloading is turned off out of bktec's sight (an ini file's `addopts`, a script), add `-p bktec_witness` to the test command. Or use `--discovery pattern`"
     )]
     NoWitness {
         /// The collection command.

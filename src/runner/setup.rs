@@ -39,6 +39,10 @@ pub(crate) struct RunnerInputs<'a> {
     /// `SPEC_OPTS` as bktec found it, kept before the RSpec witness's
     /// option (D37).
     pub spec_opts: Option<&'a str>,
+    /// `PYTEST_PLUGINS` as bktec found it (D36).
+    pub pytest_plugins: Option<&'a str>,
+    /// `PYTEST_DISABLE_PLUGIN_AUTOLOAD` as bktec found it (D36).
+    pub pytest_disable_plugin_autoload: Option<&'a str>,
 }
 
 /// The tests a runner listed before the first attempt (D37).

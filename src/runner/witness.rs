@@ -1,9 +1,13 @@
 //! Installs bktec's pytest witness plugin (D23) where the test command's
 //! pytest finds it: a directory on `PYTHONPATH` holding the plugin and a
 //! `pytest11` entry point, so pytest loads it like any installed plugin.
-//! Where it cannot load (`python -I`, `PYTEST_DISABLE_PLUGIN_AUTOLOAD`, a
-//! container that does not pass the environment), nothing fails: bktec then
-//! judges the attempt by its result file alone.
+//! When bktec sees that plugins do not load automatically
+//! (`PYTEST_DISABLE_PLUGIN_AUTOLOAD`, `--disable-plugin-autoload`), the
+//! plugin is named in `PYTEST_PLUGINS` as well, which pytest reads then too
+//! (D36); pytest registers a plugin once by its name, so it never loads
+//! twice. Where it cannot load (`python -I`, a command that sets its own
+//! `PYTHONPATH`, a container that does not pass the environment), nothing
+//! fails: bktec then judges the attempt by its result file alone.
 
 use std::fs;
 use std::io;
@@ -23,17 +27,36 @@ const OUTPUT_VAR: &str = "BKTEC_WITNESS";
 /// pytest's own: the plugin deselects every other test (issue #12).
 const ALLOW_VAR: &str = "BKTEC_WITNESS_ALLOW";
 
+/// The plugin's module name, as `PYTEST_PLUGINS` and `-p` name it.
+const MODULE: &str = "bktec_witness";
+
+/// The variable that names plugins pytest loads whatever autoloading says.
+const PLUGINS_VAR: &str = "PYTEST_PLUGINS";
+
+/// What bktec found in its environment about how pytest loads plugins.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct PluginLoading<'a> {
+    /// `PYTHONPATH`, kept after the plugin's directory.
+    pub(super) python_path: Option<&'a str>,
+    /// `PYTEST_PLUGINS`, which the plugin's name is appended to.
+    pub(super) pytest_plugins: Option<&'a str>,
+    /// Whether pytest will not load plugins automatically.
+    pub(super) autoload_off: bool,
+}
+
 /// A directory holding the plugin, removed with it (D18).
 #[derive(Debug)]
 pub(super) struct WitnessSite {
     dir: TempDir,
     /// `PYTHONPATH` as bktec found it, kept after the plugin's directory.
     python_path: Option<String>,
+    /// `PYTEST_PLUGINS` naming the plugin, when autoloading is off.
+    pytest_plugins: Option<String>,
 }
 
 impl WitnessSite {
     /// Writes the plugin into a new temporary directory.
-    pub(super) fn create(python_path: Option<&str>) -> io::Result<WitnessSite> {
+    pub(super) fn create(loading: PluginLoading<'_>) -> io::Result<WitnessSite> {
         let dir = tempfile::Builder::new()
             .prefix("bktec-witness-")
             .tempdir()?;
@@ -50,7 +73,13 @@ impl WitnessSite {
         )?;
         Ok(WitnessSite {
             dir,
-            python_path: python_path.filter(|p| !p.is_empty()).map(String::from),
+            python_path: loading
+                .python_path
+                .filter(|p| !p.is_empty())
+                .map(String::from),
+            pytest_plugins: loading
+                .autoload_off
+                .then(|| plugins_with_witness(loading.pytest_plugins)),
         })
     }
 
@@ -66,13 +95,17 @@ impl WitnessSite {
             Some(rest) => format!("{site}:{rest}"),
             None => site,
         };
-        vec![
+        let mut env = vec![
             ("PYTHONPATH".to_string(), python_path),
             (
                 OUTPUT_VAR.to_string(),
                 self.report(run).display().to_string(),
             ),
-        ]
+        ];
+        if let Some(plugins) = &self.pytest_plugins {
+            env.push((PLUGINS_VAR.to_string(), plugins.clone()));
+        }
+        env
     }
 
     /// Writes the tests (key, node id) the first attempt may run; returns the variable
@@ -94,6 +127,58 @@ impl WitnessSite {
     }
 }
 
+/// `PYTEST_PLUGINS` as the user set it, with the plugin appended (pytest
+/// reads a comma-separated list), unless it is named already.
+fn plugins_with_witness(user: Option<&str>) -> String {
+    let user = user.map(str::trim).unwrap_or_default();
+    if user.split(',').any(|name| name.trim() == MODULE) {
+        user.to_string()
+    } else if user.is_empty() {
+        MODULE.to_string()
+    } else {
+        format!("{user},{MODULE}")
+    }
+}
+
 fn remove_quietly(path: &Path) {
     let _ = fs::remove_file(path);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugins(loading: PluginLoading<'_>) -> Option<String> {
+        let site = WitnessSite::create(loading).unwrap();
+        site.env("x")
+            .into_iter()
+            .find(|(k, _)| k == PLUGINS_VAR)
+            .map(|(_, v)| v)
+    }
+
+    /// With autoloading off, the plugin is named in `PYTEST_PLUGINS`, after
+    /// the user's own plugins and only once (D36); with it on, the entry
+    /// point loads it and `PYTEST_PLUGINS` is left alone.
+    #[test]
+    fn pytest_plugins_names_the_witness_only_when_autoloading_is_off() {
+        let off = |user| PluginLoading {
+            pytest_plugins: user,
+            autoload_off: true,
+            ..PluginLoading::default()
+        };
+        assert_eq!(plugins(off(None)).as_deref(), Some("bktec_witness"));
+        assert_eq!(
+            plugins(off(Some("a.b, c"))).as_deref(),
+            Some("a.b, c,bktec_witness")
+        );
+        assert_eq!(
+            plugins(off(Some("bktec_witness,x"))).as_deref(),
+            Some("bktec_witness,x")
+        );
+        let on = PluginLoading {
+            pytest_plugins: Some("a"),
+            ..PluginLoading::default()
+        };
+        assert_eq!(plugins(on), None);
+    }
 }

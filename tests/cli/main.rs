@@ -24,6 +24,7 @@ mod keyboard;
 mod parallel;
 mod plan_files;
 mod pytest_discovery;
+mod pytest_holes;
 mod reaping;
 mod run;
 mod runner_common;

@@ -453,15 +453,23 @@ fn a_script_that_changes_directory_is_discovered_through_the_script() {
 #[test]
 fn without_bktec_s_pytest_plugin_discovery_stops_and_says_how_to_load_it() {
     let dir = doctest_project();
+    // A PYTHONPATH of the command's own hides the plugin's directory.
     bktec_in(dir.path())
-        .env("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-        .args(["run", "--discovery", "pytest"])
+        .args([
+            "run",
+            "--discovery",
+            "pytest",
+            "--test-command",
+            "env PYTHONPATH=. pytest {{testExamples}} --json={{resultPath}}",
+        ])
         .output()
         .assert_exit(16)
         .assert_stderr_contains("ran without bktec's pytest plugin")
-        .assert_stderr_contains("add `-p bktec_witness` to the test command");
-    // Loaded by name, it works, and the jobs still run exactly pytest's tests.
-    let command = "pytest -p bktec_witness -p buildkite_test_collector.pytest_plugin {{testExamples}} --json={{resultPath}}";
+        .assert_stderr_contains("(`PYTHONPATH=src:$PYTHONPATH`)");
+    // With plugin autoloading off, bktec names the plugin in PYTEST_PLUGINS
+    // (D36), and the jobs still run exactly pytest's tests.
+    let command =
+        "pytest -p buildkite_test_collector.pytest_plugin {{testExamples}} --json={{resultPath}}";
     let expected = plain_pytest(dir.path());
     let outputs = run_jobs(2, |i| {
         bktec_in(dir.path())

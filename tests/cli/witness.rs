@@ -97,15 +97,27 @@ fn pytest_exit_0_in_the_middle_of_a_run_is_not_proven() {
     out.assert_exit(17)
         .assert_stdout_contains("- 4 selected tests of the first run never ran: tests/test_a.py::test_2, tests/test_a.py::test_3, tests/test_b.py::test_ok and 1 more\n")
         .assert_stdout_contains("- 1 assigned target produced no result, so its tests may never have run\n");
-    // Without the witness (plugins not autoloaded), the silent file is
-    // collected to see whether it holds tests: it does, so still not green.
+    // Without the witness (turned off), the silent file is collected to see
+    // whether it holds tests: it does, so still not green.
     let out = bktec(&dir, Venv::NoCollector)
-        .env("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        .args([
+            "run",
+            "--test-command",
+            "pytest -p no:bktec_witness {{testExamples}} --junit-xml={{resultPath}}",
+        ])
         .output();
     out.assert_exit(17).assert_stdout_contains(
         "- 1 assigned target produced no result, so its tests may never have run\n",
     );
     assert!(!out.stdout().contains("never ran:"), "{}", out.stdout());
+    // Plugins that do not autoload are no way around the witness (D36).
+    bktec(&dir, Venv::NoCollector)
+        .env("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        .output()
+        .assert_exit(17)
+        .assert_stdout_contains(
+            "selected tests of the first run never ran: tests/test_a.py::test_2",
+        );
 }
 
 #[test]
