@@ -217,6 +217,14 @@ fn a_run_filter_in_the_test_command_is_unproven_too() {
     );
     assert_eq!(out.code(), Some(17), "{}", out.stdout());
     out.assert_stdout_contains("example.com/shop/cart TestDiscount");
+    // Given to the test binary itself, after `-args`, as well.
+    let out = run_cart(
+        &dir,
+        "gotestsum --jsonfile={{resultPath}} -- {{packages}} -args -test.run=TestTotal",
+        "",
+    );
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+    out.assert_stdout_contains("example.com/shop/cart TestFail");
 }
 
 #[test]
