@@ -114,8 +114,9 @@ struct Read {
     raw_build_failures: Vec<String>,
     /// What each test printed: a failed test's messages are there.
     printed: HashMap<(String, String), String>,
-    /// Tests that started and have not ended, in the order they started.
-    running: Vec<(String, String)>,
+    /// Tests that started and have not ended, in the order they started,
+    /// and whether each is paused (`t.Parallel` waiting for its turn).
+    running: Vec<((String, String), bool)>,
 }
 
 impl Read {
@@ -132,9 +133,9 @@ impl Read {
             "fail" => Outcome::Failed,
             "skip" => Outcome::Skipped,
             "output" => return self.output(event),
-            "run" => {
+            "run" | "pause" | "cont" => {
                 if let Some(test) = event.test {
-                    self.running.push((event.package, test));
+                    self.started((event.package, test), &event.action);
                 }
                 return;
             }
@@ -148,22 +149,32 @@ impl Read {
         state.any_test_failed |= outcome == Outcome::Failed;
         let duration = event.elapsed.and_then(seconds);
         let key = (event.package, name);
-        self.running.retain(|running| *running != key);
+        self.running.retain(|(running, _)| *running != key);
         self.test_ended(key.0, key.1, outcome, duration);
+    }
+
+    /// A test started (`run`), or paused or went on (`t.Parallel`).
+    fn started(&mut self, key: (String, String), action: &str) {
+        match self.running.iter_mut().find(|(running, _)| *running == key) {
+            Some((_, paused)) => *paused = action == "pause",
+            None => self.running.push((key, action == "pause")),
+        }
     }
 
     /// Ends the tests that started and never reported an outcome: by the
     /// `--- PASS` line Go before 1.20 glued to their output, or as failed
-    /// when their package failed. What is left, with the packages that
-    /// never ended, is the stream cut short: the returned reasons.
+    /// when their package failed while they ran (a paused one never ran:
+    /// it gets no result). What is left, with the packages that never
+    /// ended, is the stream cut short: the returned reasons.
     fn end_running(&mut self) -> Vec<String> {
         let mut cut_short = Vec::new();
-        for (package, test) in std::mem::take(&mut self.running) {
+        for ((package, test), paused) in std::mem::take(&mut self.running) {
             let printed = self.printed.get(&(package.clone(), test.clone()));
             let glued = printed.and_then(|text| glued_outcome(text, &test));
             let state = self.packages.get(&package);
             let outcome = match glued {
                 Some(outcome) => outcome,
+                None if state.ended && state.failed && paused => continue,
                 None if state.ended && state.failed => Outcome::Failed,
                 None => {
                     cut_short.push(format!(
@@ -434,6 +445,8 @@ mod tests {
     fn a_test_running_when_its_package_failed_is_the_failure() {
         // `-timeout` or a panic: the package fails, the test never ends.
         let got = parsed(&[
+            line("run", "m/a", Some("TestWaits")),
+            line("pause", "m/a", Some("TestWaits")),
             line("run", "m/a", Some("TestSlow")),
             output("m/a", "TestSlow", "panic: test timed out after 1s\n"),
             line("fail", "m/a", None),
@@ -444,7 +457,11 @@ mod tests {
             .iter()
             .map(|t| (t.name.as_str(), &t.outcome))
             .collect();
-        assert_eq!(names, [("TestSlow", &Outcome::Failed)], "no TestMain");
+        assert_eq!(
+            names,
+            [("TestSlow", &Outcome::Failed)],
+            "no TestMain, and the paused test never ran"
+        );
         assert_eq!(
             got.tests[0].failure.as_ref().unwrap().message,
             "panic: test timed out after 1s"

@@ -2,7 +2,11 @@
 //! and `gotestsum`) on `examples/gotest` (behaviour document 5.1, 5.2, 7.7,
 //! 8.3, 9; D23, D24).
 
+use std::time::Duration;
+
 use bktec::results::{Outcome, ResultFormat};
+
+use crate::signals::{alive, send, wait_exit, wait_for};
 
 use crate::support::runners::{
     assert_ends_without_retries, assert_flaky_passes_on_retry, assert_real_failure_stays_red,
@@ -303,4 +307,34 @@ fn a_test_cut_short_by_the_timeout_is_the_failure() {
     out.assert_exit(1)
         .assert_stdout_contains("example.com/shop/cart TestSlow");
     assert!(!out.stdout().contains("TestMain"), "{}", out.stdout());
+}
+
+#[test]
+fn sigterm_during_the_listing_ends_it_and_the_test_binary() {
+    // The listing runs each package's TestMain; one that hangs is ended
+    // with bktec, which exits 143 (D33).
+    let dir = project();
+    dir.write(
+        "hangs/h_test.go",
+        "package hangs\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestMain(m *testing.M) {\n\tos.WriteFile(os.Getenv(\"BKTEC_TEST_MARKER\"), []byte(fmt.Sprint(os.Getpid())), 0o644)\n\ttime.Sleep(1000 * time.Second)\n\tos.Exit(m.Run())\n}\n\nfunc TestX(t *testing.T) {}\n",
+    );
+    let marker = dir.path().join("pid.txt");
+    let mut child = bktec(&dir)
+        .env("BKTEC_TEST_MARKER", marker.display().to_string())
+        .args(["run", "--result-path", "out/r.jsonl"])
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start bktec");
+    wait_for("the listing's TestMain", Duration::from_secs(120), || {
+        std::fs::read_to_string(&marker).is_ok_and(|pid| !pid.is_empty())
+    });
+    let pid: i32 = std::fs::read_to_string(&marker).unwrap().parse().unwrap();
+    send(&child, libc::SIGTERM);
+    let status = wait_exit(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(143));
+    wait_for("the test binary to end", Duration::from_secs(5), || {
+        !alive(pid)
+    });
 }
