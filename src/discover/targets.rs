@@ -258,9 +258,16 @@ fn go_list(
     )
     .map_err(DiscoverError::GoListStopped)?;
     if !output.status.success() {
+        // The flags came from the test command: say so, as they may be
+        // what go refused.
+        let with = if flags.build.is_empty() {
+            String::new()
+        } else {
+            format!(" (with the test command's `{}`)", flags.build.join(" "))
+        };
         return Err(DiscoverError::GoList {
             message: format!(
-                "{}\nstderr:\n{}",
+                "{}{with}\nstderr:\n{}",
                 output.status,
                 String::from_utf8_lossy(&output.stderr)
             ),
