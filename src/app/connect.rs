@@ -109,6 +109,7 @@ pub(super) fn build_runner(
             tag_filters: settings.tag_filters.as_deref(),
             python_path,
             pytest_addopts: context.env.get(EnvVars::PYTEST_ADDOPTS),
+            spec_opts: context.env.get(EnvVars::SPEC_OPTS),
         },
         // Resolution may have asked already (pytest's default command, D14).
         || {

@@ -126,6 +126,8 @@ impl EnvVars {
     /// environment (D23).
     pub(crate) const PYTHONPATH: &'static str = "PYTHONPATH";
     pub(crate) const PYTEST_ADDOPTS: &'static str = "PYTEST_ADDOPTS";
+    /// Kept before the RSpec witness's option (D37).
+    pub(crate) const SPEC_OPTS: &'static str = "SPEC_OPTS";
 }
 
 /// The prefix of the Test Engine client's variables (D29).

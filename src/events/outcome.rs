@@ -113,6 +113,9 @@ pub(crate) struct RunOutcome {
     pub silent_targets_quiet: bool,
     /// What the runner's listing proved per test (D37).
     pub listing: ListingFact,
+    /// Whether a witness inside the runner (pytest's plugin, RSpec's
+    /// witness) saw the first attempt (D23, D37).
+    pub witnessed: bool,
 }
 
 /// How a run ends.

@@ -1,7 +1,7 @@
 //! The retry loop and the final exit status (behaviour document 9).
 
 use super::evidence::{apply_witness, silent_targets_quiet};
-use super::listing::{list_first, listing_fact};
+use super::listing::{Roster, list_first, listing_fact};
 pub(crate) use crate::config::resolve::RetryPolicy;
 pub(crate) use crate::events::{
     AttemptError, AttemptEvent, AttemptExit, AttemptFacts, ResultsFact, RetryData, RunOutcome,
@@ -73,14 +73,16 @@ pub(crate) async fn execute(
     runner: &mut impl AttemptRunner,
     events: &mut dyn FnMut(AttemptEvent),
 ) -> RunOutcome {
-    let mut record = RunResult::new(muted.iter().map(|t| (t.scope.as_str(), t.name.as_str())));
     let targets: Vec<String> = tests.iter().map(|t| t.runnable().to_string()).collect();
+    let mut run = Evidence {
+        record: RunResult::new(muted.iter().map(|t| (t.scope.as_str(), t.name.as_str()))),
+        history: Vec::new(),
+        first_witness: None,
+        offset: PathOffset::Same,
+        roster: list_first(runner, &targets, events).await,
+    };
     let mut to_run = targets.clone();
-    let mut history = Vec::new();
-    let mut first_witness: Option<Witness> = None;
-    let mut offset = PathOffset::Same;
     let mut attempt = 0;
-    let roster = list_first(runner, &targets, events).await;
     loop {
         let retry = RetryData {
             attempt,
@@ -92,21 +94,71 @@ pub(crate) async fn execute(
         });
         let mut report = runner.run_attempt(&to_run, retry, events).await;
         let witness = report.witness.take();
+        let results_read = run.record_attempt(attempt, &mut report, witness, &to_run, events);
+        events(AttemptEvent::Finished {
+            retry,
+            exit: report.exit.clone(),
+        });
+        match next_step(
+            &report.exit,
+            &run.record,
+            attempt,
+            policy,
+            results_read,
+            runner,
+        ) {
+            Step::Retry(next) => {
+                to_run = next;
+                attempt += 1;
+            }
+            Step::Stop { reason, pending } => {
+                let last_exit = pending.map_or(report.exit, AttemptExit::Cancelled);
+                return run
+                    .outcome(&targets, last_exit, (attempt + 1, reason), runner)
+                    .await;
+            }
+        }
+    }
+}
+
+/// What the attempts have shown so far.
+struct Evidence {
+    record: RunResult,
+    history: Vec<AttemptFacts>,
+    first_witness: Option<Witness>,
+    /// How the first witness's node ids map to targets.
+    offset: PathOffset,
+    /// What the runner listed before the first attempt (D37).
+    roster: Option<Roster>,
+}
+
+impl Evidence {
+    /// Records attempt `attempt`, asked to run `to_run`; returns whether its
+    /// results were read.
+    fn record_attempt(
+        &mut self,
+        attempt: u32,
+        report: &mut AttemptReport,
+        witness: Option<Witness>,
+        to_run: &[String],
+        events: &mut dyn FnMut(AttemptEvent),
+    ) -> bool {
         if attempt == 0
             && let Some(w) = &witness
         {
-            offset = w.offset();
+            self.offset = w.offset();
         }
+        let results = std::mem::replace(&mut report.results, AttemptResults::NotRead);
         let (results, asked_without_result) = record_results(
-            &mut record,
-            report.results,
+            &mut self.record,
+            results,
             witness.as_ref(),
             attempt,
-            &to_run,
+            to_run,
             events,
         );
         let results_read = matches!(results, ResultsFact::Read(_));
-        history.push(attempt_facts(
+        self.history.push(attempt_facts(
             attempt,
             (&report.exit, report.collected_nothing),
             results,
@@ -114,40 +166,45 @@ pub(crate) async fn execute(
             witness.as_ref(),
         ));
         if attempt == 0 {
-            first_witness = witness;
+            self.first_witness = witness;
         }
-        if let Some(error) = report.run_error
-            && record.error().is_none()
+        if let Some(error) = report.run_error.take()
+            && self.record.error().is_none()
         {
-            record.set_error(error);
+            self.record.set_error(error);
         }
-        events(AttemptEvent::Finished {
-            retry,
-            exit: report.exit.clone(),
-        });
-        match next_step(&report.exit, &record, attempt, policy, results_read, runner) {
-            Step::Retry(next) => {
-                to_run = next;
-                attempt += 1;
-            }
-            Step::Stop { reason, pending } => {
-                let last_exit = pending.map_or(report.exit, AttemptExit::Cancelled);
-                let silent = Silent::find(&targets, &record, &offset);
-                let silent_targets_quiet = silent
-                    .quiet(&last_exit, &record, first_witness.as_ref(), &offset, runner)
-                    .await;
-                let listing = listing_fact(roster.as_ref(), &record);
-                return RunOutcome {
-                    record,
-                    last_exit,
-                    attempts: attempt + 1,
-                    stop: reason,
-                    history,
-                    silent_targets: silent.targets,
-                    silent_targets_quiet,
-                    listing,
-                };
-            }
+        results_read
+    }
+
+    /// The run's outcome, once `attempts` attempts ran and the loop stopped
+    /// for `stop`.
+    async fn outcome(
+        self,
+        targets: &[String],
+        last_exit: AttemptExit,
+        (attempts, stop): (u32, StopReason),
+        runner: &mut impl AttemptRunner,
+    ) -> RunOutcome {
+        let silent = Silent::find(targets, &self.record, &self.offset);
+        let silent_targets_quiet = silent
+            .quiet(
+                &last_exit,
+                &self.record,
+                self.first_witness.as_ref(),
+                &self.offset,
+                runner,
+            )
+            .await;
+        RunOutcome {
+            listing: listing_fact(self.roster.as_ref(), &self.record),
+            witnessed: self.first_witness.is_some(),
+            record: self.record,
+            last_exit,
+            attempts,
+            stop,
+            history: self.history,
+            silent_targets: silent.targets,
+            silent_targets_quiet,
         }
     }
 }

@@ -4,8 +4,9 @@
 use super::shell::{Shell, debug_line, rfc3339_now};
 use crate::chain::ErrorChain;
 use crate::events::{
-    AnnotateError, AttemptEvent, AttemptExit, FallbackReason, Notice, Origin, PlanOrigin,
-    PromiseError, RunEvent, RunOutcome, RunnerKind, TimelineEvent, Verdict,
+    AnnotateError, AttemptEvent, AttemptExit, FallbackReason, ListingFact, Notice, Origin,
+    PlanOrigin, PromiseError, ResultsFact, RunEvent, RunOutcome, RunnerKind, TimelineEvent,
+    Verdict,
 };
 use crate::plan::TestCase;
 use crate::quote::shell_quote;
@@ -230,6 +231,9 @@ impl Reporter {
             name,
             debug,
         ));
+        if matches!(verdict, Verdict::Passed { .. }) {
+            self.say(&proof_line(outcome, name));
+        }
     }
 
     /// Whether the merged JUnit report was written.
@@ -335,6 +339,38 @@ impl Reporter {
             }
         }
     }
+}
+
+/// How a green run was proven (D23, D37): per test by a witness or a
+/// listing, per file, or by the exit status alone.
+fn proof_line(outcome: &RunOutcome, runner: &str) -> String {
+    let how = match &outcome.listing {
+        ListingFact::Listed {
+            tool,
+            listed,
+            unreported: _,
+        } => format!(
+            "per test: each of the {listed} {} that `{tool}` listed reported a result",
+            plural(*listed, "test", "tests")
+        ),
+        ListingFact::PerFile | ListingFact::Failed { .. } if outcome.witnessed => {
+            format!("per test, by bktec's witness inside {runner}")
+        }
+        ListingFact::PerFile | ListingFact::Failed { .. }
+            if outcome
+                .history
+                .iter()
+                .all(|facts| facts.results == ResultsFact::NoResultFile) =>
+        {
+            format!("by {runner}'s exit status alone, as it writes no result file")
+        }
+        ListingFact::PerFile | ListingFact::Failed { .. } => {
+            format!(
+                "per file: {runner} cannot list its tests here, so every assigned file reported results"
+            )
+        }
+    };
+    format!("Buildkite Test Engine Client: Proven {how}\n")
 }
 
 /// The warning that uploads are on without a token.

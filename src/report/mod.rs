@@ -62,10 +62,15 @@ pub(crate) struct ReportContext<'a> {
 /// run's status is unknown (10.1).
 fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
     let overruled = match verdict {
-        Verdict::Unproven(_) => Some("🚨 The tests did not prove success."),
+        Verdict::Unproven(_) => Some("🚨 The tests did not prove success.".to_string()),
         Verdict::Failed { refused, .. } if !refused.is_empty() => {
-            Some("❌ Only muted tests failed, but the run cannot be passed.")
+            Some("❌ Only muted tests failed, but the run cannot be passed.".to_string())
         }
+        // The command failed although no test the results name did (an
+        // exit status other than 1, which 9.5 never forgives).
+        Verdict::Failed { code, .. } if record.status() == RunStatus::Passed => Some(format!(
+            "❌ The test command failed (exit status {code}), though no unmuted test failed."
+        )),
         Verdict::Passed { .. }
         | Verdict::NoTests
         | Verdict::Failed { .. }
@@ -74,7 +79,7 @@ fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
     };
     let status = match (record.status(), overruled) {
         (RunStatus::Unknown, _) => return None,
-        (_, Some(headline)) => headline.to_string(),
+        (_, Some(headline)) => headline,
         (RunStatus::Passed, None) if record.failed_muted().is_empty() => {
             "✅ All tests passed.".to_string()
         }
@@ -388,6 +393,27 @@ mod tests {
         );
         assert_eq!(from_json, from_junit);
         insta::assert_snapshot!(from_json);
+    }
+
+    /// A status other than 1 is never forgiven (9.5): with only muted
+    /// failures in the results, the headline still follows the exit.
+    #[test]
+    fn the_headline_never_calls_a_failed_command_passed() {
+        let mut record = RunResult::new([("t.py", "test_muted")]);
+        record.record(vec![t("t.py", "test_muted", Outcome::Failed)]);
+        let failed_with = |code| Verdict::Failed {
+            status: 2,
+            code,
+            refused: Vec::new(),
+        };
+        assert_eq!(
+            headline(&record, &failed_with(2)).unwrap(),
+            "❌ The test command failed (exit status 2), though no unmuted test failed."
+        );
+        assert_eq!(
+            headline(&record, &Verdict::Passed { muted_failures: 1 }).unwrap(),
+            "✅ Build passed. Some muted tests failed."
+        );
     }
 
     #[test]

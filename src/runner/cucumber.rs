@@ -9,10 +9,13 @@ use std::path::Path;
 
 use super::detect;
 use crate::config::elements::RunnerRules;
-use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
+use super::framework::{Detect, ExampleListing, Framework, Init, Listing, Roster};
+use super::listing::list_results;
+use super::pytest_collect::CollectError;
+use super::template::RESULT_PATH;
 use super::setup::{Runner, RunnerError, RunnerInputs};
 use super::target::{TargetError, TargetOrigin, target_args};
-use crate::results::{Mapping, ResultFormat};
+use crate::results::{Mapping, ResultFormat, TestResult};
 
 const COMMAND: &str =
     "cucumber --format pretty --format json --out {{resultPath}} {{testExamples}}";
@@ -33,7 +36,11 @@ pub(super) const FRAMEWORK: Framework = Framework {
         command: dry_run,
         format: ResultFormat::CucumberJson,
     }),
-    roster: None,
+    roster: Some(Roster {
+        tool: ROSTER_TOOL,
+        list: roster,
+        key: scenario_key,
+    }),
     build: Some(|inputs, _probe| cucumber(inputs)),
     init: Init {
         detect: Some(Detect {
@@ -82,6 +89,39 @@ fn dry_run(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, Tar
         argv,
         env: Vec::new(),
     })
+}
+
+/// The listing that proves per test what ran (D37).
+const ROSTER_TOOL: &str = "cucumber --dry-run";
+
+/// D37: the scenarios of the files, listed by the test command itself (its
+/// options and profile, so its tags) as a dry run.
+fn roster(runner: &Runner, files: &[String]) -> Result<Vec<String>, CollectError> {
+    let tests = list_results(runner, ROSTER_TOOL, ResultFormat::CucumberJson, files, |out| {
+        let mut argv = runner.argv_writing_to(files, out)?;
+        argv.push("--dry-run".to_string());
+        // The JSON formatter already writes to `out` when the template
+        // holds `{{resultPath}}`.
+        if !runner.test.mentions(RESULT_PATH) {
+            argv.extend(
+                ["--format", "json", "--out"]
+                    .map(String::from)
+                    .into_iter()
+                    .chain([out.display().to_string()]),
+            );
+        }
+        Ok(Listing {
+            argv,
+            env: Vec::new(),
+        })
+    })?;
+    Ok(tests.iter().filter_map(scenario_key).collect())
+}
+
+/// The name under which a scenario's result answers for a listed one: its
+/// `uri:line` and its name.
+fn scenario_key(test: &TestResult) -> Option<String> {
+    Some(format!("{} › {}", test.path, test.name))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod kind;
 mod listing;
 pub(crate) mod pytest_collect;
 mod pytest_discovery;
+mod rspec_witness;
 mod setup;
 mod target;
 pub(crate) mod template;

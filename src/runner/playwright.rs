@@ -15,10 +15,12 @@ use super::RunnerKind;
 use super::detect;
 use crate::config::elements::RunnerRules;
 use super::jest::regex_escape;
-use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
+use super::framework::{Detect, ExampleListing, Framework, Init, Listing, Roster};
+use super::listing::list_results;
+use super::pytest_collect::CollectError;
 use super::setup::{Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::target::{TargetError, TargetProblem};
-use crate::results::{Mapping, ResultFormat};
+use crate::results::{Mapping, ResultFormat, TestResult};
 
 const COMMAND: &str = "npx playwright test";
 
@@ -43,7 +45,11 @@ pub(super) const FRAMEWORK: Framework = Framework {
         command: list,
         format: ResultFormat::PlaywrightJson,
     }),
-    roster: None,
+    roster: Some(Roster {
+        tool: ROSTER_TOOL,
+        list: roster,
+        key: spec_key,
+    }),
     build: Some(|inputs, _probe| playwright(inputs)),
     init: Init {
         detect: Some(Detect {
@@ -86,6 +92,107 @@ fn list(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, Target
         argv,
         env: vec![(JSON_OUTPUT.to_string(), out.display().to_string())],
     })
+}
+
+/// The listing that proves per test what ran (D37).
+const ROSTER_TOOL: &str = "playwright test --list";
+
+/// The names of the configuration file Playwright looks for.
+const CONFIG_NAMES: [&str; 6] = [
+    "playwright.config.ts",
+    "playwright.config.js",
+    "playwright.config.mts",
+    "playwright.config.mjs",
+    "playwright.config.cts",
+    "playwright.config.cjs",
+];
+
+/// D37: every spec of the files, listed with the project's configuration
+/// but without its `grep` (top-level or per project), which hides tests
+/// from the run and from a plain listing alike; `--list` also ignores
+/// `test.only`. The command's own `--grep` and the configuration's
+/// `grepInvert` are the user's choice and stay.
+fn roster(runner: &Runner, files: &[String]) -> Result<Vec<String>, CollectError> {
+    let argv = runner
+        .argv(files, 0)
+        .map_err(|err| CollectError::target(ROSTER_TOOL, err))?;
+    let unfiltered = match config_file(&argv) {
+        Some(config) => Some(
+            UnfilteredConfig::beside(&config)
+                .map_err(|err| CollectError::start(ROSTER_TOOL, "a listing configuration", err))?,
+        ),
+        None => None,
+    };
+    let tests = list_results(runner, ROSTER_TOOL, ResultFormat::PlaywrightJson, files, |out| {
+        let mut listing = list(runner, files, out)?;
+        if let Some(unfiltered) = &unfiltered {
+            listing.argv.push(format!("--config={}", unfiltered.path.display()));
+        }
+        Ok(listing)
+    })?;
+    Ok(tests.iter().filter_map(spec_key).collect())
+}
+
+/// The name under which a spec's result answers for a listed spec: its
+/// `file:line` and its title (specs made in a loop share a line).
+fn spec_key(test: &TestResult) -> Option<String> {
+    Some(format!("{} › {}", test.path, test.name))
+}
+
+/// The configuration file the command uses: `--config`/`-c` (a file, or a
+/// directory holding one), else one in the working directory.
+fn config_file(argv: &[String]) -> Option<std::path::PathBuf> {
+    let mut given = None;
+    let mut words = argv.iter();
+    while let Some(word) = words.next() {
+        if word == "-c" || word == "--config" {
+            given = words.next().cloned();
+        } else if let Some(value) = word.strip_prefix("--config=") {
+            given = Some(value.to_string());
+        }
+    }
+    let place = std::path::PathBuf::from(given.unwrap_or_else(|| ".".to_string()));
+    if place.is_file() {
+        return Some(place);
+    }
+    CONFIG_NAMES
+        .iter()
+        .map(|name| place.join(name))
+        .find(|path| path.is_file())
+}
+
+/// A configuration written beside the project's that loads it and drops
+/// its `grep`, removed when dropped. It lives beside the original so that
+/// the paths in it resolve as they do for the run.
+struct UnfilteredConfig {
+    path: std::path::PathBuf,
+}
+
+impl UnfilteredConfig {
+    fn beside(config: &Path) -> std::io::Result<UnfilteredConfig> {
+        let name = config
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = config.parent().unwrap_or(Path::new("."));
+        let path = dir.join(format!(".bktec-roster-{}.config.ts", std::process::id()));
+        let source = format!(
+            "// Written by bktec for one listing (D37) and removed after it.\n\
+             import * as loaded from {import};\n\
+             const user: any = (loaded as any).default ?? loaded;\n\
+             const open = (config: any) => {{ const {{ grep, ...rest }} = config ?? {{}}; return rest; }};\n\
+             export default {{ ...open(user), projects: user?.projects?.map(open) }};\n",
+            import = serde_json::to_string(&format!("./{name}")).expect("a string serializes"),
+        );
+        std::fs::write(&path, source)?;
+        Ok(UnfilteredConfig { path })
+    }
+}
+
+impl Drop for UnfilteredConfig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Each test (`file` or `file:line`) as the expression that matches exactly

@@ -246,6 +246,7 @@ mod tests {
             tag_filters: None,
             python_path: None,
             pytest_addopts: None,
+            spec_opts: None,
         };
         let r = pytest(inputs, || true).unwrap();
         assert_eq!(

@@ -10,6 +10,7 @@ use std::path::Path;
 use super::detect;
 use crate::config::elements::RunnerRules;
 use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
+use super::rspec_witness::RspecWitness;
 use super::setup::{Runner, RunnerError, RunnerInputs};
 use super::target::TargetError;
 use super::template::RESULT_PATH;
@@ -50,6 +51,7 @@ fn rspec(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
     let (test, retry) = inputs.commands(COMMAND)?;
     Ok(Runner {
         result: inputs.result_file(ResultFormat::RspecJson),
+        rspec_witness: Some(RspecWitness::create(inputs.spec_opts).map_err(RunnerError::TempDir)?),
         ..Runner::new(RunnerKind::Rspec, test, retry)
     })
 }

@@ -12,6 +12,7 @@ use super::pytest_collect::{
     CollectError, CollectedExample, CollectionChild, PYTEST_ADDOPTS, PreflightError,
     collect_examples, collect_suite, collection_shown, collects_nothing,
 };
+use super::rspec_witness::RspecWitness;
 use super::target::{TargetError, TargetOrigin, TargetProblem, target_args};
 use super::template::{CommandTemplate, MissingTests, TEST_NAME_PATTERN, TemplateError};
 use super::witness::WitnessSite;
@@ -35,6 +36,9 @@ pub(crate) struct RunnerInputs<'a> {
     /// `PYTEST_ADDOPTS` as bktec found it: a collection through a `sh -c`
     /// script adds its options to it.
     pub pytest_addopts: Option<&'a str>,
+    /// `SPEC_OPTS` as bktec found it, kept before the RSpec witness's
+    /// option (D37).
+    pub spec_opts: Option<&'a str>,
 }
 
 /// The tests a runner listed before the first attempt (D37).
@@ -165,6 +169,8 @@ pub(crate) struct Runner {
     pub(super) temp_dir: Option<TempDir>,
     /// The witness plugin's directory, for runners that have one (D23).
     pub(super) witness: Option<WitnessSite>,
+    /// The RSpec witness's directory (D37).
+    pub(super) rspec_witness: Option<RspecWitness>,
     /// The variable that limits the first attempt to the tests it was
     /// given, when pytest discovered them (issue #12).
     pub(super) allowed: Option<(String, String)>,
@@ -302,8 +308,13 @@ impl Runner {
 
     /// The tests `targets` hold, listed by the runner's own tool before the
     /// first attempt (D37); `None` for a runner without a listing.
+    /// A command that runs a script is checked per file: the listing's
+    /// options would reach the script, not the runner.
     pub(crate) fn list_tests(&self, targets: &[String]) -> Option<Listed> {
         let roster = self.kind.framework().roster.as_ref()?;
+        if self.runs_script() {
+            return None;
+        }
         Some(Listed {
             tool: roster.tool,
             tests: (roster.list)(self, targets),
@@ -382,7 +393,9 @@ impl Runner {
     /// the witness plugin (D23), for runners that have one.
     pub(crate) fn attempt_env(&self, attempt: u32) -> Vec<(String, String)> {
         let mut env = self.env.clone();
-        env.extend(self.witness_env(&format!("attempt-{attempt}")));
+        let run = format!("attempt-{attempt}");
+        env.extend(self.witness_env(&run));
+        env.extend(self.rspec_witness.iter().flat_map(|w| w.env(&run)));
         if attempt == 0 {
             env.extend(self.allowed.clone());
         }
@@ -405,9 +418,14 @@ impl Runner {
         Ok(())
     }
 
-    /// What the witness plugin saw in attempt `attempt`, if it loaded.
+    /// What the witness saw in attempt `attempt`, if it loaded: pytest's
+    /// plugin (D23) or RSpec's (D37).
     pub(crate) fn take_witness(&self, attempt: u32) -> Option<Witness> {
-        self.witness_of(&format!("attempt-{attempt}"))
+        let run = format!("attempt-{attempt}");
+        match &self.rspec_witness {
+            Some(rspec) => rspec.take(&run),
+            None => self.witness_of(&run),
+        }
     }
 
     /// The variables of a collection named `run`: the witness plugin's,
@@ -485,6 +503,7 @@ impl Runner {
             env: Vec::new(),
             temp_dir: None,
             witness: None,
+            rspec_witness: None,
             allowed: None,
             pytest_addopts: None,
             collect_deadline: DEFAULT_COLLECT_DEADLINE,

@@ -4,8 +4,8 @@
 use bktec::results::{Outcome, ResultFormat};
 
 use crate::support::runners::{
-    assert_flaky_passes_on_retry, assert_real_failure_stays_red, assert_tests_are, created_plan,
-    example, parse, run_listed, splitting_engine, two_jobs_ids,
+    assert_flaky_passes_on_retry, assert_real_failure_stays_red, assert_tests_are, bktec,
+    created_plan, example, parse, run_listed, splitting_engine, two_jobs_ids,
 };
 use crate::support::{TestDir, repo_root};
 
@@ -151,4 +151,34 @@ fn test_engine_splits_a_feature_into_scenarios_from_a_dry_run() {
     );
     let all = paths(&repo_root().join("tests/fixtures/cucumber/failures.json"));
     assert_eq!(seen, all, "each scenario once, across both jobs");
+}
+
+/// D37: a test command that runs fewer scenarios than its files hold (a
+/// wrapper that adds a `--name` filter outside dry runs): each file still
+/// answers, so the per-file rule passed it; the dry-run listing names the
+/// scenario that never ran.
+#[test]
+fn a_scenario_the_run_left_out_is_named_by_the_listing() {
+    let dir = project();
+    let wrapper = dir.write(
+        "bin/cuke",
+        "#!/bin/sh\ncase \" $* \" in *\" --dry-run \"*) exec cucumber \"$@\";; esac\n\
+         exec cucumber --name Adding \"$@\"\n",
+    );
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    dir.write("files.txt", "features/shop/cart.feature\n");
+    let out = bktec(&dir)
+        .args(["run", "--files", "files.txt", "--result-path", "out/r.json"])
+        .args([
+            "--test-command",
+            "bin/cuke --format json --out {{resultPath}} {{testExamples}}",
+        ])
+        .output();
+    out.assert_exit(17)
+        .assert_stdout_contains("`cucumber --dry-run` listed 2 tests")
+        .assert_stdout_contains("features/shop/cart.feature:8 › A discount");
 }

@@ -175,3 +175,74 @@ fn test_engine_splits_files_into_specs_only_when_asked() {
     seen.dedup();
     assert_eq!(seen.len(), 6, "each spec once, across both jobs");
 }
+
+/// The demo's configuration with `extra` added to it.
+fn configure(dir: &TestDir, extra: &str) {
+    let path = dir.path().join("playwright.config.js");
+    let config = std::fs::read_to_string(&path).unwrap();
+    let config = config.replace("workers: 1,", &format!("workers: 1, {extra}"));
+    assert!(config.contains(extra), "the demo's configuration changed");
+    std::fs::write(path, config).unwrap();
+}
+
+fn run_demo(dir: &TestDir, fail: bool) -> crate::support::RunOutput {
+    bktec(dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .env("BKTEC_EXAMPLE_FAIL", if fail { "1" } else { "0" })
+        .output()
+}
+
+/// D37: a `grep` in the configuration hides the failing spec of an
+/// assigned file from the run (and from a plain `--list`); Playwright exits
+/// 0. The listing without the configuration's `grep` names it: not green.
+#[test]
+fn a_grep_in_the_configuration_that_hides_a_spec_is_not_green() {
+    let dir = project();
+    configure(&dir, "grep: /adds|counts|receipt|abroad|card/,");
+    let out = run_demo(&dir, true);
+    out.assert_exit(17)
+        .assert_stdout_contains("`playwright test --list` listed")
+        .assert_stdout_contains("tests/cart.spec.js:9 › applies a discount (10% off)");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".bktec"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the listing's configuration is removed: {left:?}"
+    );
+}
+
+/// D37: `test.only` runs the focused spec alone; `--list` ignores it, so
+/// the specs it hid are named.
+#[test]
+fn test_only_that_hides_specs_is_not_green() {
+    let dir = project();
+    let spec = dir.path().join("tests/cart.spec.js");
+    let source = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        source.replace("test(\"adds up prices\"", "test.only(\"adds up prices\""),
+    )
+    .unwrap();
+    run_demo(&dir, true)
+        .assert_exit(17)
+        .assert_stdout_contains("tests/checkout.spec.js:11 › prints a receipt");
+}
+
+/// The user's own choices stay: `--grep` in the test command and
+/// `grepInvert` in the configuration leave specs out of the listing too,
+/// and the run is green.
+#[test]
+fn the_command_s_grep_and_the_configuration_s_grep_invert_are_the_user_s_choice() {
+    let dir = project();
+    configure(&dir, "grepInvert: /receipt/,");
+    dir.write(
+        "bktec.toml",
+        "[runner]\nname = \"playwright\"\ntest-command = \"npx playwright test --grep-invert discount\"\n",
+    );
+    run_demo(&dir, true)
+        .assert_success()
+        .assert_stdout_contains("`playwright test --list` listed 4 tests");
+}

@@ -169,3 +169,81 @@ fn bktec_plan_splits_with_the_same_dry_run() {
         "./spec/stock_spec.rb[1:1]"
     );
 }
+
+/// D37: `fit` with `filter_run_when_matching :focus` (what `rspec --init`
+/// writes) runs only the focused example, and RSpec exits 0. The witness
+/// sees the examples the focus filter hid: not green.
+#[test]
+fn a_focus_filter_that_hides_assigned_examples_is_not_green() {
+    let dir = project();
+    dir.write(
+        "spec/focus_helper.rb",
+        "RSpec.configure { |c| c.filter_run_when_matching :focus }\n",
+    );
+    dir.write(
+        "spec/focus_spec.rb",
+        "require_relative 'focus_helper'\n\
+         RSpec.describe('Focus') do\n  fit('runs') { expect(1).to eq(1) }\n  \
+         it('fails, hidden') { expect(1).to eq(2) }\nend\n",
+    );
+    let out = run(&dir, "out/r.json");
+    out.assert_exit(17)
+        .assert_stdout_contains("never ran")
+        .assert_stdout_contains("./spec/focus_spec.rb[1:2]");
+    let err = out.stderr() + &out.stdout();
+    assert!(err.contains("a focus filter"), "{err}");
+}
+
+/// D37: a dry run reports every example as passed without running one,
+/// whether it is asked for in `.rspec`, in `SPEC_OPTS` or in the
+/// configuration: never green.
+#[test]
+fn a_dry_run_from_any_source_is_not_green() {
+    for (file, content, spec_opts) in [
+        (".rspec", "--dry-run\n", ""),
+        ("spec/dry_helper.rb", "# none\n", "--dry-run"),
+        (
+            "spec/dry_helper.rb",
+            "RSpec.configure { |c| c.dry_run = true }\n",
+            "--require ./spec/dry_helper.rb",
+        ),
+    ] {
+        let dir = project();
+        dir.write(file, content);
+        let out = bktec(&dir)
+            .args(["run", "--result-path", "out/r.json"])
+            .env("SPEC_OPTS", spec_opts)
+            .env("BKTEC_EXAMPLE_FAIL", "1")
+            .output();
+        out.assert_exit(17).assert_stdout_contains("never ran");
+        let said = out.stderr() + &out.stdout();
+        assert!(said.contains("RSpec ran as a dry run"), "{file}: {said}");
+    }
+}
+
+/// The user's own filters stay the user's: an example excluded by `--tag
+/// ~slow` in `SPEC_OPTS` is deselected, and the run is green; the user's
+/// `SPEC_OPTS` reaches RSpec with the witness's option after it.
+#[test]
+fn the_user_s_own_tag_filters_are_kept_and_accepted() {
+    let dir = project();
+    dir.write(
+        "spec/slow_spec.rb",
+        "RSpec.describe('Slow') do\n  it('is slow', :slow) { expect(1).to eq(2) }\n  \
+         it('is quick') { expect(1).to eq(1) }\nend\n",
+    );
+    let out = bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .env("SPEC_OPTS", "--tag ~slow")
+        .output();
+    out.assert_success();
+    let ran = ids(&dir.path().join("out/r.json"));
+    assert!(
+        ran.contains(&"./spec/slow_spec.rb[1:2]".to_string()),
+        "{ran:?}"
+    );
+    assert!(
+        !ran.contains(&"./spec/slow_spec.rb[1:1]".to_string()),
+        "{ran:?}"
+    );
+}
