@@ -312,7 +312,8 @@ impl Runner {
     /// options would reach the script, not the runner.
     pub(crate) fn list_tests(&self, targets: &[String]) -> Option<Listed> {
         let roster = self.kind.framework().roster.as_ref()?;
-        if self.runs_script() {
+        // gotest lists with `go` itself, never through the command (D38).
+        if self.runs_script() && self.kind != RunnerKind::Gotest {
             return None;
         }
         Some(Listed {

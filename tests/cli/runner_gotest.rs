@@ -229,6 +229,15 @@ fn a_run_filter_in_the_test_command_is_unproven_too() {
     );
     assert_eq!(out.code(), Some(17), "{}", out.stdout());
     out.assert_stdout_contains("example.com/shop/cart TestFail");
+    // And to `go test` in a script: gotest lists with `go` itself, so a
+    // script is no reason to check per package only.
+    let out = run_cart(
+        &dir,
+        "sh -c 'go test -json -run TestTotal {{packages}} > {{resultPath}}'",
+        "",
+    );
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+    out.assert_stdout_contains("example.com/shop/cart TestFail");
 }
 
 #[test]
