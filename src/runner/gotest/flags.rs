@@ -99,16 +99,23 @@ pub(crate) fn go_flags(template: &CommandTemplate) -> GoFlags {
 
 /// [`go_flags`] of the command's words.
 fn flags_of(words: &[String]) -> GoFlags {
-    let program_is = |word: &String, name: &str| {
+    let name = |word: &String| {
         Path::new(word)
             .file_name()
-            .is_some_and(|file| file == name)
+            .map(|file| file.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    // `go test`, a `golang.org/dl` Go (`go1.22.1 test`) or richgo, the
+    // wrappers that pass `go test`'s arguments through.
+    let go = |word: &String| {
+        let name = name(word);
+        name == "go" || name.starts_with("go1.") || name == "richgo"
     };
     let go_test = (0..words.len())
-        .find(|&at| program_is(&words[at], "go") && words.get(at + 1).is_some_and(|w| w == "test"));
+        .find(|&at| go(&words[at]) && words.get(at + 1).is_some_and(|w| w == "test"));
     let (program, start) = match go_test {
         Some(at) => (at, Some(at + 2)),
-        None => match words.iter().position(|w| program_is(w, "gotestsum")) {
+        None => match words.iter().position(|w| name(w) == "gotestsum") {
             Some(at) => (
                 at,
                 words[at..]
@@ -123,7 +130,7 @@ fn flags_of(words: &[String]) -> GoFlags {
         env: assignments(&words[..program]),
         ..GoFlags::default()
     };
-    if let Some(at) = go_test {
+    if let Some(at) = go_test.filter(|&at| name(&words[at]) != "richgo") {
         flags.go.clone_from(&words[at]);
     }
     if let Some(start) = start {
@@ -248,6 +255,14 @@ mod tests {
         assert_eq!(got.build, ["-C=sub", "-overlay=o.json"]);
         let got = flags("sh -c 'go test -json {{testExamples}} | tee out; go vet -tags=late'");
         assert!(got.build.is_empty(), "{got:?}");
+    }
+
+    #[test]
+    fn a_go_of_golang_dl_is_the_go_bktec_runs_and_richgo_runs_go() {
+        let got = flags("go1.22.1 test -json -tags=a {{testExamples}}");
+        assert_eq!((got.go.as_str(), &got.build[..]), ("go1.22.1", &["-tags=a".to_string()][..]));
+        let got = flags("richgo test -json -tags=b {{testExamples}}");
+        assert_eq!((got.go.as_str(), &got.build[..]), ("go", &["-tags=b".to_string()][..]));
     }
 
     #[test]
