@@ -156,7 +156,9 @@ fn run_once(bktec: &Path, dir: &Path) -> (Duration, Option<(usize, Duration)>) {
 fn main() {
     run_script("scripts/runner-tools.sh");
     let bktec = bktec_binary();
-    println!("per-test proof by listing, median of {RUNS} green runs ({COPIES}x each example's test files):");
+    println!(
+        "per-test proof by listing, median of {RUNS} green runs ({COPIES}x each example's test files):"
+    );
     println!(
         "  {:<11} {:>6} {:>12} {:>12} {:>7}",
         "runner", "tests", "listing ms", "run ms", "share"

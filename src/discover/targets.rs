@@ -7,7 +7,8 @@ use super::walk::{WalkOptions, walk};
 use crate::config::resolve::{RunSettings, Sourced};
 use crate::glob::Pattern;
 use crate::runner::{
-    CollectedExample, CollectionStats, PytestDiscoveryError, Runner, RunnerKind, Targets, go_module,
+    CollectedExample, CollectionStats, GoFlags, PytestDiscoveryError, Runner, RunnerKind, Targets,
+    go_flags, go_module,
 };
 
 /// Where the targets came from.
@@ -159,7 +160,16 @@ pub fn discover(settings: &RunSettings, base: &Path) -> Result<Discovery, Discov
         });
     }
     match settings.runner.targets() {
-        Targets::GoPackages => return go_list(base, settings.collection_timeout),
+        Targets::GoPackages => {
+            // The test command's build flags decide which packages build
+            // and hold tests (`-tags=integration`, D38).
+            let flags = settings
+                .test_command
+                .as_ref()
+                .map(|command| go_flags(&command.value))
+                .unwrap_or_default();
+            return go_list(base, settings.collection_timeout, &flags);
+        }
         Targets::Walk => {}
     }
     let mut warnings = Vec::new();
@@ -234,18 +244,26 @@ fn go_import_paths(rows: Vec<String>, base: &Path) -> Vec<String> {
         .collect()
 }
 
-/// gotest targets are the packages with tests, from `go list` (5.1), which
-/// may take until `deadline` (`runner.collection-timeout`: it may download
-/// modules first).
-fn go_list(base: &Path, deadline: std::time::Duration) -> Result<Discovery, DiscoverError> {
-    let mut command = std::process::Command::new("go");
+/// gotest targets are the packages with tests, from `go list` (5.1) with
+/// the test command's build flags and the variables it sets (`GOFLAGS` is
+/// inherited), which may take until `deadline`
+/// (`runner.collection-timeout`: it may download modules first).
+fn go_list(
+    base: &Path,
+    deadline: std::time::Duration,
+    flags: &GoFlags,
+) -> Result<Discovery, DiscoverError> {
+    let mut command = std::process::Command::new(&flags.go);
+    // `-C`, when the command has it, must come first.
     command
+        .arg("list")
+        .args(&flags.build)
         .args([
-            "list",
             "-f",
             "{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}",
             "./...",
         ])
+        .envs(flags.env.iter().map(|(name, value)| (name, value)))
         .current_dir(base);
     // A helper child (`process::output`): ended when bktec receives an
     // ending signal (the error then carries it, and bktec exits 128 + n,
@@ -259,9 +277,16 @@ fn go_list(base: &Path, deadline: std::time::Duration) -> Result<Discovery, Disc
     )
     .map_err(DiscoverError::GoListStopped)?;
     if !output.status.success() {
+        // The flags came from the test command: say so, as they may be
+        // what go refused.
+        let with = if flags.build.is_empty() {
+            String::new()
+        } else {
+            format!(" (with the test command's `{}`)", flags.build.join(" "))
+        };
         return Err(DiscoverError::GoList {
             message: format!(
-                "{}\nstderr:\n{}",
+                "{}{with}\nstderr:\n{}",
                 output.status,
                 String::from_utf8_lossy(&output.stderr)
             ),

@@ -81,6 +81,13 @@ pub(crate) async fn execute(
         offset: PathOffset::Same,
         roster: list_first(runner, &targets, events).await,
     };
+    // A signal that ended the listing ends the run before its first attempt.
+    if let Some(signal) = runner.cancelled() {
+        let stop = (0, StopReason::Signal);
+        return run
+            .outcome(&targets, AttemptExit::Cancelled(signal), stop, runner)
+            .await;
+    }
     let mut to_run = targets.clone();
     let mut attempt = 0;
     loop {

@@ -5,6 +5,13 @@
 //! a failed test (a `TestMain` that exits non-zero, a panic in `init`) gets
 //! a `TestMain` failure of its own; a package that did not build is a
 //! run-level error.
+//!
+//! A stream cut short proves nothing (D38): a test that started and never
+//! ended, or a package with events but no outcome of its own, is a
+//! run-level error naming them. A test still running when its package
+//! failed (a panic, `-timeout`) is that failure. Go before 1.20 loses a
+//! test's `pass` when the test printed no final newline; its `--- PASS`
+//! line, glued to that output, still says how it ended.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -38,6 +45,10 @@ struct Package {
     failed: bool,
     build_failed: bool,
     any_test_failed: bool,
+    /// A test event or the package's `start`: the package began.
+    began: bool,
+    /// Its own `pass`, `fail` or `skip`: the package ended.
+    ended: bool,
 }
 
 /// The packages in the order they first appear.
@@ -103,6 +114,9 @@ struct Read {
     raw_build_failures: Vec<String>,
     /// What each test printed: a failed test's messages are there.
     printed: HashMap<(String, String), String>,
+    /// Tests that started and have not ended, in the order they started,
+    /// and whether each is paused (`t.Parallel` waiting for its turn).
+    running: Vec<((String, String), bool)>,
 }
 
 impl Read {
@@ -112,22 +126,72 @@ impl Read {
             self.packages.get(pkg).build_failed = true;
         }
         // A package is listed from its first event on, whatever it says.
-        self.packages.get(&event.package);
+        let state = self.packages.get(&event.package);
+        state.began |= event.test.is_some() || event.action == "start";
         let outcome = match event.action.as_str() {
             "pass" => Outcome::Passed,
             "fail" => Outcome::Failed,
             "skip" => Outcome::Skipped,
             "output" => return self.output(event),
+            "run" | "pause" | "cont" => {
+                if let Some(test) = event.test {
+                    self.started((event.package, test), &event.action);
+                }
+                return;
+            }
             _ => return,
         };
-        let state = self.packages.get(&event.package);
         let Some(name) = event.test else {
             state.failed |= outcome == Outcome::Failed;
+            state.ended = true;
             return;
         };
         state.any_test_failed |= outcome == Outcome::Failed;
         let duration = event.elapsed.and_then(seconds);
-        self.test_ended(event.package, name, outcome, duration);
+        let key = (event.package, name);
+        self.running.retain(|(running, _)| *running != key);
+        self.test_ended(key.0, key.1, outcome, duration);
+    }
+
+    /// A test started (`run`), or paused or went on (`t.Parallel`).
+    fn started(&mut self, key: (String, String), action: &str) {
+        match self.running.iter_mut().find(|(running, _)| *running == key) {
+            Some((_, paused)) => *paused = action == "pause",
+            None => self.running.push((key, action == "pause")),
+        }
+    }
+
+    /// Ends the tests that started and never reported an outcome: by the
+    /// `--- PASS` line Go before 1.20 glued to their output, or as failed
+    /// when their package failed while they ran (a paused one never ran:
+    /// it gets no result). What is left, with the packages that never
+    /// ended, is the stream cut short: the returned reasons.
+    fn end_running(&mut self) -> Vec<String> {
+        let mut cut_short = Vec::new();
+        for ((package, test), paused) in std::mem::take(&mut self.running) {
+            let printed = self.printed.get(&(package.clone(), test.clone()));
+            let glued = printed.and_then(|text| glued_outcome(text, &test));
+            let state = self.packages.get(&package);
+            let outcome = match glued {
+                Some(outcome) => outcome,
+                None if state.ended && state.failed && paused => continue,
+                None if state.ended && state.failed => Outcome::Failed,
+                None => {
+                    cut_short.push(format!(
+                        "test `{test}` of package `{package}` started and reported no outcome"
+                    ));
+                    continue;
+                }
+            };
+            state.any_test_failed |= outcome == Outcome::Failed;
+            self.test_ended(package, test, outcome, None);
+        }
+        for (name, state) in &self.packages.list {
+            if state.began && !state.ended && !name.is_empty() {
+                cut_short.push(format!("package `{name}` reported no outcome of its own"));
+            }
+        }
+        cut_short
     }
 
     /// An `output` event: a test's printed line, or the package's
@@ -185,7 +249,8 @@ impl Read {
     /// no failed test, the failed tests' messages, the packages that did
     /// not build as the run's error.
     fn finish(mut self) -> ParsedResults {
-        let mut build_failures = self.raw_build_failures;
+        let cut_short = self.end_running();
+        let mut build_failures = std::mem::take(&mut self.raw_build_failures);
         for (name, state) in &self.packages.list {
             if state.build_failed {
                 build_failures.push(name.clone());
@@ -212,12 +277,38 @@ impl Read {
             }
         }
         build_failures.dedup();
+        let mut errors = Vec::new();
+        if !build_failures.is_empty() {
+            errors.push(format!(
+                "go test failed to build {}",
+                build_failures.join(", ")
+            ));
+        }
+        if !cut_short.is_empty() {
+            errors.push(format!(
+                "the go test -json output ends before the run did: {}",
+                cut_short.join("; ")
+            ));
+        }
         ParsedResults {
             tests: self.tests,
-            run_error: (!build_failures.is_empty())
-                .then(|| format!("go test failed to build {}", build_failures.join(", "))),
+            run_error: (!errors.is_empty()).then(|| errors.join("; ")),
         }
     }
+}
+
+/// How `test` ended by the `--- PASS: <test> (` line in what it printed,
+/// which Go before 1.20 does not see when it follows output without a
+/// newline (`no newline--- PASS: TestX (0.00s)`).
+fn glued_outcome(printed: &str, test: &str) -> Option<Outcome> {
+    [
+        ("FAIL", Outcome::Failed),
+        ("PASS", Outcome::Passed),
+        ("SKIP", Outcome::Skipped),
+    ]
+    .into_iter()
+    .find(|(word, _)| printed.contains(&format!("--- {word}: {test} (")))
+    .map(|(_, outcome)| outcome)
 }
 
 /// A failed test's failure from what it printed: `go test`'s own `=== RUN`
@@ -316,5 +407,111 @@ mod tests {
         let parsed = parse_go_jsonl(text.as_bytes(), Path::new("r.jsonl")).unwrap();
         let failure = parsed.tests[0].failure.as_ref().unwrap();
         assert_eq!(failure.message, "x_test.go:9: got 8, want 9");
+    }
+
+    fn output(pkg: &str, test: &str, text: &str) -> String {
+        serde_json::json!({"Action": "output", "Package": pkg, "Test": test, "Output": text})
+            .to_string()
+    }
+
+    fn parsed(lines: &[String]) -> ParsedResults {
+        parse_go_jsonl(lines.join("\n").as_bytes(), Path::new("r.jsonl")).unwrap()
+    }
+
+    #[test]
+    fn a_stream_cut_off_mid_package_is_a_run_error_naming_what_never_ended() {
+        let got = parsed(&[
+            line("run", "m/a", Some("TestX")),
+            line("pass", "m/a", Some("TestX")),
+            line("run", "m/a", Some("TestY")),
+            line("run", "m/a", Some("TestY/sub")),
+            line("pass", "m/b", Some("TestB")),
+        ]);
+        let names: Vec<&str> = got.tests.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["TestX", "TestB"]);
+        assert_eq!(
+            got.run_error.as_deref(),
+            Some(
+                "the go test -json output ends before the run did: \
+                 test `TestY` of package `m/a` started and reported no outcome; \
+                 test `TestY/sub` of package `m/a` started and reported no outcome; \
+                 package `m/a` reported no outcome of its own; \
+                 package `m/b` reported no outcome of its own"
+            )
+        );
+    }
+
+    #[test]
+    fn a_test_running_when_its_package_failed_is_the_failure() {
+        // `-timeout` or a panic: the package fails, the test never ends.
+        let got = parsed(&[
+            line("run", "m/a", Some("TestWaits")),
+            line("pause", "m/a", Some("TestWaits")),
+            line("run", "m/a", Some("TestSlow")),
+            output("m/a", "TestSlow", "panic: test timed out after 1s\n"),
+            line("fail", "m/a", None),
+        ]);
+        assert_eq!(got.run_error, None);
+        let names: Vec<(&str, &Outcome)> = got
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), &t.outcome))
+            .collect();
+        assert_eq!(
+            names,
+            [("TestSlow", &Outcome::Failed)],
+            "no TestMain, and the paused test never ran"
+        );
+        assert_eq!(
+            got.tests[0].failure.as_ref().unwrap().message,
+            "panic: test timed out after 1s"
+        );
+    }
+
+    #[test]
+    fn an_outcome_glued_to_output_without_a_newline_still_counts() {
+        // Go 1.19 prints `no newline--- PASS: TestGlued (0.00s)` and emits
+        // no `pass` event for the test.
+        let got = parsed(&[
+            line("run", "m/a", Some("TestGlued")),
+            output("m/a", "TestGlued", "=== RUN   TestGlued\n"),
+            output(
+                "m/a",
+                "TestGlued",
+                "no newline--- SKIP: TestGlued (0.00s)\n",
+            ),
+            line("pass", "m/a", None),
+        ]);
+        assert_eq!(got.run_error, None);
+        assert_eq!(got.tests[0].outcome, Outcome::Skipped);
+        // Without the line, a passed package proves nothing of the test.
+        let got = parsed(&[
+            line("run", "m/a", Some("TestGone")),
+            line("pass", "m/a", None),
+        ]);
+        assert!(got.tests.is_empty());
+        assert!(
+            got.run_error
+                .unwrap()
+                .contains("test `TestGone` of package `m/a`"),
+        );
+    }
+
+    #[test]
+    fn packages_that_ended_or_never_ran_a_test_are_complete() {
+        let got = parsed(&[
+            r#"{"Action":"start","Package":"m/none"}"#.to_string(),
+            r#"{"Action":"output","Package":"m/none","Output":"?   \tm/none\t[no test files]\n"}"#
+                .to_string(),
+            line("skip", "m/none", None),
+            r#"{"Action":"output","Package":"m/quiet","Output":"PASS\n"}"#.to_string(),
+            line("run", "m/a", Some("TestX")),
+            line("pass", "m/a", Some("TestX")),
+            line("run", "m/a", Some("TestX")),
+            line("pass", "m/a", Some("TestX")),
+            line("pass", "m/a", None),
+        ]);
+        assert_eq!(got.run_error, None);
+        assert_eq!(got.tests.len(), 1);
     }
 }

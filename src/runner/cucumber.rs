@@ -40,6 +40,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
         tool: ROSTER_TOOL,
         list: roster,
         key: scenario_key,
+        through_command: true,
     }),
     build: Some(|inputs, _probe| cucumber(inputs)),
     init: Init {

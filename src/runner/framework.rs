@@ -61,6 +61,10 @@ pub(crate) struct Roster {
     /// The name under which a result answers for a listed test; `None` for
     /// a result that answers for none.
     pub(crate) key: fn(&TestResult) -> Option<String>,
+    /// Whether the listing runs the test command with options added, which
+    /// would reach a script (`sh -c '...'`) rather than the runner: such a
+    /// command is then checked per file.
+    pub(crate) through_command: bool,
 }
 
 /// How `bktec init` recognises a project that uses a runner.

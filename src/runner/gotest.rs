@@ -3,7 +3,12 @@
 //! argument each, without duplicates, in plan order (and they are appended
 //! when it is absent). A retry runs the packages of the failed tests again,
 //! whole. An exit code other than 0 and 1 (a package that did not build) is
-//! not read: the run stops with it.
+//! not read: the run stops with it. Discovery and the listing read the
+//! test command's build flags (`flags`), and the listing proves per test
+//! what ran (`roster`, D38).
+
+mod flags;
+mod roster;
 
 use std::path::Path;
 
@@ -15,6 +20,8 @@ use super::setup::{ExitHandling, Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
 use super::template::{CommandTemplate, TEST_EXAMPLES};
 use crate::results::{Mapping, ResultFormat};
+
+pub(crate) use flags::{GoFlags, go_flags};
 
 /// `{{packages}}`: the Go packages to test.
 const PACKAGES: &str = "{{packages}}";
@@ -40,7 +47,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     collects_with_pytest: false,
     fail_fast_options: &[],
     example_listing: None,
-    roster: None,
+    roster: Some(roster::ROSTER),
     build: Some(|inputs, _probe| gotest(inputs)),
     init: Init {
         detect: Some(Detect {

@@ -40,7 +40,7 @@ crate::config::elements::for_each_runner!(declare_frameworks);
 pub(crate) use crate::config::elements::Targets;
 pub(crate) use crate::results::ResultFormat;
 pub(crate) use detect::{PYTEST_MARKERS, detect};
-pub(crate) use gotest::go_module;
+pub(crate) use gotest::{GoFlags, go_flags, go_module};
 #[cfg(test)]
 pub(crate) use kind::rules;
 pub(crate) use kind::{RunnerKind, UnknownRunner, facts};

@@ -49,6 +49,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
         tool: ROSTER_TOOL,
         list: roster,
         key: spec_key,
+        through_command: true,
     }),
     build: Some(|inputs, _probe| playwright(inputs)),
     init: Init {

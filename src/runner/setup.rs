@@ -312,11 +312,11 @@ impl Runner {
 
     /// The tests `targets` hold, listed by the runner's own tool before the
     /// first attempt (D37); `None` for a runner without a listing.
-    /// A command that runs a script is checked per file: the listing's
-    /// options would reach the script, not the runner.
+    /// A command that runs a script is checked per file when the listing
+    /// goes through the command: its options would reach the script.
     pub(crate) fn list_tests(&self, targets: &[String]) -> Option<Listed> {
         let roster = self.kind.framework().roster.as_ref()?;
-        if self.runs_script() {
+        if roster.through_command && self.runs_script() {
             return None;
         }
         Some(Listed {

@@ -2,13 +2,17 @@
 //! and `gotestsum`) on `examples/gotest` (behaviour document 5.1, 5.2, 7.7,
 //! 8.3, 9; D23, D24).
 
+use std::time::Duration;
+
 use bktec::results::{Outcome, ResultFormat};
+
+use crate::signals::{alive, send, wait_exit, wait_for};
 
 use crate::support::runners::{
     assert_ends_without_retries, assert_flaky_passes_on_retry, assert_real_failure_stays_red,
-    example, parse, run_listed, two_jobs_ids,
+    bktec, example, parse, run_listed, two_jobs_ids,
 };
-use crate::support::{TestDir, repo_root};
+use crate::support::{RunOutput, TestDir, repo_root};
 
 fn project() -> TestDir {
     let dir = example("gotest", "gotestsum");
@@ -163,4 +167,187 @@ fn a_package_of_benchmarks_only_is_green_and_one_whose_tests_were_skipped_is_not
         "out/r2.jsonl",
     );
     assert_eq!(out.code(), Some(17), "{}", out.stdout());
+}
+
+/// `cart` gains a test that always fails.
+fn with_failing_cart_test(dir: &TestDir) {
+    dir.write(
+        "cart/fail_test.go",
+        "package cart\n\nimport \"testing\"\n\nfunc TestFail(t *testing.T) { t.Fatal(\"always\") }\n",
+    );
+}
+
+/// `bktec run` on `./cart` only, with `command` as the test command and
+/// `goflags` as GOFLAGS (the support's `-mod=mod` kept).
+fn run_cart(dir: &TestDir, command: &str, goflags: &str) -> RunOutput {
+    dir.write("files.txt", "./cart\n");
+    bktec(dir)
+        .env("GOFLAGS", format!("-mod=mod {goflags}"))
+        .env("BUILDKITE_TEST_ENGINE_TEST_CMD", command)
+        .args([
+            "run",
+            "--files",
+            "files.txt",
+            "--result-path",
+            "out/r.jsonl",
+        ])
+        .output()
+}
+
+const GOTESTSUM: &str = "gotestsum --jsonfile={{resultPath}} {{packages}}";
+
+#[test]
+fn a_run_filter_in_goflags_that_hides_a_test_is_unproven() {
+    // Issue 19: GOFLAGS=-run=TestTotal runs one test of `cart`; its
+    // failing TestFail never runs and the run was green (D38).
+    let dir = project();
+    with_failing_cart_test(&dir);
+    let out = run_cart(&dir, GOTESTSUM, "-run=TestTotal");
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+    out.assert_stdout_contains("`go test -list` listed 3 tests")
+        .assert_stdout_contains("example.com/shop/cart TestFail");
+}
+
+#[test]
+fn a_run_filter_in_the_test_command_is_unproven_too() {
+    // The user asked for `-run`, but the job's assigned package holds tests
+    // it hides: they did not run, so nothing proves them (D38).
+    let dir = project();
+    with_failing_cart_test(&dir);
+    let out = run_cart(
+        &dir,
+        "gotestsum --jsonfile={{resultPath}} -- -run=TestTotal {{packages}}",
+        "",
+    );
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+    out.assert_stdout_contains("example.com/shop/cart TestDiscount");
+    // Given to the test binary itself, after `-args`, as well.
+    let out = run_cart(
+        &dir,
+        "gotestsum --jsonfile={{resultPath}} -- {{packages}} -args -test.run=TestTotal",
+        "",
+    );
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+    out.assert_stdout_contains("example.com/shop/cart TestFail");
+    // And to `go test` in a script: gotest lists with `go` itself, so a
+    // script is no reason to check per package only.
+    let out = run_cart(
+        &dir,
+        "sh -c 'go test -json -run TestTotal {{packages}} > {{resultPath}}'",
+        "",
+    );
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+    out.assert_stdout_contains("example.com/shop/cart TestFail");
+}
+
+#[test]
+fn every_listed_test_that_reports_is_green() {
+    // Subtests answer for their test; examples and fuzz seeds are tests;
+    // benchmarks are not (D38).
+    let dir = project();
+    dir.write(
+        "cart/more_test.go",
+        "package cart\n\nimport (\n\t\"fmt\"\n\t\"testing\"\n)\n\nfunc TestSubs(t *testing.T) {\n\tt.Run(\"a b\", func(t *testing.T) {})\n}\n\nfunc FuzzTotal(f *testing.F) {\n\tf.Add(1)\n\tf.Fuzz(func(t *testing.T, n int) { Total(n, n) })\n}\n\nfunc ExampleTotal() {\n\tfmt.Println(Total(1, 2))\n\t// Output: 3\n}\n\nfunc ExampleNotRun() {}\n\nfunc BenchmarkTotal(b *testing.B) {}\n",
+    );
+    let out = run_cart(&dir, GOTESTSUM, "");
+    out.assert_success()
+        .assert_stdout_contains("`go test -list` listed 5 tests");
+}
+
+#[test]
+fn a_package_under_the_command_s_build_tags_is_discovered_and_listed() {
+    // Issue 19: `go list` ran without the command's `-tags`, so the tagged
+    // package was never assigned and the run was green (D38).
+    let dir = project();
+    dir.write(
+        "tagged/t_test.go",
+        "//go:build integration\n\npackage tagged\n\nimport \"testing\"\n\nfunc TestTagged(t *testing.T) { t.Fatal(\"tagged fails\") }\n",
+    );
+    let out = bktec(&dir)
+        .env(
+            "BUILDKITE_TEST_ENGINE_TEST_CMD",
+            "gotestsum --jsonfile={{resultPath}} -- -tags=integration {{packages}}",
+        )
+        .args(["run", "--result-path", "out/r.jsonl"])
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("example.com/shop/tagged TestTagged");
+    // The same command spelled for `go test` itself, in a script.
+    let out = bktec(&dir)
+        .env(
+            "BUILDKITE_TEST_ENGINE_TEST_CMD",
+            "sh -c 'go test -json --tags integration {{packages}} > {{resultPath}}'",
+        )
+        .args(["run", "--result-path", "out/r2.jsonl"])
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("example.com/shop/tagged TestTagged");
+}
+
+#[test]
+fn a_go_test_stream_cut_off_mid_package_is_unproven() {
+    // Issue 19: the stream ends after TestTotal passed and TestDiscount
+    // started, with no package event; exit 0 from the pipeline was green.
+    let dir = project();
+    let out = run_cart(
+        &dir,
+        "sh -c 'go test -json {{packages}} | head -n 5 > {{resultPath}}'",
+        "",
+    );
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+    out.assert_stdout_contains("package `example.com/shop/cart`")
+        .assert_stdout_contains("`TestDiscount`");
+}
+
+#[test]
+fn a_test_cut_short_by_the_timeout_is_the_failure() {
+    // The package's `fail` event ends it: red, and the test that was
+    // running is the one named as failed, not a `TestMain`.
+    let dir = project();
+    dir.write(
+        "cart/slow_test.go",
+        "package cart\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestSlow(t *testing.T) { time.Sleep(20 * time.Second) }\n",
+    );
+    let out = run_cart(
+        &dir,
+        "gotestsum --jsonfile={{resultPath}} -- -timeout=2s {{packages}}",
+        "",
+    );
+    out.assert_exit(1)
+        .assert_stdout_contains("example.com/shop/cart TestSlow");
+    assert!(!out.stdout().contains("TestMain"), "{}", out.stdout());
+}
+
+#[test]
+fn sigterm_during_the_listing_ends_it_and_the_test_binary() {
+    // The listing runs each package's TestMain; one that hangs is ended
+    // with bktec, which exits 143 (D33).
+    let dir = project();
+    dir.write(
+        "hangs/h_test.go",
+        "package hangs\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestMain(m *testing.M) {\n\tos.WriteFile(os.Getenv(\"BKTEC_TEST_MARKER\"), []byte(fmt.Sprint(os.Getpid())), 0o644)\n\ttime.Sleep(1000 * time.Second)\n\tos.Exit(m.Run())\n}\n\nfunc TestX(t *testing.T) {}\n",
+    );
+    let marker = dir.path().join("pid.txt");
+    let mut child = bktec(&dir)
+        .env("BKTEC_TEST_MARKER", marker.display().to_string())
+        .args(["run", "--result-path", "out/r.jsonl"])
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start bktec");
+    wait_for("the listing's TestMain", Duration::from_secs(120), || {
+        std::fs::read_to_string(&marker).is_ok_and(|pid| !pid.is_empty())
+    });
+    let pid: i32 = std::fs::read_to_string(&marker).unwrap().parse().unwrap();
+    send(&child, libc::SIGTERM);
+    let status = wait_exit(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(143));
+    wait_for("the test binary to end", Duration::from_secs(5), || {
+        !alive(pid)
+    });
+    // The signal ended the run before its first attempt.
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert!(!stdout.contains("Running tests"), "{stdout}");
 }
