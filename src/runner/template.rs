@@ -371,6 +371,106 @@ mod tests {
     }
 
     #[test]
+    fn script_placeholders_the_shell_parses_again_are_refused() {
+        // Issue 19: quoting keeps a value one word, but these parse the word
+        // again after quote removal, so a file name would run as code.
+        let eval = "in an argument of `eval`";
+        let nested = "in the `-c` script of a nested shell";
+        let arith = "inside arithmetic `((…))`";
+        let variable = "in the variable name of `printf -v` or `test -v`";
+        for (template, context) in [
+            ("sh -c 'eval pytest {{testExamples}}'", eval),
+            ("sh -c 'eval \"pytest {{testExamples}}\"'", eval),
+            ("bash -c 'builtin eval pytest \"{{testExamples}}\"'", eval),
+            (
+                "sh -c 'cd x && command -p eval pytest {{testExamples}}'",
+                eval,
+            ),
+            ("sh -c 'X=1 eval pytest --json={{resultPath}}'", eval),
+            (
+                "sh -c 'if true; then eval pytest {{testExamples}}; fi'",
+                eval,
+            ),
+            ("sh -c 'echo $(eval pytest {{testExamples}})'", eval),
+            (
+                "sh -c \"trap 'rm {{resultPath}}' EXIT; pytest\"",
+                "in an argument of `trap`",
+            ),
+            ("sh -c 'sh -c \"pytest {{testExamples}}\"'", nested),
+            ("sh -c 'exec bash -c \"pytest {{testExamples}}\"'", nested),
+            (
+                "bash -ec 'env A=1 zsh -c \"pytest {{testExamples}}\"'",
+                nested,
+            ),
+            ("sh -c 'bash -ec pytest\\ {{testExamples}}'", nested),
+            ("sh -c 'sh -xc \"pytest \"{{testExamples}}'", nested),
+            ("sh -c 'dash -e -c \"pytest {{testExamples}}\"'", nested),
+            (
+                "sh -c 'ksh -o pipefail -c \"pytest {{testExamples}}\" ksh'",
+                nested,
+            ),
+            (
+                "sh -c 'find . -exec sh -c \"pytest {{testExamples}}\" \\;'",
+                nested,
+            ),
+            ("bash -c 'echo $(( {{testExamples}} ))'", arith),
+            ("bash -c 'echo \"$(( 1 + {{testExamples}} ))\"'", arith),
+            ("bash -c '(( {{testExamples}} > 0 ))'", arith),
+            (
+                "bash -c 'for (( i={{testExamples}}; i<1; i++ )); do :; done'",
+                arith,
+            ),
+            (
+                "bash -c 'let n={{testExamples}}'",
+                "in an argument of `let`",
+            ),
+            ("bash -c '[[ {{testExamples}} -eq 1 ]]'", "inside `[[ … ]]`"),
+            (
+                "bash -c '[[ -n x && {{testExamples}} -eq 1 ]] && pytest'",
+                "inside `[[ … ]]`",
+            ),
+            ("bash -c 'a[{{testExamples}}]=1'", "in an array subscript"),
+            (
+                "bash -c 'declare -i n={{testExamples}}'",
+                "in an argument of `declare`, `typeset` or `local`",
+            ),
+            (
+                "bash -c 'read {{testExamples}} < /dev/null'",
+                "in an argument of `read`",
+            ),
+            ("bash -c 'printf -v {{testExamples}} %s 1'", variable),
+            ("bash -c '[ -v {{testExamples}} ]'", variable),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn placeholders_beside_the_contexts_the_shell_parses_again_stay_allowed() {
+        // Plain words, the shell's own arguments and other commands' words
+        // stay quoted and allowed.
+        for template in [
+            "sh -c 'pytest {{testExamples}}; eval true'",
+            "sh -c 'eval \"$PRE\"; pytest \"{{testExamples}}\" --json={{resultPath}}'",
+            r#"sh -c 'sh -c "pytest \"\$@\"" sh {{testExamples}}'"#,
+            "bash -c 'echo $((1 + 2)) {{testExamples}}'",
+            "bash -c '[[ -n x ]] && pytest {{testExamples}}'",
+            "bash -c 'echo \"running {{testExamples}}\"; pytest {{testExamples}}'",
+            r#"bash -c 'printf "<%s>\n" {{testExamples}}'"#,
+            "bash -c 'read -r x < {{resultPath}}; pytest {{testExamples}}'",
+            "bash -c 'export OUT={{resultPath}}; pytest --json=\"$OUT\"'",
+            r#"bash -ec 'echo "$(printf "<%s>\n" {{testExamples}})"'"#,
+            "sh -c 'a={{resultPath}} pytest {{testExamples}}'",
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
     #[expect(
         clippy::too_many_lines,
         reason = "a table of templates, each with its reason"
