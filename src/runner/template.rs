@@ -471,6 +471,69 @@ mod tests {
     }
 
     #[test]
+    fn positional_parameters_that_reach_a_placeholder_are_refused_where_it_would_be() {
+        // `sh -c 'eval pytest "$@"' sh {{testExamples}}`: the value reaches
+        // the script as `$@` and `eval` parses it again.
+        for (template, parameter, context) in [
+            (
+                r#"sh -c 'eval pytest "$@"' sh {{testExamples}}"#,
+                "$@",
+                "in an argument of `eval`",
+            ),
+            (
+                "bash -c 'echo $(( $1 )); pytest \"$@\"' sh {{testExamples}}",
+                "$1",
+                "inside arithmetic `((…))`",
+            ),
+            (
+                "sh -c 'sh -c \"pytest ${*}\"' sh {{testExamples}}",
+                "${*}",
+                "in the `-c` script of a nested shell",
+            ),
+            (
+                "bash -c 'trap \"rm $0\" EXIT; pytest' {{resultPath}}",
+                "$0",
+                "in an argument of `trap`",
+            ),
+            (
+                "sh -c 'echo `ls $@`' sh {{testExamples}}",
+                "$@",
+                "inside backquotes",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    TemplateError::ReparsedParameter { parameter: p, context: c, .. }
+                        if p == parameter && *c == context
+                ),
+                "{template}: {err}"
+            );
+        }
+        let err =
+            CommandTemplate::parse(r#"sh -c 'eval pytest "$@"' sh {{testExamples}}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`{{testExamples}}` reaches the shell script as `$@`, which is in an argument of \
+             `eval` in the script, where the shell parses the value again as shell code, so \
+             bktec cannot quote it safely; move it out of there (D25)"
+        );
+        // As plain words, in quotes as text, or without a placeholder after
+        // the script, parameters are fine.
+        for template in [
+            r#"sh -c 'pytest "$@"' sh {{testExamples}}"#,
+            r#"sh -c 'eval "$PRE"; pytest "$@" --json="$0"' {{resultPath}} {{testExamples}}"#,
+            r#"sh -c 'echo '\''eval $@'\''; pytest "$@"' sh {{testExamples}}"#,
+            r#"sh -c 'eval pytest "$@"' sh a.py"#,
+            // `$0` is `sh`, and `$1` a plain word: neither reaches a placeholder.
+            r#"sh -c 'eval "$0 $1"; pytest "$2"' sh -x {{testExamples}}"#,
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
     #[expect(
         clippy::too_many_lines,
         reason = "a table of templates, each with its reason"

@@ -412,3 +412,23 @@ fn the_same_scripts_with_plain_words_still_run_the_strange_file() {
         assert!(!dir.path().join("tests/PWNED").exists(), "{command}");
     }
 }
+
+#[test]
+fn a_placeholder_reaching_eval_as_a_positional_parameter_is_refused() {
+    // The value is a plain argument of sh, but the script hands `$@` to
+    // `eval`: this ran `touch PWNED` from the file name.
+    let dir = project(&[("tests/test_$(touch PWNED).py", PASSING)]);
+    let out = bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--test-command",
+            r#"sh -c 'eval pytest "$@" --json=$0' {{resultPath}} {{testExamples}}"#,
+        ])
+        .output();
+    out.assert_exit(16).assert_stderr_contains(
+        "`{{testExamples}}` reaches the shell script as `$@`, which is in an argument of `eval` in the script",
+    );
+    assert!(!out.stdout().contains("\npytest "), "nothing ran");
+    assert!(!dir.path().join("PWNED").exists());
+    assert!(!dir.path().join("tests/PWNED").exists());
+}

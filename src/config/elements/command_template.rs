@@ -68,6 +68,21 @@ pub enum TemplateError {
         /// What parses it again there.
         reparse: &'static str,
     },
+    /// A placeholder after a `sh -c` script that reaches it as a positional
+    /// parameter (`$@`, `$1`) where the shell parses the value again (D25).
+    #[error(
+        "`{placeholder}` reaches the shell script as `{parameter}`, which is {context} in the script, where {reparse}, so bktec cannot quote it safely; move it out of there (D25)"
+    )]
+    ReparsedParameter {
+        /// The placeholder.
+        placeholder: &'static str,
+        /// The parameter, as the script writes it.
+        parameter: String,
+        /// Where it is.
+        context: &'static str,
+        /// What parses it again there.
+        reparse: &'static str,
+    },
     /// A placeholder in a word, not a recognised shell script, that also
     /// holds whitespace or a shell character: the program may run that word
     /// as code, where a value could inject commands (D12, D25).
@@ -144,7 +159,7 @@ impl CommandTemplate {
         let script = match shell_script_index(&words) {
             Some(index) => Some(Script {
                 index,
-                slots: script_slots(&words[index])?,
+                slots: script_slots(&words[index], &words[index + 1..])?,
             }),
             None => None,
         };
@@ -365,7 +380,11 @@ fn check_plain_word(word: &str) -> Result<(), TemplateError> {
 /// placeholder where bktec does not know a quoting that keeps a value one
 /// word (backquotes, `${…}`, `$'…'`, a comment, a here-document, unbalanced
 /// quotes) is refused: failing closed beats guessing (D25).
-fn script_slots(script: &str) -> Result<Vec<Slot>, TemplateError> {
+///
+/// `arguments` are the shell's own arguments after the script (`$0`, `$1`,
+/// ...): the script reaches a placeholder among them as `$@`, `$1` and the
+/// like, which are refused where the placeholder would be.
+fn script_slots(script: &str, arguments: &[String]) -> Result<Vec<Slot>, TemplateError> {
     let mut scanner = Scanner {
         script,
         bytes: script.as_bytes(),
@@ -391,6 +410,14 @@ fn script_slots(script: &str) -> Result<Vec<Slot>, TemplateError> {
             });
             i += placeholder.len();
             continue;
+        }
+        if let Some(parameter) = positional_parameter(rest)
+            && let Some(placeholder) = reached(parameter, arguments)
+        {
+            scanner.note_parameter(Mention {
+                placeholder,
+                parameter: Some(parameter.to_string()),
+            })?;
         }
         i += scanner.step(i);
         if let Some(refusal) = scanner.refusal.take() {
@@ -489,7 +516,67 @@ struct Command {
     pending_redirect: bool,
     /// Whether the command is a `[[ … ]]` test, where `&&` is an operator.
     in_test: bool,
-    slots: Vec<(Option<usize>, &'static str)>,
+    slots: Vec<(Option<usize>, Mention)>,
+}
+
+/// A value a script holds: a placeholder, or a positional parameter (`$@`)
+/// that reaches a placeholder after the script.
+#[derive(Clone)]
+struct Mention {
+    placeholder: &'static str,
+    parameter: Option<String>,
+}
+
+impl Mention {
+    /// Refuses this value where the shell parses it again (D25).
+    fn refuse(&self, context: &'static str, reparse: &'static str) -> TemplateError {
+        match &self.parameter {
+            None => reparsed(self.placeholder, context, reparse),
+            Some(parameter) => TemplateError::ReparsedParameter {
+                placeholder: self.placeholder,
+                parameter: parameter.clone(),
+                context,
+                reparse,
+            },
+        }
+    }
+}
+
+/// The first placeholder in `words`.
+fn first_placeholder(words: &[String]) -> Option<&'static str> {
+    words.iter().find_map(|w| {
+        [TEST_EXAMPLES, RESULT_PATH]
+            .into_iter()
+            .filter_map(|p| w.find(p).map(|at| (at, p)))
+            .min()
+            .map(|(_, p)| p)
+    })
+}
+
+/// The placeholder that `parameter` (`$@`, `${2}`) reaches among the
+/// shell's `arguments` (`$0` first).
+fn reached(parameter: &str, arguments: &[String]) -> Option<&'static str> {
+    let name = parameter.trim_start_matches(['$', '{']);
+    if name.starts_with(['@', '*']) {
+        return first_placeholder(arguments.get(1..).unwrap_or_default());
+    }
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    let at: usize = digits.parse().ok()?;
+    first_placeholder(std::slice::from_ref(arguments.get(at)?))
+}
+
+/// The positional parameter `rest` starts with: `$@`, `$*`, `$1`, `${@}`,
+/// `${10}`, `${@:2}`.
+fn positional_parameter(rest: &str) -> Option<&str> {
+    let bytes = rest.as_bytes();
+    let positional = |b: u8| b == b'@' || b == b'*' || b.is_ascii_digit();
+    match bytes {
+        [b'$', b'{', c, ..] if positional(*c) => {
+            Some(rest.find('}').map_or(rest, |end| &rest[..=end]))
+        }
+        [b'$', c, ..] if positional(*c) => Some(&rest[..2]),
+        _ => None,
+    }
 }
 
 impl Command {
@@ -523,19 +610,28 @@ impl Command {
             return Ok(());
         }
         let words = &self.words;
-        let argument = |at: usize| self.slots.iter().find(|(i, _)| i.is_some_and(|i| i > at));
-        let word_at = |at: usize| self.slots.iter().find(|(i, _)| *i == Some(at));
+        let argument = |at: usize| {
+            self.slots
+                .iter()
+                .find(|(i, _)| i.is_some_and(|i| i > at))
+                .map(|(_, m)| m)
+        };
+        let word_at = |at: usize| {
+            self.slots
+                .iter()
+                .find(|(i, _)| *i == Some(at))
+                .map(|(_, m)| m)
+        };
         if let Some(name) = words.iter().position(|w| !is_command_prefix(w)) {
             if let Some((context, reparse)) = reparsing_builtin(&words[name])
-                && let Some(&(_, placeholder)) = argument(name)
+                && let Some(mention) = argument(name)
             {
-                return Err(reparsed(placeholder, context, reparse));
+                return Err(mention.refuse(context, reparse));
             }
-            if let Some(&(_, placeholder)) =
+            if let Some(mention) =
                 variable_option(&words[name..]).and_then(|option| word_at(name + option + 1))
             {
-                return Err(reparsed(
-                    placeholder,
+                return Err(mention.refuse(
                     "in the variable name of `printf -v` or `test -v`",
                     ARITHMETIC,
                 ));
@@ -543,10 +639,9 @@ impl Command {
         }
         for at in 0..words.len() {
             if let Some(script) = script_of_shell_at(words, at)
-                && let Some(&(_, placeholder)) = word_at(script)
+                && let Some(mention) = word_at(script)
             {
-                return Err(reparsed(
-                    placeholder,
+                return Err(mention.refuse(
                     "in the `-c` script of a nested shell",
                     "that shell parses the value again as shell code",
                 ));
@@ -664,7 +759,43 @@ impl Scanner<'_> {
         }
         word.push_str(placeholder);
         let index = (!command.redirect).then_some(command.words.len());
-        command.slots.push((index, placeholder));
+        let mention = Mention {
+            placeholder,
+            parameter: None,
+        };
+        command.slots.push((index, mention));
+        Ok(())
+    }
+
+    /// Records a positional parameter that reaches a placeholder (`$@`) in
+    /// the word being read, or refuses it where a placeholder would be
+    /// refused because the shell parses it again. Quotes, a comment or
+    /// `$'…'` make it text, not a parameter.
+    fn note_parameter(&mut self, mention: Mention) -> Result<(), TemplateError> {
+        let frame = *self.stack.last().expect("the stack keeps its Top frame");
+        match frame {
+            Frame::Single | Frame::AnsiC | Frame::Comment => return Ok(()),
+            _ if self.heredoc => {
+                return Err(mention.refuse(
+                    "after a here-document (`<<`)",
+                    "a shell reading the document would parse the value again",
+                ));
+            }
+            Frame::Arith(_) => return Err(mention.refuse("inside arithmetic `((…))`", ARITHMETIC)),
+            Frame::Backquote => {
+                return Err(mention.refuse(
+                    "inside backquotes",
+                    "bktec does not follow the commands that read it",
+                ));
+            }
+            Frame::Top | Frame::Subst(_) | Frame::Double | Frame::Brace => {}
+        }
+        let command = self.command();
+        if is_subscript_start(command.word()) {
+            return Err(mention.refuse("in an array subscript", ARITHMETIC));
+        }
+        let index = (!command.redirect).then_some(command.words.len());
+        command.slots.push((index, mention));
         Ok(())
     }
 
