@@ -440,6 +440,43 @@ mod tests {
             ),
             ("bash -c 'printf -v {{testExamples}} %s 1'", variable),
             ("bash -c '[ -v {{testExamples}} ]'", variable),
+            ("sh -c 'e\"va\"l pytest {{testExamples}}'", eval),
+            ("sh -c '\\eval pytest {{testExamples}}'", eval),
+            ("sh -c \"bash -c 'pytest {{testExamples}}'\"", nested),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn script_values_handed_to_another_parser_are_refused() {
+        // Issue 19: a pipe into a shell, a process substitution and a
+        // program's `-c` code read the value again as code.
+        for (template, context) in [
+            (
+                "sh -c 'echo pytest {{testExamples}} | sh'",
+                "in a command piped into a shell",
+            ),
+            (
+                r#"sh -c 'printf "%s\n" {{testExamples}} | tee log | xargs -I{} sh -c "pytest {}"'"#,
+                "in a command piped into a shell",
+            ),
+            (
+                "bash -c 'source <(echo pytest {{testExamples}})'",
+                "inside a process substitution (`<(…)`, `>(…)`)",
+            ),
+            (
+                r#"sh -c 'python3 -c "import os; os.system(\"pytest {{testExamples}}\")"'"#,
+                "in the code given to a `-c` or `-e` option",
+            ),
+            (
+                r#"sh -c 'su ci -c "pytest {{testExamples}}"'"#,
+                "in the code given to a `-c` or `-e` option",
+            ),
         ] {
             let err = CommandTemplate::parse(template).unwrap_err();
             assert!(
@@ -500,6 +537,12 @@ mod tests {
                 "$@",
                 "inside backquotes",
             ),
+            // A function of the script reaches the script's own placeholders.
+            (
+                r#"sh -c 'f() { eval "$@"; }; f pytest {{testExamples}}'"#,
+                "$@",
+                "in an argument of `eval`",
+            ),
         ] {
             let err = CommandTemplate::parse(template).unwrap_err();
             assert!(
@@ -528,6 +571,10 @@ mod tests {
             r#"sh -c 'eval pytest "$@"' sh a.py"#,
             // `$0` is `sh`, and `$1` a plain word: neither reaches a placeholder.
             r#"sh -c 'eval "$0 $1"; pytest "$2"' sh -x {{testExamples}}"#,
+            r#"bash -ec 'cd "$1" && pytest -e "$1" {{testExamples}} | tee log' sh dir"#,
+            r#"sh -c 'pytest {{testExamples}} > >(tee log)'"#,
+            r#"sh -c 'python3 -c "$0" {{testExamples}}' 'import sys; print(sys.argv)'"#,
+            "sh -c 'python3 -m pytest -c pytest.ini {{testExamples}}'",
         ] {
             assert!(CommandTemplate::parse(template).is_ok(), "{template}");
         }

@@ -338,9 +338,10 @@ fn a_placeholder_in_a_script_for_another_program_is_refused_naming_its_origin() 
 
 #[test]
 fn a_placeholder_the_shell_parses_again_is_refused_before_anything_runs() {
-    // Rendered with bktec's quoting, `eval`, the nested shell, `$((…))` and
-    // `((…))` ran `touch PWNED` from this file name with the real sh or
-    // bash; `let` and `[[ -eq ]]` do for a value that is a bare name.
+    // Rendered with bktec's quoting, `eval`, the nested shell, `$((…))`,
+    // `((…))`, the pipe into sh, `source <(…)` and `python3 -c` ran `touch
+    // PWNED` from this file name with the real sh, bash or python; `let` and
+    // `[[ -eq ]]` do for a value that is a bare name.
     let dir = project(&[("tests/test_x[$(touch PWNED)].py", PASSING)]);
     let json = "--json={{resultPath}}";
     for (command, context) in [
@@ -375,6 +376,20 @@ fn a_placeholder_the_shell_parses_again_is_refused_before_anything_runs() {
         (
             format!("bash -c '[[ {{{{testExamples}}}} -eq 0 ]]; pytest {json}'"),
             "inside `[[ … ]]`",
+        ),
+        (
+            format!("sh -c 'echo pytest {{{{testExamples}}}} {json} | sh'"),
+            "in a command piped into a shell",
+        ),
+        (
+            format!("bash -c 'source <(echo pytest {{{{testExamples}}}} {json})'"),
+            "inside a process substitution (`<(…)`, `>(…)`)",
+        ),
+        (
+            format!(
+                "sh -c 'python3 -c \"import os; os.system(\\\"pytest {{{{testExamples}}}} {json}\\\")\"'"
+            ),
+            "in the code given to a `-c` or `-e` option",
         ),
     ] {
         let out = bktec(&dir, Venv::Collector)
@@ -415,20 +430,22 @@ fn the_same_scripts_with_plain_words_still_run_the_strange_file() {
 
 #[test]
 fn a_placeholder_reaching_eval_as_a_positional_parameter_is_refused() {
-    // The value is a plain argument of sh, but the script hands `$@` to
-    // `eval`: this ran `touch PWNED` from the file name.
+    // The value is a plain argument of sh (or of a function of the
+    // script), but `$@` reaches `eval`: these ran `touch PWNED` from the
+    // file name.
     let dir = project(&[("tests/test_$(touch PWNED).py", PASSING)]);
-    let out = bktec(&dir, Venv::Collector)
-        .args([
-            "run",
-            "--test-command",
-            r#"sh -c 'eval pytest "$@" --json=$0' {{resultPath}} {{testExamples}}"#,
-        ])
-        .output();
-    out.assert_exit(16).assert_stderr_contains(
-        "`{{testExamples}}` reaches the shell script as `$@`, which is in an argument of `eval` in the script",
-    );
-    assert!(!out.stdout().contains("\npytest "), "nothing ran");
-    assert!(!dir.path().join("PWNED").exists());
-    assert!(!dir.path().join("tests/PWNED").exists());
+    for command in [
+        r#"sh -c 'eval pytest "$@" --json=$0' {{resultPath}} {{testExamples}}"#,
+        r#"sh -c 'f() { eval "$@"; }; f pytest {{testExamples}} --json={{resultPath}}'"#,
+    ] {
+        let out = bktec(&dir, Venv::Collector)
+            .args(["run", "--test-command", command])
+            .output();
+        out.assert_exit(16).assert_stderr_contains(
+            "`{{testExamples}}` reaches the shell script as `$@`, which is in an argument of `eval` in the script",
+        );
+        assert!(!out.stdout().contains("\npytest "), "nothing ran");
+        assert!(!dir.path().join("PWNED").exists());
+        assert!(!dir.path().join("tests/PWNED").exists());
+    }
 }

@@ -391,8 +391,12 @@ fn script_slots(script: &str, arguments: &[String]) -> Result<Vec<Slot>, Templat
         stack: vec![Frame::Top],
         heredoc: false,
         commands: vec![Command::default()],
+        process: vec![false],
         refusal: None,
     };
+    // A function of the script (`f() { eval "$@"; }; f {{testExamples}}`)
+    // reaches any placeholder of the script through its parameters.
+    let in_script = first_placeholder(&[script.to_string()]);
     let mut slots = Vec::new();
     let mut i = 0;
     while i < script.len() {
@@ -412,7 +416,7 @@ fn script_slots(script: &str, arguments: &[String]) -> Result<Vec<Slot>, Templat
             continue;
         }
         if let Some(parameter) = positional_parameter(rest)
-            && let Some(placeholder) = reached(parameter, arguments)
+            && let Some(placeholder) = reached(parameter, arguments).or(in_script)
         {
             scanner.note_parameter(Mention {
                 placeholder,
@@ -467,9 +471,18 @@ struct Scanner<'a> {
     heredoc: bool,
     /// The command being read at the top and in each open `$(…)`.
     commands: Vec<Command>,
+    /// For each of `commands`, whether it is a process substitution
+    /// (`<(…)`, `>(…)`), whose output some other command reads.
+    process: Vec<bool>,
     /// The first placeholder found where the shell parses it again.
     refusal: Option<TemplateError>,
 }
+
+/// Where and why a placeholder is refused in a process substitution (D25).
+const PROCESS: (&str, &str) = (
+    "inside a process substitution (`<(…)`, `>(…)`)",
+    "bktec does not follow the command that reads its output, which may be a shell",
+);
 
 /// Why a placeholder is refused in bash arithmetic (D25).
 const ARITHMETIC: &str =
@@ -517,6 +530,8 @@ struct Command {
     /// Whether the command is a `[[ … ]]` test, where `&&` is an operator.
     in_test: bool,
     slots: Vec<(Option<usize>, Mention)>,
+    /// A value an earlier command of the pipeline holds (`echo {{…}} | sh`).
+    piped: Option<Mention>,
 }
 
 /// A value a script holds: a placeholder, or a positional parameter (`$@`)
@@ -603,9 +618,22 @@ impl Command {
         self.words.push(word);
     }
 
+    /// The values this command holds.
+    fn mentions(&self) -> impl Iterator<Item = &Mention> {
+        self.slots.iter().map(|(_, m)| m)
+    }
+
     /// Refuses a placeholder where the command parses its value again.
     fn finish(mut self) -> Result<(), TemplateError> {
         self.end_word();
+        if let Some(mention) = &self.piped
+            && reads_code_from_input(&self.words)
+        {
+            return Err(mention.refuse(
+                "in a command piped into a shell",
+                "the shell reads its input as shell code",
+            ));
+        }
         if self.slots.is_empty() {
             return Ok(());
         }
@@ -647,8 +675,55 @@ impl Command {
                 ));
             }
         }
+        if let Some((_, mention)) = self
+            .slots
+            .iter()
+            .find(|(i, m)| i.is_some_and(|at| code_option_argument(words, at, m)))
+        {
+            return Err(mention.refuse(
+                "in the code given to a `-c` or `-e` option",
+                "the program may run that code, with the value in it, through a shell",
+            ));
+        }
         Ok(())
     }
+}
+
+/// Whether a command reads shell code from its input: a POSIX shell
+/// anywhere in its words (`sh`, `sudo bash -s`, `xargs -I{} sh -c "…{}…"`),
+/// or `source`, `.` or `eval` as its name.
+fn reads_code_from_input(words: &[String]) -> bool {
+    let name = words.iter().find(|w| !is_command_prefix(w));
+    words
+        .iter()
+        .any(|w| POSIX_SHELLS.contains(&program_name(w)))
+        || name.is_some_and(|n| matches!(n.as_str(), "source" | "." | "eval"))
+}
+
+/// Whether the word at `at` is the argument of a code option (`-c`, `-e`,
+/// `-lc`, `--command`, `--eval`: `python3 -c`, `su -c`, `perl -e`) and holds
+/// more than plain text: the program may run it as code (D12 inside a
+/// script). The script of a POSIX shell is refused before this.
+fn code_option_argument(words: &[String], at: usize, mention: &Mention) -> bool {
+    let Some(option) = at.checked_sub(1).and_then(|i| words.get(i)) else {
+        return false;
+    };
+    let code_option = match option.strip_prefix("--") {
+        Some(long) => matches!(long, "command" | "eval" | "exec" | "execute"),
+        None => option.strip_prefix('-').is_some_and(|flags| {
+            flags.ends_with(['c', 'e']) && flags.chars().all(|c| c.is_ascii_alphabetic())
+        }),
+    };
+    let mut rest = words[at]
+        .replace(TEST_EXAMPLES, "")
+        .replace(RESULT_PATH, "");
+    if let Some(parameter) = &mention.parameter {
+        rest = rest.replace(parameter.as_str(), "");
+    }
+    code_option
+        && rest
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || CODE_CHARACTERS.contains(c))
 }
 
 /// Words before a command's name that leave it the name: reserved words
@@ -752,6 +827,9 @@ impl Scanner<'_> {
     /// array subscript (`a[{{testExamples}}]=1`), which bash evaluates as
     /// arithmetic.
     fn note_placeholder(&mut self, placeholder: &'static str) -> Result<(), TemplateError> {
+        if self.process.contains(&true) {
+            return Err(reparsed(placeholder, PROCESS.0, PROCESS.1));
+        }
         let command = self.command();
         let word = command.word();
         if is_subscript_start(word) {
@@ -789,6 +867,9 @@ impl Scanner<'_> {
                 ));
             }
             Frame::Top | Frame::Subst(_) | Frame::Double | Frame::Brace => {}
+        }
+        if self.process.contains(&true) {
+            return Err(mention.refuse(PROCESS.0, PROCESS.1));
         }
         let command = self.command();
         if is_subscript_start(command.word()) {
@@ -862,6 +943,7 @@ impl Scanner<'_> {
         self.command().word();
         if frame == Frame::Subst(1) {
             self.commands.push(Command::default());
+            self.process.push(false);
         }
         self.stack.push(frame);
         step
@@ -897,7 +979,10 @@ impl Scanner<'_> {
 
     /// Ends the word being read at `c` (blank or operator) and, at a
     /// command separator, the command.
-    fn end_word_at(&mut self, c: u8) {
+    fn end_word_at(&mut self, i: usize, c: u8) {
+        let pipe = c == b'|'
+            && self.bytes.get(i + 1) != Some(&b'|')
+            && (i == 0 || self.bytes[i - 1] != b'|');
         let command = self.command();
         command.end_word();
         match c {
@@ -905,6 +990,13 @@ impl Scanner<'_> {
             // operators of the test, not separators or redirections.
             b'<' | b'>' | b'&' | b'|' | b'(' | b')' if command.in_test => {}
             b'<' | b'>' => command.pending_redirect = true,
+            b'|' if pipe => {
+                // What this command writes, the next one reads.
+                let carried = command.mentions().next().cloned();
+                let carried = command.piped.clone().or(carried);
+                self.end_command();
+                self.command().piped = carried;
+            }
             b'\n' | b';' | b'&' | b'|' | b'(' | b')' => self.end_command(),
             _ => {}
         }
@@ -942,6 +1034,11 @@ impl Scanner<'_> {
             }
             (b'$', Some(b'(')) => self.push(Frame::Subst(1), 2),
             (b'(', Some(b'(')) if word_start => self.push(Frame::Arith(2), 2),
+            (b'<' | b'>', Some(b'(')) if word_start => {
+                let step = self.push(Frame::Subst(1), 2);
+                *self.process.last_mut().expect("pushed with its command") = true;
+                step
+            }
             (b'<', Some(b'<')) => {
                 self.heredoc = true;
                 2
@@ -953,24 +1050,25 @@ impl Scanner<'_> {
                 if let Some(Frame::Subst(depth)) = self.stack.last_mut() {
                     *depth += 1;
                 }
-                self.end_word_at(c);
+                self.end_word_at(i, c);
                 step
             }
             (b')', _) => {
-                self.end_word_at(c);
+                self.end_word_at(i, c);
                 if let Some(Frame::Subst(depth)) = self.stack.last_mut() {
                     *depth -= 1;
                     if *depth == 0 {
                         self.stack.pop();
                         self.end_command();
                         self.commands.pop();
+                        self.process.pop();
                         self.command().word().push_str("$(…)");
                     }
                 }
                 step
             }
             (b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>', _) => {
-                self.end_word_at(c);
+                self.end_word_at(i, c);
                 step
             }
             _ => {
