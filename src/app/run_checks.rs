@@ -363,6 +363,38 @@ mod tests {
     }
 
     #[test]
+    fn a_target_names_its_file() {
+        for (target, file) in [
+            ("tests/test_a.py", "tests/test_a.py"),
+            ("./tests/test_a.py::TestX::test_y[1-2]", "tests/test_a.py"),
+            ("spec/a_spec.rb[1:2]", "spec/a_spec.rb"),
+            ("spec/a_spec.rb:12", "spec/a_spec.rb"),
+            ("tests/test_x[1].py", "tests/test_x[1].py"),
+            ("features/a.feature:x", "features/a.feature:x"),
+        ] {
+            assert_eq!(file_of(target), file, "{target}");
+        }
+    }
+
+    #[test]
+    fn a_file_is_itself_through_links_and_dot_dots() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        std::fs::create_dir(cwd.join("tests")).unwrap();
+        std::fs::write(cwd.join("tests/test_c.py"), "").unwrap();
+        std::os::unix::fs::symlink("tests", cwd.join("link")).unwrap();
+        std::fs::hard_link(cwd.join("tests/test_c.py"), cwd.join("hard")).unwrap();
+        let id = |p: &str| FileIdentity::of(cwd, Path::new(p));
+        let test_c = id("tests/test_c.py");
+        for same in ["./tests/x/../test_c.py", "link/test_c.py", "hard"] {
+            assert_eq!(id(same), test_c, "{same}");
+        }
+        assert_ne!(id("tests/test_d.py"), test_c);
+        // Not there yet: where a write would land.
+        assert_eq!(id("link/new.xml"), id("tests/./new.xml"));
+    }
+
+    #[test]
     fn fail_fast_options_in_every_spelling_and_off_when_zero() {
         let jest = ["--bail", "-b"];
         assert_eq!(found("npx jest --bail", &jest).as_deref(), Some("--bail"));
