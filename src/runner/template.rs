@@ -575,6 +575,14 @@ mod tests {
             r#"sh -c 'pytest {{testExamples}} > >(tee log)'"#,
             r#"sh -c 'python3 -c "$0" {{testExamples}}' 'import sys; print(sys.argv)'"#,
             "sh -c 'python3 -m pytest -c pytest.ini {{testExamples}}'",
+            "bash -ec 'source .venv/bin/activate && pytest {{testExamples}} --json={{resultPath}}'",
+            "bash -c 'set -o pipefail; pytest {{testExamples}} --json={{resultPath}} | tee log.txt'",
+            r#"bash -c 'if [[ -n "$CI" && -z "$X" ]]; then pytest {{testExamples}}; fi'"#,
+            r#"bash -c 'for f in {{testExamples}}; do pytest "$f"; done'"#,
+            "bash -c 'time pytest {{testExamples}} || [[ $? -eq 5 ]]'",
+            r#"bash -c 'exec "$@"' sh pytest {{testExamples}}"#,
+            r#"bash -c 'test -n "$1" && pytest "${@}"' sh {{testExamples}}"#,
+            "bash -c 'pytest -p no:cacheprovider -c pytest.ini {{testExamples}} 2>&1 | cat'",
         ] {
             assert!(CommandTemplate::parse(template).is_ok(), "{template}");
         }
