@@ -70,6 +70,8 @@ pub(crate) enum BktecError {
         /// Why not.
         why: String,
     },
+    /// An output path is a file the run reads (D35).
+    OutputPath(super::run_checks::OutputPathError),
     /// A result file given to `bktec durations update` is unusable.
     DurationsResults(ResultsError),
     /// A test target that no argument can carry unambiguously (D24).
@@ -131,6 +133,7 @@ impl fmt::Display for BktecError {
                 Ok(())
             }
             BktecError::Target(err) => write!(f, "bktec run: {err}"),
+            BktecError::OutputPath(err) => write!(f, "bktec run: {err}"),
             BktecError::Preflight(err) => write!(f, "{err}"),
             BktecError::Api(err) => write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err)),
             BktecError::NoTestsAssigned => f.write_str("no tests assigned to this node"),
@@ -179,7 +182,8 @@ impl Error for BktecError {
             BktecError::NoTestsAssigned
             | BktecError::InvalidCommand { .. }
             | BktecError::Split { .. }
-            | BktecError::JUnitOut { .. } => None,
+            | BktecError::JUnitOut { .. }
+            | BktecError::OutputPath(_) => None,
         }
     }
 }
@@ -202,6 +206,7 @@ impl BktecError {
             | BktecError::DurationsResults(_)
             | BktecError::Split { .. }
             | BktecError::JUnitOut { .. }
+            | BktecError::OutputPath(_)
             | BktecError::Target(_)
             | BktecError::Api(_)
             | BktecError::NoTestsAssigned

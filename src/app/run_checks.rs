@@ -1,16 +1,20 @@
 //! The checks of a run that refuse it before any test runs, and the
 //! merged JUnit report it writes at the end (issue 13).
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use super::Context;
 use super::error::BktecError;
 use crate::cli::UsageError;
-use crate::config::RunSettings;
 use crate::config::resolve::Sourced;
+use crate::config::{FileChoice, RunSettings};
+use crate::discover::Discovery;
 use crate::events::JUnitOut;
 use crate::events::RunEvent;
 use crate::execute::kept_path;
 use crate::glob::{clean, through_symlinks};
+use crate::plan::{TestPlan, plain};
 use crate::report::{Reporter, merged_junit};
 use crate::results::RunResult;
 
@@ -105,6 +109,195 @@ pub(super) fn check_junit_out(
     Ok(())
 }
 
+/// An output path that is one of the run's inputs (D35): writing it would
+/// overwrite, or removing a stale result would delete, what bktec reads.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to write {what} to `{path}` ({origin}): it is {input}, which this run reads; choose another path (D35)",
+    path = .path.display()
+)]
+pub(crate) struct OutputPathError {
+    /// What bktec would write there (`the merged JUnit report`).
+    what: String,
+    /// The output path, as configured.
+    path: PathBuf,
+    /// Where it was configured, described.
+    origin: String,
+    /// The input it is, described with where that came from.
+    input: String,
+}
+
+/// A file as the run would reach it: its device and inode when it exists,
+/// else its absolute path with symlinks and `..` resolved as far as they
+/// exist (where a write would land).
+#[derive(Debug, PartialEq, Eq)]
+enum FileIdentity {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl FileIdentity {
+    fn of(cwd: &Path, path: &Path) -> FileIdentity {
+        let absolute = PathBuf::from(clean(&cwd.join(path).to_string_lossy()));
+        if let Ok(meta) = std::fs::metadata(&absolute) {
+            return FileIdentity::Inode(meta.dev(), meta.ino());
+        }
+        let landed = through_symlinks(&absolute);
+        let landed = PathBuf::from(clean(&landed.to_string_lossy()));
+        let resolved = landed
+            .parent()
+            .and_then(|dir| std::fs::canonicalize(dir).ok())
+            .zip(landed.file_name())
+            .map(|(dir, name)| dir.join(name));
+        FileIdentity::Path(resolved.unwrap_or(landed))
+    }
+}
+
+/// A file the run writes where a user chose (D35).
+struct Output {
+    /// What bktec writes there (`the merged JUnit report`).
+    what: String,
+    /// Where, as configured.
+    path: PathBuf,
+    /// Where that was configured, described.
+    origin: String,
+    id: FileIdentity,
+}
+
+/// The files a run writes where a user chose: `--junit-out`, and
+/// `--result-path` with the copies attempts keep beside it (D35).
+fn chosen_outputs(settings: &RunSettings, cwd: &Path) -> Vec<Output> {
+    let mut outputs = Vec::new();
+    let mut add = |what: String, path: PathBuf, origin: String| {
+        let id = FileIdentity::of(cwd, &path);
+        outputs.push(Output {
+            what,
+            path,
+            origin,
+            id,
+        });
+    };
+    if let Some(out) = &settings.junit_out {
+        let what = "the merged JUnit report".to_string();
+        add(
+            what,
+            out.value.clone(),
+            format!("from {}", out.origin.describe()),
+        );
+    }
+    if let Some(result) = &settings.result_path {
+        let origin = result.origin.describe();
+        let what = "the test command's result file".to_string();
+        add(what, result.value.clone(), format!("from {origin}"));
+        for n in 0..=settings.retry.count {
+            let kept = kept_path(&result.value, n);
+            let beside = format!("kept beside `{}` from {origin}", result.value.display());
+            add(format!("attempt {n}'s results"), kept, beside);
+        }
+    }
+    outputs
+}
+
+/// Refuses an output path that is a file the run reads (D35): the
+/// durations file, the configuration file, a row file or the plan file.
+/// Checked before anything runs; the test files follow, once discovery or
+/// the plan has named them ([`refuse_outputs_on_targets`]).
+pub(super) fn refuse_outputs_on_inputs(
+    context: &Context,
+    settings: &RunSettings,
+) -> Result<(), BktecError> {
+    let outputs = chosen_outputs(settings, &context.cwd);
+    if outputs.is_empty() {
+        return Ok(());
+    }
+    let mut inputs: Vec<(String, PathBuf)> = Vec::new();
+    let mut sourced = |what: &str, input: &Option<Sourced<PathBuf>>| {
+        if let Some(input) = input {
+            let origin = input.origin.describe();
+            let named = format!("{what} `{}` (from {origin})", input.value.display());
+            inputs.push((named, input.value.clone()));
+        }
+    };
+    sourced("the durations file", &settings.durations);
+    sourced("the files list", &settings.files_list);
+    sourced("the selector file", &settings.selector_file);
+    sourced("the plan file", &settings.plan_file);
+    let config = match &context.choice {
+        FileChoice::Explicit(path) => Some(path.clone()),
+        FileChoice::Auto => {
+            Some(PathBuf::from("bktec.toml")).filter(|p| context.cwd.join(p).is_file())
+        }
+        FileChoice::Disabled => None,
+    };
+    if let Some(config) = config {
+        inputs.push((
+            format!("the configuration file `{}`", config.display()),
+            config,
+        ));
+    }
+    let inputs = inputs
+        .into_iter()
+        .map(|(named, path)| (named, FileIdentity::of(&context.cwd, &path)));
+    refuse_overlap(&outputs, inputs)
+}
+
+/// Refuses an output path that is a test file of the run (D35): any that
+/// discovery found or the plan names, in every job's share, not only this
+/// job's.
+pub(super) fn refuse_outputs_on_targets(
+    context: &Context,
+    settings: &RunSettings,
+    discovery: Option<&Discovery>,
+    plan: &TestPlan,
+) -> Result<(), BktecError> {
+    let outputs = chosen_outputs(settings, &context.cwd);
+    if outputs.is_empty() {
+        return Ok(());
+    }
+    let found = discovery.into_iter().flat_map(|d| d.targets.iter());
+    let planned = plan
+        .tasks
+        .values()
+        .flat_map(|task| task.tests.iter().map(|t| &t.path));
+    let inputs = found.chain(planned).map(|target| {
+        let file = file_of(target);
+        let named = format!("the test file `{file}`");
+        (named, FileIdentity::of(&context.cwd, Path::new(file)))
+    });
+    refuse_overlap(&outputs, inputs)
+}
+
+/// The file a target names: itself, or the file of a test in it
+/// (`tests/test_a.py::test_x`, `spec/a_spec.rb[1:2]`, `spec/a_spec.rb:12`).
+fn file_of(target: &str) -> &str {
+    let file = plain(target).split("::").next().unwrap_or(target);
+    if let Some((file, _)) = file.split_once('[').filter(|_| file.ends_with(']')) {
+        return file;
+    }
+    match file.rsplit_once(':') {
+        Some((file, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => file,
+        Some(_) | None => file,
+    }
+}
+
+/// The first output that is one of `inputs`, as an error.
+fn refuse_overlap(
+    outputs: &[Output],
+    inputs: impl Iterator<Item = (String, FileIdentity)>,
+) -> Result<(), BktecError> {
+    for (input, id) in inputs {
+        if let Some(out) = outputs.iter().find(|out| out.id == id) {
+            return Err(BktecError::OutputPath(OutputPathError {
+                what: out.what.clone(),
+                path: out.path.clone(),
+                origin: out.origin.clone(),
+                input,
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// Writes the JUnit report merged over all attempts where `--junit-out`
 /// says, if it says (issue 13, item 2).
 pub(super) fn write_junit_out(
@@ -167,6 +360,38 @@ mod tests {
     fn found(command: &str, options: &[&str]) -> Option<String> {
         let words: Vec<String> = command.split(' ').map(String::from).collect();
         fail_fast_option(&words, options)
+    }
+
+    #[test]
+    fn a_target_names_its_file() {
+        for (target, file) in [
+            ("tests/test_a.py", "tests/test_a.py"),
+            ("./tests/test_a.py::TestX::test_y[1-2]", "tests/test_a.py"),
+            ("spec/a_spec.rb[1:2]", "spec/a_spec.rb"),
+            ("spec/a_spec.rb:12", "spec/a_spec.rb"),
+            ("tests/test_x[1].py", "tests/test_x[1].py"),
+            ("features/a.feature:x", "features/a.feature:x"),
+        ] {
+            assert_eq!(file_of(target), file, "{target}");
+        }
+    }
+
+    #[test]
+    fn a_file_is_itself_through_links_and_dot_dots() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        std::fs::create_dir(cwd.join("tests")).unwrap();
+        std::fs::write(cwd.join("tests/test_c.py"), "").unwrap();
+        std::os::unix::fs::symlink("tests", cwd.join("link")).unwrap();
+        std::fs::hard_link(cwd.join("tests/test_c.py"), cwd.join("hard")).unwrap();
+        let id = |p: &str| FileIdentity::of(cwd, Path::new(p));
+        let test_c = id("tests/test_c.py");
+        for same in ["./tests/x/../test_c.py", "link/test_c.py", "hard"] {
+            assert_eq!(id(same), test_c, "{same}");
+        }
+        assert_ne!(id("tests/test_d.py"), test_c);
+        // Not there yet: where a write would land.
+        assert_eq!(id("link/new.xml"), id("tests/./new.xml"));
     }
 
     #[test]

@@ -11,7 +11,10 @@ use super::acquire::{Acquired, Ask, PlanInputs, Stop, acquire};
 use super::attempts::{Share, attempts, finish};
 use super::connect::build_runner;
 use super::error::BktecError;
-use super::run_checks::{check_junit_out, refuse_fail_fast_with_retries, write_junit_out};
+use super::run_checks::{
+    check_junit_out, refuse_fail_fast_with_retries, refuse_outputs_on_inputs,
+    refuse_outputs_on_targets, write_junit_out,
+};
 use super::session::Session;
 use super::targets::targets;
 use crate::api::ApiError;
@@ -35,6 +38,7 @@ pub(super) fn run_tests(
     reporter: &mut Reporter,
 ) -> Result<RunEnd, BktecError> {
     let settings = run_settings(context, overrides, options)?;
+    refuse_outputs_on_inputs(context, &settings)?;
     reporter.for_runner(settings.runner, settings.debug);
     reporter.report(RunEvent::Started);
     let mut runner = prepared_runner(context, &settings, reporter)?;
@@ -56,6 +60,7 @@ pub(super) fn run_tests(
     if let Some(signal) = session.pending_signal() {
         return Ok(RunEnd::Signalled(signal));
     }
+    refuse_outputs_on_targets(context, &settings, discovery.as_ref(), &acquired.plan)?;
     let share = share(&mut session, &settings, acquired, discovery.as_ref())?;
     if options.dry_run {
         return dry_run(&mut session, &settings, &runner, &share);

@@ -187,9 +187,16 @@ fn test_engine_settings_vars() -> impl Iterator<Item = &'static str> {
         .filter(|name| name.starts_with(TEST_ENGINE_PREFIX))
 }
 
-/// The known variable closest to `name`, comparing what follows the prefix.
+/// The known variable closest to `name`, comparing what follows the prefix
+/// without regard to case: a name that differs only in case
+/// (`BUILDKITE_TEST_ENGINE_test_runner`) is an exact match, so it is the one
+/// suggested, whatever else is near.
 fn closest_known(name: &str) -> &'static str {
-    let rest = |n: &str| n.strip_prefix(TEST_ENGINE_PREFIX).unwrap_or(n).to_string();
+    let rest = |n: &str| {
+        n.strip_prefix(TEST_ENGINE_PREFIX)
+            .unwrap_or(n)
+            .to_ascii_uppercase()
+    };
     let wanted = rest(name);
     test_engine_settings_vars()
         .map(|known| (strsim::jaro_winkler(&wanted, &rest(known)), known))
@@ -290,6 +297,38 @@ mod tests {
                     name: "BUILDKITE_TEST_ENGINE_TEST_RUNER".into(),
                     closest: "BUILDKITE_TEST_ENGINE_TEST_RUNNER",
                 },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_variable_spelt_in_another_case_suggests_its_own_name() {
+        // Issue 19: `..._test_runner` used to suggest `..._TEST_CMD`.
+        let env = EnvSnapshot::from_pairs([
+            ("BUILDKITE_TEST_ENGINE_test_runner", "pytest"),
+            ("BUILDKITE_TEST_ENGINE_Result_Path", "r.json"),
+            ("BUILDKITE_TEST_ENGINE_test_cmd", "pytest"),
+        ]);
+        let unknown = env.unknown_test_engine_vars();
+        let suggested: Vec<(&str, &str)> = unknown
+            .iter()
+            .map(|u| (u.name.as_str(), u.closest))
+            .collect();
+        assert_eq!(
+            suggested,
+            [
+                (
+                    "BUILDKITE_TEST_ENGINE_Result_Path",
+                    "BUILDKITE_TEST_ENGINE_RESULT_PATH"
+                ),
+                (
+                    "BUILDKITE_TEST_ENGINE_test_cmd",
+                    "BUILDKITE_TEST_ENGINE_TEST_CMD"
+                ),
+                (
+                    "BUILDKITE_TEST_ENGINE_test_runner",
+                    "BUILDKITE_TEST_ENGINE_TEST_RUNNER"
+                ),
             ]
         );
     }

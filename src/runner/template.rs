@@ -371,6 +371,224 @@ mod tests {
     }
 
     #[test]
+    fn script_placeholders_the_shell_parses_again_are_refused() {
+        // Issue 19: quoting keeps a value one word, but these parse the word
+        // again after quote removal, so a file name would run as code.
+        let eval = "in an argument of `eval`";
+        let nested = "in the `-c` script of a nested shell";
+        let arith = "inside arithmetic `((…))`";
+        let variable = "in the variable name of `printf -v` or `test -v`";
+        for (template, context) in [
+            ("sh -c 'eval pytest {{testExamples}}'", eval),
+            ("sh -c 'eval \"pytest {{testExamples}}\"'", eval),
+            ("bash -c 'builtin eval pytest \"{{testExamples}}\"'", eval),
+            (
+                "sh -c 'cd x && command -p eval pytest {{testExamples}}'",
+                eval,
+            ),
+            ("sh -c 'X=1 eval pytest --json={{resultPath}}'", eval),
+            (
+                "sh -c 'if true; then eval pytest {{testExamples}}; fi'",
+                eval,
+            ),
+            ("sh -c 'echo $(eval pytest {{testExamples}})'", eval),
+            (
+                "sh -c \"trap 'rm {{resultPath}}' EXIT; pytest\"",
+                "in an argument of `trap`",
+            ),
+            ("sh -c 'sh -c \"pytest {{testExamples}}\"'", nested),
+            ("sh -c 'exec bash -c \"pytest {{testExamples}}\"'", nested),
+            (
+                "bash -ec 'env A=1 zsh -c \"pytest {{testExamples}}\"'",
+                nested,
+            ),
+            ("sh -c 'bash -ec pytest\\ {{testExamples}}'", nested),
+            ("sh -c 'sh -xc \"pytest \"{{testExamples}}'", nested),
+            ("sh -c 'dash -e -c \"pytest {{testExamples}}\"'", nested),
+            (
+                "sh -c 'ksh -o pipefail -c \"pytest {{testExamples}}\" ksh'",
+                nested,
+            ),
+            (
+                "sh -c 'find . -exec sh -c \"pytest {{testExamples}}\" \\;'",
+                nested,
+            ),
+            ("bash -c 'echo $(( {{testExamples}} ))'", arith),
+            ("bash -c 'echo \"$(( 1 + {{testExamples}} ))\"'", arith),
+            ("bash -c '(( {{testExamples}} > 0 ))'", arith),
+            (
+                "bash -c 'for (( i={{testExamples}}; i<1; i++ )); do :; done'",
+                arith,
+            ),
+            (
+                "bash -c 'let n={{testExamples}}'",
+                "in an argument of `let`",
+            ),
+            ("bash -c '[[ {{testExamples}} -eq 1 ]]'", "inside `[[ … ]]`"),
+            (
+                "bash -c '[[ -n x && {{testExamples}} -eq 1 ]] && pytest'",
+                "inside `[[ … ]]`",
+            ),
+            ("bash -c 'a[{{testExamples}}]=1'", "in an array subscript"),
+            (
+                "bash -c 'declare -i n={{testExamples}}'",
+                "in an argument of `declare`, `typeset` or `local`",
+            ),
+            (
+                "bash -c 'read {{testExamples}} < /dev/null'",
+                "in an argument of `read`",
+            ),
+            ("bash -c 'printf -v {{testExamples}} %s 1'", variable),
+            ("bash -c '[ -v {{testExamples}} ]'", variable),
+            ("sh -c 'e\"va\"l pytest {{testExamples}}'", eval),
+            ("sh -c '\\eval pytest {{testExamples}}'", eval),
+            ("sh -c \"bash -c 'pytest {{testExamples}}'\"", nested),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn script_values_handed_to_another_parser_are_refused() {
+        // Issue 19: a pipe into a shell, a process substitution and a
+        // program's `-c` code read the value again as code.
+        for (template, context) in [
+            (
+                "sh -c 'echo pytest {{testExamples}} | sh'",
+                "in a command piped into a shell",
+            ),
+            (
+                r#"sh -c 'printf "%s\n" {{testExamples}} | tee log | xargs -I{} sh -c "pytest {}"'"#,
+                "in a command piped into a shell",
+            ),
+            (
+                "bash -c 'source <(echo pytest {{testExamples}})'",
+                "inside a process substitution (`<(…)`, `>(…)`)",
+            ),
+            (
+                r#"sh -c 'python3 -c "import os; os.system(\"pytest {{testExamples}}\")"'"#,
+                "in the code given to a `-c` or `-e` option",
+            ),
+            (
+                r#"sh -c 'su ci -c "pytest {{testExamples}}"'"#,
+                "in the code given to a `-c` or `-e` option",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn placeholders_beside_the_contexts_the_shell_parses_again_stay_allowed() {
+        // Plain words, the shell's own arguments and other commands' words
+        // stay quoted and allowed.
+        for template in [
+            "sh -c 'pytest {{testExamples}}; eval true'",
+            "sh -c 'eval \"$PRE\"; pytest \"{{testExamples}}\" --json={{resultPath}}'",
+            r#"sh -c 'sh -c "pytest \"\$@\"" sh {{testExamples}}'"#,
+            "bash -c 'echo $((1 + 2)) {{testExamples}}'",
+            "bash -c '[[ -n x ]] && pytest {{testExamples}}'",
+            "bash -c 'echo \"running {{testExamples}}\"; pytest {{testExamples}}'",
+            r#"bash -c 'printf "<%s>\n" {{testExamples}}'"#,
+            "bash -c 'read -r x < {{resultPath}}; pytest {{testExamples}}'",
+            "bash -c 'export OUT={{resultPath}}; pytest --json=\"$OUT\"'",
+            r#"bash -ec 'echo "$(printf "<%s>\n" {{testExamples}})"'"#,
+            "sh -c 'a={{resultPath}} pytest {{testExamples}}'",
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
+    fn positional_parameters_that_reach_a_placeholder_are_refused_where_it_would_be() {
+        // `sh -c 'eval pytest "$@"' sh {{testExamples}}`: the value reaches
+        // the script as `$@` and `eval` parses it again.
+        for (template, parameter, context) in [
+            (
+                r#"sh -c 'eval pytest "$@"' sh {{testExamples}}"#,
+                "$@",
+                "in an argument of `eval`",
+            ),
+            (
+                "bash -c 'echo $(( $1 )); pytest \"$@\"' sh {{testExamples}}",
+                "$1",
+                "inside arithmetic `((…))`",
+            ),
+            (
+                "sh -c 'sh -c \"pytest ${*}\"' sh {{testExamples}}",
+                "${*}",
+                "in the `-c` script of a nested shell",
+            ),
+            (
+                "bash -c 'trap \"rm $0\" EXIT; pytest' {{resultPath}}",
+                "$0",
+                "in an argument of `trap`",
+            ),
+            (
+                "sh -c 'echo `ls $@`' sh {{testExamples}}",
+                "$@",
+                "inside backquotes",
+            ),
+            // A function of the script reaches the script's own placeholders.
+            (
+                r#"sh -c 'f() { eval "$@"; }; f pytest {{testExamples}}'"#,
+                "$@",
+                "in an argument of `eval`",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    TemplateError::ReparsedParameter { parameter: p, context: c, .. }
+                        if p == parameter && *c == context
+                ),
+                "{template}: {err}"
+            );
+        }
+        let err =
+            CommandTemplate::parse(r#"sh -c 'eval pytest "$@"' sh {{testExamples}}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`{{testExamples}}` reaches the shell script as `$@`, which is in an argument of \
+             `eval` in the script, where the shell parses the value again as shell code, so \
+             bktec cannot quote it safely; move it out of there (D25)"
+        );
+        // As plain words, in quotes as text, or without a placeholder after
+        // the script, parameters are fine.
+        for template in [
+            r#"sh -c 'pytest "$@"' sh {{testExamples}}"#,
+            r#"sh -c 'eval "$PRE"; pytest "$@" --json="$0"' {{resultPath}} {{testExamples}}"#,
+            r#"sh -c 'echo '\''eval $@'\''; pytest "$@"' sh {{testExamples}}"#,
+            r#"sh -c 'eval pytest "$@"' sh a.py"#,
+            // `$0` is `sh`, and `$1` a plain word: neither reaches a placeholder.
+            r#"sh -c 'eval "$0 $1"; pytest "$2"' sh -x {{testExamples}}"#,
+            r#"bash -ec 'cd "$1" && pytest -e "$1" {{testExamples}} | tee log' sh dir"#,
+            r#"sh -c 'pytest {{testExamples}} > >(tee log)'"#,
+            r#"sh -c 'python3 -c "$0" {{testExamples}}' 'import sys; print(sys.argv)'"#,
+            "sh -c 'python3 -m pytest -c pytest.ini {{testExamples}}'",
+            "bash -ec 'source .venv/bin/activate && pytest {{testExamples}} --json={{resultPath}}'",
+            "bash -c 'set -o pipefail; pytest {{testExamples}} --json={{resultPath}} | tee log.txt'",
+            r#"bash -c 'if [[ -n "$CI" && -z "$X" ]]; then pytest {{testExamples}}; fi'"#,
+            r#"bash -c 'for f in {{testExamples}}; do pytest "$f"; done'"#,
+            "bash -c 'time pytest {{testExamples}} || [[ $? -eq 5 ]]'",
+            r#"bash -c 'exec "$@"' sh pytest {{testExamples}}"#,
+            r#"bash -c 'test -n "$1" && pytest "${@}"' sh {{testExamples}}"#,
+            "bash -c 'pytest -p no:cacheprovider -c pytest.ini {{testExamples}} 2>&1 | cat'",
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
     #[expect(
         clippy::too_many_lines,
         reason = "a table of templates, each with its reason"

@@ -332,3 +332,120 @@ fn a_placeholder_in_a_script_for_another_program_is_refused_naming_its_origin() 
         .assert_stderr_contains("`pytest {{testExamples}}`, which holds whitespace")
         .assert_stderr_contains("bktec.toml:2");
 }
+
+// D25 (issue 19): where the shell parses a value again after quote
+// removal, no quoting keeps it one word, so the placeholder is refused.
+
+#[test]
+fn a_placeholder_the_shell_parses_again_is_refused_before_anything_runs() {
+    // Rendered with bktec's quoting, `eval`, the nested shell, `$((…))`,
+    // `((…))`, the pipe into sh, `source <(…)` and `python3 -c` ran `touch
+    // PWNED` from this file name with the real sh, bash or python; `let` and
+    // `[[ -eq ]]` do for a value that is a bare name.
+    let dir = project(&[("tests/test_x[$(touch PWNED)].py", PASSING)]);
+    let json = "--json={{resultPath}}";
+    for (command, context) in [
+        (
+            format!("sh -c 'eval pytest {{{{testExamples}}}} {json}'"),
+            "in an argument of `eval`",
+        ),
+        (
+            format!("bash -ec 'builtin eval \"pytest {{{{testExamples}}}}\" {json}'"),
+            "in an argument of `eval`",
+        ),
+        (
+            format!("sh -c 'sh -c \"pytest {{{{testExamples}}}} {json}\"'"),
+            "in the `-c` script of a nested shell",
+        ),
+        (
+            format!("sh -c 'exec bash -xc \"pytest {{{{testExamples}}}} {json}\"'"),
+            "in the `-c` script of a nested shell",
+        ),
+        (
+            format!("bash -c 'echo $(( {{{{testExamples}}}} )); pytest {json}'"),
+            "inside arithmetic `((…))`",
+        ),
+        (
+            format!("bash -c '(( {{{{testExamples}}}} )); pytest {json}'"),
+            "inside arithmetic `((…))`",
+        ),
+        (
+            format!("bash -c 'let n={{{{testExamples}}}}; pytest {json}'"),
+            "in an argument of `let`",
+        ),
+        (
+            format!("bash -c '[[ {{{{testExamples}}}} -eq 0 ]]; pytest {json}'"),
+            "inside `[[ … ]]`",
+        ),
+        (
+            format!("sh -c 'echo pytest {{{{testExamples}}}} {json} | sh'"),
+            "in a command piped into a shell",
+        ),
+        (
+            format!("bash -c 'source <(echo pytest {{{{testExamples}}}} {json})'"),
+            "inside a process substitution (`<(…)`, `>(…)`)",
+        ),
+        (
+            format!(
+                "sh -c 'python3 -c \"import os; os.system(\\\"pytest {{{{testExamples}}}} {json}\\\")\"'"
+            ),
+            "in the code given to a `-c` or `-e` option",
+        ),
+    ] {
+        let out = bktec(&dir, Venv::Collector)
+            .args(["run", "--test-command", &command])
+            .output();
+        out.assert_exit(16).assert_stderr_contains(&format!(
+            "`{{{{testExamples}}}}` is {context} in the shell script, where "
+        ));
+        out.assert_stderr_contains("so bktec cannot quote it safely; move it out of there (D25)")
+            .assert_stderr_contains("(from --test-command)");
+        assert!(
+            !out.stdout().contains("\npytest "),
+            "nothing ran: {command}"
+        );
+        assert!(!dir.path().join("PWNED").exists(), "{command}");
+        assert!(!dir.path().join("tests/PWNED").exists(), "{command}");
+    }
+}
+
+#[test]
+fn the_same_scripts_with_plain_words_still_run_the_strange_file() {
+    // The placeholder as a plain word or in double quotes, beside `eval`, a
+    // nested shell reading `"$@"` and arithmetic that holds no value.
+    let dir = project(&[("tests/test_$(touch PWNED).py", PASSING)]);
+    for command in [
+        "sh -c 'eval true; pytest \"{{testExamples}}\" --json={{resultPath}}'",
+        r#"sh -c 'sh -c "pytest \"\$@\" --json=\"\$0\"" {{resultPath}} {{testExamples}}'"#,
+        "bash -c 'echo $(( 1 + 1 )); [[ -n x ]] && pytest {{testExamples}} --json={{resultPath}}'",
+    ] {
+        let out = bktec(&dir, Venv::Collector)
+            .args(["run", "--test-command", command])
+            .output();
+        out.assert_success().assert_stdout_contains("2 passed");
+        assert!(!dir.path().join("PWNED").exists(), "{command}");
+        assert!(!dir.path().join("tests/PWNED").exists(), "{command}");
+    }
+}
+
+#[test]
+fn a_placeholder_reaching_eval_as_a_positional_parameter_is_refused() {
+    // The value is a plain argument of sh (or of a function of the
+    // script), but `$@` reaches `eval`: these ran `touch PWNED` from the
+    // file name.
+    let dir = project(&[("tests/test_$(touch PWNED).py", PASSING)]);
+    for command in [
+        r#"sh -c 'eval pytest "$@" --json=$0' {{resultPath}} {{testExamples}}"#,
+        r#"sh -c 'f() { eval "$@"; }; f pytest {{testExamples}} --json={{resultPath}}'"#,
+    ] {
+        let out = bktec(&dir, Venv::Collector)
+            .args(["run", "--test-command", command])
+            .output();
+        out.assert_exit(16).assert_stderr_contains(
+            "`{{testExamples}}` reaches the shell script as `$@`, which is in an argument of `eval` in the script",
+        );
+        assert!(!out.stdout().contains("\npytest "), "nothing ran");
+        assert!(!dir.path().join("PWNED").exists());
+        assert!(!dir.path().join("tests/PWNED").exists());
+    }
+}

@@ -21,6 +21,7 @@ mod durations;
 mod fail_closed;
 mod injection;
 mod keyboard;
+mod output_paths;
 mod parallel;
 mod plan_files;
 mod pytest_discovery;

@@ -54,6 +54,35 @@ pub enum TemplateError {
         /// Where it is.
         context: &'static str,
     },
+    /// A placeholder in a `sh -c` script where the shell parses the value
+    /// again after quote removal (`eval`, a nested `sh -c`, arithmetic), so
+    /// no quoting bktec adds keeps it one word (D25).
+    #[error(
+        "`{placeholder}` is {context} in the shell script, where {reparse}, so bktec cannot quote it safely; move it out of there (D25)"
+    )]
+    ReparsedInScript {
+        /// The placeholder.
+        placeholder: &'static str,
+        /// Where it is (`in an argument of `eval``).
+        context: &'static str,
+        /// What parses it again there.
+        reparse: &'static str,
+    },
+    /// A placeholder after a `sh -c` script that reaches it as a positional
+    /// parameter (`$@`, `$1`) where the shell parses the value again (D25).
+    #[error(
+        "`{placeholder}` reaches the shell script as `{parameter}`, which is {context} in the script, where {reparse}, so bktec cannot quote it safely; move it out of there (D25)"
+    )]
+    ReparsedParameter {
+        /// The placeholder.
+        placeholder: &'static str,
+        /// The parameter, as the script writes it.
+        parameter: String,
+        /// Where it is.
+        context: &'static str,
+        /// What parses it again there.
+        reparse: &'static str,
+    },
     /// A placeholder in a word, not a recognised shell script, that also
     /// holds whitespace or a shell character: the program may run that word
     /// as code, where a value could inject commands (D12, D25).
@@ -130,7 +159,7 @@ impl CommandTemplate {
         let script = match shell_script_index(&words) {
             Some(index) => Some(Script {
                 index,
-                slots: script_slots(&words[index])?,
+                slots: script_slots(&words[index], &words[index + 1..])?,
             }),
             None => None,
         };
@@ -351,13 +380,23 @@ fn check_plain_word(word: &str) -> Result<(), TemplateError> {
 /// placeholder where bktec does not know a quoting that keeps a value one
 /// word (backquotes, `${…}`, `$'…'`, a comment, a here-document, unbalanced
 /// quotes) is refused: failing closed beats guessing (D25).
-fn script_slots(script: &str) -> Result<Vec<Slot>, TemplateError> {
+///
+/// `arguments` are the shell's own arguments after the script (`$0`, `$1`,
+/// ...): the script reaches a placeholder among them as `$@`, `$1` and the
+/// like, which are refused where the placeholder would be.
+fn script_slots(script: &str, arguments: &[String]) -> Result<Vec<Slot>, TemplateError> {
     let mut scanner = Scanner {
         script,
         bytes: script.as_bytes(),
         stack: vec![Frame::Top],
         heredoc: false,
+        commands: vec![Command::default()],
+        process: vec![false],
+        refusal: None,
     };
+    // A function of the script (`f() { eval "$@"; }; f {{testExamples}}`)
+    // reaches any placeholder of the script through its parameters.
+    let in_script = first_placeholder(&[script.to_string()]);
     let mut slots = Vec::new();
     let mut i = 0;
     while i < script.len() {
@@ -367,6 +406,7 @@ fn script_slots(script: &str) -> Result<Vec<Slot>, TemplateError> {
             .find(|p| rest.starts_with(p))
         {
             let quoting = scanner.quoting(placeholder)?;
+            scanner.note_placeholder(placeholder)?;
             slots.push(Slot {
                 at: i,
                 placeholder,
@@ -375,7 +415,18 @@ fn script_slots(script: &str) -> Result<Vec<Slot>, TemplateError> {
             i += placeholder.len();
             continue;
         }
+        if let Some(parameter) = positional_parameter(rest)
+            && let Some(placeholder) = reached(parameter, arguments).or(in_script)
+        {
+            scanner.note_parameter(Mention {
+                placeholder,
+                parameter: Some(parameter.to_string()),
+            })?;
+        }
         i += scanner.step(i);
+        if let Some(refusal) = scanner.refusal.take() {
+            return Err(refusal);
+        }
     }
     let balanced = matches!(
         scanner.stack.as_slice(),
@@ -386,7 +437,10 @@ fn script_slots(script: &str) -> Result<Vec<Slot>, TemplateError> {
             slot.placeholder,
             "in a script with unbalanced quotes",
         )),
-        Some(_) | None => Ok(slots),
+        Some(_) | None => {
+            scanner.end_command();
+            scanner.refusal.map_or(Ok(slots), Err)
+        }
     }
 }
 
@@ -402,6 +456,8 @@ enum Frame {
     Brace,
     AnsiC,
     Comment,
+    /// `$((…))` or `((…))` with its open parentheses.
+    Arith(u32),
 }
 
 /// A shell script read as the shell reads quotes, one character (or
@@ -413,6 +469,321 @@ struct Scanner<'a> {
     stack: Vec<Frame>,
     /// Whether a here-document (`<<`) was seen.
     heredoc: bool,
+    /// The command being read at the top and in each open `$(…)`.
+    commands: Vec<Command>,
+    /// For each of `commands`, whether it is a process substitution
+    /// (`<(…)`, `>(…)`), whose output some other command reads.
+    process: Vec<bool>,
+    /// The first placeholder found where the shell parses it again.
+    refusal: Option<TemplateError>,
+}
+
+/// Where and why a placeholder is refused in a process substitution (D25).
+const PROCESS: (&str, &str) = (
+    "inside a process substitution (`<(…)`, `>(…)`)",
+    "bktec does not follow the command that reads its output, which may be a shell",
+);
+
+/// Why a placeholder is refused in bash arithmetic (D25).
+const ARITHMETIC: &str =
+    "bash evaluates the value as arithmetic, which runs any `$(…)` in an array subscript";
+
+/// The refusal of `placeholder` where the shell parses its value again (D25).
+fn reparsed(
+    placeholder: &'static str,
+    context: &'static str,
+    reparse: &'static str,
+) -> TemplateError {
+    TemplateError::ReparsedInScript {
+        placeholder,
+        context,
+        reparse,
+    }
+}
+
+/// Whether `word` so far opens an array subscript (`name[`): bash evaluates
+/// the subscript of an assignment as arithmetic.
+fn is_subscript_start(word: &str) -> bool {
+    let Some((name, subscript)) = word.split_once('[') else {
+        return false;
+    };
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !subscript.contains(']')
+}
+
+/// One simple command of a script, read as far as where its placeholders
+/// stand: its words (quotes removed, `$(…)` as a marker) and, for each
+/// placeholder, the word it is in (`None` in a redirection's target).
+#[derive(Default)]
+struct Command {
+    words: Vec<String>,
+    /// The word being read.
+    word: Option<String>,
+    /// Whether the word being read is a redirection's target.
+    redirect: bool,
+    /// Whether the next word is a redirection's target (after `<`, `>`).
+    pending_redirect: bool,
+    /// Whether the command is a `[[ … ]]` test, where `&&` is an operator.
+    in_test: bool,
+    slots: Vec<(Option<usize>, Mention)>,
+    /// A value an earlier command of the pipeline holds (`echo {{…}} | sh`).
+    piped: Option<Mention>,
+}
+
+/// A value a script holds: a placeholder, or a positional parameter (`$@`)
+/// that reaches a placeholder after the script.
+#[derive(Clone)]
+struct Mention {
+    placeholder: &'static str,
+    parameter: Option<String>,
+}
+
+impl Mention {
+    /// Refuses this value where the shell parses it again (D25).
+    fn refuse(&self, context: &'static str, reparse: &'static str) -> TemplateError {
+        match &self.parameter {
+            None => reparsed(self.placeholder, context, reparse),
+            Some(parameter) => TemplateError::ReparsedParameter {
+                placeholder: self.placeholder,
+                parameter: parameter.clone(),
+                context,
+                reparse,
+            },
+        }
+    }
+}
+
+/// The first placeholder in `words`.
+fn first_placeholder(words: &[String]) -> Option<&'static str> {
+    words.iter().find_map(|w| {
+        [TEST_EXAMPLES, RESULT_PATH]
+            .into_iter()
+            .filter_map(|p| w.find(p).map(|at| (at, p)))
+            .min()
+            .map(|(_, p)| p)
+    })
+}
+
+/// The placeholder that `parameter` (`$@`, `${2}`) reaches among the
+/// shell's `arguments` (`$0` first).
+fn reached(parameter: &str, arguments: &[String]) -> Option<&'static str> {
+    let name = parameter.trim_start_matches(['$', '{']);
+    if name.starts_with(['@', '*']) {
+        return first_placeholder(arguments.get(1..).unwrap_or_default());
+    }
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    let at: usize = digits.parse().ok()?;
+    first_placeholder(std::slice::from_ref(arguments.get(at)?))
+}
+
+/// The positional parameter `rest` starts with: `$@`, `$*`, `$1`, `${@}`,
+/// `${10}`, `${@:2}`.
+fn positional_parameter(rest: &str) -> Option<&str> {
+    let bytes = rest.as_bytes();
+    let positional = |b: u8| b == b'@' || b == b'*' || b.is_ascii_digit();
+    match bytes {
+        [b'$', b'{', c, ..] if positional(*c) => {
+            Some(rest.find('}').map_or(rest, |end| &rest[..=end]))
+        }
+        [b'$', c, ..] if positional(*c) => Some(&rest[..2]),
+        _ => None,
+    }
+}
+
+impl Command {
+    /// The word being read, started if none is.
+    fn word(&mut self) -> &mut String {
+        if self.word.is_none() {
+            self.redirect = std::mem::take(&mut self.pending_redirect);
+        }
+        self.word.get_or_insert_with(String::new)
+    }
+
+    fn end_word(&mut self) {
+        let Some(word) = self.word.take() else {
+            return;
+        };
+        if self.redirect {
+            return;
+        }
+        if word == "[[" && self.words.iter().all(|w| is_command_prefix(w)) {
+            self.in_test = true;
+        } else if word == "]]" {
+            self.in_test = false;
+        }
+        self.words.push(word);
+    }
+
+    /// The values this command holds.
+    fn mentions(&self) -> impl Iterator<Item = &Mention> {
+        self.slots.iter().map(|(_, m)| m)
+    }
+
+    /// Refuses a placeholder where the command parses its value again.
+    fn finish(mut self) -> Result<(), TemplateError> {
+        self.end_word();
+        if let Some(mention) = &self.piped
+            && reads_code_from_input(&self.words)
+        {
+            return Err(mention.refuse(
+                "in a command piped into a shell",
+                "the shell reads its input as shell code",
+            ));
+        }
+        if self.slots.is_empty() {
+            return Ok(());
+        }
+        let words = &self.words;
+        let argument = |at: usize| {
+            self.slots
+                .iter()
+                .find(|(i, _)| i.is_some_and(|i| i > at))
+                .map(|(_, m)| m)
+        };
+        let word_at = |at: usize| {
+            self.slots
+                .iter()
+                .find(|(i, _)| *i == Some(at))
+                .map(|(_, m)| m)
+        };
+        if let Some(name) = words.iter().position(|w| !is_command_prefix(w)) {
+            if let Some((context, reparse)) = reparsing_builtin(&words[name])
+                && let Some(mention) = argument(name)
+            {
+                return Err(mention.refuse(context, reparse));
+            }
+            if let Some(mention) =
+                variable_option(&words[name..]).and_then(|option| word_at(name + option + 1))
+            {
+                return Err(mention.refuse(
+                    "in the variable name of `printf -v` or `test -v`",
+                    ARITHMETIC,
+                ));
+            }
+        }
+        for at in 0..words.len() {
+            if let Some(script) = script_of_shell_at(words, at)
+                && let Some(mention) = word_at(script)
+            {
+                return Err(mention.refuse(
+                    "in the `-c` script of a nested shell",
+                    "that shell parses the value again as shell code",
+                ));
+            }
+        }
+        if let Some((_, mention)) = self
+            .slots
+            .iter()
+            .find(|(i, m)| i.is_some_and(|at| code_option_argument(words, at, m)))
+        {
+            return Err(mention.refuse(
+                "in the code given to a `-c` or `-e` option",
+                "the program may run that code, with the value in it, through a shell",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Whether a command reads shell code from its input: a POSIX shell
+/// anywhere in its words (`sh`, `sudo bash -s`, `xargs -I{} sh -c "…{}…"`),
+/// or `source`, `.` or `eval` as its name.
+fn reads_code_from_input(words: &[String]) -> bool {
+    let name = words.iter().find(|w| !is_command_prefix(w));
+    words
+        .iter()
+        .any(|w| POSIX_SHELLS.contains(&program_name(w)))
+        || name.is_some_and(|n| matches!(n.as_str(), "source" | "." | "eval"))
+}
+
+/// Whether the word at `at` is the argument of a code option (`-c`, `-e`,
+/// `-lc`, `--command`, `--eval`: `python3 -c`, `su -c`, `perl -e`) and holds
+/// more than plain text: the program may run it as code (D12 inside a
+/// script). The script of a POSIX shell is refused before this.
+fn code_option_argument(words: &[String], at: usize, mention: &Mention) -> bool {
+    let Some(option) = at.checked_sub(1).and_then(|i| words.get(i)) else {
+        return false;
+    };
+    let code_option = match option.strip_prefix("--") {
+        Some(long) => matches!(long, "command" | "eval" | "exec" | "execute"),
+        None => option.strip_prefix('-').is_some_and(|flags| {
+            flags.ends_with(['c', 'e']) && flags.chars().all(|c| c.is_ascii_alphabetic())
+        }),
+    };
+    let mut rest = words[at]
+        .replace(TEST_EXAMPLES, "")
+        .replace(RESULT_PATH, "");
+    if let Some(parameter) = &mention.parameter {
+        rest = rest.replace(parameter.as_str(), "");
+    }
+    code_option
+        && rest
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || CODE_CHARACTERS.contains(c))
+}
+
+/// Words before a command's name that leave it the name: reserved words
+/// (`if`, `!`, `{`), assignments, and `builtin`, `command`, `exec`, `time`
+/// with their options.
+fn is_command_prefix(word: &str) -> bool {
+    let assignment = word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_[]".contains(c))
+    });
+    assignment
+        || word.starts_with('-')
+        || matches!(
+            word,
+            "!" | "{"
+                | "if"
+                | "then"
+                | "elif"
+                | "else"
+                | "while"
+                | "until"
+                | "do"
+                | "time"
+                | "builtin"
+                | "command"
+                | "exec"
+                | "noglob"
+                | "nocorrect"
+        )
+}
+
+/// The builtins that parse every argument again: as shell code (`eval`,
+/// `trap`) or as arithmetic (`let`, `[[ … ]]`, and `declare`, `typeset`,
+/// `local` and `read`, which evaluate array subscripts and `-i` values).
+fn reparsing_builtin(name: &str) -> Option<(&'static str, &'static str)> {
+    const CODE: &str = "the shell parses the value again as shell code";
+    Some(match name {
+        "eval" => ("in an argument of `eval`", CODE),
+        "trap" => ("in an argument of `trap`", CODE),
+        "let" => ("in an argument of `let`", ARITHMETIC),
+        "[[" => ("inside `[[ … ]]`", ARITHMETIC),
+        "declare" | "typeset" | "local" => (
+            "in an argument of `declare`, `typeset` or `local`",
+            ARITHMETIC,
+        ),
+        "read" => ("in an argument of `read`", ARITHMETIC),
+        _ => return None,
+    })
+}
+
+/// For `printf -v NAME` and `test -v NAME` (`[ -v NAME ]`), the index of
+/// `-v` among `words` (the command's name first): bash evaluates a
+/// subscript of NAME as arithmetic.
+fn variable_option(words: &[String]) -> Option<usize> {
+    match words.first()?.as_str() {
+        "printf" | "test" | "[" => words.iter().position(|w| w == "-v"),
+        _ => None,
+    }
 }
 
 /// The refusal of `placeholder` where it stands (D25).
@@ -437,6 +808,83 @@ impl Scanner<'_> {
             Frame::Brace => refuse("inside `${…}`"),
             Frame::AnsiC => refuse("inside `$'…'`"),
             Frame::Comment => refuse("in a comment"),
+            Frame::Arith(_) => Err(reparsed(
+                placeholder,
+                "inside arithmetic `((…))`",
+                ARITHMETIC,
+            )),
+        }
+    }
+
+    /// The command being read: the innermost top or `$(…)` one.
+    fn command(&mut self) -> &mut Command {
+        self.commands
+            .last_mut()
+            .expect("the top command is never popped")
+    }
+
+    /// Records a placeholder in the word being read, or refuses it in an
+    /// array subscript (`a[{{testExamples}}]=1`), which bash evaluates as
+    /// arithmetic.
+    fn note_placeholder(&mut self, placeholder: &'static str) -> Result<(), TemplateError> {
+        if self.process.contains(&true) {
+            return Err(reparsed(placeholder, PROCESS.0, PROCESS.1));
+        }
+        let command = self.command();
+        let word = command.word();
+        if is_subscript_start(word) {
+            return Err(reparsed(placeholder, "in an array subscript", ARITHMETIC));
+        }
+        word.push_str(placeholder);
+        let index = (!command.redirect).then_some(command.words.len());
+        let mention = Mention {
+            placeholder,
+            parameter: None,
+        };
+        command.slots.push((index, mention));
+        Ok(())
+    }
+
+    /// Records a positional parameter that reaches a placeholder (`$@`) in
+    /// the word being read, or refuses it where a placeholder would be
+    /// refused because the shell parses it again. Quotes, a comment or
+    /// `$'…'` make it text, not a parameter.
+    fn note_parameter(&mut self, mention: Mention) -> Result<(), TemplateError> {
+        let frame = *self.stack.last().expect("the stack keeps its Top frame");
+        match frame {
+            Frame::Single | Frame::AnsiC | Frame::Comment => return Ok(()),
+            _ if self.heredoc => {
+                return Err(mention.refuse(
+                    "after a here-document (`<<`)",
+                    "a shell reading the document would parse the value again",
+                ));
+            }
+            Frame::Arith(_) => return Err(mention.refuse("inside arithmetic `((…))`", ARITHMETIC)),
+            Frame::Backquote => {
+                return Err(mention.refuse(
+                    "inside backquotes",
+                    "bktec does not follow the commands that read it",
+                ));
+            }
+            Frame::Top | Frame::Subst(_) | Frame::Double | Frame::Brace => {}
+        }
+        if self.process.contains(&true) {
+            return Err(mention.refuse(PROCESS.0, PROCESS.1));
+        }
+        let command = self.command();
+        if is_subscript_start(command.word()) {
+            return Err(mention.refuse("in an array subscript", ARITHMETIC));
+        }
+        let index = (!command.redirect).then_some(command.words.len());
+        command.slots.push((index, mention));
+        Ok(())
+    }
+
+    /// Ends the command being read and checks where its placeholders stand.
+    fn end_command(&mut self) {
+        let command = std::mem::take(self.command());
+        if self.refusal.is_none() {
+            self.refusal = command.finish().err();
         }
     }
 
@@ -463,10 +911,13 @@ impl Scanner<'_> {
             Frame::Single => {
                 if c == b'\'' {
                     self.stack.pop();
+                } else {
+                    self.push_text(i, step);
                 }
                 step
             }
-            Frame::Double => self.step_double(c, next, step, escape),
+            Frame::Double => self.step_double(i, c, next, step, escape),
+            Frame::Arith(_) => self.step_arith(c, step, escape),
             Frame::Backquote | Frame::AnsiC => match c {
                 b'\\' => escape,
                 b'`' if frame == Frame::Backquote => self.pop(step),
@@ -489,8 +940,66 @@ impl Scanner<'_> {
     }
 
     fn push(&mut self, frame: Frame, step: usize) -> usize {
+        self.command().word();
+        if frame == Frame::Subst(1) {
+            self.commands.push(Command::default());
+            self.process.push(false);
+        }
         self.stack.push(frame);
         step
+    }
+
+    /// Adds the script's text at `i..i + len` to the word being read.
+    fn push_text(&mut self, i: usize, len: usize) {
+        let text = &self.script[i..i + len];
+        self.command().word().push_str(text);
+    }
+
+    /// A step inside `$((…))` or `((…))`: only the parentheses matter.
+    fn step_arith(&mut self, c: u8, step: usize, escape: usize) -> usize {
+        let Some(Frame::Arith(depth)) = self.stack.last_mut() else {
+            return step;
+        };
+        match c {
+            b'\\' => escape,
+            b'(' => {
+                *depth += 1;
+                step
+            }
+            b')' => {
+                *depth -= 1;
+                if *depth == 0 {
+                    self.stack.pop();
+                }
+                step
+            }
+            _ => step,
+        }
+    }
+
+    /// Ends the word being read at `c` (blank or operator) and, at a
+    /// command separator, the command.
+    fn end_word_at(&mut self, i: usize, c: u8) {
+        let pipe = c == b'|'
+            && self.bytes.get(i + 1) != Some(&b'|')
+            && (i == 0 || self.bytes[i - 1] != b'|');
+        let command = self.command();
+        command.end_word();
+        match c {
+            // Inside `[[ … ]]`, `&&`, `||`, `<`, `>` and parentheses are
+            // operators of the test, not separators or redirections.
+            b'<' | b'>' | b'&' | b'|' | b'(' | b')' if command.in_test => {}
+            b'<' | b'>' => command.pending_redirect = true,
+            b'|' if pipe => {
+                // What this command writes, the next one reads.
+                let carried = command.mentions().next().cloned();
+                let carried = command.piped.clone().or(carried);
+                self.end_command();
+                self.command().piped = carried;
+            }
+            b'\n' | b';' | b'&' | b'|' | b'(' | b')' => self.end_command(),
+            _ => {}
+        }
     }
 
     fn pop(&mut self, step: usize) -> usize {
@@ -507,14 +1016,29 @@ impl Scanner<'_> {
         step: usize,
         escape: usize,
     ) -> usize {
+        let word_start = self.command().word.is_none();
         match (c, next) {
-            (b'\\', _) => escape,
+            (b'\\', _) => {
+                if next != Some(b'\n') {
+                    self.push_text(i + 1, escape - 1);
+                }
+                escape
+            }
             (b'\'', _) => self.push(Frame::Single, step),
             (b'"', _) => self.push(Frame::Double, step),
             (b'`', _) => self.push(Frame::Backquote, step),
             (b'$', Some(b'\'')) => self.push(Frame::AnsiC, 2),
             (b'$', Some(b'{')) => self.push(Frame::Brace, 2),
+            (b'$', Some(b'(')) if self.bytes.get(i + 2) == Some(&b'(') => {
+                self.push(Frame::Arith(2), 3)
+            }
             (b'$', Some(b'(')) => self.push(Frame::Subst(1), 2),
+            (b'(', Some(b'(')) if word_start => self.push(Frame::Arith(2), 2),
+            (b'<' | b'>', Some(b'(')) if word_start => {
+                let step = self.push(Frame::Subst(1), 2);
+                *self.process.last_mut().expect("pushed with its command") = true;
+                step
+            }
             (b'<', Some(b'<')) => {
                 self.heredoc = true;
                 2
@@ -526,30 +1050,59 @@ impl Scanner<'_> {
                 if let Some(Frame::Subst(depth)) = self.stack.last_mut() {
                     *depth += 1;
                 }
+                self.end_word_at(i, c);
                 step
             }
             (b')', _) => {
+                self.end_word_at(i, c);
                 if let Some(Frame::Subst(depth)) = self.stack.last_mut() {
                     *depth -= 1;
                     if *depth == 0 {
                         self.stack.pop();
+                        self.end_command();
+                        self.commands.pop();
+                        self.process.pop();
+                        self.command().word().push_str("$(…)");
                     }
                 }
                 step
             }
-            _ => step,
+            (b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>', _) => {
+                self.end_word_at(i, c);
+                step
+            }
+            _ => {
+                self.push_text(i, step);
+                step
+            }
         }
     }
 
     /// A step inside `"…"`.
-    fn step_double(&mut self, c: u8, next: Option<u8>, step: usize, escape: usize) -> usize {
+    fn step_double(
+        &mut self,
+        i: usize,
+        c: u8,
+        next: Option<u8>,
+        step: usize,
+        escape: usize,
+    ) -> usize {
         match (c, next) {
-            (b'\\', _) => escape,
+            (b'\\', _) => {
+                self.push_text(i, escape);
+                escape
+            }
             (b'"', _) => self.pop(step),
             (b'`', _) => self.push(Frame::Backquote, step),
             (b'$', Some(b'{')) => self.push(Frame::Brace, 2),
+            (b'$', Some(b'(')) if self.bytes.get(i + 2) == Some(&b'(') => {
+                self.push(Frame::Arith(2), 3)
+            }
             (b'$', Some(b'(')) => self.push(Frame::Subst(1), 2),
-            _ => step,
+            _ => {
+                self.push_text(i, step);
+                step
+            }
         }
     }
 }
