@@ -82,7 +82,9 @@ pub(crate) async fn execute(
         roster: list_first(runner, &targets, events).await,
     };
     // A signal that ended the listing ends the run before its first attempt.
-    if let Some(signal) = runner.cancelled() {
+    if run.roster.is_some()
+        && let Some(signal) = runner.cancelled()
+    {
         let stop = (0, StopReason::Signal);
         return run
             .outcome(&targets, AttemptExit::Cancelled(signal), stop, runner)
