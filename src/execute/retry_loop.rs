@@ -195,9 +195,13 @@ impl Evidence {
         runner: &mut impl AttemptRunner,
     ) -> RunOutcome {
         let silent = Silent::find(targets, &self.record, &self.offset);
+        // A first attempt that collected nothing decides on its silence
+        // too: its job has no tests only if its targets provably hold none.
+        let nothing_collected =
+            matches!(self.history.as_slice(), [first] if first.collected_nothing);
         let silent_targets_quiet = silent
             .quiet(
-                &last_exit,
+                (&last_exit, nothing_collected),
                 &self.record,
                 self.first_witness.as_ref(),
                 &self.offset,
@@ -385,12 +389,12 @@ impl Silent {
     }
 
     /// Whether the silent targets provably hold no tests. Established only
-    /// when it decides the verdict (a last status of 0, or of 1 with only
-    /// muted failures): by the first attempt's witness, or else by asking
-    /// the runner to collect them.
+    /// when it decides the verdict (a last status of 0, of 1 with only
+    /// muted failures, or a first attempt that collected nothing): by the
+    /// first attempt's witness, or else by asking the runner to collect them.
     async fn quiet(
         &self,
-        last_exit: &AttemptExit,
+        (last_exit, nothing_collected): (&AttemptExit, bool),
         record: &RunResult,
         first_witness: Option<&Witness>,
         offset: &PathOffset,
@@ -400,6 +404,7 @@ impl Silent {
             return true;
         }
         let decides = match last_exit {
+            AttemptExit::Exited(_) if nothing_collected => true,
             AttemptExit::Exited(0) => true,
             AttemptExit::Exited(1) => record.only_muted_failures(),
             AttemptExit::Exited(_)

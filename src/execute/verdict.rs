@@ -90,6 +90,10 @@ pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
         && first.collected_nothing
         && record.error().is_none()
         && !record.any_ran()
+        // A hook that dropped collected tests without deselecting them
+        // left them unrun: with or without the witness, the targets must
+        // provably hold no tests (D36).
+        && outcome.silent_targets_quiet
     {
         return Verdict::NoTests;
     }

@@ -318,3 +318,36 @@ fn tests_a_hook_drops_without_deselecting_are_unproven_with_and_without_the_witn
             "1 assigned target produced no result, so its tests may never have run",
         );
 }
+
+/// Drops every collected test without deselecting one: pytest says 5.
+const DROPPING_ALL_CONFTEST: &str =
+    "def pytest_collection_modifyitems(items):\n    items[:] = []\n";
+
+/// D36: when a hook drops every test, pytest's 5 does not make a job
+/// without tests, with the witness or without it: the files hold tests.
+#[test]
+fn a_hook_that_drops_every_test_is_no_job_without_tests() {
+    let dir = project(&[
+        ("conftest.py", DROPPING_ALL_CONFTEST),
+        ("tests/test_a.py", PASSING),
+    ]);
+    bktec(&dir, Venv::Collector).output().assert_exit(5);
+    bktec(&dir, Venv::NoCollector)
+        .args([
+            "run",
+            "--test-command",
+            "pytest -p no:bktec_witness {{testExamples}} --junit-xml={{resultPath}}",
+        ])
+        .output()
+        .assert_exit(5);
+    // A file of helpers alone is still a job without tests.
+    let helpers = project(&[("tests/test_helpers.py", "VALUE = 1\n")]);
+    bktec(&helpers, Venv::NoCollector)
+        .args([
+            "run",
+            "--test-command",
+            "pytest -p no:bktec_witness {{testExamples}} --junit-xml={{resultPath}}",
+        ])
+        .output()
+        .assert_success();
+}

@@ -485,17 +485,37 @@ fn a_failing_run_never_asks_about_silent_targets() {
 
 #[test]
 fn nothing_collected_on_the_first_run_means_no_tests() {
+    let empty = || vec!["t.py".to_string(), "u.py".to_string()];
     let mut report = exited(5, Vec::new());
     report.collected_nothing = true;
     let mut s = Scripted::new(vec![report]);
+    s.empty_targets = empty();
     let out = run(&mut s, &[], policy(2));
     assert_eq!(verdict(&out), Verdict::NoTests);
     assert_eq!(verdict(&out).status(), 0);
     // Module-level skips are still nothing run.
     let mut report = exited(5, vec![test("mod", Outcome::Skipped)]);
     report.collected_nothing = true;
-    let out = run(&mut Scripted::new(vec![report]), &[], policy(2));
+    let mut s = Scripted::new(vec![report]);
+    s.empty_targets = empty();
+    let out = run(&mut s, &[], policy(2));
     assert_eq!(verdict(&out), Verdict::NoTests);
+}
+
+/// D36: pytest's 5 after a hook dropped every collected test without
+/// deselecting it: the targets hold tests, so the job is not one without
+/// tests, witness or not.
+#[test]
+fn nothing_collected_from_targets_that_hold_tests_is_a_failure() {
+    let mut report = exited(5, Vec::new());
+    report.collected_nothing = true;
+    let mut s = Scripted::new(vec![report]);
+    let out = run(&mut s, &[], policy(2));
+    assert_eq!(
+        s.asked_empty,
+        [vec!["t.py".to_string(), "u.py".to_string()]]
+    );
+    assert_eq!(verdict(&out).status(), 5);
 }
 
 #[test]
