@@ -100,7 +100,13 @@ pub(crate) enum BktecError {
     /// `bktec plan` could not write its output.
     PlanOutput(PlanOutputError),
     /// Something other than a result file is at the result path.
-    ResultPath(io::Error),
+    ResultPath {
+        /// Where the result path was configured, described; `None` for
+        /// bktec's own temporary one.
+        origin: Option<String>,
+        /// Why it is unusable.
+        source: io::Error,
+    },
     /// The working directory could not be determined.
     CurrentDir(io::Error),
 }
@@ -152,7 +158,14 @@ impl fmt::Display for BktecError {
             ),
             BktecError::Usage(err) => write!(f, "{err}"),
             BktecError::PlanOutput(err) => write!(f, "{err}"),
-            BktecError::ResultPath(_) => f.write_str("bktec run: unusable result path"),
+            BktecError::ResultPath {
+                origin: Some(origin),
+                source: _,
+            } => write!(f, "bktec run: unusable result path (from {origin})"),
+            BktecError::ResultPath {
+                origin: None,
+                source: _,
+            } => f.write_str("bktec run: unusable result path"),
             BktecError::CurrentDir(_) => f.write_str("failed to determine the working directory"),
         }
     }
@@ -177,7 +190,7 @@ impl Error for BktecError {
             // The message already holds the whole chain, on one line.
             BktecError::Api(_) => None,
             BktecError::Runtime(err)
-            | BktecError::ResultPath(err)
+            | BktecError::ResultPath { source: err, .. }
             | BktecError::CurrentDir(err) => Some(err),
             BktecError::NoTestsAssigned
             | BktecError::InvalidCommand { .. }
@@ -215,7 +228,7 @@ impl BktecError {
             | BktecError::Init(_)
             | BktecError::Usage(_)
             | BktecError::PlanOutput(_)
-            | BktecError::ResultPath(_)
+            | BktecError::ResultPath { .. }
             | BktecError::CurrentDir(_) => exit_code::CONFIG_ERROR,
         }
     }

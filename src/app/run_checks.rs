@@ -12,11 +12,11 @@ use crate::config::{FileChoice, RunSettings};
 use crate::discover::Discovery;
 use crate::events::JUnitOut;
 use crate::events::RunEvent;
-use crate::execute::kept_path;
+use crate::execute::{check_stale_result, kept_path};
 use crate::glob::{clean, through_symlinks};
 use crate::plan::{TestPlan, plain};
 use crate::report::{Reporter, merged_junit};
-use crate::results::RunResult;
+use crate::results::{ResultFormat, RunResult};
 
 /// Refuses a test command that stops at the first failure when retries
 /// are on (see `Framework::fail_fast_options`).
@@ -107,6 +107,18 @@ pub(super) fn check_junit_out(
         return refuse(format!("it is where attempt {n}'s results are kept"));
     }
     Ok(())
+}
+
+/// Whether the file at `path` is missing, empty or begins as XML does: a
+/// merged report of an earlier run may be replaced, any other file of the
+/// project may not (D35).
+fn holds_xml_or_nothing(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else {
+        return true;
+    };
+    let mut head = Vec::with_capacity(512);
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, 512), &mut head)
+        .is_ok_and(|_| ResultFormat::JUnitXml.may_begin(&head))
 }
 
 /// An output path that is one of the run's inputs (D35): writing it would
@@ -243,16 +255,17 @@ pub(super) fn refuse_outputs_on_inputs(
 
 /// Refuses an output path that is a test file of the run (D35): any that
 /// discovery found or the plan names, in every job's share, not only this
-/// job's.
+/// job's; then one that holds another file of the project (`result` is
+/// the runner's result file and its format).
 pub(super) fn refuse_outputs_on_targets(
     context: &Context,
-    settings: &RunSettings,
+    (settings, result): (&RunSettings, Option<(&Path, ResultFormat)>),
     discovery: Option<&Discovery>,
     plan: &TestPlan,
 ) -> Result<(), BktecError> {
     let outputs = chosen_outputs(settings, &context.cwd);
     if outputs.is_empty() {
-        return Ok(());
+        return refuse_other_files(settings, result);
     }
     let found = discovery.into_iter().flat_map(|d| d.targets.iter());
     let planned = plan
@@ -264,7 +277,33 @@ pub(super) fn refuse_outputs_on_targets(
         let named = format!("the test file `{file}`");
         (named, FileIdentity::of(&context.cwd, Path::new(file)))
     });
-    refuse_overlap(&outputs, inputs)
+    refuse_overlap(&outputs, inputs)?;
+    refuse_other_files(settings, result)
+}
+
+/// Refuses an output path that holds a file of the project that no run
+/// wrote (D35): a stale result file is replaced, `conftest.py` is not.
+fn refuse_other_files(
+    settings: &RunSettings,
+    result: Option<(&Path, ResultFormat)>,
+) -> Result<(), BktecError> {
+    if let Some(out) = &settings.junit_out
+        && !holds_xml_or_nothing(&out.value)
+    {
+        return Err(BktecError::JUnitOut {
+            path: out.value.clone(),
+            origin: out.origin.describe(),
+            why: "it holds something other than XML, which the report would overwrite (D35)"
+                .to_string(),
+        });
+    }
+    if let Some((path, format)) = result {
+        check_stale_result(path, format).map_err(|source| BktecError::ResultPath {
+            origin: settings.result_path.as_ref().map(|p| p.origin.describe()),
+            source,
+        })?;
+    }
+    Ok(())
 }
 
 /// The file a target names: itself, or the file of a test in it

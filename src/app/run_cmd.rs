@@ -60,7 +60,9 @@ pub(super) fn run_tests(
     if let Some(signal) = session.pending_signal() {
         return Ok(RunEnd::Signalled(signal));
     }
-    refuse_outputs_on_targets(context, &settings, discovery.as_ref(), &acquired.plan)?;
+    let result = runner.result_file().map(|f| (f.path.as_path(), f.format));
+    let outputs = (&settings, result);
+    refuse_outputs_on_targets(context, outputs, discovery.as_ref(), &acquired.plan)?;
     let share = share(&mut session, &settings, acquired, discovery.as_ref())?;
     if options.dry_run {
         return dry_run(&mut session, &settings, &runner, &share);
@@ -103,7 +105,10 @@ fn prepared_runner(
     let runner = build_runner(context, settings)?;
     let result = runner.result_file();
     if let Some(file) = result {
-        check_result_path(&file.path).map_err(BktecError::ResultPath)?;
+        check_result_path(&file.path).map_err(|source| BktecError::ResultPath {
+            origin: settings.result_path.as_ref().map(|p| p.origin.describe()),
+            source,
+        })?;
     }
     if let Some(out) = &settings.junit_out {
         check_junit_out(out, result.map(|f| f.path.as_path()), settings.retry.count)?;

@@ -12,7 +12,7 @@ use super::retry_loop::{
 };
 use crate::config::EnvVars;
 use crate::process::{ChildExit, ChildSpec, Signals, run_child};
-use crate::results::ParsedResults;
+use crate::results::{ParsedResults, ResultFormat};
 use crate::runner::{ExitHandling, Listed, Runner, TargetError};
 use crate::upload::Uploader;
 
@@ -61,7 +61,7 @@ impl ProcessAttempts<'_> {
         // A result path that cannot be cleared would let an earlier file be
         // read as this attempt's results: the attempt does not run (D23).
         if let Some(file) = self.runner.result_file()
-            && let Err(err) = set_aside(&file.path, retry.attempt)
+            && let Err(err) = set_aside(&file.path, file.format, retry.attempt)
         {
             return Err(PrepareError::ResultPath {
                 path: file.path.clone(),
@@ -225,7 +225,7 @@ fn start_failed(err: impl std::error::Error + Send + Sync + 'static) -> AttemptR
 /// so stale results can never be read, or uploaded, as this run's. Before a
 /// retry, the previous attempt's file is kept as `<stem>.attempt-<n>.<ext>`,
 /// so no attempt's results are lost.
-fn set_aside(path: &Path, attempt: u32) -> io::Result<()> {
+fn set_aside(path: &Path, format: ResultFormat, attempt: u32) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
@@ -242,11 +242,22 @@ fn set_aside(path: &Path, attempt: u32) -> io::Result<()> {
     if fs::symlink_metadata(path).is_err() {
         return Ok(());
     }
-    check_result_path(path)?;
+    check_stale_result(path, format)?;
     if attempt == 0 {
         return fs::remove_file(path);
     }
     fs::rename(path, kept_path(path, attempt - 1))
+}
+
+/// Checks that whatever is at the result path may be replaced by a result
+/// file of `format`: [`check_result_path`], and a regular file there must
+/// begin as one may (D35: not `conftest.py`).
+pub(crate) fn check_stale_result(path: &Path, format: ResultFormat) -> io::Result<()> {
+    check_result_path(path)?;
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => check_result_like(path, format),
+        Ok(_) | Err(_) => Ok(()),
+    }
 }
 
 /// Checks that whatever is at the result path may be moved or removed: only
@@ -272,6 +283,22 @@ pub(crate) fn check_result_path(path: &Path) -> io::Result<()> {
     )))
 }
 
+/// Refuses a regular file at the result path whose first bytes cannot
+/// begin a result file of `format`: it is some other file of the project,
+/// which removing a stale result would delete (D35).
+fn check_result_like(path: &Path, format: ResultFormat) -> io::Result<()> {
+    let mut head = [0; 512];
+    let read = io::Read::read(&mut fs::File::open(path)?, &mut head)?;
+    if format.may_begin(&head[..read]) {
+        return Ok(());
+    }
+    Err(io::Error::other(format!(
+        "`{}` holds something other than {} results; bktec replaces a stale result file before each attempt and will not remove it (D35)",
+        path.display(),
+        format.upload_name()
+    )))
+}
+
 /// Where the results of attempt `n` are kept once a later attempt runs.
 pub(crate) fn kept_path(path: &Path, n: u32) -> PathBuf {
     let stem = path
@@ -293,18 +320,31 @@ mod tests {
     fn only_files_and_links_at_the_result_path_are_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("r.json");
-        assert!(check_result_path(&file).is_ok(), "nothing there yet");
+        let json = ResultFormat::CollectorJson;
+        assert!(check_stale_result(&file, json).is_ok(), "nothing there yet");
         fs::write(&file, "[]").unwrap();
-        assert!(check_result_path(&file).is_ok());
+        assert!(check_stale_result(&file, json).is_ok());
+        // D35: a file of the project is no stale result.
+        fs::write(&file, "def test_a():\n    pass\n").unwrap();
+        let err = check_stale_result(&file, json).unwrap_err().to_string();
+        assert!(
+            err.contains("holds something other than json results"),
+            "{err}"
+        );
+        fs::write(&file, "\u{feff}  <?xml version=\"1.0\"?>").unwrap();
+        assert!(check_stale_result(&file, ResultFormat::JUnitXml).is_ok());
+        assert!(check_stale_result(&file, json).is_err());
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink("/dev/null", &link).unwrap();
         assert!(
-            check_result_path(&link).is_ok(),
+            check_stale_result(&link, json).is_ok(),
             "a link is removed, not followed"
         );
-        let err = check_result_path(dir.path()).unwrap_err().to_string();
+        let err = check_stale_result(dir.path(), json)
+            .unwrap_err()
+            .to_string();
         assert!(err.ends_with("is a directory; bktec replaces a stale result file before each attempt and will not remove it"), "{err}");
-        let err = check_result_path(Path::new("/dev/null"))
+        let err = check_stale_result(Path::new("/dev/null"), json)
             .unwrap_err()
             .to_string();
         assert!(err.contains("is not a regular file"), "{err}");

@@ -9,6 +9,6 @@ mod listing;
 mod retry_loop;
 mod verdict;
 
-pub(crate) use attempt::{ProcessAttempts, check_result_path, kept_path};
+pub(crate) use attempt::{ProcessAttempts, check_result_path, check_stale_result, kept_path};
 pub(crate) use retry_loop::execute;
 pub(crate) use verdict::{exit_status, verdict};

@@ -157,6 +157,34 @@ pub enum ResultFormat {
 }
 
 impl ResultFormat {
+    /// Whether `head`, the first bytes of a file, may begin a file of this
+    /// format (or of a run of the runner that writes it, cut short): a file
+    /// that cannot is no stale result, and bktec must not remove it (D35).
+    pub fn may_begin(self, head: &[u8]) -> bool {
+        let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+        let text = text.trim_ascii_start();
+        let Some(first) = text.first() else {
+            return true;
+        };
+        match self {
+            ResultFormat::JUnitXml => *first == b'<',
+            ResultFormat::GoJsonl => {
+                // `go test -json` on stdout starts with build output when a
+                // package does not build.
+                *first == b'{'
+                    || [&b"# "[..], b"FAIL", b"ok ", b"? ", b"PASS", b"---", b"==="]
+                        .iter()
+                        .any(|start| text.starts_with(start))
+            }
+            ResultFormat::CollectorJson
+            | ResultFormat::RspecJson
+            | ResultFormat::JestJson
+            | ResultFormat::VitestJson
+            | ResultFormat::PlaywrightJson
+            | ResultFormat::CucumberJson => matches!(first, b'[' | b'{'),
+        }
+    }
+
     /// The format's name in an upload (13.1).
     pub fn upload_name(self) -> &'static str {
         match self {

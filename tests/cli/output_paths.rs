@@ -252,3 +252,50 @@ fn under_discovery_by_pytest_the_collected_files_are_refused() {
         .assert_exit(1);
     assert!(dir.path().join("out/junit.xml").is_file());
 }
+
+/// D35: a result path or `--junit-out` on a file of the project that is
+/// not a test file (`conftest.py`, `pytest.ini`, a README) is no stale
+/// result: refused with 16 before anything runs, and the file is kept. A
+/// stale result of an earlier run is still replaced.
+#[test]
+fn other_files_of_the_project_are_never_replaced() {
+    let dir = suite();
+    let conftest = "import os\n";
+    dir.write("conftest.py", conftest);
+    dir.write("README.md", "# the project\n");
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--result-path", "conftest.py"])
+        .output();
+    out.assert_exit(16)
+        .assert_stderr_contains("`conftest.py` holds something other than json results");
+    assert!(!out.stdout().contains("\npytest "), "nothing ran");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("conftest.py")).unwrap(),
+        conftest
+    );
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--junit-out", "README.md"])
+        .output();
+    out.assert_exit(16)
+        .assert_stderr_contains("it holds something other than XML");
+    assert!(!out.stdout().contains("\npytest "), "nothing ran");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("README.md")).unwrap(),
+        "# the project\n"
+    );
+    // Results and a report of an earlier run are replaced.
+    dir.write("out/r.json", "[{\"stale\": true}]");
+    dir.write("out/junit.xml", "<?xml version=\"1.0\"?><testsuites/>");
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--result-path",
+            "out/r.json",
+            "--junit-out",
+            "out/junit.xml",
+        ])
+        .output()
+        .assert_success();
+    let report = fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
+    assert!(report.contains("test_c"), "{report}");
+}
