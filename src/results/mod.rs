@@ -24,7 +24,7 @@ pub use go_jsonl::parse_go_jsonl;
 pub use jest_json::{NAME_SEPARATOR, parse_jest_json};
 pub use junit::parse_junit;
 pub(crate) use junit::{junit_classname, split_node_id};
-pub use playwright_json::parse_playwright_json;
+pub use playwright_json::{parse_playwright_json, parse_playwright_listing};
 pub use record::{RunResult, RunStatus, Statistics, TestHistory};
 pub use rspec_json::parse_rspec_json;
 pub use witness::{PathOffset, Witness, WitnessOutcome};
@@ -224,6 +224,20 @@ fn from_json<T: serde::de::DeserializeOwned>(
         what,
         source,
     })
+}
+
+/// Reads what a runner's listing wrote in `format` at `path` (6.4, D37):
+/// as [`parse`] reads results, but keeping the tests that did not run,
+/// which is all of them.
+pub fn parse_listing(path: &Path, format: ResultFormat) -> Result<ParsedResults, ResultsError> {
+    if format != ResultFormat::PlaywrightJson {
+        return parse(path, format, Mapping::Custom);
+    }
+    let bytes = read_regular(path, RESULT_FILE).map_err(|source| ResultsError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_playwright_listing(&bytes, path, &std::env::current_dir().unwrap_or_default())
 }
 
 /// Reads and parses the result file at `path`: the one place that chooses

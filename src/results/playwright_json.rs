@@ -75,17 +75,52 @@ struct TopError {
 }
 
 /// Parses Playwright JSON from `bytes` (read from `path`, for messages),
-/// naming files relative to `root` (the working directory).
+/// naming files relative to `root` (the working directory). A spec without
+/// a single result never ran (`--list`, or stopped by `maxFailures`; even a
+/// skipped test has one): it is no result (D37).
 pub fn parse_playwright_json(
     bytes: &[u8],
     path: &Path,
     root: &Path,
 ) -> Result<ParsedResults, ResultsError> {
+    parse(bytes, path, root, Specs::Ran)
+}
+
+/// Parses the JSON of `playwright test --list`: every spec, none of which
+/// ran (6.4, D37).
+pub fn parse_playwright_listing(
+    bytes: &[u8],
+    path: &Path,
+    root: &Path,
+) -> Result<ParsedResults, ResultsError> {
+    parse(bytes, path, root, Specs::All)
+}
+
+/// Which specs a parse keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Specs {
+    /// Those that ran: a run's results.
+    Ran,
+    /// Every one: a listing.
+    All,
+}
+
+fn parse(
+    bytes: &[u8],
+    path: &Path,
+    root: &Path,
+    specs: Specs,
+) -> Result<ParsedResults, ResultsError> {
     let report: Report = super::from_json(bytes, path, "Playwright JSON")?;
     let base = report.config.map(|c| c.root_dir).unwrap_or_default();
     let mut parsed = ParsedResults::default();
+    let context = Walk {
+        base: &base,
+        root,
+        specs,
+    };
     for suite in &report.suites {
-        walk(suite, &mut Vec::new(), &base, root, &mut parsed.tests);
+        walk(suite, &mut Vec::new(), &context, &mut parsed.tests);
     }
     if let Some(first) = report.errors.first() {
         let message = strip_ansi(&first.message);
@@ -97,19 +132,31 @@ pub fn parse_playwright_json(
 
 /// Records the specs of `suite` and its children; `titles` are the
 /// enclosing `describe` titles (a file's own suite adds none).
+/// What every level of the walk needs.
+struct Walk<'a> {
+    /// The report's root directory.
+    base: &'a str,
+    /// The directory files are named relative to.
+    root: &'a Path,
+    specs: Specs,
+}
+
 fn walk<'a>(
     suite: &'a Suite,
     titles: &mut Vec<&'a str>,
-    base: &str,
-    root: &Path,
+    context: &Walk<'_>,
     out: &mut Vec<TestResult>,
 ) {
+    let Walk { base, root, specs } = *context;
     let described = suite.title != suite.file && !suite.title.is_empty();
     if described {
         titles.push(&suite.title);
     }
     for spec in &suite.specs {
         let first = spec.tests.first();
+        if specs == Specs::Ran && first.is_none_or(|t| t.results.is_empty()) {
+            continue;
+        }
         let project = first.map_or("", |t| t.project_name.as_str());
         let scope: Vec<&str> = std::iter::once(project)
             .chain(titles.iter().copied())
@@ -149,7 +196,7 @@ fn walk<'a>(
         });
     }
     for child in &suite.suites {
-        walk(child, titles, base, root, out);
+        walk(child, titles, context, out);
     }
     if described {
         titles.pop();

@@ -10,7 +10,7 @@ use super::pytest_collect::{CollectError, CollectedExample, run_collection};
 use super::setup::Runner;
 use super::target::TargetError;
 use crate::chain::ErrorChain;
-use crate::results::{Mapping, ResultFormat, TestResult};
+use crate::results::{ResultFormat, TestResult};
 
 /// The examples of `files`, listed by `listing`.
 pub(super) fn list_examples(
@@ -69,7 +69,7 @@ pub(super) fn list_results(
     if !output.status.success() {
         return Err(CollectError::failed(tool, printed()));
     }
-    let parsed = crate::results::parse(&out, format, Mapping::Custom)
+    let parsed = crate::results::parse_listing(&out, format)
         .map_err(|err| CollectError::failed(tool, format!("{:#}", ErrorChain(&err))))?;
     if let Some(error) = parsed.run_error {
         return Err(CollectError::failed(

@@ -86,8 +86,33 @@ fn playwright(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
 
 /// 6.4: the test command with the files, listing its specs as JSON into
 /// `out` instead of running them.
+/// Options that narrow a run to a part of what its files hold, by the
+/// build (`--shard`), the last run (`--last-failed`) or git
+/// (`--only-changed`): a listing leaves them out, so the tests they hide
+/// are named (D37).
+const NARROWING: [&str; 3] = ["--shard", "--last-failed", "--only-changed"];
+
+/// `argv` without the [`NARROWING`] options (`--shard=1/2`, `--shard 1/2`).
+fn unnarrowed(argv: Vec<String>) -> Vec<String> {
+    let mut kept = Vec::with_capacity(argv.len());
+    let mut words = argv.into_iter();
+    while let Some(word) = words.next() {
+        let (name, inline) = match word.split_once('=') {
+            Some((name, _)) => (name, true),
+            None => (word.as_str(), false),
+        };
+        if !NARROWING.contains(&name) {
+            kept.push(word);
+        } else if name == "--shard" && !inline {
+            // Its value is the next word.
+            words.next();
+        }
+    }
+    kept
+}
+
 fn list(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, TargetError> {
-    let mut argv = runner.argv(files, 0)?;
+    let mut argv = unnarrowed(runner.argv(files, 0)?);
     argv.extend(["--list".to_string(), "--reporter=json".to_string()]);
     Ok(Listing {
         argv,
@@ -109,10 +134,11 @@ const CONFIG_NAMES: [&str; 6] = [
 ];
 
 /// D37: every spec of the files, listed with the project's configuration
-/// but without its `grep` (top-level or per project), which hides tests
-/// from the run and from a plain listing alike; `--list` also ignores
-/// `test.only`. The command's own `--grep` and the configuration's
-/// `grepInvert` are the user's choice and stay.
+/// but without its `grep` (top-level or per project) and `shard`, which hide
+/// tests from the run and from a plain listing alike, and without the
+/// command's narrowing options; `--list` also ignores `test.only`. The
+/// command's own `--grep` and the configuration's `grepInvert` are the
+/// user's choice and stay.
 fn roster(runner: &Runner, files: &[String]) -> Result<Vec<String>, CollectError> {
     let argv = runner
         .argv(files, 0)
@@ -182,7 +208,7 @@ impl UnfilteredConfig {
              import * as loaded from {import};\n\
              const user: any = (loaded as any).default ?? loaded;\n\
              const open = (config: any) => {{ const {{ grep, ...rest }} = config ?? {{}}; return rest; }};\n\
-             export default {{ ...open(user), projects: user?.projects?.map(open) }};\n",
+             export default {{ ...open(user), shard: null, projects: user?.projects?.map(open) }};\n",
             import = serde_json::to_string(&format!("./{name}")).expect("a string serializes"),
         );
         std::fs::write(&path, source)?;

@@ -246,3 +246,49 @@ fn the_command_s_grep_and_the_configuration_s_grep_invert_are_the_user_s_choice(
         .assert_success()
         .assert_stdout_contains("`playwright test --list` listed 4 tests");
 }
+
+/// D37: options that narrow a run to part of its files (`--shard`, in the
+/// command or the configuration, and `--last-failed`) narrow a plain
+/// listing too; the listing leaves them out, so the specs they hid are
+/// named. A command that only lists (`--list`) ran nothing: a spec without
+/// a single result is no result.
+#[test]
+fn narrowing_options_and_a_listing_command_are_not_green() {
+    for command in [
+        "npx playwright test --shard=1/2",
+        "npx playwright test --shard 2/2",
+        "npx playwright test --list",
+    ] {
+        let dir = project();
+        configure(&dir, "fullyParallel: true,");
+        let out = bktec(&dir)
+            .args([
+                "run",
+                "--result-path",
+                "out/r.json",
+                "--test-command",
+                command,
+            ])
+            .env("BKTEC_EXAMPLE_FAIL", "0")
+            .output();
+        assert_eq!(out.code(), Some(17), "{command}:\n{}", out.stdout());
+        out.assert_stdout_contains("that `playwright test --list` listed reported no result");
+    }
+    let dir = project();
+    configure(
+        &dir,
+        "fullyParallel: true, shard: { total: 2, current: 1 },",
+    );
+    run_demo(&dir, false).assert_exit(17);
+    // `--last-failed` after a run whose only failure was fixed: the
+    // listing still names every spec of the files.
+    let dir = project();
+    run_demo(&dir, true).assert_exit(1);
+    let out = bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .args(["--test-command", "npx playwright test --last-failed"])
+        .env("BKTEC_EXAMPLE_FAIL", "0")
+        .output();
+    out.assert_exit(17)
+        .assert_stdout_contains("tests/cart.spec.js:5 › adds up prices");
+}
