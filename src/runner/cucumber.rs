@@ -53,8 +53,18 @@ pub(super) const FRAMEWORK: Framework = Framework {
 };
 
 /// Builds the Cucumber runner. Validation has made sure of a result path.
+/// A dry run is refused: it reports every scenario, and runs none (D37).
 fn cucumber(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
     let (test, retry) = inputs.commands(COMMAND)?;
+    for template in [&test, &retry] {
+        if let Some(found) = dry_run_asked(template.words(), Path::new(".")) {
+            return Err(RunnerError::DryRun {
+                runner: FRAMEWORK.display_name,
+                template: template.to_string(),
+                found,
+            });
+        }
+    }
     Ok(Runner {
         result: inputs.result_file(ResultFormat::CucumberJson),
         ..Runner::new(RunnerKind::Cucumber, test, retry)
@@ -90,6 +100,62 @@ fn dry_run(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, Tar
         argv,
         env: Vec::new(),
     })
+}
+
+/// The files Cucumber reads its profiles from, the first that exists.
+const PROFILE_FILES: [&str; 6] = [
+    "cucumber.yml",
+    "cucumber.yaml",
+    ".config/cucumber.yml",
+    ".config/cucumber.yaml",
+    "config/cucumber.yml",
+    "config/cucumber.yaml",
+];
+
+/// Where the command `words` (a script's words split on white space) ask
+/// for a dry run: `--dry-run` or `-d` among them, or in the profiles they
+/// use (`default` unless `-p` names others, none with `--no-profile`) in
+/// the profile file under `dir`. A profile is read as its line and the
+/// indented lines after it; ERB in it is not run.
+fn dry_run_asked(words: &[String], dir: &Path) -> Option<String> {
+    let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
+    let dry = |word: &str| matches!(word.trim_matches(['"', '\'']), "--dry-run" | "-d");
+    if words.iter().any(|w| dry(w)) {
+        return Some("`--dry-run` in the command".to_string());
+    }
+    if words.iter().any(|w| matches!(*w, "--no-profile" | "-P")) {
+        return None;
+    }
+    let mut profiles: Vec<&str> = words
+        .windows(2)
+        .filter(|pair| matches!(pair[0], "-p" | "--profile"))
+        .map(|pair| pair[1])
+        .chain(words.iter().filter_map(|w| w.strip_prefix("--profile=")))
+        .collect();
+    if profiles.is_empty() {
+        profiles.push("default");
+    }
+    let file = PROFILE_FILES.iter().find(|f| dir.join(f).is_file())?;
+    let text = std::fs::read_to_string(dir.join(file)).ok()?;
+    profiles.into_iter().find_map(|profile| {
+        let value = profile_text(&text, profile)?;
+        value
+            .split_whitespace()
+            .any(dry)
+            .then(|| format!("`--dry-run` in the `{profile}` profile of {file}"))
+    })
+}
+
+/// The text of `profile` in a profile file: its line's value and the
+/// indented lines after it.
+fn profile_text(text: &str, profile: &str) -> Option<String> {
+    let mut lines = text.lines();
+    let first = lines.find_map(|line| {
+        let rest = line.strip_prefix(profile)?.trim_start();
+        rest.strip_prefix(':')
+    })?;
+    let more = lines.take_while(|line| line.starts_with([' ', '\t']) || line.trim().is_empty());
+    Some(std::iter::once(first).chain(more).collect::<Vec<_>>().join(" "))
 }
 
 /// The listing that proves per test what ran (D37).
@@ -128,6 +194,29 @@ fn scenario_key(test: &TestResult) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dry_run_is_found_in_the_command_and_in_the_profile_it_uses() {
+        let dir = tempfile::tempdir().unwrap();
+        let words = |text: &str| -> Vec<String> { text.split(' ').map(String::from).collect() };
+        let asked = |text: &str| dry_run_asked(&words(text), dir.path());
+        assert_eq!(asked("cucumber --dry-run").unwrap(), "`--dry-run` in the command");
+        assert!(asked("cucumber -d").is_some());
+        assert_eq!(asked("cucumber --format json"), None);
+        std::fs::write(
+            dir.path().join("cucumber.yml"),
+            "default: --format pretty\nci:\n  --strict\n  --dry-run\nfast: -d\n",
+        )
+        .unwrap();
+        assert_eq!(asked("cucumber"), None);
+        assert_eq!(
+            asked("cucumber -p ci").unwrap(),
+            "`--dry-run` in the `ci` profile of cucumber.yml"
+        );
+        assert!(asked("cucumber --profile=fast").is_some());
+        assert_eq!(asked("cucumber -p ci --no-profile"), None);
+        assert!(asked("sh -c 'cucumber --dry-run features'").is_some());
+    }
 
     #[test]
     fn features_fill_the_template_and_retries_run_scenarios_by_line() {

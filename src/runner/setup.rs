@@ -140,6 +140,19 @@ pub(crate) enum RunnerError {
         /// What is wrong.
         problem: String,
     },
+    /// The test command runs the runner as a dry run, which runs no test
+    /// (D37).
+    #[error(
+        "the test command `{template}` runs {runner} as a dry run ({found}), which runs no test; remove it, as bktec could never prove a test ran (D37)"
+    )]
+    DryRun {
+        /// The runner's name.
+        runner: &'static str,
+        /// The template.
+        template: String,
+        /// Where the dry run was asked for.
+        found: String,
+    },
     /// The temporary result directory could not be created.
     #[error("failed to create a temporary directory for test results")]
     TempDir(#[source] std::io::Error),

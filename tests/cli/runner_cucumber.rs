@@ -182,3 +182,29 @@ fn a_scenario_the_run_left_out_is_named_by_the_listing() {
         .assert_stdout_contains("`cucumber --dry-run` listed 2 tests")
         .assert_stdout_contains("features/shop/cart.feature:8 › A discount");
 }
+
+/// D37: a dry run reports every scenario with its steps skipped and runs
+/// none; asked for in the command or in the profile it uses, it is refused
+/// with 16 before anything runs.
+#[test]
+fn a_dry_run_from_the_command_or_a_profile_is_refused() {
+    let dir = project();
+    dir.write("cucumber.yml", "default: --dry-run\n");
+    let out = bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .output();
+    out.assert_exit(16).assert_stderr_contains(
+        "as a dry run (`--dry-run` in the `default` profile of cucumber.yml)",
+    );
+    assert!(!out.stdout().contains("Running tests"), "{}", out.stdout());
+    let dir = project();
+    bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .args([
+            "--test-command",
+            "cucumber --dry-run --format json --out {{resultPath}} {{testExamples}}",
+        ])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("(`--dry-run` in the command)");
+}
