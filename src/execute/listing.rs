@@ -59,6 +59,14 @@ pub(super) fn listing_fact(roster: Option<&Roster>, record: &RunResult) -> Listi
         }
     };
     let answered: HashSet<String> = record.results().filter_map(roster.key).collect();
+    // A listing that named nothing while the run reported tests did not
+    // list what ran (flags it read that the run never got): no proof.
+    if tests.is_empty() && !answered.is_empty() {
+        return ListingFact::Failed {
+            tool: roster.tool,
+            error: AttemptError::new(ListedNothing(answered.len())),
+        };
+    }
     ListingFact::Listed {
         tool: roster.tool,
         listed: tests.len(),
@@ -69,3 +77,8 @@ pub(super) fn listing_fact(roster: Option<&Roster>, record: &RunResult) -> Listi
             .collect(),
     }
 }
+
+/// The listing named no test, while the run reported some.
+#[derive(Debug, thiserror::Error)]
+#[error("it listed no test, while the run reported {0}: the listing and the run disagree")]
+struct ListedNothing(usize);

@@ -208,6 +208,41 @@ fn a_run_filter_in_goflags_that_hides_a_test_is_unproven() {
         .assert_stdout_contains("example.com/shop/cart TestFail");
 }
 
+/// A subtest pattern (`-run=/empty`) hides the failing subtest `two` while
+/// its test `TestCount` still reports: the listing cannot name subtests, so
+/// such a pattern, in GOFLAGS or the command, leaves the run unproven.
+#[test]
+fn a_subtest_filter_that_hides_a_failing_subtest_is_unproven() {
+    let dir = project();
+    dir.write(
+        "stock/stock_test.go",
+        "package stock\n\nimport \"testing\"\n\nfunc TestCount(t *testing.T) {\n\
+         \tt.Run(\"empty\", func(t *testing.T) {})\n\
+         \tt.Run(\"two\", func(t *testing.T) { t.Fatal(\"too many\") })\n}\n",
+    );
+    let stock = |command: &str, goflags: &str| {
+        dir.write("files.txt", "./stock\n");
+        bktec(&dir)
+            .env("GOFLAGS", format!("-mod=mod {goflags}"))
+            .env("BUILDKITE_TEST_ENGINE_TEST_CMD", command)
+            .args([
+                "run",
+                "--files",
+                "files.txt",
+                "--result-path",
+                "out/r.jsonl",
+            ])
+            .output()
+    };
+    stock(GOTESTSUM, "").assert_exit(1);
+    let out = stock(GOTESTSUM, "-run=/empty");
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+    out.assert_stdout_contains("`-run=/empty` selects subtests");
+    let command = "gotestsum --jsonfile={{resultPath}} -- -run /empty {{packages}}";
+    let out = stock(command, "");
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+}
+
 #[test]
 fn a_run_filter_in_the_test_command_is_unproven_too() {
     // The user asked for `-run`, but the job's assigned package holds tests

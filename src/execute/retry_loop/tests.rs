@@ -674,6 +674,17 @@ fn every_listed_test_must_report_a_result() {
         }])
     );
 
+    // A listing of nothing, while the run reported tests, proves nothing.
+    let mut s = Scripted::new(vec![exited(0, vec![test("a", Passed), u_ok()])]);
+    s.listing = listed(&[]);
+    let out = run(&mut s, &[], policy(2));
+    assert!(
+        matches!(&verdict(&out), Verdict::Unproven(rules)
+            if matches!(rules.as_slice(), [Unproven::NotListed { reason, .. }] if reason.contains("it listed no test, while the run reported 2"))),
+        "{:?}",
+        verdict(&out)
+    );
+
     // A test that failed and passed on a retry answered.
     let mut s = Scripted::new(vec![
         exited(1, vec![test("a", Failed), u_ok()]),

@@ -14,7 +14,7 @@ use super::super::framework::Roster;
 use super::super::pytest_collect::{CollectError, run_collection};
 use super::super::setup::Runner;
 use super::super::target::{TargetOrigin, target_args};
-use super::flags::go_flags;
+use super::flags::{GoFlags, go_flags};
 use crate::results::TestResult;
 
 /// The listing's name in messages.
@@ -40,6 +40,14 @@ fn list_tests(runner: &Runner, packages: &[String]) -> Result<Vec<String>, Colle
     let packages =
         target_args(packages, &TargetOrigin::Plan).map_err(|err| CollectError::target(TOOL, err))?;
     let flags = go_flags(&runner.test);
+    if let Some(pattern) = subtest_filter(runner, &flags) {
+        return Err(CollectError::failed(
+            TOOL,
+            format!(
+                "`{pattern}` selects subtests, which `go test -list` cannot name, so no listing can show which ran; leave subtest patterns out of the command and GOFLAGS"
+            ),
+        ));
+    }
     let mut command = Command::new(&flags.go);
     // `-C` must come first; vet is the run's business, not the listing's.
     command
@@ -66,6 +74,36 @@ fn list_tests(runner: &Runner, packages: &[String]) -> Result<Vec<String>, Colle
         ));
     }
     Ok(listed(&output.stdout))
+}
+
+/// A `-run` or `-skip` pattern with a `/` part, in the test command or in
+/// the `GOFLAGS` that `go env` reports for it: it hides subtests, which the
+/// listing cannot name, while their test still answers (D38).
+fn subtest_filter(runner: &Runner, flags: &GoFlags) -> Option<String> {
+    let mut command = Command::new(&flags.go);
+    command.args(["env", "GOFLAGS"]).envs(flags.env.clone());
+    let goflags = run_collection(&mut command, runner.collect_deadline)
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+        .unwrap_or_default();
+    let words: Vec<&str> = runner
+        .test
+        .words()
+        .iter()
+        .flat_map(|word| word.split_whitespace())
+        .chain(goflags.split_whitespace())
+        .collect();
+    let filters = ["-run", "-skip", "-test.run", "-test.skip"];
+    words.iter().enumerate().find_map(|(i, word)| {
+        let word = word.trim_matches(['"', '\'']);
+        let plain = word.strip_prefix('-').filter(|w| w.starts_with('-')).unwrap_or(word);
+        let (name, value) = match plain.split_once('=') {
+            Some((name, value)) => (name, value.to_string()),
+            None => (plain, words.get(i + 1)?.trim_matches(['"', '\'']).to_string()),
+        };
+        (filters.contains(&name) && value.contains('/')).then(|| format!("{name}={value}"))
+    })
 }
 
 /// One line of `go test -json -list`.
