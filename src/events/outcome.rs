@@ -36,6 +36,9 @@ pub(crate) struct AttemptFacts {
     /// The tests that were selected but never reported: the run stopped
     /// before them (`pytest -x`, `pytest.exit`). Known only from the witness.
     pub never_ran: Vec<String>,
+    /// The witness loaded, but the run ended before it could say what it
+    /// saw (`exit!`, a crash) (D37).
+    pub cut_short: bool,
 }
 
 /// What the runner's own listing proved per test (D37): beside pytest's
@@ -189,6 +192,12 @@ pub(crate) enum Unproven {
         tool: &'static str,
         /// Why.
         reason: String,
+    },
+    /// The witness loaded, but the attempt ended before it could say what
+    /// ran (D37).
+    CutShort {
+        /// Which attempt.
+        attempt: u32,
     },
     /// Selected tests never reported: the run stopped before them.
     NeverRan {

@@ -240,6 +240,7 @@ fn attempt_facts(
         asked_without_result,
         collected_nothing: collected_nothing && !deselected,
         never_ran: witness.map(Witness::never_ran).unwrap_or_default(),
+        cut_short: witness.is_some_and(|w| w.cut_short),
     }
 }
 

@@ -39,6 +39,11 @@ fn attempts_unproven(outcome: &RunOutcome) -> Vec<Unproven> {
                 reason: Some(reason.to_string()),
             }),
         }
+        if facts.cut_short {
+            unproven.push(Unproven::CutShort {
+                attempt: facts.attempt,
+            });
+        }
         if !facts.never_ran.is_empty() {
             unproven.push(Unproven::NeverRan {
                 attempt: facts.attempt,

@@ -118,6 +118,10 @@ fn rule_text(rule: &Unproven) -> String {
             count(tests.len(), "test", "tests"),
             first_three(tests)
         ),
+        Unproven::CutShort { attempt } => format!(
+            "{} ended before bktec's witness could record it (`exit!` in an `at_exit`, or a crash), so nothing proves which tests ran",
+            attempt_name(*attempt)
+        ),
         Unproven::NeverRan { attempt, tests } => format!(
             "{} of {} never ran: {}",
             count(tests.len(), "selected test", "selected tests"),

@@ -243,8 +243,12 @@ mod tests {
         );
         assert_eq!(t.outcome, Outcome::Failed);
         assert_eq!(t.duration, Some(std::time::Duration::from_millis(20)));
-        assert_eq!(parsed.tests[1].outcome, Outcome::Skipped);
+        // A spec without a single result never ran (D37): a listing names
+        // it, a run's results do not.
+        assert_eq!(parsed.tests.len(), 1);
         assert_eq!(parsed.run_error, None);
+        let listed = parse_playwright_listing(json, Path::new("r.json"), Path::new("/p")).unwrap();
+        assert_eq!(listed.tests[1].outcome, Outcome::Skipped);
     }
 
     #[test]

@@ -62,6 +62,10 @@ pub struct Witness {
     /// Collectors that failed.
     #[serde(default)]
     pub collect_errors: Vec<String>,
+    /// The witness loaded but the run ended before it could write what it
+    /// saw (`exit!`, a crash): nothing proves which tests ran (D37).
+    #[serde(default)]
+    pub cut_short: bool,
 }
 
 /// How a node id's path (relative to pytest's rootdir) becomes a path
@@ -84,6 +88,26 @@ impl Witness {
     pub fn read(path: &Path) -> Option<Witness> {
         let bytes = read_regular(path, RESULT_FILE).ok()?;
         serde_json::from_slice(&bytes).ok()
+    }
+
+    /// The witness of a run that ended before the witness, which had
+    /// loaded, could write its file.
+    pub fn cut_short() -> Witness {
+        Witness {
+            rootdir_from_cwd: ".".to_string(),
+            cwd_from_rootdir: ".".to_string(),
+            selected: None,
+            selected_paths: None,
+            selected_files: None,
+            given: None,
+            deselected: 0,
+            cache_deselected: Vec::new(),
+            dropped: Vec::new(),
+            unnamable: Vec::new(),
+            outcomes: BTreeMap::new(),
+            collect_errors: Vec::new(),
+            cut_short: true,
+        }
     }
 
     /// How this attempt's node ids map to target paths.

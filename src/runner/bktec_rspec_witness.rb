@@ -31,14 +31,27 @@ module BktecRspecWitness
 
   module_function
 
+  # Says that the witness loaded: a run that ends without the witness's
+  # file (`exit!` in an `at_exit`, a crash) is then known to be cut short.
+  def loaded
+    File.write("#{OUTPUT}.loaded", "") if OUTPUT
+  end
+
+  # The examples RSpec loaded and those it selected, taken when the suite
+  # starts: a hook that clears the world later cannot hide them.
+  def snapshot
+    world = RSpec.world
+    groups = world.example_groups.flat_map(&:descendants)
+    @snapshot = [groups.flat_map(&:examples), groups.flat_map { |group| world.filtered_examples[group] }]
+  end
+
   def write
     return unless OUTPUT && defined?(RSpec::Core) && RSpec.respond_to?(:world)
 
     world = RSpec.world
     config = RSpec.configuration
-    groups = world.example_groups.flat_map(&:descendants)
-    all = groups.flat_map(&:examples)
-    selected = groups.flat_map { |group| world.filtered_examples[group] }
+    # A dry run runs no hook, so it is taken now.
+    all, selected = @snapshot || snapshot
     rules = config.inclusion_filter.rules
     exclusions = world.filter_manager.exclusions
     hidden = (all - selected).select do |example|
@@ -102,6 +115,9 @@ module BktecRspecWitness
                  "#{hidden.size} examples of the files bktec gave, e.g. #{hidden.first.id}"
   end
 end
+
+BktecRspecWitness.loaded
+RSpec.configure { |config| config.before(:suite) { BktecRspecWitness.snapshot } } if defined?(RSpec)
 
 at_exit do
   BktecRspecWitness.write

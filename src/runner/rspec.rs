@@ -47,12 +47,46 @@ pub(super) const FRAMEWORK: Framework = Framework {
 };
 
 /// Builds the RSpec runner. Validation has made sure of a result path.
+/// A dry run is refused: RSpec reports every example as passed and runs
+/// none (D37). One asked for where bktec cannot see (`config.dry_run`) is
+/// the witness's to find.
 fn rspec(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
     let (test, retry) = inputs.commands(COMMAND)?;
+    for template in [&test, &retry] {
+        if let Some(found) = dry_run_asked(template.words(), inputs.spec_opts, Path::new(".")) {
+            return Err(RunnerError::DryRun {
+                runner: FRAMEWORK.display_name,
+                template: template.to_string(),
+                found,
+            });
+        }
+    }
     Ok(Runner {
         result: inputs.result_file(ResultFormat::RspecJson),
         rspec_witness: Some(RspecWitness::create(inputs.spec_opts).map_err(RunnerError::TempDir)?),
         ..Runner::new(RunnerKind::Rspec, test, retry)
+    })
+}
+
+/// Where a dry run is asked for among the options RSpec reads besides the
+/// code: the command's `words` (a script's split on white space),
+/// `SPEC_OPTS`, and `.rspec` and `.rspec-local` in `dir`.
+fn dry_run_asked(words: &[String], spec_opts: Option<&str>, dir: &Path) -> Option<String> {
+    let dry = |text: &str| {
+        text.lines()
+            .map(|line| line.split('#').next().unwrap_or_default())
+            .flat_map(str::split_whitespace)
+            .any(|word| word.trim_matches(['"', '\'']) == "--dry-run")
+    };
+    if words.iter().any(|word| dry(word)) {
+        return Some("`--dry-run` in the command".to_string());
+    }
+    if spec_opts.is_some_and(dry) {
+        return Some("`--dry-run` in SPEC_OPTS".to_string());
+    }
+    [".rspec", ".rspec-local"].into_iter().find_map(|file| {
+        let text = std::fs::read_to_string(dir.join(file)).ok()?;
+        dry(&text).then(|| format!("`--dry-run` in {file}"))
     })
 }
 
@@ -86,6 +120,26 @@ fn dry_run(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, Tar
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dry_run_is_found_in_the_command_spec_opts_and_options_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let words = |text: &str| -> Vec<String> { text.split(' ').map(String::from).collect() };
+        let asked = |text: &str, spec_opts| dry_run_asked(&words(text), spec_opts, dir.path());
+        assert_eq!(
+            asked("rspec --dry-run", None).unwrap(),
+            "`--dry-run` in the command"
+        );
+        assert_eq!(
+            asked("rspec", Some("--tag x --dry-run")).unwrap(),
+            "`--dry-run` in SPEC_OPTS"
+        );
+        assert_eq!(asked("rspec --format json", Some("--tag x")), None);
+        std::fs::write(dir.path().join(".rspec"), "--require spec_helper\n# --dry-run\n").unwrap();
+        assert_eq!(asked("rspec", None), None, "a comment asks for nothing");
+        std::fs::write(dir.path().join(".rspec-local"), "--format doc\n--dry-run\n").unwrap();
+        assert_eq!(asked("rspec", None).unwrap(), "`--dry-run` in .rspec-local");
+    }
     use crate::runner::setup::ExitHandling;
     use crate::runner::template::CommandTemplate;
 

@@ -194,18 +194,25 @@ fn a_focus_filter_that_hides_assigned_examples_is_not_green() {
     assert!(err.contains("a focus filter"), "{err}");
 }
 
-/// D37: a dry run reports every example as passed without running one,
-/// whether it is asked for in `.rspec`, in `SPEC_OPTS` or in the
-/// configuration: never green.
+/// D37: a dry run reports every example as passed without running one.
+/// Asked for where bktec can read it (the command, `SPEC_OPTS`, `.rspec`,
+/// `.rspec-local`) it is refused with 16 before anything runs; asked for in
+/// the code (`config.dry_run = true`), the witness sees it: 17.
 #[test]
 fn a_dry_run_from_any_source_is_not_green() {
-    for (file, content, spec_opts) in [
-        (".rspec", "--dry-run\n", ""),
-        ("spec/dry_helper.rb", "# none\n", "--dry-run"),
+    for (file, content, spec_opts, found) in [
+        (".rspec", "--dry-run\n", "", "`--dry-run` in .rspec"),
         (
-            "spec/dry_helper.rb",
-            "RSpec.configure { |c| c.dry_run = true }\n",
-            "--require ./spec/dry_helper.rb",
+            ".rspec-local",
+            "--dry-run\n",
+            "",
+            "`--dry-run` in .rspec-local",
+        ),
+        (
+            "spec/none.rb",
+            "# none\n",
+            "--dry-run",
+            "`--dry-run` in SPEC_OPTS",
         ),
     ] {
         let dir = project();
@@ -213,12 +220,59 @@ fn a_dry_run_from_any_source_is_not_green() {
         let out = bktec(&dir)
             .args(["run", "--result-path", "out/r.json"])
             .env("SPEC_OPTS", spec_opts)
-            .env("BKTEC_EXAMPLE_FAIL", "1")
             .output();
-        out.assert_exit(17).assert_stdout_contains("never ran");
-        let said = out.stderr() + &out.stdout();
-        assert!(said.contains("RSpec ran as a dry run"), "{file}: {said}");
+        out.assert_exit(16)
+            .assert_stderr_contains(&format!("runs RSpec as a dry run ({found})"));
+        assert!(!out.stdout().contains("Running tests"), "{}", out.stdout());
     }
+    let dir = project();
+    dir.write(
+        "spec/dry_helper.rb",
+        "RSpec.configure { |c| c.dry_run = true }\n",
+    );
+    let out = bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .env("SPEC_OPTS", "--require ./spec/dry_helper.rb")
+        .env("BKTEC_EXAMPLE_FAIL", "1")
+        .output();
+    out.assert_exit(17).assert_stdout_contains("never ran");
+    let said = out.stderr() + &out.stdout();
+    assert!(said.contains("RSpec ran as a dry run"), "{said}");
+}
+
+/// D37: the witness sees the run as it starts, so a hook that clears
+/// RSpec's world afterwards cannot hide what a focus filter left out; and a
+/// run that ends before the witness can write (`exit!` in an `at_exit`)
+/// proves nothing.
+#[test]
+fn the_witness_cannot_be_blinded_or_skipped() {
+    let dir = project();
+    dir.write(
+        "spec/focus_cfg.rb",
+        "RSpec.configure do |c|\n  c.filter_run_when_matching :focus\n  \
+         c.after(:suite) { RSpec.clear_examples }\nend\n",
+    );
+    let cart = dir.path().join("spec/shop/cart_spec.rb");
+    let source = std::fs::read_to_string(&cart).unwrap();
+    std::fs::write(&cart, source.replacen("  it \"", "  fit \"", 1)).unwrap();
+    let out = bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .env("SPEC_OPTS", "--require ./spec/focus_cfg.rb")
+        .env("BKTEC_EXAMPLE_FAIL", "1")
+        .output();
+    out.assert_exit(17).assert_stdout_contains("never ran");
+    let dir = project();
+    dir.write(
+        "spec/exit_cfg.rb",
+        "RSpec.configure { |c| c.dry_run = true }\nat_exit { exit!(0) }\n",
+    );
+    let out = bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .env("SPEC_OPTS", "--require ./spec/exit_cfg.rb")
+        .env("BKTEC_EXAMPLE_FAIL", "1")
+        .output();
+    out.assert_exit(17)
+        .assert_stdout_contains("ended before bktec's witness could record it");
 }
 
 /// The user's own filters stay the user's: an example excluded by `--tag
