@@ -366,7 +366,7 @@ fn proof_line(outcome: &RunOutcome, runner: &str) -> String {
         }
         ListingFact::PerFile | ListingFact::Failed { .. } => {
             format!(
-                "per file: {runner} cannot list its tests here, so every assigned file reported results"
+                "per file: no witness or listing saw {runner}'s tests in this run, so bktec checked that every assigned file reported results"
             )
         }
     };
