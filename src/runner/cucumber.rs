@@ -56,15 +56,9 @@ pub(super) const FRAMEWORK: Framework = Framework {
 /// A dry run is refused: it reports every scenario, and runs none (D37).
 fn cucumber(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
     let (test, retry) = inputs.commands(COMMAND)?;
-    for template in [&test, &retry] {
-        if let Some(found) = dry_run_asked(template.words(), Path::new(".")) {
-            return Err(RunnerError::DryRun {
-                runner: FRAMEWORK.display_name,
-                template: template.to_string(),
-                found,
-            });
-        }
-    }
+    RunnerError::refuse_dry_run(FRAMEWORK.display_name, [&test, &retry], |words| {
+        dry_run_asked(words, Path::new("."))
+    })?;
     Ok(Runner {
         result: inputs.result_file(ResultFormat::CucumberJson),
         ..Runner::new(RunnerKind::Cucumber, test, retry)

@@ -52,15 +52,9 @@ pub(super) const FRAMEWORK: Framework = Framework {
 /// the witness's to find.
 fn rspec(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
     let (test, retry) = inputs.commands(COMMAND)?;
-    for template in [&test, &retry] {
-        if let Some(found) = dry_run_asked(template.words(), inputs.spec_opts, Path::new(".")) {
-            return Err(RunnerError::DryRun {
-                runner: FRAMEWORK.display_name,
-                template: template.to_string(),
-                found,
-            });
-        }
-    }
+    RunnerError::refuse_dry_run(FRAMEWORK.display_name, [&test, &retry], |words| {
+        dry_run_asked(words, inputs.spec_opts, Path::new("."))
+    })?;
     Ok(Runner {
         result: inputs.result_file(ResultFormat::RspecJson),
         rspec_witness: Some(RspecWitness::create(inputs.spec_opts).map_err(RunnerError::TempDir)?),

@@ -161,6 +161,27 @@ pub(crate) enum RunnerError {
     Preflight(PreflightError),
 }
 
+impl RunnerError {
+    /// Refuses a test or retry command (`templates`) that asks for a dry
+    /// run of `runner`, where `asked` finds one in a template's words (D37).
+    pub(super) fn refuse_dry_run(
+        runner: &'static str,
+        templates: [&CommandTemplate; 2],
+        asked: impl Fn(&[String]) -> Option<String>,
+    ) -> Result<(), RunnerError> {
+        for template in templates {
+            if let Some(found) = asked(template.words()) {
+                return Err(RunnerError::DryRun {
+                    runner,
+                    template: template.to_string(),
+                    found,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A runner, ready to build attempts.
 #[derive(Debug)]
 pub(crate) struct Runner {
