@@ -463,3 +463,31 @@ fn a_dropped_node_id_of_a_split_file_is_not_proven_empty() {
         .assert_exit(17)
         .assert_stdout_contains("tests/test_big.py::test_broken");
 }
+
+#[test]
+fn collector_entries_without_a_result_are_not_results() {
+    // Under `--setup-plan` or `--setup-only` pytest runs no test and says
+    // 0; the collector writes every test with no `result` ("has no result
+    // set"). Without the witness (the command's own PYTHONPATH hides it)
+    // these entries used to count as results: "Proven per file", exit 0,
+    // with a failing test in the run.
+    let dir = project(&[
+        ("tests/test_broken.py", FAILING),
+        ("tests/test_c.py", PASSING),
+    ]);
+    for option in ["--setup-plan", "--setup-only"] {
+        bktec(&dir, Venv::Collector)
+            .env("PYTEST_ADDOPTS", option)
+            .args([
+                "run",
+                "--test-command",
+                "env PYTHONPATH=. pytest {{testExamples}} --json={{resultPath}}",
+            ])
+            .output()
+            .assert_exit(17)
+            .assert_stdout_contains("2 assigned targets produced no result:\n- tests/test_broken.py\n- tests/test_c.py\n")
+            .assert_stdout_contains(
+                "- the results report no test at all for the 2 assigned targets\n",
+            );
+    }
+}
