@@ -491,3 +491,42 @@ fn collector_entries_without_a_result_are_not_results() {
             );
     }
 }
+
+/// A conftest hook that starts and finishes `test_b.py`'s tests without
+/// running them: the collector writes them with no result.
+const SILENT_RUNS: &str = r#"
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    if "test_b" not in item.nodeid:
+        return None
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+"#;
+
+#[test]
+fn a_file_whose_entries_have_no_result_is_silent_beside_one_that_ran() {
+    // `test_a.py` passes; `test_b.py`'s failing test never runs and pytest
+    // says 0. Its entry without a result used to prove the file ("Proven
+    // per file", exit 0); now the file is silent, and holds a test.
+    let dir = project(&[
+        ("tests/test_a.py", PASSING),
+        ("tests/test_b.py", FAILING),
+        ("conftest.py", SILENT_RUNS),
+    ]);
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--test-command",
+            "env PYTHONPATH=. pytest {{testExamples}} --json={{resultPath}}",
+        ])
+        .output()
+        .assert_exit(17)
+        .assert_stdout_contains("1 assigned target produced no result:\n- tests/test_b.py\n")
+        .assert_stdout_contains(
+            "- 1 assigned target produced no result, so its tests may never have run\n",
+        );
+}
