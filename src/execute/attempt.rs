@@ -222,7 +222,7 @@ fn start_failed(err: impl std::error::Error + Send + Sync + 'static) -> AttemptR
 /// Prepares the result path for an attempt. Its directory is created (test
 /// reporters do not all create it). Before the first attempt a leftover file
 /// is removed, and so are the attempt copies an earlier run kept beside it
-/// (only those the retry count allows, the paths D35 checked are no input:
+/// (only the copies the retry count allows, which D35 checked are no input:
 /// `p.attempt-3.json` may be the plan file of a run without retries), so
 /// stale results can never be read, or uploaded, as this run's. Before a
 /// retry, the previous attempt's file is kept as `<stem>.attempt-<n>.<ext>`,
