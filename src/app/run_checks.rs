@@ -13,7 +13,7 @@ use crate::discover::Discovery;
 use crate::events::JUnitOut;
 use crate::events::RunEvent;
 use crate::execute::{check_stale_result, kept_path};
-use crate::glob::{clean, through_symlinks};
+use crate::glob::through_symlinks;
 use crate::plan::{TestPlan, plain};
 use crate::report::{Reporter, merged_junit};
 use crate::results::{ResultFormat, RunResult};
@@ -91,14 +91,10 @@ pub(super) fn check_junit_out(
     let Some(result) = result else {
         return Ok(());
     };
+    // As the kernel would reach them (D35): `sub/link/../r.json` is the
+    // link target's sibling, not `sub/r.json`.
     let same = |a: &Path, b: &Path| {
-        // Symlinks followed, even to a file that does not exist yet.
-        let (a, b) = (through_symlinks(a), through_symlinks(b));
-        let absolute = |p: &Path| std::path::absolute(p).map(|p| clean(&p.to_string_lossy()));
-        match (std::fs::canonicalize(&a), std::fs::canonicalize(&b)) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => absolute(&a).ok() == absolute(&b).ok(),
-        }
+        FileIdentity::of(Path::new("."), a) == FileIdentity::of(Path::new("."), b)
     };
     if same(&out.value, result) {
         return refuse("it is the test command's own result file".to_string());
@@ -149,20 +145,50 @@ enum FileIdentity {
 }
 
 impl FileIdentity {
+    /// `path` (relative to `cwd`) as the kernel resolves it: `..` after a
+    /// symlinked directory is the link target's parent, so the raw path is
+    /// asked first and only what does not exist is cleaned lexically.
     fn of(cwd: &Path, path: &Path) -> FileIdentity {
-        let absolute = PathBuf::from(clean(&cwd.join(path).to_string_lossy()));
-        if let Ok(meta) = std::fs::metadata(&absolute) {
+        let joined = cwd.join(path);
+        if let Ok(meta) = std::fs::metadata(&joined) {
             return FileIdentity::Inode(meta.dev(), meta.ino());
         }
-        let landed = through_symlinks(&absolute);
-        let landed = PathBuf::from(clean(&landed.to_string_lossy()));
-        let resolved = landed
-            .parent()
-            .and_then(|dir| std::fs::canonicalize(dir).ok())
-            .zip(landed.file_name())
-            .map(|(dir, name)| dir.join(name));
-        FileIdentity::Path(resolved.unwrap_or(landed))
+        let joined = std::path::absolute(&joined).unwrap_or(joined);
+        let landed = landing(&through_symlinks(&joined));
+        // `tests/x/../test_c.py`: once `tests/x` is made, that file.
+        match std::fs::metadata(&landed) {
+            Ok(meta) => FileIdentity::Inode(meta.dev(), meta.ino()),
+            Err(_) => FileIdentity::Path(landed),
+        }
     }
+}
+
+/// Where a file created at `path` lands once `create_dir_all` has made
+/// its directory: walked a component at a time as the kernel does, so a
+/// symlinked directory is followed before the `..` after it, and `..` out
+/// of a directory that does not exist yet (a plain directory once made)
+/// goes back to where it was made.
+fn landing(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut at = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => match std::fs::canonicalize(at.join("..")) {
+                Ok(real) => at = real,
+                Err(_) => {
+                    at.pop();
+                }
+            },
+            Component::Prefix(_) | Component::RootDir | Component::Normal(_) => {
+                at.push(part);
+                if let Ok(real) = std::fs::canonicalize(&at) {
+                    at = real;
+                }
+            }
+        }
+    }
+    at
 }
 
 /// A file the run writes where a user chose (D35).
@@ -431,6 +457,44 @@ mod tests {
         assert_ne!(id("tests/test_d.py"), test_c);
         // Not there yet: where a write would land.
         assert_eq!(id("link/new.xml"), id("tests/./new.xml"));
+    }
+
+    /// `..` after a symlinked directory is the parent of the link's
+    /// target, as the kernel resolves it, not the link's own directory.
+    #[test]
+    fn dot_dot_after_a_linked_directory_is_the_targets_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        std::fs::create_dir_all(cwd.join("tests")).unwrap();
+        std::fs::create_dir_all(cwd.join("sub")).unwrap();
+        std::fs::write(cwd.join("tests/test_c.py"), "").unwrap();
+        std::fs::write(cwd.join("bktec.toml"), "").unwrap();
+        std::os::unix::fs::symlink("../tests", cwd.join("sub/link")).unwrap();
+        let id = |p: &str| FileIdentity::of(cwd, Path::new(p));
+        // Existing files: `sub/tests/test_c.py` and `sub/bktec.toml` do
+        // not exist, lexical cleaning would miss them.
+        assert_eq!(id("sub/link/../tests/test_c.py"), id("tests/test_c.py"));
+        assert_eq!(id("sub/link/../bktec.toml"), id("bktec.toml"));
+        assert_ne!(id("sub/link/../bktec.toml"), id("sub/bktec.toml"));
+        // Not there yet: the existing parent resolves as the kernel would.
+        assert_eq!(id("sub/link/../p.json"), id("p.json"));
+        assert_ne!(id("sub/link/../p.json"), id("sub/p.json"));
+        // Below directories that do not exist yet (`create_dir_all` makes
+        // them), `..` is lexical; above them the links still count.
+        assert_eq!(id("sub/link/../out/x/../r.json"), id("out/r.json"));
+        assert_eq!(id("sub/link/../out/r.json"), id("./out/r.json"));
+        // Out of a directory not made yet, the links after it still count.
+        assert_eq!(id("new/../sub/link/../bktec.toml"), id("bktec.toml"));
+        assert_eq!(id("new/../sub/link/../p.json"), id("p.json"));
+        assert_eq!(id("tests/new/../test_c.py"), id("tests/test_c.py"));
+        // A dangling link lands at its target, through the linked directory.
+        std::os::unix::fs::symlink("link/../new.xml", cwd.join("sub/dangling")).unwrap();
+        assert_eq!(id("sub/dangling"), id("new.xml"));
+        // The same from a relative working directory.
+        assert_eq!(
+            FileIdentity::of(Path::new("."), &cwd.join("sub/link/../p.json")),
+            id("p.json")
+        );
     }
 
     #[test]

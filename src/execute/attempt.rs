@@ -61,7 +61,7 @@ impl ProcessAttempts<'_> {
         // A result path that cannot be cleared would let an earlier file be
         // read as this attempt's results: the attempt does not run (D23).
         if let Some(file) = self.runner.result_file()
-            && let Err(err) = set_aside(&file.path, file.format, retry.attempt)
+            && let Err(err) = set_aside(&file.path, file.format, retry)
         {
             return Err(PrepareError::ResultPath {
                 path: file.path.clone(),
@@ -221,16 +221,19 @@ fn start_failed(err: impl std::error::Error + Send + Sync + 'static) -> AttemptR
 
 /// Prepares the result path for an attempt. Its directory is created (test
 /// reporters do not all create it). Before the first attempt a leftover file
-/// is removed, and so are the attempt copies an earlier run kept beside it,
-/// so stale results can never be read, or uploaded, as this run's. Before a
+/// is removed, and so are the attempt copies an earlier run kept beside it
+/// (only the copies the retry count allows, which D35 checked are no input:
+/// `p.attempt-3.json` may be the plan file of a run without retries), so
+/// stale results can never be read, or uploaded, as this run's. Before a
 /// retry, the previous attempt's file is kept as `<stem>.attempt-<n>.<ext>`,
 /// so no attempt's results are lost.
-fn set_aside(path: &Path, format: ResultFormat, attempt: u32) -> io::Result<()> {
+fn set_aside(path: &Path, format: ResultFormat, retry: RetryData) -> io::Result<()> {
+    let attempt = retry.attempt;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
     if attempt == 0 {
-        for n in 0.. {
+        for n in 0..=retry.max_retries {
             let kept = kept_path(path, n);
             // Only regular files bktec could have kept there.
             match fs::symlink_metadata(&kept) {

@@ -463,3 +463,70 @@ fn a_dropped_node_id_of_a_split_file_is_not_proven_empty() {
         .assert_exit(17)
         .assert_stdout_contains("tests/test_big.py::test_broken");
 }
+
+#[test]
+fn collector_entries_without_a_result_are_not_results() {
+    // Under `--setup-plan` or `--setup-only` pytest runs no test and says
+    // 0; the collector writes every test with no `result` ("has no result
+    // set"). Without the witness (the command's own PYTHONPATH hides it)
+    // these entries used to count as results: "Proven per file", exit 0,
+    // with a failing test in the run.
+    let dir = project(&[
+        ("tests/test_broken.py", FAILING),
+        ("tests/test_c.py", PASSING),
+    ]);
+    for option in ["--setup-plan", "--setup-only"] {
+        bktec(&dir, Venv::Collector)
+            .env("PYTEST_ADDOPTS", option)
+            .args([
+                "run",
+                "--test-command",
+                "env PYTHONPATH=. pytest {{testExamples}} --json={{resultPath}}",
+            ])
+            .output()
+            .assert_exit(17)
+            .assert_stdout_contains("2 assigned targets produced no result:\n- tests/test_broken.py\n- tests/test_c.py\n")
+            .assert_stdout_contains(
+                "- the results report no test at all for the 2 assigned targets\n",
+            );
+    }
+}
+
+/// A conftest hook that starts and finishes `test_b.py`'s tests without
+/// running them: the collector writes them with no result.
+const SILENT_RUNS: &str = r#"
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    if "test_b" not in item.nodeid:
+        return None
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+"#;
+
+#[test]
+fn a_file_whose_entries_have_no_result_is_silent_beside_one_that_ran() {
+    // `test_a.py` passes; `test_b.py`'s failing test never runs and pytest
+    // says 0. Its entry without a result used to prove the file ("Proven
+    // per file", exit 0); now the file is silent, and holds a test.
+    let dir = project(&[
+        ("tests/test_a.py", PASSING),
+        ("tests/test_b.py", FAILING),
+        ("conftest.py", SILENT_RUNS),
+    ]);
+    bktec(&dir, Venv::Collector)
+        .args([
+            "run",
+            "--test-command",
+            "env PYTHONPATH=. pytest {{testExamples}} --json={{resultPath}}",
+        ])
+        .output()
+        .assert_exit(17)
+        .assert_stdout_contains("1 assigned target produced no result:\n- tests/test_b.py\n")
+        .assert_stdout_contains(
+            "- 1 assigned target produced no result, so its tests may never have run\n",
+        );
+}

@@ -299,3 +299,134 @@ fn other_files_of_the_project_are_never_replaced() {
     let report = fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
     assert!(report.contains("test_c"), "{report}");
 }
+
+/// A project with `sub/link` a symlink to `../tests`: `sub/link/..` is
+/// the project's root, as the kernel resolves it, not `sub`.
+fn linked_suite() -> TestDir {
+    let dir = suite();
+    dir.write("bktec.toml", "[runner]\nname = \"pytest\"\n");
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink("../tests", dir.path().join("sub/link")).unwrap();
+    dir
+}
+
+/// A plan file naming `tests/test_a.py` for the only job.
+fn plan_for_test_a() -> String {
+    json!({"parallelism": 1, "tasks": {"0": {"node_number": 0, "tests": [{"path": "tests/test_a.py"}]}}})
+        .to_string()
+}
+
+#[test]
+fn a_linked_directory_and_dot_dot_reach_the_inputs_they_name() {
+    // `sub/link/../tests/test_c.py` is `tests/test_c.py`; cleaned
+    // lexically it was `sub/tests/test_c.py`, which does not exist, and the
+    // test file was overwritten with the report (exit 0).
+    let dir = linked_suite();
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--junit-out", "sub/link/../tests/test_c.py"])
+        .output();
+    assert_refused(
+        &dir,
+        &out,
+        "refusing to write the merged JUnit report to `sub/link/../tests/test_c.py` (from --junit-out): \
+         it is the test file `",
+    );
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--junit-out", "sub/link/../bktec.toml"])
+        .output();
+    assert_refused(&dir, &out, "it is the configuration file `bktec.toml`");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("bktec.toml")).unwrap(),
+        "[runner]\nname = \"pytest\"\n"
+    );
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--result-path", "sub/link/../tests/test_c.py"])
+        .output();
+    assert_refused(
+        &dir,
+        &out,
+        "refusing to write the test command's result file to `sub/link/../tests/test_c.py` (from --result-path): \
+         it is the test file `",
+    );
+}
+
+#[test]
+fn a_test_file_that_may_begin_json_is_caught_by_its_identity_alone() {
+    // `[]` is a Python statement, and the start of a JSON result file: the
+    // check of what the file holds lets it through, so only the identity
+    // of the file keeps it from being removed as a stale result.
+    let dir = linked_suite();
+    let test_j = "[]\n\ndef test_j():\n    assert True\n";
+    dir.write("tests/test_j.py", test_j);
+    let out = bktec(&dir, Venv::Collector)
+        .args(["run", "--result-path", "sub/link/../tests/test_j.py"])
+        .output();
+    assert_refused(
+        &dir,
+        &out,
+        "refusing to write the test command's result file to `sub/link/../tests/test_j.py`",
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("tests/test_j.py")).unwrap(),
+        test_j
+    );
+}
+
+#[test]
+fn an_attempt_copy_through_a_linked_directory_is_the_plan_file() {
+    // Attempt 0's copy of `sub/link/../p.json` is `p.attempt-0.json`: it
+    // was removed as a stale copy before the first attempt (exit 0).
+    let dir = linked_suite();
+    dir.write("p.attempt-0.json", &plan_for_test_a());
+    for result in ["sub/link/../p.json", "p.json"] {
+        let out = bktec(&dir, Venv::Collector)
+            .args(["run", "--plan-file", "p.attempt-0.json"])
+            .args(["--result-path", result])
+            .output();
+        assert_refused(
+            &dir,
+            &out,
+            &format!(
+                "refusing to write attempt 0's results to `{}` (kept beside `{result}` from --result-path): \
+                 it is the plan file `p.attempt-0.json` (from --plan-file)",
+                result.replace("p.json", "p.attempt-0.json")
+            ),
+        );
+        assert!(dir.path().join("p.attempt-0.json").is_file());
+    }
+}
+
+#[test]
+fn junit_out_through_a_linked_directory_on_the_result_path_is_refused() {
+    let dir = linked_suite();
+    for (result, junit) in [
+        ("sub/link/../out/r.json", "out/r.json"),
+        ("out/r.json", "sub/link/../out/r.json"),
+    ] {
+        bktec(&dir, Venv::Collector)
+            .args(["run", "--result-path", result, "--junit-out", junit])
+            .output()
+            .assert_exit(16)
+            .assert_stderr_contains("it is the test command's own result file");
+    }
+}
+
+#[test]
+fn stale_attempt_copies_are_removed_only_as_far_as_the_retry_count_goes() {
+    // Without retries only `p.attempt-0.json` is a copy bktec may keep
+    // (and D35 checks): `p.attempt-1.json` is the plan file here, and the
+    // stale copies before it were removed up to it, the plan file too.
+    let dir = suite();
+    dir.write("p.attempt-0.json", "[]");
+    dir.write("p.attempt-1.json", &plan_for_test_a());
+    bktec(&dir, Venv::Collector)
+        .args(["run", "--plan-file", "p.attempt-1.json"])
+        .args(["--result-path", "p.json"])
+        .output()
+        .assert_success();
+    assert!(!dir.path().join("p.attempt-0.json").exists(), "stale copy");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("p.attempt-1.json")).unwrap(),
+        plan_for_test_a()
+    );
+}
