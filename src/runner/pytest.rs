@@ -132,6 +132,9 @@ pub(super) fn pytest_with(
         .retry_command
         .cloned()
         .unwrap_or_else(|| test.clone());
+    RunnerError::refuse_dry_run("pytest", [&test, &retry], |words| {
+        dry_run_asked(words, inputs.pytest_addopts)
+    })?;
     let (path, temp_dir) = match inputs.result_path {
         Some(path) => (path.to_path_buf(), None),
         None => {
@@ -163,6 +166,27 @@ pub(super) fn pytest_with(
         pytest_addopts: inputs.pytest_addopts.map(String::from),
         ..Runner::new(RunnerKind::Pytest, test, retry)
     })
+}
+
+/// The options that make pytest run no test: it only collects them, or
+/// only sets their fixtures up (D37).
+const DRY_RUNS: [&str; 4] = ["--collect-only", "--co", "--setup-only", "--setup-plan"];
+
+/// Where the command `words` (a script's split on white space) or
+/// `PYTEST_ADDOPTS` ask for a run of no test ([`DRY_RUNS`]).
+fn dry_run_asked(words: &[String], addopts: Option<&str>) -> Option<String> {
+    let dry = |text: &str| {
+        text.split_whitespace()
+            .map(|word| word.trim_matches(['"', '\'']))
+            .find(|word| DRY_RUNS.contains(word))
+            .map(String::from)
+    };
+    if let Some(option) = words.iter().find_map(|word| dry(word)) {
+        return Some(format!("`{option}` in the command"));
+    }
+    addopts
+        .and_then(dry)
+        .map(|option| format!("`{option}` in PYTEST_ADDOPTS"))
 }
 
 /// Whether pytest will load no plugin automatically, as far as bktec can

@@ -44,10 +44,12 @@ fn exit_0_with_a_garbage_result_file_is_not_proven() {
 
 #[test]
 fn exit_0_with_no_result_for_any_target_is_not_proven() {
+    // `--co` where bktec cannot see it (a variable the command sets for
+    // itself): pytest collects and says 0.
     let dir = project(&[("tests/test_pass.py", PASSING)]);
     for command in [
-        "pytest --co {{testExamples}} --json={{resultPath}}",
-        "pytest --co {{testExamples}} --junit-xml={{resultPath}}",
+        "env PYTEST_ADDOPTS=--co pytest {{testExamples}} --json={{resultPath}}",
+        "env PYTEST_ADDOPTS=--co pytest {{testExamples}} --junit-xml={{resultPath}}",
     ] {
         bktec(&dir, Venv::Collector)
             .args(["run", "--test-command", command])
@@ -57,6 +59,42 @@ fn exit_0_with_no_result_for_any_target_is_not_proven() {
                 "- the results report no test at all for the 1 assigned target\n",
             );
     }
+}
+
+/// D37: options that make pytest run no test (`--co`, `--collect-only`,
+/// `--setup-only`, `--setup-plan`), in the command, the retry command or
+/// `PYTEST_ADDOPTS`, are refused with 16 before anything runs.
+#[test]
+fn a_pytest_dry_run_bktec_can_see_is_refused() {
+    let dir = project(&[("tests/test_pass.py", PASSING)]);
+    let refused = |out: crate::support::RunOutput, found: &str| {
+        out.assert_exit(16)
+            .assert_stderr_contains(&format!("runs pytest as a dry run ({found})"));
+        assert!(!out.stdout().contains("Running tests"), "{}", out.stdout());
+    };
+    let command = "pytest --co {{testExamples}} --json={{resultPath}}";
+    refused(
+        bktec(&dir, Venv::Collector)
+            .args(["run", "--test-command", command])
+            .output(),
+        "`--co` in the command",
+    );
+    refused(
+        bktec(&dir, Venv::Collector)
+            .args([
+                "run",
+                "--retry-command",
+                "pytest --setup-only {{testExamples}}",
+            ])
+            .output(),
+        "`--setup-only` in the command",
+    );
+    refused(
+        bktec(&dir, Venv::Collector)
+            .env("PYTEST_ADDOPTS", "-q --setup-plan")
+            .output(),
+        "`--setup-plan` in PYTEST_ADDOPTS",
+    );
 }
 
 #[test]
@@ -86,7 +124,7 @@ fn a_retry_command_that_runs_nothing_is_not_proven() {
     let dir = project(&[("tests/test_fail.py", FAILING)]);
     for retry in [
         "true {{testExamples}}",
-        "pytest --co {{testExamples}} --json={{resultPath}}",
+        "env PYTEST_ADDOPTS=--co pytest {{testExamples}} --json={{resultPath}}",
     ] {
         let out = bktec(&dir, Venv::Collector)
             .args([
@@ -100,7 +138,7 @@ fn a_retry_command_that_runs_nothing_is_not_proven() {
         out.assert_exit(17)
             .assert_stdout_contains("🚨 The tests did not prove success.")
             .assert_stdout_contains("- 1 test failed and did not pass on a retry\n");
-        if retry.starts_with("pytest") {
+        if retry.contains("pytest") {
             out.assert_stdout_contains(
                 "- retry 1 reported no result for 1 test it was asked to run: tests/test_fail.py::test_broken\n",
             );
@@ -476,13 +514,11 @@ fn collector_entries_without_a_result_are_not_results() {
         ("tests/test_c.py", PASSING),
     ]);
     for option in ["--setup-plan", "--setup-only"] {
+        let command = format!(
+            "env PYTEST_ADDOPTS={option} PYTHONPATH=. pytest {{{{testExamples}}}} --json={{{{resultPath}}}}"
+        );
         bktec(&dir, Venv::Collector)
-            .env("PYTEST_ADDOPTS", option)
-            .args([
-                "run",
-                "--test-command",
-                "env PYTHONPATH=. pytest {{testExamples}} --json={{resultPath}}",
-            ])
+            .args(["run", "--test-command", &command])
             .output()
             .assert_exit(17)
             .assert_stdout_contains("2 assigned targets produced no result:\n- tests/test_broken.py\n- tests/test_c.py\n")
