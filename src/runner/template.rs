@@ -487,6 +487,192 @@ mod tests {
     }
 
     #[test]
+    fn the_value_of_any_dash_c_option_is_refused_wherever_it_stands() {
+        // Issue 19: `su`, `runuser`, `flock`, `script` and a shell named by a
+        // variable run their `-c` value through a shell, even a bare value.
+        for template in [
+            "sh -c 'su root -c {{testExamples}}'",
+            "sh -c 'runuser root -c {{testExamples}}'",
+            "sh -c 'flock /tmp/lk -c {{testExamples}}'",
+            "sh -c 'script -qc {{testExamples}} /dev/null'",
+            r#"sh -c '"$SHELL" -c {{testExamples}}'"#,
+            "sh -c '$0 -c {{testExamples}}' sh",
+            "sh -c 'su root --command {{testExamples}}'",
+            "sh -c 'su root --command={{testExamples}}'",
+            "sh -c 'su root -c{{testExamples}}'",
+            r#"sh -c 'su root -c "$1"' sh {{testExamples}}"#,
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    TemplateError::ReparsedInScript { context, .. }
+                        | TemplateError::ReparsedParameter { context, .. }
+                        if *context == "in the code given to a `-c` or `-e` option"
+                ),
+                "{template}: {err}"
+            );
+        }
+        // At the top of a template too: bktec runs `su`, which runs a shell.
+        for template in [
+            "su root -c {{testExamples}}",
+            "runuser root -c {{testExamples}}",
+            "flock /tmp/lk -c {{testExamples}}",
+            "script -qc {{testExamples}} /dev/null",
+            "python3 -c {{testExamples}}",
+            "su root --command={{testExamples}}",
+            "su root -c{{resultPath}}",
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    TemplateError::ReparsedWord { context, .. }
+                        if *context == "in the code given to a `-c` or `-e` option"
+                ),
+                "{template}: {err}"
+            );
+        }
+        assert_eq!(
+            CommandTemplate::parse("flock /tmp/lk -c {{testExamples}}")
+                .unwrap_err()
+                .to_string(),
+            "`{{testExamples}}` is in the code given to a `-c` or `-e` option in the command, \
+             where the program may run that code, with the value in it, through a shell, so \
+             bktec cannot quote it safely; move it out of there (D25)"
+        );
+        // A `-c` whose value is not the placeholder is an ordinary option.
+        for template in [
+            "pytest -c pytest.ini {{testExamples}}",
+            "git -c x=y run {{testExamples}}",
+            "pytest -p no:cacheprovider {{testExamples}}",
+            "sh -c 'pytest -c pytest.ini {{testExamples}}'",
+            "sh -c 'git -c x=y run {{testExamples}} --json={{resultPath}}'",
+            "sh -c 'pytest -p no:cacheprovider {{testExamples}}'",
+            "bash -lc 'pytest {{testExamples}}'",
+            "timeout 60 sh -ec 'pytest {{testExamples}}'",
+            r#"sh -c 'python3 -c "$0" {{testExamples}}' 'import sys'"#,
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
+    fn placeholders_in_older_arithmetic_aliases_and_code_variables_are_refused() {
+        let code_variable = "in an assignment to a variable a shell runs as code or expands \
+                             as a prompt (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`)";
+        let process = "inside a process substitution (`<(…)`, `>(…)`)";
+        for (template, context) in [
+            (
+                "bash -c 'echo $[{{testExamples}}]'",
+                "inside arithmetic `$[…]`",
+            ),
+            (
+                "bash -c 'echo \"$[ 1 + {{testExamples}} ]\"'",
+                "inside arithmetic `$[…]`",
+            ),
+            (
+                r#"sh -c 'alias p="echo "{{testExamples}}
+p'"#,
+                "in an argument of `alias`",
+            ),
+            (
+                "bash -c 'PS4={{testExamples}}; set -x; true'",
+                code_variable,
+            ),
+            ("bash -c 'PS4={{testExamples}} set -x'", code_variable),
+            ("bash -c 'PROMPT_COMMAND={{testExamples}}'", code_variable),
+            ("bash -c 'export PS1=\"{{testExamples}}\"'", code_variable),
+            ("bash -c 'PS0={{testExamples}} PS2=x true'", code_variable),
+            ("bash -c 'readonly PS3={{testExamples}}'", code_variable),
+            (
+                "bash -c 'BASH_ENV={{testExamples}} bash -c true'",
+                code_variable,
+            ),
+            ("sh -c 'env ENV={{testExamples}} sh -i'", code_variable),
+            ("sh -c 'PS4+={{testExamples}}'", code_variable),
+            (
+                "bash -c 'RANDOM={{testExamples}}'",
+                "in an assignment to `RANDOM`, `SRANDOM`, `OPTIND` or `HISTCMD`",
+            ),
+            (
+                "bash -c 'BASH_ENV=<(echo {{testExamples}}) bash -c true'",
+                process,
+            ),
+            ("bash -c 'pytest --x=<(echo {{testExamples}})'", process),
+            ("bash -c 'cat a>(echo {{testExamples}})'", process),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+        // At the top, no shell expands these, but a program bktec runs may.
+        for template in [
+            "env PS4={{testExamples}} bash -xc true",
+            "env BASH_ENV={{resultPath}} bash -c true",
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedWord { context: c, .. } if c == code_variable),
+                "{template}: {err}"
+            );
+        }
+        for template in [
+            r#"bash -c 'PS4="+ "; set -x; pytest {{testExamples}}'"#,
+            "bash -c 'OUT={{resultPath}} pytest {{testExamples}}'",
+            "bash -c 'echo $[1 + 2] {{testExamples}}'",
+            r#"bash -c 'alias ll="ls -l"; pytest {{testExamples}}'"#,
+            "sh -c 'pytest {{testExamples}} > >(tee log)'",
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
+    fn a_command_named_by_a_variable_set_to_eval_or_a_shell_is_refused() {
+        // `e=eval; $e …` is `eval …`: literal assignments (and aliases) to
+        // a command that parses its arguments again are followed.
+        let named = "in an argument of `eval`";
+        for (template, context) in [
+            ("sh -c 'e=eval; $e pytest {{testExamples}}'", named),
+            ("sh -c 'e=eval\n\"$e\" pytest {{testExamples}}'", named),
+            (
+                "bash -c 'export e=\"eval\"; ${e} pytest {{testExamples}}'",
+                named,
+            ),
+            ("sh -c 'b=builtin; $b eval pytest {{testExamples}}'", named),
+            ("sh -c 'alias e=eval; e pytest {{testExamples}}'", named),
+            (
+                "sh -c 's=/bin/sh; $s -c \"pytest {{testExamples}}\"'",
+                "in the `-c` script of a nested shell",
+            ),
+            (
+                "sh -c 's=\"sh -c\"; $s {{testExamples}}'",
+                "after a variable or alias that names a shell, `eval` or the like",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+        // Ordinary variables, a command named by a variable with plain
+        // arguments, and a name assigned something else again stay allowed.
+        for template in [
+            r#"sh -c '"$PYTHON" -m pytest {{testExamples}}'"#,
+            "sh -c 'P=pytest; $P {{testExamples}} --json={{resultPath}}'",
+            "sh -c 'e=eval; e=pytest; $e {{testExamples}}'",
+            "sh -c 'e=eval; pytest e {{testExamples}}'",
+            r#"bash -c 'echo "${HOME}" ${PYTEST:-pytest} {{testExamples}}'"#,
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
     fn placeholders_beside_the_contexts_the_shell_parses_again_stay_allowed() {
         // Plain words, the shell's own arguments and other commands' words
         // stay quoted and allowed.
