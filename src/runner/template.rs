@@ -466,6 +466,18 @@ mod tests {
                 "in a command piped into a shell",
             ),
             (
+                "sh -c 'echo {{testExamples}} | xargs su root -c'",
+                "in a command piped into a shell",
+            ),
+            (
+                "sh -c 'echo touch {{testExamples}} | su root'",
+                "in a command piped into a shell",
+            ),
+            (
+                "sh -c 'echo pytest {{testExamples}} | ssh ci-box'",
+                "in a command piped into a shell",
+            ),
+            (
                 "bash -c 'source <(echo pytest {{testExamples}})'",
                 "inside a process substitution (`<(…)`, `>(…)`)",
             ),
@@ -501,6 +513,9 @@ mod tests {
             "sh -c 'su root --command={{testExamples}}'",
             "sh -c 'su root -c{{testExamples}}'",
             r#"sh -c 'su root -c "$1"' sh {{testExamples}}"#,
+            // getopt's abbreviations, and `su`'s other command option.
+            "sh -c 'su root --co {{testExamples}}'",
+            "sh -c 'su root --session-command={{testExamples}}'",
         ] {
             let err = CommandTemplate::parse(template).unwrap_err();
             assert!(
@@ -560,7 +575,8 @@ mod tests {
     #[test]
     fn placeholders_in_older_arithmetic_aliases_and_code_variables_are_refused() {
         let code_variable = "in an assignment to a variable a shell runs as code or expands \
-                             as a prompt (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`)";
+                             as a prompt (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`, \
+                             `BASH_FUNC_*`, `*_COMMAND`, `*_CMD`)";
         let process = "inside a process substitution (`<(…)`, `>(…)`)";
         for (template, context) in [
             (
@@ -591,6 +607,14 @@ p'"#,
             ),
             ("sh -c 'env ENV={{testExamples}} sh -i'", code_variable),
             ("sh -c 'PS4+={{testExamples}}'", code_variable),
+            (
+                r#"sh -c 'env "BASH_FUNC_f%%=() { echo "{{testExamples}}; }" bash -c f'"#,
+                code_variable,
+            ),
+            (
+                "sh -c 'GIT_SSH_COMMAND={{testExamples}} git fetch'",
+                code_variable,
+            ),
             (
                 "bash -c 'RANDOM={{testExamples}}'",
                 "in an assignment to `RANDOM`, `SRANDOM`, `OPTIND` or `HISTCMD`",
@@ -644,6 +668,7 @@ p'"#,
             ),
             ("sh -c 'b=builtin; $b eval pytest {{testExamples}}'", named),
             ("sh -c 'alias e=eval; e pytest {{testExamples}}'", named),
+            ("sh -c '${e:-eval} pytest {{testExamples}}'", named),
             (
                 "sh -c 's=/bin/sh; $s -c \"pytest {{testExamples}}\"'",
                 "in the `-c` script of a nested shell",

@@ -491,6 +491,16 @@ fn placeholders_that_other_programs_or_later_lines_run_as_code_are_refused() {
             "sh -c 'e=eval; $e {{testExamples}}'",
             "in an argument of `eval`",
         ),
+        // And what the same pass found beside them.
+        ("sh -c 'su root --co {{testExamples}}'", code_option),
+        (
+            "sh -c '${e:-eval} {{testExamples}}'",
+            "in an argument of `eval`",
+        ),
+        (
+            "sh -c 'echo {{testExamples}} | xargs su root -c'",
+            "in a command piped into a shell",
+        ),
     ] {
         let out = bktec(&dir, Venv::Collector)
             .env("SHELL", "/bin/sh")

@@ -419,15 +419,22 @@ const ARITHMETIC_VARIABLES: [&str; 4] = ["RANDOM", "SRANDOM", "OPTIND", "HISTCMD
 
 /// Where and why a placeholder is refused in an assignment `word` (`NAME=`,
 /// `NAME+=`, as a command, a prefix, an `export` or `env` argument) to one
-/// of [`CODE_VARIABLES`] or [`ARITHMETIC_VARIABLES`].
+/// of [`CODE_VARIABLES`], an exported bash function (`BASH_FUNC_f%%`), a
+/// program's command (`GIT_SSH_COMMAND`, `*_CMD`), or one of
+/// [`ARITHMETIC_VARIABLES`].
 fn assigned_variable(word: &str) -> Option<(&'static str, &'static str)> {
     let (name, _) = word.split_once('=')?;
     let name = name.strip_suffix('+').unwrap_or(name);
-    if CODE_VARIABLES.contains(&name) {
+    if CODE_VARIABLES.contains(&name)
+        || name.starts_with("BASH_FUNC_")
+        || name.ends_with("_COMMAND")
+        || name.ends_with("_CMD")
+    {
         Some((
             "in an assignment to a variable a shell runs as code or expands as a prompt \
-             (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`)",
-            "the shell expands the value again, which runs any `$(…)` in it",
+             (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`, `BASH_FUNC_*`, \
+             `*_COMMAND`, `*_CMD`)",
+            "the shell or program expands or runs the value again, which runs any `$(…)` in it",
         ))
     } else if ARITHMETIC_VARIABLES.contains(&name) {
         Some((
@@ -439,21 +446,30 @@ fn assigned_variable(word: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// Whether `long` names a `--command` option: `command`, an abbreviation
+/// getopt accepts (`su root --co …`), or `session-command` (`su`,
+/// `runuser`).
+fn is_command_long(long: &str) -> bool {
+    (!long.is_empty() && "command".starts_with(long)) || long == "session-command"
+}
+
 /// Whether `word` is an option whose value is the next word and may be
 /// shell code: `-c`, a cluster ending in `c` (`-qc`, `-ec`), `--command`.
 fn is_command_option(word: &str) -> bool {
-    word == "--command"
-        || word.strip_prefix('-').is_some_and(|flags| {
+    match word.strip_prefix("--") {
+        Some(long) => is_command_long(long),
+        None => word.strip_prefix('-').is_some_and(|flags| {
             flags.ends_with('c') && flags.chars().all(|c| c.is_ascii_alphabetic())
-        })
+        }),
+    }
 }
 
 /// Whether `word` carries the value of a `-c` option itself:
 /// `--command=VALUE`, `-cVALUE`, `-qcVALUE` (a `c` among its leading
 /// letters, with more after it).
 fn holds_command_value(word: &str) -> bool {
-    if word.starts_with("--command=") {
-        return true;
+    if let Some((long, _)) = word.strip_prefix("--").and_then(|w| w.split_once('=')) {
+        return is_command_long(long);
     }
     let Some(flags) = word.strip_prefix('-').filter(|f| !f.starts_with('-')) else {
         return false;
@@ -845,19 +861,19 @@ impl Command {
     /// after one that stands for more than one word (`s="sh -c"`) or for a
     /// program joining its arguments for a shell (`ssh`) is refused.
     fn resolve_names(&mut self, named: &[Named]) -> Result<(), TemplateError> {
-        if named.is_empty() {
-            return Ok(());
-        }
         let name_at = self.words.iter().position(|w| !is_command_prefix(w));
         for at in 0..self.words.len() {
             let word = &self.words[at];
-            let Some(value) = named.iter().rev().find_map(|n| {
+            let tracked = named.iter().rev().find_map(|n| {
                 let found = if n.alias {
                     name_at == Some(at) && *word == n.name
                 } else {
                     variable_reference(word) == Some(n.name.as_str())
                 };
                 found.then_some(n.value.as_str())
+            });
+            let Some(value) = tracked.or_else(|| {
+                expansion_word(word).filter(|w| reparses(w.split_whitespace().next().unwrap_or("")))
             }) else {
                 continue;
             };
@@ -898,6 +914,18 @@ fn variable_reference(word: &str) -> Option<&str> {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     identifier.then_some(name)
+}
+
+/// The literal word of `${NAME:-WORD}` (or `-`, `:=`, `=`, `:+`, `+`),
+/// which the expansion may stand for: `${e:-eval}` runs `eval` when `e`
+/// is unset.
+fn expansion_word(word: &str) -> Option<&str> {
+    let inner = word.strip_prefix("${")?.strip_suffix('}')?;
+    let name = inner
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(inner.len());
+    let rest = inner[name..].strip_prefix(':').unwrap_or(&inner[name..]);
+    rest.strip_prefix(['-', '=', '+'])
 }
 
 /// Whether `command` parses its arguments again as code: a
@@ -941,14 +969,20 @@ fn track_names(words: &[String], named: &mut Vec<Named>) {
     }
 }
 
-/// Whether a command reads shell code from its input: a POSIX shell
-/// anywhere in its words (`sh`, `sudo bash -s`, `xargs -I{} sh -c "…{}…"`),
-/// or `source`, `.` or `eval` as its name.
+/// Whether a command reads shell code from its input: a POSIX shell, a
+/// program that starts one (`su`, `runuser`, `script`) or joins its input
+/// for one (`ssh`, `parallel`) anywhere in its words (`sh`, `sudo bash
+/// -s`, `xargs -I{} sh -c "…{}…"`), `xargs` with a `-c` option (`xargs su
+/// root -c`), or `source`, `.` or `eval` as its name.
 fn reads_code_from_input(words: &[String]) -> bool {
     let name = words.iter().find(|w| !is_command_prefix(w));
-    words
-        .iter()
-        .any(|w| POSIX_SHELLS.contains(&program_name(w)))
+    let program = |w: &String| program_name(w).to_string();
+    words.iter().map(program).any(|p| {
+        POSIX_SHELLS.contains(&p.as_str())
+            || JOINING_PROGRAMS.contains(&p.as_str())
+            || matches!(p.as_str(), "su" | "runuser" | "script")
+    }) || (words.iter().any(|w| program_name(w) == "xargs")
+        && words.iter().any(|w| is_command_option(w)))
         || name.is_some_and(|n| matches!(n.as_str(), "source" | "." | "eval"))
 }
 
