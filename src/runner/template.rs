@@ -698,6 +698,125 @@ p'"#,
     }
 
     #[test]
+    fn a_value_copied_into_a_variable_or_output_by_a_substitution_is_followed() {
+        // The value reaches `eval` (or a `-c`, `PS4`) through a variable or
+        // the output of `$(…)`: these ran `touch PWNED` from a file name.
+        for (template, parameter, context) in [
+            (
+                r#"sh -c 'x={{testExamples}}; eval "$x"'"#,
+                "$x",
+                "in an argument of `eval`",
+            ),
+            (
+                r#"sh -c 'x=$1; eval "pytest ${x}"' sh {{testExamples}}"#,
+                "${x}",
+                "in an argument of `eval`",
+            ),
+            (
+                r#"sh -c 'for f in {{testExamples}}; do eval "$f"; done'"#,
+                "$f",
+                "in an argument of `eval`",
+            ),
+            (
+                "bash -c 'printf -v v %s {{testExamples}}; PS4=$v; set -x'",
+                "$v",
+                "in an assignment to a variable a shell runs as code or expands as a prompt \
+                 (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`, `BASH_FUNC_*`, \
+                 `*_COMMAND`, `*_CMD`)",
+            ),
+            (
+                r#"sh -c 'eval "$(echo {{testExamples}})"'"#,
+                "$(…)",
+                "in an argument of `eval`",
+            ),
+            (
+                r#"sh -c 'su root -c "$(echo a; echo {{testExamples}})"'"#,
+                "$(…)",
+                "in the code given to a `-c` or `-e` option",
+            ),
+            (
+                r#"sh -c 'x="$(printf %s {{testExamples}})"; sh -c "$x"'"#,
+                "$x",
+                "in the `-c` script of a nested shell",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    TemplateError::ReparsedParameter { parameter: p, context: c, .. }
+                        if p == parameter && *c == context
+                ),
+                "{template}: {err}"
+            );
+        }
+        // Plain uses of such variables, and a variable set again, are fine.
+        for template in [
+            r#"bash -c 'export OUT={{resultPath}}; pytest --json="$OUT" {{testExamples}}'"#,
+            r#"sh -c 'for f in {{testExamples}}; do pytest "$f"; done'"#,
+            r#"sh -c 'x={{testExamples}}; x=true; eval "$x"'"#,
+            r#"sh -c 'pytest $(printf "%s " {{testExamples}}) --json={{resultPath}}'"#,
+            r#"sh -c 'x={{testExamples}}; eval "echo \$x"'"#,
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
+    fn arrays_namerefs_and_integer_variables_are_followed() {
+        let code_variable = "in an assignment to a variable a shell runs as code or expands \
+                             as a prompt (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`, \
+                             `BASH_FUNC_*`, `*_COMMAND`, `*_CMD`)";
+        for (template, context) in [
+            (
+                "bash -c 'printf -v PS4 %s {{testExamples}}; set -x'",
+                code_variable,
+            ),
+            (
+                "bash -c 'declare -n r=PS4; r={{testExamples}}; set -x'",
+                code_variable,
+            ),
+            (
+                "bash -c 'declare -i n; n={{testExamples}}'",
+                "in an assignment to a variable declared as an integer (`declare -i`)",
+            ),
+            (
+                "bash -c 'local -ri n=1; n+={{testExamples}}'",
+                "in an assignment to a variable declared as an integer (`declare -i`)",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+        for (template, context) in [
+            (
+                r#"bash -c 'a=(x {{testExamples}}); eval "${a[@]}"'"#,
+                "in an argument of `eval`",
+            ),
+            (
+                r#"bash -c 'x=(eval {{testExamples}}); "${x[@]}"'"#,
+                "after a variable or alias that names a shell, `eval` or the like",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedParameter { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+        for template in [
+            r#"bash -c 'a=(pytest -q {{testExamples}}); "${a[@]}" --json={{resultPath}}'"#,
+            "bash -c 'declare -i n=0; pytest {{testExamples}}; n=$?'",
+            "bash -c 'printf -v out %s {{resultPath}}; pytest {{testExamples}} --json=\"$out\"'",
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
     fn placeholders_beside_the_contexts_the_shell_parses_again_stay_allowed() {
         // Plain words, the shell's own arguments and other commands' words
         // stay quoted and allowed.

@@ -535,6 +535,9 @@ fn script_slots(script: &str, arguments: &[String]) -> Result<Vec<Slot>, Templat
         process: vec![false],
         refusal: None,
         named: Vec::new(),
+        values: Vec::new(),
+        carried: vec![None],
+        special: Vec::new(),
     };
     // A function of the script (`f() { eval "$@"; }; f {{testExamples}}`)
     // reaches any placeholder of the script through its parameters.
@@ -557,17 +560,7 @@ fn script_slots(script: &str, arguments: &[String]) -> Result<Vec<Slot>, Templat
             i += placeholder.len();
             continue;
         }
-        // `$0` stays the script's own inside a function.
-        let of_function = |p: &str| !matches!(p, "$0" | "${0}");
-        if let Some(parameter) = positional_parameter(rest)
-            && let Some(placeholder) =
-                reached(parameter, arguments).or(in_script.filter(|_| of_function(parameter)))
-        {
-            scanner.note_parameter(Mention {
-                placeholder,
-                parameter: Some(parameter.to_string()),
-            })?;
-        }
+        scanner.note_reference(rest, arguments, in_script)?;
         i += scanner.step(i);
         if let Some(refusal) = scanner.refusal.take() {
             return Err(refusal);
@@ -626,6 +619,14 @@ struct Scanner<'a> {
     /// The variables and aliases set so far to a command that parses its
     /// arguments again (`e=eval`).
     named: Vec<Named>,
+    /// The variables set so far to a value (`x={{…}}`, `x=$1`, `for x in
+    /// {{…}}`), with the value.
+    values: Vec<(String, Mention)>,
+    /// For each of `commands`, the first value a command in it held: the
+    /// output of a `$(…)` holds it.
+    carried: Vec<Option<Mention>>,
+    /// The variables declared so that an assignment parses the value again.
+    special: Vec<Special>,
 }
 
 /// Where and why a placeholder is refused in a process substitution (D25).
@@ -679,6 +680,9 @@ struct Command {
     pending_redirect: bool,
     /// Whether the command is a `[[ … ]]` test, where `&&` is an operator.
     in_test: bool,
+    /// Whether the word being read is an array assignment `a=(…)`, not yet
+    /// closed.
+    array: bool,
     slots: Vec<(Option<usize>, Mention)>,
     /// A value an earlier command of the pipeline holds (`echo {{…}} | sh`).
     piped: Option<Mention>,
@@ -776,7 +780,7 @@ impl Command {
     /// Refuses a placeholder where the command parses its value again.
     /// `named` are the script's variables and aliases that name a command
     /// that does (`e=eval`, `alias e=eval`).
-    fn finish(&mut self, named: &[Named]) -> Result<(), TemplateError> {
+    fn finish(&mut self, named: &[Named], special: &[Special]) -> Result<(), TemplateError> {
         self.end_word();
         self.resolve_names(named)?;
         if let Some(mention) = &self.piped
@@ -808,8 +812,12 @@ impl Command {
             if code_option_argument(&self.words, at, mention) {
                 return Err(mention.refuse(CODE_OPTION.0, CODE_OPTION.1));
             }
-            if let Some((context, reparse)) = self.words.get(at).and_then(|w| assigned_variable(w))
-            {
+            let word = self.words.get(at).map_or("", String::as_str);
+            let declared = special.iter().rev().find_map(|(name, refusal)| {
+                let value = word.strip_prefix(name.as_str())?;
+                (value.starts_with('=') || value.starts_with("+=")).then_some(*refusal)
+            });
+            if let Some((context, reparse)) = assigned_variable(word).or(declared) {
                 return Err(mention.refuse(context, reparse));
             }
         }
@@ -844,13 +852,19 @@ impl Command {
         {
             return Err(mention.refuse(context, reparse));
         }
-        if let Some(mention) =
-            variable_option(&words[name..]).and_then(|option| self.word_at(name + option + 1))
-        {
+        let option = variable_option(&words[name..]).map(|option| name + option + 1);
+        if let Some(mention) = option.and_then(|at| self.word_at(at)) {
             return Err(mention.refuse(
                 "in the variable name of `printf -v` or `test -v`",
                 ARITHMETIC,
             ));
+        }
+        // `printf -v PS4 %s {{…}}` assigns the value to `PS4`.
+        if let Some(target) = option.and_then(|at| words.get(at))
+            && let Some((context, reparse)) = assigned_variable(&format!("{target}="))
+            && let Some(mention) = self.argument(name)
+        {
+            return Err(mention.refuse(context, reparse));
         }
         Ok(())
     }
@@ -877,10 +891,12 @@ impl Command {
             }) else {
                 continue;
             };
-            let mut value_words = value.split_whitespace();
+            let mut value_words = value.trim_start_matches('(').split_whitespace();
             let command = value_words.next().unwrap_or_default().to_string();
+            // The value may itself hold one (`x=(eval {{…}}); "${x[@]}"`).
+            let from = self.slots.iter().find(|(i, _)| i.is_some_and(|i| i >= at));
             if (value_words.next().is_some() || JOINING_PROGRAMS.contains(&program_name(&command)))
-                && let Some(mention) = self.argument(at)
+                && let Some((_, mention)) = from
             {
                 return Err(mention.refuse(
                     "after a variable or alias that names a shell, `eval` or the like",
@@ -893,6 +909,49 @@ impl Command {
     }
 }
 
+/// A variable the script declared so that an assignment to it parses the
+/// value again (`declare -i n`, `declare -n r=PS4`), with where and why.
+type Special = (String, (&'static str, &'static str));
+
+/// Records the variables a finished `declare`, `typeset` or `local` gives
+/// the integer attribute (`-i`: bash evaluates what is assigned as
+/// arithmetic) or makes a name for a variable that parses its value again
+/// (`-n r=PS4`).
+fn track_attributes(words: &[String], special: &mut Vec<Special>) {
+    let Some(name) = words.iter().position(|w| !is_command_prefix(w)) else {
+        return;
+    };
+    if !matches!(words[name].as_str(), "declare" | "typeset" | "local") {
+        return;
+    }
+    let flags: String = words[name + 1..]
+        .iter()
+        .filter_map(|w| w.strip_prefix('-'))
+        .collect();
+    for word in words[name + 1..].iter().filter(|w| !w.starts_with('-')) {
+        let (variable, target) = word.split_once('=').unwrap_or((word, ""));
+        let refusal = if flags.contains('i') {
+            Some((
+                "in an assignment to a variable declared as an integer (`declare -i`)",
+                ARITHMETIC,
+            ))
+        } else if flags.contains('n') {
+            assigned_variable(&format!("{target}=")).or_else(|| {
+                special
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == target)
+                    .map(|(_, r)| *r)
+            })
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            special.push((variable.to_string(), refusal));
+        }
+    }
+}
+
 /// A variable or alias of a script whose value names a command that parses
 /// its arguments again (`e=eval`, `alias s=sh`).
 #[derive(Clone)]
@@ -902,10 +961,14 @@ struct Named {
     alias: bool,
 }
 
-/// The variable `word` expands as a whole: `NAME` for `$NAME`, `${NAME}`.
+/// The variable `word` expands as a whole: `NAME` for `$NAME`, `${NAME}`,
+/// `${NAME[@]}`.
 fn variable_reference(word: &str) -> Option<&str> {
     let name = match word.strip_prefix("${") {
-        Some(braced) => braced.strip_suffix('}')?,
+        Some(braced) => {
+            let braced = braced.strip_suffix('}')?;
+            braced.split_once('[').map_or(braced, |(name, _)| name)
+        }
         None => word.strip_prefix('$')?,
     };
     let mut chars = name.chars();
@@ -926,6 +989,62 @@ fn expansion_word(word: &str) -> Option<&str> {
         .unwrap_or(inner.len());
     let rest = inner[name..].strip_prefix(':').unwrap_or(&inner[name..]);
     rest.strip_prefix(['-', '=', '+'])
+}
+
+/// The variable `rest` starts with a reference to, as written and by name:
+/// `$x`, `${x}`, `${x:-y}`.
+fn variable_at(rest: &str) -> Option<(&str, &str)> {
+    let identifier = |s: &str| {
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        let starts = s
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        starts.then_some(end)
+    };
+    if let Some(braced) = rest.strip_prefix("${") {
+        let name = &braced[..identifier(braced)?];
+        let text = rest.find('}').map_or(rest, |end| &rest[..=end]);
+        return Some((text, name));
+    }
+    let plain = rest.strip_prefix('$')?;
+    let end = identifier(plain)?;
+    Some((&rest[..=end], &plain[..end]))
+}
+
+/// Records the variables a finished command sets to a value it holds
+/// (`x={{…}}`, `x=$1`, `x="$(echo {{…}})"`, `for x in {{…}}`, `printf -v x
+/// %s {{…}}`), and forgets one it sets to anything else: where the script
+/// expands the variable, the value is.
+fn track_values(command: &Command, values: &mut Vec<(String, Mention)>) {
+    let words = &command.words;
+    for (at, word) in words.iter().enumerate() {
+        let Some((name, _)) = word.split_once('=') else {
+            continue;
+        };
+        let name = name.strip_suffix('+').unwrap_or(name);
+        if variable_reference(&format!("${name}")).is_none() {
+            continue;
+        }
+        values.retain(|(n, _)| n != name);
+        if let Some(mention) = command.word_at(at) {
+            values.push((name.to_string(), mention.clone()));
+        }
+    }
+    let Some(name) = words.iter().position(|w| !is_command_prefix(w)) else {
+        return;
+    };
+    let target = match words[name].as_str() {
+        "for" | "select" => words.get(name + 1),
+        _ => variable_option(&words[name..]).and_then(|option| words.get(name + option + 1)),
+    };
+    if let Some(target) = target
+        && let Some(mention) = command.argument(name)
+    {
+        values.push((target.clone(), mention.clone()));
+    }
 }
 
 /// Whether `command` parses its arguments again as code: a
@@ -958,7 +1077,11 @@ fn track_names(words: &[String], named: &mut Vec<Named>) {
             continue;
         }
         named.retain(|n| !(n.name == name && n.alias == alias));
-        let command = value.split_whitespace().next().unwrap_or_default();
+        let command = value
+            .trim_start_matches('(')
+            .split_whitespace()
+            .next()
+            .unwrap_or_default();
         if reparses(command) {
             named.push(Named {
                 name: name.to_string(),
@@ -1184,13 +1307,74 @@ impl Scanner<'_> {
     }
 
     /// Ends the command being read, checks where its placeholders stand and
-    /// records the names it gives a command that parses values again.
+    /// records the names it gives a command that parses values again, the
+    /// variables it sets to a value, and whether a `$(…)` it is in
+    /// outputs one.
     fn end_command(&mut self) {
         let mut command = std::mem::take(self.command());
-        let refusal = command.finish(&self.named).err();
+        let refusal = command.finish(&self.named, &self.special).err();
         track_names(&command.words, &mut self.named);
+        track_attributes(&command.words, &mut self.special);
+        track_values(&command, &mut self.values);
+        let carried = self.carried.last_mut().expect("pushed with its command");
+        if carried.is_none() {
+            *carried = command.mentions().next().cloned();
+        }
         if self.refusal.is_none() {
             self.refusal = refusal;
+        }
+    }
+
+    /// Records a parameter (`$@`, `$1`) that reaches a placeholder among
+    /// the shell's `arguments` (or, in a function, among the script's own
+    /// words), or a variable the script set to a value (`x={{…}}; … $x`).
+    fn note_reference(
+        &mut self,
+        rest: &str,
+        arguments: &[String],
+        in_script: Option<&'static str>,
+    ) -> Result<(), TemplateError> {
+        // `$0` stays the script's own inside a function.
+        let of_function = |p: &str| !matches!(p, "$0" | "${0}");
+        if let Some(parameter) = positional_parameter(rest)
+            && let Some(placeholder) =
+                reached(parameter, arguments).or(in_script.filter(|_| of_function(parameter)))
+        {
+            return self.note_parameter(Mention {
+                placeholder,
+                parameter: Some(parameter.to_string()),
+            });
+        }
+        if let Some((text, name)) = variable_at(rest)
+            && let Some((_, mention)) = self.values.iter().rev().find(|(n, _)| n == name)
+        {
+            let placeholder = mention.placeholder;
+            return self.note_parameter(Mention {
+                placeholder,
+                parameter: Some(text.to_string()),
+            });
+        }
+        Ok(())
+    }
+
+    /// Ends a `$(…)`: its output holds a value when a command in it did
+    /// (`eval "$(echo {{…}})"`), a value of the word it stands in.
+    fn end_substitution(&mut self) {
+        self.end_command();
+        self.commands.pop();
+        self.process.pop();
+        let carried = self.carried.pop().flatten();
+        self.command().word().push_str("$(…)");
+        if let Some(mention) = carried {
+            let output = Mention {
+                placeholder: mention.placeholder,
+                parameter: Some("$(…)".to_string()),
+            };
+            if let Err(refusal) = self.note_parameter(output)
+                && self.refusal.is_none()
+            {
+                self.refusal = Some(refusal);
+            }
         }
     }
 
@@ -1257,6 +1441,7 @@ impl Scanner<'_> {
         if frame == Frame::Subst(1) {
             self.commands.push(Command::default());
             self.process.push(false);
+            self.carried.push(None);
         }
         self.stack.push(frame);
         step
@@ -1333,6 +1518,23 @@ impl Scanner<'_> {
         escape: usize,
     ) -> usize {
         let word_start = self.command().word.is_none();
+        // An array's elements (`a=(x {{…}})`) are one word: the assignment's.
+        if self.command().array {
+            if matches!(c, b' ' | b'\t' | b'\n' | b')') {
+                self.push_text(i, step);
+                self.command().array = c != b')';
+                return step;
+            }
+        } else if c == b'('
+            && self.command().word.as_deref().is_some_and(|w| {
+                w.ends_with('=')
+                    && variable_reference(&format!("${}", w.trim_end_matches(['=', '+']))).is_some()
+            })
+        {
+            self.push_text(i, step);
+            self.command().array = true;
+            return step;
+        }
         match (c, next) {
             (b'\\', _) => {
                 if next != Some(b'\n') {
@@ -1381,10 +1583,7 @@ impl Scanner<'_> {
                     *depth -= 1;
                     if *depth == 0 {
                         self.stack.pop();
-                        self.end_command();
-                        self.commands.pop();
-                        self.process.pop();
-                        self.command().word().push_str("$(…)");
+                        self.end_substitution();
                     }
                 }
                 step
