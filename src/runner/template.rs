@@ -516,6 +516,7 @@ mod tests {
             // getopt's abbreviations, and `su`'s other command option.
             "sh -c 'su root --co {{testExamples}}'",
             "sh -c 'su root --session-command={{testExamples}}'",
+            "sh -c 'script -q --com {{testExamples}} /dev/null'",
         ] {
             let err = CommandTemplate::parse(template).unwrap_err();
             assert!(
@@ -561,6 +562,9 @@ mod tests {
             "pytest -c pytest.ini {{testExamples}}",
             "git -c x=y run {{testExamples}}",
             "pytest -p no:cacheprovider {{testExamples}}",
+            // Elsewhere `--co` is another option: pytest's `--collect-only`.
+            "pytest --co {{testExamples}} --json={{resultPath}}",
+            "sh -c 'pytest --co {{testExamples}}'",
             "sh -c 'pytest -c pytest.ini {{testExamples}}'",
             "sh -c 'git -c x=y run {{testExamples}} --json={{resultPath}}'",
             "sh -c 'pytest -p no:cacheprovider {{testExamples}}'",

@@ -446,30 +446,38 @@ fn assigned_variable(word: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// Whether `long` names a `--command` option: `command`, an abbreviation
-/// getopt accepts (`su root --co …`), or `session-command` (`su`,
-/// `runuser`).
-fn is_command_long(long: &str) -> bool {
-    (!long.is_empty() && "command".starts_with(long)) || long == "session-command"
+/// Whether `long` names a `--command` option among the command `words`:
+/// `command` or `session-command`, and, after `su`, `runuser` or `script`,
+/// an abbreviation their getopt accepts (`su root --co …`; elsewhere `--co`
+/// may be another option, pytest's `--collect-only`).
+fn is_command_long(long: &str, words: &[String]) -> bool {
+    let abbreviates = || {
+        words
+            .iter()
+            .any(|w| matches!(program_name(w), "su" | "runuser" | "script"))
+    };
+    matches!(long, "command" | "session-command")
+        || (!long.is_empty() && "command".starts_with(long) && abbreviates())
 }
 
-/// Whether `word` is an option whose value is the next word and may be
-/// shell code: `-c`, a cluster ending in `c` (`-qc`, `-ec`), `--command`.
-fn is_command_option(word: &str) -> bool {
+/// Whether `word`, among the command `words`, is an option whose value is
+/// the next word and may be shell code: `-c`, a cluster ending in `c`
+/// (`-qc`, `-ec`), `--command`.
+fn is_command_option(word: &str, words: &[String]) -> bool {
     match word.strip_prefix("--") {
-        Some(long) => is_command_long(long),
+        Some(long) => is_command_long(long, words),
         None => word.strip_prefix('-').is_some_and(|flags| {
             flags.ends_with('c') && flags.chars().all(|c| c.is_ascii_alphabetic())
         }),
     }
 }
 
-/// Whether `word` carries the value of a `-c` option itself:
-/// `--command=VALUE`, `-cVALUE`, `-qcVALUE` (a `c` among its leading
-/// letters, with more after it).
-fn holds_command_value(word: &str) -> bool {
+/// Whether `word`, among the command `words`, carries the value of a `-c`
+/// option itself: `--command=VALUE`, `-cVALUE`, `-qcVALUE` (a `c` among
+/// its leading letters, with more after it).
+fn holds_command_value(word: &str, words: &[String]) -> bool {
     if let Some((long, _)) = word.strip_prefix("--").and_then(|w| w.split_once('=')) {
-        return is_command_long(long);
+        return is_command_long(long, words);
     }
     let Some(flags) = word.strip_prefix('-').filter(|f| !f.starts_with('-')) else {
         return false;
@@ -500,14 +508,15 @@ fn check_code_words(words: &[String], script: Option<usize>) -> Result<(), Templ
             continue;
         }
         let option = at.checked_sub(1).map(|i| words[i].as_str());
-        let (context, reparse) =
-            if option.is_some_and(is_command_option) || holds_command_value(word) {
-                CODE_OPTION
-            } else if let Some(found) = assigned_variable(word) {
-                found
-            } else {
-                continue;
-            };
+        let (context, reparse) = if option.is_some_and(|o| is_command_option(o, words))
+            || holds_command_value(word, words)
+        {
+            CODE_OPTION
+        } else if let Some(found) = assigned_variable(word) {
+            found
+        } else {
+            continue;
+        };
         return Err(TemplateError::ReparsedWord {
             placeholder,
             context,
@@ -1105,7 +1114,7 @@ fn reads_code_from_input(words: &[String]) -> bool {
             || JOINING_PROGRAMS.contains(&p.as_str())
             || matches!(p.as_str(), "su" | "runuser" | "script")
     }) || (words.iter().any(|w| program_name(w) == "xargs")
-        && words.iter().any(|w| is_command_option(w)))
+        && words.iter().any(|w| is_command_option(w, words)))
         || name.is_some_and(|n| matches!(n.as_str(), "source" | "." | "eval"))
 }
 
@@ -1116,7 +1125,8 @@ fn reads_code_from_input(words: &[String]) -> bool {
 /// text. The script of a POSIX shell is refused before this.
 fn code_option_argument(words: &[String], at: usize, mention: &Mention) -> bool {
     let option = at.checked_sub(1).and_then(|i| words.get(i));
-    if option.is_some_and(|o| is_command_option(o)) || holds_command_value(&words[at]) {
+    if option.is_some_and(|o| is_command_option(o, words)) || holds_command_value(&words[at], words)
+    {
         return true;
     }
     let Some(option) = option else {
