@@ -517,6 +517,7 @@ mod tests {
             "sh -c 'su root --co {{testExamples}}'",
             "sh -c 'su root --session-command={{testExamples}}'",
             "sh -c 'script -q --com {{testExamples}} /dev/null'",
+            "sh -c 'su root -c -- {{testExamples}}'",
         ] {
             let err = CommandTemplate::parse(template).unwrap_err();
             assert!(
@@ -742,6 +743,16 @@ p'"#,
                 r#"sh -c 'x="$(printf %s {{testExamples}})"; sh -c "$x"'"#,
                 "$x",
                 "in the `-c` script of a nested shell",
+            ),
+            (
+                r#"bash -c 'x={{testExamples}}; : ${y:=$x}; eval "$y"'"#,
+                "$y",
+                "in an argument of `eval`",
+            ),
+            (
+                r#"bash -c 'printf "%s\n" {{testExamples}} | while read -r f; do eval "$f"; done'"#,
+                "$f",
+                "in an argument of `eval`",
             ),
         ] {
             let err = CommandTemplate::parse(template).unwrap_err();

@@ -490,6 +490,16 @@ fn holds_command_value(word: &str, words: &[String]) -> bool {
         .is_some_and(|at| at + 1 < flags.len())
 }
 
+/// Whether the word at `at` is the value of a `-c` or `--command` option:
+/// the word after it (or after it and `--`: `su root -c -- VALUE` runs
+/// VALUE), or the option's own word (`-cVALUE`, `--command=VALUE`).
+fn is_command_value(words: &[String], at: usize) -> bool {
+    let before = |n: usize| at.checked_sub(n).map(|i| words[i].as_str());
+    before(1).is_some_and(|o| is_command_option(o, words))
+        || (before(1) == Some("--") && before(2).is_some_and(|o| is_command_option(o, words)))
+        || holds_command_value(&words[at], words)
+}
+
 /// Refuses a placeholder among the template's own words (not the `sh -c`
 /// script, which D25 quotes) where a program runs the value as code: the
 /// value of a `-c` or `--command` option of any program, wherever it stands
@@ -507,10 +517,7 @@ fn check_code_words(words: &[String], script: Option<usize>) -> Result<(), Templ
         if Some(at) == script {
             continue;
         }
-        let option = at.checked_sub(1).map(|i| words[i].as_str());
-        let (context, reparse) = if option.is_some_and(|o| is_command_option(o, words))
-            || holds_command_value(word, words)
-        {
+        let (context, reparse) = if is_command_value(words, at) {
             CODE_OPTION
         } else if let Some(found) = assigned_variable(word) {
             found
@@ -1030,6 +1037,15 @@ fn variable_at(rest: &str) -> Option<(&str, &str)> {
 fn track_values(command: &Command, values: &mut Vec<(String, Mention)>) {
     let words = &command.words;
     for (at, word) in words.iter().enumerate() {
+        // `: ${y:=$x}` assigns too.
+        if let Some((name, _)) = word
+            .strip_prefix("${")
+            .and_then(|w| w.split_once(":=").or_else(|| w.split_once('=')))
+            && variable_reference(&format!("${name}")).is_some()
+            && let Some(mention) = command.word_at(at)
+        {
+            values.push((name.to_string(), mention.clone()));
+        }
         let Some((name, _)) = word.split_once('=') else {
             continue;
         };
@@ -1053,6 +1069,14 @@ fn track_values(command: &Command, values: &mut Vec<(String, Mention)>) {
         && let Some(mention) = command.argument(name)
     {
         values.push((target.clone(), mention.clone()));
+    }
+    // `… {{…}} | while read -r x`: what the pipe carries, `read` sets.
+    if let Some(mention) = &command.piped
+        && matches!(words[name].as_str(), "read" | "mapfile" | "readarray")
+    {
+        for target in words[name + 1..].iter().filter(|w| !w.starts_with('-')) {
+            values.push((target.clone(), mention.clone()));
+        }
     }
 }
 
@@ -1124,11 +1148,10 @@ fn reads_code_from_input(words: &[String]) -> bool {
 /// argument of `-e`, `--eval`, `--exec` (`perl -e`) holding more than plain
 /// text. The script of a POSIX shell is refused before this.
 fn code_option_argument(words: &[String], at: usize, mention: &Mention) -> bool {
-    let option = at.checked_sub(1).and_then(|i| words.get(i));
-    if option.is_some_and(|o| is_command_option(o, words)) || holds_command_value(&words[at], words)
-    {
+    if is_command_value(words, at) {
         return true;
     }
+    let option = at.checked_sub(1).and_then(|i| words.get(i));
     let Some(option) = option else {
         return false;
     };
