@@ -13,7 +13,10 @@
 //! Any other word is passed as it is, so it must not look like code: a word
 //! that holds a placeholder and whitespace or a shell character may be a
 //! script for a program bktec does not know (`ssh host "…"`, `python -c "…"`),
-//! and is refused (fail closed, D12).
+//! and is refused (fail closed, D12). So is a placeholder a program runs
+//! as code whatever it holds: the value of any `-c` or `--command` option
+//! (`su root -c {{testExamples}}`) and an assignment to a variable a shell
+//! runs or expands (`env PS4=… bash -x`).
 //!
 //! This is the template's parsing, a config element: `resolve` compiles
 //! each configured template. Rendering a template into an argv is the
