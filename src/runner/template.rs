@@ -466,6 +466,18 @@ mod tests {
                 "in a command piped into a shell",
             ),
             (
+                "sh -c 'echo {{testExamples}} | xargs su root -c'",
+                "in a command piped into a shell",
+            ),
+            (
+                "sh -c 'echo touch {{testExamples}} | su root'",
+                "in a command piped into a shell",
+            ),
+            (
+                "sh -c 'echo pytest {{testExamples}} | ssh ci-box'",
+                "in a command piped into a shell",
+            ),
+            (
                 "bash -c 'source <(echo pytest {{testExamples}})'",
                 "inside a process substitution (`<(…)`, `>(…)`)",
             ),
@@ -483,6 +495,339 @@ mod tests {
                 matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
                 "{template}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn the_value_of_any_dash_c_option_is_refused_wherever_it_stands() {
+        // Issue 19: `su`, `runuser`, `flock`, `script` and a shell named by a
+        // variable run their `-c` value through a shell, even a bare value.
+        for template in [
+            "sh -c 'su root -c {{testExamples}}'",
+            "sh -c 'runuser root -c {{testExamples}}'",
+            "sh -c 'flock /tmp/lk -c {{testExamples}}'",
+            "sh -c 'script -qc {{testExamples}} /dev/null'",
+            r#"sh -c '"$SHELL" -c {{testExamples}}'"#,
+            "sh -c '$0 -c {{testExamples}}' sh",
+            "sh -c 'su root --command {{testExamples}}'",
+            "sh -c 'su root --command={{testExamples}}'",
+            "sh -c 'su root -c{{testExamples}}'",
+            r#"sh -c 'su root -c "$1"' sh {{testExamples}}"#,
+            // getopt's abbreviations, and `su`'s other command option.
+            "sh -c 'su root --co {{testExamples}}'",
+            "sh -c 'su root --session-command={{testExamples}}'",
+            "sh -c 'script -q --com {{testExamples}} /dev/null'",
+            "sh -c 'su root -c -- {{testExamples}}'",
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    TemplateError::ReparsedInScript { context, .. }
+                        | TemplateError::ReparsedParameter { context, .. }
+                        if *context == "in the code given to a `-c` or `-e` option"
+                ),
+                "{template}: {err}"
+            );
+        }
+        // At the top of a template too: bktec runs `su`, which runs a shell.
+        for template in [
+            "su root -c {{testExamples}}",
+            "runuser root -c {{testExamples}}",
+            "flock /tmp/lk -c {{testExamples}}",
+            "script -qc {{testExamples}} /dev/null",
+            "python3 -c {{testExamples}}",
+            "su root --command={{testExamples}}",
+            "su root -c{{resultPath}}",
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    TemplateError::ReparsedWord { context, .. }
+                        if *context == "in the code given to a `-c` or `-e` option"
+                ),
+                "{template}: {err}"
+            );
+        }
+        assert_eq!(
+            CommandTemplate::parse("flock /tmp/lk -c {{testExamples}}")
+                .unwrap_err()
+                .to_string(),
+            "`{{testExamples}}` is in the code given to a `-c` or `-e` option in the command, \
+             where the program may run that code, with the value in it, through a shell, so \
+             bktec cannot quote it safely; move it out of there (D25)"
+        );
+        // A `-c` whose value is not the placeholder is an ordinary option.
+        for template in [
+            "pytest -c pytest.ini {{testExamples}}",
+            "git -c x=y run {{testExamples}}",
+            "pytest -p no:cacheprovider {{testExamples}}",
+            // Elsewhere `--co` is another option: pytest's `--collect-only`.
+            "pytest --co {{testExamples}} --json={{resultPath}}",
+            "sh -c 'pytest --co {{testExamples}}'",
+            "sh -c 'pytest -c pytest.ini {{testExamples}}'",
+            "sh -c 'git -c x=y run {{testExamples}} --json={{resultPath}}'",
+            "sh -c 'pytest -p no:cacheprovider {{testExamples}}'",
+            "bash -lc 'pytest {{testExamples}}'",
+            "timeout 60 sh -ec 'pytest {{testExamples}}'",
+            r#"sh -c 'python3 -c "$0" {{testExamples}}' 'import sys'"#,
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
+    fn placeholders_in_older_arithmetic_aliases_and_code_variables_are_refused() {
+        let code_variable = "in an assignment to a variable a shell runs as code or expands \
+                             as a prompt (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`, \
+                             `BASH_FUNC_*`, `*_COMMAND`, `*_CMD`)";
+        let process = "inside a process substitution (`<(…)`, `>(…)`)";
+        for (template, context) in [
+            (
+                "bash -c 'echo $[{{testExamples}}]'",
+                "inside arithmetic `$[…]`",
+            ),
+            (
+                "bash -c 'echo \"$[ 1 + {{testExamples}} ]\"'",
+                "inside arithmetic `$[…]`",
+            ),
+            (
+                r#"sh -c 'alias p="echo "{{testExamples}}
+p'"#,
+                "in an argument of `alias`",
+            ),
+            (
+                "bash -c 'PS4={{testExamples}}; set -x; true'",
+                code_variable,
+            ),
+            ("bash -c 'PS4={{testExamples}} set -x'", code_variable),
+            ("bash -c 'PROMPT_COMMAND={{testExamples}}'", code_variable),
+            ("bash -c 'export PS1=\"{{testExamples}}\"'", code_variable),
+            ("bash -c 'PS0={{testExamples}} PS2=x true'", code_variable),
+            ("bash -c 'readonly PS3={{testExamples}}'", code_variable),
+            (
+                "bash -c 'BASH_ENV={{testExamples}} bash -c true'",
+                code_variable,
+            ),
+            ("sh -c 'env ENV={{testExamples}} sh -i'", code_variable),
+            ("sh -c 'PS4+={{testExamples}}'", code_variable),
+            (
+                r#"sh -c 'env "BASH_FUNC_f%%=() { echo "{{testExamples}}; }" bash -c f'"#,
+                code_variable,
+            ),
+            (
+                "sh -c 'GIT_SSH_COMMAND={{testExamples}} git fetch'",
+                code_variable,
+            ),
+            (
+                "bash -c 'RANDOM={{testExamples}}'",
+                "in an assignment to `RANDOM`, `SRANDOM`, `OPTIND` or `HISTCMD`",
+            ),
+            (
+                "bash -c 'BASH_ENV=<(echo {{testExamples}}) bash -c true'",
+                process,
+            ),
+            ("bash -c 'pytest --x=<(echo {{testExamples}})'", process),
+            ("bash -c 'cat a>(echo {{testExamples}})'", process),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+        // At the top, no shell expands these, but a program bktec runs may.
+        for template in [
+            "env PS4={{testExamples}} bash -xc true",
+            "env BASH_ENV={{resultPath}} bash -c true",
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedWord { context: c, .. } if c == code_variable),
+                "{template}: {err}"
+            );
+        }
+        for template in [
+            r#"bash -c 'PS4="+ "; set -x; pytest {{testExamples}}'"#,
+            "bash -c 'OUT={{resultPath}} pytest {{testExamples}}'",
+            "bash -c 'echo $[1 + 2] {{testExamples}}'",
+            r#"bash -c 'alias ll="ls -l"; pytest {{testExamples}}'"#,
+            "sh -c 'pytest {{testExamples}} > >(tee log)'",
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
+    fn a_command_named_by_a_variable_set_to_eval_or_a_shell_is_refused() {
+        // `e=eval; $e …` is `eval …`: literal assignments (and aliases) to
+        // a command that parses its arguments again are followed.
+        let named = "in an argument of `eval`";
+        for (template, context) in [
+            ("sh -c 'e=eval; $e pytest {{testExamples}}'", named),
+            ("sh -c 'e=eval\n\"$e\" pytest {{testExamples}}'", named),
+            (
+                "bash -c 'export e=\"eval\"; ${e} pytest {{testExamples}}'",
+                named,
+            ),
+            ("sh -c 'b=builtin; $b eval pytest {{testExamples}}'", named),
+            ("sh -c 'alias e=eval; e pytest {{testExamples}}'", named),
+            ("sh -c '${e:-eval} pytest {{testExamples}}'", named),
+            (
+                "sh -c 's=/bin/sh; $s -c \"pytest {{testExamples}}\"'",
+                "in the `-c` script of a nested shell",
+            ),
+            (
+                "sh -c 's=\"sh -c\"; $s {{testExamples}}'",
+                "after a variable or alias that names a shell, `eval` or the like",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+        // Ordinary variables, a command named by a variable with plain
+        // arguments, and a name assigned something else again stay allowed.
+        for template in [
+            r#"sh -c '"$PYTHON" -m pytest {{testExamples}}'"#,
+            "sh -c 'P=pytest; $P {{testExamples}} --json={{resultPath}}'",
+            "sh -c 'e=eval; e=pytest; $e {{testExamples}}'",
+            "sh -c 'e=eval; pytest e {{testExamples}}'",
+            r#"bash -c 'echo "${HOME}" ${PYTEST:-pytest} {{testExamples}}'"#,
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
+    fn a_value_copied_into_a_variable_or_output_by_a_substitution_is_followed() {
+        // The value reaches `eval` (or a `-c`, `PS4`) through a variable or
+        // the output of `$(…)`: these ran `touch PWNED` from a file name.
+        for (template, parameter, context) in [
+            (
+                r#"sh -c 'x={{testExamples}}; eval "$x"'"#,
+                "$x",
+                "in an argument of `eval`",
+            ),
+            (
+                r#"sh -c 'x=$1; eval "pytest ${x}"' sh {{testExamples}}"#,
+                "${x}",
+                "in an argument of `eval`",
+            ),
+            (
+                r#"sh -c 'for f in {{testExamples}}; do eval "$f"; done'"#,
+                "$f",
+                "in an argument of `eval`",
+            ),
+            (
+                "bash -c 'printf -v v %s {{testExamples}}; PS4=$v; set -x'",
+                "$v",
+                "in an assignment to a variable a shell runs as code or expands as a prompt \
+                 (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`, `BASH_FUNC_*`, \
+                 `*_COMMAND`, `*_CMD`)",
+            ),
+            (
+                r#"sh -c 'eval "$(echo {{testExamples}})"'"#,
+                "$(…)",
+                "in an argument of `eval`",
+            ),
+            (
+                r#"sh -c 'su root -c "$(echo a; echo {{testExamples}})"'"#,
+                "$(…)",
+                "in the code given to a `-c` or `-e` option",
+            ),
+            (
+                r#"sh -c 'x="$(printf %s {{testExamples}})"; sh -c "$x"'"#,
+                "$x",
+                "in the `-c` script of a nested shell",
+            ),
+            (
+                r#"bash -c 'x={{testExamples}}; : ${y:=$x}; eval "$y"'"#,
+                "$y",
+                "in an argument of `eval`",
+            ),
+            (
+                r#"bash -c 'printf "%s\n" {{testExamples}} | while read -r f; do eval "$f"; done'"#,
+                "$f",
+                "in an argument of `eval`",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    TemplateError::ReparsedParameter { parameter: p, context: c, .. }
+                        if p == parameter && *c == context
+                ),
+                "{template}: {err}"
+            );
+        }
+        // Plain uses of such variables, and a variable set again, are fine.
+        for template in [
+            r#"bash -c 'export OUT={{resultPath}}; pytest --json="$OUT" {{testExamples}}'"#,
+            r#"sh -c 'for f in {{testExamples}}; do pytest "$f"; done'"#,
+            r#"sh -c 'x={{testExamples}}; x=true; eval "$x"'"#,
+            r#"sh -c 'pytest $(printf "%s " {{testExamples}}) --json={{resultPath}}'"#,
+            r#"sh -c 'x={{testExamples}}; eval "echo \$x"'"#,
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
+    fn arrays_namerefs_and_integer_variables_are_followed() {
+        let code_variable = "in an assignment to a variable a shell runs as code or expands \
+                             as a prompt (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`, \
+                             `BASH_FUNC_*`, `*_COMMAND`, `*_CMD`)";
+        for (template, context) in [
+            (
+                "bash -c 'printf -v PS4 %s {{testExamples}}; set -x'",
+                code_variable,
+            ),
+            (
+                "bash -c 'declare -n r=PS4; r={{testExamples}}; set -x'",
+                code_variable,
+            ),
+            (
+                "bash -c 'declare -i n; n={{testExamples}}'",
+                "in an assignment to a variable declared as an integer (`declare -i`)",
+            ),
+            (
+                "bash -c 'local -ri n=1; n+={{testExamples}}'",
+                "in an assignment to a variable declared as an integer (`declare -i`)",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedInScript { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+        for (template, context) in [
+            (
+                r#"bash -c 'a=(x {{testExamples}}); eval "${a[@]}"'"#,
+                "in an argument of `eval`",
+            ),
+            (
+                r#"bash -c 'x=(eval {{testExamples}}); "${x[@]}"'"#,
+                "after a variable or alias that names a shell, `eval` or the like",
+            ),
+        ] {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::ReparsedParameter { context: c, .. } if c == context),
+                "{template}: {err}"
+            );
+        }
+        for template in [
+            r#"bash -c 'a=(pytest -q {{testExamples}}); "${a[@]}" --json={{resultPath}}'"#,
+            "bash -c 'declare -i n=0; pytest {{testExamples}}; n=$?'",
+            "bash -c 'printf -v out %s {{resultPath}}; pytest {{testExamples}} --json=\"$out\"'",
+        ] {
+            assert!(CommandTemplate::parse(template).is_ok(), "{template}");
         }
     }
 

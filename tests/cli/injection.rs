@@ -449,3 +449,111 @@ fn a_placeholder_reaching_eval_as_a_positional_parameter_is_refused() {
         assert!(!dir.path().join("tests/PWNED").exists());
     }
 }
+
+#[test]
+fn placeholders_that_other_programs_or_later_lines_run_as_code_are_refused() {
+    // Issue 19, a second hostile pass: with bktec's quoting, each of these
+    // ran `touch PWNED` from this file name with the real su, runuser,
+    // flock, script, sh or bash.
+    let dir = project(&[("tests/test_$(touch PWNED).py", PASSING)]);
+    let code_option = "in the code given to a `-c` or `-e` option";
+    let code_variable =
+        "in an assignment to a variable a shell runs as code or expands as a prompt";
+    for (command, context) in [
+        ("sh -c 'su root -c {{testExamples}}'", code_option),
+        ("sh -c 'runuser root -c {{testExamples}}'", code_option),
+        ("sh -c 'flock /tmp/lk -c {{testExamples}}'", code_option),
+        ("sh -c 'script -qc {{testExamples}} /dev/null'", code_option),
+        (r#"sh -c '"$SHELL" -c {{testExamples}}'"#, code_option),
+        ("sh -c '$0 -c {{testExamples}}' sh", code_option),
+        (
+            "bash -c 'echo $[{{testExamples}}]'",
+            "inside arithmetic `$[…]`",
+        ),
+        (
+            "sh -c 'alias p=\"echo \"{{testExamples}}\np'",
+            "in an argument of `alias`",
+        ),
+        (
+            "bash -c 'PS4={{testExamples}}; set -x; true'",
+            code_variable,
+        ),
+        ("bash -c 'PS4={{testExamples}} set -x'", code_variable),
+        (
+            "bash -c 'export BASH_ENV={{testExamples}}; bash -c true'",
+            code_variable,
+        ),
+        (
+            "bash -c 'BASH_ENV=<(echo {{testExamples}}) bash -c true'",
+            "inside a process substitution (`<(…)`, `>(…)`)",
+        ),
+        (
+            "sh -c 'e=eval; $e {{testExamples}}'",
+            "in an argument of `eval`",
+        ),
+        // And what the same pass found beside them.
+        ("sh -c 'su root --co {{testExamples}}'", code_option),
+        (
+            "sh -c '${e:-eval} {{testExamples}}'",
+            "in an argument of `eval`",
+        ),
+        (
+            "sh -c 'echo {{testExamples}} | xargs su root -c'",
+            "in a command piped into a shell",
+        ),
+    ] {
+        let out = bktec(&dir, Venv::Collector)
+            .env("SHELL", "/bin/sh")
+            .args(["run", "--test-command", command])
+            .output();
+        out.assert_exit(16)
+            .assert_stderr_contains(&format!("`{{{{testExamples}}}}` is {context}"))
+            .assert_stderr_contains("in the shell script, where ")
+            .assert_stderr_contains("so bktec cannot quote it safely; move it out of there (D25)")
+            .assert_stderr_contains("(from --test-command)");
+        let program = command.split(' ').next().unwrap();
+        assert!(
+            !out.stdout().contains(&format!("\n{program} ")),
+            "nothing ran: {command}"
+        );
+        assert!(!dir.path().join("PWNED").exists(), "{command}");
+        assert!(!dir.path().join("tests/PWNED").exists(), "{command}");
+    }
+    // At the top of the template, bktec runs the program itself: the same.
+    for (command, context) in [
+        ("su root -c {{testExamples}}", code_option),
+        ("flock /tmp/lk -c {{testExamples}}", code_option),
+        ("script -qc {{testExamples}} /dev/null", code_option),
+        ("env PS4={{testExamples}} bash -xc true", code_variable),
+    ] {
+        let out = bktec(&dir, Venv::Collector)
+            .args(["run", "--test-command", command])
+            .output();
+        out.assert_exit(16)
+            .assert_stderr_contains(&format!("`{{{{testExamples}}}}` is {context}"))
+            .assert_stderr_contains("in the command, where ")
+            .assert_stderr_contains("(from --test-command)");
+        assert!(!dir.path().join("PWNED").exists(), "{command}");
+        assert!(!dir.path().join("tests/PWNED").exists(), "{command}");
+    }
+}
+
+#[test]
+fn an_ordinary_dash_c_option_or_variable_command_still_runs_the_strange_file() {
+    // Beside the refusals above: `-c` whose value is no placeholder, and a
+    // command named by a variable with plain arguments, stay allowed.
+    let dir = project(&[("tests/test_$(touch PWNED).py", PASSING)]);
+    for command in [
+        "sh -c 'pytest -c pytest.ini -p no:cacheprovider {{testExamples}} --json={{resultPath}}'",
+        r#"sh -c 'PY=pytest; "$PY" {{testExamples}} --json={{resultPath}}'"#,
+        "pytest -p no:cacheprovider {{testExamples}} --json={{resultPath}}",
+    ] {
+        dir.write("pytest.ini", "[pytest]\n");
+        let out = bktec(&dir, Venv::Collector)
+            .args(["run", "--test-command", command])
+            .output();
+        out.assert_success().assert_stdout_contains("2 passed");
+        assert!(!dir.path().join("PWNED").exists(), "{command}");
+        assert!(!dir.path().join("tests/PWNED").exists(), "{command}");
+    }
+}

@@ -13,7 +13,10 @@
 //! Any other word is passed as it is, so it must not look like code: a word
 //! that holds a placeholder and whitespace or a shell character may be a
 //! script for a program bktec does not know (`ssh host "…"`, `python -c "…"`),
-//! and is refused (fail closed, D12).
+//! and is refused (fail closed, D12). So is a placeholder a program runs
+//! as code whatever it holds: the value of any `-c` or `--command` option
+//! (`su root -c {{testExamples}}`) and an assignment to a variable a shell
+//! runs or expands (`env PS4=… bash -x`).
 //!
 //! This is the template's parsing, a config element: `resolve` compiles
 //! each configured template. Rendering a template into an argv is the
@@ -81,6 +84,22 @@ pub enum TemplateError {
         /// Where it is.
         context: &'static str,
         /// What parses it again there.
+        reparse: &'static str,
+    },
+    /// A placeholder among the template's own words where a program runs
+    /// or expands the value as code: the value of a `-c` or `--command`
+    /// option (`su root -c`, `flock f -c`, `script -qc`, `python3 -c`), or
+    /// an assignment to a variable a shell runs or expands (`env PS4=...
+    /// bash -x`, `BASH_ENV=`) (D12, D25).
+    #[error(
+        "`{placeholder}` is {context} in the command, where {reparse}, so bktec cannot quote it safely; move it out of there (D25)"
+    )]
+    ReparsedWord {
+        /// The placeholder.
+        placeholder: &'static str,
+        /// Where it is.
+        context: &'static str,
+        /// What runs it as code there.
         reparse: &'static str,
     },
     /// A placeholder in a word, not a recognised shell script, that also
@@ -170,6 +189,7 @@ impl CommandTemplate {
             }
         }
         check_joining_programs(&words, script_index)?;
+        check_code_words(&words, script_index)?;
         Ok(CommandTemplate {
             source: source.to_string(),
             words,
@@ -376,6 +396,146 @@ fn check_plain_word(word: &str) -> Result<(), TemplateError> {
     }
 }
 
+/// Where and why a placeholder is refused in the value of a `-c` or
+/// `--command` option of any program, or in `-e` code (D25).
+const CODE_OPTION: (&str, &str) = (
+    "in the code given to a `-c` or `-e` option",
+    "the program may run that code, with the value in it, through a shell",
+);
+
+/// Variables a shell runs as code or expands as a prompt, running any
+/// `$(…)` in the value (`PS4` at each `set -x` trace line, `BASH_ENV` when
+/// a bash starts).
+const CODE_VARIABLES: [&str; 8] = [
+    "PS0",
+    "PS1",
+    "PS2",
+    "PS3",
+    "PS4",
+    "PROMPT_COMMAND",
+    "BASH_ENV",
+    "ENV",
+];
+
+/// Variables bash evaluates as arithmetic when they are assigned.
+const ARITHMETIC_VARIABLES: [&str; 4] = ["RANDOM", "SRANDOM", "OPTIND", "HISTCMD"];
+
+/// Where and why a placeholder is refused in an assignment `word` (`NAME=`,
+/// `NAME+=`, as a command, a prefix, an `export` or `env` argument) to one
+/// of [`CODE_VARIABLES`], an exported bash function (`BASH_FUNC_f%%`), a
+/// program's command (`GIT_SSH_COMMAND`, `*_CMD`), or one of
+/// [`ARITHMETIC_VARIABLES`].
+fn assigned_variable(word: &str) -> Option<(&'static str, &'static str)> {
+    let (name, _) = word.split_once('=')?;
+    let name = name.strip_suffix('+').unwrap_or(name);
+    if CODE_VARIABLES.contains(&name)
+        || name.starts_with("BASH_FUNC_")
+        || name.ends_with("_COMMAND")
+        || name.ends_with("_CMD")
+    {
+        Some((
+            "in an assignment to a variable a shell runs as code or expands as a prompt \
+             (`PS0` to `PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `ENV`, `BASH_FUNC_*`, \
+             `*_COMMAND`, `*_CMD`)",
+            "the shell or program expands or runs the value again, which runs any `$(…)` in it",
+        ))
+    } else if ARITHMETIC_VARIABLES.contains(&name) {
+        Some((
+            "in an assignment to `RANDOM`, `SRANDOM`, `OPTIND` or `HISTCMD`",
+            ARITHMETIC,
+        ))
+    } else {
+        None
+    }
+}
+
+/// Whether `long` names a `--command` option among the command `words`:
+/// `command` or `session-command`, and, after `su`, `runuser` or `script`,
+/// an abbreviation their getopt accepts (`su root --co …`; elsewhere `--co`
+/// may be another option, pytest's `--collect-only`).
+fn is_command_long(long: &str, words: &[String]) -> bool {
+    let abbreviates = || {
+        words
+            .iter()
+            .any(|w| matches!(program_name(w), "su" | "runuser" | "script"))
+    };
+    matches!(long, "command" | "session-command")
+        || (!long.is_empty() && "command".starts_with(long) && abbreviates())
+}
+
+/// Whether `word`, among the command `words`, is an option whose value is
+/// the next word and may be shell code: `-c`, a cluster ending in `c`
+/// (`-qc`, `-ec`), `--command`.
+fn is_command_option(word: &str, words: &[String]) -> bool {
+    match word.strip_prefix("--") {
+        Some(long) => is_command_long(long, words),
+        None => word.strip_prefix('-').is_some_and(|flags| {
+            flags.ends_with('c') && flags.chars().all(|c| c.is_ascii_alphabetic())
+        }),
+    }
+}
+
+/// Whether `word`, among the command `words`, carries the value of a `-c`
+/// option itself: `--command=VALUE`, `-cVALUE`, `-qcVALUE` (a `c` among
+/// its leading letters, with more after it).
+fn holds_command_value(word: &str, words: &[String]) -> bool {
+    if let Some((long, _)) = word.strip_prefix("--").and_then(|w| w.split_once('=')) {
+        return is_command_long(long, words);
+    }
+    let Some(flags) = word.strip_prefix('-').filter(|f| !f.starts_with('-')) else {
+        return false;
+    };
+    let letters = flags
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(flags.len());
+    flags[..letters]
+        .find('c')
+        .is_some_and(|at| at + 1 < flags.len())
+}
+
+/// Whether the word at `at` is the value of a `-c` or `--command` option:
+/// the word after it (or after it and `--`: `su root -c -- VALUE` runs
+/// VALUE), or the option's own word (`-cVALUE`, `--command=VALUE`).
+fn is_command_value(words: &[String], at: usize) -> bool {
+    let before = |n: usize| at.checked_sub(n).map(|i| words[i].as_str());
+    before(1).is_some_and(|o| is_command_option(o, words))
+        || (before(1) == Some("--") && before(2).is_some_and(|o| is_command_option(o, words)))
+        || holds_command_value(&words[at], words)
+}
+
+/// Refuses a placeholder among the template's own words (not the `sh -c`
+/// script, which D25 quotes) where a program runs the value as code: the
+/// value of a `-c` or `--command` option of any program, wherever it stands
+/// (`su root -c`, `flock /tmp/lk -c`, `script -qc`, `python3 -c`), and an
+/// assignment to a variable a shell runs or expands (`env PS4=… bash -x`).
+/// Other options are plain: `pytest -c pytest.ini {{testExamples}}`.
+fn check_code_words(words: &[String], script: Option<usize>) -> Result<(), TemplateError> {
+    for (at, word) in words.iter().enumerate() {
+        let Some(placeholder) = [TEST_EXAMPLES, RESULT_PATH, TEST_NAME_PATTERN]
+            .into_iter()
+            .find(|p| word.contains(p))
+        else {
+            continue;
+        };
+        if Some(at) == script {
+            continue;
+        }
+        let (context, reparse) = if is_command_value(words, at) {
+            CODE_OPTION
+        } else if let Some(found) = assigned_variable(word) {
+            found
+        } else {
+            continue;
+        };
+        return Err(TemplateError::ReparsedWord {
+            placeholder,
+            context,
+            reparse,
+        });
+    }
+    Ok(())
+}
+
 /// The placeholders of a shell script and the quotes each stands in. A
 /// placeholder where bktec does not know a quoting that keeps a value one
 /// word (backquotes, `${…}`, `$'…'`, a comment, a here-document, unbalanced
@@ -393,6 +553,10 @@ fn script_slots(script: &str, arguments: &[String]) -> Result<Vec<Slot>, Templat
         commands: vec![Command::default()],
         process: vec![false],
         refusal: None,
+        named: Vec::new(),
+        values: Vec::new(),
+        carried: vec![None],
+        special: Vec::new(),
     };
     // A function of the script (`f() { eval "$@"; }; f {{testExamples}}`)
     // reaches any placeholder of the script through its parameters.
@@ -415,14 +579,7 @@ fn script_slots(script: &str, arguments: &[String]) -> Result<Vec<Slot>, Templat
             i += placeholder.len();
             continue;
         }
-        if let Some(parameter) = positional_parameter(rest)
-            && let Some(placeholder) = reached(parameter, arguments).or(in_script)
-        {
-            scanner.note_parameter(Mention {
-                placeholder,
-                parameter: Some(parameter.to_string()),
-            })?;
-        }
+        scanner.note_reference(rest, arguments, in_script)?;
         i += scanner.step(i);
         if let Some(refusal) = scanner.refusal.take() {
             return Err(refusal);
@@ -458,6 +615,8 @@ enum Frame {
     Comment,
     /// `$((…))` or `((…))` with its open parentheses.
     Arith(u32),
+    /// bash's older arithmetic `$[…]` with its open brackets.
+    OldArith(u32),
 }
 
 /// A shell script read as the shell reads quotes, one character (or
@@ -476,6 +635,17 @@ struct Scanner<'a> {
     process: Vec<bool>,
     /// The first placeholder found where the shell parses it again.
     refusal: Option<TemplateError>,
+    /// The variables and aliases set so far to a command that parses its
+    /// arguments again (`e=eval`).
+    named: Vec<Named>,
+    /// The variables set so far to a value (`x={{…}}`, `x=$1`, `for x in
+    /// {{…}}`), with the value.
+    values: Vec<(String, Mention)>,
+    /// For each of `commands`, the first value a command in it held: the
+    /// output of a `$(…)` holds it.
+    carried: Vec<Option<Mention>>,
+    /// The variables declared so that an assignment parses the value again.
+    special: Vec<Special>,
 }
 
 /// Where and why a placeholder is refused in a process substitution (D25).
@@ -529,6 +699,9 @@ struct Command {
     pending_redirect: bool,
     /// Whether the command is a `[[ … ]]` test, where `&&` is an operator.
     in_test: bool,
+    /// Whether the word being read is an array assignment `a=(…)`, not yet
+    /// closed.
+    array: bool,
     slots: Vec<(Option<usize>, Mention)>,
     /// A value an earlier command of the pipeline holds (`echo {{…}} | sh`).
     piped: Option<Mention>,
@@ -624,8 +797,11 @@ impl Command {
     }
 
     /// Refuses a placeholder where the command parses its value again.
-    fn finish(mut self) -> Result<(), TemplateError> {
+    /// `named` are the script's variables and aliases that name a command
+    /// that does (`e=eval`, `alias e=eval`).
+    fn finish(&mut self, named: &[Named], special: &[Special]) -> Result<(), TemplateError> {
         self.end_word();
+        self.resolve_names(named)?;
         if let Some(mention) = &self.piped
             && reads_code_from_input(&self.words)
         {
@@ -637,37 +813,10 @@ impl Command {
         if self.slots.is_empty() {
             return Ok(());
         }
-        let words = &self.words;
-        let argument = |at: usize| {
-            self.slots
-                .iter()
-                .find(|(i, _)| i.is_some_and(|i| i > at))
-                .map(|(_, m)| m)
-        };
-        let word_at = |at: usize| {
-            self.slots
-                .iter()
-                .find(|(i, _)| *i == Some(at))
-                .map(|(_, m)| m)
-        };
-        if let Some(name) = words.iter().position(|w| !is_command_prefix(w)) {
-            if let Some((context, reparse)) = reparsing_builtin(&words[name])
-                && let Some(mention) = argument(name)
-            {
-                return Err(mention.refuse(context, reparse));
-            }
-            if let Some(mention) =
-                variable_option(&words[name..]).and_then(|option| word_at(name + option + 1))
-            {
-                return Err(mention.refuse(
-                    "in the variable name of `printf -v` or `test -v`",
-                    ARITHMETIC,
-                ));
-            }
-        }
-        for at in 0..words.len() {
-            if let Some(script) = script_of_shell_at(words, at)
-                && let Some(mention) = word_at(script)
+        self.check_name()?;
+        for at in 0..self.words.len() {
+            if let Some(script) = script_of_shell_at(&self.words, at)
+                && let Some(mention) = self.word_at(script)
             {
                 return Err(mention.refuse(
                     "in the `-c` script of a nested shell",
@@ -675,43 +824,344 @@ impl Command {
                 ));
             }
         }
-        if let Some((_, mention)) = self
-            .slots
+        for (index, mention) in &self.slots {
+            let Some(at) = *index else {
+                continue;
+            };
+            if code_option_argument(&self.words, at, mention) {
+                return Err(mention.refuse(CODE_OPTION.0, CODE_OPTION.1));
+            }
+            let word = self.words.get(at).map_or("", String::as_str);
+            let declared = special.iter().rev().find_map(|(name, refusal)| {
+                let value = word.strip_prefix(name.as_str())?;
+                (value.starts_with('=') || value.starts_with("+=")).then_some(*refusal)
+            });
+            if let Some((context, reparse)) = assigned_variable(word).or(declared) {
+                return Err(mention.refuse(context, reparse));
+            }
+        }
+        Ok(())
+    }
+
+    /// The first value in a word after the word at `at`.
+    fn argument(&self, at: usize) -> Option<&Mention> {
+        self.slots
             .iter()
-            .find(|(i, m)| i.is_some_and(|at| code_option_argument(words, at, m)))
+            .find(|(i, _)| i.is_some_and(|i| i > at))
+            .map(|(_, m)| m)
+    }
+
+    /// The first value in the word at `at`.
+    fn word_at(&self, at: usize) -> Option<&Mention> {
+        self.slots
+            .iter()
+            .find(|(i, _)| *i == Some(at))
+            .map(|(_, m)| m)
+    }
+
+    /// Refuses a value after a command name that parses it again (`eval`,
+    /// `let`, `alias`), or in the variable of `printf -v`.
+    fn check_name(&self) -> Result<(), TemplateError> {
+        let words = &self.words;
+        let Some(name) = words.iter().position(|w| !is_command_prefix(w)) else {
+            return Ok(());
+        };
+        if let Some((context, reparse)) = reparsing_builtin(&words[name])
+            && let Some(mention) = self.argument(name)
         {
+            return Err(mention.refuse(context, reparse));
+        }
+        let option = variable_option(&words[name..]).map(|option| name + option + 1);
+        if let Some(mention) = option.and_then(|at| self.word_at(at)) {
             return Err(mention.refuse(
-                "in the code given to a `-c` or `-e` option",
-                "the program may run that code, with the value in it, through a shell",
+                "in the variable name of `printf -v` or `test -v`",
+                ARITHMETIC,
             ));
+        }
+        // `printf -v PS4 %s {{…}}` assigns the value to `PS4`.
+        if let Some(target) = option.and_then(|at| words.get(at))
+            && let Some((context, reparse)) = assigned_variable(&format!("{target}="))
+            && let Some(mention) = self.argument(name)
+        {
+            return Err(mention.refuse(context, reparse));
+        }
+        Ok(())
+    }
+
+    /// Puts the command a variable or alias of the script stands for in the
+    /// place of a word that expands it (`$e`, `${e}` for `e=eval`; `e` as a
+    /// command name for `alias e=eval`), so the checks see `eval`. A value
+    /// after one that stands for more than one word (`s="sh -c"`) or for a
+    /// program joining its arguments for a shell (`ssh`) is refused.
+    fn resolve_names(&mut self, named: &[Named]) -> Result<(), TemplateError> {
+        let name_at = self.words.iter().position(|w| !is_command_prefix(w));
+        for at in 0..self.words.len() {
+            let word = &self.words[at];
+            let tracked = named.iter().rev().find_map(|n| {
+                let found = if n.alias {
+                    name_at == Some(at) && *word == n.name
+                } else {
+                    variable_reference(word) == Some(n.name.as_str())
+                };
+                found.then_some(n.value.as_str())
+            });
+            let Some(value) = tracked.or_else(|| {
+                expansion_word(word).filter(|w| reparses(w.split_whitespace().next().unwrap_or("")))
+            }) else {
+                continue;
+            };
+            let mut value_words = value.trim_start_matches('(').split_whitespace();
+            let command = value_words.next().unwrap_or_default().to_string();
+            // The value may itself hold one (`x=(eval {{…}}); "${x[@]}"`).
+            let from = self.slots.iter().find(|(i, _)| i.is_some_and(|i| i >= at));
+            if (value_words.next().is_some() || JOINING_PROGRAMS.contains(&program_name(&command)))
+                && let Some((_, mention)) = from
+            {
+                return Err(mention.refuse(
+                    "after a variable or alias that names a shell, `eval` or the like",
+                    "that command parses the value again as shell code",
+                ));
+            }
+            self.words[at] = command;
         }
         Ok(())
     }
 }
 
-/// Whether a command reads shell code from its input: a POSIX shell
-/// anywhere in its words (`sh`, `sudo bash -s`, `xargs -I{} sh -c "…{}…"`),
-/// or `source`, `.` or `eval` as its name.
+/// A variable the script declared so that an assignment to it parses the
+/// value again (`declare -i n`, `declare -n r=PS4`), with where and why.
+type Special = (String, (&'static str, &'static str));
+
+/// Records the variables a finished `declare`, `typeset` or `local` gives
+/// the integer attribute (`-i`: bash evaluates what is assigned as
+/// arithmetic) or makes a name for a variable that parses its value again
+/// (`-n r=PS4`).
+fn track_attributes(words: &[String], special: &mut Vec<Special>) {
+    let Some(name) = words.iter().position(|w| !is_command_prefix(w)) else {
+        return;
+    };
+    if !matches!(words[name].as_str(), "declare" | "typeset" | "local") {
+        return;
+    }
+    let flags: String = words[name + 1..]
+        .iter()
+        .filter_map(|w| w.strip_prefix('-'))
+        .collect();
+    for word in words[name + 1..].iter().filter(|w| !w.starts_with('-')) {
+        let (variable, target) = word.split_once('=').unwrap_or((word, ""));
+        let refusal = if flags.contains('i') {
+            Some((
+                "in an assignment to a variable declared as an integer (`declare -i`)",
+                ARITHMETIC,
+            ))
+        } else if flags.contains('n') {
+            assigned_variable(&format!("{target}=")).or_else(|| {
+                special
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == target)
+                    .map(|(_, r)| *r)
+            })
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            special.push((variable.to_string(), refusal));
+        }
+    }
+}
+
+/// A variable or alias of a script whose value names a command that parses
+/// its arguments again (`e=eval`, `alias s=sh`).
+#[derive(Clone)]
+struct Named {
+    name: String,
+    value: String,
+    alias: bool,
+}
+
+/// The variable `word` expands as a whole: `NAME` for `$NAME`, `${NAME}`,
+/// `${NAME[@]}`.
+fn variable_reference(word: &str) -> Option<&str> {
+    let name = match word.strip_prefix("${") {
+        Some(braced) => {
+            let braced = braced.strip_suffix('}')?;
+            braced.split_once('[').map_or(braced, |(name, _)| name)
+        }
+        None => word.strip_prefix('$')?,
+    };
+    let mut chars = name.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    identifier.then_some(name)
+}
+
+/// The literal word of `${NAME:-WORD}` (or `-`, `:=`, `=`, `:+`, `+`),
+/// which the expansion may stand for: `${e:-eval}` runs `eval` when `e`
+/// is unset.
+fn expansion_word(word: &str) -> Option<&str> {
+    let inner = word.strip_prefix("${")?.strip_suffix('}')?;
+    let name = inner
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(inner.len());
+    let rest = inner[name..].strip_prefix(':').unwrap_or(&inner[name..]);
+    rest.strip_prefix(['-', '=', '+'])
+}
+
+/// The variable `rest` starts with a reference to, as written and by name:
+/// `$x`, `${x}`, `${x:-y}`.
+fn variable_at(rest: &str) -> Option<(&str, &str)> {
+    let identifier = |s: &str| {
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        let starts = s
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        starts.then_some(end)
+    };
+    if let Some(braced) = rest.strip_prefix("${") {
+        let name = &braced[..identifier(braced)?];
+        let text = rest.find('}').map_or(rest, |end| &rest[..=end]);
+        return Some((text, name));
+    }
+    let plain = rest.strip_prefix('$')?;
+    let end = identifier(plain)?;
+    Some((&rest[..=end], &plain[..end]))
+}
+
+/// Records the variables a finished command sets to a value it holds
+/// (`x={{…}}`, `x=$1`, `x="$(echo {{…}})"`, `for x in {{…}}`, `printf -v x
+/// %s {{…}}`), and forgets one it sets to anything else: where the script
+/// expands the variable, the value is.
+fn track_values(command: &Command, values: &mut Vec<(String, Mention)>) {
+    let words = &command.words;
+    for (at, word) in words.iter().enumerate() {
+        // `: ${y:=$x}` assigns too.
+        if let Some((name, _)) = word
+            .strip_prefix("${")
+            .and_then(|w| w.split_once(":=").or_else(|| w.split_once('=')))
+            && variable_reference(&format!("${name}")).is_some()
+            && let Some(mention) = command.word_at(at)
+        {
+            values.push((name.to_string(), mention.clone()));
+        }
+        let Some((name, _)) = word.split_once('=') else {
+            continue;
+        };
+        let name = name.strip_suffix('+').unwrap_or(name);
+        if variable_reference(&format!("${name}")).is_none() {
+            continue;
+        }
+        values.retain(|(n, _)| n != name);
+        if let Some(mention) = command.word_at(at) {
+            values.push((name.to_string(), mention.clone()));
+        }
+    }
+    let Some(name) = words.iter().position(|w| !is_command_prefix(w)) else {
+        return;
+    };
+    let target = match words[name].as_str() {
+        "for" | "select" => words.get(name + 1),
+        _ => variable_option(&words[name..]).and_then(|option| words.get(name + option + 1)),
+    };
+    if let Some(target) = target
+        && let Some(mention) = command.argument(name)
+    {
+        values.push((target.clone(), mention.clone()));
+    }
+    // `… {{…}} | while read -r x`: what the pipe carries, `read` sets.
+    if let Some(mention) = &command.piped
+        && matches!(words[name].as_str(), "read" | "mapfile" | "readarray")
+    {
+        for target in words[name + 1..].iter().filter(|w| !w.starts_with('-')) {
+            values.push((target.clone(), mention.clone()));
+        }
+    }
+}
+
+/// Whether `command` parses its arguments again as code: a
+/// [`reparsing_builtin`], `alias`, `source`, a POSIX shell, a program that
+/// joins its arguments for a shell, or a prefix that runs one of those.
+fn reparses(command: &str) -> bool {
+    let program = program_name(command);
+    reparsing_builtin(command).is_some()
+        || matches!(
+            command,
+            "alias" | "source" | "." | "builtin" | "command" | "exec"
+        )
+        || POSIX_SHELLS.contains(&program)
+        || JOINING_PROGRAMS.contains(&program)
+}
+
+/// Records the assignments of a finished command that name a command
+/// [`reparses`] (`e=eval`, `export s=/bin/sh`, `alias e=eval`), and forgets
+/// a recorded name assigned anything else. Only literals are followed.
+fn track_names(words: &[String], named: &mut Vec<Named>) {
+    let alias = words
+        .iter()
+        .find(|w| !is_command_prefix(w))
+        .is_some_and(|n| n == "alias");
+    for word in words {
+        let Some((name, value)) = word.split_once('=') else {
+            continue;
+        };
+        if variable_reference(&format!("${name}")).is_none() {
+            continue;
+        }
+        named.retain(|n| !(n.name == name && n.alias == alias));
+        let command = value
+            .trim_start_matches('(')
+            .split_whitespace()
+            .next()
+            .unwrap_or_default();
+        if reparses(command) {
+            named.push(Named {
+                name: name.to_string(),
+                value: value.to_string(),
+                alias,
+            });
+        }
+    }
+}
+
+/// Whether a command reads shell code from its input: a POSIX shell, a
+/// program that starts one (`su`, `runuser`, `script`) or joins its input
+/// for one (`ssh`, `parallel`) anywhere in its words (`sh`, `sudo bash
+/// -s`, `xargs -I{} sh -c "…{}…"`), `xargs` with a `-c` option (`xargs su
+/// root -c`), or `source`, `.` or `eval` as its name.
 fn reads_code_from_input(words: &[String]) -> bool {
     let name = words.iter().find(|w| !is_command_prefix(w));
-    words
-        .iter()
-        .any(|w| POSIX_SHELLS.contains(&program_name(w)))
+    let program = |w: &String| program_name(w).to_string();
+    words.iter().map(program).any(|p| {
+        POSIX_SHELLS.contains(&p.as_str())
+            || JOINING_PROGRAMS.contains(&p.as_str())
+            || matches!(p.as_str(), "su" | "runuser" | "script")
+    }) || (words.iter().any(|w| program_name(w) == "xargs")
+        && words.iter().any(|w| is_command_option(w, words)))
         || name.is_some_and(|n| matches!(n.as_str(), "source" | "." | "eval"))
 }
 
-/// Whether the word at `at` is the argument of a code option (`-c`, `-e`,
-/// `-lc`, `--command`, `--eval`: `python3 -c`, `su -c`, `perl -e`) and holds
-/// more than plain text: the program may run it as code (D12 inside a
-/// script). The script of a POSIX shell is refused before this.
+/// Whether the word at `at` is code for a program: the value of a `-c` or
+/// `--command` option, whatever it holds and wherever the option stands
+/// (`su root -c`, `flock f -c`, `script -qc`, `"$SHELL" -c`), or the
+/// argument of `-e`, `--eval`, `--exec` (`perl -e`) holding more than plain
+/// text. The script of a POSIX shell is refused before this.
 fn code_option_argument(words: &[String], at: usize, mention: &Mention) -> bool {
-    let Some(option) = at.checked_sub(1).and_then(|i| words.get(i)) else {
+    if is_command_value(words, at) {
+        return true;
+    }
+    let option = at.checked_sub(1).and_then(|i| words.get(i));
+    let Some(option) = option else {
         return false;
     };
     let code_option = match option.strip_prefix("--") {
-        Some(long) => matches!(long, "command" | "eval" | "exec" | "execute"),
+        Some(long) => matches!(long, "eval" | "exec" | "execute"),
         None => option.strip_prefix('-').is_some_and(|flags| {
-            flags.ends_with(['c', 'e']) && flags.chars().all(|c| c.is_ascii_alphabetic())
+            flags.ends_with('e') && flags.chars().all(|c| c.is_ascii_alphabetic())
         }),
     };
     let mut rest = words[at]
@@ -772,6 +1222,10 @@ fn reparsing_builtin(name: &str) -> Option<(&'static str, &'static str)> {
             ARITHMETIC,
         ),
         "read" => ("in an argument of `read`", ARITHMETIC),
+        "alias" => (
+            "in an argument of `alias`",
+            "the shell parses the alias's value again as shell code where it is used",
+        ),
         _ => return None,
     })
 }
@@ -811,6 +1265,11 @@ impl Scanner<'_> {
             Frame::Arith(_) => Err(reparsed(
                 placeholder,
                 "inside arithmetic `((…))`",
+                ARITHMETIC,
+            )),
+            Frame::OldArith(_) => Err(reparsed(
+                placeholder,
+                "inside arithmetic `$[…]`",
                 ARITHMETIC,
             )),
         }
@@ -860,6 +1319,9 @@ impl Scanner<'_> {
                 ));
             }
             Frame::Arith(_) => return Err(mention.refuse("inside arithmetic `((…))`", ARITHMETIC)),
+            Frame::OldArith(_) => {
+                return Err(mention.refuse("inside arithmetic `$[…]`", ARITHMETIC));
+            }
             Frame::Backquote => {
                 return Err(mention.refuse(
                     "inside backquotes",
@@ -880,11 +1342,75 @@ impl Scanner<'_> {
         Ok(())
     }
 
-    /// Ends the command being read and checks where its placeholders stand.
+    /// Ends the command being read, checks where its placeholders stand and
+    /// records the names it gives a command that parses values again, the
+    /// variables it sets to a value, and whether a `$(…)` it is in
+    /// outputs one.
     fn end_command(&mut self) {
-        let command = std::mem::take(self.command());
+        let mut command = std::mem::take(self.command());
+        let refusal = command.finish(&self.named, &self.special).err();
+        track_names(&command.words, &mut self.named);
+        track_attributes(&command.words, &mut self.special);
+        track_values(&command, &mut self.values);
+        let carried = self.carried.last_mut().expect("pushed with its command");
+        if carried.is_none() {
+            *carried = command.mentions().next().cloned();
+        }
         if self.refusal.is_none() {
-            self.refusal = command.finish().err();
+            self.refusal = refusal;
+        }
+    }
+
+    /// Records a parameter (`$@`, `$1`) that reaches a placeholder among
+    /// the shell's `arguments` (or, in a function, among the script's own
+    /// words), or a variable the script set to a value (`x={{…}}; … $x`).
+    fn note_reference(
+        &mut self,
+        rest: &str,
+        arguments: &[String],
+        in_script: Option<&'static str>,
+    ) -> Result<(), TemplateError> {
+        // `$0` stays the script's own inside a function.
+        let of_function = |p: &str| !matches!(p, "$0" | "${0}");
+        if let Some(parameter) = positional_parameter(rest)
+            && let Some(placeholder) =
+                reached(parameter, arguments).or(in_script.filter(|_| of_function(parameter)))
+        {
+            return self.note_parameter(Mention {
+                placeholder,
+                parameter: Some(parameter.to_string()),
+            });
+        }
+        if let Some((text, name)) = variable_at(rest)
+            && let Some((_, mention)) = self.values.iter().rev().find(|(n, _)| n == name)
+        {
+            let placeholder = mention.placeholder;
+            return self.note_parameter(Mention {
+                placeholder,
+                parameter: Some(text.to_string()),
+            });
+        }
+        Ok(())
+    }
+
+    /// Ends a `$(…)`: its output holds a value when a command in it did
+    /// (`eval "$(echo {{…}})"`), a value of the word it stands in.
+    fn end_substitution(&mut self) {
+        self.end_command();
+        self.commands.pop();
+        self.process.pop();
+        let carried = self.carried.pop().flatten();
+        self.command().word().push_str("$(…)");
+        if let Some(mention) = carried {
+            let output = Mention {
+                placeholder: mention.placeholder,
+                parameter: Some("$(…)".to_string()),
+            };
+            if let Err(refusal) = self.note_parameter(output)
+                && self.refusal.is_none()
+            {
+                self.refusal = Some(refusal);
+            }
         }
     }
 
@@ -917,18 +1443,25 @@ impl Scanner<'_> {
                 step
             }
             Frame::Double => self.step_double(i, c, next, step, escape),
-            Frame::Arith(_) => self.step_arith(c, step, escape),
+            Frame::Arith(_) | Frame::OldArith(_) => self.step_arith(c, step, escape),
             Frame::Backquote | Frame::AnsiC => match c {
                 b'\\' => escape,
                 b'`' if frame == Frame::Backquote => self.pop(step),
                 b'\'' if frame == Frame::AnsiC => self.pop(step),
                 _ => step,
             },
+            // The text of `${…}` is kept, so `${e}` names its variable.
             Frame::Brace => match c {
-                b'}' => self.pop(step),
+                b'}' => {
+                    self.push_text(i, step);
+                    self.pop(step)
+                }
                 b'\'' => self.push(Frame::Single, step),
                 b'"' => self.push(Frame::Double, step),
-                _ => step,
+                _ => {
+                    self.push_text(i, step);
+                    step
+                }
             },
             Frame::Comment => {
                 if c == b'\n' {
@@ -944,6 +1477,7 @@ impl Scanner<'_> {
         if frame == Frame::Subst(1) {
             self.commands.push(Command::default());
             self.process.push(false);
+            self.carried.push(None);
         }
         self.stack.push(frame);
         step
@@ -955,18 +1489,21 @@ impl Scanner<'_> {
         self.command().word().push_str(text);
     }
 
-    /// A step inside `$((…))` or `((…))`: only the parentheses matter.
+    /// A step inside `$((…))`, `((…))` or `$[…]`: only the parentheses
+    /// (brackets) matter.
     fn step_arith(&mut self, c: u8, step: usize, escape: usize) -> usize {
-        let Some(Frame::Arith(depth)) = self.stack.last_mut() else {
-            return step;
+        let (depth, open, close) = match self.stack.last_mut() {
+            Some(Frame::Arith(depth)) => (depth, b'(', b')'),
+            Some(Frame::OldArith(depth)) => (depth, b'[', b']'),
+            _ => return step,
         };
         match c {
             b'\\' => escape,
-            b'(' => {
+            _ if c == open => {
                 *depth += 1;
                 step
             }
-            b')' => {
+            _ if c == close => {
                 *depth -= 1;
                 if *depth == 0 {
                     self.stack.pop();
@@ -1017,6 +1554,23 @@ impl Scanner<'_> {
         escape: usize,
     ) -> usize {
         let word_start = self.command().word.is_none();
+        // An array's elements (`a=(x {{…}})`) are one word: the assignment's.
+        if self.command().array {
+            if matches!(c, b' ' | b'\t' | b'\n' | b')') {
+                self.push_text(i, step);
+                self.command().array = c != b')';
+                return step;
+            }
+        } else if c == b'('
+            && self.command().word.as_deref().is_some_and(|w| {
+                w.ends_with('=')
+                    && variable_reference(&format!("${}", w.trim_end_matches(['=', '+']))).is_some()
+            })
+        {
+            self.push_text(i, step);
+            self.command().array = true;
+            return step;
+        }
         match (c, next) {
             (b'\\', _) => {
                 if next != Some(b'\n') {
@@ -1028,13 +1582,19 @@ impl Scanner<'_> {
             (b'"', _) => self.push(Frame::Double, step),
             (b'`', _) => self.push(Frame::Backquote, step),
             (b'$', Some(b'\'')) => self.push(Frame::AnsiC, 2),
-            (b'$', Some(b'{')) => self.push(Frame::Brace, 2),
+            (b'$', Some(b'{')) => {
+                self.push_text(i, 2);
+                self.push(Frame::Brace, 2)
+            }
+            (b'$', Some(b'[')) => self.push(Frame::OldArith(1), 2),
             (b'$', Some(b'(')) if self.bytes.get(i + 2) == Some(&b'(') => {
                 self.push(Frame::Arith(2), 3)
             }
             (b'$', Some(b'(')) => self.push(Frame::Subst(1), 2),
             (b'(', Some(b'(')) if word_start => self.push(Frame::Arith(2), 2),
-            (b'<' | b'>', Some(b'(')) if word_start => {
+            // bash reads `<(` and `>(` as a process substitution anywhere
+            // in a word (`BASH_ENV=<(…)`, `--x=<(…)`), zsh `=(` at its start.
+            (b'<' | b'>', Some(b'(')) | (b'=', Some(b'(')) if c != b'=' || word_start => {
                 let step = self.push(Frame::Subst(1), 2);
                 *self.process.last_mut().expect("pushed with its command") = true;
                 step
@@ -1059,10 +1619,7 @@ impl Scanner<'_> {
                     *depth -= 1;
                     if *depth == 0 {
                         self.stack.pop();
-                        self.end_command();
-                        self.commands.pop();
-                        self.process.pop();
-                        self.command().word().push_str("$(…)");
+                        self.end_substitution();
                     }
                 }
                 step
@@ -1094,7 +1651,11 @@ impl Scanner<'_> {
             }
             (b'"', _) => self.pop(step),
             (b'`', _) => self.push(Frame::Backquote, step),
-            (b'$', Some(b'{')) => self.push(Frame::Brace, 2),
+            (b'$', Some(b'{')) => {
+                self.push_text(i, 2);
+                self.push(Frame::Brace, 2)
+            }
+            (b'$', Some(b'[')) => self.push(Frame::OldArith(1), 2),
             (b'$', Some(b'(')) if self.bytes.get(i + 2) == Some(&b'(') => {
                 self.push(Frame::Arith(2), 3)
             }
