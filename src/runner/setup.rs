@@ -285,6 +285,18 @@ impl Runner {
                 problem,
             },
         )?;
+        if template.joins_tests()
+            && let Some(spaced) = prepared
+                .tests
+                .iter()
+                .find(|t| t.contains(char::is_whitespace))
+        {
+            return Err(TargetError {
+                value: spaced.clone(),
+                origin: origin.clone(),
+                problem: TargetProblem::Joined,
+            });
+        }
         let mut argv = template.render(&prepared.tests, result, self.missing_tests);
         if let Some(pattern) = prepared.name_pattern {
             // Runners with a name pattern checked when built that it is a

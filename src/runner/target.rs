@@ -72,6 +72,9 @@ pub(crate) enum TargetProblem {
     /// Cypress would read it as more than one spec, or as a pattern that
     /// may match other files (`,` or a glob character).
     SpecPattern,
+    /// The template joins the tests into one quoted word with spaces
+    /// (D41), where a name holding white space could not be told apart.
+    Joined,
 }
 
 impl fmt::Display for TargetProblem {
@@ -81,6 +84,9 @@ impl fmt::Display for TargetProblem {
             TargetProblem::Nul => "it holds a NUL byte, which no argument can",
             TargetProblem::SpecPattern => {
                 "Cypress would read its `,` or glob characters as a pattern that may run other files"
+            }
+            TargetProblem::Joined => {
+                "the test command joins the tests with spaces into one quoted word (`'{{testExamples}}'`), where a name holding white space cannot be told apart"
             }
         })
     }

@@ -79,6 +79,11 @@ impl CommandTemplate {
                             }
                         }
                         [only] => argv.push(format!("{before}{only}{after}")),
+                        // D41: a quoted placeholder is one word, as the Go
+                        // client passes it.
+                        all if self.joins_tests() => {
+                            argv.push(format!("{before}{}{after}", all.join(" ")));
+                        }
                         [first, middle @ .., last] => {
                             argv.push(format!("{before}{first}"));
                             argv.extend(middle.iter().cloned());
@@ -175,6 +180,37 @@ mod tests {
         assert_eq!(split_words("'a"), Err(TemplateError::SingleQuote));
         assert_eq!(split_words("\"a"), Err(TemplateError::DoubleQuote));
         assert_eq!(split_words("a\\"), Err(TemplateError::Backslash));
+    }
+
+    /// D41: a quoted placeholder with text around it is one word holding
+    /// every test, joined with spaces, as the Go client passes it; an
+    /// unquoted one still gives each test its own argument.
+    #[test]
+    fn a_quoted_placeholder_is_one_word_of_every_test() {
+        let tests = ["test/a_test.rb".to_string(), "test/b_test.rb".to_string()];
+        for template in [
+            "rake test TEST_FILES='{{testExamples}}'",
+            "rake test \"TEST_FILES={{testExamples}}\"",
+            "rake test TEST_FILES=\"{{testExamples}}\"",
+        ] {
+            let t = CommandTemplate::parse(template).unwrap();
+            assert!(t.joins_tests(), "{template}");
+            assert_eq!(
+                t.render(&tests, "", MissingTests::Omit),
+                ["rake", "test", "TEST_FILES=test/a_test.rb test/b_test.rb"],
+                "{template}"
+            );
+        }
+        let t = CommandTemplate::parse("cypress run --spec={{testExamples}}").unwrap();
+        assert!(!t.joins_tests());
+        assert_eq!(
+            t.render(&tests, "", MissingTests::Omit),
+            ["cypress", "run", "--spec=test/a_test.rb", "test/b_test.rb"]
+        );
+        // A script places its own placeholders (D25).
+        let t =
+            CommandTemplate::parse("sh -c 'rake test TEST_FILES=\"{{testExamples}}\"'").unwrap();
+        assert!(!t.joins_tests());
     }
 
     #[test]

@@ -316,6 +316,39 @@ fn custom_runner_substitutes_every_test_as_one_argument() {
         .assert_stderr_contains("is not set for the custom runner");
 }
 
+/// D41 (issue 20 item 5): a quoted placeholder with a prefix,
+/// `TEST_FILES='{{testExamples}}'`, is one argument holding every test,
+/// as the Go client passes it; a test whose name holds white space there
+/// could not be told apart, and is refused with 16.
+#[test]
+fn a_quoted_placeholder_is_one_argument_of_every_test() {
+    let dir = pytest_project(&[("a.txt", ""), ("b.txt", "")]);
+    dir.write(
+        "argv.py",
+        "import sys\nfor a in sys.argv[1:]:\n    print('<%s>' % a)\n",
+    );
+    let run = |dir: &TestDir| {
+        dir.bktec()
+            .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "custom")
+            .env("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN", "*.txt")
+            .args([
+                "run",
+                "--test-command",
+                "python3 argv.py TEST_FILES='{{testExamples}}'",
+            ])
+            .output()
+    };
+    run(&dir)
+        .assert_success()
+        .assert_stdout_contains("<TEST_FILES=a.txt b.txt>\n");
+    dir.write("c d.txt", "");
+    let out = run(&dir);
+    out.assert_exit(16)
+        .assert_stderr_contains("refusing test target `c d.txt`")
+        .assert_stderr_contains("joins the tests with spaces into one quoted word");
+    assert!(!out.stdout().contains("<TEST_FILES"), "nothing ran");
+}
+
 #[test]
 fn a_command_that_cannot_start_exits_16() {
     let dir = pytest_project(&[("tests/test_pass.py", PASSING)]);

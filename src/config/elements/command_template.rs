@@ -137,6 +137,11 @@ pub struct CommandTemplate {
     words: Vec<String>,
     /// The `sh -c` script word, if the program is a POSIX shell (D25).
     script: Option<Script>,
+    /// Whether the first `{{testExamples}}` of a word that is not the
+    /// script stands inside quotes (`TEST_FILES='{{testExamples}}'`): the
+    /// tests then fill that one word, joined with spaces, as the Go client
+    /// passes them (D41).
+    joins_tests: bool,
 }
 
 /// A shell script word and where its placeholders stand.
@@ -190,11 +195,19 @@ impl CommandTemplate {
         }
         check_joining_programs(&words, script_index)?;
         check_code_words(&words, script_index)?;
+        let first = words.iter().position(|w| w.contains(TEST_EXAMPLES));
+        let joins_tests = first.is_some() && first != script_index && placeholder_quoted(source);
         Ok(CommandTemplate {
             source: source.to_string(),
             words,
             script,
+            joins_tests,
         })
+    }
+
+    /// Whether the tests fill one word, joined with spaces (D41).
+    pub fn joins_tests(&self) -> bool {
+        self.joins_tests
     }
 
     /// The template as written.
@@ -1676,6 +1689,27 @@ impl fmt::Display for CommandTemplate {
 /// shell-words splitting: blanks separate words; `'…'` is literal; in `"…"` a
 /// backslash escapes only `$`, `` ` ``, `"`, `\` and newline; outside quotes
 /// it escapes any character; backslash-newline disappears.
+/// Whether the first `{{testExamples}}` in `source` stands inside single
+/// or double quotes, as [`split_words`] reads them.
+fn placeholder_quoted(source: &str) -> bool {
+    let Some(at) = source.find(TEST_EXAMPLES) else {
+        return false;
+    };
+    let mut quote = None;
+    let mut chars = source[..at].chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '\\') | (Some('"'), '\\') => {
+                chars.next();
+            }
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(open), c) if c == open => quote = None,
+            _ => {}
+        }
+    }
+    quote.is_some()
+}
+
 pub(crate) fn split_words(s: &str) -> Result<Vec<String>, TemplateError> {
     #[derive(PartialEq)]
     enum State {
