@@ -210,6 +210,18 @@ impl Walker<'_> {
         }
         let meta = match fs::metadata(&entry.fs) {
             Ok(meta) => meta,
+            // A link that matches but leads nowhere readable (dangling, or
+            // a target bktec may not read) is listed, as the Go client lists
+            // it: the runner then fails on it loudly, where dropping it
+            // could leave its tests unrun and the job green (D42).
+            Err(err) if self.include.is_accepting(&as_file) && !self.excluded(&entry.out) => {
+                self.out.warnings.push(format!(
+                    "\"{}\" is a symbolic link that cannot be followed ({err}); it is listed, and the test command will meet it",
+                    entry.out
+                ));
+                self.found(entry);
+                return None;
+            }
             Err(err) => {
                 self.warn_at(&entry.out, &err);
                 return None;

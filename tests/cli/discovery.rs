@@ -424,3 +424,23 @@ mod walk_property {
         super::files(base, include, "", false)
     }
 }
+
+/// D42 (issue 20 item 6): a dangling symbolic link that matches the
+/// pattern is listed, as the Go client lists it, with a warning; the test
+/// command then fails on it loudly. Dropped, its tests could go unrun with
+/// the job green.
+#[test]
+fn a_dangling_link_that_matches_is_listed_and_never_green() {
+    use crate::support::Venv;
+    use crate::support::pytest::{PASSING, bktec as pytest_bktec, project};
+    let dir = project(&[("tests/test_a.py", PASSING)]);
+    symlink("moved_away.py", dir.path().join("tests/test_gone.py")).unwrap();
+    let out = pytest_bktec(&dir, Venv::Collector).args(["list"]).output();
+    out.assert_success()
+        .assert_stdout_contains("tests/test_gone.py\n")
+        .assert_stderr_contains(
+            "\"tests/test_gone.py\" is a symbolic link that cannot be followed",
+        );
+    let out = pytest_bktec(&dir, Venv::Collector).output();
+    assert_ne!(out.code(), Some(0), "{}", out.stdout());
+}
