@@ -444,3 +444,20 @@ fn a_dangling_link_that_matches_is_listed_and_never_green() {
     let out = pytest_bktec(&dir, Venv::Collector).output();
     assert_ne!(out.code(), Some(0), "{}", out.stdout());
 }
+
+/// D42: `~/` in a pattern is `$HOME`, as a shell expands it.
+#[test]
+fn a_tilde_in_a_pattern_is_home() {
+    let home = TestDir::new();
+    home.write("suite/test_home.py", "def test_h():\n    pass\n");
+    let dir = TestDir::new();
+    let out = dir
+        .bktec()
+        .env("HOME", home.path().display().to_string())
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+        .env("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN", "~/suite/*.py")
+        .args(["list"])
+        .output();
+    out.assert_success()
+        .assert_stdout_contains(&format!("{}/suite/test_home.py\n", home.path().display()));
+}
