@@ -3,6 +3,8 @@
 
 mod acquire;
 mod attempts;
+mod backfill_cmd;
+mod backfill_inputs;
 mod connect;
 mod durations_cmd;
 mod error;
@@ -45,7 +47,7 @@ pub fn main(args: Vec<OsString>, env: EnvSnapshot) -> u8 {
         buildkite: env.get(EnvVars::BUILDKITE),
     };
     let mut reporter = Reporter::new(Shell::stdio(&color));
-    match crate::cli::parse(args) {
+    match crate::cli::parse_in(args, backfill_inputs::preview(&env)) {
         Parsed::Cli(cli) => match run(*cli, env, &mut reporter) {
             Ok(status) => status,
             Err(err) => {
@@ -132,7 +134,8 @@ fn without_configuration(cli: &Cli, reporter: &mut Reporter) -> Result<Option<u8
             | Command::Plan(_)
             | Command::List(_)
             | Command::Config(_)
-            | Command::Durations(_),
+            | Command::Durations(_)
+            | Command::Tools(_),
         )
         | None => return Ok(None),
     }
@@ -191,6 +194,9 @@ fn with_configuration(
             reporter.for_runner(settings.runner, settings.debug);
             durations_cmd::update(context, &settings, &cmd.result_files, cmd.prune, reporter)
         }
+        Command::Tools(crate::cli::ToolsCmd {
+            tool: crate::cli::Tool::BackfillCommitMetadata(cmd),
+        }) => backfill_cmd::backfill(context, &cmd, reporter),
         Command::Schema | Command::Completions(_) | Command::Init(_) => {
             unreachable!("answered before configuration is loaded")
         }

@@ -71,6 +71,63 @@ pub enum Command {
     Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
     Completions(CompletionsCmd),
+    /// Preview tools (shown in help when BKTEC_PREVIEW_SELECTION is truthy).
+    #[command(hide = true)]
+    Tools(ToolsCmd),
+}
+
+/// `bktec tools` (D43).
+#[derive(Debug, Args)]
+pub struct ToolsCmd {
+    /// The tool.
+    #[command(subcommand)]
+    pub tool: Tool,
+}
+
+/// The `bktec tools` commands.
+#[derive(Debug, Subcommand)]
+pub enum Tool {
+    /// Collect git commit metadata for the commits Test Engine has seen and upload it (preview).
+    #[command(hide = true)]
+    BackfillCommitMetadata(BackfillCmd),
+}
+
+/// `bktec tools backfill-commit-metadata` (D43). Its values are read from
+/// these flags, else from the variables named, never from bktec.toml.
+#[derive(Debug, Args)]
+pub struct BackfillCmd {
+    /// The Buildkite API access token (read_suites, write_suites). [env: BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN=]
+    #[arg(long, value_name = "TOKEN")]
+    pub access_token: Option<String>,
+    /// The Buildkite organization slug. [env: BUILDKITE_ORGANIZATION_SLUG=]
+    #[arg(long, value_name = "SLUG")]
+    pub organization_slug: Option<String>,
+    /// The Test Engine suite slug. [env: BUILDKITE_TEST_ENGINE_SUITE_SLUG=]
+    #[arg(long, value_name = "SLUG")]
+    pub suite_slug: Option<String>,
+    /// The Buildkite API base URL. [env: BUILDKITE_TEST_ENGINE_BASE_URL=]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Leave the full and raw diffs out. [env: BUILDKITE_TEST_ENGINE_SKIP_DIFFS=]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_name = "BOOL")]
+    pub skip_diffs: Option<String>,
+    /// Days of history, 1-90 (default 90). [env: BUILDKITE_TEST_ENGINE_BACKFILL_DAYS=]
+    #[arg(long, value_name = "N")]
+    pub days: Option<String>,
+    /// The git remote to fetch from and find the default branch on (default origin).
+    /// [env: BUILDKITE_TEST_ENGINE_REMOTE= or BUILDKITE_TEST_ENGINE_BACKFILL_REMOTE=]
+    #[arg(long, value_name = "NAME")]
+    pub remote: Option<String>,
+    /// Commits diffed at once (default 10). [env: BUILDKITE_TEST_ENGINE_BACKFILL_CONCURRENCY=]
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<String>,
+    /// Write the archive to FILE instead of uploading it.
+    #[arg(long, value_name = "FILE", conflicts_with = "upload")]
+    pub output: Option<PathBuf>,
+    /// Upload this archive, made earlier, instead of collecting.
+    #[arg(long, value_name = "FILE")]
+    pub upload: Option<PathBuf>,
 }
 
 /// `bktec init`.
@@ -374,14 +431,30 @@ pub enum Parsed {
 /// Parses `args` (including the program name). Bare `bktec` with setting flags
 /// but no command is `bktec run` with those flags (D1).
 pub fn parse(args: Vec<OsString>) -> Parsed {
-    let err = match Cli::try_parse_from(&args) {
+    parse_in(args, false)
+}
+
+/// [`parse`], with `bktec tools` shown in help when `preview` (the Go
+/// client's `BKTEC_PREVIEW_SELECTION`, D43); it runs either way.
+pub fn parse_in(args: Vec<OsString>, preview: bool) -> Parsed {
+    let try_parse_from = |args: &Vec<OsString>| {
+        let mut matches = Cli::command()
+            .mut_subcommand("tools", |tools| {
+                tools
+                    .hide(!preview)
+                    .mut_subcommand("backfill-commit-metadata", |c| c.hide(!preview))
+            })
+            .try_get_matches_from(args)?;
+        Cli::from_arg_matches_mut(&mut matches)
+    };
+    let err = match try_parse_from(&args) {
         Ok(cli) => return Parsed::Cli(Box::new(cli)),
         Err(err) => err,
     };
     let err = if matches!(err.kind(), ErrorKind::UnknownArgument) && args.len() > 1 {
         let mut with_run = args.clone();
         with_run.insert(1, OsString::from("run"));
-        match Cli::try_parse_from(&with_run) {
+        match try_parse_from(&with_run) {
             Ok(cli) => return Parsed::Cli(Box::new(cli)),
             // `bktec --parallelism 3 --version` is `bktec run ... --version`.
             Err(run_err) if exits_zero(&run_err) => run_err,

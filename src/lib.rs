@@ -9,6 +9,7 @@
 mod agent;
 mod api;
 pub mod app;
+mod backfill;
 mod chain;
 pub mod cli;
 pub mod config;

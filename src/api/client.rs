@@ -314,7 +314,7 @@ impl ApiClient {
         })
     }
 
-    fn suite_url(&self, rest: &str) -> String {
+    pub(super) fn suite_url(&self, rest: &str) -> String {
         format!(
             "{}/v2/analytics/organizations/{}/suites/{}{rest}",
             self.base_url,
@@ -390,7 +390,7 @@ impl ApiClient {
 
     /// Sends a JSON API request with the retry engine of 4.1; any response
     /// that is not retried is returned for classification.
-    async fn send(
+    pub(super) async fn send(
         &mut self,
         method: Method,
         url: &str,
@@ -548,7 +548,7 @@ fn random_unit() -> f64 {
 }
 
 /// Classifies a non-retried response (4.2): only 200 is success.
-fn decode<T: DeserializeOwned + Default>(response: Response) -> Result<T, ApiError> {
+pub(super) fn decode<T: DeserializeOwned + Default>(response: Response) -> Result<T, ApiError> {
     if response.status == StatusCode::OK {
         if response.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(T::default());

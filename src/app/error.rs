@@ -109,6 +109,8 @@ pub(crate) enum BktecError {
     },
     /// The working directory could not be determined.
     CurrentDir(io::Error),
+    /// `bktec tools backfill-commit-metadata` failed (D43).
+    Backfill(super::backfill_cmd::BackfillError),
 }
 
 impl fmt::Display for BktecError {
@@ -167,6 +169,7 @@ impl fmt::Display for BktecError {
                 source: _,
             } => f.write_str("bktec run: unusable result path"),
             BktecError::CurrentDir(_) => f.write_str("failed to determine the working directory"),
+            BktecError::Backfill(err) => write!(f, "bktec tools backfill-commit-metadata: {err}"),
         }
     }
 }
@@ -187,6 +190,7 @@ impl Error for BktecError {
             BktecError::Usage(err) => err.source(),
             BktecError::PlanOutput(err) => err.source(),
             BktecError::Init(err) => err.source(),
+            BktecError::Backfill(err) => err.source(),
             // The message already holds the whole chain, on one line.
             BktecError::Api(_) => None,
             BktecError::Runtime(err)
@@ -229,7 +233,8 @@ impl BktecError {
             | BktecError::Usage(_)
             | BktecError::PlanOutput(_)
             | BktecError::ResultPath { .. }
-            | BktecError::CurrentDir(_) => exit_code::CONFIG_ERROR,
+            | BktecError::CurrentDir(_)
+            | BktecError::Backfill(_) => exit_code::CONFIG_ERROR,
         }
     }
 }

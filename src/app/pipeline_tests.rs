@@ -112,9 +112,13 @@ fn flag_overrides(command: CommandKind, setting: &Setting, value: &str) -> Optio
                 Some(Command::Durations(c)) => match c.action {
                     cli::DurationsAction::Update(u) => u.settings.overrides,
                 },
-                Some(Command::Init(_) | Command::Schema | Command::Completions(_)) | None => {
-                    CliOverrides::default()
-                }
+                Some(
+                    Command::Init(_)
+                    | Command::Schema
+                    | Command::Completions(_)
+                    | Command::Tools(_),
+                )
+                | None => CliOverrides::default(),
             };
             if let Some(debug) = parsed.debug {
                 overrides.push(

@@ -103,6 +103,8 @@ impl EnvVars {
     pub(crate) const BUILDKITE_TEST_ENGINE_REMOTE: &'static str = "BUILDKITE_TEST_ENGINE_REMOTE";
     pub(crate) const BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA: &'static str =
         "BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA";
+    /// Truthy: `bktec tools` is shown in help (D43).
+    pub(crate) const BKTEC_PREVIEW_SELECTION: &'static str = "BKTEC_PREVIEW_SELECTION";
     pub(crate) const BUILDKITE_TEST_ENGINE_SKIP_DIFFS: &'static str =
         "BUILDKITE_TEST_ENGINE_SKIP_DIFFS";
     pub(crate) const BUILDKITE_TEST_ENGINE_BACKFILL_DAYS: &'static str =

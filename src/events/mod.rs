@@ -6,11 +6,13 @@
 //! re-exported here, so the contract names them once.
 
 mod attempt;
+mod backfill;
 mod notice;
 mod outcome;
 mod run;
 
 pub(crate) use attempt::{AttemptError, AttemptEvent, AttemptExit, RetryData};
+pub(crate) use backfill::BackfillNotice;
 pub(crate) use notice::{FileNotice, Notice, PlanNotice};
 pub(crate) use outcome::{
     AttemptFacts, JUnitOut, ListingFact, ResultsFact, RunEnd, RunOutcome, StopReason, Unproven,

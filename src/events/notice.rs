@@ -64,6 +64,8 @@ pub(crate) enum Notice<'a> {
     },
     /// Something planning said.
     Plan(PlanNotice<'a>),
+    /// What `bktec tools backfill-commit-metadata` says (D43).
+    Backfill(super::BackfillNotice<'a>),
     /// Something about the files bktec writes: durations, `bktec init`.
     Files(FileNotice<'a>),
 }

@@ -1,6 +1,7 @@
 //! The end-of-run report (behaviour document 10.1, 10.2; lists sorted, D19).
 
 mod annotation;
+mod backfill;
 mod human;
 mod junit_out;
 mod notices;

@@ -64,6 +64,7 @@ pub(super) fn words(notice: &Notice<'_>) -> (Channel, String) {
         ),
         Notice::Plan(notice) => planning(notice),
         Notice::Files(notice) => files(notice),
+        Notice::Backfill(notice) => super::backfill::words(notice),
     }
 }
 

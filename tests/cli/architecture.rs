@@ -27,6 +27,9 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     // The buildkite-agent calls run their children through process/.
     ("agent", &["chain", "process", "secret"]),
     ("api", &["chain", "plan", "results", "secret"]),
+    // The git half of `tools backfill-commit-metadata` (D43): git runs
+    // through process/.
+    ("backfill", &["process"]),
     ("app", &["*"]),
     ("chain", &[]),
     ("cli", &["config", "exit_code"]),

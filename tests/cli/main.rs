@@ -11,6 +11,7 @@
 mod api;
 mod api_extras;
 mod architecture;
+mod backfill;
 mod cancel;
 mod ci_report;
 mod config_errors;

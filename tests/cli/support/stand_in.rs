@@ -17,7 +17,10 @@ pub struct Recorded {
     /// Path and query, as sent.
     pub url: String,
     pub headers: BTreeMap<String, String>,
+    /// The body as text (lossy where it is not UTF-8).
     pub body: String,
+    /// The body's bytes.
+    pub raw: Vec<u8>,
 }
 
 impl Recorded {
@@ -75,8 +78,9 @@ impl StandIn {
             let mut script: Script = Box::new(script);
             thread::spawn(move || {
                 for mut request in server.incoming_requests() {
-                    let mut body = String::new();
-                    let _ = request.as_reader().read_to_string(&mut body);
+                    let mut raw = Vec::new();
+                    let _ = request.as_reader().read_to_end(&mut raw);
+                    let body = String::from_utf8_lossy(&raw).into_owned();
                     let recorded = Recorded {
                         method: request.method().to_string(),
                         url: request.url().to_string(),
@@ -91,6 +95,7 @@ impl StandIn {
                             })
                             .collect(),
                         body,
+                        raw,
                     };
                     requests.lock().expect("lock").push(recorded.clone());
                     match script(&recorded) {
@@ -175,6 +180,62 @@ impl StandIn {
             }
             Reply::message(404, "Not Found")
         })
+    }
+
+    /// A stand-in for `bktec tools backfill-commit-metadata` (the Go
+    /// client's API shapes): the suite's commit list (one SHA a line), the
+    /// suite's ids, a presigned upload whose form posts to this stand-in's
+    /// `/storage`, and that storage, which answers each upload with the
+    /// next status of `storage` (the last one repeated).
+    pub fn backfill(commits: Vec<String>, storage: Vec<u16>) -> StandIn {
+        let own_url = Arc::new(std::sync::OnceLock::<String>::new());
+        let url = Arc::clone(&own_url);
+        let mut uploads = 0;
+        let stand_in = StandIn::start(move |req| {
+            let path = req.url.split('?').next().unwrap_or_default().to_string();
+            let base = url.get().cloned().unwrap_or_default();
+            match (req.method.as_str(), path.as_str()) {
+                ("GET", p) if p.ends_with("/commits") => {
+                    Reply::Body(200, commits.join("\n") + "\n", Vec::new())
+                }
+                ("GET", p) if p.ends_with("/suites/suite") => Reply::json(
+                    200,
+                    json!({"id": "suite-uuid", "organization_id": "org-uuid", "slug": "suite"}),
+                ),
+                ("POST", p) if p.ends_with("/commit-metadata-backfill/presigned-upload") => {
+                    Reply::json(
+                        200,
+                        json!({
+                            "uri": "s3://backfill-bucket/acme/suite/upload.tar.gz",
+                            "form": {
+                                "method": "POST",
+                                "url": format!("{base}/storage"),
+                                "data": {"key": "acme/suite/upload.tar.gz", "policy": "p0l1cy"},
+                                "file_input": "file",
+                            },
+                            "organization_id": "org-uuid",
+                            "suite_id": "suite-uuid",
+                        }),
+                    )
+                }
+                ("POST", "/storage") => {
+                    let status = storage
+                        .get(uploads)
+                        .or(storage.last())
+                        .copied()
+                        .unwrap_or(204);
+                    uploads += 1;
+                    Reply::Body(
+                        status,
+                        format!("<Error>status {status}</Error>"),
+                        Vec::new(),
+                    )
+                }
+                _ => Reply::message(404, "Not Found"),
+            }
+        });
+        own_url.set(stand_in.url.clone()).expect("set once");
+        stand_in
     }
 
     /// Every request so far.

@@ -1,0 +1,224 @@
+//! `bktec tools backfill-commit-metadata` (D43): the git half. What Test
+//! Engine listed is looked up in the local repository (missing commits
+//! fetched from the remote), each commit's metadata is read and its diffs
+//! against its fork point on the default branch are taken, and the result
+//! is written as the documented archive. The API half is in `api/` and
+//! the command in `app/backfill_cmd.rs`.
+
+mod archive;
+mod git;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub(crate) use archive::{ArchiveError, ArchiveMetadata, CommitRecord, write};
+pub(crate) use git::{CommitDiffs, Git, GitError};
+
+/// What collection is told to do.
+#[derive(Clone, Debug)]
+pub(crate) struct CollectOptions {
+    /// The days of history (1-90).
+    pub days: u32,
+    /// The remote to fetch from and to find the default branch on.
+    pub remote: String,
+    /// How many commits are diffed at once.
+    pub concurrency: usize,
+    /// Leave out the full and raw diffs.
+    pub skip_diffs: bool,
+}
+
+/// What collection says while it works.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Progress {
+    /// The default branch diffs are taken against.
+    DefaultBranch(String),
+    /// This many listed commits are not here and are being fetched.
+    Fetching(usize),
+    /// This many could not be fetched.
+    Unfetchable(usize),
+    /// This many listed commits are still not here and are skipped.
+    Missing(usize),
+    /// This many commits are being processed.
+    Processing(usize),
+}
+
+/// The collected records.
+#[derive(Debug, Default)]
+pub(crate) struct Collected {
+    /// One per commit found, in the order Test Engine listed them.
+    pub records: Vec<CommitRecord>,
+    /// The listed commits that are not in the repository.
+    pub skipped: usize,
+    /// The earliest and latest committer dates.
+    pub dates: Option<(String, String)>,
+}
+
+/// Collects the records of `commits` in the repository of `git`.
+pub(crate) fn collect(
+    git: &Git,
+    commits: &[String],
+    options: &CollectOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Collected, GitError> {
+    let branch = git.default_branch(&options.remote)?;
+    progress(Progress::DefaultBranch(branch.clone()));
+    let (mut existing, mut missing) = git.partition_existing(commits)?;
+    if !missing.is_empty() {
+        progress(Progress::Fetching(missing.len()));
+        let unfetchable = git.fetch_missing(&options.remote, &missing)?;
+        if unfetchable > 0 {
+            progress(Progress::Unfetchable(unfetchable));
+        }
+        (existing, missing) = git.partition_existing(commits)?;
+    }
+    if !missing.is_empty() {
+        progress(Progress::Missing(missing.len()));
+    }
+    progress(Progress::Processing(existing.len()));
+    if existing.is_empty() {
+        return Ok(Collected {
+            skipped: missing.len(),
+            ..Collected::default()
+        });
+    }
+    let mainline = git.mainline(&branch, options.days)?;
+    let metadata = git.metadata(&existing)?;
+    let diffs = diffs(git, &existing, &branch, &mainline, options)?;
+    let mut collected = Collected {
+        skipped: missing.len(),
+        ..Collected::default()
+    };
+    for (sha, diffs) in existing.iter().zip(diffs) {
+        let Some(meta) = metadata.get(sha) else {
+            continue;
+        };
+        let date = &meta.committer_date;
+        collected.dates = Some(match collected.dates.take() {
+            None => (date.clone(), date.clone()),
+            Some((min, max)) => (min.min(date.clone()), max.max(date.clone())),
+        });
+        collected.records.push(record(meta, diffs));
+    }
+    Ok(collected)
+}
+
+/// The diffs of every commit, `options.concurrency` at a time. A commit
+/// whose fork point cannot be found gets empty diffs, as in the Go client;
+/// a git stopped by a signal ends the collection.
+fn diffs(
+    git: &Git,
+    commits: &[String],
+    branch: &str,
+    mainline: &git::Mainline,
+    options: &CollectOptions,
+) -> Result<Vec<CommitDiffs>, GitError> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<CommitDiffs>>> = Mutex::new(vec![None; commits.len()]);
+    let stopped: Mutex<Option<GitError>> = Mutex::new(None);
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= commits.len() || stopped.lock().expect("not poisoned").is_some() {
+                return;
+            }
+            let diffs = match git.fork_point(branch, &commits[i], mainline) {
+                Ok(fork) => git.diffs(&fork.base, &commits[i], options.skip_diffs),
+                Err(err) if err.process().is_some() => {
+                    *stopped.lock().expect("not poisoned") = Some(err);
+                    return;
+                }
+                Err(_) => CommitDiffs::default(),
+            };
+            results.lock().expect("not poisoned")[i] = Some(diffs);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..options.concurrency.clamp(1, commits.len().max(1)) {
+            scope.spawn(work);
+        }
+    });
+    if let Some(err) = stopped.into_inner().expect("not poisoned") {
+        return Err(err);
+    }
+    Ok(results
+        .into_inner()
+        .expect("not poisoned")
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect())
+}
+
+fn record(meta: &git::CommitMetadata, diffs: CommitDiffs) -> CommitRecord {
+    CommitRecord {
+        schema_version: 1,
+        commit_sha: meta.commit_sha.clone(),
+        parent_shas: meta.parent_shas.clone(),
+        author_name: meta.author_name.clone(),
+        author_email: meta.author_email.clone(),
+        author_date: meta.author_date.clone(),
+        committer_name: meta.committer_name.clone(),
+        committer_email: meta.committer_email.clone(),
+        committer_date: meta.committer_date.clone(),
+        message: meta.message.clone(),
+        files_changed: diffs.files_changed,
+        diff_stat: diffs.diff_stat,
+        git_diff: diffs.git_diff,
+        git_diff_raw: diffs.git_diff_raw,
+    }
+}
+
+/// The time now, as the archive writes it.
+#[derive(Clone, Debug)]
+pub(crate) struct Stamp {
+    /// Seconds since the epoch.
+    pub secs: u64,
+    /// `2026-04-02T10:00:00Z`.
+    pub rfc3339: String,
+    /// `20260402T100000.000Z`, for the archive's directory.
+    pub compact: String,
+}
+
+impl Stamp {
+    /// Now.
+    pub(crate) fn now() -> Stamp {
+        let since = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Stamp::at(since.as_secs(), since.subsec_millis())
+    }
+
+    fn at(secs: u64, millis: u32) -> Stamp {
+        let days = i64::try_from(secs / 86_400).expect("the date fits");
+        let rest = secs % 86_400;
+        let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
+        // Howard Hinnant's days-to-civil.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(mo <= 2);
+        Stamp {
+            secs,
+            rfc3339: format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z"),
+            compact: format!("{y:04}{mo:02}{d:02}T{h:02}{m:02}{s:02}.{millis:03}Z"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_are_utc_calendar_dates() {
+        let stamp = Stamp::at(1_775_124_000, 7);
+        assert_eq!(stamp.rfc3339, "2026-04-02T10:00:00Z");
+        assert_eq!(stamp.compact, "20260402T100000.007Z");
+        assert_eq!(Stamp::at(951_782_400, 0).rfc3339, "2000-02-29T00:00:00Z");
+    }
+}
