@@ -7,7 +7,7 @@ mod backfill;
 mod client;
 
 pub(crate) use acquire::{Acquired, FallbackReason, PlanLookup, PlanSource, acquire_plan};
-pub(crate) use backfill::{PresignedUpload, UploadError, upload_archive};
+pub(crate) use backfill::{PresignedUpload, UploadError, UploadForm, upload_archive};
 pub(crate) use client::Notify;
 pub(crate) use client::{
     ApiClient, ApiError, ApiNotice, CreatePlanRequest, EnvPayload, Example, FilePath,

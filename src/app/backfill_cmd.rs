@@ -17,6 +17,7 @@ use crate::backfill::{
 };
 use crate::cli::BackfillCmd;
 use crate::events::{BackfillNotice, Notice};
+use crate::process::Signals;
 use crate::report::{Reporter, api_notices};
 
 /// Why the backfill failed.
@@ -42,9 +43,16 @@ pub(crate) enum BackfillError {
     /// The archive could not be written.
     #[error("failed to package the commit metadata")]
     Archive(#[source] ArchiveError),
-    /// The async runtime could not be set up.
+    /// The async runtime or the signal handlers could not be set up.
     #[error("failed to set up the HTTP runtime")]
     Runtime(#[source] std::io::Error),
+    /// A signal that ends bktec arrived during an API call or the upload;
+    /// bktec exits 128 + n (D33).
+    #[error("stopped by {}", crate::process::signal_name(*signal))]
+    Stopped {
+        /// The signal.
+        signal: i32,
+    },
     /// The upload failed; the archive is kept at `kept` when it was made here.
     #[error("failed to upload `{}`", path.display())]
     Upload {
@@ -70,10 +78,14 @@ pub(super) fn backfill(
             .enable_all()
             .build()
             .map_err(BackfillError::Runtime)?;
+        let signals = runtime
+            .block_on(async { Signals::install() })
+            .map_err(BackfillError::Runtime)?;
         let client = client(&connection, reporter.color())?;
-        let mut session = Session {
+        let mut session = Backfill {
             client,
             runtime,
+            signals,
             connection,
         };
         match mode {
@@ -103,14 +115,17 @@ fn client(connection: &Connection, color: bool) -> Result<ApiClient, BackfillErr
     })
 }
 
-/// One run of the command: the API client and its runtime.
-struct Session {
+/// One run of the command: the API client, its runtime, and the signals
+/// that stop an API call or the upload (the git children are stopped by
+/// `process/`).
+struct Backfill {
     client: ApiClient,
     runtime: tokio::runtime::Runtime,
+    signals: Signals,
     connection: Connection,
 }
 
-impl Session {
+impl Backfill {
     /// Collects, packages, and writes or uploads the archive.
     fn collect(
         &mut self,
@@ -192,12 +207,23 @@ impl Session {
             &mut ApiClient,
         ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, ApiError>> + '_>>,
     ) -> Result<T, BackfillError> {
-        let Session {
-            client, runtime, ..
+        let Backfill {
+            client,
+            runtime,
+            signals,
+            ..
         } = self;
-        runtime
-            .block_on(call(client))
+        until_signal(runtime, signals, call(client))?
             .map_err(|source| BackfillError::Api { step, source })
+    }
+
+    /// Posts the archive with `form`.
+    fn post(
+        &mut self,
+        path: &Path,
+        form: &crate::api::UploadForm,
+    ) -> Result<Result<(), UploadError>, BackfillError> {
+        until_signal(&self.runtime, &mut self.signals, upload_archive(path, form))
     }
 
     fn metadata(
@@ -246,7 +272,7 @@ impl Session {
             }
         };
         say(reporter, BackfillNotice::Uploading);
-        let mut result = self.runtime.block_on(upload_archive(path, &presigned.form));
+        let mut result = self.post(path, &presigned.form)?;
         let mut uri = presigned.uri;
         if let Err(UploadError::Forbidden { .. }) = result {
             say(reporter, BackfillNotice::RetryingForbidden);
@@ -256,7 +282,7 @@ impl Session {
             result = match fresh {
                 Ok(fresh) => {
                     uri = fresh.uri;
-                    self.runtime.block_on(upload_archive(path, &fresh.form))
+                    self.post(path, &fresh.form)?
                 }
                 Err(err) => return kept(path, made_here, err, reporter),
             };
@@ -278,6 +304,21 @@ impl Session {
             }
         }
     }
+}
+
+/// Runs `future` to its end, or until a signal that ends bktec arrives.
+fn until_signal<F: Future>(
+    runtime: &tokio::runtime::Runtime,
+    signals: &mut Signals,
+    future: F,
+) -> Result<F::Output, BackfillError> {
+    runtime.block_on(async {
+        tokio::select! {
+            biased;
+            signal = signals.next_cancel() => Err(BackfillError::Stopped { signal }),
+            output = future => Ok(output),
+        }
+    })
 }
 
 fn say(reporter: &mut Reporter, notice: BackfillNotice<'_>) {
@@ -314,6 +355,7 @@ fn collect(
             Progress::Unfetchable(n) => BackfillNotice::Unfetchable(*n),
             Progress::Missing(n) => BackfillNotice::Missing(*n),
             Progress::Processing(n) => BackfillNotice::Processing(*n),
+            Progress::Malformed(n) => BackfillNotice::Malformed(*n),
         };
         say(reporter, notice);
     };

@@ -107,11 +107,26 @@ impl Git {
         Ok(String::from_utf8_lossy(&captured.stdout).into_owned())
     }
 
+    /// Runs `git args` where failing is an answer (`None`); git that could
+    /// not run or was stopped is still an error.
+    fn answer(&self, args: &[&str]) -> Result<Option<String>, GitError> {
+        match self.run(args, None) {
+            Ok(out) => Ok(Some(out)),
+            Err(err) if err.process().is_some() => Err(err),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Fails with git's own words when the directory is not in a work tree.
+    pub(crate) fn check_repository(&self) -> Result<(), GitError> {
+        self.run(&["rev-parse", "--git-dir"], None).map(drop)
+    }
+
     /// The remote's default branch: `<remote>/HEAD`, else `<remote>/main`,
     /// else `<remote>/master`.
     pub(crate) fn default_branch(&self, remote: &str) -> Result<String, GitError> {
         let head = format!("refs/remotes/{remote}/HEAD");
-        if let Ok(out) = self.run(&["symbolic-ref", "--short", &head], None) {
+        if let Some(out) = self.answer(&["symbolic-ref", "--short", &head])? {
             let branch = out.trim();
             if !branch.is_empty() {
                 return Ok(branch.to_string());
@@ -121,8 +136,8 @@ impl Git {
             let candidate = format!("{remote}/{name}");
             let verify = format!("refs/remotes/{candidate}");
             if self
-                .run(&["rev-parse", "--verify", "--quiet", &verify], None)
-                .is_ok()
+                .answer(&["rev-parse", "--verify", "--quiet", &verify])?
+                .is_some()
             {
                 return Ok(candidate);
             }
@@ -250,7 +265,7 @@ impl Git {
         commit: &str,
         mainline: &Mainline,
     ) -> Result<ForkPoint, GitError> {
-        if let Ok(out) = self.run(&["merge-base", "--fork-point", branch, commit], None) {
+        if let Some(out) = self.answer(&["merge-base", "--fork-point", branch, commit])? {
             let base = out.trim();
             if !base.is_empty() && base != commit {
                 return Ok(ForkPoint::new(base, Strategy::ForkPoint));
@@ -278,23 +293,31 @@ impl Git {
     /// The diffs of `commit` against `base`: the changed files and numstat
     /// always, the full and raw diffs unless `skip_diffs`. A diff git
     /// cannot make is left empty, as the Go client does.
-    pub(crate) fn diffs(&self, base: &str, commit: &str, skip_diffs: bool) -> CommitDiffs {
-        let diff = |extra: Option<&str>| {
+    pub(crate) fn diffs(
+        &self,
+        base: &str,
+        commit: &str,
+        skip_diffs: bool,
+    ) -> Result<CommitDiffs, GitError> {
+        let diff = |extra: Option<&str>| -> Result<String, GitError> {
             let mut args = vec!["diff", "--no-ext-diff", "--no-color"];
             args.extend(extra);
-            args.extend([base, commit]);
-            self.run(&args, None)
-                .map(|out| out.trim_end_matches('\n').to_string())
-                .unwrap_or_default()
+            args.extend([base, commit, "--"]);
+            let out = self.answer(&args)?.unwrap_or_default();
+            Ok(out.trim_end_matches('\n').to_string())
         };
-        CommitDiffs {
-            files_changed: diff(Some("--name-only")),
-            diff_stat: diff(Some("--numstat")),
-            git_diff: (!skip_diffs).then(|| diff(None)).filter(|d| !d.is_empty()),
-            git_diff_raw: (!skip_diffs)
-                .then(|| diff(Some("--raw")))
-                .filter(|d| !d.is_empty()),
-        }
+        let full = |extra| -> Result<Option<String>, GitError> {
+            if skip_diffs {
+                return Ok(None);
+            }
+            Ok(Some(diff(extra)?).filter(|d| !d.is_empty()))
+        };
+        Ok(CommitDiffs {
+            files_changed: diff(Some("--name-only"))?,
+            diff_stat: diff(Some("--numstat"))?,
+            git_diff: full(None)?,
+            git_diff_raw: full(Some("--raw"))?,
+        })
     }
 }
 

@@ -41,6 +41,13 @@ pub(crate) enum Progress {
     Missing(usize),
     /// This many commits are being processed.
     Processing(usize),
+    /// This many listed lines are not commit SHAs and are skipped.
+    Malformed(usize),
+}
+
+/// Whether `name` is a full SHA-1 or SHA-256 object name.
+fn is_object_name(name: &str) -> bool {
+    matches!(name.len(), 40 | 64) && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The collected records.
@@ -61,8 +68,18 @@ pub(crate) fn collect(
     options: &CollectOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Collected, GitError> {
+    git.check_repository()?;
     let branch = git.default_branch(&options.remote)?;
     progress(Progress::DefaultBranch(branch.clone()));
+    // Only object names reach git: a listed line that is anything else
+    // (an option, a ref name) would be read by `git fetch` or `git log
+    // --stdin` as what it says.
+    let (commits, malformed): (Vec<String>, Vec<String>) =
+        commits.iter().cloned().partition(|c| is_object_name(c));
+    if !malformed.is_empty() {
+        progress(Progress::Malformed(malformed.len()));
+    }
+    let commits = &commits[..];
     let (mut existing, mut missing) = git.partition_existing(commits)?;
     if !missing.is_empty() {
         progress(Progress::Fetching(missing.len()));
@@ -76,6 +93,7 @@ pub(crate) fn collect(
         progress(Progress::Missing(missing.len()));
     }
     progress(Progress::Processing(existing.len()));
+    missing.extend(malformed);
     if existing.is_empty() {
         return Ok(Collected {
             skipped: missing.len(),
@@ -122,8 +140,11 @@ fn diffs(
             if i >= commits.len() || stopped.lock().expect("not poisoned").is_some() {
                 return;
             }
-            let diffs = match git.fork_point(branch, &commits[i], mainline) {
-                Ok(fork) => git.diffs(&fork.base, &commits[i], options.skip_diffs),
+            let diffs = git
+                .fork_point(branch, &commits[i], mainline)
+                .and_then(|fork| git.diffs(&fork.base, &commits[i], options.skip_diffs));
+            let diffs = match diffs {
+                Ok(diffs) => diffs,
                 Err(err) if err.process().is_some() => {
                     *stopped.lock().expect("not poisoned") = Some(err);
                     return;

@@ -32,6 +32,8 @@ pub(crate) enum BackfillNotice<'a> {
     },
     /// This many could not be fetched.
     Unfetchable(usize),
+    /// This many listed lines are not commit SHAs and are skipped.
+    Malformed(usize),
     /// This many listed commits are still missing and are skipped.
     Missing(usize),
     /// This many commits are being processed.

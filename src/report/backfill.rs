@@ -32,6 +32,10 @@ pub(super) fn words(notice: &BackfillNotice<'_>) -> (Channel, String) {
             Channel::Warning,
             format!("{n} commits not available locally (skipped)"),
         ),
+        BackfillNotice::Malformed(n) => (
+            Channel::Warning,
+            format!("{n} listed commits are not commit SHAs (skipped)"),
+        ),
         BackfillNotice::Processing(n) => line(format!("Processing {n} commits")),
         BackfillNotice::NoneLocal => {
             line("No commits available locally. Nothing to export.".to_string())

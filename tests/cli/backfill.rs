@@ -508,3 +508,78 @@ fn tools_are_hidden_from_help_unless_preview_selection_is_truthy() {
     help.assert_stdout_contains("BUILDKITE_TEST_ENGINE_BACKFILL_DAYS")
         .assert_stdout_contains("--upload <FILE>");
 }
+
+#[test]
+fn listed_lines_that_are_not_shas_never_reach_git() {
+    let repo = Repo::new();
+    let mut listed = repo.listed();
+    listed.push("--upload-pack=touch pwned".to_string());
+    listed.push("HEAD".to_string());
+    let api = StandIn::backfill(listed, vec![204]);
+    let out = repo.dir.path().join("x.tar.gz");
+    let run = repo
+        .bktec(&api.url)
+        .args(["--output", &out.to_string_lossy()])
+        .output();
+    run.assert_success();
+    run.assert_stderr_contains("2 listed commits are not commit SHAs (skipped)")
+        .assert_stderr_contains("Done. 4 commits exported, 3 skipped.");
+    assert!(!repo.work.join("pwned").exists() && !repo.dir.path().join("pwned").exists());
+    let (records, meta) = open(&std::fs::read(&out).expect("archive"));
+    assert_eq!(records.len(), 4);
+    assert_eq!(meta["skipped_commits"], 3);
+}
+
+#[test]
+fn outside_a_repository_git_says_why() {
+    let dir = TestDir::new();
+    let api = StandIn::backfill(vec![ABSENT.to_string()], vec![204]);
+    let run = dir
+        .bktec()
+        .args(["tools", "backfill-commit-metadata", "--output", "x.tar.gz"])
+        .env("HOME", dir.path().to_string_lossy())
+        .env(
+            "GIT_CEILING_DIRECTORIES",
+            dir.path().parent().unwrap().to_string_lossy(),
+        )
+        .env("BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", "t")
+        .env("BUILDKITE_ORGANIZATION_SLUG", "acme")
+        .env("BUILDKITE_TEST_ENGINE_SUITE_SLUG", "suite")
+        .env("BUILDKITE_TEST_ENGINE_BASE_URL", &api.url)
+        .output();
+    run.assert_exit(16);
+    run.assert_stderr_contains("failed to collect commit metadata")
+        .assert_stderr_contains("not a git repository");
+    assert!(!dir.path().join("x.tar.gz").exists());
+}
+
+#[test]
+fn sigint_during_an_api_call_ends_the_command_with_130() {
+    use std::time::Duration;
+
+    use crate::signals::{send, wait_exit, wait_for};
+
+    let repo = Repo::new();
+    let api = StandIn::start(|_| Reply::Hang);
+    let mut child = repo
+        .bktec(&api.url)
+        .command()
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start bktec");
+    wait_for("the commit list request", Duration::from_secs(10), || {
+        !api.requests().is_empty()
+    });
+    send(&child, libc::SIGINT);
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    assert!(stderr.contains("SIGINT"), "{stderr}");
+    assert!(repo.kept().is_empty());
+}
