@@ -149,8 +149,9 @@ const NOT_SETTINGS: &[&str] = &[
     // Set by `bktec plan --pipeline-upload` for the pipeline it uploads, so the
     // `run` steps of that pipeline see it (behaviour document 11.4).
     EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM,
-    // Read by the Go client v3 (test selection preview and `tools
-    // backfill-commit-metadata`, behaviour document 1.4), not by this bktec.
+    // The Go client v3's test selection preview (behaviour document 1.4),
+    // and `tools backfill-commit-metadata`, which reads its variables
+    // itself, not as settings (D43).
     EnvVars::BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY,
     EnvVars::BUILDKITE_TEST_ENGINE_REMOTE,
     EnvVars::BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA,
