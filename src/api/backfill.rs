@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 
 use super::client::{ApiClient, ApiError, decode};
@@ -104,7 +105,9 @@ impl ApiClient {
     /// SHA a line (`Accept: text/plain`).
     pub(crate) async fn commit_list(&mut self, days: u32) -> Result<Vec<String>, ApiError> {
         let url = self.suite_url(&format!("/commits?days={days}"));
-        let response = self.send(Method::GET, &url, None).await?;
+        let mut accept = HeaderMap::new();
+        accept.insert(ACCEPT, HeaderValue::from_static("text/plain"));
+        let response = self.send_with(Method::GET, &url, None, accept).await?;
         if response.status != StatusCode::OK {
             decode::<serde_json::Value>(response)?;
             return Err(ApiError::Status("unexpected status".to_string()));

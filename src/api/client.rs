@@ -396,6 +396,17 @@ impl ApiClient {
         url: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Response, ApiError> {
+        self.send_with(method, url, body, HeaderMap::new()).await
+    }
+
+    /// [`ApiClient::send`] with `extra` headers, which win over its own.
+    pub(super) async fn send_with(
+        &mut self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+        extra: HeaderMap,
+    ) -> Result<Response, ApiError> {
         let mut headers = HeaderMap::new();
         if let Ok(value) = format!("Bearer {}", self.token.expose()).parse() {
             headers.insert(AUTHORIZATION, value);
@@ -408,6 +419,7 @@ impl ApiClient {
             CONTENT_TYPE,
             "application/json".parse().expect("a valid header"),
         );
+        headers.extend(extra);
         let http = self.http.clone();
         let build = || {
             let request = http.request(method.clone(), url).headers(headers.clone());

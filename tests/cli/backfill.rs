@@ -255,6 +255,7 @@ fn output_writes_the_documented_archive() {
             .ends_with("/v2/analytics/organizations/acme/suites/suite/commits?days=30")
     );
     assert_eq!(listed[0].header("authorization"), Some("Bearer bkua_token"));
+    assert_eq!(listed[0].header("accept"), Some("text/plain"));
     assert_eq!(api.requests_to("/suites/suite").len(), 1);
     assert!(api.requests_to("/presigned-upload").is_empty());
     assert!(api.requests_to("/storage").is_empty());
