@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Context;
-use super::backfill_inputs::{Connection, InputError, Mode, connection, mode};
+use super::backfill_inputs::{Connection, InputError, Mode, inputs};
 use super::error::BktecError;
 use crate::api::{ApiClient, ApiError, PresignedUpload, RetryConfig, UploadError, upload_archive};
 use crate::backfill::{
@@ -27,12 +27,12 @@ pub(crate) enum BackfillError {
     #[error(transparent)]
     Input(#[from] InputError),
     /// An API call failed.
-    #[error("failed to {step}: {source}")]
+    #[error("failed to {step}: {error}")]
     Api {
         /// What it was doing.
         step: &'static str,
-        /// The API's error (its message is shown on the same line).
-        source: ApiError,
+        /// The API's error, shown on the same line as the Go client shows it.
+        error: ApiError,
     },
     /// The API answered without the suite's identifiers.
     #[error("the API response has no organization_id or suite_id")]
@@ -72,8 +72,7 @@ pub(super) fn backfill(
 ) -> Result<u8, BktecError> {
     say(reporter, BackfillNotice::Started);
     let mut run = || -> Result<(), BackfillError> {
-        let connection = connection(cmd, &context.env)?;
-        let mode = mode(cmd, &context.env)?;
+        let (connection, mode) = inputs(cmd, &context.env)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -109,9 +108,9 @@ fn client(connection: &Connection, color: bool) -> Result<ApiClient, BackfillErr
         RetryConfig::default(),
         api_notices(color, false),
     )
-    .map_err(|source| BackfillError::Api {
+    .map_err(|error| BackfillError::Api {
         step: "set up the API client",
-        source,
+        error,
     })
 }
 
@@ -213,8 +212,10 @@ impl Backfill {
             signals,
             ..
         } = self;
-        until_signal(runtime, signals, call(client))?
-            .map_err(|source| BackfillError::Api { step, source })
+        until_signal(runtime, signals, call(client))?.map_err(|source| BackfillError::Api {
+            step,
+            error: source,
+        })
     }
 
     /// Posts the archive with `form`.

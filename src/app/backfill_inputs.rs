@@ -42,6 +42,9 @@ pub(crate) enum InputError {
         #[source]
         source: Option<std::io::Error>,
     },
+    /// More than one value is wrong: each, on a line of its own.
+    #[error("invalid configuration:{}", .0.iter().map(|e| format!("\n  {e}")).collect::<String>())]
+    Several(Vec<InputError>),
     /// The `--output` path cannot be written.
     #[error("cannot write the archive to `{}` (from --output): {why}", path.display())]
     OutputFile {
@@ -90,12 +93,51 @@ fn pick(
     })
 }
 
+/// The connection and the mode, every problem with them reported at once.
+pub(crate) fn inputs(
+    cmd: &BackfillCmd,
+    env: &EnvSnapshot,
+) -> Result<(Connection, Mode), InputError> {
+    let mut problems = Problems::default();
+    let connection = connection(cmd, env, &mut problems);
+    let mode = mode(cmd, env, &mut problems);
+    match (connection, mode, problems.0.len()) {
+        (Some(connection), Some(mode), 0) => Ok((connection, mode)),
+        _ if problems.0.len() == 1 => Err(problems.0.remove(0)),
+        _ => Err(InputError::Several(problems.0)),
+    }
+}
+
+/// The problems found so far.
+#[derive(Default)]
+struct Problems(Vec<InputError>);
+
+impl Problems {
+    /// The value of `result`, or `None` with its error kept.
+    fn keep<T>(&mut self, result: Result<T, InputError>) -> Option<T> {
+        result.map_err(|err| self.0.push(err)).ok()
+    }
+}
+
+/// A value read by `parse`, or its default when neither the flag nor the
+/// variables give one; a value `parse` refuses is invalid, with `why`.
+fn parsed<T>(
+    found: Option<(String, String)>,
+    default: T,
+    why: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, InputError> {
+    match found {
+        None => Ok(default),
+        Some((value, origin)) => parse(&value).ok_or_else(|| invalid(value, origin, why)),
+    }
+}
+
 /// The connection values: all required, in every mode.
-pub(crate) fn connection(cmd: &BackfillCmd, env: &EnvSnapshot) -> Result<Connection, InputError> {
-    let required = |flag: &Option<String>, name, var, what, places| {
-        pick(flag.as_deref(), name, env, &[var])
-            .map(|(value, _)| value)
-            .ok_or(InputError::Missing { what, places })
+fn connection(cmd: &BackfillCmd, env: &EnvSnapshot, problems: &mut Problems) -> Option<Connection> {
+    let mut required = |flag: &Option<String>, name, var, what, places| {
+        let found = pick(flag.as_deref(), name, env, &[var]).map(|(value, _)| value);
+        problems.keep(found.ok_or(InputError::Missing { what, places }))
     };
     let token = required(
         &cmd.access_token,
@@ -103,64 +145,57 @@ pub(crate) fn connection(cmd: &BackfillCmd, env: &EnvSnapshot) -> Result<Connect
         EnvVars::BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN,
         "API access token",
         "--access-token or BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN",
-    )?;
+    );
     let organization = required(
         &cmd.organization_slug,
         "organization-slug",
         EnvVars::BUILDKITE_ORGANIZATION_SLUG,
         "organization slug",
         "--organization-slug or BUILDKITE_ORGANIZATION_SLUG",
-    )?;
+    );
     let suite = required(
         &cmd.suite_slug,
         "suite-slug",
         EnvVars::BUILDKITE_TEST_ENGINE_SUITE_SLUG,
         "suite slug",
         "--suite-slug or BUILDKITE_TEST_ENGINE_SUITE_SLUG",
-    )?;
+    );
     let base = [EnvVars::BUILDKITE_TEST_ENGINE_BASE_URL];
-    let base_url = match pick(cmd.base_url.as_deref(), "base-url", env, &base) {
-        None => "https://api.buildkite.com".to_string(),
-        Some((value, _)) if value.starts_with("http://") || value.starts_with("https://") => value,
-        Some((value, origin)) => {
-            return Err(InputError::Invalid {
-                value,
-                origin,
-                why: "must be an http or https URL",
-            });
-        }
-    };
-    Ok(Connection {
-        token: Secret::new(token),
-        organization,
-        suite,
-        base_url,
+    let base_url = problems.keep(parsed(
+        pick(cmd.base_url.as_deref(), "base-url", env, &base),
+        "https://api.buildkite.com".to_string(),
+        "must be an http or https URL",
+        |v| (v.starts_with("http://") || v.starts_with("https://")).then(|| v.to_string()),
+    ));
+    Some(Connection {
+        token: Secret::new(token?),
+        organization: organization?,
+        suite: suite?,
+        base_url: base_url?,
     })
 }
 
 /// What the command does, with the collection values checked unless it
 /// only uploads (as in the Go client, they are then ignored).
-pub(crate) fn mode(cmd: &BackfillCmd, env: &EnvSnapshot) -> Result<Mode, InputError> {
+fn mode(cmd: &BackfillCmd, env: &EnvSnapshot, problems: &mut Problems) -> Option<Mode> {
     if let Some(path) = &cmd.upload {
-        return match std::fs::metadata(path) {
+        let file = match std::fs::metadata(path) {
             Ok(meta) if meta.is_file() => Ok(Mode::UploadFile(path.clone())),
-            Ok(_) => Err(InputError::UploadFile {
-                path: path.clone(),
-                source: None,
-            }),
-            Err(source) => Err(InputError::UploadFile {
-                path: path.clone(),
-                source: Some(source),
-            }),
+            Ok(_) => Err(None),
+            Err(source) => Err(Some(source)),
         };
+        return problems.keep(file.map_err(|source| InputError::UploadFile {
+            path: path.clone(),
+            source,
+        }));
     }
-    let options = collect_options(cmd, env)?;
+    let options = collect_options(cmd, env, problems);
     match &cmd.output {
         Some(path) => {
-            check_output(path)?;
-            Ok(Mode::Output(options, path.clone()))
+            let checked = problems.keep(check_output(path));
+            Some(Mode::Output(options?, path.clone())).filter(|_| checked.is_some())
         }
-        None => Ok(Mode::Upload(options)),
+        None => Some(Mode::Upload(options?)),
     }
 }
 
@@ -183,68 +218,67 @@ fn check_output(path: &std::path::Path) -> Result<(), InputError> {
     Ok(())
 }
 
-fn collect_options(cmd: &BackfillCmd, env: &EnvSnapshot) -> Result<CollectOptions, InputError> {
+fn collect_options(
+    cmd: &BackfillCmd,
+    env: &EnvSnapshot,
+    problems: &mut Problems,
+) -> Option<CollectOptions> {
     let days_var = [EnvVars::BUILDKITE_TEST_ENGINE_BACKFILL_DAYS];
-    let days = match pick(cmd.days.as_deref(), "days", env, &days_var) {
-        None => 90,
-        Some((value, origin)) => match value.trim().parse::<u32>() {
-            Ok(days @ 1..=90) => days,
-            _ => {
-                return Err(invalid(
-                    value,
-                    origin,
-                    "must be a whole number from 1 to 90",
-                ));
-            }
+    let days = problems.keep(parsed(
+        pick(cmd.days.as_deref(), "days", env, &days_var),
+        90,
+        "must be a whole number from 1 to 90",
+        |v| {
+            v.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=90).contains(d))
         },
-    };
+    ));
     let concurrency_var = [EnvVars::BUILDKITE_TEST_ENGINE_BACKFILL_CONCURRENCY];
-    let concurrency = match pick(
-        cmd.concurrency.as_deref(),
-        "concurrency",
-        env,
-        &concurrency_var,
-    ) {
-        None => 10,
-        Some((value, origin)) => match value.trim().parse::<usize>() {
-            Ok(n @ 1..=MAX_CONCURRENCY) => n,
-            _ => {
-                return Err(invalid(
-                    value,
-                    origin,
-                    "must be a whole number from 1 to 100",
-                ));
-            }
+    let concurrency = problems.keep(parsed(
+        pick(
+            cmd.concurrency.as_deref(),
+            "concurrency",
+            env,
+            &concurrency_var,
+        ),
+        10,
+        "must be a whole number from 1 to 100",
+        |v| {
+            v.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
         },
-    };
+    ));
     let remote_vars = [
         EnvVars::BUILDKITE_TEST_ENGINE_REMOTE,
         EnvVars::BUILDKITE_TEST_ENGINE_BACKFILL_REMOTE,
     ];
-    let remote = match pick(cmd.remote.as_deref(), "remote", env, &remote_vars) {
-        None => "origin".to_string(),
-        // A remote is passed to git as a word of its own: one that starts
-        // with `-` would be read as an option.
-        Some((value, origin))
-            if value.is_empty()
-                || value.starts_with('-')
-                || value.contains(char::is_whitespace) =>
-        {
-            return Err(invalid(value, origin, "must be a git remote name"));
-        }
-        Some((value, _)) => value,
-    };
+    // A remote is passed to git as a word of its own: one that starts with
+    // `-` would be read as an option.
+    let remote = problems.keep(parsed(
+        pick(cmd.remote.as_deref(), "remote", env, &remote_vars),
+        "origin".to_string(),
+        "must be a git remote name",
+        |v| {
+            let word = !v.is_empty() && !v.starts_with('-') && !v.contains(char::is_whitespace);
+            word.then(|| v.to_string())
+        },
+    ));
     let skip_var = [EnvVars::BUILDKITE_TEST_ENGINE_SKIP_DIFFS];
-    let skip_diffs = match pick(cmd.skip_diffs.as_deref(), "skip-diffs", env, &skip_var) {
-        None => false,
-        Some((value, origin)) => parse_bool(&value)
-            .ok_or_else(|| invalid(value, origin, "must be true or false (or 1, 0, t, f)"))?,
-    };
-    Ok(CollectOptions {
-        days,
-        remote,
-        concurrency,
-        skip_diffs,
+    let skip_diffs = problems.keep(parsed(
+        pick(cmd.skip_diffs.as_deref(), "skip-diffs", env, &skip_var),
+        false,
+        "must be true or false (or 1, 0, t, f)",
+        parse_bool,
+    ));
+    Some(CollectOptions {
+        days: days?,
+        remote: remote?,
+        concurrency: concurrency?,
+        skip_diffs: skip_diffs?,
     })
 }
 

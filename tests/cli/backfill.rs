@@ -448,6 +448,16 @@ fn bad_values_are_refused_naming_the_value_and_its_source() {
     refused(&[], &[("BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", "")]).assert_stderr_contains(
         "no API access token given (hint: set --access-token or BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN)",
     );
+    // Every problem at once, each naming its source.
+    refused(
+        &["--days", "91", "--concurrency", "0"],
+        &[("BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN", "")],
+    )
+    .assert_stderr_contains(
+        "backfill-commit-metadata: invalid configuration:\n  no API access token",
+    )
+    .assert_stderr_contains("\n  invalid value `91` for --days")
+    .assert_stderr_contains("\n  invalid value `0` for --concurrency");
     refused(&["--base-url", "ftp://x"], &[])
         .assert_stderr_contains("invalid value `ftp://x` for --base-url");
 }
