@@ -594,3 +594,51 @@ fn sigint_during_an_api_call_ends_the_command_with_130() {
     assert!(stderr.contains("SIGINT"), "{stderr}");
     assert!(repo.kept().is_empty());
 }
+
+#[test]
+fn sigterm_during_a_git_fetch_ends_git_and_exits_143() {
+    use std::time::Duration;
+
+    use crate::signals::{send, wait_exit, wait_for};
+
+    let repo = Repo::new();
+    // A remote whose server never answers: `git fetch` hangs on it.
+    let hung = StandIn::start(|_| Reply::Hang);
+    let home = repo.dir.path();
+    git(
+        home,
+        &repo.work,
+        &["remote", "add", "slow", &format!("{}/repo.git", hung.url)],
+    );
+    git(
+        home,
+        &repo.work,
+        &["update-ref", "refs/remotes/slow/main", &repo.main[2]],
+    );
+    let api = StandIn::backfill(repo.listed(), vec![204]);
+    let out = repo.dir.path().join("x.tar.gz");
+    let mut child = repo
+        .bktec(&api.url)
+        .args(["--remote", "slow", "--output", &out.to_string_lossy()])
+        .command()
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start bktec");
+    wait_for(
+        "git fetch to reach the remote",
+        Duration::from_secs(20),
+        || !hung.requests().is_empty(),
+    );
+    send(&child, libc::SIGTERM);
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(143));
+    let port = hung.url.rsplit(':').next().expect("a port").to_string();
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&port) && c.contains("git"))
+        .collect();
+    assert!(left.is_empty(), "git left running: {left:?}");
+    assert!(!out.exists());
+}
