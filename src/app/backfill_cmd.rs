@@ -13,7 +13,8 @@ use super::backfill_inputs::{Connection, InputError, Mode, inputs};
 use super::error::BktecError;
 use crate::api::{ApiClient, ApiError, PresignedUpload, RetryConfig, UploadError, upload_archive};
 use crate::backfill::{
-    ArchiveError, ArchiveMetadata, CollectOptions, Collected, Git, GitError, Progress, Stamp,
+    ArchiveError, ArchiveMetadata, CollectOptions, Collected, Git, GitError, NotAnArchive,
+    Progress, Stamp,
 };
 use crate::cli::BackfillCmd;
 use crate::events::{BackfillNotice, Notice};
@@ -40,6 +41,23 @@ pub(crate) enum BackfillError {
     /// git failed.
     #[error("failed to collect commit metadata")]
     Git(#[source] GitError),
+    /// The `--upload` file is not an archive of this command.
+    #[error("refusing to upload (from --upload)")]
+    NotAnArchive(#[source] NotAnArchive),
+    /// The `--upload` archive was made for another suite.
+    #[error(
+        "refusing to upload `{}` (from --upload): it holds commits of `{archive}`, \
+         not of `{given}` (from the suite and organization slugs)",
+        path.display()
+    )]
+    OtherSuite {
+        /// The archive.
+        path: PathBuf,
+        /// Its organization and suite.
+        archive: String,
+        /// The ones given.
+        given: String,
+    },
     /// The archive could not be written.
     #[error("failed to package the commit metadata")]
     Archive(#[source] ArchiveError),
@@ -88,7 +106,10 @@ pub(super) fn backfill(
             connection,
         };
         match mode {
-            Mode::UploadFile(path) => session.upload(&path, None, reporter),
+            Mode::UploadFile(path) => {
+                check_archive(&path, &session.connection)?;
+                session.upload(&path, None, reporter)
+            }
             Mode::Output(options, path) => {
                 session.collect(&context.cwd, &options, Some(&path), reporter)
             }
@@ -305,6 +326,23 @@ impl Backfill {
             }
         }
     }
+}
+
+/// An archive given to `--upload` must be one this command writes, for
+/// the suite it is uploaded to: the upload is scoped to the suite, and the
+/// file goes to storage as it is.
+fn check_archive(path: &Path, connection: &Connection) -> Result<(), BackfillError> {
+    let facts = crate::backfill::inspect(path).map_err(BackfillError::NotAnArchive)?;
+    let archive = format!("{}/{}", facts.organization_slug, facts.suite_slug);
+    let given = format!("{}/{}", connection.organization, connection.suite);
+    if archive != given {
+        return Err(BackfillError::OtherSuite {
+            path: path.to_path_buf(),
+            archive,
+            given,
+        });
+    }
+    Ok(())
 }
 
 /// Runs `future` to its end, or until a signal that ends bktec arrives.

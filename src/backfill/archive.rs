@@ -129,3 +129,71 @@ pub(crate) fn write(
     gz.flush().map_err(fail)?;
     gz.finish().map_err(fail)?.sync_all().map_err(fail)
 }
+
+/// The most of `metadata.json` that is read from an archive to upload.
+const METADATA_LIMIT: u64 = 1 << 20;
+
+/// What an archive made earlier says it holds.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ArchiveFacts {
+    /// The organization it was made for.
+    pub organization_slug: String,
+    /// The suite it was made for.
+    pub suite_slug: String,
+}
+
+/// An archive to upload is not one this command writes.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum NotAnArchive {
+    /// It cannot be read as a gzipped tar.
+    #[error("`{}` is not a gzipped tar", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// It has no `backfill-*/metadata.json`, or one that does not parse.
+    #[error("`{}` has no readable `backfill-*/metadata.json`", path.display())]
+    NoMetadata {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Reads the `metadata.json` of the archive at `path`, which must be a
+/// gzipped tar whose entries are all inside one `backfill-*/` directory.
+pub(crate) fn inspect(path: &Path) -> Result<ArchiveFacts, NotAnArchive> {
+    let unreadable = |source| NotAnArchive::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
+    let no_metadata = || NotAnArchive::NoMetadata {
+        path: path.to_path_buf(),
+    };
+    let file = File::open(path).map_err(unreadable)?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut facts = None;
+    for entry in archive.entries().map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
+        let name = entry
+            .path()
+            .map_err(unreadable)?
+            .to_string_lossy()
+            .into_owned();
+        let Some((dir, rest)) = name.split_once('/') else {
+            return Err(no_metadata());
+        };
+        if !dir.starts_with("backfill-") {
+            return Err(no_metadata());
+        }
+        if rest == "metadata.json" {
+            let mut text = Vec::new();
+            io::Read::read_to_end(&mut io::Read::take(entry, METADATA_LIMIT), &mut text)
+                .map_err(unreadable)?;
+            facts = serde_json::from_slice::<ArchiveFacts>(&text).ok();
+        }
+    }
+    facts.ok_or_else(no_metadata)
+}

@@ -12,7 +12,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub(crate) use archive::{ArchiveError, ArchiveMetadata, CommitRecord, write};
+pub(crate) use archive::{
+    ArchiveError, ArchiveMetadata, CommitRecord, NotAnArchive, inspect, write,
+};
 pub(crate) use git::{CommitDiffs, Git, GitError};
 
 /// What collection is told to do.

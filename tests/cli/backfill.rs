@@ -642,3 +642,34 @@ fn sigterm_during_a_git_fetch_ends_git_and_exits_143() {
     assert!(left.is_empty(), "git left running: {left:?}");
     assert!(!out.exists());
 }
+
+#[test]
+fn upload_refuses_a_file_that_is_not_an_archive_for_the_suite() {
+    let repo = Repo::new();
+    let api = StandIn::backfill(repo.listed(), vec![204]);
+    let out = repo.dir.path().join("x.tar.gz");
+    repo.bktec(&api.url)
+        .args(["--output", &out.to_string_lossy()])
+        .output()
+        .assert_success();
+    let secrets = repo.dir.write("secrets.env", "TOKEN=hunter2\n");
+    let api = StandIn::backfill(Vec::new(), vec![204]);
+    let upload = |file: &Path, suite: &str| {
+        BktecCmd::new(repo.dir.path())
+            .args(["tools", "backfill-commit-metadata", "--upload"])
+            .arg(file)
+            .args(["--access-token", "t", "--organization-slug", "acme"])
+            .args(["--suite-slug", suite, "--base-url", &api.url])
+            .output()
+    };
+    upload(&secrets, "suite")
+        .assert_exit(16)
+        .assert_stderr_contains("refusing to upload (from --upload)")
+        .assert_stderr_contains("secrets.env` is not a gzipped tar");
+    upload(&out, "other")
+        .assert_exit(16)
+        .assert_stderr_contains("it holds commits of `acme/suite`, not of `acme/other`");
+    assert!(api.requests().is_empty(), "{:?}", api.requests());
+    upload(&out, "suite").assert_success();
+    assert_eq!(api.requests_to("/storage").len(), 1);
+}
