@@ -294,7 +294,10 @@ impl Backfill {
             }
         };
         say(reporter, BackfillNotice::Uploading);
-        let mut result = self.post(path, &presigned.form)?;
+        let mut result = match self.post(path, &presigned.form) {
+            Ok(result) => result,
+            Err(stopped) => return kept(path, made_here, stopped, reporter),
+        };
         let mut uri = presigned.uri;
         if let Err(UploadError::Forbidden { .. }) = result {
             say(reporter, BackfillNotice::RetryingForbidden);
@@ -304,7 +307,10 @@ impl Backfill {
             result = match fresh {
                 Ok(fresh) => {
                     uri = fresh.uri;
-                    self.post(path, &fresh.form)?
+                    match self.post(path, &fresh.form) {
+                        Ok(result) => result,
+                        Err(stopped) => return kept(path, made_here, stopped, reporter),
+                    }
                 }
                 Err(err) => return kept(path, made_here, err, reporter),
             };

@@ -673,3 +673,36 @@ fn upload_refuses_a_file_that_is_not_an_archive_for_the_suite() {
     upload(&out, "suite").assert_success();
     assert_eq!(api.requests_to("/storage").len(), 1);
 }
+
+#[test]
+fn sigint_during_the_upload_keeps_the_archive_and_says_how_to_retry() {
+    use std::time::Duration;
+
+    use crate::signals::{send, wait_exit, wait_for};
+
+    let repo = Repo::new();
+    let api = StandIn::backfill(repo.listed(), vec![0]);
+    let mut child = repo
+        .bktec(&api.url)
+        .command()
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start bktec");
+    wait_for("the upload", Duration::from_secs(20), || {
+        !api.requests_to("/storage").is_empty()
+    });
+    send(&child, libc::SIGINT);
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    let kept = repo.kept();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let retry = format!("--upload {}", kept[0].display());
+    assert!(stderr.contains(&retry), "{stderr}");
+}

@@ -186,7 +186,7 @@ impl StandIn {
     /// client's API shapes): the suite's commit list (one SHA a line), the
     /// suite's ids, a presigned upload whose form posts to this stand-in's
     /// `/storage`, and that storage, which answers each upload with the
-    /// next status of `storage` (the last one repeated).
+    /// next status of `storage` (the last one repeated; 0 never answers).
     pub fn backfill(commits: Vec<String>, storage: Vec<u16>) -> StandIn {
         let own_url = Arc::new(std::sync::OnceLock::<String>::new());
         let url = Arc::clone(&own_url);
@@ -225,6 +225,9 @@ impl StandIn {
                         .copied()
                         .unwrap_or(204);
                     uploads += 1;
+                    if status == 0 {
+                        return Reply::Hang;
+                    }
                     Reply::Body(
                         status,
                         format!("<Error>status {status}</Error>"),
