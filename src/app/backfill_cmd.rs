@@ -71,7 +71,7 @@ pub(crate) enum BackfillError {
         /// The signal.
         signal: i32,
     },
-    /// The upload failed; the archive is kept at `kept` when it was made here.
+    /// The upload failed (an archive made by this run is kept, and said).
     #[error("failed to upload `{}`", path.display())]
     Upload {
         /// The archive.
