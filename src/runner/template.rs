@@ -207,6 +207,11 @@ mod tests {
             t.render(&tests, "", MissingTests::Omit),
             ["cypress", "run", "--spec=test/a_test.rb", "test/b_test.rb"]
         );
+        // A word that is the placeholder alone, quoted, is still one
+        // argument per test (D12).
+        let t = CommandTemplate::parse("pytest \"{{testExamples}}\"").unwrap();
+        assert!(!t.joins_tests());
+        assert_eq!(t.render(&tests, "", MissingTests::Omit)[1..], tests);
         // A script places its own placeholders (D25).
         let t =
             CommandTemplate::parse("sh -c 'rake test TEST_FILES=\"{{testExamples}}\"'").unwrap();
