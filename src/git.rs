@@ -134,8 +134,13 @@ impl Git<'_> {
         }
     }
 
-    /// Whether `reference` names a commit.
+    /// Whether `reference` names a commit. No ref name starts with `-`
+    /// (`git check-ref-format`), so such a value is never one, and is never
+    /// handed to git, where it would read as an option.
     fn verifies(&mut self, reference: &str) -> Result<bool, ProcessError> {
+        if reference.starts_with('-') {
+            return Ok(false);
+        }
         Ok(self.run(&["rev-parse", "--verify", reference])?.is_some())
     }
 }

@@ -234,6 +234,22 @@ fn the_base_branch_comes_from_the_metadata_then_the_pull_request_then_the_remote
     let body = plan_request(&stand_in);
     assert_eq!(body["metadata"]["base_branch"], "release");
     assert_eq!(body["metadata"]["files_changed"], "tests/test_b.py");
+    // A value git would read as an option is never a base, and never run.
+    let stand_in = StandIn::test_engine();
+    preview(&dir, &stand_in.url)
+        .args(["plan", "--json", "--selection-strategy", "percent"])
+        .args(["--metadata", "base_branch=--output=/dev/null"])
+        .output()
+        .assert_success();
+    let metadata = &plan_request(&stand_in)["metadata"];
+    assert_eq!(
+        metadata["base_branch"], "--output=/dev/null",
+        "the user's value is sent"
+    );
+    assert_eq!(
+        metadata["files_changed"], "tests/test_b.py",
+        "diffed from origin/main"
+    );
     // The pull request's base: as written when it exists, else under the
     // remote.
     let stand_in = StandIn::test_engine();
