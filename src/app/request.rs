@@ -220,6 +220,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_strategy_that_reads_as_off_sends_no_selection_but_collects() {
+        let settings = |strategy: &str, collect: bool| SelectionSettings {
+            strategy: strategy.to_string(),
+            params: vec![("percent".to_string(), "40".to_string())],
+            collect_git_metadata: collect,
+            ..SelectionSettings::default()
+        };
+        for off in ["", "none", " Off ", "FALSE", "disabled", "no"] {
+            assert_eq!(selection(&settings(off, false)), None, "{off:?}");
+            assert_eq!(
+                collects_git_metadata(&settings(off, false), true),
+                !off.is_empty()
+            );
+        }
+        let sent = selection(&settings(" Percent", false)).expect("a strategy");
+        assert_eq!(sent.strategy, " Percent", "sent as written");
+        assert_eq!(sent.params["percent"], "40");
+        // D40: `run` (not `plan`) collects only with a strategy.
+        assert!(collects_git_metadata(&settings("", true), true));
+        assert!(!collects_git_metadata(&settings("", true), false));
+        assert!(collects_git_metadata(&settings("x", false), false));
+    }
+
+    #[test]
     fn prefixes() {
         assert_eq!(with_prefix("spec/a.rb", ""), "spec/a.rb");
         assert_eq!(with_prefix("spec/a.rb", "./"), "./spec/a.rb");
