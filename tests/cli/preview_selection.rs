@@ -3,11 +3,14 @@
 //! `BKTEC_PREVIEW_SELECTION`, as the create-plan request the Test Engine
 //! stand-in receives; git metadata from a real repository made here.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::signals::{alive, send, wait_exit, wait_for};
 use crate::support::stand_in::StandIn;
 use crate::support::{BktecCmd, TestDir, Venv, venv};
 
@@ -436,4 +439,46 @@ fn config_shows_the_preview_settings_only_with_the_gate_on() {
     );
     let off = shown(dir.bktec());
     assert!(!off.contains("\"percent\""), "{off}");
+}
+
+#[test]
+fn a_signal_while_git_runs_ends_bktec_with_128_plus_n_and_git_with_it() {
+    // D33: a hung git (a network file system, a lock) is ended with bktec.
+    let dir = project();
+    let bin = dir.path().join("bin");
+    let marker = dir.path().join("git.pid");
+    let git = dir.write(
+        "bin/git",
+        "#!/bin/sh\necho $$ > \"$BKTEC_TEST_MARKER\"\nexec sleep 1000\n",
+    );
+    std::fs::set_permissions(&git, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stand_in = StandIn::test_engine();
+    let mut child = preview(&dir, &stand_in.url)
+        .path_prepend(&bin)
+        .env("BKTEC_TEST_MARKER", marker.display().to_string())
+        .args(["plan", "--json", "--selection-strategy", "percent"])
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bktec");
+    wait_for("git to start", Duration::from_secs(60), || {
+        std::fs::read_to_string(&marker).is_ok_and(|s| s.trim().parse::<i32>().is_ok())
+    });
+    let git_pid: i32 = std::fs::read_to_string(&marker)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    send(&child, libc::SIGTERM);
+    let status = wait_exit(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM));
+    wait_for("git to end", Duration::from_secs(5), || !alive(git_pid));
+    assert!(
+        stand_in
+            .requests()
+            .iter()
+            .all(|r| !(r.method == "POST" && r.url.ends_with("/test_plan"))),
+        "no plan was created"
+    );
 }
