@@ -24,6 +24,7 @@ mod keyboard;
 mod output_paths;
 mod parallel;
 mod plan_files;
+mod preview_selection;
 mod pytest_discovery;
 mod pytest_holes;
 mod reaping;
