@@ -89,6 +89,24 @@ pub struct TestResult {
     pub output: Option<String>,
 }
 
+impl TestResult {
+    /// The test as people read it: its scope, then its name. A scope that
+    /// is Playwright's `titlePath()` (D39: it begins with a space and ends
+    /// with the name) is the label by itself, without its leading spaces.
+    pub fn label(&self) -> String {
+        let whole = self.scope.starts_with(' ')
+            && self
+                .scope
+                .strip_suffix(self.name.as_str())
+                .is_some_and(|rest| rest.ends_with(' '));
+        if whole {
+            self.scope.trim_start().to_string()
+        } else {
+            format!("{} {}", self.scope, self.name)
+        }
+    }
+}
+
 /// Why a test failed, as the result file says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Failure {

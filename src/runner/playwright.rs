@@ -223,8 +223,12 @@ impl Drop for UnfilteredConfig {
 }
 
 /// Each test (`file` or `file:line`) as the expression that matches exactly
-/// that file, from any directory Playwright names it by, with its line.
-fn exact_files(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, TargetProblem)> {
+/// that file, from any directory Playwright names it by, with its line. A
+/// spec that failed in several projects is named once: Playwright runs it
+/// in every project (D39).
+fn exact_files(mut tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, TargetProblem)> {
+    let mut seen = std::collections::HashSet::new();
+    tests.retain(|test| seen.insert(test.clone()));
     let tests = tests
         .into_iter()
         .map(|test| {
@@ -281,6 +285,11 @@ mod tests {
             r.argv(&["e2e/a.spec.ts:12".into()], 1).unwrap()[3],
             r"/(?:^|\/)e2e\/a\.spec\.ts$/:12"
         );
+        // D39: a spec that failed in two projects is retried once.
+        let retry = r
+            .argv(&["e2e/a.spec.ts:12".into(), "e2e/a.spec.ts:12".into()], 1)
+            .unwrap();
+        assert_eq!(retry.len(), 4);
         let env = r.attempt_env(0);
         assert_eq!(env[0].0, JSON_OUTPUT);
         assert!(Path::new(&env[0].1).is_absolute());
