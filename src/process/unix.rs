@@ -233,6 +233,30 @@ const KILL_LIMIT: Duration = Duration::from_secs(5);
 /// How often the leftovers are looked for again while they are ended.
 const POLL: Duration = Duration::from_millis(25);
 
+/// How long what a command left behind gets to end by itself before it is
+/// signalled (D39): bats writes its JUnit report from a process
+/// substitution that bash does not wait for, a few milliseconds after bats
+/// has exited.
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// Waits up to [`SETTLE`] for the command's leftovers to end by themselves;
+/// a SIGINT or SIGTERM ends the wait and marks the attempt cancelled.
+async fn settle(pgid: i32, signals: &mut Signals, cancelled_by: &mut Option<i32>) {
+    let until = Instant::now() + SETTLE;
+    while Instant::now() < until && (signal_group(pgid, 0) || !os::live_descendants().is_empty()) {
+        tokio::select! {
+            () = sleep(POLL) => {}
+            Some(number) = signals.receiver.recv() => {
+                signal_group(pgid, number);
+                if is_cancel(number) {
+                    cancelled_by.get_or_insert(number);
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// Ends whatever the test command left once it has exited (D15, D28): its
 /// process group, and on Linux every other descendant of bktec, which as the
 /// subreaper is the parent of every orphan. Each gets SIGTERM, then SIGKILL
@@ -246,6 +270,9 @@ async fn end_leftovers(
     signals: &mut Signals,
     cancelled_by: &mut Option<i32>,
 ) -> usize {
+    if cancelled_by.is_none() && Instant::now() < deadline {
+        settle(pgid, signals, cancelled_by).await;
+    }
     let mut found = BTreeSet::new();
     let mut group_signalled = false;
     let mut kill = Instant::now() >= deadline;
