@@ -160,10 +160,12 @@ fn roster(runner: &Runner, files: &[String]) -> Result<Vec<String>, CollectError
     Ok(tests.iter().filter_map(spec_key).collect())
 }
 
-/// The name under which a spec's result answers for a listed spec: its
-/// `file:line` and its title (specs made in a loop share a line).
+/// The name under which a spec's result in one project answers for the
+/// listed spec in that project: its `file:line` and its title path (D39:
+/// project, file, `describe`s and title; specs made in a loop share a
+/// line), so a spec that one project hides is named.
 fn spec_key(test: &TestResult) -> Option<String> {
-    Some(format!("{} › {}", test.path, test.name))
+    Some(format!("{} › {}", test.path, test.label()))
 }
 
 /// The configuration file the command uses: `--config`/`-c` (a file, or a

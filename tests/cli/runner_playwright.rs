@@ -207,7 +207,9 @@ fn a_grep_in_the_configuration_that_hides_a_spec_is_not_green() {
     let out = run_demo(&dir, true);
     out.assert_exit(17)
         .assert_stdout_contains("`playwright test --list` listed")
-        .assert_stdout_contains("tests/cart.spec.js:9 › applies a discount (10% off)");
+        .assert_stdout_contains(
+            "tests/cart.spec.js:9 › tests/cart.spec.js Cart applies a discount (10% off)",
+        );
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -231,9 +233,9 @@ fn test_only_that_hides_specs_is_not_green() {
         source.replace("test(\"adds up prices\"", "test.only(\"adds up prices\""),
     )
     .unwrap();
-    run_demo(&dir, true)
-        .assert_exit(17)
-        .assert_stdout_contains("tests/checkout.spec.js:11 › prints a receipt");
+    run_demo(&dir, true).assert_exit(17).assert_stdout_contains(
+        "tests/checkout.spec.js:11 › tests/checkout.spec.js Checkout prints a receipt",
+    );
 }
 
 /// The user's own choices stay: `--grep` in the test command and
@@ -295,7 +297,7 @@ fn narrowing_options_and_a_listing_command_are_not_green() {
         .env("BKTEC_EXAMPLE_FAIL", "0")
         .output();
     out.assert_exit(17)
-        .assert_stdout_contains("tests/cart.spec.js:5 › adds up prices");
+        .assert_stdout_contains("tests/cart.spec.js:5 › tests/cart.spec.js Cart adds up prices");
 }
 
 /// A plan that runs the cart's specs in two projects and mutes `muted`.
@@ -401,4 +403,21 @@ fn a_spec_in_two_projects_is_one_example() {
             " chromium tests/cart.spec.js Cart applies a discount (10% off)"
         ]
     );
+}
+
+/// D39: every project's test of a listed spec must report: a `grep` in one
+/// project that hides a spec another project runs leaves the run unproven,
+/// naming the project.
+#[test]
+fn a_spec_hidden_in_one_project_only_is_not_green() {
+    let dir = project();
+    configure(
+        &dir,
+        r#"projects: [{ name: "chromium" }, { name: "firefox", grep: /adds|counts|receipt|abroad|card/ }],"#,
+    );
+    run_demo(&dir, false)
+        .assert_exit(17)
+        .assert_stdout_contains(
+            "tests/cart.spec.js:9 › firefox tests/cart.spec.js Cart applies a discount (10% off)",
+        );
 }
