@@ -55,6 +55,25 @@ pub fn uncovered<'t, 'r>(
         .collect()
 }
 
+/// `tests` to run again, each as `targets` name it: a test named by its
+/// file's name alone (bats' `happy_test.bats`) is the one target of that
+/// name (D39), which the runner can find; any other stays as it is.
+pub fn as_targets(tests: Vec<String>, targets: &[String]) -> Vec<String> {
+    let by_base = unique_base_names(targets);
+    let mut out: Vec<String> = Vec::with_capacity(tests.len());
+    for test in tests {
+        let target = bare_file(normalise(&test))
+            .filter(|file| *file == normalise(&test))
+            .and_then(|file| by_base.get(file))
+            .map(|&i| targets[i].clone());
+        let test = target.unwrap_or(test);
+        if !out.contains(&test) {
+            out.push(test);
+        }
+    }
+    out
+}
+
 /// D39: the targets in a directory (`tests/happy_test.bats`) by their file
 /// name (`happy_test.bats`), for a name that no other target has.
 fn unique_base_names(targets: &[String]) -> HashMap<&str, usize> {
@@ -212,6 +231,26 @@ mod tests {
         assert_eq!(
             missing(&["tests/x.bats"], &["other/x.bats"]),
             ["tests/x.bats"]
+        );
+    }
+
+    #[test]
+    fn a_retry_names_a_bare_file_as_its_one_target() {
+        let targets = [
+            "tests/happy_test.bats".to_string(),
+            "a/x.bats".into(),
+            "b/x.bats".into(),
+        ];
+        let tests = [
+            "happy_test.bats",
+            "happy_test.bats",
+            "x.bats",
+            "m/pkg",
+            "t.py::test_a",
+        ];
+        assert_eq!(
+            as_targets(tests.map(String::from).to_vec(), &targets),
+            ["tests/happy_test.bats", "x.bats", "m/pkg", "t.py::test_a"]
         );
     }
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use collector_json::parse_collector_json;
-pub use coverage::uncovered;
+pub use coverage::{as_targets, uncovered};
 pub use cucumber_json::parse_cucumber_json;
 pub use go_jsonl::parse_go_jsonl;
 pub use jest_json::{NAME_SEPARATOR, parse_jest_json};

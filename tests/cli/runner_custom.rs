@@ -91,3 +91,34 @@ fn two_files_of_the_same_name_are_not_proven_by_it() {
         .assert_exit(17)
         .assert_stdout_contains("tests/a/same_test.bats");
 }
+
+/// A test that fails until it has left a marker file beside itself.
+const FLAKY: &str = "#!/usr/bin/env bats\n\n@test \"flaky\" {\n  marker=\"$BATS_TEST_DIRNAME/.flaky-ran\"\n  if [ ! -e \"$marker\" ]; then touch \"$marker\"; false; fi\n}\n";
+
+/// D39: a retry names the failed bats test's file as it was assigned
+/// (`tests/flaky_test.bats`), not by the classname bats gave it, which bats
+/// could not find.
+#[test]
+fn a_flaky_bats_test_passes_on_retry_by_its_file() {
+    let dir = project(&[
+        ("tests/happy_test.bats", HAPPY),
+        ("tests/flaky_test.bats", FLAKY),
+    ]);
+    let out = bktec(&dir)
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "custom")
+        .env("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN", "tests/**/*.bats")
+        .env("BUILDKITE_TEST_ENGINE_RESULT_PATH", "out/report.xml")
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .args([
+            "run",
+            "--test-command",
+            "bats --report-formatter junit --output out {{testExamples}}",
+        ]);
+    dir.write("out/.keep", "");
+    out.output()
+        .assert_success()
+        .assert_stdout_contains(
+            "\nbats --report-formatter junit --output out tests/flaky_test.bats\n",
+        )
+        .assert_stdout_contains("✅ All tests passed.");
+}
