@@ -122,7 +122,10 @@ impl Git<'_> {
             Ok(done) if done.status.success() => {
                 Ok(Some(String::from_utf8_lossy(&done.stdout).into_owned()))
             }
-            Ok(_) | Err(ProcessError::Spawn { .. } | ProcessError::Wait { .. }) => Ok(None),
+            Ok(_)
+            | Err(
+                ProcessError::Spawn { .. } | ProcessError::Wait { .. } | ProcessError::Copy { .. },
+            ) => Ok(None),
             Err(ProcessError::TimedOut { after, .. }) => {
                 self.notes.push(GitNote::TimedOut {
                     args: args.join(" "),

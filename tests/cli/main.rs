@@ -31,6 +31,7 @@ mod reaping;
 mod run;
 mod runner_common;
 mod runner_cucumber;
+mod runner_custom;
 mod runner_cypress;
 mod runner_gotest;
 mod runner_jest;
