@@ -3,8 +3,9 @@
 #   target/node            jest, vitest and @playwright/test, pinned by
 #                          scripts/node/package-lock.json (no browsers: the
 #                          Playwright tests need none)
-#   Debian packages        rspec (ruby-rspec), go (golang-go), gotestsum and
-#                          cucumber, when a tool is missing from PATH
+#   Debian packages        rspec (ruby-rspec), go (golang-go), gotestsum,
+#                          cucumber and bats (the custom runner's JUnit
+#                          tests), when a tool is missing from PATH
 # Re-running is cheap: installed tools are kept. As root (CI) missing Debian
 # packages are installed with apt-get; otherwise the exact command is printed
 # and the script fails, so no runner test can be skipped for want of a tool.
@@ -17,9 +18,10 @@ declare -A packages=(
     [go]=golang-go
     [gotestsum]=gotestsum
     [cucumber]=cucumber
+    [bats]=bats
 )
 missing=()
-for tool in rspec go gotestsum cucumber; do
+for tool in rspec go gotestsum cucumber bats; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${packages[$tool]}")
 done
 if ((${#missing[@]})); then

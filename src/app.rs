@@ -47,7 +47,7 @@ pub fn main(args: Vec<OsString>, env: EnvSnapshot) -> u8 {
         buildkite: env.get(EnvVars::BUILDKITE),
     };
     let mut reporter = Reporter::new(Shell::stdio(&color));
-    match crate::cli::parse_in(args, backfill_inputs::preview(&env)) {
+    match crate::cli::parse(args, env.preview_selection()) {
         Parsed::Cli(cli) => match run(*cli, env, &mut reporter) {
             Ok(status) => status,
             Err(err) => {

@@ -321,7 +321,9 @@ impl<S: CommandScope> Args for SettingArgs<S> {
                 .long(flag)
                 .help(help_text(s))
                 .help_heading(s.group.heading())
-                .hide(s.hidden)
+                // The preview's flags are shown only when its gate is on
+                // (`parse` shows them then; D40).
+                .hide(s.hidden || s.is_preview())
                 .value_name(match s.kind {
                     SettingKind::Text => "TEXT",
                     SettingKind::Path => "PATH",
@@ -429,32 +431,78 @@ pub enum Parsed {
 }
 
 /// Parses `args` (including the program name). Bare `bktec` with setting flags
-/// but no command is `bktec run` with those flags (D1).
-pub fn parse(args: Vec<OsString>) -> Parsed {
-    parse_in(args, false)
+/// but no command is `bktec run` with those flags (D1). `preview` is the
+/// test selection preview's gate (D40): when it is off, the preview's flags
+/// are hidden and refused, as the Go client does not know them then.
+pub fn parse(args: Vec<OsString>, preview: bool) -> Parsed {
+    let parsed = parse_any(args, preview);
+    match &parsed {
+        Parsed::Cli(cli) if !preview => match preview_flag(cli) {
+            Some(flag) => Parsed::Exit {
+                status: crate::exit_code::CONFIG_ERROR,
+                message: format!("error: {}\n", UsageError::PreviewOff { flag }),
+            },
+            None => parsed,
+        },
+        Parsed::Cli(_) | Parsed::Exit { .. } => parsed,
+    }
 }
 
-/// [`parse`], with `bktec tools` shown in help when `preview` (the Go
-/// client's `BKTEC_PREVIEW_SELECTION`, D43); it runs either way.
-pub fn parse_in(args: Vec<OsString>, preview: bool) -> Parsed {
-    let try_parse_from = |args: &Vec<OsString>| {
-        let mut matches = Cli::command()
+/// The first test selection preview flag given on the command line, if any.
+fn preview_flag(cli: &Cli) -> Option<String> {
+    let overrides = match &cli.command {
+        Some(Command::Run(cmd)) => &cmd.settings.overrides,
+        Some(Command::Plan(cmd)) => &cmd.settings.overrides,
+        Some(Command::List(cmd)) => &cmd.settings.overrides,
+        Some(Command::Config(cmd)) => &cmd.settings.overrides,
+        Some(Command::Durations(DurationsCmd {
+            action: DurationsAction::Update(cmd),
+        })) => &cmd.settings.overrides,
+        Some(Command::Init(_) | Command::Schema | Command::Completions(_) | Command::Tools(_))
+        | None => return None,
+    };
+    overrides.preview_flag()
+}
+
+/// The command line, with the preview's flags and `bktec tools` shown in
+/// help when `preview`.
+fn command(preview: bool) -> clap::Command {
+    let show = |arg: Arg| {
+        let is_preview = SETTINGS
+            .iter()
+            .any(|s| s.is_preview() && s.key == arg.get_id().as_str());
+        if is_preview { arg.hide(false) } else { arg }
+    };
+    let cmd = Cli::command();
+    if preview {
+        // `bktec tools` and its commands run either way; they are only
+        // listed in help with the preview on (D43).
+        cmd.mut_subcommands(move |sub| sub.mut_args(show))
             .mut_subcommand("tools", |tools| {
                 tools
-                    .hide(!preview)
-                    .mut_subcommand("backfill-commit-metadata", |c| c.hide(!preview))
+                    .hide(false)
+                    .mut_subcommand("backfill-commit-metadata", |c| c.hide(false))
             })
-            .try_get_matches_from(args)?;
-        Cli::from_arg_matches_mut(&mut matches)
+    } else {
+        cmd
+    }
+}
+
+/// Parses `args` with clap, and with `run` inserted for bare setting flags.
+fn parse_any(args: Vec<OsString>, preview: bool) -> Parsed {
+    let try_parse = |args: &[OsString]| {
+        command(preview)
+            .try_get_matches_from(args)
+            .and_then(|matches| Cli::from_arg_matches(&matches))
     };
-    let err = match try_parse_from(&args) {
+    let err = match try_parse(&args) {
         Ok(cli) => return Parsed::Cli(Box::new(cli)),
         Err(err) => err,
     };
     let err = if matches!(err.kind(), ErrorKind::UnknownArgument) && args.len() > 1 {
         let mut with_run = args.clone();
         with_run.insert(1, OsString::from("run"));
-        match try_parse_from(&with_run) {
+        match try_parse(&with_run) {
             Ok(cli) => return Parsed::Cli(Box::new(cli)),
             // `bktec --parallelism 3 --version` is `bktec run ... --version`.
             Err(run_err) if exits_zero(&run_err) => run_err,
@@ -558,6 +606,14 @@ pub enum UsageError {
         /// The retry count.
         retries: u32,
     },
+    /// A test selection preview flag while the preview is off (D40).
+    #[error(
+        "unexpected argument '{flag}' found: it is part of the test selection preview; set BKTEC_PREVIEW_SELECTION=true to use it"
+    )]
+    PreviewOff {
+        /// The flag, as given.
+        flag: String,
+    },
     /// `run --store-durations` in one job of several (D31).
     #[error(
         "bktec run: --store-durations is for a single local run, and this is one of {jobs} parallel jobs: each job would write only its own durations, and the next build's jobs could plan from different files. Keep each job's result file and merge them with `bktec durations update RESULT_FILE...`"
@@ -573,7 +629,7 @@ mod tests {
     use super::*;
 
     fn parse_ok(args: &[&str]) -> Cli {
-        match parse(args.iter().map(OsString::from).collect()) {
+        match parse(args.iter().map(OsString::from).collect(), false) {
             Parsed::Cli(cli) => *cli,
             Parsed::Exit { message, .. } => panic!("{args:?} failed: {message}"),
         }
@@ -638,7 +694,7 @@ mod tests {
             &["bktec", "--debug", "run", "--version"],
             &["bktec", "--parallelism", "3", "--version"],
         ] {
-            match parse(args.iter().map(OsString::from).collect()) {
+            match parse(args.iter().map(OsString::from).collect(), false) {
                 Parsed::Exit { status, message } => {
                     assert_eq!(
                         (status, message.as_str()),
@@ -664,7 +720,7 @@ mod tests {
     #[test]
     fn every_visible_flag_names_its_env_var_and_key_in_help() {
         for (name, kind) in [("run", CommandKind::Run), ("plan", CommandKind::Plan)] {
-            let mut cmd = Cli::command();
+            let mut cmd = command(true);
             let help = cmd
                 .find_subcommand_mut(name)
                 .expect("subcommand exists")
@@ -687,6 +743,65 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    fn help_of(command: &mut clap::Command, name: &str) -> String {
+        command
+            .find_subcommand_mut(name)
+            .expect("subcommand exists")
+            .render_help()
+            .to_string()
+    }
+
+    #[test]
+    fn preview_flags_are_shown_only_with_the_gate_on() {
+        // D40: as the Go client, which defines them only then.
+        for name in ["run", "plan"] {
+            let off = help_of(&mut command(false), name);
+            let on = help_of(&mut command(true), name);
+            for flag in [
+                "--selection-strategy",
+                "--selection-param",
+                "--metadata",
+                "--collect-git-metadata",
+                "--remote",
+            ] {
+                assert!(
+                    !off.contains(flag),
+                    "{name} help shows {flag} with the gate off"
+                );
+                assert!(
+                    on.contains(flag),
+                    "{name} help lacks {flag} with the gate on"
+                );
+            }
+            assert!(on.contains("Preview: test selection"), "{on}");
+        }
+    }
+
+    #[test]
+    fn preview_flags_are_refused_with_the_gate_off_and_parsed_with_it_on() {
+        for args in [
+            &["bktec", "plan", "--json", "--selection-strategy", "percent"][..],
+            &["bktec", "run", "--metadata", "a=b"],
+            &["bktec", "--selection-param", "percent=40"],
+            &["bktec", "config", "--collect-git-metadata"],
+            &["bktec", "run", "--remote=upstream"],
+        ] {
+            let argv: Vec<OsString> = args.iter().map(OsString::from).collect();
+            match parse(argv.clone(), false) {
+                Parsed::Exit { status, message } => {
+                    assert_eq!(status, crate::exit_code::CONFIG_ERROR, "{args:?}");
+                    assert!(
+                        message.contains("BKTEC_PREVIEW_SELECTION=true"),
+                        "{message}"
+                    );
+                    assert!(message.contains("unexpected argument '--"), "{message}");
+                }
+                Parsed::Cli(cli) => panic!("{args:?} parsed with the gate off: {cli:?}"),
+            }
+            assert!(matches!(parse(argv, true), Parsed::Cli(_)), "{args:?}");
         }
     }
 }

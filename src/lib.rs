@@ -17,6 +17,7 @@ pub mod discover;
 mod events;
 mod execute;
 mod exit_code;
+mod git;
 pub mod glob;
 mod input;
 pub mod plan;

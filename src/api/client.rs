@@ -1,6 +1,7 @@
 //! The Test Engine API client (behaviour document 3.4, 4.1-4.4; D21): one
 //! reqwest client with rustls, the retry engine, and the plan endpoints.
 
+use std::collections::BTreeMap;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
@@ -138,6 +139,22 @@ pub(crate) struct CreatePlanRequest {
     pub location_prefix: String,
     /// The tests.
     pub tests: TestsPayload,
+    /// The test selection preview's strategy (D40); omitted without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<SelectionRequest>,
+    /// The test selection preview's metadata (D40); omitted when empty.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The `selection` object of a create-plan request (D40).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct SelectionRequest {
+    /// The strategy, as given.
+    pub strategy: String,
+    /// Its parameters; omitted when empty.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
 }
 
 /// The `tests` object of a create-plan request.

@@ -11,6 +11,6 @@ pub(crate) use backfill::{PresignedUpload, UploadError, UploadForm, upload_archi
 pub(crate) use client::Notify;
 pub(crate) use client::{
     ApiClient, ApiError, ApiNotice, CreatePlanRequest, EnvPayload, Example, FilePath,
-    FilterTestsRequest, MetadataRequest, Retrier, RetryConfig, Selector, TestsPayload,
-    TimelineEvent, user_agent,
+    FilterTestsRequest, MetadataRequest, Retrier, RetryConfig, SelectionRequest, Selector,
+    TestsPayload, TimelineEvent, user_agent,
 };

@@ -8,15 +8,16 @@ use super::connect::{api_client, tokens};
 use super::error::BktecError;
 use super::local::{LocalSplit, plan_locally};
 use super::report_back::Server;
-use super::request::build_request;
+use super::request::{build_request, collects_git_metadata};
 use super::session::Session;
 use crate::api::{self, ApiClient, ApiError, PlanLookup, PlanSource, acquire_plan};
-use crate::config::RunSettings;
 use crate::config::elements::Secret;
 use crate::config::registry::CommandKind;
 use crate::config::resolve::{ApiSettings, PlanMode};
+use crate::config::{EnvSnapshot, EnvVars, RunSettings};
 use crate::discover::Discovery;
-use crate::events::{PlanOrigin, RunEvent};
+use crate::events::{Notice, PlanNotice, PlanOrigin, RunEvent};
+use crate::git::{self, GitContext, GitNote};
 use crate::plan::{TestPlan, read_plan_file};
 use crate::runner::Runner;
 
@@ -119,7 +120,16 @@ fn from_test_engine(
         settings.debug,
         session.reporter.color(),
     )?;
-    let acquired = match ask(session, settings, api, &mut client, discovery, &inputs) {
+    let git = git_context(&context.env, api);
+    let acquired = match ask(
+        session,
+        settings,
+        api,
+        &mut client,
+        discovery,
+        &inputs,
+        &git,
+    ) {
         Ok(acquired) => acquired.map_err(BktecError::Api)?,
         Err(signal) => return Ok(Err(Stop::Signal(signal))),
     };
@@ -159,6 +169,7 @@ fn ask(
     client: &mut ApiClient,
     discovery: &Discovery,
     inputs: &PlanInputs<'_>,
+    git: &GitContext,
 ) -> Result<Result<api::Acquired, ApiError>, i32> {
     let lookup = match inputs.ask {
         Ask::CachedFirst => PlanLookup::CachedFirst {
@@ -169,11 +180,23 @@ fn ask(
         Ask::Create { .. } => PlanLookup::CreateOnly,
     };
     let (runner, files, ask) = (inputs.runner, &discovery.targets, inputs.ask);
-    session.until_signal(acquire_plan(
+    let collects = collects_git_metadata(&api.selection, matches!(ask, Ask::Create { .. }));
+    let mut notes: Vec<GitNote> = Vec::new();
+    let acquired = session.until_signal(acquire_plan(
         client,
         lookup,
         async |client: &mut ApiClient| {
+            // D40: collected only when a plan is created (for `run`, on a
+            // cache miss), as the Go client does.
+            let collected = match collects {
+                true => Some(git::collect(git).map_err(|err| ApiError::Examples(Box::new(err)))?),
+                false => None,
+            };
             let mut request = build_request(client, settings, api, runner, files).await?;
+            if let Some(collected) = collected {
+                notes = collected.notes;
+                request.metadata = git::merge(&api.selection.metadata, collected.metadata);
+            }
             if let Ask::Create {
                 max_parallelism,
                 target_time,
@@ -184,7 +207,33 @@ fn ask(
             }
             Ok(request)
         },
-    ))
+    ));
+    for note in &notes {
+        session
+            .reporter
+            .notice(Notice::Plan(PlanNotice::GitMetadata(note)));
+    }
+    acquired
+}
+
+/// What the preview's git metadata collection reads besides the
+/// repository (D40): the Buildkite variables as the Go client reads them
+/// (from the environment, not from flags).
+fn git_context(env: &EnvSnapshot, api: &ApiSettings) -> GitContext {
+    let var = |name| env.non_empty(name).map(str::to_string);
+    GitContext {
+        explicit_base: api
+            .selection
+            .metadata
+            .iter()
+            .find(|(k, _)| k == "base_branch")
+            .map(|(_, v)| v.clone()),
+        remote: api.selection.remote.clone(),
+        pull_request_base: var(EnvVars::BUILDKITE_PULL_REQUEST_BASE_BRANCH),
+        buildkite_branch: var(EnvVars::BUILDKITE_BRANCH),
+        pipeline_slug: var(EnvVars::BUILDKITE_PIPELINE_SLUG),
+        build_id: var(EnvVars::BUILDKITE_BUILD_ID),
+    }
 }
 
 /// The local split of the targets over `jobs` (D20, D31).

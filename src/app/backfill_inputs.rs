@@ -294,11 +294,3 @@ fn parse_bool(value: &str) -> Option<bool> {
         _ => None,
     }
 }
-
-/// Whether `BKTEC_PREVIEW_SELECTION` is truthy (`1`, `true`, `yes`, `on`,
-/// in any case), which shows `bktec tools` in help.
-pub(crate) fn preview(env: &EnvSnapshot) -> bool {
-    env.get(EnvVars::BKTEC_PREVIEW_SELECTION)
-        .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"))
-}

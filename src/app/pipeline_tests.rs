@@ -102,7 +102,7 @@ fn flag_overrides(command: CommandKind, setting: &Setting, value: &str) -> Optio
         .map(OsString::from)
         .chain([OsString::from(format!("--{flag}={value}"))])
         .collect();
-    match cli::parse(args) {
+    match cli::parse(args, true) {
         Parsed::Cli(parsed) => {
             let mut overrides = match parsed.command {
                 Some(Command::Run(c)) => c.settings.overrides,

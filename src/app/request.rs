@@ -1,14 +1,14 @@
 //! Building create-plan requests (behaviour document 6.1-6.3, 5.6, 10.5).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::api::{
     ApiClient, ApiError, CreatePlanRequest, EnvPayload, Example, FilePath, FilterTestsRequest,
-    Selector, TestsPayload,
+    SelectionRequest, Selector, TestsPayload,
 };
 use crate::config::Origin;
 use crate::config::RunSettings;
-use crate::config::resolve::ApiSettings;
+use crate::config::resolve::{ApiSettings, SelectionSettings};
 use crate::glob::clean;
 use crate::plan::trim;
 use crate::runner::{ResultFormat, Runner};
@@ -106,7 +106,34 @@ pub(super) async fn build_request(
         branch: settings.job.branch.clone(),
         location_prefix: prefix,
         tests,
+        selection: selection(&api.selection),
+        metadata: api.selection.metadata.iter().cloned().collect(),
     })
+}
+
+/// The request's `selection` (D40): none for an empty strategy or one that
+/// reads as "off" (`none`, `off`, `false`, `disabled`, `no`, in any case and
+/// with spaces around), which the Go client does not send either; any other
+/// value is sent as written, for Test Engine to judge.
+fn selection(settings: &SelectionSettings) -> Option<SelectionRequest> {
+    let word = settings.strategy.trim().to_lowercase();
+    if matches!(
+        word.as_str(),
+        "" | "none" | "off" | "false" | "disabled" | "no"
+    ) {
+        return None;
+    }
+    Some(SelectionRequest {
+        strategy: settings.strategy.clone(),
+        params: settings.params.iter().cloned().collect::<BTreeMap<_, _>>(),
+    })
+}
+
+/// Whether this request collects git metadata (D40, behaviour document
+/// 13.3): with any strategy given (even one that reads as "off", as in the
+/// Go client), or, for `plan` only, when asked to.
+pub(super) fn collects_git_metadata(settings: &SelectionSettings, plan: bool) -> bool {
+    !settings.strategy.is_empty() || (plan && settings.collect_git_metadata)
 }
 
 /// The tests of a create-plan request whose files Test Engine decides to
@@ -191,6 +218,30 @@ fn examples(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_strategy_that_reads_as_off_sends_no_selection_but_collects() {
+        let settings = |strategy: &str, collect: bool| SelectionSettings {
+            strategy: strategy.to_string(),
+            params: vec![("percent".to_string(), "40".to_string())],
+            collect_git_metadata: collect,
+            ..SelectionSettings::default()
+        };
+        for off in ["", "none", " Off ", "FALSE", "disabled", "no"] {
+            assert_eq!(selection(&settings(off, false)), None, "{off:?}");
+            assert_eq!(
+                collects_git_metadata(&settings(off, false), true),
+                !off.is_empty()
+            );
+        }
+        let sent = selection(&settings(" Percent", false)).expect("a strategy");
+        assert_eq!(sent.strategy, " Percent", "sent as written");
+        assert_eq!(sent.params["percent"], "40");
+        // D40: `run` (not `plan`) collects only with a strategy.
+        assert!(collects_git_metadata(&settings("", true), true));
+        assert!(!collects_git_metadata(&settings("", true), false));
+        assert!(collects_git_metadata(&settings("x", false), false));
+    }
 
     #[test]
     fn prefixes() {

@@ -103,8 +103,6 @@ impl EnvVars {
     pub(crate) const BUILDKITE_TEST_ENGINE_REMOTE: &'static str = "BUILDKITE_TEST_ENGINE_REMOTE";
     pub(crate) const BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA: &'static str =
         "BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA";
-    /// Truthy: `bktec tools` is shown in help (D43).
-    pub(crate) const BKTEC_PREVIEW_SELECTION: &'static str = "BKTEC_PREVIEW_SELECTION";
     pub(crate) const BUILDKITE_TEST_ENGINE_SKIP_DIFFS: &'static str =
         "BUILDKITE_TEST_ENGINE_SKIP_DIFFS";
     pub(crate) const BUILDKITE_TEST_ENGINE_BACKFILL_DAYS: &'static str =
@@ -113,6 +111,15 @@ impl EnvVars {
         "BUILDKITE_TEST_ENGINE_BACKFILL_REMOTE";
     pub(crate) const BUILDKITE_TEST_ENGINE_BACKFILL_CONCURRENCY: &'static str =
         "BUILDKITE_TEST_ENGINE_BACKFILL_CONCURRENCY";
+    /// The test selection preview's gate (D40): truthy as the Go client
+    /// reads it (`1`, `t`, `true`, `y`, `yes`, `on`, trimmed, any case).
+    pub(crate) const BKTEC_PREVIEW_SELECTION: &'static str = "BKTEC_PREVIEW_SELECTION";
+    /// The pull request's base branch: the diff base of the preview's git
+    /// metadata when `--metadata base_branch` is not given (D40).
+    pub(crate) const BUILDKITE_PULL_REQUEST_BASE_BRANCH: &'static str =
+        "BUILDKITE_PULL_REQUEST_BASE_BRANCH";
+    /// Sent as the preview's `pipeline_slug` metadata (D40).
+    pub(crate) const BUILDKITE_PIPELINE_SLUG: &'static str = "BUILDKITE_PIPELINE_SLUG";
     pub(crate) const BUILDKITE_COMMIT: &'static str = "BUILDKITE_COMMIT";
     pub(crate) const BUILDKITE_BUILD_NUMBER: &'static str = "BUILDKITE_BUILD_NUMBER";
     pub(crate) const BUILDKITE_BUILD_URL: &'static str = "BUILDKITE_BUILD_URL";
@@ -149,12 +156,8 @@ const NOT_SETTINGS: &[&str] = &[
     // Set by `bktec plan --pipeline-upload` for the pipeline it uploads, so the
     // `run` steps of that pipeline see it (behaviour document 11.4).
     EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM,
-    // The Go client v3's test selection preview (behaviour document 1.4),
-    // and `tools backfill-commit-metadata`, which reads its variables
-    // itself, not as settings (D43).
-    EnvVars::BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY,
-    EnvVars::BUILDKITE_TEST_ENGINE_REMOTE,
-    EnvVars::BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA,
+    // `tools backfill-commit-metadata` reads its variables itself, not as
+    // settings (D43).
     EnvVars::BUILDKITE_TEST_ENGINE_SKIP_DIFFS,
     EnvVars::BUILDKITE_TEST_ENGINE_BACKFILL_DAYS,
     EnvVars::BUILDKITE_TEST_ENGINE_BACKFILL_REMOTE,
@@ -265,6 +268,14 @@ impl EnvSnapshot {
             .collect()
     }
 
+    /// Whether the test selection preview is on: `BKTEC_PREVIEW_SELECTION`
+    /// is truthy as the Go client reads it (D40).
+    pub fn preview_selection(&self) -> bool {
+        self.get(EnvVars::BKTEC_PREVIEW_SELECTION)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| matches!(v.as_str(), "1" | "t" | "true" | "y" | "yes" | "on"))
+    }
+
     /// The value of `name` if it is set and not empty.
     pub fn non_empty(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.is_empty())
@@ -334,6 +345,19 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn the_preview_gate_reads_truthy_values_as_the_go_client_does() {
+        for value in ["1", "t", "TRUE", " yes ", "Y", "on"] {
+            let env = EnvSnapshot::from_pairs([(EnvVars::BKTEC_PREVIEW_SELECTION, value)]);
+            assert!(env.preview_selection(), "{value:?}");
+        }
+        for value in ["", "0", "false", "enabled", "2"] {
+            let env = EnvSnapshot::from_pairs([(EnvVars::BKTEC_PREVIEW_SELECTION, value)]);
+            assert!(!env.preview_selection(), "{value:?}");
+        }
+        assert!(!EnvSnapshot::default().preview_selection());
     }
 
     #[test]

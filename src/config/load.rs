@@ -43,6 +43,14 @@ impl CliOverrides {
         self.values.push((setting, flag, value));
     }
 
+    /// The first test selection preview flag given (D40), as given.
+    pub fn preview_flag(&self) -> Option<String> {
+        self.values
+            .iter()
+            .find(|(s, _, _)| s.is_preview())
+            .map(|(_, flag, _)| flag.clone())
+    }
+
     /// The recorded flags, in order.
     #[cfg(test)]
     pub(crate) fn entries(&self) -> &[(&'static Setting, String, RawValue)] {
@@ -246,8 +254,31 @@ pub fn load(
         home: env.non_empty(EnvVars::HOME).map(str::to_string),
         problems: Vec::new(),
     };
+    let preview = env.preview_selection();
     for setting in SETTINGS {
-        if let Shown::Invalid(message) = loaded.shown(setting) {
+        if setting.is_preview()
+            && !preview
+            && matches!(
+                loaded.origin(setting),
+                Origin::File { .. } | Origin::Flag(_)
+            )
+        {
+            // D40: the file's preview keys and flags are refused while the
+            // gate is off (the Go client does not know the flags then); its
+            // variables are ignored, as the Go client ignores them.
+            let value = match loaded.shown(setting) {
+                Shown::Set { text, .. } => text,
+                Shown::Unset | Shown::Invalid(_) => String::new(),
+            };
+            problems.push(Problem::setting(
+                setting,
+                format!(
+                    "{value} is a test selection preview setting, which needs {}=true",
+                    EnvVars::BKTEC_PREVIEW_SELECTION
+                ),
+                &loaded.origin(setting),
+            ));
+        } else if let Shown::Invalid(message) = loaded.shown(setting) {
             problems.push(Problem::setting(
                 setting,
                 format!("is invalid: {message}"),
@@ -310,10 +341,13 @@ fn defaults_layer() -> Dict {
 /// The environment layer: for each setting, the first of its variables that is
 /// set. As in the Go client, a variable set to the empty string counts as set,
 /// except for integers and durations, where it is ignored (behaviour document 1.3).
+/// The test selection preview's variables are read only while its gate is on
+/// (D40), as in the Go client.
 fn env_layer(env: &EnvSnapshot) -> (Dict, BTreeMap<&'static str, &'static str>) {
     let mut dict = Dict::new();
     let mut used = BTreeMap::new();
-    for setting in SETTINGS {
+    let preview = env.preview_selection();
+    for setting in SETTINGS.iter().filter(|s| preview || !s.is_preview()) {
         let Some((name, value)) = setting
             .env
             .iter()
@@ -460,13 +494,8 @@ mod tests {
             };
             overrides.push(s, format!("--{}", s.key), value);
         }
-        let loaded = load(
-            &EnvSnapshot::default(),
-            &overrides,
-            &FileChoice::Disabled,
-            Path::new("/"),
-        )
-        .unwrap();
+        let preview = EnvSnapshot::from_pairs([(EnvVars::BKTEC_PREVIEW_SELECTION, "true")]);
+        let loaded = load(&preview, &overrides, &FileChoice::Disabled, Path::new("/")).unwrap();
         assert_eq!(loaded.problems(), []);
         let tree = serde_json::to_value(&loaded.options).unwrap();
         for s in SETTINGS {

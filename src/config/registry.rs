@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::config::elements::{ConfigPath, Flag, GoDuration, Int, KeyValues};
+use crate::config::elements::{ConfigPath, Entries, Flag, GoDuration, Int, KeyValues};
 use crate::config::env_vars::EnvVars;
 pub use crate::config::setting::{
     CommandKind, Group, Key, Placement, Range, Scope, Setting, SettingKind,
@@ -712,6 +712,69 @@ registry! {
             placement: Placement::Everywhere,
             scope: Scope::All,
             group: Group::Retry,
+            hidden: false,
+            range: Range::NotNumeric,
+        }
+    }
+    /// The test selection preview (D40): only while `BKTEC_PREVIEW_SELECTION` is truthy; sent with Test Engine plan requests.
+    selection (SELECTION: SelectionKeys): SelectionOptions {
+        /// The test selection strategy sent with the plan request (preview). `none`, `off`, `false`, `disabled`, `no` or empty send none. Also collects git metadata.
+        strategy: String {
+            key: "selection.strategy",
+            env: &[EnvVars::BUILDKITE_TEST_ENGINE_SELECTION_STRATEGY],
+            flag: Some("selection-strategy"),
+            default: None,
+            placement: Placement::Everywhere,
+            scope: Scope::All,
+            group: Group::Selection,
+            hidden: false,
+            range: Range::NotNumeric,
+        }
+        /// A `key=value` parameter of the selection strategy (preview; the flag repeats; kept as written, commas included).
+        params: Entries {
+            key: "selection.params",
+            env: &[],
+            flag: Some("selection-param"),
+            default: None,
+            placement: Placement::Everywhere,
+            scope: Scope::All,
+            group: Group::Selection,
+            hidden: false,
+            range: Range::NotNumeric,
+        }
+        /// A `key=value` entry of the plan request's metadata (preview; the flag repeats); it overrides the collected git metadata, and `base_branch` chooses the diff base.
+        metadata: Entries {
+            key: "selection.metadata",
+            env: &[],
+            flag: Some("metadata"),
+            default: None,
+            placement: Placement::Everywhere,
+            scope: Scope::All,
+            group: Group::Selection,
+            hidden: false,
+            range: Range::NotNumeric,
+        }
+        /// Collect git metadata for `bktec plan`'s request without a selection strategy (preview; `run` collects only with a strategy, as the Go client does).
+        collect_git_metadata: Flag {
+            key: "selection.collect-git-metadata",
+            env: &[EnvVars::BUILDKITE_TEST_ENGINE_COLLECT_GIT_METADATA],
+            flag: Some("collect-git-metadata"),
+            default: Some("false"),
+            placement: Placement::Everywhere,
+            scope: Scope::All,
+            group: Group::Selection,
+            hidden: false,
+            range: Range::NotNumeric,
+        }
+        /// The git remote whose default branch is the diff base of the collected git metadata (preview).
+        remote: String {
+            key: "selection.remote",
+            env: &[EnvVars::BUILDKITE_TEST_ENGINE_REMOTE],
+            flag: Some("remote"),
+            default: Some("origin"),
+            placement: Placement::Everywhere,
+            scope: Scope::All,
+            group: Group::Selection,
             hidden: false,
             range: Range::NotNumeric,
         }

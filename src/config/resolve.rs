@@ -14,8 +14,8 @@ use crate::config::error::{ConfigError, Problem};
 use crate::config::load::LoadedConfig;
 use crate::config::origin::Origin;
 use crate::config::registry::{
-    BUILDKITE, CommandKind, DEBUG, FILES, Key, RETRY, RUNNER, SETTINGS, Setting, SettingType,
-    TEST_ENGINE,
+    BUILDKITE, CommandKind, DEBUG, FILES, Key, RETRY, RUNNER, SELECTION, SETTINGS, Setting,
+    SettingType, TEST_ENGINE,
 };
 use crate::config::runner_defaults;
 use crate::glob::Pattern;
@@ -113,6 +113,25 @@ pub struct ApiSettings {
 
     /// Whether slow files may be split into examples.
     pub split_by_example: bool,
+    /// The test selection preview's part of the create-plan request (D40).
+    pub selection: SelectionSettings,
+}
+
+/// The test selection preview's settings (D40); their defaults while its
+/// gate is off.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SelectionSettings {
+    /// The strategy as given: any non-empty value collects git metadata
+    /// (even `none`), and only a real one is sent (as the Go client does).
+    pub strategy: String,
+    /// The strategy's parameters.
+    pub params: Vec<(String, String)>,
+    /// The request's metadata as given; it overrides collected values.
+    pub metadata: Vec<(String, String)>,
+    /// Whether `plan` collects git metadata without a strategy.
+    pub collect_git_metadata: bool,
+    /// The git remote whose default branch is the diff base.
+    pub remote: String,
 }
 
 /// Buildkite job context.
@@ -727,6 +746,13 @@ fn api_settings(r: &mut Reader<'_>, suite_slug: String, job: &JobContext) -> Api
         oidc_lifetime: r.value(TEST_ENGINE.oidc_lifetime),
         plan_identifier,
         split_by_example: r.value(TEST_ENGINE.split_by_example).0,
+        selection: SelectionSettings {
+            strategy: r.value(SELECTION.strategy),
+            params: r.value(SELECTION.params).0,
+            metadata: r.value(SELECTION.metadata).0,
+            collect_git_metadata: r.value(SELECTION.collect_git_metadata).0,
+            remote: r.value(SELECTION.remote),
+        },
     }
 }
 

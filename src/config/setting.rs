@@ -128,6 +128,10 @@ pub enum Group {
     Retry,
     /// Output.
     Output,
+    /// The test selection preview: these settings exist only while
+    /// `BKTEC_PREVIEW_SELECTION` is truthy (D40), as the Go client's flags
+    /// of its "PREVIEW: TEST SELECTION" category do.
+    Selection,
 }
 
 impl Group {
@@ -140,6 +144,7 @@ impl Group {
             Group::Files => "Test files",
             Group::Retry => "Retries",
             Group::Output => "Output",
+            Group::Selection => "Preview: test selection",
         }
     }
 }
@@ -202,6 +207,12 @@ impl Setting {
     /// Whether the setting may be written in `bktec.toml`.
     pub fn in_file(&self) -> bool {
         self.placement == Placement::Everywhere
+    }
+
+    /// Whether the setting belongs to the test selection preview, which
+    /// `BKTEC_PREVIEW_SELECTION` gates (D40).
+    pub fn is_preview(&self) -> bool {
+        self.group == Group::Selection
     }
 
     /// Whether the value is a secret that must never be printed.

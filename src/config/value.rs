@@ -9,7 +9,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::config::elements::{ConfigPath, Flag, GoDuration, Int, KeyValues};
+use crate::config::elements::{ConfigPath, Entries, Flag, GoDuration, Int, KeyValues};
 use crate::config::setting::{Range, SettingKind};
 
 /// [`Setting::check`](crate::config::setting::Setting::check) for a field of type `T`.
@@ -204,6 +204,13 @@ impl SettingType for GoDuration {
 }
 
 impl SettingType for KeyValues {
+    const KIND: SettingKind = SettingKind::KeyValues;
+    fn to_text(&self) -> String {
+        format!("{:?}", self.to_string())
+    }
+}
+
+impl SettingType for Entries {
     const KIND: SettingKind = SettingKind::KeyValues;
     fn to_text(&self) -> String {
         format!("{:?}", self.to_string())

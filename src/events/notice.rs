@@ -115,6 +115,8 @@ pub(crate) enum PlanNotice<'a> {
     },
     /// A note of the time-aware planner (a debug line).
     PlannerNote(&'a crate::plan::PlanNote),
+    /// The test selection preview's git metadata is incomplete (D40).
+    GitMetadata(&'a crate::git::GitNote),
 }
 
 /// What bktec says about the files it writes: the durations file and the

@@ -77,6 +77,7 @@ impl ProcessAttempts<'_> {
             argv,
             env,
             grace: self.grace,
+            stdout_copy: self.runner.stdout_copy(retry.attempt),
         })
     }
 

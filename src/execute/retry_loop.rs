@@ -117,7 +117,7 @@ pub(crate) async fn execute(
             runner,
         ) {
             Step::Retry(next) => {
-                to_run = next;
+                to_run = crate::results::as_targets(next, &targets);
                 attempt += 1;
             }
             Step::Stop { reason, pending } => {

@@ -8,6 +8,7 @@ mod output;
 mod unix;
 
 use std::error::Error;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub(crate) use cancel::{install as install_cancellation, received};
@@ -32,6 +33,9 @@ pub(crate) struct ChildSpec {
     pub env: Vec<(String, String)>,
     /// How long the group gets after the first SIGINT or SIGTERM before it is killed.
     pub grace: Duration,
+    /// A file that gets a copy of what the child writes to its standard
+    /// output, which still reaches bktec's (gotest's `go test -json`, D39).
+    pub stdout_copy: Option<PathBuf>,
 }
 
 /// How a child run ended.
@@ -78,6 +82,17 @@ pub enum ProcessError {
         program: String,
         /// Its deadline.
         after: Duration,
+    },
+    /// The file that gets a copy of the child's output cannot be created.
+    #[error("failed to create `{}` for the output of `{program}`", path.display())]
+    Copy {
+        /// The program.
+        program: String,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
     },
     /// Waiting for the child failed.
     #[error("failed to wait for `{program}`")]

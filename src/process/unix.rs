@@ -88,12 +88,17 @@ pub(crate) async fn run_child(
     signals: &mut Signals,
 ) -> Result<ChildOutcome, ProcessError> {
     let (program, args) = spec.argv.split_first().ok_or(ProcessError::EmptyCommand)?;
+    let copy = open_copy(spec, program)?;
     let mut command = tokio::process::Command::new(program);
     command
         .args(args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
-        .stdout(Stdio::inherit())
+        .stdout(if copy.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        })
         .stderr(Stdio::inherit())
         .process_group(0);
     os::die_with_bktec(command.as_std_mut());
@@ -104,6 +109,10 @@ pub(crate) async fn run_child(
         program: program.clone(),
         source,
     })?;
+    let copying = copy.and_then(|(file, path)| {
+        let out = child.stdout.take()?.into_owned_fd().ok()?;
+        Some(tee(std::fs::File::from(out), file, path))
+    });
     let pgid = i32::try_from(child.id().expect("a running child has a pid")).expect("pids fit i32");
     let mut cancelled_by = None;
     let mut kill_at: Option<Instant> = None;
@@ -137,6 +146,11 @@ pub(crate) async fn run_child(
     // within it; otherwise they get a grace period of their own.
     let deadline = grace_ends.unwrap_or_else(|| Instant::now() + spec.grace);
     let left_running = end_leftovers(pgid, deadline, signals, &mut cancelled_by).await;
+    if let Some(done) = copying {
+        // The pipe closes when the last process holding it has ended; one
+        // that could not be ended leaves the copy behind.
+        let _ = tokio::time::timeout(KILL_LIMIT, done).await;
+    }
     let exit = match (status.code(), status.signal()) {
         (Some(code), _) => ChildExit::Code(code),
         (None, Some(signal)) => ChildExit::Signal(signal),
@@ -149,12 +163,99 @@ pub(crate) async fn run_child(
     })
 }
 
+/// The file that gets a copy of the child's standard output, created (or
+/// emptied) before the child starts, with its path.
+fn open_copy(
+    spec: &ChildSpec,
+    program: &str,
+) -> Result<Option<(std::fs::File, std::path::PathBuf)>, ProcessError> {
+    let Some(path) = &spec.stdout_copy else {
+        return Ok(None);
+    };
+    let file = std::fs::File::create(path).map_err(|source| ProcessError::Copy {
+        program: program.to_string(),
+        path: path.clone(),
+        source,
+    })?;
+    Ok(Some((file, path.clone())))
+}
+
+/// Copies what `from` yields to bktec's standard output and to `file` (at
+/// `path`), on a thread of its own; the receiver hears when `from` is
+/// closed. A copy that cannot be written is removed, so that a part of the
+/// output is never read as all of it (D23): the attempt then has no result
+/// file, and says so.
+fn tee(
+    mut from: std::fs::File,
+    mut file: std::fs::File,
+    path: std::path::PathBuf,
+) -> tokio::sync::oneshot::Receiver<()> {
+    use std::io::{Read, Write};
+    let (done, finished) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut failed: Option<std::io::Error> = None;
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(err) => {
+                    failed.get_or_insert(err);
+                    break;
+                }
+            };
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "the test command's own output, passed through as an inherited stdout would be"
+            )]
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(&buf[..n]).and_then(|()| stdout.flush());
+            if failed.is_none()
+                && let Err(err) = file.write_all(&buf[..n])
+            {
+                failed = Some(err);
+            }
+        }
+        // The attempt then reports that the command wrote no result file.
+        if failed.is_some() || file.flush().is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+        let _ = done.send(());
+    });
+    finished
+}
+
 /// How long SIGKILL is repeated before bktec gives up on a process that
 /// will not die (one stuck in uninterruptible sleep, say).
 const KILL_LIMIT: Duration = Duration::from_secs(5);
 
 /// How often the leftovers are looked for again while they are ended.
 const POLL: Duration = Duration::from_millis(25);
+
+/// How long what a command left behind gets to end by itself before it is
+/// signalled (D39): bats writes its JUnit report from a process
+/// substitution that bash does not wait for, a few milliseconds after bats
+/// has exited.
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// Waits up to [`SETTLE`] for the command's leftovers to end by themselves;
+/// a SIGINT or SIGTERM ends the wait and marks the attempt cancelled.
+async fn settle(pgid: i32, signals: &mut Signals, cancelled_by: &mut Option<i32>) {
+    let until = Instant::now() + SETTLE;
+    while Instant::now() < until && (signal_group(pgid, 0) || !os::live_descendants().is_empty()) {
+        tokio::select! {
+            () = sleep(POLL) => {}
+            Some(number) = signals.receiver.recv() => {
+                signal_group(pgid, number);
+                if is_cancel(number) {
+                    cancelled_by.get_or_insert(number);
+                    return;
+                }
+            }
+        }
+    }
+}
 
 /// Ends whatever the test command left once it has exited (D15, D28): its
 /// process group, and on Linux every other descendant of bktec, which as the
@@ -169,6 +270,9 @@ async fn end_leftovers(
     signals: &mut Signals,
     cancelled_by: &mut Option<i32>,
 ) -> usize {
+    if cancelled_by.is_none() && Instant::now() < deadline {
+        settle(pgid, signals, cancelled_by).await;
+    }
     let mut found = BTreeSet::new();
     let mut group_signalled = false;
     let mut kill = Instant::now() >= deadline;

@@ -43,11 +43,7 @@ pub(crate) fn annotation_markdown(
     }
     failed.sort_by(|a, b| a.path.cmp(&b.path));
     let name = |t: &TestResult| {
-        if node_ids {
-            t.path.clone()
-        } else {
-            format!("{} {}", t.scope, t.name)
-        }
+        if node_ids { t.path.clone() } else { t.label() }
     };
     let mut out = format!(
         "**{runner_name}, job {} of {jobs}: {} failed after retries**\n\n",

@@ -203,7 +203,7 @@ fn lists(
 }
 
 fn label(t: &TestResult) -> String {
-    format!("{} {}", t.scope, t.name)
+    t.label()
 }
 
 /// A sorted list under `heading`, cut after `limit` entries with a count of

@@ -132,6 +132,7 @@ fn planning(notice: &PlanNotice<'_>) -> (Channel, String) {
             ),
         ),
         PlanNotice::PlannerNote(note) => (Channel::Debug, planner_note(note)),
+        PlanNotice::GitMetadata(note) => (Channel::Warning, note.to_string()),
     }
 }
 

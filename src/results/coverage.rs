@@ -26,6 +26,7 @@ pub fn uncovered<'t, 'r>(
     for (i, target) in targets.iter().enumerate() {
         keys.entry(normalise(target)).or_default().push(i);
     }
+    let by_base = unique_base_names(targets);
     let mut covered = vec![false; targets.len()];
     let mut left = targets.len();
     for id in result_ids {
@@ -35,13 +36,13 @@ pub fn uncovered<'t, 'r>(
         let Some(id) = offset.apply(normalise(id)) else {
             continue;
         };
+        let by_name = bare_file(&id).and_then(|file| by_base.get(file));
         for key in prefixes(&id) {
-            if let Some(hits) = keys.get(key) {
-                for &i in hits {
-                    if !covered[i] {
-                        covered[i] = true;
-                        left -= 1;
-                    }
+            let hits = keys.get(key).map(Vec::as_slice).unwrap_or_default();
+            for &i in hits.iter().chain(by_name) {
+                if !covered[i] {
+                    covered[i] = true;
+                    left -= 1;
                 }
             }
         }
@@ -52,6 +53,54 @@ pub fn uncovered<'t, 'r>(
         .filter(|(_, covered)| !covered)
         .map(|(target, _)| target.as_str())
         .collect()
+}
+
+/// `tests` to run again, each as `targets` name it: a test named by its
+/// file's name alone (bats' `happy_test.bats`) is the one target of that
+/// name (D39), which the runner can find; any other stays as it is.
+pub fn as_targets(tests: Vec<String>, targets: &[String]) -> Vec<String> {
+    let by_base = unique_base_names(targets);
+    let mut out: Vec<String> = Vec::with_capacity(tests.len());
+    for test in tests {
+        let target = bare_file(normalise(&test))
+            .filter(|file| *file == normalise(&test))
+            .and_then(|file| by_base.get(file))
+            .map(|&i| targets[i].clone());
+        let test = target.unwrap_or(test);
+        if !out.contains(&test) {
+            out.push(test);
+        }
+    }
+    out
+}
+
+/// D39: the targets in a directory (`tests/happy_test.bats`) by their file
+/// name (`happy_test.bats`), for a name that no other target has.
+fn unique_base_names(targets: &[String]) -> HashMap<&str, usize> {
+    let mut by_base: HashMap<&str, Option<usize>> = HashMap::new();
+    for (i, target) in targets.iter().enumerate() {
+        let target = normalise(target);
+        let base = target.rsplit('/').next().unwrap_or(target);
+        by_base
+            .entry(base)
+            .and_modify(|seen| *seen = None)
+            .or_insert((base != target).then_some(i));
+    }
+    by_base
+        .into_iter()
+        .filter_map(|(base, i)| Some((base, i?)))
+        .collect()
+}
+
+/// D39: the file a result names by its file name alone, as bats' JUnit
+/// `classname` does (`happy_test.bats`): an id without a directory and
+/// without pytest's `::`, up to its `:line` or `[...]`.
+fn bare_file(id: &str) -> Option<&str> {
+    if id.contains('/') || id.contains("::") {
+        return None;
+    }
+    let end = id.find([':', '[']).unwrap_or(id.len());
+    Some(&id[..end]).filter(|file| !file.is_empty())
 }
 
 /// `./a/b.py` -> `a/b.py`, `tests/` -> `tests`: the spellings that name the
@@ -158,6 +207,51 @@ mod tests {
     #[test]
     fn a_slash_in_a_parameter_is_not_a_directory() {
         assert_eq!(missing(&["b.py"], &["a.py::t[x/b.py]"]), ["b.py"]);
+    }
+
+    /// D39: a result named by its file's name alone (bats' JUnit
+    /// `classname`) covers the one assigned file of that name; never one
+    /// of two, never through a pytest node id or a directory.
+    #[test]
+    fn a_bare_file_name_covers_the_one_target_of_that_name() {
+        assert!(missing(&["tests/happy_test.bats"], &["happy_test.bats"]).is_empty());
+        assert!(missing(&["./tests/happy_test.bats"], &["happy_test.bats:3"]).is_empty());
+        assert_eq!(
+            missing(&["tests/a/same.bats", "tests/b/same.bats"], &["same.bats"]),
+            ["tests/a/same.bats", "tests/b/same.bats"]
+        );
+        assert_eq!(
+            missing(&["same.bats", "tests/same.bats"], &["same.bats"]),
+            ["tests/same.bats"]
+        );
+        assert_eq!(
+            missing(&["sub/test_a.py"], &["test_a.py::t"]),
+            ["sub/test_a.py"]
+        );
+        assert_eq!(
+            missing(&["tests/x.bats"], &["other/x.bats"]),
+            ["tests/x.bats"]
+        );
+    }
+
+    #[test]
+    fn a_retry_names_a_bare_file_as_its_one_target() {
+        let targets = [
+            "tests/happy_test.bats".to_string(),
+            "a/x.bats".into(),
+            "b/x.bats".into(),
+        ];
+        let tests = [
+            "happy_test.bats",
+            "happy_test.bats",
+            "x.bats",
+            "m/pkg",
+            "t.py::test_a",
+        ];
+        assert_eq!(
+            as_targets(tests.map(String::from).to_vec(), &targets),
+            ["tests/happy_test.bats", "x.bats", "m/pkg", "t.py::test_a"]
+        );
     }
 
     #[test]

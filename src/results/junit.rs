@@ -186,7 +186,7 @@ impl State<'_> {
         if name == b"testcase" {
             let case = self.case(element)?;
             if is_empty {
-                self.parsed.tests.push(to_result(case, self.mapping));
+                self.push(case);
             } else {
                 self.current = Some(case);
             }
@@ -243,11 +243,32 @@ impl State<'_> {
         })
     }
 
+    /// Records a test case that has ended. gotestsum reports a package that
+    /// did not build as a `TestMain` without a classname, failed with go's
+    /// `[build failed]` (the Go client's `isBuildFailure`): that is a
+    /// run-level error, never a test to retry (D39).
+    fn push(&mut self, case: Case) {
+        let result = to_result(case, self.mapping);
+        let build_failed = result.failure.as_ref().and_then(|f| {
+            [&f.message, &f.details]
+                .into_iter()
+                .flat_map(|text| text.lines())
+                .find(|line| line.contains("[build failed]"))
+        });
+        match build_failed {
+            Some(line) if result.name == "TestMain" && result.scope.is_empty() => {
+                let error = format!("go test failed to build: {}", line.trim());
+                self.parsed.run_error.get_or_insert(error);
+            }
+            Some(_) | None => self.parsed.tests.push(result),
+        }
+    }
+
     /// An element closes: a test case ends, or a child of one.
     fn end(&mut self, name: &[u8]) {
         if name == b"testcase" {
             if let Some(case) = self.current.take() {
-                self.parsed.tests.push(to_result(case, self.mapping));
+                self.push(case);
             }
         } else if let Some(case) = &mut self.current {
             case.depth = case.depth.saturating_sub(1);
@@ -409,6 +430,22 @@ mod tests {
         );
         assert_eq!(split_node_id("f.py::C::test[x]"), ("f.py::C", "test[x]"));
         assert_eq!(split_node_id("f.py::t"), ("f.py", "t"));
+    }
+
+    /// D39: gotestsum's shape for a package that did not build (the Go
+    /// client's `internal/runner/testdata/go/broken`).
+    #[test]
+    fn a_package_that_did_not_build_is_a_run_error() {
+        let xml = r#"<testsuites><testsuite name="m/broken" tests="1" failures="0" errors="1">
+  <testcase classname="" name="TestMain" time="0"><failure message="Failed" type="">FAIL&#x9;m/broken [build failed]&#xA;</failure></testcase>
+  </testsuite><testsuite name="m/ok"><testcase classname="m/ok" name="TestOK"/></testsuite></testsuites>"#;
+        let parsed = parse_junit(xml.as_bytes(), Path::new("r.xml"), Mapping::Custom).unwrap();
+        assert_eq!(
+            parsed.run_error.as_deref(),
+            Some("go test failed to build: FAIL\tm/broken [build failed]")
+        );
+        assert_eq!(parsed.tests.len(), 1);
+        assert_eq!(parsed.tests[0].path, "m/ok");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use collector_json::parse_collector_json;
-pub use coverage::uncovered;
+pub use coverage::{as_targets, uncovered};
 pub use cucumber_json::parse_cucumber_json;
 pub use go_jsonl::parse_go_jsonl;
 pub use jest_json::{NAME_SEPARATOR, parse_jest_json};
@@ -87,6 +87,24 @@ pub struct TestResult {
     /// What the test printed, when the result file holds it (JUnit
     /// `<system-out>` and `<system-err>` of the test case).
     pub output: Option<String>,
+}
+
+impl TestResult {
+    /// The test as people read it: its scope, then its name. A scope that
+    /// is Playwright's `titlePath()` (D39: it begins with a space and ends
+    /// with the name) is the label by itself, without its leading spaces.
+    pub fn label(&self) -> String {
+        let whole = self.scope.starts_with(' ')
+            && self
+                .scope
+                .strip_suffix(self.name.as_str())
+                .is_some_and(|rest| rest.ends_with(' '));
+        if whole {
+            self.scope.trim_start().to_string()
+        } else {
+            format!("{} {}", self.scope, self.name)
+        }
+    }
 }
 
 /// Why a test failed, as the result file says.

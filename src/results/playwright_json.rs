@@ -1,7 +1,9 @@
 //! Playwright's JSON reporter output (behaviour document 8.3): one result
-//! per spec, named `file:line`, which is also what a retry runs. A spec that
-//! is not ok failed; one whose first test was skipped was skipped. Errors
-//! outside any test (a spec file that does not load) are a run-level error.
+//! per spec and project (a spec holds one test per project), at the spec's
+//! `file:line`, which is also what a retry runs, and named as Test Engine
+//! names it, so muting matches (D39). A test whose status is `unexpected`
+//! failed, `skipped` was skipped. Errors outside any test (a spec file that
+//! does not load) are a run-level error.
 
 use std::path::Path;
 
@@ -31,8 +33,6 @@ struct Config {
 struct Suite {
     #[serde(default)]
     title: String,
-    #[serde(default)]
-    file: String,
     #[serde(default)]
     specs: Vec<Spec>,
     #[serde(default)]
@@ -130,8 +130,6 @@ fn parse(
     Ok(parsed)
 }
 
-/// Records the specs of `suite` and its children; `titles` are the
-/// enclosing `describe` titles (a file's own suite adds none).
 /// What every level of the walk needs.
 struct Walk<'a> {
     /// The report's root directory.
@@ -141,65 +139,82 @@ struct Walk<'a> {
     specs: Specs,
 }
 
+/// Records the tests of `suite` and its children; `titles` are the titles
+/// of the enclosing suites, the file's own first (named relative to the
+/// project's test directory, as Playwright titles it).
 fn walk<'a>(
     suite: &'a Suite,
     titles: &mut Vec<&'a str>,
     context: &Walk<'_>,
     out: &mut Vec<TestResult>,
 ) {
-    let Walk { base, root, specs } = *context;
-    let described = suite.title != suite.file && !suite.title.is_empty();
-    if described {
+    // Playwright's `titlePath()` leaves out a `describe` without a title.
+    let titled = !suite.title.is_empty();
+    if titled {
         titles.push(&suite.title);
     }
     for spec in &suite.specs {
-        let first = spec.tests.first();
-        if specs == Specs::Ran && first.is_none_or(|t| t.results.is_empty()) {
-            continue;
+        let file = Path::new(context.base).join(&spec.file);
+        let file = file.strip_prefix(context.root).unwrap_or(&file);
+        let path = format!("{}:{}", file.display(), spec.line);
+        for test in &spec.tests {
+            if context.specs == Specs::Ran && test.results.is_empty() {
+                continue;
+            }
+            out.push(result(spec, test, titles, path.clone()));
         }
-        let project = first.map_or("", |t| t.project_name.as_str());
-        let scope: Vec<&str> = std::iter::once(project)
-            .chain(titles.iter().copied())
-            .filter(|t| !t.is_empty())
-            .collect();
-        let file = Path::new(base).join(&spec.file);
-        let file = file.strip_prefix(root).unwrap_or(&file);
-        out.push(TestResult {
-            scope: scope.join(" "),
-            name: spec.title.clone(),
-            path: format!("{}:{}", file.display(), spec.line),
-            identifier: String::new(),
-            outcome: match (spec.ok, first.map(|t| t.status.as_str())) {
-                (false, _) => Outcome::Failed,
-                (true, Some("skipped")) => Outcome::Skipped,
-                (true, _) => Outcome::Passed,
-            },
-            duration: first
-                .and_then(|t| t.results.last())
-                .and_then(|r| r.duration)
-                .and_then(|ms| seconds(ms / 1000.0)),
-            failure: (!spec.ok)
-                .then(|| {
-                    first
-                        .and_then(|t| t.results.iter().rev().find_map(|r| r.error.as_ref()))
-                        .map(|e| {
-                            let details = strip_ansi(&e.message);
-                            Failure {
-                                message: details.lines().next().unwrap_or_default().to_string(),
-                                details,
-                                error: false,
-                            }
-                        })
-                })
-                .flatten(),
-            output: None,
-        });
     }
     for child in &suite.suites {
         walk(child, titles, context, out);
     }
-    if described {
+    if titled {
         titles.pop();
+    }
+}
+
+/// The result of `spec` in one project (`test`), named as Test Engine's
+/// collector names it (D39): its scope is Playwright's `titlePath()` joined
+/// by spaces, `" <project> <file> <describe...> <title>"` (the root suite's
+/// title is empty), its name the spec's title.
+fn result(spec: &Spec, test: &SpecTest, titles: &[&str], path: String) -> TestResult {
+    let scope = std::iter::once("")
+        .chain(std::iter::once(test.project_name.as_str()))
+        .chain(titles.iter().copied())
+        .chain(std::iter::once(spec.title.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // `expected` and `flaky` passed; a test that did not run in this
+    // project (a listing) counts as its spec says.
+    let outcome = match test.status.as_str() {
+        "skipped" => Outcome::Skipped,
+        "unexpected" => Outcome::Failed,
+        "" if !spec.ok => Outcome::Failed,
+        _ => Outcome::Passed,
+    };
+    let failure = (outcome == Outcome::Failed)
+        .then(|| test.results.iter().rev().find_map(|r| r.error.as_ref()))
+        .flatten()
+        .map(|e| {
+            let details = strip_ansi(&e.message);
+            Failure {
+                message: details.lines().next().unwrap_or_default().to_string(),
+                details,
+                error: false,
+            }
+        });
+    TestResult {
+        scope,
+        name: spec.title.clone(),
+        path,
+        identifier: String::new(),
+        outcome,
+        duration: test
+            .results
+            .last()
+            .and_then(|r| r.duration)
+            .and_then(|ms| seconds(ms / 1000.0)),
+        failure,
+        output: None,
     }
 }
 
@@ -239,7 +254,7 @@ mod tests {
         let t = &parsed.tests[0];
         assert_eq!(
             (t.scope.as_str(), t.name.as_str(), t.path.as_str()),
-            ("chromium Cart", "adds", "e2e/a.spec.ts:5")
+            (" chromium a.spec.ts Cart adds", "adds", "e2e/a.spec.ts:5")
         );
         assert_eq!(t.outcome, Outcome::Failed);
         assert_eq!(t.duration, Some(std::time::Duration::from_millis(20)));
@@ -249,6 +264,74 @@ mod tests {
         assert_eq!(parsed.run_error, None);
         let listed = parse_playwright_listing(json, Path::new("r.json"), Path::new("/p")).unwrap();
         assert_eq!(listed.tests[1].outcome, Outcome::Skipped);
+    }
+
+    /// D39: Playwright 1.5x merges a spec's projects into one spec, one
+    /// test each (this is what 1.65 writes, trimmed); each is a result of
+    /// its own, and one that never ran in its project is none.
+    #[test]
+    fn every_project_of_a_spec_is_a_result() {
+        let json = br#"{"config":{"rootDir":"/p"},"suites":[
+          {"title":"tests/cart.spec.js","file":"tests/cart.spec.js","specs":[],"suites":[
+            {"title":"Cart","file":"tests/cart.spec.js","specs":[
+              {"title":"adds","file":"tests/cart.spec.js","line":9,"ok":false,"tests":[
+                {"projectName":"chromium","status":"expected","results":[{"duration":3}]},
+                {"projectName":"firefox","status":"unexpected","results":[
+                  {"duration":4,"error":{"message":"\u001b[31mExpected\u001b[39m: 9\nReceived: 8"}}]},
+                {"projectName":"webkit","status":"skipped","results":[{"duration":0}]},
+                {"projectName":"mobile","status":"unexpected","results":[]}]}]}]}]}"#;
+        let parsed = parse_playwright_json(json, Path::new("r.json"), Path::new("/p")).unwrap();
+        let got: Vec<_> = parsed
+            .tests
+            .iter()
+            .map(|t| {
+                (
+                    t.scope.as_str(),
+                    t.name.as_str(),
+                    t.path.as_str(),
+                    t.outcome.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    " chromium tests/cart.spec.js Cart adds",
+                    "adds",
+                    "tests/cart.spec.js:9",
+                    Outcome::Passed
+                ),
+                (
+                    " firefox tests/cart.spec.js Cart adds",
+                    "adds",
+                    "tests/cart.spec.js:9",
+                    Outcome::Failed
+                ),
+                (
+                    " webkit tests/cart.spec.js Cart adds",
+                    "adds",
+                    "tests/cart.spec.js:9",
+                    Outcome::Skipped
+                ),
+            ]
+        );
+        let failure = parsed.tests[1].failure.as_ref().unwrap();
+        assert_eq!(failure.message, "Expected: 9");
+        assert!(parsed.tests[0].failure.is_none());
+        let listed = parse_playwright_listing(json, Path::new("r.json"), Path::new("/p")).unwrap();
+        assert_eq!(listed.tests.len(), 4);
+    }
+
+    /// D39: without projects the project is empty, as in Test Engine's
+    /// scope (the Go client's `" %s %s %s"`): two spaces lead.
+    #[test]
+    fn a_test_without_a_project_or_describe_is_scoped_by_its_file() {
+        let json = br#"{"suites":[{"title":"stock.test.js","file":"stock.test.js","specs":[
+          {"title":"counts","file":"stock.test.js","line":3,"ok":true,
+           "tests":[{"projectName":"","status":"expected","results":[{}]}]}]}]}"#;
+        let parsed = parse_playwright_json(json, Path::new("r.json"), Path::new("/")).unwrap();
+        assert_eq!(parsed.tests[0].scope, "  stock.test.js counts");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 mod flags;
 mod roster;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::RunnerKind;
 use super::detect;
@@ -18,7 +18,7 @@ use crate::config::elements::{RunnerRules, Targets};
 use super::framework::{Detect, Framework, Init};
 use super::setup::{ExitHandling, Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
-use super::template::{CommandTemplate, TEST_EXAMPLES};
+use super::template::{CommandTemplate, RESULT_PATH, TEST_EXAMPLES};
 use crate::results::{Mapping, ResultFormat};
 
 pub(crate) use flags::{GoFlags, go_flags};
@@ -66,7 +66,7 @@ fn gotest(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         None => test.clone(),
     };
     Ok(Runner {
-        result: inputs.result_file(ResultFormat::GoJsonl),
+        result: inputs.result_file(result_format(&test)),
         exit_rules: |_, code| match code {
             None | Some(0 | 1) => ExitHandling::Parse,
             Some(_) => ExitHandling::Skip,
@@ -74,6 +74,50 @@ fn gotest(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         prepare: packages_once,
         ..Runner::new(RunnerKind::Gotest, test, retry)
     })
+}
+
+/// D30, D39: the option holding `{{resultPath}}` decides the format:
+/// gotestsum's `--junitfile` is JUnit XML (its test cases named by package
+/// and test, as `go test -json` names them), anything else `go test -json`
+/// lines (`--jsonfile`, a script's `> {{resultPath}}`, or no result path in
+/// the command: `go test -json` on standard output).
+fn result_format(template: &CommandTemplate) -> ResultFormat {
+    match template.result_option().as_deref() {
+        Some("--junitfile") => ResultFormat::JUnitXml,
+        Some(_) | None => ResultFormat::GoJsonl,
+    }
+}
+
+/// Whether `template` is `go test ... -json ...` and names no result path:
+/// its standard output is its results, as the Go client reads it (D39).
+fn prints_results(template: &CommandTemplate) -> bool {
+    let words = template.words();
+    let is_go = words
+        .first()
+        .is_some_and(|program| Path::new(program).file_name() == Some("go".as_ref()));
+    // Words after `-args` go to the test binary, not to `go test`.
+    let flags = words.iter().skip(2).take_while(|w| *w != "-args");
+    template.script().is_none()
+        && is_go
+        && words.get(1).is_some_and(|w| w == "test")
+        && !template.mentions(RESULT_PATH)
+        && flags
+            .into_iter()
+            .any(|w| matches!(w.as_str(), "-json" | "--json" | "-json=true" | "--json=true"))
+}
+
+impl Runner {
+    /// Where attempt `attempt` copies the test command's standard output:
+    /// the result path, when the command is `go test -json` without a
+    /// result path of its own (D39). The output still reaches bktec's.
+    pub(crate) fn stdout_copy(&self, attempt: u32) -> Option<PathBuf> {
+        let template = if attempt == 0 { &self.test } else { &self.retry };
+        let file = self.result.as_ref()?;
+        (self.kind == RunnerKind::Gotest
+            && file.format == ResultFormat::GoJsonl
+            && prints_results(template))
+        .then(|| file.path.clone())
+    }
 }
 
 /// The template with `{{packages}}` read as `{{testExamples}}`, so packages
@@ -183,6 +227,38 @@ mod tests {
         assert_eq!(r.exit_handling(Some(1)), ExitHandling::Parse);
         assert_eq!(r.exit_handling(Some(2)), ExitHandling::Skip);
         assert_eq!(r.upload_format(), Some(ResultFormat::GoJsonl));
+    }
+
+    /// D30, D39: the option holding `{{resultPath}}` decides the format,
+    /// and only `go test -json` without a result path is read from its
+    /// standard output.
+    #[test]
+    fn the_result_option_decides_the_format_and_stdout_is_read_only_from_go_test_json() {
+        let runner = |command: &str| {
+            let template = CommandTemplate::parse(command).unwrap();
+            let inputs = RunnerInputs {
+                test_command: Some(&template),
+                result_path: Some(Path::new("r.out")),
+                ..RunnerInputs::default()
+            };
+            let r = gotest(inputs).unwrap();
+            (r.upload_format(), r.stdout_copy(0).is_some())
+        };
+        let (jsonl, junit) = (Some(ResultFormat::GoJsonl), Some(ResultFormat::JUnitXml));
+        for (command, want) in [
+            ("gotestsum --junitfile={{resultPath}} {{packages}}", (junit, false)),
+            ("gotestsum --junitfile {{resultPath}} {{packages}}", (junit, false)),
+            ("gotestsum --jsonfile={{resultPath}} --junitfile=x.xml {{packages}}", (jsonl, false)),
+            ("sh -c 'gotestsum --junitfile {{resultPath}} {{packages}}'", (junit, false)),
+            ("go test -json {{packages}}", (jsonl, true)),
+            ("/usr/local/go/bin/go test -v -json=true {{packages}}", (jsonl, true)),
+            ("sh -c 'go test -json {{packages}} > {{resultPath}}'", (jsonl, false)),
+            ("go test {{packages}} -args -json", (jsonl, false)),
+            ("go test json {{packages}}", (jsonl, false)),
+            ("go vet -json {{packages}}", (jsonl, false)),
+        ] {
+            assert_eq!(runner(command), want, "{command}");
+        }
     }
 
     #[test]

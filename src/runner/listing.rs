@@ -21,8 +21,13 @@ pub(super) fn list_examples(
     let tests = list_results(runner, listing.tool, listing.format, files, |out| {
         (listing.command)(runner, files, out)
     })?;
+    // One example per target: Playwright lists a spec once per project,
+    // and the spec's `file:line` runs it in every project, so two nodes
+    // must never be given it (D39; the Go client sends the first project's).
+    let mut seen = std::collections::HashSet::new();
     Ok(tests
         .into_iter()
+        .filter(|t| seen.insert(t.path.clone()))
         .map(|t| CollectedExample {
             // The listing names tests relative to the working directory.
             node_id: t.path.clone(),

@@ -160,10 +160,12 @@ fn roster(runner: &Runner, files: &[String]) -> Result<Vec<String>, CollectError
     Ok(tests.iter().filter_map(spec_key).collect())
 }
 
-/// The name under which a spec's result answers for a listed spec: its
-/// `file:line` and its title (specs made in a loop share a line).
+/// The name under which a spec's result in one project answers for the
+/// listed spec in that project: its `file:line` and its title path (D39:
+/// project, file, `describe`s and title; specs made in a loop share a
+/// line), so a spec that one project hides is named.
 fn spec_key(test: &TestResult) -> Option<String> {
-    Some(format!("{} › {}", test.path, test.name))
+    Some(format!("{} › {}", test.path, test.label()))
 }
 
 /// The configuration file the command uses: `--config`/`-c` (a file, or a
@@ -223,8 +225,12 @@ impl Drop for UnfilteredConfig {
 }
 
 /// Each test (`file` or `file:line`) as the expression that matches exactly
-/// that file, from any directory Playwright names it by, with its line.
-fn exact_files(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, TargetProblem)> {
+/// that file, from any directory Playwright names it by, with its line. A
+/// spec that failed in several projects is named once: Playwright runs it
+/// in every project (D39).
+fn exact_files(mut tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, TargetProblem)> {
+    let mut seen = std::collections::HashSet::new();
+    tests.retain(|test| seen.insert(test.clone()));
     let tests = tests
         .into_iter()
         .map(|test| {
@@ -281,6 +287,11 @@ mod tests {
             r.argv(&["e2e/a.spec.ts:12".into()], 1).unwrap()[3],
             r"/(?:^|\/)e2e\/a\.spec\.ts$/:12"
         );
+        // D39: a spec that failed in two projects is retried once.
+        let retry = r
+            .argv(&["e2e/a.spec.ts:12".into(), "e2e/a.spec.ts:12".into()], 1)
+            .unwrap();
+        assert_eq!(retry.len(), 4);
         let env = r.attempt_env(0);
         assert_eq!(env[0].0, JSON_OUTPUT);
         assert!(Path::new(&env[0].1).is_absolute());

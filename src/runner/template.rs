@@ -27,14 +27,25 @@ impl CommandTemplate {
     /// a `sh -c` script. Other `--json`/`--junit-xml` options are the user's
     /// own extra outputs. `None` when no such option holds it.
     pub fn result_format(&self) -> Option<ResultFormat> {
+        match self.result_option()?.as_str() {
+            "--json" => Some(ResultFormat::CollectorJson),
+            "--junit-xml" | "--junitxml" => Some(ResultFormat::JUnitXml),
+            _ => None,
+        }
+    }
+
+    /// The option that holds the (first) `{{resultPath}}`, `--name` of
+    /// `--name=P`, or the word before `P` (D30), also inside a `sh -c`
+    /// script. `None` when no word holds it.
+    pub fn result_option(&self) -> Option<String> {
         let index = self.words().iter().position(|w| w.contains(RESULT_PATH))?;
         match self.script() {
             // The script's words, split as the shell would split plain words
             // and quotes; enough to find an option and its value.
             Some(script) if script.index == index => {
-                format_of_option_holding(&split_words(&self.words()[index]).ok()?)
+                option_holding(&split_words(&self.words()[index]).ok()?)
             }
-            Some(_) | None => format_of_option_holding(self.words()),
+            Some(_) | None => option_holding(self.words()),
         }
     }
 
@@ -139,20 +150,16 @@ impl Script {
         out
     }
 }
-/// The format named by the option holding the first `{{resultPath}}` of
-/// `words`: in the same word (`--json={{resultPath}}`) or as the word before
-/// it (`--json {{resultPath}}`).
-fn format_of_option_holding(words: &[String]) -> Option<ResultFormat> {
+/// The option holding the first `{{resultPath}}` of `words`: in the same
+/// word (`--json={{resultPath}}`) or as the word before it (`--json
+/// {{resultPath}}`).
+fn option_holding(words: &[String]) -> Option<String> {
     let index = words.iter().position(|w| w.contains(RESULT_PATH))?;
     let option = match words[index].split_once('=') {
         Some((option, value)) if option.starts_with("--") && value.contains(RESULT_PATH) => option,
         Some(_) | None => words.get(index.checked_sub(1)?)?.as_str(),
     };
-    match option {
-        "--json" => Some(ResultFormat::CollectorJson),
-        "--junit-xml" | "--junitxml" => Some(ResultFormat::JUnitXml),
-        _ => None,
-    }
+    Some(option.to_string())
 }
 /// `value` as one word of a POSIX shell script.
 fn sh_quote(value: &str) -> String {
@@ -207,6 +214,11 @@ mod tests {
             t.render(&tests, "", MissingTests::Omit),
             ["cypress", "run", "--spec=test/a_test.rb", "test/b_test.rb"]
         );
+        // A word that is the placeholder alone, quoted, is still one
+        // argument per test (D12).
+        let t = CommandTemplate::parse("pytest \"{{testExamples}}\"").unwrap();
+        assert!(!t.joins_tests());
+        assert_eq!(t.render(&tests, "", MissingTests::Omit)[1..], tests);
         // A script places its own placeholders (D25).
         let t =
             CommandTemplate::parse("sh -c 'rake test TEST_FILES=\"{{testExamples}}\"'").unwrap();

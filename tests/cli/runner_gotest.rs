@@ -386,3 +386,92 @@ fn sigterm_during_the_listing_ends_it_and_the_test_binary() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
     assert!(!stdout.contains("Running tests"), "{stdout}");
 }
+
+/// `bktec run` on the demo with `command` as the test command and `result`
+/// as the result path, the checkout test flaky and one retry allowed.
+fn run_flaky_with(dir: &TestDir, command: &str, result: &str) -> RunOutput {
+    let markers = TestDir::new();
+    bktec(dir)
+        .env(
+            "BKTEC_EXAMPLE_FLAKY_DIR",
+            markers.path().display().to_string(),
+        )
+        .env("BUILDKITE_TEST_ENGINE_TEST_CMD", command)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .args(["run", "--result-path", result])
+        .output()
+}
+
+/// D39: `go test -json {{packages}}`, the Go client's migration guide's
+/// form, writes its results on standard output: bktec copies them to the
+/// result path (they still reach the terminal), retries the flaky test's
+/// package and proves the run per test.
+#[test]
+fn go_test_json_on_standard_output_is_read_and_retried() {
+    let dir = project();
+    let out = run_flaky_with(&dir, "go test -json {{packages}}", "out/r.jsonl");
+    out.assert_success()
+        .assert_stdout_contains("\ngo test -json example.com/shop/checkout\n")
+        .assert_stdout_contains(r#""Action":"pass","Package":"example.com/shop/stock""#)
+        .assert_stdout_contains("Proven per test: each of the 6 tests");
+    // The retry's file holds the retry's stream; the first attempt's is kept.
+    let first = outcomes(&dir.path().join("out/r.attempt-0.jsonl"));
+    assert!(
+        first.contains(&(
+            "example.com/shop/checkout".to_string(),
+            "TestChargesOnce".to_string(),
+            Outcome::Failed
+        )),
+        "{first:?}"
+    );
+}
+
+/// D39: a failing test in a `go test -json` run read from standard output
+/// is a failure, never green.
+#[test]
+fn go_test_json_on_standard_output_keeps_a_failure_red() {
+    let dir = project();
+    with_failing_cart_test(&dir);
+    run_cart(&dir, "go test -json {{packages}}", "")
+        .assert_exit(1)
+        .assert_stdout_contains("- example.com/shop/cart TestFail");
+}
+
+/// D30, D39: `--junitfile={{resultPath}}` is gotestsum's JUnit XML, read
+/// by package and test as `go test -json` is: retries and the per-test
+/// proof work the same.
+#[test]
+fn gotestsum_junit_is_read_by_package_and_test() {
+    let dir = project();
+    let out = run_flaky_with(
+        &dir,
+        "gotestsum --junitfile={{resultPath}} {{packages}}",
+        "out/r.xml",
+    );
+    out.assert_success()
+        .assert_stdout_contains("\ngotestsum --junitfile=out/r.xml example.com/shop/checkout\n")
+        .assert_stdout_contains("Proven per test: each of the 6 tests");
+    let first = parse(
+        &dir.path().join("out/r.attempt-0.xml"),
+        ResultFormat::JUnitXml,
+    );
+    assert!(
+        first
+            .tests
+            .iter()
+            .any(|t| t.scope == "example.com/shop/checkout"
+                && t.name == "TestChargesOnce"
+                && t.path == "example.com/shop/checkout"
+                && t.outcome == Outcome::Failed),
+        "{:?}",
+        first.tests
+    );
+    with_failing_cart_test(&dir);
+    run_cart(
+        &dir,
+        "gotestsum --junitfile={{resultPath}} {{packages}}",
+        "",
+    )
+    .assert_exit(1)
+    .assert_stdout_contains("- example.com/shop/cart TestFail");
+}

@@ -35,34 +35,39 @@ fn parses_what_playwright_writes() {
     let parsed = results(&fixtures.join("failures.json"), Path::new("/project"));
     let run_error = parsed.run_error.clone();
     let want = [
-        ("stock.test.js:3", "", "counts items", Outcome::Passed),
+        (
+            "stock.test.js:3",
+            "  stock.test.js counts items",
+            "counts items",
+            Outcome::Passed,
+        ),
         (
             "tests/cart.spec.js:5",
-            "Cart",
+            "  tests/cart.spec.js Cart adds up prices",
             "adds up prices",
             Outcome::Passed,
         ),
         (
             "tests/cart.spec.js:9",
-            "Cart",
+            "  tests/cart.spec.js Cart applies a discount (10% off)",
             "applies a discount (10% off)",
             Outcome::Failed,
         ),
         (
             "tests/checkout.spec.js:11",
-            "Checkout",
+            "  tests/checkout.spec.js Checkout prints a receipt",
             "prints a receipt",
             Outcome::Passed,
         ),
         (
             "tests/checkout.spec.js:15",
-            "Checkout",
+            "  tests/checkout.spec.js Checkout ships abroad",
             "ships abroad",
             Outcome::Skipped,
         ),
         (
             "tests/checkout.spec.js:6",
-            "Checkout with a card",
+            "  tests/checkout.spec.js Checkout with a card charges once",
             "charges once",
             Outcome::Failed,
         ),
@@ -125,7 +130,7 @@ fn a_real_failure_stays_red_and_a_file_named_like_an_option_runs() {
     assert_real_failure_stays_red(
         &dir,
         "out/r.json",
-        "Cart applies a discount (10% off)",
+        "tests/cart.spec.js Cart applies a discount (10% off)\n",
         "Playwright",
     );
     let first = results(&dir.path().join("out/r.attempt-0.json"), dir.path());
@@ -202,7 +207,9 @@ fn a_grep_in_the_configuration_that_hides_a_spec_is_not_green() {
     let out = run_demo(&dir, true);
     out.assert_exit(17)
         .assert_stdout_contains("`playwright test --list` listed")
-        .assert_stdout_contains("tests/cart.spec.js:9 › applies a discount (10% off)");
+        .assert_stdout_contains(
+            "tests/cart.spec.js:9 › tests/cart.spec.js Cart applies a discount (10% off)",
+        );
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -226,9 +233,9 @@ fn test_only_that_hides_specs_is_not_green() {
         source.replace("test(\"adds up prices\"", "test.only(\"adds up prices\""),
     )
     .unwrap();
-    run_demo(&dir, true)
-        .assert_exit(17)
-        .assert_stdout_contains("tests/checkout.spec.js:11 › prints a receipt");
+    run_demo(&dir, true).assert_exit(17).assert_stdout_contains(
+        "tests/checkout.spec.js:11 › tests/checkout.spec.js Checkout prints a receipt",
+    );
 }
 
 /// The user's own choices stay: `--grep` in the test command and
@@ -290,5 +297,127 @@ fn narrowing_options_and_a_listing_command_are_not_green() {
         .env("BKTEC_EXAMPLE_FAIL", "0")
         .output();
     out.assert_exit(17)
-        .assert_stdout_contains("tests/cart.spec.js:5 › adds up prices");
+        .assert_stdout_contains("tests/cart.spec.js:5 › tests/cart.spec.js Cart adds up prices");
+}
+
+/// A plan that runs the cart's specs in two projects and mutes `muted`.
+fn two_projects_muting(dir: &TestDir, muted: &[&str], extra: &[&str]) -> crate::support::RunOutput {
+    configure(
+        dir,
+        r#"projects: [{ name: "chromium" }, { name: "firefox" }],"#,
+    );
+    let muted: Vec<_> = muted
+        .iter()
+        .map(|scope| serde_json::json!({"scope": scope, "name": "applies a discount (10% off)"}))
+        .collect();
+    let plan = serde_json::json!({
+        "parallelism": 1,
+        "tasks": {"0": {"node_number": 0, "tests": [{"path": "tests/cart.spec.js"}]}},
+        "muted_tests": muted,
+    });
+    dir.write("plan.json", &plan.to_string());
+    bktec(dir)
+        .args([
+            "run",
+            "--result-path",
+            "out/r.json",
+            "--plan-file",
+            "plan.json",
+        ])
+        .args(extra)
+        .env("BKTEC_EXAMPLE_FAIL", "1")
+        .output()
+}
+
+/// The scope Test Engine gives the failing cart spec in `project`.
+fn cart_scope(project: &str) -> String {
+    format!(" {project} tests/cart.spec.js Cart applies a discount (10% off)")
+}
+
+/// D39: Test Engine names a Playwright test by `titlePath()`, project
+/// first; muting it in both projects it fails in makes the run green, and
+/// the retry names the spec once.
+#[test]
+fn a_spec_muted_in_every_project_it_fails_in_passes() {
+    let dir = project();
+    let (chromium, firefox) = (cart_scope("chromium"), cart_scope("firefox"));
+    two_projects_muting(
+        &dir,
+        &[&chromium, &firefox],
+        &["--test-engine-retry-count", "1"],
+    )
+    .assert_success()
+    .assert_stdout_contains("Some muted tests failed.")
+    .assert_stdout_contains(r"'/(?:^|\/)tests\/cart\.spec\.js$/:9'");
+}
+
+/// D39: every project's test is a result of its own: the second project's
+/// failure counts when only the first project's is muted.
+#[test]
+fn a_failure_in_a_second_project_counts() {
+    let dir = project();
+    let out = two_projects_muting(&dir, &[&cart_scope("chromium")], &[]);
+    out.assert_exit(1);
+    let results = results(&dir.path().join("out/r.json"), dir.path());
+    let failed: Vec<_> = results
+        .tests
+        .iter()
+        .filter(|t| t.outcome == Outcome::Failed)
+        .map(|t| t.scope.as_str())
+        .collect();
+    assert_eq!(failed, [cart_scope("chromium"), cart_scope("firefox")]);
+}
+
+/// D39: with `--split-by-example`, a spec listed in two projects is sent
+/// to Test Engine once (as the Go client sends it: the first project's),
+/// so no two jobs run it.
+#[test]
+fn a_spec_in_two_projects_is_one_example() {
+    let dir = project();
+    configure(
+        &dir,
+        r#"projects: [{ name: "chromium" }, { name: "firefox" }],"#,
+    );
+    let engine = splitting_engine(&["tests/cart.spec.js"]);
+    bktec(&dir)
+        .test_engine(&engine.url)
+        .env("BUILDKITE_TEST_ENGINE_SPLIT_BY_EXAMPLE", "true")
+        .args(["run", "--result-path", "out/r.json"])
+        .output()
+        .assert_success();
+    let body = created_plan(&engine);
+    assert_eq!(
+        example_ids(&body),
+        ["tests/cart.spec.js:5", "tests/cart.spec.js:9"]
+    );
+    let scopes: Vec<_> = body["tests"]["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["scope"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            " chromium tests/cart.spec.js Cart adds up prices",
+            " chromium tests/cart.spec.js Cart applies a discount (10% off)"
+        ]
+    );
+}
+
+/// D39: every project's test of a listed spec must report: a `grep` in one
+/// project that hides a spec another project runs leaves the run unproven,
+/// naming the project.
+#[test]
+fn a_spec_hidden_in_one_project_only_is_not_green() {
+    let dir = project();
+    configure(
+        &dir,
+        r#"projects: [{ name: "chromium" }, { name: "firefox", grep: /adds|counts|receipt|abroad|card/ }],"#,
+    );
+    run_demo(&dir, false)
+        .assert_exit(17)
+        .assert_stdout_contains(
+            "tests/cart.spec.js:9 › firefox tests/cart.spec.js Cart applies a discount (10% off)",
+        );
 }

@@ -138,9 +138,9 @@ pub struct CommandTemplate {
     /// The `sh -c` script word, if the program is a POSIX shell (D25).
     script: Option<Script>,
     /// Whether the first `{{testExamples}}` of a word that is not the
-    /// script stands inside quotes (`TEST_FILES='{{testExamples}}'`): the
-    /// tests then fill that one word, joined with spaces, as the Go client
-    /// passes them (D41).
+    /// script stands inside quotes with text around it
+    /// (`TEST_FILES='{{testExamples}}'`): the tests then fill that one word,
+    /// joined with spaces, as the Go client passes them (D41).
     joins_tests: bool,
 }
 
@@ -196,7 +196,11 @@ impl CommandTemplate {
         check_joining_programs(&words, script_index)?;
         check_code_words(&words, script_index)?;
         let first = words.iter().position(|w| w.contains(TEST_EXAMPLES));
-        let joins_tests = first.is_some() && first != script_index && placeholder_quoted(source);
+        // A word that is the placeholder alone keeps one argument per test
+        // (D12), quoted or not: only text around it makes one word.
+        let joins_tests = first.is_some_and(|i| {
+            Some(i) != script_index && words[i] != TEST_EXAMPLES && placeholder_quoted(source)
+        });
         Ok(CommandTemplate {
             source: source.to_string(),
             words,

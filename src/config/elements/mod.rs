@@ -5,6 +5,7 @@
 pub(crate) mod command_template;
 mod config_path;
 mod duration;
+mod entries;
 mod flag;
 mod int;
 mod key_values;
@@ -14,6 +15,7 @@ pub(crate) use crate::secret::Secret;
 pub(crate) use command_template::CommandTemplate;
 pub(crate) use config_path::ConfigPath;
 pub(crate) use duration::GoDuration;
+pub(crate) use entries::Entries;
 pub(crate) use flag::Flag;
 pub(crate) use int::Int;
 pub(crate) use key_values::KeyValues;

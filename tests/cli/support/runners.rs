@@ -21,7 +21,7 @@ pub fn node_bin() -> PathBuf {
 /// Runs `scripts/runner-tools.sh` once per test binary (cheap when the
 /// tools are there) and fails the test with its message when it cannot
 /// install them.
-fn ensure_tools() {
+pub fn ensure_tools() {
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     let ready = READY.get_or_init(|| {
         let out = Command::new("bash")
