@@ -20,8 +20,9 @@ use crate::results::ResultFormat;
 use crate::runner::{CollectError, Runner};
 
 /// Where the durations file of `settings` is, if any: the built-in default
-/// may be missing, a file the user named may not (D31), unless this run
-/// `creates` it (`run --store-durations`).
+/// may be missing quietly, a missing file the user named is warned about
+/// (D31, issue 21 item 7), unless this run `creates` it
+/// (`run --store-durations`).
 pub(super) fn durations_source(
     context: &Context,
     settings: &RunSettings,
@@ -80,6 +81,12 @@ pub(super) fn plan_locally(
         })?,
         None => None,
     };
+    if let Some(source) = source.as_ref().filter(|s| s.required && history.is_none()) {
+        reporter.notice(Notice::Plan(PlanNotice::HistoryMissing {
+            path: &source.path,
+            origin: &source.origin,
+        }));
+    }
     let Some(history) = history.filter(|h| !h.is_empty()) else {
         reporter.notice(Notice::Plan(PlanNotice::NoHistory));
         return Ok(local_plan(targets, jobs));

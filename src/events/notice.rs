@@ -102,6 +102,14 @@ pub(crate) enum PlanNotice<'a> {
     },
     /// There is no timing history: the split is round-robin (a debug line).
     NoHistory,
+    /// The durations file the user named does not exist yet: the split is
+    /// made without history (issue 21, item 7).
+    HistoryMissing {
+        /// The file.
+        path: &'a std::path::Path,
+        /// Where it was named.
+        origin: &'a str,
+    },
     /// Files to split are split with discovery's collection (a debug line).
     SplitsWithDiscovery,
     /// The local plan follows the timing history in this file (D20).

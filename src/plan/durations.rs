@@ -98,16 +98,17 @@ pub(crate) enum DurationsProblem {
 /// so that sums over any history stay exact in microseconds.
 pub(crate) const MAX_SECONDS: f64 = 1_000_000.0;
 
-/// Where a durations file's name came from, and whether its absence is an
-/// error: the built-in default may be missing (no history), a file the user
-/// named may not.
+/// Where a durations file's name came from, and whether its absence is
+/// said: the built-in default may be missing quietly (no history), a file
+/// the user named is warned about (it does not exist yet) and the plan is
+/// made without it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct DurationsSource {
     /// The file.
     pub path: PathBuf,
     /// Where its name came from, described.
     pub origin: String,
-    /// Whether a missing file is an error.
+    /// Whether a missing file is warned about.
     pub required: bool,
 }
 
@@ -309,15 +310,16 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Reads the durations file of `source`: `None` when it is the default and
-/// does not exist (no history, D31); any other failure is an error.
+/// Reads the durations file of `source`: `None` when it does not exist
+/// (no history yet, D31; the caller says so when the user named it); any
+/// other failure, a malformed file above all, is an error.
 pub(crate) fn read_durations(
     source: &DurationsSource,
 ) -> Result<Option<Durations>, DurationsError> {
     // A FIFO would block the read forever, a device never ends (D34).
     match read_regular(&source.path, DURATIONS_FILE) {
         Ok(bytes) => Durations::parse(&bytes, &source.path, &source.origin).map(Some),
-        Err(err) if err.kind() == io::ErrorKind::NotFound && !source.required => Ok(None),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(DurationsError::Read {
             path: source.path.clone(),
             origin: source.origin.clone(),
@@ -449,7 +451,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_default_is_no_history_and_a_missing_named_file_an_error() {
+    fn a_missing_file_is_no_history_and_a_directory_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let mut source = DurationsSource {
             path: dir.path().join(".test_durations"),
@@ -457,7 +459,12 @@ mod tests {
             required: false,
         };
         assert_eq!(read_durations(&source).unwrap(), None);
+        // Issue 21, item 7: a named file that does not exist yet is no
+        // history either (the app warns); one that cannot be read is an
+        // error.
         source.required = true;
+        assert_eq!(read_durations(&source).unwrap(), None);
+        source.path = dir.path().to_path_buf();
         assert!(matches!(
             read_durations(&source),
             Err(DurationsError::Read { .. })

@@ -112,6 +112,13 @@ fn planning(notice: &PlanNotice<'_>) -> (Channel, String) {
                 "{count} targets repeat others or lie inside them, and run only once as part of those, e.g. `{first}`"
             ),
         ),
+        PlanNotice::HistoryMissing { path, origin } => (
+            Channel::Warning,
+            format!(
+                "The durations file `{}` (from {origin}) does not exist yet: planning without timing history. `bktec run --store-durations` or `bktec durations update` creates it",
+                path.display()
+            ),
+        ),
         PlanNotice::NoHistory => (
             Channel::Debug,
             "No timing history: planning round-robin".to_string(),
