@@ -21,6 +21,8 @@ pub(crate) enum PlanSource {
 pub(crate) enum FallbackReason {
     /// The retry budget ran out.
     Timeout(String),
+    /// No connection could be made (issue 21, item 3).
+    Unreachable(String),
     /// A billing error.
     Billing(String),
     /// The API is disabled for the organization (422).
@@ -36,6 +38,7 @@ impl FallbackReason {
     pub(crate) fn from_error(err: ApiError) -> Result<FallbackReason, ApiError> {
         match err {
             ApiError::Timeout { last } => Ok(FallbackReason::Timeout(last)),
+            ApiError::Unreachable { last } => Ok(FallbackReason::Unreachable(last)),
             ApiError::Billing(message) => Ok(FallbackReason::Billing(message)),
             ApiError::Unprocessable(message) => Ok(FallbackReason::Unavailable(message)),
             ApiError::NotFound(message) => Ok(FallbackReason::NotFound(message)),

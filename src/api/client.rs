@@ -28,6 +28,13 @@ pub(crate) struct RetryConfig {
     pub base_delay: Duration,
 }
 
+/// How many connections in a row may fail before the server counts as
+/// unreachable (issue 21, item 3).
+const CONNECT_TRIES: u32 = 3;
+
+/// The longest wait after a failed connection.
+const CONNECT_DELAY: Duration = Duration::from_secs(1);
+
 impl Default for RetryConfig {
     fn default() -> RetryConfig {
         RetryConfig {
@@ -44,6 +51,13 @@ pub(crate) enum ApiError {
     /// The retry budget ran out.
     #[error("request retry timeout: {last}")]
     Timeout {
+        /// The last failure.
+        last: String,
+    },
+    /// No connection could be made, a few times in a row: refused, a name
+    /// that does not resolve, a TLS handshake that fails (issue 21, item 3).
+    #[error("Test Engine is unreachable: {last}")]
+    Unreachable {
         /// The last failure.
         last: String,
     },
@@ -94,6 +108,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Access Denied",
             ApiError::BadRequest(_) => "Invalid Request",
             ApiError::Timeout { .. }
+            | ApiError::Unreachable { .. }
             | ApiError::Billing(_)
             | ApiError::NotFound(_)
             | ApiError::Unprocessable(_)
@@ -498,6 +513,7 @@ impl Retrier {
     ) -> Result<Response, ApiError> {
         let started = Instant::now();
         let mut attempt: u32 = 0;
+        let mut unconnected: u32 = 0;
         loop {
             if attempt > 0 {
                 (self.notify)(ApiNotice::Retrying {
@@ -523,6 +539,19 @@ impl Retrier {
                         return Ok(response);
                     }
                     (format!("response code: {}", status.as_u16()), reset)
+                }
+                Ok(Err(err)) if err.is_connect() => {
+                    // A server that cannot be reached will not be reached
+                    // by waiting minutes: a few quick tries, then fall back.
+                    let reason = format!("{:#}", ErrorChain(&err));
+                    (self.notify)(ApiNotice::Failed { reason: &reason });
+                    unconnected += 1;
+                    if unconnected >= CONNECT_TRIES {
+                        return Err(ApiError::Unreachable { last: reason });
+                    }
+                    tokio::time::sleep(self.delay(attempt).min(CONNECT_DELAY)).await;
+                    attempt += 1;
+                    continue;
                 }
                 Ok(Err(err)) => (format!("{:#}", ErrorChain(&err)), None),
                 Err(_) => (

@@ -308,11 +308,13 @@ pub(crate) fn api_notices(color: bool, debug: bool) -> Notify {
             }
             ApiNotice::Sending { .. } | ApiNotice::Response { .. } => {}
             ApiNotice::Failed { reason } => {
-                shell.err(&format!("bktec: API request failed: {reason}\n"));
+                shell.err(&format!(
+                    "Buildkite Test Engine Client: API request failed: {reason}\n"
+                ));
             }
             ApiNotice::Retrying { attempt } => {
                 shell.err(&format!(
-                    "bktec: Retrying API request (attempt {attempt})\n"
+                    "Buildkite Test Engine Client: Retrying API request (attempt {attempt})\n"
                 ));
             }
         }
@@ -327,6 +329,10 @@ pub(super) fn fallback_lines(reason: &FallbackReason) -> Vec<String> {
     let mut lines = match reason {
         FallbackReason::Timeout(last) => vec![
             "Timeout: Test Engine API timed out".to_string(),
+            format!("Last request error: {last}"),
+        ],
+        FallbackReason::Unreachable(last) => vec![
+            "Unreachable: Test Engine API could not be reached".to_string(),
             format!("Last request error: {last}"),
         ],
         FallbackReason::Billing(message) => vec![format!("Billing Error: {message}")],

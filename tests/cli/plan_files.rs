@@ -206,7 +206,7 @@ fn plan_out_writes_the_local_plan_when_test_engine_is_unreachable() {
     plan_out(&dir, &refused_url())
         .output()
         .assert_success()
-        .assert_stderr_contains("⚠️ Timeout")
+        .assert_stderr_contains("⚠️ Unreachable")
         .assert_stderr_contains(
             "This is a locally-computed fallback plan, not a plan from the server.",
         );
