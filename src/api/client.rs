@@ -101,6 +101,20 @@ pub(crate) enum ApiError {
 }
 
 impl ApiError {
+    /// What the user can do about a fatal error, when the answer names
+    /// the token (issue 21, item 11).
+    pub(crate) fn hint(&self) -> Option<&'static str> {
+        match self {
+            ApiError::Auth(_) => Some(
+                "check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN (or the OIDC token bktec asked buildkite-agent for): Test Engine refused it as a credential",
+            ),
+            ApiError::Forbidden(_) => Some(
+                "check the scopes of BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN: planning needs read_suites and write_suites, and the suite must belong to BUILDKITE_ORGANIZATION_SLUG",
+            ),
+            _ => None,
+        }
+    }
+
     /// The heading of this error when it is fatal (4.2): `❌ <heading>: <error>`.
     pub(crate) fn fatal_heading(&self) -> &'static str {
         match self {

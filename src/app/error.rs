@@ -143,7 +143,13 @@ impl fmt::Display for BktecError {
             BktecError::Target(err) => write!(f, "bktec run: {err}"),
             BktecError::OutputPath(err) => write!(f, "bktec run: {err}"),
             BktecError::Preflight(err) => write!(f, "{err}"),
-            BktecError::Api(err) => write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err)),
+            BktecError::Api(err) => {
+                write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err))?;
+                match err.hint() {
+                    Some(hint) => write!(f, "\n  hint: {hint}"),
+                    None => Ok(()),
+                }
+            }
             BktecError::NoTestsAssigned => f.write_str("no tests assigned to this node"),
             BktecError::Runtime(_) => f.write_str("failed to set up process and signal handling"),
             BktecError::Init(err) => write!(f, "bktec init: {err}"),

@@ -237,10 +237,20 @@ fn write_output(
     match output {
         Output::Explain => Ok(exit_code::SUCCESS),
         Output::Json => {
-            let line = serde_json::json!({
-                EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER: planned.identifier,
-                EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM: planned.parallelism.to_string(),
-            });
+            let mut line = serde_json::Map::new();
+            // A plan made here has no identifier: an empty one would set
+            // the variable to nothing downstream (issue 21, item 10).
+            if !planned.identifier.is_empty() {
+                line.insert(
+                    EnvVars::BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER.to_string(),
+                    planned.identifier.clone().into(),
+                );
+            }
+            line.insert(
+                EnvVars::BUILDKITE_TEST_ENGINE_PARALLELISM.to_string(),
+                planned.parallelism.to_string().into(),
+            );
+            let line = serde_json::Value::Object(line);
             session.notice(Notice::Document(&format!("{line}\n")));
             Ok(exit_code::SUCCESS)
         }

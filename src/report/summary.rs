@@ -137,7 +137,8 @@ fn format_lines(
 /// What the summary adds when selectors were split by default durations.
 const SELECTOR_DEFAULTS_WARNING: &str = "⚠️ Selector splitting used default durations because no historical selector timings were found.\n\
 Run the tests once with a test collector that reports selector timings so that later splits are balanced\n\
-(Ruby buildkite-test_collector v2.14.0+, JavaScript buildkite-test-collector v1.10.0+).\n";
+(Ruby buildkite-test_collector v2.14.0+, JavaScript buildkite-test-collector v1.10.0+,\n\
+or Python's buildkite-test-collector for pytest).\n";
 
 fn plural(noun: &str, n: usize) -> String {
     if n == 1 {

@@ -281,11 +281,11 @@ fn fatal_errors_exit_16_with_their_message() {
     for (reply, want) in [
         (
             Reply::message(401, "token expired"),
-            "❌ Authentication Failed: token expired",
+            "❌ Authentication Failed: token expired\n  hint: check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN",
         ),
         (
             Reply::message(403, "no access"),
-            "❌ Access Denied: no access",
+            "❌ Access Denied: no access\n  hint: check the scopes of BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN: planning needs read_suites and write_suites",
         ),
         (
             Reply::message(400, "bad selectors"),
@@ -474,7 +474,8 @@ fn plan_json_prints_only_json() {
         .args(["--json", "--max-parallelism", "4"])
         .env("BUILDKITE_TEST_ENGINE_API_RETRY_BUDGET", "200ms")
         .output();
-    out.assert_success().assert_stderr_contains("⚠️ Unreachable");
+    out.assert_success()
+        .assert_stderr_contains("⚠️ Unreachable");
     assert_eq!(
         out.stdout(),
         "{\"BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER\":\"plan-xyz\",\"BUILDKITE_TEST_ENGINE_PARALLELISM\":\"4\"}\n"

@@ -232,3 +232,22 @@ fn plan_out_writes_nothing_when_there_are_no_tests() {
         ""
     );
 }
+
+/// Issue 21, item 10: a plan made here has no identifier, and `plan
+/// --json` does not print an empty one (it would set the variable to
+/// nothing in the step that reads it).
+#[test]
+fn plan_json_without_test_engine_prints_no_empty_identifier() {
+    let dir = project();
+    let out = dir
+        .bktec()
+        .path_prepend(&venv(Venv::Collector))
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "pytest")
+        .args(["plan", "--json", "--parallelism", "2"])
+        .output();
+    out.assert_success();
+    assert_eq!(
+        out.stdout(),
+        "{\"BUILDKITE_TEST_ENGINE_PARALLELISM\":\"2\"}\n"
+    );
+}
