@@ -106,7 +106,7 @@ impl ApiError {
     pub(crate) fn hint(&self) -> Option<&'static str> {
         match self {
             ApiError::Auth(_) => Some(
-                "check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN (or the OIDC token bktec asked buildkite-agent for): Test Engine refused it as a credential",
+                "check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN, or the OIDC token from buildkite-agent: Test Engine refused it as a credential",
             ),
             ApiError::Forbidden(_) => Some(
                 "check the scopes of BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN: planning needs read_suites and write_suites, and the suite must belong to BUILDKITE_ORGANIZATION_SLUG",

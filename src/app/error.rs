@@ -145,8 +145,9 @@ impl fmt::Display for BktecError {
             BktecError::Preflight(err) => write!(f, "{err}"),
             BktecError::Api(err) => {
                 write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err))?;
+                // One line, as the Go client prints it, the hint at its end.
                 match err.hint() {
-                    Some(hint) => write!(f, "\n  hint: {hint}"),
+                    Some(hint) => write!(f, " ({hint})"),
                     None => Ok(()),
                 }
             }

@@ -281,11 +281,11 @@ fn fatal_errors_exit_16_with_their_message() {
     for (reply, want) in [
         (
             Reply::message(401, "token expired"),
-            "❌ Authentication Failed: token expired\n  hint: check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN",
+            "❌ Authentication Failed: token expired (check BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN",
         ),
         (
             Reply::message(403, "no access"),
-            "❌ Access Denied: no access\n  hint: check the scopes of BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN: planning needs read_suites and write_suites",
+            "❌ Access Denied: no access (check the scopes of BUILDKITE_TEST_ENGINE_API_ACCESS_TOKEN: planning needs read_suites and write_suites",
         ),
         (
             Reply::message(400, "bad selectors"),
