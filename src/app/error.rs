@@ -143,14 +143,7 @@ impl fmt::Display for BktecError {
             BktecError::Target(err) => write!(f, "bktec run: {err}"),
             BktecError::OutputPath(err) => write!(f, "bktec run: {err}"),
             BktecError::Preflight(err) => write!(f, "{err}"),
-            BktecError::Api(err) => {
-                write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err))?;
-                // One line, as the Go client prints it, the hint at its end.
-                match err.hint() {
-                    Some(hint) => write!(f, " ({hint})"),
-                    None => Ok(()),
-                }
-            }
+            BktecError::Api(err) => fatal_api(f, err),
             BktecError::NoTestsAssigned => f.write_str("no tests assigned to this node"),
             BktecError::Runtime(_) => f.write_str("failed to set up process and signal handling"),
             BktecError::Init(err) => write!(f, "bktec init: {err}"),
@@ -178,6 +171,16 @@ impl fmt::Display for BktecError {
             BktecError::CurrentDir(_) => f.write_str("failed to determine the working directory"),
             BktecError::Backfill(err) => write!(f, "bktec tools backfill-commit-metadata: {err}"),
         }
+    }
+}
+
+/// A fatal API error (4.2) on one line, as the Go client prints it, with
+/// a hint at its end when the answer names the token.
+fn fatal_api(f: &mut fmt::Formatter<'_>, err: &ApiError) -> fmt::Result {
+    write!(f, "❌ {}: {:#}", err.fatal_heading(), ErrorChain(err))?;
+    match err.hint() {
+        Some(hint) => write!(f, " ({hint})"),
+        None => Ok(()),
     }
 }
 

@@ -137,7 +137,7 @@ macro_rules! registry {
 }
 
 registry! {
-    /// Buildkite job context (D2): set by the agent, overridable by flags for local use; never in `bktec.toml`.
+    /// Buildkite job context: set by the agent, overridable by flags for local use; never in `bktec.toml`.
     buildkite (BUILDKITE: BuildkiteKeys): BuildkiteOptions {
         /// The Buildkite organization slug; used in Test Engine API paths.
         organization_slug: String {
@@ -676,7 +676,7 @@ registry! {
             hidden: false,
             range: Range::NotNumeric,
         }
-        /// Timing history for local planning (D31): a JSON object of pytest node ids to seconds, pytest-split's `.test_durations` format. A missing default file means no history; a missing named file is an error; an empty value turns history off. A relative path in bktec.toml is relative to the file's directory.
+        /// Timing history for local planning: a JSON object of pytest node ids to seconds, pytest-split's `.test_durations` format. A missing file means no history (a named one is warned about); an empty value turns history off. A relative path in bktec.toml is relative to the file's directory.
         durations: ConfigPath {
             key: "files.durations",
             env: &[EnvVars::BUILDKITE_TEST_ENGINE_DURATIONS_FILE],
@@ -716,7 +716,7 @@ registry! {
             range: Range::NotNumeric,
         }
     }
-    /// The test selection preview (D40): only while `BKTEC_PREVIEW_SELECTION` is truthy; sent with Test Engine plan requests.
+    /// The test selection preview: only while `BKTEC_PREVIEW_SELECTION` is truthy; sent with Test Engine plan requests.
     selection (SELECTION: SelectionKeys): SelectionOptions {
         /// The test selection strategy sent with the plan request (preview). `none`, `off`, `false`, `disabled`, `no` or empty send none. Also collects git metadata.
         strategy: String {
