@@ -11,20 +11,16 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde::Serialize;
 
+use super::git::CommitMetadata;
+
 /// One line of `commit-metadata.jsonl`.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct CommitRecord {
     /// Always 1.
     pub schema_version: u32,
-    pub commit_sha: String,
-    pub parent_shas: Vec<String>,
-    pub author_name: String,
-    pub author_email: String,
-    pub author_date: String,
-    pub committer_name: String,
-    pub committer_email: String,
-    pub committer_date: String,
-    pub message: String,
+    /// The commit as `git log` gives it, its fields at this level.
+    #[serde(flatten)]
+    pub commit: CommitMetadata,
     /// `git diff --name-only` against the fork point.
     pub files_changed: String,
     /// `git diff --numstat` against the fork point.

@@ -358,7 +358,7 @@ impl ForkPoint {
 }
 
 /// A commit's metadata, as `git log` gives it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct CommitMetadata {
     pub commit_sha: String,
     pub parent_shas: Vec<String>,

@@ -175,15 +175,7 @@ fn diffs(
 fn record(meta: &git::CommitMetadata, diffs: CommitDiffs) -> CommitRecord {
     CommitRecord {
         schema_version: 1,
-        commit_sha: meta.commit_sha.clone(),
-        parent_shas: meta.parent_shas.clone(),
-        author_name: meta.author_name.clone(),
-        author_email: meta.author_email.clone(),
-        author_date: meta.author_date.clone(),
-        committer_name: meta.committer_name.clone(),
-        committer_email: meta.committer_email.clone(),
-        committer_date: meta.committer_date.clone(),
-        message: meta.message.clone(),
+        commit: meta.clone(),
         files_changed: diffs.files_changed,
         diff_stat: diffs.diff_stat,
         git_diff: diffs.git_diff,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::framework::{ExampleListing, Listing};
-use super::pytest_collect::{CollectError, CollectedExample, run_collection};
+use super::pytest_collect::{CollectError, CollectedExample, printed, run_collection};
 use super::setup::Runner;
 use super::target::TargetError;
 use crate::chain::ErrorChain;
@@ -63,14 +63,7 @@ pub(super) fn list_results(
     child.args(&argv[1..]).envs(env);
     let output = run_collection(&mut child, runner.collect_deadline)
         .map_err(|err| CollectError::process(tool, err))?;
-    let printed = || {
-        [&output.stdout, &output.stderr]
-            .iter()
-            .map(|bytes| String::from_utf8_lossy(bytes).trim().to_string())
-            .filter(|text| !text.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let printed = || printed([&output.stdout, &output.stderr]);
     if !output.status.success() {
         return Err(CollectError::failed(tool, printed()));
     }

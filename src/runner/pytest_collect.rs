@@ -382,12 +382,7 @@ fn collect(
         return Err(CollectErrorKind::Failed {
             // pytest reports collection errors on stdout; its stderr holds
             // only warnings (the collector's, for one).
-            stderr: [&output.stdout, &output.stderr]
-                .iter()
-                .map(|bytes| String::from_utf8_lossy(bytes).trim().to_string())
-                .filter(|text| !text.is_empty())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            stderr: printed([&output.stdout, &output.stderr]),
         }
         .into());
     }
@@ -808,6 +803,17 @@ impl PartialOrd for Pep440 {
     fn partial_cmp(&self, other: &Pep440) -> Option<Ordering> {
         Some(self.cmp(other))
     }
+}
+
+/// What a collection or a listing printed, for its error: each of
+/// `outputs` trimmed, the empty ones left out, one after the other.
+pub(super) fn printed(outputs: [&[u8]; 2]) -> String {
+    outputs
+        .iter()
+        .map(|bytes| String::from_utf8_lossy(bytes).trim().to_string())
+        .filter(|text| !text.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]

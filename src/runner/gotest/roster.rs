@@ -11,7 +11,7 @@ use std::process::Command;
 use serde::Deserialize;
 
 use super::super::framework::Roster;
-use super::super::pytest_collect::{CollectError, run_collection};
+use super::super::pytest_collect::{CollectError, printed, run_collection};
 use super::super::setup::Runner;
 use super::super::target::{TargetOrigin, target_args};
 use super::flags::{GoFlags, go_flags};
@@ -59,14 +59,7 @@ fn list_tests(runner: &Runner, packages: &[String]) -> Result<Vec<String>, Colle
         .envs(flags.env);
     let output = run_collection(&mut command, runner.collect_deadline)
         .map_err(|err| CollectError::process(TOOL, err))?;
-    let printed = || {
-        [&output.stderr, &output.stdout]
-            .iter()
-            .map(|bytes| String::from_utf8_lossy(bytes).trim().to_string())
-            .filter(|text| !text.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let printed = || printed([&output.stderr, &output.stdout]);
     if !output.status.success() {
         return Err(CollectError::failed(
             TOOL,
