@@ -9,11 +9,14 @@ use crate::agent::{annotate, promise_failure};
 use crate::api::{ApiClient, ApiError, MetadataRequest, TimelineEvent};
 use crate::config::elements::Secret;
 use crate::config::resolve::ApiSettings;
-use crate::config::{EnvVars, RunSettings};
+use crate::config::{EnvVars, FlakyResult, RunSettings};
 use crate::events::RunEvent;
 use crate::events::{AttemptError, AttemptEvent};
 use crate::events::{RunOutcome, Verdict};
-use crate::report::{Reporter, annotation_context, annotation_markdown};
+use crate::report::{
+    AnnotationTitle, Reporter, annotation_context, annotation_markdown, flaky_annotation_context,
+    flaky_annotation_markdown,
+};
 use crate::runner::Runner;
 use crate::upload::Uploader;
 
@@ -154,7 +157,8 @@ pub(super) async fn declare_failure(
         | Verdict::NoTests
         | Verdict::Failed { .. }
         | Verdict::Signal(_)
-        | Verdict::StartFailed(_) => {
+        | Verdict::StartFailed(_)
+        | Verdict::FlakyFailed { .. } => {
             if failed == 0 {
                 return;
             }
@@ -169,9 +173,10 @@ pub(super) async fn declare_failure(
     reporter.report(RunEvent::FailureDeclared(result));
 }
 
-/// Annotates the build with this job's hard failures, appended to the
-/// step's one context, when running in a Buildkite job (`BUILDKITE=true`),
-/// annotations are on, and hard failures remain.
+/// Annotates the build, when running in a Buildkite job (`BUILDKITE=true`)
+/// with annotations on: this job's hard failures (style `error`), appended
+/// to the step's one context, and apart from them its flaky tests (D47:
+/// `warning`, or `error` when they fail the run), in green builds too.
 pub(super) async fn annotate_failures(
     context: &Context,
     settings: &RunSettings,
@@ -181,19 +186,37 @@ pub(super) async fn annotate_failures(
     if !settings.annotate || context.env.get(EnvVars::BUILDKITE) != Some("true") {
         return;
     }
-    let Some(body) = annotation_markdown(
-        &outcome.record,
-        settings.runner.display_name(),
-        settings.runner.names_tests_by_node_id(),
-        settings.node_index,
-        settings.parallelism,
-    ) else {
-        return;
+    let title = AnnotationTitle {
+        label: context
+            .env
+            .get(EnvVars::BUILDKITE_LABEL)
+            .filter(|label| !label.trim().is_empty())
+            .unwrap_or(settings.runner.display_name()),
+        node_ids: settings.runner.names_tests_by_node_id(),
+        job: (settings.node_index, settings.parallelism),
     };
-    let annotation = annotation_context(&settings.job.step_id);
-    let result = annotate(&settings.agent_command, &annotation, "error", &body).await;
-    reporter.report(RunEvent::Annotated {
-        context: &annotation,
-        result,
-    });
+    let fail = settings.retry.flaky == FlakyResult::Fail;
+    let parts = [
+        (
+            false,
+            annotation_context(&settings.job.step_id),
+            "error",
+            annotation_markdown(&outcome.record, title),
+        ),
+        (
+            true,
+            flaky_annotation_context(&settings.job.step_id),
+            if fail { "error" } else { "warning" },
+            flaky_annotation_markdown(&outcome.record, title, fail),
+        ),
+    ];
+    for (flaky, annotation, style, body) in parts {
+        let Some(body) = body else { continue };
+        let result = annotate(&settings.agent_command, &annotation, style, &body).await;
+        reporter.report(RunEvent::Annotated {
+            context: &annotation,
+            flaky,
+            result,
+        });
+    }
 }

@@ -67,6 +67,10 @@ impl EnvVars {
         "BUILDKITE_TEST_ENGINE_RETRY_COUNT";
     pub(crate) const BUILDKITE_TEST_ENGINE_DISABLE_RETRY_FOR_MUTED_TEST: &'static str =
         "BUILDKITE_TEST_ENGINE_DISABLE_RETRY_FOR_MUTED_TEST";
+    pub(crate) const BUILDKITE_TEST_ENGINE_FLAKY_RESULT: &'static str =
+        "BUILDKITE_TEST_ENGINE_FLAKY_RESULT";
+    pub(crate) const BUILDKITE_TEST_ENGINE_ATTEMPT_TIMEOUT: &'static str =
+        "BUILDKITE_TEST_ENGINE_ATTEMPT_TIMEOUT";
     pub(crate) const BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER: &'static str =
         "BUILDKITE_TEST_ENGINE_PLAN_IDENTIFIER";
     pub(crate) const BUILDKITE_TEST_ENGINE_MAX_PARALLELISM: &'static str =
@@ -127,6 +131,7 @@ impl EnvVars {
     /// `true` in a Buildkite job: annotations are made, and the log renders
     /// ANSI colour although it is not a terminal (issue 13).
     pub(crate) const BUILDKITE: &'static str = "BUILDKITE";
+    pub(crate) const BUILDKITE_LABEL: &'static str = "BUILDKITE_LABEL";
     pub(crate) const NO_COLOR: &'static str = "NO_COLOR";
     pub(crate) const CLICOLOR_FORCE: &'static str = "CLICOLOR_FORCE";
     pub(crate) const TERM: &'static str = "TERM";

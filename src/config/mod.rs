@@ -21,4 +21,4 @@ pub(crate) use error::ConfigError;
 pub use load::{CliOverrides, FileChoice, load};
 pub(crate) use load::{LoadedConfig, RawValue};
 pub(crate) use origin::Origin;
-pub(crate) use resolve::{RunSettings, resolve};
+pub(crate) use resolve::{FlakyResult, RunSettings, resolve};

@@ -601,6 +601,18 @@ registry! {
             hidden: false,
             range: Range::DurationOrZero { max: A_DAY, zero: "to kill at once" },
         }
+        /// How long one attempt of the test command may run before it is ended like a cancel (SIGTERM, then SIGKILL after the grace period); the report names the tests still running, and the run fails with status 124 without retrying. `0` means no limit.
+        attempt_timeout: GoDuration {
+            key: "runner.attempt-timeout",
+            env: &[EnvVars::BUILDKITE_TEST_ENGINE_ATTEMPT_TIMEOUT],
+            flag: Some("attempt-timeout"),
+            default: Some("0"),
+            placement: Placement::Everywhere,
+            scope: Scope::RunOnly,
+            group: Group::Runner,
+            hidden: false,
+            range: Range::DurationOrZero { max: A_DAY, zero: "for no limit" },
+        }
         /// How long a collection may take before it is ended: pytest's collection for discovery by pytest, for splitting a slow file and for Test Engine's examples, the runners' example listings, and `go list`.
         collection_timeout: GoDuration {
             key: "runner.collection-timeout",
@@ -711,6 +723,18 @@ registry! {
             default: Some("false"),
             placement: Placement::Everywhere,
             scope: Scope::All,
+            group: Group::Retry,
+            hidden: false,
+            range: Range::NotNumeric,
+        }
+        /// How a test that failed and then passed on a retry (a flaky test) counts: `pass` (the run can be green; the report and annotation name it) or `fail` (the run fails with status 1, as a failed test does).
+        flaky_result: String {
+            key: "retry.flaky-result",
+            env: &[EnvVars::BUILDKITE_TEST_ENGINE_FLAKY_RESULT],
+            flag: Some("flaky-result"),
+            default: Some("pass"),
+            placement: Placement::Everywhere,
+            scope: Scope::RunOnly,
             group: Group::Retry,
             hidden: false,
             range: Range::NotNumeric,

@@ -70,6 +70,36 @@ pub struct RetryPolicy {
     pub count: u32,
     /// Whether failed muted tests are retried too (D16: yes by default).
     pub retry_muted: bool,
+    /// How a test that failed, then passed on a retry, counts (D47).
+    pub flaky: FlakyResult,
+}
+
+/// How a flaky test counts (`retry.flaky-result`, D47).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FlakyResult {
+    /// It passed: the run may be green.
+    #[default]
+    Pass,
+    /// It fails the run, as a failed test does.
+    Fail,
+}
+
+/// The values of `retry.flaky-result`, as the schema lists them.
+pub(crate) const FLAKY_RESULTS: [&str; 2] = ["pass", "fail"];
+
+/// Reads `retry.flaky-result`.
+fn flaky_result(r: &mut Reader<'_>) -> FlakyResult {
+    match r.value(RETRY.flaky_result).as_str() {
+        "pass" => FlakyResult::Pass,
+        "fail" => FlakyResult::Fail,
+        other => {
+            r.problem(
+                &RETRY.flaky_result,
+                format!("is unsupported: `{other}` is neither `pass` nor `fail`"),
+            );
+            FlakyResult::Pass
+        }
+    }
 }
 
 /// How Test Engine API requests and uploads are retried (4.1): the
@@ -228,6 +258,9 @@ pub struct RunSettings {
     pub cancel_grace_period: std::time::Duration,
     /// How long a collection, a listing or `go list` may take.
     pub collection_timeout: std::time::Duration,
+    /// How long one attempt may run before it is ended (D48); `None` for
+    /// no limit.
+    pub attempt_timeout: Option<std::time::Duration>,
     /// `plan`: the maximum parallelism (0 = off).
     pub max_parallelism: i64,
     /// `plan`: the target time (0 = off).
@@ -389,6 +422,7 @@ pub(crate) fn resolve(
     let (include_pattern, exclude_pattern) =
         patterns(&mut r, command, runner, selector_file.is_some());
     let discovery = discovery_mode(&mut r, rules);
+    let flaky = flaky_result(&mut r);
     let (Some((kind, rules)), Some(exclude_pattern), true) =
         (runner, exclude_pattern, r.problems.is_empty())
     else {
@@ -414,6 +448,7 @@ pub(crate) fn resolve(
             selector_file,
             durations,
             discovery,
+            flaky,
             mode,
             job,
             tag_filters,
@@ -434,6 +469,7 @@ struct Resolved {
     selector_file: Option<Sourced<PathBuf>>,
     durations: Option<Sourced<PathBuf>>,
     discovery: DiscoveryMode,
+    flaky: FlakyResult,
     mode: PlanMode,
     job: JobContext,
     tag_filters: Option<String>,
@@ -454,6 +490,7 @@ fn settings(r: Reader<'_>, resolved: Resolved) -> RunSettings {
         selector_file,
         durations,
         discovery,
+        flaky,
         mode,
         job,
         tag_filters,
@@ -477,6 +514,7 @@ fn settings(r: Reader<'_>, resolved: Resolved) -> RunSettings {
             count: u32::try_from(r.value(RETRY.count).0)
                 .expect("retry.count is range-checked (D27)"),
             retry_muted: !r.value(RETRY.disable_for_muted).0,
+            flaky,
         },
         parallelism: u32::try_from(r.value(BUILDKITE.parallelism).0)
             .expect("buildkite.parallelism is range-checked (D27)"),
@@ -505,6 +543,7 @@ fn settings(r: Reader<'_>, resolved: Resolved) -> RunSettings {
         plan_file: r.path(TEST_ENGINE.plan_file),
         cancel_grace_period: r.value(RUNNER.cancel_grace_period).to_std(),
         collection_timeout: r.value(RUNNER.collection_timeout).to_std(),
+        attempt_timeout: Some(r.value(RUNNER.attempt_timeout).to_std()).filter(|d| !d.is_zero()),
         max_parallelism: r.value(TEST_ENGINE.max_parallelism).0,
         target_time: r.value(TEST_ENGINE.target_time),
     }

@@ -7,8 +7,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::config::elements::RunnerKind;
-use crate::config::registry::{BktecOptions, FILES, RUNNER, Range, SETTINGS, Setting};
-use crate::config::resolve::DISCOVERY_MODES;
+use crate::config::registry::{BktecOptions, FILES, RETRY, RUNNER, Range, SETTINGS, Setting};
+use crate::config::resolve::{DISCOVERY_MODES, FLAKY_RESULTS};
 
 /// The schema as pretty-printed JSON with a trailing newline.
 pub fn schema_json() -> String {
@@ -86,6 +86,9 @@ fn apply_registry(schema: &mut Value, setting: &Setting) {
     }
     if setting.key == FILES.discovery.key {
         property.insert("enum".into(), json!(DISCOVERY_MODES));
+    }
+    if setting.key == RETRY.flaky_result.key {
+        property.insert("enum".into(), json!(FLAKY_RESULTS));
     }
 }
 

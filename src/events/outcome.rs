@@ -2,6 +2,7 @@
 //! (D23), and the verdict, as the reporter reads them.
 
 use super::attempt::{AttemptError, AttemptExit};
+use crate::config::FlakyResult;
 use crate::exit_code;
 use crate::results::RunResult;
 
@@ -119,6 +120,8 @@ pub(crate) struct RunOutcome {
     /// Whether a witness inside the runner (pytest's plugin, RSpec's
     /// witness) saw the first attempt (D23, D37).
     pub witnessed: bool,
+    /// How flaky tests count (D47).
+    pub flaky_result: FlakyResult,
 }
 
 /// How a run ends.
@@ -144,6 +147,12 @@ pub(crate) enum Verdict {
     },
     /// The test command said 0, but its results do not prove success: 17.
     Unproven(Vec<Unproven>),
+    /// Every test passed, but these many only on a retry, and flaky tests
+    /// fail the run (`retry.flaky-result = "fail"`, D47): 1.
+    FlakyFailed {
+        /// How many tests were flaky.
+        flaky: usize,
+    },
     /// The test command was killed by, or cancelled with, this signal (D15).
     Signal(i32),
     /// The test command could not be started.
@@ -220,6 +229,7 @@ impl Verdict {
                 refused: _,
             } => *status,
             Verdict::Unproven(_) => exit_code::NOT_PROVEN,
+            Verdict::FlakyFailed { flaky: _ } => exit_code::FLAKY_FAILED,
             Verdict::Signal(signal) => exit_code::from_signal(*signal),
             Verdict::StartFailed(_) => exit_code::CONFIG_ERROR,
         }

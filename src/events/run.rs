@@ -102,10 +102,13 @@ pub(crate) enum RunEvent<'a> {
     },
     /// How telling the agent went.
     FailureDeclared(Result<(), PromiseError>),
-    /// The build was annotated with this job's failures, or not.
+    /// The build was annotated with this job's failures, or its flaky
+    /// tests (D47), or not.
     Annotated {
         /// The annotation context.
         context: &'a str,
+        /// Whether it names the flaky tests rather than the failures.
+        flaky: bool,
         /// How the agent call went.
         result: Result<(), AnnotateError>,
     },

@@ -3,6 +3,7 @@
 use super::evidence::{apply_witness, silent_targets_quiet};
 use super::listing::{Roster, list_first, listing_fact};
 pub(crate) use crate::config::resolve::RetryPolicy;
+use crate::config::FlakyResult;
 pub(crate) use crate::events::{
     AttemptError, AttemptEvent, AttemptExit, AttemptFacts, ResultsFact, RetryData, RunOutcome,
     StopReason,
@@ -86,9 +87,13 @@ pub(crate) async fn execute(
         && let Some(signal) = runner.cancelled()
     {
         let stop = (0, StopReason::Signal);
-        return run
+        let outcome = run
             .outcome(&targets, AttemptExit::Cancelled(signal), stop, runner)
             .await;
+        return RunOutcome {
+            flaky_result: policy.flaky,
+            ..outcome
+        };
     }
     let mut to_run = targets.clone();
     let mut attempt = 0;
@@ -122,9 +127,13 @@ pub(crate) async fn execute(
             }
             Step::Stop { reason, pending } => {
                 let last_exit = pending.map_or(report.exit, AttemptExit::Cancelled);
-                return run
+                let outcome = run
                     .outcome(&targets, last_exit, (attempt + 1, reason), runner)
                     .await;
+                return RunOutcome {
+                    flaky_result: policy.flaky,
+                    ..outcome
+                };
             }
         }
     }
@@ -218,6 +227,7 @@ impl Evidence {
             history: self.history,
             silent_targets: silent.targets,
             silent_targets_quiet,
+            flaky_result: FlakyResult::Pass,
         }
     }
 }

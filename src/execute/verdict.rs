@@ -6,6 +6,7 @@
 use crate::events::{
     AttemptExit, JUnitOut, ListingFact, ResultsFact, RunEnd, RunOutcome, Unproven, Verdict,
 };
+use crate::config::FlakyResult;
 use crate::exit_code;
 
 /// The exit status of a run: the one place it is decided.
@@ -81,6 +82,16 @@ fn listing_unproven(listing: &ListingFact) -> Option<Unproven> {
     }
 }
 
+/// A run whose every test provably passed: green, unless some passed only
+/// on a retry and flaky tests fail the run (D47).
+fn passed(outcome: &RunOutcome, muted_failures: usize) -> Verdict {
+    let flaky = outcome.record.flaky().len();
+    match outcome.flaky_result {
+        FlakyResult::Fail if flaky > 0 => Verdict::FlakyFailed { flaky },
+        FlakyResult::Fail | FlakyResult::Pass => Verdict::Passed { muted_failures },
+    }
+}
+
 /// Decides how `outcome` ends (D23).
 pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
     let code = match &outcome.last_exit {
@@ -133,7 +144,7 @@ pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
             unproven.push(Unproven::SilentTargets(outcome.silent_targets.len()));
         }
         return if unproven.is_empty() {
-            Verdict::Passed { muted_failures }
+            passed(outcome, muted_failures)
         } else {
             Verdict::Unproven(unproven)
         };
@@ -148,7 +159,7 @@ pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
             unproven.push(Unproven::SilentTargets(outcome.silent_targets.len()));
         }
         if unproven.is_empty() {
-            return Verdict::Passed { muted_failures };
+            return passed(outcome, muted_failures);
         }
         return Verdict::Failed {
             status,

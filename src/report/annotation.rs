@@ -1,11 +1,12 @@
-//! The Markdown of a Buildkite annotation (issue 13, item 3): this job's
-//! hard failures, each with its node id and the first lines of its failure.
-//! Every parallel job of a step appends its part to the step's one context,
-//! so each part says which job it is.
+//! The Markdown of Buildkite annotations (issue 13, item 3; D47): this
+//! job's hard failures, and apart from them its flaky tests, each with its
+//! name and the first lines of its failure. Every parallel job of a step
+//! appends its part to the step's context, so each part says which job it
+//! is, under the step's label.
 
 use std::fmt::Write;
 
-use crate::results::{RunResult, TestResult};
+use crate::results::{Outcome, RunResult, TestResult};
 
 /// How many failures a job's part names.
 const NAMED: usize = 10;
@@ -29,29 +30,83 @@ pub(crate) fn annotation_context(step_id: &str) -> String {
     }
 }
 
+/// The annotation context of a step's flaky tests (D47): apart from its
+/// failures, so that each keeps its own style.
+pub(crate) fn flaky_annotation_context(step_id: &str) -> String {
+    format!("{}-flaky", annotation_context(step_id))
+}
+
+/// Who the annotation speaks for: the step's label (`BUILDKITE_LABEL`)
+/// when it has one, else the runner's name, and how tests are named.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AnnotationTitle<'a> {
+    /// The step's label, or the runner's name.
+    pub(crate) label: &'a str,
+    /// Whether tests are named by node id (pytest).
+    pub(crate) node_ids: bool,
+    /// This job (0-based) and the step's number of jobs.
+    pub(crate) job: (u32, u32),
+}
+
 /// This job's part of the annotation, or `None` when no hard failure remains.
-pub(crate) fn annotation_markdown(
-    record: &RunResult,
-    runner_name: &str,
-    node_ids: bool,
-    job: u32,
-    jobs: u32,
-) -> Option<String> {
+pub(crate) fn annotation_markdown(record: &RunResult, title: AnnotationTitle<'_>) -> Option<String> {
     let mut failed = record.unresolved();
     if failed.is_empty() {
         return None;
     }
     failed.sort_by(|a, b| a.path.cmp(&b.path));
-    let name = |t: &TestResult| {
-        if node_ids { t.path.clone() } else { t.label() }
+    let heading = format!("{} failed after retries", count(failed.len()));
+    let entries = failed
+        .iter()
+        .map(|t| (test_name(t, title.node_ids), failure_lines(t)))
+        .collect();
+    Some(part(title, &heading, entries))
+}
+
+/// This job's part of the flaky tests' annotation (D47): each test that
+/// failed, then passed on a retry, with its first failure; `None` when
+/// there is none. `fail` says that flaky tests failed the run.
+pub(crate) fn flaky_annotation_markdown(
+    record: &RunResult,
+    title: AnnotationTitle<'_>,
+    fail: bool,
+) -> Option<String> {
+    let mut flaky: Vec<_> = record
+        .histories()
+        .filter(|h| !h.muted && h.last.outcome == Outcome::Passed)
+        .filter_map(|h| {
+            let first = h.earlier.iter().find(|t| t.outcome == Outcome::Failed)?;
+            Some((test_name(h.last, title.node_ids), failure_lines(first)))
+        })
+        .collect();
+    if flaky.is_empty() {
+        return None;
+    }
+    flaky.sort();
+    let verdict = if fail {
+        "which fails the run"
+    } else {
+        "passed on a retry"
     };
-    let mut out = format!(
-        "**{runner_name}, job {} of {jobs}: {} failed after retries**\n\n",
-        job + 1,
-        count(failed.len())
-    );
+    let heading = format!("{} flaky ({verdict})", count(flaky.len()));
+    Some(part(title, &heading, flaky))
+}
+
+fn test_name(test: &TestResult, node_ids: bool) -> String {
+    if node_ids {
+        test.path.clone()
+    } else {
+        test.label()
+    }
+}
+
+/// One job's part: a heading, then each test with the lines of its
+/// failure, cut to a size Buildkite takes.
+fn part(title: AnnotationTitle<'_>, heading: &str, entries: Vec<(String, Vec<String>)>) -> String {
+    let (job, jobs) = title.job;
+    let mut out = format!("**{}, job {} of {jobs}: {heading}**\n\n", title.label, job + 1);
     let mut named = 0;
-    for test in failed.iter().take(NAMED) {
+    for (name, lines) in entries.iter().take(NAMED) {
         if out.len() > PART_BYTES {
             break;
         }
@@ -59,9 +114,8 @@ pub(crate) fn annotation_markdown(
         let _ = write!(
             out,
             "<details>\n<summary><code>{}</code></summary>\n\n",
-            html_escape(&name(test))
+            html_escape(name)
         );
-        let lines = failure_lines(test);
         if lines.is_empty() {
             out.push_str("No failure message was recorded.\n");
         } else {
@@ -69,22 +123,22 @@ pub(crate) fn annotation_markdown(
             let longest = lines.iter().map(|l| longest_run(l, '`')).max().unwrap_or(0);
             let fence = "`".repeat(longest.max(2) + 1);
             let _ = writeln!(out, "{fence}");
-            for line in &lines {
+            for line in lines {
                 let _ = writeln!(out, "{line}");
             }
             let _ = writeln!(out, "{fence}");
         }
         out.push_str("\n</details>\n");
     }
-    if failed.len() > named {
+    if entries.len() > named {
         let _ = writeln!(
             out,
             "\n… and {} more; the job's log lists them all.",
-            failed.len() - named
+            entries.len() - named
         );
     }
     out.push('\n');
-    Some(out)
+    out
 }
 
 /// The first lines of a test's failure: its message, then its details.
@@ -139,7 +193,15 @@ fn count(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Failure, Outcome};
+    use crate::results::Failure;
+
+    fn title(job: u32, jobs: u32) -> AnnotationTitle<'static> {
+        AnnotationTitle {
+            label: "pytest",
+            node_ids: true,
+            job: (job, jobs),
+        }
+    }
 
     fn t(path: &str, outcome: Outcome, message: &str, details: &str) -> TestResult {
         let (scope, name) = path.rsplit_once("::").unwrap();
@@ -180,20 +242,20 @@ mod tests {
             ),
             t("tests/test_c.py::test_silent", Outcome::Failed, "", ""),
         ]);
-        insta::assert_snapshot!(annotation_markdown(&record, "pytest", true, 2, 4).unwrap());
+        insta::assert_snapshot!(annotation_markdown(&record, title(2, 4)).unwrap());
     }
 
     #[test]
     fn many_failures_are_cut_and_no_failure_means_no_annotation() {
         let mut record = RunResult::new([]);
         record.record(vec![t("a.py::test_ok", Outcome::Passed, "", "")]);
-        assert_eq!(annotation_markdown(&record, "pytest", true, 0, 1), None);
+        assert_eq!(annotation_markdown(&record, title(0, 1)), None);
         record.record(
             (0..13)
                 .map(|i| t(&format!("a.py::test_{i:02}"), Outcome::Failed, "boom", ""))
                 .collect(),
         );
-        let text = annotation_markdown(&record, "pytest", true, 0, 1).unwrap();
+        let text = annotation_markdown(&record, title(0, 1)).unwrap();
         assert!(text.starts_with("**pytest, job 1 of 1: 13 tests failed after retries**"));
         assert!(text.contains("<code>a.py::test_09</code>") && !text.contains("test_10"));
         assert!(
@@ -216,7 +278,7 @@ mod tests {
                 .map(|i| t(&format!("a.py::test_{i}"), Outcome::Failed, &huge, &lines))
                 .collect(),
         );
-        let text = annotation_markdown(&record, "pytest", true, 0, 1).unwrap();
+        let text = annotation_markdown(&record, title(0, 1)).unwrap();
         assert!(text.len() < PART_BYTES + 8 * 1024, "{} bytes", text.len());
         assert!(
             text.contains("… (4999600 more characters)"),

@@ -144,7 +144,11 @@ impl Reporter {
             RunEvent::UploadsWithoutToken => self.say(UPLOADS_WITHOUT_TOKEN),
             RunEvent::DeclaringFailure { failed } => self.say(&declaring_failure(failed)),
             RunEvent::FailureDeclared(result) => self.say(&failure_declared(&result)),
-            RunEvent::Annotated { context, result } => self.annotated(context, &result),
+            RunEvent::Annotated {
+                context,
+                flaky,
+                result,
+            } => self.annotated(context, flaky, &result),
             RunEvent::MetadataFailed(err) => self.say(&format!(
                 "Failed to send metadata to Test Engine: {:#}\n",
                 ErrorChain(&err)
@@ -192,10 +196,11 @@ impl Reporter {
     }
 
     /// Whether the build was annotated.
-    fn annotated(&mut self, context: &str, result: &Result<(), AnnotateError>) {
+    fn annotated(&mut self, context: &str, flaky: bool, result: &Result<(), AnnotateError>) {
+        let what = if flaky { "flaky tests" } else { "failures" };
         match result {
             Ok(()) => self.say(&format!(
-                "Buildkite Test Engine Client: Annotated the build with this node's failures (context `{context}`)\n"
+                "Buildkite Test Engine Client: Annotated the build with this node's {what} (context `{context}`)\n"
             )),
             Err(err) => self.shell.warn(&format!(
                 "Buildkite Test Engine Client: failed to annotate the build: {:#}",
@@ -272,6 +277,11 @@ impl Reporter {
             Verdict::StartFailed(message) => self.shell.err(&format!("{message}\n")),
             Verdict::Unproven(_) => self.shell.err(&format!(
                 "bktec run: the tests did not prove success (exit status {})\n",
+                verdict.status()
+            )),
+            Verdict::FlakyFailed { flaky } => self.shell.err(&format!(
+                "bktec run: {} passed only on a retry, and retry.flaky-result is `fail` (exit status {})\n",
+                super::verdict::count(*flaky, "flaky test", "flaky tests"),
                 verdict.status()
             )),
             Verdict::Passed { muted_failures: _ } | Verdict::NoTests | Verdict::Signal(_) => {}

@@ -16,7 +16,10 @@ use crate::plan::TestCase;
 use crate::quote::shell_quote;
 use crate::results::{Outcome, RunResult, RunStatus, Statistics, TestResult};
 
-pub(crate) use annotation::{annotation_context, annotation_markdown};
+pub(crate) use annotation::{
+    AnnotationTitle, annotation_context, annotation_markdown, flaky_annotation_context,
+    flaky_annotation_markdown,
+};
 pub(crate) use human::Reporter;
 pub(crate) use junit_out::merged_junit;
 pub(crate) use notices::api_notices;
@@ -72,6 +75,10 @@ fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
         Verdict::Failed { code, .. } if record.status() == RunStatus::Passed => Some(format!(
             "❌ The test command failed (exit status {code}), though no unmuted test failed."
         )),
+        Verdict::FlakyFailed { flaky } => Some(format!(
+            "❌ {} passed only on a retry, and flaky tests fail this run.",
+            if *flaky == 1 { "1 test".to_string() } else { format!("{flaky} tests") }
+        )),
         Verdict::Passed { .. }
         | Verdict::NoTests
         | Verdict::Failed { .. }
@@ -82,7 +89,11 @@ fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
         (RunStatus::Unknown, _) => return None,
         (_, Some(headline)) => headline,
         (RunStatus::Passed, None) if record.failed_muted().is_empty() => {
-            "✅ All tests passed.".to_string()
+            match record.flaky().len() {
+                0 => "✅ All tests passed.".to_string(),
+                1 => "✅ All tests passed; 1 of them only on a retry (flaky).".to_string(),
+                n => format!("✅ All tests passed; {n} of them only on a retry (flaky)."),
+            }
         }
         (RunStatus::Passed, None) => "✅ Build passed. Some muted tests failed.".to_string(),
         (RunStatus::Failed, None) => "❌ Some tests failed.".to_string(),
@@ -111,7 +122,13 @@ pub(crate) fn render_report(
     } = context;
     let status = headline(record, verdict)?;
     let green = matches!(verdict, Verdict::Passed { .. } | Verdict::NoTests);
-    let marker = if green { "---" } else { "+++" };
+    // Flaky tests open the report even when green (D47): they are what a
+    // green log most often hides.
+    let marker = if green && record.flaky().is_empty() {
+        "---"
+    } else {
+        "+++"
+    };
     let mut out = format!("{marker} ========== Buildkite Test Engine Report  ==========\n");
     out.push_str(&status);
     out.push('\n');

@@ -30,7 +30,8 @@ pub(crate) fn render_verdict(
         | Verdict::Failed { .. }
         | Verdict::Unproven(_)
         | Verdict::Signal(_)
-        | Verdict::StartFailed(_) => {}
+        | Verdict::StartFailed(_)
+        | Verdict::FlakyFailed { .. } => {}
     }
     if !silent_targets.is_empty() {
         let _ = writeln!(
@@ -77,7 +78,8 @@ pub(crate) fn render_verdict(
         | Verdict::NoTests
         | Verdict::Failed { .. }
         | Verdict::Signal(_)
-        | Verdict::StartFailed(_) => {}
+        | Verdict::StartFailed(_)
+        | Verdict::FlakyFailed { .. } => {}
     }
     out
 }
@@ -161,7 +163,7 @@ fn attempt_name(attempt: u32) -> String {
     }
 }
 
-fn count(n: usize, one: &str, many: &str) -> String {
+pub(super) fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

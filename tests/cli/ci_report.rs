@@ -310,9 +310,11 @@ fn a_buildkite_job_with_hard_failures_annotates_the_build() {
     run("0").assert_exit(1).assert_stdout_contains(
         "Annotated the build with this node's failures (context `bktec-step-7`)",
     );
+    // Its flaky test has a context of its own (D47).
     assert_eq!(
         read(&dir, "agent/args"),
-        "annotate\n--context\nbktec-step-7\n--style\nerror\n--append\n"
+        "annotate\n--context\nbktec-step-7\n--style\nerror\n--append\n\
+         annotate\n--context\nbktec-step-7-flaky\n--style\nwarning\n--append\n"
     );
     let body = read(&dir, "agent/stdin");
     assert!(
@@ -324,8 +326,9 @@ fn a_buildkite_job_with_hard_failures_annotates_the_build() {
         "{body}"
     );
     assert!(body.contains("assert 3 == 4"), "{body}");
+    let (failures, flaky) = body.split_once("**pytest, job 1 of 2: 1 test flaky").unwrap();
     assert!(
-        !body.contains("test_flaky"),
+        !failures.contains("test_flaky") && flaky.contains("<code>tests/test_flaky.py::test_flaky</code>"),
         "a flaky test is not a failure: {body}"
     );
     // Job 1 appends its part to the same context.
@@ -339,7 +342,7 @@ fn a_buildkite_job_with_hard_failures_annotates_the_build() {
         body.contains("<code>tests/test_fail.py::test_broken</code>"),
         "{body}"
     );
-    assert_eq!(read(&dir, "agent/args").matches("--append").count(), 2);
+    assert_eq!(read(&dir, "agent/args").matches("--append").count(), 3);
 }
 
 #[test]
@@ -362,13 +365,108 @@ fn annotations_only_in_buildkite_only_with_failures_and_can_be_turned_off() {
         .output()
         .assert_exit(1);
     std::fs::remove_file(dir.path().join("bktec.toml")).unwrap();
-    // No hard failure: the flaky test passes on retry.
+    assert_eq!(read(&dir, "agent/args"), "", "the agent was called");
+    // No hard failure: the flaky test passes on retry, and only the flaky
+    // tests' own context is annotated (D47).
     let green = project(&[("tests/test_flaky.py", FLAKY)]);
     with(bktec(&green, Venv::Collector).args(["run", "--test-engine-retry-count", "1"]))
         .env("BUILDKITE", "true")
         .output()
         .assert_success();
-    assert_eq!(read(&dir, "agent/args"), "", "the agent was called");
+    assert_eq!(
+        read(&dir, "agent/args"),
+        "annotate\n--context\nbktec-flaky\n--style\nwarning\n--append\n"
+    );
+}
+
+/// D47: a green run with flaky tests opens its report and annotates them
+/// under the step's label; `retry.flaky-result = "fail"` fails the run
+/// from any layer, and a value it does not know is refused with its source.
+#[test]
+fn flaky_tests_are_in_sight_and_can_fail_the_run() {
+    let dir = project(&[("tests/test_flaky.py", FLAKY)]);
+    let agent = stand_in_agent(&dir, 0);
+    let run = |extra: &[&str]| {
+        let _ = std::fs::remove_file(dir.path().join("tests/flaky-runs.txt"));
+        let _ = std::fs::remove_dir_all(dir.path().join("agent/log"));
+        std::fs::write(dir.path().join("agent/args"), "").unwrap();
+        std::fs::write(dir.path().join("agent/stdin"), "").unwrap();
+        bktec(&dir, Venv::Collector)
+            .env("BUILDKITE", "true")
+            .env("BUILDKITE_STEP_ID", "s1")
+            .env("BUILDKITE_LABEL", ":pytest: Unit")
+            .args(["run", "--test-engine-retry-count", "1"])
+            .arg("--buildkite-agent-command")
+            .arg(&agent)
+            .args(extra)
+            .output()
+    };
+    let out = run(&[]);
+    out.assert_success();
+    let stdout = out.stdout();
+    assert!(
+        stdout.contains("+++ ========== Buildkite Test Engine Report"),
+        "flaky tests open the report: {stdout}"
+    );
+    assert!(
+        stdout.contains("✅ All tests passed; 1 of them only on a retry (flaky)."),
+        "{stdout}"
+    );
+    assert_eq!(
+        section(&stdout, "Flaky tests (failed, then passed on a retry):"),
+        ["- tests/test_flaky.py::test_flaky"]
+    );
+    assert_eq!(
+        read(&dir, "agent/args"),
+        "annotate\n--context\nbktec-s1-flaky\n--style\nwarning\n--append\n"
+    );
+    let body = read(&dir, "agent/stdin");
+    assert!(
+        body.starts_with("**:pytest: Unit, job 1 of 1: 1 test flaky (passed on a retry)**"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<code>tests/test_flaky.py::test_flaky</code>") && body.contains("assert"),
+        "the first failure is shown: {body}"
+    );
+
+    // `fail`, from the flag: status 1, said on the last line, annotated as an error.
+    let out = run(&["--flaky-result", "fail"]);
+    out.assert_exit(1).assert_stderr_contains(
+        "bktec run: 1 flaky test passed only on a retry, and retry.flaky-result is `fail` (exit status 1)",
+    );
+    assert!(
+        out.stdout()
+            .contains("❌ 1 test passed only on a retry, and flaky tests fail this run."),
+        "{}",
+        out.stdout()
+    );
+    assert!(read(&dir, "agent/args").contains("bktec-s1-flaky\n--style\nerror\n"));
+    assert!(read(&dir, "agent/stdin").contains("1 test flaky (which fails the run)"));
+
+    // From the environment and from the file.
+    let from_env = |value: Option<&str>| {
+        let _ = std::fs::remove_file(dir.path().join("tests/flaky-runs.txt"));
+        let mut cmd = bktec(&dir, Venv::Collector).args(["run", "--test-engine-retry-count", "1"]);
+        if let Some(value) = value {
+            cmd = cmd.env("BUILDKITE_TEST_ENGINE_FLAKY_RESULT", value);
+        }
+        cmd.output()
+    };
+    from_env(Some("fail")).assert_exit(1);
+    from_env(Some("pass")).assert_success();
+    from_env(Some("sometimes"))
+        .assert_exit(16)
+        .assert_stderr_contains("BUILDKITE_TEST_ENGINE_FLAKY_RESULT")
+        .assert_stderr_contains("`sometimes` is neither `pass` nor `fail`");
+    dir.write("bktec.toml", "[retry]\nflaky-result = \"fail\"\n");
+    from_env(None).assert_exit(1);
+    // A flag wins over the file.
+    let _ = std::fs::remove_file(dir.path().join("tests/flaky-runs.txt"));
+    bktec(&dir, Venv::Collector)
+        .args(["run", "--test-engine-retry-count", "1", "--flaky-result=pass"])
+        .output()
+        .assert_success();
 }
 
 #[test]

@@ -107,6 +107,7 @@ fn policy(max_retries: u32) -> RetryPolicy {
     RetryPolicy {
         count: max_retries,
         retry_muted: true,
+        flaky: FlakyResult::Pass,
     }
 }
 
@@ -139,6 +140,35 @@ fn flaky_tests_are_retried_by_node_id_and_pass_on_retry() {
     assert_eq!(out.attempts, 2);
     assert_eq!(out.record.statistics().passed_on_retry, 1);
     assert_eq!(verdict(&out).status(), 0);
+}
+
+#[test]
+fn flaky_tests_fail_the_run_only_when_the_policy_says_so() {
+    // D47: a run green after a retry exits 1 under `flaky-result = "fail"`;
+    // a muted test that failed and passed does not count, nor does a run
+    // that is red anyway change its status.
+    let script = || {
+        Scripted::new(vec![
+            exited(1, vec![test("a", Passed), test("b", Failed), u_ok()]),
+            exited(0, vec![test("b", Passed)]),
+        ])
+    };
+    let fail = RetryPolicy {
+        flaky: FlakyResult::Fail,
+        ..policy(2)
+    };
+    let out = run(&mut script(), &[], fail);
+    assert_eq!(verdict(&out), Verdict::FlakyFailed { flaky: 1 });
+    assert_eq!(verdict(&out).status(), 1);
+    assert_eq!(verdict(&run(&mut script(), &[], policy(2))).status(), 0);
+    let out = run(&mut script(), &muted_b(), fail);
+    assert_eq!(verdict(&out).status(), 0, "a muted flaky test fails nothing");
+    let mut red = Scripted::new(vec![
+        exited(1, vec![test("a", Failed), test("b", Failed), u_ok()]),
+        exited(1, vec![test("a", Failed), test("b", Passed)]),
+        exited(1, vec![test("a", Failed)]),
+    ]);
+    assert_eq!(verdict(&run(&mut red, &[], fail)).status(), 1);
 }
 
 #[test]
@@ -272,6 +302,7 @@ fn muted_retries_can_be_disabled() {
         RetryPolicy {
             count: 3,
             retry_muted: false,
+            flaky: FlakyResult::Pass,
         },
     );
     assert_eq!(out.stop, StopReason::NothingToRetry);
@@ -708,6 +739,7 @@ fn every_listed_test_must_report_a_result() {
         RetryPolicy {
             count: 0,
             retry_muted: false,
+            flaky: FlakyResult::Pass,
         },
     );
     assert!(
