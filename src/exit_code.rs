@@ -6,6 +6,7 @@
 //! | the runner's own status | the last test attempt exited with it |
 //! | 1 | a pytest pre-flight check failed (tag filters without a new enough collector; behaviour document 7.6) |
 //! | 1 | every test passed, some only on a retry, and `retry.flaky-result` is `fail` (D47) |
+//! | 124 | an attempt ran past `runner.attempt-timeout` and was ended (D48) |
 //! | 16 | configuration, usage or tool error (compatible with the Go client) |
 //! | 17 | the test command exited 0, but its results do not prove that every assigned test ran and passed (D23) |
 //! | 128 + n | the test runner was killed by signal n |
@@ -19,6 +20,10 @@ pub(crate) const PREFLIGHT_FAILED: u8 = 1;
 /// Every test passed, but some only on a retry, and `retry.flaky-result`
 /// is `fail` (D47): the status of a failed test run.
 pub(crate) const FLAKY_FAILED: u8 = 1;
+
+/// An attempt ran past `runner.attempt-timeout` and was ended (D48), as
+/// `timeout(1)` exits.
+pub(crate) const TIMED_OUT: u8 = 124;
 
 /// A configuration, usage or tool error (behaviour document 2.7).
 pub(crate) const CONFIG_ERROR: u8 = 16;

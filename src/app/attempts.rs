@@ -73,7 +73,8 @@ pub(super) fn attempts(
     let outcome = runtime.block_on(async {
         let mut attempts =
             ProcessAttempts::new(runner, signals, &token, settings.cancel_grace_period)
-                .with_uploader(uploader);
+                .with_uploader(uploader)
+                .with_deadline(settings.attempt_timeout);
         execute(
             &share.tests,
             &share.muted,

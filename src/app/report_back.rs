@@ -158,7 +158,8 @@ pub(super) async fn declare_failure(
         | Verdict::Failed { .. }
         | Verdict::Signal(_)
         | Verdict::StartFailed(_)
-        | Verdict::FlakyFailed { .. } => {
+        | Verdict::FlakyFailed { .. }
+        | Verdict::TimedOut(_) => {
             if failed == 0 {
                 return;
             }

@@ -17,6 +17,9 @@ pub(crate) enum AttemptExit {
     Signaled(i32),
     /// bktec received this SIGINT or SIGTERM and ended the attempt (D15).
     Cancelled(i32),
+    /// The attempt ran past its deadline (`runner.attempt-timeout`), and
+    /// bktec ended it like a cancel (D48).
+    TimedOut(std::time::Duration),
     /// The command could not be started.
     StartFailed(AttemptError),
 }

@@ -15,8 +15,8 @@ pub(crate) use attempt::{AttemptError, AttemptEvent, AttemptExit, RetryData};
 pub(crate) use backfill::BackfillNotice;
 pub(crate) use notice::{FileNotice, Notice, PlanNotice};
 pub(crate) use outcome::{
-    AttemptFacts, JUnitOut, ListingFact, ResultsFact, RunEnd, RunOutcome, StopReason, Unproven,
-    Verdict,
+    AttemptFacts, Interrupted, JUnitOut, ListingFact, ResultsFact, RunEnd, RunOutcome, StopReason,
+    Unproven, Verdict,
 };
 pub(crate) use run::{DurationsStored, PlanOrigin, RunEvent};
 

@@ -82,6 +82,8 @@ pub(crate) enum StopReason {
     ResultsUnavailable,
     /// A signal ended an attempt or arrived between attempts (D15).
     Signal,
+    /// An attempt ran past its deadline (D48): a hung run is not retried.
+    TimedOut,
     /// The command could not be started.
     StartFailed,
 }
@@ -122,6 +124,26 @@ pub(crate) struct RunOutcome {
     pub witnessed: bool,
     /// How flaky tests count (D47).
     pub flaky_result: FlakyResult,
+    /// What the last attempt left, when bktec ended it (D48).
+    pub interrupted: Option<Interrupted>,
+}
+
+/// What an attempt that bktec ended, on a cancel or at its deadline, left
+/// behind (D48): the report names what passed, what failed and what was
+/// still running.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Interrupted {
+    /// Which attempt (0 is the first run).
+    pub attempt: u32,
+    /// How many tests passed in it.
+    pub passed: usize,
+    /// The tests that failed in it.
+    pub failed: Vec<String>,
+    /// The tests that were running when it ended, when the runner's
+    /// witness saw them start (pytest).
+    pub running: Option<Vec<String>>,
+    /// The attempt's targets that had no result when it ended.
+    pub unfinished: Vec<String>,
 }
 
 /// How a run ends.
@@ -155,6 +177,8 @@ pub(crate) enum Verdict {
     },
     /// The test command was killed by, or cancelled with, this signal (D15).
     Signal(i32),
+    /// An attempt ran past `runner.attempt-timeout` and was ended (D48): 124.
+    TimedOut(std::time::Duration),
     /// The test command could not be started.
     StartFailed(String),
 }
@@ -230,6 +254,7 @@ impl Verdict {
             } => *status,
             Verdict::Unproven(_) => exit_code::NOT_PROVEN,
             Verdict::FlakyFailed { flaky: _ } => exit_code::FLAKY_FAILED,
+            Verdict::TimedOut(_) => exit_code::TIMED_OUT,
             Verdict::Signal(signal) => exit_code::from_signal(*signal),
             Verdict::StartFailed(_) => exit_code::CONFIG_ERROR,
         }

@@ -22,6 +22,7 @@ pub(crate) struct ProcessAttempts<'a> {
     signals: &'a mut Signals,
     env: Vec<(String, String)>,
     grace: Duration,
+    deadline: Option<Duration>,
     uploader: Option<Uploader>,
 }
 
@@ -43,8 +44,15 @@ impl<'a> ProcessAttempts<'a> {
                 upload_token.to_string(),
             )],
             grace,
+            deadline: None,
             uploader: None,
         }
+    }
+
+    /// Ends an attempt that runs longer than `deadline` like a cancel (D48).
+    pub(crate) fn with_deadline(mut self, deadline: Option<Duration>) -> ProcessAttempts<'a> {
+        self.deadline = deadline;
+        self
     }
 
     /// Uploads each attempt's result file with `uploader` (13.1).
@@ -78,6 +86,7 @@ impl ProcessAttempts<'_> {
             env,
             grace: self.grace,
             stdout_copy: self.runner.stdout_copy(retry.attempt),
+            deadline: self.deadline,
         })
     }
 
@@ -152,9 +161,10 @@ impl AttemptRunner for ProcessAttempts<'_> {
         };
         let handling = self.runner.exit_handling(code);
         let collected_nothing = handling == ExitHandling::NoTests;
+        let ended_by_bktec = outcome.cancelled_by.is_some() || outcome.timed_out;
         if let (Some(file), Some(_), false) = (self.runner.result_file(), code, collected_nothing)
             && !file.path.exists()
-            && outcome.cancelled_by.is_none()
+            && !ended_by_bktec
         {
             events(AttemptEvent::NoResultFile {
                 path: file.path.clone(),
@@ -163,12 +173,18 @@ impl AttemptRunner for ProcessAttempts<'_> {
                 usage_error: self.runner.is_usage_error(code),
             });
         }
-        let (results, run_error) = self.read_results(handling);
+        let (results, run_error) = match self.runner.result_file() {
+            // An attempt bktec ended may have written nothing: that is no
+            // news, and what it did write is read for the report (D48).
+            Some(file) if ended_by_bktec && !file.path.exists() => (AttemptResults::NotRead, None),
+            _ => self.read_results(handling),
+        };
         self.upload(events).await;
-        let exit = match (outcome.cancelled_by, outcome.exit) {
-            (Some(signal), _) => AttemptExit::Cancelled(signal),
-            (None, ChildExit::Code(code)) => AttemptExit::Exited(code),
-            (None, ChildExit::Signal(signal)) => AttemptExit::Signaled(signal),
+        let exit = match (outcome.cancelled_by, outcome.timed_out, outcome.exit) {
+            (Some(signal), _, _) => AttemptExit::Cancelled(signal),
+            (None, true, _) => AttemptExit::TimedOut(self.deadline.unwrap_or_default()),
+            (None, false, ChildExit::Code(code)) => AttemptExit::Exited(code),
+            (None, false, ChildExit::Signal(signal)) => AttemptExit::Signaled(signal),
         };
         AttemptReport {
             exit,
@@ -176,6 +192,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
             run_error,
             collected_nothing,
             witness: self.runner.take_witness(retry.attempt),
+            progress: self.runner.take_progress(retry.attempt),
         }
     }
 
@@ -217,6 +234,7 @@ fn start_failed(err: impl std::error::Error + Send + Sync + 'static) -> AttemptR
         run_error: None,
         collected_nothing: false,
         witness: None,
+        progress: None,
     }
 }
 

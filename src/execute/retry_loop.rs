@@ -2,14 +2,14 @@
 
 use super::evidence::{apply_witness, silent_targets_quiet};
 use super::listing::{Roster, list_first, listing_fact};
-pub(crate) use crate::config::resolve::RetryPolicy;
 use crate::config::FlakyResult;
+pub(crate) use crate::config::resolve::RetryPolicy;
 pub(crate) use crate::events::{
-    AttemptError, AttemptEvent, AttemptExit, AttemptFacts, ResultsFact, RetryData, RunOutcome,
-    StopReason,
+    AttemptError, AttemptEvent, AttemptExit, AttemptFacts, Interrupted, ResultsFact, RetryData,
+    RunOutcome, StopReason,
 };
 use crate::plan::TestCase;
-use crate::results::{Outcome, ParsedResults, PathOffset, RunResult, Witness, uncovered};
+use crate::results::{Outcome, ParsedResults, PathOffset, Progress, RunResult, Witness, uncovered};
 use crate::runner::Listed;
 
 /// What became of an attempt's result file.
@@ -38,6 +38,8 @@ pub(crate) struct AttemptReport {
     pub collected_nothing: bool,
     /// What bktec's witness plugin saw, when it loaded (D23).
     pub witness: Option<Witness>,
+    /// Which tests the witness saw start and end (D48).
+    pub progress: Option<Progress>,
 }
 
 /// Runs one attempt.
@@ -81,6 +83,7 @@ pub(crate) async fn execute(
         first_witness: None,
         offset: PathOffset::Same,
         roster: list_first(runner, &targets, events).await,
+        interrupted: None,
     };
     // A signal that ended the listing ends the run before its first attempt.
     if run.roster.is_some()
@@ -108,7 +111,14 @@ pub(crate) async fn execute(
         });
         let mut report = runner.run_attempt(&to_run, retry, events).await;
         let witness = report.witness.take();
+        let progress = report.progress.take();
         let results_read = run.record_attempt(attempt, &mut report, witness, &to_run, events);
+        if matches!(
+            report.exit,
+            AttemptExit::Cancelled(_) | AttemptExit::TimedOut(_)
+        ) {
+            run.interrupted = Some(interrupted(attempt, &run, progress, &to_run));
+        }
         events(AttemptEvent::Finished {
             retry,
             exit: report.exit.clone(),
@@ -148,6 +158,8 @@ struct Evidence {
     offset: PathOffset,
     /// What the runner listed before the first attempt (D37).
     roster: Option<Roster>,
+    /// What the last attempt left, when bktec ended it (D48).
+    interrupted: Option<Interrupted>,
 }
 
 impl Evidence {
@@ -228,7 +240,51 @@ impl Evidence {
             silent_targets: silent.targets,
             silent_targets_quiet,
             flaky_result: FlakyResult::Pass,
+            interrupted: self.interrupted,
         }
+    }
+}
+
+/// What attempt `attempt`, asked to run `to_run` and ended by bktec, left
+/// (D48): from what the witness saw as it happened when it loaded (a
+/// cancelled pytest writes no result file), else from the results read.
+fn interrupted(
+    attempt: u32,
+    run: &Evidence,
+    progress: Option<Progress>,
+    to_run: &[String],
+) -> Interrupted {
+    let record = &run.record;
+    let (passed, failed, running, ended) = match progress {
+        Some(p) => {
+            let ended: Vec<String> = p.passed.iter().chain(&p.failed).cloned().collect();
+            (p.passed.len(), p.failed, Some(p.running), ended)
+        }
+        None => (
+            record
+                .results()
+                .filter(|t| t.outcome == Outcome::Passed)
+                .count(),
+            record.unresolved().iter().map(|t| t.path.clone()).collect(),
+            None,
+            record.results().map(|t| t.path.clone()).collect(),
+        ),
+    };
+    let seen = ended
+        .iter()
+        .chain(running.iter().flatten())
+        .map(String::as_str)
+        .chain(record.results().map(|t| t.path.as_str()));
+    let unfinished = uncovered(to_run, seen, &run.offset)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    Interrupted {
+        attempt,
+        passed,
+        failed,
+        running,
+        unfinished,
     }
 }
 
@@ -363,6 +419,7 @@ fn stop_after(
 ) -> Option<StopReason> {
     match exit {
         AttemptExit::Cancelled(_) | AttemptExit::Signaled(_) => Some(StopReason::Signal),
+        AttemptExit::TimedOut(_) => Some(StopReason::TimedOut),
         AttemptExit::StartFailed(_) => Some(StopReason::StartFailed),
         AttemptExit::Exited(_) if record.error().is_some() => Some(StopReason::RunError),
         AttemptExit::Exited(_) if attempt == policy.count => Some(StopReason::RetriesExhausted),
@@ -421,6 +478,7 @@ impl Silent {
             AttemptExit::Exited(_)
             | AttemptExit::Signaled(_)
             | AttemptExit::Cancelled(_)
+            | AttemptExit::TimedOut(_)
             | AttemptExit::StartFailed(_) => false,
         };
         if !decides {

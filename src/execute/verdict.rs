@@ -3,10 +3,10 @@
 //! claim that every assigned test provably ran and passed; when the facts do
 //! not prove it, the run is not green, whatever the test command said.
 
+use crate::config::FlakyResult;
 use crate::events::{
     AttemptExit, JUnitOut, ListingFact, ResultsFact, RunEnd, RunOutcome, Unproven, Verdict,
 };
-use crate::config::FlakyResult;
 use crate::exit_code;
 
 /// The exit status of a run: the one place it is decided.
@@ -99,6 +99,7 @@ pub(crate) fn verdict(outcome: &RunOutcome) -> Verdict {
             return Verdict::Signal(*signal);
         }
         AttemptExit::StartFailed(error) => return Verdict::StartFailed(error.to_string()),
+        AttemptExit::TimedOut(after) => return Verdict::TimedOut(*after),
         AttemptExit::Exited(code) => *code,
     };
     let record = &outcome.record;

@@ -36,6 +36,9 @@ pub(crate) struct ChildSpec {
     /// A file that gets a copy of what the child writes to its standard
     /// output, which still reaches bktec's (gotest's `go test -json`, D39).
     pub stdout_copy: Option<PathBuf>,
+    /// How long the child may run before it is ended like a cancel: SIGTERM
+    /// to its group, then SIGKILL after the grace period (D48).
+    pub deadline: Option<Duration>,
 }
 
 /// How a child run ended.
@@ -49,6 +52,8 @@ pub(crate) struct ChildOutcome {
     /// they have been ended (D28). Always 0 where descendants that left the
     /// process group cannot be found (anywhere but Linux).
     pub left_running: usize,
+    /// Whether its deadline ended it (D48).
+    pub timed_out: bool,
 }
 
 /// Why a child could not be run.

@@ -114,36 +114,39 @@ pub(crate) async fn run_child(
         Some(tee(std::fs::File::from(out), file, path))
     });
     let pgid = i32::try_from(child.id().expect("a running child has a pid")).expect("pids fit i32");
-    let mut cancelled_by = None;
-    let mut kill_at: Option<Instant> = None;
-    let mut grace_ends: Option<Instant> = None;
+    let mut stop = Stopping {
+        pgid,
+        grace: spec.grace,
+        cancelled_by: None,
+        timed_out: false,
+        deadline: spec.deadline.map(|d| Instant::now() + d),
+        kill_at: None,
+        grace_ends: None,
+    };
     let status = loop {
         tokio::select! {
             status = child.wait() => {
                 break status.map_err(|source| ProcessError::Wait { program: program.clone(), source })?;
             }
-            Some(number) = signals.receiver.recv() => {
-                signal_group(pgid, number);
-                if is_cancel(number) {
-                    if cancelled_by.is_none() {
-                        cancelled_by = Some(number);
-                        kill_at = Some(Instant::now() + spec.grace);
-                        grace_ends = kill_at;
-                    } else {
-                        signal_group(pgid, libc::SIGKILL);
-                        grace_ends = Some(Instant::now());
-                    }
-                }
+            Some(number) = signals.receiver.recv() => stop.signalled(number),
+            () = sleep_until(stop.deadline.unwrap_or_else(Instant::now)), if stop.deadline.is_some() => {
+                stop.time_out();
             }
-            () = sleep_until(kill_at.unwrap_or_else(Instant::now)), if kill_at.is_some() => {
+            () = sleep_until(stop.kill_at.unwrap_or_else(Instant::now)), if stop.kill_at.is_some() => {
                 signal_group(pgid, libc::SIGKILL);
-                kill_at = None;
+                stop.kill_at = None;
             }
         }
     };
-    // After a cancel, the leftovers get what remains of the grace period the
-    // signal started (none after a second signal), so that bktec still ends
-    // within it; otherwise they get a grace period of their own.
+    let Stopping {
+        mut cancelled_by,
+        timed_out,
+        grace_ends,
+        ..
+    } = stop;
+    // After a cancel or the deadline, the leftovers get what remains of the
+    // grace period it started (none after a second signal), so that bktec
+    // still ends within it; otherwise they get a grace period of their own.
     let deadline = grace_ends.unwrap_or_else(|| Instant::now() + spec.grace);
     let left_running = end_leftovers(pgid, deadline, signals, &mut cancelled_by).await;
     if let Some(done) = copying {
@@ -160,7 +163,59 @@ pub(crate) async fn run_child(
         exit,
         cancelled_by,
         left_running,
+        timed_out,
     })
+}
+
+/// How a running child is being stopped: by a cancel, or its deadline.
+struct Stopping {
+    pgid: i32,
+    grace: Duration,
+    /// The SIGINT or SIGTERM bktec received.
+    cancelled_by: Option<i32>,
+    /// Whether the deadline ended the child.
+    timed_out: bool,
+    /// When the deadline ends the child, until it has.
+    deadline: Option<Instant>,
+    /// When the group is killed, once it has been asked to stop.
+    kill_at: Option<Instant>,
+    /// When the grace period ends (at once after a second signal).
+    grace_ends: Option<Instant>,
+}
+
+impl Stopping {
+    /// Forwards signal `number`; a first cancel starts the grace period, a
+    /// second kills at once.
+    fn signalled(&mut self, number: i32) {
+        signal_group(self.pgid, number);
+        if !is_cancel(number) {
+            return;
+        }
+        self.deadline = None;
+        if self.cancelled_by.is_none() {
+            // A cancel during the deadline's grace period keeps it.
+            self.cancelled_by = Some(number);
+            if !self.timed_out {
+                self.ask_to_stop();
+            }
+        } else {
+            signal_group(self.pgid, libc::SIGKILL);
+            self.grace_ends = Some(Instant::now());
+        }
+    }
+
+    /// The deadline passed: SIGTERM, as a cancel would send (D48).
+    fn time_out(&mut self) {
+        self.deadline = None;
+        self.timed_out = true;
+        signal_group(self.pgid, libc::SIGTERM);
+        self.ask_to_stop();
+    }
+
+    fn ask_to_stop(&mut self) {
+        self.kill_at = Some(Instant::now() + self.grace);
+        self.grace_ends = self.kill_at;
+    }
 }
 
 /// The file that gets a copy of the child's standard output, created (or

@@ -49,7 +49,10 @@ pub(crate) struct AnnotationTitle<'a> {
 }
 
 /// This job's part of the annotation, or `None` when no hard failure remains.
-pub(crate) fn annotation_markdown(record: &RunResult, title: AnnotationTitle<'_>) -> Option<String> {
+pub(crate) fn annotation_markdown(
+    record: &RunResult,
+    title: AnnotationTitle<'_>,
+) -> Option<String> {
     let mut failed = record.unresolved();
     if failed.is_empty() {
         return None;
@@ -104,7 +107,11 @@ fn test_name(test: &TestResult, node_ids: bool) -> String {
 /// failure, cut to a size Buildkite takes.
 fn part(title: AnnotationTitle<'_>, heading: &str, entries: Vec<(String, Vec<String>)>) -> String {
     let (job, jobs) = title.job;
-    let mut out = format!("**{}, job {} of {jobs}: {heading}**\n\n", title.label, job + 1);
+    let mut out = format!(
+        "**{}, job {} of {jobs}: {heading}**\n\n",
+        title.label,
+        job + 1
+    );
     let mut named = 0;
     for (name, lines) in entries.iter().take(NAMED) {
         if out.len() > PART_BYTES {

@@ -12,6 +12,7 @@ use crate::plan::TestCase;
 use crate::quote::shell_quote;
 use crate::results::ResultFormat;
 
+use super::interrupted::{Cause, render_interrupted};
 use super::notices::{Channel, fallback_lines, words};
 use super::summary::split_summary;
 use super::{ReportContext, attempt_header, render_report, render_verdict};
@@ -213,6 +214,19 @@ impl Reporter {
     /// signal (9.5 rule 1).
     fn finished(&mut self, outcome: &RunOutcome, verdict: &Verdict, skipped: &[TestCase]) {
         let name = self.runner_name;
+        let cause = match verdict {
+            Verdict::Signal(signal) => Some(Cause::Signal(*signal)),
+            Verdict::TimedOut(after) => Some(Cause::Deadline(*after)),
+            Verdict::Passed { .. }
+            | Verdict::NoTests
+            | Verdict::Failed { .. }
+            | Verdict::Unproven(_)
+            | Verdict::FlakyFailed { .. }
+            | Verdict::StartFailed(_) => None,
+        };
+        if let (Some(interrupted), Some(cause)) = (&outcome.interrupted, cause) {
+            self.say(&render_interrupted(interrupted, cause, name, self.debug));
+        }
         if let Verdict::Signal(signal) = verdict {
             self.say(&format!(
                 "Buildkite Test Engine Client: {name} was terminated with signal: {}\n",
@@ -230,12 +244,12 @@ impl Reporter {
             self.say(&text);
         }
         let debug = self.debug;
-        self.say(&render_verdict(
-            verdict,
-            &outcome.silent_targets,
-            name,
-            debug,
-        ));
+        // An attempt bktec ended has said which targets it never reached.
+        let silent: &[String] = match outcome.interrupted {
+            Some(_) => &[],
+            None => &outcome.silent_targets,
+        };
+        self.say(&render_verdict(verdict, silent, name, debug));
         if matches!(verdict, Verdict::Passed { .. }) {
             self.say(&proof_line(outcome, name));
         }
@@ -277,6 +291,10 @@ impl Reporter {
             Verdict::StartFailed(message) => self.shell.err(&format!("{message}\n")),
             Verdict::Unproven(_) => self.shell.err(&format!(
                 "bktec run: the tests did not prove success (exit status {})\n",
+                verdict.status()
+            )),
+            Verdict::TimedOut(after) => self.shell.err(&format!(
+                "bktec run: an attempt ran past runner.attempt-timeout ({after:?}) and was ended (exit status {})\n",
                 verdict.status()
             )),
             Verdict::FlakyFailed { flaky } => self.shell.err(&format!(

@@ -3,6 +3,7 @@
 mod annotation;
 mod backfill;
 mod human;
+mod interrupted;
 mod junit_out;
 mod notices;
 mod shell;
@@ -75,9 +76,16 @@ fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
         Verdict::Failed { code, .. } if record.status() == RunStatus::Passed => Some(format!(
             "❌ The test command failed (exit status {code}), though no unmuted test failed."
         )),
+        Verdict::TimedOut(_) => {
+            Some("⏱ An attempt ran past its deadline and was ended.".to_string())
+        }
         Verdict::FlakyFailed { flaky } => Some(format!(
             "❌ {} passed only on a retry, and flaky tests fail this run.",
-            if *flaky == 1 { "1 test".to_string() } else { format!("{flaky} tests") }
+            if *flaky == 1 {
+                "1 test".to_string()
+            } else {
+                format!("{flaky} tests")
+            }
         )),
         Verdict::Passed { .. }
         | Verdict::NoTests

@@ -31,7 +31,8 @@ pub(crate) fn render_verdict(
         | Verdict::Unproven(_)
         | Verdict::Signal(_)
         | Verdict::StartFailed(_)
-        | Verdict::FlakyFailed { .. } => {}
+        | Verdict::FlakyFailed { .. }
+        | Verdict::TimedOut(_) => {}
     }
     if !silent_targets.is_empty() {
         let _ = writeln!(
@@ -79,7 +80,8 @@ pub(crate) fn render_verdict(
         | Verdict::Failed { .. }
         | Verdict::Signal(_)
         | Verdict::StartFailed(_)
-        | Verdict::FlakyFailed { .. } => {}
+        | Verdict::FlakyFailed { .. }
+        | Verdict::TimedOut(_) => {}
     }
     out
 }

@@ -177,6 +177,28 @@ class _Witness(_Selection):
         self.collect_errors = []
         self.unnamable = []
         self.from_workers = {"cache_deselected": set(), "dropped": set()}
+        # Which tests started and ended, a line each as it happens, so that
+        # a run ended by a cancel or a deadline can say what was running.
+        self.progress = None
+        try:
+            self.progress = open(output + ".progress", "a", encoding="utf-8")
+        except OSError:
+            pass
+
+    def _progress(self, *fields):
+        if self.progress is not None:
+            try:
+                self.progress.write("\t".join(fields) + "\n")
+                self.progress.flush()
+            except (OSError, ValueError):
+                self.progress = None
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self._progress("start", _text(nodeid))
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        nodeid = _text(nodeid)
+        self._progress("end", nodeid, self.outcomes.get(nodeid) or "passed")
 
     def lost(self, nodeids, message):
         for nodeid in nodeids:
@@ -261,6 +283,9 @@ class _Witness(_Selection):
             "collect_errors": self.collect_errors,
             "exitstatus": int(exitstatus),
         }
+        if self.progress is not None:
+            self.progress.close()
+            self.progress = None
         temporary = self.output + ".part"
         with open(temporary, "w", encoding="utf-8") as out:
             json.dump(document, out)

@@ -16,7 +16,7 @@ use super::rspec_witness::RspecWitness;
 use super::target::{TargetError, TargetOrigin, TargetProblem, target_args};
 use super::template::{CommandTemplate, MissingTests, TEST_NAME_PATTERN, TemplateError};
 use super::witness::WitnessSite;
-use crate::results::{Mapping, ResultFormat, Witness};
+use crate::results::{Mapping, Progress, ResultFormat, Witness};
 
 /// What the settings say about the runner.
 #[derive(Clone, Copy, Debug, Default)]
@@ -466,6 +466,13 @@ impl Runner {
             self.allowed = Some(site.allow(tests)?);
         }
         Ok(())
+    }
+
+    /// Which tests pytest's witness saw start and end in attempt `attempt`
+    /// (D48), when it loaded.
+    pub(crate) fn take_progress(&self, attempt: u32) -> Option<Progress> {
+        let run = format!("attempt-{attempt}");
+        self.witness.as_ref()?.take_progress(&run)
     }
 
     /// What the witness saw in attempt `attempt`, if it loaded: pytest's

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use crate::results::Witness;
+use crate::results::{Progress, Witness};
 
 /// The plugin's source.
 const PLUGIN: &str = include_str!("bktec_witness.py");
@@ -124,6 +124,17 @@ impl WitnessSite {
         let witness = Witness::read(&path);
         remove_quietly(&path);
         witness
+    }
+
+    /// Which tests of `run` the plugin saw start and end (D48), if it
+    /// wrote anything; removed once read, like the witness.
+    pub(super) fn take_progress(&self, run: &str) -> Option<Progress> {
+        let mut path = self.report(run).into_os_string();
+        path.push(".progress");
+        let path = PathBuf::from(path);
+        let progress = Progress::read(&path);
+        remove_quietly(&path);
+        progress
     }
 }
 

@@ -419,3 +419,179 @@ fn a_collection_past_its_timeout_is_ended_and_named() {
         || pids.iter().all(|&pid| !alive(pid)),
     );
 }
+
+/// A module whose third test hangs after writing a marker; its fourth
+/// never starts. With `tests/test_b.py`, a file never reached.
+const HANGS_MIDWAY: &str = r#"
+import os, pathlib, time
+
+def test_fast():
+    pass
+
+def test_fail():
+    assert 1 == 2
+
+def test_hangs():
+    pathlib.Path(os.environ["BKTEC_TEST_MARKER"]).write_text(str(os.getpid()))
+    time.sleep(1000)
+
+def test_after():
+    pass
+"#;
+
+fn midway_project() -> (TestDir, String) {
+    let dir = project(&[
+        ("tests/test_a.py", HANGS_MIDWAY),
+        ("tests/test_b.py", PASSING),
+    ]);
+    let marker = dir.path().join("pids.txt").display().to_string();
+    (dir, marker)
+}
+
+/// The lines of `text` under `heading`, up to the next line that is not a
+/// list entry.
+fn listed(text: &str, heading: &str) -> Vec<String> {
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("no `{heading}` in\n{text}"));
+    text[start + heading.len()..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("- "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// D48: a SIGTERM (a Buildkite cancel) in the middle of a run prints what
+/// passed, what failed, what was running and what never started, from the
+/// witness, although pytest dies before writing its result file; bktec
+/// still exits 128 + n.
+#[test]
+fn a_cancel_explains_what_passed_failed_and_was_running() {
+    let (dir, marker) = midway_project();
+    let child = start(
+        &dir,
+        bktec(&dir, Venv::Collector)
+            .env("BKTEC_TEST_MARKER", &marker)
+            .args(["run", "--test-engine-retry-count", "2"]),
+    );
+    let pid = pids(Path::new(&marker), 1);
+    cancel(&dir, child, libc::SIGTERM, &pid);
+    let out = fs::read_to_string(dir.path().join("bktec.out")).unwrap();
+    assert!(
+        out.contains("+++ Buildkite Test Engine Client: 🛑 SIGTERM ended pytest in its first attempt\n1 passed, 1 failed, 1 still running before it ended."),
+        "{out}"
+    );
+    assert_eq!(listed(&out, "Failed:"), ["- tests/test_a.py::test_fail"]);
+    assert_eq!(
+        listed(&out, "Still running:"),
+        ["- tests/test_a.py::test_hangs"]
+    );
+    assert_eq!(listed(&out, "Never started:"), ["- tests/test_b.py"]);
+    assert!(
+        !out.contains("Failed to read test output"),
+        "a cancelled pytest writes no result file, and that is no news: {out}"
+    );
+}
+
+/// D48: `runner.attempt-timeout` ends a hung attempt like a cancel, names
+/// what was running, does not retry it, and exits 124; from the flag, the
+/// variable or the file.
+#[test]
+fn an_attempt_past_its_deadline_is_ended_and_named() {
+    let (dir, marker) = midway_project();
+    /// Where the deadline comes from: its name, a variable, a file.
+    type Source<'a> = (&'a str, Option<(&'a str, &'a str)>, Option<&'a str>);
+    let sources: [Source<'_>; 3] = [
+        ("flag", None, None),
+        (
+            "env",
+            Some(("BUILDKITE_TEST_ENGINE_ATTEMPT_TIMEOUT", "3s")),
+            None,
+        ),
+        ("file", None, Some("[runner]\nattempt-timeout = \"3s\"\n")),
+    ];
+    for (source, var, file) in sources {
+        let _ = fs::remove_file(dir.path().join("bktec.toml"));
+        if let Some(text) = file {
+            dir.write("bktec.toml", text);
+        }
+        let mut cmd = bktec(&dir, Venv::Collector)
+            .env("BKTEC_TEST_MARKER", &marker)
+            .args([
+                "run",
+                "--test-engine-retry-count",
+                "2",
+                "--cancel-grace-period",
+                "1s",
+            ]);
+        if source == "flag" {
+            cmd = cmd.args(["--attempt-timeout", "3s"]);
+        }
+        if let Some((name, value)) = var {
+            cmd = cmd.env(name, value);
+        }
+        let started = Instant::now();
+        let out = cmd.output();
+        out.assert_exit(124).assert_stderr_contains(
+            "bktec run: an attempt ran past runner.attempt-timeout (3s) and was ended (exit status 124)",
+        );
+        assert!(started.elapsed() < Duration::from_secs(30), "{source}");
+        let stdout = out.stdout();
+        assert!(
+            stdout.contains(
+                "⏱ pytest ran past runner.attempt-timeout (3s) in its first attempt and was ended"
+            ),
+            "{source}: {stdout}"
+        );
+        assert_eq!(
+            listed(&stdout, "Still running:"),
+            ["- tests/test_a.py::test_hangs"]
+        );
+        assert!(
+            !stdout.contains("Attempt 1 of 2"),
+            "{source}: a hung attempt is not retried: {stdout}"
+        );
+        let pid: i32 = fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
+        wait_for("the hung test to end", Duration::from_secs(5), || {
+            !alive(pid)
+        });
+    }
+    // A deadline the attempt keeps changes nothing.
+    bktec(&dir, Venv::Collector)
+        .args(["run", "--attempt-timeout", "10m"])
+        .env("BKTEC_TEST_MARKER", &marker)
+        .arg("--test-file-pattern")
+        .arg("tests/test_b.py")
+        .output()
+        .assert_success();
+}
+
+/// D48: a runner without a witness names the targets that had no result
+/// when its attempt was ended.
+#[test]
+fn an_ended_runner_without_a_witness_names_its_targets_without_results() {
+    let dir = TestDir::new();
+    dir.write("a_test.sh", "");
+    dir.write("b_test.sh", "");
+    dir.write("slow.sh", "sleep 100\n");
+    bktec(&dir, Venv::Collector)
+        .env("BUILDKITE_TEST_ENGINE_TEST_RUNNER", "custom")
+        .env("BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN", "*_test.sh")
+        .env(
+            "BUILDKITE_TEST_ENGINE_TEST_CMD",
+            "sh slow.sh {{testExamples}}",
+        )
+        .args([
+            "run",
+            "--attempt-timeout",
+            "1s",
+            "--cancel-grace-period",
+            "1s",
+        ])
+        .output()
+        .assert_exit(124)
+        .assert_stdout_contains(
+            "Without a result (still running, or never started):\n- a_test.sh\n- b_test.sh\n",
+        );
+}

@@ -326,9 +326,12 @@ fn a_buildkite_job_with_hard_failures_annotates_the_build() {
         "{body}"
     );
     assert!(body.contains("assert 3 == 4"), "{body}");
-    let (failures, flaky) = body.split_once("**pytest, job 1 of 2: 1 test flaky").unwrap();
+    let (failures, flaky) = body
+        .split_once("**pytest, job 1 of 2: 1 test flaky")
+        .unwrap();
     assert!(
-        !failures.contains("test_flaky") && flaky.contains("<code>tests/test_flaky.py::test_flaky</code>"),
+        !failures.contains("test_flaky")
+            && flaky.contains("<code>tests/test_flaky.py::test_flaky</code>"),
         "a flaky test is not a failure: {body}"
     );
     // Job 1 appends its part to the same context.
@@ -464,7 +467,12 @@ fn flaky_tests_are_in_sight_and_can_fail_the_run() {
     // A flag wins over the file.
     let _ = std::fs::remove_file(dir.path().join("tests/flaky-runs.txt"));
     bktec(&dir, Venv::Collector)
-        .args(["run", "--test-engine-retry-count", "1", "--flaky-result=pass"])
+        .args([
+            "run",
+            "--test-engine-retry-count",
+            "1",
+            "--flaky-result=pass",
+        ])
         .output()
         .assert_success();
 }

@@ -96,6 +96,7 @@ fn exited(code: i32, tests: Vec<TestResult>) -> AttemptReport {
         run_error: None,
         collected_nothing: false,
         witness: None,
+        progress: None,
     }
 }
 
@@ -162,7 +163,11 @@ fn flaky_tests_fail_the_run_only_when_the_policy_says_so() {
     assert_eq!(verdict(&out).status(), 1);
     assert_eq!(verdict(&run(&mut script(), &[], policy(2))).status(), 0);
     let out = run(&mut script(), &muted_b(), fail);
-    assert_eq!(verdict(&out).status(), 0, "a muted flaky test fails nothing");
+    assert_eq!(
+        verdict(&out).status(),
+        0,
+        "a muted flaky test fails nothing"
+    );
     let mut red = Scripted::new(vec![
         exited(1, vec![test("a", Failed), test("b", Failed), u_ok()]),
         exited(1, vec![test("a", Failed), test("b", Passed)]),
@@ -245,6 +250,7 @@ fn unread_results_stop_the_loop_and_keep_the_exit_code() {
         run_error: None,
         collected_nothing: false,
         witness: None,
+        progress: None,
     }]);
     let out = run(&mut s, &[], policy(3));
     assert_eq!(out.stop, StopReason::ResultsUnavailable);
@@ -261,6 +267,7 @@ fn a_retry_whose_results_cannot_be_read_is_not_retried_again() {
             run_error: None,
             collected_nothing: false,
             witness: None,
+            progress: None,
         },
     ]);
     let out = run(&mut s, &[], policy(5));
@@ -319,6 +326,7 @@ fn muted_only_is_not_green_when_the_last_results_were_unreadable() {
             run_error: None,
             collected_nothing: false,
             witness: None,
+            progress: None,
         },
     ]);
     let out = run(&mut s, &muted_b(), policy(1));
@@ -340,6 +348,7 @@ fn signals_end_the_run_without_retries() {
             run_error: None,
             collected_nothing: false,
             witness: None,
+            progress: None,
         }]);
         let out = run(&mut s, &[], policy(3));
         assert_eq!(out.stop, StopReason::Signal);
@@ -369,6 +378,7 @@ fn a_command_that_cannot_start_exits_16() {
         run_error: None,
         collected_nothing: false,
         witness: None,
+        progress: None,
     }]);
     let out = run(&mut s, &[], policy(3));
     assert_eq!(out.stop, StopReason::StartFailed);
@@ -384,6 +394,7 @@ fn unreadable(code: i32) -> AttemptReport {
         run_error: None,
         collected_nothing: false,
         witness: None,
+        progress: None,
     }
 }
 
@@ -567,6 +578,7 @@ fn without_a_result_file_the_exit_status_is_the_only_evidence() {
             run_error: None,
             collected_nothing: false,
             witness: None,
+            progress: None,
         }]);
         let out = run(&mut s, &[], policy(2));
         assert_eq!(verdict(&out).status(), want);

@@ -1,0 +1,138 @@
+//! What an attempt that bktec ended left behind (D48): after a cancel
+//! (a Buildkite cancel or timeout sends SIGTERM) or at the attempt's
+//! deadline, the tests that passed, those that failed and those that were
+//! still running, so that a job ended from outside still explains itself.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::events::Interrupted;
+
+/// How many tests each list shows without `--debug`.
+const LISTED: usize = 20;
+
+/// Why bktec ended the attempt.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Cause {
+    /// bktec received this SIGINT or SIGTERM.
+    Signal(i32),
+    /// The attempt ran past `runner.attempt-timeout`.
+    Deadline(Duration),
+}
+
+/// The report of an attempt bktec ended.
+pub(crate) fn render_interrupted(
+    interrupted: &Interrupted,
+    cause: Cause,
+    runner_name: &str,
+    list_all: bool,
+) -> String {
+    let attempt = match interrupted.attempt {
+        0 => "its first attempt".to_string(),
+        n => format!("retry {n}"),
+    };
+    let why = match cause {
+        Cause::Signal(signal) => format!(
+            "🛑 {} ended {runner_name} in {attempt}",
+            crate::exit_code::signal_name(signal)
+        ),
+        Cause::Deadline(after) => format!(
+            "⏱ {runner_name} ran past runner.attempt-timeout ({}) in {attempt} and was ended",
+            seconds(after)
+        ),
+    };
+    let mut out = format!("\n+++ Buildkite Test Engine Client: {why}\n");
+    let running = interrupted.running.as_ref().map_or(0, Vec::len);
+    let _ = writeln!(
+        out,
+        "{} passed, {} failed{} before it ended.",
+        interrupted.passed,
+        interrupted.failed.len(),
+        match &interrupted.running {
+            Some(_) => format!(", {running} still running"),
+            None => String::new(),
+        }
+    );
+    let limit = if list_all { usize::MAX } else { LISTED };
+    list(&mut out, "Failed:", &interrupted.failed, limit);
+    if let Some(running) = &interrupted.running {
+        list(&mut out, "Still running:", running, limit);
+        list(&mut out, "Never started:", &interrupted.unfinished, limit);
+    } else {
+        list(
+            &mut out,
+            "Without a result (still running, or never started):",
+            &interrupted.unfinished,
+            limit,
+        );
+    }
+    out
+}
+
+fn list(out: &mut String, heading: &str, items: &[String], limit: usize) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{heading}");
+    for item in items.iter().take(limit) {
+        let _ = writeln!(out, "- {item}");
+    }
+    if items.len() > limit {
+        let _ = writeln!(
+            out,
+            "- … and {} more (`--debug` lists them all)",
+            items.len() - limit
+        );
+    }
+}
+
+/// A duration as people write it in settings: `90s`, `1.5s`.
+fn seconds(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{secs}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_passed_failed_and_was_running() {
+        let interrupted = Interrupted {
+            attempt: 0,
+            passed: 3,
+            failed: vec!["t.py::test_fail".into()],
+            running: Some(vec!["t.py::test_slow".into()]),
+            unfinished: vec!["u.py".into()],
+        };
+        let text = render_interrupted(&interrupted, Cause::Signal(libc::SIGTERM), "pytest", false);
+        assert_eq!(
+            text,
+            "\n+++ Buildkite Test Engine Client: 🛑 SIGTERM ended pytest in its first attempt\n\
+             3 passed, 1 failed, 1 still running before it ended.\n\
+             Failed:\n- t.py::test_fail\n\
+             Still running:\n- t.py::test_slow\n\
+             Never started:\n- u.py\n"
+        );
+        let unknown = Interrupted {
+            attempt: 2,
+            running: None,
+            ..interrupted
+        };
+        let text = render_interrupted(
+            &unknown,
+            Cause::Deadline(Duration::from_millis(1500)),
+            "Jest",
+            false,
+        );
+        assert!(text.starts_with(
+            "\n+++ Buildkite Test Engine Client: ⏱ Jest ran past runner.attempt-timeout (1.5s) in retry 2 and was ended\n\
+             3 passed, 1 failed before it ended.\n"
+        ), "{text}");
+        assert!(text.ends_with("Without a result (still running, or never started):\n- u.py\n"));
+    }
+}
