@@ -41,8 +41,6 @@ use error::BktecError;
 /// and returns the exit status. `main.rs` only calls this.
 pub fn main(args: Vec<OsString>, env: EnvSnapshot) -> u8 {
     let color = ColorEnv {
-        no_color: env.get(EnvVars::NO_COLOR),
-        clicolor_force: env.get(EnvVars::CLICOLOR_FORCE),
         term: env.get(EnvVars::TERM),
         buildkite: env.get(EnvVars::BUILDKITE),
     };

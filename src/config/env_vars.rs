@@ -132,8 +132,6 @@ impl EnvVars {
     /// ANSI colour although it is not a terminal (issue 13).
     pub(crate) const BUILDKITE: &'static str = "BUILDKITE";
     pub(crate) const BUILDKITE_LABEL: &'static str = "BUILDKITE_LABEL";
-    pub(crate) const NO_COLOR: &'static str = "NO_COLOR";
-    pub(crate) const CLICOLOR_FORCE: &'static str = "CLICOLOR_FORCE";
     pub(crate) const TERM: &'static str = "TERM";
     pub(crate) const HOME: &'static str = "HOME";
     /// Kept behind the witness plugin's directory in the test command's

@@ -1,7 +1,7 @@
 //! The human reporter: every event of a run as the lines a person reads in
 //! a CI log, and the timeline that the run's metadata carries (10.5).
 
-use super::shell::{Shell, debug_line, rfc3339_now};
+use super::shell::{SUCCESS, Shell, debug_line, paint, rfc3339_now};
 use crate::chain::ErrorChain;
 use crate::events::{
     AnnotateError, AttemptEvent, AttemptExit, FallbackReason, ListingFact, Notice, Origin,
@@ -251,7 +251,7 @@ impl Reporter {
         };
         self.say(&render_verdict(verdict, silent, name, debug));
         if matches!(verdict, Verdict::Passed { .. }) {
-            self.say(&proof_line(outcome, name));
+            self.say(&paint(SUCCESS, &proof_line(outcome, name)));
         }
     }
 
@@ -287,18 +287,18 @@ impl Reporter {
                 refused: _,
             } => self
                 .shell
-                .err(&format!("{name} exited with error: exit status {code}\n")),
-            Verdict::StartFailed(message) => self.shell.err(&format!("{message}\n")),
-            Verdict::Unproven(_) => self.shell.err(&format!(
-                "bktec run: the tests did not prove success (exit status {})\n",
+                .fatal(&format!("{name} exited with error: exit status {code}")),
+            Verdict::StartFailed(message) => self.shell.fatal(message),
+            Verdict::Unproven(_) => self.shell.fatal(&format!(
+                "bktec run: the tests did not prove success (exit status {})",
                 verdict.status()
             )),
-            Verdict::TimedOut(after) => self.shell.err(&format!(
-                "bktec run: an attempt ran past runner.attempt-timeout ({after:?}) and was ended (exit status {})\n",
+            Verdict::TimedOut(after) => self.shell.fatal(&format!(
+                "bktec run: an attempt ran past runner.attempt-timeout ({after:?}) and was ended (exit status {})",
                 verdict.status()
             )),
-            Verdict::FlakyFailed { flaky } => self.shell.err(&format!(
-                "bktec run: {} passed only on a retry, and retry.flaky-result is `fail` (exit status {})\n",
+            Verdict::FlakyFailed { flaky } => self.shell.fatal(&format!(
+                "bktec run: {} passed only on a retry, and retry.flaky-result is `fail` (exit status {})",
                 super::verdict::count(*flaky, "flaky test", "flaky tests"),
                 verdict.status()
             )),

@@ -6,6 +6,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+use super::shell::{FAILURE, paint};
 use crate::events::Interrupted;
 
 /// How many tests each list shows without `--debug`.
@@ -41,7 +42,10 @@ pub(crate) fn render_interrupted(
             seconds(after)
         ),
     };
-    let mut out = format!("\n+++ Buildkite Test Engine Client: {why}\n");
+    let mut out = format!(
+        "\n+++ Buildkite Test Engine Client: {}\n",
+        paint(FAILURE, &why)
+    );
     let running = interrupted.running.as_ref().map_or(0, Vec::len);
     let _ = writeln!(
         out,
@@ -54,7 +58,12 @@ pub(crate) fn render_interrupted(
         }
     );
     let limit = if list_all { usize::MAX } else { LISTED };
-    list(&mut out, "Failed:", &interrupted.failed, limit);
+    list(
+        &mut out,
+        &paint(FAILURE, "Failed:"),
+        &interrupted.failed,
+        limit,
+    );
     if let Some(running) = &interrupted.running {
         list(&mut out, "Still running:", running, limit);
         list(&mut out, "Never started:", &interrupted.unfinished, limit);
@@ -110,6 +119,7 @@ mod tests {
             unfinished: vec!["u.py".into()],
         };
         let text = render_interrupted(&interrupted, Cause::Signal(libc::SIGTERM), "pytest", false);
+        let text = anstream::adapter::strip_str(&text).to_string();
         assert_eq!(
             text,
             "\n+++ Buildkite Test Engine Client: 🛑 SIGTERM ended pytest in its first attempt\n\
@@ -129,6 +139,7 @@ mod tests {
             "Jest",
             false,
         );
+        let text = anstream::adapter::strip_str(&text).to_string();
         assert!(text.starts_with(
             "\n+++ Buildkite Test Engine Client: ⏱ Jest ran past runner.attempt-timeout (1.5s) in retry 2 and was ended\n\
              3 passed, 1 failed before it ended.\n"

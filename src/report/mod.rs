@@ -138,7 +138,14 @@ pub(crate) fn render_report(
         "+++"
     };
     let mut out = format!("{marker} ========== Buildkite Test Engine Report  ==========\n");
-    out.push_str(&status);
+    // Colour where the stream takes it (the writer strips it elsewhere);
+    // never before a `+++`/`---` marker, which Buildkite reads.
+    let style = match (green, record.flaky().is_empty()) {
+        (true, true) => shell::SUCCESS,
+        (true, false) => shell::FLAKY,
+        (false, _) => shell::FAILURE,
+    };
+    out.push_str(&shell::paint(style, &status));
     out.push('\n');
     let stats = record.statistics();
     if stats.total > 0 {
@@ -166,7 +173,8 @@ pub(crate) fn render_report(
     );
     let failed: Vec<String> = record.unresolved().iter().map(|t| name(t)).collect();
     let any_failed = !failed.is_empty();
-    list(&mut out, "+++ Failed Tests:", failed, limit);
+    let heading = format!("+++ {}", shell::paint(shell::FAILURE, "Failed Tests:"));
+    list(&mut out, &heading, failed, limit);
     if let (Some(argv), false) = (last_command, green) {
         let _ = write!(
             out,
@@ -195,7 +203,10 @@ fn lists(
 ) {
     list(
         out,
-        "Flaky tests (failed, then passed on a retry):",
+        &shell::paint(
+            shell::FLAKY,
+            "Flaky tests (failed, then passed on a retry):",
+        ),
         record.flaky().iter().map(|t| name(t)).collect(),
         limit,
     );
@@ -314,6 +325,18 @@ fn statistics_table(s: &Statistics) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The report as the tests read it: without its colours, which the
+    /// writer strips where colour is off.
+    fn render_report(
+        record: &RunResult,
+        skipped: &[TestCase],
+        verdict: &Verdict,
+        context: ReportContext<'_>,
+    ) -> Option<String> {
+        super::render_report(record, skipped, verdict, context)
+            .map(|text| anstream::adapter::strip_str(&text).to_string())
+    }
 
     fn t(scope: &str, name: &str, outcome: Outcome) -> TestResult {
         TestResult {

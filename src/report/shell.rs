@@ -2,31 +2,41 @@
 //! inside `report/`, and its writing methods are visible only here: no stage
 //! can print, by construction.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
+use anstream::stream::RawStream;
+use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Style};
 
 use crate::secret::redact_url_credentials;
 
-/// Where output goes, and whether it may be coloured.
+/// Where output goes. What people read is written through `anstream`,
+/// which keeps or strips colour for each stream (S11); data a program reads
+/// goes to stdout as it is.
 pub(crate) struct Shell {
     out: Box<dyn Write>,
+    raw_out: Box<dyn Write>,
     err: Box<dyn Write>,
     color: bool,
 }
 
 impl Shell {
-    /// The process's stdout and stderr, coloured as [`color_enabled`] says
-    /// for stderr, where the coloured lines go.
+    /// The process's stdout and stderr, each coloured as [`color_choice`]
+    /// says for it.
     #[expect(
         clippy::disallowed_methods,
         reason = "the one place that opens stdout and stderr"
     )]
     pub(crate) fn stdio(env: &ColorEnv<'_>) -> Shell {
+        let err_choice = color_choice(&io::stderr(), env);
         Shell {
-            out: Box::new(io::stdout()),
-            err: Box::new(io::stderr()),
-            color: color_enabled(env, io::stderr().is_terminal()),
+            out: Box::new(AutoStream::new(
+                io::stdout(),
+                color_choice(&io::stdout(), env),
+            )),
+            raw_out: Box::new(io::stdout()),
+            err: Box::new(AutoStream::new(io::stderr(), err_choice)),
+            color: err_choice != ColorChoice::Never,
         }
     }
 
@@ -34,8 +44,9 @@ impl Shell {
     #[cfg(test)]
     pub(crate) fn from_writers(out: Box<dyn Write>, err: Box<dyn Write>) -> Shell {
         Shell {
-            out,
-            err,
+            out: Box::new(AutoStream::new(out, ColorChoice::Never)),
+            raw_out: Box::new(io::sink()),
+            err: Box::new(AutoStream::new(err, ColorChoice::Never)),
             color: false,
         }
     }
@@ -47,29 +58,38 @@ impl Shell {
         reason = "the one place that opens stdout and stderr"
     )]
     pub(crate) fn stderr_only(color: bool) -> Shell {
+        let choice = if color {
+            ColorChoice::Always
+        } else {
+            ColorChoice::Never
+        };
         Shell {
             out: Box::new(io::sink()),
-            err: Box::new(io::stderr()),
+            raw_out: Box::new(io::sink()),
+            err: Box::new(AutoStream::new(io::stderr(), choice)),
             color,
         }
     }
 
-    /// Whether ANSI colour may be used.
+    /// Whether stderr is coloured.
     pub(crate) fn color(&self) -> bool {
         self.color
     }
 
-    /// Writes `text` to stdout, credentials in URLs redacted. A closed
-    /// stdout (a pipe into `head`) is not an error worth reporting.
+    /// Writes `text` to stdout, credentials in URLs redacted, its styles
+    /// kept where stdout takes colour. A closed stdout (a pipe into
+    /// `head`) is not an error worth reporting.
     pub(super) fn out(&mut self, text: &str) {
-        self.data(&redact_url_credentials(text));
+        let _ = self.out.write_all(redact_url_credentials(text).as_bytes());
+        let _ = self.out.flush();
     }
 
     /// Writes `text` to stdout exactly as it is: data a program reads (a
-    /// plan, the targets), where a node id that holds a URL must not change.
+    /// plan, the targets), where a node id that holds a URL, or an escape
+    /// character in a file name, must not change.
     pub(super) fn data(&mut self, text: &str) {
-        let _ = self.out.write_all(text.as_bytes());
-        let _ = self.out.flush();
+        let _ = self.raw_out.write_all(text.as_bytes());
+        let _ = self.raw_out.flush();
     }
 
     /// Writes `text` to stderr, credentials in URLs redacted.
@@ -79,68 +99,63 @@ impl Shell {
         let _ = self.err.flush();
     }
 
-    /// `text` in `style` when colour is on, else as it is.
-    fn styled(&self, style: Style, text: &str) -> String {
-        if self.color {
-            format!("{style}{text}{style:#}")
-        } else {
-            text.to_string()
-        }
-    }
-
     /// Writes a warning line to stderr (yellow, bold, with ⚠️).
     pub(super) fn warn(&mut self, message: &str) {
-        let style = AnsiColor::Yellow.on_default().bold();
-        let line = self.styled(style, &format!("⚠️ {message}"));
+        let line = paint(WARNING, &format!("⚠️ {message}"));
         self.err(&format!("{line}\n"));
     }
 
     /// Writes a further warning line to stderr (yellow).
     pub(super) fn warn_more(&mut self, message: &str) {
-        let line = self.styled(AnsiColor::Yellow.on_default(), message);
+        let line = paint(AnsiColor::Yellow.on_default(), message);
         self.err(&format!("{line}\n"));
     }
 
     /// Writes a fatal message to stderr (red and bold).
     pub(super) fn fatal(&mut self, message: &str) {
-        let line = self.styled(AnsiColor::Red.on_default().bold(), message);
+        let line = paint(FAILURE, message);
         self.err(&format!("{line}\n"));
     }
 }
 
-/// Whether output may be coloured, by the usual rules, first match wins
-/// (issue 13, item 4): `NO_COLOR` set and non-empty turns colour off;
-/// `CLICOLOR_FORCE` set, non-empty and not `0` turns it on; `TERM=dumb` turns
-/// it off; a Buildkite job (`BUILDKITE=true`) turns it on, because the
-/// Buildkite log renders ANSI colour although it is not a terminal; otherwise
-/// colour is on only on a terminal.
-pub(crate) fn color_enabled(env: &ColorEnv<'_>, is_terminal: bool) -> bool {
-    if env.no_color.is_some_and(|v| !v.is_empty()) {
-        return false;
-    }
-    if env
-        .clicolor_force
-        .is_some_and(|v| !v.is_empty() && v != "0")
-    {
-        return true;
-    }
-    if env.term == Some("dumb") {
-        return false;
-    }
-    if env.buildkite == Some("true") {
-        return true;
-    }
-    is_terminal
+/// What passed: green and bold.
+pub(super) const SUCCESS: Style = AnsiColor::Green.on_default().bold();
+
+/// What failed, and fatal errors: red and bold.
+pub(super) const FAILURE: Style = AnsiColor::Red.on_default().bold();
+
+/// Warnings: yellow and bold.
+pub(super) const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+
+/// Flaky tests: yellow.
+pub(super) const FLAKY: Style = AnsiColor::Yellow.on_default();
+
+/// `text` in `style`. The stream it is written to strips the style where
+/// colour is off, so text is always painted.
+pub(super) fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
 }
 
-/// The variables that decide colour, as the environment has them: the
-/// caller reads them, so the reporter needs nothing of configuration.
+/// Whether `stream` is coloured: `anstream`'s rules (`NO_COLOR`,
+/// `CLICOLOR_FORCE`, `CLICOLOR`, `TERM`, a terminal), and one of bktec's
+/// own: a Buildkite job (`BUILDKITE=true`) is coloured, as its log renders
+/// ANSI colour although it is no terminal, unless `NO_COLOR`, `CLICOLOR=0`
+/// or `TERM=dumb` says otherwise.
+pub(crate) fn color_choice<S: RawStream>(stream: &S, env: &ColorEnv<'_>) -> ColorChoice {
+    let decided = AutoStream::choice(stream);
+    let buildkite = env.buildkite == Some("true")
+        && !anstyle_query::no_color()
+        && anstyle_query::clicolor() != Some(false)
+        && env.term != Some("dumb");
+    match decided {
+        ColorChoice::Never if buildkite => ColorChoice::Always,
+        other => other,
+    }
+}
+
+/// The variables of bktec's own colour rule, as the environment has them.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct ColorEnv<'a> {
-    /// `NO_COLOR`.
-    pub(crate) no_color: Option<&'a str>,
-    /// `CLICOLOR_FORCE`.
-    pub(crate) clicolor_force: Option<&'a str>,
     /// `TERM`.
     pub(crate) term: Option<&'a str>,
     /// `BUILDKITE`.
@@ -191,47 +206,4 @@ pub(super) fn rfc3339_now() -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The environment, whether stderr is a terminal, and the colour wanted.
-    type Case = (&'static [(&'static str, &'static str)], bool, bool);
-
-    #[test]
-    fn colour_follows_the_usual_rules_in_order() {
-        let table: &[Case] = &[
-            (&[], true, true),
-            (&[], false, false),
-            (&[("NO_COLOR", "1")], true, false),
-            (&[("NO_COLOR", "")], true, true),
-            (&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")], true, false),
-            (&[("CLICOLOR_FORCE", "1")], false, true),
-            (&[("CLICOLOR_FORCE", "0")], false, false),
-            (&[("CLICOLOR_FORCE", "")], false, false),
-            (&[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")], false, true),
-            (&[("TERM", "dumb")], true, false),
-            (&[("TERM", "xterm-256color")], true, true),
-            (&[("BUILDKITE", "true")], false, true),
-            (&[("BUILDKITE", "false")], false, false),
-            (&[("BUILDKITE", "true"), ("TERM", "dumb")], false, false),
-            (&[("BUILDKITE", "true"), ("NO_COLOR", "x")], false, false),
-        ];
-        for (vars, is_terminal, want) in table {
-            let get = |name: &str| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
-            let env = ColorEnv {
-                no_color: get("NO_COLOR"),
-                clicolor_force: get("CLICOLOR_FORCE"),
-                term: get("TERM"),
-                buildkite: get("BUILDKITE"),
-            };
-            assert_eq!(
-                color_enabled(&env, *is_terminal),
-                *want,
-                "{vars:?}, terminal: {is_terminal}"
-            );
-        }
-    }
 }

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::shell::{FAILURE, paint};
 use crate::events::{Unproven, Verdict};
 
 /// How many silent targets are listed without `--debug`.
@@ -58,9 +59,13 @@ pub(crate) fn render_verdict(
     }
     match verdict {
         Verdict::Unproven(rules) => {
+            let why = format!(
+                "🚨 {runner_name} exited with status 0, but the tests did not prove success:"
+            );
             let _ = writeln!(
                 out,
-                "\n+++ Buildkite Test Engine Client: 🚨 {runner_name} exited with status 0, but the tests did not prove success:"
+                "\n+++ Buildkite Test Engine Client: {}",
+                paint(FAILURE, &why)
             );
             rule_lines(&mut out, rules);
         }
@@ -224,7 +229,8 @@ mod tests {
             },
         ]);
         assert_eq!(
-            render_verdict(&verdict, &[], "pytest", false),
+            anstream::adapter::strip_str(&render_verdict(&verdict, &[], "pytest", false))
+                .to_string(),
             "\n+++ Buildkite Test Engine Client: 🚨 pytest exited with status 0, but the tests did not prove success:\n\
              - the results of the first run could not be read: failed to read result file `r.json`\n\
              - 2 tests failed and did not pass on a retry\n\

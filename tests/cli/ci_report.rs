@@ -446,8 +446,13 @@ fn flaky_tests_are_in_sight_and_can_fail_the_run() {
     );
     assert!(read(&dir, "agent/args").contains("bktec-s1-flaky\n--style\nerror\n"));
     assert!(read(&dir, "agent/stdin").contains("1 test flaky (which fails the run)"));
+}
 
-    // From the environment and from the file.
+/// D47: `retry.flaky-result` from the variable and the file, a flag over
+/// the file, and a value it does not know refused naming its source.
+#[test]
+fn flaky_result_comes_from_every_layer() {
+    let dir = project(&[("tests/test_flaky.py", FLAKY)]);
     let from_env = |value: Option<&str>| {
         let _ = std::fs::remove_file(dir.path().join("tests/flaky-runs.txt"));
         let mut cmd = bktec(&dir, Venv::Collector).args(["run", "--test-engine-retry-count", "1"]);
@@ -550,7 +555,10 @@ fn colour_follows_no_color_clicolor_force_term_and_buildkite() {
         (&[("BUILDKITE", "true"), ("TERM", "dumb")], false),
         (&[("CLICOLOR_FORCE", "1")], true),
         (&[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")], true),
-        (&[("CLICOLOR_FORCE", "0")], false),
+        // anstream's reading, as cargo's: any non-empty value forces.
+        (&[("CLICOLOR_FORCE", "0")], true),
+        (&[("CLICOLOR_FORCE", "")], false),
+        (&[("BUILDKITE", "true"), ("CLICOLOR", "0")], false),
     ];
     for (vars, coloured) in cases {
         let mut cmd = bktec(&dir, Venv::Collector)
@@ -569,4 +577,49 @@ fn colour_follows_no_color_clicolor_force_term_and_buildkite() {
             out.stderr()
         );
     }
+}
+
+/// Issue 21, item 9: the verdict, the failed and the flaky tests are
+/// coloured where colour is on, and never a `+++` marker, which Buildkite
+/// reads at the start of a line; where it is off, no escape is written.
+#[test]
+fn the_verdict_failed_and_flaky_lines_are_coloured() {
+    let dir = flaky_and_failing();
+    let run = |force: Option<&str>| {
+        let _ = std::fs::remove_file(dir.path().join("tests/flaky-runs.txt"));
+        let mut cmd = bktec(&dir, Venv::Collector).args(["run", "--test-engine-retry-count", "1"]);
+        if let Some(value) = force {
+            cmd = cmd.env("CLICOLOR_FORCE", value);
+        }
+        cmd.output()
+    };
+    let out = run(Some("1"));
+    out.assert_exit(1);
+    let stdout = out.stdout();
+    assert!(
+        stdout.contains("\x1b[1m\x1b[31m❌ Some tests failed.\x1b[0m"),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains("+++ \x1b[1m\x1b[31mFailed Tests:\x1b[0m\n"),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains("\x1b[33mFlaky tests (failed, then passed on a retry):\x1b[0m"),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .all(|l| !l.contains("\x1b[") || !l.contains("+++") || l.starts_with("+++ ")),
+        "a section marker starts its line: {stdout:?}"
+    );
+    assert!(
+        out.stderr()
+            .contains("\x1b[1m\x1b[31mpytest exited with error: exit status 1\x1b[0m"),
+        "{:?}",
+        out.stderr()
+    );
+    let plain = run(None);
+    assert!(!plain.stdout().contains('\x1b') && !plain.stderr().contains('\x1b'));
 }
