@@ -2,8 +2,9 @@
 # Creates the Python environments the tests and the demo use, under target/py:
 #   target/py/collector     pytest + buildkite-test-collector (JSON results), and junitparser,
 #                           an independent JUnit reader for the tests of --junit-out
-#   target/py/no-collector  pytest without the collector (JUnit XML results), and
-#                           pytest-xdist, for the tests of runs in worker processes
+#   target/py/no-collector  pytest without the collector (JUnit XML results),
+#                           pytest-xdist, for the tests of runs in worker processes, and
+#                           pytest-split, which must read the durations files bktec writes
 #   target/py/old-collector pytest + buildkite-test-collector 1.2.0 (too old for tag filters)
 # Re-running is cheap: an environment that already has its packages is kept.
 set -euo pipefail
@@ -27,6 +28,6 @@ make_env() {
 }
 
 make_env collector "pytest>=8,<10" "buildkite-test-collector>=1.2" "junitparser>=3"
-make_env no-collector "pytest>=8,<10" "pytest-xdist>=3"
+make_env no-collector "pytest>=8,<10" "pytest-xdist>=3" "pytest-split>=0.9"
 make_env old-collector "pytest>=8,<10" "buildkite-test-collector==1.2.0"
 echo "python environments ready in $root"

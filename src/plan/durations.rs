@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::samples::{Samples, SamplesError, samples_path};
+
 /// Why a durations file is unusable.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DurationsError {
@@ -46,6 +48,9 @@ pub(crate) enum DurationsError {
         #[source]
         problem: DurationsProblem,
     },
+    /// The samples beside the file are unusable (D50).
+    #[error(transparent)]
+    Samples(#[from] SamplesError),
     /// The merged file could not be written.
     #[error("failed to write durations file `{path}`")]
     Write {
@@ -119,6 +124,9 @@ pub(crate) struct DurationsSource {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Durations {
     tests: Vec<(String, f64)>,
+    /// The measurements behind the durations, when they are being updated
+    /// (D50); planning reads the durations alone.
+    samples: Option<Samples>,
 }
 
 impl Durations {
@@ -134,7 +142,10 @@ impl Durations {
             }
             same
         });
-        Durations { tests }
+        Durations {
+            tests,
+            samples: None,
+        }
     }
 
     /// The node ids and their durations in seconds, sorted by node id.
@@ -160,16 +171,33 @@ impl Durations {
             .map(|at| self.tests[at].1)
     }
 
-    /// Records measured durations: each replaces the old value of its test.
+    /// Records measured durations. With samples (D50), each measurement
+    /// joins its test's samples and the test's duration becomes their
+    /// median; without, it replaces the old value.
     pub(crate) fn merge(&mut self, measured: impl IntoIterator<Item = (String, f64)>) {
         let old = std::mem::take(&mut self.tests);
+        let mut samples = self.samples.take();
+        let measured: Vec<(String, f64)> = match &mut samples {
+            Some(samples) => measured
+                .into_iter()
+                .map(|(id, seconds)| {
+                    let duration = samples.record(&id, seconds);
+                    (id, duration)
+                })
+                .collect(),
+            None => measured.into_iter().collect(),
+        };
         *self = Durations::from_pairs(old.into_iter().chain(measured));
+        self.samples = samples;
     }
 
     /// Keeps only the tests that `keep` accepts; returns how many went.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) -> usize {
         let before = self.tests.len();
         self.tests.retain(|(id, _)| keep(id));
+        if let Some(samples) = &mut self.samples {
+            samples.retain(keep);
+        }
         before - self.tests.len()
     }
 
@@ -261,6 +289,7 @@ fn parse_value(value: Value) -> Result<Durations, DurationsProblem> {
     }
     Ok(Durations {
         tests: tests.into_iter().collect(),
+        samples: None,
     })
 }
 
@@ -357,16 +386,24 @@ pub(crate) fn update_durations<R>(
         ..source.clone()
     };
     let mut durations = read_durations(&current)?.unwrap_or_default();
+    // D50: the measurements behind the durations, made to agree with them.
+    let samples_path = samples_path(&path);
+    let mut samples = Samples::read(&samples_path)?;
+    samples.reconcile(durations.iter());
+    durations.samples = Some(samples);
     let result = apply(&mut durations);
-    write_durations(&path, &durations)?;
+    if let Some(samples) = &durations.samples {
+        write_atomically(&samples_path, &samples.to_json())?;
+    }
+    write_atomically(&path, &durations.to_json())?;
     drop(lock);
     Ok(result)
 }
 
-/// Writes `durations` to `path` (through a temporary file beside it, so a
+/// Writes `text` to `path` (through a temporary file beside it, so a
 /// failed write never leaves half a file), keeping the permissions of the
 /// file it replaces.
-fn write_durations(path: &Path, durations: &Durations) -> Result<(), DurationsError> {
+fn write_atomically(path: &Path, text: &str) -> Result<(), DurationsError> {
     let write_error = |source| DurationsError::Write {
         path: path.to_path_buf(),
         source,
@@ -381,7 +418,7 @@ fn write_durations(path: &Path, durations: &Durations) -> Result<(), DurationsEr
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(write_error)?;
     }
-    fs::write(&temp, durations.to_json()).map_err(write_error)?;
+    fs::write(&temp, text).map_err(write_error)?;
     if let Ok(meta) = fs::metadata(path) {
         let _ = fs::set_permissions(&temp, meta.permissions());
     }

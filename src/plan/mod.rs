@@ -9,6 +9,7 @@ mod file;
 mod local;
 mod model;
 mod prefix;
+mod samples;
 mod timed;
 
 pub(crate) use align::{align, plain};

@@ -864,3 +864,97 @@ fn plan_and_run_split_alike_for_every_job() {
     assert_eq!(unique.len(), every.len(), "no target twice: {every:?}");
     assert_eq!(every.len(), 6 + slow.len(), "{every:?}");
 }
+
+/// A module whose one test takes `BKTEC_TEST_SLEEP` seconds (0.05 unless
+/// set), and another that takes a fixed time.
+const TUNABLE: &str = r#"
+import os, time
+
+def test_tunable():
+    time.sleep(float(os.environ.get("BKTEC_TEST_SLEEP", "0.05")))
+
+def test_fixed():
+    time.sleep(0.05)
+"#;
+
+/// D50 (issue 22, item 1): one run on a busy machine moves the history
+/// little, a test that really became slower is followed within three runs,
+/// the samples live beside the durations file, and pytest-split still reads
+/// the durations file bktec writes.
+#[test]
+fn one_noisy_run_moves_the_history_little_and_a_real_slowdown_is_followed() {
+    let dir = project(&[("tests/test_t.py", TUNABLE)]);
+    let id = "tests/test_t.py::test_tunable";
+    let run = |sleep: &str| {
+        pytest_bktec(&dir)
+            .env("BKTEC_TEST_SLEEP", sleep)
+            .args(["run", "--store-durations"])
+            .output()
+            .assert_success();
+        stored(&dir)[id].as_f64().unwrap()
+    };
+    assert!(run("0.05") < 0.5);
+    // A noisy run: ten times slower, and outvoted.
+    assert!(run("0.6") < 0.5, "one slow run moved the history");
+    assert!(run("0.05") < 0.5);
+    // The test became slower: one slow run is not enough, three are.
+    assert!(run("0.6") < 0.5);
+    run("0.6");
+    assert!(run("0.6") >= 0.6, "a real slowdown is followed");
+    let samples: Value = serde_json::from_str(
+        &fs::read_to_string(dir.path().join(".test_durations.samples.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(samples["version"], 1);
+    assert_eq!(samples["samples"][id].as_array().unwrap().len(), 5);
+    // pytest-split reads the file bktec wrote and splits by it.
+    for group in ["1", "2"] {
+        let out =
+            std::process::Command::new(crate::support::venv(Venv::NoCollector).join("pytest"))
+                .args([
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "--splits",
+                    "2",
+                    "--group",
+                    group,
+                ])
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+        assert!(
+            out.status.success(),
+            "pytest-split could not read the durations file: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+/// D50: a durations file another tool rewrote wins over the samples, and
+/// a samples file bktec did not write is refused, naming it.
+#[test]
+fn a_rewritten_durations_file_wins_and_foreign_samples_are_refused() {
+    let dir = project(&[("tests/test_t.py", TUNABLE)]);
+    let id = "tests/test_t.py::test_fixed";
+    pytest_bktec(&dir)
+        .args(["run", "--store-durations"])
+        .output()
+        .assert_success();
+    // pytest-split's --store-durations rewrote the file: 9 s.
+    dir.write(".test_durations", &format!("{{\"{id}\": 9.0}}"));
+    pytest_bktec(&dir)
+        .args(["run", "--store-durations"])
+        .output()
+        .assert_success();
+    let samples = fs::read_to_string(dir.path().join(".test_durations.samples.json")).unwrap();
+    assert!(samples.contains(&format!("\"{id}\": [9.0,")), "{samples}");
+    dir.write(".test_durations.samples.json", "{\"tests\": {}}");
+    pytest_bktec(&dir)
+        .args(["run", "--store-durations"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains(
+            ".test_durations.samples.json` is not a samples file of this bktec",
+        );
+}
