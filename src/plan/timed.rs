@@ -168,12 +168,14 @@ pub(crate) enum PlanNote {
         /// How many tests.
         tests: usize,
     },
-    /// Tests of split files without history, each estimated at the median
-    /// of the known tests.
+    /// Tests of split files without history, each estimated at the mean
+    /// test of its file (issue 22, item 5).
     SplitTestsWithoutHistory {
         /// How many.
         count: usize,
-        /// The estimate, in microseconds.
+        /// The first of them.
+        first: String,
+        /// Its estimate, in microseconds.
         estimate_us: u64,
     },
     /// pytest collected a test outside the files it was given: every file
@@ -211,6 +213,8 @@ struct Estimates<'a> {
     aligned: &'a Aligned<'a>,
     /// Each file's total, in microseconds.
     files: HashMap<&'a str, u64>,
+    /// How many tests of each file the history knows.
+    counts: HashMap<&'a str, u64>,
     /// The median test, for tests the history does not know.
     test_us: u64,
     /// The median file, for files the history does not know.
@@ -225,6 +229,7 @@ impl<'a> Estimates<'a> {
             *total = total.saturating_add(us);
         }
         let mut files: HashMap<&str, u64> = HashMap::new();
+        let mut counts: HashMap<&str, u64> = HashMap::new();
         let mut test_values = Vec::with_capacity(aligned.len());
         // A file's tests mostly come one after another (the history is
         // sorted): sum each run of them before looking the file up.
@@ -233,6 +238,7 @@ impl<'a> Estimates<'a> {
             let us = micros(seconds);
             test_values.push(us);
             let file = file_of(id);
+            *counts.entry(file).or_insert(0) += 1;
             match &mut run {
                 Some((current, total)) if *current == file => *total = total.saturating_add(us),
                 _ => {
@@ -250,8 +256,21 @@ impl<'a> Estimates<'a> {
         Estimates {
             aligned,
             files,
+            counts,
             test_us,
             file_us,
+        }
+    }
+
+    /// The estimate of a test the history does not know (issue 22, item
+    /// 5): the mean test of its file, when the history knows the file, else
+    /// the median test of the suite. A test added to a slow file is most
+    /// likely as slow as its neighbours.
+    fn unknown_test(&self, id: &str) -> u64 {
+        let file = plain(file_of(id));
+        match (self.files.get(file), self.counts.get(file)) {
+            (Some(&total), Some(&count)) if count > 0 => total / count,
+            _ => self.test_us,
         }
     }
 
@@ -275,7 +294,11 @@ impl<'a> Estimates<'a> {
                 };
                 let estimate = known.unwrap_or_else(|| {
                     unknown.push(target);
-                    if is_test { self.test_us } else { self.file_us }
+                    if is_test {
+                        self.unknown_test(target)
+                    } else {
+                        self.file_us
+                    }
                 });
                 (estimate, TestCase::for_path(target))
             })
@@ -317,7 +340,7 @@ impl Split<'_, '_> {
         // Room for the tests, and no more: doubling the entries would move
         // megabytes for a few tests.
         entries.reserve_exact(by_file.values().map(Vec::len).sum());
-        let mut new_tests = 0usize;
+        let mut new_tests: Vec<(String, u64)> = Vec::new();
         for (file, cases) in by_file {
             notes.push(PlanNote::FileSplit {
                 file: file.to_string(),
@@ -330,16 +353,18 @@ impl Split<'_, '_> {
                     continue;
                 }
                 let estimate = self.estimates.measured(&case.path).unwrap_or_else(|| {
-                    new_tests += 1;
-                    self.estimates.test_us
+                    let estimate = self.estimates.unknown_test(&case.path);
+                    new_tests.push((case.path.clone(), estimate));
+                    estimate
                 });
                 entries.push((estimate, case));
             }
         }
-        if new_tests > 0 {
+        if let Some((first, estimate_us)) = new_tests.first() {
             notes.push(PlanNote::SplitTestsWithoutHistory {
-                count: new_tests,
-                estimate_us: self.estimates.test_us,
+                count: new_tests.len(),
+                first: first.clone(),
+                estimate_us: *estimate_us,
             });
         }
     }
@@ -610,6 +635,16 @@ mod tests {
             all,
             ["fast.py", "slow.py::a", "slow.py::b[x y]", "slow.py::new"]
         );
+        // Issue 22, item 5: a new test of a slow file is as slow as its
+        // neighbours, not the suite's median test.
+        let new = planned
+            .plan
+            .tasks
+            .values()
+            .flat_map(|task| &task.tests)
+            .find(|t| t.path == "slow.py::new")
+            .unwrap();
+        assert_eq!(new.estimated_duration, Some(10_000.0));
         assert!(
             planned
                 .notes

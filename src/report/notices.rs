@@ -218,8 +218,12 @@ fn planner_note(note: &PlanNote) -> String {
             "`{file}` is longer than its fair share ({}); it is split into its {tests} tests",
             seconds(*fair_share_us)
         ),
-        PlanNote::SplitTestsWithoutHistory { count, estimate_us } => format!(
-            "{count} tests of split files have no timing history; each is estimated at {} (the median of the known tests)",
+        PlanNote::SplitTestsWithoutHistory {
+            count,
+            first,
+            estimate_us,
+        } => format!(
+            "{count} tests of split files have no timing history; each is estimated at the mean test of its file (`{first}` at {})",
             seconds(*estimate_us)
         ),
         PlanNote::StrayCollected { path } => format!(
