@@ -120,7 +120,8 @@ pub(crate) struct Framework {
     /// With retries they are refused: the retry of that failure could pass
     /// while the tests after it never ran, and nothing in the results would
     /// say so (D23). pytest's `-x` needs no entry: the witness sees the
-    /// tests it stopped before. gotest retries whole packages.
+    /// tests it stopped before. gotest's `-failfast` makes its retries run
+    /// whole packages (D46).
     pub(crate) fail_fast_options: &'static [&'static str],
     /// How it lists the examples of files, when it is not pytest and can.
     pub(crate) example_listing: Option<ExampleListing>,
