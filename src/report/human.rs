@@ -26,6 +26,9 @@ pub(crate) struct Reporter {
     /// Whether the runner writes either of two result formats, chosen by
     /// an option of its command (pytest: `--json` or `--junit-xml`).
     chooses_format: bool,
+    /// How the runner writes its results when its command does not name
+    /// `{{resultPath}}` (Playwright's `json` reporter, D46).
+    results_note: Option<&'static str>,
     /// The command of the latest attempt, for the report's reproduce line.
     last_command: Option<Vec<String>>,
     debug: bool,
@@ -43,6 +46,7 @@ impl Reporter {
             runner_name: "the test command",
             node_ids: false,
             chooses_format: false,
+            results_note: None,
             last_command: None,
             debug: false,
             stdout_is_output: false,
@@ -55,6 +59,7 @@ impl Reporter {
         self.runner_name = runner.display_name();
         self.node_ids = runner.names_tests_by_node_id();
         self.chooses_format = runner.announces_result_format();
+        self.results_note = runner.results_note();
         self.debug = debug;
     }
 
@@ -306,7 +311,7 @@ impl Reporter {
             } => {
                 let hint = no_result_file_hint(
                     self.runner_name,
-                    self.chooses_format,
+                    (self.chooses_format, self.results_note),
                     &path,
                     format,
                     template_names_it,
@@ -416,7 +421,7 @@ fn failure_declared(result: &Result<(), PromiseError>) -> String {
 /// two commonest first-run mistakes (issue 13, item 5).
 fn no_result_file_hint(
     runner_name: &str,
-    chooses_format: bool,
+    (chooses_format, results_note): (bool, Option<&str>),
     path: &std::path::Path,
     format: ResultFormat,
     template_names_it: bool,
@@ -428,7 +433,10 @@ fn no_result_file_hint(
         ResultFormat::JUnitXml => Some("--junit-xml={{resultPath}}"),
         _ => None,
     };
-    let text = if !template_names_it {
+    let text = if let (false, Some(note)) = (template_names_it, results_note) {
+        // D46: the runner is pointed at the path without the command.
+        format!("{runner_name} wrote no result file at `{path}`. {note}")
+    } else if !template_names_it {
         let add = match option {
             Some(option) if chooses_format => format!("add `{option}` to it"),
             _ => format!(

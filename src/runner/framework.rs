@@ -86,6 +86,12 @@ pub(crate) struct Init {
     /// The result path `bktec init` writes for a runner that must be told
     /// one (by the format it writes).
     pub(crate) result_path: &'static str,
+    /// How the runner writes its results when its command does not name
+    /// `{{resultPath}}` (Playwright's `json` reporter; Cypress writes none):
+    /// what `bktec init` says of the test command, and the hint when an
+    /// attempt wrote no result file (D46). `None`: the command writes
+    /// `{{resultPath}}` itself.
+    pub(crate) results_note: Option<&'static str>,
 }
 
 impl Init {
@@ -93,6 +99,7 @@ impl Init {
     pub(crate) const NAMED_ONLY: Init = Init {
         detect: None,
         result_path: "tmp/bktec-results.json",
+        results_note: None,
     };
 }
 

@@ -57,6 +57,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
             finds: detect::go_project,
         }),
         result_path: "tmp/bktec-results.jsonl",
+        results_note: None,
     },
 };
 
