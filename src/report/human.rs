@@ -225,6 +225,7 @@ impl Reporter {
             node_ids: self.node_ids,
             last_command: self.last_command.as_deref(),
             list_all: self.debug,
+            by_exit_status: by_exit_status(outcome),
         };
         if let Some(text) = render_report(&outcome.record, skipped, verdict, context) {
             self.say(&text);
@@ -346,6 +347,15 @@ impl Reporter {
     }
 }
 
+/// Whether the runner wrote no result file in any attempt (Cypress): its
+/// exit status alone decided (D46).
+fn by_exit_status(outcome: &RunOutcome) -> bool {
+    outcome
+        .history
+        .iter()
+        .all(|facts| facts.results == ResultsFact::NoResultFile)
+}
+
 /// How a green run was proven (D23, D37): per test by a witness or a
 /// listing, per file, or by the exit status alone.
 fn proof_line(outcome: &RunOutcome, runner: &str) -> String {
@@ -361,12 +371,7 @@ fn proof_line(outcome: &RunOutcome, runner: &str) -> String {
         ListingFact::PerFile | ListingFact::Failed { .. } if outcome.witnessed => {
             format!("per test, by bktec's witness inside {runner}")
         }
-        ListingFact::PerFile | ListingFact::Failed { .. }
-            if outcome
-                .history
-                .iter()
-                .all(|facts| facts.results == ResultsFact::NoResultFile) =>
-        {
+        ListingFact::PerFile | ListingFact::Failed { .. } if by_exit_status(outcome) => {
             format!("by {runner}'s exit status alone, as it writes no result file")
         }
         ListingFact::PerFile | ListingFact::Failed { .. } => {

@@ -57,6 +57,9 @@ pub(crate) struct ReportContext<'a> {
     pub last_command: Option<&'a [String]>,
     /// Whether lists are shown whole (`--debug`).
     pub list_all: bool,
+    /// Whether the runner writes no result file (Cypress), so its exit
+    /// status alone decided and the report names no test (D46).
+    pub by_exit_status: bool,
 }
 
 /// The report's headline, which follows the verdict (D23); `None` when the
@@ -91,6 +94,22 @@ fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
     Some(status)
 }
 
+/// The headline of a runner that writes no result file (Cypress): its exit
+/// status, and where its tests are named instead (D46).
+fn exit_status_headline(runner_name: &str, verdict: &Verdict) -> Option<String> {
+    match verdict {
+        Verdict::Passed { .. } => Some(format!(
+            "✅ {runner_name} exited with status 0. It writes no result file bktec reads, so its own output above lists its tests."
+        )),
+        Verdict::Failed { code, .. } => Some(format!(
+            "❌ {runner_name} exited with status {code}. It writes no result file bktec reads, so its own output above says which tests failed."
+        )),
+        Verdict::NoTests | Verdict::Unproven(_) | Verdict::Signal(_) | Verdict::StartFailed(_) => {
+            None
+        }
+    }
+}
+
 /// The report, or `None` when the run's status is unknown (10.1). Its
 /// headline follows the verdict, so it never calls a run passed that exits
 /// non-zero (D23). What the user must look at (failed tests, and the line
@@ -108,8 +127,13 @@ pub(crate) fn render_report(
         node_ids,
         last_command,
         list_all,
+        by_exit_status,
     } = context;
-    let status = headline(record, verdict)?;
+    let status = match headline(record, verdict) {
+        Some(status) => status,
+        None if by_exit_status => exit_status_headline(runner_name, verdict)?,
+        None => return None,
+    };
     let green = matches!(verdict, Verdict::Passed { .. } | Verdict::NoTests);
     let marker = if green { "---" } else { "+++" };
     let mut out = format!("{marker} ========== Buildkite Test Engine Report  ==========\n");
@@ -317,6 +341,7 @@ mod tests {
             node_ids,
             last_command,
             list_all: false,
+            by_exit_status: false,
         }
     }
 
@@ -488,6 +513,31 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// Issue 21 item 11: a green Cypress run printed no report. A runner
+    /// without a result file gets one from its exit status (D46).
+    #[test]
+    fn a_runner_without_a_result_file_is_reported_by_its_exit_status() {
+        let by_status = |verdict: &Verdict, command: Option<&[String]>| {
+            let context = ReportContext {
+                runner_name: "Cypress",
+                by_exit_status: true,
+                ..context(false, command)
+            };
+            render_report(&RunResult::new([]), &[], verdict, context)
+        };
+        let green = by_status(&Verdict::Passed { muted_failures: 0 }, None).unwrap();
+        assert!(green.starts_with("--- ====="), "{green}");
+        assert!(
+            green.contains("✅ Cypress exited with status 0."),
+            "{green}"
+        );
+        let command: Vec<String> = vec!["cypress".into(), "run".into()];
+        let red = by_status(&failed(), Some(&command)).unwrap();
+        assert!(red.starts_with("+++ ====="), "{red}");
+        assert!(red.contains("❌ Cypress exited with status 1."), "{red}");
+        assert!(red.contains("\ncypress run\n"), "{red}");
     }
 
     #[test]
