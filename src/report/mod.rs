@@ -9,6 +9,7 @@ mod shell;
 mod summary;
 mod verdict;
 
+use std::collections::HashSet;
 use std::fmt::Write;
 
 use crate::events::{RetryData, Verdict};
@@ -218,12 +219,32 @@ fn lists(
     list(
         out,
         "Skipped by Test Engine:",
-        skipped_by_test_engine
-            .iter()
+        not_run(skipped_by_test_engine, record)
+            .into_iter()
             .map(|t| format!("{} {}", t.scope, t.name))
             .collect(),
         limit,
     );
+}
+
+/// The tests of `skipped` (Test Engine's) that have no result in `record`,
+/// by scope and name, or by node id: one in a file that ran whole ran
+/// anyway, and is reported by how it ended, not as skipped too (issue 21
+/// item 11, D46).
+fn not_run<'a>(skipped: &'a [TestCase], record: &RunResult) -> Vec<&'a TestCase> {
+    let mut names: HashSet<(&str, &str)> = HashSet::new();
+    let mut node_ids: HashSet<&str> = HashSet::new();
+    for t in record.results() {
+        names.insert((t.scope.as_str(), t.name.as_str()));
+        node_ids.insert(t.path.as_str());
+    }
+    skipped
+        .iter()
+        .filter(|t| {
+            let by_id = t.path.contains("::") && node_ids.contains(t.path.as_str());
+            !by_id && !names.contains(&(t.scope.as_str(), t.name.as_str()))
+        })
+        .collect()
 }
 
 fn label(t: &TestResult) -> String {
