@@ -667,3 +667,40 @@ fn a_run_filter_of_the_user_keeps_whole_package_retries() {
         ]
     );
 }
+
+/// `os.Exit` in a test ends the package's test binary without a `--- FAIL`
+/// line: the tests after it never ran, so the retry runs the whole package,
+/// whether the results are `go test -json` lines or gotestsum's JUnit (D46).
+#[test]
+fn a_test_that_exits_retries_its_whole_package_in_either_format() {
+    for command in [
+        GOTESTSUM,
+        "gotestsum --junitfile={{resultPath}} {{packages}}",
+    ] {
+        let dir = project();
+        counting_package(&dir, "exits", "func TestAfter(t *testing.T) { runs(t) }\n");
+        dir.write(
+            "exits/exit_test.go",
+            "package exits\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\n\
+             func TestExits(t *testing.T) {\n\tif runs(t) == 1 {\n\t\tos.Exit(3)\n\t}\n}\n",
+        );
+        let runs = TestDir::new();
+        let out = run_counted(&dir, "./exits\n", command, &runs);
+        out.assert_success()
+            .assert_stdout_contains("Attempt 1 of 1")
+            .assert_stdout_contains("Proven per test: each of the 2 tests");
+        assert!(
+            !out.stdout().contains("-run '"),
+            "{command}\n{}",
+            out.stdout()
+        );
+        assert_eq!(
+            runs_of(&runs),
+            [
+                ("exits.TestAfter".to_string(), 1),
+                ("exits.TestExits".to_string(), 2)
+            ],
+            "{command}"
+        );
+    }
+}

@@ -27,18 +27,24 @@ pub(super) fn retry_key(test: &TestResult) -> String {
     let ended_the_binary = test
         .failure
         .as_ref()
-        .is_some_and(|f| ended_the_binary(&f.details));
+        .is_some_and(|f| ended_the_binary(&f.details, &test.name));
     if top == "TestMain" || ended_the_binary || !is_identifier(top) {
         return test.path.clone();
     }
     format!("{}{SEPARATOR}{top}", test.path)
 }
 
-/// Whether a test's failure `details` show that the package's test binary
-/// ended while it ran: Go's `panic: ` line (a panic, `-timeout`), or
-/// bktec's note on a test cut off by its package's end (`os.Exit`).
-fn ended_the_binary(details: &str) -> bool {
-    details.contains(BINARY_EXITED) || details.lines().any(|l| l.starts_with("panic: "))
+/// Whether the failure `details` of test `name` show that the package's
+/// test binary ended while it ran: Go's `panic: ` line (a panic,
+/// `-timeout`); bktec's note on a test cut off by its package's end
+/// (`os.Exit`, in `go test -json` lines); or, in gotestsum's JUnit, where a
+/// failure holds all the test printed, its `=== RUN` line without the
+/// `--- FAIL` line Go prints when a test ends.
+fn ended_the_binary(details: &str, name: &str) -> bool {
+    details.contains(BINARY_EXITED)
+        || details.lines().any(|l| l.starts_with("panic: "))
+        || (details.lines().any(|l| l.trim_end() == format!("=== RUN   {name}"))
+            && !details.contains(&format!("--- FAIL: {name} (")))
 }
 
 /// Whether `name` is a Go identifier, as the name of a top-level test
@@ -188,6 +194,10 @@ mod tests {
         let panic = "--- FAIL\npanic: boom [recovered]\n\tpanic: boom";
         assert_eq!(key("TestA", Some(panic)), "example.com/m/a");
         assert_eq!(key("TestA", Some(BINARY_EXITED)), "example.com/m/a");
+        // gotestsum's JUnit: the test started and never ended.
+        assert_eq!(key("TestA", Some("=== RUN   TestA\n")), "example.com/m/a");
+        let ended = "=== RUN   TestA\n    a_test.go:3: no\n--- FAIL: TestA (0.00s)\n";
+        assert_eq!(key("TestA", Some(ended)), "example.com/m/a::TestA");
         // A message that merely quotes a panic is indented by `t.Error`.
         let quoted = "    a_test.go:3: want panic: x";
         assert_eq!(key("TestA", Some(quoted)), "example.com/m/a::TestA");
