@@ -176,6 +176,13 @@ count = 2
 fn command_section(kind: RunnerKind) -> String {
     let mut text = String::new();
     match kind.default_command(|| true) {
+        Some((json, _)) if let Some(note) = kind.results_note() => {
+            // D46: the runner is pointed at its results without the command.
+            text.push_str(&comment(&format!(
+                "The command of each attempt: {{{{testExamples}}}} becomes this job's tests (appended when it is absent). The default is `{json}`. {note}"
+            )));
+            text.push_str(&format!("# test-command = \"{json}\"\n"));
+        }
         Some((json, _)) => {
             let junit = kind.default_command(|| false).map_or(json, |(c, _)| c);
             let default = if junit == json {
@@ -206,13 +213,31 @@ fn command_section(kind: RunnerKind) -> String {
             kind.display_name(),
             kind.init_result_path()
         ));
-    } else if kind.default_command(|| true).is_some() {
+    } else if kind.default_command(|| true).is_some() && kind.results_note().is_none() {
         text.push_str(
             "# Where results are written; by default a temporary file that bktec removes.\n\
              # result-path = \"tmp/results.json\"\n",
         );
     }
     text
+}
+
+/// `text` as comment lines of at most 78 columns.
+fn comment(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from("#");
+    for word in text.split_whitespace() {
+        if line.len() + 1 + word.len() > 78 && line.len() > 1 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from("#");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]
@@ -227,6 +252,32 @@ mod tests {
     #[test]
     fn the_custom_template() {
         insta::assert_snapshot!(template("custom".parse().unwrap(), "--test-runner"));
+    }
+
+    /// Issue 21 item 11: Playwright's and Cypress's commands never name
+    /// `{{resultPath}}`; `bktec init` says how their results come (D46).
+    #[test]
+    fn playwright_and_cypress_templates_say_where_results_come_from() {
+        let playwright = template("playwright".parse().unwrap(), "`package.json`");
+        assert!(playwright.contains("its `json` reporter"), "{playwright}");
+        assert!(
+            playwright.contains("PLAYWRIGHT_JSON_OUTPUT_FILE"),
+            "{playwright}"
+        );
+        assert!(
+            !playwright.contains("must write its results to"),
+            "{playwright}"
+        );
+        assert!(playwright.contains("\nresult-path = \"tmp/bktec-results.json\"\n"));
+        let cypress = template("cypress".parse().unwrap(), "`package.json`");
+        assert!(
+            cypress.contains("Cypress writes no result file"),
+            "{cypress}"
+        );
+        assert!(!cypress.contains("result-path"), "{cypress}");
+        for line in playwright.lines().chain(cypress.lines()) {
+            assert!(line.len() <= 78, "{line}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::retry_loop::{
 use crate::config::EnvVars;
 use crate::process::{ChildExit, ChildSpec, Signals, run_child};
 use crate::results::{ParsedResults, ResultFormat};
-use crate::runner::{ExitHandling, Listed, Runner, TargetError};
+use crate::runner::{ExitHandling, Listed, RetryKey, Runner, TargetError};
 use crate::upload::Uploader;
 
 /// Runs attempts of `runner` as child processes.
@@ -206,6 +206,10 @@ impl AttemptRunner for ProcessAttempts<'_> {
 
     async fn list_tests(&mut self, targets: &[String]) -> Option<Listed> {
         self.runner.list_tests(targets)
+    }
+
+    fn retry_key(&self) -> RetryKey {
+        self.runner.retry_key()
     }
 }
 

@@ -10,7 +10,7 @@ pub(crate) use crate::events::{
 };
 use crate::plan::TestCase;
 use crate::results::{Outcome, ParsedResults, PathOffset, Progress, RunResult, Witness, uncovered};
-use crate::runner::Listed;
+use crate::runner::{Listed, RetryKey, retry_by_path};
 
 /// What became of an attempt's result file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +66,12 @@ pub(crate) trait AttemptRunner {
     fn list_tests(&mut self, _targets: &[String]) -> impl Future<Output = Option<Listed>> {
         std::future::ready(None)
     }
+
+    /// What a retry runs for a failed test, and what a retry's result
+    /// answers for; the result path unless the runner says otherwise (D46).
+    fn retry_key(&self) -> RetryKey {
+        retry_by_path
+    }
 }
 
 /// Runs `tests` with retries (9.1) and returns the outcome.
@@ -84,6 +90,7 @@ pub(crate) async fn execute(
         offset: PathOffset::Same,
         roster: list_first(runner, &targets, events).await,
         interrupted: None,
+        retry_key: runner.retry_key(),
     };
     // A signal that ended the listing ends the run before its first attempt.
     if run.roster.is_some()
@@ -160,6 +167,8 @@ struct Evidence {
     roster: Option<Roster>,
     /// What the last attempt left, when bktec ended it (D48).
     interrupted: Option<Interrupted>,
+    /// What a retry runs for a failed test (D46).
+    retry_key: RetryKey,
 }
 
 impl Evidence {
@@ -183,8 +192,7 @@ impl Evidence {
             &mut self.record,
             results,
             witness.as_ref(),
-            attempt,
-            to_run,
+            (attempt, to_run, self.retry_key),
             events,
         );
         let results_read = matches!(results, ResultsFact::Read(_));
@@ -215,7 +223,19 @@ impl Evidence {
         (attempts, stop): (u32, StopReason),
         runner: &mut impl AttemptRunner,
     ) -> RunOutcome {
-        let silent = Silent::find(targets, &self.record, &self.offset);
+        // A runner without a result file (Cypress) names no test, so its
+        // targets' silence says nothing (D46).
+        let silent = if self
+            .history
+            .iter()
+            .all(|f| f.results == ResultsFact::NoResultFile)
+        {
+            Silent {
+                targets: Vec::new(),
+            }
+        } else {
+            Silent::find(targets, &self.record, &self.offset)
+        };
         // A first attempt that collected nothing decides on its silence
         // too: its job has no tests only if its targets provably hold none.
         let nothing_collected =
@@ -337,7 +357,7 @@ fn next_step(
             pending: None,
         };
     }
-    let next = to_retry(record, policy);
+    let next = to_retry(record, policy, runner.retry_key());
     if next.is_empty() {
         return Step::Stop {
             reason: StopReason::NothingToRetry,
@@ -355,16 +375,15 @@ fn next_step(
     }
 }
 
-/// Records what attempt `attempt`, asked to run `to_run`, wrote in its
-/// result file, corrected by its `witness`. Returns what became of the
-/// results and, for a retry, the tests it was asked to run that have no
-/// result in it.
+/// Records what attempt `attempt`, asked to run `to_run` (named by `key`),
+/// wrote in its result file, corrected by its `witness`. Returns what
+/// became of the results and, for a retry, the tests it was asked to run
+/// that have no result in it.
 fn record_results(
     record: &mut RunResult,
     results: AttemptResults,
     witness: Option<&Witness>,
-    attempt: u32,
-    to_run: &[String],
+    (attempt, to_run, key): (u32, &[String], RetryKey),
     events: &mut dyn FnMut(AttemptEvent),
 ) -> (ResultsFact, Vec<String>) {
     let mut parsed = match results {
@@ -387,18 +406,16 @@ fn record_results(
         // about them: a name filter (Jest's and Vitest's
         // `--testNamePattern`) skips the rest of each file it runs
         // (behaviour document 8.3).
-        parsed
-            .tests
-            .retain(|t| t.outcome != Outcome::Skipped || to_run.contains(&t.path));
+        parsed.tests.retain(|t| {
+            t.outcome != Outcome::Skipped || to_run.contains(&t.path) || to_run.contains(&key(t))
+        });
         // D23 (c): a retry must answer for every test it was asked to run.
-        asked_without_result = uncovered(
-            to_run,
-            parsed.tests.iter().map(|t| t.path.as_str()),
-            &PathOffset::Same,
-        )
-        .into_iter()
-        .map(String::from)
-        .collect();
+        let keys: Vec<String> = parsed.tests.iter().map(key).collect();
+        asked_without_result =
+            uncovered(to_run, keys.iter().map(String::as_str), &PathOffset::Same)
+                .into_iter()
+                .map(String::from)
+                .collect();
     }
     let count = parsed.tests.len();
     record.record(parsed.tests);
@@ -430,12 +447,12 @@ fn stop_after(
     }
 }
 
-/// The tests the next attempt runs: the failed ones, and the failed muted
-/// ones when muted tests are retried (D16).
-fn to_retry(record: &RunResult, policy: RetryPolicy) -> Vec<String> {
-    let mut next: Vec<String> = record.failed().iter().map(|t| t.path.clone()).collect();
+/// The tests the next attempt runs, each named by `key`: the failed ones,
+/// and the failed muted ones when muted tests are retried (D16).
+fn to_retry(record: &RunResult, policy: RetryPolicy, key: RetryKey) -> Vec<String> {
+    let mut next: Vec<String> = record.failed().into_iter().map(key).collect();
     if policy.retry_muted {
-        next.extend(record.failed_muted().iter().map(|t| t.path.clone()));
+        next.extend(record.failed_muted().into_iter().map(key));
     }
     next
 }

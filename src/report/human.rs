@@ -27,6 +27,9 @@ pub(crate) struct Reporter {
     /// Whether the runner writes either of two result formats, chosen by
     /// an option of its command (pytest: `--json` or `--junit-xml`).
     chooses_format: bool,
+    /// How the runner writes its results when its command does not name
+    /// `{{resultPath}}` (Playwright's `json` reporter, D46).
+    results_note: Option<&'static str>,
     /// The command of the latest attempt, for the report's reproduce line.
     last_command: Option<Vec<String>>,
     debug: bool,
@@ -44,6 +47,7 @@ impl Reporter {
             runner_name: "the test command",
             node_ids: false,
             chooses_format: false,
+            results_note: None,
             last_command: None,
             debug: false,
             stdout_is_output: false,
@@ -56,6 +60,7 @@ impl Reporter {
         self.runner_name = runner.display_name();
         self.node_ids = runner.names_tests_by_node_id();
         self.chooses_format = runner.announces_result_format();
+        self.results_note = runner.results_note();
         self.debug = debug;
     }
 
@@ -239,6 +244,7 @@ impl Reporter {
             node_ids: self.node_ids,
             last_command: self.last_command.as_deref(),
             list_all: self.debug,
+            by_exit_status: by_exit_status(outcome),
         };
         if let Some(text) = render_report(&outcome.record, skipped, verdict, context) {
             self.say(&text);
@@ -334,7 +340,7 @@ impl Reporter {
             } => {
                 let hint = no_result_file_hint(
                     self.runner_name,
-                    self.chooses_format,
+                    (self.chooses_format, self.results_note),
                     &path,
                     format,
                     template_names_it,
@@ -369,6 +375,15 @@ impl Reporter {
     }
 }
 
+/// Whether the runner wrote no result file in any attempt (Cypress): its
+/// exit status alone decided (D46).
+fn by_exit_status(outcome: &RunOutcome) -> bool {
+    outcome
+        .history
+        .iter()
+        .all(|facts| facts.results == ResultsFact::NoResultFile)
+}
+
 /// How a green run was proven (D23, D37): per test by a witness or a
 /// listing, per file, or by the exit status alone.
 fn proof_line(outcome: &RunOutcome, runner: &str) -> String {
@@ -384,12 +399,7 @@ fn proof_line(outcome: &RunOutcome, runner: &str) -> String {
         ListingFact::PerFile | ListingFact::Failed { .. } if outcome.witnessed => {
             format!("per test, by bktec's witness inside {runner}")
         }
-        ListingFact::PerFile | ListingFact::Failed { .. }
-            if outcome
-                .history
-                .iter()
-                .all(|facts| facts.results == ResultsFact::NoResultFile) =>
-        {
+        ListingFact::PerFile | ListingFact::Failed { .. } if by_exit_status(outcome) => {
             format!("by {runner}'s exit status alone, as it writes no result file")
         }
         ListingFact::PerFile | ListingFact::Failed { .. } => {
@@ -444,7 +454,7 @@ fn failure_declared(result: &Result<(), PromiseError>) -> String {
 /// two commonest first-run mistakes (issue 13, item 5).
 fn no_result_file_hint(
     runner_name: &str,
-    chooses_format: bool,
+    (chooses_format, results_note): (bool, Option<&str>),
     path: &std::path::Path,
     format: ResultFormat,
     template_names_it: bool,
@@ -456,7 +466,10 @@ fn no_result_file_hint(
         ResultFormat::JUnitXml => Some("--junit-xml={{resultPath}}"),
         _ => None,
     };
-    let text = if !template_names_it {
+    let text = if let (false, Some(note)) = (template_names_it, results_note) {
+        // D46: the runner is pointed at the path without the command.
+        format!("{runner_name} wrote no result file at `{path}`. {note}")
+    } else if !template_names_it {
         let add = match option {
             Some(option) if chooses_format => format!("add `{option}` to it"),
             _ => format!(

@@ -10,6 +10,7 @@ mod shell;
 mod summary;
 mod verdict;
 
+use std::collections::HashSet;
 use std::fmt::Write;
 
 use crate::events::{RetryData, Verdict};
@@ -61,6 +62,9 @@ pub(crate) struct ReportContext<'a> {
     pub last_command: Option<&'a [String]>,
     /// Whether lists are shown whole (`--debug`).
     pub list_all: bool,
+    /// Whether the runner writes no result file (Cypress), so its exit
+    /// status alone decided and the report names no test (D46).
+    pub by_exit_status: bool,
 }
 
 /// The report's headline, which follows the verdict (D23); `None` when the
@@ -110,6 +114,27 @@ fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
     Some(status)
 }
 
+/// The headline of a runner that writes no result file (Cypress): its exit
+/// status, and where its tests are named instead (D46).
+fn exit_status_headline(runner_name: &str, verdict: &Verdict) -> Option<String> {
+    match verdict {
+        Verdict::Passed { .. } => Some(format!(
+            "✅ {runner_name} exited with status 0. It writes no result file bktec reads, so its own output above lists its tests."
+        )),
+        Verdict::Failed { code, .. } => Some(format!(
+            "❌ {runner_name} exited with status {code}. It writes no result file bktec reads, so its own output above says which tests failed."
+        )),
+        Verdict::TimedOut(_) => Some(format!(
+            "⏱ {runner_name} ran past its deadline and was ended."
+        )),
+        Verdict::NoTests
+        | Verdict::Unproven(_)
+        | Verdict::Signal(_)
+        | Verdict::StartFailed(_)
+        | Verdict::FlakyFailed { .. } => None,
+    }
+}
+
 /// The report, or `None` when the run's status is unknown (10.1). Its
 /// headline follows the verdict, so it never calls a run passed that exits
 /// non-zero (D23). What the user must look at (failed tests, and the line
@@ -127,8 +152,13 @@ pub(crate) fn render_report(
         node_ids,
         last_command,
         list_all,
+        by_exit_status,
     } = context;
-    let status = headline(record, verdict)?;
+    let status = match headline(record, verdict) {
+        Some(status) => status,
+        None if by_exit_status => exit_status_headline(runner_name, verdict)?,
+        None => return None,
+    };
     let green = matches!(verdict, Verdict::Passed { .. } | Verdict::NoTests);
     // Flaky tests open the report even when green (D47): they are what a
     // green log most often hides.
@@ -230,12 +260,32 @@ fn lists(
     list(
         out,
         "Skipped by Test Engine:",
-        skipped_by_test_engine
-            .iter()
+        not_run(skipped_by_test_engine, record)
+            .into_iter()
             .map(|t| format!("{} {}", t.scope, t.name))
             .collect(),
         limit,
     );
+}
+
+/// The tests of `skipped` (Test Engine's) that have no result in `record`,
+/// by scope and name, or by node id: one in a file that ran whole ran
+/// anyway, and is reported by how it ended, not as skipped too (issue 21
+/// item 11, D46).
+fn not_run<'a>(skipped: &'a [TestCase], record: &RunResult) -> Vec<&'a TestCase> {
+    let mut names: HashSet<(&str, &str)> = HashSet::new();
+    let mut node_ids: HashSet<&str> = HashSet::new();
+    for t in record.results() {
+        names.insert((t.scope.as_str(), t.name.as_str()));
+        node_ids.insert(t.path.as_str());
+    }
+    skipped
+        .iter()
+        .filter(|t| {
+            let by_id = t.path.contains("::") && node_ids.contains(t.path.as_str());
+            !by_id && !names.contains(&(t.scope.as_str(), t.name.as_str()))
+        })
+        .collect()
 }
 
 fn label(t: &TestResult) -> String {
@@ -365,6 +415,7 @@ mod tests {
             node_ids,
             last_command,
             list_all: false,
+            by_exit_status: false,
         }
     }
 
@@ -536,6 +587,31 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// Issue 21 item 11: a green Cypress run printed no report. A runner
+    /// without a result file gets one from its exit status (D46).
+    #[test]
+    fn a_runner_without_a_result_file_is_reported_by_its_exit_status() {
+        let by_status = |verdict: &Verdict, command: Option<&[String]>| {
+            let context = ReportContext {
+                runner_name: "Cypress",
+                by_exit_status: true,
+                ..context(false, command)
+            };
+            render_report(&RunResult::new([]), &[], verdict, context)
+        };
+        let green = by_status(&Verdict::Passed { muted_failures: 0 }, None).unwrap();
+        assert!(green.starts_with("--- ====="), "{green}");
+        assert!(
+            green.contains("✅ Cypress exited with status 0."),
+            "{green}"
+        );
+        let command: Vec<String> = vec!["cypress".into(), "run".into()];
+        let red = by_status(&failed(), Some(&command)).unwrap();
+        assert!(red.starts_with("+++ ====="), "{red}");
+        assert!(red.contains("❌ Cypress exited with status 1."), "{red}");
+        assert!(red.contains("\ncypress run\n"), "{red}");
     }
 
     #[test]

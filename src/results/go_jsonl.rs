@@ -68,6 +68,11 @@ impl Packages {
     }
 }
 
+/// What a test still running when its package's test binary exited (a
+/// panic elsewhere, `os.Exit`, `-timeout`) says besides what it printed: the
+/// package's later tests never ran, so a retry runs the whole package (D46).
+pub const BINARY_EXITED: &str = "the package's test binary exited while this test ran";
+
 /// The marker `go test` prints for a package that did not build.
 const BUILD_FAILED: &str = "[build failed]";
 
@@ -175,7 +180,16 @@ impl Read {
             let outcome = match glued {
                 Some(outcome) => outcome,
                 None if state.ended && state.failed && paused => continue,
-                None if state.ended && state.failed => Outcome::Failed,
+                None if state.ended && state.failed => {
+                    let printed = self.printed.entry((package.clone(), test.clone()));
+                    let printed = printed.or_default();
+                    if !printed.is_empty() && !printed.ends_with('\n') {
+                        printed.push('\n');
+                    }
+                    printed.push_str(BINARY_EXITED);
+                    printed.push('\n');
+                    Outcome::Failed
+                }
                 None => {
                     cut_short.push(format!(
                         "test `{test}` of package `{package}` started and reported no outcome"
@@ -466,6 +480,14 @@ mod tests {
             got.tests[0].failure.as_ref().unwrap().message,
             "panic: test timed out after 1s"
         );
+        // An `os.Exit` prints nothing: the note says what happened (D46).
+        let got = parsed(&[
+            line("run", "m/a", Some("TestExits")),
+            output("m/a", "TestExits", "=== RUN   TestExits\n"),
+            line("fail", "m/a", None),
+        ]);
+        let failure = got.tests[0].failure.as_ref().unwrap();
+        assert_eq!(failure.message, BINARY_EXITED);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::time::Duration;
 pub use collector_json::parse_collector_json;
 pub use coverage::{as_targets, uncovered};
 pub use cucumber_json::parse_cucumber_json;
-pub use go_jsonl::parse_go_jsonl;
+pub use go_jsonl::{BINARY_EXITED, parse_go_jsonl};
 pub use jest_json::{NAME_SEPARATOR, parse_jest_json};
 pub use junit::parse_junit;
 pub(crate) use junit::{junit_classname, split_node_id};

@@ -49,6 +49,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
             finds: detect::cucumber_project,
         }),
         result_path: "tmp/bktec-results.json",
+        results_note: None,
     },
 };
 

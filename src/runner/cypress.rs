@@ -40,6 +40,9 @@ pub(super) const FRAMEWORK: Framework = Framework {
             finds: detect::cypress_project,
         }),
         result_path: "tmp/bktec-results.json",
+        results_note: Some(
+            "Cypress writes no result file bktec reads: its exit status decides, and failed tests are not retried, since none is ever named.",
+        ),
     },
 };
 

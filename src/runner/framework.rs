@@ -86,6 +86,12 @@ pub(crate) struct Init {
     /// The result path `bktec init` writes for a runner that must be told
     /// one (by the format it writes).
     pub(crate) result_path: &'static str,
+    /// How the runner writes its results when its command does not name
+    /// `{{resultPath}}` (Playwright's `json` reporter; Cypress writes none):
+    /// what `bktec init` says of the test command, and the hint when an
+    /// attempt wrote no result file (D46). `None`: the command writes
+    /// `{{resultPath}}` itself.
+    pub(crate) results_note: Option<&'static str>,
 }
 
 impl Init {
@@ -93,6 +99,7 @@ impl Init {
     pub(crate) const NAMED_ONLY: Init = Init {
         detect: None,
         result_path: "tmp/bktec-results.json",
+        results_note: None,
     };
 }
 
@@ -120,7 +127,8 @@ pub(crate) struct Framework {
     /// With retries they are refused: the retry of that failure could pass
     /// while the tests after it never ran, and nothing in the results would
     /// say so (D23). pytest's `-x` needs no entry: the witness sees the
-    /// tests it stopped before. gotest retries whole packages.
+    /// tests it stopped before. gotest's `-failfast` makes its retries run
+    /// whole packages (D46).
     pub(crate) fail_fast_options: &'static [&'static str],
     /// How it lists the examples of files, when it is not pytest and can.
     pub(crate) example_listing: Option<ExampleListing>,

@@ -1,13 +1,15 @@
 //! `go test` through gotestsum (behaviour document 5.2, 7.2, 7.7, 8.3, 9.2,
 //! 13.1). Targets are packages, from `go list`; `{{packages}}` takes them one
 //! argument each, without duplicates, in plan order (and they are appended
-//! when it is absent). A retry runs the packages of the failed tests again,
-//! whole. An exit code other than 0 and 1 (a package that did not build) is
-//! not read: the run stops with it. Discovery and the listing read the
-//! test command's build flags (`flags`), and the listing proves per test
-//! what ran (`roster`, D38).
+//! when it is absent). A retry runs only the failed tests, by their
+//! top-level test, in their packages (`retry`, D46), as gotestsum's
+//! `--rerun-fails` does. An exit code other than 0 and 1 (a package that did
+//! not build) is not read: the run stops with it. Discovery and the listing
+//! read the test command's build flags (`flags`), and the listing proves per
+//! test what ran (`roster`, D38).
 
 mod flags;
+mod retry;
 mod roster;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +57,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
             finds: detect::go_project,
         }),
         result_path: "tmp/bktec-results.jsonl",
+        results_note: None,
     },
 };
 
@@ -65,13 +68,19 @@ fn gotest(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         Some(_) => packages_template("retry command", inputs.retry_command, COMMAND)?,
         None => test.clone(),
     };
+    let prepare = if retry::narrows(&retry) {
+        retry::failed_tests_by_package
+    } else {
+        packages_once
+    };
     Ok(Runner {
         result: inputs.result_file(result_format(&test)),
         exit_rules: |_, code| match code {
             None | Some(0 | 1) => ExitHandling::Parse,
             Some(_) => ExitHandling::Skip,
         },
-        prepare: packages_once,
+        prepare,
+        retry_key: retry::retry_key,
         ..Runner::new(RunnerKind::Gotest, test, retry)
     })
 }
@@ -132,12 +141,14 @@ fn packages_template(
     Runner::parse_template(which, &text.replace(PACKAGES, TEST_EXAMPLES))
 }
 
-/// Each package once, in the order they came.
+/// Each package once, in the order they came; a retry's failed test
+/// (`<package>::<test>`, D46) runs its whole package.
 fn packages_once(tests: Vec<String>, _retry: bool) -> Result<Prepared, (String, TargetProblem)> {
     let mut packages: Vec<String> = Vec::with_capacity(tests.len());
     for test in tests {
-        if !packages.contains(&test) {
-            packages.push(test);
+        let package = retry::package_of(&test).to_string();
+        if !packages.contains(&package) {
+            packages.push(package);
         }
     }
     Ok(Prepared {

@@ -39,6 +39,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
             finds: detect::jest_project,
         }),
         result_path: "tmp/bktec-results.json",
+        results_note: None,
     },
 };
 

@@ -106,6 +106,12 @@ impl RunnerKind {
     pub fn skips_hidden_and_venv_dirs(self) -> bool {
         self.framework().skips_hidden_and_venv_dirs
     }
+
+    /// How the runner writes its results when its command does not name
+    /// `{{resultPath}}`, for `bktec init` and the missing-file hint (D46).
+    pub fn results_note(self) -> Option<&'static str> {
+        self.framework().init.results_note
+    }
 }
 
 #[cfg(test)]

@@ -47,5 +47,7 @@ pub(crate) use kind::{RunnerKind, UnknownRunner, facts};
 pub(crate) use pytest::collector_installed;
 pub(crate) use pytest_collect::{CollectError, CollectedExample, PreflightError};
 pub(crate) use pytest_discovery::{CollectionStats, PytestDiscoveryError};
-pub(crate) use setup::{ExitHandling, Listed, Runner, RunnerError, RunnerInputs, build};
+pub(crate) use setup::{
+    ExitHandling, Listed, RetryKey, Runner, RunnerError, RunnerInputs, build, retry_by_path,
+};
 pub(crate) use target::{TargetError, TargetOrigin, check_targets};

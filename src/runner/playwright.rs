@@ -1,7 +1,9 @@
 //! Playwright (behaviour document 5.2, 7.2, 7.7, 8.3, 9.2, 13.1). bktec
 //! points Playwright's JSON reporter at the result path
-//! (`PLAYWRIGHT_JSON_OUTPUT_NAME`); the project's configuration must enable
-//! that reporter. Playwright reads each file argument as a regular
+//! (`PLAYWRIGHT_JSON_OUTPUT_FILE`, which wins over the reporter's own
+//! `outputFile` since Playwright 1.44, and `PLAYWRIGHT_JSON_OUTPUT_NAME` for
+//! the versions before); the project's configuration or the command must
+//! enable that reporter (D46). Playwright reads each file argument as a regular
 //! expression, so `cart.spec.ts` would also run `old/cart.spec.ts` and a
 //! `[` in a name would break it: bktec passes each file as `/…/`, an
 //! expression that matches exactly that path, with `:line` after it on a
@@ -24,8 +26,26 @@ use crate::results::{Mapping, ResultFormat, TestResult};
 
 const COMMAND: &str = "npx playwright test";
 
-/// The variable Playwright's JSON reporter reads its output file from.
+/// The variable Playwright's JSON reporter reads its output file from
+/// before its own `outputFile` (Playwright 1.44 and later).
+const JSON_OUTPUT_FILE: &str = "PLAYWRIGHT_JSON_OUTPUT_FILE";
+
+/// The variable Playwright's JSON reporter reads its output file's name
+/// from, after its own `outputFile`: all Playwright versions.
 const JSON_OUTPUT: &str = "PLAYWRIGHT_JSON_OUTPUT_NAME";
+
+/// What `bktec init` and the missing-result hint say of Playwright's
+/// results (D46).
+const RESULTS_NOTE: &str = "Playwright writes its results with its `json` reporter, which bktec points at the result path (PLAYWRIGHT_JSON_OUTPUT_FILE and PLAYWRIGHT_JSON_OUTPUT_NAME): enable it in the Playwright configuration (`reporter: [[\"list\"], [\"json\"]]`) or add `--reporter=list,json` to the test command. Before Playwright 1.44, an `outputFile` of the json reporter's own wins over the result path: leave it out.";
+
+/// The variables that point Playwright's JSON reporter at `path`.
+fn json_output(path: &Path) -> Vec<(String, String)> {
+    let path = path.display().to_string();
+    vec![
+        (JSON_OUTPUT_FILE.to_string(), path.clone()),
+        (JSON_OUTPUT.to_string(), path),
+    ]
+}
 
 /// What bktec knows about Playwright.
 pub(super) const FRAMEWORK: Framework = Framework {
@@ -58,6 +78,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
             finds: detect::playwright_project,
         }),
         result_path: "tmp/bktec-results.json",
+        results_note: Some(RESULTS_NOTE),
     },
 };
 
@@ -74,7 +95,7 @@ fn playwright(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
     });
     let env = result
         .iter()
-        .map(|r| (JSON_OUTPUT.to_string(), r.path.display().to_string()))
+        .flat_map(|r| json_output(&r.path))
         .collect();
     Ok(Runner {
         result,
@@ -116,7 +137,7 @@ fn list(runner: &Runner, files: &[String], out: &Path) -> Result<Listing, Target
     argv.extend(["--list".to_string(), "--reporter=json".to_string()]);
     Ok(Listing {
         argv,
-        env: vec![(JSON_OUTPUT.to_string(), out.display().to_string())],
+        env: json_output(out),
     })
 }
 
@@ -293,8 +314,11 @@ mod tests {
             .unwrap();
         assert_eq!(retry.len(), 4);
         let env = r.attempt_env(0);
-        assert_eq!(env[0].0, JSON_OUTPUT);
+        // D46: the file variable wins over the reporter's own `outputFile`.
+        let names: Vec<&str> = env.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, [JSON_OUTPUT_FILE, JSON_OUTPUT]);
         assert!(Path::new(&env[0].1).is_absolute());
         assert!(env[0].1.ends_with("out/r.json"));
+        assert_eq!(env[0].1, env[1].1);
     }
 }

@@ -69,6 +69,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
             finds: detect::pytest_project,
         }),
         result_path: "tmp/bktec-results.json",
+        results_note: None,
     },
 };
 

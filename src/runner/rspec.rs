@@ -43,6 +43,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
             finds: detect::rspec_project,
         }),
         result_path: "tmp/bktec-results.json",
+        results_note: None,
     },
 };
 

@@ -80,6 +80,15 @@ pub(crate) struct Prepared {
 /// A test the runner cannot pass unambiguously is refused, with why.
 pub(super) type Prepare = fn(Vec<String>, bool) -> Result<Prepared, (String, TargetProblem)>;
 
+/// The name under which a retry runs a failed test, and under which a
+/// retry's result answers for what it was asked to run (D23 (c)).
+pub(crate) type RetryKey = fn(&crate::results::TestResult) -> String;
+
+/// A test's result path: what most runners retry.
+pub(crate) fn retry_by_path(test: &crate::results::TestResult) -> String {
+    test.path.clone()
+}
+
 /// The tests as they are, one word each: most runners.
 pub(super) fn tests_as_they_are(
     tests: Vec<String>,
@@ -196,6 +205,9 @@ pub(crate) struct Runner {
     pub(super) exit_rules: fn(&Runner, Option<i32>) -> ExitHandling,
     /// What the runner makes of an attempt's tests.
     pub(super) prepare: Prepare,
+    /// What a retry runs for a failed test (gotest: its package and
+    /// top-level test, D46); the result path for most runners.
+    pub(super) retry_key: RetryKey,
     /// Variables added to every attempt's environment (Playwright's JSON
     /// output file).
     pub(super) env: Vec<(String, String)>,
@@ -318,6 +330,12 @@ impl Runner {
             &self.retry
         };
         template.mentions(super::template::RESULT_PATH)
+    }
+
+    /// What a retry runs for a failed test, and what a retry's result
+    /// answers for (D46).
+    pub(crate) fn retry_key(&self) -> RetryKey {
+        self.retry_key
     }
 
     /// Whether exit code `code` is the runner's usage error (pytest: 4).
@@ -557,6 +575,7 @@ impl Runner {
             extra_args: Vec::new(),
             exit_rules: |_, _| ExitHandling::Parse,
             prepare: tests_as_they_are,
+            retry_key: retry_by_path,
             env: Vec::new(),
             temp_dir: None,
             witness: None,

@@ -31,6 +31,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
             finds: detect::vitest_project,
         }),
         result_path: "tmp/bktec-results.json",
+        results_note: None,
     },
 };
 

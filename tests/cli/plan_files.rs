@@ -136,6 +136,39 @@ fn a_good_plan_still_runs() {
         .assert_stdout_contains("| Total   |           | 4 |");
 }
 
+/// Issue 21 item 11: a test the plan skips, in a file its task runs whole,
+/// runs anyway; it failed, and the report listed it under "Skipped by Test
+/// Engine" as well as under "Failed Tests". It is reported once, by how it
+/// ended; a skipped test that did not run is still listed as skipped (D46).
+#[test]
+fn a_skipped_test_that_ran_in_a_whole_file_is_reported_once() {
+    let dir = project();
+    dir.write("tests/test_a.py", crate::support::pytest::FAILING);
+    dir.write(
+        "plan.json",
+        &json!({
+            "parallelism": 1,
+            "tasks": {
+                "0": {"node_number": 0, "tests": [{"path": "tests/test_a.py", "format": "file"}]},
+            },
+            "skipped_tests": [
+                {"scope": "tests/test_a.py", "name": "test_broken", "path": "tests/test_a.py::test_broken"},
+                {"scope": "tests/test_c.py", "name": "test_one", "path": "tests/test_c.py::test_one"},
+            ],
+        })
+        .to_string(),
+    );
+    let out = run_plan(&dir, 1, 0).output();
+    out.assert_exit(1)
+        .assert_stdout_contains("Skipped by Test Engine:\n- tests/test_c.py test_one\n\n")
+        .assert_stdout_contains("+++ Failed Tests:\n- tests/test_a.py::test_broken\n");
+    assert!(
+        !out.stdout().contains("- tests/test_a.py test_broken"),
+        "{}",
+        out.stdout()
+    );
+}
+
 /// `bktec plan --plan-out plan.json` for 2 jobs against `url`.
 fn plan_out(dir: &TestDir, url: &str) -> BktecCmd {
     dir.bktec()

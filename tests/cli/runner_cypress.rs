@@ -105,3 +105,36 @@ fn specs_named_like_options_or_patterns_never_widen_the_run() {
     );
     assert!(ran(&dir, "comma.log").is_empty(), "nothing ran");
 }
+
+/// Issue 21 item 11: a green Cypress run printed an open "produced no
+/// result" group for every spec and no report. Cypress writes no result
+/// file: its report says its exit status decided, collapsed when green and
+/// with the command that reproduces it when red (D46).
+#[test]
+fn a_green_run_prints_its_report_and_no_silent_specs() {
+    let dir = project();
+    let out = cypress(&dir, "green.log").arg("run").output();
+    out.assert_success()
+        .assert_stdout_contains(
+            "--- ========== Buildkite Test Engine Report  ==========\n✅ Cypress exited with status 0.",
+        )
+        .assert_stdout_contains("Proven by Cypress's exit status alone");
+    assert!(
+        !out.stdout().contains("produced no result") && !out.stdout().contains("\n+++ "),
+        "{}",
+        out.stdout()
+    );
+    let out = cypress(&dir, "red.log")
+        .env("BKTEC_EXAMPLE_FAIL", "1")
+        .arg("run")
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("+++ ========== Buildkite Test Engine Report")
+        .assert_stdout_contains("❌ Cypress exited with status 1.")
+        .assert_stdout_contains("To reproduce this node's last attempt, run:\ncypress run --spec ");
+    assert!(
+        !out.stdout().contains("produced no result"),
+        "{}",
+        out.stdout()
+    );
+}

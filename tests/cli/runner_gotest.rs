@@ -83,15 +83,15 @@ fn two_jobs_run_every_package_exactly_once() {
 }
 
 #[test]
-fn a_flaky_test_passes_when_its_package_is_retried() {
+fn a_flaky_test_passes_when_it_alone_is_retried() {
     assert_flaky_passes_on_retry(
         &project(),
         "out/r.jsonl",
-        "\ngotestsum --jsonfile=out/r.jsonl example.com/shop/checkout\n",
+        "\ngotestsum --jsonfile=out/r.jsonl example.com/shop/checkout -run '^(TestChargesOnce)$'\n",
     )
-    // The whole package ran again: its passing test counts as passed on
-    // retry too, as in the Go client.
-    .assert_stdout_contains("|         | on retry  | 2 |");
+    // Only the failed test ran again (D46); its package's passing test
+    // passed on the first run.
+    .assert_stdout_contains("|         | on retry  | 1 |");
 }
 
 #[test]
@@ -404,14 +404,16 @@ fn run_flaky_with(dir: &TestDir, command: &str, result: &str) -> RunOutput {
 
 /// D39: `go test -json {{packages}}`, the Go client's migration guide's
 /// form, writes its results on standard output: bktec copies them to the
-/// result path (they still reach the terminal), retries the flaky test's
-/// package and proves the run per test.
+/// result path (they still reach the terminal), retries the flaky test
+/// alone and proves the run per test.
 #[test]
 fn go_test_json_on_standard_output_is_read_and_retried() {
     let dir = project();
     let out = run_flaky_with(&dir, "go test -json {{packages}}", "out/r.jsonl");
     out.assert_success()
-        .assert_stdout_contains("\ngo test -json example.com/shop/checkout\n")
+        .assert_stdout_contains(
+            "\ngo test -json example.com/shop/checkout -run '^(TestChargesOnce)$'\n",
+        )
         .assert_stdout_contains(r#""Action":"pass","Package":"example.com/shop/stock""#)
         .assert_stdout_contains("Proven per test: each of the 6 tests");
     // The retry's file holds the retry's stream; the first attempt's is kept.
@@ -449,7 +451,9 @@ fn gotestsum_junit_is_read_by_package_and_test() {
         "out/r.xml",
     );
     out.assert_success()
-        .assert_stdout_contains("\ngotestsum --junitfile=out/r.xml example.com/shop/checkout\n")
+        .assert_stdout_contains(
+            "\ngotestsum --junitfile=out/r.xml example.com/shop/checkout -run '^(TestChargesOnce)$'\n",
+        )
         .assert_stdout_contains("Proven per test: each of the 6 tests");
     let first = parse(
         &dir.path().join("out/r.attempt-0.xml"),
@@ -474,4 +478,229 @@ fn gotestsum_junit_is_read_by_package_and_test() {
     )
     .assert_exit(1)
     .assert_stdout_contains("- example.com/shop/cart TestFail");
+}
+
+/// Go source that counts each run of a test in
+/// `$BKTEC_RUNS/<package>.<test name>` (`/` as `_`), and returns how many runs there were, this one included.
+const COUNTER: &str = "package PKG\n\nimport (\n\t\"os\"\n\t\"path/filepath\"\n\t\"strings\"\n\t\"testing\"\n)\n\nfunc runs(t *testing.T) int {\n\tpath := filepath.Join(os.Getenv(\"BKTEC_RUNS\"), \"PKG.\"+strings.ReplaceAll(t.Name(), \"/\", \"_\"))\n\tf, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)\n\tif err != nil {\n\t\tt.Fatal(err)\n\t}\n\tf.WriteString(\"x\")\n\tf.Close()\n\tinfo, _ := os.Stat(path)\n\treturn int(info.Size())\n}\n";
+
+/// Writes package `name` of the demo: the run counter and `tests`.
+fn counting_package(dir: &TestDir, name: &str, tests: &str) {
+    dir.write(
+        &format!("{name}/count_test.go"),
+        &COUNTER.replace("PKG", name),
+    );
+    dir.write(
+        &format!("{name}/{name}_test.go"),
+        &format!("package {name}\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nvar _ = time.Second\n\n{tests}"),
+    );
+}
+
+/// `bktec run` of `files` with `command`, one retry allowed, the tests'
+/// runs counted in `runs`.
+fn run_counted(dir: &TestDir, files: &str, command: &str, runs: &TestDir) -> RunOutput {
+    dir.write("files.txt", files);
+    bktec(dir)
+        .env("BKTEC_RUNS", runs.path().display().to_string())
+        .env("BUILDKITE_TEST_ENGINE_TEST_CMD", command)
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .args([
+            "run",
+            "--files",
+            "files.txt",
+            "--result-path",
+            "out/r.jsonl",
+        ])
+        .output()
+}
+
+/// How many times each test ran, by the counter's files.
+fn runs_of(runs: &TestDir) -> Vec<(String, usize)> {
+    let mut got: Vec<(String, usize)> = std::fs::read_dir(runs.path())
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let size = e.metadata().unwrap().len() as usize;
+            (e.file_name().to_string_lossy().into_owned(), size)
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+/// Issue 21 item 5: a retry ran the flaky test's whole package, its slow
+/// passing test again too. Now it runs the failed top-level tests alone
+/// (`-run '^(...)$'`): a failed subtest reruns its test with all its
+/// subtests; a package without failures does not run again (D46).
+#[test]
+fn a_retry_runs_only_the_failed_tests_and_a_failed_subtest_its_whole_test() {
+    let dir = project();
+    counting_package(
+        &dir,
+        "flaky",
+        "func TestSlow(t *testing.T) { runs(t); time.Sleep(300 * time.Millisecond) }\n\n\
+         func TestFlaky(t *testing.T) {\n\tif runs(t) == 1 {\n\t\tt.Fatal(\"fails the first time\")\n\t}\n}\n\n\
+         func TestSubs(t *testing.T) {\n\truns(t)\n\tt.Run(\"ok\", func(t *testing.T) { runs(t) })\n\
+         \tt.Run(\"flaky case\", func(t *testing.T) {\n\t\tif runs(t) == 1 {\n\t\t\tt.Fatal(\"fails the first time\")\n\t\t}\n\t})\n}\n",
+    );
+    counting_package(&dir, "calm", "func TestFlaky(t *testing.T) { runs(t) }\n");
+    let runs = TestDir::new();
+    let out = run_counted(&dir, "./flaky\n./calm\n", GOTESTSUM, &runs);
+    out.assert_success()
+        .assert_stdout_contains(
+            "\ngotestsum --jsonfile=out/r.jsonl example.com/shop/flaky -run '^(TestFlaky|TestSubs)$'\n",
+        )
+        .assert_stdout_contains("Proven per test: each of the 4 tests");
+    assert_eq!(
+        runs_of(&runs),
+        [
+            ("calm.TestFlaky".to_string(), 1),
+            ("flaky.TestFlaky".to_string(), 2),
+            ("flaky.TestSlow".to_string(), 1),
+            ("flaky.TestSubs".to_string(), 2),
+            ("flaky.TestSubs_flaky_case".to_string(), 2),
+            ("flaky.TestSubs_ok".to_string(), 2),
+        ]
+    );
+}
+
+/// A panic ends the package's test binary: the tests after it never ran,
+/// so the retry runs the whole package, which proves them (D46).
+#[test]
+fn a_panic_retries_its_whole_package() {
+    let dir = project();
+    counting_package(
+        &dir,
+        "panics",
+        "func TestFirst(t *testing.T) { runs(t) }\n\n\
+         func TestPanics(t *testing.T) {\n\tif runs(t) == 1 {\n\t\tpanic(\"boom\")\n\t}\n}\n\n\
+         func TestAfter(t *testing.T) { runs(t) }\n",
+    );
+    let runs = TestDir::new();
+    let out = run_counted(&dir, "./panics\n", GOTESTSUM, &runs);
+    out.assert_success()
+        .assert_stdout_contains("\ngotestsum --jsonfile=out/r.jsonl example.com/shop/panics\n")
+        .assert_stdout_contains("Proven per test: each of the 3 tests");
+    assert_eq!(
+        runs_of(&runs),
+        [
+            ("panics.TestAfter".to_string(), 1),
+            ("panics.TestFirst".to_string(), 2),
+            ("panics.TestPanics".to_string(), 2),
+        ]
+    );
+}
+
+/// A `TestMain` that fails (here: once, before any test) is the package's
+/// own failure: the retry runs the whole package. Its failure stays one:
+/// no result of a later attempt names `TestMain` to settle it (D46).
+#[test]
+fn a_failed_test_main_retries_its_whole_package() {
+    let dir = project();
+    counting_package(&dir, "setup", "func TestOne(t *testing.T) { runs(t) }\n");
+    dir.write(
+        "setup/main_test.go",
+        "package setup\n\nimport (\n\t\"os\"\n\t\"path/filepath\"\n\t\"strings\"\n\t\"testing\"\n)\n\n\
+         func TestMain(m *testing.M) {\n\tmarker := filepath.Join(os.Getenv(\"BKTEC_RUNS\"), \"TestMain\")\n\
+         \tlisting := strings.Contains(strings.Join(os.Args, \" \"), \"-test.list\")\n\
+         \tif _, err := os.Stat(marker); err != nil && !listing {\n\t\tos.WriteFile(marker, []byte(\"x\"), 0o644)\n\t\tos.Exit(1)\n\t}\n\tos.Exit(m.Run())\n}\n",
+    );
+    let runs = TestDir::new();
+    let out = run_counted(&dir, "./setup\n", GOTESTSUM, &runs);
+    assert_ne!(out.code(), Some(0), "{}", out.stdout());
+    out.assert_stdout_contains("Attempt 1 of 1")
+        .assert_stdout_contains("\ngotestsum --jsonfile=out/r.jsonl example.com/shop/setup\n");
+    assert_eq!(
+        runs_of(&runs),
+        [
+            ("TestMain".to_string(), 1),
+            ("setup.TestOne".to_string(), 1)
+        ]
+    );
+}
+
+/// A package that does not build ends the run without retries, as
+/// gotestsum's `--rerun-fails` aborts (D46): a flaky test elsewhere is not
+/// retried, and the run is not green.
+#[test]
+fn a_build_failure_is_not_retried_even_beside_a_flaky_test() {
+    let dir = project();
+    counting_package(
+        &dir,
+        "flaky",
+        "func TestFlaky(t *testing.T) {\n\tif runs(t) == 1 {\n\t\tt.Fatal(\"fails the first time\")\n\t}\n}\n",
+    );
+    dir.write(
+        "cart/broken.go",
+        "package cart\n\nfunc broken() int { return \"x\" }\n",
+    );
+    let runs = TestDir::new();
+    let out = run_counted(&dir, "./flaky\n./cart\n", GOTESTSUM, &runs);
+    assert!(!matches!(out.code(), Some(0)), "{}", out.stdout());
+    out.assert_stdout_contains("example.com/shop/cart");
+    assert!(!out.stdout().contains("Attempt 1"), "{}", out.stdout());
+    assert_eq!(runs_of(&runs), [("flaky.TestFlaky".to_string(), 1)]);
+}
+
+/// The user's own `-run` is a selection bktec does not narrow: retries run
+/// the failed packages whole under it, as before (D46).
+#[test]
+fn a_run_filter_of_the_user_keeps_whole_package_retries() {
+    let dir = project();
+    counting_package(
+        &dir,
+        "flaky",
+        "func TestSlow(t *testing.T) { runs(t) }\n\n\
+         func TestFlaky(t *testing.T) {\n\tif runs(t) == 1 {\n\t\tt.Fatal(\"fails the first time\")\n\t}\n}\n",
+    );
+    let runs = TestDir::new();
+    let command = "gotestsum --jsonfile={{resultPath}} {{packages}} -run Test";
+    let out = run_counted(&dir, "./flaky\n", command, &runs);
+    out.assert_success().assert_stdout_contains(
+        "\ngotestsum --jsonfile=out/r.jsonl example.com/shop/flaky -run Test\n",
+    );
+    assert_eq!(
+        runs_of(&runs),
+        [
+            ("flaky.TestFlaky".to_string(), 2),
+            ("flaky.TestSlow".to_string(), 2)
+        ]
+    );
+}
+
+/// `os.Exit` in a test ends the package's test binary without a `--- FAIL`
+/// line: the tests after it never ran, so the retry runs the whole package,
+/// whether the results are `go test -json` lines or gotestsum's JUnit (D46).
+#[test]
+fn a_test_that_exits_retries_its_whole_package_in_either_format() {
+    for command in [
+        GOTESTSUM,
+        "gotestsum --junitfile={{resultPath}} {{packages}}",
+    ] {
+        let dir = project();
+        counting_package(&dir, "exits", "func TestAfter(t *testing.T) { runs(t) }\n");
+        dir.write(
+            "exits/exit_test.go",
+            "package exits\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\n\
+             func TestExits(t *testing.T) {\n\tif runs(t) == 1 {\n\t\tos.Exit(3)\n\t}\n}\n",
+        );
+        let runs = TestDir::new();
+        let out = run_counted(&dir, "./exits\n", command, &runs);
+        out.assert_success()
+            .assert_stdout_contains("Attempt 1 of 1")
+            .assert_stdout_contains("Proven per test: each of the 2 tests");
+        assert!(
+            !out.stdout().contains("-run '"),
+            "{command}\n{}",
+            out.stdout()
+        );
+        assert_eq!(
+            runs_of(&runs),
+            [
+                ("exits.TestAfter".to_string(), 1),
+                ("exits.TestExits".to_string(), 2)
+            ],
+            "{command}"
+        );
+    }
 }

@@ -421,3 +421,57 @@ fn a_spec_hidden_in_one_project_only_is_not_green() {
             "tests/cart.spec.js:9 › firefox tests/cart.spec.js Cart applies a discount (10% off)",
         );
 }
+
+/// The demo's reporters replaced with `reporters`.
+fn with_reporters(dir: &TestDir, reporters: &str) {
+    let path = dir.path().join("playwright.config.js");
+    let config = std::fs::read_to_string(&path).unwrap();
+    let old = r#"reporter: [["list"], ["json"]],"#;
+    assert!(config.contains(old), "the demo's configuration changed");
+    std::fs::write(path, config.replace(old, reporters)).unwrap();
+}
+
+/// Issue 21 item 11: without the `json` reporter the hint told the user to
+/// make the command write `{{resultPath}}`, which Playwright's command
+/// never names. It now says to enable the reporter (D46).
+#[test]
+fn a_configuration_without_the_json_reporter_is_hinted_at_the_reporter() {
+    let dir = project();
+    with_reporters(&dir, r#"reporter: [["list"]],"#);
+    let out = run_demo(&dir, false);
+    assert_eq!(out.code(), Some(17), "{}", out.stdout());
+    out.assert_stdout_contains("hint: Playwright wrote no result file at `")
+        .assert_stdout_contains("its `json` reporter")
+        .assert_stdout_contains("`--reporter=list,json`");
+    assert!(
+        !out.stdout().contains("must write {{resultPath}}"),
+        "{}",
+        out.stdout()
+    );
+    // The reporter named on the command line is enough.
+    let out = bktec(&dir)
+        .env(
+            "BUILDKITE_TEST_ENGINE_TEST_CMD",
+            "npx playwright test --reporter=list,json",
+        )
+        .args(["run", "--result-path", "out/r2.json"])
+        .output();
+    out.assert_success();
+}
+
+/// The json reporter's own `outputFile` would win over
+/// `PLAYWRIGHT_JSON_OUTPUT_NAME`; bktec also sets
+/// `PLAYWRIGHT_JSON_OUTPUT_FILE`, which wins over it (D46).
+#[test]
+fn the_json_reporter_s_own_output_file_does_not_hide_the_results() {
+    let dir = project();
+    with_reporters(
+        &dir,
+        r#"reporter: [["list"], ["json", { outputFile: "elsewhere.json" }]],"#,
+    );
+    run_demo(&dir, false)
+        .assert_success()
+        .assert_stdout_contains("Proven per test");
+    assert!(dir.path().join("out/r.json").is_file());
+    assert!(!dir.path().join("elsewhere.json").exists());
+}
