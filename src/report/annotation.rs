@@ -144,6 +144,7 @@ mod tests {
     fn t(path: &str, outcome: Outcome, message: &str, details: &str) -> TestResult {
         let (scope, name) = path.rsplit_once("::").unwrap();
         TestResult {
+            location: None,
             scope: scope.into(),
             name: name.into(),
             path: path.into(),

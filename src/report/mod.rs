@@ -292,6 +292,7 @@ mod tests {
 
     fn t(scope: &str, name: &str, outcome: Outcome) -> TestResult {
         TestResult {
+            location: None,
             scope: scope.into(),
             name: name.into(),
             path: format!("{scope}::{name}"),

@@ -242,6 +242,7 @@ impl Read {
             duration,
             failure: None,
             output: None,
+            location: None,
         });
     }
 
@@ -264,6 +265,7 @@ impl Read {
                     duration: Some(Duration::ZERO),
                     failure: None,
                     output: None,
+                    location: None,
                 });
             }
         }

@@ -10,7 +10,9 @@ use quick_xml::Reader;
 use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 
-use super::{Failure, Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{
+    Failure, Location, Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds,
+};
 
 struct Case {
     classname: String,
@@ -19,6 +21,11 @@ struct Case {
     duration: Option<Duration>,
     failure: Option<Failure>,
     output: String,
+    /// The `file` attribute (pytest's legacy `xunit1` family, and other
+    /// writers).
+    file: String,
+    /// The `line` attribute, as written.
+    line: Option<u32>,
     /// How deep the reader is inside the `<testcase>` element (1: a child).
     depth: usize,
     /// Where the text of the child being read goes.
@@ -238,6 +245,8 @@ impl State<'_> {
             duration: read(b"time")?.trim().parse::<f64>().ok().and_then(seconds),
             failure: None,
             output: String::new(),
+            file: read(b"file")?,
+            line: read(b"line")?.trim().parse().ok(),
             depth: 0,
             capture: Capture::Nothing,
         })
@@ -313,17 +322,32 @@ fn to_result(case: Case, mapping: Mapping) -> TestResult {
     match mapping {
         // The identifier is the node id, which is already the path: it is not
         // stored twice, so large reports stay small in memory.
-        Mapping::Pytest => TestResult {
-            path: pytest_node_id(&case.classname, &case.name),
-            scope: case.classname,
-            name: case.name,
-            identifier: String::new(),
-            outcome: case.outcome,
-            duration: case.duration,
-            failure,
-            output,
-        },
+        Mapping::Pytest => {
+            let path = pytest_node_id(&case.classname, &case.name);
+            // pytest's `xunit1` writes pytest's 0-based line; the node id
+            // names the file when there is no `file`.
+            let file = match case.file.as_str() {
+                "" => path
+                    .split_once("::")
+                    .map_or("", |(file, _)| file)
+                    .to_string(),
+                file => file.to_string(),
+            };
+            let line = case.line.and_then(|l| l.checked_add(1));
+            TestResult {
+                location: Location::new(file, line),
+                path,
+                scope: case.classname,
+                name: case.name,
+                identifier: String::new(),
+                outcome: case.outcome,
+                duration: case.duration,
+                failure,
+                output,
+            }
+        }
         Mapping::Custom => TestResult {
+            location: Location::new(case.file, case.line.filter(|l| *l > 0)),
             path: case.classname.clone(),
             identifier: String::new(),
             scope: case.classname,

@@ -87,6 +87,27 @@ pub struct TestResult {
     /// What the test printed, when the result file holds it (JUnit
     /// `<system-out>` and `<system-err>` of the test case).
     pub output: Option<String>,
+    /// Where the test is defined, when the result file says (collector
+    /// JSON: `file_name` and `location`; Jest: the test's file).
+    pub location: Option<Location>,
+}
+
+/// Where a test is defined: its file, relative to the directory the runner
+/// ran in, and its 1-based line when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file (`tests/test_cart.py`, `./spec/cart_spec.rb`).
+    pub file: String,
+    /// The 1-based line of the test's definition.
+    pub line: Option<u32>,
+}
+
+impl Location {
+    /// A location in `file`, at 1-based `line`; `None` for an empty file.
+    pub fn new(file: impl Into<String>, line: Option<u32>) -> Option<Location> {
+        let file = file.into();
+        (!file.is_empty()).then_some(Location { file, line })
+    }
 }
 
 impl TestResult {
@@ -102,8 +123,36 @@ impl TestResult {
         if whole {
             self.scope.trim_start().to_string()
         } else {
-            format!("{} {}", self.scope, self.name)
+            // A test outside any group has an empty scope: no space before
+            // its name (issue 21 item 4).
+            [self.scope.trim(), self.name.as_str()]
+                .iter()
+                .filter(|part| !part.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ")
         }
+    }
+
+    /// The test as the report names it when tests have no runnable path
+    /// of their own (D44): where it is, then its label, as
+    /// `src/cart.test.js › Cart applies a discount`. Where it is, is the
+    /// runner's own id when that id names the file (RSpec's
+    /// `./spec/cart_spec.rb[1:2]`, Cucumber's `features/cart.feature:12`),
+    /// else the file and line; a test without a location is its label.
+    pub fn display_name(&self) -> String {
+        let Some(location) = &self.location else {
+            return self.label();
+        };
+        let own_id = !self.identifier.is_empty()
+            && self.identifier == self.path
+            && self.path.starts_with(location.file.as_str());
+        let place = match location.line {
+            _ if own_id => self.path.clone(),
+            Some(line) => format!("{}:{line}", location.file),
+            None => location.file.clone(),
+        };
+        format!("{place} › {}", self.label())
     }
 }
 

@@ -285,6 +285,7 @@ mod tests {
     #[test]
     fn one_attempt_s_results_under_one_name_keep_the_worst() {
         let result = |outcome| TestResult {
+            location: None,
             scope: "a.test.js".into(),
             name: "adds".into(),
             path: "a.test.js::adds".into(),
@@ -302,6 +303,7 @@ mod tests {
 
     fn t(name: &str, outcome: Outcome) -> TestResult {
         TestResult {
+            location: None,
             scope: "f.py".into(),
             name: name.into(),
             path: format!("f.py::{name}"),
