@@ -150,6 +150,15 @@ impl<'a> Case<'a> {
                 },
                 Vec::new(),
             ),
+            // Surefire's schema has no element for it, and `<skipped>` no
+            // `type`: the message says what it was.
+            Outcome::ExpectedFailure => (
+                End::Skipped {
+                    message: Some("expected failure (xfail)".to_string()),
+                    details: None,
+                },
+                Vec::new(),
+            ),
             Outcome::Other(word) => (
                 End::Skipped {
                     message: Some(format!("outcome `{word}`")),

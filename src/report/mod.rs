@@ -122,7 +122,7 @@ pub(crate) fn render_report(
     }
     let name = |t: &TestResult| {
         if !node_ids {
-            label(t)
+            t.display_name()
         } else if t.path.starts_with('-') {
             // Pasted after `pytest`, it must not read as an option (D24).
             format!("./{}", t.path)
@@ -193,6 +193,12 @@ fn lists(
     );
     list(
         out,
+        "Expected failures (xfail):",
+        record.expected_failures().iter().map(|t| name(t)).collect(),
+        limit,
+    );
+    list(
+        out,
         "Skipped by Test Engine:",
         skipped_by_test_engine
             .iter()
@@ -200,10 +206,6 @@ fn lists(
             .collect(),
         limit,
     );
-}
-
-fn label(t: &TestResult) -> String {
-    t.label()
 }
 
 /// A sorted list under `heading`, cut after `limit` entries with a count of

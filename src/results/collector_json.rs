@@ -101,8 +101,11 @@ pub fn parse_collector_json(
             path: test_path,
             identifier: e.id,
             outcome,
+            // A file that failed to collect ran no test: its time is no
+            // test's duration (it is not among the slowest tests).
             duration: e
                 .history
+                .filter(|_| !collection_error)
                 .and_then(|h| h.duration)
                 .and_then(|d| d.as_f64())
                 .and_then(seconds),

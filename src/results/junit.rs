@@ -225,7 +225,13 @@ impl State<'_> {
                 }
             }
             b"skipped" if child && case.outcome != Outcome::Failed => {
-                case.outcome = Outcome::Skipped;
+                let ty = attribute(element, b"type").map_err(|e| self.attribute(e))?;
+                let case = self.current.as_mut().expect("in a test case");
+                case.outcome = if ty == "pytest.xfail" {
+                    Outcome::ExpectedFailure
+                } else {
+                    Outcome::Skipped
+                };
             }
             b"system-out" | b"system-err" if child && !is_empty => {
                 case.capture = Capture::Output;
@@ -313,8 +319,19 @@ fn attribute(element: &BytesStart<'_>, key: &[u8]) -> Result<String, AttributeEr
     Ok(String::new())
 }
 
-fn to_result(case: Case, mapping: Mapping) -> TestResult {
+fn to_result(mut case: Case, mapping: Mapping) -> TestResult {
     let output = Some(case.output).filter(|o| !o.trim().is_empty());
+    // pytest writes a file that failed to collect as a test case without a
+    // class name, its `time` the collection's: no test ran that long, so it
+    // has no duration (it is not among the slowest tests, issue 21 item 4).
+    let collection_error = case.classname.is_empty()
+        && case
+            .failure
+            .as_ref()
+            .is_some_and(|f| f.error && f.message == "collection failure");
+    if mapping == Mapping::Pytest && collection_error {
+        case.duration = None;
+    }
     let failure = case.failure.map(|f| Failure {
         details: f.details.trim_matches('\n').to_string(),
         ..f

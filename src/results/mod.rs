@@ -38,6 +38,10 @@ pub enum Outcome {
     Failed,
     /// It was skipped.
     Skipped,
+    /// It failed as it was marked to (pytest's `xfail`, which pytest's JUnit
+    /// writes as a `<skipped type="pytest.xfail">`): not a failure, and not
+    /// a skip either (issue 21 item 4).
+    ExpectedFailure,
     /// Anything else the result file said, or nothing (`""`).
     Other(String),
 }
@@ -60,6 +64,7 @@ impl Outcome {
             Outcome::Passed => "passed",
             Outcome::Failed => "failed",
             Outcome::Skipped => "skipped",
+            Outcome::ExpectedFailure => "expected failure",
             Outcome::Other(s) => s,
         }
     }
