@@ -221,4 +221,28 @@ mod tests {
         );
         assert!(text.contains("line 1"), "{text}");
     }
+
+    /// pytest's collector counts lines from 0 and repeats the crash line
+    /// as the backtrace (issue 21 item 1).
+    #[test]
+    fn location_is_one_based_and_the_crash_line_is_not_repeated() {
+        let json = r#"[{"scope":"tests/test_a.py","name":"test_b","location":"tests/test_a.py:4",
+          "file_name":"tests/test_a.py","result":"failed","failure_reason":"assert 1 == 2",
+          "failure_expanded":[{"expanded":["E   assert 1 == 2","","tests/test_a.py:7: AssertionError"],
+          "backtrace":["tests/test_a.py:7: AssertionError"]}]}]"#;
+        let parsed =
+            parse_collector_json(json.as_bytes(), Path::new("r.json"), Mapping::Pytest).unwrap();
+        let test = &parsed.tests[0];
+        assert_eq!(test.location, Location::new("tests/test_a.py", Some(5)));
+        assert_eq!(
+            test.failure.as_ref().unwrap().details,
+            "E   assert 1 == 2\n\ntests/test_a.py:7: AssertionError"
+        );
+        let custom =
+            parse_collector_json(json.as_bytes(), Path::new("r.json"), Mapping::Custom).unwrap();
+        assert_eq!(
+            custom.tests[0].location,
+            Location::new("tests/test_a.py", Some(4))
+        );
+    }
 }

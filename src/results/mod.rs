@@ -432,3 +432,46 @@ pub enum ResultsError {
         source: junit::AttributeError,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test(scope: &str, name: &str, path: &str, identifier: &str) -> TestResult {
+        TestResult {
+            scope: scope.into(),
+            name: name.into(),
+            path: path.into(),
+            identifier: identifier.into(),
+            outcome: Outcome::Failed,
+            duration: None,
+            failure: None,
+            output: None,
+            location: None,
+        }
+    }
+
+    /// Names a person reads and finds (issue 21 item 4).
+    #[test]
+    fn display_names_say_where_the_test_is() {
+        let mut top = test("", "counts items", "src/a.test.js::counts items", "");
+        assert_eq!(top.label(), "counts items");
+        top.location = Location::new("src/a.test.js", None);
+        assert_eq!(top.display_name(), "src/a.test.js › counts items");
+        let mut rspec = test(
+            "Cart",
+            "adds up",
+            "./spec/cart_spec.rb[1:2]",
+            "./spec/cart_spec.rb[1:2]",
+        );
+        rspec.location = Location::new("./spec/cart_spec.rb", Some(7));
+        assert_eq!(
+            rspec.display_name(),
+            "./spec/cart_spec.rb[1:2] › Cart adds up"
+        );
+        let mut jest = test("Cart", "adds up", "src/cart.test.js::Cart adds up", "");
+        jest.location = Location::new("src/cart.test.js", Some(3));
+        assert_eq!(jest.display_name(), "src/cart.test.js:3 › Cart adds up");
+        assert_eq!(test("pkg", "TestX", "pkg", "").display_name(), "pkg TestX");
+    }
+}

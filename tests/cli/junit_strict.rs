@@ -264,3 +264,96 @@ tests/x.py:3: AssertionError
     }
     assert!(problems.contains("junit-10: "), "{problems}");
 }
+
+// Names and the reproduction line a person can paste (issue 21 item 4).
+
+/// The lines of the report's section that starts with `heading`.
+fn section<'a>(stdout: &'a str, heading: &str) -> Vec<&'a str> {
+    stdout
+        .lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| !l.is_empty() && !l.starts_with("====="))
+        .collect()
+}
+
+#[test]
+fn the_reproduction_line_pastes_without_bktec_s_temporary_result_file() {
+    for which in [Venv::Collector, Venv::NoCollector] {
+        let dir = project(&[("tests/test_fail.py", FAILING)]);
+        let out = bktec(&dir, which)
+            .args(["run", "--test-engine-retry-count", "1"])
+            .output();
+        out.assert_exit(1);
+        let stdout = out.stdout();
+        let line = section(&stdout, "To reproduce the failures, run:");
+        assert_eq!(line, ["pytest tests/test_fail.py::test_broken"], "{stdout}");
+        // Pasted into a shell where pytest is, it runs that one test.
+        let pasted = Command::new("sh")
+            .args(["-c", line[0]])
+            .env("PATH", format!("{}:/usr/bin:/bin", venv(which).display()))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&pasted.stdout);
+        assert_eq!(pasted.status.code(), Some(1), "{printed}");
+        assert!(printed.contains("1 failed"), "{printed}");
+    }
+}
+
+#[test]
+fn xfail_is_an_expected_failure_not_a_skip() {
+    let dir = project(&[(
+        "tests/test_x.py",
+        "import pytest\n\n@pytest.mark.xfail(reason=\"bug 12\")\ndef test_known():\n    assert 0\n\n@pytest.mark.skip(reason=\"later\")\ndef test_later():\n    pass\n",
+    )]);
+    let out = bktec(&dir, Venv::NoCollector)
+        .args(["run"])
+        .env("BUILDKITE_TEST_ENGINE_JUNIT_OUT", "merged.xml")
+        .output();
+    out.assert_success();
+    let stdout = out.stdout();
+    assert_eq!(
+        section(&stdout, "Expected failures (xfail):"),
+        ["- tests/test_x.py::test_known"],
+        "{stdout}"
+    );
+    assert_eq!(
+        section(&stdout, "Skipped by pytest:"),
+        ["- tests/test_x.py::test_later"],
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(dir.path().join("merged.xml")).unwrap();
+    assert!(
+        xml.contains("<skipped message=\"expected failure (xfail)\"/>"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn a_collection_error_is_not_among_the_slowest_tests() {
+    for which in [Venv::Collector, Venv::NoCollector] {
+        let dir = project(&[
+            ("tests/test_ok.py", crate::support::pytest::PASSING),
+            (
+                "tests/test_broken.py",
+                "import no_such_module\n\ndef test_x():\n    pass\n",
+            ),
+        ]);
+        // The other file's tests run too, so the report has slowest tests.
+        let out = bktec(&dir, which)
+            .args(["run"])
+            .env("PYTEST_ADDOPTS", "--continue-on-collection-errors")
+            .output();
+        let stdout = out.stdout();
+        let slowest = section(&stdout, "Slowest tests on this node:");
+        assert!(
+            slowest.iter().any(|l| l.contains("test_ok.py::test_one")),
+            "{which:?}: the report lists the slowest tests: {stdout}"
+        );
+        assert!(
+            slowest.iter().all(|l| !l.contains("test_broken")),
+            "{which:?}: {stdout}"
+        );
+    }
+}

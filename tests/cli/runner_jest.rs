@@ -91,3 +91,24 @@ fn sigterm_ends_npx_jest_and_its_children() {
         || pids.iter().all(|&pid| !alive(pid)),
     );
 }
+
+/// A test outside any `describe` is named by its file and its own name,
+/// without leading spaces (issue 21 item 4).
+#[test]
+fn a_test_outside_a_describe_is_named_by_its_file() {
+    let dir = JEST.project();
+    dir.write(
+        "src/top.test.js",
+        "test('counts items', () => { expect(1).toBe(2); });\n",
+    );
+    let out = bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("\n- src/top.test.js:1 › counts items\n");
+    assert!(
+        !out.stdout().contains("-  counts items"),
+        "{}",
+        out.stdout()
+    );
+}
