@@ -116,57 +116,7 @@ impl<'a> Case<'a> {
             earlier,
             muted,
         } = history;
-        let failed_runs = || {
-            earlier
-                .iter()
-                .filter(|t| t.outcome == Outcome::Failed)
-                .collect()
-        };
-        let (end, runs) = match &last.outcome {
-            Outcome::Passed => (End::Passed, failed_runs()),
-            // A muted failure does not fail the run (D16, D23), so it is
-            // not a failure for the JUnit consumers that gate or annotate
-            // on them.
-            Outcome::Failed if muted => {
-                let failure = last.failure.as_ref();
-                let message = format!(
-                    "muted in Test Engine; it failed: {}",
-                    failure.map_or("", |f| f.message.as_str())
-                );
-                let end = End::Skipped {
-                    message: Some(message.trim_end_matches([':', ' ']).to_string()),
-                    details: failure.map(|f| f.details.as_str()),
-                };
-                (end, Vec::new())
-            }
-            Outcome::Failed => (
-                End::Failed(last.failure.as_ref().unwrap_or(&NO_FAILURE)),
-                failed_runs(),
-            ),
-            Outcome::Skipped => (
-                End::Skipped {
-                    message: None,
-                    details: None,
-                },
-                Vec::new(),
-            ),
-            // Surefire's schema has no element for it, and `<skipped>` no
-            // `type`: the message says what it was.
-            Outcome::ExpectedFailure => (
-                End::Skipped {
-                    message: Some("expected failure (xfail)".to_string()),
-                    details: None,
-                },
-                Vec::new(),
-            ),
-            Outcome::Other(word) => (
-                End::Skipped {
-                    message: Some(format!("outcome `{word}`")),
-                    details: None,
-                },
-                Vec::new(),
-            ),
-        };
+        let (end, runs) = ending(last, earlier, muted);
         let (classname, name) = if node_ids {
             pytest_junit_names(last)
         } else {
@@ -176,7 +126,12 @@ impl<'a> Case<'a> {
             name,
             classname,
             time: last.duration.unwrap_or_default(),
-            file: last.location.as_ref().map(|l| l.file.as_str()),
+            // A pytest node id names the file as the tests are run (the
+            // witness may have corrected it after a JUnit class name).
+            file: match last.path.split_once("::") {
+                Some((file, _)) if node_ids => Some(file),
+                Some(_) | None => last.location.as_ref().map(|l| l.file.as_str()),
+            },
             line: last.location.as_ref().and_then(|l| l.line),
             output: (last.outcome == Outcome::Failed)
                 .then_some(last.output.as_deref())
@@ -249,6 +204,66 @@ impl<'a> Case<'a> {
             out.push_str(&children);
             out.push_str("        </testcase>\n");
         }
+    }
+}
+
+/// How the test ended, and the earlier failed runs the report shows: flaky
+/// ones when it passed at last, reruns when it still failed.
+fn ending<'a>(
+    last: &'a TestResult,
+    earlier: &'a [TestResult],
+    muted: bool,
+) -> (End<'a>, Vec<&'a TestResult>) {
+    let failed_runs = || {
+        earlier
+            .iter()
+            .filter(|t| t.outcome == Outcome::Failed)
+            .collect()
+    };
+    match &last.outcome {
+        Outcome::Passed => (End::Passed, failed_runs()),
+        // A muted failure does not fail the run (D16, D23), so it is
+        // not a failure for the JUnit consumers that gate or annotate
+        // on them.
+        Outcome::Failed if muted => {
+            let failure = last.failure.as_ref();
+            let message = format!(
+                "muted in Test Engine; it failed: {}",
+                failure.map_or("", |f| f.message.as_str())
+            );
+            let end = End::Skipped {
+                message: Some(message.trim_end_matches([':', ' ']).to_string()),
+                details: failure.map(|f| f.details.as_str()),
+            };
+            (end, Vec::new())
+        }
+        Outcome::Failed => (
+            End::Failed(last.failure.as_ref().unwrap_or(&NO_FAILURE)),
+            failed_runs(),
+        ),
+        Outcome::Skipped => (
+            End::Skipped {
+                message: None,
+                details: None,
+            },
+            Vec::new(),
+        ),
+        // Surefire's schema has no element for it, and `<skipped>` no
+        // `type`: the message says what it was.
+        Outcome::ExpectedFailure => (
+            End::Skipped {
+                message: Some("expected failure (xfail)".to_string()),
+                details: None,
+            },
+            Vec::new(),
+        ),
+        Outcome::Other(word) => (
+            End::Skipped {
+                message: Some(format!("outcome `{word}`")),
+                details: None,
+            },
+            Vec::new(),
+        ),
     }
 }
 
