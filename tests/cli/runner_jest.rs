@@ -103,6 +103,7 @@ fn a_test_outside_a_describe_is_named_by_its_file() {
     );
     let out = bktec(&dir)
         .args(["run", "--result-path", "out/r.json"])
+        .env("BUILDKITE_TEST_ENGINE_JUNIT_OUT", "out/merged.xml")
         .output();
     out.assert_exit(1)
         .assert_stdout_contains("\n- src/top.test.js:1 › counts items\n");
@@ -110,5 +111,12 @@ fn a_test_outside_a_describe_is_named_by_its_file() {
         !out.stdout().contains("-  counts items"),
         "{}",
         out.stdout()
+    );
+    // The merged JUnit names each Jest test's file (issue 21 item 1).
+    let xml = std::fs::read_to_string(dir.path().join("out/merged.xml")).unwrap();
+    assert!(
+        xml.contains(r#"<testcase name="counts items" time=""#)
+            && xml.contains(r#"file="src/top.test.js" line="1""#),
+        "{xml}"
     );
 }
