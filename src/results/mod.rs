@@ -157,7 +157,24 @@ impl TestResult {
             Some(line) => format!("{}:{line}", location.file),
             None => location.file.clone(),
         };
-        format!("{place} › {}", self.label())
+        // Playwright's title path holds the file (after the project): it
+        // is said once, in front.
+        let label = self.label();
+        let mut words: Vec<&str> = label.split(' ').collect();
+        let file = location.file.as_str();
+        let names_file = |word: &&str| {
+            !word.is_empty()
+                && (file == *word
+                    || file
+                        .strip_suffix(*word)
+                        .is_some_and(|rest| rest.ends_with('/')))
+        };
+        if let Some(i) = words.iter().take(2).position(names_file)
+            && words.len() > i + 1
+        {
+            words.remove(i);
+        }
+        format!("{place} › {}", words.join(" "))
     }
 }
 
@@ -473,5 +490,16 @@ mod tests {
         jest.location = Location::new("src/cart.test.js", Some(3));
         assert_eq!(jest.display_name(), "src/cart.test.js:3 › Cart adds up");
         assert_eq!(test("pkg", "TestX", "pkg", "").display_name(), "pkg TestX");
+        let mut playwright = test(
+            " firefox cart.spec.ts Cart adds up",
+            "adds up",
+            "tests/cart.spec.ts:9",
+            "",
+        );
+        playwright.location = Location::new("tests/cart.spec.ts", Some(9));
+        assert_eq!(
+            playwright.display_name(),
+            "tests/cart.spec.ts:9 › firefox Cart adds up"
+        );
     }
 }

@@ -130,7 +130,7 @@ fn a_real_failure_stays_red_and_a_file_named_like_an_option_runs() {
     assert_real_failure_stays_red(
         &dir,
         "out/r.json",
-        "tests/cart.spec.js:9 › tests/cart.spec.js Cart applies a discount (10% off)\n",
+        "tests/cart.spec.js:9 › Cart applies a discount (10% off)\n",
         "Playwright",
     )
     // The line that reproduces it names the file and line as a person
