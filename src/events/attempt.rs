@@ -97,6 +97,9 @@ pub(crate) enum AttemptEvent {
     Command {
         /// The program and its arguments.
         argv: Vec<String>,
+        /// The command line a person pastes to run the attempt again
+        /// (`Runner::reproduction`).
+        reproduction: Vec<String>,
     },
     /// The command left processes running, which were ended (D28).
     ProcessesLeft {

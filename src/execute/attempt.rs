@@ -144,6 +144,7 @@ impl AttemptRunner for ProcessAttempts<'_> {
         };
         events(AttemptEvent::Command {
             argv: spec.argv.clone(),
+            reproduction: self.runner.reproduction(&spec.argv),
         });
         let outcome = match run_child(&spec, self.signals).await {
             Ok(outcome) => outcome,

@@ -46,6 +46,7 @@ pub(super) fn apply_witness(tests: &mut Vec<TestResult>, witness: &Witness) {
                 duration: None,
                 failure: None,
                 output: None,
+                location: None,
             })
         })
         .collect();
@@ -136,6 +137,7 @@ mod tests {
     fn result(id: &str, outcome: Outcome) -> TestResult {
         let (scope, name) = id.rsplit_once("::").unwrap();
         TestResult {
+            location: None,
             scope: scope.into(),
             name: name.into(),
             path: id.into(),

@@ -99,7 +99,7 @@ fn test_name(test: &TestResult, node_ids: bool) -> String {
     if node_ids {
         test.path.clone()
     } else {
-        test.label()
+        test.display_name()
     }
 }
 
@@ -213,6 +213,7 @@ mod tests {
     fn t(path: &str, outcome: Outcome, message: &str, details: &str) -> TestResult {
         let (scope, name) = path.rsplit_once("::").unwrap();
         TestResult {
+            location: None,
             scope: scope.into(),
             name: name.into(),
             path: path.into(),

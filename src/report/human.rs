@@ -318,9 +318,9 @@ impl Reporter {
                 self.timeline.push(timeline_event(retry.attempt, "start"));
                 self.say(&attempt_header(retry));
             }
-            AttemptEvent::Command { argv } => {
+            AttemptEvent::Command { argv, reproduction } => {
                 self.say(&format!("{}\n\n", shell_quote(&argv)));
-                self.last_command = Some(argv);
+                self.last_command = Some(reproduction);
             }
             AttemptEvent::ProcessesLeft { count } => self.say(&format!(
                 "Buildkite Test Engine Client: Warning: the test command left {count} {} running after it exited; {} terminated\n",
@@ -614,6 +614,7 @@ mod tests {
             }),
             RunEvent::Attempt(AttemptEvent::Command {
                 argv: argv.iter().map(|a| a.to_string()).collect(),
+                reproduction: argv.iter().map(|a| a.to_string()).collect(),
             }),
         ]
     }

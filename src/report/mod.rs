@@ -184,7 +184,7 @@ pub(crate) fn render_report(
     }
     let name = |t: &TestResult| {
         if !node_ids {
-            label(t)
+            t.display_name()
         } else if t.path.starts_with('-') {
             // Pasted after `pytest`, it must not read as an option (D24).
             format!("./{}", t.path)
@@ -259,6 +259,12 @@ fn lists(
     );
     list(
         out,
+        "Expected failures (xfail):",
+        record.expected_failures().iter().map(|t| name(t)).collect(),
+        limit,
+    );
+    list(
+        out,
         "Skipped by Test Engine:",
         not_run(skipped_by_test_engine, record)
             .into_iter()
@@ -286,10 +292,6 @@ fn not_run<'a>(skipped: &'a [TestCase], record: &RunResult) -> Vec<&'a TestCase>
             !by_id && !names.contains(&(t.scope.as_str(), t.name.as_str()))
         })
         .collect()
-}
-
-fn label(t: &TestResult) -> String {
-    t.label()
 }
 
 /// A sorted list under `heading`, cut after `limit` entries with a count of
@@ -390,6 +392,7 @@ mod tests {
 
     fn t(scope: &str, name: &str, outcome: Outcome) -> TestResult {
         TestResult {
+            location: None,
             scope: scope.into(),
             name: name.into(),
             path: format!("{scope}::{name}"),

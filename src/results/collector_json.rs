@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Failure, Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{
+    Failure, Location, Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds,
+};
 
 const COLLECTION_ERROR_TAG: &str = "test.pytest_collection_error";
 
@@ -86,32 +88,67 @@ pub fn parse_collector_json(
         let outcome = Outcome::from_result(e.result.as_deref());
         let failure = (outcome == Outcome::Failed).then(|| Failure {
             message: e.failure_reason.clone().unwrap_or_default(),
-            details: e
-                .failure_expanded
-                .iter()
-                .flatten()
-                .flat_map(|x| x.expanded.iter().chain(&x.backtrace))
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("\n"),
+            details: details(e.failure_expanded.as_deref().unwrap_or_default()),
             error: false,
         });
+        let location = location(&e.file_name, &e.location, mapping);
         parsed.tests.push(TestResult {
             failure,
             output: None,
+            location,
             scope: e.scope,
             name: e.name,
             path: test_path,
             identifier: e.id,
             outcome,
+            // A file that failed to collect ran no test: its time is no
+            // test's duration (it is not among the slowest tests).
             duration: e
                 .history
+                .filter(|_| !collection_error)
                 .and_then(|h| h.duration)
                 .and_then(|d| d.as_f64())
                 .and_then(seconds),
         });
     }
     Ok(parsed)
+}
+
+/// The text of `failure_expanded`: each entry's lines, then its backtrace
+/// unless the lines already end with it (pytest's collector repeats the
+/// last line of the expanded failure as the backtrace, issue 21 item 1).
+fn details(expanded: &[Expanded]) -> String {
+    let mut lines: Vec<&str> = Vec::new();
+    for x in expanded {
+        lines.extend(x.expanded.iter().map(String::as_str));
+        if !x.expanded.ends_with(&x.backtrace) {
+            lines.extend(x.backtrace.iter().map(String::as_str));
+        }
+    }
+    lines.join("\n")
+}
+
+/// Where the test is: `file_name`, or the file part of `location`
+/// (`tests/test_cart.py:12`), and the line of `location`. pytest's
+/// collector writes pytest's own 0-based line (`item.location`); the line
+/// here is 1-based, as editors and JUnit readers count.
+fn location(file_name: &str, location: &str, mapping: Mapping) -> Option<Location> {
+    let (file, line) = match location.rsplit_once(':') {
+        Some((file, line)) if line.bytes().all(|b| b.is_ascii_digit()) => {
+            (file, line.parse::<u32>().ok())
+        }
+        Some(_) | None => (location, None),
+    };
+    let line = match mapping {
+        Mapping::Pytest => line.and_then(|l| l.checked_add(1)),
+        Mapping::Custom => line,
+    };
+    let file = if file_name.is_empty() {
+        file
+    } else {
+        file_name
+    };
+    Location::new(file, line.filter(|l| *l > 0))
 }
 
 #[cfg(test)]
@@ -183,5 +220,29 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("line 1"), "{text}");
+    }
+
+    /// pytest's collector counts lines from 0 and repeats the crash line
+    /// as the backtrace (issue 21 item 1).
+    #[test]
+    fn location_is_one_based_and_the_crash_line_is_not_repeated() {
+        let json = r#"[{"scope":"tests/test_a.py","name":"test_b","location":"tests/test_a.py:4",
+          "file_name":"tests/test_a.py","result":"failed","failure_reason":"assert 1 == 2",
+          "failure_expanded":[{"expanded":["E   assert 1 == 2","","tests/test_a.py:7: AssertionError"],
+          "backtrace":["tests/test_a.py:7: AssertionError"]}]}]"#;
+        let parsed =
+            parse_collector_json(json.as_bytes(), Path::new("r.json"), Mapping::Pytest).unwrap();
+        let test = &parsed.tests[0];
+        assert_eq!(test.location, Location::new("tests/test_a.py", Some(5)));
+        assert_eq!(
+            test.failure.as_ref().unwrap().details,
+            "E   assert 1 == 2\n\ntests/test_a.py:7: AssertionError"
+        );
+        let custom =
+            parse_collector_json(json.as_bytes(), Path::new("r.json"), Mapping::Custom).unwrap();
+        assert_eq!(
+            custom.tests[0].location,
+            Location::new("tests/test_a.py", Some(4))
+        );
     }
 }

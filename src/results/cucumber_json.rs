@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Failure, Outcome, ParsedResults, ResultsError, TestResult};
+use super::{Failure, Location, Outcome, ParsedResults, ResultsError, TestResult};
 
 #[derive(Deserialize)]
 struct Feature {
@@ -130,6 +130,7 @@ pub fn parse_cucumber_json(bytes: &[u8], path: &Path) -> Result<ParsedResults, R
                 duration: Some(std::time::Duration::from_nanos(nanos)),
                 failure,
                 output: None,
+                location: Location::new(feature.uri.clone(), u32::try_from(element.line).ok()),
             });
         }
     }

@@ -256,6 +256,7 @@ impl Read {
             duration,
             failure: None,
             output: None,
+            location: None,
         });
     }
 
@@ -278,6 +279,7 @@ impl Read {
                     duration: Some(Duration::ZERO),
                     failure: None,
                     output: None,
+                    location: None,
                 });
             }
         }

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Failure, Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{Failure, Location, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,6 +40,14 @@ struct Assertion {
     duration: Option<f64>,
     #[serde(default)]
     failure_messages: Vec<String>,
+    /// Where the test is (`--testLocationInResults`).
+    #[serde(default)]
+    location: Option<JestLocation>,
+}
+
+#[derive(Deserialize)]
+struct JestLocation {
+    line: u32,
 }
 
 /// The separator between a Jest or Vitest test's file and its full name in
@@ -93,6 +101,7 @@ pub fn parse_jest_json(
                 failure: (!a.failure_messages.is_empty())
                     .then(|| Failure::from_details(a.failure_messages.join("\n"))),
                 output: None,
+                location: Location::new(name.clone(), a.location.map(|l| l.line)),
             });
         }
     }

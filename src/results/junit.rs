@@ -10,7 +10,9 @@ use quick_xml::Reader;
 use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 
-use super::{Failure, Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{
+    Failure, Location, Mapping, Outcome, ParsedResults, ResultsError, TestResult, seconds,
+};
 
 struct Case {
     classname: String,
@@ -19,6 +21,11 @@ struct Case {
     duration: Option<Duration>,
     failure: Option<Failure>,
     output: String,
+    /// The `file` attribute (pytest's legacy `xunit1` family, and other
+    /// writers).
+    file: String,
+    /// The `line` attribute, as written.
+    line: Option<u32>,
     /// How deep the reader is inside the `<testcase>` element (1: a child).
     depth: usize,
     /// Where the text of the child being read goes.
@@ -218,7 +225,13 @@ impl State<'_> {
                 }
             }
             b"skipped" if child && case.outcome != Outcome::Failed => {
-                case.outcome = Outcome::Skipped;
+                let ty = attribute(element, b"type").map_err(|e| self.attribute(e))?;
+                let case = self.current.as_mut().expect("in a test case");
+                case.outcome = if ty == "pytest.xfail" {
+                    Outcome::ExpectedFailure
+                } else {
+                    Outcome::Skipped
+                };
             }
             b"system-out" | b"system-err" if child && !is_empty => {
                 case.capture = Capture::Output;
@@ -238,6 +251,8 @@ impl State<'_> {
             duration: read(b"time")?.trim().parse::<f64>().ok().and_then(seconds),
             failure: None,
             output: String::new(),
+            file: read(b"file")?,
+            line: read(b"line")?.trim().parse().ok(),
             depth: 0,
             capture: Capture::Nothing,
         })
@@ -304,8 +319,19 @@ fn attribute(element: &BytesStart<'_>, key: &[u8]) -> Result<String, AttributeEr
     Ok(String::new())
 }
 
-fn to_result(case: Case, mapping: Mapping) -> TestResult {
+fn to_result(mut case: Case, mapping: Mapping) -> TestResult {
     let output = Some(case.output).filter(|o| !o.trim().is_empty());
+    // pytest writes a file that failed to collect as a test case without a
+    // class name, its `time` the collection's: no test ran that long, so it
+    // has no duration (it is not among the slowest tests, issue 21 item 4).
+    let collection_error = case.classname.is_empty()
+        && case
+            .failure
+            .as_ref()
+            .is_some_and(|f| f.error && f.message == "collection failure");
+    if mapping == Mapping::Pytest && collection_error {
+        case.duration = None;
+    }
     let failure = case.failure.map(|f| Failure {
         details: f.details.trim_matches('\n').to_string(),
         ..f
@@ -313,17 +339,32 @@ fn to_result(case: Case, mapping: Mapping) -> TestResult {
     match mapping {
         // The identifier is the node id, which is already the path: it is not
         // stored twice, so large reports stay small in memory.
-        Mapping::Pytest => TestResult {
-            path: pytest_node_id(&case.classname, &case.name),
-            scope: case.classname,
-            name: case.name,
-            identifier: String::new(),
-            outcome: case.outcome,
-            duration: case.duration,
-            failure,
-            output,
-        },
+        Mapping::Pytest => {
+            let path = pytest_node_id(&case.classname, &case.name);
+            // pytest's `xunit1` writes pytest's 0-based line; the node id
+            // names the file when there is no `file`.
+            let file = match case.file.as_str() {
+                "" => path
+                    .split_once("::")
+                    .map_or("", |(file, _)| file)
+                    .to_string(),
+                file => file.to_string(),
+            };
+            let line = case.line.and_then(|l| l.checked_add(1));
+            TestResult {
+                location: Location::new(file, line),
+                path,
+                scope: case.classname,
+                name: case.name,
+                identifier: String::new(),
+                outcome: case.outcome,
+                duration: case.duration,
+                failure,
+                output,
+            }
+        }
         Mapping::Custom => TestResult {
+            location: Location::new(case.file, case.line.filter(|l| *l > 0)),
             path: case.classname.clone(),
             identifier: String::new(),
             scope: case.classname,

@@ -40,6 +40,10 @@ pub enum Outcome {
     Failed,
     /// It was skipped.
     Skipped,
+    /// It failed as it was marked to (pytest's `xfail`, which pytest's JUnit
+    /// writes as a `<skipped type="pytest.xfail">`): not a failure, and not
+    /// a skip either (issue 21 item 4).
+    ExpectedFailure,
     /// Anything else the result file said, or nothing (`""`).
     Other(String),
 }
@@ -62,6 +66,7 @@ impl Outcome {
             Outcome::Passed => "passed",
             Outcome::Failed => "failed",
             Outcome::Skipped => "skipped",
+            Outcome::ExpectedFailure => "expected failure",
             Outcome::Other(s) => s,
         }
     }
@@ -89,6 +94,27 @@ pub struct TestResult {
     /// What the test printed, when the result file holds it (JUnit
     /// `<system-out>` and `<system-err>` of the test case).
     pub output: Option<String>,
+    /// Where the test is defined, when the result file says (collector
+    /// JSON: `file_name` and `location`; Jest: the test's file).
+    pub location: Option<Location>,
+}
+
+/// Where a test is defined: its file, relative to the directory the runner
+/// ran in, and its 1-based line when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file (`tests/test_cart.py`, `./spec/cart_spec.rb`).
+    pub file: String,
+    /// The 1-based line of the test's definition.
+    pub line: Option<u32>,
+}
+
+impl Location {
+    /// A location in `file`, at 1-based `line`; `None` for an empty file.
+    pub fn new(file: impl Into<String>, line: Option<u32>) -> Option<Location> {
+        let file = file.into();
+        (!file.is_empty()).then_some(Location { file, line })
+    }
 }
 
 impl TestResult {
@@ -104,8 +130,53 @@ impl TestResult {
         if whole {
             self.scope.trim_start().to_string()
         } else {
-            format!("{} {}", self.scope, self.name)
+            // A test outside any group has an empty scope: no space before
+            // its name (issue 21 item 4).
+            [self.scope.trim(), self.name.as_str()]
+                .iter()
+                .filter(|part| !part.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ")
         }
+    }
+
+    /// The test as the report names it when tests have no runnable path
+    /// of their own (D44): where it is, then its label, as
+    /// `src/cart.test.js › Cart applies a discount`. Where it is, is the
+    /// runner's own id when that id names the file (RSpec's
+    /// `./spec/cart_spec.rb[1:2]`, Cucumber's `features/cart.feature:12`),
+    /// else the file and line; a test without a location is its label.
+    pub fn display_name(&self) -> String {
+        let Some(location) = &self.location else {
+            return self.label();
+        };
+        let own_id = !self.identifier.is_empty()
+            && self.identifier == self.path
+            && self.path.starts_with(location.file.as_str());
+        let place = match location.line {
+            _ if own_id => self.path.clone(),
+            Some(line) => format!("{}:{line}", location.file),
+            None => location.file.clone(),
+        };
+        // Playwright's title path holds the file (after the project): it
+        // is said once, in front.
+        let label = self.label();
+        let mut words: Vec<&str> = label.split(' ').collect();
+        let file = location.file.as_str();
+        let names_file = |word: &&str| {
+            !word.is_empty()
+                && (file == *word
+                    || file
+                        .strip_suffix(*word)
+                        .is_some_and(|rest| rest.ends_with('/')))
+        };
+        if let Some(i) = words.iter().take(2).position(names_file)
+            && words.len() > i + 1
+        {
+            words.remove(i);
+        }
+        format!("{place} › {}", words.join(" "))
     }
 }
 
@@ -379,4 +450,58 @@ pub enum ResultsError {
         #[source]
         source: junit::AttributeError,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test(scope: &str, name: &str, path: &str, identifier: &str) -> TestResult {
+        TestResult {
+            scope: scope.into(),
+            name: name.into(),
+            path: path.into(),
+            identifier: identifier.into(),
+            outcome: Outcome::Failed,
+            duration: None,
+            failure: None,
+            output: None,
+            location: None,
+        }
+    }
+
+    /// Names a person reads and finds (issue 21 item 4).
+    #[test]
+    fn display_names_say_where_the_test_is() {
+        let mut top = test("", "counts items", "src/a.test.js::counts items", "");
+        assert_eq!(top.label(), "counts items");
+        top.location = Location::new("src/a.test.js", None);
+        assert_eq!(top.display_name(), "src/a.test.js › counts items");
+        let mut rspec = test(
+            "Cart",
+            "adds up",
+            "./spec/cart_spec.rb[1:2]",
+            "./spec/cart_spec.rb[1:2]",
+        );
+        rspec.location = Location::new("./spec/cart_spec.rb", Some(7));
+        assert_eq!(
+            rspec.display_name(),
+            "./spec/cart_spec.rb[1:2] › Cart adds up"
+        );
+        let mut jest = test("Cart", "adds up", "src/cart.test.js::Cart adds up", "");
+        jest.location = Location::new("src/cart.test.js", Some(3));
+        assert_eq!(jest.display_name(), "src/cart.test.js:3 › Cart adds up");
+        assert_eq!(test("pkg", "TestX", "pkg", "").display_name(), "pkg TestX");
+        let mut playwright = test(
+            " firefox cart.spec.ts Cart adds up",
+            "adds up",
+            "tests/cart.spec.ts:9",
+            "",
+        );
+        playwright.location = Location::new("tests/cart.spec.ts", Some(9));
+        assert_eq!(
+            playwright.display_name(),
+            "tests/cart.spec.ts:9 › firefox Cart adds up"
+        );
+    }
 }

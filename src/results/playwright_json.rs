@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Failure, Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{Failure, Location, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -202,6 +202,10 @@ fn result(spec: &Spec, test: &SpecTest, titles: &[&str], path: String) -> TestRe
                 error: false,
             }
         });
+    // The path is `file:line`.
+    let location = path
+        .rsplit_once(':')
+        .and_then(|(file, _)| Location::new(file, u32::try_from(spec.line).ok()));
     TestResult {
         scope,
         name: spec.title.clone(),
@@ -215,6 +219,7 @@ fn result(spec: &Spec, test: &SpecTest, titles: &[&str], path: String) -> TestRe
             .and_then(|ms| seconds(ms / 1000.0)),
         failure,
         output: None,
+        location,
     }
 }
 

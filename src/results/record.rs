@@ -159,7 +159,7 @@ impl RunResult {
             .tests
             .iter()
             .filter(|t| match t.result.outcome {
-                Outcome::Passed | Outcome::Skipped => true,
+                Outcome::Passed | Outcome::Skipped | Outcome::ExpectedFailure => true,
                 Outcome::Failed => t.muted,
                 Outcome::Other(_) => false,
             })
@@ -227,6 +227,11 @@ impl RunResult {
         self.select(|t| t.result.outcome == Outcome::Skipped)
     }
 
+    /// Tests that failed as they were marked to (pytest's `xfail`).
+    pub fn expected_failures(&self) -> Vec<&TestResult> {
+        self.select(|t| t.result.outcome == Outcome::ExpectedFailure)
+    }
+
     /// Muted tests, whatever their outcome.
     pub fn muted(&self) -> Vec<&TestResult> {
         self.select(|t| t.muted)
@@ -260,8 +265,10 @@ impl RunResult {
                 (Outcome::Passed, true) => s.muted_passed += 1,
                 (Outcome::Failed, true) => s.muted_failed += 1,
                 (Outcome::Failed, false) => s.failed += 1,
-                (Outcome::Skipped, false) => s.skipped += 1,
-                (Outcome::Skipped, true) | (Outcome::Other(_), _) => {}
+                // Test Engine's statistics have no count of expected
+                // failures: the collector reports them as skipped.
+                (Outcome::Skipped | Outcome::ExpectedFailure, false) => s.skipped += 1,
+                (Outcome::Skipped | Outcome::ExpectedFailure, true) | (Outcome::Other(_), _) => {}
             }
         }
         s
@@ -272,7 +279,7 @@ impl RunResult {
 fn severity(outcome: &Outcome) -> u8 {
     match outcome {
         Outcome::Passed => 0,
-        Outcome::Skipped => 1,
+        Outcome::Skipped | Outcome::ExpectedFailure => 1,
         Outcome::Other(_) => 2,
         Outcome::Failed => 3,
     }
@@ -285,6 +292,7 @@ mod tests {
     #[test]
     fn one_attempt_s_results_under_one_name_keep_the_worst() {
         let result = |outcome| TestResult {
+            location: None,
             scope: "a.test.js".into(),
             name: "adds".into(),
             path: "a.test.js::adds".into(),
@@ -302,6 +310,7 @@ mod tests {
 
     fn t(name: &str, outcome: Outcome) -> TestResult {
         TestResult {
+            location: None,
             scope: "f.py".into(),
             name: name.into(),
             path: format!("f.py::{name}"),

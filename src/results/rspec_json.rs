@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Failure, Outcome, ParsedResults, ResultsError, TestResult, seconds};
+use super::{Failure, Location, Outcome, ParsedResults, ResultsError, TestResult, seconds};
 
 #[derive(Deserialize)]
 struct Report {
@@ -28,6 +28,10 @@ struct Example {
     status: String,
     #[serde(default)]
     run_time: Option<f64>,
+    #[serde(default)]
+    file_path: String,
+    #[serde(default)]
+    line_number: Option<u32>,
     #[serde(default)]
     exception: Option<Exception>,
 }
@@ -63,7 +67,9 @@ pub fn parse_rspec_json(bytes: &[u8], path: &Path) -> Result<ParsedResults, Resu
                 .strip_suffix(&e.description)
                 .map_or(e.full_description.as_str(), str::trim_end)
                 .to_string();
+            let location = Location::new(e.file_path, e.line_number);
             TestResult {
+                location,
                 scope,
                 name: e.description,
                 path: e.id.clone(),

@@ -282,9 +282,47 @@ fn exact_files(mut tests: Vec<String>, _retry: bool) -> Result<Prepared, (String
     })
 }
 
+/// The plain `file` or `file:line` of an exact expression
+/// [`exact_files`] made, for a line a person pastes (issue 21 item 4):
+/// `None` when the word is not one, or when its file holds a character a
+/// regular expression reads otherwise (but `.`, which matches itself too).
+pub(super) fn plain_target(word: &str) -> Option<String> {
+    let (expression, line) = match word.rsplit_once("$/:") {
+        Some((expression, line)) => (expression, Some(line)),
+        None => (word.strip_suffix("$/")?, None),
+    };
+    let escaped = expression.strip_prefix("/(?:^|\\/)")?;
+    let mut file = String::with_capacity(escaped.len());
+    let mut chars = escaped.chars();
+    while let Some(c) = chars.next() {
+        file.push(if c == '\\' { chars.next()? } else { c });
+    }
+    let plain = file
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+    match line {
+        _ if !plain || file.starts_with('-') => None,
+        Some(line) => Some(format!("{file}:{line}")),
+        None => Some(file),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_expressions_read_back_as_plain_files() {
+        let prepared = exact_files(
+            vec!["tests/cart.spec.ts:12".into(), "a[1].spec.ts".into()],
+            true,
+        )
+        .unwrap();
+        let plain: Vec<Option<String>> =
+            prepared.tests.iter().map(|w| plain_target(w)).collect();
+        assert_eq!(plain, [Some("tests/cart.spec.ts:12".to_string()), None]);
+        assert_eq!(plain_target("--headed"), None);
+    }
 
     #[test]
     fn files_become_exact_expressions_and_retries_keep_their_line() {

@@ -211,11 +211,8 @@ pub(crate) struct Runner {
     /// Variables added to every attempt's environment (Playwright's JSON
     /// output file).
     pub(super) env: Vec<(String, String)>,
-    /// A directory bktec made for results, removed with the runner (D18).
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "held so that dropping the runner removes it")
-    )]
+    /// A directory bktec made for results, removed with the runner (D18);
+    /// held so that dropping the runner removes it.
     pub(super) temp_dir: Option<TempDir>,
     /// The witness plugin's directory, for runners that have one (D23).
     pub(super) witness: Option<WitnessSite>,
@@ -319,6 +316,29 @@ impl Runner {
         }
         argv.extend(self.extra_args.iter().cloned());
         Ok(argv)
+    }
+
+    /// The line that reproduces an attempt whose command was `argv`, for a
+    /// person to paste (issue 21 item 4): without bktec's own temporary
+    /// result file (removed when bktec exits) and the option naming it, and
+    /// with Playwright's exact file expressions in their plain form where
+    /// one reads the same.
+    pub(crate) fn reproduction(&self, argv: &[String]) -> Vec<String> {
+        let mut words = match (&self.temp_dir, &self.result) {
+            (Some(_), Some(file)) => {
+                let path = file.path.display().to_string();
+                super::template::without_result_option(argv, &path).unwrap_or_else(|| argv.to_vec())
+            }
+            (None, _) | (Some(_), None) => argv.to_vec(),
+        };
+        if self.kind == RunnerKind::Playwright {
+            for word in &mut words {
+                if let Some(plain) = super::playwright::plain_target(word) {
+                    *word = plain;
+                }
+            }
+        }
+        words
     }
 
     /// Whether attempt `attempt`'s command template holds `{{resultPath}}`,

@@ -161,6 +161,36 @@ fn option_holding(words: &[String]) -> Option<String> {
     };
     Some(option.to_string())
 }
+/// `argv` without the words that hold `result`, bktec's own temporary
+/// result file, which is gone when bktec exits: the option that names it
+/// (`--json=P`, or `--json` before a word `P`) goes with it, so that the
+/// line that reproduces an attempt can be pasted (issue 21 item 4). `None`
+/// when `result` stands inside a word otherwise (a `sh -c` script): that
+/// word cannot lose it and stay the same command.
+pub(crate) fn without_result_option(argv: &[String], result: &str) -> Option<Vec<String>> {
+    let mut kept: Vec<String> = Vec::with_capacity(argv.len());
+    for word in argv {
+        if word == result {
+            if kept.last().is_some_and(|option| option.starts_with('-')) {
+                kept.pop();
+            }
+            continue;
+        }
+        let inline = word
+            .strip_suffix(result)
+            .and_then(|option| option.strip_suffix('='))
+            .is_some_and(|option| option.starts_with('-') && !option.contains(char::is_whitespace));
+        if inline {
+            continue;
+        }
+        if word.contains(result) {
+            return None;
+        }
+        kept.push(word.clone());
+    }
+    Some(kept)
+}
+
 /// `value` as one word of a POSIX shell script.
 fn sh_quote(value: &str) -> String {
     quote_unless(value, "-_./:,+@%")
@@ -1105,6 +1135,27 @@ p'"#,
         );
         assert_eq!(shown, "<test_$(touch PWNED).py>\n<a b.py>\n");
         assert!(!dir.path().join("PWNED").exists());
+    }
+
+    #[test]
+    fn the_reproduction_loses_bktec_s_own_result_option() {
+        let argv = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let tmp = "/tmp/bktec-pytest-x/pytest-results.json";
+        assert_eq!(
+            without_result_option(
+                &argv(&["pytest", "t.py", &format!("--json={tmp}"), "-q"]),
+                tmp
+            ),
+            Some(argv(&["pytest", "t.py", "-q"]))
+        );
+        assert_eq!(
+            without_result_option(&argv(&["pytest", "--junit-xml", tmp, "t.py"]), tmp),
+            Some(argv(&["pytest", "t.py"]))
+        );
+        assert_eq!(
+            without_result_option(&argv(&["sh", "-c", &format!("pytest --json={tmp}")]), tmp),
+            None
+        );
     }
 
     #[test]

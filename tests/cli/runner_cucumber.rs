@@ -96,7 +96,12 @@ fn a_flaky_scenario_passes_on_retry_by_its_line() {
 
 #[test]
 fn a_real_failure_stays_red_after_retries() {
-    assert_real_failure_stays_red(&project(), "out/r.json", "Cart A discount", "Cucumber");
+    assert_real_failure_stays_red(
+        &project(),
+        "out/r.json",
+        "features/shop/cart.feature:8 › Cart A discount\n",
+        "Cucumber",
+    );
 }
 
 #[test]
@@ -207,4 +212,34 @@ fn a_dry_run_from_the_command_or_a_profile_is_refused() {
         .output()
         .assert_exit(16)
         .assert_stderr_contains("(`--dry-run` in the command)");
+}
+
+/// Each row of a scenario outline is its own test: the report names each
+/// by its row's line, never two under one name (issue 21 item 4).
+#[test]
+fn outline_rows_are_named_apart() {
+    let dir = project();
+    dir.write(
+        "features/outline.feature",
+        "Feature: Totals\n\n  Scenario Outline: Adding up\n    Given a cart with <a> and <b>\n    When I add them up\n    Then the total is 0\n\n    Examples:\n      | a | b |\n      | 1 | 2 |\n      | 3 | 4 |\n",
+    );
+    let out = bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .output();
+    out.assert_exit(1);
+    let stdout = out.stdout();
+    let failed: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| *l != "+++ Failed Tests:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "- features/outline.feature:10 › Totals Adding up",
+            "- features/outline.feature:11 › Totals Adding up",
+        ],
+        "{stdout}"
+    );
 }

@@ -91,3 +91,32 @@ fn sigterm_ends_npx_jest_and_its_children() {
         || pids.iter().all(|&pid| !alive(pid)),
     );
 }
+
+/// A test outside any `describe` is named by its file and its own name,
+/// without leading spaces (issue 21 item 4).
+#[test]
+fn a_test_outside_a_describe_is_named_by_its_file() {
+    let dir = JEST.project();
+    dir.write(
+        "src/top.test.js",
+        "test('counts items', () => { expect(1).toBe(2); });\n",
+    );
+    let out = bktec(&dir)
+        .args(["run", "--result-path", "out/r.json"])
+        .env("BUILDKITE_TEST_ENGINE_JUNIT_OUT", "out/merged.xml")
+        .output();
+    out.assert_exit(1)
+        .assert_stdout_contains("\n- src/top.test.js:1 › counts items\n");
+    assert!(
+        !out.stdout().contains("-  counts items"),
+        "{}",
+        out.stdout()
+    );
+    // The merged JUnit names each Jest test's file (issue 21 item 1).
+    let xml = std::fs::read_to_string(dir.path().join("out/merged.xml")).unwrap();
+    assert!(
+        xml.contains(r#"<testcase name="counts items" time=""#)
+            && xml.contains(r#"file="src/top.test.js" line="1""#),
+        "{xml}"
+    );
+}

@@ -130,8 +130,13 @@ fn a_real_failure_stays_red_and_a_file_named_like_an_option_runs() {
     assert_real_failure_stays_red(
         &dir,
         "out/r.json",
-        "tests/cart.spec.js Cart applies a discount (10% off)\n",
+        "tests/cart.spec.js:9 › Cart applies a discount (10% off)\n",
         "Playwright",
+    )
+    // The line that reproduces it names the file and line as a person
+    // would, not by the expression bktec passes (issue 21 item 4).
+    .assert_stdout_contains(
+        "To reproduce the failures, run:\nnpx playwright test tests/cart.spec.js:9\n",
     );
     let first = results(&dir.path().join("out/r.attempt-0.json"), dir.path());
     assert!(

@@ -81,7 +81,12 @@ fn a_flaky_example_passes_on_retry_by_its_id() {
 
 #[test]
 fn a_real_failure_stays_red_after_retries() {
-    assert_real_failure_stays_red(&project(), "out/r.json", "Cart applies a discount", "RSpec");
+    assert_real_failure_stays_red(
+        &project(),
+        "out/r.json",
+        "./spec/shop/cart_spec.rb[1:3] › Cart applies a discount\n",
+        "RSpec",
+    );
 }
 
 #[test]

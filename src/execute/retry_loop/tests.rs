@@ -70,6 +70,7 @@ fn test(name: &str, outcome: Outcome) -> TestResult {
 
 fn test_in(file: &str, name: &str, outcome: Outcome) -> TestResult {
     TestResult {
+        location: None,
         scope: file.into(),
         name: name.into(),
         path: format!("{file}::{name}"),

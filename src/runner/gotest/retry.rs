@@ -182,6 +182,7 @@ mod tests {
             duration: None,
             failure: details.map(|d| Failure::from_details(d.to_string())),
             output: None,
+            location: None,
         }
     }
 

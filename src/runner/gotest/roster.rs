@@ -208,6 +208,7 @@ mod tests {
     #[test]
     fn a_subtest_answers_for_its_test() {
         let result = |name: &str| TestResult {
+            location: None,
             scope: "example.com/m/a".into(),
             name: name.into(),
             path: "example.com/m/a".into(),

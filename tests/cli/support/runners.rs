@@ -345,12 +345,15 @@ impl JestLike {
     /// Checks that a test failing every time fails the run after retries.
     #[track_caller]
     pub fn assert_real_failure_stays_red(&self) {
+        // Named by its file (and line, where the result file has it),
+        // then its name (issue 21 item 4).
         assert_real_failure_stays_red(
             &self.project(),
             "out/r.json",
-            "Cart applies a discount (10% off)",
+            "src/cart.test.js",
             self.display,
-        );
+        )
+        .assert_stdout_contains(" › Cart applies a discount (10% off)\n");
     }
 
     /// Checks that a test file that does not load ends the run (exit 1,
