@@ -19,10 +19,15 @@ use crate::results::{
 /// of its id (JUnit rebuilds ids from class names) and is not added twice.
 pub(super) fn apply_witness(tests: &mut Vec<TestResult>, witness: &Witness) {
     name_by_witness(tests, witness);
-    let failed = |id: &str| witness.outcomes.get(id) == Some(&WitnessOutcome::Failed);
     for test in tests.iter_mut() {
-        if failed(&test.path) {
-            test.outcome = Outcome::Failed;
+        match witness.outcomes.get(&test.path) {
+            Some(WitnessOutcome::Failed) => test.outcome = Outcome::Failed,
+            // The collector reports an expected failure as a skip (D44).
+            Some(WitnessOutcome::Xfailed) if test.outcome == Outcome::Skipped => {
+                test.outcome = Outcome::ExpectedFailure;
+            }
+            Some(WitnessOutcome::Passed | WitnessOutcome::Skipped | WitnessOutcome::Xfailed)
+            | None => {}
         }
     }
     let known: HashSet<&str> = tests.iter().map(|t| t.path.as_str()).collect();

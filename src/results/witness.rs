@@ -17,6 +17,9 @@ pub enum WitnessOutcome {
     Passed,
     /// It was skipped.
     Skipped,
+    /// It failed as `xfail` said it would (an expected failure, which the
+    /// collector reports as a skip).
+    Xfailed,
     /// A phase failed: setup, the test itself, or teardown.
     Failed,
 }

@@ -36,7 +36,7 @@ _ALLOW_VAR = "BKTEC_WITNESS_ALLOW"
 # The key under which the controller of pytest-xdist tells its workers that
 # they work for bktec's session, and where the workers answer.
 _XDIST_KEY = "bktec_witness"
-_RANK = {"passed": 0, "skipped": 1, "failed": 2}
+_RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "failed": 2}
 # The modules of pytest's cache plugin, whose selection depends on earlier
 # runs: `--lf`, `--ff` and `--nf` (cacheprovider), `--sw` (stepwise).
 _CACHE_MODULES = ("_pytest.cacheprovider", "_pytest.stepwise")
@@ -238,7 +238,9 @@ class _Witness(_Selection):
         if report.failed:
             outcome = "failed"
         elif report.skipped:
-            outcome = "skipped"
+            # An expected failure reads as a skip to every reporter; bktec
+            # names it apart (issue 21, item 4).
+            outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
         elif report.when == "call":
             outcome = "passed"
         else:

@@ -303,31 +303,35 @@ fn the_reproduction_line_pastes_without_bktec_s_temporary_result_file() {
 
 #[test]
 fn xfail_is_an_expected_failure_not_a_skip() {
-    let dir = project(&[(
-        "tests/test_x.py",
-        "import pytest\n\n@pytest.mark.xfail(reason=\"bug 12\")\ndef test_known():\n    assert 0\n\n@pytest.mark.skip(reason=\"later\")\ndef test_later():\n    pass\n",
-    )]);
-    let out = bktec(&dir, Venv::NoCollector)
-        .args(["run"])
-        .env("BUILDKITE_TEST_ENGINE_JUNIT_OUT", "merged.xml")
-        .output();
-    out.assert_success();
-    let stdout = out.stdout();
-    assert_eq!(
-        section(&stdout, "Expected failures (xfail):"),
-        ["- tests/test_x.py::test_known"],
-        "{stdout}"
-    );
-    assert_eq!(
-        section(&stdout, "Skipped by pytest:"),
-        ["- tests/test_x.py::test_later"],
-        "{stdout}"
-    );
-    let xml = std::fs::read_to_string(dir.path().join("merged.xml")).unwrap();
-    assert!(
-        xml.contains("<skipped message=\"expected failure (xfail)\"/>"),
-        "{xml}"
-    );
+    // In both result modes: the collector's JSON says "skipped" for an
+    // expected failure, and the witness tells them apart.
+    for which in [Venv::Collector, Venv::NoCollector] {
+        let dir = project(&[(
+            "tests/test_x.py",
+            "import pytest\n\n@pytest.mark.xfail(reason=\"bug 12\")\ndef test_known():\n    assert 0\n\n@pytest.mark.skip(reason=\"later\")\ndef test_later():\n    pass\n",
+        )]);
+        let out = bktec(&dir, which)
+            .args(["run"])
+            .env("BUILDKITE_TEST_ENGINE_JUNIT_OUT", "merged.xml")
+            .output();
+        out.assert_success();
+        let stdout = out.stdout();
+        assert_eq!(
+            section(&stdout, "Expected failures (xfail):"),
+            ["- tests/test_x.py::test_known"],
+            "{which:?}: {stdout}"
+        );
+        assert_eq!(
+            section(&stdout, "Skipped by pytest:"),
+            ["- tests/test_x.py::test_later"],
+            "{which:?}: {stdout}"
+        );
+        let xml = std::fs::read_to_string(dir.path().join("merged.xml")).unwrap();
+        assert!(
+            xml.contains("<skipped message=\"expected failure (xfail)\"/>"),
+            "{which:?}: {xml}"
+        );
+    }
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod discovery;
 mod durations;
 mod fail_closed;
 mod injection;
+mod install;
 mod junit_strict;
 mod keyboard;
 mod output_paths;

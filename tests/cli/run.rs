@@ -52,7 +52,7 @@ fn flaky_tests_are_retried_by_node_id_and_pass_on_retry() {
             "\npytest tests/test_flaky.py::test_flaky --json=out/results.json\n",
         )
         .assert_stdout_contains("|         | on retry  | 1 |")
-        .assert_stdout_contains("✅ All tests passed.");
+        .assert_stdout_contains("✅ All tests passed; 1 of them only on a retry (flaky).");
     assert!(!out.stdout().contains("Attempt 2"), "{}", out.stdout());
     // Each attempt's results are kept: the first run beside the last.
     let first: Value = serde_json::from_str(

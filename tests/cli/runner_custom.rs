@@ -120,5 +120,5 @@ fn a_flaky_bats_test_passes_on_retry_by_its_file() {
         .assert_stdout_contains(
             "\nbats --report-formatter junit --output out tests/flaky_test.bats\n",
         )
-        .assert_stdout_contains("✅ All tests passed.");
+        .assert_stdout_contains("✅ All tests passed; 1 of them only on a retry (flaky).");
 }
