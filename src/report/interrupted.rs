@@ -7,10 +7,8 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::shell::{FAILURE, paint};
+use super::{LISTED, list};
 use crate::events::Interrupted;
-
-/// How many tests each list shows without `--debug`.
-const LISTED: usize = 20;
 
 /// Why bktec ended the attempt.
 #[derive(Clone, Copy, Debug)]
@@ -58,41 +56,17 @@ pub(crate) fn render_interrupted(
         }
     );
     let limit = if list_all { usize::MAX } else { LISTED };
-    list(
-        &mut out,
-        &paint(FAILURE, "Failed:"),
-        &interrupted.failed,
-        limit,
-    );
+    let failed = paint(FAILURE, "Failed:");
+    list(&mut out, &failed, interrupted.failed.clone(), limit);
+    let unfinished = interrupted.unfinished.clone();
     if let Some(running) = &interrupted.running {
-        list(&mut out, "Still running:", running, limit);
-        list(&mut out, "Never started:", &interrupted.unfinished, limit);
+        list(&mut out, "Still running:", running.clone(), limit);
+        list(&mut out, "Never started:", unfinished, limit);
     } else {
-        list(
-            &mut out,
-            "Without a result (still running, or never started):",
-            &interrupted.unfinished,
-            limit,
-        );
+        let heading = "Without a result (still running, or never started):";
+        list(&mut out, heading, unfinished, limit);
     }
     out
-}
-
-fn list(out: &mut String, heading: &str, items: &[String], limit: usize) {
-    if items.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "{heading}");
-    for item in items.iter().take(limit) {
-        let _ = writeln!(out, "- {item}");
-    }
-    if items.len() > limit {
-        let _ = writeln!(
-            out,
-            "- … and {} more (`--debug` lists them all)",
-            items.len() - limit
-        );
-    }
 }
 
 /// A duration as people write it in settings: `90s`, `1.5s`.
@@ -124,9 +98,9 @@ mod tests {
             text,
             "\n+++ Buildkite Test Engine Client: 🛑 SIGTERM ended pytest in its first attempt\n\
              3 passed, 1 failed, 1 still running before it ended.\n\
-             Failed:\n- t.py::test_fail\n\
-             Still running:\n- t.py::test_slow\n\
-             Never started:\n- u.py\n"
+             \nFailed:\n- t.py::test_fail\n\
+             \nStill running:\n- t.py::test_slow\n\
+             \nNever started:\n- u.py\n"
         );
         let unknown = Interrupted {
             attempt: 2,
@@ -144,6 +118,6 @@ mod tests {
             "\n+++ Buildkite Test Engine Client: ⏱ Jest ran past runner.attempt-timeout (1.5s) in retry 2 and was ended\n\
              3 passed, 1 failed before it ended.\n"
         ), "{text}");
-        assert!(text.ends_with("Without a result (still running, or never started):\n- u.py\n"));
+        assert!(text.ends_with("\nWithout a result (still running, or never started):\n- u.py\n"));
     }
 }

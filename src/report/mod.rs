@@ -44,7 +44,7 @@ pub(crate) fn attempt_header(retry: RetryData) -> String {
 
 /// How many entries a list of the report shows without `--debug`; the rest
 /// are counted (issue 13, item 1).
-const LISTED: usize = 20;
+pub(super) const LISTED: usize = 20;
 
 /// How many of the slowest tests the report names.
 const SLOWEST: usize = 5;
@@ -296,7 +296,7 @@ fn not_run<'a>(skipped: &'a [TestCase], record: &RunResult) -> Vec<&'a TestCase>
 
 /// A sorted list under `heading`, cut after `limit` entries with a count of
 /// the rest; nothing when it is empty.
-fn list(out: &mut String, heading: &str, mut items: Vec<String>, limit: usize) {
+pub(super) fn list(out: &mut String, heading: &str, mut items: Vec<String>, limit: usize) {
     if items.is_empty() {
         return;
     }

@@ -93,21 +93,7 @@ root = ET.parse(sys.argv[1]).getroot()
 for tag in ["flakyFailure", "rerunFailure"]:
     print(tag, len(root.findall(".//" + tag)))
 "#;
-    let out = Command::new(venv(Venv::Collector).join("python"))
-        .args(["-c", SCRIPT])
-        .arg(path)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    crate::support::python_lines(&venv(Venv::Collector).join("python"), SCRIPT, &[path])
 }
 
 #[test]

@@ -108,22 +108,7 @@ fn strict_problems(path: &Path) -> Vec<String> {
     venv(Venv::Collector); // runs scripts/python-env.sh once
     let python = repo_root().join("target/py/xsd/bin/python");
     let xsd = repo_root().join("target/xsd/junit-10.xsd");
-    let out = Command::new(python)
-        .args(["-c", CHECK])
-        .arg(path)
-        .arg(xsd)
-        .output()
-        .expect("run the schema check");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    crate::support::python_lines(&python, CHECK, &[path, &xsd])
 }
 
 const SKIPPED: &str =

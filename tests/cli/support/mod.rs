@@ -274,3 +274,24 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The lines a Python `script` prints, run by `python` with `args`; the
+/// script failing fails the test, with what it wrote to stderr.
+#[track_caller]
+pub fn python_lines(python: &Path, script: &str, args: &[&Path]) -> Vec<String> {
+    let out = Command::new(python)
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
