@@ -90,6 +90,7 @@ pub(crate) async fn execute(
         offset: PathOffset::Same,
         roster: list_first(runner, &targets, events).await,
         interrupted: None,
+        stream_running: Vec::new(),
         retry_key: runner.retry_key(),
     };
     // A signal that ended the listing ends the run before its first attempt.
@@ -167,6 +168,9 @@ struct Evidence {
     roster: Option<Roster>,
     /// What the last attempt left, when bktec ended it (D48).
     interrupted: Option<Interrupted>,
+    /// The tests the last attempt's results show still running (a
+    /// `go test -json` stream cut short, D48).
+    stream_running: Vec<String>,
     /// What a retry runs for a failed test (D46).
     retry_key: RetryKey,
 }
@@ -187,7 +191,13 @@ impl Evidence {
         {
             self.offset = w.offset();
         }
-        let results = std::mem::replace(&mut report.results, AttemptResults::NotRead);
+        let mut results = std::mem::replace(&mut report.results, AttemptResults::NotRead);
+        self.stream_running = match &mut results {
+            AttemptResults::Parsed(parsed) => std::mem::take(&mut parsed.running),
+            AttemptResults::NoResultFile
+            | AttemptResults::NotRead
+            | AttemptResults::Unreadable(_) => Vec::new(),
+        };
         let (results, asked_without_result) = record_results(
             &mut self.record,
             results,
@@ -286,7 +296,7 @@ fn interrupted(
                 .filter(|t| t.outcome == Outcome::Passed)
                 .count(),
             record.unresolved().iter().map(|t| t.path.clone()).collect(),
-            None,
+            (!run.stream_running.is_empty()).then(|| run.stream_running.clone()),
             record.results().map(|t| t.path.clone()).collect(),
         ),
     };

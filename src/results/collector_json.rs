@@ -64,6 +64,7 @@ pub fn parse_collector_json(
     let mut parsed = ParsedResults {
         tests: Vec::with_capacity(entries.len()),
         run_error: None,
+        running: Vec::new(),
     };
     for e in entries {
         // D23: an entry without a result never ran (`--setup-plan`,

@@ -137,6 +137,7 @@ pub fn parse_cucumber_json(bytes: &[u8], path: &Path) -> Result<ParsedResults, R
     Ok(ParsedResults {
         tests,
         run_error: None,
+        running: Vec::new(),
     })
 }
 

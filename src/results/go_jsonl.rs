@@ -170,9 +170,11 @@ impl Read {
     /// `--- PASS` line Go before 1.20 glued to their output, or as failed
     /// when their package failed while they ran (a paused one never ran:
     /// it gets no result). What is left, with the packages that never
-    /// ended, is the stream cut short: the returned reasons.
-    fn end_running(&mut self) -> Vec<String> {
+    /// ended, is the stream cut short: the returned reasons, and those tests
+    /// (`package Test`), which were running when the stream ended (D48).
+    fn end_running(&mut self) -> (Vec<String>, Vec<String>) {
         let mut cut_short = Vec::new();
+        let mut running = Vec::new();
         for ((package, test), paused) in std::mem::take(&mut self.running) {
             let printed = self.printed.get(&(package.clone(), test.clone()));
             let glued = printed.and_then(|text| glued_outcome(text, &test));
@@ -194,6 +196,7 @@ impl Read {
                     cut_short.push(format!(
                         "test `{test}` of package `{package}` started and reported no outcome"
                     ));
+                    running.push(format!("{package} {test}"));
                     continue;
                 }
             };
@@ -205,7 +208,7 @@ impl Read {
                 cut_short.push(format!("package `{name}` reported no outcome of its own"));
             }
         }
-        cut_short
+        (cut_short, running)
     }
 
     /// An `output` event: a test's printed line, or the package's
@@ -264,7 +267,7 @@ impl Read {
     /// no failed test, the failed tests' messages, the packages that did
     /// not build as the run's error.
     fn finish(mut self) -> ParsedResults {
-        let cut_short = self.end_running();
+        let (cut_short, running) = self.end_running();
         let mut build_failures = std::mem::take(&mut self.raw_build_failures);
         for (name, state) in &self.packages.list {
             if state.build_failed {
@@ -309,6 +312,7 @@ impl Read {
         ParsedResults {
             tests: self.tests,
             run_error: (!errors.is_empty()).then(|| errors.join("; ")),
+            running,
         }
     }
 }

@@ -218,6 +218,9 @@ pub struct ParsedResults {
     /// A run-level error (such as a pytest collection error), which ends the
     /// run without retries.
     pub run_error: Option<String>,
+    /// Tests the file shows starting and not ending: a stream cut short
+    /// (`go test -json` of a run bktec ended, D48).
+    pub running: Vec<String>,
 }
 
 /// A duration in seconds from a result file: `None` when it is not a

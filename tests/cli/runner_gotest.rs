@@ -704,3 +704,44 @@ fn a_test_that_exits_retries_its_whole_package_in_either_format() {
         );
     }
 }
+
+/// D48: a Go attempt ended at its deadline names the test that was running,
+/// from the `go test -json` stream, and exits 124 without a retry.
+#[test]
+fn an_attempt_past_its_deadline_names_the_go_test_that_was_running() {
+    let dir = project();
+    counting_package(
+        &dir,
+        "hangs",
+        "func TestQuick(t *testing.T) { runs(t) }\n\n\
+         func TestHangs(t *testing.T) {\n\truns(t)\n\ttime.Sleep(time.Hour)\n}\n",
+    );
+    let runs = TestDir::new();
+    dir.write("files.txt", "./hangs\n");
+    let out = bktec(&dir)
+        .env("BKTEC_RUNS", runs.path().display().to_string())
+        .env(
+            "BUILDKITE_TEST_ENGINE_TEST_CMD",
+            "gotestsum --jsonfile={{resultPath}} {{packages}}",
+        )
+        .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "1")
+        .args([
+            "run",
+            "--files",
+            "files.txt",
+            "--result-path",
+            "out/r.jsonl",
+        ])
+        .args(["--attempt-timeout", "20s", "--cancel-grace-period", "1s"])
+        .output();
+    out.assert_exit(124)
+        .assert_stdout_contains("Still running:\n- example.com/shop/hangs TestHangs\n");
+    assert!(!out.stdout().contains("Attempt 1 of 1"), "{}", out.stdout());
+    assert_eq!(
+        runs_of(&runs),
+        [
+            ("hangs.TestHangs".to_string(), 1),
+            ("hangs.TestQuick".to_string(), 1),
+        ]
+    );
+}

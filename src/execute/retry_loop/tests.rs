@@ -92,7 +92,7 @@ fn exited(code: i32, tests: Vec<TestResult>) -> AttemptReport {
         exit: AttemptExit::Exited(code),
         results: AttemptResults::Parsed(ParsedResults {
             tests,
-            run_error: None,
+            ..ParsedResults::default()
         }),
         run_error: None,
         collected_nothing: false,
@@ -344,7 +344,7 @@ fn signals_end_the_run_without_retries() {
             exit: exit.clone(),
             results: AttemptResults::Parsed(ParsedResults {
                 tests: vec![test("b", Failed)],
-                run_error: None,
+                ..ParsedResults::default()
             }),
             run_error: None,
             collected_nothing: false,
