@@ -136,8 +136,7 @@ pub fn parse_cucumber_json(bytes: &[u8], path: &Path) -> Result<ParsedResults, R
     }
     Ok(ParsedResults {
         tests,
-        run_error: None,
-        running: Vec::new(),
+        ..ParsedResults::default()
     })
 }
 
