@@ -7,8 +7,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use crate::config::elements::GoDuration;
-use crate::config::registry::BktecOptions;
+use crate::config::elements::{GoDuration, RunnerKind};
+use crate::config::registry::{BktecOptions, FILES, RUNNER, TEST_ENGINE};
+use crate::config::resolve::DISCOVERY_MODES;
 use crate::config::value::{Given, SettingType, Shown};
 
 /// The value type of a setting, which decides how raw text is parsed.
@@ -220,16 +221,49 @@ impl Setting {
         self.placement == Placement::Secret
     }
 
-    /// Whether `command` accepts this setting's flag.
+    /// Whether `command` accepts this setting's flag: whether it reads the
+    /// setting. `durations update` reads only what discovery and the
+    /// durations file need (issue 21, item 10); its help and completion
+    /// list only those. Every command reads every variable it knows, so an
+    /// environment-only setup works whatever the command.
     pub fn accepted_by(&self, command: CommandKind) -> bool {
         match (self.scope, command) {
+            (_, CommandKind::Durations) => self.read_by_durations(),
             (Scope::All, _) | (_, CommandKind::Config) => true,
-            (Scope::RunOnly, CommandKind::Run | CommandKind::List | CommandKind::Durations) => true,
+            (Scope::RunOnly, CommandKind::Run | CommandKind::List) => true,
             (Scope::RunOnly, CommandKind::Plan) => false,
             (Scope::PlanOnly, CommandKind::Plan) => true,
-            (Scope::PlanOnly, CommandKind::Run | CommandKind::List | CommandKind::Durations) => {
-                false
-            }
+            (Scope::PlanOnly, CommandKind::Run | CommandKind::List) => false,
+        }
+    }
+
+    /// Whether `bktec durations update` reads the setting: the test files
+    /// (`--prune` discovers them, by pytest too), the durations file, and
+    /// what discovery by pytest runs (the runner, its command, its tag
+    /// filters and the collection's deadline).
+    fn read_by_durations(&self) -> bool {
+        self.group == Group::Files
+            || [
+                RUNNER.name.key,
+                RUNNER.test_command.key,
+                RUNNER.collection_timeout.key,
+                TEST_ENGINE.tag_filters.key,
+            ]
+            .contains(&self.key)
+    }
+
+    /// The values a completing shell offers for the setting: booleans,
+    /// runner names, discovery modes and the other settings that take one
+    /// of a few words (issue 21, item 10). Empty for free values.
+    pub fn choices(&self) -> Vec<&'static str> {
+        if self.kind == SettingKind::Bool {
+            return vec!["true", "false"];
+        }
+        match self.key {
+            key if key == RUNNER.name.key => RunnerKind::ALL.iter().map(|r| r.as_str()).collect(),
+            key if key == FILES.discovery.key => DISCOVERY_MODES.to_vec(),
+            "retry.flaky-result" => vec!["pass", "fail"],
+            _ => Vec::new(),
         }
     }
 
