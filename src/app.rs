@@ -89,7 +89,7 @@ fn run(mut cli: Cli, env: EnvSnapshot, reporter: &mut Reporter) -> Result<u8, Bk
     }
     let cwd = std::env::current_dir().map_err(BktecError::CurrentDir)?;
     let choice = FileChoice::from_flags(cli.config.take(), cli.no_config, &env);
-    let (cwd, started_in) = stand_in_project(&choice, cwd, reporter)?;
+    let (choice, cwd, started_in) = stand_in_project(choice, cwd, reporter)?;
     if let Some(dir) = &started_in {
         cli.anchor_paths(dir);
     }
@@ -119,23 +119,25 @@ fn run(mut cli: Cli, env: EnvSnapshot, reporter: &mut Reporter) -> Result<u8, Bk
 }
 
 /// Without `--config`, bktec runs from the directory of the `bktec.toml`
-/// found above the working directory, as if started there (issue 21 item
-/// 6, D45). Returns the working directory and, when it changed, where bktec
-/// was started.
+/// found above the working directory, as if started there, and reads that
+/// file, named in messages by its whole path (issue 21 item 6, D45).
+/// Returns the file choice, the working directory and, when it changed,
+/// where bktec was started.
 fn stand_in_project(
-    choice: &FileChoice,
+    choice: FileChoice,
     cwd: PathBuf,
     reporter: &mut Reporter,
-) -> Result<(PathBuf, Option<PathBuf>), BktecError> {
-    let (FileChoice::Auto, FileSearch::Above(dir)) = (choice, FileSearch::from(&cwd)) else {
-        return Ok((cwd, None));
+) -> Result<(FileChoice, PathBuf, Option<PathBuf>), BktecError> {
+    let (FileChoice::Auto, FileSearch::Above(dir)) = (&choice, FileSearch::from(&cwd)) else {
+        return Ok((choice, cwd, None));
     };
     std::env::set_current_dir(&dir).map_err(BktecError::CurrentDir)?;
     reporter.notice(Notice::ConfigAbove {
         dir: &dir,
         started_in: &cwd,
     });
-    Ok((dir, Some(cwd)))
+    let file = FileChoice::Explicit(dir.join("bktec.toml"));
+    Ok((file, dir, Some(cwd)))
 }
 
 /// The commands that load no configuration, and so warn about nothing;

@@ -585,6 +585,9 @@ fn parse_any(args: Vec<OsString>, preview: bool) -> Parsed {
             Ok(cli) => return Parsed::Cli(Box::new(cli)),
             // `bktec --parallelism 3 --version` is `bktec run ... --version`.
             Err(run_err) if exits_zero(&run_err) => run_err,
+            // `bktec --retry 2` is a mistyped flag of `run`, whose flags
+            // have a suggestion to offer.
+            Err(run_err) if run_err.get(ContextKind::SuggestedArg).is_some() => run_err,
             Err(_) => err,
         }
     } else {

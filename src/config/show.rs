@@ -139,7 +139,7 @@ pub(crate) fn file_line(
     started_in: Option<&Path>,
 ) -> String {
     match (loaded.file_name(), choice, started_in) {
-        (Some(_), FileChoice::Auto, Some(started_in)) => format!(
+        (Some(_), FileChoice::Auto | FileChoice::Explicit(_), Some(started_in)) => format!(
             "{} (found above {}; bktec runs from its directory)",
             cwd.join("bktec.toml").display(),
             started_in.display()

@@ -231,7 +231,7 @@ fn errors_lead_with_the_line_and_key_in_file_order() {
         "bktec.toml",
         "[runner]\nname = \"pytset\"\ncancel-grace-period = \"-5s\"\nretry-count = 3\n\n[retry]\ncount = -1\n",
     );
-    let out = in_dir(&dir, "sub").arg("config").output();
+    let out = in_dir(&dir, ".").arg("config").output();
     out.assert_exit(16);
     let errors: Vec<String> = out
         .stderr()
@@ -249,6 +249,13 @@ fn errors_lead_with_the_line_and_key_in_file_order() {
             "bktec.toml:7: retry.count was -1, must be greater than or equal to 0",
         ]
     );
+    // From below, the file is named by its whole path.
+    let out = in_dir(&dir, "sub").arg("run").output();
+    out.assert_exit(16);
+    out.assert_stderr_contains(&format!(
+        "\n{}/bktec.toml:3: runner.cancel-grace-period was -5s",
+        dir.path().display()
+    ));
     // A variable is named when the value came from it.
     dir.write("bktec.toml", "[runner]\nname = \"pytest\"\n");
     let out = in_dir(&dir, ".")
@@ -288,10 +295,15 @@ fn a_mistyped_flag_is_not_pointed_at_a_hidden_one() {
             "{}",
             out.stderr()
         );
+        out.assert_stderr_contains("a similar argument exists: '--test-engine-retry-count'");
+        out.assert_stderr_contains("For more information, try '--help'.");
     }
-    let out = dir.bktec().args(["run", "--retry", "2"]).output();
-    out.assert_stderr_contains("a similar argument exists: '--test-engine-retry-count'");
-    out.assert_stderr_contains("For more information, try '--help'.");
+    // A visible flag's suggestion is clap's own.
+    dir.bktec()
+        .args(["plan", "--jsn"])
+        .output()
+        .assert_exit(16)
+        .assert_stderr_contains("a similar argument exists: '--json'");
 }
 
 #[test]
