@@ -8,8 +8,8 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 
 use crate::config::elements::{GoDuration, RunnerKind};
-use crate::config::registry::{BktecOptions, FILES, RUNNER, TEST_ENGINE};
-use crate::config::resolve::DISCOVERY_MODES;
+use crate::config::registry::{BktecOptions, FILES, RETRY, RUNNER, TEST_ENGINE};
+use crate::config::resolve::{DISCOVERY_MODES, FLAKY_RESULTS};
 use crate::config::value::{Given, SettingType, Shown};
 
 /// The value type of a setting, which decides how raw text is parsed.
@@ -262,7 +262,7 @@ impl Setting {
         match self.key {
             key if key == RUNNER.name.key => RunnerKind::ALL.iter().map(|r| r.as_str()).collect(),
             key if key == FILES.discovery.key => DISCOVERY_MODES.to_vec(),
-            "retry.flaky-result" => vec!["pass", "fail"],
+            key if key == RETRY.flaky_result.key => FLAKY_RESULTS.to_vec(),
             _ => Vec::new(),
         }
     }
