@@ -78,9 +78,10 @@ pub enum Placement {
 /// Which commands accept a setting's flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
-    /// `run`, `plan`, `list` and `config`.
+    /// `run`, `plan` and `config` (`list` and `durations update` take
+    /// only what discovery reads).
     All,
-    /// `run` (and `list`/`config`, which describe a run) but not `plan`.
+    /// `run` (and `config`, which describes a run) but not `plan`.
     RunOnly,
     /// `plan` (and `config`) only.
     PlanOnly,
@@ -222,26 +223,27 @@ impl Setting {
     }
 
     /// Whether `command` accepts this setting's flag: whether it reads the
-    /// setting. `durations update` reads only what discovery and the
-    /// durations file need (issue 21, item 10); its help and completion
-    /// list only those. Every command reads every variable it knows, so an
-    /// environment-only setup works whatever the command.
+    /// setting. `list` and `durations update` read only what discovery and
+    /// the durations file need (issue 21, item 10); their help and
+    /// completion list only those. Every command reads every variable it
+    /// knows, so an environment-only setup works whatever the command.
     pub fn accepted_by(&self, command: CommandKind) -> bool {
         match (self.scope, command) {
-            (_, CommandKind::Durations) => self.read_by_durations(),
+            (_, CommandKind::List | CommandKind::Durations) => self.read_by_discovery(),
             (Scope::All, _) | (_, CommandKind::Config) => true,
-            (Scope::RunOnly, CommandKind::Run | CommandKind::List) => true,
+            (Scope::RunOnly, CommandKind::Run) => true,
             (Scope::RunOnly, CommandKind::Plan) => false,
             (Scope::PlanOnly, CommandKind::Plan) => true,
-            (Scope::PlanOnly, CommandKind::Run | CommandKind::List) => false,
+            (Scope::PlanOnly, CommandKind::Run) => false,
         }
     }
 
-    /// Whether `bktec durations update` reads the setting: the test files
-    /// (`--prune` discovers them, by pytest too), the durations file, and
-    /// what discovery by pytest runs (the runner, its command, its tag
-    /// filters and the collection's deadline).
-    fn read_by_durations(&self) -> bool {
+    /// Whether discovery, which is all `list` does and what `durations
+    /// update --prune` does besides its file, reads the setting: the test
+    /// files settings (the durations file among them), and what discovery
+    /// by pytest runs (the runner, its command, its tag filters and the
+    /// collection's deadline).
+    fn read_by_discovery(&self) -> bool {
         self.group == Group::Files
             || [
                 RUNNER.name.key,

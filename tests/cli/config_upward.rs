@@ -336,30 +336,16 @@ fn completions_offer_values_and_no_hidden_flags() {
 }
 
 #[test]
-fn durations_update_lists_only_what_it_reads() {
+fn durations_update_and_list_take_only_what_they_read() {
     let dir = TestDir::new();
-    let help = dir
-        .bktec()
-        .args(["durations", "update", "--help"])
-        .output()
-        .stdout();
-    for flag in [
-        "--durations-file",
-        "--test-file-pattern",
-        "--test-runner",
-        "--discovery",
-    ] {
-        assert!(help.contains(flag), "lacks {flag}:\n{help}");
-    }
-    for flag in [
-        "--test-engine-retry-count",
-        "--junit-out",
-        "--suite-slug",
-        "--result-path",
-        "--annotate",
-        "--upload-results",
-    ] {
-        assert!(!help.contains(flag), "lists {flag}:\n{help}");
+    for command in [&["durations", "update"][..], &["list"]] {
+        let help = dir
+            .bktec()
+            .args(command.iter().copied())
+            .arg("--help")
+            .output()
+            .stdout();
+        assert_own_flags(&help);
     }
     // A run setting's flag is not `durations update`'s; its variable is
     // still read without complaint, so one environment serves every step.
@@ -379,6 +365,27 @@ fn durations_update_lists_only_what_it_reads() {
         .env("BUILDKITE_TEST_ENGINE_RETRY_COUNT", "2")
         .output()
         .assert_success();
+}
+
+fn assert_own_flags(help: &str) {
+    for flag in [
+        "--durations-file",
+        "--test-file-pattern",
+        "--test-runner",
+        "--discovery",
+    ] {
+        assert!(help.contains(flag), "lacks {flag}:\n{help}");
+    }
+    for flag in [
+        "--test-engine-retry-count",
+        "--junit-out",
+        "--suite-slug",
+        "--result-path",
+        "--annotate",
+        "--upload-results",
+    ] {
+        assert!(!help.contains(flag), "lists {flag}:\n{help}");
+    }
 }
 
 #[test]
