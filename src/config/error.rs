@@ -173,3 +173,37 @@ fn render_problems(problems: &[Problem]) -> String {
     let lines: Vec<&str> = sorted.iter().map(|p| p.text.as_str()).collect();
     lines.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_s_problems_come_first_in_line_order_then_the_flags_last() {
+        let file = |line| Origin::File {
+            path: "bktec.toml".to_string(),
+            line,
+            key: "retry.count".to_string(),
+        };
+        let setting = crate::config::registry::RETRY.count.setting;
+        let problems = vec![
+            Problem::setting(setting, "was -1", &Origin::Flag("--x".to_string())),
+            Problem::setting(setting, "was -2", &file(10)),
+            Problem::setting(
+                setting,
+                "was -3",
+                &Origin::Env("BUILDKITE_TEST_ENGINE_RETRY_COUNT"),
+            ),
+            Problem::file("bktec.toml", 9, 1, "unknown key `a`".to_string()),
+            Problem::setting(setting, "was -4", &file(2)),
+        ];
+        assert_eq!(
+            render_problems(&problems),
+            "bktec.toml:2: retry.count was -4\n\
+             bktec.toml:9:1: unknown key `a`\n\
+             bktec.toml:10: retry.count was -2\n\
+             BUILDKITE_TEST_ENGINE_RETRY_COUNT was -3 (from env BUILDKITE_TEST_ENGINE_RETRY_COUNT)\n\
+             --x was -1"
+        );
+    }
+}
