@@ -147,14 +147,15 @@ fn relative_paths_from_a_subdirectory() {
     // the file's durations file is in the file's directory.
     dir.write(
         "sub/r.xml",
-        "<testsuite><testcase classname=\"tests.test_root\" name=\"test_ok\" file=\"tests/test_root.py\" time=\"2.5\"/></testsuite>\n",
+        "<testsuite><testcase classname=\"tests.test_root\" name=\"test_new\" file=\"tests/test_root.py\" time=\"2.5\"/></testsuite>\n",
     );
     in_dir(&dir, "sub")
         .args(["durations", "update", "r.xml"])
         .output()
         .assert_success();
     let stored = fs::read_to_string(dir.path().join("ci/durations.json")).unwrap();
-    assert!(stored.contains("2.5"), "{stored}");
+    assert!(stored.contains("tests/test_root.py::test_new"), "{stored}");
+    assert!(!dir.path().join("sub/ci").exists());
 }
 
 #[test]
