@@ -27,9 +27,10 @@ use std::path::PathBuf;
 use crate::cli::{Cli, Command, ConfigCmd, DurationsAction, DurationsCmd, ListCmd, Parsed, RunCmd};
 use crate::config::EnvVars;
 use crate::config::registry::{CommandKind, DEBUG};
-use crate::config::show::{render_json, render_text, shown_settings};
+use crate::config::show::{file_line, render_json, render_text, shown_settings};
 use crate::config::{
-    CliOverrides, EnvSnapshot, FileChoice, LoadedConfig, RawValue, RunSettings, load, resolve,
+    CliOverrides, EnvSnapshot, FileChoice, FileSearch, LoadedConfig, RawValue, RunSettings, load,
+    resolve,
 };
 use crate::events::{Notice, RunEnd};
 use crate::execute::exit_status;
@@ -69,7 +70,7 @@ pub fn main(args: Vec<OsString>, env: EnvSnapshot) -> u8 {
 }
 
 /// Runs the parsed command line and returns the exit status.
-fn run(cli: Cli, env: EnvSnapshot, reporter: &mut Reporter) -> Result<u8, BktecError> {
+fn run(mut cli: Cli, env: EnvSnapshot, reporter: &mut Reporter) -> Result<u8, BktecError> {
     if let Some(word) = cli.stray {
         let suggestion = crate::cli::suggest_command(&word);
         return Err(BktecError::InvalidCommand { word, suggestion });
@@ -87,7 +88,11 @@ fn run(cli: Cli, env: EnvSnapshot, reporter: &mut Reporter) -> Result<u8, BktecE
         reporter.notice(Notice::UnknownVariable(&unknown));
     }
     let cwd = std::env::current_dir().map_err(BktecError::CurrentDir)?;
-    let choice = FileChoice::from_flags(cli.config, cli.no_config, &env);
+    let choice = FileChoice::from_flags(cli.config.take(), cli.no_config, &env);
+    let (choice, cwd, started_in) = stand_in_project(choice, cwd, reporter)?;
+    if let Some(dir) = &started_in {
+        cli.anchor_paths(dir);
+    }
     let debug = cli.debug;
     let with_debug = |mut overrides: CliOverrides| {
         if let Some(value) = &debug {
@@ -99,13 +104,40 @@ fn run(cli: Cli, env: EnvSnapshot, reporter: &mut Reporter) -> Result<u8, BktecE
         }
         overrides
     };
-    let context = Context { env, choice, cwd };
+    let context = Context {
+        env,
+        choice,
+        cwd,
+        started_in,
+    };
     let Some(command) = cli.command else {
         let overrides = with_debug(CliOverrides::default());
         let end = run_cmd::run_tests(&context, overrides, RunOptions::default(), reporter)?;
         return Ok(ended(&end, reporter));
     };
     with_configuration(&context, command, with_debug, reporter)
+}
+
+/// Without `--config`, bktec runs from the directory of the `bktec.toml`
+/// found above the working directory, as if started there, and reads that
+/// file, named in messages by its whole path (issue 21 item 6, D45).
+/// Returns the file choice, the working directory and, when it changed,
+/// where bktec was started.
+fn stand_in_project(
+    choice: FileChoice,
+    cwd: PathBuf,
+    reporter: &mut Reporter,
+) -> Result<(FileChoice, PathBuf, Option<PathBuf>), BktecError> {
+    let (FileChoice::Auto, FileSearch::Above(dir)) = (&choice, FileSearch::from(&cwd)) else {
+        return Ok((choice, cwd, None));
+    };
+    std::env::set_current_dir(&dir).map_err(BktecError::CurrentDir)?;
+    reporter.notice(Notice::ConfigAbove {
+        dir: &dir,
+        started_in: &cwd,
+    });
+    let file = FileChoice::Explicit(dir.join("bktec.toml"));
+    Ok((file, dir, Some(cwd)))
 }
 
 /// The commands that load no configuration, and so warn about nothing;
@@ -215,6 +247,9 @@ pub(crate) struct Context {
     pub(crate) env: EnvSnapshot,
     choice: FileChoice,
     pub(crate) cwd: PathBuf,
+    /// Where bktec was started, when it runs from the directory of a
+    /// `bktec.toml` above it (D45).
+    started_in: Option<PathBuf>,
 }
 
 impl Context {
@@ -224,6 +259,7 @@ impl Context {
         command: CommandKind,
     ) -> Result<LoadedConfig, BktecError> {
         load(&self.env, overrides, &self.choice, &self.cwd)
+            .map(|loaded| loaded.started_in(self.started_in.clone()))
             .map_err(|source| BktecError::Config { command, source })
     }
 
@@ -245,24 +281,29 @@ fn show_config(
     reporter: &mut Reporter,
 ) -> Result<u8, BktecError> {
     let loaded = context.load(&overrides, CommandKind::Config)?;
-    // One probe for the table and the checks: pytest's default command
+    // One probe for the checks and the table: pytest's default command
     // depends on it (D14), and it is asked at most once.
     let runners = crate::runner::facts();
-    let rows = shown_settings(&loaded, &runners);
-    let table = if json {
-        render_json(&rows)
-    } else {
-        render_text(&rows)
-    };
-    reporter.notice(Notice::Settings(&table));
-    // The values are shown either way (the table is how one finds a bad
-    // value's origin); every problem that would stop `run` is reported after
-    // them, as `bktec config`'s own error, and exits 16 (issue #9).
-    match resolve(&loaded, CommandKind::Run, &runners) {
-        Ok(_) => Ok(exit_code::SUCCESS),
-        Err(source) => Err(BktecError::Config {
+    // Every problem that would stop `run` is `bktec config`'s own error
+    // and exits 16 (issue #9). It is said first, before the table, which
+    // follows for finding the other values (issue 21, item 6).
+    let mut status = exit_code::SUCCESS;
+    if let Err(source) = resolve(&loaded, CommandKind::Run, &runners) {
+        let err = BktecError::Config {
             command: CommandKind::Config,
             source,
-        }),
+        };
+        reporter.notice(Notice::Error(&err));
+        status = err.exit_code();
     }
+    let rows = shown_settings(&loaded, &runners);
+    let table = if json {
+        render_json(loaded.file_name(), &rows)
+    } else {
+        let started_in = context.started_in.as_deref();
+        let file = file_line(&loaded, &context.choice, &context.cwd, started_in);
+        render_text(&file, &rows)
+    };
+    reporter.notice(Notice::Settings(&table));
+    Ok(status)
 }

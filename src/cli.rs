@@ -10,9 +10,10 @@ use std::marker::PhantomData;
 use std::path::PathBuf;
 
 use clap::CommandFactory;
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
-use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueHint};
 
 use crate::config::registry::{CommandKind, DEBUG, SETTINGS, Setting, SettingKind};
 use crate::config::{CliOverrides, RawValue};
@@ -37,8 +38,8 @@ pub struct Cli {
     #[arg(hide = true)]
     pub stray: Option<String>,
 
-    /// Read this configuration file instead of ./bktec.toml; it must exist.
-    /// [env: BUILDKITE_TEST_ENGINE_CONFIG=]
+    /// Read this configuration file instead of the nearest bktec.toml (in this directory or above
+    /// it, up to the repository root); it must exist. [env: BUILDKITE_TEST_ENGINE_CONFIG=]
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
@@ -50,6 +51,51 @@ pub struct Cli {
     #[arg(long, global = true, num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_name = "BOOL")]
     pub debug: Option<String>,
+}
+
+impl Cli {
+    /// Makes the relative paths of the flags that are not settings
+    /// relative to `dir`, where they were typed, for a command line that
+    /// runs from the directory of a `bktec.toml` above it (D45). Settings'
+    /// paths are anchored by the configuration, which knows their origin.
+    pub fn anchor_paths(&mut self, dir: &std::path::Path) {
+        let anchor = |text: &mut String| *text = dir.join(&*text).display().to_string();
+        match &mut self.command {
+            Some(Command::Durations(DurationsCmd {
+                action: DurationsAction::Update(cmd),
+            })) => {
+                for path in &mut cmd.result_files {
+                    *path = dir.join(&*path);
+                }
+            }
+            Some(Command::Plan(cmd)) => {
+                // `-` is stdout; an empty path is refused as it is.
+                for text in [&mut cmd.plan_out, &mut cmd.pipeline_upload]
+                    .into_iter()
+                    .flatten()
+                    .filter(|text| !text.is_empty() && text.as_str() != "-")
+                {
+                    anchor(text);
+                }
+            }
+            Some(Command::Tools(ToolsCmd {
+                tool: Tool::BackfillCommitMetadata(cmd),
+            })) => {
+                for path in [&mut cmd.output, &mut cmd.upload].into_iter().flatten() {
+                    *path = dir.join(&*path);
+                }
+            }
+            Some(
+                Command::Run(_)
+                | Command::List(_)
+                | Command::Config(_)
+                | Command::Init(_)
+                | Command::Schema
+                | Command::Completions(_),
+            )
+            | None => {}
+        }
+    }
 }
 
 /// bktec's commands.
@@ -332,6 +378,17 @@ impl<S: CommandScope> Args for SettingArgs<S> {
                     SettingKind::Duration => "DURATION",
                     SettingKind::KeyValues => "KEY=VALUE",
                 });
+            let choices = s.choices();
+            if !choices.is_empty() {
+                // Offered by shell completion; help already words them, and
+                // `resolve` checks the value with its origin.
+                arg = arg
+                    .value_parser(Choices(choices))
+                    .hide_possible_values(true);
+            }
+            if s.kind == SettingKind::Path {
+                arg = arg.value_hint(ValueHint::FilePath);
+            }
             arg = match s.kind {
                 SettingKind::Bool => arg
                     .num_args(0..=1)
@@ -363,6 +420,28 @@ impl<S: CommandScope> Args for SettingArgs<S> {
 
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
         Self::augment_args(cmd)
+    }
+}
+
+/// A value parser that takes any text, as the default one does, and names
+/// the usual values for shell completion.
+#[derive(Clone, Debug)]
+struct Choices(Vec<&'static str>);
+
+impl TypedValueParser for Choices {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|v| PossibleValue::new(*v))))
     }
 }
 
@@ -506,11 +585,15 @@ fn parse_any(args: Vec<OsString>, preview: bool) -> Parsed {
             Ok(cli) => return Parsed::Cli(Box::new(cli)),
             // `bktec --parallelism 3 --version` is `bktec run ... --version`.
             Err(run_err) if exits_zero(&run_err) => run_err,
+            // `bktec --retry 2` is a mistyped flag of `run`, whose flags
+            // have a suggestion to offer.
+            Err(run_err) if run_err.get(ContextKind::SuggestedArg).is_some() => run_err,
             Err(_) => err,
         }
     } else {
         err
     };
+    let err = without_hidden_suggestion(err, &args, preview);
     if matches!(err.kind(), ErrorKind::DisplayVersion) {
         // Every command prints the same line as `bktec --version` (behaviour
         // document 1.1), not clap's `bktec-run v…`.
@@ -527,6 +610,71 @@ fn parse_any(args: Vec<OsString>, preview: bool) -> Parsed {
         },
         message: err.render().to_string(),
     }
+}
+
+/// clap's "a similar argument exists" may name a hidden flag: `--retry`
+/// got `--retry-count`, the Buildkite job's own retry counter, which a user
+/// never sets (issue 21, item 6). Such a tip is replaced by the closest
+/// visible setting flag of the command, by flag or by key (`--retry` ->
+/// `--test-engine-retry-count`, the flag of `retry.count`), or dropped.
+fn without_hidden_suggestion(err: clap::Error, args: &[OsString], preview: bool) -> clap::Error {
+    let Some(ContextValue::String(suggested)) = err.get(ContextKind::SuggestedArg) else {
+        return err;
+    };
+    let Some(ContextValue::String(invalid)) = err.get(ContextKind::InvalidArg) else {
+        return err;
+    };
+    let kind = command_kind(args);
+    let hidden = |flag: &str| {
+        SETTINGS.iter().any(|s| {
+            let visible = !s.hidden && (preview || !s.is_preview());
+            !visible && s.flag_text().as_deref() == Some(flag)
+        })
+    };
+    if !hidden(suggested) {
+        return err;
+    }
+    let typed = invalid.trim_start_matches('-');
+    let typed = typed.split_once('=').map_or(typed, |(name, _)| name);
+    let better = flag_settings(kind)
+        .filter(|s| !s.hidden && (preview || !s.is_preview()))
+        .map(|s| {
+            let flag = s.flag.expect("filtered on flag");
+            let score = strsim::jaro_winkler(typed, flag)
+                .max(strsim::jaro_winkler(typed, &s.key.replace('.', "-")));
+            (score, flag)
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, flag)| format!("--{flag}"));
+    let mut rebuilt = clap::Error::new(ErrorKind::UnknownArgument).with_cmd(&command(preview));
+    rebuilt.insert(
+        ContextKind::InvalidArg,
+        ContextValue::String(invalid.clone()),
+    );
+    if let Some(better) = better {
+        rebuilt.insert(ContextKind::SuggestedArg, ContextValue::String(better));
+    }
+    if let Some(usage) = err.get(ContextKind::Usage) {
+        rebuilt.insert(ContextKind::Usage, usage.clone());
+    }
+    rebuilt
+}
+
+/// The command whose flags `args` give: the first word that names one,
+/// else `run` (bare flags mean `run`, D1).
+fn command_kind(args: &[OsString]) -> CommandKind {
+    args.iter()
+        .skip(1)
+        .find_map(|arg| match arg.to_str()? {
+            "run" => Some(CommandKind::Run),
+            "plan" => Some(CommandKind::Plan),
+            "list" => Some(CommandKind::List),
+            "config" => Some(CommandKind::Config),
+            "durations" => Some(CommandKind::Durations),
+            _ => None,
+        })
+        .unwrap_or(CommandKind::Run)
 }
 
 /// The command to suggest for a mistyped `word`: clap's own suggestion when
@@ -562,11 +710,29 @@ pub fn suggest_command(word: &str) -> Option<String> {
     })
 }
 
-/// A shell completion script for `shell`.
+/// A shell completion script for `shell`. It offers what `--help` shows:
+/// hidden flags and commands (the Buildkite job context, which the agent
+/// sets; the preview's) are left out, as the README says, though they work
+/// when typed (issue 21, item 10).
 pub fn completions(shell: clap_complete::Shell) -> String {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "bktec", &mut script);
+    clap_complete::generate(shell, &mut shown(&Cli::command()), "bktec", &mut script);
     String::from_utf8(script).expect("clap_complete writes UTF-8")
+}
+
+/// `cmd` with only its shown arguments and commands, for completion.
+fn shown(cmd: &clap::Command) -> clap::Command {
+    let mut shown = clap::Command::new(cmd.get_name().to_string())
+        .args(cmd.get_arguments().filter(|a| !a.is_hide_set()).cloned())
+        .subcommands(
+            cmd.get_subcommands()
+                .filter(|c| !c.is_hide_set())
+                .map(shown),
+        );
+    if let Some(about) = cmd.get_about() {
+        shown = shown.about(about.clone());
+    }
+    shown
 }
 
 /// Whether clap's "error" is help or version output, which exits 0.

@@ -126,7 +126,8 @@ impl ConfigFile {
                 .and_then(|k| k.span())
                 .or_else(|| item.span())
                 .map_or((0, 0), |span| line_col(content, span.start));
-            let at = format!("{}:{line}:{column}", self.display);
+            let display = self.display.clone();
+            let at = |message: String| Problem::file(&display, line, column, message);
             if name.contains('.') {
                 // `"runner.name" = ...` is one key whose name holds a dot,
                 // not `runner.name`: no setting is named so, and reading it
@@ -140,12 +141,9 @@ impl ConfigFile {
                         .map(|s| format!(" (did you mean `{s}`?)"))
                         .unwrap_or_default(),
                 };
-                problems.push(Problem::file(
-                    &at,
-                    format!(
-                        "unknown key `\"{name}\"`: the quotes make the dots part of one name{hint}"
-                    ),
-                ));
+                problems.push(at(format!(
+                    "unknown key `\"{name}\"`: the quotes make the dots part of one name{hint}"
+                )));
                 continue;
             }
             match classify(&key) {
@@ -163,28 +161,21 @@ impl ConfigFile {
                         let inner = self.walk(content, inner, &key, problems);
                         dict.insert(name.to_string(), Value::from(inner));
                     }
-                    None => problems.push(Problem::file(
-                        &at,
-                        format!("`{key}` must be a table (such as `[{key}]`)"),
-                    )),
+                    None => problems.push(at(format!(
+                        "`{key}` must be a table (such as `[{key}]`)"
+                    ))),
                 },
-                KeyClass::Secret { env, flag } => problems.push(Problem::file(
-                    &at,
-                    format!(
-                        "`{key}` is a secret and is not read from files; set {env} or {flag} instead"
-                    ),
-                )),
-                KeyClass::JobContext { env, flag } => problems.push(Problem::file(
-                    &at,
-                    format!(
-                        "`{key}` is Buildkite job context, not a file setting; set {env} or {flag} instead"
-                    ),
-                )),
+                KeyClass::Secret { env, flag } => problems.push(at(format!(
+                    "`{key}` is a secret and is not read from files; set {env} or {flag} instead"
+                ))),
+                KeyClass::JobContext { env, flag } => problems.push(at(format!(
+                    "`{key}` is Buildkite job context, not a file setting; set {env} or {flag} instead"
+                ))),
                 KeyClass::Unknown => {
                     let hint = suggest(&key)
                         .map(|s| format!(" (did you mean `{s}`?)"))
                         .unwrap_or_default();
-                    problems.push(Problem::file(&at, format!("unknown key `{key}`{hint}")));
+                    problems.push(at(format!("unknown key `{key}`{hint}")));
                 }
             }
         }
@@ -290,7 +281,10 @@ fn mistyped(key: &str, item: &Item, content: &str) -> Option<String> {
     Some(message)
 }
 
-/// The closest file key to an unknown `key`, by the whole path or by its last part.
+/// The closest file key to an unknown `key`, looking across tables: by the
+/// whole path, by its last part, and by the last part against a key's
+/// whole path with its dot as a dash, so that `[runner] retry-count` finds
+/// `retry.count`. An exact match of either kind wins over a near one.
 fn suggest(key: &str) -> Option<&'static str> {
     let leaf = key.rsplit('.').next().unwrap_or(key);
     SETTINGS
@@ -298,7 +292,14 @@ fn suggest(key: &str) -> Option<&'static str> {
         .filter(|s| s.in_file())
         .map(|s| {
             let s_leaf = s.key.rsplit('.').next().unwrap_or(s.key);
-            let score = strsim::jaro_winkler(key, s.key).max(strsim::jaro_winkler(leaf, s_leaf));
+            let flat = s.key.replace('.', "-");
+            let score = [
+                strsim::jaro_winkler(key, s.key),
+                strsim::jaro_winkler(leaf, s_leaf),
+                strsim::jaro_winkler(leaf, &flat),
+            ]
+            .into_iter()
+            .fold(0.0, f64::max);
             (score, s.key)
         })
         .filter(|(score, _)| *score > 0.8)
@@ -398,6 +399,21 @@ mod tests {
             ["bktec.toml:1:2: unknown key `retyr` (did you mean `retry.count`?)"]
         );
         assert_eq!(problems("zzz = 1\n"), ["bktec.toml:1:1: unknown key `zzz`"]);
+    }
+
+    #[test]
+    fn suggestions_look_across_tables() {
+        // Issue 21 item 6: the retry count is `retry.count`, not a runner key.
+        assert_eq!(
+            problems("[runner]\nretry-count = 3\n"),
+            ["bktec.toml:2:1: unknown key `runner.retry-count` (did you mean `retry.count`?)"]
+        );
+        assert_eq!(
+            problems("[runner]\nexclude-pattern = \"x\"\n"),
+            [
+                "bktec.toml:2:1: unknown key `runner.exclude-pattern` (did you mean `files.exclude-pattern`?)"
+            ]
+        );
     }
 
     #[test]

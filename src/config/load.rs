@@ -61,7 +61,9 @@ impl CliOverrides {
 /// Which configuration file to read.
 #[derive(Clone, Debug)]
 pub enum FileChoice {
-    /// `./bktec.toml` if it exists.
+    /// `./bktec.toml` if it exists. The command line runs from the
+    /// directory of a `bktec.toml` found above ([`FileSearch`]), so this
+    /// is that file.
     Auto,
     /// A file named by `--config` or `BUILDKITE_TEST_ENGINE_CONFIG`; it must exist.
     Explicit(PathBuf),
@@ -84,6 +86,43 @@ impl FileChoice {
     }
 }
 
+/// Where `bktec.toml` is, for a command run without `--config` (issue 21,
+/// item 6): the working directory and each directory above it are looked
+/// in, up to the first that holds `.git` (a directory, or the file of a
+/// worktree or submodule) or the filesystem root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileSearch {
+    /// In the working directory.
+    Here,
+    /// In this directory above the working directory.
+    Above(PathBuf),
+    /// Nowhere: looked for from the working directory up to this one.
+    Nowhere(PathBuf),
+}
+
+impl FileSearch {
+    /// Looks for `bktec.toml` from `cwd` upward. Anything named so counts
+    /// (a directory there is an error when it is read, D34), and a
+    /// directory that holds both `bktec.toml` and `.git` finds the file.
+    pub fn from(cwd: &Path) -> FileSearch {
+        let mut last = cwd;
+        for dir in cwd.ancestors() {
+            last = dir;
+            if fs::symlink_metadata(dir.join("bktec.toml")).is_ok() {
+                return if dir == cwd {
+                    FileSearch::Here
+                } else {
+                    FileSearch::Above(dir.to_path_buf())
+                };
+            }
+            if fs::symlink_metadata(dir.join(".git")).is_ok() {
+                break;
+            }
+        }
+        FileSearch::Nowhere(last.to_path_buf())
+    }
+}
+
 /// The merged configuration with the origin of each value.
 #[derive(Debug)]
 pub struct LoadedConfig {
@@ -101,6 +140,31 @@ pub struct LoadedConfig {
     /// Problems found while loading: keys the file may not have, and values
     /// that do not parse. `resolve` reports them with its own, all at once.
     problems: Vec<Problem>,
+    /// The directory bktec was started in, when it runs from the directory
+    /// of a `bktec.toml` found above it: relative paths from the
+    /// environment and flags are relative to where they were typed.
+    started_in: Option<PathBuf>,
+    /// The file layers below the winning one, for `bktec config`.
+    layers: Layers,
+    /// Where bktec looked for `bktec.toml` in vain, as a note.
+    no_file: Option<String>,
+}
+
+/// The file and environment layers as given, so that `bktec config` can
+/// show what a higher layer overrode.
+#[derive(Debug)]
+struct Layers {
+    file: Option<Value>,
+    env: Value,
+}
+
+/// A value a higher layer overrode, for `bktec config`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overridden {
+    /// Where the overridden value came from.
+    pub origin: Origin,
+    /// The value as it was written, as JSON.
+    pub value: serde_json::Value,
 }
 
 impl LoadedConfig {
@@ -176,14 +240,69 @@ impl LoadedConfig {
         }
     }
 
-    /// The directory relative paths from `origin` resolve against, when
-    /// `origin` is the configuration file.
+    /// The directory relative paths from `origin` resolve against: the
+    /// configuration file's for a value from it, the directory bktec was
+    /// started in for the environment and flags when bktec runs from a
+    /// file's directory above it (`None`: the working directory).
     pub fn file_dir(&self, origin: &Origin) -> Option<&Path> {
         match (origin, &self.file) {
             (Origin::File { .. }, Some(file)) => Some(&file.dir),
+            (Origin::Env(_) | Origin::Flag(_), _) => self.started_in.as_deref(),
             _ => None,
         }
     }
+
+    /// Says that bktec was started in `dir`, below the directory of the
+    /// configuration file it runs from.
+    pub fn started_in(mut self, dir: Option<PathBuf>) -> LoadedConfig {
+        self.started_in = dir;
+        self
+    }
+
+    /// Why no configuration file was read, when bktec looked for one and
+    /// found none: said after problems of values no layer set.
+    pub fn no_file_note(&self) -> Option<&str> {
+        self.no_file.as_deref()
+    }
+
+    /// The configuration file read, as named in messages, if any.
+    pub fn file_name(&self) -> Option<&str> {
+        self.file.as_ref().map(|f| f.display.as_str())
+    }
+
+    /// The values of `setting` that the layer in force overrode, highest
+    /// first: the environment's under a flag, the file's under either.
+    pub fn overridden(&self, setting: &Setting) -> Vec<Overridden> {
+        let origin = self.origin(setting);
+        let mut below = Vec::new();
+        if matches!(origin, Origin::Flag(_))
+            && let Some(value) = self.layers.env.find_ref(setting.key)
+        {
+            below.push(Overridden {
+                origin: Origin::Env(self.env_used.get(setting.key).copied().unwrap_or("")),
+                value: json_of(value),
+            });
+        }
+        if matches!(origin, Origin::Flag(_) | Origin::Env(_))
+            && let (Some(file), Some(layer)) = (&self.file, &self.layers.file)
+            && let Some(value) = layer.find_ref(setting.key)
+        {
+            below.push(Overridden {
+                origin: Origin::File {
+                    path: file.display.clone(),
+                    line: file.line_of(setting.key).unwrap_or(0),
+                    key: setting.key.to_string(),
+                },
+                value: json_of(value),
+            });
+        }
+        below
+    }
+}
+
+/// A figment value as JSON, as it was written.
+fn json_of(value: &Value) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
 /// Loads the configuration layers and extracts every setting. Only a file that
@@ -196,26 +315,13 @@ pub fn load(
     choice: &FileChoice,
     cwd: &Path,
 ) -> Result<LoadedConfig, ConfigError> {
-    let file = match choice {
-        FileChoice::Disabled => None,
-        FileChoice::Explicit(path) => {
-            Some(ConfigFile::read(path, path.display().to_string(), cwd)?)
-        }
-        FileChoice::Auto => {
-            let path = cwd.join("bktec.toml");
-            // Anything named `bktec.toml` is read: a directory, a FIFO or a
-            // dangling symlink there is an error (D34), never a silent run
-            // with the defaults.
-            if fs::symlink_metadata(&path).is_ok() {
-                Some(ConfigFile::read(&path, "bktec.toml".to_string(), cwd)?)
-            } else {
-                None
-            }
-        }
-    };
-
+    let file = read_file(choice, cwd)?;
     let (env_dict, env_used) = env_layer(env);
     let (cli_dict, cli_used) = cli_layer(cli);
+    let layers = Layers {
+        file: file.as_ref().map(|f| Value::from(f.dict.clone())),
+        env: Value::from(env_dict.clone()),
+    };
     let mut figment = Figment::new().merge(Layer::new(DEFAULTS_LAYER, defaults_layer()));
     if let Some(file) = &file {
         figment = figment.merge(Layer::new(FILE_LAYER, file.dict.clone()));
@@ -244,6 +350,7 @@ pub fn load(
         )));
         BktecOptions::default()
     });
+    let no_file = no_file_note(choice, file.is_some(), cwd);
     let mut loaded = LoadedConfig {
         figment,
         merged,
@@ -253,6 +360,9 @@ pub fn load(
         options,
         home: env.non_empty(EnvVars::HOME).map(str::to_string),
         problems: Vec::new(),
+        started_in: None,
+        layers,
+        no_file,
     };
     let preview = env.preview_selection();
     for setting in SETTINGS {
@@ -288,6 +398,46 @@ pub fn load(
     }
     loaded.problems = problems;
     Ok(loaded)
+}
+
+/// The configuration file `choice` names, read and checked; `None` when
+/// there is none to read.
+fn read_file(choice: &FileChoice, cwd: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+    Ok(match choice {
+        FileChoice::Disabled => None,
+        FileChoice::Explicit(path) => {
+            Some(ConfigFile::read(path, path.display().to_string(), cwd)?)
+        }
+        FileChoice::Auto => {
+            let path = cwd.join("bktec.toml");
+            // Anything named `bktec.toml` is read: a directory, a FIFO or a
+            // dangling symlink there is an error (D34), never a silent run
+            // with the defaults.
+            if fs::symlink_metadata(&path).is_ok() {
+                Some(ConfigFile::read(&path, "bktec.toml".to_string(), cwd)?)
+            } else {
+                None
+            }
+        }
+    })
+}
+
+/// Where bktec looked for `bktec.toml` in vain, when it looked (no
+/// `--config`, no `--no-config`) and found none.
+fn no_file_note(choice: &FileChoice, found: bool, cwd: &Path) -> Option<String> {
+    if found || !matches!(choice, FileChoice::Auto) {
+        return None;
+    }
+    Some(match FileSearch::from(cwd) {
+        FileSearch::Nowhere(top) if top != cwd => format!(
+            "no bktec.toml was found in {} or above it, up to {}",
+            cwd.display(),
+            top.display()
+        ),
+        FileSearch::Nowhere(_) | FileSearch::Here | FileSearch::Above(_) => {
+            format!("no bktec.toml was found in {}", cwd.display())
+        }
+    })
 }
 
 /// One configuration layer as a figment provider.
@@ -460,7 +610,9 @@ mod tests {
     }
 
     fn problems(loaded: &LoadedConfig) -> String {
-        let lines: Vec<String> = loaded.problems().iter().map(ToString::to_string).collect();
+        let mut sorted = loaded.problems().to_vec();
+        sorted.sort();
+        let lines: Vec<String> = sorted.iter().map(ToString::to_string).collect();
         lines.join("\n")
     }
 
@@ -472,10 +624,14 @@ mod tests {
             &[(TEST_ENGINE.oidc.setting, "maybe")],
         )
         .unwrap();
-        let text = problems(&loaded);
-        assert!(text.contains("BUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: a string (`\"two\"`) where bktec.toml needs an integer (from `retry.count` at bktec.toml:2)"), "{text}");
-        assert!(text.contains("BUILDKITE_PARALLEL_JOB_COUNT is invalid: `0x10` is not a decimal integer (from env BUILDKITE_PARALLEL_JOB_COUNT)"), "{text}");
-        assert!(text.contains("BUILDKITE_TEST_ENGINE_OIDC is invalid: `maybe` is not a boolean (use true or false) (from --oidc)"), "{text}");
+        // Issue 21 item 6: each problem leads with what the user wrote;
+        // the variable is named only when the value came from it.
+        assert_eq!(
+            problems(&loaded),
+            "bktec.toml:2: retry.count is invalid: a string (`\"two\"`) where bktec.toml needs an integer\n\
+             BUILDKITE_PARALLEL_JOB_COUNT is invalid: `0x10` is not a decimal integer (from env BUILDKITE_PARALLEL_JOB_COUNT)\n\
+             --oidc is invalid: `maybe` is not a boolean (use true or false)"
+        );
     }
 
     #[test]
@@ -523,14 +679,9 @@ mod tests {
     fn wrong_toml_types_name_the_key() {
         let loaded = load_with(Some("[test-engine]\nsuite-slug = 5\n"), &[], &[]).unwrap();
         assert!(loaded.is_broken(&TEST_ENGINE.suite_slug));
-        let text = problems(&loaded);
-        assert!(
-            text.contains("BUILDKITE_TEST_ENGINE_SUITE_SLUG is invalid"),
-            "{text}"
-        );
-        assert!(
-            text.contains("`test-engine.suite-slug` at bktec.toml:2"),
-            "{text}"
+        assert_eq!(
+            problems(&loaded),
+            "bktec.toml:2: test-engine.suite-slug is invalid: an integer (`5`) where bktec.toml needs a string"
         );
     }
 }

@@ -18,7 +18,7 @@ pub(crate) mod value;
 pub use env_vars::EnvSnapshot;
 pub(crate) use env_vars::EnvVars;
 pub(crate) use error::ConfigError;
-pub use load::{CliOverrides, FileChoice, load};
+pub use load::{CliOverrides, FileChoice, FileSearch, load};
 pub(crate) use load::{LoadedConfig, RawValue};
 pub(crate) use origin::Origin;
 pub(crate) use resolve::{FlakyResult, RunSettings, resolve};

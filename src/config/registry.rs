@@ -628,7 +628,7 @@ registry! {
     }
     /// Test discovery.
     files (FILES: FilesKeys): FilesOptions {
-        /// The zzglob pattern of test files, relative to the working directory. Defaults to the runner's pattern.
+        /// The zzglob pattern of test files, relative to the directory bktec runs from (that of a bktec.toml found above). Defaults to the runner's pattern.
         pattern: String {
             key: "files.pattern",
             env: &[EnvVars::BUILDKITE_TEST_ENGINE_TEST_FILE_PATTERN],

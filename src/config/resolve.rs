@@ -355,10 +355,14 @@ impl<'a> Reader<'a> {
                 origin,
             }),
             Err(err) => {
-                self.problems.push(Problem::other(format!(
-                    "error parsing test file {which} \"{value}\" (from {}): {err}",
-                    origin.describe()
-                )));
+                self.problems.push(Problem::value(
+                    format!("error parsing test file {which} \"{value}\": {err}"),
+                    &origin,
+                    format!(
+                        "error parsing test file {which} \"{value}\" (from {}): {err}",
+                        origin.describe()
+                    ),
+                ));
                 None
             }
         }
@@ -426,6 +430,13 @@ pub(crate) fn resolve(
     let (Some((kind, rules)), Some(exclude_pattern), true) =
         (runner, exclude_pattern, r.problems.is_empty())
     else {
+        // A value no layer set may be one the user put in a bktec.toml that
+        // bktec did not find (issue 21, item 6).
+        if let Some(note) = loaded.no_file_note()
+            && r.problems.iter().any(Problem::is_unset)
+        {
+            r.problems.push(Problem::note(note.to_string()));
+        }
         return Err(ConfigError::Invalid {
             problems: r.problems,
         });
@@ -585,7 +596,11 @@ fn runner_kind(r: &mut Reader<'_>) -> Option<RunnerKind> {
     match text.parse::<RunnerKind>() {
         Ok(runner) => Some(runner),
         Err(err) => {
-            r.problem(&RUNNER.name, format!("is unsupported: {err}"));
+            let hint = err
+                .suggestion()
+                .map(|kind| format!(" (did you mean `{kind}`?)"))
+                .unwrap_or_default();
+            r.problem(&RUNNER.name, format!("is unsupported: {err}{hint}"));
             None
         }
     }
@@ -651,12 +666,13 @@ fn check_run_rules(r: &mut Reader<'_>, rules: Option<&RunnerRules>, has_result_p
             }
         }
     }
-    // As in the Go client, this runs even when parallelism is itself
-    // out of range (parallelism 0 reports both).
+    // Only against a usable parallelism: the Go client also reports
+    // "must not be greater than -1" for parallelism 0, a knock-on of the
+    // one root cause, which is reported alone (issue 21, item 6).
     let parallelism = r.value(BUILDKITE.parallelism).0;
     let node_index = r.value(BUILDKITE.parallel_job).0;
     if r.usable(&BUILDKITE.parallel_job)
-        && !r.broken(&BUILDKITE.parallelism)
+        && r.usable(&BUILDKITE.parallelism)
         && node_index > parallelism.saturating_sub(1)
     {
         r.problem(

@@ -7,8 +7,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use crate::config::elements::GoDuration;
-use crate::config::registry::BktecOptions;
+use crate::config::elements::{GoDuration, RunnerKind};
+use crate::config::registry::{BktecOptions, FILES, RETRY, RUNNER, TEST_ENGINE};
+use crate::config::resolve::{DISCOVERY_MODES, FLAKY_RESULTS};
 use crate::config::value::{Given, SettingType, Shown};
 
 /// The value type of a setting, which decides how raw text is parsed.
@@ -77,9 +78,10 @@ pub enum Placement {
 /// Which commands accept a setting's flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
-    /// `run`, `plan`, `list` and `config`.
+    /// `run`, `plan` and `config` (`list` and `durations update` take
+    /// only what discovery reads).
     All,
-    /// `run` (and `list`/`config`, which describe a run) but not `plan`.
+    /// `run` (and `config`, which describes a run) but not `plan`.
     RunOnly,
     /// `plan` (and `config`) only.
     PlanOnly,
@@ -220,16 +222,50 @@ impl Setting {
         self.placement == Placement::Secret
     }
 
-    /// Whether `command` accepts this setting's flag.
+    /// Whether `command` accepts this setting's flag: whether it reads the
+    /// setting. `list` and `durations update` read only what discovery and
+    /// the durations file need (issue 21, item 10); their help and
+    /// completion list only those. Every command reads every variable it
+    /// knows, so an environment-only setup works whatever the command.
     pub fn accepted_by(&self, command: CommandKind) -> bool {
         match (self.scope, command) {
+            (_, CommandKind::List | CommandKind::Durations) => self.read_by_discovery(),
             (Scope::All, _) | (_, CommandKind::Config) => true,
-            (Scope::RunOnly, CommandKind::Run | CommandKind::List | CommandKind::Durations) => true,
+            (Scope::RunOnly, CommandKind::Run) => true,
             (Scope::RunOnly, CommandKind::Plan) => false,
             (Scope::PlanOnly, CommandKind::Plan) => true,
-            (Scope::PlanOnly, CommandKind::Run | CommandKind::List | CommandKind::Durations) => {
-                false
-            }
+            (Scope::PlanOnly, CommandKind::Run) => false,
+        }
+    }
+
+    /// Whether discovery, which is all `list` does and what `durations
+    /// update --prune` does besides its file, reads the setting: the test
+    /// files settings (the durations file among them), and what discovery
+    /// by pytest runs (the runner, its command, its tag filters and the
+    /// collection's deadline).
+    fn read_by_discovery(&self) -> bool {
+        self.group == Group::Files
+            || [
+                RUNNER.name.key,
+                RUNNER.test_command.key,
+                RUNNER.collection_timeout.key,
+                TEST_ENGINE.tag_filters.key,
+            ]
+            .contains(&self.key)
+    }
+
+    /// The values a completing shell offers for the setting: booleans,
+    /// runner names, discovery modes and the other settings that take one
+    /// of a few words (issue 21, item 10). Empty for free values.
+    pub fn choices(&self) -> Vec<&'static str> {
+        if self.kind == SettingKind::Bool {
+            return vec!["true", "false"];
+        }
+        match self.key {
+            key if key == RUNNER.name.key => RunnerKind::ALL.iter().map(|r| r.as_str()).collect(),
+            key if key == FILES.discovery.key => DISCOVERY_MODES.to_vec(),
+            key if key == RETRY.flaky_result.key => FLAKY_RESULTS.to_vec(),
+            _ => Vec::new(),
         }
     }
 

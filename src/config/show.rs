@@ -3,7 +3,9 @@
 use serde_json::json;
 
 use crate::config::elements::{RunnerFacts, RunnerKind};
-use crate::config::load::LoadedConfig;
+use std::path::Path;
+
+use crate::config::load::{FileChoice, FileSearch, LoadedConfig};
 use crate::config::registry::{FILES, RUNNER, SETTINGS, Shown};
 use crate::config::resolve::Sourced;
 use crate::config::runner_defaults::{default_pattern, default_test_command};
@@ -25,6 +27,25 @@ pub struct ShownSetting {
     pub text: String,
     /// Where it came from.
     pub origin: String,
+    /// The values of lower layers it overrode, highest first: where each
+    /// came from and its value as JSON (`"REDACTED"` for a secret).
+    pub overrides: Vec<(String, serde_json::Value)>,
+}
+
+impl ShownSetting {
+    /// The origin column: where the value came from, and what it overrode
+    /// (`env X (overrides bktec.toml:5 = 1)`).
+    fn origin_text(&self) -> String {
+        if self.overrides.is_empty() {
+            return self.origin.clone();
+        }
+        let below: Vec<String> = self
+            .overrides
+            .iter()
+            .map(|(origin, value)| format!("{origin} = {value}"))
+            .collect();
+        format!("{} (overrides {})", self.origin, below.join(", "))
+    }
 }
 
 /// The rows of `bktec config`, in registry order. Where the configuration
@@ -83,6 +104,18 @@ pub(crate) fn shown_settings(
                 Shown::Set { .. } if s.is_secret() => (json!(REDACTED), REDACTED.to_string()),
                 Shown::Set { text, json, .. } => (json, text),
             };
+            let overrides = loaded
+                .overridden(s)
+                .into_iter()
+                .map(|o| {
+                    let value = if s.is_secret() {
+                        json!(REDACTED)
+                    } else {
+                        o.value
+                    };
+                    (o.origin.to_string(), value)
+                })
+                .collect();
             ShownSetting {
                 key: s.key,
                 env: s.primary_env(),
@@ -90,33 +123,74 @@ pub(crate) fn shown_settings(
                 value: json,
                 text,
                 origin,
+                overrides,
             }
         })
         .collect()
 }
 
-/// `bktec config --json`.
-pub fn render_json(rows: &[ShownSetting]) -> String {
+/// Which configuration file `bktec config` read, or why none: the line
+/// above its table (issue 21, item 6). `cwd` is the directory bktec runs
+/// from; `started_in` where it was started, when a file above it moved it.
+pub(crate) fn file_line(
+    loaded: &LoadedConfig,
+    choice: &FileChoice,
+    cwd: &Path,
+    started_in: Option<&Path>,
+) -> String {
+    match (loaded.file_name(), choice, started_in) {
+        (Some(_), FileChoice::Auto | FileChoice::Explicit(_), Some(started_in)) => format!(
+            "{} (found above {}; bktec runs from its directory)",
+            cwd.join("bktec.toml").display(),
+            started_in.display()
+        ),
+        (Some(name), FileChoice::Auto | FileChoice::Explicit(_), _) => name.to_string(),
+        (None, FileChoice::Disabled, _) | (Some(_), FileChoice::Disabled, _) => {
+            "none (--no-config)".to_string()
+        }
+        (None, FileChoice::Auto | FileChoice::Explicit(_), _) => match FileSearch::from(cwd) {
+            FileSearch::Nowhere(top) if top == cwd => {
+                format!("none (no bktec.toml in {})", cwd.display())
+            }
+            FileSearch::Nowhere(top) => format!(
+                "none (no bktec.toml in {} or above it, up to {})",
+                cwd.display(),
+                top.display()
+            ),
+            FileSearch::Here | FileSearch::Above(_) => "none".to_string(),
+        },
+    }
+}
+
+/// `bktec config --json`. `file` is the configuration file read, if any.
+pub fn render_json(file: Option<&str>, rows: &[ShownSetting]) -> String {
     let settings: Vec<_> = rows
         .iter()
         .map(|r| {
+            let overrides: Vec<_> = r
+                .overrides
+                .iter()
+                .map(|(origin, value)| json!({ "origin": origin, "value": value }))
+                .collect();
             json!({
                 "key": r.key,
                 "env": r.env,
                 "flag": r.flag,
                 "value": r.value,
                 "origin": r.origin,
+                "overrides": overrides,
             })
         })
         .collect();
-    let mut text = serde_json::to_string_pretty(&json!({ "settings": settings }))
+    let mut text = serde_json::to_string_pretty(&json!({ "file": file, "settings": settings }))
         .expect("JSON values serialize");
     text.push('\n');
     text
 }
 
-/// `bktec config` as an aligned table.
-pub fn render_text(rows: &[ShownSetting]) -> String {
+/// `bktec config` as an aligned table, after a line that says which
+/// configuration file was read (`file`), or that none was.
+pub fn render_text(file: &str, rows: &[ShownSetting]) -> String {
     let key_width = rows.iter().map(|r| r.key.len()).max().unwrap_or(0);
     let value_width = rows
         .iter()
@@ -124,11 +198,17 @@ pub fn render_text(rows: &[ShownSetting]) -> String {
         .max()
         .unwrap_or(0)
         .min(48);
-    let mut out = format!("{:key_width$}  {:value_width$}  ORIGIN\n", "KEY", "VALUE");
+    let mut out = format!("Configuration file: {file}\n\n");
+    out.push_str(&format!(
+        "{:key_width$}  {:value_width$}  ORIGIN\n",
+        "KEY", "VALUE"
+    ));
     for r in rows {
         out.push_str(&format!(
             "{:key_width$}  {:value_width$}  {}\n",
-            r.key, r.text, r.origin
+            r.key,
+            r.text,
+            r.origin_text()
         ));
     }
     out

@@ -30,6 +30,14 @@ pub(crate) enum Notice<'a> {
         /// Whether it is an error.
         error: bool,
     },
+    /// bktec runs from the directory of the `bktec.toml` it found above
+    /// the working directory (issue 21, item 6; D45).
+    ConfigAbove {
+        /// The file's directory, which bktec runs from.
+        dir: &'a std::path::Path,
+        /// Where bktec was started.
+        started_in: &'a std::path::Path,
+    },
     /// A `BUILDKITE_TEST_ENGINE_*` variable that is no setting (D29).
     UnknownVariable(&'a UnknownVariable),
     /// Discovery warned.

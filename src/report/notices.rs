@@ -39,6 +39,15 @@ pub(super) fn words(notice: &Notice<'_>) -> (Channel, String) {
         Notice::Settings(text) => (Channel::Output, (*text).to_string()),
         Notice::Parser { text, error: false } => (Channel::Output, (*text).to_string()),
         Notice::Parser { text, error: true } => (Channel::Stderr, (*text).to_string()),
+        Notice::ConfigAbove { dir, started_in } => (
+            Channel::Stderr,
+            format!(
+                "Buildkite Test Engine Client: Using {}, found above {}; running from {}.\n",
+                dir.join("bktec.toml").display(),
+                started_in.display(),
+                dir.display()
+            ),
+        ),
         Notice::UnknownVariable(unknown) => (Channel::Warning, unknown.to_string()),
         Notice::DiscoveryWarning(warning) => (Channel::Stderr, format!("{warning}\n")),
         Notice::Discovered { targets } => {

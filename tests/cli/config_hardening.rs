@@ -65,7 +65,7 @@ fn an_overflowing_count_is_exit_16_from_every_layer() {
         &["run", "--test-engine-retry-count", "4294967296"],
         &[PYTEST],
         &[&format!(
-            "was 4294967296, {limit} (from --test-engine-retry-count)"
+            "--test-engine-retry-count was 4294967296, {limit}"
         )],
     );
     dir.write("bktec.toml", "[retry]\ncount = 4294967296\n");
@@ -74,7 +74,7 @@ fn an_overflowing_count_is_exit_16_from_every_layer() {
         &["run"],
         &[PYTEST],
         &[&format!(
-            "was 4294967296, {limit} (from `retry.count` at bktec.toml:2)"
+            "bktec.toml:2: retry.count was 4294967296, {limit}"
         )],
     );
     // Beyond 64 bits the value is named as out of range, not as "not a number".
@@ -105,9 +105,7 @@ fn negative_and_zero_durations_are_exit_16() {
         &dir,
         &["run", "--api-attempt-timeout", "0s"],
         &[PYTEST],
-        &[
-            "BUILDKITE_TEST_ENGINE_API_ATTEMPT_TIMEOUT was 0s, must be greater than 0 (from --api-attempt-timeout)",
-        ],
+        &["--api-attempt-timeout was 0s, must be greater than 0"],
     );
     dir.write("bktec.toml", "[runner]\ncancel-grace-period = \"-1s\"\n");
     fails(
@@ -115,7 +113,7 @@ fn negative_and_zero_durations_are_exit_16() {
         &["run"],
         &[PYTEST],
         &[
-            "BUILDKITE_TEST_ENGINE_CANCEL_GRACE_PERIOD was -1s, must be greater than 0, or 0 to kill at once (from `runner.cancel-grace-period` at bktec.toml:2)",
+            "bktec.toml:2: runner.cancel-grace-period was -1s, must be greater than 0, or 0 to kill at once",
         ],
     );
     // A zero grace period is allowed: it means "kill at once".
@@ -131,7 +129,8 @@ fn negative_and_zero_durations_are_exit_16() {
 #[test]
 fn every_problem_of_a_file_is_reported_at_once() {
     // Issue #9: an unknown key, a negative count and a bad boolean took three
-    // runs to show; now one run shows all three, sorted, each with its origin.
+    // runs to show; now one run shows all three, in the file's order, each
+    // leading with its line and key (issue 21 item 6).
     let dir = TestDir::new();
     dir.write(
         "bktec.toml",
@@ -141,9 +140,9 @@ fn every_problem_of_a_file_is_reported_at_once() {
     assert_eq!(
         stderr,
         "bktec run: invalid configuration:\n\
-BUILDKITE_TEST_ENGINE_OIDC is invalid: a string (`\"maybe\"`) where bktec.toml needs a boolean (from `test-engine.oidc` at bktec.toml:9)\n\
-BUILDKITE_TEST_ENGINE_RETRY_COUNT was -2, must be greater than or equal to 0 (from `retry.count` at bktec.toml:6)\n\
-bktec.toml:3:1: unknown key `runner.test-comand` (did you mean `runner.test-command`?)\n"
+bktec.toml:3:1: unknown key `runner.test-comand` (did you mean `runner.test-command`?)\n\
+bktec.toml:6: retry.count was -2, must be greater than or equal to 0\n\
+bktec.toml:9: test-engine.oidc is invalid: a string (`\"maybe\"`) where bktec.toml needs a boolean\n"
     );
     // Problems from other layers join them.
     let stderr = fails(
@@ -151,34 +150,49 @@ bktec.toml:3:1: unknown key `runner.test-comand` (did you mean `runner.test-comm
         &["run", "--parallelism", "0"],
         &[("BUILDKITE_TEST_ENGINE_API_RETRY_DELAY", "-1s")],
         &[
-            "BUILDKITE_PARALLEL_JOB_COUNT was 0, must be greater than or equal to 1 (from --parallelism)",
+            "--parallelism was 0, must be greater than or equal to 1",
             "BUILDKITE_TEST_ENGINE_API_RETRY_DELAY was -1s",
             "unknown key `runner.test-comand`",
         ],
     );
-    assert_eq!(stderr.lines().count(), 7, "{stderr}");
+    // The node index is not also "must not be greater than -1" (issue 21).
+    assert_eq!(stderr.lines().count(), 6, "{stderr}");
 }
 
 #[test]
 fn config_reports_problems_as_its_own() {
-    // Issue #9: `bktec config` labelled its error `bktec run:`. It still shows
-    // the values (a bad one as `(invalid)`), then every problem, and exits 16.
+    // Issue #9: `bktec config` labelled its error `bktec run:`. Issue 21
+    // item 6: on a bad file it printed the table of 50 settings first and
+    // the errors under it, out of sight; now the errors come first, each
+    // with its line and key, then the table (a bad value as `(invalid)`),
+    // and it exits 16.
     let dir = TestDir::new();
     dir.write("bktec.toml", "[retry]\ncount = \"many\"\n");
-    let out = dir.bktec().arg("config").env(PYTEST.0, PYTEST.1).output();
-    out.assert_exit(16);
-    out.assert_stderr_contains("bktec config: invalid configuration:\nBUILDKITE_TEST_ENGINE_RETRY_COUNT is invalid: a string (`\"many\"`) where bktec.toml needs an integer (from `retry.count` at bktec.toml:2)");
-    assert!(!out.stderr().contains("bktec run"), "{}", out.stderr());
-    let row = out
-        .stdout()
+    let both = dir.path().join("both.txt");
+    let file = std::fs::File::create(&both).unwrap();
+    let status = dir
+        .bktec()
+        .arg("config")
+        .env(PYTEST.0, PYTEST.1)
+        .command()
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(16));
+    let text = std::fs::read_to_string(&both).unwrap();
+    assert!(
+        text.starts_with("bktec config: invalid configuration:\nbktec.toml:2: retry.count is invalid: a string (`\"many\"`) where bktec.toml needs an integer\nConfiguration file: bktec.toml\n"),
+        "{text}"
+    );
+    assert!(!text.contains("bktec run"), "{text}");
+    let row = text
         .lines()
         .find(|l| l.starts_with("retry.count "))
-        .map(str::to_string)
         .unwrap_or_default();
     assert!(
         row.contains("(invalid)") && row.contains("bktec.toml:2"),
-        "{}",
-        out.stdout()
+        "{text}"
     );
 }
 

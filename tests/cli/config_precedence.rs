@@ -221,7 +221,7 @@ fn json_entries_have_the_documented_shape() {
         let obj = e.as_object().unwrap();
         let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
         keys.sort();
-        assert_eq!(keys, ["env", "flag", "key", "origin", "value"]);
+        assert_eq!(keys, ["env", "flag", "key", "origin", "overrides", "value"]);
     }
     let retry = settings.iter().find(|e| e["key"] == "retry.count").unwrap();
     assert_eq!(retry["env"], "BUILDKITE_TEST_ENGINE_RETRY_COUNT");

@@ -317,7 +317,7 @@ fn bad_patterns_name_their_origin() {
         .output()
         .assert_exit(16)
         .assert_stderr_contains(
-            "error parsing test file pattern \"tests/{a,b\" (from `files.pattern` at bktec.toml:4)",
+            "bktec.toml:4: files.pattern: error parsing test file pattern \"tests/{a,b\": unterminated alternation",
         )
         .assert_stderr_contains(
             "unterminated alternation - missing closing brace (at character 7 of `tests/{a,b`)",

@@ -304,9 +304,9 @@ fn a_placeholder_in_a_script_for_another_program_is_refused_naming_its_origin() 
         .args(["run", "--test-command", &format!("python3 -c \"{script}\"")])
         .output();
     out.assert_exit(16).assert_stderr_contains(&format!(
-        "BUILDKITE_TEST_ENGINE_TEST_CMD is invalid: `{{{{testExamples}}}}` is in the word `{script}`, which holds whitespace: \
+        "--test-command is invalid: `{{{{testExamples}}}}` is in the word `{script}`, which holds whitespace: \
          a program may run that word as a script, where bktec cannot quote the value (D12); \
-         run it through `sh -c '...'`, where bktec quotes each value (D25) in `python3 -c \"{script}\"` (from --test-command)"
+         run it through `sh -c '...'`, where bktec quotes each value (D25) in `python3 -c \"{script}\"`\n"
     ));
     assert!(!out.stdout().contains("\npython3 "), "nothing ran");
     assert!(!dir.path().join("PWNED").exists());
@@ -399,7 +399,7 @@ fn a_placeholder_the_shell_parses_again_is_refused_before_anything_runs() {
             "`{{{{testExamples}}}}` is {context} in the shell script, where "
         ));
         out.assert_stderr_contains("so bktec cannot quote it safely; move it out of there (D25)")
-            .assert_stderr_contains("(from --test-command)");
+            .assert_stderr_contains("\n--test-command is invalid: ");
         assert!(
             !out.stdout().contains("\npytest "),
             "nothing ran: {command}"
@@ -510,7 +510,7 @@ fn placeholders_that_other_programs_or_later_lines_run_as_code_are_refused() {
             .assert_stderr_contains(&format!("`{{{{testExamples}}}}` is {context}"))
             .assert_stderr_contains("in the shell script, where ")
             .assert_stderr_contains("so bktec cannot quote it safely; move it out of there (D25)")
-            .assert_stderr_contains("(from --test-command)");
+            .assert_stderr_contains("\n--test-command is invalid: ");
         let program = command.split(' ').next().unwrap();
         assert!(
             !out.stdout().contains(&format!("\n{program} ")),
@@ -532,7 +532,7 @@ fn placeholders_that_other_programs_or_later_lines_run_as_code_are_refused() {
         out.assert_exit(16)
             .assert_stderr_contains(&format!("`{{{{testExamples}}}}` is {context}"))
             .assert_stderr_contains("in the command, where ")
-            .assert_stderr_contains("(from --test-command)");
+            .assert_stderr_contains("\n--test-command is invalid: ");
         assert!(!dir.path().join("PWNED").exists(), "{command}");
         assert!(!dir.path().join("tests/PWNED").exists(), "{command}");
     }

@@ -17,6 +17,7 @@ mod ci_report;
 mod config_errors;
 mod config_hardening;
 mod config_precedence;
+mod config_upward;
 mod discovery;
 mod durations;
 mod fail_closed;

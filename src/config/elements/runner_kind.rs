@@ -90,6 +90,21 @@ fn possible_values() -> String {
     }
 }
 
+impl UnknownRunner {
+    /// The runner name closest to the unknown one, if one is close: the
+    /// same name in another case, or one at most two edits away
+    /// (`pytset` -> `pytest`).
+    pub fn suggestion(&self) -> Option<RunnerKind> {
+        let given = self.0.to_lowercase();
+        RunnerKind::ALL
+            .iter()
+            .map(|&kind| (strsim::osa_distance(&given, kind.as_str()), kind))
+            .filter(|&(distance, kind)| distance <= 2 && distance < kind.as_str().len() / 2)
+            .min_by_key(|&(distance, _)| distance)
+            .map(|(_, kind)| kind)
+    }
+}
+
 impl FromStr for RunnerKind {
     type Err = UnknownRunner;
 
@@ -257,5 +272,15 @@ mod tests {
             UnknownRunner("nunit".to_string()).to_string(),
             "runner value \"nunit\" is invalid, possible values are 'rspec', 'jest', 'vitest', 'cypress', 'playwright', 'pytest', 'gotest', 'cucumber', or 'custom'"
         );
+    }
+
+    #[test]
+    fn a_near_name_is_suggested() {
+        let near = |s: &str| UnknownRunner(s.to_string()).suggestion();
+        assert_eq!(near("pytset"), Some(RunnerKind::Pytest));
+        assert_eq!(near("PyTest"), Some(RunnerKind::Pytest));
+        assert_eq!(near("jset"), Some(RunnerKind::Jest));
+        assert_eq!(near("nunit"), None);
+        assert_eq!(near("rpsec"), Some(RunnerKind::Rspec));
     }
 }
