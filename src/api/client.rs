@@ -6,6 +6,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, USER_AGENT};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -659,17 +660,18 @@ pub(crate) fn user_agent() -> String {
     )
 }
 
+/// What stays as it is in a path segment or a query value: RFC 3986's
+/// unreserved characters. Every other byte, UTF-8 included, becomes `%XX`
+/// (D21).
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes everything but unreserved characters (D21).
 pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 #[cfg(test)]
@@ -681,6 +683,7 @@ mod tests {
         assert_eq!(encode("build/step"), "build%2Fstep");
         assert_eq!(encode("a b&c#d"), "a%20b%26c%23d");
         assert_eq!(encode("web-1.x_y~"), "web-1.x_y~");
+        assert_eq!(encode("50%?ü+:@"), "50%25%3F%C3%BC%2B%3A%40");
     }
 
     #[test]
