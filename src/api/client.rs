@@ -2,8 +2,6 @@
 //! reqwest client with rustls, the retry engine, and the plan endpoints.
 
 use std::collections::BTreeMap;
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -589,7 +587,7 @@ impl Retrier {
     fn delay(&self, k: u32) -> Duration {
         let growth = 3000f64.powf(f64::from(k) / 16.0);
         let base = self.config.base_delay.as_secs_f64();
-        let jitter = (base / 3.0) * random_unit();
+        let jitter = (base / 3.0) * fastrand::f64();
         Duration::from_secs_f64(base * growth + jitter)
     }
 }
@@ -612,12 +610,6 @@ async fn attempt_once(
         .flatten();
     let body = response.bytes().await?.to_vec();
     Ok((Response { status, body }, reset))
-}
-
-/// A uniform random number in `[0, 1)`.
-fn random_unit() -> f64 {
-    let bits = RandomState::new().build_hasher().finish() >> 11;
-    bits as f64 / (1u64 << 53) as f64
 }
 
 /// Classifies a non-retried response (4.2): only 200 is success.
@@ -676,6 +668,8 @@ pub(crate) fn encode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
@@ -727,6 +721,18 @@ mod tests {
                 "delay {k}: {d} ms, want {ms} ms plus jitter"
             );
         }
+    }
+
+    #[test]
+    fn jitter_spreads_retries_within_a_third_of_the_base_delay() {
+        let client = Retrier {
+            config: RetryConfig::default(),
+            notify: Box::new(|_| {}),
+        };
+        let delays: BTreeSet<u128> = (0..50).map(|_| client.delay(0).as_micros()).collect();
+        assert!(delays.len() > 40, "jitter should differ: {delays:?}");
+        let (lowest, highest) = (delays.first().unwrap(), delays.last().unwrap());
+        assert!(*lowest >= 3_000_000 && *highest < 4_000_000, "{delays:?}");
     }
 
     #[test]
