@@ -384,6 +384,24 @@ mod tests {
     }
 
     #[test]
+    fn input_and_output_larger_than_a_pipe_flow_both_ways_without_blocking() {
+        // 4 MiB each way, well past a pipe's 64 KiB: the write of stdin and
+        // the reads of stdout and stderr must take turns as poll says.
+        let input: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 251) as u8).collect();
+        let captured = output(
+            &mut sh("tee /dev/stderr"),
+            HelperOptions {
+                input: Some(&input),
+                ..HelperOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(captured.status.code(), Some(0));
+        assert!(captured.stdout == input, "stdout differs");
+        assert!(captured.stderr == input, "stderr differs");
+    }
+
+    #[test]
     fn a_helper_past_its_deadline_is_ended() {
         let started = Instant::now();
         let err = output(

@@ -388,6 +388,35 @@ async fn end_leftovers(
     found.len()
 }
 
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+
+    use super::*;
+
+    #[test]
+    fn a_group_is_signalled_by_number_until_it_is_gone() {
+        let mut sleeper = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .expect("start sleep");
+        let pgid = i32::try_from(sleeper.id()).expect("pids fit i32");
+        assert!(group_has_members(pgid));
+        // Neither 0 nor a real-time signal is one bktec forwards.
+        assert!(!forward_to_group(pgid, 0));
+        assert!(!forward_to_group(pgid, 34));
+        assert!(forward_to_group(pgid, Signal::TERM.as_raw()));
+        let status = sleeper.wait().expect("wait for sleep");
+        assert_eq!(status.signal(), Some(Signal::TERM.as_raw()));
+        assert!(!group_has_members(pgid));
+        assert!(!signal_group(pgid, Signal::KILL));
+        assert!(!signal_pid(pgid, Signal::KILL));
+        // Pid 0 would mean bktec's own group: never signalled.
+        assert!(!group_has_members(0) && !signal_group(0, Signal::WINCH));
+    }
+}
+
 /// Subreaper and descendant listing on Linux (D28).
 #[cfg(target_os = "linux")]
 pub(super) mod os {
