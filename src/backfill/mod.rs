@@ -11,7 +11,7 @@ mod git;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use jiff::Timestamp;
+use chrono::{DateTime, Utc};
 
 pub(crate) use archive::{
     ArchiveError, ArchiveMetadata, CommitRecord, NotAnArchive, inspect, write,
@@ -198,14 +198,14 @@ pub(crate) struct Stamp {
 impl Stamp {
     /// Now.
     pub(crate) fn now() -> Stamp {
-        Stamp::at(Timestamp::now())
+        Stamp::at(Utc::now())
     }
 
-    fn at(now: Timestamp) -> Stamp {
+    fn at(now: DateTime<Utc>) -> Stamp {
         Stamp {
-            secs: u64::try_from(now.as_second()).unwrap_or_default(),
-            rfc3339: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            compact: now.strftime("%Y%m%dT%H%M%S.%3fZ").to_string(),
+            secs: u64::try_from(now.timestamp()).unwrap_or_default(),
+            rfc3339: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            compact: now.format("%Y%m%dT%H%M%S%.3fZ").to_string(),
         }
     }
 }
@@ -216,7 +216,8 @@ mod tests {
 
     #[test]
     fn stamps_are_utc_calendar_dates() {
-        let at = |second, nanosecond| Timestamp::new(second, nanosecond).expect("in range");
+        let at =
+            |second, nanosecond| DateTime::from_timestamp(second, nanosecond).expect("in range");
         let stamp = Stamp::at(at(1_775_124_000, 7_999_999));
         assert_eq!(stamp.secs, 1_775_124_000);
         assert_eq!(stamp.rfc3339, "2026-04-02T10:00:00Z");

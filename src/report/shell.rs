@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use anstream::stream::RawStream;
 use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Style};
-use jiff::Timestamp;
+use chrono::{DateTime, Utc};
 
 use crate::secret::redact_url_credentials;
 
@@ -166,29 +166,31 @@ pub(crate) struct ColorEnv<'a> {
 /// A debug line, `YYYY/MM/DD HH:MM:SS DEBUG: <message>` (UTC), as `--debug`
 /// prints them (behaviour document 10.4).
 pub(super) fn debug_line(message: &str) -> String {
-    debug_line_at(Timestamp::now(), message)
+    debug_line_at(Utc::now(), message)
 }
 
-fn debug_line_at(now: Timestamp, message: &str) -> String {
-    format!("{} DEBUG: {message}\n", now.strftime("%Y/%m/%d %H:%M:%S"))
+fn debug_line_at(now: DateTime<Utc>, message: &str) -> String {
+    format!("{} DEBUG: {message}\n", now.format("%Y/%m/%d %H:%M:%S"))
 }
 
 /// Now in RFC 3339 with nanoseconds, trailing zeros trimmed (10.5), in UTC:
-/// Go's `time.RFC3339Nano`, which is how jiff writes a timestamp.
+/// Go's `time.RFC3339Nano`.
 pub(super) fn rfc3339_now() -> String {
-    rfc3339_at(Timestamp::now())
+    rfc3339_at(Utc::now())
 }
 
-fn rfc3339_at(now: Timestamp) -> String {
-    now.to_string()
+fn rfc3339_at(now: DateTime<Utc>) -> String {
+    // chrono writes 0, 3, 6 or 9 digits (`%.f`); Go trims every zero.
+    let seconds = now.format("%Y-%m-%dT%H:%M:%S%.9f").to_string();
+    format!("{}Z", seconds.trim_end_matches('0').trim_end_matches('.'))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn at(second: i64, nanosecond: i32) -> Timestamp {
-        Timestamp::new(second, nanosecond).expect("in range")
+    fn at(second: i64, nanosecond: u32) -> DateTime<Utc> {
+        DateTime::from_timestamp(second, nanosecond).expect("in range")
     }
 
     #[test]
