@@ -12,6 +12,8 @@ use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
+use rustix::fs::OFlags;
+
 /// How much of one kind of file bktec reads at most.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limit {
@@ -75,7 +77,7 @@ pub(crate) fn read_regular(path: &Path, limit: Limit) -> io::Result<Vec<u8>> {
 pub(crate) fn open_regular(path: &Path, limit: Limit) -> io::Result<fs::File> {
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(OFlags::NONBLOCK.bits().cast_signed())
         .open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -148,9 +150,9 @@ mod tests {
     fn a_fifo_a_directory_and_a_device_are_refused_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");
-        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo reads a NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let mode = rustix::fs::Mode::from_raw_mode(0o600);
+        rustix::fs::mknodat(rustix::fs::CWD, &fifo, rustix::fs::FileType::Fifo, mode, 0)
+            .expect("mkfifo");
         let refused = |path: &Path| read_regular(path, SMALL).unwrap_err().to_string();
         assert_eq!(
             refused(&fifo),

@@ -2,10 +2,9 @@
 //! reqwest client with rustls, the retry engine, and the plan endpoints.
 
 use std::collections::BTreeMap;
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, USER_AGENT};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -588,7 +587,7 @@ impl Retrier {
     fn delay(&self, k: u32) -> Duration {
         let growth = 3000f64.powf(f64::from(k) / 16.0);
         let base = self.config.base_delay.as_secs_f64();
-        let jitter = (base / 3.0) * random_unit();
+        let jitter = (base / 3.0) * fastrand::f64();
         Duration::from_secs_f64(base * growth + jitter)
     }
 }
@@ -611,12 +610,6 @@ async fn attempt_once(
         .flatten();
     let body = response.bytes().await?.to_vec();
     Ok((Response { status, body }, reset))
-}
-
-/// A uniform random number in `[0, 1)`.
-fn random_unit() -> f64 {
-    let bits = RandomState::new().build_hasher().finish() >> 11;
-    bits as f64 / (1u64 << 53) as f64
 }
 
 /// Classifies a non-retried response (4.2): only 200 is success.
@@ -659,21 +652,24 @@ pub(crate) fn user_agent() -> String {
     )
 }
 
+/// What stays as it is in a path segment or a query value: RFC 3986's
+/// unreserved characters. Every other byte, UTF-8 included, becomes `%XX`
+/// (D21).
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes everything but unreserved characters (D21).
 pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
@@ -681,6 +677,7 @@ mod tests {
         assert_eq!(encode("build/step"), "build%2Fstep");
         assert_eq!(encode("a b&c#d"), "a%20b%26c%23d");
         assert_eq!(encode("web-1.x_y~"), "web-1.x_y~");
+        assert_eq!(encode("50%?ü+:@"), "50%25%3F%C3%BC%2B%3A%40");
     }
 
     #[test]
@@ -724,6 +721,18 @@ mod tests {
                 "delay {k}: {d} ms, want {ms} ms plus jitter"
             );
         }
+    }
+
+    #[test]
+    fn jitter_spreads_retries_within_a_third_of_the_base_delay() {
+        let client = Retrier {
+            config: RetryConfig::default(),
+            notify: Box::new(|_| {}),
+        };
+        let delays: BTreeSet<u128> = (0..50).map(|_| client.delay(0).as_micros()).collect();
+        assert!(delays.len() > 40, "jitter should differ: {delays:?}");
+        let (lowest, highest) = (delays.first().unwrap(), delays.last().unwrap());
+        assert!(*lowest >= 3_000_000 && *highest < 4_000_000, "{delays:?}");
     }
 
     #[test]

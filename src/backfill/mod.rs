@@ -10,7 +10,8 @@ mod git;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Utc};
 
 pub(crate) use archive::{
     ArchiveError, ArchiveMetadata, CommitRecord, NotAnArchive, inspect, write,
@@ -197,30 +198,14 @@ pub(crate) struct Stamp {
 impl Stamp {
     /// Now.
     pub(crate) fn now() -> Stamp {
-        let since = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        Stamp::at(since.as_secs(), since.subsec_millis())
+        Stamp::at(Utc::now())
     }
 
-    fn at(secs: u64, millis: u32) -> Stamp {
-        let days = i64::try_from(secs / 86_400).expect("the date fits");
-        let rest = secs % 86_400;
-        let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
-        // Howard Hinnant's days-to-civil.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(mo <= 2);
+    fn at(now: DateTime<Utc>) -> Stamp {
         Stamp {
-            secs,
-            rfc3339: format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z"),
-            compact: format!("{y:04}{mo:02}{d:02}T{h:02}{m:02}{s:02}.{millis:03}Z"),
+            secs: u64::try_from(now.timestamp()).unwrap_or_default(),
+            rfc3339: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            compact: now.format("%Y%m%dT%H%M%S%.3fZ").to_string(),
         }
     }
 }
@@ -231,9 +216,14 @@ mod tests {
 
     #[test]
     fn stamps_are_utc_calendar_dates() {
-        let stamp = Stamp::at(1_775_124_000, 7);
+        let at =
+            |second, nanosecond| DateTime::from_timestamp(second, nanosecond).expect("in range");
+        let stamp = Stamp::at(at(1_775_124_000, 7_999_999));
+        assert_eq!(stamp.secs, 1_775_124_000);
         assert_eq!(stamp.rfc3339, "2026-04-02T10:00:00Z");
         assert_eq!(stamp.compact, "20260402T100000.007Z");
-        assert_eq!(Stamp::at(951_782_400, 0).rfc3339, "2000-02-29T00:00:00Z");
+        let leap = Stamp::at(at(951_782_400, 0));
+        assert_eq!(leap.rfc3339, "2000-02-29T00:00:00Z");
+        assert_eq!(leap.compact, "20000229T000000.000Z");
     }
 }

@@ -12,19 +12,20 @@ use std::io;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use rustix::process::Signal;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 /// The signals received and forwarded to the test command's process
 /// group (D15).
 pub(super) const FORWARDED: [i32; 7] = [
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
+    Signal::INT.as_raw(),
+    Signal::TERM.as_raw(),
+    Signal::HUP.as_raw(),
+    Signal::QUIT.as_raw(),
+    Signal::USR1.as_raw(),
+    Signal::USR2.as_raw(),
+    Signal::WINCH.as_raw(),
 ];
 
 /// Whether `signal` ends bktec: each forwarded signal whose default action
@@ -32,7 +33,7 @@ pub(super) const FORWARDED: [i32; 7] = [
 /// ends the test command, and so bktec with 128 + n (D23); in every other
 /// phase it ends bktec the same way.
 pub(super) fn is_ending(signal: i32) -> bool {
-    signal != libc::SIGWINCH && FORWARDED.contains(&signal)
+    signal != Signal::WINCH.as_raw() && FORWARDED.contains(&signal)
 }
 
 /// What the signal thread publishes.

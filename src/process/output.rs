@@ -8,14 +8,18 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+use rustix::process::Signal;
+
 use super::ProcessError;
 use super::cancel::{self, Handling};
-use super::unix::{os, signal_group, signal_pid};
+use super::unix::{forward_to_group, group_has_members, os, signal_group, signal_pid};
 
 /// How long a helper's group has, after the signal bktec forwarded or its
 /// deadline, before it is killed.
@@ -109,7 +113,7 @@ pub(crate) fn output(
     let mut pipes = match Pipes::of(&mut child, options.input) {
         Ok(pipes) => pipes,
         Err(source) => {
-            signal_group(pgid, libc::SIGKILL);
+            signal_group(pgid, Signal::KILL);
             let _ = child.wait();
             return Err(wait_error(&program, source));
         }
@@ -174,13 +178,13 @@ fn watch(
         let now = Instant::now();
         match (stop, cancel::received(), deadline) {
             (None, Some(signal), _) => {
-                signal_group(pgid, signal);
+                forward_to_group(pgid, signal);
                 stop = Some(Stop::Signal(signal));
                 signals_at_stop = cancel::ending_count();
                 kill_at = Some(now + GRACE);
             }
             (None, None, Some(limit)) if now.duration_since(started) >= limit => {
-                signal_group(pgid, libc::SIGTERM);
+                signal_group(pgid, Signal::TERM);
                 stop = Some(Stop::Deadline(limit));
                 signals_at_stop = cancel::ending_count();
                 kill_at = Some(now + GRACE);
@@ -189,7 +193,7 @@ fn watch(
                 if kill_at.is_some_and(|at| now >= at)
                     || cancel::ending_count() > signals_at_stop =>
             {
-                signal_group(pgid, libc::SIGKILL);
+                signal_group(pgid, Signal::KILL);
             }
             _ => {}
         }
@@ -211,7 +215,7 @@ fn sweep(pgid: i32, mark: &str, now: bool) {
         for pid in zombies {
             os::reap(pid);
         }
-        let group_alive = signal_group(pgid, 0);
+        let group_alive = group_has_members(pgid);
         if live.is_empty() && !group_alive {
             return;
         }
@@ -220,19 +224,19 @@ fn sweep(pgid: i32, mark: &str, now: bool) {
             return;
         }
         if at >= kill_from || cancel::ending_count() > signals {
-            signal_group(pgid, libc::SIGKILL);
+            signal_group(pgid, Signal::KILL);
             for &pid in &live {
-                signal_pid(pid, libc::SIGKILL);
+                signal_pid(pid, Signal::KILL);
             }
         } else {
             if group_alive && !group_signalled {
-                signal_group(pgid, libc::SIGTERM);
+                signal_group(pgid, Signal::TERM);
                 group_signalled = true;
             }
             for &pid in &live {
                 // Once each, as for the test command (D28).
                 if !known.contains(&pid) {
-                    signal_pid(pid, libc::SIGTERM);
+                    signal_pid(pid, Signal::TERM);
                 }
             }
         }
@@ -284,31 +288,24 @@ impl<'a> Pipes<'a> {
     /// Waits up to `timeout` for a pipe to be ready, then reads and writes
     /// what can be without blocking.
     fn pump(&mut self, timeout: Duration) {
-        let mut fds: Vec<libc::pollfd> = Vec::new();
-        let watch = |fd: i32, events: libc::c_short| libc::pollfd {
-            fd,
-            events,
-            revents: 0,
-        };
+        let mut fds: Vec<PollFd<'_>> = Vec::new();
         if let Some(out) = &self.out {
-            fds.push(watch(out.as_raw_fd(), libc::POLLIN));
+            fds.push(PollFd::new(out, PollFlags::IN));
         }
         if let Some(err) = &self.err {
-            fds.push(watch(err.as_raw_fd(), libc::POLLIN));
+            fds.push(PollFd::new(err, PollFlags::IN));
         }
         if let Some((stdin, _)) = &self.input {
-            fds.push(watch(stdin.as_raw_fd(), libc::POLLOUT));
+            fds.push(PollFd::new(stdin, PollFlags::OUT));
         }
         if fds.is_empty() {
             std::thread::sleep(timeout);
             return;
         }
-        let millis = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-        let count = libc::nfds_t::try_from(fds.len()).expect("at most three pipes");
-        // SAFETY: `fds` is a live array of `count` pollfd structs.
-        unsafe {
-            libc::poll(fds.as_mut_ptr(), count, millis);
-        }
+        let timeout = Timespec::try_from(timeout).expect("a poll interval fits a timespec");
+        // An interrupted or failed poll only means another round.
+        let _ = poll(&mut fds, Some(&timeout));
+        drop(fds);
         if drain(self.out.as_mut(), &mut self.stdout) {
             self.out = None;
         }
@@ -346,19 +343,9 @@ fn drain(pipe: Option<&mut impl Read>, into: &mut Vec<u8>) -> bool {
     }
 }
 
-fn non_blocking(pipe: &impl AsRawFd) -> io::Result<()> {
-    let fd = pipe.as_raw_fd();
-    // SAFETY: fcntl on a file descriptor this process owns, with integer
-    // arguments only.
-    let set = unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) == 0
-    };
-    if set {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+fn non_blocking(pipe: &impl AsFd) -> io::Result<()> {
+    let flags = fcntl_getfl(pipe)?;
+    Ok(fcntl_setfl(pipe, flags | OFlags::NONBLOCK)?)
 }
 
 #[cfg(test)]
@@ -394,6 +381,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(captured.stdout, b"hello");
+    }
+
+    #[test]
+    fn input_and_output_larger_than_a_pipe_flow_both_ways_without_blocking() {
+        // 4 MiB each way, well past a pipe's 64 KiB: the write of stdin and
+        // the reads of stdout and stderr must take turns as poll says.
+        let input: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 251) as u8).collect();
+        let captured = output(
+            &mut sh("tee /dev/stderr"),
+            HelperOptions {
+                input: Some(&input),
+                ..HelperOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(captured.status.code(), Some(0));
+        assert!(captured.stdout == input, "stdout differs");
+        assert!(captured.stderr == input, "stderr differs");
     }
 
     #[test]

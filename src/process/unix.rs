@@ -5,6 +5,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::Duration;
 
+use rustix::process::{Pid, Signal, kill_process, kill_process_group, test_kill_process_group};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, sleep_until};
 
@@ -65,17 +66,28 @@ impl Signals {
 }
 
 fn is_cancel(signal: i32) -> bool {
-    signal == libc::SIGINT || signal == libc::SIGTERM
+    signal == Signal::INT.as_raw() || signal == Signal::TERM.as_raw()
 }
 
-pub(super) fn signal_group(pgid: i32, signal: i32) -> bool {
-    // SAFETY: killpg has no memory-safety preconditions.
-    unsafe { libc::killpg(pgid, signal) == 0 }
+/// Sends `signal` to process group `pgid`; whether it was sent.
+pub(super) fn signal_group(pgid: i32, signal: Signal) -> bool {
+    Pid::from_raw(pgid).is_some_and(|group| kill_process_group(group, signal).is_ok())
 }
 
-pub(super) fn signal_pid(pid: i32, signal: i32) -> bool {
-    // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(pid, signal) == 0 }
+/// Forwards signal `number`, as bktec received it, to process group `pgid`.
+/// Every signal bktec receives has a name (`cancel::FORWARDED`).
+pub(super) fn forward_to_group(pgid: i32, number: i32) -> bool {
+    Signal::from_named_raw(number).is_some_and(|signal| signal_group(pgid, signal))
+}
+
+/// Whether process group `pgid` still has a member (signal 0).
+pub(super) fn group_has_members(pgid: i32) -> bool {
+    Pid::from_raw(pgid).is_some_and(|group| test_kill_process_group(group).is_ok())
+}
+
+/// Sends `signal` to process `pid`; whether it was sent.
+pub(super) fn signal_pid(pid: i32, signal: Signal) -> bool {
+    Pid::from_raw(pid).is_some_and(|process| kill_process(process, signal).is_ok())
 }
 
 /// Runs `spec` in a new process group with stdin from /dev/null and inherited
@@ -133,7 +145,7 @@ pub(crate) async fn run_child(
                 stop.time_out();
             }
             () = sleep_until(stop.kill_at.unwrap_or_else(Instant::now)), if stop.kill_at.is_some() => {
-                signal_group(pgid, libc::SIGKILL);
+                signal_group(pgid, Signal::KILL);
                 stop.kill_at = None;
             }
         }
@@ -187,7 +199,7 @@ impl Stopping {
     /// Forwards signal `number`; a first cancel starts the grace period, a
     /// second kills at once.
     fn signalled(&mut self, number: i32) {
-        signal_group(self.pgid, number);
+        forward_to_group(self.pgid, number);
         if !is_cancel(number) {
             return;
         }
@@ -199,7 +211,7 @@ impl Stopping {
                 self.ask_to_stop();
             }
         } else {
-            signal_group(self.pgid, libc::SIGKILL);
+            signal_group(self.pgid, Signal::KILL);
             self.grace_ends = Some(Instant::now());
         }
     }
@@ -208,7 +220,7 @@ impl Stopping {
     fn time_out(&mut self) {
         self.deadline = None;
         self.timed_out = true;
-        signal_group(self.pgid, libc::SIGTERM);
+        signal_group(self.pgid, Signal::TERM);
         self.ask_to_stop();
     }
 
@@ -298,11 +310,12 @@ const SETTLE: Duration = Duration::from_secs(1);
 /// a SIGINT or SIGTERM ends the wait and marks the attempt cancelled.
 async fn settle(pgid: i32, signals: &mut Signals, cancelled_by: &mut Option<i32>) {
     let until = Instant::now() + SETTLE;
-    while Instant::now() < until && (signal_group(pgid, 0) || !os::live_descendants().is_empty()) {
+    while Instant::now() < until && (group_has_members(pgid) || !os::live_descendants().is_empty())
+    {
         tokio::select! {
             () = sleep(POLL) => {}
             Some(number) = signals.receiver.recv() => {
-                signal_group(pgid, number);
+                forward_to_group(pgid, number);
                 if is_cancel(number) {
                     cancelled_by.get_or_insert(number);
                     return;
@@ -334,7 +347,7 @@ async fn end_leftovers(
     let mut give_up_at: Option<Instant> = None;
     loop {
         let live = os::live_descendants();
-        let group_alive = signal_group(pgid, 0);
+        let group_alive = group_has_members(pgid);
         if live.is_empty() && !group_alive {
             break;
         }
@@ -343,21 +356,21 @@ async fn end_leftovers(
             if Instant::now() >= give_up_at {
                 break;
             }
-            signal_group(pgid, libc::SIGKILL);
+            signal_group(pgid, Signal::KILL);
             for &pid in &live {
-                signal_pid(pid, libc::SIGKILL);
+                signal_pid(pid, Signal::KILL);
             }
             found.extend(live);
         } else {
             if group_alive && !group_signalled {
-                signal_group(pgid, libc::SIGTERM);
+                signal_group(pgid, Signal::TERM);
                 group_signalled = true;
             }
             for pid in live {
                 // Once each: a process that traps SIGTERM to clean up gets
                 // one, not one per poll.
                 if found.insert(pid) {
-                    signal_pid(pid, libc::SIGTERM);
+                    signal_pid(pid, Signal::TERM);
                 }
             }
         }
@@ -375,22 +388,52 @@ async fn end_leftovers(
     found.len()
 }
 
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+
+    use super::*;
+
+    #[test]
+    fn a_group_is_signalled_by_number_until_it_is_gone() {
+        let mut sleeper = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .expect("start sleep");
+        let pgid = i32::try_from(sleeper.id()).expect("pids fit i32");
+        assert!(group_has_members(pgid));
+        // Neither 0 nor a real-time signal is one bktec forwards.
+        assert!(!forward_to_group(pgid, 0));
+        assert!(!forward_to_group(pgid, 34));
+        assert!(forward_to_group(pgid, Signal::TERM.as_raw()));
+        let status = sleeper.wait().expect("wait for sleep");
+        assert_eq!(status.signal(), Some(Signal::TERM.as_raw()));
+        assert!(!group_has_members(pgid));
+        assert!(!signal_group(pgid, Signal::KILL));
+        assert!(!signal_pid(pgid, Signal::KILL));
+        // Pid 0 would mean bktec's own group: never signalled.
+        assert!(!group_has_members(0) && !signal_group(0, Signal::WINCH));
+    }
+}
+
 /// Subreaper and descendant listing on Linux (D28).
 #[cfg(target_os = "linux")]
 pub(super) mod os {
     use std::collections::BTreeMap;
     use std::fs;
 
+    use rustix::io::Errno;
+    use rustix::process;
+
     /// Makes bktec a child subreaper: an orphaned descendant (a daemon that
     /// double-forked or called `setsid`) becomes bktec's child rather than
     /// init's, so it can still be found and ended.
     pub(in crate::process) fn become_subreaper() {
-        // SAFETY: PR_SET_CHILD_SUBREAPER takes integer arguments only. It
-        // cannot fail on a kernel since 3.4; if it did, the descendants that
-        // stay below bktec would still be ended.
-        unsafe {
-            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        }
+        // rustix passes the pid as the flag: any pid sets it. It cannot fail
+        // on a kernel since 3.4; if it did, the descendants that stay below
+        // bktec would still be ended.
+        let _ = process::set_child_subreaper(Some(process::getpid()));
     }
 
     /// Has the kernel SIGKILL the test command when bktec dies, so that
@@ -404,29 +447,20 @@ pub(super) mod os {
     /// thread, so that thread ends only with bktec.
     pub(in crate::process) fn die_with_bktec(command: &mut std::process::Command) {
         use std::os::unix::process::CommandExt;
-        let bktec = i32::try_from(std::process::id()).expect("pids fit i32");
+        let bktec = process::getpid();
         let hook = move || {
-            // SAFETY: prctl and getppid are async-signal-safe, as code
-            // between fork and exec must be, and take integers only.
-            let (set, parent) = unsafe {
-                (
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0),
-                    libc::getppid(),
-                )
-            };
-            if set != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
+            process::set_parent_process_death_signal(Some(process::Signal::KILL))?;
             // bktec died before the death signal was set, which then never
             // comes: do not run the command at all.
-            if parent != bktec {
-                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            if process::getppid() != Some(bktec) {
+                return Err(Errno::SRCH.into());
             }
             Ok(())
         };
-        // SAFETY: the hook allocates nothing and calls only the
-        // async-signal-safe functions above (std::io::Error from an OS code
-        // does not allocate).
+        // SAFETY: between fork and exec only async-signal-safe calls are
+        // allowed. The hook allocates nothing: rustix makes the prctl and
+        // getppid system calls directly, and an io::Error from an OS code
+        // is a plain integer.
         unsafe {
             command.pre_exec(hook);
         }
@@ -535,12 +569,12 @@ pub(super) mod os {
             .is_ok_and(|env| env.split(|b| *b == 0).any(|entry| entry == mark.as_bytes()))
     }
 
+    /// Reaps zombie `pid`, without waiting. Only a zombie child is waited
+    /// for, by its pid (never "any child", which a pid of 0 would mean), so
+    /// no child that tokio waits for is taken.
     pub(in crate::process) fn reap(pid: i32) {
-        let mut status = 0;
-        // SAFETY: waitpid writes only to `status`. Only a zombie child is
-        // waited for, by its pid, so no child that tokio waits for is taken.
-        unsafe {
-            libc::waitpid(pid, &mut status, libc::WNOHANG);
+        if let Some(pid) = process::Pid::from_raw(pid) {
+            let _ = process::waitpid(Some(pid), process::WaitOptions::NOHANG);
         }
     }
 
@@ -588,8 +622,7 @@ pub(super) mod os {
             // Without reaping: other tests of this binary wait for their own children.
             let me = i32::try_from(std::process::id()).expect("pids fit i32");
             let (live, _) = descendants(&processes(), me);
-            // SAFETY: kill has no memory-safety preconditions.
-            unsafe { libc::kill(sleeper, libc::SIGKILL) };
+            super::super::signal_pid(sleeper, process::Signal::KILL);
             shell.wait().expect("wait for sh");
             assert!(live.contains(&shell_pid), "{live:?}");
             assert!(live.contains(&sleeper), "{live:?}");

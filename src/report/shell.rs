@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use anstream::stream::RawStream;
 use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Style};
+use chrono::{DateTime, Utc};
 
 use crate::secret::redact_url_credentials;
 
@@ -162,48 +163,63 @@ pub(crate) struct ColorEnv<'a> {
     pub(crate) buildkite: Option<&'a str>,
 }
 
-/// Seconds since the epoch as a UTC civil date and time.
-fn utc_now() -> (i64, i64, i64, u64, u32) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs();
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, secs % 86_400, now.subsec_nanos())
-}
-
 /// A debug line, `YYYY/MM/DD HH:MM:SS DEBUG: <message>` (UTC), as `--debug`
 /// prints them (behaviour document 10.4).
 pub(super) fn debug_line(message: &str) -> String {
-    let (year, month, day, rem, _) = utc_now();
-    format!(
-        "{year:04}/{month:02}/{day:02} {:02}:{:02}:{:02} DEBUG: {message}\n",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    debug_line_at(Utc::now(), message)
 }
 
-/// Now in RFC 3339 with nanoseconds, trailing zeros trimmed (10.5), in UTC.
+fn debug_line_at(now: DateTime<Utc>, message: &str) -> String {
+    format!("{} DEBUG: {message}\n", now.format("%Y/%m/%d %H:%M:%S"))
+}
+
+/// Now in RFC 3339 with nanoseconds, trailing zeros trimmed (10.5), in UTC:
+/// Go's `time.RFC3339Nano`.
 pub(super) fn rfc3339_now() -> String {
-    let (year, month, day, rem, nanos) = utc_now();
-    let fraction = format!("{nanos:09}");
-    let fraction = fraction.trim_end_matches('0');
-    let dot = if fraction.is_empty() { "" } else { "." };
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{dot}{fraction}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    rfc3339_at(Utc::now())
+}
+
+fn rfc3339_at(now: DateTime<Utc>) -> String {
+    // chrono writes 0, 3, 6 or 9 digits (`%.f`); Go trims every zero.
+    let seconds = now.format("%Y-%m-%dT%H:%M:%S%.9f").to_string();
+    format!("{}Z", seconds.trim_end_matches('0').trim_end_matches('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(second: i64, nanosecond: u32) -> DateTime<Utc> {
+        DateTime::from_timestamp(second, nanosecond).expect("in range")
+    }
+
+    #[test]
+    fn debug_lines_carry_the_utc_date_and_time() {
+        assert_eq!(
+            debug_line_at(at(1_775_124_007, 999_999_999), "hello"),
+            "2026/04/02 10:00:07 DEBUG: hello\n"
+        );
+        assert_eq!(
+            debug_line_at(at(951_782_400, 0), "leap day"),
+            "2000/02/29 00:00:00 DEBUG: leap day\n"
+        );
+    }
+
+    #[test]
+    fn rfc3339_trims_the_nanoseconds_as_go_does() {
+        assert_eq!(rfc3339_at(at(1_775_124_000, 0)), "2026-04-02T10:00:00Z");
+        assert_eq!(
+            rfc3339_at(at(1_775_124_000, 120_000_000)),
+            "2026-04-02T10:00:00.12Z"
+        );
+        assert_eq!(
+            rfc3339_at(at(1_775_124_000, 123_456_789)),
+            "2026-04-02T10:00:00.123456789Z"
+        );
+        assert_eq!(
+            rfc3339_at(at(1_775_124_000, 1_000)),
+            "2026-04-02T10:00:00.000001Z"
+        );
+        assert_eq!(rfc3339_at(at(0, 0)), "1970-01-01T00:00:00Z");
+    }
 }

@@ -1,12 +1,14 @@
 //! pytest example discovery (behaviour document 6.3, D13) and the collector
 //! checks for tag filters (7.6, D14).
 
-use std::cmp::Ordering;
 use std::error::Error;
 use std::fmt;
 use std::io;
 use std::process::{Command, Stdio};
+use std::str::FromStr;
 use std::time::Duration;
+
+use pep440_rs::Version;
 
 use super::target::{TargetError, TargetOrigin, target_args};
 use super::template::{
@@ -690,119 +692,15 @@ pub(crate) fn check_tag_filter_support(
         return Err(PreflightError::CollectorMissing);
     }
     let version = version().map_err(|reason| PreflightError::VersionUnknown { reason })?;
-    let Some(parsed) = Pep440::parse(&version) else {
+    let Ok(parsed) = Version::from_str(&version) else {
         return Err(PreflightError::VersionUnparsable { version });
     };
-    let minimum = Pep440::parse("1.2.0").expect("a valid version");
-    if parsed.cmp(&minimum) != Ordering::Greater {
+    // A local build of a release (`1.2.0+local`) is that release, not a
+    // newer one.
+    if parsed.without_local() <= Version::new([1, 2, 0]) {
         return Err(PreflightError::VersionTooOld { version });
     }
     Ok(())
-}
-
-/// A PEP 440 version, enough to order releases, pre-, post- and dev-releases.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Pep440 {
-    release: Vec<u64>,
-    /// (phase, number): a=0, b=1, rc=2; `None` sorts after any pre-release.
-    pre: Option<(u8, u64)>,
-    post: Option<u64>,
-    dev: Option<u64>,
-}
-
-impl Pep440 {
-    fn parse(text: &str) -> Option<Pep440> {
-        let s = text.trim().to_ascii_lowercase();
-        let s = s.strip_prefix('v').unwrap_or(&s);
-        let s = s.split('+').next()?;
-        let release_len = s
-            .char_indices()
-            .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
-            .map_or(s.len(), |(i, _)| i);
-        let release: Vec<u64> = s[..release_len]
-            .trim_end_matches('.')
-            .split('.')
-            .map(|p| p.parse().ok())
-            .collect::<Option<_>>()?;
-        let mut rest = &s[release_len..];
-        let number = |r: &mut &str| -> u64 {
-            let r2 = r.trim_start_matches(['.', '-', '_']);
-            let len = r2.chars().take_while(char::is_ascii_digit).count();
-            let n = r2[..len].parse().unwrap_or(0);
-            *r = &r2[len..];
-            n
-        };
-        let mut pre = None;
-        for (tag, phase) in [
-            ("alpha", 0),
-            ("beta", 1),
-            ("rc", 2),
-            ("c", 2),
-            ("a", 0),
-            ("b", 1),
-        ] {
-            let trimmed = rest.trim_start_matches(['.', '-', '_']);
-            if let Some(after) = trimmed.strip_prefix(tag) {
-                rest = after;
-                pre = Some((phase, number(&mut rest)));
-                break;
-            }
-        }
-        let mut post = None;
-        let trimmed = rest.trim_start_matches(['.', '-', '_']);
-        if let Some(after) = trimmed.strip_prefix("post") {
-            rest = after;
-            post = Some(number(&mut rest));
-        }
-        let mut dev = None;
-        let trimmed = rest.trim_start_matches(['.', '-', '_']);
-        if let Some(after) = trimmed.strip_prefix("dev") {
-            rest = after;
-            dev = Some(number(&mut rest));
-        }
-        rest.is_empty().then_some(Pep440 {
-            release,
-            pre,
-            post,
-            dev,
-        })
-    }
-}
-
-impl Ord for Pep440 {
-    fn cmp(&self, other: &Pep440) -> Ordering {
-        let len = self.release.len().max(other.release.len());
-        let pad = |r: &[u64]| {
-            (0..len)
-                .map(|i| r.get(i).copied().unwrap_or(0))
-                .collect::<Vec<_>>()
-        };
-        // A dev release of a final version sorts before its pre-releases.
-        let pre_key = |v: &Pep440| match (v.pre, v.post, v.dev) {
-            (Some(p), _, _) => (1, p.0, p.1),
-            (None, None, Some(_)) => (0, 0, 0),
-            (None, _, _) => (2, 0, 0),
-        };
-        pad(&self.release)
-            .cmp(&pad(&other.release))
-            .then_with(|| pre_key(self).cmp(&pre_key(other)))
-            .then_with(|| {
-                self.post
-                    .map_or(-1, |p| p as i128)
-                    .cmp(&other.post.map_or(-1, |p| p as i128))
-            })
-            .then_with(|| {
-                self.dev
-                    .map_or(i128::MAX, i128::from)
-                    .cmp(&other.dev.map_or(i128::MAX, i128::from))
-            })
-    }
-}
-
-impl PartialOrd for Pep440 {
-    fn partial_cmp(&self, other: &Pep440) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
 }
 
 /// What a collection or a listing printed, for its error: each of
@@ -818,6 +716,8 @@ pub(super) fn printed(outputs: [&[u8]; 2]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::cmp::Ordering;
+
     use super::*;
 
     #[test]
@@ -833,8 +733,8 @@ mod tests {
         assert!(!collected_then_dropped(b""));
     }
 
-    fn v(s: &str) -> Pep440 {
-        Pep440::parse(s).unwrap_or_else(|| panic!("{s}"))
+    fn v(s: &str) -> Version {
+        Version::from_str(s).unwrap_or_else(|e| panic!("{s}: {e}"))
     }
 
     #[test]
@@ -850,13 +750,39 @@ mod tests {
                 && v("1.2.0rc1") < v("1.2.0")
         );
         assert!(v("v1.10.0") > v("1.9.1"));
-        assert!(Pep440::parse("banana").is_none());
+        assert!(Version::from_str("banana").is_err());
     }
 
     #[test]
     fn tag_filter_checks() {
         assert!(check_tag_filter_support(true, || Ok("1.9.1".into())).is_ok());
         assert!(check_tag_filter_support(true, || Ok("1.3.0rc1".into())).is_ok());
+        for newer in [
+            "1.2.0.post1",
+            "1.2.1.dev0",
+            "V1.2.1",
+            "1!0.1",
+            "1.2.1+local",
+        ] {
+            assert!(
+                check_tag_filter_support(true, || Ok(newer.into())).is_ok(),
+                "{newer}"
+            );
+        }
+        for older in ["1.2.0+local", "1.2", "1.2.0rc9", "1.1.99", "0!1.2.0"] {
+            let err = check_tag_filter_support(true, || Ok(older.into())).unwrap_err();
+            assert!(
+                matches!(&err, PreflightError::VersionTooOld { version } if version == older),
+                "{older}: {err}"
+            );
+        }
+        for bad in ["banana", "1.2.0-", "1..2", ""] {
+            let err = check_tag_filter_support(true, || Ok(bad.into())).unwrap_err();
+            assert!(
+                matches!(&err, PreflightError::VersionUnparsable { version } if version == bad),
+                "{bad}: {err}"
+            );
+        }
         let err = check_tag_filter_support(true, || Ok("1.2.0".into()))
             .unwrap_err()
             .to_string();

@@ -117,6 +117,32 @@ fn requests_are_exact_and_a_cache_miss_creates_the_plan() {
     );
 }
 
+/// D21 with hostile values: every byte of a suite slug or identifier other
+/// than RFC 3986's unreserved characters reaches the server as `%XX`
+/// (upper-case hex, UTF-8 bytes one by one), so `/`, `?`, `#`, `%` and a
+/// space can neither add a path segment nor end the path or the query.
+#[test]
+fn hostile_slugs_and_identifiers_are_percent_encoded_byte_by_byte() {
+    let dir = project();
+    let stand_in = StandIn::start(|_| Reply::json(200, plan_of(&["tests/test_b.py"])));
+    let out = api_bktec(&dir, &stand_in.url)
+        .env("BUILDKITE_TEST_ENGINE_SUITE_SLUG", "50% a/b?c#d~ü")
+        .env("BUILDKITE_BUILD_ID", "b 1&x=y")
+        .env("BUILDKITE_STEP_ID", "s+é#1")
+        .output();
+    out.assert_success();
+    let reqs = stand_in.requests();
+    assert_eq!(
+        reqs[0].url,
+        "/v2/analytics/organizations/acme/suites/50%25%20a%2Fb%3Fc%23d~%C3%BC\
+         /test_plan?identifier=b%201%26x%3Dy%2Fs%2B%C3%A9%231&job_retry_count=2"
+    );
+    assert_eq!(
+        query_value(&reqs[0].url, "identifier").as_deref(),
+        Some("b 1&x=y/s+é#1")
+    );
+}
+
 #[test]
 fn a_cached_plan_is_used_without_creating_one() {
     let dir = project();
