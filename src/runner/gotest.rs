@@ -77,6 +77,11 @@ fn gotest(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
         result: inputs.result_file(result_format(&test)),
         exit_rules: |_, code| match code {
             None | Some(0 | 1) => ExitHandling::Parse,
+            // A package that did not build: the other packages' results
+            // are read and reported, and the run stays red (D46).
+            Some(2) => ExitHandling::ParseThenError(
+                "go test exited with status 2: a package did not build".to_string(),
+            ),
             Some(_) => ExitHandling::Skip,
         },
         prepare,
@@ -236,7 +241,11 @@ mod tests {
             ["gotestsum", "--jsonfile=r.jsonl", "m/b", "m/a"]
         );
         assert_eq!(r.exit_handling(Some(1)), ExitHandling::Parse);
-        assert_eq!(r.exit_handling(Some(2)), ExitHandling::Skip);
+        assert!(matches!(
+            r.exit_handling(Some(2)),
+            ExitHandling::ParseThenError(_)
+        ));
+        assert_eq!(r.exit_handling(Some(3)), ExitHandling::Skip);
         assert_eq!(r.upload_format(), Some(ResultFormat::GoJsonl));
     }
 

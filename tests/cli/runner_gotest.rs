@@ -117,6 +117,18 @@ fn a_package_that_does_not_build_is_never_green() {
         "a build failure is neither green nor a test failure\n{}",
         out.stdout()
     );
+    // The packages that built still report their tests; only the one
+    // that did not build is said to have produced no result.
+    let stdout = out.stdout();
+    assert!(
+        stdout.contains("🚨 go test exited with status 2: a package did not build"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("| Passed  | first run | 5 |"), "{stdout}");
+    assert!(
+        stdout.contains("1 assigned target produced no result:\n- example.com/shop/cart\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
