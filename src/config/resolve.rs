@@ -90,7 +90,9 @@ pub(crate) const FLAKY_RESULTS: [&str; 2] = ["pass", "fail"];
 /// Reads `retry.flaky-result`.
 fn flaky_result(r: &mut Reader<'_>) -> FlakyResult {
     match r.value(RETRY.flaky_result).as_str() {
-        "pass" => FlakyResult::Pass,
+        // An empty value is the default, as an empty variable is for every
+        // other setting.
+        "" | "pass" => FlakyResult::Pass,
         "fail" => FlakyResult::Fail,
         other => {
             r.problem(

@@ -5,6 +5,7 @@
 
 mod attempt;
 mod evidence;
+mod interrupted;
 mod listing;
 mod retry_loop;
 mod verdict;

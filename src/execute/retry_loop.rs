@@ -1,6 +1,7 @@
 //! The retry loop and the final exit status (behaviour document 9).
 
 use super::evidence::{apply_witness, silent_targets_quiet};
+use super::interrupted::Left;
 use super::listing::{Roster, list_first, listing_fact};
 use crate::config::FlakyResult;
 pub(crate) use crate::config::resolve::RetryPolicy;
@@ -121,12 +122,7 @@ pub(crate) async fn execute(
         let witness = report.witness.take();
         let progress = report.progress.take();
         let results_read = run.record_attempt(attempt, &mut report, witness, &to_run, events);
-        if matches!(
-            report.exit,
-            AttemptExit::Cancelled(_) | AttemptExit::TimedOut(_)
-        ) {
-            run.interrupted = Some(interrupted(attempt, &run, progress, &to_run));
-        }
+        run.note_interrupted(attempt, &report.exit, progress.as_ref(), &to_run);
         events(AttemptEvent::Finished {
             retry,
             exit: report.exit.clone(),
@@ -176,6 +172,33 @@ struct Evidence {
 }
 
 impl Evidence {
+    /// When bktec ended attempt `attempt` (it ended with `exit`), what it
+    /// left; at a deadline, the tests it was seen to run are recorded too
+    /// (D48).
+    fn note_interrupted(
+        &mut self,
+        attempt: u32,
+        exit: &AttemptExit,
+        progress: Option<&Progress>,
+        to_run: &[String],
+    ) {
+        let left = Left {
+            attempt,
+            progress,
+            stream_running: &self.stream_running,
+            to_run,
+            offset: &self.offset,
+        };
+        match exit {
+            AttemptExit::Cancelled(_) => self.interrupted = Some(left.interrupted(&self.record)),
+            AttemptExit::TimedOut(after) => {
+                self.interrupted = Some(left.interrupted(&self.record));
+                left.record_seen(&mut self.record, *after);
+            }
+            AttemptExit::Exited(_) | AttemptExit::Signaled(_) | AttemptExit::StartFailed(_) => {}
+        }
+    }
+
     /// Records attempt `attempt`, asked to run `to_run`; returns whether its
     /// results were read.
     fn record_attempt(
@@ -272,49 +295,6 @@ impl Evidence {
             flaky_result: FlakyResult::Pass,
             interrupted: self.interrupted,
         }
-    }
-}
-
-/// What attempt `attempt`, asked to run `to_run` and ended by bktec, left
-/// (D48): from what the witness saw as it happened when it loaded (a
-/// cancelled pytest writes no result file), else from the results read.
-fn interrupted(
-    attempt: u32,
-    run: &Evidence,
-    progress: Option<Progress>,
-    to_run: &[String],
-) -> Interrupted {
-    let record = &run.record;
-    let (passed, failed, running, ended) = match progress {
-        Some(p) => {
-            let ended: Vec<String> = p.passed.iter().chain(&p.failed).cloned().collect();
-            (p.passed.len(), p.failed, Some(p.running), ended)
-        }
-        None => (
-            record
-                .results()
-                .filter(|t| t.outcome == Outcome::Passed)
-                .count(),
-            record.unresolved().iter().map(|t| t.path.clone()).collect(),
-            (!run.stream_running.is_empty()).then(|| run.stream_running.clone()),
-            record.results().map(|t| t.path.clone()).collect(),
-        ),
-    };
-    let seen = ended
-        .iter()
-        .chain(running.iter().flatten())
-        .map(String::as_str)
-        .chain(record.results().map(|t| t.path.as_str()));
-    let unfinished = uncovered(to_run, seen, &run.offset)
-        .into_iter()
-        .map(String::from)
-        .collect();
-    Interrupted {
-        attempt,
-        passed,
-        failed,
-        running,
-        unfinished,
     }
 }
 

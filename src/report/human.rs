@@ -229,14 +229,11 @@ impl Reporter {
             | Verdict::FlakyFailed { .. }
             | Verdict::StartFailed(_) => None,
         };
-        if let (Some(interrupted), Some(cause)) = (&outcome.interrupted, cause) {
-            self.say(&render_interrupted(interrupted, cause, name, self.debug));
-        }
-        if let Verdict::Signal(signal) = verdict {
-            self.say(&format!(
-                "Buildkite Test Engine Client: {name} was terminated with signal: {}\n",
-                crate::exit_code::signal_name(*signal)
-            ));
+        let interrupted = outcome.interrupted.as_ref().zip(cause);
+        // A runner killed by a signal of its own says only that (9.5 rule
+        // 1); a run bktec ended says what it left (D48).
+        if let (Verdict::Signal(_), None) = (verdict, interrupted) {
+            self.terminated(verdict);
             return;
         }
         let context = ReportContext {
@@ -249,6 +246,13 @@ impl Reporter {
         if let Some(text) = render_report(&outcome.record, skipped, verdict, context) {
             self.say(&text);
         }
+        if let Some((interrupted, cause)) = interrupted {
+            self.say(&render_interrupted(interrupted, cause, name, self.debug));
+        }
+        if let Verdict::Signal(_) = verdict {
+            self.terminated(verdict);
+            return;
+        }
         let debug = self.debug;
         // An attempt bktec ended has said which targets it never reached.
         let silent: &[String] = match outcome.interrupted {
@@ -258,6 +262,17 @@ impl Reporter {
         self.say(&render_verdict(verdict, silent, name, debug));
         if matches!(verdict, Verdict::Passed { .. }) {
             self.say(&paint(SUCCESS, &proof_line(outcome, name)));
+        }
+    }
+
+    /// The line that says a signal ended the test command.
+    fn terminated(&mut self, verdict: &Verdict) {
+        if let Verdict::Signal(signal) = verdict {
+            self.say(&format!(
+                "Buildkite Test Engine Client: {} was terminated with signal: {}\n",
+                self.runner_name,
+                crate::exit_code::signal_name(*signal)
+            ));
         }
     }
 

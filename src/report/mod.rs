@@ -15,7 +15,7 @@ use std::fmt::Write;
 
 use crate::events::{RetryData, Verdict};
 use crate::plan::TestCase;
-use crate::quote::shell_quote;
+use crate::quote::{one_line, shell_quote};
 use crate::results::{Outcome, RunResult, RunStatus, Statistics, TestResult};
 
 pub(crate) use annotation::{
@@ -91,10 +91,14 @@ fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
                 format!("{flaky} tests")
             }
         )),
+        // D48: a cancelled run says so, whatever its tests did before.
+        Verdict::Signal(signal) => Some(format!(
+            "🛑 The run was ended by {}.",
+            crate::exit_code::signal_name(*signal)
+        )),
         Verdict::Passed { .. }
         | Verdict::NoTests
         | Verdict::Failed { .. }
-        | Verdict::Signal(_)
         | Verdict::StartFailed(_) => None,
     };
     let status = match (record.status(), overruled) {
@@ -303,7 +307,8 @@ pub(super) fn list(out: &mut String, heading: &str, mut items: Vec<String>, limi
     items.sort();
     let _ = write!(out, "\n{heading}\n");
     for item in items.iter().take(limit) {
-        let _ = writeln!(out, "- {item}");
+        // A name never starts a line of the log (a `+++` in a file name).
+        let _ = writeln!(out, "- {}", one_line(item));
     }
     if items.len() > limit {
         let _ = writeln!(
@@ -332,7 +337,7 @@ fn slowest(out: &mut String, record: &RunResult, name: &dyn Fn(&TestResult) -> S
         if timed.len() == 1 { "test" } else { "tests" }
     );
     for (duration, test) in timed.iter().take(SLOWEST) {
-        let _ = writeln!(out, "{:>8.2}s {test}", duration.as_secs_f64());
+        let _ = writeln!(out, "{:>8.2}s {}", duration.as_secs_f64(), one_line(&test));
     }
 }
 

@@ -526,7 +526,7 @@ fn an_attempt_past_its_deadline_is_ended_and_named() {
                 "1s",
             ]);
         if source == "flag" {
-            cmd = cmd.args(["--attempt-timeout", "3s"]);
+            cmd = cmd.args(["--attempt-timeout", "3s", "--junit-out", "out/j.xml"]);
         }
         if let Some((name, value)) = var {
             cmd = cmd.env(name, value);
@@ -556,6 +556,23 @@ fn an_attempt_past_its_deadline_is_ended_and_named() {
         wait_for("the hung test to end", Duration::from_secs(5), || {
             !alive(pid)
         });
+        if source == "flag" {
+            // pytest wrote no result file, yet the report, the merged JUnit
+            // and the annotation name what the witness saw: the hung test
+            // as failed, the others as they ended.
+            assert!(
+                stdout.contains("+++ Failed Tests:\n- tests/test_a.py::test_fail\n- tests/test_a.py::test_hangs\n"),
+                "{stdout}"
+            );
+            let xml = fs::read_to_string(dir.path().join("out/j.xml")).unwrap();
+            assert!(xml.contains("tests=\"3\" failures=\"2\""), "{xml}");
+            assert!(
+                xml.contains(
+                    "still running when the attempt was ended at runner.attempt-timeout (3s)"
+                ),
+                "{xml}"
+            );
+        }
     }
     // A deadline the attempt keeps changes nothing.
     bktec(&dir, Venv::Collector)

@@ -453,6 +453,7 @@ fn flaky_result_comes_from_every_layer() {
         .assert_exit(16)
         .assert_stderr_contains("BUILDKITE_TEST_ENGINE_FLAKY_RESULT")
         .assert_stderr_contains("`sometimes` is neither `pass` nor `fail`");
+    from_env(Some("")).assert_success();
     dir.write("bktec.toml", "[retry]\nflaky-result = \"fail\"\n");
     from_env(None).assert_exit(1);
     // A flag wins over the file.
@@ -608,4 +609,28 @@ fn the_verdict_failed_and_flaky_lines_are_coloured() {
     );
     let plain = run(None);
     assert!(!plain.stdout().contains('\x1b') && !plain.stderr().contains('\x1b'));
+}
+
+/// A file name holding a newline cannot start a line of the log: no fake
+/// `+++` section in the printed command nor in the report.
+#[test]
+fn a_newline_in_a_test_name_never_starts_a_line_of_the_log() {
+    let dir = project(&[("tests/test_nl\n+++ boom.py", FAILING)]);
+    let out = bktec(&dir, Venv::Collector).arg("run").output();
+    out.assert_exit(1);
+    let stdout = out.stdout();
+    // pytest prints the name as it is; bktec's own lines never do.
+    let report = &stdout[stdout.find("Buildkite Test Engine Report").unwrap()..];
+    assert!(
+        !report.lines().any(|l| l.starts_with("+++ boom")),
+        "{report}"
+    );
+    assert!(
+        stdout.contains("$'tests/test_nl\\n+++ boom.py'"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("- tests/test_nl\\n+++ boom.py::test_broken"),
+        "{stdout}"
+    );
 }
