@@ -337,7 +337,7 @@ fn slowest(out: &mut String, record: &RunResult, name: &dyn Fn(&TestResult) -> S
         if timed.len() == 1 { "test" } else { "tests" }
     );
     for (duration, test) in timed.iter().take(SLOWEST) {
-        let _ = writeln!(out, "{:>8.2}s {}", duration.as_secs_f64(), one_line(&test));
+        let _ = writeln!(out, "{:>8.2}s {}", duration.as_secs_f64(), one_line(test));
     }
 }
 
