@@ -263,6 +263,14 @@ impl State<'_> {
     /// `[build failed]` (the Go client's `isBuildFailure`): that is a
     /// run-level error, never a test to retry (D39).
     fn push(&mut self, case: Case) {
+        // A file pytest could not collect ends the run, as in collector
+        // JSON: a retry could not name it, and its tests never ran.
+        if self.mapping == Mapping::Pytest && is_collection_error(&case) {
+            let file = module_file(&case.name);
+            self.parsed
+                .run_error
+                .get_or_insert(format!("pytest collection failed: {file}"));
+        }
         let result = to_result(case, self.mapping);
         let build_failed = result.failure.as_ref().and_then(|f| {
             [&f.message, &f.details]
@@ -319,19 +327,35 @@ fn attribute(element: &BytesStart<'_>, key: &[u8]) -> Result<String, AttributeEr
     Ok(String::new())
 }
 
-fn to_result(mut case: Case, mapping: Mapping) -> TestResult {
-    let output = Some(case.output).filter(|o| !o.trim().is_empty());
-    // pytest writes a file that failed to collect as a test case without a
-    // class name, its `time` the collection's: no test ran that long, so it
-    // has no duration (it is not among the slowest tests, issue 21 item 4).
-    let collection_error = case.classname.is_empty()
+/// Whether `case` is how pytest writes a file it could not collect.
+fn is_collection_error(case: &Case) -> bool {
+    case.classname.is_empty()
         && case
             .failure
             .as_ref()
-            .is_some_and(|f| f.error && f.message == "collection failure");
-    if mapping == Mapping::Pytest && collection_error {
-        case.duration = None;
+            .is_some_and(|f| f.error && f.message == "collection failure")
+}
+
+/// The file of a dotted module name (`tests.test_broken` is
+/// `tests/test_broken.py`); a name that already is a file stays.
+fn module_file(module: &str) -> String {
+    if module.ends_with(".py") || module.contains('/') {
+        module.to_string()
+    } else {
+        format!("{}.py", module.replace('.', "/"))
     }
+}
+
+fn to_result(mut case: Case, mapping: Mapping) -> TestResult {
+    // pytest writes a file that failed to collect as a test case without a
+    // class name, its `time` the collection's: no test ran that long, so it
+    // has no duration (it is not among the slowest tests, issue 21 item 4).
+    if mapping == Mapping::Pytest && is_collection_error(&case) {
+        case.duration = None;
+        // Named by its module (`tests.test_broken`): the file it is.
+        case.name = module_file(&case.name);
+    }
+    let output = Some(std::mem::take(&mut case.output)).filter(|o| !o.trim().is_empty());
     let failure = case.failure.map(|f| Failure {
         details: f.details.trim_matches('\n').to_string(),
         ..f

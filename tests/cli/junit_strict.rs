@@ -346,3 +346,35 @@ fn a_collection_error_is_not_among_the_slowest_tests() {
         );
     }
 }
+
+/// In JUnit mode, a file pytest could not collect (under
+/// `--continue-on-collection-errors`) ends the run as in collector JSON,
+/// named by its file: it is never passed to a retry by its module name,
+/// which pytest cannot find.
+#[test]
+fn a_collection_error_in_junit_mode_is_named_by_its_file_and_never_retried() {
+    let dir = project(&[
+        ("tests/test_ok.py", crate::support::pytest::PASSING),
+        (
+            "tests/test_broken.py",
+            "import no_such_module\n\ndef test_x():\n    pass\n",
+        ),
+    ]);
+    let out = bktec(&dir, Venv::NoCollector)
+        .args([
+            "run",
+            "--test-engine-retry-count",
+            "2",
+            "--test-command",
+            "pytest --continue-on-collection-errors {{testExamples}} --junit-xml={{resultPath}}",
+        ])
+        .output();
+    out.assert_exit(1);
+    let stdout = out.stdout();
+    assert!(
+        stdout.contains("🚨 pytest collection failed: tests/test_broken.py"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Attempt 1 of 2"), "{stdout}");
+    assert!(!stdout.contains("tests.test_broken"), "{stdout}");
+}
