@@ -14,7 +14,7 @@ use crate::exit_code;
 use crate::input::{RESULT_FILE, open_regular};
 use crate::plan::{Durations, MAX_SECONDS, align, file_of, plain, update_durations};
 use crate::report::Reporter;
-use crate::results::{Mapping, ResultFormat, ResultsError, TestResult, parse};
+use crate::results::{ResultFormat, ResultsError, TestResult, parse};
 
 /// `bktec durations update RESULT_FILE...`: every file's measured
 /// durations replace the old ones of their tests; with `prune`, tests whose
@@ -26,10 +26,16 @@ pub(super) fn update(
     prune: bool,
     reporter: &mut Reporter,
 ) -> Result<u8, BktecError> {
+    let framework = settings.runner.framework();
+    // D51: each runner's own result format, or JUnit XML.
+    let json = framework
+        .history
+        .map_or(ResultFormat::CollectorJson, |h| h.format);
     let mut measured = Vec::new();
     for path in result_files {
-        let format = sniff(path).map_err(BktecError::DurationsResults)?;
-        let parsed = parse(path, format, Mapping::Pytest).map_err(BktecError::DurationsResults)?;
+        let format = sniff(path, json).map_err(BktecError::DurationsResults)?;
+        let parsed =
+            parse(path, format, framework.mapping).map_err(BktecError::DurationsResults)?;
         measured.extend(parsed.tests);
     }
     let discovered = if prune {
@@ -71,12 +77,14 @@ pub(super) fn store(
     let Some(source) = durations_source(context, settings, creates) else {
         return Ok(DurationsStored::NoFile);
     };
+    // D51: each runner keys its tests `<target>::<test>`; a runner that
+    // writes no result file bktec reads has nothing to keep.
+    let Some(history) = settings.runner.framework().history else {
+        return Ok(DurationsStored::NoFile);
+    };
     let (measured, absurd): (Measured, Measured) = results
         .iter()
-        // A pytest test's node id always has a `::`; an entry without one
-        // is a file's collection error, which has no duration to keep.
-        .filter(|t| t.path.contains("::"))
-        .filter_map(|t| Some((t.path.clone(), t.duration?.as_secs_f64())))
+        .filter_map(|t| Some(((history.key)(t)?, t.duration?.as_secs_f64())))
         // What the reader would refuse is never written (D27).
         .partition(|(_, seconds)| (0.0..=MAX_SECONDS).contains(seconds));
     if let Some((id, seconds)) = absurd.first() {
@@ -124,8 +132,8 @@ enum Pruned {
 }
 
 /// The format of a result file, from its first non-blank byte: `<` is
-/// JUnit XML, anything else collector JSON.
-fn sniff(path: &Path) -> Result<ResultFormat, ResultsError> {
+/// JUnit XML, anything else the runner's own `json` format.
+fn sniff(path: &Path, json: ResultFormat) -> Result<ResultFormat, ResultsError> {
     let mut head = [0u8; 512];
     // A FIFO would block the open, a device never ends (D34).
     let read = open_regular(path, RESULT_FILE)
@@ -137,7 +145,7 @@ fn sniff(path: &Path) -> Result<ResultFormat, ResultsError> {
     Ok(
         match head[..read].iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'<') => ResultFormat::JUnitXml,
-            _ => ResultFormat::CollectorJson,
+            _ => json,
         },
     )
 }

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use super::detect;
 use crate::config::elements::RunnerRules;
-use super::framework::{Detect, ExampleListing, Framework, Init, Listing, Roster};
+use super::framework::{
+    Detect, ExampleListing, Framework, History, Init, Listing, Roster, key_by_file,
+};
 use super::listing::list_results;
 use super::pytest_collect::CollectError;
 use super::template::RESULT_PATH;
@@ -41,6 +43,10 @@ pub(super) const FRAMEWORK: Framework = Framework {
         list: roster,
         key: scenario_key,
         through_command: true,
+    }),
+    history: Some(History {
+        format: ResultFormat::CucumberJson,
+        key: key_by_file,
     }),
     build: Some(|inputs, _probe| cucumber(inputs)),
     init: Init {

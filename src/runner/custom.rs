@@ -7,7 +7,7 @@
 
 use super::RunnerKind;
 use crate::config::elements::{RunnerRules, Targets};
-use super::framework::{Framework, Init};
+use super::framework::{Framework, History, Init, key_by_file};
 use super::setup::{ExitHandling, ResultFile, Runner, RunnerError, RunnerInputs};
 use super::template::MissingTests;
 use crate::results::{Mapping, ResultFormat};
@@ -33,6 +33,10 @@ pub(super) const FRAMEWORK: Framework = Framework {
     fail_fast_options: &[],
     example_listing: None,
     roster: None,
+    history: Some(History {
+        format: ResultFormat::JUnitXml,
+        key: key_by_file,
+    }),
     build: Some(|inputs, _probe| custom(inputs)),
     init: Init::NAMED_ONLY,
 };

@@ -33,6 +33,7 @@ pub(super) const FRAMEWORK: Framework = Framework {
     fail_fast_options: &[],
     example_listing: None,
     roster: None,
+    history: None,
     build: Some(|inputs, _probe| cypress(inputs)),
     init: Init {
         detect: Some(Detect {

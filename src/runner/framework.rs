@@ -67,6 +67,33 @@ pub(crate) struct Roster {
     pub(crate) through_command: bool,
 }
 
+/// How a runner's tests are kept in the timing history (D51): the result
+/// format `bktec durations update` reads a file in when it is not JUnit
+/// XML, and the key of a result, `<target>::<test>`, whose part before the
+/// first `::` is the target (file or package) discovery names, so that the
+/// planner weighs every runner's targets alike.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct History {
+    /// The format of a result file that is not JUnit XML.
+    pub(crate) format: ResultFormat,
+    /// The key of a result; `None` for one that has no duration to keep.
+    pub(crate) key: fn(&TestResult) -> Option<String>,
+}
+
+/// pytest's key: the node id, which is `file::test` already; a file's
+/// collection error (no `::`) has no duration to keep.
+pub(crate) fn key_by_node_id(test: &TestResult) -> Option<String> {
+    test.path.contains("::").then(|| test.path.clone())
+}
+
+/// The key of a runner whose result names the test's file: the file (as
+/// discovery names it, without `./`), then the test as people read it.
+pub(crate) fn key_by_file(test: &TestResult) -> Option<String> {
+    let location = test.location.as_ref()?;
+    let file = location.file.strip_prefix("./").unwrap_or(&location.file);
+    Some(format!("{file}::{}", test.label().trim()))
+}
+
 /// How `bktec init` recognises a project that uses a runner.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Detect {
@@ -136,8 +163,56 @@ pub(crate) struct Framework {
     /// must answer for (D37); `None` for a runner checked per file, or one
     /// with a witness of its own (pytest).
     pub(crate) roster: Option<Roster>,
+    /// How its measured durations are kept in the timing history (D51);
+    /// `None` for a runner that writes no result file bktec reads.
+    pub(crate) history: Option<History>,
     /// How `run` builds it; `None` for a runner `run` does not support yet.
     pub(crate) build: Option<Build>,
     /// What `bktec init` detects and writes for it.
     pub(crate) init: Init,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Location, Outcome};
+
+    fn result(scope: &str, name: &str, path: &str, file: Option<&str>) -> TestResult {
+        TestResult {
+            scope: scope.into(),
+            name: name.into(),
+            path: path.into(),
+            identifier: String::new(),
+            outcome: Outcome::Passed,
+            duration: None,
+            failure: None,
+            output: None,
+            location: file.and_then(|f| Location::new(f, Some(3))),
+        }
+    }
+
+    /// D51: every key is `<target>::<test>`, the target as discovery names it.
+    #[test]
+    fn history_keys_begin_with_the_target() {
+        let rspec = result(
+            "Cart",
+            "adds up",
+            "./spec/cart_spec.rb[1:1]",
+            Some("./spec/cart_spec.rb"),
+        );
+        assert_eq!(
+            key_by_file(&rspec).as_deref(),
+            Some("spec/cart_spec.rb::Cart adds up")
+        );
+        let top = result("", "counts items", "x", Some("spec/stock_spec.rb"));
+        assert_eq!(
+            key_by_file(&top).as_deref(),
+            Some("spec/stock_spec.rb::counts items")
+        );
+        assert_eq!(key_by_file(&result("", "t", "x", None)), None);
+        let pytest = result("t.py", "test_a", "t.py::test_a", None);
+        assert_eq!(key_by_node_id(&pytest).as_deref(), Some("t.py::test_a"));
+        let collection_error = result("", "t.py", "t.py", None);
+        assert_eq!(key_by_node_id(&collection_error), None);
+    }
 }

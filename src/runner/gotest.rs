@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use super::RunnerKind;
 use super::detect;
 use crate::config::elements::{RunnerRules, Targets};
-use super::framework::{Detect, Framework, Init};
+use super::framework::{Detect, Framework, History, Init};
 use super::setup::{ExitHandling, Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
 use super::template::{CommandTemplate, RESULT_PATH, TEST_EXAMPLES};
-use crate::results::{Mapping, ResultFormat};
+use crate::results::{Mapping, ResultFormat, TestResult};
 
 pub(crate) use flags::{GoFlags, go_flags};
 
@@ -50,6 +50,10 @@ pub(super) const FRAMEWORK: Framework = Framework {
     fail_fast_options: &[],
     example_listing: None,
     roster: Some(roster::ROSTER),
+    history: Some(History {
+        format: ResultFormat::GoJsonl,
+        key: key_by_package,
+    }),
     build: Some(|inputs, _probe| gotest(inputs)),
     init: Init {
         detect: Some(Detect {
@@ -60,6 +64,14 @@ pub(super) const FRAMEWORK: Framework = Framework {
         results_note: None,
     },
 };
+
+/// Go's key in the timing history (D51): the package, then the top-level
+/// test. A subtest's time is part of its test's, and a package's own
+/// failure (`TestMain`) has none to keep.
+fn key_by_package(test: &TestResult) -> Option<String> {
+    let top_level = !test.name.is_empty() && !test.name.contains('/');
+    (top_level && test.name != "TestMain").then(|| format!("{}::{}", test.path, test.name))
+}
 
 /// Builds the gotest runner. Validation has made sure of a result path.
 fn gotest(inputs: RunnerInputs<'_>) -> Result<Runner, RunnerError> {
@@ -227,6 +239,29 @@ fn package_holds_no_tests(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// D51: a Go test is kept under its package and top-level test; its
+    /// subtests and the package's own failure are not.
+    #[test]
+    fn history_keys_are_package_and_top_level_test() {
+        let test = |name: &str| crate::results::TestResult {
+            scope: "example.com/m/a".into(),
+            name: name.into(),
+            path: "example.com/m/a".into(),
+            identifier: String::new(),
+            outcome: crate::results::Outcome::Passed,
+            duration: None,
+            failure: None,
+            output: None,
+            location: None,
+        };
+        assert_eq!(
+            key_by_package(&test("TestTotal")).as_deref(),
+            Some("example.com/m/a::TestTotal")
+        );
+        assert_eq!(key_by_package(&test("TestTotal/empty")), None);
+        assert_eq!(key_by_package(&test("TestMain")), None);
+    }
 
     #[test]
     fn packages_fill_the_template_once_each() {

@@ -9,7 +9,7 @@
 use super::RunnerKind;
 use super::detect;
 use crate::config::elements::RunnerRules;
-use super::framework::{Detect, Framework, Init};
+use super::framework::{Detect, Framework, History, Init, key_by_node_id};
 use super::setup::{Prepared, Runner, RunnerError, RunnerInputs};
 use super::target::TargetProblem;
 use super::template::{CommandTemplate, RESULT_PATH, TEST_NAME_PATTERN};
@@ -32,6 +32,10 @@ pub(super) const FRAMEWORK: Framework = Framework {
     fail_fast_options: &["--bail", "-b"],
     example_listing: None,
     roster: None,
+    history: Some(History {
+        format: ResultFormat::JestJson,
+        key: key_by_node_id,
+    }),
     build: Some(|inputs, _probe| by_name(RunnerKind::Jest, COMMAND, inputs)),
     init: Init {
         detect: Some(Detect {

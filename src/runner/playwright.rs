@@ -17,7 +17,9 @@ use super::RunnerKind;
 use super::detect;
 use crate::config::elements::RunnerRules;
 use super::jest::regex_escape;
-use super::framework::{Detect, ExampleListing, Framework, Init, Listing, Roster};
+use super::framework::{
+    Detect, ExampleListing, Framework, History, Init, Listing, Roster, key_by_file,
+};
 use super::listing::list_results;
 use super::pytest_collect::CollectError;
 use super::setup::{Prepared, ResultFile, Runner, RunnerError, RunnerInputs};
@@ -70,6 +72,10 @@ pub(super) const FRAMEWORK: Framework = Framework {
         list: roster,
         key: spec_key,
         through_command: true,
+    }),
+    history: Some(History {
+        format: ResultFormat::PlaywrightJson,
+        key: key_by_file,
     }),
     build: Some(|inputs, _probe| playwright(inputs)),
     init: Init {

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use super::RunnerKind;
 use super::detect;
-use super::framework::{Detect, Framework, Init};
+use super::framework::{Detect, Framework, History, Init, key_by_node_id};
 use super::pytest_collect::{
     CollectorVersionError, check_tag_filter_support, collector_version, run_probe,
 };
@@ -62,6 +62,10 @@ pub(super) const FRAMEWORK: Framework = Framework {
     fail_fast_options: &[],
     example_listing: None,
     roster: None,
+    history: Some(History {
+        format: ResultFormat::CollectorJson,
+        key: key_by_node_id,
+    }),
     build: Some(|inputs, probe| pytest(inputs, probe)),
     init: Init {
         detect: Some(Detect {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::detect;
 use crate::config::elements::RunnerRules;
-use super::framework::{Detect, ExampleListing, Framework, Init, Listing};
+use super::framework::{Detect, ExampleListing, Framework, History, Init, Listing, key_by_file};
 use super::rspec_witness::RspecWitness;
 use super::setup::{Runner, RunnerError, RunnerInputs};
 use super::target::TargetError;
@@ -36,6 +36,10 @@ pub(super) const FRAMEWORK: Framework = Framework {
         format: ResultFormat::RspecJson,
     }),
     roster: None,
+    history: Some(History {
+        format: ResultFormat::RspecJson,
+        key: key_by_file,
+    }),
     build: Some(|inputs, _probe| rspec(inputs)),
     init: Init {
         detect: Some(Detect {

@@ -6,9 +6,9 @@
 use super::RunnerKind;
 use super::detect;
 use crate::config::elements::RunnerRules;
-use super::framework::{Detect, Framework, Init};
+use super::framework::{Detect, Framework, History, Init, key_by_node_id};
 use super::jest::{PATTERN, by_name};
-use crate::results::Mapping;
+use crate::results::{Mapping, ResultFormat};
 
 const COMMAND: &str = "npx vitest run {{testExamples}} --reporter=default --reporter=json --outputFile {{resultPath}}";
 
@@ -24,6 +24,10 @@ pub(super) const FRAMEWORK: Framework = Framework {
     fail_fast_options: &["--bail"],
     example_listing: None,
     roster: None,
+    history: Some(History {
+        format: ResultFormat::VitestJson,
+        key: key_by_node_id,
+    }),
     build: Some(|inputs, _probe| by_name(RunnerKind::Vitest, COMMAND, inputs)),
     init: Init {
         detect: Some(Detect {

@@ -21,6 +21,7 @@ mod config_upward;
 mod discovery;
 mod durations;
 mod fail_closed;
+mod history_runners;
 mod injection;
 mod install;
 mod junit_strict;
