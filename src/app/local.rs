@@ -12,7 +12,7 @@ use crate::config::origin::Origin;
 use crate::discover::{Discovery, TargetSource};
 use crate::events::{Notice, PlanNotice};
 use crate::plan::{
-    DurationsSource, TestCase, TestPlan, distinct_targets, example, file_of, local_plan, plain,
+    Collected, DurationsSource, TestPlan, distinct_targets, example, file_of, local_plan, plain,
     read_durations, timed_plan,
 };
 use crate::report::Reporter;
@@ -123,7 +123,7 @@ fn splitter<'a>(
     discovery: &'a Discovery,
     runner: Option<&'a Runner>,
     reporter: &mut Reporter,
-) -> Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, CollectError> + 'a> {
+) -> Option<impl FnOnce(&[String]) -> Result<Vec<Collected>, CollectError> + 'a> {
     let already = match &discovery.source {
         TargetSource::Pytest { collected, .. } => Some(collected),
         _ => None,
@@ -131,14 +131,18 @@ fn splitter<'a>(
     if already.is_some() {
         reporter.notice(Notice::Plan(PlanNotice::SplitsWithDiscovery));
     }
-    let runner = runner.filter(|r| r.kind.framework().collects_with_pytest)?;
+    // pytest's collection, or the runner's own example listing (RSpec,
+    // Cucumber, Playwright, D51).
+    let runner = runner.filter(|r| r.kind.splits_files())?;
     Some(move |files: &[String]| {
         if let Some(collected) = already {
             let wanted: HashSet<&str> = files.iter().map(|f| plain(f)).collect();
             return Ok(collected
                 .iter()
                 .filter(|e| wanted.contains(plain(file_of(&e.path))))
-                .map(|e| example(e.path.clone(), e.scope.clone(), e.name.clone()))
+                .map(|e| {
+                    Collected::by_node_id(example(e.path.clone(), e.scope.clone(), e.name.clone()))
+                })
                 .collect());
         }
         let junit = runner
@@ -149,9 +153,17 @@ fn splitter<'a>(
             .map(|collected| {
                 collected
                     .into_iter()
-                    // Planned by path: what the job passes to pytest from
-                    // the working directory.
-                    .map(|e| example(e.path, e.scope, e.name))
+                    // Planned by path: what the job passes to the runner
+                    // from the working directory; weighed by the history's
+                    // key, which for a listing is not the path (D51).
+                    .map(|e| match e.history_key {
+                        Some(key) => Collected {
+                            file: file_of(&key).to_string(),
+                            case: example(e.path, e.scope, e.name),
+                            key,
+                        },
+                        None => Collected::by_node_id(example(e.path, e.scope, e.name)),
+                    })
                     .collect()
             })
     })

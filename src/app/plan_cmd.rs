@@ -155,9 +155,9 @@ fn destination(output: Output<'_>) -> Result<Destination, BktecError> {
 }
 
 /// The runner the plan needs: to split files with timing history (D31,
-/// pytest only, and only when there is history), or to list the examples
-/// of files Test Engine splits; the others send selectors only, so
-/// planning works for every runner.
+/// D51: a runner that collects or lists its examples, and only when there
+/// is history), or to list the examples of files Test Engine splits; the
+/// others send selectors only, so planning works for every runner.
 fn plan_runner(
     context: &Context,
     settings: &RunSettings,
@@ -165,7 +165,7 @@ fn plan_runner(
 ) -> Result<Option<Runner>, BktecError> {
     let needed = match settings.mode {
         PlanMode::Local => {
-            settings.runner.collects_with_pytest()
+            settings.runner.splits_files()
                 && durations_source(context, settings, false).is_some_and(|s| s.path.is_file())
         }
         PlanMode::TestEngine(_) => settings.runner.splits_files(),

@@ -25,4 +25,4 @@ pub(crate) use model::{Task, TimingMetadata};
 pub(crate) use prefix::{TrimError, trim};
 #[doc(hidden)]
 pub use timed::plan_for_bench;
-pub(crate) use timed::{PlanNote, SplitError, example, file_of, timed_plan};
+pub(crate) use timed::{Collected, PlanNote, SplitError, example, file_of, timed_plan};

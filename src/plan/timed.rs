@@ -89,7 +89,7 @@ pub(crate) fn timed_plan<E: std::error::Error + 'static>(
     targets: &[String],
     parallelism: u32,
     history: &Durations,
-    collect: Option<impl FnOnce(&[String]) -> Result<Vec<TestCase>, E>>,
+    collect: Option<impl FnOnce(&[String]) -> Result<Vec<Collected>, E>>,
 ) -> Result<TimedPlan, SplitError<E>> {
     let parallelism = parallelism.max(1);
     let mut notes = Vec::new();
@@ -315,6 +315,32 @@ impl<'a> Estimates<'a> {
     }
 }
 
+/// A test of a file to split, as the runner's collection or listing names
+/// it (D51): how a job runs it, the file it belongs to, and its key in the
+/// timing history, which for runners other than pytest is not what runs it
+/// (RSpec runs `./spec/a_spec.rb[1:2]`, its history knows
+/// `spec/a_spec.rb::Cart adds up`).
+#[derive(Clone, Debug)]
+pub(crate) struct Collected {
+    /// The test as a job runs it.
+    pub(crate) case: TestCase,
+    /// The file (target) it belongs to.
+    pub(crate) file: String,
+    /// Its key in the timing history.
+    pub(crate) key: String,
+}
+
+impl Collected {
+    /// A pytest test: its node id runs it, names its file and is its key.
+    pub(crate) fn by_node_id(case: TestCase) -> Collected {
+        Collected {
+            file: file_of(&case.path).to_string(),
+            key: case.path.clone(),
+            case,
+        }
+    }
+}
+
 /// Files longer than `fair_share`, replaced by their collected tests.
 struct Split<'e, 'a> {
     estimates: &'e Estimates<'a>,
@@ -330,7 +356,7 @@ impl Split<'_, '_> {
         &self,
         entries: &mut Vec<(u64, TestCase)>,
         to_split: &[String],
-        collected: Vec<TestCase>,
+        collected: Vec<Collected>,
         notes: &mut Vec<PlanNote>,
     ) {
         let Some(by_file) = by_file(to_split, collected, notes) else {
@@ -348,12 +374,12 @@ impl Split<'_, '_> {
                 tests: cases.len(),
             });
             let mut seen = BTreeSet::new();
-            for case in cases {
+            for Collected { case, key, .. } in cases {
                 if !seen.insert(case.path.clone()) {
                     continue;
                 }
-                let estimate = self.estimates.measured(&case.path).unwrap_or_else(|| {
-                    let estimate = self.estimates.unknown_test(&case.path);
+                let estimate = self.estimates.measured(&key).unwrap_or_else(|| {
+                    let estimate = self.estimates.unknown_test(&key);
                     new_tests.push((case.path.clone(), estimate));
                     estimate
                 });
@@ -375,29 +401,29 @@ impl Split<'_, '_> {
 /// `None` when a test belongs to none of them.
 fn by_file<'f>(
     to_split: &'f [String],
-    collected: Vec<TestCase>,
+    collected: Vec<Collected>,
     notes: &mut Vec<PlanNote>,
-) -> Option<BTreeMap<&'f str, Vec<TestCase>>> {
+) -> Option<BTreeMap<&'f str, Vec<Collected>>> {
     // Each file to split by its plain name.
     let wanted: BTreeMap<&str, &str> = to_split.iter().map(|f| (plain(f), f.as_str())).collect();
     if let Some(stray) = collected
         .iter()
-        .find(|case| !wanted.contains_key(plain(file_of(&case.path))))
+        .find(|c| !wanted.contains_key(plain(&c.file)))
     {
         notes.push(PlanNote::StrayCollected {
-            path: stray.path.clone(),
+            path: stray.case.path.clone(),
         });
         return None;
     }
-    let mut by_file: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
-    for case in collected {
-        let file = wanted[plain(file_of(&case.path))];
-        by_file.entry(file).or_default().push(case);
+    let mut by_file: BTreeMap<&str, Vec<Collected>> = BTreeMap::new();
+    for collected in collected {
+        let file = wanted[plain(&collected.file)];
+        by_file.entry(file).or_default().push(collected);
     }
     // A file whose node ids would not fit on a command line stays whole:
     // passing it is always possible, passing them is not.
     by_file.retain(|file, cases| {
-        let bytes: usize = cases.iter().map(|c| c.path.len() + 1).sum();
+        let bytes: usize = cases.iter().map(|c| c.case.path.len() + 1).sum();
         let fits = bytes <= MAX_SPLIT_BYTES;
         if !fits {
             notes.push(PlanNote::TooLongToSplit {
@@ -498,11 +524,13 @@ pub fn plan_for_bench(
 ) -> Vec<f64> {
     let history = Durations::parse(durations_json, std::path::Path::new("bench"), "bench")
         .expect("the benchmark writes a valid durations file");
-    let collect = |files: &[String]| -> Result<Vec<TestCase>, std::convert::Infallible> {
+    let collect = |files: &[String]| -> Result<Vec<Collected>, std::convert::Infallible> {
         Ok(collected
             .iter()
             .filter(|id| files.iter().any(|f| f == file_of(id)))
-            .map(|id| example(id.clone(), file_of(id).to_string(), String::new()))
+            .map(|id| {
+                Collected::by_node_id(example(id.clone(), file_of(id).to_string(), String::new()))
+            })
             .collect())
     };
     timed_plan(targets, parallelism, &history, Some(collect))
@@ -540,7 +568,7 @@ mod tests {
     #[error("{0}")]
     struct Pytest(&'static str);
 
-    type Collect = fn(&[String]) -> Result<Vec<TestCase>, Pytest>;
+    type Collect = fn(&[String]) -> Result<Vec<Collected>, Pytest>;
 
     fn jobs(plan: &TestPlan) -> Vec<Vec<(&str, f64)>> {
         plan.tasks
@@ -618,10 +646,12 @@ mod tests {
             ("slow.py::b[x y]", 10.0),
             ("fast.py::t", 1.0),
         ]);
-        let collect = |files: &[String]| -> Result<Vec<TestCase>, Pytest> {
+        let collect = |files: &[String]| -> Result<Vec<Collected>, Pytest> {
             assert_eq!(files, ["slow.py"]);
             Ok(["slow.py::a", "slow.py::b[x y]", "slow.py::new"]
-                .map(|id| example(id.to_string(), "slow.py".into(), String::new()))
+                .map(|id| {
+                    Collected::by_node_id(example(id.to_string(), "slow.py".into(), String::new()))
+                })
                 .to_vec())
         };
         let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap();
@@ -658,12 +688,12 @@ mod tests {
     #[test]
     fn a_collection_outside_the_files_keeps_them_whole() {
         let h = history(&[("slow.py::a", 10.0), ("fast.py::t", 1.0)]);
-        let collect = |_: &[String]| -> Result<Vec<TestCase>, Pytest> {
-            Ok(vec![example(
+        let collect = |_: &[String]| -> Result<Vec<Collected>, Pytest> {
+            Ok(vec![Collected::by_node_id(example(
                 "elsewhere/slow.py::a".into(),
                 String::new(),
                 String::new(),
-            )])
+            ))])
         };
         let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap();
         assert_eq!(
@@ -676,7 +706,7 @@ mod tests {
     fn a_failed_collection_is_an_error_with_pytest_s_message() {
         let h = history(&[("slow.py::a", 10.0), ("fast.py::t", 1.0)]);
         let collect =
-            |_: &[String]| -> Result<Vec<TestCase>, Pytest> { Err(Pytest("E   ImportError")) };
+            |_: &[String]| -> Result<Vec<Collected>, Pytest> { Err(Pytest("E   ImportError")) };
         let err = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap_err();
         let text = err.to_string();
         assert!(
@@ -698,7 +728,7 @@ mod tests {
             ("e.py::t", 10.0),
             ("f.py::t", 1.0),
         ]);
-        let collect = |_: &[String]| -> Result<Vec<TestCase>, Pytest> { Err(Pytest("E")) };
+        let collect = |_: &[String]| -> Result<Vec<Collected>, Pytest> { Err(Pytest("E")) };
         let all = targets(&["a.py", "b.py", "c.py", "d.py", "e.py", "f.py"]);
         let err = timed_plan(&all, 8, &h, Some(collect)).unwrap_err();
         assert!(
@@ -732,14 +762,14 @@ mod tests {
     #[test]
     fn a_file_with_too_many_node_ids_for_a_command_line_stays_whole() {
         let h = history(&[("big.py::t", 100.0), ("small.py::t", 1.0)]);
-        let collect = |_: &[String]| -> Result<Vec<TestCase>, Pytest> {
+        let collect = |_: &[String]| -> Result<Vec<Collected>, Pytest> {
             Ok((0..20_000)
                 .map(|i| {
-                    example(
+                    Collected::by_node_id(example(
                         format!("big.py::test_{i:010}"),
                         String::new(),
                         String::new(),
-                    )
+                    ))
                 })
                 .collect())
         };

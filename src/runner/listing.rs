@@ -29,6 +29,11 @@ pub(super) fn list_examples(
         .into_iter()
         .filter(|t| seen.insert(t.path.clone()))
         .map(|t| CollectedExample {
+            history_key: runner
+                .kind
+                .framework()
+                .history
+                .and_then(|history| (history.key)(&t)),
             // The listing names tests relative to the working directory.
             node_id: t.path.clone(),
             file: t.scope.clone(),

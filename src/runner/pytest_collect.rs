@@ -266,6 +266,9 @@ pub struct CollectedExample {
     pub scope: String,
     /// The last node-id part.
     pub name: String,
+    /// For a runner's example listing, the test's key in the timing history
+    /// (D51), which is not what runs it; `None` for pytest, whose path is.
+    pub history_key: Option<String>,
 }
 
 /// The program part of a pytest command (D13) and the words after it: the
@@ -470,6 +473,7 @@ fn examples(
                 },
                 name: name.to_string(),
                 node_id,
+                history_key: None,
             }
         })
         .collect()
