@@ -26,7 +26,7 @@ pub(crate) struct TimedPlan {
 /// into their tests (D31). `E` is the collection's error.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "{} longer than a fair share of the time ({}) and must be split into tests, but pytest could not collect {}. Every job must split the same way, so this job stops rather than guess what the others run",
+    "{} longer than a fair share of the time ({}) and must be split into tests, but the runner could not list the tests of {}. Every job must split the same way, so this job stops rather than guess what the others run",
     subject(.files),
     seconds_text(*.fair_share_us),
     if .files.len() == 1 { "it" } else { "them" }
@@ -711,7 +711,7 @@ mod tests {
         let text = err.to_string();
         assert!(
             text.starts_with("File `slow.py` is longer than a fair share of the time (5.500s)")
-                && text.ends_with("could not collect it. Every job must split the same way, so this job stops rather than guess what the others run"),
+                && text.ends_with("could not list the tests of it. Every job must split the same way, so this job stops rather than guess what the others run"),
             "{text}"
         );
         assert_eq!(err.files, ["slow.py"]);
@@ -734,7 +734,7 @@ mod tests {
         assert!(
             err.to_string().starts_with(
                 "Files `a.py`, `b.py`, `c.py` and 2 more are longer than a fair share of the time (6.375s)"
-            ) && err.to_string().contains("could not collect them."),
+            ) && err.to_string().contains("could not list the tests of them."),
             "{err}"
         );
     }
