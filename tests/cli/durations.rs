@@ -505,7 +505,9 @@ fn a_slow_file_that_cannot_be_collected_stops_every_job_with_pytest_s_error() {
             .assert_stderr_contains(
                 "bktec run: File `tests/test_slow.py` is longer than a fair share of the time",
             )
-            .assert_stderr_contains("must be split into tests, but the runner could not list the tests of it")
+            .assert_stderr_contains(
+                "must be split into tests, but the runner could not list the tests of it",
+            )
             .assert_stderr_contains("no_such_module_bktec");
     }
 }
