@@ -4,7 +4,7 @@
 //! 24 s in all): 60 small files of fast tests, three slow files, and one file
 //! of 14 s, far longer than total / N for every N here. One `bktec run
 //! --store-durations` with real pytest writes `.test_durations`; then, for
-//! N = 2, 4 and 8, bktec runs as each of the N jobs in turn (one after
+//! N = 2, 3, 4 and 8, bktec runs as each of the N jobs in turn (one after
 //! another, so the jobs do not compete for cores) and `bktec plan --explain`
 //! gives the predicted slowest job. The same is done with the durations file
 //! removed, for the round-robin plan. Printed per N: predicted slowest job /
@@ -39,7 +39,7 @@ use common::time;
 
 use bktec::results::{Mapping, parse_collector_json};
 
-const JOB_COUNTS: [u32; 3] = [2, 4, 8];
+const JOB_COUNTS: [u32; 4] = [2, 3, 4, 8];
 /// The 14 s file: 28 tests cycling through these sleeps (ms).
 const GIANT_SLEEPS: [u64; 4] = [200, 400, 600, 800];
 const GIANT_TESTS: usize = 28;
