@@ -109,7 +109,7 @@ fn part(title: AnnotationTitle<'_>, heading: &str, entries: Vec<(String, Vec<Str
     let (job, jobs) = title.job;
     let mut out = format!(
         "**{}, job {} of {jobs}: {heading}**\n\n",
-        title.label,
+        plain_markdown(title.label),
         job + 1
     );
     let mut named = 0;
@@ -187,6 +187,20 @@ fn longest_run(text: &str, c: char) -> usize {
     longest
 }
 
+/// `text` as Markdown shows it, word for word: HTML and the characters
+/// of emphasis, code and links escaped (a step label is the user's, and
+/// `:emoji:` stays as Buildkite renders it).
+fn plain_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in html_escape(text).chars() {
+        if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '#' | '|') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -227,6 +241,14 @@ mod tests {
             outcome,
             duration: None,
         }
+    }
+
+    #[test]
+    fn a_step_label_is_shown_word_for_word() {
+        assert_eq!(
+            plain_markdown(":pytest: Unit <b>*fast*</b> `x` [y](z)"),
+            ":pytest: Unit &lt;b&gt;\\*fast\\*&lt;/b&gt; \\`x\\` \\[y\\](z)"
+        );
     }
 
     #[test]
