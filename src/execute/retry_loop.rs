@@ -93,19 +93,16 @@ pub(crate) async fn execute(
         interrupted: None,
         stream_running: Vec::new(),
         retry_key: runner.retry_key(),
+        flaky_result: policy.flaky,
     };
     // A signal that ended the listing ends the run before its first attempt.
     if run.roster.is_some()
         && let Some(signal) = runner.cancelled()
     {
         let stop = (0, StopReason::Signal);
-        let outcome = run
+        return run
             .outcome(&targets, AttemptExit::Cancelled(signal), stop, runner)
             .await;
-        return RunOutcome {
-            flaky_result: policy.flaky,
-            ..outcome
-        };
     }
     let mut to_run = targets.clone();
     let mut attempt = 0;
@@ -141,13 +138,9 @@ pub(crate) async fn execute(
             }
             Step::Stop { reason, pending } => {
                 let last_exit = pending.map_or(report.exit, AttemptExit::Cancelled);
-                let outcome = run
+                return run
                     .outcome(&targets, last_exit, (attempt + 1, reason), runner)
                     .await;
-                return RunOutcome {
-                    flaky_result: policy.flaky,
-                    ..outcome
-                };
             }
         }
     }
@@ -169,6 +162,8 @@ struct Evidence {
     stream_running: Vec<String>,
     /// What a retry runs for a failed test (D46).
     retry_key: RetryKey,
+    /// How flaky tests count (D47).
+    flaky_result: FlakyResult,
 }
 
 impl Evidence {
@@ -292,7 +287,7 @@ impl Evidence {
             history: self.history,
             silent_targets: silent.targets,
             silent_targets_quiet,
-            flaky_result: FlakyResult::Pass,
+            flaky_result: self.flaky_result,
             interrupted: self.interrupted,
         }
     }

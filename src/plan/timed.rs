@@ -211,10 +211,9 @@ fn shift_note(shift: &Shift) -> Option<PlanNote> {
 /// what it does not know: the medians of the known tests and files.
 struct Estimates<'a> {
     aligned: &'a Aligned<'a>,
-    /// Each file's total, in microseconds.
-    files: HashMap<&'a str, u64>,
-    /// How many tests of each file the history knows.
-    counts: HashMap<&'a str, u64>,
+    /// Each file's total, in microseconds, and how many of its tests the
+    /// history knows.
+    files: HashMap<&'a str, (u64, u64)>,
     /// The median test, for tests the history does not know.
     test_us: u64,
     /// The median file, for files the history does not know.
@@ -224,25 +223,28 @@ struct Estimates<'a> {
 impl<'a> Estimates<'a> {
     /// The sums per file of `aligned`, and the medians.
     fn of(aligned: &'a Aligned<'a>) -> Estimates<'a> {
-        fn add<'a>(files: &mut HashMap<&'a str, u64>, (file, us): (&'a str, u64)) {
-            let total = files.entry(file).or_insert(0);
+        type Totals<'a> = HashMap<&'a str, (u64, u64)>;
+        fn add<'a>(files: &mut Totals<'a>, (file, us, tests): (&'a str, u64, u64)) {
+            let (total, count) = files.entry(file).or_insert((0, 0));
             *total = total.saturating_add(us);
+            *count += tests;
         }
-        let mut files: HashMap<&str, u64> = HashMap::new();
-        let mut counts: HashMap<&str, u64> = HashMap::new();
+        let mut files: Totals<'_> = HashMap::new();
         let mut test_values = Vec::with_capacity(aligned.len());
         // A file's tests mostly come one after another (the history is
         // sorted): sum each run of them before looking the file up.
-        let mut run: Option<(&str, u64)> = None;
+        let mut run: Option<(&str, u64, u64)> = None;
         for (id, seconds) in aligned.iter() {
             let us = micros(seconds);
             test_values.push(us);
             let file = file_of(id);
-            *counts.entry(file).or_insert(0) += 1;
             match &mut run {
-                Some((current, total)) if *current == file => *total = total.saturating_add(us),
+                Some((current, total, tests)) if *current == file => {
+                    *total = total.saturating_add(us);
+                    *tests += 1;
+                }
                 _ => {
-                    if let Some(done) = run.replace((file, us)) {
+                    if let Some(done) = run.replace((file, us, 1)) {
                         add(&mut files, done);
                     }
                 }
@@ -252,11 +254,10 @@ impl<'a> Estimates<'a> {
             add(&mut files, done);
         }
         let test_us = median(test_values).unwrap_or(0);
-        let file_us = median(files.values().copied().collect()).unwrap_or(0);
+        let file_us = median(files.values().map(|&(us, _)| us).collect()).unwrap_or(0);
         Estimates {
             aligned,
             files,
-            counts,
             test_us,
             file_us,
         }
@@ -268,9 +269,9 @@ impl<'a> Estimates<'a> {
     /// likely as slow as its neighbours.
     fn unknown_test(&self, id: &str) -> u64 {
         let file = plain(file_of(id));
-        match (self.files.get(file), self.counts.get(file)) {
-            (Some(&total), Some(&count)) if count > 0 => total / count,
-            _ => self.test_us,
+        match self.files.get(file) {
+            Some(&(total, tests)) if tests > 0 => total / tests,
+            Some(_) | None => self.test_us,
         }
     }
 
@@ -290,7 +291,7 @@ impl<'a> Estimates<'a> {
                 let known = if is_test {
                     self.measured(target)
                 } else {
-                    self.files.get(plain(target)).copied()
+                    self.files.get(plain(target)).map(|&(us, _)| us)
                 };
                 let estimate = known.unwrap_or_else(|| {
                     unknown.push(target);

@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use super::verdict::count;
 use crate::results::{Outcome, RunResult, TestResult};
 
 /// How many failures a job's part names.
@@ -58,7 +59,10 @@ pub(crate) fn annotation_markdown(
         return None;
     }
     failed.sort_by(|a, b| a.path.cmp(&b.path));
-    let heading = format!("{} failed after retries", count(failed.len()));
+    let heading = format!(
+        "{} failed after retries",
+        count(failed.len(), "test", "tests")
+    );
     let entries = failed
         .iter()
         .map(|t| (test_name(t, title.node_ids), failure_lines(t)))
@@ -91,7 +95,7 @@ pub(crate) fn flaky_annotation_markdown(
     } else {
         "passed on a retry"
     };
-    let heading = format!("{} flaky ({verdict})", count(flaky.len()));
+    let heading = format!("{} flaky ({verdict})", count(flaky.len(), "test", "tests"));
     Some(part(title, &heading, flaky))
 }
 
@@ -205,10 +209,6 @@ fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-fn count(n: usize) -> String {
-    format!("{n} {}", if n == 1 { "test" } else { "tests" })
 }
 
 #[cfg(test)]

@@ -35,9 +35,9 @@ pub(crate) fn render_interrupted(
             "🛑 {} ended {runner_name} in {attempt}",
             crate::exit_code::signal_name(signal)
         ),
+        // As the last line and the recorded failure say it (`3s`, `1ms`).
         Cause::Deadline(after) => format!(
-            "⏱ {runner_name} ran past runner.attempt-timeout ({}) in {attempt} and was ended",
-            seconds(after)
+            "⏱ {runner_name} ran past runner.attempt-timeout ({after:?}) in {attempt} and was ended"
         ),
     };
     let mut out = format!(
@@ -67,16 +67,6 @@ pub(crate) fn render_interrupted(
         list(&mut out, heading, unfinished, limit);
     }
     out
-}
-
-/// A duration as people write it in settings: `90s`, `1.5s`.
-fn seconds(d: Duration) -> String {
-    let secs = d.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{secs}s")
-    }
 }
 
 #[cfg(test)]

@@ -85,11 +85,7 @@ fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
         }
         Verdict::FlakyFailed { flaky } => Some(format!(
             "❌ {} passed only on a retry, and flaky tests fail this run.",
-            if *flaky == 1 {
-                "1 test".to_string()
-            } else {
-                format!("{flaky} tests")
-            }
+            verdict::count(*flaky, "test", "tests")
         )),
         // D48: a cancelled run says so, whatever its tests did before.
         Verdict::Signal(signal) => Some(format!(
@@ -107,7 +103,6 @@ fn headline(record: &RunResult, verdict: &Verdict) -> Option<String> {
         (RunStatus::Passed, None) if record.failed_muted().is_empty() => {
             match record.flaky().len() {
                 0 => "✅ All tests passed.".to_string(),
-                1 => "✅ All tests passed; 1 of them only on a retry (flaky).".to_string(),
                 n => format!("✅ All tests passed; {n} of them only on a retry (flaky)."),
             }
         }

@@ -200,6 +200,23 @@ fn sh_quote(value: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Each template is refused: `parameter` reaches the script where the
+    /// shell parses it again, in `context`.
+    #[track_caller]
+    fn assert_reparsed(cases: &[(&str, &str, &str)]) {
+        for &(template, parameter, context) in cases {
+            let err = CommandTemplate::parse(template).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    TemplateError::ReparsedParameter { parameter: p, context: c, .. }
+                        if p == parameter && *c == context
+                ),
+                "{template}: {err}"
+            );
+        }
+    }
+
     fn words(s: &str) -> Vec<String> {
         split_words(s).unwrap()
     }
@@ -784,7 +801,7 @@ p'"#,
     fn a_value_copied_into_a_variable_or_output_by_a_substitution_is_followed() {
         // The value reaches `eval` (or a `-c`, `PS4`) through a variable or
         // the output of `$(…)`: these ran `touch PWNED` from a file name.
-        for (template, parameter, context) in [
+        assert_reparsed(&[
             (
                 r#"sh -c 'x={{testExamples}}; eval "$x"'"#,
                 "$x",
@@ -832,17 +849,7 @@ p'"#,
                 "$f",
                 "in an argument of `eval`",
             ),
-        ] {
-            let err = CommandTemplate::parse(template).unwrap_err();
-            assert!(
-                matches!(
-                    &err,
-                    TemplateError::ReparsedParameter { parameter: p, context: c, .. }
-                        if p == parameter && *c == context
-                ),
-                "{template}: {err}"
-            );
-        }
+        ]);
         // Plain uses of such variables, and a variable set again, are fine.
         for template in [
             r#"bash -c 'export OUT={{resultPath}}; pytest --json="$OUT" {{testExamples}}'"#,
@@ -934,7 +941,7 @@ p'"#,
     fn positional_parameters_that_reach_a_placeholder_are_refused_where_it_would_be() {
         // `sh -c 'eval pytest "$@"' sh {{testExamples}}`: the value reaches
         // the script as `$@` and `eval` parses it again.
-        for (template, parameter, context) in [
+        assert_reparsed(&[
             (
                 r#"sh -c 'eval pytest "$@"' sh {{testExamples}}"#,
                 "$@",
@@ -966,17 +973,7 @@ p'"#,
                 "$@",
                 "in an argument of `eval`",
             ),
-        ] {
-            let err = CommandTemplate::parse(template).unwrap_err();
-            assert!(
-                matches!(
-                    &err,
-                    TemplateError::ReparsedParameter { parameter: p, context: c, .. }
-                        if p == parameter && *c == context
-                ),
-                "{template}: {err}"
-            );
-        }
+        ]);
         let err =
             CommandTemplate::parse(r#"sh -c 'eval pytest "$@"' sh {{testExamples}}"#).unwrap_err();
         assert_eq!(
