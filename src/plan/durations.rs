@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::samples::{Samples, SamplesError, samples_path};
+use super::samples::{Costs, Samples, SamplesError, samples_path};
 
 /// Why a durations file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -125,8 +125,10 @@ pub(crate) struct DurationsSource {
 pub(crate) struct Durations {
     tests: Vec<(String, f64)>,
     /// The measurements behind the durations, when they are being updated
-    /// (D50); planning reads the durations alone.
+    /// (D50); planning reads the durations and the costs alone.
     samples: Option<Samples>,
+    /// The costs no test's duration holds (D52).
+    costs: Costs,
 }
 
 impl Durations {
@@ -145,6 +147,38 @@ impl Durations {
         Durations {
             tests,
             samples: None,
+            costs: Costs::default(),
+        }
+    }
+
+    /// These durations with `costs`, as a samples file would give them.
+    #[cfg(test)]
+    pub(crate) fn with_costs(mut self, costs: Costs) -> Durations {
+        self.costs = costs;
+        self
+    }
+
+    /// The costs no test's duration holds (D52).
+    pub(crate) fn costs(&self) -> &Costs {
+        &self.costs
+    }
+
+    /// Records measured costs (D52): a job's fixed start-up, and files' own
+    /// costs by the file part of their tests' keys. Without samples (a
+    /// history read to plan from), nothing is kept.
+    pub(crate) fn record_costs(
+        &mut self,
+        job: Option<f64>,
+        files: impl IntoIterator<Item = (String, f64)>,
+    ) {
+        if let Some(samples) = &mut self.samples {
+            if let Some(job) = job {
+                samples.record_job(job);
+            }
+            for (file, seconds) in files {
+                samples.record_file(&file, seconds);
+            }
+            self.costs = samples.costs();
         }
     }
 
@@ -187,8 +221,10 @@ impl Durations {
                 .collect(),
             None => measured.into_iter().collect(),
         };
+        let costs = std::mem::take(&mut self.costs);
         *self = Durations::from_pairs(old.into_iter().chain(measured));
         self.samples = samples;
+        self.costs = costs;
     }
 
     /// Keeps only the tests that `keep` accepts; returns how many went.
@@ -197,6 +233,7 @@ impl Durations {
         self.tests.retain(|(id, _)| keep(id));
         if let Some(samples) = &mut self.samples {
             samples.retain(keep);
+            self.costs = samples.costs();
         }
         before - self.tests.len()
     }
@@ -206,7 +243,13 @@ impl Durations {
     /// planned from the same file (D20).
     pub(crate) fn fingerprint(&self) -> String {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in self.to_json().bytes() {
+        // The costs count too; a history without them keeps its print.
+        let costs = if self.costs == Costs::default() {
+            String::new()
+        } else {
+            format!("{:?}", self.costs)
+        };
+        for byte in self.to_json().bytes().chain(costs.bytes()) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         }
@@ -290,6 +333,7 @@ fn parse_value(value: Value) -> Result<Durations, DurationsProblem> {
     Ok(Durations {
         tests: tests.into_iter().collect(),
         samples: None,
+        costs: Costs::default(),
     })
 }
 
@@ -347,7 +391,13 @@ pub(crate) fn read_durations(
 ) -> Result<Option<Durations>, DurationsError> {
     // A FIFO would block the read forever, a device never ends (D34).
     match read_regular(&source.path, DURATIONS_FILE) {
-        Ok(bytes) => Durations::parse(&bytes, &source.path, &source.origin).map(Some),
+        Ok(bytes) => {
+            let mut durations = Durations::parse(&bytes, &source.path, &source.origin)?;
+            // D52: the costs beside it, which every job reads alike.
+            let path = crate::glob::through_symlinks(&source.path);
+            durations.costs = Samples::read(&samples_path(&path))?.costs();
+            Ok(Some(durations))
+        }
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(DurationsError::Read {
             path: source.path.clone(),
@@ -390,6 +440,7 @@ pub(crate) fn update_durations<R>(
     let samples_path = samples_path(&path);
     let mut samples = Samples::read(&samples_path)?;
     samples.reconcile(durations.iter());
+    durations.costs = samples.costs();
     durations.samples = Some(samples);
     let result = apply(&mut durations);
     if let Some(samples) = &durations.samples {

@@ -3,6 +3,7 @@
 //! prefixes (5.6) and the split summary (10.3).
 
 mod align;
+mod assign;
 mod durations;
 mod explain;
 mod file;

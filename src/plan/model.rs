@@ -24,6 +24,10 @@ pub(crate) struct TestPlan {
     /// Timing statistics per format, for the split summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing_metadata: Option<TimingMetadata>,
+    /// A job's fixed start-up in milliseconds, beyond its entries'
+    /// estimates, when a local plan measured one (D52).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_duration: Option<f64>,
 }
 
 /// Timing statistics per test format (10.3).
@@ -99,6 +103,10 @@ pub(crate) struct TestCase {
     /// The estimated duration in milliseconds; may be fractional (D21).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_duration: Option<f64>,
+    /// The part of `estimated_duration` that is its file's own cost (D52),
+    /// in milliseconds: on the entry that brings the file to its job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_duration: Option<f64>,
     /// How many timings the estimate is based on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing_sample_size: Option<u64>,

@@ -13,6 +13,12 @@
 //! samples: a test whose duration is not the median of its samples starts
 //! again from the file's value, and so does a test the samples do not
 //! know.
+//!
+//! The same file keeps the costs no test's duration holds (D52): a job's
+//! fixed start-up, and each file's own cost (for pytest, importing and
+//! collecting the module and setting up its module- and class-scoped
+//! fixtures), each as its last [`KEPT`] measurements, planned from by
+//! their median too.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -26,13 +32,19 @@ use crate::input::{DURATIONS_FILE, read_regular};
 /// How many measurements each test keeps.
 pub(crate) const KEPT: usize = 5;
 
-/// The file format's version.
-const VERSION: u32 = 1;
+/// The file format's version; version 1 had no costs.
+const VERSION: u32 = 2;
 
-/// Each test's last measurements, oldest first, in seconds.
+/// Each test's last measurements, oldest first, in seconds, and the
+/// measured costs no test holds (D52).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Samples {
     tests: BTreeMap<String, Vec<f64>>,
+    /// A job's fixed start-up: what a job's wall time held beyond its
+    /// tests and files.
+    job: Vec<f64>,
+    /// Each file's own cost, by the file part of its tests' keys.
+    files: BTreeMap<String, Vec<f64>>,
 }
 
 /// The samples file as JSON has it.
@@ -41,6 +53,20 @@ pub(crate) struct Samples {
 struct Document {
     version: u32,
     samples: BTreeMap<String, Vec<f64>>,
+    #[serde(default)]
+    job: Vec<f64>,
+    #[serde(default)]
+    files: BTreeMap<String, Vec<f64>>,
+}
+
+/// The costs the plan adds to its tests' durations (D52), the medians of
+/// their samples, in seconds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Costs {
+    /// A job's fixed start-up.
+    pub(crate) job: f64,
+    /// Each file's own cost, by the file part of its tests' keys.
+    pub(crate) files: BTreeMap<String, f64>,
 }
 
 /// Why a samples file is unusable.
@@ -57,7 +83,7 @@ pub(crate) enum SamplesError {
     },
     /// The file is not a samples file bktec wrote.
     #[error(
-        "`{}` is not a samples file of this bktec (version {VERSION}, an object of node ids to lists of at most {KEPT} durations); remove it to start the samples again",
+        "`{}` is not a samples file of this bktec (version {VERSION}, lists of at most {KEPT} durations in seconds by test and by file, and of the job); remove it to start the samples again",
         path.display()
     )]
     Invalid {
@@ -94,21 +120,51 @@ impl Samples {
             source,
         };
         let document: Document = serde_json::from_slice(&bytes).map_err(|e| invalid(Some(e)))?;
-        let valid = document.version == VERSION
-            && document.samples.iter().all(|(id, values)| {
-                !id.is_empty()
-                    && !values.is_empty()
-                    && values.len() <= KEPT
-                    && values
-                        .iter()
-                        .all(|s| (0.0..=super::durations::MAX_SECONDS).contains(s))
-            });
+        let in_range = |values: &Vec<f64>| {
+            values.len() <= KEPT
+                && values
+                    .iter()
+                    .all(|s| (0.0..=super::durations::MAX_SECONDS).contains(s))
+        };
+        let named = |(id, values): (&String, &Vec<f64>)| {
+            !id.is_empty() && !values.is_empty() && in_range(values)
+        };
+        // Version 1 had no costs: it reads as version 2 without them.
+        let valid = (document.version == VERSION
+            || document.version == 1 && document.job.is_empty() && document.files.is_empty())
+            && document.samples.iter().all(named)
+            && document.files.iter().all(named)
+            && in_range(&document.job);
         if !valid {
             return Err(invalid(None));
         }
         Ok(Samples {
             tests: document.samples,
+            job: document.job,
+            files: document.files,
         })
+    }
+
+    /// The costs to plan with: the median of each one's samples.
+    pub(crate) fn costs(&self) -> Costs {
+        Costs {
+            job: median(&self.job).unwrap_or(0.0),
+            files: self
+                .files
+                .iter()
+                .filter_map(|(file, values)| Some((file.clone(), median(values)?)))
+                .collect(),
+        }
+    }
+
+    /// Records a measurement of a job's fixed start-up.
+    pub(crate) fn record_job(&mut self, seconds: f64) {
+        keep_last(&mut self.job, seconds);
+    }
+
+    /// Records a measurement of file `file`'s own cost.
+    pub(crate) fn record_file(&mut self, file: &str, seconds: f64) {
+        keep_last(self.files.entry(file.to_string()).or_default(), seconds);
     }
 
     /// Makes the samples agree with the durations file's `current` values:
@@ -130,33 +186,48 @@ impl Samples {
     /// Records a measurement of `id`; returns its duration now.
     pub(crate) fn record(&mut self, id: &str, seconds: f64) -> f64 {
         let values = self.tests.entry(id.to_string()).or_default();
-        values.push(seconds);
-        if values.len() > KEPT {
-            values.drain(..values.len() - KEPT);
-        }
+        keep_last(values, seconds);
         median(values).unwrap_or(seconds)
     }
 
-    /// Keeps only the tests `keep` accepts.
+    /// Keeps only the tests, and the costs of the files, that `keep`
+    /// accepts.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
         self.tests.retain(|id, _| keep(id));
+        self.files.retain(|file, _| keep(file));
     }
 
-    /// The file's text: one test a line, sorted by node id, so that it
-    /// diffs cleanly.
+    /// The file's text: one test, file or job a line, sorted by name, so
+    /// that it diffs cleanly.
     pub(crate) fn to_json(&self) -> String {
-        let mut text = format!("{{\n  \"version\": {VERSION},\n  \"samples\": {{");
-        for (n, (id, values)) in self.tests.iter().enumerate() {
-            let key = serde_json::to_string(id).expect("a string serializes");
-            let values = serde_json::to_string(values).expect("numbers serialize");
-            let comma = if n == 0 { "" } else { "," };
-            let _ = write!(text, "{comma}\n    {key}: {values}");
+        let list = |values: &[f64]| serde_json::to_string(values).expect("numbers serialize");
+        let mut text = format!(
+            "{{\n  \"version\": {VERSION},\n  \"job\": {},",
+            list(&self.job)
+        );
+        for (name, map) in [("files", &self.files), ("samples", &self.tests)] {
+            let _ = write!(text, "\n  \"{name}\": {{");
+            for (n, (id, values)) in map.iter().enumerate() {
+                let key = serde_json::to_string(id).expect("a string serializes");
+                let comma = if n == 0 { "" } else { "," };
+                let _ = write!(text, "{comma}\n    {key}: {}", list(values));
+            }
+            if !map.is_empty() {
+                text.push_str("\n  ");
+            }
+            text.push('}');
+            text.push_str(if name == "files" { "," } else { "" });
         }
-        if !self.tests.is_empty() {
-            text.push_str("\n  ");
-        }
-        text.push_str("}\n}\n");
+        text.push_str("\n}\n");
         text
+    }
+}
+
+/// Adds `seconds` to `values`, keeping the last [`KEPT`].
+fn keep_last(values: &mut Vec<f64>, seconds: f64) {
+    values.push(seconds);
+    if values.len() > KEPT {
+        values.drain(..values.len() - KEPT);
     }
 }
 
@@ -211,20 +282,29 @@ mod tests {
         samples.record("t.py::b[\"x\"]", 0.25);
         samples.record("t.py::a", 1.0);
         samples.record("t.py::a", 1.5);
+        samples.record_job(0.8);
+        samples.record_file("t.py", 0.5);
         let text = samples.to_json();
         assert_eq!(
             text,
-            "{\n  \"version\": 1,\n  \"samples\": {\n    \"t.py::a\": [1.0,1.5],\n    \"t.py::b[\\\"x\\\"]\": [0.25]\n  }\n}\n"
+            "{\n  \"version\": 2,\n  \"job\": [0.8],\n  \"files\": {\n    \"t.py\": [0.5]\n  },\n  \"samples\": {\n    \"t.py::a\": [1.0,1.5],\n    \"t.py::b[\\\"x\\\"]\": [0.25]\n  }\n}\n"
         );
         std::fs::write(&path, &text).unwrap();
         assert_eq!(Samples::read(&path).unwrap(), samples);
         assert_eq!(
             Samples::default().to_json(),
-            "{\n  \"version\": 1,\n  \"samples\": {}\n}\n"
+            "{\n  \"version\": 2,\n  \"job\": [],\n  \"files\": {},\n  \"samples\": {}\n}\n"
         );
+        // Version 1, before costs, still reads.
+        std::fs::write(&path, "{\"version\": 1, \"samples\": {\"a\": [1]}}").unwrap();
+        assert_eq!(Samples::read(&path).unwrap().tests["a"], [1.0][..]);
         for bad in [
             "[]",
-            "{\"version\": 2, \"samples\": {}}",
+            "{\"version\": 3, \"samples\": {}}",
+            "{\"version\": 1, \"samples\": {}, \"job\": [1]}",
+            "{\"version\": 2, \"samples\": {}, \"job\": [1,2,3,4,5,6]}",
+            "{\"version\": 2, \"samples\": {}, \"files\": {\"a.py\": [-1]}}",
+            "{\"version\": 2, \"samples\": {}, \"files\": {\"\": [1]}}",
             "{\"version\": 1, \"samples\": {\"a\": []}}",
             "{\"version\": 1, \"samples\": {\"a\": [1,2,3,4,5,6]}}",
             "{\"version\": 1, \"samples\": {\"a\": [-1]}}",
@@ -234,5 +314,23 @@ mod tests {
             let err = Samples::read(&path).unwrap_err().to_string();
             assert!(err.contains("is not a samples file"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn costs_are_the_medians_of_their_samples_and_prune_with_their_files() {
+        let mut samples = Samples::default();
+        for seconds in [1.0, 9.0, 1.2] {
+            samples.record_job(seconds);
+            samples.record_file("a.py", seconds / 10.0);
+        }
+        samples.record_file("gone.py", 1.0);
+        samples.retain(|name| name != "gone.py");
+        let costs = samples.costs();
+        assert_eq!(costs.job, 1.2);
+        assert_eq!(costs.files, [("a.py".to_string(), 0.12)].into());
+        for n in 0..7 {
+            samples.record_job(f64::from(n));
+        }
+        assert_eq!(samples.job, [2.0, 3.0, 4.0, 5.0, 6.0][..]);
     }
 }

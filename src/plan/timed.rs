@@ -1,17 +1,18 @@
 //! The time-aware local plan (D31): files weighed by their tests' measured
-//! durations, files longer than their fair share split into their tests,
-//! then everything assigned longest first to the least-loaded job.
+//! durations and their own cost (D52), files longer than their fair share
+//! split into their tests where that pays, then everything assigned longest
+//! first to the job that finishes it soonest.
 //!
 //! All arithmetic is in whole microseconds, and every order is a sort with
 //! a total order (estimate, then name), so every job computes the same plan
 //! from the same inputs (D20): no clocks, no hash order.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::align::{Aligned, Shift, align, plain};
+use super::assign::{Entry, assign};
 use super::durations::Durations;
-use super::model::{Task, TestCase, TestFormat, TestPlan};
+use super::model::{TestCase, TestFormat, TestPlan};
 
 /// A time-aware plan and what the planner assumed (for `--debug`).
 #[derive(Debug)]
@@ -96,37 +97,58 @@ pub(crate) fn timed_plan<E: std::error::Error + 'static>(
     // The history keyed as the targets are.
     let aligned = align(history, targets);
     notes.extend(shift_note(&aligned.shift));
-    let estimates = Estimates::of(&aligned);
+    let estimates = Estimates::of(&aligned, history);
     // One entry per distinct target, sorted by name.
     let unique: BTreeSet<&str> = targets.iter().map(String::as_str).collect();
-    let mut entries = estimates.weigh(&unique, &mut notes);
+    let entries = estimates.weigh(&unique, &mut notes);
     // Files longer than their fair share are split into their tests.
     let total = entries
         .iter()
-        .map(|(us, _)| *us)
+        .map(Entry::weight)
         .fold(0, u64::saturating_add);
     let fair_share = total / u64::from(parallelism);
     let to_split: Vec<String> = entries
         .iter()
-        .filter(|(us, case)| parallelism > 1 && *us > fair_share && !case.path.contains("::"))
-        .map(|(_, case)| case.path.clone())
+        .filter(|e| parallelism > 1 && e.weight() > fair_share && !e.case.path.contains("::"))
+        .map(|e| e.case.path.clone())
         .collect();
-    if let Some(collect) = collect
-        && !to_split.is_empty()
-    {
-        let collected = collect(&to_split).map_err(|source| SplitError {
-            files: to_split.clone(),
-            fair_share_us: fair_share,
-            source,
-        })?;
-        let split = Split {
-            estimates: &estimates,
-            fair_share,
-        };
-        split.apply(&mut entries, &to_split, collected, &mut notes);
+    let whole = assign(entries.clone(), parallelism, estimates.job_us);
+    let (Some(collect), false) = (collect, to_split.is_empty()) else {
+        return Ok(TimedPlan {
+            plan: whole.plan,
+            notes,
+        });
+    };
+    let collected = collect(&to_split).map_err(|source| SplitError {
+        files: to_split.clone(),
+        fair_share_us: fair_share,
+        source,
+    })?;
+    let split = Split {
+        estimates: &estimates,
+        fair_share,
+    };
+    let mut split_entries = entries;
+    let (split_files, costly) = split.apply(&mut split_entries, &to_split, collected, &mut notes);
+    let split = assign(split_entries, parallelism, estimates.job_us);
+    // D52: split only when it pays. Every job that runs part of a file
+    // pays its own cost again, which can make the split plan the slower;
+    // at a tie, the files that cost something stay whole.
+    let pays = split.makespan < whole.makespan || split.makespan == whole.makespan && !costly;
+    if split_files > 0 && !pays {
+        notes.retain(|note| !matches!(note, PlanNote::FileSplit { .. }));
+        notes.push(PlanNote::SplitDidNotPay {
+            files: split_files,
+            whole_us: whole.makespan,
+            split_us: split.makespan,
+        });
+        return Ok(TimedPlan {
+            plan: whole.plan,
+            notes,
+        });
     }
     Ok(TimedPlan {
-        plan: assign(entries, parallelism),
+        plan: split.plan,
         notes,
     })
 }
@@ -178,6 +200,16 @@ pub(crate) enum PlanNote {
         /// Its estimate, in microseconds.
         estimate_us: u64,
     },
+    /// Splitting files would not make the plan faster, for what every job
+    /// that runs part of a file pays for it again (D52): they stay whole.
+    SplitDidNotPay {
+        /// How many files would have been split.
+        files: usize,
+        /// The slowest job with them whole, in microseconds.
+        whole_us: u64,
+        /// The slowest job with them split, in microseconds.
+        split_us: u64,
+    },
     /// pytest collected a test outside the files it was given: every file
     /// is kept whole.
     StrayCollected {
@@ -218,11 +250,18 @@ struct Estimates<'a> {
     test_us: u64,
     /// The median file, for files the history does not know.
     file_us: u64,
+    /// Each file's own cost (D52), keyed as targets are, in microseconds.
+    file_costs: HashMap<String, u64>,
+    /// The median file's own cost, for files without a measured one.
+    file_cost_us: u64,
+    /// A job's fixed start-up (D52), in microseconds.
+    job_us: u64,
 }
 
 impl<'a> Estimates<'a> {
-    /// The sums per file of `aligned`, and the medians.
-    fn of(aligned: &'a Aligned<'a>) -> Estimates<'a> {
+    /// The sums per file of `aligned`, the medians, and the costs of
+    /// `history` keyed as `aligned` keys its tests.
+    fn of(aligned: &'a Aligned<'a>, history: &Durations) -> Estimates<'a> {
         type Totals<'a> = HashMap<&'a str, (u64, u64)>;
         fn add<'a>(files: &mut Totals<'a>, (file, us, tests): (&'a str, u64, u64)) {
             let (total, count) = files.entry(file).or_insert((0, 0));
@@ -255,12 +294,31 @@ impl<'a> Estimates<'a> {
         }
         let test_us = median(test_values).unwrap_or(0);
         let file_us = median(files.values().map(|&(us, _)| us).collect()).unwrap_or(0);
+        let costs = history.costs();
+        let file_costs: HashMap<String, u64> = costs
+            .files
+            .iter()
+            .filter_map(|(file, &seconds)| Some((aligned.shift.apply(file)?, micros(seconds))))
+            .collect();
+        let file_cost_us = median(file_costs.values().copied().collect()).unwrap_or(0);
         Estimates {
             aligned,
             files,
             test_us,
             file_us,
+            file_costs,
+            file_cost_us,
+            job_us: micros(costs.job),
         }
+    }
+
+    /// The own cost of `file` (`./` removed): measured, or the median
+    /// file's when the history knows other files' costs (D52).
+    fn file_cost(&self, file: &str) -> u64 {
+        self.file_costs
+            .get(file)
+            .copied()
+            .unwrap_or(self.file_cost_us)
     }
 
     /// The estimate of a test the history does not know (issue 22, item
@@ -281,10 +339,11 @@ impl<'a> Estimates<'a> {
     }
 
     /// One entry per target of `unique`, in its order, with its measured or
-    /// estimated time; notes how many targets were estimated.
-    fn weigh(&self, unique: &BTreeSet<&str>, notes: &mut Vec<PlanNote>) -> Vec<(u64, TestCase)> {
+    /// estimated time and its file's own cost; notes how many targets were
+    /// estimated.
+    fn weigh(&self, unique: &BTreeSet<&str>, notes: &mut Vec<PlanNote>) -> Vec<Entry> {
         let mut unknown = Vec::new();
-        let entries: Vec<(u64, TestCase)> = unique
+        let entries: Vec<Entry> = unique
             .iter()
             .map(|&target| {
                 let is_test = target.contains("::");
@@ -301,7 +360,13 @@ impl<'a> Estimates<'a> {
                         self.file_us
                     }
                 });
-                (estimate, TestCase::for_path(target))
+                let file = plain(file_of(target));
+                Entry {
+                    us: estimate,
+                    file: file.to_string(),
+                    file_cost: self.file_cost(file),
+                    case: TestCase::for_path(target),
+                }
             })
             .collect();
         if let Some(first) = unknown.first() {
@@ -352,28 +417,33 @@ impl Split<'_, '_> {
     /// Replaces the files `to_split` of `entries` by their tests of
     /// `collected`, each with its measured or estimated time. All are kept
     /// whole when pytest collected a test outside them, and one is when its
-    /// node ids would not fit on a command line.
+    /// node ids would not fit on a command line. Returns how many files
+    /// were split, and whether any of them has an own cost (D52).
     fn apply(
         &self,
-        entries: &mut Vec<(u64, TestCase)>,
+        entries: &mut Vec<Entry>,
         to_split: &[String],
         collected: Vec<Collected>,
         notes: &mut Vec<PlanNote>,
-    ) {
+    ) -> (usize, bool) {
         let Some(by_file) = by_file(to_split, collected, notes) else {
-            return;
+            return (0, false);
         };
-        entries.retain(|(_, case)| !by_file.contains_key(case.path.as_str()));
+        entries.retain(|e| !by_file.contains_key(e.case.path.as_str()));
         // Room for the tests, and no more: doubling the entries would move
         // megabytes for a few tests.
         entries.reserve_exact(by_file.values().map(Vec::len).sum());
         let mut new_tests: Vec<(String, u64)> = Vec::new();
+        let mut costly = false;
+        let split = by_file.len();
         for (file, cases) in by_file {
             notes.push(PlanNote::FileSplit {
                 file: file.to_string(),
                 fair_share_us: self.fair_share,
                 tests: cases.len(),
             });
+            let file_cost = self.estimates.file_cost(plain(file));
+            costly |= file_cost > 0;
             let mut seen = BTreeSet::new();
             for Collected { case, key, .. } in cases {
                 if !seen.insert(case.path.clone()) {
@@ -384,7 +454,12 @@ impl Split<'_, '_> {
                     new_tests.push((case.path.clone(), estimate));
                     estimate
                 });
-                entries.push((estimate, case));
+                entries.push(Entry {
+                    us: estimate,
+                    file: plain(file).to_string(),
+                    file_cost,
+                    case,
+                });
             }
         }
         if let Some((first, estimate_us)) = new_tests.first() {
@@ -394,6 +469,7 @@ impl Split<'_, '_> {
                 estimate_us: *estimate_us,
             });
         }
+        (split, costly)
     }
 }
 
@@ -437,47 +513,6 @@ fn by_file<'f>(
         fits
     });
     Some(by_file)
-}
-
-/// Assigns `entries` longest first onto the least-loaded of `parallelism`
-/// jobs; ties by name, then by job. Each job runs its tests by name.
-fn assign(mut entries: Vec<(u64, TestCase)>, parallelism: u32) -> TestPlan {
-    // Every entry weighs something, so that a history of zeros (a fast
-    // suite's JUnit times, rounded to milliseconds) still spreads the
-    // entries over the jobs rather than piling them onto the first.
-    for (us, _) in &mut entries {
-        *us = (*us).max(1);
-    }
-    entries.sort_by(|(a_us, a), (b_us, b)| {
-        b_us.cmp(a_us)
-            .then_with(|| a.path.as_bytes().cmp(b.path.as_bytes()))
-    });
-    let mut loads: BinaryHeap<Reverse<(u64, u32)>> =
-        (0..parallelism).map(|job| Reverse((0, job))).collect();
-    let mut jobs: Vec<Vec<TestCase>> = vec![Vec::new(); parallelism as usize];
-    for (us, mut case) in entries {
-        let Reverse((load, job)) = loads.pop().expect("at least one job");
-        case.estimated_duration = Some(us as f64 / 1000.0);
-        jobs[job as usize].push(case);
-        loads.push(Reverse((load.saturating_add(us), job)));
-    }
-    let tasks = jobs
-        .into_iter()
-        .enumerate()
-        .map(|(job, mut tests)| {
-            // Run order: by name, so a split file's tests stay together.
-            tests.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-            let job = u32::try_from(job).expect("at most 1000 jobs");
-            (
-                job.to_string(),
-                Task {
-                    node_number: job,
-                    tests,
-                },
-            )
-        })
-        .collect();
-    TestPlan::of_tasks(parallelism, tasks)
 }
 
 /// `` File `a.py` is ``, or `` Files `a.py`, `b.py`, `c.py` and 3 more are ``:
@@ -534,16 +569,17 @@ pub fn plan_for_bench(
             })
             .collect())
     };
-    timed_plan(targets, parallelism, &history, Some(collect))
+    let plan = timed_plan(targets, parallelism, &history, Some(collect))
         .expect("the bench's collection never fails")
-        .plan
-        .tasks
+        .plan;
+    let startup = plan.startup_duration.unwrap_or(0.0);
+    plan.tasks
         .values()
         .map(|t| {
             t.tests
                 .iter()
                 .filter_map(|c| c.estimated_duration)
-                .fold(0.0, |sum, ms| sum + ms)
+                .fold(startup, |sum, ms| sum + ms)
         })
         .collect()
 }
@@ -635,6 +671,94 @@ mod tests {
                     ..
                 }
             ),
+            "{:?}",
+            planned.notes
+        );
+    }
+
+    /// A collection of `ids`, each in the file its node id names.
+    fn collection(ids: &[&str]) -> Vec<Collected> {
+        ids.iter()
+            .map(|id| {
+                Collected::by_node_id(example(id.to_string(), file_of(id).into(), String::new()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_file_is_split_only_when_that_pays_for_its_import_in_every_job() {
+        use crate::plan::samples::Costs;
+        let costs = |import: f64| Costs {
+            job: 0.5,
+            files: [("a.py".to_string(), import), ("b.py".to_string(), 0.0)].into(),
+        };
+        let h = history(&[
+            ("a.py::x", 1.0),
+            ("a.py::y", 1.0),
+            ("a.py::z", 1.0),
+            ("b.py::t", 4.0),
+        ]);
+        let collect = |_: &[String]| -> Result<Vec<Collected>, Pytest> {
+            Ok(collection(&["a.py::x", "a.py::y", "a.py::z"]))
+        };
+        // A 3 s import: `a.py` whole takes 6 s; split, two jobs pay it.
+        let planned = timed_plan(
+            &targets(&["a.py", "b.py"]),
+            2,
+            &h.clone().with_costs(costs(3.0)),
+            Some(collect),
+        )
+        .unwrap();
+        assert_eq!(
+            jobs(&planned.plan),
+            [vec![("a.py", 6000.0)], vec![("b.py", 4000.0)]]
+        );
+        assert_eq!(planned.plan.startup_duration, Some(500.0));
+        assert!(
+            planned.notes.iter().any(|n| matches!(
+                n,
+                PlanNote::SplitDidNotPay {
+                    files: 1,
+                    whole_us: 6_500_000,
+                    split_us: 8_500_000
+                }
+            )),
+            "{:?}",
+            planned.notes
+        );
+        // Four 1 s tests and a 0.1 s import, beside a 2 s file: splitting
+        // pays, and each job that runs part of `a.py` pays its import once.
+        let h = history(&[
+            ("a.py::w", 1.0),
+            ("a.py::x", 1.0),
+            ("a.py::y", 1.0),
+            ("a.py::z", 1.0),
+            ("b.py::t", 2.0),
+        ]);
+        let collect = |_: &[String]| -> Result<Vec<Collected>, Pytest> {
+            Ok(collection(&["a.py::w", "a.py::x", "a.py::y", "a.py::z"]))
+        };
+        let planned = timed_plan(
+            &targets(&["a.py", "b.py"]),
+            2,
+            &h.with_costs(costs(0.1)),
+            Some(collect),
+        )
+        .unwrap();
+        let setups: Vec<Option<f64>> = planned
+            .plan
+            .tasks
+            .values()
+            .flat_map(|t| &t.tests)
+            .filter(|c| c.path.starts_with("a.py::"))
+            .map(|c| c.setup_duration)
+            .collect();
+        assert_eq!(setups.iter().flatten().count(), 2, "{:?}", planned.plan);
+        assert!(
+            planned
+                .notes
+                .iter()
+                .any(|n| matches!(n, PlanNote::FileSplit { .. })),
             "{:?}",
             planned.notes
         );

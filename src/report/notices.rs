@@ -235,6 +235,18 @@ fn planner_note(note: &PlanNote) -> String {
             "{count} tests of split files have no timing history; each is estimated at the mean test of its file (`{first}` at {})",
             seconds(*estimate_us)
         ),
+        PlanNote::SplitDidNotPay {
+            files,
+            whole_us,
+            split_us,
+        } => format!(
+            "{files} {} longer than {} fair share {} kept whole: every job that runs part of a file pays its import and set-up again, so the slowest job would take {} split against {} whole",
+            if *files == 1 { "file" } else { "files" },
+            if *files == 1 { "its" } else { "their" },
+            if *files == 1 { "is" } else { "are" },
+            seconds(*split_us),
+            seconds(*whole_us)
+        ),
         PlanNote::StrayCollected { path } => format!(
             "files longer than their fair share are kept whole: pytest collected `{path}`, which is not in a file it was given"
         ),
