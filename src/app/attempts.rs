@@ -33,6 +33,8 @@ pub(super) struct Share {
     /// The node ids of pytest's collection that the first attempt is
     /// limited to, when pytest discovered the targets (issue #12).
     pub(super) limit: Option<Vec<(String, String)>>,
+    /// A job's start-up in milliseconds, when the plan measured one (D52).
+    pub(super) startup: Option<f64>,
 }
 
 /// What the attempts left.
@@ -85,12 +87,50 @@ pub(super) fn attempts(
         .await
     });
     let took = started.elapsed();
+    write_timing(context, settings, runner, &outcome, session);
     if options.store_durations {
         let results: Vec<_> = outcome.record.results().cloned().collect();
-        let summary = store(context, settings, &results, None, true, session.reporter)?;
+        let timings = outcome.timing.as_slice();
+        let summary = store(
+            context,
+            settings,
+            (&results, timings),
+            None,
+            true,
+            session.reporter,
+        )?;
         session.notice(Notice::Files(FileNotice::DurationsStored(&summary)));
     }
     Ok(Ran { outcome, took })
+}
+
+/// Writes the first attempt's timing record beside the result file the
+/// user named (D52), when the run keeps a timing history, so that
+/// `bktec durations update` of the build's result files learns the job's
+/// start-up and its files' own costs. A file there that is not a timing
+/// record is left alone.
+fn write_timing(
+    context: &Context,
+    settings: &RunSettings,
+    runner: &Runner,
+    outcome: &RunOutcome,
+    session: &mut Session,
+) {
+    let (Some(timing), Some(result)) = (&outcome.timing, runner.result_file()) else {
+        return;
+    };
+    let keeps_history = super::local::durations_source(context, settings, false)
+        .is_some_and(|source| source.required || source.path.exists());
+    if runner.owns_result_path() || !keeps_history {
+        return;
+    }
+    let path = crate::plan::timing_path(&context.cwd.join(&result.path));
+    if let Err(why) = crate::plan::write_timing(&path, timing) {
+        session.notice(Notice::Files(FileNotice::TimingNotWritten {
+            path: &path,
+            why,
+        }));
+    }
 }
 
 /// Decides how the run ends (D23) and reports it, then reports back:
@@ -128,11 +168,14 @@ pub(super) fn finish(
     let junit_out = write_junit_out(settings, &outcome.record, session.reporter);
     let annotated = annotate_failures(context, settings, &outcome, session.reporter);
     session.runtime.block_on(annotated);
-    // D32: the plan's prediction for this job, against the time it took.
+    // D32: the plan's prediction for this job, its start-up included
+    // (D52), against the time it took.
     let predicted: Option<f64> = share
         .tests
         .iter()
-        .try_fold(0.0, |sum, t| Some(sum + t.estimated_duration?));
+        .try_fold(share.startup.unwrap_or(0.0), |sum, t| {
+            Some(sum + t.estimated_duration?)
+        });
     if let Some(predicted) = predicted.and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
     {
         session.report(RunEvent::Timing {

@@ -12,7 +12,7 @@ use crate::config::RunSettings;
 use crate::events::{DurationsStored, FileNotice, Notice};
 use crate::exit_code;
 use crate::input::{RESULT_FILE, open_regular};
-use crate::plan::{Durations, MAX_SECONDS, align, file_of, plain, update_durations};
+use crate::plan::{Durations, JobTiming, MAX_SECONDS, align, file_of, plain, update_durations};
 use crate::report::Reporter;
 use crate::results::{ResultFormat, ResultsError, TestResult, parse};
 
@@ -32,10 +32,16 @@ pub(super) fn update(
         .history
         .map_or(ResultFormat::CollectorJson, |h| h.format);
     let mut measured = Vec::new();
+    let mut timings = Vec::new();
     for path in result_files {
-        let format = sniff(path, json).map_err(BktecError::DurationsResults)?;
-        let parsed =
-            parse(path, format, framework.mapping).map_err(BktecError::DurationsResults)?;
+        let read = match sniff(path, json).map_err(BktecError::DurationsResults)? {
+            Sniffed::Timing => {
+                timings.push(read_timing(path)?);
+                continue;
+            }
+            Sniffed::Results(format) => format,
+        };
+        let parsed = parse(path, read, framework.mapping).map_err(BktecError::DurationsResults)?;
         measured.extend(parsed.tests);
     }
     let discovered = if prune {
@@ -46,7 +52,7 @@ pub(super) fn update(
     let stored = store(
         context,
         settings,
-        &measured,
+        (&measured, &timings),
         discovered.as_deref(),
         false,
         reporter,
@@ -59,13 +65,15 @@ pub(super) fn update(
 type Measured = Vec<(String, f64)>;
 
 /// Merges the durations of `results` into the durations file of
-/// `settings`, dropping tests outside the files of the `discovered` targets
-/// when given; returns what changed. `creates` says that this run creates
-/// the file (`run --store-durations`).
+/// `settings`, with the costs of the jobs' `timings` (D52): each test's
+/// duration without the set-up that belongs to its file or its job, and
+/// each job's start-up and files' own costs. Drops tests outside the files
+/// of the `discovered` targets when given; returns what changed. `creates`
+/// says that this run creates the file (`run --store-durations`).
 pub(super) fn store(
     context: &Context,
     settings: &RunSettings,
-    results: &[TestResult],
+    (results, timings): (&[TestResult], &[JobTiming]),
     discovered: Option<&[String]>,
     creates: bool,
     reporter: &mut Reporter,
@@ -82,9 +90,19 @@ pub(super) fn store(
     let Some(history) = settings.runner.framework().history else {
         return Ok(DurationsStored::NoFile);
     };
+    let moved: std::collections::HashMap<&str, f64> = timings
+        .iter()
+        .flat_map(|t| &t.moved)
+        .map(|(id, seconds)| (id.as_str(), *seconds))
+        .collect();
     let (measured, absurd): (Measured, Measured) = results
         .iter()
-        .filter_map(|t| Some(((history.key)(t)?, t.duration?.as_secs_f64())))
+        .filter_map(|t| {
+            let key = (history.key)(t)?;
+            let seconds = t.duration?.as_secs_f64();
+            let own = seconds - moved.get(key.as_str()).copied().unwrap_or(0.0);
+            Some((key, own.max(0.0)))
+        })
         // What the reader would refuse is never written (D27).
         .partition(|(_, seconds)| (0.0..=MAX_SECONDS).contains(seconds));
     if let Some((id, seconds)) = absurd.first() {
@@ -99,6 +117,9 @@ pub(super) fn store(
     // Updating creates the file, named or not.
     let (pruned, total) = update_durations(&source, |durations| {
         durations.merge(measured);
+        for timing in timings {
+            durations.record_costs(Some(timing.startup), timing.files.clone());
+        }
         let pruned = discovered.map(|targets| prune(durations, targets));
         (pruned, durations.len())
     })
@@ -131,9 +152,28 @@ enum Pruned {
     },
 }
 
-/// The format of a result file, from its first non-blank byte: `<` is
-/// JUnit XML, anything else the runner's own `json` format.
-fn sniff(path: &Path, json: ResultFormat) -> Result<ResultFormat, ResultsError> {
+/// What a file given to `durations update` is.
+enum Sniffed {
+    /// A result file in this format.
+    Results(ResultFormat),
+    /// A timing record (D52).
+    Timing,
+}
+
+/// Reads the timing record at `path` (D52).
+fn read_timing(path: &Path) -> Result<JobTiming, BktecError> {
+    let bytes = crate::input::read_regular(path, RESULT_FILE).map_err(|source| {
+        BktecError::DurationsResults(ResultsError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
+    JobTiming::parse(&bytes, path).map_err(BktecError::TimingRecord)
+}
+
+/// What a file is, from its start: a timing record, JUnit XML when its
+/// first non-blank byte is `<`, else the runner's own `json` format.
+fn sniff(path: &Path, json: ResultFormat) -> Result<Sniffed, ResultsError> {
     let mut head = [0u8; 512];
     // A FIFO would block the open, a device never ends (D34).
     let read = open_regular(path, RESULT_FILE)
@@ -142,12 +182,15 @@ fn sniff(path: &Path, json: ResultFormat) -> Result<ResultFormat, ResultsError> 
             path: path.to_path_buf(),
             source,
         })?;
-    Ok(
+    if JobTiming::is_record(&head[..read]) {
+        return Ok(Sniffed::Timing);
+    }
+    Ok(Sniffed::Results(
         match head[..read].iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'<') => ResultFormat::JUnitXml,
             _ => json,
         },
-    )
+    ))
 }
 
 /// Drops the tests of `durations` whose file is not among the files of

@@ -74,6 +74,8 @@ pub(crate) enum BktecError {
     OutputPath(super::run_checks::OutputPathError),
     /// A result file given to `bktec durations update` is unusable.
     DurationsResults(ResultsError),
+    /// A timing record given to `bktec durations update` is unusable (D52).
+    TimingRecord(crate::plan::TimingError),
     /// A test target that no argument can carry unambiguously (D24).
     Target(TargetError),
     /// A pytest pre-flight check failed (7.6); exits 1 as the Go client does.
@@ -128,6 +130,7 @@ impl fmt::Display for BktecError {
                 write!(f, "bktec {}: {source}", command.name())
             }
             BktecError::DurationsResults(err) => write!(f, "bktec durations: {err}"),
+            BktecError::TimingRecord(err) => write!(f, "bktec durations: {err}"),
             BktecError::JUnitOut { path, origin, why } => write!(
                 f,
                 "bktec run: refusing to write the merged JUnit report to `{}` (from {origin}): {why}",
@@ -195,6 +198,7 @@ impl Error for BktecError {
             BktecError::PlanFile(err) => err.source(),
             BktecError::Durations { source, .. } => source.source(),
             BktecError::DurationsResults(err) => err.source(),
+            BktecError::TimingRecord(err) => err.source.as_ref().map(|e| e as _),
             BktecError::Target(err) => err.source(),
             BktecError::Preflight(err) => err.source(),
             BktecError::Usage(err) => err.source(),
@@ -231,6 +235,7 @@ impl BktecError {
             | BktecError::PlanFile(_)
             | BktecError::Durations { .. }
             | BktecError::DurationsResults(_)
+            | BktecError::TimingRecord(_)
             | BktecError::Split { .. }
             | BktecError::JUnitOut { .. }
             | BktecError::OutputPath(_)

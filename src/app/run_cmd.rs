@@ -167,6 +167,7 @@ fn share(
         server,
         upload_token: settings.upload_token.clone().or(minted_upload_token),
         limit,
+        startup: plan.startup_duration,
     })
 }
 

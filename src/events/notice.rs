@@ -160,6 +160,13 @@ pub(crate) enum FileNotice<'a> {
     },
     /// The durations file was updated, or there is none.
     DurationsStored(&'a DurationsStored),
+    /// The timing record beside the result file was not written (D52).
+    TimingNotWritten {
+        /// Where it would have gone.
+        path: &'a std::path::Path,
+        /// Why not.
+        why: String,
+    },
     /// `bktec init` wrote the configuration file.
     Initialized {
         /// Where.

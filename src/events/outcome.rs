@@ -4,6 +4,7 @@
 use super::attempt::{AttemptError, AttemptExit};
 use crate::config::FlakyResult;
 use crate::exit_code;
+use crate::plan::JobTiming;
 use crate::results::RunResult;
 
 /// What became of an attempt's results, as the verdict sees it (D23).
@@ -126,6 +127,9 @@ pub(crate) struct RunOutcome {
     pub flaky_result: FlakyResult,
     /// What the last attempt left, when bktec ended it (D48).
     pub interrupted: Option<Interrupted>,
+    /// What the first attempt measured beyond its tests' durations (D52);
+    /// `None` when its results were not read.
+    pub timing: Option<JobTiming>,
 }
 
 /// What an attempt that bktec ended, on a cancel or at its deadline, left

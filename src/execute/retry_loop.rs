@@ -9,7 +9,7 @@ pub(crate) use crate::events::{
     AttemptError, AttemptEvent, AttemptExit, AttemptFacts, Interrupted, ResultsFact, RetryData,
     RunOutcome, StopReason,
 };
-use crate::plan::TestCase;
+use crate::plan::{JobTiming, TestCase};
 use crate::results::{Outcome, ParsedResults, PathOffset, Progress, RunResult, Witness, uncovered};
 use crate::runner::{Listed, RetryKey, retry_by_path};
 
@@ -94,6 +94,8 @@ pub(crate) async fn execute(
         stream_running: Vec::new(),
         retry_key: runner.retry_key(),
         flaky_result: policy.flaky,
+        first_took: std::time::Duration::ZERO,
+        timing: None,
     };
     // A signal that ended the listing ends the run before its first attempt.
     if run.roster.is_some()
@@ -115,7 +117,11 @@ pub(crate) async fn execute(
             retry,
             tests: to_run.len(),
         });
+        let started = std::time::Instant::now();
         let mut report = runner.run_attempt(&to_run, retry, events).await;
+        if attempt == 0 {
+            run.first_took = started.elapsed();
+        }
         let witness = report.witness.take();
         let progress = report.progress.take();
         let results_read = run.record_attempt(attempt, &mut report, witness, &to_run, events);
@@ -164,6 +170,10 @@ struct Evidence {
     retry_key: RetryKey,
     /// How flaky tests count (D47).
     flaky_result: FlakyResult,
+    /// How long the first attempt took, from its start to its results.
+    first_took: std::time::Duration,
+    /// What the first attempt measured beyond its tests (D52).
+    timing: Option<JobTiming>,
 }
 
 impl Evidence {
@@ -232,6 +242,7 @@ impl Evidence {
             witness.as_ref(),
         ));
         if attempt == 0 {
+            self.timing = results_read.then(|| self.first_timing(witness.as_ref()));
             self.first_witness = witness;
         }
         if let Some(error) = report.run_error.take()
@@ -240,6 +251,19 @@ impl Evidence {
             self.record.set_error(error);
         }
         results_read
+    }
+
+    /// What the first attempt, recorded alone so far, measured beyond its
+    /// tests' durations (D52), with the costs the witness timed.
+    fn first_timing(&self, witness: Option<&Witness>) -> JobTiming {
+        let tests: f64 = self
+            .record
+            .results()
+            .filter_map(|t| t.duration)
+            .map(|d| d.as_secs_f64())
+            .sum();
+        let costs = witness.and_then(|w| w.costs.clone()).unwrap_or_default();
+        JobTiming::measure(self.first_took, tests, costs.files, costs.moved)
     }
 
     /// The run's outcome, once `attempts` attempts ran and the loop stopped
@@ -289,6 +313,7 @@ impl Evidence {
             silent_targets_quiet,
             flaky_result: self.flaky_result,
             interrupted: self.interrupted,
+            timing: self.timing,
         }
     }
 }

@@ -12,6 +12,7 @@ mod model;
 mod prefix;
 mod samples;
 mod timed;
+mod timing;
 
 pub(crate) use align::{align, plain};
 pub(crate) use durations::{
@@ -27,3 +28,4 @@ pub(crate) use prefix::{TrimError, trim};
 #[doc(hidden)]
 pub use timed::plan_for_bench;
 pub(crate) use timed::{Collected, PlanNote, SplitError, example, file_of, timed_plan};
+pub(crate) use timing::{JobTiming, TimingError, timing_path, write_timing};

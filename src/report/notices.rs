@@ -166,6 +166,13 @@ fn files(notice: &FileNotice<'_>) -> (Channel, String) {
                 "{count} measured durations are out of range (0 to {max} seconds) and were not stored, e.g. `{first}`: {seconds} seconds"
             ),
         ),
+        FileNotice::TimingNotWritten { path, why } => (
+            Channel::Warning,
+            format!(
+                "The timing record `{}` was not written ({why}); `bktec durations update` learns this job's start-up and its files' own costs from it",
+                path.display()
+            ),
+        ),
         FileNotice::NothingPruned { tests, files } => (
             Channel::Warning,
             format!(

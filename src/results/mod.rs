@@ -29,7 +29,7 @@ pub use playwright_json::{parse_playwright_json, parse_playwright_listing};
 pub use progress::Progress;
 pub use record::{RunResult, RunStatus, Statistics, TestHistory};
 pub use rspec_json::parse_rspec_json;
-pub use witness::{PathOffset, Witness, WitnessOutcome};
+pub use witness::{PathOffset, Witness, WitnessCosts, WitnessOutcome};
 
 /// The outcome of one test.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -69,7 +69,28 @@ pub struct Witness {
     /// saw (`exit!`, a crash): nothing proves which tests ran (D37).
     #[serde(default)]
     pub cut_short: bool,
+    /// What no test's duration holds alone (D52); `None` under
+    /// pytest-xdist, or from a witness that did not say.
+    #[serde(default)]
+    pub costs: Option<WitnessCosts>,
 }
+
+/// The costs the witness timed (D52), in seconds, keyed as pytest's node
+/// ids are (relative to its rootdir).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct WitnessCosts {
+    /// Each file's own cost: importing and collecting it, and setting up
+    /// its module- and class-scoped fixtures.
+    #[serde(default)]
+    pub files: BTreeMap<String, f64>,
+    /// For each test, the set-up of fixtures wider than a function that
+    /// its duration holds.
+    #[serde(default)]
+    pub moved: BTreeMap<String, f64>,
+}
+
+// JSON holds no NaN, so the costs read from it equal themselves.
+impl Eq for WitnessCosts {}
 
 /// How a node id's path (relative to pytest's rootdir) becomes a path
 /// relative to the working directory that targets are relative to.
@@ -110,6 +131,7 @@ impl Witness {
             outcomes: BTreeMap::new(),
             collect_errors: Vec::new(),
             cut_short: true,
+            costs: None,
         }
     }
 

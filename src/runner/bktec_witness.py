@@ -23,11 +23,17 @@ session nested in it (pytester's `runpytest()` in the same process, or
 `runpytest_subprocess()`) finds none and runs as it would without bktec.
 pytest-xdist workers get what they need from the controller
 (`workerinput`), and send what they saw back (`workeroutput`).
+
+It also times what no test's duration holds alone (D52): importing and
+collecting each module, and setting up fixtures wider than a function,
+which pytest counts in the set-up of the test that first needed them. bktec
+plans with these as each file's own cost and a job's start-up.
 """
 
 import json
 import os
 import sys
+import time
 
 import pytest
 
@@ -40,6 +46,11 @@ _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "failed": 2}
 # The modules of pytest's cache plugin, whose selection depends on earlier
 # runs: `--lf`, `--ff` and `--nf` (cacheprovider), `--sw` (stepwise).
 _CACHE_MODULES = ("_pytest.cacheprovider", "_pytest.stepwise")
+# The collectors whose collection is a file's own cost (D52): importing a
+# module, and collecting its classes.
+_TIMED_COLLECTORS = tuple(
+    kind for kind in (getattr(pytest, "Module", None), getattr(pytest, "Class", None)) if kind
+)
 # The modules a hook call passes through on its way from its caller.
 _PASSING_THROUGH = (__name__, "_pytest.config.compat")
 
@@ -177,6 +188,15 @@ class _Witness(_Selection):
         self.collect_errors = []
         self.unnamable = []
         self.from_workers = {"cache_deselected": set(), "dropped": set()}
+        # D52: each file's own cost (import, collection, module- and
+        # class-scoped fixtures) by the file part of its node ids, and the
+        # set-up of fixtures wider than a function inside each test's time.
+        self.file_costs = {}
+        self.moved = {}
+        self.current = None
+        # Fixture set-ups under way, each with the time its inner set-ups
+        # took, so that a fixture that asks for another is not counted twice.
+        self.fixtures = []
         # Which tests started and ended, a line each as it happens, so that
         # a run ended by a cancel or a deadline can say what was running.
         self.progress = None
@@ -194,11 +214,45 @@ class _Witness(_Selection):
                 self.progress = None
 
     def pytest_runtest_logstart(self, nodeid, location):
+        self.current = _text(nodeid)
         self._progress("start", _text(nodeid))
 
     def pytest_runtest_logfinish(self, nodeid, location):
         nodeid = _text(nodeid)
+        self.current = None
         self._progress("end", nodeid, self.outcomes.get(nodeid) or "passed")
+
+    def _cost(self, file, seconds):
+        self.file_costs[file] = self.file_costs.get(file, 0.0) + seconds
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_make_collect_report(self, collector):
+        started = time.perf_counter()
+        yield
+        if isinstance(collector, _TIMED_COLLECTORS):
+            file = _text(collector.nodeid).split("::")[0]
+            self._cost(file, time.perf_counter() - started)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        started = time.perf_counter()
+        self.fixtures.append(0.0)
+        try:
+            yield
+        finally:
+            inner = self.fixtures.pop()
+            took = time.perf_counter() - started
+            if self.fixtures:
+                self.fixtures[-1] += took
+            scope = getattr(fixturedef, "scope", "function")
+            nodeid = self.current
+            if scope != "function" and nodeid is not None:
+                own = max(took - inner, 0.0)
+                self.moved[nodeid] = self.moved.get(nodeid, 0.0) + own
+                # A session's fixtures are the job's start-up; the others
+                # belong to the file of the test that first needed them.
+                if scope != "session":
+                    self._cost(nodeid.split("::")[0], own)
 
     def lost(self, nodeids, message):
         for nodeid in nodeids:
@@ -284,6 +338,12 @@ class _Witness(_Selection):
             "outcomes": {k: v for k, v in self.outcomes.items() if v is not None},
             "collect_errors": self.collect_errors,
             "exitstatus": int(exitstatus),
+            # Under pytest-xdist every worker collects every module: no file
+            # has one cost there.
+            "costs": None if distributed else {
+                "files": self.file_costs,
+                "moved": self.moved,
+            },
         }
         if self.progress is not None:
             self.progress.close()

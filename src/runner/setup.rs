@@ -563,7 +563,6 @@ impl Runner {
     }
 
     /// Whether the result path is bktec's own temporary file.
-    #[cfg(test)]
     pub(crate) fn owns_result_path(&self) -> bool {
         self.temp_dir.is_some()
     }

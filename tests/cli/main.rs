@@ -18,6 +18,7 @@ mod config_errors;
 mod config_hardening;
 mod config_precedence;
 mod config_upward;
+mod costs;
 mod discovery;
 mod durations;
 mod fail_closed;

@@ -1,0 +1,225 @@
+//! The timing record (D52): what one job's first attempt measured beyond its
+//! tests' durations, written beside a result file the user named as
+//! `<result file>.timing.json`, so that `bktec durations update` of a
+//! build's result files learns the costs no test's duration holds.
+//!
+//! A job's wall time is its start-up, its files' own costs and its tests:
+//!
+//! ```text
+//! wall = start-up + Σ files' own costs + Σ (test durations − moved)
+//! ```
+//!
+//! where `moved` is the set-up of fixtures wider than a function, which a
+//! test's duration holds but which belongs to its file (module- and
+//! class-scoped) or to the job (session-scoped). The start-up is what the
+//! wall time holds beyond the rest: bktec's and the runner's start, plugin
+//! loading, session fixtures, the runner's own reporting.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The first key of a timing record, and its version.
+const MARK: &str = "bktec-timing";
+const VERSION: u32 = 1;
+
+/// What one job measured beyond its tests' durations, in seconds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct JobTiming {
+    /// The job's fixed start-up.
+    pub(crate) startup: f64,
+    /// Each file's own cost, keyed as the file part of its tests' history
+    /// keys.
+    pub(crate) files: BTreeMap<String, f64>,
+    /// For each test (by its history key), the part of its duration that
+    /// belongs to its file or to the job.
+    pub(crate) moved: BTreeMap<String, f64>,
+}
+
+// Its numbers are measured or read from JSON, and never NaN.
+impl Eq for JobTiming {}
+
+/// The record as its file holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Record {
+    #[serde(rename = "bktec-timing")]
+    version: u32,
+    startup: f64,
+    files: BTreeMap<String, f64>,
+    moved: BTreeMap<String, f64>,
+}
+
+/// Why a timing record is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{}` is not a timing record of this bktec ({MARK} version {VERSION}: `startup`, `files` and `moved`, in seconds from 0 to {}); write it again with `bktec run`, or leave it out",
+    path.display(),
+    super::durations::MAX_SECONDS
+)]
+pub(crate) struct TimingError {
+    /// The file.
+    pub(crate) path: PathBuf,
+    /// Why, when JSON says.
+    #[source]
+    pub(crate) source: Option<serde_json::Error>,
+}
+
+impl JobTiming {
+    /// What an attempt that took `took`, whose tests' durations add up to
+    /// `tests` seconds, measured with the witness's `files` and `moved`
+    /// costs: its start-up is the rest of its wall time, never below zero
+    /// (tests run side by side, by `pytest-xdist` or `go test`, can add up
+    /// to more than it).
+    pub(crate) fn measure(
+        took: Duration,
+        tests: f64,
+        files: BTreeMap<String, f64>,
+        moved: BTreeMap<String, f64>,
+    ) -> JobTiming {
+        let files_total: f64 = files.values().sum();
+        let moved_total: f64 = moved.values().sum();
+        let startup = took.as_secs_f64() - (tests - moved_total).max(0.0) - files_total;
+        JobTiming {
+            startup: if startup.is_finite() {
+                startup.clamp(0.0, super::durations::MAX_SECONDS)
+            } else {
+                0.0
+            },
+            files,
+            moved,
+        }
+    }
+
+    /// The record's text.
+    pub(crate) fn to_json(&self) -> String {
+        let record = Record {
+            version: VERSION,
+            startup: self.startup,
+            files: self.files.clone(),
+            moved: self.moved.clone(),
+        };
+        let mut text = serde_json::to_string_pretty(&record).expect("numbers and maps serialize");
+        text.push('\n');
+        text
+    }
+
+    /// Whether `head`, the start of a file, is a timing record's.
+    pub(crate) fn is_record(head: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(head);
+        let rest = text.trim_start().strip_prefix('{').unwrap_or_default();
+        rest.trim_start().starts_with(&format!("\"{MARK}\""))
+    }
+
+    /// Parses the record read from `path`.
+    pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<JobTiming, TimingError> {
+        let error = |source| TimingError {
+            path: path.to_path_buf(),
+            source,
+        };
+        let record: Record = serde_json::from_slice(bytes).map_err(|e| error(Some(e)))?;
+        let timing = JobTiming {
+            startup: record.startup,
+            files: record.files,
+            moved: record.moved,
+        };
+        let in_range = |s: &f64| (0.0..=super::durations::MAX_SECONDS).contains(s);
+        let valid = record.version == VERSION
+            && in_range(&timing.startup)
+            && timing
+                .files
+                .iter()
+                .chain(&timing.moved)
+                .all(|(key, s)| !key.is_empty() && in_range(s));
+        if !valid {
+            return Err(error(None));
+        }
+        Ok(timing)
+    }
+}
+
+/// Writes `timing` to `path` through a temporary file beside it, unless
+/// a file there is not a timing record; says why not.
+pub(crate) fn write_timing(path: &Path, timing: &JobTiming) -> Result<(), String> {
+    match crate::input::read_regular(path, crate::input::RESULT_FILE) {
+        Ok(bytes) if !JobTiming::is_record(&bytes) => {
+            return Err("a file that is not a timing record is there".to_string());
+        }
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err.to_string()),
+    }
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(format!(".{}.tmp", std::process::id()));
+    let temp = PathBuf::from(temp);
+    std::fs::write(&temp, timing.to_json())
+        .and_then(|()| std::fs::rename(&temp, path))
+        .map_err(|err| {
+            let _ = std::fs::remove_file(&temp);
+            err.to_string()
+        })
+}
+
+/// Where the timing record of the result file `result` goes.
+pub(crate) fn timing_path(result: &Path) -> PathBuf {
+    let mut name = result.as_os_str().to_owned();
+    name.push(".timing.json");
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_up_is_what_the_wall_time_holds_beyond_files_and_tests() {
+        let timing = JobTiming::measure(
+            Duration::from_secs(10),
+            7.0,
+            [("a.py".to_string(), 1.5)].into(),
+            [("a.py::t".to_string(), 1.0)].into(),
+        );
+        // 10 − (7 − 1) − 1.5
+        assert_eq!(timing.startup, 2.5);
+        // Tests run side by side: no start-up below zero.
+        let parallel = JobTiming::measure(Duration::from_secs(1), 7.0, [].into(), [].into());
+        assert_eq!(parallel.startup, 0.0);
+    }
+
+    #[test]
+    fn a_record_reads_back_and_anything_else_is_refused_by_name() {
+        let timing = JobTiming::measure(
+            Duration::from_secs(3),
+            1.0,
+            [("a.py".to_string(), 0.5)].into(),
+            [("a.py::t[\"x\"]".to_string(), 0.25)].into(),
+        );
+        let text = timing.to_json();
+        assert!(JobTiming::is_record(text.as_bytes()), "{text}");
+        assert!(!JobTiming::is_record(b"{\"a.py::t\": 1.0}"));
+        assert!(!JobTiming::is_record(b"[]"));
+        let path = Path::new("r.json.timing.json");
+        assert_eq!(JobTiming::parse(text.as_bytes(), path).unwrap(), timing);
+        for bad in [
+            "{\"bktec-timing\": 2, \"startup\": 1, \"files\": {}, \"moved\": {}}",
+            "{\"bktec-timing\": 1, \"startup\": -1, \"files\": {}, \"moved\": {}}",
+            "{\"bktec-timing\": 1, \"startup\": 1, \"files\": {\"\": 1}, \"moved\": {}}",
+            "{\"bktec-timing\": 1, \"startup\": 1, \"files\": {}}",
+            "{\"bktec-timing\": 1, \"startup\": 1, \"files\": {}, \"moved\": {}, \"x\": 1}",
+        ] {
+            let err = JobTiming::parse(bad.as_bytes(), path)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("`r.json.timing.json` is not a timing record"),
+                "{bad}: {err}"
+            );
+        }
+        assert_eq!(
+            timing_path(Path::new("out/r.json")),
+            Path::new("out/r.json.timing.json")
+        );
+    }
+}
