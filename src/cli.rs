@@ -259,7 +259,7 @@ pub struct DurationsCmd {
 /// The `bktec durations` commands.
 #[derive(Debug, Subcommand)]
 pub enum DurationsAction {
-    /// Merge measured durations from result files into the durations file.
+    /// Merge measured durations and costs from result files and timing records into the durations file.
     Update(DurationsUpdateCmd),
 }
 
@@ -269,7 +269,7 @@ pub struct DurationsUpdateCmd {
     /// The setting flags.
     #[command(flatten)]
     pub settings: SettingArgs<DurationsScope>,
-    /// Collector JSON or JUnit XML result files, from any jobs.
+    /// Result files (the runner's own format or JUnit XML) and the timing records `bktec run` wrote beside them, from any jobs.
     #[arg(required = true, value_name = "RESULT_FILE")]
     pub result_files: Vec<PathBuf>,
     /// Drop tests whose file is no longer discovered.

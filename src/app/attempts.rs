@@ -125,7 +125,8 @@ fn write_timing(
         return;
     }
     let path = crate::plan::timing_path(&context.cwd.join(&result.path));
-    if let Err(why) = crate::plan::write_timing(&path, timing) {
+    if let Err(err) = crate::plan::write_timing(&path, timing, settings.runner.as_str()) {
+        let why = crate::chain::ErrorChain(&err).to_string();
         session.notice(Notice::Files(FileNotice::TimingNotWritten {
             path: &path,
             why,

@@ -36,7 +36,7 @@ pub(super) fn update(
     for path in result_files {
         let read = match sniff(path, json).map_err(BktecError::DurationsResults)? {
             Sniffed::Timing => {
-                timings.push(read_timing(path)?);
+                timings.push(read_timing(path, settings)?);
                 continue;
             }
             Sniffed::Results(format) => format,
@@ -160,15 +160,16 @@ enum Sniffed {
     Timing,
 }
 
-/// Reads the timing record at `path` (D52).
-fn read_timing(path: &Path) -> Result<JobTiming, BktecError> {
+/// Reads the timing record at `path` (D52), which the runner of
+/// `settings` must have measured.
+fn read_timing(path: &Path, settings: &RunSettings) -> Result<JobTiming, BktecError> {
     let bytes = crate::input::read_regular(path, RESULT_FILE).map_err(|source| {
         BktecError::DurationsResults(ResultsError::Read {
             path: path.to_path_buf(),
             source,
         })
     })?;
-    JobTiming::parse(&bytes, path).map_err(BktecError::TimingRecord)
+    JobTiming::parse(&bytes, path, settings.runner.as_str()).map_err(BktecError::TimingRecord)
 }
 
 /// What a file is, from its start: a timing record, JUnit XML when its

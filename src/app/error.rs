@@ -198,7 +198,7 @@ impl Error for BktecError {
             BktecError::PlanFile(err) => err.source(),
             BktecError::Durations { source, .. } => source.source(),
             BktecError::DurationsResults(err) => err.source(),
-            BktecError::TimingRecord(err) => err.source.as_ref().map(|e| e as _),
+            BktecError::TimingRecord(err) => err.source(),
             BktecError::Target(err) => err.source(),
             BktecError::Preflight(err) => err.source(),
             BktecError::Usage(err) => err.source(),

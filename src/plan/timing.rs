@@ -47,6 +47,8 @@ impl Eq for JobTiming {}
 struct Record {
     #[serde(rename = "bktec-timing")]
     version: u32,
+    /// The runner that measured it: a durations file serves one runner.
+    runner: String,
     startup: f64,
     files: BTreeMap<String, f64>,
     moved: BTreeMap<String, f64>,
@@ -54,17 +56,33 @@ struct Record {
 
 /// Why a timing record is unusable.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "`{}` is not a timing record of this bktec ({MARK} version {VERSION}: `startup`, `files` and `moved`, in seconds from 0 to {}); write it again with `bktec run`, or leave it out",
-    path.display(),
-    super::durations::MAX_SECONDS
-)]
-pub(crate) struct TimingError {
-    /// The file.
-    pub(crate) path: PathBuf,
-    /// Why, when JSON says.
-    #[source]
-    pub(crate) source: Option<serde_json::Error>,
+pub(crate) enum TimingError {
+    /// It is not a record this bktec wrote.
+    #[error(
+        "`{}` is not a timing record of this bktec ({MARK} version {VERSION}: `runner`, `startup`, `files` and `moved`, in seconds from 0 to {}); write it again with `bktec run`, or leave it out",
+        path.display(),
+        super::durations::MAX_SECONDS
+    )]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Why, when JSON says.
+        #[source]
+        source: Option<serde_json::Error>,
+    },
+    /// Another runner measured it.
+    #[error(
+        "`{}` is the timing record of a {theirs} run, and this durations file is {ours}'s: keep one durations file for each runner (`--durations-file`)",
+        path.display()
+    )]
+    OtherRunner {
+        /// The file.
+        path: PathBuf,
+        /// The runner that wrote it.
+        theirs: String,
+        /// The runner of this update.
+        ours: String,
+    },
 }
 
 impl JobTiming {
@@ -93,10 +111,11 @@ impl JobTiming {
         }
     }
 
-    /// The record's text.
-    pub(crate) fn to_json(&self) -> String {
+    /// The record's text, measured by `runner`.
+    pub(crate) fn to_json(&self, runner: &str) -> String {
         let record = Record {
             version: VERSION,
+            runner: runner.to_string(),
             startup: self.startup,
             files: self.files.clone(),
             moved: self.moved.clone(),
@@ -113,9 +132,10 @@ impl JobTiming {
         rest.trim_start().starts_with(&format!("\"{MARK}\""))
     }
 
-    /// Parses the record read from `path`.
-    pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<JobTiming, TimingError> {
-        let error = |source| TimingError {
+    /// Parses the record read from `path`, which `runner` must have
+    /// measured.
+    pub(crate) fn parse(bytes: &[u8], path: &Path, runner: &str) -> Result<JobTiming, TimingError> {
+        let error = |source| TimingError::Invalid {
             path: path.to_path_buf(),
             source,
         };
@@ -136,29 +156,49 @@ impl JobTiming {
         if !valid {
             return Err(error(None));
         }
+        if record.runner != runner {
+            return Err(TimingError::OtherRunner {
+                path: path.to_path_buf(),
+                theirs: record.runner,
+                ours: runner.to_string(),
+            });
+        }
         Ok(timing)
     }
 }
 
-/// Writes `timing` to `path` through a temporary file beside it, unless
-/// a file there is not a timing record; says why not.
-pub(crate) fn write_timing(path: &Path, timing: &JobTiming) -> Result<(), String> {
+/// Why a timing record was not written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TimingWriteError {
+    /// A file there is not a timing record: it is left alone.
+    #[error("a file that is not a timing record is there")]
+    Foreign,
+    /// Reading or writing failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes `timing`, measured by `runner`, to `path` through a temporary
+/// file beside it, unless a file there is not a timing record.
+pub(crate) fn write_timing(
+    path: &Path,
+    timing: &JobTiming,
+    runner: &str,
+) -> Result<(), TimingWriteError> {
     match crate::input::read_regular(path, crate::input::RESULT_FILE) {
-        Ok(bytes) if !JobTiming::is_record(&bytes) => {
-            return Err("a file that is not a timing record is there".to_string());
-        }
+        Ok(bytes) if !JobTiming::is_record(&bytes) => return Err(TimingWriteError::Foreign),
         Ok(_) => {}
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => return Err(err.to_string()),
+        Err(err) => return Err(err.into()),
     }
     let mut temp = path.as_os_str().to_owned();
     temp.push(format!(".{}.tmp", std::process::id()));
     let temp = PathBuf::from(temp);
-    std::fs::write(&temp, timing.to_json())
+    std::fs::write(&temp, timing.to_json(runner))
         .and_then(|()| std::fs::rename(&temp, path))
         .map_err(|err| {
             let _ = std::fs::remove_file(&temp);
-            err.to_string()
+            err.into()
         })
 }
 
@@ -196,20 +236,28 @@ mod tests {
             [("a.py".to_string(), 0.5)].into(),
             [("a.py::t[\"x\"]".to_string(), 0.25)].into(),
         );
-        let text = timing.to_json();
+        let text = timing.to_json("pytest");
         assert!(JobTiming::is_record(text.as_bytes()), "{text}");
         assert!(!JobTiming::is_record(b"{\"a.py::t\": 1.0}"));
         assert!(!JobTiming::is_record(b"[]"));
         let path = Path::new("r.json.timing.json");
-        assert_eq!(JobTiming::parse(text.as_bytes(), path).unwrap(), timing);
+        assert_eq!(
+            JobTiming::parse(text.as_bytes(), path, "pytest").unwrap(),
+            timing
+        );
+        let err = JobTiming::parse(text.as_bytes(), path, "jest")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the timing record of a pytest run"), "{err}");
         for bad in [
-            "{\"bktec-timing\": 2, \"startup\": 1, \"files\": {}, \"moved\": {}}",
-            "{\"bktec-timing\": 1, \"startup\": -1, \"files\": {}, \"moved\": {}}",
-            "{\"bktec-timing\": 1, \"startup\": 1, \"files\": {\"\": 1}, \"moved\": {}}",
-            "{\"bktec-timing\": 1, \"startup\": 1, \"files\": {}}",
-            "{\"bktec-timing\": 1, \"startup\": 1, \"files\": {}, \"moved\": {}, \"x\": 1}",
+            "{\"bktec-timing\": 2, \"runner\": \"pytest\", \"startup\": 1, \"files\": {}, \"moved\": {}}",
+            "{\"bktec-timing\": 1, \"runner\": \"pytest\", \"startup\": -1, \"files\": {}, \"moved\": {}}",
+            "{\"bktec-timing\": 1, \"runner\": \"pytest\", \"startup\": 1, \"files\": {\"\": 1}, \"moved\": {}}",
+            "{\"bktec-timing\": 1, \"runner\": \"pytest\", \"startup\": 1, \"files\": {}}",
+            "{\"bktec-timing\": 1, \"startup\": 1, \"files\": {}, \"moved\": {}}",
+            "{\"bktec-timing\": 1, \"runner\": \"pytest\", \"startup\": 1, \"files\": {}, \"moved\": {}, \"x\": 1}",
         ] {
-            let err = JobTiming::parse(bad.as_bytes(), path)
+            let err = JobTiming::parse(bad.as_bytes(), path, "pytest")
                 .unwrap_err()
                 .to_string();
             assert!(

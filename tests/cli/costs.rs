@@ -227,7 +227,7 @@ fn a_foreign_file_where_the_record_goes_is_kept_and_a_corrupt_record_is_refused(
 
     dir.write(
         "results/job-0.json.timing.json",
-        "{\"bktec-timing\": 1, \"startup\": -3, \"files\": {}, \"moved\": {}}",
+        "{\"bktec-timing\": 1, \"runner\": \"pytest\", \"startup\": -3, \"files\": {}, \"moved\": {}}",
     );
     pytest_bktec(&dir)
         .args([

@@ -915,7 +915,7 @@ fn one_noisy_run_moves_the_history_little_and_a_real_slowdown_is_followed() {
         &fs::read_to_string(dir.path().join(".test_durations.samples.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(samples["version"], 1);
+    assert_eq!(samples["version"], 2);
     assert_eq!(samples["samples"][id].as_array().unwrap().len(), 5);
     // pytest-split reads the file bktec wrote and splits by it.
     for group in ["1", "2"] {
