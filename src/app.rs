@@ -109,6 +109,7 @@ fn run(mut cli: Cli, env: EnvSnapshot, reporter: &mut Reporter) -> Result<u8, Bk
         choice,
         cwd,
         started_in,
+        began: std::time::Instant::now(),
     };
     let Some(command) = cli.command else {
         let overrides = with_debug(CliOverrides::default());
@@ -250,6 +251,8 @@ pub(crate) struct Context {
     /// Where bktec was started, when it runs from the directory of a
     /// `bktec.toml` above it (D45).
     started_in: Option<PathBuf>,
+    /// When the command began: a job's time includes its planning (D52).
+    pub(crate) began: std::time::Instant,
 }
 
 impl Context {

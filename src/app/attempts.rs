@@ -2,7 +2,7 @@
 //! retries (9), then decide the verdict (D23) and send back what Test
 //! Engine and the agent need (13).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::Context;
 use super::durations_cmd::store;
@@ -40,7 +40,8 @@ pub(super) struct Share {
 /// What the attempts left.
 pub(super) struct Ran {
     outcome: RunOutcome,
-    /// The wall time of the attempts, retries included.
+    /// The job's wall time so far: its planning, and its attempts with
+    /// their retries (D52).
     took: Duration,
 }
 
@@ -66,7 +67,6 @@ pub(super) fn attempts(
         .as_ref()
         .map(|t| t.expose().to_string())
         .unwrap_or_default();
-    let started = Instant::now();
     let Session {
         reporter,
         runtime,
@@ -86,7 +86,7 @@ pub(super) fn attempts(
         )
         .await
     });
-    let took = started.elapsed();
+    let took = context.began.elapsed();
     write_timing(context, settings, runner, &outcome, session);
     if options.store_durations {
         let results: Vec<_> = outcome.record.results().cloned().collect();

@@ -12,8 +12,8 @@ use crate::config::origin::Origin;
 use crate::discover::{Discovery, TargetSource};
 use crate::events::{Notice, PlanNotice};
 use crate::plan::{
-    Collected, DurationsSource, TestPlan, distinct_targets, example, file_of, local_plan, plain,
-    read_durations, timed_plan,
+    Collected, DurationsSource, SplitCost, TestPlan, distinct_targets, example, file_of,
+    local_plan, plain, read_durations, timed_plan,
 };
 use crate::report::Reporter;
 use crate::results::ResultFormat;
@@ -92,11 +92,18 @@ pub(super) fn plan_locally(
         return Ok(local_plan(targets, jobs));
     };
     let splitter = splitter(settings, discovery, runner, reporter);
-    let planned =
-        timed_plan(targets, jobs, &history, splitter).map_err(|source| BktecError::Split {
+    // D52: a split costs every job a listing, unless discovery's own
+    // collection already names the tests.
+    let cost = match discovery.source {
+        TargetSource::Pytest { .. } => SplitCost::Free,
+        _ => SplitCost::Listing,
+    };
+    let planned = timed_plan(targets, jobs, &history, splitter, cost).map_err(|source| {
+        BktecError::Split {
             command: settings.command,
             source,
-        })?;
+        }
+    })?;
     // Every job must plan from the same history (D20): the fingerprint lets
     // the jobs' logs be compared.
     if let Some(source) = &source {

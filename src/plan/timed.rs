@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::align::{Aligned, Shift, align, plain};
-use super::assign::{Entry, assign};
+use super::assign::{Assigned, Entry, assign};
 use super::durations::Durations;
 use super::model::{TestCase, TestFormat, TestPlan};
 
@@ -91,6 +91,7 @@ pub(crate) fn timed_plan<E: std::error::Error + 'static>(
     parallelism: u32,
     history: &Durations,
     collect: Option<impl FnOnce(&[String]) -> Result<Vec<Collected>, E>>,
+    cost: SplitCost,
 ) -> Result<TimedPlan, SplitError<E>> {
     let parallelism = parallelism.max(1);
     let mut notes = Vec::new();
@@ -119,38 +120,26 @@ pub(crate) fn timed_plan<E: std::error::Error + 'static>(
             notes,
         });
     };
-    let collected = collect(&to_split).map_err(|source| SplitError {
-        files: to_split.clone(),
-        fair_share_us: fair_share,
-        source,
-    })?;
     let split = Split {
         estimates: &estimates,
         fair_share,
+        parallelism,
+        listing_us: match cost {
+            SplitCost::Free => 0,
+            SplitCost::Listing => estimates.listing(&to_split),
+        },
     };
-    let mut split_entries = entries;
-    let (split_files, costly) = split.apply(&mut split_entries, &to_split, collected, &mut notes);
-    let split = assign(split_entries, parallelism, estimates.job_us);
-    // D52: split only when it pays. Every job that runs part of a file
-    // pays its own cost again, which can make the split plan the slower;
-    // at a tie, the files that cost something stay whole.
-    let pays = split.makespan < whole.makespan || split.makespan == whole.makespan && !costly;
-    if split_files > 0 && !pays {
-        notes.retain(|note| !matches!(note, PlanNote::FileSplit { .. }));
-        notes.push(PlanNote::SplitDidNotPay {
-            files: split_files,
-            whole_us: whole.makespan,
-            split_us: split.makespan,
-        });
-        return Ok(TimedPlan {
-            plan: whole.plan,
-            notes,
-        });
-    }
-    Ok(TimedPlan {
-        plan: split.plan,
-        notes,
-    })
+    split.plan(entries, &to_split, collect, whole, notes)
+}
+
+/// What it costs each job to split files into their tests (D52).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SplitCost {
+    /// Nothing: the tests are known already (pytest discovered them).
+    Free,
+    /// Every job lists the tests of the files to split before it runs any:
+    /// a start of the runner, and the import of those files.
+    Listing,
 }
 
 /// What the planner did and why, as data (D32): `report/` words each note
@@ -209,6 +198,12 @@ pub(crate) enum PlanNote {
         whole_us: u64,
         /// The slowest job with them split, in microseconds.
         split_us: u64,
+    },
+    /// Each job lists the tests of the files to split before it runs any:
+    /// counted in its start-up (D52).
+    SplitListing {
+        /// What it costs, in microseconds.
+        us: u64,
     },
     /// pytest collected a test outside the files it was given: every file
     /// is kept whole.
@@ -333,6 +328,44 @@ impl<'a> Estimates<'a> {
         }
     }
 
+    /// What listing the tests of `files` costs a job (D52): a start of the
+    /// runner, and importing the files.
+    fn listing(&self, files: &[String]) -> u64 {
+        files
+            .iter()
+            .map(|f| self.file_cost(plain(f)))
+            .fold(self.job_us, u64::saturating_add)
+    }
+
+    /// `entries` with the files `to_split` replaced by the tests the
+    /// history knows of them, as a guess at the split plan before any
+    /// listing runs; `None` when the history knows no test of one of them.
+    fn split_by_history(&self, entries: &[Entry], to_split: &[String]) -> Option<Vec<Entry>> {
+        let wanted: HashMap<&str, u64> = to_split
+            .iter()
+            .map(|f| (plain(f), self.file_cost(plain(f))))
+            .collect();
+        let mut guess: Vec<Entry> = entries
+            .iter()
+            .filter(|e| !wanted.contains_key(plain(&e.case.path)))
+            .cloned()
+            .collect();
+        let before = guess.len();
+        for (id, seconds) in self.aligned.iter() {
+            let file = plain(file_of(id));
+            if let Some(&file_cost) = wanted.get(file) {
+                guess.push(Entry {
+                    us: micros(seconds),
+                    file: file.to_string(),
+                    file_cost,
+                    case: TestCase::for_path(id),
+                });
+            }
+        }
+        let files: BTreeSet<&str> = guess[before..].iter().map(|e| e.file.as_str()).collect();
+        (files.len() == wanted.len()).then_some(guess)
+    }
+
     /// What the history measured for node id `id`.
     fn measured(&self, id: &str) -> Option<u64> {
         self.aligned.get(plain(id)).map(micros)
@@ -411,30 +444,100 @@ impl Collected {
 struct Split<'e, 'a> {
     estimates: &'e Estimates<'a>,
     fair_share: u64,
+    parallelism: u32,
+    /// What listing the files to split costs each job, in microseconds.
+    listing_us: u64,
 }
 
 impl Split<'_, '_> {
+    /// The plan with the files `to_split` of `entries` split into their
+    /// tests when that makes the slowest job sooner than the plan `whole`
+    /// (D52): every job that runs part of a file pays its own cost again,
+    /// and every job pays the listing. What the history knows of their
+    /// tests decides first, so that a listing that cannot pay never runs;
+    /// then the listing's tests decide. At a tie, files that cost something
+    /// stay whole.
+    fn plan<E: std::error::Error + 'static>(
+        &self,
+        entries: Vec<Entry>,
+        to_split: &[String],
+        collect: impl FnOnce(&[String]) -> Result<Vec<Collected>, E>,
+        whole: Assigned,
+        mut notes: Vec<PlanNote>,
+    ) -> Result<TimedPlan, SplitError<E>> {
+        let startup = self.estimates.job_us.saturating_add(self.listing_us);
+        let costly = self.listing_us > 0
+            || to_split
+                .iter()
+                .any(|f| self.estimates.file_cost(plain(f)) > 0);
+        let pays = |split: &Assigned| {
+            split.makespan < whole.makespan || split.makespan == whole.makespan && !costly
+        };
+        let kept_whole = |mut notes: Vec<PlanNote>, split_us| {
+            notes.retain(|note| !matches!(note, PlanNote::FileSplit { .. }));
+            notes.push(PlanNote::SplitDidNotPay {
+                files: to_split.len(),
+                whole_us: whole.makespan,
+                split_us,
+            });
+            TimedPlan {
+                plan: whole.plan.clone(),
+                notes,
+            }
+        };
+        if let Some(guess) = self.estimates.split_by_history(&entries, to_split) {
+            let guess = assign(guess, self.parallelism, startup);
+            if !pays(&guess) {
+                return Ok(kept_whole(notes, guess.makespan));
+            }
+        }
+        let collected = collect(to_split).map_err(|source| SplitError {
+            files: to_split.to_vec(),
+            fair_share_us: self.fair_share,
+            source,
+        })?;
+        let mut split_entries = entries;
+        if self.apply(&mut split_entries, to_split, collected, &mut notes) == 0 {
+            return Ok(TimedPlan {
+                plan: whole.plan.clone(),
+                notes,
+            });
+        }
+        let split = assign(split_entries, self.parallelism, startup);
+        if !pays(&split) {
+            return Ok(kept_whole(notes, split.makespan));
+        }
+        if self.listing_us > 0 {
+            notes.push(PlanNote::SplitListing {
+                us: self.listing_us,
+            });
+        }
+        Ok(TimedPlan {
+            plan: split.plan,
+            notes,
+        })
+    }
+
     /// Replaces the files `to_split` of `entries` by their tests of
     /// `collected`, each with its measured or estimated time. All are kept
     /// whole when pytest collected a test outside them, and one is when its
     /// node ids would not fit on a command line. Returns how many files
-    /// were split, and whether any of them has an own cost (D52).
+    /// were split.
     fn apply(
         &self,
         entries: &mut Vec<Entry>,
         to_split: &[String],
         collected: Vec<Collected>,
         notes: &mut Vec<PlanNote>,
-    ) -> (usize, bool) {
+    ) -> usize {
         let Some(by_file) = by_file(to_split, collected, notes) else {
-            return (0, false);
+            return 0;
         };
         entries.retain(|e| !by_file.contains_key(e.case.path.as_str()));
         // Room for the tests, and no more: doubling the entries would move
         // megabytes for a few tests.
         entries.reserve_exact(by_file.values().map(Vec::len).sum());
         let mut new_tests: Vec<(String, u64)> = Vec::new();
-        let mut costly = false;
         let split = by_file.len();
         for (file, cases) in by_file {
             notes.push(PlanNote::FileSplit {
@@ -443,7 +546,6 @@ impl Split<'_, '_> {
                 tests: cases.len(),
             });
             let file_cost = self.estimates.file_cost(plain(file));
-            costly |= file_cost > 0;
             let mut seen = BTreeSet::new();
             for Collected { case, key, .. } in cases {
                 if !seen.insert(case.path.clone()) {
@@ -469,7 +571,7 @@ impl Split<'_, '_> {
                 estimate_us: *estimate_us,
             });
         }
-        (split, costly)
+        split
     }
 }
 
@@ -569,9 +671,15 @@ pub fn plan_for_bench(
             })
             .collect())
     };
-    let plan = timed_plan(targets, parallelism, &history, Some(collect))
-        .expect("the bench's collection never fails")
-        .plan;
+    let plan = timed_plan(
+        targets,
+        parallelism,
+        &history,
+        Some(collect),
+        SplitCost::Free,
+    )
+    .expect("the bench's collection never fails")
+    .plan;
     let startup = plan.startup_duration.unwrap_or(0.0);
     plan.tasks
         .values()
@@ -633,6 +741,7 @@ mod tests {
             2,
             &h,
             None::<Collect>,
+            SplitCost::Free,
         )
         .unwrap()
         .plan;
@@ -658,6 +767,7 @@ mod tests {
             1,
             &h,
             None::<Collect>,
+            SplitCost::Free,
         )
         .unwrap();
         let all = &jobs(&planned.plan)[0];
@@ -707,6 +817,7 @@ mod tests {
             2,
             &h.clone().with_costs(costs(3.0)),
             Some(collect),
+            SplitCost::Free,
         )
         .unwrap();
         assert_eq!(
@@ -743,6 +854,7 @@ mod tests {
             2,
             &h.with_costs(costs(0.1)),
             Some(collect),
+            SplitCost::Free,
         )
         .unwrap();
         let setups: Vec<Option<f64>> = planned
@@ -765,6 +877,57 @@ mod tests {
     }
 
     #[test]
+    fn a_split_that_a_listing_makes_slower_is_not_listed() {
+        use crate::plan::samples::Costs;
+        // Four 1 s tests and a 0.1 s import beside a 1 s file; a job
+        // starts up in 2 s, and so does the listing of the file to split.
+        let h = history(&[
+            ("a.py::w", 1.0),
+            ("a.py::x", 1.0),
+            ("a.py::y", 1.0),
+            ("a.py::z", 1.0),
+            ("b.py::t", 1.0),
+        ])
+        .with_costs(Costs {
+            job: 2.0,
+            files: [("a.py".to_string(), 0.1), ("b.py".to_string(), 0.0)].into(),
+        });
+        let t = targets(&["a.py", "b.py"]);
+        let never = |_: &[String]| -> Result<Vec<Collected>, Pytest> {
+            panic!("a listing that cannot pay must not run")
+        };
+        let planned = timed_plan(&t, 2, &h, Some(never), SplitCost::Listing).unwrap();
+        assert_eq!(
+            jobs(&planned.plan),
+            [vec![("a.py", 4100.0)], vec![("b.py", 1000.0)]]
+        );
+        assert!(
+            planned.notes.iter().any(|n| matches!(
+                n,
+                PlanNote::SplitDidNotPay {
+                    whole_us: 6_100_000,
+                    split_us: 7_200_000,
+                    ..
+                }
+            )),
+            "{:?}",
+            planned.notes
+        );
+        // Known tests (pytest discovered them) cost no listing: it pays.
+        let known = |_: &[String]| -> Result<Vec<Collected>, Pytest> {
+            Ok(collection(&["a.py::w", "a.py::x", "a.py::y", "a.py::z"]))
+        };
+        let planned = timed_plan(&t, 2, &h, Some(known), SplitCost::Free).unwrap();
+        assert_eq!(
+            planned.plan.task_tests(0).unwrap().len(),
+            3,
+            "{:?}",
+            planned.plan
+        );
+        assert_eq!(planned.plan.startup_duration, Some(2000.0));
+    }
+
+    #[test]
     fn a_slow_file_is_split_and_keeps_tests_the_history_does_not_know() {
         let h = history(&[
             ("slow.py::a", 10.0),
@@ -779,7 +942,14 @@ mod tests {
                 })
                 .to_vec())
         };
-        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap();
+        let planned = timed_plan(
+            &targets(&["fast.py", "slow.py"]),
+            2,
+            &h,
+            Some(collect),
+            SplitCost::Free,
+        )
+        .unwrap();
         let mut all: Vec<&str> = jobs(&planned.plan)
             .concat()
             .iter()
@@ -820,7 +990,14 @@ mod tests {
                 String::new(),
             ))])
         };
-        let planned = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap();
+        let planned = timed_plan(
+            &targets(&["fast.py", "slow.py"]),
+            2,
+            &h,
+            Some(collect),
+            SplitCost::Free,
+        )
+        .unwrap();
         assert_eq!(
             jobs(&planned.plan),
             [vec![("slow.py", 10000.0)], vec![("fast.py", 1000.0)]]
@@ -832,7 +1009,14 @@ mod tests {
         let h = history(&[("slow.py::a", 10.0), ("fast.py::t", 1.0)]);
         let collect =
             |_: &[String]| -> Result<Vec<Collected>, Pytest> { Err(Pytest("E   ImportError")) };
-        let err = timed_plan(&targets(&["fast.py", "slow.py"]), 2, &h, Some(collect)).unwrap_err();
+        let err = timed_plan(
+            &targets(&["fast.py", "slow.py"]),
+            2,
+            &h,
+            Some(collect),
+            SplitCost::Free,
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(
             text.starts_with("File `slow.py` is longer than a fair share of the time (5.500s)")
@@ -855,7 +1039,7 @@ mod tests {
         ]);
         let collect = |_: &[String]| -> Result<Vec<Collected>, Pytest> { Err(Pytest("E")) };
         let all = targets(&["a.py", "b.py", "c.py", "d.py", "e.py", "f.py"]);
-        let err = timed_plan(&all, 8, &h, Some(collect)).unwrap_err();
+        let err = timed_plan(&all, 8, &h, Some(collect), SplitCost::Free).unwrap_err();
         assert!(
             err.to_string().starts_with(
                 "Files `a.py`, `b.py`, `c.py` and 2 more are longer than a fair share of the time (6.375s)"
@@ -877,6 +1061,7 @@ mod tests {
             2,
             &h,
             None::<Collect>,
+            SplitCost::Free,
         )
         .unwrap()
         .plan;
@@ -898,7 +1083,14 @@ mod tests {
                 })
                 .collect())
         };
-        let planned = timed_plan(&targets(&["big.py", "small.py"]), 2, &h, Some(collect)).unwrap();
+        let planned = timed_plan(
+            &targets(&["big.py", "small.py"]),
+            2,
+            &h,
+            Some(collect),
+            SplitCost::Free,
+        )
+        .unwrap();
         assert_eq!(
             jobs(&planned.plan),
             [vec![("big.py", 100_000.0)], vec![("small.py", 1000.0)]]
@@ -922,10 +1114,14 @@ mod tests {
             ("d.py::t", 1.0),
         ]);
         let t = targets(&["d.py", "c.py", "b.py", "a.py", "a.py"]);
-        let first = timed_plan(&t, 3, &h, None::<Collect>).unwrap().plan;
+        let first = timed_plan(&t, 3, &h, None::<Collect>, SplitCost::Free)
+            .unwrap()
+            .plan;
         let mut reversed = t.clone();
         reversed.reverse();
-        let second = timed_plan(&reversed, 3, &h, None::<Collect>).unwrap().plan;
+        let second = timed_plan(&reversed, 3, &h, None::<Collect>, SplitCost::Free)
+            .unwrap()
+            .plan;
         assert_eq!(
             serde_json::to_string(&first).unwrap(),
             serde_json::to_string(&second).unwrap()

@@ -254,6 +254,10 @@ fn planner_note(note: &PlanNote) -> String {
             seconds(*split_us),
             seconds(*whole_us)
         ),
+        PlanNote::SplitListing { us } => format!(
+            "each job lists the tests of the files to split before it runs any, which takes about {} (a start of the runner and their import); it is counted in each job's start-up",
+            seconds(*us)
+        ),
         PlanNote::StrayCollected { path } => format!(
             "files longer than their fair share are kept whole: pytest collected `{path}`, which is not in a file it was given"
         ),

@@ -12,7 +12,7 @@ use std::fs;
 use serde_json::{Value, json};
 
 use crate::support::pytest::{PASSING, bktec, project, runs_of_jobs};
-use crate::support::{BktecCmd, TestDir, Venv, run_jobs};
+use crate::support::{BktecCmd, RunOutput, TestDir, Venv, run_jobs};
 
 /// A module that takes 0.3 s to import and whose module-scoped fixture
 /// takes 0.2 s to set up, beside a fast module, under a session fixture
@@ -60,6 +60,22 @@ fn pytest_bktec(dir: &TestDir) -> BktecCmd {
     bktec(dir, Venv::Collector)
 }
 
+/// `bktec run` writing `results/job-0.json`, with a named durations file.
+fn run_job_0(dir: &TestDir) -> RunOutput {
+    pytest_bktec(dir)
+        .args(["run", "--result-path", "results/job-0.json"])
+        .args(["--durations-file", ".test_durations"])
+        .output()
+}
+
+/// `bktec durations update` of `results/job-0.json` and its timing record.
+fn update_from_job_0(dir: &TestDir) -> RunOutput {
+    pytest_bktec(dir)
+        .args(["durations", "update", "--durations-file", ".test_durations"])
+        .args(["results/job-0.json", "results/job-0.json.timing.json"])
+        .output()
+}
+
 fn read_json(dir: &TestDir, rel: &str) -> Value {
     let text = fs::read_to_string(dir.path().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}\n{text}"))
@@ -68,16 +84,7 @@ fn read_json(dir: &TestDir, rel: &str) -> Value {
 #[test]
 fn a_run_records_its_start_up_and_its_files_costs_and_update_keeps_them() {
     let dir = heavy_project();
-    pytest_bktec(&dir)
-        .args([
-            "run",
-            "--result-path",
-            "results/job-0.json",
-            "--durations-file",
-            ".test_durations",
-        ])
-        .output()
-        .assert_success();
+    run_job_0(&dir).assert_success();
     let record = read_json(&dir, "results/job-0.json.timing.json");
     assert_eq!(record["bktec-timing"], 1, "{record}");
     // The import and the module fixture are the heavy file's own cost.
@@ -98,16 +105,7 @@ fn a_run_records_its_start_up_and_its_files_costs_and_update_keeps_them() {
     assert!(record["startup"].as_f64().unwrap() >= 0.1, "{record}");
 
     // `results/*.json` holds the result file and the record.
-    pytest_bktec(&dir)
-        .args([
-            "durations",
-            "update",
-            "--durations-file",
-            ".test_durations",
-            "results/job-0.json",
-            "results/job-0.json.timing.json",
-        ])
-        .output()
+    update_from_job_0(&dir)
         .assert_success()
         .assert_stderr_contains("Stored the durations of 5 tests");
     let durations = read_json(&dir, ".test_durations");
@@ -203,24 +201,17 @@ fn the_run_reports_its_prediction_with_the_start_up() {
         .env("BUILDKITE_PARALLEL_JOB", "0")
         .output();
     out.assert_success();
-    // The heavy file is split; job 0 runs two of its tests: 0.4 s start-up,
-    // its import 0.5 s, tests 2 s.
-    out.assert_stdout_contains("This node was predicted to take 2.9s and took");
+    // The heavy file is split; job 0 runs two of its tests: its start-up
+    // 0.4 s, the listing of the file to split 0.9 s (a start-up and the
+    // import), the import 0.5 s, tests 2 s.
+    out.assert_stdout_contains("This node was predicted to take 3.8s and took");
 }
 
 #[test]
 fn a_foreign_file_where_the_record_goes_is_kept_and_a_corrupt_record_is_refused() {
     let dir = heavy_project();
     let foreign = dir.write("results/job-0.json.timing.json", "my notes\n");
-    pytest_bktec(&dir)
-        .args([
-            "run",
-            "--result-path",
-            "results/job-0.json",
-            "--durations-file",
-            ".test_durations",
-        ])
-        .output()
+    run_job_0(&dir)
         .assert_success()
         .assert_stderr_contains("was not written (a file that is not a timing record is there)");
     assert_eq!(fs::read_to_string(&foreign).unwrap(), "my notes\n");
@@ -229,16 +220,7 @@ fn a_foreign_file_where_the_record_goes_is_kept_and_a_corrupt_record_is_refused(
         "results/job-0.json.timing.json",
         "{\"bktec-timing\": 1, \"runner\": \"pytest\", \"startup\": -3, \"files\": {}, \"moved\": {}}",
     );
-    pytest_bktec(&dir)
-        .args([
-            "durations",
-            "update",
-            "--durations-file",
-            ".test_durations",
-            "results/job-0.json",
-            "results/job-0.json.timing.json",
-        ])
-        .output()
+    update_from_job_0(&dir)
         .assert_exit(16)
         .assert_stderr_contains("`results/job-0.json.timing.json` is not a timing record");
 }
