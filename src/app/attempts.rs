@@ -15,7 +15,7 @@ use crate::config::elements::Secret;
 use crate::events::{FileNotice, Notice, RunEvent};
 use crate::events::{RunEnd, RunOutcome, Verdict};
 use crate::execute::{ProcessAttempts, execute, verdict};
-use crate::plan::TestCase;
+use crate::plan::{JobTiming, TestCase};
 use crate::runner::Runner;
 
 /// This job's share of the plan, and what came with it.
@@ -35,6 +35,8 @@ pub(super) struct Share {
     pub(super) limit: Option<Vec<(String, String)>>,
     /// A job's start-up in milliseconds, when the plan measured one (D52).
     pub(super) startup: Option<f64>,
+    /// How long this job's listing of the files to split took (D52).
+    pub(super) listed_in: Option<Duration>,
 }
 
 /// What the attempts left.
@@ -87,10 +89,15 @@ pub(super) fn attempts(
         .await
     });
     let took = context.began.elapsed();
-    write_timing(context, settings, runner, &outcome, session);
+    // The first attempt's costs, with this job's listing (D52).
+    let timing = outcome.timing.clone().map(|mut timing| {
+        timing.listing = share.listed_in.map(|d| d.as_secs_f64());
+        timing
+    });
+    write_timing(context, settings, runner, timing.as_ref(), session);
     if options.store_durations {
         let results: Vec<_> = outcome.record.results().cloned().collect();
-        let timings = outcome.timing.as_slice();
+        let timings = timing.as_slice();
         let summary = store(
             context,
             settings,
@@ -113,10 +120,10 @@ fn write_timing(
     context: &Context,
     settings: &RunSettings,
     runner: &Runner,
-    outcome: &RunOutcome,
+    timing: Option<&JobTiming>,
     session: &mut Session,
 ) {
-    let (Some(timing), Some(result)) = (&outcome.timing, runner.result_file()) else {
+    let (Some(timing), Some(result)) = (timing, runner.result_file()) else {
         return;
     };
     let keeps_history = super::local::durations_source(context, settings, false)

@@ -118,7 +118,7 @@ pub(super) fn store(
     let (pruned, total) = update_durations(&source, |durations| {
         durations.merge(measured);
         for timing in timings {
-            durations.record_costs(Some(timing.startup), timing.files.clone());
+            durations.record_costs(timing);
         }
         let pruned = discovered.map(|targets| prune(durations, targets));
         (pruned, durations.len())

@@ -91,19 +91,30 @@ pub(super) fn plan_locally(
         reporter.notice(Notice::Plan(PlanNotice::NoHistory));
         return Ok(local_plan(targets, jobs));
     };
-    let splitter = splitter(settings, discovery, runner, reporter);
     // D52: a split costs every job a listing, unless discovery's own
-    // collection already names the tests.
+    // collection already names the tests; how long it took is measured.
     let cost = match discovery.source {
         TargetSource::Pytest { .. } => SplitCost::Free,
         _ => SplitCost::Listing,
     };
-    let planned = timed_plan(targets, jobs, &history, splitter, cost).map_err(|source| {
+    let listed = std::cell::Cell::new(None);
+    let splitter = splitter(settings, discovery, runner, reporter).map(|collect| {
+        |files: &[String]| {
+            let started = std::time::Instant::now();
+            let collected = collect(files);
+            listed.set(Some(started.elapsed()));
+            collected
+        }
+    });
+    let mut planned = timed_plan(targets, jobs, &history, splitter, cost).map_err(|source| {
         BktecError::Split {
             command: settings.command,
             source,
         }
     })?;
+    if cost == SplitCost::Listing {
+        planned.plan.listed_in = listed.get();
+    }
     // Every job must plan from the same history (D20): the fingerprint lets
     // the jobs' logs be compared.
     if let Some(source) = &source {

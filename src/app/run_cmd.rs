@@ -168,6 +168,7 @@ fn share(
         upload_token: settings.upload_token.clone().or(minted_upload_token),
         limit,
         startup: plan.startup_duration,
+        listed_in: plan.listed_in,
     })
 }
 

@@ -1,5 +1,7 @@
 //! The retry loop and the final exit status (behaviour document 9).
 
+use std::collections::BTreeMap;
+
 use super::evidence::{apply_witness, silent_targets_quiet};
 use super::interrupted::Left;
 use super::listing::{Roster, list_first, listing_fact};
@@ -220,8 +222,12 @@ impl Evidence {
             self.offset = w.offset();
         }
         let mut results = std::mem::replace(&mut report.results, AttemptResults::NotRead);
+        let mut file_costs = BTreeMap::new();
         self.stream_running = match &mut results {
-            AttemptResults::Parsed(parsed) => std::mem::take(&mut parsed.running),
+            AttemptResults::Parsed(parsed) => {
+                file_costs = std::mem::take(&mut parsed.file_costs);
+                std::mem::take(&mut parsed.running)
+            }
             AttemptResults::NoResultFile
             | AttemptResults::NotRead
             | AttemptResults::Unreadable(_) => Vec::new(),
@@ -242,7 +248,7 @@ impl Evidence {
             witness.as_ref(),
         ));
         if attempt == 0 {
-            self.timing = results_read.then(|| self.first_timing(witness.as_ref()));
+            self.timing = results_read.then(|| self.first_timing(witness.as_ref(), file_costs));
             self.first_witness = witness;
         }
         if let Some(error) = report.run_error.take()
@@ -254,8 +260,13 @@ impl Evidence {
     }
 
     /// What the first attempt, recorded alone so far, measured beyond its
-    /// tests' durations (D52), with the costs the witness timed.
-    fn first_timing(&self, witness: Option<&Witness>) -> JobTiming {
+    /// tests' durations (D52), with the costs the witness timed and those
+    /// its result file gave (`file_costs`).
+    fn first_timing(
+        &self,
+        witness: Option<&Witness>,
+        mut file_costs: BTreeMap<String, f64>,
+    ) -> JobTiming {
         let tests: f64 = self
             .record
             .results()
@@ -263,7 +274,8 @@ impl Evidence {
             .map(|d| d.as_secs_f64())
             .sum();
         let costs = witness.and_then(|w| w.costs.clone()).unwrap_or_default();
-        JobTiming::measure(self.first_took, tests, costs.files, costs.moved)
+        file_costs.extend(costs.files);
+        JobTiming::measure(self.first_took, tests, file_costs, costs.moved)
     }
 
     /// The run's outcome, once `attempts` attempts ran and the loop stopped

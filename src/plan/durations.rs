@@ -163,18 +163,16 @@ impl Durations {
         &self.costs
     }
 
-    /// Records measured costs (D52): a job's fixed start-up, and files' own
-    /// costs by the file part of their tests' keys. Without samples (a
-    /// history read to plan from), nothing is kept.
-    pub(crate) fn record_costs(
-        &mut self,
-        job: Option<f64>,
-        files: impl IntoIterator<Item = (String, f64)>,
-    ) {
+    /// Records a job's measured costs (D52): its fixed start-up, its
+    /// listing, and files' own costs by the file part of their tests' keys.
+    /// Without samples (a history read to plan from), nothing is kept.
+    pub(crate) fn record_costs(&mut self, timing: &super::JobTiming) {
         if let Some(samples) = &mut self.samples {
-            if let Some(job) = job {
-                samples.record_job(job);
+            samples.record_job(timing.startup);
+            if let Some(listing) = timing.listing {
+                samples.record_listing(listing);
             }
+            let files = timing.files.iter().map(|(f, s)| (f.clone(), *s));
             for (file, seconds) in files {
                 samples.record_file(&file, seconds);
             }

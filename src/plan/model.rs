@@ -28,6 +28,10 @@ pub(crate) struct TestPlan {
     /// estimates, when a local plan measured one (D52).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub startup_duration: Option<f64>,
+    /// How long this job's listing of the files to split took, when it ran
+    /// one (D52): a measurement of this job, not part of the plan format.
+    #[serde(skip)]
+    pub listed_in: Option<std::time::Duration>,
 }
 
 /// Timing statistics per test format (10.3).

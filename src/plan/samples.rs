@@ -45,6 +45,8 @@ pub(crate) struct Samples {
     job: Vec<f64>,
     /// Each file's own cost, by the file part of its tests' keys.
     files: BTreeMap<String, Vec<f64>>,
+    /// What listing the files to split took a job.
+    listing: Vec<f64>,
 }
 
 /// The samples file as JSON has it.
@@ -57,6 +59,8 @@ struct Document {
     job: Vec<f64>,
     #[serde(default)]
     files: BTreeMap<String, Vec<f64>>,
+    #[serde(default)]
+    listing: Vec<f64>,
 }
 
 /// The costs the plan adds to its tests' durations (D52), the medians of
@@ -67,6 +71,8 @@ pub(crate) struct Costs {
     pub(crate) job: f64,
     /// Each file's own cost, by the file part of its tests' keys.
     pub(crate) files: BTreeMap<String, f64>,
+    /// What listing the files to split took a job, when measured.
+    pub(crate) listing: Option<f64>,
 }
 
 /// Why a samples file is unusable.
@@ -131,10 +137,14 @@ impl Samples {
         };
         // Version 1 had no costs: it reads as version 2 without them.
         let valid = (document.version == VERSION
-            || document.version == 1 && document.job.is_empty() && document.files.is_empty())
+            || document.version == 1
+                && document.job.is_empty()
+                && document.files.is_empty()
+                && document.listing.is_empty())
             && document.samples.iter().all(named)
             && document.files.iter().all(named)
-            && in_range(&document.job);
+            && in_range(&document.job)
+            && in_range(&document.listing);
         if !valid {
             return Err(invalid(None));
         }
@@ -142,6 +152,7 @@ impl Samples {
             tests: document.samples,
             job: document.job,
             files: document.files,
+            listing: document.listing,
         })
     }
 
@@ -154,7 +165,13 @@ impl Samples {
                 .iter()
                 .filter_map(|(file, values)| Some((file.clone(), median(values)?)))
                 .collect(),
+            listing: median(&self.listing),
         }
+    }
+
+    /// Records a measurement of a job's listing of the files to split.
+    pub(crate) fn record_listing(&mut self, seconds: f64) {
+        keep_last(&mut self.listing, seconds);
     }
 
     /// Records a measurement of a job's fixed start-up.
@@ -202,8 +219,9 @@ impl Samples {
     pub(crate) fn to_json(&self) -> String {
         let list = |values: &[f64]| serde_json::to_string(values).expect("numbers serialize");
         let mut text = format!(
-            "{{\n  \"version\": {VERSION},\n  \"job\": {},",
-            list(&self.job)
+            "{{\n  \"version\": {VERSION},\n  \"job\": {},\n  \"listing\": {},",
+            list(&self.job),
+            list(&self.listing)
         );
         for (name, map) in [("files", &self.files), ("samples", &self.tests)] {
             let _ = write!(text, "\n  \"{name}\": {{");
@@ -287,13 +305,13 @@ mod tests {
         let text = samples.to_json();
         assert_eq!(
             text,
-            "{\n  \"version\": 2,\n  \"job\": [0.8],\n  \"files\": {\n    \"t.py\": [0.5]\n  },\n  \"samples\": {\n    \"t.py::a\": [1.0,1.5],\n    \"t.py::b[\\\"x\\\"]\": [0.25]\n  }\n}\n"
+            "{\n  \"version\": 2,\n  \"job\": [0.8],\n  \"listing\": [],\n  \"files\": {\n    \"t.py\": [0.5]\n  },\n  \"samples\": {\n    \"t.py::a\": [1.0,1.5],\n    \"t.py::b[\\\"x\\\"]\": [0.25]\n  }\n}\n"
         );
         std::fs::write(&path, &text).unwrap();
         assert_eq!(Samples::read(&path).unwrap(), samples);
         assert_eq!(
             Samples::default().to_json(),
-            "{\n  \"version\": 2,\n  \"job\": [],\n  \"files\": {},\n  \"samples\": {}\n}\n"
+            "{\n  \"version\": 2,\n  \"job\": [],\n  \"listing\": [],\n  \"files\": {},\n  \"samples\": {}\n}\n"
         );
         // Version 1, before costs, still reads.
         std::fs::write(&path, "{\"version\": 1, \"samples\": {\"a\": [1]}}").unwrap();

@@ -251,6 +251,9 @@ struct Estimates<'a> {
     file_cost_us: u64,
     /// A job's fixed start-up (D52), in microseconds.
     job_us: u64,
+    /// What earlier jobs' listings of files to split took, in
+    /// microseconds.
+    listing_us: Option<u64>,
 }
 
 impl<'a> Estimates<'a> {
@@ -304,6 +307,7 @@ impl<'a> Estimates<'a> {
             file_costs,
             file_cost_us,
             job_us: micros(costs.job),
+            listing_us: costs.listing.map(micros),
         }
     }
 
@@ -328,13 +332,16 @@ impl<'a> Estimates<'a> {
         }
     }
 
-    /// What listing the tests of `files` costs a job (D52): a start of the
-    /// runner, and importing the files.
+    /// What listing the tests of `files` costs a job (D52): what the
+    /// listings of earlier jobs took, or else a start of the runner and
+    /// importing the files.
     fn listing(&self, files: &[String]) -> u64 {
-        files
-            .iter()
-            .map(|f| self.file_cost(plain(f)))
-            .fold(self.job_us, u64::saturating_add)
+        self.listing_us.unwrap_or_else(|| {
+            files
+                .iter()
+                .map(|f| self.file_cost(plain(f)))
+                .fold(self.job_us, u64::saturating_add)
+        })
     }
 
     /// `entries` with the files `to_split` replaced by the tests the
@@ -801,6 +808,7 @@ mod tests {
         let costs = |import: f64| Costs {
             job: 0.5,
             files: [("a.py".to_string(), import), ("b.py".to_string(), 0.0)].into(),
+            listing: None,
         };
         let h = history(&[
             ("a.py::x", 1.0),
@@ -891,6 +899,7 @@ mod tests {
         .with_costs(Costs {
             job: 2.0,
             files: [("a.py".to_string(), 0.1), ("b.py".to_string(), 0.0)].into(),
+            listing: None,
         });
         let t = targets(&["a.py", "b.py"]);
         let never = |_: &[String]| -> Result<Vec<Collected>, Pytest> {
@@ -925,6 +934,20 @@ mod tests {
             planned.plan
         );
         assert_eq!(planned.plan.startup_duration, Some(2000.0));
+        // Earlier jobs measured their listing at 0.1 s: the split pays,
+        // and each job's start-up counts it.
+        let mut costs = h.costs().clone();
+        costs.listing = Some(0.1);
+        let measured = h.clone().with_costs(costs);
+        let planned = timed_plan(&t, 2, &measured, Some(known), SplitCost::Listing).unwrap();
+        assert_eq!(planned.plan.startup_duration, Some(2100.0));
+        assert!(
+            planned
+                .notes
+                .contains(&PlanNote::SplitListing { us: 100_000 }),
+            "{:?}",
+            planned.notes
+        );
     }
 
     #[test]

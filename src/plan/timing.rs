@@ -36,6 +36,8 @@ pub(crate) struct JobTiming {
     /// For each test (by its history key), the part of its duration that
     /// belongs to its file or to the job.
     pub(crate) moved: BTreeMap<String, f64>,
+    /// What listing the files to split took, when the job split files.
+    pub(crate) listing: Option<f64>,
 }
 
 // Its numbers are measured or read from JSON, and never NaN.
@@ -52,6 +54,8 @@ struct Record {
     startup: f64,
     files: BTreeMap<String, f64>,
     moved: BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    listing: Option<f64>,
 }
 
 /// Why a timing record is unusable.
@@ -108,6 +112,7 @@ impl JobTiming {
             },
             files,
             moved,
+            listing: None,
         }
     }
 
@@ -119,6 +124,7 @@ impl JobTiming {
             startup: self.startup,
             files: self.files.clone(),
             moved: self.moved.clone(),
+            listing: self.listing,
         };
         let mut text = serde_json::to_string_pretty(&record).expect("numbers and maps serialize");
         text.push('\n');
@@ -144,10 +150,12 @@ impl JobTiming {
             startup: record.startup,
             files: record.files,
             moved: record.moved,
+            listing: record.listing,
         };
         let in_range = |s: &f64| (0.0..=super::durations::MAX_SECONDS).contains(s);
         let valid = record.version == VERSION
             && in_range(&timing.startup)
+            && timing.listing.as_ref().is_none_or(in_range)
             && timing
                 .files
                 .iter()

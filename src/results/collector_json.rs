@@ -65,6 +65,7 @@ pub fn parse_collector_json(
         tests: Vec::with_capacity(entries.len()),
         run_error: None,
         running: Vec::new(),
+        file_costs: std::collections::BTreeMap::new(),
     };
     for e in entries {
         // D23: an entry without a result never ran (`--setup-plan`,

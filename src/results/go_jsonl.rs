@@ -313,6 +313,7 @@ impl Read {
             tests: self.tests,
             run_error: (!errors.is_empty()).then(|| errors.join("; ")),
             running,
+            ..ParsedResults::default()
         }
     }
 }

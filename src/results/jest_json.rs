@@ -24,6 +24,11 @@ struct FileResult {
     name: String,
     #[serde(default)]
     status: String,
+    /// When the file started and ended, in milliseconds since the epoch.
+    #[serde(default)]
+    start_time: Option<f64>,
+    #[serde(default)]
+    end_time: Option<f64>,
     #[serde(default)]
     assertion_results: Vec<Assertion>,
 }
@@ -78,6 +83,19 @@ pub fn parse_jest_json(
         if file.status == "failed" && !file.assertion_results.iter().any(|a| a.status == "failed") {
             broken.push(name.clone());
         }
+        // D52: what the file took beyond its tests (loading, transforming,
+        // its hooks), when the report times it.
+        if let (Some(start), Some(end)) = (file.start_time, file.end_time) {
+            let tests_ms: f64 = file
+                .assertion_results
+                .iter()
+                .filter_map(|a| a.duration)
+                .sum();
+            let own = (end - start - tests_ms) / 1000.0;
+            if own.is_finite() {
+                parsed.file_costs.insert(name.clone(), own.max(0.0));
+            }
+        }
         for a in file.assertion_results {
             let scope = a.ancestor_titles.join(" ");
             let full_name = if scope.is_empty() {
@@ -124,6 +142,24 @@ fn relative(file: &str, root: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_s_own_cost_is_its_time_beyond_its_tests() {
+        let json = r#"{"testResults":[{"name":"/p/src/a.test.js","status":"passed","startTime":1000,"endTime":1900,
+            "assertionResults":[{"title":"one","status":"passed","duration":300},{"title":"two","status":"passed","duration":200}]},
+            {"name":"/p/src/b.test.js","status":"passed","assertionResults":[]}]}"#;
+        let parsed = parse_jest_json(
+            json.as_bytes(),
+            Path::new("r.json"),
+            Path::new("/p"),
+            "Jest",
+        )
+        .unwrap();
+        assert_eq!(
+            parsed.file_costs,
+            [("src/a.test.js".to_string(), 0.4)].into()
+        );
+    }
 
     #[test]
     fn a_file_that_failed_outside_its_tests_is_a_run_error() {

@@ -211,7 +211,7 @@ impl Failure {
 }
 
 /// A parsed result file.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParsedResults {
     /// The tests, in file order.
     pub tests: Vec<TestResult>,
@@ -221,7 +221,14 @@ pub struct ParsedResults {
     /// Tests the file shows starting and not ending: a stream cut short
     /// (`go test -json` of a run bktec ended, D48).
     pub running: Vec<String>,
+    /// Each file's own cost in seconds, where the report times files apart
+    /// from their tests (Jest's and Vitest's start and end of each file):
+    /// what the file took beyond its tests (D52).
+    pub file_costs: std::collections::BTreeMap<String, f64>,
 }
+
+// The file costs are computed from finite numbers and never NaN.
+impl Eq for ParsedResults {}
 
 /// A duration in seconds from a result file: `None` when it is not a
 /// finite, non-negative number.

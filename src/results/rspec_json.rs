@@ -106,6 +106,7 @@ pub fn parse_rspec_json(bytes: &[u8], path: &Path) -> Result<ParsedResults, Resu
         run_error: (errors > 0)
             .then(|| format!("RSpec reported {errors} errors outside of examples")),
         running: Vec::new(),
+        file_costs: std::collections::BTreeMap::new(),
     })
 }
 

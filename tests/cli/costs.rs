@@ -189,6 +189,32 @@ fn a_file_whose_import_outweighs_its_split_stays_whole_and_every_test_runs_once(
     let runs = runs_of_jobs(dir.path(), 2);
     assert_eq!(runs.len(), 5, "{runs:?}");
     assert!(runs.values().all(|&n| n == 1), "{runs:?}");
+    // Each job listed the file to split before it ran: its record says
+    // how long that took, and the samples keep it for the next plan.
+    for i in 0..2 {
+        let record = read_json(&dir, &format!("results/node-{i}.json.timing.json"));
+        assert!(record["listing"].as_f64().unwrap() > 0.0, "{record}");
+    }
+    pytest_bktec(&dir)
+        .args([
+            "durations",
+            "update",
+            "results/node-0.json",
+            "results/node-1.json",
+        ])
+        .args([
+            "results/node-0.json.timing.json",
+            "results/node-1.json.timing.json",
+        ])
+        .output()
+        .assert_success();
+    let samples = read_json(&dir, ".test_durations.samples.json");
+    assert_eq!(
+        samples["listing"].as_array().map(Vec::len),
+        Some(2),
+        "{samples}"
+    );
+    assert_eq!(samples["job"].as_array().unwrap().len(), 3, "{samples}");
 }
 
 #[test]
