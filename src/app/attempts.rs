@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::Context;
-use super::durations_cmd::store;
+use super::durations_cmd::{Batch, store};
 use super::error::BktecError;
 use super::report_back::{Server, annotate_failures, declare_failure, post_metadata, uploader};
 use super::run_checks::write_junit_out;
@@ -97,11 +97,14 @@ pub(super) fn attempts(
     write_timing(context, settings, runner, timing.as_ref(), session);
     if options.store_durations {
         let results: Vec<_> = outcome.record.results().cloned().collect();
-        let timings = timing.as_slice();
+        let batch = Batch {
+            tests: &results,
+            timing: timing.as_ref(),
+        };
         let summary = store(
             context,
             settings,
-            (&results, timings),
+            (&[batch], timing.as_slice()),
             None,
             true,
             session.reporter,
@@ -115,7 +118,8 @@ pub(super) fn attempts(
 /// user named (D52), when the run keeps a timing history, so that
 /// `bktec durations update` of the build's result files learns the job's
 /// start-up and its files' own costs. A file there that is not a timing
-/// record is left alone.
+/// record is left alone; an earlier run's record, which this run's result
+/// file would be read with, goes.
 fn write_timing(
     context: &Context,
     settings: &RunSettings,
@@ -123,16 +127,17 @@ fn write_timing(
     timing: Option<&JobTiming>,
     session: &mut Session,
 ) {
-    let (Some(timing), Some(result)) = (timing, runner.result_file()) else {
+    let Some(result) = runner.result_file().filter(|_| !runner.owns_result_path()) else {
         return;
     };
     let keeps_history = super::local::durations_source(context, settings, false)
         .is_some_and(|source| source.required || source.path.exists());
-    if runner.owns_result_path() || !keeps_history {
-        return;
-    }
     let path = crate::plan::timing_path(&context.cwd.join(&result.path));
-    if let Err(err) = crate::plan::write_timing(&path, timing, settings.runner.as_str()) {
+    let done = match timing.filter(|_| keeps_history) {
+        Some(timing) => crate::plan::write_timing(&path, timing, settings.runner.as_str()),
+        None => crate::plan::remove_timing(&path),
+    };
+    if let Err(err) = done {
         let why = crate::chain::ErrorChain(&err).to_string();
         session.notice(Notice::Files(FileNotice::TimingNotWritten {
             path: &path,

@@ -1,7 +1,7 @@
 //! `bktec durations update` and `bktec run --store-durations` (D31): merge
 //! measured durations into the durations file, keyed on pytest node ids.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -12,7 +12,9 @@ use crate::config::RunSettings;
 use crate::events::{DurationsStored, FileNotice, Notice};
 use crate::exit_code;
 use crate::input::{RESULT_FILE, open_regular};
-use crate::plan::{Durations, JobTiming, MAX_SECONDS, align, file_of, plain, update_durations};
+use crate::plan::{
+    Durations, JobTiming, MAX_SECONDS, align, file_of, plain, timing_path, update_durations,
+};
 use crate::report::Reporter;
 use crate::results::{ResultFormat, ResultsError, TestResult, parse};
 
@@ -31,19 +33,38 @@ pub(super) fn update(
     let json = framework
         .history
         .map_or(ResultFormat::CollectorJson, |h| h.format);
-    let mut measured = Vec::new();
-    let mut timings = Vec::new();
+    let mut results = Vec::new();
+    let mut records: BTreeMap<PathBuf, JobTiming> = BTreeMap::new();
+    let mut seen = HashSet::new();
     for path in result_files {
-        let read = match sniff(path, json).map_err(BktecError::DurationsResults)? {
+        // A file named twice (`results/*.json results/job-0.json`) counts
+        // once.
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if !seen.insert(canonical.clone()) {
+            continue;
+        }
+        match sniff(path, json).map_err(BktecError::DurationsResults)? {
             Sniffed::Timing => {
-                timings.push(read_timing(path, settings)?);
-                continue;
+                records.insert(canonical, read_timing(path, settings)?);
             }
-            Sniffed::Results(format) => format,
-        };
-        let parsed = parse(path, read, framework.mapping).map_err(BktecError::DurationsResults)?;
-        measured.extend(parsed.tests);
+            Sniffed::Results(format) => results.push((path, canonical, format)),
+        }
     }
+    let mut parsed_files = Vec::new();
+    for (path, canonical, format) in results {
+        let parsed =
+            parse(path, format, framework.mapping).map_err(BktecError::DurationsResults)?;
+        parsed_files.push((parsed.tests, timing_path(&canonical)));
+    }
+    // D52: a timing record's `moved` belongs to the result file beside it.
+    let batches: Vec<Batch<'_>> = parsed_files
+        .iter()
+        .map(|(tests, record)| Batch {
+            tests,
+            timing: records.get(record),
+        })
+        .collect();
+    let timings: Vec<JobTiming> = records.values().cloned().collect();
     let discovered = if prune {
         Some(super::targets::targets(context, settings, reporter)?.targets)
     } else {
@@ -52,7 +73,7 @@ pub(super) fn update(
     let stored = store(
         context,
         settings,
-        (&measured, &timings),
+        (&batches, &timings),
         discovered.as_deref(),
         false,
         reporter,
@@ -64,16 +85,26 @@ pub(super) fn update(
 /// Node ids and measured seconds.
 type Measured = Vec<(String, f64)>;
 
-/// Merges the durations of `results` into the durations file of
+/// One job's results, and the timing record that the same job wrote
+/// beside them (D52).
+pub(super) struct Batch<'a> {
+    /// The results.
+    pub(super) tests: &'a [TestResult],
+    /// The record, whose `moved` applies to these results only.
+    pub(super) timing: Option<&'a JobTiming>,
+}
+
+/// Merges the durations of the `batches` into the durations file of
 /// `settings`, with the costs of the jobs' `timings` (D52): each test's
-/// duration without the set-up that belongs to its file or its job, and
-/// each job's start-up and files' own costs. Drops tests outside the files
-/// of the `discovered` targets when given; returns what changed. `creates`
-/// says that this run creates the file (`run --store-durations`).
+/// own time (its duration less the set-up that belongs to its file or its
+/// job, as its batch's record says), and each job's start-up, listing and
+/// files' own costs. Drops tests outside the files of the `discovered`
+/// targets when given; returns what changed. `creates` says that this run
+/// creates the file (`run --store-durations`).
 pub(super) fn store(
     context: &Context,
     settings: &RunSettings,
-    (results, timings): (&[TestResult], &[JobTiming]),
+    (batches, timings): (&[Batch<'_>], &[JobTiming]),
     discovered: Option<&[String]>,
     creates: bool,
     reporter: &mut Reporter,
@@ -90,17 +121,14 @@ pub(super) fn store(
     let Some(history) = settings.runner.framework().history else {
         return Ok(DurationsStored::NoFile);
     };
-    let moved: std::collections::HashMap<&str, f64> = timings
+    let (measured, absurd): (Measured, Measured) = batches
         .iter()
-        .flat_map(|t| &t.moved)
-        .map(|(id, seconds)| (id.as_str(), *seconds))
-        .collect();
-    let (measured, absurd): (Measured, Measured) = results
-        .iter()
-        .filter_map(|t| {
+        .flat_map(|batch| batch.tests.iter().map(move |t| (t, batch.timing)))
+        .filter_map(|(t, timing)| {
             let key = (history.key)(t)?;
             let seconds = t.duration?.as_secs_f64();
-            let own = seconds - moved.get(key.as_str()).copied().unwrap_or(0.0);
+            let moved = timing.and_then(|timing| timing.moved.get(&key));
+            let own = seconds - moved.copied().unwrap_or(0.0);
             Some((key, own.max(0.0)))
         })
         // What the reader would refuse is never written (D27).
@@ -135,6 +163,7 @@ pub(super) fn store(
             Pruned::Dropped(n) => n,
             Pruned::NoneMatched { .. } => 0,
         }),
+        jobs: timings.len(),
     })
 }
 

@@ -12,8 +12,8 @@ use crate::config::origin::Origin;
 use crate::discover::{Discovery, TargetSource};
 use crate::events::{Notice, PlanNotice};
 use crate::plan::{
-    Collected, DurationsSource, SplitCost, TestPlan, distinct_targets, example, file_of,
-    local_plan, plain, read_durations, timed_plan,
+    Collected, Durations, DurationsSource, SplitCost, TestPlan, TimedPlan, distinct_targets,
+    example, file_of, local_plan, plain, read_durations, timed_plan,
 };
 use crate::report::Reporter;
 use crate::results::ResultFormat;
@@ -91,30 +91,13 @@ pub(super) fn plan_locally(
         reporter.notice(Notice::Plan(PlanNotice::NoHistory));
         return Ok(local_plan(targets, jobs));
     };
-    // D52: a split costs every job a listing, unless discovery's own
-    // collection already names the tests; how long it took is measured.
-    let cost = match discovery.source {
-        TargetSource::Pytest { .. } => SplitCost::Free,
-        _ => SplitCost::Listing,
-    };
-    let listed = std::cell::Cell::new(None);
-    let splitter = splitter(settings, discovery, runner, reporter).map(|collect| {
-        |files: &[String]| {
-            let started = std::time::Instant::now();
-            let collected = collect(files);
-            listed.set(Some(started.elapsed()));
-            collected
-        }
-    });
-    let mut planned = timed_plan(targets, jobs, &history, splitter, cost).map_err(|source| {
-        BktecError::Split {
-            command: settings.command,
-            source,
-        }
-    })?;
-    if cost == SplitCost::Listing {
-        planned.plan.listed_in = listed.get();
-    }
+    let planned = by_history(
+        settings,
+        discovery,
+        (targets, jobs, &history),
+        runner,
+        reporter,
+    )?;
     // Every job must plan from the same history (D20): the fingerprint lets
     // the jobs' logs be compared.
     if let Some(source) = &source {
@@ -131,6 +114,40 @@ pub(super) fn plan_locally(
         reporter.notice(Notice::Plan(PlanNotice::PlannerNote(note)));
     }
     Ok(planned.plan)
+}
+
+/// The time-aware plan of `targets` over `jobs` by `history` (D31). A split
+/// costs every job a listing, unless discovery's own collection already
+/// names the tests; how long this job's listing took is measured (D52).
+fn by_history(
+    settings: &RunSettings,
+    discovery: &Discovery,
+    (targets, jobs, history): (&[String], u32, &Durations),
+    runner: Option<&Runner>,
+    reporter: &mut Reporter,
+) -> Result<TimedPlan, BktecError> {
+    let cost = match discovery.source {
+        TargetSource::Pytest { .. } => SplitCost::Free,
+        _ => SplitCost::Listing,
+    };
+    let listed = std::cell::Cell::new(None);
+    let splitter = splitter(settings, discovery, runner, reporter).map(|collect| {
+        |files: &[String]| {
+            let started = std::time::Instant::now();
+            let collected = collect(files);
+            listed.set(Some(started.elapsed()));
+            collected
+        }
+    });
+    let mut planned =
+        timed_plan(targets, jobs, history, splitter, cost).map_err(|source| BktecError::Split {
+            command: settings.command,
+            source,
+        })?;
+    if cost == SplitCost::Listing {
+        planned.plan.listed_in = listed.get();
+    }
+    Ok(planned)
 }
 
 /// What splits a file into its tests, when the runner collects with

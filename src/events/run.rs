@@ -153,5 +153,7 @@ pub(crate) enum DurationsStored {
         total: usize,
         /// How many tests pruning dropped, when it was asked for.
         pruned: Option<usize>,
+        /// How many jobs' costs (timing records) were kept (D52).
+        jobs: usize,
     },
 }

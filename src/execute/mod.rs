@@ -8,6 +8,7 @@ mod evidence;
 mod interrupted;
 mod listing;
 mod retry_loop;
+mod timing;
 mod verdict;
 
 pub(crate) use attempt::{ProcessAttempts, check_result_path, check_stale_result, kept_path};

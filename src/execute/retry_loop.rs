@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::evidence::{apply_witness, silent_targets_quiet};
 use super::interrupted::Left;
 use super::listing::{Roster, list_first, listing_fact};
+use super::timing::first_timing;
 use crate::config::FlakyResult;
 pub(crate) use crate::config::resolve::RetryPolicy;
 pub(crate) use crate::events::{
@@ -96,7 +97,7 @@ pub(crate) async fn execute(
         stream_running: Vec::new(),
         retry_key: runner.retry_key(),
         flaky_result: policy.flaky,
-        first_took: std::time::Duration::ZERO,
+        first_spawned: (std::time::SystemTime::UNIX_EPOCH, std::time::Duration::ZERO),
         timing: None,
     };
     // A signal that ended the listing ends the run before its first attempt.
@@ -119,10 +120,10 @@ pub(crate) async fn execute(
             retry,
             tests: to_run.len(),
         });
-        let started = std::time::Instant::now();
+        let started = (std::time::SystemTime::now(), std::time::Instant::now());
         let mut report = runner.run_attempt(&to_run, retry, events).await;
         if attempt == 0 {
-            run.first_took = started.elapsed();
+            run.first_spawned = (started.0, started.1.elapsed());
         }
         let witness = report.witness.take();
         let progress = report.progress.take();
@@ -172,8 +173,9 @@ struct Evidence {
     retry_key: RetryKey,
     /// How flaky tests count (D47).
     flaky_result: FlakyResult,
-    /// How long the first attempt took, from its start to its results.
-    first_took: std::time::Duration,
+    /// When the first attempt started, and how long it took to its
+    /// results.
+    first_spawned: (std::time::SystemTime, std::time::Duration),
     /// What the first attempt measured beyond its tests (D52).
     timing: Option<JobTiming>,
 }
@@ -248,7 +250,14 @@ impl Evidence {
             witness.as_ref(),
         ));
         if attempt == 0 {
-            self.timing = results_read.then(|| self.first_timing(witness.as_ref(), file_costs));
+            self.timing = results_read.then(|| {
+                first_timing(
+                    &self.record,
+                    self.first_spawned,
+                    witness.as_ref(),
+                    file_costs,
+                )
+            });
             self.first_witness = witness;
         }
         if let Some(error) = report.run_error.take()
@@ -257,25 +266,6 @@ impl Evidence {
             self.record.set_error(error);
         }
         results_read
-    }
-
-    /// What the first attempt, recorded alone so far, measured beyond its
-    /// tests' durations (D52), with the costs the witness timed and those
-    /// its result file gave (`file_costs`).
-    fn first_timing(
-        &self,
-        witness: Option<&Witness>,
-        mut file_costs: BTreeMap<String, f64>,
-    ) -> JobTiming {
-        let tests: f64 = self
-            .record
-            .results()
-            .filter_map(|t| t.duration)
-            .map(|d| d.as_secs_f64())
-            .sum();
-        let costs = witness.and_then(|w| w.costs.clone()).unwrap_or_default();
-        file_costs.extend(costs.files);
-        JobTiming::measure(self.first_took, tests, file_costs, costs.moved)
     }
 
     /// The run's outcome, once `attempts` attempts ran and the loop stopped

@@ -55,6 +55,18 @@ pub(crate) enum PlanProblem {
     /// The document is not an object.
     #[error("the plan is {0}, not a JSON object")]
     NotAnObject(&'static str),
+    /// A duration out of range.
+    #[error("`{key}` {place} is {value}, which is not a duration from 0 to {max} milliseconds")]
+    BadDuration {
+        /// The key.
+        key: &'static str,
+        /// Where it is, described.
+        place: String,
+        /// Its value.
+        value: f64,
+        /// The largest allowed.
+        max: f64,
+    },
     /// A known key spelt with other letter case.
     #[error("key `{found}` {place} must be spelt `{expected}` (keys are case-sensitive)")]
     KeyCase {
@@ -213,6 +225,35 @@ fn check_plan(plan: &TestPlan, parallelism: u64, jobs: u32) -> Result<(), PlanPr
             });
         }
     }
+    check_durations(plan)
+}
+
+/// Every duration of a plan, in milliseconds, is a number from 0 to the
+/// longest a history holds (D27): a prediction made of them means
+/// something.
+fn check_durations(plan: &TestPlan) -> Result<(), PlanProblem> {
+    let max = super::durations::MAX_SECONDS * 1000.0;
+    let bad = |key: &'static str, place: String, ms: Option<f64>| match ms {
+        Some(ms) if !(0.0..=max).contains(&ms) => Err(PlanProblem::BadDuration {
+            key,
+            place,
+            value: ms,
+            max,
+        }),
+        _ => Ok(()),
+    };
+    bad(
+        "startup_duration",
+        "at the top level".into(),
+        plan.startup_duration,
+    )?;
+    for (task, t) in &plan.tasks {
+        for (i, test) in t.tests.iter().enumerate() {
+            let place = || format!("in test {i} of task `{task}`");
+            bad("estimated_duration", place(), test.estimated_duration)?;
+            bad("setup_duration", place(), test.setup_duration)?;
+        }
+    }
     Ok(())
 }
 
@@ -233,6 +274,7 @@ const PLAN_KEYS: &[&str] = &[
     "timing_metadata",
     "experiment",
     "known_timings_ratio",
+    "startup_duration",
 ];
 const TASK_KEYS: &[&str] = &["node_number", "tests"];
 const TEST_KEYS: &[&str] = &[
@@ -243,6 +285,7 @@ const TEST_KEYS: &[&str] = &[
     "scope",
     "value",
     "estimated_duration",
+    "setup_duration",
     "timing_sample_size",
 ];
 

@@ -27,5 +27,7 @@ pub(crate) use model::{Task, TimingMetadata};
 pub(crate) use prefix::{TrimError, trim};
 #[doc(hidden)]
 pub use timed::plan_for_bench;
-pub(crate) use timed::{Collected, PlanNote, SplitCost, SplitError, example, file_of, timed_plan};
-pub(crate) use timing::{JobTiming, TimingError, timing_path, write_timing};
+pub(crate) use timed::{
+    Collected, PlanNote, SplitCost, SplitError, TimedPlan, example, file_of, timed_plan,
+};
+pub(crate) use timing::{JobTiming, TimingError, remove_timing, timing_path, write_timing};

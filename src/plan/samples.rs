@@ -89,12 +89,14 @@ pub(crate) enum SamplesError {
     },
     /// The file is not a samples file bktec wrote.
     #[error(
-        "`{}` is not a samples file of this bktec (version {VERSION}, lists of at most {KEPT} durations in seconds by test and by file, and of the job); remove it to start the samples again",
+        "`{}` is not a samples file of this bktec{detail} (version {VERSION}, lists of at most {KEPT} durations in seconds by test and by file, and of the job); remove it to start the samples again",
         path.display()
     )]
     Invalid {
         /// The file.
         path: PathBuf,
+        /// What is wrong, when JSON does not say: `: `job` holds -5`.
+        detail: String,
         /// Why, when JSON says.
         #[source]
         source: Option<serde_json::Error>,
@@ -121,32 +123,15 @@ impl Samples {
                 });
             }
         };
-        let invalid = |source| SamplesError::Invalid {
+        let invalid = |detail, source| SamplesError::Invalid {
             path: path.to_path_buf(),
+            detail,
             source,
         };
-        let document: Document = serde_json::from_slice(&bytes).map_err(|e| invalid(Some(e)))?;
-        let in_range = |values: &Vec<f64>| {
-            values.len() <= KEPT
-                && values
-                    .iter()
-                    .all(|s| (0.0..=super::durations::MAX_SECONDS).contains(s))
-        };
-        let named = |(id, values): (&String, &Vec<f64>)| {
-            !id.is_empty() && !values.is_empty() && in_range(values)
-        };
-        // Version 1 had no costs: it reads as version 2 without them.
-        let valid = (document.version == VERSION
-            || document.version == 1
-                && document.job.is_empty()
-                && document.files.is_empty()
-                && document.listing.is_empty())
-            && document.samples.iter().all(named)
-            && document.files.iter().all(named)
-            && in_range(&document.job)
-            && in_range(&document.listing);
-        if !valid {
-            return Err(invalid(None));
+        let document: Document =
+            serde_json::from_slice(&bytes).map_err(|e| invalid(String::new(), Some(e)))?;
+        if let Some(detail) = problem(&document) {
+            return Err(invalid(detail, None));
         }
         Ok(Samples {
             tests: document.samples,
@@ -249,6 +234,44 @@ fn keep_last(values: &mut Vec<f64>, seconds: f64) {
     }
 }
 
+/// What is wrong with `document`, as `: what`.
+fn problem(document: &Document) -> Option<String> {
+    let list = |name: &str, values: &[f64]| {
+        if values.len() > KEPT {
+            return Some(format!(": `{name}` holds {} durations", values.len()));
+        }
+        let bad = values
+            .iter()
+            .find(|s| !(0.0..=super::durations::MAX_SECONDS).contains(*s))?;
+        Some(format!(": `{name}` holds {bad}"))
+    };
+    // Version 1 had no costs: it reads as version 2 without them.
+    let costs =
+        !document.job.is_empty() || !document.files.is_empty() || !document.listing.is_empty();
+    let version_1 = document.version == 1 && !costs;
+    if document.version != VERSION && !version_1 {
+        return Some(format!(": it is version {}", document.version));
+    }
+    if let Some(detail) = list("job", &document.job).or_else(|| list("listing", &document.listing))
+    {
+        return Some(detail);
+    }
+    for (name, map) in [("samples", &document.samples), ("files", &document.files)] {
+        for (id, values) in map {
+            if id.is_empty() {
+                return Some(format!(": `{name}` has an empty key"));
+            }
+            if values.is_empty() {
+                return Some(format!(": `{name}` gives `{id}` no duration"));
+            }
+            if let Some(detail) = list(&format!("{name}` of `{id}"), values) {
+                return Some(detail);
+            }
+        }
+    }
+    None
+}
+
 /// The median of `values`: the lower middle one of an even count.
 fn median(values: &[f64]) -> Option<f64> {
     let mut sorted = values.to_vec();
@@ -331,6 +354,21 @@ mod tests {
             std::fs::write(&path, bad).unwrap();
             let err = Samples::read(&path).unwrap_err().to_string();
             assert!(err.contains("is not a samples file"), "{bad}: {err}");
+        }
+        for (bad, says) in [
+            (
+                r#"{"version": 2, "samples": {}, "job": [-5]}"#,
+                ": `job` holds -5",
+            ),
+            (
+                r#"{"version": 2, "samples": {"a": [1, 2, 3, 4, 5, 6]}}"#,
+                ": `samples` of `a` holds 6 durations",
+            ),
+            (r#"{"version": 7, "samples": {}}"#, ": it is version 7"),
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let err = Samples::read(&path).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
         }
     }
 

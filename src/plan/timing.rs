@@ -33,8 +33,10 @@ pub(crate) struct JobTiming {
     /// Each file's own cost, keyed as the file part of its tests' history
     /// keys.
     pub(crate) files: BTreeMap<String, f64>,
-    /// For each test (by its history key), the part of its duration that
-    /// belongs to its file or to the job.
+    /// For each test (by its history key), what to take off its reported
+    /// duration for its own time: the part that belongs to its file or to
+    /// the job, less what pytest and its plugins did around it, which the
+    /// duration misses (so it can be below zero).
     pub(crate) moved: BTreeMap<String, f64>,
     /// What listing the files to split took, when the job split files.
     pub(crate) listing: Option<f64>,
@@ -63,13 +65,15 @@ struct Record {
 pub(crate) enum TimingError {
     /// It is not a record this bktec wrote.
     #[error(
-        "`{}` is not a timing record of this bktec ({MARK} version {VERSION}: `runner`, `startup`, `files` and `moved`, in seconds from 0 to {}); write it again with `bktec run`, or leave it out",
+        "`{}` is not a timing record of this bktec{detail} ({MARK} version {VERSION}: `runner`, `startup`, `files` and `moved`, in seconds from 0 to {}); write it again with `bktec run`, or leave it out",
         path.display(),
         super::durations::MAX_SECONDS
     )]
     Invalid {
         /// The file.
         path: PathBuf,
+        /// What is wrong, when JSON does not say: `: `startup` is -3`.
+        detail: String,
         /// Why, when JSON says.
         #[source]
         source: Option<serde_json::Error>,
@@ -141,28 +145,21 @@ impl JobTiming {
     /// Parses the record read from `path`, which `runner` must have
     /// measured.
     pub(crate) fn parse(bytes: &[u8], path: &Path, runner: &str) -> Result<JobTiming, TimingError> {
-        let error = |source| TimingError::Invalid {
+        let error = |detail, source| TimingError::Invalid {
             path: path.to_path_buf(),
+            detail,
             source,
         };
-        let record: Record = serde_json::from_slice(bytes).map_err(|e| error(Some(e)))?;
+        let record: Record =
+            serde_json::from_slice(bytes).map_err(|e| error(String::new(), Some(e)))?;
         let timing = JobTiming {
             startup: record.startup,
             files: record.files,
             moved: record.moved,
             listing: record.listing,
         };
-        let in_range = |s: &f64| (0.0..=super::durations::MAX_SECONDS).contains(s);
-        let valid = record.version == VERSION
-            && in_range(&timing.startup)
-            && timing.listing.as_ref().is_none_or(in_range)
-            && timing
-                .files
-                .iter()
-                .chain(&timing.moved)
-                .all(|(key, s)| !key.is_empty() && in_range(s));
-        if !valid {
-            return Err(error(None));
+        if let Some(detail) = problem(record.version, &timing) {
+            return Err(error(detail, None));
         }
         if record.runner != runner {
             return Err(TimingError::OtherRunner {
@@ -208,6 +205,52 @@ pub(crate) fn write_timing(
             let _ = std::fs::remove_file(&temp);
             err.into()
         })
+}
+
+/// Removes an earlier run's timing record at `path`, if there is one: a
+/// file that is not a record is left alone.
+pub(crate) fn remove_timing(path: &Path) -> Result<(), TimingWriteError> {
+    match crate::input::read_regular(path, crate::input::RESULT_FILE) {
+        Ok(bytes) if JobTiming::is_record(&bytes) => Ok(std::fs::remove_file(path)?),
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        // Not a regular file: not a record.
+        Err(_) => Ok(()),
+    }
+}
+
+/// What is wrong with a record of `version` holding `timing`, as `: what`.
+fn problem(version: u32, timing: &JobTiming) -> Option<String> {
+    let in_range = |s: f64| (0.0..=super::durations::MAX_SECONDS).contains(&s);
+    if version != VERSION {
+        return Some(format!(": it is version {version}"));
+    }
+    let single = [
+        ("startup", Some(timing.startup)),
+        ("listing", timing.listing),
+    ];
+    if let Some((key, value)) = single
+        .into_iter()
+        .find_map(|(key, value)| Some((key, value?)).filter(|&(_, v)| !in_range(v)))
+    {
+        return Some(format!(": `{key}` is {value}"));
+    }
+    // What a test's duration misses makes its `moved` negative.
+    let maps = [
+        ("files", &timing.files, false),
+        ("moved", &timing.moved, true),
+    ];
+    for (name, map, signed) in maps {
+        for (key, &value) in map {
+            if key.is_empty() {
+                return Some(format!(": `{name}` has an empty key"));
+            }
+            if !in_range(if signed { value.abs() } else { value }) {
+                return Some(format!(": `{name}` gives `{key}` {value}"));
+            }
+        }
+    }
+    None
 }
 
 /// Where the timing record of the result file `result` goes.
@@ -272,6 +315,25 @@ mod tests {
                 err.contains("`r.json.timing.json` is not a timing record"),
                 "{bad}: {err}"
             );
+        }
+        for (bad, says) in [
+            (
+                r#"{"bktec-timing": 1, "runner": "pytest", "startup": -3, "files": {}, "moved": {}}"#,
+                ": `startup` is -3",
+            ),
+            (
+                r#"{"bktec-timing": 1, "runner": "pytest", "startup": 1, "files": {"a.py": -3}, "moved": {}}"#,
+                ": `files` gives `a.py` -3",
+            ),
+            (
+                r#"{"bktec-timing": 2, "runner": "pytest", "startup": 1, "files": {}, "moved": {}}"#,
+                ": it is version 2",
+            ),
+        ] {
+            let err = JobTiming::parse(bad.as_bytes(), path, "pytest")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(says), "{bad}: {err}");
         }
         assert_eq!(
             timing_path(Path::new("out/r.json")),

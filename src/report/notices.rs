@@ -316,13 +316,19 @@ fn durations_stored(stored: &DurationsStored) -> String {
             path,
             total,
             pruned,
+            jobs,
         } => {
             let pruned = match pruned {
                 Some(n) => format!(", {n} no longer discovered dropped"),
                 None => String::new(),
             };
+            let costs = match jobs {
+                0 => String::new(),
+                1 => " and one job's start-up and files' costs".to_string(),
+                n => format!(" and {n} jobs' start-ups and files' costs"),
+            };
             format!(
-                "Stored the durations of {count} tests in `{}` ({total} tests in all{pruned})\n",
+                "Stored the durations of {count} tests{costs} in `{}` ({total} tests in all{pruned})\n",
                 path.display()
             )
         }

@@ -87,6 +87,16 @@ pub struct WitnessCosts {
     /// its duration holds.
     #[serde(default)]
     pub moved: BTreeMap<String, f64>,
+    /// Each test's span: from its start to the next test's start (the last
+    /// one's, to its end), with what pytest and its plugins do around it.
+    #[serde(default)]
+    pub spans: BTreeMap<String, f64>,
+    /// When pytest's session started, in seconds since the epoch.
+    #[serde(default)]
+    pub session_start: Option<f64>,
+    /// The set-up of session-scoped fixtures, which a job pays once.
+    #[serde(default)]
+    pub session_fixtures: f64,
 }
 
 // JSON holds no NaN, so the costs read from it equal themselves.

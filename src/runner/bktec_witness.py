@@ -194,6 +194,13 @@ class _Witness(_Selection):
         self.file_costs = {}
         self.moved = {}
         self.current = None
+        # Each test's span, from its start to the next test's start (the
+        # last one's, to its end): its own time with what pytest and its
+        # plugins do around it, which its reported duration leaves out.
+        self.spans = {}
+        self.started = None
+        self.session_start = None
+        self.session_fixtures = 0.0
         # Fixture set-ups under way, each with the time its inner set-ups
         # took, so that a fixture that asks for another is not counted twice.
         self.fixtures = []
@@ -214,13 +221,32 @@ class _Witness(_Selection):
                 self.progress = None
 
     def pytest_runtest_logstart(self, nodeid, location):
+        now = time.perf_counter()
+        if self.started is not None:
+            previous, since = self.started
+            self.spans[previous] = self.spans.get(previous, 0.0) + now - since
+        self.started = (_text(nodeid), now)
         self.current = _text(nodeid)
         self._progress("start", _text(nodeid))
 
     def pytest_runtest_logfinish(self, nodeid, location):
         nodeid = _text(nodeid)
         self.current = None
+        self.finished = time.perf_counter()
         self._progress("end", nodeid, self.outcomes.get(nodeid) or "passed")
+
+    def pytest_sessionstart(self, session):
+        # From the attempt's start to here is a job's start-up (D52).
+        self.session_start = time.time()
+
+    def _spans(self):
+        # The last test's span ends with it: what follows is the session's.
+        if self.started is not None and getattr(self, "finished", None) is not None:
+            last, since = self.started
+            if self.finished >= since:
+                self.spans[last] = self.spans.get(last, 0.0) + self.finished - since
+            self.started = None
+        return self.spans
 
     def _cost(self, file, seconds):
         self.file_costs[file] = self.file_costs.get(file, 0.0) + seconds
@@ -253,6 +279,8 @@ class _Witness(_Selection):
                 # belong to the file of the test that first needed them.
                 if scope != "session":
                     self._cost(nodeid.split("::")[0], own)
+                else:
+                    self.session_fixtures += own
 
     def lost(self, nodeids, message):
         for nodeid in nodeids:
@@ -343,6 +371,9 @@ class _Witness(_Selection):
             "costs": None if distributed else {
                 "files": self.file_costs,
                 "moved": self.moved,
+                "spans": self._spans(),
+                "session_start": self.session_start,
+                "session_fixtures": self.session_fixtures,
             },
         }
         if self.progress is not None:

@@ -524,7 +524,9 @@ fn store_durations_creates_a_named_durations_file_that_does_not_exist_yet() {
         ])
         .output()
         .assert_success()
-        .assert_stderr_contains("Stored the durations of 6 tests in `");
+        .assert_stderr_contains(
+            "Stored the durations of 6 tests and one job's start-up and files' costs in `",
+        );
     let text = fs::read_to_string(dir.path().join("ci/timings.json")).unwrap();
     let durations: Value = serde_json::from_str(&text).unwrap();
     assert_measured(durations.as_object().unwrap());
