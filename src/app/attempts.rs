@@ -94,7 +94,14 @@ pub(super) fn attempts(
         timing.listing = share.listed_in.map(|d| d.as_secs_f64());
         timing
     });
-    write_timing(context, settings, runner, timing.as_ref(), session);
+    let retried = outcome.history.len() > 1;
+    write_timing(
+        context,
+        settings,
+        runner,
+        (timing.as_ref(), retried),
+        session,
+    );
     if options.store_durations {
         let results: Vec<_> = outcome.record.results().cloned().collect();
         let batch = Batch {
@@ -124,7 +131,7 @@ fn write_timing(
     context: &Context,
     settings: &RunSettings,
     runner: &Runner,
-    timing: Option<&JobTiming>,
+    (timing, retried): (Option<&JobTiming>, bool),
     session: &mut Session,
 ) {
     let Some(result) = runner.result_file().filter(|_| !runner.owns_result_path()) else {
@@ -132,12 +139,26 @@ fn write_timing(
     };
     let keeps_history = super::local::durations_source(context, settings, false)
         .is_some_and(|source| source.required || source.path.exists());
-    let path = crate::plan::timing_path(&context.cwd.join(&result.path));
+    let result = context.cwd.join(&result.path);
+    // The record measured the first attempt: after retries, its results
+    // are kept beside the last attempt's, and the record goes with them.
+    let first = if retried {
+        crate::execute::kept_path(&result, 0)
+    } else {
+        result.clone()
+    };
+    let path = crate::plan::timing_path(&first);
     let done = match timing.filter(|_| keeps_history) {
         Some(timing) => crate::plan::write_timing(&path, timing, settings.runner.as_str()),
         None => crate::plan::remove_timing(&path),
     };
-    if let Err(err) = done {
+    // The result path's own record, from an earlier run, is stale now.
+    let stale = if retried {
+        crate::plan::remove_timing(&crate::plan::timing_path(&result))
+    } else {
+        Ok(())
+    };
+    if let Err(err) = done.and(stale) {
         let why = crate::chain::ErrorChain(&err).to_string();
         session.notice(Notice::Files(FileNotice::TimingNotWritten {
             path: &path,

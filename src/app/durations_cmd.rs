@@ -37,10 +37,16 @@ pub(super) fn update(
     let mut records: BTreeMap<PathBuf, JobTiming> = BTreeMap::new();
     let mut seen = HashSet::new();
     for path in result_files {
-        // A file named twice (`results/*.json results/job-0.json`) counts
-        // once.
+        // A file named twice (`results/*.json results/job-0.json`, a link
+        // to it) counts once.
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        if !seen.insert(canonical.clone()) {
+        let identity = std::fs::metadata(path)
+            .map(|m| {
+                use std::os::unix::fs::MetadataExt;
+                (m.dev(), m.ino())
+            })
+            .ok();
+        if !seen.insert(identity.ok_or_else(|| canonical.clone())) {
             continue;
         }
         match sniff(path, json).map_err(BktecError::DurationsResults)? {

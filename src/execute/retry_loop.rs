@@ -250,7 +250,10 @@ impl Evidence {
             witness.as_ref(),
         ));
         if attempt == 0 {
-            self.timing = results_read.then(|| {
+            // A first attempt that ended in a run error (a collection
+            // error) ran no tests to time.
+            let timed = results_read && report.run_error.is_none() && self.record.error().is_none();
+            self.timing = timed.then(|| {
                 first_timing(
                     &self.record,
                     self.first_spawned,

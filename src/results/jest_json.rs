@@ -85,7 +85,8 @@ pub fn parse_jest_json(
         }
         // D52: what the file took beyond its tests (loading, transforming,
         // its hooks), when the report times it.
-        if let (Some(start), Some(end)) = (file.start_time, file.end_time) {
+        // Vitest's times cover the tests alone: only Jest's say it.
+        if let (Some(start), Some(end), "Jest") = (file.start_time, file.end_time, runner) {
             let tests_ms: f64 = file
                 .assertion_results
                 .iter()

@@ -46,6 +46,23 @@ _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "failed": 2}
 # The modules of pytest's cache plugin, whose selection depends on earlier
 # runs: `--lf`, `--ff` and `--nf` (cacheprovider), `--sw` (stepwise).
 _CACHE_MODULES = ("_pytest.cacheprovider", "_pytest.stepwise")
+# The clocks, kept out of reach of a test that patches `time` (freezegun
+# replaces module attributes that hold them, not the items of a tuple).
+_CLOCKS = (time.perf_counter, time.time)
+
+
+def _clock():
+    return _CLOCKS[0]()
+
+
+def _finite(costs):
+    # A clock a test broke can give anything: only sane numbers are kept.
+    return {
+        key: value for key, value in costs.items()
+        if isinstance(value, float) and value == value and -1e6 < value < 1e6
+    }
+
+
 # The collectors whose collection is a file's own cost (D52): importing a
 # module, and collecting its classes.
 _TIMED_COLLECTORS = tuple(
@@ -221,7 +238,7 @@ class _Witness(_Selection):
                 self.progress = None
 
     def pytest_runtest_logstart(self, nodeid, location):
-        now = time.perf_counter()
+        now = _clock()
         if self.started is not None:
             previous, since = self.started
             self.spans[previous] = self.spans.get(previous, 0.0) + now - since
@@ -232,12 +249,12 @@ class _Witness(_Selection):
     def pytest_runtest_logfinish(self, nodeid, location):
         nodeid = _text(nodeid)
         self.current = None
-        self.finished = time.perf_counter()
+        self.finished = _clock()
         self._progress("end", nodeid, self.outcomes.get(nodeid) or "passed")
 
     def pytest_sessionstart(self, session):
         # From the attempt's start to here is a job's start-up (D52).
-        self.session_start = time.time()
+        self.session_start = _CLOCKS[1]()
 
     def _spans(self):
         # The last test's span ends with it: what follows is the session's.
@@ -253,21 +270,21 @@ class _Witness(_Selection):
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_make_collect_report(self, collector):
-        started = time.perf_counter()
+        started = _clock()
         yield
         if isinstance(collector, _TIMED_COLLECTORS):
             file = _text(collector.nodeid).split("::")[0]
-            self._cost(file, time.perf_counter() - started)
+            self._cost(file, _clock() - started)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_fixture_setup(self, fixturedef, request):
-        started = time.perf_counter()
+        started = _clock()
         self.fixtures.append(0.0)
         try:
             yield
         finally:
             inner = self.fixtures.pop()
-            took = time.perf_counter() - started
+            took = _clock() - started
             if self.fixtures:
                 self.fixtures[-1] += took
             scope = getattr(fixturedef, "scope", "function")
@@ -369,11 +386,12 @@ class _Witness(_Selection):
             # Under pytest-xdist every worker collects every module: no file
             # has one cost there.
             "costs": None if distributed else {
-                "files": self.file_costs,
-                "moved": self.moved,
-                "spans": self._spans(),
+                "files": _finite(self.file_costs),
+                "moved": _finite(self.moved),
+                "spans": _finite(self._spans()),
                 "session_start": self.session_start,
-                "session_fixtures": self.session_fixtures,
+                "session_fixtures": self.session_fixtures
+                if 0.0 <= self.session_fixtures < 1e6 else 0.0,
             },
         }
         if self.progress is not None:
@@ -381,7 +399,7 @@ class _Witness(_Selection):
             self.progress = None
         temporary = self.output + ".part"
         with open(temporary, "w", encoding="utf-8") as out:
-            json.dump(document, out)
+            json.dump(document, out, allow_nan=False)
         os.replace(temporary, self.output)
 
 

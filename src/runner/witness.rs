@@ -117,11 +117,16 @@ impl WitnessSite {
         Ok((ALLOW_VAR.to_string(), path.display().to_string()))
     }
 
-    /// What the plugin recorded for `run`, if it wrote anything. The file
-    /// is removed once read, so a later run can never see it.
+    /// What the plugin recorded for `run`, if it wrote anything; a file it
+    /// wrote that cannot be read is a run cut short. The file is removed
+    /// once read, so a later run can never see it.
     pub(super) fn take(&self, run: &str) -> Option<Witness> {
         let path = self.report(run);
-        let witness = Witness::read(&path);
+        // A file the plugin wrote but bktec cannot read proves nothing: the
+        // run is cut short (D37), never taken for one without the plugin.
+        let witness = path
+            .exists()
+            .then(|| Witness::read(&path).unwrap_or_else(Witness::cut_short));
         remove_quietly(&path);
         witness
     }
