@@ -89,7 +89,28 @@ pub(super) fn attempts(
         .await
     });
     let took = context.began.elapsed();
-    // The first attempt's costs, with this job's listing (D52).
+    keep_costs(
+        context,
+        session,
+        (settings, runner),
+        share,
+        &outcome,
+        options,
+    )?;
+    Ok(Ran { outcome, took })
+}
+
+/// Keeps what the run measured (D52): the timing record beside the result
+/// file, and with `--store-durations` the durations and costs themselves.
+fn keep_costs(
+    context: &Context,
+    session: &mut Session,
+    (settings, runner): (&RunSettings, &Runner),
+    share: &Share,
+    outcome: &RunOutcome,
+    options: super::RunOptions,
+) -> Result<(), BktecError> {
+    // The first attempt's costs, with this job's listing.
     let timing = outcome.timing.clone().map(|mut timing| {
         timing.listing = share.listed_in.map(|d| d.as_secs_f64());
         timing
@@ -118,7 +139,7 @@ pub(super) fn attempts(
         )?;
         session.notice(Notice::Files(FileNotice::DurationsStored(&summary)));
     }
-    Ok(Ran { outcome, took })
+    Ok(())
 }
 
 /// Writes the first attempt's timing record beside the result file the
