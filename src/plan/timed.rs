@@ -707,6 +707,17 @@ fn seconds_text(us: u64) -> String {
 mod tests {
     use super::*;
 
+    /// Asserts that the planner noted something matching the pattern.
+    macro_rules! assert_noted {
+        ($planned:expr, $pattern:pat) => {
+            assert!(
+                $planned.notes.iter().any(|n| matches!(n, $pattern)),
+                "{:?}",
+                $planned.notes
+            )
+        };
+    }
+
     fn history(pairs: &[(&str, f64)]) -> Durations {
         Durations::from_pairs(pairs.iter().map(|(id, s)| (id.to_string(), *s)))
     }
@@ -833,17 +844,13 @@ mod tests {
             [vec![("a.py", 6000.0)], vec![("b.py", 4000.0)]]
         );
         assert_eq!(planned.plan.startup_duration, Some(500.0));
-        assert!(
-            planned.notes.iter().any(|n| matches!(
-                n,
-                PlanNote::SplitDidNotPay {
-                    files: 1,
-                    whole_us: 6_500_000,
-                    split_us: 8_500_000
-                }
-            )),
-            "{:?}",
-            planned.notes
+        assert_noted!(
+            planned,
+            PlanNote::SplitDidNotPay {
+                files: 1,
+                whole_us: 6_500_000,
+                split_us: 8_500_000
+            }
         );
         // Four 1 s tests and a 0.1 s import, beside a 2 s file: splitting
         // pays, and each job that runs part of `a.py` pays its import once.
@@ -874,14 +881,7 @@ mod tests {
             .map(|c| c.setup_duration)
             .collect();
         assert_eq!(setups.iter().flatten().count(), 2, "{:?}", planned.plan);
-        assert!(
-            planned
-                .notes
-                .iter()
-                .any(|n| matches!(n, PlanNote::FileSplit { .. })),
-            "{:?}",
-            planned.notes
-        );
+        assert_noted!(planned, PlanNote::FileSplit { .. });
     }
 
     #[test]
@@ -910,17 +910,13 @@ mod tests {
             jobs(&planned.plan),
             [vec![("a.py", 4100.0)], vec![("b.py", 1000.0)]]
         );
-        assert!(
-            planned.notes.iter().any(|n| matches!(
-                n,
-                PlanNote::SplitDidNotPay {
-                    whole_us: 6_100_000,
-                    split_us: 7_200_000,
-                    ..
-                }
-            )),
-            "{:?}",
-            planned.notes
+        assert_noted!(
+            planned,
+            PlanNote::SplitDidNotPay {
+                whole_us: 6_100_000,
+                split_us: 7_200_000,
+                ..
+            }
         );
         // Known tests (pytest discovered them) cost no listing: it pays.
         let known = |_: &[String]| -> Result<Vec<Collected>, Pytest> {
@@ -993,14 +989,7 @@ mod tests {
             .find(|t| t.path == "slow.py::new")
             .unwrap();
         assert_eq!(new.estimated_duration, Some(10_000.0));
-        assert!(
-            planned
-                .notes
-                .iter()
-                .any(|n| matches!(n, PlanNote::SplitTestsWithoutHistory { count: 1, .. })),
-            "{:?}",
-            planned.notes
-        );
+        assert_noted!(planned, PlanNote::SplitTestsWithoutHistory { count: 1, .. });
     }
 
     #[test]
@@ -1118,14 +1107,7 @@ mod tests {
             jobs(&planned.plan),
             [vec![("big.py", 100_000.0)], vec![("small.py", 1000.0)]]
         );
-        assert!(
-            planned
-                .notes
-                .iter()
-                .any(|n| matches!(n, PlanNote::TooLongToSplit { .. })),
-            "{:?}",
-            planned.notes
-        );
+        assert_noted!(planned, PlanNote::TooLongToSplit { .. });
     }
 
     #[test]
