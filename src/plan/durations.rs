@@ -453,29 +453,40 @@ pub(crate) fn update_durations<R>(
 /// failed write never leaves half a file), keeping the permissions of the
 /// file it replaces.
 fn write_atomically(path: &Path, text: &str) -> Result<(), DurationsError> {
-    let write_error = |source| DurationsError::Write {
+    replace_file(path, text).map_err(|source| DurationsError::Write {
         path: path.to_path_buf(),
         source,
-    };
+    })
+}
+
+/// Writes `text` to `path` through a temporary file beside it, so a failed
+/// write never leaves half a file, keeping the permissions of the file it
+/// replaces and creating its directory.
+pub(super) fn replace_file(path: &Path, text: &str) -> io::Result<()> {
     // A name of this process's own, so that writers running at once never
     // share (and truncate) one temporary file; the last rename wins whole.
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(format!(".{}.tmp", std::process::id()));
-    let temp = PathBuf::from(temp);
+    let temp = beside(path, &format!(".{}.tmp", std::process::id()));
     // A file named before it exists (`--durations-file ci/timings.json`)
     // gets its directory.
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(write_error)?;
+        fs::create_dir_all(parent)?;
     }
-    fs::write(&temp, text).map_err(write_error)?;
+    fs::write(&temp, text)?;
     if let Ok(meta) = fs::metadata(path) {
         let _ = fs::set_permissions(&temp, meta.permissions());
     }
     // Never leave the temporary file behind when the rename fails.
-    fs::rename(&temp, path).map_err(|err| {
+    fs::rename(&temp, path).inspect_err(|_| {
         let _ = fs::remove_file(&temp);
-        write_error(err)
     })
+}
+
+/// `path` with `suffix` added to its name: the files kept beside another
+/// (`.test_durations.samples.json`, `r.json.timing.json`).
+pub(super) fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 #[cfg(test)]

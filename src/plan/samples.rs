@@ -105,9 +105,7 @@ pub(crate) enum SamplesError {
 
 /// The samples file of the durations file `durations`.
 pub(crate) fn samples_path(durations: &Path) -> PathBuf {
-    let mut name = durations.as_os_str().to_owned();
-    name.push(".samples.json");
-    PathBuf::from(name)
+    super::durations::beside(durations, ".samples.json")
 }
 
 impl Samples {
@@ -274,9 +272,7 @@ fn problem(document: &Document) -> Option<String> {
 
 /// The median of `values`: the lower middle one of an even count.
 fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted.get(sorted.len().checked_sub(1)? / 2).copied()
+    super::timed::median(values.iter().copied())
 }
 
 #[cfg(test)]

@@ -69,13 +69,11 @@ pub(crate) fn file_of(node_id: &str) -> &str {
 }
 
 /// The median of `values` (the lower middle one of an even count); `None`
-/// when empty.
-fn median(mut values: Vec<u64>) -> Option<u64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable();
-    Some(values[(values.len() - 1) / 2])
+/// when empty. Durations are never NaN (they are checked when read).
+pub(super) fn median<T: Copy + PartialOrd>(values: impl IntoIterator<Item = T>) -> Option<T> {
+    let mut values: Vec<T> = values.into_iter().collect();
+    values.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    values.get(values.len().checked_sub(1)? / 2).copied()
 }
 
 /// Plans `targets` over `parallelism` jobs with `history`. `collect`, when
@@ -113,13 +111,14 @@ pub(crate) fn timed_plan<E: std::error::Error + 'static>(
         .filter(|e| parallelism > 1 && e.weight() > fair_share && !e.case.path.contains("::"))
         .map(|e| e.case.path.clone())
         .collect();
-    let whole = assign(entries.clone(), parallelism, estimates.job_us);
     let (Some(collect), false) = (collect, to_split.is_empty()) else {
         return Ok(TimedPlan {
-            plan: whole.plan,
+            plan: assign(entries, parallelism, estimates.job_us).plan,
             notes,
         });
     };
+    // The plan with every file whole, to weigh the split against.
+    let whole = assign(entries.clone(), parallelism, estimates.job_us);
     let split = Split {
         estimates: &estimates,
         fair_share,
@@ -291,14 +290,14 @@ impl<'a> Estimates<'a> {
             add(&mut files, done);
         }
         let test_us = median(test_values).unwrap_or(0);
-        let file_us = median(files.values().map(|&(us, _)| us).collect()).unwrap_or(0);
+        let file_us = median(files.values().map(|&(us, _)| us)).unwrap_or(0);
         let costs = history.costs();
         let file_costs: HashMap<String, u64> = costs
             .files
             .iter()
             .filter_map(|(file, &seconds)| Some((aligned.shift.apply(file)?, micros(seconds))))
             .collect();
-        let file_cost_us = median(file_costs.values().copied().collect()).unwrap_or(0);
+        let file_cost_us = median(file_costs.values().copied()).unwrap_or(0);
         Estimates {
             aligned,
             files,
@@ -477,25 +476,29 @@ impl Split<'_, '_> {
             || to_split
                 .iter()
                 .any(|f| self.estimates.file_cost(plain(f)) > 0);
-        let pays = |split: &Assigned| {
-            split.makespan < whole.makespan || split.makespan == whole.makespan && !costly
-        };
-        let kept_whole = |mut notes: Vec<PlanNote>, split_us| {
-            notes.retain(|note| !matches!(note, PlanNote::FileSplit { .. }));
-            notes.push(PlanNote::SplitDidNotPay {
-                files: to_split.len(),
-                whole_us: whole.makespan,
-                split_us,
-            });
+        let whole_us = whole.makespan;
+        let pays =
+            |split: &Assigned| split.makespan < whole_us || split.makespan == whole_us && !costly;
+        // The plan with every file whole; `split_us` is what the split plan
+        // would have taken, when there was one.
+        let kept_whole = |mut notes: Vec<PlanNote>, split_us: Option<u64>| {
+            if let Some(split_us) = split_us {
+                notes.retain(|note| !matches!(note, PlanNote::FileSplit { .. }));
+                notes.push(PlanNote::SplitDidNotPay {
+                    files: to_split.len(),
+                    whole_us,
+                    split_us,
+                });
+            }
             TimedPlan {
-                plan: whole.plan.clone(),
+                plan: whole.plan,
                 notes,
             }
         };
         if let Some(guess) = self.estimates.split_by_history(&entries, to_split) {
             let guess = assign(guess, self.parallelism, startup);
             if !pays(&guess) {
-                return Ok(kept_whole(notes, guess.makespan));
+                return Ok(kept_whole(notes, Some(guess.makespan)));
             }
         }
         let collected = collect(to_split).map_err(|source| SplitError {
@@ -504,15 +507,13 @@ impl Split<'_, '_> {
             source,
         })?;
         let mut split_entries = entries;
+        // Nothing could be split: every file stays whole (noted).
         if self.apply(&mut split_entries, to_split, collected, &mut notes) == 0 {
-            return Ok(TimedPlan {
-                plan: whole.plan.clone(),
-                notes,
-            });
+            return Ok(kept_whole(notes, None));
         }
         let split = assign(split_entries, self.parallelism, startup);
         if !pays(&split) {
-            return Ok(kept_whole(notes, split.makespan));
+            return Ok(kept_whole(notes, Some(split.makespan)));
         }
         if self.listing_us > 0 {
             notes.push(PlanNote::SplitListing {

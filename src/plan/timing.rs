@@ -9,11 +9,12 @@
 //! wall = start-up + Σ files' own costs + Σ (test durations − moved)
 //! ```
 //!
-//! where `moved` is the set-up of fixtures wider than a function, which a
-//! test's duration holds but which belongs to its file (module- and
-//! class-scoped) or to the job (session-scoped). The start-up is what the
-//! wall time holds beyond the rest: bktec's and the runner's start, plugin
-//! loading, session fixtures, the runner's own reporting.
+//! where `moved` is what to take off a test's reported duration for its
+//! own time: the set-up of fixtures wider than a function, which its
+//! duration holds but which belongs to its file (module- and class-scoped)
+//! or to the job (session-scoped), less what pytest did around it, which its
+//! duration misses. The start-up is what the wall time holds beyond the
+//! rest; the execute stage's timing module says how each part is measured.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -190,32 +191,44 @@ pub(crate) fn write_timing(
     timing: &JobTiming,
     runner: &str,
 ) -> Result<(), TimingWriteError> {
-    match crate::input::read_regular(path, crate::input::RESULT_FILE) {
-        Ok(bytes) if !JobTiming::is_record(&bytes) => return Err(TimingWriteError::Foreign),
-        Ok(_) => {}
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => return Err(err.into()),
+    if existing(path)? == Existing::Other {
+        return Err(TimingWriteError::Foreign);
     }
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(format!(".{}.tmp", std::process::id()));
-    let temp = PathBuf::from(temp);
-    std::fs::write(&temp, timing.to_json(runner))
-        .and_then(|()| std::fs::rename(&temp, path))
-        .map_err(|err| {
-            let _ = std::fs::remove_file(&temp);
-            err.into()
-        })
+    Ok(super::durations::replace_file(
+        path,
+        &timing.to_json(runner),
+    )?)
 }
 
 /// Removes an earlier run's timing record at `path`, if there is one: a
 /// file that is not a record is left alone.
 pub(crate) fn remove_timing(path: &Path) -> Result<(), TimingWriteError> {
+    // Only a record is removed; what cannot be read is no record.
+    if matches!(existing(path), Ok(Existing::Record)) {
+        std::fs::remove_file(path)?;
+    }
+    Ok(())
+}
+
+/// What is at a timing record's path.
+#[derive(PartialEq)]
+enum Existing {
+    /// Nothing.
+    Nothing,
+    /// A timing record.
+    Record,
+    /// Something else: a file that is not a record, a directory, a FIFO.
+    Other,
+}
+
+/// What is at `path`; an error only when a regular file cannot be read.
+fn existing(path: &Path) -> std::io::Result<Existing> {
     match crate::input::read_regular(path, crate::input::RESULT_FILE) {
-        Ok(bytes) if JobTiming::is_record(&bytes) => Ok(std::fs::remove_file(path)?),
-        Ok(_) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        // Not a regular file: not a record.
-        Err(_) => Ok(()),
+        Ok(bytes) if JobTiming::is_record(&bytes) => Ok(Existing::Record),
+        Ok(_) => Ok(Existing::Other),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Existing::Nothing),
+        Err(err) if path.is_file() => Err(err),
+        Err(_) => Ok(Existing::Other),
     }
 }
 
@@ -255,9 +268,7 @@ fn problem(version: u32, timing: &JobTiming) -> Option<String> {
 
 /// Where the timing record of the result file `result` goes.
 pub(crate) fn timing_path(result: &Path) -> PathBuf {
-    let mut name = result.as_os_str().to_owned();
-    name.push(".timing.json");
-    PathBuf::from(name)
+    super::durations::beside(result, ".timing.json")
 }
 
 #[cfg(test)]
