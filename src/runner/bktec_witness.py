@@ -216,6 +216,7 @@ class _Witness(_Selection):
         # plugins do around it, which its reported duration leaves out.
         self.spans = {}
         self.started = None
+        self.finished = None
         self.session_start = None
         self.session_fixtures = 0.0
         # Fixture set-ups under way, each with the time its inner set-ups
@@ -258,7 +259,7 @@ class _Witness(_Selection):
 
     def _spans(self):
         # The last test's span ends with it: what follows is the session's.
-        if self.started is not None and getattr(self, "finished", None) is not None:
+        if self.started is not None and self.finished is not None:
             last, since = self.started
             if self.finished >= since:
                 self.spans[last] = self.spans.get(last, 0.0) + self.finished - since
