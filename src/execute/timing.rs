@@ -33,8 +33,13 @@ pub(super) fn first_timing(
         .filter_map(|t| Some((t.path.as_str(), t.duration?.as_secs_f64())))
         .collect();
     let raw: f64 = tests.iter().map(|(_, s)| s).sum();
+    let wall = took.as_secs_f64();
     let costs = witness.and_then(|w| w.costs.clone()).unwrap_or_default();
     file_costs.extend(costs.files);
+    // A clock a test broke (freezegun, a patched `perf_counter`) can give
+    // anything: a cost is kept only within the attempt's wall time, and
+    // before anything is computed from it.
+    file_costs.retain(|_, s| (0.0..=wall).contains(s));
     // Each test's own time: its span, else its duration, less the wider
     // fixtures' set-up it held.
     let own: Vec<(&str, f64, f64)> = tests
@@ -49,13 +54,13 @@ pub(super) fn first_timing(
     let fixed = costs.session_start.and_then(|start| {
         let spawned = spawned.duration_since(SystemTime::UNIX_EPOCH).ok()?;
         let boot = start - spawned.as_secs_f64() + costs.session_fixtures;
-        Some(boot).filter(|s| (0.0..=took.as_secs_f64()).contains(s))
+        Some(boot).filter(|s| (0.0..=wall).contains(s))
     });
     let share = match fixed {
         Some(fixed) if !own.is_empty() => {
             let accounted: f64 =
                 own.iter().map(|(_, _, s)| s).sum::<f64>() + file_costs.values().sum::<f64>();
-            (took.as_secs_f64() - fixed - accounted).max(0.0) / own.len() as f64
+            (wall - fixed - accounted).max(0.0) / own.len() as f64
         }
         _ => 0.0,
     };
@@ -67,10 +72,6 @@ pub(super) fn first_timing(
             moved.insert(path.to_string(), seconds - (own + share));
         }
     }
-    // A clock a test broke (freezegun, a patched `perf_counter`) can give
-    // anything: a cost is kept only within the attempt's wall time.
-    let wall = took.as_secs_f64();
-    file_costs.retain(|_, s| (0.0..=wall).contains(s));
     moved.retain(|_, s| (-wall..=wall).contains(s));
     JobTiming::measure(took, raw, file_costs, moved)
 }
